@@ -1,0 +1,95 @@
+//! Folio's HTTP API: poem + poem-openapi under `/api/v1`, the spec at `/api/openapi.json`,
+//! the docs UI at `/api/docs`, and `/healthz` and `/readyz` for orchestrators.
+
+mod audit_log;
+mod credentials;
+mod employers;
+mod health;
+mod json_body;
+mod me;
+mod pagination;
+mod principal;
+pub mod problem;
+mod request_context;
+mod schema;
+mod sign_in;
+mod users;
+
+use std::time::Duration;
+
+use folio_db::Database;
+use folio_domain::LoginThrottle;
+use poem::{Endpoint, EndpointExt, Route};
+use poem_openapi::OpenApiService;
+
+pub use credentials::{TokenKind, hash_password, mint};
+pub use principal::{Authenticated, Credentials, Principal, SESSION_COOKIE};
+pub use request_context::REQUEST_ID_HEADER;
+
+/// How the API behaves, from the process configuration.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// How long a sign-in session lasts.
+    pub session_ttl: Duration,
+    /// Whether the session cookie is marked `Secure` (HTTPS only; browsers treat
+    /// `http://localhost` as secure too).
+    pub cookie_secure: bool,
+    /// Failed sign-in limits.
+    pub login_throttle: LoginThrottle,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            session_ttl: Duration::from_secs(12 * 3600),
+            cookie_secure: true,
+            login_throttle: LoginThrottle::default(),
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// PostgreSQL.
+    pub db: Database,
+    /// Redis, checked by `/readyz` (the job queue's store).
+    pub redis: redis::Client,
+    /// Behaviour settings.
+    pub settings: ApiSettings,
+}
+
+/// The title and version in the OpenAPI document.
+pub const API_TITLE: &str = "Folio API";
+
+/// The OpenAPI service with every resource.
+pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, ()> {
+    OpenApiService::new(
+        (
+            health::HealthApi(state.clone()),
+            sign_in::SignInApi(state.clone()),
+            me::MeApi(state.clone()),
+            users::UsersApi(state.clone()),
+            employers::EmployersApi(state.clone()),
+            audit_log::AuditLogApi(state.clone()),
+        ),
+        API_TITLE,
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Folio: e-portfolio for apprenticeship training providers. Errors are \
+         `application/problem+json` (RFC 9457); validation errors are 422 and name the field.",
+    )
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> impl Endpoint {
+    let api = openapi(&state);
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    Route::new()
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .nest("/", api)
+        .around(request_context::request_context)
+}

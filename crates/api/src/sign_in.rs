@@ -1,0 +1,193 @@
+//! Password sign-in and sign-out.
+
+use chrono::Utc;
+use folio_db::audit::{self, Actor, Event};
+use folio_db::{auth, platform, users};
+use folio_domain::{EmailAddress, Password, TenantSlug};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::credentials::{TokenKind, mint, verify_password};
+use crate::json_body::JsonBody;
+use crate::principal::{CredentialId, Credentials, SESSION_COOKIE};
+use crate::problem::{ApiError, ApiResult, Fields, checked};
+use crate::schema::{TenantBody, UserBody};
+
+#[derive(Tags)]
+enum SignInTag {
+    /// Signing in and out.
+    Authentication,
+}
+
+pub struct SignInApi(pub AppState);
+
+/// Password sign-in.
+#[derive(Debug, Object, Deserialize)]
+struct LoginRequest {
+    /// The organisation's slug, e.g. `northgate-training`.
+    tenant: String,
+    /// E-mail address (any case).
+    email: String,
+    /// Password.
+    password: String,
+}
+
+/// A new session.
+#[derive(Debug, Object)]
+struct LoginResult {
+    /// The session token, for `Authorization: Bearer`; browsers use the cookie instead.
+    token: String,
+    /// Always `Bearer`.
+    token_type: String,
+    /// When the session ends.
+    expires_at: chrono::DateTime<Utc>,
+    /// Who signed in.
+    user: UserBody,
+    /// Their organisation.
+    tenant: TenantBody,
+}
+
+#[derive(ApiResponse)]
+enum LoginResponse {
+    /// Signed in: the token is in the body and in an HttpOnly cookie.
+    #[oai(status = 200)]
+    SignedIn(Json<LoginResult>, #[oai(header = "Set-Cookie")] String),
+}
+
+#[derive(ApiResponse)]
+enum LogoutResponse {
+    /// Signed out; the cookie is cleared.
+    #[oai(status = 204)]
+    SignedOut(#[oai(header = "Set-Cookie")] String),
+}
+
+impl SignInApi {
+    fn cookie(&self, value: &str, max_age_secs: u64) -> String {
+        let secure = if self.0.settings.cookie_secure {
+            "; Secure"
+        } else {
+            ""
+        };
+        format!(
+            "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+        )
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1/auth", tag = "SignInTag::Authentication")]
+impl SignInApi {
+    /// Sign in with an organisation, e-mail address and password.
+    ///
+    /// A wrong organisation, address or password all answer the same 401, so the response
+    /// never tells whether an address has an account. After repeated failures for one
+    /// address, sign-in is refused with 429 for a while.
+    #[oai(path = "/login", method = "post")]
+    async fn login(&self, body: JsonBody<LoginRequest>) -> ApiResult<LoginResponse> {
+        let req = body.0;
+        let mut fields = Fields::default();
+        let slug = fields.check("tenant", TenantSlug::parse(&req.tenant));
+        let email = fields.check("email", EmailAddress::parse(&req.email));
+        fields.require("password", !req.password.is_empty(), "must not be empty");
+        fields.require(
+            "password",
+            req.password.len() <= Password::MAX_BYTES,
+            "must be at most 1024 bytes",
+        );
+        fields.finish()?;
+        let (slug, email) = (checked(slug)?, checked(email)?);
+
+        let state = &self.0;
+        let tenant = platform::find_by_slug(state.db.pool(), slug.as_str())
+            .await?
+            .filter(|t| t.status == "active");
+        let Some(tenant) = tenant else {
+            // Same work as a real attempt, so timing does not reveal unknown organisations.
+            verify_password(&req.password, None).await;
+            return Err(ApiError::InvalidCredentials);
+        };
+        let throttle = state.settings.login_throttle;
+        let now = Utc::now();
+
+        let mut tx = state.db.begin_tenant(tenant.tenant_id()).await?;
+        let previous = auth::throttle_state(&mut tx, &email).await?;
+        if let Some(until) = throttle.locked_until(previous.as_ref(), now) {
+            let retry_after_secs = u64::try_from((until - now).num_seconds())
+                .unwrap_or(0)
+                .max(1);
+            return Err(ApiError::TooManyAttempts { retry_after_secs });
+        }
+        let candidate = users::find_sign_in_candidate(&mut tx, &email).await?;
+        let hash = candidate.as_ref().and_then(|c| c.password_hash.as_deref());
+        let password_ok = verify_password(&req.password, hash).await;
+        let user_id = match candidate {
+            Some(c) if password_ok && c.active => c.id,
+            _ => {
+                let next = throttle.record_failure(previous.as_ref(), now);
+                auth::save_throttle_state(&mut tx, &email, &next).await?;
+                tx.commit().await?;
+                tracing::info!(tenant_id = %tenant.id, "sign-in refused");
+                return Err(ApiError::InvalidCredentials);
+            }
+        };
+
+        let minted = mint(TokenKind::Session, tenant.tenant_id());
+        let ttl = chrono::Duration::from_std(state.settings.session_ttl)
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let expires_at = now + ttl;
+        let session_id = Uuid::now_v7();
+        auth::clear_throttle(&mut tx, &email).await?;
+        auth::create_session(&mut tx, session_id, user_id, &minted.hash, expires_at).await?;
+        users::record_login(&mut tx, user_id).await?;
+        audit::record(
+            &mut tx,
+            Event {
+                actor: Actor::User(user_id),
+                action: "session.create",
+                entity_type: "session",
+                entity_id: Some(session_id),
+                details: serde_json::json!({ "method": "password" }),
+            },
+        )
+        .await?;
+        let user = users::get(&mut tx, user_id).await?;
+        tx.commit().await?;
+
+        let cookie = self.cookie(&minted.token, state.settings.session_ttl.as_secs());
+        Ok(LoginResponse::SignedIn(
+            Json(LoginResult {
+                token: minted.token,
+                token_type: "Bearer".into(),
+                expires_at,
+                user: user.into(),
+                tenant: tenant.into(),
+            }),
+            cookie,
+        ))
+    }
+
+    /// Sign out: ends the session presented and clears the cookie. A personal API token
+    /// stays valid (revoke it under `/api/v1/me/tokens`).
+    #[oai(path = "/logout", method = "post")]
+    async fn logout(&self, credentials: Credentials) -> ApiResult<LogoutResponse> {
+        let mut authed = self.0.authenticate(&credentials).await?;
+        if let CredentialId::Session(id) = authed.principal.credential {
+            auth::delete_session(&mut authed.tx, id).await?;
+            audit::record(
+                &mut authed.tx,
+                Event {
+                    actor: authed.principal.actor(),
+                    action: "session.delete",
+                    entity_type: "session",
+                    entity_id: Some(id),
+                    details: serde_json::json!({}),
+                },
+            )
+            .await?;
+        }
+        authed.tx.commit().await?;
+        Ok(LogoutResponse::SignedOut(self.cookie("", 0)))
+    }
+}

@@ -1,0 +1,271 @@
+//! Sign-in sessions, personal API tokens and the failed sign-in throttle.
+//!
+//! Tokens are looked up by the SHA-256 of the presented secret inside a transaction bound to
+//! the tenant the token names, so even authentication runs under row-level security.
+
+use chrono::{DateTime, Utc};
+use folio_domain::{EmailAddress, ThrottleState, TokenName};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::users::found;
+use crate::{DbResult, TenantTx};
+
+/// Who a valid credential belongs to.
+#[derive(Debug, Clone, FromRow)]
+pub struct CredentialOwner {
+    /// The session or token id.
+    pub credential_id: Uuid,
+    /// The person.
+    pub user_id: Uuid,
+    /// Their role names.
+    pub roles: Vec<String>,
+}
+
+/// The owner of an unexpired session with this hash, if the person is active.
+pub async fn find_session(
+    tx: &mut TenantTx,
+    token_hash: &[u8],
+) -> DbResult<Option<CredentialOwner>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select s.id as credential_id, u.id as user_id,
+                array(select r.role from user_roles r
+                      where r.tenant_id = u.tenant_id and r.user_id = u.id order by r.role) as roles
+         from sessions s
+         join users u on u.tenant_id = s.tenant_id and u.id = s.user_id
+         join tenants t on t.id = s.tenant_id
+         where s.tenant_id = $1 and s.token_hash = $2 and s.expires_at > now()
+           and u.status = 'active' and t.status = 'active'",
+    )
+    .bind(tenant.0)
+    .bind(token_hash)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// The owner of an unrevoked, unexpired API token with this hash, if the person is active.
+/// Notes the use, at most once a minute, so token lists show when each was last used.
+pub async fn find_api_token(
+    tx: &mut TenantTx,
+    token_hash: &[u8],
+) -> DbResult<Option<CredentialOwner>> {
+    let tenant = tx.tenant();
+    let owner: Option<CredentialOwner> = sqlx::query_as(
+        "select k.id as credential_id, u.id as user_id,
+                array(select r.role from user_roles r
+                      where r.tenant_id = u.tenant_id and r.user_id = u.id order by r.role) as roles
+         from api_tokens k
+         join users u on u.tenant_id = k.tenant_id and u.id = k.user_id
+         join tenants t on t.id = k.tenant_id
+         where k.tenant_id = $1 and k.token_hash = $2 and k.revoked_at is null
+           and (k.expires_at is null or k.expires_at > now())
+           and u.status = 'active' and t.status = 'active'",
+    )
+    .bind(tenant.0)
+    .bind(token_hash)
+    .fetch_optional(tx.conn())
+    .await?;
+    if let Some(owner) = &owner {
+        sqlx::query(
+            "update api_tokens set last_used_at = now()
+             where tenant_id = $1 and id = $2
+               and (last_used_at is null or last_used_at < now() - interval '1 minute')",
+        )
+        .bind(tenant.0)
+        .bind(owner.credential_id)
+        .execute(tx.conn())
+        .await?;
+    }
+    Ok(owner)
+}
+
+/// Starts a session.
+pub async fn create_session(
+    tx: &mut TenantTx,
+    id: Uuid,
+    user_id: Uuid,
+    token_hash: &[u8],
+    expires_at: DateTime<Utc>,
+) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "insert into sessions (tenant_id, id, user_id, token_hash, expires_at)
+         values ($1, $2, $3, $4, $5)",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .bind(user_id)
+    .bind(token_hash)
+    .bind(expires_at)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Ends one session.
+pub async fn delete_session(tx: &mut TenantTx, id: Uuid) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query("delete from sessions where tenant_id = $1 and id = $2")
+        .bind(tenant.0)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of a person and revokes their API tokens.
+pub async fn revoke_all_credentials(tx: &mut TenantTx, user_id: Uuid) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query("delete from sessions where tenant_id = $1 and user_id = $2")
+        .bind(tenant.0)
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
+    sqlx::query(
+        "update api_tokens set revoked_at = now()
+         where tenant_id = $1 and user_id = $2 and revoked_at is null",
+    )
+    .bind(tenant.0)
+    .bind(user_id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// A personal API token, without its secret.
+#[derive(Debug, Clone, FromRow)]
+pub struct ApiToken {
+    /// Its id.
+    pub id: Uuid,
+    /// Its label.
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was last used (to the minute).
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+const TOKEN_COLUMNS: &str = "id, name, created_at, expires_at, last_used_at, revoked_at";
+
+/// Stores a new API token's hash.
+pub async fn create_api_token(
+    tx: &mut TenantTx,
+    id: Uuid,
+    user_id: Uuid,
+    name: &TokenName,
+    token_hash: &[u8],
+    expires_at: Option<DateTime<Utc>>,
+) -> DbResult<ApiToken> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into api_tokens (tenant_id, id, user_id, name, token_hash, expires_at)
+         values ($1, $2, $3, $4, $5, $6)
+         returning {TOKEN_COLUMNS}"
+    )))
+    .bind(tenant.0)
+    .bind(id)
+    .bind(user_id)
+    .bind(name.as_str())
+    .bind(token_hash)
+    .bind(expires_at)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// A person's API tokens, newest first, revoked ones included.
+pub async fn list_api_tokens(tx: &mut TenantTx, user_id: Uuid) -> DbResult<Vec<ApiToken>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {TOKEN_COLUMNS} from api_tokens
+         where tenant_id = $1 and user_id = $2 order by id desc"
+    )))
+    .bind(tenant.0)
+    .bind(user_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Revokes one of a person's tokens; revoking twice is harmless. Fails with
+/// [`crate::DbError::NotFound`] when the person has no such token.
+pub async fn revoke_api_token(tx: &mut TenantTx, user_id: Uuid, id: Uuid) -> DbResult<()> {
+    let tenant = tx.tenant();
+    let result = sqlx::query(
+        "update api_tokens set revoked_at = coalesce(revoked_at, now())
+         where tenant_id = $1 and user_id = $2 and id = $3",
+    )
+    .bind(tenant.0)
+    .bind(user_id)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    found(result.rows_affected())
+}
+
+#[derive(FromRow)]
+struct ThrottleRow {
+    failures: i32,
+    window_started_at: DateTime<Utc>,
+    locked_until: Option<DateTime<Utc>>,
+}
+
+/// Recent failed sign-ins for an address.
+pub async fn throttle_state(
+    tx: &mut TenantTx,
+    email: &EmailAddress,
+) -> DbResult<Option<ThrottleState>> {
+    let tenant = tx.tenant();
+    let row: Option<ThrottleRow> = sqlx::query_as(
+        "select failures, window_started_at, locked_until from login_throttle
+         where tenant_id = $1 and email = $2
+         for update",
+    )
+    .bind(tenant.0)
+    .bind(email.as_str())
+    .fetch_optional(tx.conn())
+    .await?;
+    Ok(row.map(|r| ThrottleState {
+        failures: u32::try_from(r.failures).unwrap_or(0),
+        window_started_at: r.window_started_at,
+        locked_until: r.locked_until,
+    }))
+}
+
+/// Stores the throttle state for an address.
+pub async fn save_throttle_state(
+    tx: &mut TenantTx,
+    email: &EmailAddress,
+    state: &ThrottleState,
+) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "insert into login_throttle (tenant_id, email, failures, window_started_at, locked_until)
+         values ($1, $2, $3, $4, $5)
+         on conflict (tenant_id, email) do update
+         set failures = excluded.failures, window_started_at = excluded.window_started_at,
+             locked_until = excluded.locked_until",
+    )
+    .bind(tenant.0)
+    .bind(email.as_str())
+    .bind(i32::try_from(state.failures).unwrap_or(i32::MAX))
+    .bind(state.window_started_at)
+    .bind(state.locked_until)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Forgets failed sign-ins for an address after a successful one.
+pub async fn clear_throttle(tx: &mut TenantTx, email: &EmailAddress) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query("delete from login_throttle where tenant_id = $1 and email = $2")
+        .bind(tenant.0)
+        .bind(email.as_str())
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,59 @@
+use thiserror::Error;
+
+/// What went wrong talking to PostgreSQL, in the terms callers act on.
+#[derive(Debug, Error)]
+pub enum DbError {
+    /// No row matched: in a tenant transaction this is also what another tenant's row
+    /// looks like, which is why the API answers 404 for both.
+    #[error("not found")]
+    NotFound,
+    /// A unique, foreign-key or check constraint refused the write; the name says which.
+    #[error("constraint `{constraint}` refused the write")]
+    Constraint {
+        /// The constraint's name as declared in the migrations.
+        constraint: String,
+    },
+    /// The database cannot be reached or its pool is exhausted.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// Anything else: a bug or an operational fault, never the client's doing.
+    #[error(transparent)]
+    Other(#[from] OtherDbError),
+}
+
+/// The opaque remainder of [`DbError`]; its `Display` may hold SQL details, so it is logged,
+/// never sent to clients.
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct OtherDbError(#[source] pub sqlx::Error);
+
+/// Result alias for database calls.
+pub type DbResult<T> = Result<T, DbError>;
+
+impl From<sqlx::Error> for DbError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::RowNotFound => DbError::NotFound,
+            sqlx::Error::Database(ref db) => match db.constraint() {
+                Some(name) => DbError::Constraint {
+                    constraint: name.to_owned(),
+                },
+                None => DbError::Other(OtherDbError(err)),
+            },
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                DbError::Unavailable(err)
+            }
+            other => DbError::Other(OtherDbError(other)),
+        }
+    }
+}
+
+impl DbError {
+    /// The name of the constraint that refused a write, if that is what happened.
+    pub fn constraint(&self) -> Option<&str> {
+        match self {
+            DbError::Constraint { constraint } => Some(constraint),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! Folio's PostgreSQL layer.
+//!
+//! Tenant data is reached only through a [`TenantTx`]: a transaction that has switched to
+//! the `folio_app` role (no superuser, no BYPASSRLS) and named its tenant in the
+//! transaction-local `app.tenant_id`, so row-level security limits every statement in it
+//! to that tenant. Repository functions take a `&mut TenantTx`, never a bare pool. The
+//! platform's own tables (tenants) are reached through [`platform`].
+
+pub mod audit;
+pub mod auth;
+pub mod employers;
+mod error;
+pub mod pagination;
+pub mod platform;
+mod setup;
+mod tenant_tx;
+pub mod users;
+
+pub use error::{DbError, DbResult};
+pub use setup::{APP_ROLE, Database, DatabaseSettings, MIGRATOR, create_database_if_missing};
+pub use tenant_tx::TenantTx;

@@ -1,0 +1,16 @@
+//! Folio's domain: the types and rules of an apprenticeship e-portfolio, free of I/O.
+//!
+//! Values that reach this crate have been parsed: a [`EmailAddress`] or a [`PersonName`]
+//! cannot exist in an invalid state, so code past the edge never re-checks them.
+
+pub mod identity;
+pub mod login_throttle;
+pub mod tenant;
+mod text;
+
+pub use identity::{EmailAddress, Password, PersonName, Role, TokenName};
+pub use login_throttle::{LoginThrottle, ThrottleState};
+pub use tenant::{OrganisationName, TenantId, TenantName, TenantSlug};
+pub use text::{InvalidValue, OptionalText};
+pub mod access;
+pub use access::Permission;

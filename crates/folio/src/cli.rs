@@ -1,0 +1,234 @@
+//! The command line.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use folio_domain::{Password, Role};
+use uuid::Uuid;
+
+use crate::config::Config;
+use crate::operator::NewPerson;
+use crate::{demo, operator, serve, telemetry};
+
+/// Folio: e-portfolio for apprenticeship training providers.
+#[derive(Debug, Parser)]
+#[command(name = "folio", version, about)]
+pub struct Cli {
+    /// A TOML configuration file (also `FOLIO_CONFIG`); environment variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the database if missing and apply pending migrations.
+    Migrate,
+    /// Serve the HTTP API.
+    Serve,
+    /// Migrate, load the demo organisations and accounts (idempotently), then serve.
+    Demo,
+    /// Manage tenants (training providers).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage people.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage personal API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+/// Tenant tasks.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        /// Short name used at sign-in, e.g. `northgate-training`.
+        #[arg(long)]
+        slug: String,
+        /// Display name, e.g. "Northgate Training".
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// People tasks.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a person in a tenant. Prints a generated password unless one is read from
+    /// standard input with --password-stdin.
+    Create {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// E-mail address.
+        #[arg(long)]
+        email: String,
+        /// Name.
+        #[arg(long)]
+        name: String,
+        /// A role (repeat for several): admin, assessor, iqa, employer, learner, auditor.
+        #[arg(long = "role", required = true, value_parser = parse_role)]
+        roles: Vec<Role>,
+        /// Employer organisation id.
+        #[arg(long)]
+        employer_id: Option<Uuid>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Create without a local password (single sign-on only).
+        #[arg(long, conflicts_with = "password_stdin")]
+        no_password: bool,
+    },
+}
+
+/// Token tasks.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a personal API token for a person; prints the secret once.
+    Create {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// The person's e-mail address.
+        #[arg(long)]
+        email: String,
+        /// What the token is for.
+        #[arg(long)]
+        name: String,
+        /// Days until it expires.
+        #[arg(long, default_value_t = 90)]
+        expires_in_days: i64,
+    },
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
+        .map_err(|e: folio_domain::InvalidValue| e.to_string())
+}
+
+fn generated_password() -> String {
+    // 128 bits from the OS, readable enough to type once.
+    Uuid::new_v4().simple().to_string()
+}
+
+/// Parses arguments and runs the command.
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let (config, warnings) = Config::load(cli.config.as_deref())?;
+    telemetry::init(&config);
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
+    match cli.command {
+        Command::Migrate => {
+            operator::migrate(&config).await?;
+            println!("database is up to date");
+        }
+        Command::Serve => serve::serve(&config, |_| {}).await?,
+        Command::Demo => run_demo(&config).await?,
+        Command::Tenant(TenantCommand::Create { slug, name }) => {
+            let db = operator::connect(&config)?;
+            let tenant = operator::create_tenant(&db, &slug, &name).await?;
+            println!(
+                "created tenant {} ({}) id {}",
+                tenant.slug, tenant.name, tenant.id
+            );
+        }
+        Command::User(UserCommand::Create {
+            tenant,
+            email,
+            name,
+            roles,
+            employer_id,
+            password_stdin,
+            no_password,
+        }) => {
+            let db = operator::connect(&config)?;
+            let tenant = operator::tenant(&db, &tenant).await?;
+            let (password, print) = if no_password {
+                (None, None)
+            } else if password_stdin {
+                let mut input = String::new();
+                std::io::stdin()
+                    .read_to_string(&mut input)
+                    .context("reading the password")?;
+                let input = input.trim_end_matches(['\r', '\n']);
+                (
+                    Some(Password::parse(input).map_err(|e| anyhow::anyhow!("password {e}"))?),
+                    None,
+                )
+            } else {
+                let generated = generated_password();
+                (
+                    Some(Password::parse(&generated).map_err(|e| anyhow::anyhow!("{e}"))?),
+                    Some(generated),
+                )
+            };
+            let person = NewPerson {
+                email,
+                name,
+                roles,
+                employer_id,
+                password,
+            };
+            let id = operator::create_user(&db, &tenant, person, false).await?;
+            println!("created user {id} in {}", tenant.slug);
+            if let Some(password) = print {
+                println!("password (shown once): {password}");
+            }
+        }
+        Command::Token(TokenCommand::Create {
+            tenant,
+            email,
+            name,
+            expires_in_days,
+        }) => {
+            let db = operator::connect(&config)?;
+            let tenant = operator::tenant(&db, &tenant).await?;
+            let token =
+                operator::create_token(&db, &tenant, &email, &name, expires_in_days).await?;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}
+
+async fn run_demo(config: &Config) -> anyhow::Result<()> {
+    let db = operator::migrate(config).await?;
+    let accounts = demo::load(&db).await?;
+    serve::serve(config, |addr| {
+        let base = format!("http://{addr}");
+        println!();
+        println!("Folio demo is running at {base}");
+        println!("  API docs:      {base}/api/docs");
+        println!("  OpenAPI spec:  {base}/api/openapi.json");
+        println!("  Readiness:     {base}/readyz");
+        println!();
+        println!("Every demo account's password is: {}", demo::DEMO_PASSWORD);
+        for (slug, name, people) in &accounts.tenants {
+            println!();
+            println!("{name} (organisation: {slug})");
+            for (email, roles) in people {
+                let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+                println!("  {email:<28} {}", roles.join(", "));
+            }
+        }
+        let (slug, _, people) = &accounts.tenants[0];
+        println!();
+        println!("Sign in, e.g.:");
+        println!(
+            "  curl -s {base}/api/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"tenant\":\"{slug}\",\"email\":\"{}\",\"password\":\"{}\"}}'",
+            people[0].0,
+            demo::DEMO_PASSWORD
+        );
+        println!();
+        println!("Press Ctrl-C to stop.");
+    })
+    .await
+}

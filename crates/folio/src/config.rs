@@ -1,0 +1,189 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `FOLIO_*`
+//! environment variables, each overriding the one before.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// Everything a Folio process can be told. See the configuration reference in README.md.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// PostgreSQL URL (`FOLIO_DATABASE_URL`).
+    pub database_url: String,
+    /// Connections this process may open (`FOLIO_DATABASE_MAX_CONNECTIONS`).
+    pub database_max_connections: u32,
+    /// Redis URL (`FOLIO_REDIS_URL`).
+    pub redis_url: String,
+    /// Address to listen on (`FOLIO_LISTEN`).
+    pub listen: String,
+    /// Where files live when stored on the local filesystem (`FOLIO_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// Sign-in session lifetime in minutes (`FOLIO_SESSION_TTL_MINUTES`).
+    pub session_ttl_minutes: u64,
+    /// Mark the session cookie `Secure` (`FOLIO_COOKIE_SECURE`).
+    pub cookie_secure: bool,
+    /// `text` or `json` (`FOLIO_LOG_FORMAT`).
+    pub log_format: LogFormat,
+    /// Log filter, e.g. `info` or `folio_api=debug,info` (`FOLIO_LOG`; `RUST_LOG` wins).
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: "postgres://postgres@127.0.0.1:5432/folio".into(),
+            database_max_connections: 10,
+            redis_url: "redis://127.0.0.1:6379".into(),
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./data"),
+            session_ttl_minutes: 12 * 60,
+            cookie_secure: true,
+            log_format: LogFormat::Text,
+            log: "info".into(),
+        }
+    }
+}
+
+/// The keys [`Config`] has, for spotting misspelt environment variables.
+const KEYS: &[&str] = &[
+    "database_url",
+    "database_max_connections",
+    "redis_url",
+    "listen",
+    "data_dir",
+    "session_ttl_minutes",
+    "cookie_secure",
+    "log_format",
+    "log",
+];
+
+/// The environment variable naming a configuration file.
+pub const CONFIG_FILE_VAR: &str = "FOLIO_CONFIG";
+
+impl Config {
+    /// Loads the configuration from defaults, `file` (if given, else `FOLIO_CONFIG`, if
+    /// set) and the environment. Returns warnings about `FOLIO_*` variables that match no
+    /// setting, so a typo does not silently fall back to a default.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<(Self, Vec<String>)> {
+        let file = file
+            .map(Path::to_path_buf)
+            .or_else(|| std::env::var_os(CONFIG_FILE_VAR).map(PathBuf::from));
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = &file {
+            anyhow::ensure!(
+                path.is_file(),
+                "configuration file {} not found",
+                path.display()
+            );
+            figment = figment.merge(Toml::file(path));
+        }
+        let env = Env::prefixed("FOLIO_").ignore(&["config"]);
+        let warnings = env
+            .iter()
+            .filter(|(key, _)| !KEYS.contains(&key.as_str()))
+            .map(|(key, _)| {
+                format!(
+                    "ignoring unknown setting FOLIO_{}",
+                    key.as_str().to_uppercase()
+                )
+            })
+            .collect();
+        let config: Config = figment
+            .merge(env)
+            .extract()
+            .map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+        anyhow::ensure!(
+            config.database_max_connections > 0,
+            "FOLIO_DATABASE_MAX_CONNECTIONS must be at least 1"
+        );
+        anyhow::ensure!(
+            config.session_ttl_minutes > 0,
+            "FOLIO_SESSION_TTL_MINUTES must be at least 1"
+        );
+        Ok((config, warnings))
+    }
+}
+
+/// A URL with its password hidden.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("********"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "<unparsable url>".into(),
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
+            .field("redis_url", &redact(&self.redis_url))
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("session_ttl_minutes", &self.session_ttl_minutes)
+            .field("cookie_secure", &self.cookie_secure)
+            .field("log_format", &self.log_format)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_passwords() {
+        let config = Config {
+            database_url: "postgres://folio:hunter2-secret@db:5432/folio".into(),
+            redis_url: "redis://:redis-secret@cache:6379".into(),
+            ..Config::default()
+        };
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("hunter2-secret"), "{printed}");
+        assert!(!printed.contains("redis-secret"), "{printed}");
+        assert!(printed.contains("********"));
+    }
+
+    #[test]
+    fn file_then_environment_override_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "folio.toml",
+                "listen = \"0.0.0.0:9000\"\nlog_format = \"json\"\n",
+            )?;
+            jail.set_env("FOLIO_LOG_FORMAT", "text");
+            jail.set_env("FOLIO_SESSION_TTL_MINUTES", "30");
+            jail.set_env("FOLIO_LISTN", "typo");
+            let (config, warnings) =
+                Config::load(Some(Path::new("folio.toml"))).map_err(|e| e.to_string())?;
+            assert_eq!(config.listen, "0.0.0.0:9000");
+            assert_eq!(config.log_format, LogFormat::Text);
+            assert_eq!(config.session_ttl_minutes, 30);
+            assert_eq!(config.redis_url, "redis://127.0.0.1:6379");
+            assert_eq!(
+                warnings,
+                vec!["ignoring unknown setting FOLIO_LISTN".to_owned()]
+            );
+            Ok(())
+        });
+    }
+}

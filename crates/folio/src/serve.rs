@@ -1,0 +1,88 @@
+//! `folio serve`: the HTTP API.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use folio_api::{ApiSettings, AppState};
+use folio_db::{Database, DatabaseSettings};
+use folio_domain::LoginThrottle;
+use poem::Server;
+use poem::listener::{Acceptor, Listener, TcpListener};
+
+use crate::config::Config;
+
+/// Builds the shared state from configuration, refusing to continue unless PostgreSQL
+/// enforces tenant isolation for the application role.
+pub async fn state(config: &Config) -> anyhow::Result<AppState> {
+    let db = Database::connect_lazy(&DatabaseSettings {
+        url: config.database_url.clone(),
+        max_connections: config.database_max_connections,
+    })
+    .context("database configuration")?;
+    db.verify_isolation().await.map_err(|reason| {
+        anyhow::anyhow!("refusing to start: tenant isolation is not guaranteed: {reason}")
+    })?;
+    let redis = redis::Client::open(config.redis_url.as_str()).context("FOLIO_REDIS_URL")?;
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating FOLIO_DATA_DIR {}", config.data_dir.display()))?;
+    Ok(AppState {
+        db,
+        redis,
+        settings: ApiSettings {
+            session_ttl: Duration::from_secs(config.session_ttl_minutes * 60),
+            cookie_secure: config.cookie_secure,
+            login_throttle: LoginThrottle::default(),
+        },
+    })
+}
+
+/// Serves the API until SIGINT or SIGTERM, then lets in-flight requests finish (up to 30 s).
+/// `on_listening` is told the bound address (the port may have been 0).
+pub async fn serve(
+    config: &Config,
+    on_listening: impl FnOnce(std::net::SocketAddr),
+) -> anyhow::Result<()> {
+    let state = state(config).await?;
+    let acceptor = TcpListener::bind(config.listen.as_str())
+        .into_acceptor()
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .context("listener has no address")?;
+    tracing::info!(%addr, "listening");
+    on_listening(addr);
+    Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(
+            folio_api::app(state),
+            shutdown_signal(),
+            Some(Duration::from_secs(30)),
+        )
+        .await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,370 @@
+//! The test harness: each test gets its own PostgreSQL database, cloned from a migrated
+//! template, and the real API served on a free port of 127.0.0.1. Tests therefore run in
+//! parallel and never see each other's data.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use folio::operator::{self, NewPerson};
+use folio_api::{ApiSettings, AppState};
+use folio_db::platform::Tenant;
+use folio_db::{Database, MIGRATOR};
+use folio_domain::{Password, Role};
+use poem::Server;
+use poem::listener::{Acceptor, Listener, TcpListener};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::Value;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
+use uuid::Uuid;
+
+/// The password every account the harness creates has.
+pub const PASSWORD: &str = "test-password-123";
+
+/// The PostgreSQL server tests use: `FOLIO_TEST_DATABASE_URL`, else the local default.
+pub fn server_url() -> String {
+    std::env::var("FOLIO_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+/// The Redis tests use: `FOLIO_TEST_REDIS_URL`, else the local default.
+pub fn redis_url() -> String {
+    std::env::var("FOLIO_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+fn options(database: &str) -> PgConnectOptions {
+    server_url()
+        .parse::<PgConnectOptions>()
+        .expect("FOLIO_TEST_DATABASE_URL")
+        .database(database)
+}
+
+/// The template's name changes with the migrations, so a stale template is never used.
+fn template_name() -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for migration in MIGRATOR.iter() {
+        for byte in migration
+            .checksum
+            .iter()
+            .copied()
+            .chain(migration.version.to_le_bytes())
+        {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("folio_tpl_{hash:016x}")
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Makes sure the migrated template exists (once per machine and set of migrations), and
+/// drops test databases left behind by failed runs more than two hours ago.
+async fn ensure_template(admin: &mut PgConnection) -> String {
+    let name = template_name();
+    sqlx::query("select pg_advisory_lock(7428190021)")
+        .execute(&mut *admin)
+        .await
+        .expect("lock");
+    let exists: bool =
+        sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+            .bind(&name)
+            .fetch_one(&mut *admin)
+            .await
+            .expect("pg_database");
+    if !exists {
+        let building = format!("{name}_building");
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "drop database if exists {building} with (force)"
+        )))
+        .execute(&mut *admin)
+        .await
+        .expect("drop half-built template");
+        sqlx::query(sqlx::AssertSqlSafe(format!("create database {building}")))
+            .execute(&mut *admin)
+            .await
+            .expect("create template");
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(options(&building))
+            .await
+            .expect("connect template");
+        Database::from_pool(pool.clone())
+            .migrate()
+            .await
+            .expect("migrate template");
+        pool.close().await;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "alter database {building} rename to {name}"
+        )))
+        .execute(&mut *admin)
+        .await
+        .expect("rename template");
+    }
+    let stale: Vec<String> = sqlx::query_scalar(
+        "select datname::text from pg_database where datname like 'folio\\_t\\_%'",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    .expect("list test databases");
+    let cutoff = now_secs().saturating_sub(2 * 3600);
+    for db in stale {
+        let created = db
+            .split('_')
+            .nth(2)
+            .and_then(|s| s.parse::<u64>().ok())
+            .unwrap_or(u64::MAX);
+        if created < cutoff {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "drop database if exists {db} with (force)"
+            )))
+            .execute(&mut *admin)
+            .await;
+        }
+    }
+    sqlx::query("select pg_advisory_unlock(7428190021)")
+        .execute(&mut *admin)
+        .await
+        .expect("unlock");
+    name
+}
+
+/// A fresh, migrated database of the test's own.
+pub struct TestDatabase {
+    /// Its name.
+    pub name: String,
+    /// A pool on it as the login role (a superuser: use it only to arrange or inspect
+    /// state, never to prove isolation).
+    pub pool: PgPool,
+}
+
+impl TestDatabase {
+    /// Clones the template into a new database.
+    pub async fn create() -> Self {
+        let mut admin = PgConnection::connect_with(&options("postgres"))
+            .await
+            .expect("connect to PostgreSQL");
+        let template = ensure_template(&mut admin).await;
+        let name = format!(
+            "folio_t_{}_{}",
+            now_secs(),
+            &Uuid::new_v4().simple().to_string()[..12]
+        );
+        let mut attempt = 0;
+        loop {
+            let created = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "create database {name} template {template}"
+            )))
+            .execute(&mut admin)
+            .await;
+            match created {
+                Ok(_) => break,
+                // Another test is still cloning the template; try again shortly.
+                Err(e)
+                    if attempt < 50 && e.to_string().contains("being accessed by other users") =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("create test database: {e}"),
+            }
+        }
+        admin.close().await.ok();
+        let pool = PgPoolOptions::new()
+            .max_connections(10)
+            .connect_with(options(&name))
+            .await
+            .expect("connect test database");
+        Self { name, pool }
+    }
+
+    /// The URL of this database, for running the `folio` binary against it.
+    pub fn url(&self) -> String {
+        let mut url = url_without_db(&server_url());
+        url.push('/');
+        url.push_str(&self.name);
+        url
+    }
+
+    /// Drops the database. Skipped when a test fails, so its data can be inspected.
+    pub async fn drop_database(self) {
+        self.pool.close().await;
+        if let Ok(mut admin) = PgConnection::connect_with(&options("postgres")).await {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "drop database if exists {} with (force)",
+                self.name
+            )))
+            .execute(&mut admin)
+            .await;
+        }
+    }
+}
+
+fn url_without_db(url: &str) -> String {
+    let trimmed = url.trim_end_matches('/');
+    match trimmed.rsplit_once('/') {
+        Some((head, tail))
+            if !head.ends_with('/') && !tail.contains(':') && !tail.contains('@') =>
+        {
+            head.to_owned()
+        }
+        _ => trimmed.to_owned(),
+    }
+}
+
+/// The API running against a test database.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The test's database.
+    pub database: TestDatabase,
+    /// The application's database handle (tenant transactions as `folio_app`).
+    pub db: Database,
+    /// An HTTP client without a cookie store (tests send credentials explicitly).
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    /// Starts the API with default settings.
+    pub async fn spawn() -> Self {
+        Self::spawn_with(
+            ApiSettings {
+                cookie_secure: false,
+                ..ApiSettings::default()
+            },
+            &redis_url(),
+        )
+        .await
+    }
+
+    /// Starts the API with these settings and Redis URL.
+    pub async fn spawn_with(settings: ApiSettings, redis: &str) -> Self {
+        let database = TestDatabase::create().await;
+        let db = Database::from_pool(database.pool.clone());
+        db.verify_isolation()
+            .await
+            .expect("isolation holds in the test database");
+        let state = AppState {
+            db: db.clone(),
+            redis: redis::Client::open(redis).expect("redis url"),
+            settings,
+        };
+        let acceptor = TcpListener::bind("127.0.0.1:0")
+            .into_acceptor()
+            .await
+            .expect("bind");
+        let addr = *acceptor.local_addr()[0]
+            .as_socket_addr()
+            .expect("tcp address");
+        tokio::spawn(Server::new_with_acceptor(acceptor).run(folio_api::app(state)));
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("http client");
+        Self {
+            base: format!("http://{addr}"),
+            database,
+            db,
+            http,
+        }
+    }
+
+    /// Ends the test: drops the database.
+    pub async fn finish(self) {
+        self.database.drop_database().await;
+    }
+
+    /// A request to `path` (relative to the server).
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.http.request(method, format!("{}{path}", self.base))
+    }
+
+    /// A request with a bearer token.
+    pub fn authed(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.request(method, path).bearer_auth(token)
+    }
+
+    /// Creates a tenant.
+    pub async fn tenant(&self, slug: &str) -> Tenant {
+        operator::create_tenant(&self.db, slug, &format!("{slug} Training"))
+            .await
+            .expect("create tenant")
+    }
+
+    /// Creates a person with [`PASSWORD`].
+    pub async fn user(&self, tenant: &Tenant, email: &str, roles: &[Role]) -> Uuid {
+        let person = NewPerson {
+            email: email.into(),
+            name: format!("Person {email}"),
+            roles: roles.to_vec(),
+            employer_id: None,
+            password: Some(Password::parse(PASSWORD).expect("password")),
+        };
+        operator::create_user(&self.db, tenant, person, false)
+            .await
+            .expect("create user")
+    }
+
+    /// Signs in and returns the session token.
+    pub async fn login(&self, tenant: &Tenant, email: &str) -> String {
+        let response = self.login_response(&tenant.slug, email, PASSWORD).await;
+        assert_eq!(response.status(), StatusCode::OK, "login {email}");
+        let body: Value = response.json().await.expect("login body");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    /// The raw sign-in response.
+    pub async fn login_response(&self, tenant: &str, email: &str, password: &str) -> Response {
+        self.request(Method::POST, "/api/v1/auth/login")
+            .json(&serde_json::json!({ "tenant": tenant, "email": email, "password": password }))
+            .send()
+            .await
+            .expect("send login")
+    }
+
+    /// Creates a tenant with an admin and returns both and the admin's session token.
+    pub async fn tenant_with_admin(&self, slug: &str) -> (Tenant, Uuid, String) {
+        let tenant = self.tenant(slug).await;
+        let email = format!("admin@{slug}.example");
+        let admin = self.user(&tenant, &email, &[Role::Admin]).await;
+        let token = self.login(&tenant, &email).await;
+        (tenant, admin, token)
+    }
+}
+
+/// Reads a problem document, checking its content type and status.
+pub async fn problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json", "content type");
+    let body: Value = response.json().await.expect("problem json");
+    assert_eq!(body["status"], status.as_u16(), "status in body: {body}");
+    assert!(
+        body["type"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("/problems/")),
+        "type: {body}"
+    );
+    body
+}
+
+/// The fields a 422 names.
+pub fn fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
