@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use folio_db::Database;
 use folio_domain::LoginThrottle;
-use poem::{Endpoint, EndpointExt, Route};
+use poem::middleware::{CatchPanic, CookieJarManager};
+use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::OpenApiService;
 
 pub use credentials::{TokenKind, hash_password, mint};
@@ -91,5 +92,9 @@ pub fn app(state: AppState) -> impl Endpoint {
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/", api)
+        .with(CookieJarManager::new())
+        .with(CatchPanic::new().with_handler(|_| {
+            problem::ApiError::Internal("handler panicked".into()).into_response()
+        }))
         .around(request_context::request_context)
 }

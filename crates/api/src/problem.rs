@@ -438,3 +438,9 @@ impl poem_openapi::ApiResponse for ApiError {
         ProblemSchema::register(registry);
     }
 }
+
+impl poem::IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.as_response()
+    }
+}

@@ -1,0 +1,426 @@
+//! Sign-in, sessions, API tokens, deactivation and the failed sign-in throttle.
+
+use folio_domain::Role;
+use folio_tests::{PASSWORD, TestApp, problem};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn sign_in_returns_a_token_and_an_http_only_cookie_that_both_work() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(
+        &tenant,
+        "ada@northgate.example",
+        &[Role::Assessor, Role::Iqa],
+    )
+    .await;
+
+    // Address matching ignores case.
+    let response = app
+        .login_response("northgate", "Ada@Northgate.EXAMPLE", PASSWORD)
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body: Value = response.json().await.unwrap();
+    let token = body["token"].as_str().unwrap();
+    assert!(
+        cookie.starts_with(&format!("folio_session={token};")),
+        "{cookie}"
+    );
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
+        assert!(
+            cookie.contains(attribute),
+            "{attribute} missing in {cookie}"
+        );
+    }
+    assert_eq!(body["user"]["email"], "ada@northgate.example");
+    assert_eq!(body["tenant"]["slug"], "northgate");
+
+    let by_bearer: Value = app
+        .authed(Method::GET, "/api/v1/me", token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(by_bearer["roles"], json!(["assessor", "iqa"]));
+    assert_eq!(by_bearer["tenant"]["name"], "northgate Training");
+    assert!(
+        by_bearer["user"]["last_login_at"].is_string(),
+        "last login recorded"
+    );
+
+    let by_cookie = app
+        .request(Method::GET, "/api/v1/me")
+        .header("cookie", format!("folio_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_cookie.status(), StatusCode::OK);
+
+    // The token is stored hashed: the database never holds the secret.
+    let stored: i64 = sqlx::query_scalar(
+        "select count(*) from sessions where token_hash = convert_to($1, 'UTF8')",
+    )
+    .bind(token)
+    .fetch_one(&app.database.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, 0);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn wrong_password_unknown_address_and_unknown_tenant_look_the_same() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "ada@northgate.example", &[Role::Learner])
+        .await;
+
+    let mut bodies = Vec::new();
+    for (tenant, email, password) in [
+        ("northgate", "ada@northgate.example", "wrong-password-1"),
+        ("northgate", "nobody@northgate.example", PASSWORD),
+        ("no-such-provider", "ada@northgate.example", PASSWORD),
+    ] {
+        let response = app.login_response(tenant, email, password).await;
+        let body = problem(response, StatusCode::UNAUTHORIZED).await;
+        assert_eq!(body["type"], "/problems/invalid-credentials");
+        bodies.push(body);
+    }
+    assert_eq!(bodies[0], bodies[1]);
+    assert_eq!(bodies[1], bodies[2]);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn missing_and_garbage_credentials_are_401() {
+    let app = TestApp::spawn().await;
+    let response = app.request(Method::GET, "/api/v1/me").send().await.unwrap();
+    let body = problem(response, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(body["type"], "/problems/unauthenticated");
+    for garbage in [
+        "garbage",
+        "fos_zzz_yyy",
+        "fot_00000000000000000000000000000000_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ] {
+        let response = app
+            .authed(Method::GET, "/api/v1/me", garbage)
+            .send()
+            .await
+            .unwrap();
+        problem(response, StatusCode::UNAUTHORIZED).await;
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn expired_sessions_and_logged_out_sessions_stop_working() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "ada@northgate.example", &[Role::Learner])
+        .await;
+
+    let expiring = app.login(&tenant, "ada@northgate.example").await;
+    sqlx::query("update sessions set expires_at = now() - interval '1 second'")
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let response = app
+        .authed(Method::GET, "/api/v1/me", &expiring)
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::UNAUTHORIZED).await;
+
+    let token = app.login(&tenant, "ada@northgate.example").await;
+    let logout = app
+        .authed(Method::POST, "/api/v1/auth/logout", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    let cleared = logout.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cleared.starts_with("folio_session=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    let response = app
+        .authed(Method::GET, "/api/v1/me", &token)
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::UNAUTHORIZED).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn api_tokens_are_shown_once_listed_without_secret_and_revocable() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "ada@northgate.example", &[Role::Admin])
+        .await;
+    let session = app.login(&tenant, "ada@northgate.example").await;
+
+    let response = app
+        .authed(Method::POST, "/api/v1/me/tokens", &session)
+        .json(&json!({ "name": "MIS sync", "expires_in_days": 30 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("fot_"));
+    let id = created["api_token"]["id"].as_str().unwrap().to_owned();
+
+    let me = app
+        .authed(Method::GET, "/api/v1/me", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    // Integrations act with the owner's roles.
+    let users = app
+        .authed(Method::GET, "/api/v1/users", &token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(users.status(), StatusCode::OK);
+
+    let listed = app
+        .authed(Method::GET, "/api/v1/me/tokens", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!listed.contains(&token), "the secret is never listed");
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["name"], "MIS sync");
+    assert!(listed[0]["last_used_at"].is_string(), "use is recorded");
+
+    let revoke = app
+        .authed(Method::DELETE, &format!("/api/v1/me/tokens/{id}"), &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
+    let response = app
+        .authed(Method::GET, "/api/v1/me", &token)
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::UNAUTHORIZED).await;
+    let listed: Value = app
+        .authed(Method::GET, "/api/v1/me/tokens", &session)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(listed[0]["revoked_at"].is_string());
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn deactivation_stops_sessions_and_tokens_at_once_and_reactivation_allows_sign_in() {
+    let app = TestApp::spawn().await;
+    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
+    let learner = app
+        .user(&tenant, "ada@northgate.example", &[Role::Learner])
+        .await;
+    let session = app.login(&tenant, "ada@northgate.example").await;
+    let created: Value = app
+        .authed(Method::POST, "/api/v1/me/tokens", &session)
+        .json(&json!({ "name": "phone" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+
+    let response = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/users/{learner}/deactivate"),
+            &admin,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["status"], "deactivated");
+
+    for credential in [&session, &token] {
+        let response = app
+            .authed(Method::GET, "/api/v1/me", credential)
+            .send()
+            .await
+            .unwrap();
+        problem(response, StatusCode::UNAUTHORIZED).await;
+    }
+    let response = app
+        .login_response("northgate", "ada@northgate.example", PASSWORD)
+        .await;
+    problem(response, StatusCode::UNAUTHORIZED).await;
+
+    let response = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/users/{learner}/reactivate"),
+            &admin,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    app.login(&tenant, "ada@northgate.example").await;
+    // Tokens revoked at deactivation stay revoked.
+    let response = app
+        .authed(Method::GET, "/api/v1/me", &token)
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::UNAUTHORIZED).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_an_address_whether_or_not_it_has_an_account() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "ada@northgate.example", &[Role::Learner])
+        .await;
+
+    for email in ["ada@northgate.example", "nobody@northgate.example"] {
+        for _ in 0..5 {
+            let response = app
+                .login_response("northgate", email, "wrong-password-1")
+                .await;
+            problem(response, StatusCode::UNAUTHORIZED).await;
+        }
+        // Locked now, even with the right password.
+        let response = app.login_response("northgate", email, PASSWORD).await;
+        let retry_after: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=900).contains(&retry_after), "{retry_after}");
+        let body = problem(response, StatusCode::TOO_MANY_REQUESTS).await;
+        assert_eq!(body["type"], "/problems/too-many-attempts");
+    }
+
+    // Once the lock lapses, the right password works and the count starts again.
+    sqlx::query("update login_throttle set locked_until = now() - interval '1 second', window_started_at = now() - interval '1 hour'")
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    app.login(&tenant, "ada@northgate.example").await;
+    let remaining: i64 = sqlx::query_scalar(
+        "select count(*) from login_throttle where email = 'ada@northgate.example'",
+    )
+    .fetch_one(&app.database.pool)
+    .await
+    .unwrap();
+    assert_eq!(remaining, 0);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn suspended_tenants_cannot_sign_in_or_use_existing_sessions() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "ada@northgate.example", &[Role::Learner])
+        .await;
+    let session = app.login(&tenant, "ada@northgate.example").await;
+    sqlx::query("update tenants set status = 'suspended' where id = $1")
+        .bind(tenant.id)
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let response = app
+        .authed(Method::GET, "/api/v1/me", &session)
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::UNAUTHORIZED).await;
+    let response = app
+        .login_response("northgate", "ada@northgate.example", PASSWORD)
+        .await;
+    problem(response, StatusCode::UNAUTHORIZED).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn roles_decide_what_a_person_may_do() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    let cases: &[(&str, Role, bool, bool, bool)] = &[
+        // (address, role, read users, manage users, read audit log)
+        ("admin@n.example", Role::Admin, true, true, true),
+        ("auditor@n.example", Role::Auditor, true, false, true),
+        ("assessor@n.example", Role::Assessor, false, false, false),
+        ("iqa@n.example", Role::Iqa, false, false, false),
+        ("employer@n.example", Role::Employer, false, false, false),
+        ("learner@n.example", Role::Learner, false, false, false),
+    ];
+    for &(email, role, read, manage, audit) in cases {
+        app.user(&tenant, email, &[role]).await;
+        let token = app.login(&tenant, email).await;
+        let status =
+            |allowed: bool, ok: StatusCode| if allowed { ok } else { StatusCode::FORBIDDEN };
+        let r = app
+            .authed(Method::GET, "/api/v1/users", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            status(read, StatusCode::OK),
+            "{role} read users"
+        );
+        let r = app
+            .authed(Method::POST, "/api/v1/employers", &token)
+            .json(&json!({ "name": format!("Employer of {email}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            status(manage, StatusCode::CREATED),
+            "{role} manage employers"
+        );
+        let r = app
+            .authed(Method::GET, "/api/v1/audit-log", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            status(audit, StatusCode::OK),
+            "{role} audit log"
+        );
+        if !read {
+            let r = app
+                .authed(Method::GET, "/api/v1/users", &token)
+                .send()
+                .await
+                .unwrap();
+            let body = problem(r, StatusCode::FORBIDDEN).await;
+            assert_eq!(body["type"], "/problems/forbidden");
+        }
+    }
+    app.finish().await;
+}
