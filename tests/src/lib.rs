@@ -2,6 +2,9 @@
 //! template, and the real API served on a free port of 127.0.0.1. Tests therefore run in
 //! parallel and never see each other's data.
 
+// Test support: a failed setup step should stop the test loudly, with its context.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use folio::operator::{self, NewPerson};

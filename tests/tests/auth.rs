@@ -1,5 +1,7 @@
 //! Sign-in, sessions, API tokens, deactivation and the failed sign-in throttle.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use folio_domain::Role;
 use folio_tests::{PASSWORD, TestApp, problem};
 use reqwest::{Method, StatusCode};

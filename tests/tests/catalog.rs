@@ -1,6 +1,8 @@
 //! The schema itself guarantees tenant isolation. These checks read PostgreSQL's catalog, so
 //! every table a later migration adds is covered without anyone remembering to add a test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use folio_tests::TestDatabase;
 
 /// Tables without `tenant_id` that are deliberately the platform's own.

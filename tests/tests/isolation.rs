@@ -2,6 +2,8 @@
 //! empty list), and B's data is unchanged afterwards. Then the same at the SQL level: a
 //! query that forgets its tenant filter still sees only its own tenant.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use folio_domain::Role;
 use folio_tests::{TestApp, problem};
 use reqwest::{Method, StatusCode};

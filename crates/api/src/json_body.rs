@@ -66,6 +66,10 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::MalformedBody("the body is empty".into()));
     }
+    // Syntax first, so a body that is not JSON at all is reported as such even when it
+    // starts like a valid object with a field missing.
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+        .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
@@ -174,7 +178,7 @@ mod tests {
 
     #[test]
     fn a_wrong_type_at_the_top_names_the_body() {
-        match errors("[1, 2]") {
+        match errors(r#""just a string""#) {
             ApiError::Validation(e) => assert_eq!(e[0].field, "body"),
             other => panic!("{other:?}"),
         }

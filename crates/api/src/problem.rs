@@ -218,10 +218,10 @@ impl ResponseError for ApiError {
             _ => None,
         };
         let mut response = problem_response(status, kind, title, self.detail(), errors);
-        if let ApiError::TooManyAttempts { retry_after_secs } = self {
-            if let Ok(value) = retry_after_secs.to_string().parse() {
-                response.headers_mut().insert(header::RETRY_AFTER, value);
-            }
+        if let ApiError::TooManyAttempts { retry_after_secs } = self
+            && let Ok(value) = retry_after_secs.to_string().parse()
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }

@@ -201,7 +201,7 @@ pub async fn run() -> anyhow::Result<()> {
 
 async fn run_demo(config: &Config) -> anyhow::Result<()> {
     let db = operator::migrate(config).await?;
-    let accounts = demo::load(&db).await?;
+    let organisations = demo::load(&db).await?;
     serve::serve(config, |addr| {
         let base = format!("http://{addr}");
         println!();
@@ -211,22 +211,25 @@ async fn run_demo(config: &Config) -> anyhow::Result<()> {
         println!("  Readiness:     {base}/readyz");
         println!();
         println!("Every demo account's password is: {}", demo::DEMO_PASSWORD);
-        for (slug, name, people) in &accounts.tenants {
+        for organisation in &organisations {
             println!();
-            println!("{name} (organisation: {slug})");
-            for (email, roles) in people {
+            println!("{} (organisation: {})", organisation.name, organisation.slug);
+            for (email, roles) in &organisation.accounts {
                 let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
                 println!("  {email:<28} {}", roles.join(", "));
             }
         }
-        let (slug, _, people) = &accounts.tenants[0];
-        println!();
-        println!("Sign in, e.g.:");
-        println!(
-            "  curl -s {base}/api/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"tenant\":\"{slug}\",\"email\":\"{}\",\"password\":\"{}\"}}'",
-            people[0].0,
-            demo::DEMO_PASSWORD
-        );
+        if let Some((organisation, (email, _))) =
+            organisations.first().and_then(|o| o.accounts.first().map(|a| (o, a)))
+        {
+            println!();
+            println!("Sign in, e.g.:");
+            println!(
+                "  curl -s {base}/api/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"tenant\":\"{}\",\"email\":\"{email}\",\"password\":\"{}\"}}'",
+                organisation.slug,
+                demo::DEMO_PASSWORD
+            );
+        }
         println!();
         println!("Press Ctrl-C to stop.");
     })

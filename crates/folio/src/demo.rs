@@ -54,14 +54,18 @@ const TENANTS: &[DemoTenant] = &[
     },
 ];
 
-/// What `folio demo` prints: where to sign in and with which accounts.
-pub struct DemoAccounts {
-    /// (tenant slug, tenant name, [(email, roles)]).
-    pub tenants: Vec<(String, String, Vec<(String, Vec<Role>)>)>,
+/// A demo organisation and the accounts in it, for `folio demo` to print.
+pub struct DemoOrganisation {
+    /// Its slug (typed at sign-in).
+    pub slug: String,
+    /// Its name.
+    pub name: String,
+    /// (e-mail address, roles) of each account.
+    pub accounts: Vec<(String, Vec<Role>)>,
 }
 
 /// Loads the demo data; safe to run any number of times.
-pub async fn load(db: &Database) -> anyhow::Result<DemoAccounts> {
+pub async fn load(db: &Database) -> anyhow::Result<Vec<DemoOrganisation>> {
     let password = Password::parse(DEMO_PASSWORD).map_err(|e| anyhow::anyhow!("{e}"))?;
     let mut out = Vec::new();
     for demo in TENANTS {
@@ -80,9 +84,13 @@ pub async fn load(db: &Database) -> anyhow::Result<DemoAccounts> {
             operator::create_user(db, &tenant, person, true).await?;
             accounts.push((email, roles.to_vec()));
         }
-        out.push((tenant.slug.clone(), tenant.name.clone(), accounts));
+        out.push(DemoOrganisation {
+            slug: tenant.slug.clone(),
+            name: tenant.name.clone(),
+            accounts,
+        });
     }
-    Ok(DemoAccounts { tenants: out })
+    Ok(out)
 }
 
 async fn ensure_tenant(db: &Database, demo: &DemoTenant) -> anyhow::Result<Tenant> {

@@ -42,6 +42,7 @@ pub async fn serve(
     config: &Config,
     on_listening: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
+    let shutdown = shutdown_signal();
     let state = state(config).await?;
     let acceptor = TcpListener::bind(config.listen.as_str())
         .into_acceptor()
@@ -57,7 +58,7 @@ pub async fn serve(
     Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
             folio_api::app(state),
-            shutdown_signal(),
+            shutdown,
             Some(Duration::from_secs(30)),
         )
         .await?;
@@ -65,24 +66,21 @@ pub async fn serve(
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Registers for SIGINT and SIGTERM at once (a signal that arrives before the returned
+/// future is first polled still counts) and resolves on the first of them.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    async move {
+        let (Ok(mut interrupt), Ok(mut terminate)) = (interrupt, terminate) else {
+            tracing::warn!("cannot listen for shutdown signals");
+            return std::future::pending().await;
+        };
+        tokio::select! {
+            _ = interrupt.recv() => {},
+            _ = terminate.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        tracing::info!("shutting down");
     }
-    tracing::info!("shutting down");
 }

@@ -1,0 +1,115 @@
+//! Health, readiness, the OpenAPI document and request ids.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use folio_api::ApiSettings;
+use folio_tests::{TestApp, problem};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+#[tokio::test]
+async fn healthz_and_readyz_answer_when_postgres_and_redis_are_up() {
+    let app = TestApp::spawn().await;
+    let health = app.request(Method::GET, "/healthz").send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    let ready = app.request(Method::GET, "/readyz").send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn readyz_is_503_naming_what_is_down() {
+    // Nothing listens on port 1: Redis is really unreachable for this app.
+    let app = TestApp::spawn_with(ApiSettings::default(), "redis://127.0.0.1:1").await;
+    let ready = app.request(Method::GET, "/readyz").send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["detail"], "unavailable: redis");
+    let redis = body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "redis")
+        .unwrap();
+    assert_eq!(redis["ok"], false);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_endpoint() {
+    let app = TestApp::spawn().await;
+    let spec: Value = app
+        .request(Method::GET, "/api/openapi.json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let expected = [
+        ("get", "/healthz"),
+        ("get", "/readyz"),
+        ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/auth/logout"),
+        ("get", "/api/v1/me"),
+        ("get", "/api/v1/me/tokens"),
+        ("post", "/api/v1/me/tokens"),
+        ("delete", "/api/v1/me/tokens/{id}"),
+        ("get", "/api/v1/users"),
+        ("post", "/api/v1/users"),
+        ("get", "/api/v1/users/{id}"),
+        ("patch", "/api/v1/users/{id}"),
+        ("put", "/api/v1/users/{id}/roles"),
+        ("post", "/api/v1/users/{id}/deactivate"),
+        ("post", "/api/v1/users/{id}/reactivate"),
+        ("put", "/api/v1/users/{id}/password"),
+        ("get", "/api/v1/employers"),
+        ("post", "/api/v1/employers"),
+        ("get", "/api/v1/employers/{id}"),
+        ("put", "/api/v1/employers/{id}"),
+        ("delete", "/api/v1/employers/{id}"),
+        ("get", "/api/v1/audit-log"),
+    ];
+    for (method, path) in expected {
+        assert!(
+            spec["paths"][path][method].is_object(),
+            "{method} {path} missing from the spec"
+        );
+    }
+    let problem_schema = &spec["components"]["schemas"]["Problem"];
+    assert!(problem_schema["properties"]["type"].is_object());
+    let docs = app.request(Method::GET, "/api/docs").send().await.unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.unwrap().contains("swagger"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .request(Method::GET, "/healthz")
+        .header("x-request-id", "trace-abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "trace-abc-123");
+    let response = app.request(Method::GET, "/api/v1/me").send().await.unwrap();
+    let generated = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(uuid::Uuid::try_parse(&generated).is_ok(), "{generated}");
+    problem(response, StatusCode::UNAUTHORIZED).await;
+    // An id that could forge log lines is replaced.
+    let response = app
+        .request(Method::GET, "/healthz")
+        .header("x-request-id", "bad id\tinjected")
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(response.headers()["x-request-id"], "bad id\tinjected");
+    app.finish().await;
+}
