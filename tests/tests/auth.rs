@@ -369,19 +369,68 @@ async fn suspended_tenants_cannot_sign_in_or_use_existing_sessions() {
 async fn roles_decide_what_a_person_may_do() {
     let app = TestApp::spawn().await;
     let tenant = app.tenant("northgate").await;
-    let cases: &[(&str, Role, bool, bool, bool)] = &[
-        // (address, role, read users, manage users, read audit log)
-        ("admin@n.example", Role::Admin, true, true, true),
-        ("auditor@n.example", Role::Auditor, true, false, true),
-        ("assessor@n.example", Role::Assessor, false, false, false),
-        ("iqa@n.example", Role::Iqa, false, false, false),
-        ("employer@n.example", Role::Employer, false, false, false),
-        ("learner@n.example", Role::Learner, false, false, false),
+    struct Case {
+        email: &'static str,
+        role: Role,
+        read_users: bool,
+        manage_users: bool,
+        read_employers: bool,
+        manage_employers: bool,
+        read_audit: bool,
+    }
+    let case = |email,
+                role,
+                [
+        read_users,
+        manage_users,
+        read_employers,
+        manage_employers,
+        read_audit,
+    ]: [bool; 5]| Case {
+        email,
+        role,
+        read_users,
+        manage_users,
+        read_employers,
+        manage_employers,
+        read_audit,
+    };
+    let cases = [
+        case(
+            "admin@n.example",
+            Role::Admin,
+            [true, true, true, true, true],
+        ),
+        case(
+            "auditor@n.example",
+            Role::Auditor,
+            [true, false, true, false, true],
+        ),
+        case(
+            "assessor@n.example",
+            Role::Assessor,
+            [false, false, true, false, false],
+        ),
+        case(
+            "iqa@n.example",
+            Role::Iqa,
+            [false, false, true, false, false],
+        ),
+        case(
+            "employer@n.example",
+            Role::Employer,
+            [false, false, false, false, false],
+        ),
+        case(
+            "learner@n.example",
+            Role::Learner,
+            [false, false, false, false, false],
+        ),
     ];
-    for &(email, role, read, manage, audit) in cases {
-        app.user(&tenant, email, &[role]).await;
-        let token = app.login(&tenant, email).await;
-        let status =
+    for (i, c) in cases.iter().enumerate() {
+        app.user(&tenant, c.email, &[c.role]).await;
+        let token = app.login(&tenant, c.email).await;
+        let expect =
             |allowed: bool, ok: StatusCode| if allowed { ok } else { StatusCode::FORBIDDEN };
         let r = app
             .authed(Method::GET, "/api/v1/users", &token)
@@ -390,19 +439,44 @@ async fn roles_decide_what_a_person_may_do() {
             .unwrap();
         assert_eq!(
             r.status(),
-            status(read, StatusCode::OK),
-            "{role} read users"
+            expect(c.read_users, StatusCode::OK),
+            "{} read users",
+            c.role
         );
         let r = app
-            .authed(Method::POST, "/api/v1/employers", &token)
-            .json(&json!({ "name": format!("Employer of {email}") }))
+            .authed(Method::POST, "/api/v1/users", &token)
+            .json(&json!({ "email": format!("new{i}@n.example"), "name": "New", "roles": ["learner"] }))
             .send()
             .await
             .unwrap();
         assert_eq!(
             r.status(),
-            status(manage, StatusCode::CREATED),
-            "{role} manage employers"
+            expect(c.manage_users, StatusCode::CREATED),
+            "{} manage users",
+            c.role
+        );
+        let r = app
+            .authed(Method::GET, "/api/v1/employers", &token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            expect(c.read_employers, StatusCode::OK),
+            "{} read employers",
+            c.role
+        );
+        let r = app
+            .authed(Method::POST, "/api/v1/employers", &token)
+            .json(&json!({ "name": format!("Employer of {}", c.email) }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            expect(c.manage_employers, StatusCode::CREATED),
+            "{} manage employers",
+            c.role
         );
         let r = app
             .authed(Method::GET, "/api/v1/audit-log", &token)
@@ -411,10 +485,11 @@ async fn roles_decide_what_a_person_may_do() {
             .unwrap();
         assert_eq!(
             r.status(),
-            status(audit, StatusCode::OK),
-            "{role} audit log"
+            expect(c.read_audit, StatusCode::OK),
+            "{} audit log",
+            c.role
         );
-        if !read {
+        if !c.read_users {
             let r = app
                 .authed(Method::GET, "/api/v1/users", &token)
                 .send()
@@ -424,5 +499,98 @@ async fn roles_decide_what_a_person_may_do() {
             assert_eq!(body["type"], "/problems/forbidden");
         }
     }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_parallel_burst_of_guesses_cannot_outrun_the_lock() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "ada@northgate.example", &[Role::Learner])
+        .await;
+    let attempts = (0..12)
+        .map(|_| app.login_response("northgate", "ada@northgate.example", "wrong-password-1"));
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(attempts)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let locked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(refused + locked, 12, "{statuses:?}");
+    assert_eq!(
+        refused, 5,
+        "exactly five guesses were checked: {statuses:?}"
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn api_tokens_expire_and_cannot_mint_more_tokens() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "ada@northgate.example", &[Role::Admin])
+        .await;
+    let session = app.login(&tenant, "ada@northgate.example").await;
+    let created: Value = app
+        .authed(Method::POST, "/api/v1/me/tokens", &session)
+        .json(&json!({ "name": "sync" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = created["token"].as_str().unwrap().to_owned();
+    let expires: chrono::DateTime<chrono::Utc> = created["api_token"]["expires_at"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let days = (expires - chrono::Utc::now()).num_days();
+    assert!(
+        (89..=90).contains(&days),
+        "default expiry is 90 days, got {days}"
+    );
+
+    let response = app
+        .authed(Method::POST, "/api/v1/me/tokens", &token)
+        .json(&json!({ "name": "offspring" }))
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::FORBIDDEN).await;
+
+    sqlx::query("update api_tokens set expires_at = now() - interval '1 second'")
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let response = app
+        .authed(Method::GET, "/api/v1/me", &token)
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::UNAUTHORIZED).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_by_default() {
+    let app =
+        TestApp::spawn_with(folio_api::ApiSettings::default(), &folio_tests::redis_url()).await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "ada@northgate.example", &[Role::Learner])
+        .await;
+    let response = app
+        .login_response("northgate", "ada@northgate.example", PASSWORD)
+        .await;
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.ends_with("; Secure"), "{cookie}");
     app.finish().await;
 }

@@ -164,6 +164,29 @@ async fn bad_ids_queries_and_content_types_are_4xx_problems() {
             "{query}"
         );
     }
+    let response = app
+        .authed(Method::GET, "/api/v1/users?q=a%00b", &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(response, StatusCode::UNPROCESSABLE_ENTITY).await),
+        vec!["q"]
+    );
+    let long_q = "q".repeat(201);
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/employers?q={long_q}"),
+            &admin,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(response, StatusCode::UNPROCESSABLE_ENTITY).await),
+        vec!["q"]
+    );
     let unknown = uuid::Uuid::now_v7();
     let response = app
         .authed(Method::GET, &format!("/api/v1/users/{unknown}"), &admin)
@@ -203,5 +226,66 @@ async fn bad_ids_queries_and_content_types_are_4xx_problems() {
         .await
         .unwrap();
     problem(response, StatusCode::PAYLOAD_TOO_LARGE).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn other_resources_name_their_invalid_fields_too() {
+    let app = TestApp::spawn().await;
+    let (_, _, admin) = app.tenant_with_admin("northgate").await;
+    let cases = [
+        (
+            "/api/v1/employers",
+            json!({ "name": "x".repeat(201) }),
+            vec!["name"],
+        ),
+        (
+            "/api/v1/employers",
+            json!({ "name": "Acme", "contact_email": "nope", "phone": "1".repeat(51) }),
+            vec!["contact_email", "phone"],
+        ),
+        (
+            "/api/v1/me/tokens",
+            json!({ "name": "t".repeat(101) }),
+            vec!["name"],
+        ),
+        (
+            "/api/v1/auth/login",
+            json!({ "tenant": "Not A Slug", "email": "x", "password": "" }),
+            vec!["tenant", "email", "password"],
+        ),
+    ];
+    for (path, body, expected) in cases {
+        let response = app
+            .authed(Method::POST, path, &admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            fields(&problem(response, StatusCode::UNPROCESSABLE_ENTITY).await),
+            expected,
+            "{path} {body}"
+        );
+    }
+    let employers: i64 = sqlx::query_scalar("select count(*) from employers")
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(employers, 0, "nothing was written");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn credentials_are_checked_before_the_body() {
+    let app = TestApp::spawn().await;
+    app.tenant_with_admin("northgate").await;
+    let response = app
+        .authed(Method::POST, "/api/v1/users", "not-a-token")
+        .json(&json!({ "email": "bad", "name": "", "roles": [], "password": "x" }))
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::UNAUTHORIZED).await;
     app.finish().await;
 }

@@ -64,7 +64,7 @@ async fn every_tenant_table_is_isolated_by_forced_row_level_security() {
         where p.schemaname = 'public' and p.permissive = 'PERMISSIVE'
           and p.tablename in (select c.relname from pg_class c
                               join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id')
-          and p.qual not like '%tenant_id = current_tenant()%'",
+          and p.policyname <> 'tenant_isolation'",
     )
     .await;
     assert!(
@@ -179,5 +179,32 @@ async fn the_application_role_cannot_bypass_row_level_security() {
     assert_eq!(visible, 0);
     tx.rollback().await.expect("rollback");
 
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn the_process_refuses_to_start_when_a_tenant_table_is_not_isolated() {
+    let db = TestDatabase::create().await;
+    let database = folio_db::Database::from_pool(db.pool.clone());
+    assert_eq!(database.verify_isolation().await, Ok(()));
+    sqlx::query("alter table employers no force row level security")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let refused = database.verify_isolation().await.unwrap_err();
+    assert!(refused.contains("employers"), "{refused}");
+    sqlx::query("alter table employers force row level security")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    assert_eq!(database.verify_isolation().await, Ok(()));
+
+    // Permissive policies are OR-ed: one more that lets everything through opens the table.
+    sqlx::query("create policy everyone on users using (true)")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    let refused = database.verify_isolation().await.unwrap_err();
+    assert!(refused.contains("users"), "{refused}");
     db.drop_database().await;
 }

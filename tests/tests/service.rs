@@ -34,6 +34,10 @@ async fn readyz_is_503_naming_what_is_down() {
         .find(|c| c["name"] == "redis")
         .unwrap();
     assert_eq!(redis["ok"], false);
+    assert_eq!(
+        redis["error"], "not answering",
+        "driver details stay in the server log"
+    );
     app.finish().await;
 }
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::json_body::JsonBody;
-use crate::pagination::{decode_name_cursor, encode_name_cursor, page_limit, search_term};
+use crate::pagination::{decode_name_cursor, next_name_cursor, page_limit, search_term};
 use crate::principal::{Authenticated, Credentials};
 use crate::problem::{ApiError, ApiResult, Fields, checked};
 
@@ -158,10 +158,7 @@ impl EmployersApi {
         let page =
             employers::list(&mut authed.tx, search.as_deref(), after.as_ref(), limit).await?;
         authed.tx.commit().await?;
-        let next_cursor = page
-            .has_more
-            .then(|| page.items.last().map(|e| encode_name_cursor(&e.name, e.id)))
-            .flatten();
+        let next_cursor = next_name_cursor(&page, |e| (&e.name, e.id));
         Ok(Json(EmployerPage {
             items: page.items.into_iter().map(Into::into).collect(),
             next_cursor,
@@ -175,11 +172,11 @@ impl EmployersApi {
         credentials: Credentials,
         body: JsonBody<EmployerRequest>,
     ) -> ApiResult<CreateEmployerResponse> {
-        let details = body.0.parse()?;
         let mut authed = self
             .0
             .authorize(&credentials, Permission::ManageEmployers)
             .await?;
+        let details = body.0.parse()?;
         let id = Uuid::now_v7();
         let employer = employers::insert(&mut authed.tx, id, &details).await?;
         record(&mut authed, "employer.create", id).await?;
@@ -207,11 +204,11 @@ impl EmployersApi {
         id: Path<Uuid>,
         body: JsonBody<EmployerRequest>,
     ) -> ApiResult<Json<EmployerBody>> {
-        let details = body.0.parse()?;
         let mut authed = self
             .0
             .authorize(&credentials, Permission::ManageEmployers)
             .await?;
+        let details = body.0.parse()?;
         let employer = employers::update(&mut authed.tx, id.0, &details).await?;
         record(&mut authed, "employer.update", id.0).await?;
         authed.tx.commit().await?;

@@ -22,7 +22,7 @@ struct Check {
     name: String,
     /// Whether it answered.
     ok: bool,
-    /// Why not, when it did not.
+    /// Why not, when it did not (details are in the server's log).
     error: Option<String>,
 }
 
@@ -52,7 +52,10 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 async fn check_postgres(state: &AppState) -> Result<(), String> {
     match tokio::time::timeout(CHECK_TIMEOUT, state.db.ping()).await {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: postgres");
+            Err("not answering".into())
+        }
         Err(_) => Err("timed out".into()),
     }
 }
@@ -64,7 +67,10 @@ async fn check_redis(state: &AppState) -> Result<(), String> {
     };
     match tokio::time::timeout(CHECK_TIMEOUT, ping).await {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: redis");
+            Err("not answering".into())
+        }
         Err(_) => Err("timed out".into()),
     }
 }

@@ -13,8 +13,8 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::credentials::{TokenKind, mint};
 use crate::json_body::JsonBody;
-use crate::principal::Credentials;
-use crate::problem::{ApiResult, Fields, checked};
+use crate::principal::{CredentialId, Credentials};
+use crate::problem::{ApiError, ApiResult, Fields, checked};
 use crate::schema::{RoleName, TenantBody, UserBody};
 
 #[derive(Tags)]
@@ -124,12 +124,18 @@ impl MeApi {
     }
 
     /// Create a personal API token. It acts with my roles; the secret is returned once.
+    /// Only a signed-in session can create one (403 for an API token).
     #[oai(path = "/tokens", method = "post")]
     async fn create_token(
         &self,
         credentials: Credentials,
         body: JsonBody<NewApiToken>,
     ) -> ApiResult<CreateTokenResponse> {
+        let mut authed = self.0.authenticate(&credentials).await?;
+        // A token that could mint tokens could outlive its own expiry and revocation.
+        if !matches!(authed.principal.credential, CredentialId::Session(_)) {
+            return Err(ApiError::Forbidden);
+        }
         let req = body.0;
         let mut fields = Fields::default();
         let name = fields.check("name", TokenName::parse(&req.name));
@@ -142,7 +148,6 @@ impl MeApi {
         fields.finish()?;
         let name = checked(name)?;
 
-        let mut authed = self.0.authenticate(&credentials).await?;
         let minted = mint(TokenKind::ApiToken, authed.principal.tenant);
         let id = Uuid::now_v7();
         let expires_at = Utc::now() + chrono::Duration::days(days);

@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use folio_db::pagination::NameKey;
+use folio_db::pagination::{NameKey, Page};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -41,6 +41,17 @@ pub fn encode_name_cursor(name: &str, id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(json)
 }
 
+/// The cursor for the page after `page`, for lists ordered by (name, id); `None` on the last.
+pub fn next_name_cursor<T>(page: &Page<T>, key: impl Fn(&T) -> (&str, Uuid)) -> Option<String> {
+    if !page.has_more {
+        return None;
+    }
+    page.items.last().map(|last| {
+        let (name, id) = key(last);
+        encode_name_cursor(name, id)
+    })
+}
+
 /// Decodes a `cursor` query parameter produced by [`encode_name_cursor`].
 pub fn decode_name_cursor(cursor: Option<&str>) -> Result<Option<NameKey>, ApiError> {
     let Some(cursor) = cursor else {
@@ -49,6 +60,9 @@ pub fn decode_name_cursor(cursor: Option<&str>) -> Result<Option<NameKey>, ApiEr
     let bad = || ApiError::invalid("cursor", "is not a cursor this API returned");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let c: NameCursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
+    if c.n.chars().any(char::is_control) {
+        return Err(bad());
+    }
     Ok(Some(NameKey { name: c.n, id: c.i }))
 }
 
@@ -66,6 +80,10 @@ pub fn decode_id_cursor(cursor: Option<&str>) -> Result<Option<Uuid>, ApiError> 
 pub fn search_term(q: Option<String>) -> Result<Option<String>, ApiError> {
     match q.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
+        Some(t) if t.chars().any(char::is_control) => Err(ApiError::invalid(
+            "q",
+            "must not contain control characters",
+        )),
         Some(t) if t.chars().count() > 200 => {
             Err(ApiError::invalid("q", "must be at most 200 characters"))
         }

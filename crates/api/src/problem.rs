@@ -240,6 +240,10 @@ fn constraint_error(constraint: &str) -> Option<ApiError> {
             "another person in this organisation has this e-mail address",
         ),
         "users_employer_fkey" => ApiError::invalid("employer_id", "there is no such employer"),
+        // Rust and PostgreSQL may lower-case a rare non-ASCII character differently.
+        "users_email_check" => {
+            ApiError::invalid("email", "cannot be stored: use its lower-case form")
+        }
         "tenants_slug_key" => conflict("slug", "this slug is taken"),
         _ => return None,
     })

@@ -25,7 +25,8 @@ enum SignInTag {
 pub struct SignInApi(pub AppState);
 
 /// Password sign-in.
-#[derive(Debug, Object, Deserialize)]
+/// No `Debug`: it holds a password.
+#[derive(Object, Deserialize)]
 struct LoginRequest {
     /// The organisation's slug, e.g. `northgate-training`.
     tenant: String,
@@ -111,28 +112,34 @@ impl SignInApi {
         let throttle = state.settings.login_throttle;
         let now = Utc::now();
 
+        // The attempt is counted as a failure before the password is checked, in a short
+        // transaction holding the address's throttle row: a burst of parallel guesses is
+        // counted one by one and cannot outrun the lock, and no connection is held while
+        // argon2 runs. A successful sign-in clears the count.
         let mut tx = state.db.begin_tenant(tenant.tenant_id()).await?;
-        let previous = auth::throttle_state(&mut tx, &email).await?;
-        if let Some(until) = throttle.locked_until(previous.as_ref(), now) {
+        let previous = auth::lock_throttle_state(&mut tx, &email, now).await?;
+        if let Some(until) = throttle.locked_until(Some(&previous), now) {
             let retry_after_secs = u64::try_from((until - now).num_seconds())
                 .unwrap_or(0)
                 .max(1);
             return Err(ApiError::TooManyAttempts { retry_after_secs });
         }
+        let counted = throttle.record_failure(Some(&previous), now);
+        auth::save_throttle_state(&mut tx, &email, &counted).await?;
         let candidate = users::find_sign_in_candidate(&mut tx, &email).await?;
+        tx.commit().await?;
+
         let hash = candidate.as_ref().and_then(|c| c.password_hash.as_deref());
         let password_ok = verify_password(&req.password, hash).await;
         let user_id = match candidate {
             Some(c) if password_ok && c.active => c.id,
             _ => {
-                let next = throttle.record_failure(previous.as_ref(), now);
-                auth::save_throttle_state(&mut tx, &email, &next).await?;
-                tx.commit().await?;
                 tracing::info!(tenant_id = %tenant.id, "sign-in refused");
                 return Err(ApiError::InvalidCredentials);
             }
         };
 
+        let mut tx = state.db.begin_tenant(tenant.tenant_id()).await?;
         let minted = mint(TokenKind::Session, tenant.tenant_id());
         let ttl = chrono::Duration::from_std(state.settings.session_ttl)
             .map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::credentials::hash_password;
 use crate::json_body::JsonBody;
-use crate::pagination::{decode_name_cursor, encode_name_cursor, page_limit, search_term};
+use crate::pagination::{decode_name_cursor, next_name_cursor, page_limit, search_term};
 use crate::principal::{Authenticated, Credentials};
 use crate::problem::{ApiError, ApiResult, Fields, checked};
 use crate::schema::{RoleName, UserBody, UserStatus, roles_from};
@@ -27,8 +27,8 @@ enum UsersTag {
 
 pub struct UsersApi(pub AppState);
 
-/// A new person.
-#[derive(Debug, Object, Deserialize)]
+/// A new person. No `Debug`: it may hold a password.
+#[derive(Object, Deserialize)]
 struct NewUserRequest {
     /// E-mail address; unique in the organisation.
     email: String,
@@ -62,8 +62,8 @@ struct RolesRequest {
     roles: Vec<RoleName>,
 }
 
-/// A new local password.
-#[derive(Debug, Object, Deserialize)]
+/// A new local password. No `Debug`: it holds one.
+#[derive(Object, Deserialize)]
 struct PasswordRequest {
     /// At least 10 characters.
     password: String,
@@ -155,10 +155,7 @@ impl UsersApi {
             .await?;
         let page = users::list(&mut authed.tx, &filter, after.as_ref(), limit).await?;
         authed.tx.commit().await?;
-        let next_cursor = page
-            .has_more
-            .then(|| page.items.last().map(|u| encode_name_cursor(&u.name, u.id)))
-            .flatten();
+        let next_cursor = next_name_cursor(&page, |u| (&u.name, u.id));
         Ok(Json(UserPage {
             items: page.items.into_iter().map(Into::into).collect(),
             next_cursor,
@@ -172,6 +169,10 @@ impl UsersApi {
         credentials: Credentials,
         body: JsonBody<NewUserRequest>,
     ) -> ApiResult<CreateUserResponse> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageUsers)
+            .await?;
         let req = body.0;
         let mut fields = Fields::default();
         let email = fields.check("email", EmailAddress::parse(&req.email));
@@ -187,11 +188,6 @@ impl UsersApi {
             Some(p) => Some(hash_password(&checked(p)?).await?),
             None => None,
         };
-
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageUsers)
-            .await?;
         let id = Uuid::now_v7();
         users::insert(
             &mut authed.tx,
@@ -235,6 +231,10 @@ impl UsersApi {
         id: Path<Uuid>,
         body: JsonBody<UserUpdate>,
     ) -> ApiResult<Json<UserBody>> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageUsers)
+            .await?;
         let req = body.0;
         let mut fields = Fields::default();
         let name = req
@@ -254,10 +254,6 @@ impl UsersApi {
             MaybeUndefined::Value(id) => Some(Some(id)),
         };
 
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageUsers)
-            .await?;
         let changes = UserChanges {
             name: name.as_ref(),
             email: email.as_ref(),
@@ -292,13 +288,13 @@ impl UsersApi {
         id: Path<Uuid>,
         body: JsonBody<RolesRequest>,
     ) -> ApiResult<Json<UserBody>> {
-        let mut fields = Fields::default();
-        let roles = parse_roles(&mut fields, &body.0.roles);
-        fields.finish()?;
         let mut authed = self
             .0
             .authorize(&credentials, Permission::ManageUsers)
             .await?;
+        let mut fields = Fields::default();
+        let roles = parse_roles(&mut fields, &body.0.roles);
+        fields.finish()?;
         if id.0 == authed.principal.user_id && !roles.contains(&Role::Admin) {
             return Err(ApiError::invalid(
                 "roles",
@@ -365,12 +361,12 @@ impl UsersApi {
         id: Path<Uuid>,
         body: JsonBody<PasswordRequest>,
     ) -> ApiResult<PasswordResponse> {
-        let password =
-            Password::parse(&body.0.password).map_err(|e| ApiError::invalid("password", e))?;
         let mut authed = self
             .0
             .authorize(&credentials, Permission::ManageUsers)
             .await?;
+        let password =
+            Password::parse(&body.0.password).map_err(|e| ApiError::invalid("password", e))?;
         users::get(&mut authed.tx, id.0).await?;
         let hash = hash_password(&password).await?;
         users::set_password_hash(&mut authed.tx, id.0, Some(&hash)).await?;

@@ -213,26 +213,39 @@ struct ThrottleRow {
     locked_until: Option<DateTime<Utc>>,
 }
 
-/// Recent failed sign-ins for an address.
-pub async fn throttle_state(
+/// Recent failed sign-ins for an address, with its row locked until the transaction ends
+/// (the row is created, with no failures, on the first attempt), so concurrent attempts
+/// for one address are counted one after another.
+pub async fn lock_throttle_state(
     tx: &mut TenantTx,
     email: &EmailAddress,
-) -> DbResult<Option<ThrottleState>> {
+    now: DateTime<Utc>,
+) -> DbResult<ThrottleState> {
     let tenant = tx.tenant();
-    let row: Option<ThrottleRow> = sqlx::query_as(
+    sqlx::query(
+        "insert into login_throttle (tenant_id, email, failures, window_started_at)
+         values ($1, $2, 0, $3)
+         on conflict (tenant_id, email) do nothing",
+    )
+    .bind(tenant.0)
+    .bind(email.as_str())
+    .bind(now)
+    .execute(tx.conn())
+    .await?;
+    let row: ThrottleRow = sqlx::query_as(
         "select failures, window_started_at, locked_until from login_throttle
          where tenant_id = $1 and email = $2
          for update",
     )
     .bind(tenant.0)
     .bind(email.as_str())
-    .fetch_optional(tx.conn())
+    .fetch_one(tx.conn())
     .await?;
-    Ok(row.map(|r| ThrottleState {
-        failures: u32::try_from(r.failures).unwrap_or(0),
-        window_started_at: r.window_started_at,
-        locked_until: r.locked_until,
-    }))
+    Ok(ThrottleState {
+        failures: u32::try_from(row.failures).unwrap_or(0),
+        window_started_at: row.window_started_at,
+        locked_until: row.locked_until,
+    })
 }
 
 /// Stores the throttle state for an address.

@@ -129,6 +129,34 @@ impl Database {
                 unprotected.join(", ")
             ));
         }
+        // Each tenant table needs the tenant_isolation policy, and no other permissive
+        // policy (permissive policies are OR-ed: one `using (true)` would open the table).
+        let badly_policed: Vec<String> = sqlx::query_scalar(
+            "select c.relname::text
+             from pg_class c
+             join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'public' and c.relkind in ('r', 'p')
+               and exists (select 1 from pg_attribute a
+                           where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped)
+               and (not exists (select 1 from pg_policies p
+                                where p.schemaname = 'public' and p.tablename = c.relname
+                                  and p.policyname = 'tenant_isolation' and p.cmd = 'ALL'
+                                  and p.qual = '(tenant_id = current_tenant())'
+                                  and p.with_check = '(tenant_id = current_tenant())')
+                    or exists (select 1 from pg_policies p
+                               where p.schemaname = 'public' and p.tablename = c.relname
+                                 and p.permissive = 'PERMISSIVE' and p.policyname <> 'tenant_isolation'))
+             order by 1",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(|e| format!("cannot read pg_policies: {e}"))?;
+        if !badly_policed.is_empty() {
+            return Err(format!(
+                "tables whose row-level security policies do not limit them to one tenant: {}",
+                badly_policed.join(", ")
+            ));
+        }
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use folio_db::Database;
 use folio_db::audit::{self, Actor, Event};
 use folio_db::employers::{self, EmployerDetails};
 use folio_db::platform::{self, Tenant};
-use folio_domain::{OptionalText, OrganisationName, Password, Role, TenantName, TenantSlug};
+use folio_domain::{OptionalText, OrganisationName, Password, Role};
 use uuid::Uuid;
 
 use crate::operator::{self, NewPerson};
@@ -97,15 +97,13 @@ async fn ensure_tenant(db: &Database, demo: &DemoTenant) -> anyhow::Result<Tenan
     if let Some(t) = platform::find_by_slug(db.pool(), demo.slug).await? {
         return Ok(t);
     }
-    let slug = TenantSlug::parse(demo.slug).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let name = TenantName::parse(demo.name).map_err(|e| anyhow::anyhow!("{e}"))?;
-    match platform::create_tenant(db.pool(), &slug, &name).await {
+    match operator::create_tenant(db, demo.slug, demo.name).await {
         Ok(t) => Ok(t),
         // Created by a concurrent run in the meantime.
-        Err(e) if e.constraint() == Some("tenants_slug_key") => {
-            operator::tenant(db, demo.slug).await
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => match platform::find_by_slug(db.pool(), demo.slug).await? {
+            Some(t) => Ok(t),
+            None => Err(e),
+        },
     }
 }
 

@@ -37,16 +37,30 @@ pub async fn migrate(config: &Config) -> anyhow::Result<Database> {
     Ok(db)
 }
 
-/// Creates a tenant.
+/// Creates a tenant and records its creation as the first entry of its audit log.
 pub async fn create_tenant(db: &Database, slug: &str, name: &str) -> anyhow::Result<Tenant> {
     let slug = TenantSlug::parse(slug).map_err(|e| anyhow::anyhow!("--slug {e}"))?;
     let name = TenantName::parse(name).map_err(|e| anyhow::anyhow!("--name {e}"))?;
-    platform::create_tenant(db.pool(), &slug, &name)
+    let tenant = platform::create_tenant(db.pool(), &slug, &name)
         .await
         .map_err(|e| match e.constraint() {
             Some("tenants_slug_key") => anyhow::anyhow!("a tenant with slug {slug} already exists"),
             _ => e.into(),
-        })
+        })?;
+    let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
+    audit::record(
+        &mut tx,
+        Event {
+            actor: Actor::Operator,
+            action: "tenant.create",
+            entity_type: "tenant",
+            entity_id: Some(tenant.id),
+            details: serde_json::json!({ "slug": tenant.slug }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(tenant)
 }
 
 /// The tenant with this slug.
