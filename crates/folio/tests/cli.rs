@@ -328,12 +328,69 @@ async fn operator_commands_and_the_demo_work_end_to_end() {
     );
     assert_eq!(tenants, 3);
 
+    json_logs_carry_the_request_id_and_no_personal_data(&scratch).await;
+
     let audited = scratch
         .query_count("select count(*) from audit_log where actor_kind = 'operator'")
         .await;
     assert!(audited >= 3, "operator writes are audited ({audited})");
 
     scratch.drop_database().await;
+}
+
+/// `folio serve` with JSON logs: every line of a request carries its id, and neither the
+/// e-mail address nor the password typed at sign-in appears anywhere.
+async fn json_logs_carry_the_request_id_and_no_personal_data(scratch: &Scratch) {
+    let mut child = scratch
+        .folio(&["serve"])
+        .env("FOLIO_LISTEN", "127.0.0.1:0")
+        .env("FOLIO_LOG_FORMAT", "json")
+        .env("FOLIO_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let err = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let addr = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("serve logs");
+        let parsed: Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        lines.push(line);
+        if parsed["message"] == "listening" && parsed["target"] == "folio::serve" {
+            break parsed["addr"].as_str().expect("addr").to_owned();
+        }
+    };
+    let response = reqwest::Client::new()
+        .post(format!("http://{addr}/api/v1/auth/login"))
+        .header("x-request-id", "req-json-1")
+        .json(&json!({ "tenant": "acme-training", "email": "secret.person@acme.example", "password": "hunter2-hunter2" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    stop(child);
+    lines.extend(rx.try_iter());
+    let request_lines: Vec<&String> = lines.iter().filter(|l| l.contains("req-json-1")).collect();
+    assert!(request_lines.len() >= 2, "{lines:#?}");
+    for line in &request_lines {
+        let parsed: Value = serde_json::from_str(line).unwrap();
+        assert_eq!(parsed["span"]["request_id"], "req-json-1", "{line}");
+    }
+    for line in &lines {
+        assert!(
+            !line.contains("secret.person") && !line.contains("hunter2"),
+            "personal data logged: {line}"
+        );
+    }
 }
 
 #[test]
