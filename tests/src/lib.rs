@@ -194,7 +194,9 @@ impl TestDatabase {
 
     /// Drops the database. Skipped when a test fails, so its data can be inspected.
     pub async fn drop_database(self) {
-        self.pool.close().await;
+        // A transaction a test still holds would make close() wait for ever; the forced
+        // drop below ends such connections anyway.
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.pool.close()).await;
         if let Ok(mut admin) = PgConnection::connect_with(&options("postgres")).await {
             let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "drop database if exists {} with (force)",

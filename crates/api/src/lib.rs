@@ -3,7 +3,9 @@
 
 mod audit_log;
 mod credentials;
+mod curriculum;
 mod employers;
+mod enrolments;
 mod health;
 mod json_body;
 mod me;
@@ -72,6 +74,8 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
             me::MeApi(state.clone()),
             users::UsersApi(state.clone()),
             employers::EmployersApi(state.clone()),
+            curriculum::CurriculumApi(state.clone()),
+            enrolments::EnrolmentsApi(state.clone()),
             audit_log::AuditLogApi(state.clone()),
         ),
         API_TITLE,

@@ -245,6 +245,23 @@ fn constraint_error(constraint: &str) -> Option<ApiError> {
             ApiError::invalid("email", "cannot be stored: use its lower-case form")
         }
         "tenants_slug_key" => conflict("slug", "this slug is taken"),
+        "courses_code_key" => conflict("code", "another course in this organisation has this code"),
+        "components_title_key" => {
+            conflict("title", "another component of this course has this title")
+        }
+        "units_code_key" => conflict("code", "another unit of this component has this code"),
+        "criteria_code_key" => conflict("code", "another criterion of this unit has this code"),
+        // The parent in the path was removed by a concurrent request after it was found.
+        "components_course_fkey" | "units_component_fkey" | "criteria_unit_fkey" => {
+            ApiError::NotFound
+        }
+        // The unnamed `check (optional or optional_group is null)`; the API checks it first.
+        "units_check" => ApiError::invalid(
+            "optional_group",
+            "only optional units belong to an optional group",
+        ),
+        "enrolments_course_fkey" => ApiError::invalid("course_id", "there is no such course"),
+        "enrolments_employer_fkey" => ApiError::invalid("employer_id", "there is no such employer"),
         _ => return None,
     })
 }
@@ -286,7 +303,10 @@ pub fn into_problem_response(err: poem::Error) -> Response {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
             "Unsupported media type",
-            format!("{e}; send `Content-Type: application/json`"),
+            format!(
+                "{e}; send `Content-Type: application/json` \
+                 (`text/csv` to the CSV import)"
+            ),
             None,
         );
     }
@@ -355,6 +375,11 @@ impl Fields {
         result
             .map_err(|e| self.errors.push(FieldError::new(field, e)))
             .ok()
+    }
+
+    /// Notes an error against `field` (one found by a check of its own, e.g. a duplicate).
+    pub fn add(&mut self, field: impl Into<String>, detail: impl ToString) {
+        self.errors.push(FieldError::new(field, detail));
     }
 
     /// Notes an error against `field` unless `ok`.

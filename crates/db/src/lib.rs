@@ -8,7 +8,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod curriculum;
 pub mod employers;
+pub mod enrolments;
 mod error;
 pub mod pagination;
 pub mod platform;

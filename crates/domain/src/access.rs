@@ -17,13 +17,24 @@ pub enum Permission {
     ReadEmployers,
     /// Read the audit log.
     ReadAuditLog,
+    /// Create, change, import and remove courses and their structure.
+    ManageCurriculum,
+    /// Read every course of the organisation (people on a course read it through their
+    /// enrolment instead).
+    ReadCurriculum,
+    /// Enrol learners, assign assessors, IQAs and employers.
+    ManageEnrolments,
 }
 
 impl Permission {
     /// The roles granted this permission.
     pub fn granted_to(self) -> &'static [Role] {
         match self {
-            Permission::ManageUsers | Permission::ManageEmployers => &[Role::Admin],
+            Permission::ManageUsers
+            | Permission::ManageEmployers
+            | Permission::ManageCurriculum
+            | Permission::ManageEnrolments => &[Role::Admin],
+            Permission::ReadCurriculum => &[Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor],
             Permission::ReadUsers => &[Role::Admin, Role::Auditor],
             Permission::ReadEmployers => &[Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor],
             Permission::ReadAuditLog => &[Role::Admin, Role::Auditor],
@@ -34,6 +45,44 @@ impl Permission {
     pub fn allows(self, roles: &[Role]) -> bool {
         roles.iter().any(|r| self.granted_to().contains(r))
     }
+}
+
+/// Which enrolments (and so which learners' portfolios) someone may see: admins and
+/// auditors every one in the organisation; everyone else those they stand in a
+/// relationship to — learners their own, assessors their caseload, IQAs those assigned to
+/// them, employers' managers their organisation's employees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EnrolmentScope {
+    /// Every enrolment in the organisation.
+    pub all: bool,
+    /// Enrolments where the viewer is the learner.
+    pub as_learner: bool,
+    /// Enrolments where the viewer is the assessor.
+    pub as_assessor: bool,
+    /// Enrolments where the viewer is the IQA.
+    pub as_iqa: bool,
+    /// Enrolments at the viewer's employer organisation or managed by the viewer.
+    pub as_employer: bool,
+}
+
+impl EnrolmentScope {
+    /// The scope of someone holding `roles`.
+    pub fn for_roles(roles: &[Role]) -> Self {
+        let has = |r: Role| roles.contains(&r);
+        Self {
+            all: has(Role::Admin) || has(Role::Auditor),
+            as_learner: has(Role::Learner),
+            as_assessor: has(Role::Assessor),
+            as_iqa: has(Role::Iqa),
+            as_employer: has(Role::Employer),
+        }
+    }
+}
+
+/// Whether someone may change an enrolment's day-to-day state (status, breaks, optional
+/// units, a revised end date): the organisation's admins, and the enrolment's own assessor.
+pub fn may_manage_enrolment(roles: &[Role], is_its_assessor: bool) -> bool {
+    roles.contains(&Role::Admin) || (is_its_assessor && roles.contains(&Role::Assessor))
 }
 
 #[cfg(test)]
@@ -51,6 +100,9 @@ mod tests {
             (ManageEmployers, &[Admin]),
             (ReadEmployers, &[Admin, Assessor, Iqa, Auditor]),
             (ReadAuditLog, &[Admin, Auditor]),
+            (ManageCurriculum, &[Admin]),
+            (ReadCurriculum, &[Admin, Assessor, Iqa, Auditor]),
+            (ManageEnrolments, &[Admin]),
         ];
         for (permission, allowed) in expected {
             for role in Role::ALL {
@@ -61,6 +113,24 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn enrolment_scopes_follow_roles_and_relationships() {
+        assert!(EnrolmentScope::for_roles(&[Admin]).all);
+        assert!(EnrolmentScope::for_roles(&[Auditor]).all);
+        let assessor = EnrolmentScope::for_roles(&[Assessor]);
+        assert!(!assessor.all && assessor.as_assessor && !assessor.as_learner);
+        let both = EnrolmentScope::for_roles(&[Assessor, Iqa]);
+        assert!(both.as_assessor && both.as_iqa);
+        assert_eq!(EnrolmentScope::for_roles(&[]), EnrolmentScope::default());
+        assert!(may_manage_enrolment(&[Admin], false));
+        assert!(may_manage_enrolment(&[Assessor], true));
+        assert!(!may_manage_enrolment(&[Assessor], false));
+        assert!(!may_manage_enrolment(
+            &[Iqa, Employer, Learner, Auditor],
+            true
+        ));
     }
 
     #[test]

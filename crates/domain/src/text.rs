@@ -32,6 +32,33 @@ pub(crate) fn single_line(raw: &str, max_chars: usize) -> Result<String, Invalid
     Ok(value.to_owned())
 }
 
+/// Trims `raw` and checks it is non-empty, at most `max_chars` long and free of control
+/// characters other than newline and tab: for paragraphs such as a criterion's wording.
+/// Windows line endings (from spreadsheets and CSV files) are normalised to `\n`, so the
+/// same text typed on two systems is stored alike.
+pub(crate) fn multi_line(raw: &str, max_chars: usize) -> Result<String, InvalidValue> {
+    let value = raw.replace("\r\n", "\n");
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(InvalidValue::new("must not be empty"));
+    }
+    let chars = value.chars().count();
+    if chars > max_chars {
+        return Err(InvalidValue::new(format!(
+            "must be at most {max_chars} characters (got {chars})"
+        )));
+    }
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(InvalidValue::new(
+            "must not contain control characters other than newline and tab",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 /// Optional single-line text such as a phone number or a contact name: empty means absent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OptionalText(Option<String>);
@@ -74,6 +101,20 @@ mod tests {
         assert!(single_line("abcdefghijk", 10).is_err());
         assert!(single_line("a\nb", 10).is_err());
         assert!(single_line("abcdefghij", 10).is_ok());
+    }
+
+    #[test]
+    fn multi_line_text_keeps_newlines_and_tabs_only() {
+        assert_eq!(
+            multi_line("  first\r\n\tsecond \n", 50),
+            Ok("first\n\tsecond".to_owned())
+        );
+        assert!(multi_line(" \n\t ", 50).is_err());
+        assert!(multi_line("a\0b", 50).is_err());
+        assert!(multi_line("a\rb", 50).is_err());
+        assert!(multi_line("a\u{1b}[31mb", 50).is_err());
+        assert!(multi_line(&"é".repeat(11), 10).is_err());
+        assert!(multi_line(&"é".repeat(10), 10).is_ok());
     }
 
     #[test]

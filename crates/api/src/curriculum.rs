@@ -1,0 +1,961 @@
+//! The curriculum: courses, their components (aims), units and criteria. Admins manage
+//! them, one item at a time or by importing a whole course; staff read them.
+
+mod csv_body;
+mod import;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use folio_db::DbError;
+use folio_db::audit::{self, Event};
+use folio_db::curriculum::{
+    self, Component, ComponentDetails, Course, CourseDetails, CourseStructure, Criterion,
+    CriterionDetails, Unit, UnitDetails,
+};
+use folio_domain::{
+    ComponentTitle, CourseDescription, CourseTitle, CriterionText, CurriculumCode, OffTheJobHours,
+    OptionalGroup, Permission, Position, UnitKind, UnitTitle,
+};
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use self::csv_body::CsvBody;
+use self::import::{CourseImport, ImportCourseRequest};
+use crate::AppState;
+use crate::json_body::JsonBody;
+use crate::pagination::{decode_name_cursor, next_name_cursor, page_limit, search_term};
+use crate::principal::{Authenticated, Credentials};
+use crate::problem::{ApiError, ApiResult, Fields, checked};
+
+#[derive(Tags)]
+enum CurriculumTag {
+    /// Courses and their components, units and criteria (admins manage; staff read).
+    Curriculum,
+}
+
+/// Courses and their structure, under `/api/v1`.
+pub struct CurriculumApi(pub AppState);
+
+/// A course's own fields.
+#[derive(Debug, Object)]
+struct CourseBody {
+    /// Id.
+    id: Uuid,
+    /// Code, unique in the organisation.
+    code: String,
+    /// Title.
+    title: String,
+    /// What the course is about.
+    description: Option<String>,
+    /// Off-the-job training required, in hours.
+    off_the_job_minimum_hours: Option<i32>,
+    /// Added.
+    created_at: DateTime<Utc>,
+    /// Last changed (its own fields).
+    updated_at: DateTime<Utc>,
+}
+
+impl From<Course> for CourseBody {
+    fn from(c: Course) -> Self {
+        Self {
+            id: c.id,
+            code: c.code,
+            title: c.title,
+            description: c.description,
+            off_the_job_minimum_hours: c.off_the_job_minimum_hours,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+/// A course with its whole structure, each level in position order.
+#[derive(Debug, Object)]
+struct CourseStructureBody {
+    /// Id.
+    id: Uuid,
+    /// Code, unique in the organisation.
+    code: String,
+    /// Title.
+    title: String,
+    /// What the course is about.
+    description: Option<String>,
+    /// Off-the-job training required, in hours.
+    off_the_job_minimum_hours: Option<i32>,
+    /// Added.
+    created_at: DateTime<Utc>,
+    /// Last changed (its own fields).
+    updated_at: DateTime<Utc>,
+    /// Components (aims), each with its units and their criteria.
+    components: Vec<ComponentStructureBody>,
+}
+
+/// A component of a course.
+#[derive(Debug, Object)]
+struct ComponentBody {
+    /// Id.
+    id: Uuid,
+    /// Its course.
+    course_id: Uuid,
+    /// Title, unique in the course.
+    title: String,
+    /// Place in the course (lower first).
+    position: i32,
+    /// Added.
+    created_at: DateTime<Utc>,
+}
+
+impl From<Component> for ComponentBody {
+    fn from(c: Component) -> Self {
+        Self {
+            id: c.id,
+            course_id: c.course_id,
+            title: c.title,
+            position: c.position,
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// A component with its units.
+#[derive(Debug, Object)]
+struct ComponentStructureBody {
+    /// Id.
+    id: Uuid,
+    /// Title, unique in the course.
+    title: String,
+    /// Place in the course (lower first).
+    position: i32,
+    /// Units, in position order.
+    units: Vec<UnitStructureBody>,
+}
+
+/// A unit of a component.
+#[derive(Debug, Object)]
+struct UnitBody {
+    /// Id.
+    id: Uuid,
+    /// Its component.
+    component_id: Uuid,
+    /// Code, unique in the component.
+    code: String,
+    /// Title.
+    title: String,
+    /// Chosen per learner rather than taken by all.
+    optional: bool,
+    /// The group an optional unit is chosen from.
+    optional_group: Option<String>,
+    /// Place in the component (lower first).
+    position: i32,
+    /// Added.
+    created_at: DateTime<Utc>,
+}
+
+impl From<Unit> for UnitBody {
+    fn from(u: Unit) -> Self {
+        Self {
+            id: u.id,
+            component_id: u.component_id,
+            code: u.code,
+            title: u.title,
+            optional: u.optional,
+            optional_group: u.optional_group,
+            position: u.position,
+            created_at: u.created_at,
+        }
+    }
+}
+
+/// A unit with its criteria.
+#[derive(Debug, Object)]
+struct UnitStructureBody {
+    /// Id.
+    id: Uuid,
+    /// Code, unique in the component.
+    code: String,
+    /// Title.
+    title: String,
+    /// Chosen per learner rather than taken by all.
+    optional: bool,
+    /// The group an optional unit is chosen from.
+    optional_group: Option<String>,
+    /// Place in the component (lower first).
+    position: i32,
+    /// Criteria, in position order.
+    criteria: Vec<CriterionBody>,
+}
+
+/// A criterion of a unit.
+#[derive(Debug, Object)]
+struct CriterionBody {
+    /// Id.
+    id: Uuid,
+    /// Its unit.
+    unit_id: Uuid,
+    /// Code, unique in the unit.
+    code: String,
+    /// What it asks of the learner (may span lines).
+    text: String,
+    /// Place in the unit (lower first).
+    position: i32,
+    /// Added.
+    created_at: DateTime<Utc>,
+}
+
+impl From<Criterion> for CriterionBody {
+    fn from(c: Criterion) -> Self {
+        Self {
+            id: c.id,
+            unit_id: c.unit_id,
+            code: c.code,
+            text: c.text,
+            position: c.position,
+            created_at: c.created_at,
+        }
+    }
+}
+
+impl From<CourseStructure> for CourseStructureBody {
+    /// Nests the flat, position-ordered levels; grouping keeps each level's order.
+    fn from(s: CourseStructure) -> Self {
+        let mut criteria: HashMap<Uuid, Vec<CriterionBody>> = HashMap::new();
+        for criterion in s.criteria {
+            criteria
+                .entry(criterion.unit_id)
+                .or_default()
+                .push(criterion.into());
+        }
+        let mut units: HashMap<Uuid, Vec<UnitStructureBody>> = HashMap::new();
+        for unit in s.units {
+            units
+                .entry(unit.component_id)
+                .or_default()
+                .push(UnitStructureBody {
+                    criteria: criteria.remove(&unit.id).unwrap_or_default(),
+                    id: unit.id,
+                    code: unit.code,
+                    title: unit.title,
+                    optional: unit.optional,
+                    optional_group: unit.optional_group,
+                    position: unit.position,
+                });
+        }
+        let components = s
+            .components
+            .into_iter()
+            .map(|c| ComponentStructureBody {
+                units: units.remove(&c.id).unwrap_or_default(),
+                id: c.id,
+                title: c.title,
+                position: c.position,
+            })
+            .collect();
+        let c = s.course;
+        Self {
+            id: c.id,
+            code: c.code,
+            title: c.title,
+            description: c.description,
+            off_the_job_minimum_hours: c.off_the_job_minimum_hours,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            components,
+        }
+    }
+}
+
+/// Checks a course's own fields, noting each problem under its field name; `None` when any
+/// is invalid. Shared by create, replace and JSON import, whose fields are named alike.
+fn course_details(
+    fields: &mut Fields,
+    code: &str,
+    title: &str,
+    description: Option<&str>,
+    off_the_job_minimum_hours: Option<i64>,
+) -> Option<CourseDetails> {
+    let code = fields.check("code", CurriculumCode::parse(code));
+    let title = fields.check("title", CourseTitle::parse(title));
+    let description = fields.check(
+        "description",
+        CourseDescription::parse_optional(description),
+    );
+    let hours = fields.check(
+        "off_the_job_minimum_hours",
+        off_the_job_minimum_hours
+            .map(OffTheJobHours::new)
+            .transpose(),
+    );
+    Some(CourseDetails {
+        code: code?,
+        title: title?,
+        description: description?,
+        off_the_job_minimum_hours: hours?,
+    })
+}
+
+fn position(fields: &mut Fields, raw: Option<i64>) -> Option<Option<Position>> {
+    fields.check("position", raw.map(Position::new).transpose())
+}
+
+/// A course's own fields (all of them, for create and replace).
+#[derive(Debug, Object, Deserialize)]
+struct CourseRequest {
+    /// Code, unique in the organisation, e.g. `ST0457`.
+    code: String,
+    /// Title.
+    title: String,
+    /// What the course is about (several lines allowed).
+    description: Option<String>,
+    /// Off-the-job training required, in hours (0-10000).
+    off_the_job_minimum_hours: Option<i64>,
+}
+
+impl CourseRequest {
+    fn parse(self) -> ApiResult<CourseDetails> {
+        let mut fields = Fields::default();
+        let details = course_details(
+            &mut fields,
+            &self.code,
+            &self.title,
+            self.description.as_deref(),
+            self.off_the_job_minimum_hours,
+        );
+        fields.finish()?;
+        checked(details)
+    }
+}
+
+/// A component's fields.
+#[derive(Debug, Object, Deserialize)]
+struct ComponentRequest {
+    /// Title, unique in the course.
+    title: String,
+    /// Place in the course (0-1000000, lower first; equal places list in order of
+    /// creation). Left out, a new component goes last and a changed one stays put.
+    position: Option<i64>,
+}
+
+impl ComponentRequest {
+    fn parse(self) -> ApiResult<ComponentDetails> {
+        let mut fields = Fields::default();
+        let title = fields.check("title", ComponentTitle::parse(&self.title));
+        let position = position(&mut fields, self.position);
+        fields.finish()?;
+        Ok(ComponentDetails {
+            title: checked(title)?,
+            position: checked(position)?,
+        })
+    }
+}
+
+/// A unit's fields.
+#[derive(Debug, Object, Deserialize)]
+struct UnitRequest {
+    /// Code, unique in the component.
+    code: String,
+    /// Title.
+    title: String,
+    /// Chosen per learner rather than taken by all.
+    optional: bool,
+    /// The group an optional unit is chosen from (only for optional units).
+    optional_group: Option<String>,
+    /// Place in the component (0-1000000, lower first; equal places list in order of
+    /// creation). Left out, a new unit goes last and a changed one stays put.
+    position: Option<i64>,
+}
+
+impl UnitRequest {
+    fn parse(self) -> ApiResult<UnitDetails> {
+        let mut fields = Fields::default();
+        let code = fields.check("code", CurriculumCode::parse(&self.code));
+        let title = fields.check("title", UnitTitle::parse(&self.title));
+        let kind = fields
+            .check(
+                "optional_group",
+                OptionalGroup::parse_optional(self.optional_group.as_deref()),
+            )
+            .and_then(|group| fields.check("optional_group", UnitKind::new(self.optional, group)));
+        let position = position(&mut fields, self.position);
+        fields.finish()?;
+        Ok(UnitDetails {
+            code: checked(code)?,
+            title: checked(title)?,
+            kind: checked(kind)?,
+            position: checked(position)?,
+        })
+    }
+}
+
+/// A criterion's fields.
+#[derive(Debug, Object, Deserialize)]
+struct CriterionRequest {
+    /// Code, unique in the unit, e.g. `1.2`.
+    code: String,
+    /// What it asks of the learner (several lines allowed, at most 2000 characters).
+    text: String,
+    /// Place in the unit (0-1000000, lower first; equal places list in order of
+    /// creation). Left out, a new criterion goes last and a changed one stays put.
+    position: Option<i64>,
+}
+
+impl CriterionRequest {
+    fn parse(self) -> ApiResult<CriterionDetails> {
+        let mut fields = Fields::default();
+        let code = fields.check("code", CurriculumCode::parse(&self.code));
+        let text = fields.check("text", CriterionText::parse(&self.text));
+        let position = position(&mut fields, self.position);
+        fields.finish()?;
+        Ok(CriterionDetails {
+            code: checked(code)?,
+            text: checked(text)?,
+            position: checked(position)?,
+        })
+    }
+}
+
+/// A page of courses ordered by title.
+#[derive(Debug, Object)]
+struct CoursePage {
+    /// Courses (their own fields; `GET /courses/{id}` has the structure).
+    items: Vec<CourseBody>,
+    /// Pass as `cursor` for the next page; absent on the last.
+    next_cursor: Option<String>,
+}
+
+#[derive(ApiResponse)]
+enum CreateCourseResponse {
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<CourseBody>),
+}
+
+#[derive(ApiResponse)]
+enum ImportCourseResponse {
+    /// Created, with its whole structure.
+    #[oai(status = 201)]
+    Created(Json<CourseStructureBody>),
+}
+
+#[derive(ApiResponse)]
+enum CreateComponentResponse {
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<ComponentBody>),
+}
+
+#[derive(ApiResponse)]
+enum CreateUnitResponse {
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<UnitBody>),
+}
+
+#[derive(ApiResponse)]
+enum CreateCriterionResponse {
+    /// Created.
+    #[oai(status = 201)]
+    Created(Json<CriterionBody>),
+}
+
+#[derive(ApiResponse)]
+enum DeletedResponse {
+    /// Removed.
+    #[oai(status = 204)]
+    Deleted,
+}
+
+async fn record(
+    authed: &mut Authenticated,
+    action: &str,
+    entity_type: &str,
+    id: Uuid,
+    details: serde_json::Value,
+) -> ApiResult<()> {
+    let actor = authed.principal.actor();
+    audit::record(
+        &mut authed.tx,
+        Event {
+            actor,
+            action,
+            entity_type,
+            entity_id: Some(id),
+            details,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// A delete refused by a constraint: the cascade within the curriculum never fails, so
+/// this is a reference from elsewhere (an enrolment, a learner's chosen unit).
+fn still_referred_to(err: DbError, what: &str) -> ApiError {
+    match err.constraint() {
+        Some(_) => ApiError::Conflict {
+            field: None,
+            detail: format!("learners' records still refer to this {what} or a part of it"),
+        },
+        None => err.into(),
+    }
+}
+
+impl CurriculumApi {
+    /// Writes a validated import as a new course, audits it and reads it back.
+    async fn store_import(
+        &self,
+        mut authed: Authenticated,
+        import: CourseImport,
+        format: &str,
+    ) -> ApiResult<ImportCourseResponse> {
+        let id = Uuid::now_v7();
+        curriculum::insert_course(&mut authed.tx, id, &import.details).await?;
+        let counts = curriculum::insert_structure(&mut authed.tx, id, &import.components).await?;
+        record(
+            &mut authed,
+            "course.import",
+            "course",
+            id,
+            serde_json::json!({
+                "format": format,
+                "components": counts.components,
+                "units": counts.units,
+                "criteria": counts.criteria,
+            }),
+        )
+        .await?;
+        let structure = curriculum::load_structure(&mut authed.tx, id).await?;
+        authed.tx.commit().await?;
+        Ok(ImportCourseResponse::Created(Json(structure.into())))
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1", tag = "CurriculumTag::Curriculum")]
+impl CurriculumApi {
+    /// Courses, by title; search matches part of the code or title.
+    #[oai(path = "/courses", method = "get")]
+    async fn list_courses(
+        &self,
+        credentials: Credentials,
+        /// Part of a code or title.
+        q: Query<Option<String>>,
+        /// From a previous page's `next_cursor`.
+        cursor: Query<Option<String>>,
+        /// Page size, 1-200 (default 50).
+        limit: Query<Option<i64>>,
+    ) -> ApiResult<Json<CoursePage>> {
+        let search = search_term(q.0)?;
+        let after = decode_name_cursor(cursor.0.as_deref())?;
+        let limit = page_limit(limit.0)?;
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ReadCurriculum)
+            .await?;
+        let page =
+            curriculum::list_courses(&mut authed.tx, search.as_deref(), after.as_ref(), limit)
+                .await?;
+        authed.tx.commit().await?;
+        let next_cursor = next_name_cursor(&page, |c| (&c.title, c.id));
+        Ok(Json(CoursePage {
+            items: page.items.into_iter().map(Into::into).collect(),
+            next_cursor,
+        }))
+    }
+
+    /// Add a course with no structure yet.
+    #[oai(path = "/courses", method = "post")]
+    async fn create_course(
+        &self,
+        credentials: Credentials,
+        body: JsonBody<CourseRequest>,
+    ) -> ApiResult<CreateCourseResponse> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let details = body.0.parse()?;
+        let id = Uuid::now_v7();
+        let course = curriculum::insert_course(&mut authed.tx, id, &details).await?;
+        record(
+            &mut authed,
+            "course.create",
+            "course",
+            id,
+            serde_json::json!({}),
+        )
+        .await?;
+        authed.tx.commit().await?;
+        Ok(CreateCourseResponse::Created(Json(course.into())))
+    }
+
+    /// Import a whole new course from JSON, all or nothing; positions follow array order.
+    /// Every problem is named by its path, e.g. `components[0].units[2].code`.
+    #[oai(path = "/courses/import", method = "post")]
+    async fn import_course(
+        &self,
+        credentials: Credentials,
+        body: JsonBody<ImportCourseRequest>,
+    ) -> ApiResult<ImportCourseResponse> {
+        let authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let import = import::from_json(body.0)?;
+        self.store_import(authed, import, "json").await
+    }
+
+    /// Import a whole new course from CSV, all or nothing: a header row naming the columns
+    /// (any order) `course_code`, `course_title`, `component`, `unit_code`, `unit_title`,
+    /// `unit_optional` (yes/no/true/false/blank), `optional_group`, `criterion_code`,
+    /// `criterion_text`, then one row per criterion. Every problem is named by row and
+    /// column, e.g. `rows[3].unit_code` (row 1 is the first after the header).
+    #[oai(path = "/courses/import-csv", method = "post")]
+    async fn import_course_csv(
+        &self,
+        credentials: Credentials,
+        body: CsvBody,
+    ) -> ApiResult<ImportCourseResponse> {
+        let authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let import = import::from_csv(&body.0)?;
+        self.store_import(authed, import, "csv").await
+    }
+
+    /// One course with its whole structure: components, units and criteria in order.
+    #[oai(path = "/courses/:id", method = "get")]
+    async fn get_course(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<CourseStructureBody>> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ReadCurriculum)
+            .await?;
+        let structure = curriculum::load_structure(&mut authed.tx, id.0).await?;
+        authed.tx.commit().await?;
+        Ok(Json(structure.into()))
+    }
+
+    /// Replace a course's own fields (its structure stays).
+    #[oai(path = "/courses/:id", method = "put")]
+    async fn replace_course(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+        body: JsonBody<CourseRequest>,
+    ) -> ApiResult<Json<CourseBody>> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let details = body.0.parse()?;
+        let course = curriculum::update_course(&mut authed.tx, id.0, &details).await?;
+        record(
+            &mut authed,
+            "course.update",
+            "course",
+            id.0,
+            serde_json::json!({}),
+        )
+        .await?;
+        authed.tx.commit().await?;
+        Ok(Json(course.into()))
+    }
+
+    /// Remove a course with its whole structure (409 while learners' records refer to it).
+    #[oai(path = "/courses/:id", method = "delete")]
+    async fn delete_course(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+    ) -> ApiResult<DeletedResponse> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let counts = curriculum::count_structure(&mut authed.tx, id.0).await?;
+        curriculum::delete_course(&mut authed.tx, id.0)
+            .await
+            .map_err(|e| still_referred_to(e, "course"))?;
+        record(
+            &mut authed,
+            "course.delete",
+            "course",
+            id.0,
+            serde_json::json!({
+                "components": counts.components,
+                "units": counts.units,
+                "criteria": counts.criteria,
+            }),
+        )
+        .await?;
+        authed.tx.commit().await?;
+        Ok(DeletedResponse::Deleted)
+    }
+
+    /// Add a component (aim) to a course.
+    #[oai(path = "/courses/:id/components", method = "post")]
+    async fn create_component(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+        body: JsonBody<ComponentRequest>,
+    ) -> ApiResult<CreateComponentResponse> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let details = body.0.parse()?;
+        let component_id = Uuid::now_v7();
+        let component =
+            curriculum::insert_component(&mut authed.tx, id.0, component_id, &details).await?;
+        record(
+            &mut authed,
+            "component.create",
+            "component",
+            component_id,
+            serde_json::json!({ "course_id": id.0 }),
+        )
+        .await?;
+        authed.tx.commit().await?;
+        Ok(CreateComponentResponse::Created(Json(component.into())))
+    }
+
+    /// Change a component's title and, if given, its position.
+    #[oai(path = "/components/:id", method = "put")]
+    async fn replace_component(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+        body: JsonBody<ComponentRequest>,
+    ) -> ApiResult<Json<ComponentBody>> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let details = body.0.parse()?;
+        let component = curriculum::update_component(&mut authed.tx, id.0, &details).await?;
+        record(
+            &mut authed,
+            "component.update",
+            "component",
+            id.0,
+            serde_json::json!({ "course_id": component.course_id }),
+        )
+        .await?;
+        authed.tx.commit().await?;
+        Ok(Json(component.into()))
+    }
+
+    /// Remove a component with its units and criteria.
+    #[oai(path = "/components/:id", method = "delete")]
+    async fn delete_component(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+    ) -> ApiResult<DeletedResponse> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let course_id = curriculum::delete_component(&mut authed.tx, id.0)
+            .await
+            .map_err(|e| still_referred_to(e, "component"))?;
+        record(
+            &mut authed,
+            "component.delete",
+            "component",
+            id.0,
+            serde_json::json!({ "course_id": course_id }),
+        )
+        .await?;
+        authed.tx.commit().await?;
+        Ok(DeletedResponse::Deleted)
+    }
+
+    /// Add a unit to a component.
+    #[oai(path = "/components/:id/units", method = "post")]
+    async fn create_unit(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+        body: JsonBody<UnitRequest>,
+    ) -> ApiResult<CreateUnitResponse> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let details = body.0.parse()?;
+        let unit_id = Uuid::now_v7();
+        let unit = curriculum::insert_unit(&mut authed.tx, id.0, unit_id, &details).await?;
+        record(
+            &mut authed,
+            "unit.create",
+            "unit",
+            unit_id,
+            serde_json::json!({ "component_id": id.0 }),
+        )
+        .await?;
+        authed.tx.commit().await?;
+        Ok(CreateUnitResponse::Created(Json(unit.into())))
+    }
+
+    /// Replace a unit's code, title and optionality and, if given, its position.
+    #[oai(path = "/units/:id", method = "put")]
+    async fn replace_unit(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+        body: JsonBody<UnitRequest>,
+    ) -> ApiResult<Json<UnitBody>> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let details = body.0.parse()?;
+        let unit = curriculum::update_unit(&mut authed.tx, id.0, &details).await?;
+        record(
+            &mut authed,
+            "unit.update",
+            "unit",
+            id.0,
+            serde_json::json!({ "component_id": unit.component_id }),
+        )
+        .await?;
+        authed.tx.commit().await?;
+        Ok(Json(unit.into()))
+    }
+
+    /// Remove a unit with its criteria.
+    #[oai(path = "/units/:id", method = "delete")]
+    async fn delete_unit(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+    ) -> ApiResult<DeletedResponse> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let component_id = curriculum::delete_unit(&mut authed.tx, id.0)
+            .await
+            .map_err(|e| still_referred_to(e, "unit"))?;
+        record(
+            &mut authed,
+            "unit.delete",
+            "unit",
+            id.0,
+            serde_json::json!({ "component_id": component_id }),
+        )
+        .await?;
+        authed.tx.commit().await?;
+        Ok(DeletedResponse::Deleted)
+    }
+
+    /// Add a criterion to a unit.
+    #[oai(path = "/units/:id/criteria", method = "post")]
+    async fn create_criterion(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+        body: JsonBody<CriterionRequest>,
+    ) -> ApiResult<CreateCriterionResponse> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let details = body.0.parse()?;
+        let criterion_id = Uuid::now_v7();
+        let criterion =
+            curriculum::insert_criterion(&mut authed.tx, id.0, criterion_id, &details).await?;
+        record(
+            &mut authed,
+            "criterion.create",
+            "criterion",
+            criterion_id,
+            serde_json::json!({ "unit_id": id.0 }),
+        )
+        .await?;
+        authed.tx.commit().await?;
+        Ok(CreateCriterionResponse::Created(Json(criterion.into())))
+    }
+
+    /// Replace a criterion's code and text and, if given, its position.
+    #[oai(path = "/criteria/:id", method = "put")]
+    async fn replace_criterion(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+        body: JsonBody<CriterionRequest>,
+    ) -> ApiResult<Json<CriterionBody>> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let details = body.0.parse()?;
+        let criterion = curriculum::update_criterion(&mut authed.tx, id.0, &details).await?;
+        record(
+            &mut authed,
+            "criterion.update",
+            "criterion",
+            id.0,
+            serde_json::json!({ "unit_id": criterion.unit_id }),
+        )
+        .await?;
+        authed.tx.commit().await?;
+        Ok(Json(criterion.into()))
+    }
+
+    /// Remove a criterion.
+    #[oai(path = "/criteria/:id", method = "delete")]
+    async fn delete_criterion(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+    ) -> ApiResult<DeletedResponse> {
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageCurriculum)
+            .await?;
+        let unit_id = curriculum::delete_criterion(&mut authed.tx, id.0)
+            .await
+            .map_err(|e| still_referred_to(e, "criterion"))?;
+        record(
+            &mut authed,
+            "criterion.delete",
+            "criterion",
+            id.0,
+            serde_json::json!({ "unit_id": unit_id }),
+        )
+        .await?;
+        authed.tx.commit().await?;
+        Ok(DeletedResponse::Deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delete_refused_by_any_reference_is_a_conflict_and_a_missing_row_is_not_found() {
+        // `enrolments_course_fkey` alone would read as a bad `course_id` (422): on a delete
+        // it means the course is in use.
+        let refused = DbError::Constraint {
+            constraint: "enrolments_course_fkey".into(),
+        };
+        assert!(matches!(
+            still_referred_to(refused, "course"),
+            ApiError::Conflict { field: None, .. }
+        ));
+        assert!(matches!(
+            still_referred_to(DbError::NotFound, "unit"),
+            ApiError::NotFound
+        ));
+    }
+}

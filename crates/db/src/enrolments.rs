@@ -1,0 +1,414 @@
+//! Enrolments, their breaks and chosen optional units, and who may see them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use folio_domain::{EnrolmentScope, EnrolmentStatus, Role};
+use sqlx::FromRow;
+use sqlx::types::Decimal;
+use uuid::Uuid;
+
+use crate::pagination::{NameKey, Page};
+use crate::users::found;
+use crate::{DbResult, TenantTx};
+
+/// An enrolment with the names a list shows beside it.
+#[derive(Debug, Clone, FromRow)]
+pub struct Enrolment {
+    /// Its id.
+    pub id: Uuid,
+    /// The learner.
+    pub learner_id: Uuid,
+    /// Their name.
+    pub learner_name: String,
+    /// Their address.
+    pub learner_email: String,
+    /// When they last signed in.
+    pub learner_last_login_at: Option<DateTime<Utc>>,
+    /// The course.
+    pub course_id: Uuid,
+    /// Its code.
+    pub course_code: String,
+    /// Its title.
+    pub course_title: String,
+    /// First day of learning.
+    pub start_date: NaiveDate,
+    /// Planned end date, fixed at start.
+    pub planned_end_date: NaiveDate,
+    /// A changed plan, recorded beside the planned date.
+    pub revised_end_date: Option<NaiveDate>,
+    /// Why the plan changed.
+    pub revised_end_reason: Option<String>,
+    /// The assessor.
+    pub assessor_id: Option<Uuid>,
+    /// The internal quality assurer.
+    pub iqa_id: Option<Uuid>,
+    /// The employer organisation.
+    pub employer_id: Option<Uuid>,
+    /// The learner's manager there.
+    pub manager_id: Option<Uuid>,
+    /// Contracted hours a week.
+    pub contracted_hours_per_week: Decimal,
+    /// Planned off-the-job hours, fixed at start.
+    pub planned_otj_hours: Decimal,
+    /// Status name.
+    pub status: String,
+    /// When learning began.
+    pub learning_started_on: Option<NaiveDate>,
+    /// Last day of learning of a withdrawn learner.
+    pub withdrawn_on: Option<NaiveDate>,
+    /// Why they withdrew.
+    pub withdrawal_reason: Option<String>,
+    /// Actual end / gateway date.
+    pub completed_on: Option<NaiveDate>,
+    /// First day of the current break, if on one.
+    pub break_started_on: Option<NaiveDate>,
+    /// Chosen optional units.
+    pub optional_unit_ids: Vec<Uuid>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Enrolment {
+    /// The status as a [`EnrolmentStatus`].
+    pub fn status(&self) -> Option<EnrolmentStatus> {
+        self.status.parse().ok()
+    }
+}
+
+const SELECT: &str = "select e.id, e.learner_id, l.name as learner_name, l.email as learner_email,
+        l.last_login_at as learner_last_login_at, e.course_id, c.code as course_code,
+        c.title as course_title, e.start_date, e.planned_end_date, e.revised_end_date,
+        e.revised_end_reason, e.assessor_id, e.iqa_id, e.employer_id, e.manager_id,
+        e.contracted_hours_per_week, e.planned_otj_hours, e.status, e.learning_started_on,
+        e.withdrawn_on, e.withdrawal_reason, e.completed_on,
+        (select b.started_on from enrolment_breaks b
+         where b.tenant_id = e.tenant_id and b.enrolment_id = e.id and b.ended_on is null) as break_started_on,
+        array(select o.unit_id from enrolment_optional_units o
+              where o.tenant_id = e.tenant_id and o.enrolment_id = e.id order by o.unit_id) as optional_unit_ids,
+        e.created_at, e.updated_at
+    from enrolments e
+    join users l on l.tenant_id = e.tenant_id and l.id = e.learner_id
+    join courses c on c.tenant_id = e.tenant_id and c.id = e.course_id";
+
+/// The relationship test, written once: `$2` is the viewer and `$3`–`$7` the scope's flags.
+const VISIBLE: &str = "($3
+        or ($4 and e.learner_id = $2)
+        or ($5 and e.assessor_id = $2)
+        or ($6 and e.iqa_id = $2)
+        or ($7 and (e.manager_id = $2 or e.employer_id =
+            (select v.employer_id from users v where v.tenant_id = e.tenant_id and v.id = $2))))";
+
+/// Who is looking, and through which relationships.
+#[derive(Debug, Clone, Copy)]
+pub struct Viewer {
+    /// The person.
+    pub user_id: Uuid,
+    /// What their roles let them see.
+    pub scope: EnrolmentScope,
+}
+
+/// What is needed to enrol a learner.
+#[derive(Debug)]
+pub struct NewEnrolment {
+    /// New id.
+    pub id: Uuid,
+    /// The learner.
+    pub learner_id: Uuid,
+    /// The course.
+    pub course_id: Uuid,
+    /// First day.
+    pub start_date: NaiveDate,
+    /// Planned end date.
+    pub planned_end_date: NaiveDate,
+    /// Assessor.
+    pub assessor_id: Option<Uuid>,
+    /// IQA.
+    pub iqa_id: Option<Uuid>,
+    /// Employer organisation.
+    pub employer_id: Option<Uuid>,
+    /// Manager.
+    pub manager_id: Option<Uuid>,
+    /// Contracted hours a week.
+    pub contracted_hours_per_week: Decimal,
+    /// Planned off-the-job hours.
+    pub planned_otj_hours: Decimal,
+}
+
+/// Enrols a learner.
+pub async fn insert(tx: &mut TenantTx, e: &NewEnrolment) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "insert into enrolments (tenant_id, id, learner_id, course_id, start_date, planned_end_date,
+            assessor_id, iqa_id, employer_id, manager_id, contracted_hours_per_week, planned_otj_hours)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(tenant.0)
+    .bind(e.id)
+    .bind(e.learner_id)
+    .bind(e.course_id)
+    .bind(e.start_date)
+    .bind(e.planned_end_date)
+    .bind(e.assessor_id)
+    .bind(e.iqa_id)
+    .bind(e.employer_id)
+    .bind(e.manager_id)
+    .bind(e.contracted_hours_per_week)
+    .bind(e.planned_otj_hours)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// One enrolment the viewer may see; [`crate::DbError::NotFound`] otherwise.
+pub async fn get_visible(tx: &mut TenantTx, viewer: &Viewer, id: Uuid) -> DbResult<Enrolment> {
+    let tenant = tx.tenant();
+    let s = viewer.scope;
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where e.tenant_id = $1 and e.id = $8 and {VISIBLE}"
+    )))
+    .bind(tenant.0)
+    .bind(viewer.user_id)
+    .bind(s.all)
+    .bind(s.as_learner)
+    .bind(s.as_assessor)
+    .bind(s.as_iqa)
+    .bind(s.as_employer)
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Filters for listing enrolments.
+#[derive(Debug, Default)]
+pub struct EnrolmentFilter {
+    /// Only this status.
+    pub status: Option<EnrolmentStatus>,
+    /// Only this assessor's caseload.
+    pub assessor_id: Option<Uuid>,
+    /// Only this learner's enrolments.
+    pub learner_id: Option<Uuid>,
+    /// Only this course.
+    pub course_id: Option<Uuid>,
+    /// Only this employer organisation's employees.
+    pub employer_id: Option<Uuid>,
+}
+
+/// A page of the enrolments the viewer may see, ordered by learner name.
+pub async fn list_visible(
+    tx: &mut TenantTx,
+    viewer: &Viewer,
+    filter: &EnrolmentFilter,
+    after: Option<&NameKey>,
+    limit: i64,
+) -> DbResult<Page<Enrolment>> {
+    let tenant = tx.tenant();
+    let s = viewer.scope;
+    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT}
+         where e.tenant_id = $1 and {VISIBLE}
+           and ($8::text is null or e.status = $8)
+           and ($9::uuid is null or e.assessor_id = $9)
+           and ($10::uuid is null or e.learner_id = $10)
+           and ($11::uuid is null or e.course_id = $11)
+           and ($12::uuid is null or e.employer_id = $12)
+           and ($13::text is null or (l.name, e.id) > ($13, $14))
+         order by l.name, e.id
+         limit $15"
+    )))
+    .bind(tenant.0)
+    .bind(viewer.user_id)
+    .bind(s.all)
+    .bind(s.as_learner)
+    .bind(s.as_assessor)
+    .bind(s.as_iqa)
+    .bind(s.as_employer)
+    .bind(filter.status.map(EnrolmentStatus::as_str))
+    .bind(filter.assessor_id)
+    .bind(filter.learner_id)
+    .bind(filter.course_id)
+    .bind(filter.employer_id)
+    .bind(after.map(|k| k.name.as_str()))
+    .bind(after.map(|k| k.id))
+    .bind(limit + 1)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(Page::from_overfetch(rows, limit))
+}
+
+/// The people around a learner; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct PeopleChanges {
+    /// Assessor.
+    pub assessor_id: Option<Option<Uuid>>,
+    /// IQA.
+    pub iqa_id: Option<Option<Uuid>>,
+    /// Employer organisation.
+    pub employer_id: Option<Option<Uuid>>,
+    /// Manager.
+    pub manager_id: Option<Option<Uuid>>,
+    /// Contracted hours a week.
+    pub contracted_hours_per_week: Option<Decimal>,
+}
+
+/// Applies `changes`.
+pub async fn update_people(tx: &mut TenantTx, id: Uuid, c: &PeopleChanges) -> DbResult<()> {
+    let tenant = tx.tenant();
+    let result = sqlx::query(
+        "update enrolments set
+            assessor_id = case when $3 then $4 else assessor_id end,
+            iqa_id = case when $5 then $6 else iqa_id end,
+            employer_id = case when $7 then $8 else employer_id end,
+            manager_id = case when $9 then $10 else manager_id end,
+            contracted_hours_per_week = coalesce($11, contracted_hours_per_week),
+            updated_at = now()
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .bind(c.assessor_id.is_some())
+    .bind(c.assessor_id.flatten())
+    .bind(c.iqa_id.is_some())
+    .bind(c.iqa_id.flatten())
+    .bind(c.employer_id.is_some())
+    .bind(c.employer_id.flatten())
+    .bind(c.manager_id.is_some())
+    .bind(c.manager_id.flatten())
+    .bind(c.contracted_hours_per_week)
+    .execute(tx.conn())
+    .await?;
+    found(result.rows_affected())
+}
+
+/// Records a revised end date beside the planned one.
+pub async fn revise_end_date(
+    tx: &mut TenantTx,
+    id: Uuid,
+    date: NaiveDate,
+    reason: &str,
+) -> DbResult<()> {
+    let tenant = tx.tenant();
+    let result = sqlx::query(
+        "update enrolments set revised_end_date = $3, revised_end_reason = $4, updated_at = now()
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .bind(date)
+    .bind(reason)
+    .execute(tx.conn())
+    .await?;
+    found(result.rows_affected())
+}
+
+/// Writes a checked status change: the status and its dates, and the break history.
+pub async fn apply_status(
+    tx: &mut TenantTx,
+    id: Uuid,
+    status: EnrolmentStatus,
+    on: NaiveDate,
+    reason: Option<&str>,
+) -> DbResult<()> {
+    let tenant = tx.tenant();
+    // A break ends with whatever follows it: a return, a withdrawal.
+    sqlx::query(
+        "update enrolment_breaks set ended_on = $3
+         where tenant_id = $1 and enrolment_id = $2 and ended_on is null",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .bind(on)
+    .execute(tx.conn())
+    .await?;
+    if status == EnrolmentStatus::BreakInLearning {
+        sqlx::query(
+            "insert into enrolment_breaks (tenant_id, id, enrolment_id, started_on) values ($1, $2, $3, $4)",
+        )
+        .bind(tenant.0)
+        .bind(Uuid::now_v7())
+        .bind(id)
+        .bind(on)
+        .execute(tx.conn())
+        .await?;
+    }
+    let result = sqlx::query(
+        "update enrolments set
+            status = $3,
+            learning_started_on = case when $3 = 'in_learning' then coalesce(learning_started_on, $4)
+                                       else learning_started_on end,
+            withdrawn_on = case when $3 = 'withdrawn' then $4 end,
+            withdrawal_reason = case when $3 = 'withdrawn' then $5 end,
+            completed_on = case when $3 = 'completed' then $4 end,
+            updated_at = now()
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .bind(status.as_str())
+    .bind(on)
+    .bind(reason)
+    .execute(tx.conn())
+    .await?;
+    found(result.rows_affected())
+}
+
+/// Of `unit_ids`, those that are not optional units of `course_id`.
+pub async fn not_optional_units_of(
+    tx: &mut TenantTx,
+    course_id: Uuid,
+    unit_ids: &[Uuid],
+) -> DbResult<Vec<Uuid>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar(
+        "select wanted.id from unnest($3::uuid[]) as wanted(id)
+         where not exists (
+             select 1 from units u
+             join components c on c.tenant_id = u.tenant_id and c.id = u.component_id
+             where u.tenant_id = $1 and u.id = wanted.id and u.optional and c.course_id = $2)",
+    )
+    .bind(tenant.0)
+    .bind(course_id)
+    .bind(unit_ids)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Makes `unit_ids` exactly the optional units chosen for an enrolment.
+pub async fn set_optional_units(tx: &mut TenantTx, id: Uuid, unit_ids: &[Uuid]) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "delete from enrolment_optional_units
+         where tenant_id = $1 and enrolment_id = $2 and unit_id <> all($3)",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .bind(unit_ids)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "insert into enrolment_optional_units (tenant_id, enrolment_id, unit_id)
+         select $1, $2, unnest($3::uuid[])
+         on conflict do nothing",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .bind(unit_ids)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Whether the person exists, is active and holds `role`.
+pub async fn is_active_with_role(tx: &mut TenantTx, user_id: Uuid, role: Role) -> DbResult<bool> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from users u
+            join user_roles r on r.tenant_id = u.tenant_id and r.user_id = u.id
+            where u.tenant_id = $1 and u.id = $2 and u.status = 'active' and r.role = $3)",
+    )
+    .bind(tenant.0)
+    .bind(user_id)
+    .bind(role.as_str())
+    .fetch_one(tx.conn())
+    .await?)
+}

@@ -1,0 +1,287 @@
+//! Enrolments: a learner on a course, and how its status may change.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::text::InvalidValue;
+
+/// Where a learner is in their programme. These are also the completion statuses the
+/// official return (ILR) needs: continuing, break in learning, withdrawn, completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrolmentStatus {
+    /// Enrolled; the induction session has not been attended yet.
+    AwaitingInduction,
+    /// Learning.
+    InLearning,
+    /// Paused, e.g. for illness; resumes with a new end date.
+    BreakInLearning,
+    /// Left before completing.
+    Withdrawn,
+    /// Reached gateway / completed.
+    Completed,
+}
+
+impl EnrolmentStatus {
+    /// Every status.
+    pub const ALL: [EnrolmentStatus; 5] = [
+        EnrolmentStatus::AwaitingInduction,
+        EnrolmentStatus::InLearning,
+        EnrolmentStatus::BreakInLearning,
+        EnrolmentStatus::Withdrawn,
+        EnrolmentStatus::Completed,
+    ];
+
+    /// The stable name, as stored and sent over the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnrolmentStatus::AwaitingInduction => "awaiting_induction",
+            EnrolmentStatus::InLearning => "in_learning",
+            EnrolmentStatus::BreakInLearning => "break_in_learning",
+            EnrolmentStatus::Withdrawn => "withdrawn",
+            EnrolmentStatus::Completed => "completed",
+        }
+    }
+
+    /// Whether the enrolment has ended for good.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            EnrolmentStatus::Withdrawn | EnrolmentStatus::Completed
+        )
+    }
+}
+
+impl fmt::Display for EnrolmentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EnrolmentStatus {
+    type Err = InvalidValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        EnrolmentStatus::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| InvalidValue::new(format!("unknown enrolment status `{s}`")))
+    }
+}
+
+/// A requested change of status, with the date it took effect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusChange {
+    /// Learning began (normally recorded by an attended induction).
+    StartLearning {
+        /// The day learning began.
+        on: NaiveDate,
+    },
+    /// A break in learning began.
+    StartBreak {
+        /// First day of the break.
+        on: NaiveDate,
+    },
+    /// The learner returned from a break.
+    Resume {
+        /// First day back.
+        on: NaiveDate,
+    },
+    /// The learner withdrew.
+    Withdraw {
+        /// Last day of learning.
+        on: NaiveDate,
+        /// Why (required by the official return).
+        reason: String,
+    },
+    /// The learner reached gateway / completed.
+    Complete {
+        /// The actual end date.
+        on: NaiveDate,
+    },
+}
+
+impl StatusChange {
+    /// The date the change took effect.
+    pub fn on(&self) -> NaiveDate {
+        match self {
+            StatusChange::StartLearning { on }
+            | StatusChange::StartBreak { on }
+            | StatusChange::Resume { on }
+            | StatusChange::Withdraw { on, .. }
+            | StatusChange::Complete { on } => *on,
+        }
+    }
+
+    /// The status the change leads to.
+    pub fn target(&self) -> EnrolmentStatus {
+        match self {
+            StatusChange::StartLearning { .. } | StatusChange::Resume { .. } => {
+                EnrolmentStatus::InLearning
+            }
+            StatusChange::StartBreak { .. } => EnrolmentStatus::BreakInLearning,
+            StatusChange::Withdraw { .. } => EnrolmentStatus::Withdrawn,
+            StatusChange::Complete { .. } => EnrolmentStatus::Completed,
+        }
+    }
+}
+
+/// Why a status change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    /// The change does not follow from the current status.
+    #[error("cannot go from {from} to {to}")]
+    NotAllowed {
+        /// Current status.
+        from: EnrolmentStatus,
+        /// Requested status.
+        to: EnrolmentStatus,
+    },
+    /// The date is before the enrolment started or before the current break began.
+    #[error("the date must not be before {earliest}")]
+    TooEarly {
+        /// The earliest acceptable date.
+        earliest: NaiveDate,
+    },
+    /// A withdrawal needs a reason.
+    #[error("a withdrawal needs a reason")]
+    MissingReason,
+}
+
+/// Checks a status change: `awaiting_induction → in_learning | withdrawn`,
+/// `in_learning → break_in_learning | withdrawn | completed`,
+/// `break_in_learning → in_learning (resume) | withdrawn`; withdrawn and completed are
+/// final. No change may be dated before the start date, and a return from a break not
+/// before the break began.
+pub fn check_transition(
+    current: EnrolmentStatus,
+    start_date: NaiveDate,
+    open_break_started_on: Option<NaiveDate>,
+    change: &StatusChange,
+) -> Result<EnrolmentStatus, TransitionError> {
+    use EnrolmentStatus::*;
+    let to = change.target();
+    let allowed = matches!(
+        (current, change),
+        (AwaitingInduction, StatusChange::StartLearning { .. })
+            | (AwaitingInduction, StatusChange::Withdraw { .. })
+            | (InLearning, StatusChange::StartBreak { .. })
+            | (InLearning, StatusChange::Withdraw { .. })
+            | (InLearning, StatusChange::Complete { .. })
+            | (BreakInLearning, StatusChange::Resume { .. })
+            | (BreakInLearning, StatusChange::Withdraw { .. })
+    );
+    if !allowed {
+        return Err(TransitionError::NotAllowed { from: current, to });
+    }
+    let earliest = match change {
+        StatusChange::Resume { .. } => open_break_started_on.unwrap_or(start_date).max(start_date),
+        _ => start_date,
+    };
+    if change.on() < earliest {
+        return Err(TransitionError::TooEarly { earliest });
+    }
+    if let StatusChange::Withdraw { reason, .. } = change
+        && reason.trim().is_empty()
+    {
+        return Err(TransitionError::MissingReason);
+    }
+    Ok(to)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use EnrolmentStatus::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 1, d).unwrap_or_default()
+    }
+
+    #[test]
+    fn statuses_round_trip_through_their_names() {
+        for status in EnrolmentStatus::ALL {
+            assert_eq!(status.as_str().parse::<EnrolmentStatus>(), Ok(status));
+        }
+    }
+
+    #[test]
+    fn the_allowed_transitions_and_only_those() {
+        let changes = [
+            StatusChange::StartLearning { on: day(10) },
+            StatusChange::StartBreak { on: day(10) },
+            StatusChange::Resume { on: day(10) },
+            StatusChange::Withdraw {
+                on: day(10),
+                reason: "moved away".into(),
+            },
+            StatusChange::Complete { on: day(10) },
+        ];
+        let allowed: &[(EnrolmentStatus, &[EnrolmentStatus])] = &[
+            (AwaitingInduction, &[InLearning, Withdrawn]),
+            (InLearning, &[BreakInLearning, Withdrawn, Completed]),
+            (BreakInLearning, &[InLearning, Withdrawn]),
+            (Withdrawn, &[]),
+            (Completed, &[]),
+        ];
+        for (from, targets) in allowed {
+            for change in &changes {
+                let result = check_transition(*from, day(1), Some(day(5)), change);
+                // Resume and StartLearning both lead to in_learning; only the right one is allowed.
+                let expected = targets.contains(&change.target())
+                    && !matches!(
+                        (from, change),
+                        (AwaitingInduction, StatusChange::Resume { .. })
+                            | (BreakInLearning, StatusChange::StartLearning { .. })
+                    );
+                assert_eq!(
+                    result.is_ok(),
+                    expected,
+                    "{from} with {change:?}: {result:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn dates_before_the_start_or_the_break_are_refused() {
+        let early = check_transition(
+            InLearning,
+            day(5),
+            None,
+            &StatusChange::StartBreak { on: day(4) },
+        );
+        assert_eq!(early, Err(TransitionError::TooEarly { earliest: day(5) }));
+        let resume = check_transition(
+            BreakInLearning,
+            day(1),
+            Some(day(10)),
+            &StatusChange::Resume { on: day(9) },
+        );
+        assert_eq!(resume, Err(TransitionError::TooEarly { earliest: day(10) }));
+        assert_eq!(
+            check_transition(
+                BreakInLearning,
+                day(1),
+                Some(day(10)),
+                &StatusChange::Resume { on: day(10) }
+            ),
+            Ok(InLearning)
+        );
+    }
+
+    #[test]
+    fn a_withdrawal_needs_a_reason() {
+        let change = StatusChange::Withdraw {
+            on: day(3),
+            reason: "  ".into(),
+        };
+        assert_eq!(
+            check_transition(InLearning, day(1), None, &change),
+            Err(TransitionError::MissingReason)
+        );
+    }
+}

@@ -1,0 +1,686 @@
+//! Enrolments: who may enrol, see and change whom; status rules; fixed dates; optional units.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use folio_db::platform::Tenant;
+use folio_domain::Role;
+use folio_tests::{TestApp, fields, problem};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// A course with one component holding a mandatory unit and two optional units.
+struct Course {
+    id: Uuid,
+    mandatory_unit: Uuid,
+    optional_units: [Uuid; 2],
+}
+
+async fn course(app: &TestApp, tenant: &Tenant, code: &str) -> Course {
+    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
+    let (id, component) = (Uuid::now_v7(), Uuid::now_v7());
+    let units = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
+    sqlx::query("insert into courses (tenant_id, id, code, title) values ($1, $2, $3, 'Engineering Technician')")
+        .bind(tenant.id)
+        .bind(id)
+        .bind(code)
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into components (tenant_id, id, course_id, title) values ($1, $2, $3, 'Standard')",
+    )
+    .bind(tenant.id)
+    .bind(component)
+    .bind(id)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    for (i, unit) in units.iter().enumerate() {
+        sqlx::query(
+            "insert into units (tenant_id, id, component_id, code, title, optional, position)
+             values ($1, $2, $3, $4, 'Unit', $5, $6)",
+        )
+        .bind(tenant.id)
+        .bind(unit)
+        .bind(component)
+        .bind(format!("U{i}"))
+        .bind(i > 0)
+        .bind(i as i32)
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    Course {
+        id,
+        mandatory_unit: units[0],
+        optional_units: [units[1], units[2]],
+    }
+}
+
+async fn employer(app: &TestApp, admin: &str, name: &str) -> Uuid {
+    let body: Value = app
+        .authed(Method::POST, "/api/v1/employers", admin)
+        .json(&json!({ "name": name }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn set_employer(app: &TestApp, admin: &str, user: Uuid, employer: Uuid) {
+    let r = app
+        .authed(Method::PATCH, &format!("/api/v1/users/{user}"), admin)
+        .json(&json!({ "employer_id": employer }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+async fn enrol(app: &TestApp, admin: &str, body: Value) -> Value {
+    let r = app
+        .authed(Method::POST, "/api/v1/enrolments", admin)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::CREATED,
+        "{}",
+        r.text().await.unwrap_or_default()
+    );
+    r.json().await.unwrap()
+}
+
+fn basic(learner: Uuid, course: Uuid) -> Value {
+    json!({
+        "learner_id": learner, "course_id": course,
+        "start_date": "2026-01-05", "planned_end_date": "2027-07-05",
+        "contracted_hours_per_week": 37.5, "planned_otj_hours": 400
+    })
+}
+
+async fn status(app: &TestApp, token: &str, id: &str, body: Value) -> reqwest::Response {
+    app.authed(
+        Method::POST,
+        &format!("/api/v1/enrolments/{id}/status"),
+        token,
+    )
+    .json(&body)
+    .send()
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn admins_enrol_learners_with_checked_people_and_numbers() {
+    let app = TestApp::spawn().await;
+    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
+    let c = course(&app, &tenant, "ST0457").await;
+    let learner = app
+        .user(&tenant, "amelia@n.example", &[Role::Learner])
+        .await;
+    let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
+    let not_assessor = app.user(&tenant, "jack@n.example", &[Role::Learner]).await;
+
+    let bad = app
+        .authed(Method::POST, "/api/v1/enrolments", &admin)
+        .json(&json!({
+            "learner_id": assessor, "course_id": c.id, "assessor_id": not_assessor,
+            "start_date": "2026-01-05", "planned_end_date": "2026-01-05",
+            "contracted_hours_per_week": 0, "planned_otj_hours": -1
+        }))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let mut named = fields(&body);
+    named.sort();
+    assert_eq!(
+        named,
+        [
+            "assessor_id",
+            "contracted_hours_per_week",
+            "learner_id",
+            "planned_end_date",
+            "planned_otj_hours"
+        ]
+    );
+
+    let mut unknown_course = basic(learner, Uuid::now_v7());
+    unknown_course["assessor_id"] = json!(assessor);
+    let r = app
+        .authed(Method::POST, "/api/v1/enrolments", &admin)
+        .json(&unknown_course)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["course_id"]
+    );
+    let count: i64 = sqlx::query_scalar("select count(*) from enrolments")
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0, "nothing written");
+
+    let mut good = basic(learner, c.id);
+    good["assessor_id"] = json!(assessor);
+    let e = enrol(&app, &admin, good).await;
+    assert_eq!(e["status"], "awaiting_induction");
+    assert_eq!(e["learner"]["name"], "Person amelia@n.example");
+    assert_eq!(e["course"]["code"], "ST0457");
+    assert_eq!(e["contracted_hours_per_week"], 37.5);
+    assert_eq!(e["planned_otj_hours"], 400.0);
+    assert_eq!(e["assessor_id"], assessor.to_string());
+
+    // Only admins enrol.
+    let assessor_token = app.login(&tenant, "tom@n.example").await;
+    let r = app
+        .authed(Method::POST, "/api/v1/enrolments", &assessor_token)
+        .json(&basic(learner, c.id))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn everyone_sees_exactly_the_enrolments_they_stand_in_relation_to() {
+    let app = TestApp::spawn().await;
+    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
+    let c = course(&app, &tenant, "ST0457").await;
+    let acme = employer(&app, &admin, "Acme Ltd").await;
+    let other_org = employer(&app, &admin, "Other Ltd").await;
+    let l1 = app.user(&tenant, "l1@n.example", &[Role::Learner]).await;
+    let l2 = app.user(&tenant, "l2@n.example", &[Role::Learner]).await;
+    let a1 = app.user(&tenant, "a1@n.example", &[Role::Assessor]).await;
+    let a2 = app.user(&tenant, "a2@n.example", &[Role::Assessor]).await;
+    let i1 = app.user(&tenant, "i1@n.example", &[Role::Iqa]).await;
+    let m1 = app.user(&tenant, "m1@n.example", &[Role::Employer]).await;
+    let m2 = app.user(&tenant, "m2@n.example", &[Role::Employer]).await;
+    app.user(&tenant, "auditor@n.example", &[Role::Auditor])
+        .await;
+    set_employer(&app, &admin, m1, acme).await;
+    set_employer(&app, &admin, m2, other_org).await;
+
+    let mut b1 = basic(l1, c.id);
+    b1["assessor_id"] = json!(a1);
+    b1["iqa_id"] = json!(i1);
+    b1["employer_id"] = json!(acme);
+    let e1 = enrol(&app, &admin, b1).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut b2 = basic(l2, c.id);
+    b2["assessor_id"] = json!(a2);
+    b2["employer_id"] = json!(other_org);
+    let e2 = enrol(&app, &admin, b2).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let expectations: &[(&str, &[&String])] = &[
+        ("admin@northgate.example", &[&e1, &e2]),
+        ("auditor@n.example", &[&e1, &e2]),
+        ("a1@n.example", &[&e1]),
+        ("a2@n.example", &[&e2]),
+        ("i1@n.example", &[&e1]),
+        ("m1@n.example", &[&e1]),
+        ("m2@n.example", &[&e2]),
+        ("l1@n.example", &[&e1]),
+        ("l2@n.example", &[&e2]),
+    ];
+    for (email, visible) in expectations {
+        let token = app.login(&tenant, email).await;
+        let list: Value = app
+            .authed(Method::GET, "/api/v1/enrolments", &token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut ids: Vec<String> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        let mut want: Vec<String> = visible.iter().map(|s| (*s).clone()).collect();
+        want.sort();
+        assert_eq!(ids, want, "{email} list");
+        for id in [&e1, &e2] {
+            let r = app
+                .authed(Method::GET, &format!("/api/v1/enrolments/{id}"), &token)
+                .send()
+                .await
+                .unwrap();
+            let expected = if visible.contains(&id) {
+                StatusCode::OK
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            assert_eq!(r.status(), expected, "{email} get {id}");
+        }
+    }
+
+    // Changing status: the admin and the learner's own assessor; others who can see it get
+    // 403, those who cannot see it 404.
+    let change = json!({ "status": "in_learning", "on": "2026-01-05" });
+    for (email, id, expected) in [
+        ("a2@n.example", &e1, StatusCode::NOT_FOUND),
+        ("i1@n.example", &e1, StatusCode::FORBIDDEN),
+        ("m1@n.example", &e1, StatusCode::FORBIDDEN),
+        ("l1@n.example", &e1, StatusCode::FORBIDDEN),
+        ("auditor@n.example", &e1, StatusCode::FORBIDDEN),
+        ("a1@n.example", &e1, StatusCode::OK),
+        ("admin@northgate.example", &e2, StatusCode::OK),
+    ] {
+        let token = app.login(&tenant, email).await;
+        let r = status(&app, &token, id, change.clone()).await;
+        assert_eq!(r.status(), expected, "{email} status of {id}");
+    }
+
+    // Caseload filters.
+    let list: Value = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/enrolments?assessor_id={a1}"),
+            &admin,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let list: Value = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/enrolments?employer_id={other_org}&status=in_learning"),
+            &admin,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"][0]["id"], e2.as_str());
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn status_follows_the_funding_rules_and_keeps_break_history() {
+    let app = TestApp::spawn().await;
+    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
+    let c = course(&app, &tenant, "ST0457").await;
+    let learner = app.user(&tenant, "l@n.example", &[Role::Learner]).await;
+    let e = enrol(&app, &admin, basic(learner, c.id)).await;
+    let id = e["id"].as_str().unwrap();
+
+    // Cannot complete or break before learning has started, nor date before the start.
+    let r = status(
+        &app,
+        &admin,
+        id,
+        json!({ "status": "completed", "on": "2026-06-01" }),
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["status"]
+    );
+    let r = status(
+        &app,
+        &admin,
+        id,
+        json!({ "status": "in_learning", "on": "2026-01-04" }),
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["on"]
+    );
+
+    let r: Value = status(
+        &app,
+        &admin,
+        id,
+        json!({ "status": "in_learning", "on": "2026-01-05" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(r["status"], "in_learning");
+    assert_eq!(r["learning_started_on"], "2026-01-05");
+
+    let r: Value = status(
+        &app,
+        &admin,
+        id,
+        json!({ "status": "break_in_learning", "on": "2026-03-01" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(r["status"], "break_in_learning");
+    assert_eq!(r["break_started_on"], "2026-03-01");
+    let r = status(
+        &app,
+        &admin,
+        id,
+        json!({ "status": "in_learning", "on": "2026-02-28" }),
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["on"]
+    );
+    let r: Value = status(
+        &app,
+        &admin,
+        id,
+        json!({ "status": "in_learning", "on": "2026-04-01" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(r["status"], "in_learning");
+    assert_eq!(r["break_started_on"], Value::Null);
+    assert_eq!(
+        r["learning_started_on"], "2026-01-05",
+        "a return does not move the start of learning"
+    );
+
+    let r = status(
+        &app,
+        &admin,
+        id,
+        json!({ "status": "withdrawn", "on": "2026-05-01", "reason": " " }),
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["reason"]
+    );
+    let r: Value = status(
+        &app,
+        &admin,
+        id,
+        json!({ "status": "completed", "on": "2027-06-30" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(r["status"], "completed");
+    assert_eq!(r["completed_on"], "2027-06-30");
+    let r = status(
+        &app,
+        &admin,
+        id,
+        json!({ "status": "break_in_learning", "on": "2027-07-01" }),
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["status"]
+    );
+
+    let breaks: Vec<(chrono::NaiveDate, Option<chrono::NaiveDate>)> =
+        sqlx::query_as("select started_on, ended_on from enrolment_breaks order by started_on")
+            .fetch_all(&app.database.pool)
+            .await
+            .unwrap();
+    assert_eq!(breaks.len(), 1);
+    assert_eq!(
+        breaks[0].1.map(|d| d.to_string()),
+        Some("2026-04-01".to_owned())
+    );
+
+    let audit: Value = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/audit-log?entity_id={id}"),
+            &admin,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "enrolment.status",
+            "enrolment.status",
+            "enrolment.status",
+            "enrolment.status",
+            "enrolment.create"
+        ]
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_planned_end_date_is_fixed_and_revisions_are_recorded_beside_it() {
+    let app = TestApp::spawn().await;
+    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
+    let c = course(&app, &tenant, "ST0457").await;
+    let learner = app.user(&tenant, "l@n.example", &[Role::Learner]).await;
+    let e = enrol(&app, &admin, basic(learner, c.id)).await;
+    let id = e["id"].as_str().unwrap();
+
+    let r = app
+        .authed(Method::POST, &format!("/api/v1/enrolments/{id}/revised-end-date"), &admin)
+        .json(&json!({ "revised_end_date": "2027-10-05", "reason": "Three months' break in learning" }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["planned_end_date"], "2027-07-05");
+    assert_eq!(body["revised_end_date"], "2027-10-05");
+    let r = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/enrolments/{id}/revised-end-date"),
+            &admin,
+        )
+        .json(&json!({ "revised_end_date": "2025-10-05", "reason": "" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["revised_end_date", "reason"]
+    );
+
+    // Not even SQL can move the planned end date or the planned off-the-job hours.
+    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
+    let err = sqlx::query("update enrolments set planned_end_date = planned_end_date + 30")
+        .execute(tx.conn())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("planned_end_date is fixed"),
+        "{err}"
+    );
+    drop(tx);
+    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
+    let err = sqlx::query("update enrolments set planned_otj_hours = 1")
+        .execute(tx.conn())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("planned_otj_hours is fixed"),
+        "{err}"
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn assessors_choose_optional_units_of_the_learners_course_only() {
+    let app = TestApp::spawn().await;
+    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
+    let c = course(&app, &tenant, "ST0457").await;
+    let other = course(&app, &tenant, "ST0999").await;
+    let learner = app.user(&tenant, "l@n.example", &[Role::Learner]).await;
+    let assessor = app.user(&tenant, "a@n.example", &[Role::Assessor]).await;
+    let mut b = basic(learner, c.id);
+    b["assessor_id"] = json!(assessor);
+    let e = enrol(&app, &admin, b).await;
+    let id = e["id"].as_str().unwrap();
+    let token = app.login(&tenant, "a@n.example").await;
+    let path = format!("/api/v1/enrolments/{id}/optional-units");
+
+    let r = app
+        .authed(Method::PUT, &path, &token)
+        .json(&json!({ "unit_ids": [c.optional_units[0], c.mandatory_unit, other.optional_units[0], Uuid::now_v7()] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["unit_ids[1]", "unit_ids[2]", "unit_ids[3]"]
+    );
+
+    let r: Value = app
+        .authed(Method::PUT, &path, &token)
+        .json(
+            &json!({ "unit_ids": [c.optional_units[1], c.optional_units[0], c.optional_units[1]] }),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut want = vec![
+        c.optional_units[0].to_string(),
+        c.optional_units[1].to_string(),
+    ];
+    want.sort();
+    assert_eq!(r["optional_unit_ids"], json!(want));
+    let r: Value = app
+        .authed(Method::PUT, &path, &token)
+        .json(&json!({ "unit_ids": [] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["optional_unit_ids"], json!([]));
+
+    let learner_token = app.login(&tenant, "l@n.example").await;
+    let r = app
+        .authed(Method::PUT, &path, &learner_token)
+        .json(&json!({ "unit_ids": [] }))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn tenant_a_cannot_see_or_change_tenant_b_enrolments() {
+    let app = TestApp::spawn().await;
+    let (_, _, a) = app.tenant_with_admin("tenant-a").await;
+    let (tenant_b, _, b_admin) = app.tenant_with_admin("tenant-b").await;
+    let c = course(&app, &tenant_b, "ST0457").await;
+    let learner = app.user(&tenant_b, "l@b.example", &[Role::Learner]).await;
+    let e = enrol(&app, &b_admin, basic(learner, c.id)).await;
+    let id = e["id"].as_str().unwrap();
+    let before: Value = app
+        .authed(Method::GET, &format!("/api/v1/enrolments/{id}"), &b_admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+
+    let attempts = [
+        (Method::GET, format!("/api/v1/enrolments/{id}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/enrolments/{id}"),
+            Some(json!({ "contracted_hours_per_week": 10 })),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/enrolments/{id}/status"),
+            Some(json!({ "status": "in_learning", "on": "2026-02-01" })),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/enrolments/{id}/revised-end-date"),
+            Some(json!({ "revised_end_date": "2028-01-01", "reason": "x" })),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/enrolments/{id}/optional-units"),
+            Some(json!({ "unit_ids": [c.optional_units[0]] })),
+        ),
+    ];
+    for (method, path, body) in attempts {
+        let mut request = app.authed(method.clone(), &path, &a);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        problem(request.send().await.unwrap(), StatusCode::NOT_FOUND).await;
+    }
+    // B's learner and course cannot be enrolled from A either.
+    let r = app
+        .authed(Method::POST, "/api/v1/enrolments", &a)
+        .json(&basic(learner, c.id))
+        .send()
+        .await
+        .unwrap();
+    let mut named = fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await);
+    named.sort();
+    assert_eq!(named, ["learner_id"]);
+    let list: Value = app
+        .authed(Method::GET, "/api/v1/enrolments", &a)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"], json!([]));
+
+    let after: Value = app
+        .authed(Method::GET, &format!("/api/v1/enrolments/{id}"), &b_admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+    app.finish().await;
+}
