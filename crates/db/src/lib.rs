@@ -14,6 +14,7 @@ pub mod enrolments;
 mod error;
 pub mod pagination;
 pub mod platform;
+pub mod settings;
 mod setup;
 mod tenant_tx;
 pub mod users;

@@ -19,5 +19,7 @@ pub use tenant::{OrganisationName, TenantId, TenantName, TenantSlug};
 pub use text::{InvalidValue, OptionalText};
 pub mod access;
 pub mod enrolment;
+pub mod settings;
 pub use access::{EnrolmentScope, Permission, may_manage_enrolment};
 pub use enrolment::{EnrolmentStatus, StatusChange, TransitionError, check_transition};
+pub use settings::{TenantSettings, TrackBasis, TrackRule};

@@ -1,0 +1,291 @@
+//! Files (evidence, course resources, exports) through opendal: the local filesystem by
+//! default, S3-compatible object storage in production. Writes and reads stream; no file
+//! is ever held whole in memory. Keys are built by Folio from ids only, never from names
+//! users type, so no path can escape a tenant's namespace.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use futures_util::Stream;
+use opendal::{Operator, services};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// Where files are kept.
+#[derive(Clone)]
+pub enum StorageConfig {
+    /// A directory on the local filesystem.
+    Fs {
+        /// The root directory (created if missing).
+        root: PathBuf,
+    },
+    /// An S3-compatible bucket.
+    S3 {
+        /// The endpoint, e.g. `https://s3.eu-west-2.amazonaws.com` or a MinIO URL.
+        endpoint: String,
+        /// The bucket.
+        bucket: String,
+        /// The region.
+        region: String,
+        /// Access key id.
+        access_key_id: String,
+        /// Secret access key (never printed).
+        secret_access_key: String,
+    },
+}
+
+impl fmt::Debug for StorageConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageConfig::Fs { root } => f.debug_struct("Fs").field("root", root).finish(),
+            StorageConfig::S3 {
+                endpoint,
+                bucket,
+                region,
+                ..
+            } => f
+                .debug_struct("S3")
+                .field("endpoint", endpoint)
+                .field("bucket", bucket)
+                .field("region", region)
+                .field("credentials", &"<redacted>")
+                .finish(),
+        }
+    }
+}
+
+/// What went wrong storing or reading a file.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    /// The upload is larger than allowed; nothing was kept.
+    #[error("the file is larger than {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The upload had no bytes; nothing was kept.
+    #[error("the file is empty")]
+    Empty,
+    /// Reading the upload failed (e.g. the client went away); nothing was kept.
+    #[error("the upload was interrupted: {0}")]
+    Interrupted(#[source] std::io::Error),
+    /// No file under that key.
+    #[error("no such file")]
+    NotFound,
+    /// The storage service failed.
+    #[error("storage failed: {0}")]
+    Backend(#[source] opendal::Error),
+}
+
+impl From<opendal::Error> for StorageError {
+    fn from(e: opendal::Error) -> Self {
+        if e.kind() == opendal::ErrorKind::NotFound {
+            StorageError::NotFound
+        } else {
+            StorageError::Backend(e)
+        }
+    }
+}
+
+/// A file that has been stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredFile {
+    /// Its size in bytes.
+    pub size: u64,
+    /// The SHA-256 of its content, computed while it streamed through.
+    pub sha256: [u8; 32],
+}
+
+/// The chunk size for writes: S3 multipart parts must be at least 5 MiB, and 8 MiB keeps
+/// memory per upload bounded and small.
+const WRITE_CHUNK: usize = 8 * 1024 * 1024;
+/// How much of an upload is read at a time.
+const READ_BUFFER: usize = 256 * 1024;
+
+/// The file store.
+#[derive(Clone, Debug)]
+pub struct Storage {
+    op: Operator,
+}
+
+impl Storage {
+    /// Opens the store described by `config`.
+    pub fn new(config: &StorageConfig) -> Result<Self, StorageError> {
+        let op = match config {
+            StorageConfig::Fs { root } => {
+                std::fs::create_dir_all(root).map_err(|e| {
+                    StorageError::Backend(opendal::Error::new(
+                        opendal::ErrorKind::Unexpected,
+                        e.to_string(),
+                    ))
+                })?;
+                Operator::new(services::Fs::default().root(&root.to_string_lossy()))?
+            }
+            StorageConfig::S3 {
+                endpoint,
+                bucket,
+                region,
+                access_key_id,
+                secret_access_key,
+            } => Operator::new(
+                services::S3::default()
+                    .endpoint(endpoint)
+                    .bucket(bucket)
+                    .region(region)
+                    .access_key_id(access_key_id)
+                    .secret_access_key(secret_access_key)
+                    .disable_config_load()
+                    .disable_ec2_metadata(),
+            )?,
+        };
+        Ok(Self { op })
+    }
+
+    /// Streams `reader` into `key`, hashing as it goes, refusing more than `max_bytes`.
+    /// On any failure — too large, empty, interrupted, storage error — nothing is left
+    /// under `key`.
+    pub async fn put<R: AsyncRead + Unpin>(
+        &self,
+        key: &str,
+        mut reader: R,
+        max_bytes: u64,
+    ) -> Result<StoredFile, StorageError> {
+        let mut writer = self.op.writer_with(key).chunk(WRITE_CHUNK).await?;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut buffer = vec![0u8; READ_BUFFER];
+        let outcome: Result<(), StorageError> = async {
+            loop {
+                let n = reader
+                    .read(&mut buffer)
+                    .await
+                    .map_err(StorageError::Interrupted)?;
+                if n == 0 {
+                    break;
+                }
+                size += n as u64;
+                if size > max_bytes {
+                    return Err(StorageError::TooLarge { limit: max_bytes });
+                }
+                let chunk = buffer.get(..n).unwrap_or_default();
+                hasher.update(chunk);
+                writer.write(Bytes::copy_from_slice(chunk)).await?;
+            }
+            if size == 0 {
+                return Err(StorageError::Empty);
+            }
+            writer.close().await?;
+            Ok(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => Ok(StoredFile {
+                size,
+                sha256: hasher.finalize().into(),
+            }),
+            Err(e) => {
+                if let Err(abort) = writer.abort().await {
+                    tracing::debug!(error = %abort, "aborting an upload");
+                }
+                // A filesystem writer may have created the file before the abort.
+                self.delete(key).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// The content of `key` as a stream of chunks.
+    pub async fn read(
+        &self,
+        key: &str,
+    ) -> Result<impl Stream<Item = std::io::Result<Bytes>> + Send + 'static + use<>, StorageError>
+    {
+        let reader = self.op.reader_with(key).chunk(WRITE_CHUNK).await?;
+        Ok(reader.into_bytes_stream(..).await?)
+    }
+
+    /// Removes `key`; a missing key is not an error. Failures are logged: they leave an
+    /// unreferenced object, never a reference to a missing one.
+    pub async fn delete(&self, key: &str) {
+        if let Err(e) = self.op.delete(key).await
+            && e.kind() != opendal::ErrorKind::NotFound
+        {
+            tracing::warn!(error = %e, "could not delete a stored file");
+        }
+    }
+
+    /// Whether `key` exists.
+    pub async fn exists(&self, key: &str) -> Result<bool, StorageError> {
+        Ok(self.op.exists(key).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_store() -> (Storage, PathBuf) {
+        let root = std::env::temp_dir().join(format!("folio-storage-{}", uuid::Uuid::new_v4()));
+        (
+            Storage::new(&StorageConfig::Fs { root: root.clone() }).expect("store"),
+            root,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_stored_file_reads_back_identical_with_its_hash() {
+        let (store, root) = temp_store();
+        let content: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let stored = store
+            .put("t/a", &content[..], 10_000_000)
+            .await
+            .expect("put");
+        assert_eq!(stored.size, content.len() as u64);
+        assert_eq!(stored.sha256, <[u8; 32]>::from(Sha256::digest(&content)));
+        let mut stream = std::pin::pin!(store.read("t/a").await.expect("read"));
+        let mut back = Vec::new();
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            back.extend_from_slice(&chunk.expect("chunk"));
+        }
+        assert_eq!(back, content);
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[tokio::test]
+    async fn refused_uploads_leave_nothing_behind() {
+        let (store, root) = temp_store();
+        let big = vec![7u8; 1000];
+        assert!(matches!(
+            store.put("t/big", &big[..], 999).await,
+            Err(StorageError::TooLarge { limit: 999 })
+        ));
+        assert!(!store.exists("t/big").await.expect("exists"));
+        assert!(matches!(
+            store.put("t/empty", &b""[..], 10).await,
+            Err(StorageError::Empty)
+        ));
+        assert!(!store.exists("t/empty").await.expect("exists"));
+        assert!(matches!(
+            store.read("t/none").await,
+            Err(StorageError::NotFound)
+        ));
+        let _ = std::fs::remove_dir_all(root);
+    }
+
+    #[test]
+    fn debug_hides_s3_credentials() {
+        let config = StorageConfig::S3 {
+            endpoint: "http://127.0.0.1:9000".into(),
+            bucket: "b".into(),
+            region: "eu-west-2".into(),
+            access_key_id: "AKIAEXAMPLE".into(),
+            secret_access_key: "very-secret".into(),
+        };
+        let printed = format!("{config:?}");
+        assert!(
+            !printed.contains("very-secret") && !printed.contains("AKIAEXAMPLE"),
+            "{printed}"
+        );
+    }
+}
