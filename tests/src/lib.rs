@@ -252,9 +252,25 @@ impl TestApp {
         db.verify_isolation()
             .await
             .expect("isolation holds in the test database");
+        let files = std::env::temp_dir().join(&database.name);
+        let storage =
+            folio_storage::Storage::new(&folio_storage::StorageConfig::Fs { root: files })
+                .expect("storage");
+        Self::spawn_on(database, db, storage, settings, redis).await
+    }
+
+    /// Starts the API on `database` with this file store.
+    pub async fn spawn_on(
+        database: TestDatabase,
+        db: Database,
+        storage: folio_storage::Storage,
+        settings: ApiSettings,
+        redis: &str,
+    ) -> Self {
         let state = AppState {
             db: db.clone(),
             redis: redis::Client::open(redis).expect("redis url"),
+            storage,
             settings,
         };
         let acceptor = TcpListener::bind("127.0.0.1:0")
@@ -279,6 +295,7 @@ impl TestApp {
 
     /// Ends the test: drops the database.
     pub async fn finish(self) {
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(&self.database.name));
         self.database.drop_database().await;
     }
 

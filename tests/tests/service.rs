@@ -98,6 +98,22 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("post", "/api/v1/enrolments/{id}/status"),
         ("post", "/api/v1/enrolments/{id}/revised-end-date"),
         ("put", "/api/v1/enrolments/{id}/optional-units"),
+        ("post", "/api/v1/enrolments/{id}/evidence"),
+        ("get", "/api/v1/enrolments/{id}/evidence"),
+        ("get", "/api/v1/evidence/{id}"),
+        ("get", "/api/v1/evidence/{id}/versions/{version}/file"),
+        ("post", "/api/v1/evidence/{id}/return"),
+        ("post", "/api/v1/evidence/{id}/versions"),
+        ("put", "/api/v1/evidence/{id}/criteria"),
+        ("post", "/api/v1/enrolments/{id}/sign-offs"),
+        ("delete", "/api/v1/enrolments/{id}/sign-offs/{criterion_id}"),
+        ("get", "/api/v1/enrolments/{id}/progress"),
+        ("get", "/api/v1/enrolments/{id}/units"),
+        ("get", "/api/v1/enrolments/{id}/progress-map"),
+        ("get", "/api/v1/enrolments/{id}/achievements"),
+        ("get", "/api/v1/enrolments/{id}/overview"),
+        ("get", "/api/v1/settings"),
+        ("put", "/api/v1/settings"),
     ];
     for (method, path) in expected {
         assert!(

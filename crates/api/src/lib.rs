@@ -6,14 +6,18 @@ mod credentials;
 mod curriculum;
 mod employers;
 mod enrolments;
+mod evidence;
+mod form;
 mod health;
 mod json_body;
 mod me;
 mod pagination;
 mod principal;
 pub mod problem;
+mod progress;
 mod request_context;
 mod schema;
+mod settings;
 mod sign_in;
 mod users;
 
@@ -58,6 +62,8 @@ pub struct AppState {
     pub db: Database,
     /// Redis, checked by `/readyz` (the job queue's store).
     pub redis: redis::Client,
+    /// Files: evidence and course resources.
+    pub storage: folio_storage::Storage,
     /// Behaviour settings.
     pub settings: ApiSettings,
 }
@@ -76,6 +82,9 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
             employers::EmployersApi(state.clone()),
             curriculum::CurriculumApi(state.clone()),
             enrolments::EnrolmentsApi(state.clone()),
+            evidence::EvidenceApi(state.clone()),
+            progress::ProgressApi(state.clone()),
+            settings::SettingsApi(state.clone()),
             audit_log::AuditLogApi(state.clone()),
         ),
         API_TITLE,

@@ -3,23 +3,24 @@
 //! Values that reach this crate have been parsed: a [`EmailAddress`] or a [`PersonName`]
 //! cannot exist in an invalid state, so code past the edge never re-checks them.
 
+pub mod access;
 pub mod curriculum;
+pub mod enrolment;
 pub mod identity;
 pub mod login_throttle;
+pub mod progress;
+pub mod settings;
 pub mod tenant;
 mod text;
 
+pub use access::{EnrolmentScope, Permission, may_manage_enrolment};
 pub use curriculum::{
     ComponentTitle, CourseDescription, CourseTitle, CriterionText, CurriculumCode, OffTheJobHours,
     OptionalGroup, Position, UnitKind, UnitTitle,
 };
+pub use enrolment::{EnrolmentStatus, StatusChange, TransitionError, check_transition};
 pub use identity::{EmailAddress, Password, PersonName, Role, TokenName};
 pub use login_throttle::{LoginThrottle, ThrottleState};
+pub use settings::{TenantSettings, TrackBasis, TrackRule};
 pub use tenant::{OrganisationName, TenantId, TenantName, TenantSlug};
 pub use text::{InvalidValue, OptionalText};
-pub mod access;
-pub mod enrolment;
-pub mod settings;
-pub use access::{EnrolmentScope, Permission, may_manage_enrolment};
-pub use enrolment::{EnrolmentStatus, StatusChange, TransitionError, check_transition};
-pub use settings::{TenantSettings, TrackBasis, TrackRule};

@@ -18,6 +18,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// Where files are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageKind {
+    /// The local filesystem under the data directory.
+    Fs,
+    /// An S3-compatible object store.
+    S3,
+}
+
 /// Everything a Folio process can be told. See the configuration reference in README.md.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Config {
@@ -31,6 +41,18 @@ pub struct Config {
     pub listen: String,
     /// Where files live when stored on the local filesystem (`FOLIO_DATA_DIR`).
     pub data_dir: PathBuf,
+    /// `fs` (files under `data_dir/files`) or `s3` (`FOLIO_STORAGE`).
+    pub storage: StorageKind,
+    /// S3 endpoint URL (`FOLIO_S3_ENDPOINT`).
+    pub s3_endpoint: String,
+    /// S3 bucket (`FOLIO_S3_BUCKET`).
+    pub s3_bucket: String,
+    /// S3 region (`FOLIO_S3_REGION`).
+    pub s3_region: String,
+    /// S3 access key id (`FOLIO_S3_ACCESS_KEY_ID`).
+    pub s3_access_key_id: String,
+    /// S3 secret access key (`FOLIO_S3_SECRET_ACCESS_KEY`; never printed).
+    pub s3_secret_access_key: String,
     /// Sign-in session lifetime in minutes (`FOLIO_SESSION_TTL_MINUTES`).
     pub session_ttl_minutes: u64,
     /// Mark the session cookie `Secure` (`FOLIO_COOKIE_SECURE`).
@@ -49,6 +71,12 @@ impl Default for Config {
             redis_url: "redis://127.0.0.1:6379".into(),
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./data"),
+            storage: StorageKind::Fs,
+            s3_endpoint: String::new(),
+            s3_bucket: String::new(),
+            s3_region: "eu-west-2".into(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: String::new(),
             session_ttl_minutes: 12 * 60,
             cookie_secure: true,
             log_format: LogFormat::Text,
@@ -64,6 +92,12 @@ const KEYS: &[&str] = &[
     "redis_url",
     "listen",
     "data_dir",
+    "storage",
+    "s3_endpoint",
+    "s3_bucket",
+    "s3_region",
+    "s3_access_key_id",
+    "s3_secret_access_key",
     "session_ttl_minutes",
     "cookie_secure",
     "log_format",
@@ -74,6 +108,35 @@ const KEYS: &[&str] = &[
 pub const CONFIG_FILE_VAR: &str = "FOLIO_CONFIG";
 
 impl Config {
+    /// The file store this configuration describes.
+    pub fn storage_config(&self) -> anyhow::Result<folio_storage::StorageConfig> {
+        Ok(match self.storage {
+            StorageKind::Fs => folio_storage::StorageConfig::Fs {
+                root: self.data_dir.join("files"),
+            },
+            StorageKind::S3 => {
+                for (name, value) in [
+                    ("FOLIO_S3_ENDPOINT", &self.s3_endpoint),
+                    ("FOLIO_S3_BUCKET", &self.s3_bucket),
+                    ("FOLIO_S3_ACCESS_KEY_ID", &self.s3_access_key_id),
+                    ("FOLIO_S3_SECRET_ACCESS_KEY", &self.s3_secret_access_key),
+                ] {
+                    anyhow::ensure!(
+                        !value.is_empty(),
+                        "{name} must be set when FOLIO_STORAGE=s3"
+                    );
+                }
+                folio_storage::StorageConfig::S3 {
+                    endpoint: self.s3_endpoint.clone(),
+                    bucket: self.s3_bucket.clone(),
+                    region: self.s3_region.clone(),
+                    access_key_id: self.s3_access_key_id.clone(),
+                    secret_access_key: self.s3_secret_access_key.clone(),
+                }
+            }
+        })
+    }
+
     /// Loads the configuration from defaults, `file` (if given, else `FOLIO_CONFIG`, if
     /// set) and the environment. Returns warnings about `FOLIO_*` variables that match no
     /// setting, so a typo does not silently fall back to a default.
@@ -138,6 +201,11 @@ impl fmt::Debug for Config {
             .field("redis_url", &redact(&self.redis_url))
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
+            .field("storage", &self.storage)
+            .field("s3_endpoint", &self.s3_endpoint)
+            .field("s3_bucket", &self.s3_bucket)
+            .field("s3_region", &self.s3_region)
+            .field("s3_credentials", &"<redacted>")
             .field("session_ttl_minutes", &self.session_ttl_minutes)
             .field("cookie_secure", &self.cookie_secure)
             .field("log_format", &self.log_format)

@@ -25,9 +25,11 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
     let redis = redis::Client::open(config.redis_url.as_str()).context("FOLIO_REDIS_URL")?;
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating FOLIO_DATA_DIR {}", config.data_dir.display()))?;
+    let storage = folio_storage::Storage::new(&config.storage_config()?).context("file storage")?;
     Ok(AppState {
         db,
         redis,
+        storage,
         settings: ApiSettings {
             session_ttl: Duration::from_secs(config.session_ttl_minutes * 60),
             cookie_secure: config.cookie_secure,

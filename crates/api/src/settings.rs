@@ -1,0 +1,189 @@
+//! The provider's own settings: the track-status rule, the evidence size limit and the
+//! compliance frequencies. Admins change them; the staff whose work they shape read them.
+
+use folio_db::audit::{self, Event};
+use folio_db::settings;
+use folio_domain::{Role, TenantSettings, TrackBasis, TrackRule};
+use poem_openapi::payload::Json;
+use poem_openapi::{Enum, Object, OpenApi, Tags};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::json_body::JsonBody;
+use crate::principal::{Credentials, Principal};
+use crate::problem::{ApiError, ApiResult};
+
+#[derive(Tags)]
+enum SettingsTag {
+    /// The organisation's own settings.
+    Settings,
+}
+
+/// `/api/v1/settings`.
+pub struct SettingsApi(pub AppState);
+
+/// Who may read the settings: admins, who change them, and assessors, IQAs and auditors,
+/// whose figures (track status, review and induction deadlines) the settings decide and
+/// who must be able to say why a learner shows as off track. Learners and employers see
+/// the figures, not the provider's configuration.
+// These two lists belong in `folio_domain::access` as `ReadSettings` / `ManageSettings`
+// permissions; they are kept here until that module can take them.
+const READERS: &[Role] = &[Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor];
+
+/// Who may change the settings.
+const WRITERS: &[Role] = &[Role::Admin];
+
+fn require_any(principal: &Principal, allowed: &[Role]) -> ApiResult<()> {
+    if principal.roles.iter().any(|r| allowed.contains(r)) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// What progress is compared with time elapsed to judge track status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum TrackBasisName {
+    /// Criteria with evidence mapped, signed off or not (the seed product's rule).
+    Mapped,
+    /// Criteria signed off only.
+    SignedOff,
+}
+
+/// The track-status rule: off track when time elapsed % leads progress % by at least
+/// `margin_points`, judged only once `grace_percent` of the planned duration has elapsed;
+/// ahead when progress leads time elapsed by the margin.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TrackRuleBody {
+    /// Which progress figure counts (default `mapped`).
+    basis: TrackBasisName,
+    /// Percentage points of lead that make a learner off track or ahead, 0-100 (default 10).
+    margin_points: f64,
+    /// Percent of the planned duration before anyone is judged off track, 0-100
+    /// (default 25).
+    grace_percent: f64,
+}
+
+impl From<TrackRule> for TrackRuleBody {
+    fn from(rule: TrackRule) -> Self {
+        Self {
+            basis: match rule.basis {
+                TrackBasis::Mapped => TrackBasisName::Mapped,
+                TrackBasis::SignedOff => TrackBasisName::SignedOff,
+            },
+            margin_points: rule.margin_points,
+            grace_percent: rule.grace_percent,
+        }
+    }
+}
+
+impl From<TrackRuleBody> for TrackRule {
+    fn from(body: TrackRuleBody) -> Self {
+        Self {
+            basis: match body.basis {
+                TrackBasisName::Mapped => TrackBasis::Mapped,
+                TrackBasisName::SignedOff => TrackBasis::SignedOff,
+            },
+            margin_points: body.margin_points,
+            grace_percent: body.grace_percent,
+        }
+    }
+}
+
+/// Every setting of the organisation. `PUT` replaces them all, so every field is required.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TenantSettingsBody {
+    /// The track-status rule.
+    track: TrackRuleBody,
+    /// The largest evidence file accepted, in bytes (1 byte to 5 GiB; default 512 MiB).
+    evidence_max_bytes: u64,
+    /// Progress reviews at least this often, in weeks, 1-52 (default 12).
+    review_frequency_weeks: u32,
+    /// Induction within this many days of the start, 1-365 (default 28).
+    induction_within_days: u32,
+    /// Evidence of active learning at least this often, in weeks, 1-52 (default 4).
+    active_learning_weeks: u32,
+}
+
+impl From<TenantSettings> for TenantSettingsBody {
+    fn from(s: TenantSettings) -> Self {
+        Self {
+            track: s.track.into(),
+            evidence_max_bytes: s.evidence_max_bytes,
+            review_frequency_weeks: s.review_frequency_weeks,
+            induction_within_days: s.induction_within_days,
+            active_learning_weeks: s.active_learning_weeks,
+        }
+    }
+}
+
+impl From<TenantSettingsBody> for TenantSettings {
+    // Written out field by field, so a setting added to the domain fails to compile here
+    // rather than being silently reset by every PUT.
+    fn from(body: TenantSettingsBody) -> Self {
+        Self {
+            track: body.track.into(),
+            evidence_max_bytes: body.evidence_max_bytes,
+            review_frequency_weeks: body.review_frequency_weeks,
+            induction_within_days: body.induction_within_days,
+            active_learning_weeks: body.active_learning_weeks,
+        }
+    }
+}
+
+/// The domain's range check names the setting first ("track.margin_points must be …");
+/// a client gets it as the field at fault.
+fn invalid_setting(message: &str) -> ApiError {
+    match message.split_once(' ') {
+        Some((field, detail)) => ApiError::invalid(field, detail),
+        None => ApiError::invalid("body", message),
+    }
+}
+
+#[OpenApi(prefix_path = "/api/v1/settings", tag = "SettingsTag::Settings")]
+impl SettingsApi {
+    /// The organisation's settings, defaults filled in (admins, assessors, IQAs, auditors).
+    #[oai(path = "/", method = "get")]
+    async fn get(&self, credentials: Credentials) -> ApiResult<Json<TenantSettingsBody>> {
+        let mut authed = self.0.authenticate(&credentials).await?;
+        require_any(&authed.principal, READERS)?;
+        let current = settings::get(&mut authed.tx).await?;
+        authed.tx.commit().await?;
+        Ok(Json(current.into()))
+    }
+
+    /// Replace every setting (admins). A value out of range is 422 naming the setting.
+    #[oai(path = "/", method = "put")]
+    async fn replace(
+        &self,
+        credentials: Credentials,
+        body: JsonBody<TenantSettingsBody>,
+    ) -> ApiResult<Json<TenantSettingsBody>> {
+        let mut authed = self.0.authenticate(&credentials).await?;
+        require_any(&authed.principal, WRITERS)?;
+        let new = TenantSettings::from(body.0);
+        new.validate().map_err(|m| invalid_setting(&m))?;
+        let before = settings::get(&mut authed.tx).await?;
+        settings::replace(&mut authed.tx, &new).await?;
+        let as_json = |s: &TenantSettings| serde_json::to_value(s).unwrap_or_default();
+        let tenant = authed.tx.tenant();
+        let actor = authed.principal.actor();
+        audit::record(
+            &mut authed.tx,
+            Event {
+                actor,
+                action: "settings.update",
+                entity_type: "tenant_settings",
+                entity_id: Some(tenant.0),
+                details: serde_json::json!({ "before": as_json(&before), "after": as_json(&new) }),
+            },
+        )
+        .await?;
+        authed.tx.commit().await?;
+        Ok(Json(new.into()))
+    }
+}

@@ -1,0 +1,866 @@
+//! The evidence library end to end: streamed upload and download, refusals that leave
+//! nothing behind, the review cycle with its outbox rows, mapping and sign-off, identical
+//! files across portfolios, and tenant isolation.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use folio_db::platform::Tenant;
+use folio_domain::Role;
+use folio_tests::{TestApp, fields, problem};
+use reqwest::multipart::{Form, Part};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// A course: one component with a mandatory unit (two criteria) and an optional unit (one).
+struct Course {
+    id: Uuid,
+    component: Uuid,
+    mandatory_criteria: [Uuid; 2],
+    optional_unit: Uuid,
+    optional_criterion: Uuid,
+}
+
+async fn course(app: &TestApp, tenant: &Tenant, code: &str) -> Course {
+    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
+    let (id, component, mandatory, optional) = (
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+        Uuid::now_v7(),
+    );
+    let criteria = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
+    let t = tenant.id;
+    sqlx::query("insert into courses (tenant_id, id, code, title) values ($1, $2, $3, 'Course')")
+        .bind(t)
+        .bind(id)
+        .bind(code)
+        .execute(tx.conn())
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into components (tenant_id, id, course_id, title) values ($1, $2, $3, 'Standard')",
+    )
+    .bind(t)
+    .bind(component)
+    .bind(id)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    for (unit, code, optional) in [(mandatory, "M1", false), (optional, "O1", true)] {
+        sqlx::query("insert into units (tenant_id, id, component_id, code, title, optional) values ($1, $2, $3, $4, 'Unit', $5)")
+            .bind(t).bind(unit).bind(component).bind(code).bind(optional).execute(tx.conn()).await.unwrap();
+    }
+    for (i, (criterion, unit)) in [
+        (criteria[0], mandatory),
+        (criteria[1], mandatory),
+        (criteria[2], optional),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        sqlx::query("insert into criteria (tenant_id, id, unit_id, code, text) values ($1, $2, $3, $4, 'Criterion')")
+            .bind(t).bind(criterion).bind(unit).bind(format!("1.{i}")).execute(tx.conn()).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    Course {
+        id,
+        component,
+        mandatory_criteria: [criteria[0], criteria[1]],
+        optional_unit: optional,
+        optional_criterion: criteria[2],
+    }
+}
+
+struct Portfolio {
+    tenant: Tenant,
+    admin: String,
+    course: Course,
+    enrolment: String,
+    learner: String,
+    assessor: String,
+    learner_id: Uuid,
+    assessor_id: Uuid,
+}
+
+async fn portfolio(app: &TestApp, slug: &str) -> Portfolio {
+    let (tenant, _, admin) = app.tenant_with_admin(slug).await;
+    let course = course(app, &tenant, "ST0001").await;
+    let learner_id = app
+        .user(
+            &tenant,
+            &format!("learner@{slug}.example"),
+            &[Role::Learner],
+        )
+        .await;
+    let assessor_id = app
+        .user(
+            &tenant,
+            &format!("assessor@{slug}.example"),
+            &[Role::Assessor],
+        )
+        .await;
+    let e: Value = app
+        .authed(Method::POST, "/api/v1/enrolments", &admin)
+        .json(&json!({
+            "learner_id": learner_id, "course_id": course.id, "assessor_id": assessor_id,
+            "start_date": "2026-01-05", "planned_end_date": "2027-07-05",
+            "contracted_hours_per_week": 37.5, "planned_otj_hours": 400
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let learner = app.login(&tenant, &format!("learner@{slug}.example")).await;
+    let assessor = app
+        .login(&tenant, &format!("assessor@{slug}.example"))
+        .await;
+    Portfolio {
+        enrolment: e["id"].as_str().unwrap().to_owned(),
+        tenant,
+        admin,
+        course,
+        learner,
+        assessor,
+        learner_id,
+        assessor_id,
+    }
+}
+
+fn form(component: Uuid, file_name: &str, content: Vec<u8>) -> Form {
+    form_declaring(component, file_name, content, "true")
+}
+
+fn form_declaring(component: Uuid, file_name: &str, content: Vec<u8>, declaration: &str) -> Form {
+    Form::new()
+        .text("component_id", component.to_string())
+        .text("title", "Risk assessment")
+        .text("description", "Written at work\nand reviewed by my manager")
+        .text("declaration", declaration.to_owned())
+        .text("signature_name", "Amelia Clarke")
+        .part(
+            "file",
+            Part::bytes(content)
+                .file_name(file_name.to_owned())
+                .mime_str("application/pdf")
+                .unwrap(),
+        )
+}
+
+async fn upload(app: &TestApp, token: &str, enrolment: &str, form: Form) -> reqwest::Response {
+    app.authed(
+        Method::POST,
+        &format!("/api/v1/enrolments/{enrolment}/evidence"),
+        token,
+    )
+    .multipart(form)
+    .send()
+    .await
+    .unwrap()
+}
+
+fn content(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[0] ^ seed)
+        .collect()
+}
+
+async fn stored_files(app: &TestApp) -> usize {
+    fn count(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| {
+                        if e.path().is_dir() {
+                            count(&e.path())
+                        } else {
+                            1
+                        }
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    count(&std::env::temp_dir().join(&app.database.name))
+}
+
+async fn rows(app: &TestApp, table: &'static str) -> i64 {
+    let sql = match table {
+        "evidence" => "select count(*) from evidence",
+        "evidence_versions" => "select count(*) from evidence_versions",
+        _ => "select count(*) from email_outbox",
+    };
+    sqlx::query_scalar(sql)
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_multi_megabyte_upload_streams_in_and_reads_back_identical() {
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let bytes = content(6 * 1024 * 1024 + 123, 7);
+    let response = upload(
+        &app,
+        &p.learner,
+        &p.enrolment,
+        form(
+            p.course.component,
+            "../../etc/risk assessment.pdf",
+            bytes.clone(),
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let e: Value = response.json().await.unwrap();
+    assert_eq!(e["size_bytes"], bytes.len());
+    assert_eq!(e["sha256"], hex::encode(Sha256::digest(&bytes)));
+    assert_eq!(
+        e["file_name"], "risk assessment.pdf",
+        "paths are stripped from names"
+    );
+    assert_eq!(e["status"], "submitted");
+    assert_eq!(e["declared_own_work"], true);
+    assert_eq!(e["signature_name"], "Amelia Clarke");
+    let id = e["id"].as_str().unwrap();
+
+    let download = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/evidence/{id}/versions/1/file"),
+            &p.assessor,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(download.status(), StatusCode::OK);
+    assert_eq!(download.headers()["x-content-type-options"], "nosniff");
+    let disposition = download.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with("attachment;") && disposition.contains("risk%20assessment.pdf"),
+        "{disposition}"
+    );
+    let back = download.bytes().await.unwrap();
+    assert_eq!(Sha256::digest(&back), Sha256::digest(&bytes));
+
+    let list: Value = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/enrolments/{}/evidence", p.enrolment),
+            &p.learner,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn refused_uploads_leave_neither_a_row_nor_a_file() {
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let other = course(&app, &p.tenant, "ST0002").await;
+    let ok = || content(2000, 1);
+
+    let cases: Vec<(Form, StatusCode, Vec<&str>)> = vec![
+        (
+            form_declaring(p.course.component, "a.pdf", ok(), "false"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["declaration"],
+        ),
+        (
+            Form::new()
+                .text("component_id", p.course.component.to_string())
+                .text("title", "T")
+                .text("declaration", "true")
+                .part("file", Part::bytes(ok()).file_name("a.pdf")),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["signature_name"],
+        ),
+        (
+            form(other.component, "a.pdf", ok()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["component_id"],
+        ),
+        (
+            form(p.course.component, "a.pdf", Vec::new()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["file"],
+        ),
+        (
+            Form::new()
+                .text("component_id", "nope")
+                .text("title", "T")
+                .text("declaration", "true")
+                .text("signature_name", "A"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["component_id", "file"],
+        ),
+        // The file must come last: fields after it are never read.
+        (
+            Form::new()
+                .part("file", Part::bytes(ok()).file_name("a.pdf"))
+                .text("component_id", p.course.component.to_string())
+                .text("title", "T")
+                .text("declaration", "true")
+                .text("signature_name", "A"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["title", "signature_name", "declaration", "component_id"],
+        ),
+    ];
+    for (form, status, expected) in cases {
+        let response = upload(&app, &p.learner, &p.enrolment, form).await;
+        let body = problem(response, status).await;
+        let mut got = fields(&body);
+        got.sort();
+        let mut want: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+        want.sort();
+        assert_eq!(got, want, "{body}");
+    }
+
+    // Over the organisation's limit: 413, and nothing kept even though bytes had arrived.
+    sqlx::query("insert into tenant_settings (tenant_id, settings) values ($1, '{\"evidence_max_bytes\": 100000}')")
+        .bind(p.tenant.id)
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let response = upload(
+        &app,
+        &p.learner,
+        &p.enrolment,
+        form(p.course.component, "big.pdf", content(300_000, 2)),
+    )
+    .await;
+    problem(response, StatusCode::PAYLOAD_TOO_LARGE).await;
+
+    // Not multipart at all.
+    let response = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/evidence", p.enrolment),
+            &p.learner,
+        )
+        .json(&json!({ "title": "x" }))
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
+
+    assert_eq!(rows(&app, "evidence").await, 0);
+    assert_eq!(stored_files(&app).await, 0, "no orphan object");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn only_the_learner_and_those_who_manage_them_upload_and_only_viewers_download() {
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let other_learner = app
+        .user(&p.tenant, "other@n.example", &[Role::Learner])
+        .await;
+    let _ = other_learner;
+    app.user(&p.tenant, "iqa@n.example", &[Role::Iqa]).await;
+    let other = app.login(&p.tenant, "other@n.example").await;
+
+    let response = upload(
+        &app,
+        &other,
+        &p.enrolment,
+        form(p.course.component, "a.pdf", content(10, 1)),
+    )
+    .await;
+    problem(response, StatusCode::NOT_FOUND).await;
+    let response = upload(
+        &app,
+        &p.assessor,
+        &p.enrolment,
+        form(p.course.component, "on-behalf.pdf", content(10, 1)),
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "assessors upload on the learner's behalf"
+    );
+    let e: Value = response.json().await.unwrap();
+    assert_eq!(e["uploaded_by"], p.assessor_id.to_string());
+    let id = e["id"].as_str().unwrap();
+
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/evidence/{id}/versions/1/file"),
+            &other,
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::NOT_FOUND).await;
+    let response = app
+        .authed(Method::GET, &format!("/api/v1/evidence/{id}"), &other)
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::NOT_FOUND).await;
+    let response = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/evidence/{id}/versions/2/file"),
+            &p.learner,
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::NOT_FOUND).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn returned_evidence_is_resubmitted_as_a_new_version_with_notifications() {
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let v1 = content(5000, 3);
+    let e: Value = upload(
+        &app,
+        &p.learner,
+        &p.enrolment,
+        form(p.course.component, "v1.pdf", v1.clone()),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = e["id"].as_str().unwrap().to_owned();
+
+    // Learners cannot return their own evidence.
+    let response = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/evidence/{id}/return"),
+            &p.learner,
+        )
+        .json(&json!({ "points": "x" }))
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::FORBIDDEN).await;
+    let response = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/evidence/{id}/return"),
+            &p.assessor,
+        )
+        .json(&json!({ "points": " " }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(response, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["points"]
+    );
+    let returned: Value = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/evidence/{id}/return"),
+            &p.assessor,
+        )
+        .json(&json!({ "points": "Add the hazards you found on site." }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(returned["evidence"]["status"], "returned");
+    assert_eq!(
+        returned["returns"][0]["points"],
+        "Add the hazards you found on site."
+    );
+
+    let to_learner: (Uuid, String) =
+        sqlx::query_as("select to_user_id, template from email_outbox")
+            .fetch_one(&app.database.pool)
+            .await
+            .unwrap();
+    assert_eq!(to_learner, (p.learner_id, "evidence_returned".to_owned()));
+
+    let v2 = content(7000, 4);
+    let resubmission = Form::new()
+        .text("comment", "Added the hazards.")
+        .part("file", Part::bytes(v2.clone()).file_name("v2.pdf"));
+    let response = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/evidence/{id}/versions"),
+            &p.learner,
+        )
+        .multipart(resubmission)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let e: Value = response.json().await.unwrap();
+    assert_eq!(e["current_version"], 2);
+    assert_eq!(e["status"], "resubmitted");
+    let to_assessor: Vec<(Uuid, String)> =
+        sqlx::query_as("select to_user_id, template from email_outbox order by created_at")
+            .fetch_all(&app.database.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        to_assessor[1],
+        (p.assessor_id, "evidence_resubmitted".to_owned())
+    );
+
+    // Every version stays downloadable.
+    for (version, bytes) in [(1, &v1), (2, &v2)] {
+        let back = app
+            .authed(
+                Method::GET,
+                &format!("/api/v1/evidence/{id}/versions/{version}/file"),
+                &p.learner,
+            )
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(&back[..], &bytes[..], "version {version}");
+    }
+    let detail: Value = app
+        .authed(Method::GET, &format!("/api/v1/evidence/{id}"), &p.assessor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(detail["versions"][1]["comment"], "Added the hazards.");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn assessors_map_evidence_to_the_learners_units_and_sign_criteria_off() {
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let e: Value = upload(
+        &app,
+        &p.learner,
+        &p.enrolment,
+        form(p.course.component, "e.pdf", content(100, 5)),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = e["id"].as_str().unwrap().to_owned();
+    let [c1, c2] = p.course.mandatory_criteria;
+    let map = |token: &str, criteria: Value| {
+        app.authed(
+            Method::PUT,
+            &format!("/api/v1/evidence/{id}/criteria"),
+            token,
+        )
+        .json(&json!({ "criterion_ids": criteria }))
+        .send()
+    };
+
+    // The optional unit's criterion is not the learner's until the unit is chosen.
+    let response = map(&p.assessor, json!([c1, p.course.optional_criterion]))
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(response, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["criterion_ids[1]"]
+    );
+    let response = map(&p.learner, json!([c1])).await.unwrap();
+    problem(response, StatusCode::FORBIDDEN).await;
+    let chosen = app
+        .authed(
+            Method::PUT,
+            &format!("/api/v1/enrolments/{}/optional-units", p.enrolment),
+            &p.assessor,
+        )
+        .json(&json!({ "unit_ids": [p.course.optional_unit] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chosen.status(), StatusCode::OK);
+    let mapped: Value = map(&p.assessor, json!([c1, p.course.optional_criterion]))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut want = vec![c1.to_string(), p.course.optional_criterion.to_string()];
+    want.sort();
+    assert_eq!(mapped["criterion_ids"], json!(want));
+
+    let sign_off = |criteria: Value| {
+        app.authed(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/sign-offs", p.enrolment),
+            &p.assessor,
+        )
+        .json(&json!({ "criterion_ids": criteria }))
+        .send()
+    };
+    let response = sign_off(json!([c1, c2])).await.unwrap();
+    assert_eq!(
+        fields(&problem(response, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["criterion_ids[1]"],
+        "c2 has no evidence"
+    );
+    assert_eq!(
+        sign_off(json!([c1])).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        sign_off(json!([c1])).await.unwrap().status(),
+        StatusCode::NO_CONTENT,
+        "idempotent"
+    );
+
+    // Evidence cannot be taken away from a signed-off criterion…
+    let response = map(&p.assessor, json!([p.course.optional_criterion]))
+        .await
+        .unwrap();
+    problem(response, StatusCode::CONFLICT).await;
+    // …until the sign-off is withdrawn.
+    let withdraw = app
+        .authed(
+            Method::DELETE,
+            &format!("/api/v1/enrolments/{}/sign-offs/{c1}", p.enrolment),
+            &p.assessor,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdraw.status(), StatusCode::NO_CONTENT);
+    let remapped: Value = map(&p.assessor, json!([p.course.optional_criterion]))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        remapped["criterion_ids"],
+        json!([p.course.optional_criterion.to_string()])
+    );
+
+    let signed: i64 = sqlx::query_scalar("select count(*) from criterion_sign_offs")
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(signed, 0);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn identical_files_in_another_portfolio_are_flagged_to_staff_only() {
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let second = app
+        .user(&p.tenant, "second@n.example", &[Role::Learner])
+        .await;
+    let e2: Value = app
+        .authed(Method::POST, "/api/v1/enrolments", &p.admin)
+        .json(&json!({
+            "learner_id": second, "course_id": p.course.id, "assessor_id": p.assessor_id,
+            "start_date": "2026-01-05", "planned_end_date": "2027-07-05",
+            "contracted_hours_per_week": 30, "planned_otj_hours": 300
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let second_token = app.login(&p.tenant, "second@n.example").await;
+    let same = content(4096, 9);
+    let first: Value = upload(
+        &app,
+        &p.learner,
+        &p.enrolment,
+        form(p.course.component, "mine.pdf", same.clone()),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let copy: Value = upload(
+        &app,
+        &second_token,
+        e2["id"].as_str().unwrap(),
+        form(p.course.component, "copy.pdf", same),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        copy["identical_evidence_ids"],
+        json!([]),
+        "learners are not shown other portfolios"
+    );
+
+    let seen: Value = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/evidence/{}", copy["id"].as_str().unwrap()),
+            &p.assessor,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        seen["evidence"]["identical_evidence_ids"],
+        json!([first["id"]])
+    );
+    // The learner's own second upload of the same file is not "another portfolio".
+    let again: Value = upload(
+        &app,
+        &p.learner,
+        &p.enrolment,
+        form(p.course.component, "again.pdf", content(4096, 9)),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let seen: Value = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/evidence/{}", again["id"].as_str().unwrap()),
+            &p.assessor,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        seen["evidence"]["identical_evidence_ids"],
+        json!([copy["id"]])
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn tenant_a_cannot_reach_tenant_b_evidence() {
+    let app = TestApp::spawn().await;
+    let (_, _, a) = app.tenant_with_admin("tenant-a").await;
+    let b = portfolio(&app, "tenant-b").await;
+    let e: Value = upload(
+        &app,
+        &b.learner,
+        &b.enrolment,
+        form(b.course.component, "b.pdf", content(100, 6)),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = e["id"].as_str().unwrap();
+    let c = b.course.mandatory_criteria[0];
+    let before = (
+        rows(&app, "evidence").await,
+        rows(&app, "evidence_versions").await,
+        rows(&app, "outbox").await,
+    );
+
+    let response = upload(
+        &app,
+        &a,
+        &b.enrolment,
+        form(b.course.component, "x.pdf", content(10, 1)),
+    )
+    .await;
+    problem(response, StatusCode::NOT_FOUND).await;
+    let response = app
+        .authed(Method::POST, &format!("/api/v1/evidence/{id}/versions"), &a)
+        .multipart(
+            Form::new()
+                .text("comment", "x")
+                .part("file", Part::bytes(content(10, 1)).file_name("x")),
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::NOT_FOUND).await;
+    let attempts = [
+        (
+            Method::GET,
+            format!("/api/v1/enrolments/{}/evidence", b.enrolment),
+            None,
+        ),
+        (Method::GET, format!("/api/v1/evidence/{id}"), None),
+        (
+            Method::GET,
+            format!("/api/v1/evidence/{id}/versions/1/file"),
+            None,
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/evidence/{id}/return"),
+            Some(json!({ "points": "x" })),
+        ),
+        (
+            Method::PUT,
+            format!("/api/v1/evidence/{id}/criteria"),
+            Some(json!({ "criterion_ids": [c] })),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/enrolments/{}/sign-offs", b.enrolment),
+            Some(json!({ "criterion_ids": [c] })),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/enrolments/{}/sign-offs/{c}", b.enrolment),
+            None,
+        ),
+    ];
+    for (method, path, body) in attempts {
+        let mut request = app.authed(method.clone(), &path, &a);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        problem(request.send().await.unwrap(), StatusCode::NOT_FOUND).await;
+    }
+    let after = (
+        rows(&app, "evidence").await,
+        rows(&app, "evidence_versions").await,
+        rows(&app, "outbox").await,
+    );
+    assert_eq!(before, after);
+    let detail: Value = app
+        .authed(Method::GET, &format!("/api/v1/evidence/{id}"), &b.assessor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["evidence"]["status"], "submitted");
+    assert_eq!(detail["evidence"]["criterion_ids"], json!([]));
+    app.finish().await;
+}
