@@ -20,6 +20,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
+pub mod s3;
+
 /// The password every account the harness creates has.
 pub const PASSWORD: &str = "test-password-123";
 

@@ -864,3 +864,76 @@ async fn tenant_a_cannot_reach_tenant_b_evidence() {
     assert_eq!(detail["evidence"]["criterion_ids"], json!([]));
     app.finish().await;
 }
+
+/// The same upload, download and refusal against a real S3-compatible server.
+#[tokio::test]
+async fn evidence_streams_through_s3_compatible_storage() {
+    let s3 = folio_tests::s3::S3Server::start().await;
+    let database = folio_tests::TestDatabase::create().await;
+    let db = folio_db::Database::from_pool(database.pool.clone());
+    let storage = folio_storage::Storage::new(&s3.config()).unwrap();
+    let settings = folio_api::ApiSettings {
+        cookie_secure: false,
+        ..folio_api::ApiSettings::default()
+    };
+    let app = TestApp::spawn_on(database, db, storage, settings, &folio_tests::redis_url()).await;
+    let p = portfolio(&app, "northgate").await;
+
+    // Larger than one 8 MiB part, so S3 multipart upload is used.
+    let bytes = content(12 * 1024 * 1024 + 5, 11);
+    let response = upload(
+        &app,
+        &p.learner,
+        &p.enrolment,
+        form(p.course.component, "large.bin", bytes.clone()),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let e: Value = response.json().await.unwrap();
+    let id = e["id"].as_str().unwrap();
+    let keys = s3.keys().await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(
+        keys[0].starts_with(&format!("tenants/{}/evidence/{id}/", p.tenant.id)),
+        "{keys:?}"
+    );
+
+    let back = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/evidence/{id}/versions/1/file"),
+            &p.assessor,
+        )
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(Sha256::digest(&back), Sha256::digest(&bytes));
+
+    sqlx::query("insert into tenant_settings (tenant_id, settings) values ($1, '{\"evidence_max_bytes\": 9000000}')")
+        .bind(p.tenant.id)
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let response = upload(
+        &app,
+        &p.learner,
+        &p.enrolment,
+        form(
+            p.course.component,
+            "too-big.bin",
+            content(10 * 1024 * 1024, 12),
+        ),
+    )
+    .await;
+    problem(response, StatusCode::PAYLOAD_TOO_LARGE).await;
+    assert_eq!(
+        s3.keys().await.len(),
+        1,
+        "the refused upload left no object"
+    );
+    assert_eq!(rows(&app, "evidence").await, 1);
+    app.finish().await;
+}
