@@ -937,3 +937,101 @@ async fn evidence_streams_through_s3_compatible_storage() {
     assert_eq!(rows(&app, "evidence").await, 1);
     app.finish().await;
 }
+
+/// Read-only roles read what their relationship shows them and change nothing.
+#[tokio::test]
+async fn employers_iqas_and_auditors_read_but_do_not_change_evidence() {
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let employer: Value = app
+        .authed(Method::POST, "/api/v1/employers", &p.admin)
+        .json(&json!({ "name": "Acme" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let manager = app
+        .user(&p.tenant, "manager@n.example", &[Role::Employer])
+        .await;
+    let iqa = app.user(&p.tenant, "iqa@n.example", &[Role::Iqa]).await;
+    app.user(&p.tenant, "auditor@n.example", &[Role::Auditor])
+        .await;
+    app.authed(Method::PATCH, &format!("/api/v1/users/{manager}"), &p.admin)
+        .json(&json!({ "employer_id": employer["id"] }))
+        .send()
+        .await
+        .unwrap();
+    let patched = app
+        .authed(
+            Method::PATCH,
+            &format!("/api/v1/enrolments/{}", p.enrolment),
+            &p.admin,
+        )
+        .json(&json!({ "employer_id": employer["id"], "manager_id": manager, "iqa_id": iqa }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    let e: Value = upload(
+        &app,
+        &p.learner,
+        &p.enrolment,
+        form(p.course.component, "e.pdf", content(100, 8)),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = e["id"].as_str().unwrap();
+    let c = p.course.mandatory_criteria[0];
+
+    for email in ["manager@n.example", "iqa@n.example", "auditor@n.example"] {
+        let token = app.login(&p.tenant, email).await;
+        for path in [
+            format!("/api/v1/enrolments/{}/evidence", p.enrolment),
+            format!("/api/v1/evidence/{id}"),
+            format!("/api/v1/evidence/{id}/versions/1/file"),
+        ] {
+            let r = app.authed(Method::GET, &path, &token).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{email} GET {path}");
+        }
+        let r = upload(
+            &app,
+            &token,
+            &p.enrolment,
+            form(p.course.component, "x.pdf", content(10, 1)),
+        )
+        .await;
+        problem(r, StatusCode::FORBIDDEN).await;
+        for (method, path, body) in [
+            (
+                Method::POST,
+                format!("/api/v1/evidence/{id}/return"),
+                json!({ "points": "x" }),
+            ),
+            (
+                Method::PUT,
+                format!("/api/v1/evidence/{id}/criteria"),
+                json!({ "criterion_ids": [c] }),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/enrolments/{}/sign-offs", p.enrolment),
+                json!({ "criterion_ids": [c] }),
+            ),
+        ] {
+            let r = app
+                .authed(method.clone(), &path, &token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{email} {method} {path}");
+        }
+    }
+    assert_eq!(rows(&app, "evidence").await, 1);
+    assert_eq!(rows(&app, "outbox").await, 0);
+    app.finish().await;
+}

@@ -22,7 +22,9 @@ async fn get(app: &TestApp, token: &str, path: &str) -> Value {
 async fn an_assessor_takes_a_learner_from_an_empty_portfolio_to_everything_signed_off() {
     let app = TestApp::spawn().await;
     let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let learner_id = app.user(&tenant, "amelia@n.example", &[Role::Learner]).await;
+    let learner_id = app
+        .user(&tenant, "amelia@n.example", &[Role::Learner])
+        .await;
     let assessor_id = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
     let learner = app.login(&tenant, "amelia@n.example").await;
     let assessor = app.login(&tenant, "tom@n.example").await;
@@ -59,7 +61,12 @@ async fn an_assessor_takes_a_learner_from_an_empty_portfolio_to_everything_signe
     let (knowledge, skills) = (&components[0], &components[1]);
     let unit = |component: &Value, i: usize| component["units"][i].clone();
     let criteria = |unit: &Value| -> Vec<String> {
-        unit["criteria"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_owned()).collect()
+        unit["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
     };
     let (k1, o1, s1) = (unit(knowledge, 0), unit(knowledge, 1), unit(skills, 0));
 
@@ -81,7 +88,11 @@ async fn an_assessor_takes_a_learner_from_an_empty_portfolio_to_everything_signe
         .unwrap();
     let e = enrolment["id"].as_str().unwrap().to_owned();
     let started = app
-        .authed(Method::POST, &format!("/api/v1/enrolments/{e}/status"), &assessor)
+        .authed(
+            Method::POST,
+            &format!("/api/v1/enrolments/{e}/status"),
+            &assessor,
+        )
         .json(&json!({ "status": "in_learning", "on": (today - Duration::days(100)).to_string() }))
         .send()
         .await
@@ -98,7 +109,11 @@ async fn an_assessor_takes_a_learner_from_an_empty_portfolio_to_everything_signe
 
     // The assessor chooses O1 (1 criterion): 5 criteria now count, O2's 5 do not.
     let chosen = app
-        .authed(Method::PUT, &format!("/api/v1/enrolments/{e}/optional-units"), &assessor)
+        .authed(
+            Method::PUT,
+            &format!("/api/v1/enrolments/{e}/optional-units"),
+            &assessor,
+        )
         .json(&json!({ "unit_ids": [o1["id"]] }))
         .send()
         .await
@@ -115,8 +130,20 @@ async fn an_assessor_takes_a_learner_from_an_empty_portfolio_to_everything_signe
             .text("title", name)
             .text("declaration", "true")
             .text("signature_name", "Amelia Clarke")
-            .part("file", Part::bytes(name.as_bytes().repeat(1000)).file_name(name));
-        let r = app.authed(Method::POST, &format!("/api/v1/enrolments/{e}/evidence"), &learner).multipart(form).send().await.unwrap();
+            .part(
+                "file",
+                Part::bytes(name.as_bytes().repeat(1000)).file_name(name),
+            );
+        let r = app
+            .authed(
+                Method::POST,
+                &format!("/api/v1/enrolments/{e}/evidence"),
+                &learner,
+            )
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
         let body: Value = r.json().await.unwrap();
         evidence.push(body["id"].as_str().unwrap().to_owned());
@@ -127,7 +154,11 @@ async fn an_assessor_takes_a_learner_from_an_empty_portfolio_to_everything_signe
     let mut knowledge_criteria = criteria(&k1);
     knowledge_criteria.extend(criteria(&o1));
     let r = app
-        .authed(Method::PUT, &format!("/api/v1/evidence/{}/criteria", evidence[0]), &assessor)
+        .authed(
+            Method::PUT,
+            &format!("/api/v1/evidence/{}/criteria", evidence[0]),
+            &assessor,
+        )
         .json(&json!({ "criterion_ids": knowledge_criteria }))
         .send()
         .await
@@ -137,13 +168,20 @@ async fn an_assessor_takes_a_learner_from_an_empty_portfolio_to_everything_signe
     assert_eq!(p["overall"]["mapped_percent"], 60.0);
     assert_eq!(p["overall"]["signed_off_percent"], 0.0);
     assert_eq!(p["overall"]["track_status"], "ahead");
-    assert_eq!(p["components"][0]["mapped_percent"], 100.0, "Knowledge: 3 of 3");
+    assert_eq!(
+        p["components"][0]["mapped_percent"], 100.0,
+        "Knowledge: 3 of 3"
+    );
     assert_eq!(p["components"][1]["mapped_percent"], 0.0, "Skills: 0 of 2");
 
     // Sign off K1 (2 of 5 = 40%): pace 40% in 100 days, so 100% after 250 days:
     // projected completion = start + 250 days.
     let r = app
-        .authed(Method::POST, &format!("/api/v1/enrolments/{e}/sign-offs"), &assessor)
+        .authed(
+            Method::POST,
+            &format!("/api/v1/enrolments/{e}/sign-offs"),
+            &assessor,
+        )
         .json(&json!({ "criterion_ids": criteria(&k1) }))
         .send()
         .await
@@ -151,8 +189,16 @@ async fn an_assessor_takes_a_learner_from_an_empty_portfolio_to_everything_signe
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let p = get(&app, &assessor, &format!("/api/v1/enrolments/{e}/progress")).await;
     assert_eq!(p["overall"]["signed_off_percent"], 40.0);
-    assert_eq!(p["overall"]["projected_completion_date"], (today - Duration::days(100) + Duration::days(250)).to_string());
-    let map = get(&app, &learner, &format!("/api/v1/enrolments/{e}/progress-map?non_completed=true")).await;
+    assert_eq!(
+        p["overall"]["projected_completion_date"],
+        (today - Duration::days(100) + Duration::days(250)).to_string()
+    );
+    let map = get(
+        &app,
+        &learner,
+        &format!("/api/v1/enrolments/{e}/progress-map?non_completed=true"),
+    )
+    .await;
     let open: usize = map["components"]
         .as_array()
         .unwrap()
@@ -164,7 +210,11 @@ async fn an_assessor_takes_a_learner_from_an_empty_portfolio_to_everything_signe
 
     // Map the second piece to S1 and sign everything off.
     let r = app
-        .authed(Method::PUT, &format!("/api/v1/evidence/{}/criteria", evidence[1]), &assessor)
+        .authed(
+            Method::PUT,
+            &format!("/api/v1/evidence/{}/criteria", evidence[1]),
+            &assessor,
+        )
         .json(&json!({ "criterion_ids": criteria(&s1) }))
         .send()
         .await
@@ -174,7 +224,11 @@ async fn an_assessor_takes_a_learner_from_an_empty_portfolio_to_everything_signe
     all.extend(criteria(&o1));
     all.extend(criteria(&s1));
     let r = app
-        .authed(Method::POST, &format!("/api/v1/enrolments/{e}/sign-offs"), &assessor)
+        .authed(
+            Method::POST,
+            &format!("/api/v1/enrolments/{e}/sign-offs"),
+            &assessor,
+        )
         .json(&json!({ "criterion_ids": all }))
         .send()
         .await
@@ -184,15 +238,39 @@ async fn an_assessor_takes_a_learner_from_an_empty_portfolio_to_everything_signe
     let p = get(&app, &learner, &format!("/api/v1/enrolments/{e}/progress")).await;
     assert_eq!(p["overall"]["signed_off_percent"], 100.0);
     assert_eq!(p["overall"]["mapped_percent"], 100.0);
-    assert_eq!(p["overall"]["projected_completion_date"], today.to_string(), "the day of the last sign-off");
-    let map = get(&app, &learner, &format!("/api/v1/enrolments/{e}/progress-map?non_completed=true")).await;
-    assert!(map["components"].as_array().unwrap().iter().all(|c| c["units"].as_array().unwrap().is_empty()), "{map}");
-    let achievements = get(&app, &learner, &format!("/api/v1/enrolments/{e}/achievements")).await;
+    assert_eq!(
+        p["overall"]["projected_completion_date"],
+        today.to_string(),
+        "the day of the last sign-off"
+    );
+    let map = get(
+        &app,
+        &learner,
+        &format!("/api/v1/enrolments/{e}/progress-map?non_completed=true"),
+    )
+    .await;
+    assert!(
+        map["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["units"].as_array().unwrap().is_empty()),
+        "{map}"
+    );
+    let achievements = get(
+        &app,
+        &learner,
+        &format!("/api/v1/enrolments/{e}/achievements"),
+    )
+    .await;
     for component in achievements["components"].as_array().unwrap() {
         assert_eq!(component["achieved_on"], today.to_string(), "{component}");
         assert_eq!(component["units_achieved"], component["units_total"]);
     }
-    assert_eq!(achievements["components"][0]["units_total"], 2, "K1 and the chosen O1");
+    assert_eq!(
+        achievements["components"][0]["units_total"], 2,
+        "K1 and the chosen O1"
+    );
     let overview = get(&app, &learner, &format!("/api/v1/enrolments/{e}/overview")).await;
     assert_eq!(overview["learner"]["name"], "Person amelia@n.example");
     assert_eq!(overview["days_to_planned_end"], 300);
