@@ -1035,3 +1035,56 @@ async fn employers_iqas_and_auditors_read_but_do_not_change_evidence() {
     assert_eq!(rows(&app, "outbox").await, 0);
     app.finish().await;
 }
+
+/// A client that goes away half-way through an upload leaves nothing behind.
+#[tokio::test]
+async fn an_interrupted_upload_leaves_neither_a_row_nor_a_file() {
+    use tokio::io::AsyncWriteExt;
+
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let boundary = "folio-boundary-7";
+    let mut head = String::new();
+    for (name, value) in [
+        ("component_id", p.course.component.to_string()),
+        ("title", "Half an upload".to_owned()),
+        ("declaration", "true".to_owned()),
+        ("signature_name", "Amelia Clarke".to_owned()),
+    ] {
+        head.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    head.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"big.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    ));
+    let promised = head.len() + 4 * 1024 * 1024;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let request = format!(
+        "POST /api/v1/enrolments/{}/evidence HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {promised}\r\n\r\n",
+        p.enrolment, p.learner
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    // A megabyte of the promised four, then the connection drops.
+    stream.write_all(&content(1024 * 1024, 13)).await.unwrap();
+    stream.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(stream);
+
+    // The server notices, removes what it had written, and writes no row.
+    let mut clean = false;
+    for _ in 0..50 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        if stored_files(&app).await == 0 {
+            clean = true;
+            break;
+        }
+    }
+    assert!(clean, "a partial object was left behind");
+    assert_eq!(rows(&app, "evidence").await, 0);
+    assert_eq!(rows(&app, "evidence_versions").await, 0);
+    app.finish().await;
+}
