@@ -3,14 +3,14 @@
 
 use folio_db::audit::{self, Event};
 use folio_db::settings;
-use folio_domain::{Role, TenantSettings, TrackBasis, TrackRule};
+use folio_domain::{Permission, TenantSettings, TrackBasis, TrackRule};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi, Tags};
 use serde::Deserialize;
 
 use crate::AppState;
 use crate::json_body::JsonBody;
-use crate::principal::{Credentials, Principal};
+use crate::principal::Credentials;
 use crate::problem::{ApiError, ApiResult};
 
 #[derive(Tags)]
@@ -21,25 +21,6 @@ enum SettingsTag {
 
 /// `/api/v1/settings`.
 pub struct SettingsApi(pub AppState);
-
-/// Who may read the settings: admins, who change them, and assessors, IQAs and auditors,
-/// whose figures (track status, review and induction deadlines) the settings decide and
-/// who must be able to say why a learner shows as off track. Learners and employers see
-/// the figures, not the provider's configuration.
-// These two lists belong in `folio_domain::access` as `ReadSettings` / `ManageSettings`
-// permissions; they are kept here until that module can take them.
-const READERS: &[Role] = &[Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor];
-
-/// Who may change the settings.
-const WRITERS: &[Role] = &[Role::Admin];
-
-fn require_any(principal: &Principal, allowed: &[Role]) -> ApiResult<()> {
-    if principal.roles.iter().any(|r| allowed.contains(r)) {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden)
-    }
-}
 
 /// What progress is compared with time elapsed to judge track status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
@@ -149,8 +130,10 @@ impl SettingsApi {
     /// The organisation's settings, defaults filled in (admins, assessors, IQAs, auditors).
     #[oai(path = "/", method = "get")]
     async fn get(&self, credentials: Credentials) -> ApiResult<Json<TenantSettingsBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        require_any(&authed.principal, READERS)?;
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ReadSettings)
+            .await?;
         let current = settings::get(&mut authed.tx).await?;
         authed.tx.commit().await?;
         Ok(Json(current.into()))
@@ -163,8 +146,10 @@ impl SettingsApi {
         credentials: Credentials,
         body: JsonBody<TenantSettingsBody>,
     ) -> ApiResult<Json<TenantSettingsBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        require_any(&authed.principal, WRITERS)?;
+        let mut authed = self
+            .0
+            .authorize(&credentials, Permission::ManageSettings)
+            .await?;
         let new = TenantSettings::from(body.0);
         new.validate().map_err(|m| invalid_setting(&m))?;
         let before = settings::get(&mut authed.tx).await?;

@@ -24,6 +24,12 @@ pub enum Permission {
     ReadCurriculum,
     /// Enrol learners, assign assessors, IQAs and employers.
     ManageEnrolments,
+    /// Read the organisation's settings: the staff whose figures (track status, review and
+    /// induction deadlines) the settings decide, who must be able to say why a learner
+    /// shows as off track. Learners and employers see the figures, not the configuration.
+    ReadSettings,
+    /// Change the organisation's settings.
+    ManageSettings,
 }
 
 impl Permission {
@@ -33,7 +39,9 @@ impl Permission {
             Permission::ManageUsers
             | Permission::ManageEmployers
             | Permission::ManageCurriculum
-            | Permission::ManageEnrolments => &[Role::Admin],
+            | Permission::ManageEnrolments
+            | Permission::ManageSettings => &[Role::Admin],
+            Permission::ReadSettings => &[Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor],
             Permission::ReadCurriculum => &[Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor],
             Permission::ReadUsers => &[Role::Admin, Role::Auditor],
             Permission::ReadEmployers => &[Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor],
@@ -103,6 +111,8 @@ mod tests {
             (ManageCurriculum, &[Admin]),
             (ReadCurriculum, &[Admin, Assessor, Iqa, Auditor]),
             (ManageEnrolments, &[Admin]),
+            (ReadSettings, &[Admin, Assessor, Iqa, Auditor]),
+            (ManageSettings, &[Admin]),
         ];
         for (permission, allowed) in expected {
             for role in Role::ALL {
