@@ -684,3 +684,119 @@ async fn tenant_a_cannot_see_or_change_tenant_b_enrolments() {
     assert_eq!(before, after);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn edge_cases_are_422_never_500() {
+    let app = TestApp::spawn().await;
+    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
+    let c = course(&app, &tenant, "ST0457").await;
+    let learner = app.user(&tenant, "l@n.example", &[Role::Learner]).await;
+    let acme = employer(&app, &admin, "Acme Ltd").await;
+    let other = employer(&app, &admin, "Other Ltd").await;
+    let manager = app.user(&tenant, "m@n.example", &[Role::Employer]).await;
+    set_employer(&app, &admin, manager, other).await;
+
+    for (patch, field) in [
+        (
+            json!({ "contracted_hours_per_week": 0.001 }),
+            "contracted_hours_per_week",
+        ),
+        (json!({ "start_date": "1800-01-01" }), "start_date"),
+        (
+            json!({ "planned_end_date": "2999-01-01" }),
+            "planned_end_date",
+        ),
+        (
+            json!({ "employer_id": acme, "manager_id": manager }),
+            "manager_id",
+        ),
+        (json!({ "manager_id": manager }), "manager_id"),
+    ] {
+        let mut body = basic(learner, c.id);
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = app
+            .authed(Method::POST, "/api/v1/enrolments", &admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+            [field],
+            "{patch}"
+        );
+    }
+
+    let mut body = basic(learner, c.id);
+    body["employer_id"] = json!(other);
+    body["manager_id"] = json!(manager);
+    let e = enrol(&app, &admin, body).await;
+    let id = e["id"].as_str().unwrap();
+    // Moving the learner to another employer while keeping the old one's manager: refused.
+    let r = app
+        .authed(Method::PATCH, &format!("/api/v1/enrolments/{id}"), &admin)
+        .json(&json!({ "employer_id": acme }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["manager_id"]
+    );
+
+    status(
+        &app,
+        &admin,
+        id,
+        json!({ "status": "in_learning", "on": "2026-01-05" }),
+    )
+    .await;
+    status(
+        &app,
+        &admin,
+        id,
+        json!({ "status": "break_in_learning", "on": "2026-03-01" }),
+    )
+    .await;
+    let r = status(
+        &app,
+        &admin,
+        id,
+        json!({ "status": "withdrawn", "on": "2026-02-01", "reason": "left" }),
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["on"],
+        "cannot predate the break"
+    );
+    let r = status(
+        &app,
+        &admin,
+        id,
+        json!({ "status": "in_learning", "on": "0001-01-01" }),
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["on"]
+    );
+
+    // Two returns from the break at once: one succeeds, the other is told the status moved on.
+    let change = json!({ "status": "in_learning", "on": "2026-04-01" });
+    let (a, b) = tokio::join!(
+        status(&app, &admin, id, change.clone()),
+        status(&app, &admin, id, change.clone())
+    );
+    let mut statuses = [a.status(), b.status()];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::UNPROCESSABLE_ENTITY]);
+    let breaks: i64 = sqlx::query_scalar("select count(*) from enrolment_breaks")
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(breaks, 1);
+    app.finish().await;
+}

@@ -1088,3 +1088,65 @@ async fn an_interrupted_upload_leaves_neither_a_row_nor_a_file() {
     assert_eq!(rows(&app, "evidence_versions").await, 0);
     app.finish().await;
 }
+
+/// A criterion of an optional unit that is no longer chosen cannot be signed off, even
+/// though evidence is still mapped to it.
+#[tokio::test]
+async fn criteria_of_unchosen_units_cannot_be_signed_off() {
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let choose = |units: Value| {
+        app.authed(
+            Method::PUT,
+            &format!("/api/v1/enrolments/{}/optional-units", p.enrolment),
+            &p.assessor,
+        )
+        .json(&json!({ "unit_ids": units }))
+        .send()
+    };
+    assert_eq!(
+        choose(json!([p.course.optional_unit]))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    let e: Value = upload(
+        &app,
+        &p.learner,
+        &p.enrolment,
+        form(p.course.component, "e.pdf", content(100, 5)),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let id = e["id"].as_str().unwrap();
+    let r = app
+        .authed(
+            Method::PUT,
+            &format!("/api/v1/evidence/{id}/criteria"),
+            &p.assessor,
+        )
+        .json(&json!({ "criterion_ids": [p.course.optional_criterion] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(choose(json!([])).await.unwrap().status(), StatusCode::OK);
+    let r = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/sign-offs", p.enrolment),
+            &p.assessor,
+        )
+        .json(&json!({ "criterion_ids": [p.course.optional_criterion] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["criterion_ids[0]"]
+    );
+    app.finish().await;
+}

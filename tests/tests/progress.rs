@@ -444,13 +444,13 @@ async fn progress_bars_match_a_hand_computation() {
     assert_eq!(maths["mapped_percent"], json!(25.0));
     assert_eq!(maths["track_status"], "on_track");
     assert_eq!(maths["projected_completion_date"], Value::Null);
-    // Portfolio: no criteria at all: 0%, never NaN; 30% elapsed is past the 25% grace
-    // period and 30 ≥ 0 + 10: off track.
+    // Portfolio: no criteria at all: 0%, never NaN, and no track to be off: not applicable
+    // (30% elapsed would otherwise be past the 25% grace period with 30 ≥ 0 + 10).
     let portfolio = &components[2];
     assert_eq!(portfolio["criteria"], 0);
     assert_eq!(portfolio["signed_off_percent"], json!(0.0));
     assert_eq!(portfolio["mapped_percent"], json!(0.0));
-    assert_eq!(portfolio["track_status"], "off_track");
+    assert_eq!(portfolio["track_status"], "not_applicable");
     assert_eq!(portfolio["projected_completion_date"], Value::Null);
 
     // The overview shows the same overall figures, counted by its own query.
@@ -795,19 +795,19 @@ async fn track_status_follows_the_tenants_settings() {
     let s = scene().await;
     let path = format!("/api/v1/enrolments/{}/progress", s.enrolment);
     // Default (mapped, 10, 25), computed above: ahead; Diploma ahead, Maths on track,
-    // Portfolio off track.
+    // Portfolio (no criteria) not applicable.
     let p = get(&s.app, &s.admin, &path).await;
     assert_eq!(
         tracks(&p),
         (
             json!("ahead"),
-            vec![json!("ahead"), json!("on_track"), json!("off_track")]
+            vec![json!("ahead"), json!("on_track"), json!("not_applicable")]
         )
     );
 
     // Signed off, margin 15, grace 25. Overall 40% against 30%: neither 30 ≥ 55 nor
     // 40 ≥ 45: on track. Diploma 66.7 ≥ 45: ahead. Maths 0%: 30 ≥ 15 past the grace
-    // period: off track. Portfolio off track.
+    // period: off track. Portfolio: not applicable whatever the rule.
     let r = put_settings(&s.app, &s.admin, track_settings("signed_off", 15.0, 25.0)).await;
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
@@ -818,7 +818,7 @@ async fn track_status_follows_the_tenants_settings() {
         tracks(&p),
         (
             json!("on_track"),
-            vec![json!("ahead"), json!("off_track"), json!("off_track")]
+            vec![json!("ahead"), json!("off_track"), json!("not_applicable")]
         )
     );
 
@@ -830,7 +830,7 @@ async fn track_status_follows_the_tenants_settings() {
         tracks(&p),
         (
             json!("on_track"),
-            vec![json!("ahead"), json!("on_track"), json!("on_track")]
+            vec![json!("ahead"), json!("on_track"), json!("not_applicable")]
         )
     );
     let o = get(

@@ -491,9 +491,14 @@ async fn record(
 }
 
 /// A delete refused by a constraint: the cascade within the curriculum never fails, so
-/// this is a reference from elsewhere (an enrolment, a learner's chosen unit).
+/// this is a reference from elsewhere (an enrolment, a learner's chosen unit, a course
+/// resource, whose file would be left behind by a cascade).
 fn still_referred_to(err: DbError, what: &str) -> ApiError {
     match err.constraint() {
+        Some("course_resources_course_fkey") => ApiError::Conflict {
+            field: None,
+            detail: format!("this {what} still has resources; delete them first"),
+        },
         Some(_) => ApiError::Conflict {
             field: None,
             detail: format!("learners' records still refer to this {what} or a part of it"),
@@ -952,6 +957,13 @@ mod tests {
         assert!(matches!(
             still_referred_to(refused, "course"),
             ApiError::Conflict { field: None, .. }
+        ));
+        let resources = DbError::Constraint {
+            constraint: "course_resources_course_fkey".into(),
+        };
+        assert!(matches!(
+            still_referred_to(resources, "course"),
+            ApiError::Conflict { field: None, ref detail } if detail.contains("resources")
         ));
         assert!(matches!(
             still_referred_to(DbError::NotFound, "unit"),

@@ -285,13 +285,49 @@ fn hours(
     allow_zero: bool,
     max: f64,
 ) -> Option<Decimal> {
-    let in_range =
-        value.is_finite() && value <= max && (value > 0.0 || (allow_zero && value == 0.0));
+    // Judged after rounding to the two places stored: 0.001 hours is 0.00, not "more than 0".
+    let decimal = Decimal::from_f64(value)
+        .map(|d| d.round_dp(2))
+        .filter(|_| value.is_finite());
+    let in_range = decimal.is_some_and(|d| {
+        d <= Decimal::from_f64(max).unwrap_or(Decimal::MAX)
+            && (d > Decimal::ZERO || (allow_zero && d == Decimal::ZERO))
+    });
     let low = if allow_zero { "0" } else { "more than 0" };
     fields.require(field, in_range, &format!("must be {low} and at most {max}"));
-    let decimal = Decimal::from_f64(value).map(|d| d.round_dp(2));
-    fields.require(field, decimal.is_some() || !in_range, "is not a number");
     decimal.filter(|_| in_range)
+}
+
+/// Dates a programme can sensibly have; PostgreSQL would refuse some of what chrono
+/// accepts (years before 4713 BC), and nothing outside these is a real apprenticeship.
+fn check_date(fields: &mut Fields, field: &str, date: NaiveDate) {
+    let earliest = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default();
+    let latest = NaiveDate::from_ymd_opt(2200, 12, 31).unwrap_or_default();
+    fields.require(
+        field,
+        (earliest..=latest).contains(&date),
+        "must be between 1990-01-01 and 2200-12-31",
+    );
+}
+
+/// Checks that a manager works for the learner's employer: a manager sees the learner's
+/// whole portfolio, so an organisation's manager must not be put on another's employee.
+async fn check_manager(
+    authed: &mut Authenticated,
+    fields: &mut Fields,
+    manager_id: Option<Uuid>,
+    employer_id: Option<Uuid>,
+) -> ApiResult<()> {
+    if let Some(manager) = manager_id {
+        let works_for = folio_db::users::employer_of(&mut authed.tx, manager).await?;
+        if employer_id.is_none() || works_for != employer_id {
+            fields.add(
+                "manager_id",
+                "must work for the learner's employer (set employer_id to their organisation)",
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Checks that each named person is active and holds the role their place needs.
@@ -315,8 +351,12 @@ async fn check_people(
 }
 
 /// Loads an enrolment the caller may see and checks they may manage it (admin, or its
-/// assessor): 404 if they cannot see it, 403 if they can see but not manage it.
+/// assessor): 404 if they cannot see it, 403 if they can see but not manage it. Only for
+/// handlers that then change it: the row stays locked until their transaction ends.
 async fn manageable(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
+    // Read under the row lock: concurrent changes to one enrolment queue up and each
+    // checks its transition against the state the previous one left.
+    enrolments::lock(&mut authed.tx, id).await?;
     let enrolment = enrolments::get_visible(&mut authed.tx, &viewer(&authed.principal), id).await?;
     let is_its_assessor = enrolment.assessor_id == Some(authed.principal.user_id);
     if !may_manage_enrolment(&authed.principal.roles, is_its_assessor) {
@@ -380,6 +420,9 @@ impl EnrolmentsApi {
             req.planned_end_date > req.start_date,
             "must be after start_date",
         );
+        check_date(&mut fields, "start_date", req.start_date);
+        check_date(&mut fields, "planned_end_date", req.planned_end_date);
+        check_manager(&mut authed, &mut fields, req.manager_id, req.employer_id).await?;
         let contracted = hours(
             &mut fields,
             "contracted_hours_per_week",
@@ -510,10 +553,20 @@ impl EnrolmentsApi {
             manager_id: maybe(req.manager_id),
             contracted_hours_per_week: None,
         };
+        enrolments::lock(&mut authed.tx, id.0).await?;
+        let current =
+            enrolments::get_visible(&mut authed.tx, &viewer(&authed.principal), id.0).await?;
         let mut fields = Fields::default();
         let contracted = req
             .contracted_hours_per_week
             .map(|h| hours(&mut fields, "contracted_hours_per_week", h, false, 168.0));
+        check_manager(
+            &mut authed,
+            &mut fields,
+            changes.manager_id.unwrap_or(current.manager_id),
+            changes.employer_id.unwrap_or(current.employer_id),
+        )
+        .await?;
         check_people(
             &mut authed,
             &mut fields,
@@ -530,7 +583,6 @@ impl EnrolmentsApi {
             contracted_hours_per_week: contracted.flatten(),
             ..changes
         };
-        enrolments::get_visible(&mut authed.tx, &viewer(&authed.principal), id.0).await?;
         enrolments::update_people(&mut authed.tx, id.0, &changes).await?;
         let changed: Vec<&str> = [
             ("assessor_id", changes.assessor_id.is_some()),
@@ -567,6 +619,9 @@ impl EnrolmentsApi {
         let mut authed = self.0.authenticate(&credentials).await?;
         let enrolment = manageable(&mut authed, id.0).await?;
         let req = body.0;
+        let mut dates = Fields::default();
+        check_date(&mut dates, "on", req.on);
+        dates.finish()?;
         let current = enrolment
             .status()
             .ok_or_else(|| ApiError::Internal("unknown status".into()))?;
@@ -636,6 +691,7 @@ impl EnrolmentsApi {
         let req = body.0;
         let reason = req.reason.trim();
         let mut fields = Fields::default();
+        check_date(&mut fields, "revised_end_date", req.revised_end_date);
         fields.require(
             "revised_end_date",
             req.revised_end_date > enrolment.start_date,

@@ -175,8 +175,9 @@ enum CreatedEvidence {
     Created(Json<EvidenceBody>),
 }
 
+/// A stored file served for download.
 #[derive(ApiResponse)]
-enum FileResponse {
+pub(crate) enum FileResponse {
     /// The file, as an attachment.
     #[oai(status = 200)]
     File(
@@ -249,6 +250,29 @@ async fn visible_evidence(
     Ok((e, enrolment))
 }
 
+/// An enrolment the caller may see and manage (404 / 403 otherwise), locked until the
+/// transaction ends so that mapping, sign-off and returns on one portfolio happen one
+/// after another: "no evidence taken from a signed-off criterion" cannot be raced.
+async fn managed_enrolment(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
+    enrolments::lock(&mut authed.tx, id).await?;
+    let enrolment = visible_enrolment(authed, id).await?;
+    if !manages(&authed.principal, &enrolment) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(enrolment)
+}
+
+/// Evidence whose enrolment the caller may see and manage, read under that enrolment's
+/// lock (see [`managed_enrolment`]).
+async fn managed_evidence(
+    authed: &mut Authenticated,
+    id: Uuid,
+) -> ApiResult<(evidence::Evidence, Enrolment)> {
+    let enrolment_id = evidence::get(&mut authed.tx, id).await?.enrolment_id;
+    let enrolment = managed_enrolment(authed, enrolment_id).await?;
+    Ok((evidence::get(&mut authed.tx, id).await?, enrolment))
+}
+
 fn manages(principal: &Principal, enrolment: &Enrolment) -> bool {
     may_manage_enrolment(
         &principal.roles,
@@ -262,7 +286,9 @@ fn may_upload(principal: &Principal, enrolment: &Enrolment) -> bool {
         || manages(principal, enrolment)
 }
 
-fn text(
+/// A text field of a form, trimmed; an error is added to `fields` if it is missing (when
+/// `required`), longer than `max` characters or holds control characters.
+pub(crate) fn text(
     fields: &mut Fields,
     parts: &FormParts,
     name: &str,
@@ -320,37 +346,74 @@ fn storage_error(e: StorageError) -> ApiError {
     }
 }
 
+/// Streams the file part into storage under a fresh key.
+pub(crate) async fn store(
+    state: &AppState,
+    key: &str,
+    file: Field,
+    max_bytes: u64,
+) -> ApiResult<StoredFile> {
+    state
+        .storage
+        .put(key, file.into_async_read(), max_bytes)
+        .await
+        .map_err(storage_error)
+}
+
+/// Runs `write` in a tenant transaction; if it fails, the stored object is removed so
+/// that no file is left without a row.
+pub(crate) async fn commit_or_remove<T>(
+    state: &AppState,
+    key: &str,
+    principal: &Principal,
+    write: impl AsyncFnOnce(&mut TenantTx) -> ApiResult<T>,
+) -> ApiResult<T> {
+    let result = async {
+        let mut tx = state.db.begin_tenant(principal.tenant).await?;
+        let value = write(&mut tx).await?;
+        tx.commit().await?;
+        Ok(value)
+    }
+    .await;
+    if result.is_err() {
+        state.storage.delete(key).await;
+    }
+    result
+}
+
+/// Streams the file under `key` as an attachment named `file_name`, with `nosniff`.
+pub(crate) async fn attachment(
+    state: &AppState,
+    key: &str,
+    file_name: &str,
+    size_bytes: i64,
+) -> ApiResult<FileResponse> {
+    let stream = state.storage.read(key).await.map_err(storage_error)?;
+    // RFC 6266 / 5987: a plain ASCII fallback and the exact UTF-8 name.
+    let ascii: String = file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = format!(
+        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+        ascii.replace(['"', '\\'], "_"),
+        percent_encode(file_name)
+    );
+    Ok(FileResponse::File(
+        Binary(Body::from_bytes_stream(stream)),
+        disposition,
+        "nosniff".into(),
+        size_bytes,
+    ))
+}
+
 impl EvidenceApi {
-    /// Streams the file part into storage under a fresh key.
-    async fn store(&self, key: &str, file: Field, max_bytes: u64) -> ApiResult<StoredFile> {
-        self.0
-            .storage
-            .put(key, file.into_async_read(), max_bytes)
-            .await
-            .map_err(storage_error)
-    }
-
-    /// Runs `write` in a tenant transaction; if it fails, the stored object is removed so
-    /// that no file is left without a row.
-    async fn commit_or_remove<T>(
-        &self,
-        key: &str,
-        principal: &Principal,
-        write: impl AsyncFnOnce(&mut TenantTx) -> ApiResult<T>,
-    ) -> ApiResult<T> {
-        let result = async {
-            let mut tx = self.0.db.begin_tenant(principal.tenant).await?;
-            let value = write(&mut tx).await?;
-            tx.commit().await?;
-            Ok(value)
-        }
-        .await;
-        if result.is_err() {
-            self.0.storage.delete(key).await;
-        }
-        result
-    }
-
     async fn detail(&self, authed: &mut Authenticated, id: Uuid) -> ApiResult<EvidenceDetail> {
         let (e, _) = visible_evidence(authed, id).await?;
         let versions = evidence::versions(&mut authed.tx, id).await?;
@@ -457,50 +520,49 @@ impl EvidenceApi {
 
         let (evidence_id, version_id) = (Uuid::now_v7(), Uuid::now_v7());
         let key = storage_key(&principal, evidence_id, version_id);
-        let stored = self.store(&key, file, limits.evidence_max_bytes).await?;
+        let stored = store(&self.0, &key, file, limits.evidence_max_bytes).await?;
         let signed_at = Utc::now();
-        let body = self
-            .commit_or_remove(&key, &principal, async |tx: &mut TenantTx| {
-                // Still allowed now that the bytes have arrived?
-                let enrolment = enrolments::get_visible(tx, &viewer(&principal), enrolment.id).await?;
-                if !may_upload(&principal, &enrolment) {
-                    return Err(ApiError::Forbidden);
-                }
-                evidence::insert(tx, &NewEvidence {
-                    id: evidence_id,
-                    enrolment_id: enrolment.id,
-                    component_id,
-                    title: &title,
-                    description: description.as_deref(),
-                    signature_name: &signature_name,
-                    signed_at,
-                    uploaded_by: principal.user_id,
-                })
-                .await?;
-                evidence::insert_version(tx, &NewVersion {
-                    id: version_id,
-                    evidence_id,
-                    version: 1,
-                    storage_key: &key,
-                    file_name: &file_name,
-                    content_type: &content_type,
-                    size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
-                    sha256: &stored.sha256,
-                    comment: None,
-                    uploaded_by: principal.user_id,
-                })
-                .await?;
-                audit::record(tx, Event {
-                    actor: principal.actor(),
-                    action: "evidence.upload",
-                    entity_type: "evidence",
-                    entity_id: Some(evidence_id),
-                    details: serde_json::json!({ "enrolment_id": enrolment.id, "size_bytes": stored.size }),
-                })
-                .await?;
-                Ok(evidence_body(evidence::get(tx, evidence_id).await?, &principal))
+        let body = commit_or_remove(&self.0, &key, &principal, async |tx: &mut TenantTx| {
+            // Still allowed now that the bytes have arrived?
+            let enrolment = enrolments::get_visible(tx, &viewer(&principal), enrolment.id).await?;
+            if !may_upload(&principal, &enrolment) {
+                return Err(ApiError::Forbidden);
+            }
+            evidence::insert(tx, &NewEvidence {
+                id: evidence_id,
+                enrolment_id: enrolment.id,
+                component_id,
+                title: &title,
+                description: description.as_deref(),
+                signature_name: &signature_name,
+                signed_at,
+                uploaded_by: principal.user_id,
             })
             .await?;
+            evidence::insert_version(tx, &NewVersion {
+                id: version_id,
+                evidence_id,
+                version: 1,
+                storage_key: &key,
+                file_name: &file_name,
+                content_type: &content_type,
+                size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
+                sha256: &stored.sha256,
+                comment: None,
+                uploaded_by: principal.user_id,
+            })
+            .await?;
+            audit::record(tx, Event {
+                actor: principal.actor(),
+                action: "evidence.upload",
+                entity_type: "evidence",
+                entity_id: Some(evidence_id),
+                details: serde_json::json!({ "enrolment_id": enrolment.id, "size_bytes": stored.size }),
+            })
+            .await?;
+            Ok(evidence_body(evidence::get(tx, evidence_id).await?, &principal))
+        })
+        .await?;
         Ok(CreatedEvidence::Created(Json(body)))
     }
 
@@ -552,35 +614,7 @@ impl EvidenceApi {
             .into_iter()
             .find(|v| v.version == version.0)
             .ok_or(ApiError::NotFound)?;
-        let stream = self
-            .0
-            .storage
-            .read(&v.storage_key)
-            .await
-            .map_err(storage_error)?;
-        // RFC 6266 / 5987: a plain ASCII fallback and the exact UTF-8 name.
-        let ascii: String = v
-            .file_name
-            .chars()
-            .map(|c| {
-                if c.is_ascii_graphic() || c == ' ' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let disposition = format!(
-            "attachment; filename=\"{}\"; filename*=UTF-8''{}",
-            ascii.replace(['"', '\\'], "_"),
-            percent_encode(&v.file_name)
-        );
-        Ok(FileResponse::File(
-            Binary(Body::from_bytes_stream(stream)),
-            disposition,
-            "nosniff".into(),
-            v.size_bytes,
-        ))
+        attachment(&self.0, &v.storage_key, &v.file_name, v.size_bytes).await
     }
 
     /// Return evidence to the learner with points for improvement (their assessor or an
@@ -593,10 +627,7 @@ impl EvidenceApi {
         body: JsonBody<ReturnRequest>,
     ) -> ApiResult<Json<EvidenceDetail>> {
         let mut authed = self.0.authenticate(&credentials).await?;
-        let (e, enrolment) = visible_evidence(&mut authed, id.0).await?;
-        if !manages(&authed.principal, &enrolment) {
-            return Err(ApiError::Forbidden);
-        }
+        let (e, enrolment) = managed_evidence(&mut authed, id.0).await?;
         let points = body.0.points.trim().to_owned();
         if points.is_empty() || points.chars().count() > 5000 {
             return Err(ApiError::invalid("points", "must be 1 to 5000 characters"));
@@ -614,7 +645,7 @@ impl EvidenceApi {
         evidence::set_status(&mut authed.tx, e.id, "returned").await?;
         evidence::enqueue_email(
             &mut authed.tx,
-            &format!("evidence-returned:{}:{return_id}", e.id),
+            &format!("evidence-returned:{}:{}", e.id, e.current_version),
             enrolment.learner_id,
             "evidence_returned",
             serde_json::json!({ "evidence_id": e.id, "enrolment_id": enrolment.id }),
@@ -671,46 +702,45 @@ impl EvidenceApi {
         let content_type = clean_content_type(file.content_type());
         let version_id = Uuid::now_v7();
         let key = storage_key(&principal, e.id, version_id);
-        let stored = self.store(&key, file, limits.evidence_max_bytes).await?;
-        let body = self
-            .commit_or_remove(&key, &principal, async |tx: &mut TenantTx| {
-                let enrolment = enrolments::get_visible(tx, &viewer(&principal), enrolment.id).await?;
-                let version = evidence::lock_next_version(tx, e.id).await?;
-                evidence::insert_version(tx, &NewVersion {
-                    id: version_id,
-                    evidence_id: e.id,
-                    version,
-                    storage_key: &key,
-                    file_name: &file_name,
-                    content_type: &content_type,
-                    size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
-                    sha256: &stored.sha256,
-                    comment: Some(&comment),
-                    uploaded_by: principal.user_id,
-                })
-                .await?;
-                evidence::set_status(tx, e.id, "resubmitted").await?;
-                if let Some(assessor) = enrolment.assessor_id {
-                    evidence::enqueue_email(
-                        tx,
-                        &format!("evidence-resubmitted:{}:{version}", e.id),
-                        assessor,
-                        "evidence_resubmitted",
-                        serde_json::json!({ "evidence_id": e.id, "enrolment_id": enrolment.id, "version": version }),
-                    )
-                    .await?;
-                }
-                audit::record(tx, Event {
-                    actor: principal.actor(),
-                    action: "evidence.resubmit",
-                    entity_type: "evidence",
-                    entity_id: Some(e.id),
-                    details: serde_json::json!({ "version": version, "size_bytes": stored.size }),
-                })
-                .await?;
-                Ok(evidence_body(evidence::get(tx, e.id).await?, &principal))
+        let stored = store(&self.0, &key, file, limits.evidence_max_bytes).await?;
+        let body = commit_or_remove(&self.0, &key, &principal, async |tx: &mut TenantTx| {
+            let enrolment = enrolments::get_visible(tx, &viewer(&principal), enrolment.id).await?;
+            let version = evidence::lock_next_version(tx, e.id).await?;
+            evidence::insert_version(tx, &NewVersion {
+                id: version_id,
+                evidence_id: e.id,
+                version,
+                storage_key: &key,
+                file_name: &file_name,
+                content_type: &content_type,
+                size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
+                sha256: &stored.sha256,
+                comment: Some(&comment),
+                uploaded_by: principal.user_id,
             })
             .await?;
+            evidence::set_status(tx, e.id, "resubmitted").await?;
+            if let Some(assessor) = enrolment.assessor_id {
+                evidence::enqueue_email(
+                    tx,
+                    &format!("evidence-resubmitted:{}:{version}", e.id),
+                    assessor,
+                    "evidence_resubmitted",
+                    serde_json::json!({ "evidence_id": e.id, "enrolment_id": enrolment.id, "version": version }),
+                )
+                .await?;
+            }
+            audit::record(tx, Event {
+                actor: principal.actor(),
+                action: "evidence.resubmit",
+                entity_type: "evidence",
+                entity_id: Some(e.id),
+                details: serde_json::json!({ "version": version, "size_bytes": stored.size }),
+            })
+            .await?;
+            Ok(evidence_body(evidence::get(tx, e.id).await?, &principal))
+        })
+        .await?;
         Ok(CreatedEvidence::Created(Json(body)))
     }
 
@@ -725,10 +755,7 @@ impl EvidenceApi {
         body: JsonBody<MappingRequest>,
     ) -> ApiResult<Json<EvidenceBody>> {
         let mut authed = self.0.authenticate(&credentials).await?;
-        let (e, enrolment) = visible_evidence(&mut authed, id.0).await?;
-        if !manages(&authed.principal, &enrolment) {
-            return Err(ApiError::Forbidden);
-        }
+        let (e, enrolment) = managed_evidence(&mut authed, id.0).await?;
         let mut criteria = body.0.criterion_ids;
         let outside =
             evidence::criteria_outside_learner_units(&mut authed.tx, enrolment.id, &criteria)
@@ -794,24 +821,29 @@ impl EvidenceApi {
         body: JsonBody<SignOffRequest>,
     ) -> ApiResult<NoContent> {
         let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = visible_enrolment(&mut authed, id.0).await?;
-        if !manages(&authed.principal, &enrolment) {
-            return Err(ApiError::Forbidden);
-        }
+        let enrolment = managed_enrolment(&mut authed, id.0).await?;
         let mut criteria = body.0.criterion_ids;
         fields_nonempty(&criteria)?;
+        // A criterion of a unit no longer chosen keeps its mappings but is not the
+        // learner's to sign off.
+        let outside =
+            evidence::criteria_outside_learner_units(&mut authed.tx, enrolment.id, &criteria)
+                .await?;
         let unmapped = evidence::unmapped_criteria(&mut authed.tx, enrolment.id, &criteria).await?;
-        if !unmapped.is_empty() {
+        if !outside.is_empty() || !unmapped.is_empty() {
             return Err(ApiError::Validation(
                 criteria
                     .iter()
                     .enumerate()
-                    .filter(|(_, c)| unmapped.contains(c))
-                    .map(|(i, _)| {
-                        FieldError::new(
-                            format!("criterion_ids[{i}]"),
-                            "has no evidence mapped for this learner",
-                        )
+                    .filter_map(|(i, c)| {
+                        let detail = if outside.contains(c) {
+                            "is not a criterion of the learner's units"
+                        } else if unmapped.contains(c) {
+                            "has no evidence mapped for this learner"
+                        } else {
+                            return None;
+                        };
+                        Some(FieldError::new(format!("criterion_ids[{i}]"), detail))
                     })
                     .collect(),
             ));
@@ -845,10 +877,7 @@ impl EvidenceApi {
         criterion_id: Path<Uuid>,
     ) -> ApiResult<NoContent> {
         let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = visible_enrolment(&mut authed, id.0).await?;
-        if !manages(&authed.principal, &enrolment) {
-            return Err(ApiError::Forbidden);
-        }
+        let enrolment = managed_enrolment(&mut authed, id.0).await?;
         evidence::withdraw_sign_off(&mut authed.tx, enrolment.id, criterion_id.0).await?;
         let actor = authed.principal.actor();
         audit::record(

@@ -19,6 +19,9 @@ use crate::problem::ApiError;
 
 /// The longest text field accepted in a form.
 pub const MAX_TEXT_FIELD_BYTES: u64 = 16 * 1024;
+/// The most text parts read before the file: every form Folio takes has a handful, and
+/// without a bound a client could make the server hold any number of them.
+pub const MAX_TEXT_FIELDS: usize = 32;
 
 /// A multipart form read as a stream; see the module documentation.
 pub struct StreamingForm<S> {
@@ -83,6 +86,11 @@ impl<S> StreamingForm<S> {
                     fields,
                     file: Some(field),
                 });
+            }
+            if fields.len() >= MAX_TEXT_FIELDS && !fields.contains_key(&name) {
+                return Err(ApiError::MalformedBody(format!(
+                    "multipart: more than {MAX_TEXT_FIELDS} fields"
+                )));
             }
             let mut bytes = Vec::new();
             field

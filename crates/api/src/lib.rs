@@ -2,6 +2,7 @@
 //! the docs UI at `/api/docs`, and `/healthz` and `/readyz` for orchestrators.
 
 mod audit_log;
+mod course_resources;
 mod credentials;
 mod curriculum;
 mod employers;
@@ -81,6 +82,7 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
             users::UsersApi(state.clone()),
             employers::EmployersApi(state.clone()),
             curriculum::CurriculumApi(state.clone()),
+            course_resources::CourseResourcesApi(state.clone()),
             enrolments::EnrolmentsApi(state.clone()),
             evidence::EvidenceApi(state.clone()),
             progress::ProgressApi(state.clone()),

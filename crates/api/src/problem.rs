@@ -260,6 +260,10 @@ fn constraint_error(constraint: &str) -> Option<ApiError> {
             "optional_group",
             "only optional units belong to an optional group",
         ),
+        // The component was removed while the file was uploading.
+        "evidence_component_fkey" => {
+            ApiError::invalid("component_id", "is not a component of the learner's course")
+        }
         "enrolments_course_fkey" => ApiError::invalid("course_id", "there is no such course"),
         "enrolments_employer_fkey" => ApiError::invalid("employer_id", "there is no such employer"),
         _ => return None,

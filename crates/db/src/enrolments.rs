@@ -179,6 +179,31 @@ pub async fn get_visible(tx: &mut TenantTx, viewer: &Viewer, id: Uuid) -> DbResu
     .await?)
 }
 
+/// Whether the viewer may see at least one enrolment on `course_id` (so the course's
+/// resources are theirs to read): the same relationship test as [`get_visible`].
+pub async fn sees_enrolment_on_course(
+    tx: &mut TenantTx,
+    viewer: &Viewer,
+    course_id: Uuid,
+) -> DbResult<bool> {
+    let tenant = tx.tenant();
+    let s = viewer.scope;
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select exists (select 1 from enrolments e
+             where e.tenant_id = $1 and e.course_id = $8 and {VISIBLE})"
+    )))
+    .bind(tenant.0)
+    .bind(viewer.user_id)
+    .bind(s.all)
+    .bind(s.as_learner)
+    .bind(s.as_assessor)
+    .bind(s.as_iqa)
+    .bind(s.as_employer)
+    .bind(course_id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
 /// Filters for listing enrolments.
 #[derive(Debug, Default)]
 pub struct EnrolmentFilter {
@@ -411,4 +436,17 @@ pub async fn is_active_with_role(tx: &mut TenantTx, user_id: Uuid, role: Role) -
     .bind(role.as_str())
     .fetch_one(tx.conn())
     .await?)
+}
+
+/// Locks an enrolment's row until the transaction ends, so that changes to one learner's
+/// portfolio (status, units, mapping, sign-off, returns) happen one after another and each
+/// sees the state the previous one left. A missing id locks nothing.
+pub async fn lock(tx: &mut TenantTx, id: Uuid) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query("select 1 from enrolments where tenant_id = $1 and id = $2 for update")
+        .bind(tenant.0)
+        .bind(id)
+        .fetch_optional(tx.conn())
+        .await?;
+    Ok(())
 }

@@ -8,6 +8,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod course_resources;
 pub mod curriculum;
 pub mod employers;
 pub mod enrolments;

@@ -283,3 +283,16 @@ pub(crate) fn found(rows_affected: u64) -> DbResult<()> {
         Ok(())
     }
 }
+
+/// The employer organisation a person works for, if any.
+pub async fn employer_of(tx: &mut TenantTx, id: Uuid) -> DbResult<Option<Uuid>> {
+    let tenant = tx.tenant();
+    Ok(
+        sqlx::query_scalar("select employer_id from users where tenant_id = $1 and id = $2")
+            .bind(tenant.0)
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?
+            .flatten(),
+    )
+}

@@ -154,8 +154,8 @@ pub enum TransitionError {
 /// Checks a status change: `awaiting_induction → in_learning | withdrawn`,
 /// `in_learning → break_in_learning | withdrawn | completed`,
 /// `break_in_learning → in_learning (resume) | withdrawn`; withdrawn and completed are
-/// final. No change may be dated before the start date, and a return from a break not
-/// before the break began.
+/// final. No change may be dated before the start date, and nothing that ends a break
+/// (a return or a withdrawal) before the break began.
 pub fn check_transition(
     current: EnrolmentStatus,
     start_date: NaiveDate,
@@ -177,8 +177,9 @@ pub fn check_transition(
     if !allowed {
         return Err(TransitionError::NotAllowed { from: current, to });
     }
-    let earliest = match change {
-        StatusChange::Resume { .. } => open_break_started_on.unwrap_or(start_date).max(start_date),
+    // Leaving a break (by returning or by withdrawing) cannot predate the break itself.
+    let earliest = match current {
+        BreakInLearning => open_break_started_on.unwrap_or(start_date).max(start_date),
         _ => start_date,
     };
     if change.on() < earliest {
@@ -270,6 +271,18 @@ mod tests {
                 &StatusChange::Resume { on: day(10) }
             ),
             Ok(InLearning)
+        );
+    }
+
+    #[test]
+    fn a_withdrawal_during_a_break_cannot_predate_the_break() {
+        let change = StatusChange::Withdraw {
+            on: day(9),
+            reason: "moved away".into(),
+        };
+        assert_eq!(
+            check_transition(BreakInLearning, day(1), Some(day(10)), &change),
+            Err(TransitionError::TooEarly { earliest: day(10) })
         );
     }
 

@@ -198,7 +198,7 @@ pub enum TrackStatus {
     OnTrack,
     /// Progress leads time elapsed by the margin (green).
     Ahead,
-    /// Withdrawn or completed: there is no pace left to keep.
+    /// Withdrawn or completed, or no criteria to work on: there is no pace to keep.
     NotApplicable,
 }
 
@@ -358,7 +358,13 @@ pub fn progress_bars(
         elapsed_revised: timeline
             .revised_end
             .map(|end| time_elapsed(timeline.start, end, on)),
-        track: track_status(rule, timeline.status, elapsed.percent, percentages),
+        // Nothing to do is not falling behind: a component (or programme) without any of
+        // the learner's criteria must not turn red and be emailed about every night.
+        track: if counts.total == 0 {
+            TrackStatus::NotApplicable
+        } else {
+            track_status(rule, timeline.status, elapsed.percent, percentages)
+        },
         projected_completion: projected_completion(
             timeline.start,
             on,
@@ -693,5 +699,15 @@ mod tests {
         assert_eq!(bars.elapsed.percent, 50.0);
         assert_eq!(bars.track, TrackStatus::NotApplicable);
         assert_eq!(bars.projected_completion, None);
+
+        // No criteria at all, 70% elapsed: nothing to fall behind on.
+        let bars = progress_bars(
+            counts(0, 0, 0),
+            None,
+            &timeline,
+            &TrackRule::default(),
+            date(2026, 3, 12),
+        );
+        assert_eq!(bars.track, TrackStatus::NotApplicable);
     }
 }
