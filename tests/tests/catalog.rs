@@ -208,3 +208,30 @@ async fn the_process_refuses_to_start_when_a_tenant_table_is_not_isolated() {
     assert!(refused.contains("users"), "{refused}");
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn evidence_can_only_be_mapped_within_its_own_enrolment() {
+    let db = TestDatabase::create().await;
+    // Two enrolments of one learner; evidence of the first mapped under the second.
+    let err = sqlx::query(
+        "with t as (insert into tenants (id, slug, name) values (gen_random_uuid(), 'integrity', 'I') returning id),
+              u as (insert into users (tenant_id, id, email, name) select id, gen_random_uuid(), 'l@i.example', 'L' from t returning tenant_id, id),
+              c as (insert into courses (tenant_id, id, code, title) select id, gen_random_uuid(), 'C', 'C' from t returning tenant_id, id),
+              k as (insert into components (tenant_id, id, course_id, title) select tenant_id, gen_random_uuid(), id, 'K' from c returning tenant_id, id),
+              un as (insert into units (tenant_id, id, component_id, code, title) select tenant_id, gen_random_uuid(), id, 'U', 'U' from k returning tenant_id, id),
+              cr as (insert into criteria (tenant_id, id, unit_id, code, text) select tenant_id, gen_random_uuid(), id, '1', 'x' from un returning tenant_id, id),
+              e1 as (insert into enrolments (tenant_id, id, learner_id, course_id, start_date, planned_end_date, contracted_hours_per_week, planned_otj_hours)
+                     select u.tenant_id, gen_random_uuid(), u.id, c.id, '2026-01-01', '2027-01-01', 30, 300 from u, c returning tenant_id, id),
+              e2 as (insert into enrolments (tenant_id, id, learner_id, course_id, start_date, planned_end_date, contracted_hours_per_week, planned_otj_hours)
+                     select u.tenant_id, gen_random_uuid(), u.id, c.id, '2026-01-01', '2027-01-01', 30, 300 from u, c returning tenant_id, id),
+              ev as (insert into evidence (tenant_id, id, enrolment_id, component_id, title, declared_own_work, signature_name, signed_at, uploaded_by)
+                     select e1.tenant_id, gen_random_uuid(), e1.id, k.id, 'E', true, 'L', now(), u.id from e1, k, u returning tenant_id, id)
+         insert into criterion_mappings (tenant_id, enrolment_id, criterion_id, evidence_id, mapped_by)
+         select e2.tenant_id, e2.id, cr.id, ev.id, u.id from e2, cr, ev, u",
+    )
+    .execute(&db.pool)
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("criterion_mappings_evidence_enrolment_fkey"), "{err}");
+    db.drop_database().await;
+}
