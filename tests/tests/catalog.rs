@@ -232,6 +232,10 @@ async fn evidence_can_only_be_mapped_within_its_own_enrolment() {
     .execute(&db.pool)
     .await
     .unwrap_err();
-    assert!(err.to_string().contains("criterion_mappings_evidence_enrolment_fkey"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("criterion_mappings_evidence_enrolment_fkey"),
+        "{err}"
+    );
     db.drop_database().await;
 }

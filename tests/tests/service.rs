@@ -116,6 +116,13 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("get", "/api/v1/enrolments/{id}/progress-map"),
         ("get", "/api/v1/enrolments/{id}/achievements"),
         ("get", "/api/v1/enrolments/{id}/overview"),
+        ("post", "/api/v1/enrolments/{id}/time-log"),
+        ("get", "/api/v1/enrolments/{id}/time-log"),
+        ("get", "/api/v1/enrolments/{id}/time-log/calendar"),
+        ("get", "/api/v1/enrolments/{id}/off-the-job"),
+        ("get", "/api/v1/time-log/{id}"),
+        ("put", "/api/v1/time-log/{id}"),
+        ("delete", "/api/v1/time-log/{id}"),
         ("get", "/api/v1/settings"),
         ("put", "/api/v1/settings"),
     ];

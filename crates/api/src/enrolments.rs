@@ -298,18 +298,6 @@ fn hours(
     decimal.filter(|_| in_range)
 }
 
-/// Dates a programme can sensibly have; PostgreSQL would refuse some of what chrono
-/// accepts (years before 4713 BC), and nothing outside these is a real apprenticeship.
-fn check_date(fields: &mut Fields, field: &str, date: NaiveDate) {
-    let earliest = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default();
-    let latest = NaiveDate::from_ymd_opt(2200, 12, 31).unwrap_or_default();
-    fields.require(
-        field,
-        (earliest..=latest).contains(&date),
-        "must be between 1990-01-01 and 2200-12-31",
-    );
-}
-
 /// Checks that a manager works for the learner's employer: a manager sees the learner's
 /// whole portfolio, so an organisation's manager must not be put on another's employee.
 async fn check_manager(
@@ -420,8 +408,8 @@ impl EnrolmentsApi {
             req.planned_end_date > req.start_date,
             "must be after start_date",
         );
-        check_date(&mut fields, "start_date", req.start_date);
-        check_date(&mut fields, "planned_end_date", req.planned_end_date);
+        fields.date("start_date", req.start_date);
+        fields.date("planned_end_date", req.planned_end_date);
         check_manager(&mut authed, &mut fields, req.manager_id, req.employer_id).await?;
         let contracted = hours(
             &mut fields,
@@ -620,7 +608,7 @@ impl EnrolmentsApi {
         let enrolment = manageable(&mut authed, id.0).await?;
         let req = body.0;
         let mut dates = Fields::default();
-        check_date(&mut dates, "on", req.on);
+        dates.date("on", req.on);
         dates.finish()?;
         let current = enrolment
             .status()
@@ -691,7 +679,7 @@ impl EnrolmentsApi {
         let req = body.0;
         let reason = req.reason.trim();
         let mut fields = Fields::default();
-        check_date(&mut fields, "revised_end_date", req.revised_end_date);
+        fields.date("revised_end_date", req.revised_end_date);
         fields.require(
             "revised_end_date",
             req.revised_end_date > enrolment.start_date,

@@ -20,6 +20,7 @@ mod request_context;
 mod schema;
 mod settings;
 mod sign_in;
+mod time_log;
 mod users;
 
 use std::time::Duration;
@@ -86,6 +87,7 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
             enrolments::EnrolmentsApi(state.clone()),
             evidence::EvidenceApi(state.clone()),
             progress::ProgressApi(state.clone()),
+            time_log::TimeLogApi(state.clone()),
             settings::SettingsApi(state.clone()),
             audit_log::AuditLogApi(state.clone()),
         ),

@@ -264,6 +264,16 @@ fn constraint_error(constraint: &str) -> Option<ApiError> {
         "evidence_component_fkey" => {
             ApiError::invalid("component_id", "is not a component of the learner's course")
         }
+        // A course, component or unit removed while an entry naming it was being saved.
+        "time_log_entries_course_fkey" => {
+            ApiError::invalid("course_id", "is not part of the learner's course")
+        }
+        "time_log_entries_component_fkey" => {
+            ApiError::invalid("component_id", "is not part of the learner's course")
+        }
+        "time_log_entries_unit_fkey" => {
+            ApiError::invalid("unit_id", "is not part of the learner's course")
+        }
         "enrolments_course_fkey" => ApiError::invalid("course_id", "there is no such course"),
         "enrolments_employer_fkey" => ApiError::invalid("employer_id", "there is no such employer"),
         _ => return None,
@@ -384,6 +394,14 @@ impl Fields {
     /// Notes an error against `field` (one found by a check of its own, e.g. a duplicate).
     pub fn add(&mut self, field: impl Into<String>, detail: impl ToString) {
         self.errors.push(FieldError::new(field, detail));
+    }
+
+    /// Notes an error against `field` unless `date` is one a programme can sensibly have
+    /// (1990 to 2200): PostgreSQL refuses some dates chrono accepts (years before 4713 BC),
+    /// and nothing outside this range is a real apprenticeship.
+    pub fn date(&mut self, field: &str, date: chrono::NaiveDate) {
+        let in_range = (1990..=2200).contains(&chrono::Datelike::year(&date));
+        self.require(field, in_range, "must be between 1990-01-01 and 2200-12-31");
     }
 
     /// Notes an error against `field` unless `ok`.

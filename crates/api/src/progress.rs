@@ -36,8 +36,8 @@ pub struct ProgressApi(pub AppState);
 
 /// The one place "today" is read. Everything below takes the date as an argument, so the
 /// domain functions are tested with fixed dates and the API tests choose enrolment dates
-/// relative to this day.
-fn today() -> NaiveDate {
+/// relative to this day. Time-log dates are checked against it too.
+pub(crate) fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 

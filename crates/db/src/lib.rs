@@ -20,6 +20,7 @@ pub mod progress;
 pub mod settings;
 mod setup;
 mod tenant_tx;
+pub mod time_log;
 pub mod users;
 
 pub use error::{DbError, DbResult};

@@ -8,10 +8,12 @@ pub mod curriculum;
 pub mod enrolment;
 pub mod identity;
 pub mod login_throttle;
+pub mod off_the_job;
 pub mod progress;
 pub mod settings;
 pub mod tenant;
 mod text;
+pub mod time_log;
 
 pub use access::{EnrolmentScope, Permission, may_manage_enrolment};
 pub use curriculum::{

@@ -1,0 +1,1070 @@
+//! The time log and off-the-job hours: entries logged, listed, filtered, replaced and
+//! removed; every validation rule; defaults from the activity type; the month calendar
+//! and the off-the-job figures of each funding-rule era against hand computations; who may
+//! read and who may write; another organisation sees nothing and changes nothing.
+//!
+//! Dates of the everyday scene are relative to today; the off-the-job eras need fixed
+//! start dates, and their expected-to-date figures are computed here from today.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{Datelike, Days, Months, NaiveDate, Utc};
+use folio_db::platform::Tenant;
+use folio_domain::Role;
+use folio_tests::{TestApp, fields, problem};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn days_ago(n: u64) -> NaiveDate {
+    today().checked_sub_days(Days::new(n)).unwrap()
+}
+
+fn days_ahead(n: u64) -> NaiveDate {
+    today().checked_add_days(Days::new(n)).unwrap()
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+/// A course with one component and one unit; returns (course, component, unit).
+async fn course(
+    app: &TestApp,
+    tenant: &Tenant,
+    code: &str,
+    minimum: Option<i32>,
+) -> (Uuid, Uuid, Uuid) {
+    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
+    let (id, component, unit) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+    sqlx::query(
+        "insert into courses (tenant_id, id, code, title, off_the_job_minimum_hours)
+         values ($1, $2, $3, 'Engineering Technician', $4)",
+    )
+    .bind(tenant.id)
+    .bind(id)
+    .bind(code)
+    .bind(minimum)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into components (tenant_id, id, course_id, title) values ($1, $2, $3, 'Diploma')",
+    )
+    .bind(tenant.id)
+    .bind(component)
+    .bind(id)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into units (tenant_id, id, component_id, code, title) values ($1, $2, $3, 'U1', 'Unit one')",
+    )
+    .bind(tenant.id)
+    .bind(unit)
+    .bind(component)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (id, component, unit)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn enrol(
+    app: &TestApp,
+    admin: &str,
+    learner: Uuid,
+    course: Uuid,
+    start: NaiveDate,
+    planned_end: NaiveDate,
+    contracted: f64,
+    planned_otj: f64,
+    people: Value,
+) -> Uuid {
+    let mut body = json!({
+        "learner_id": learner, "course_id": course,
+        "start_date": start, "planned_end_date": planned_end,
+        "contracted_hours_per_week": contracted, "planned_otj_hours": planned_otj
+    });
+    for (k, v) in people.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let r = app
+        .authed(Method::POST, "/api/v1/enrolments", admin)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let body: Value = r.json().await.unwrap();
+    body["id"].as_str().unwrap().parse().unwrap()
+}
+
+async fn status(app: &TestApp, admin: &str, enrolment: Uuid, status: &str, on: NaiveDate) {
+    let r = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/enrolments/{enrolment}/status"),
+            admin,
+        )
+        .json(&json!({ "status": status, "on": on, "reason": "moved away" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "status {status}");
+}
+
+async fn post_entry(app: &TestApp, token: &str, enrolment: Uuid, body: Value) -> Response {
+    app.authed(
+        Method::POST,
+        &format!("/api/v1/enrolments/{enrolment}/time-log"),
+        token,
+    )
+    .json(&body)
+    .send()
+    .await
+    .unwrap()
+}
+
+/// Logs an entry that must be accepted; returns it.
+async fn log(app: &TestApp, token: &str, enrolment: Uuid, body: Value) -> Value {
+    let r = post_entry(app, token, enrolment, body.clone()).await;
+    assert_eq!(r.status(), StatusCode::CREATED, "{body}");
+    r.json().await.unwrap()
+}
+
+fn entry(day: NaiveDate, activity: &str, minutes: i64) -> Value {
+    json!({ "entry_date": day, "activity_type": activity, "minutes": minutes })
+}
+
+async fn get(app: &TestApp, token: &str, path: &str) -> Value {
+    let r = app.authed(Method::GET, path, token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+    r.json().await.unwrap()
+}
+
+fn id(v: &Value) -> Uuid {
+    v["id"].as_str().unwrap().parse().unwrap()
+}
+
+struct Scene {
+    app: TestApp,
+    tenant: Tenant,
+    admin: String,
+    /// The learner's session.
+    learner: String,
+    /// Their assessor's session.
+    assessor: String,
+    course: (Uuid, Uuid, Uuid),
+    other_course: (Uuid, Uuid, Uuid),
+    /// Started 120 days ago, ends in 245 days; IQA, employer's manager assigned.
+    enrolment: Uuid,
+}
+
+async fn scene() -> Scene {
+    let app = TestApp::spawn().await;
+    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
+    let course = course(&app, &tenant, "ST0457", None).await;
+    let other_course = course_other(&app, &tenant).await;
+    let learner = app
+        .user(&tenant, "amelia@n.example", &[Role::Learner])
+        .await;
+    let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
+    let iqa = app.user(&tenant, "iris@n.example", &[Role::Iqa]).await;
+    let manager = app
+        .user(&tenant, "manny@n.example", &[Role::Employer])
+        .await;
+    app.user(&tenant, "audrey@n.example", &[Role::Auditor])
+        .await;
+    let r = app
+        .authed(Method::POST, "/api/v1/employers", &admin)
+        .json(&json!({ "name": "Acme Engineering" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let employer = id(&r.json().await.unwrap());
+    sqlx::query("update users set employer_id = $1 where tenant_id = $2 and id = $3")
+        .bind(employer)
+        .bind(tenant.id)
+        .bind(manager)
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let enrolment = enrol(
+        &app,
+        &admin,
+        learner,
+        course.0,
+        days_ago(120),
+        days_ahead(245),
+        37.5,
+        300.0,
+        json!({ "assessor_id": assessor, "iqa_id": iqa, "employer_id": employer, "manager_id": manager }),
+    )
+    .await;
+    let learner = app.login(&tenant, "amelia@n.example").await;
+    let assessor = app.login(&tenant, "tom@n.example").await;
+    Scene {
+        app,
+        tenant,
+        admin,
+        learner,
+        assessor,
+        course,
+        other_course,
+        enrolment,
+    }
+}
+
+async fn course_other(app: &TestApp, tenant: &Tenant) -> (Uuid, Uuid, Uuid) {
+    course(app, tenant, "ST0999", None).await
+}
+
+async fn audit_actions(app: &TestApp, tenant: &Tenant) -> Vec<String> {
+    sqlx::query_scalar(
+        "select action from audit_log where tenant_id = $1 and action like 'time_log.%' order by id",
+    )
+    .bind(tenant.id)
+    .fetch_all(&app.database.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn entries_are_logged_listed_filtered_changed_and_removed() {
+    let s = scene().await;
+    let app = &s.app;
+    let e = s.enrolment;
+    let (course, component, unit) = s.course;
+
+    // Defaults from the activity type: training is off the job, technical experience and
+    // reviews on it; an assessment is off the job but does not count towards the minimum.
+    let training = log(
+        app,
+        &s.learner,
+        e,
+        json!({ "entry_date": days_ago(10), "activity_type": "trainer_led_training",
+                "minutes": 420, "unit_id": unit, "component_id": component,
+                "reflection": "Day release: hydraulics." }),
+    )
+    .await;
+    assert_eq!(training["off_the_job"], true);
+    assert_eq!(training["counts_towards_minimum"], true);
+    assert_eq!(training["with_assessor"], false);
+    assert_eq!(training["source"], "learner");
+    // Naming a unit names the course too.
+    assert_eq!(training["course_id"], json!(course));
+    assert_eq!(training["reflection"], "Day release: hydraulics.");
+    let job = log(
+        app,
+        &s.learner,
+        e,
+        entry(days_ago(9), "technical_experience", 480),
+    )
+    .await;
+    assert_eq!(job["off_the_job"], false);
+    let review = log(
+        app,
+        &s.assessor,
+        e,
+        entry(days_ago(8), "review_feedback_support", 60),
+    )
+    .await;
+    assert_eq!(review["off_the_job"], false);
+    assert_eq!(review["source"], "staff");
+    let exam = log(
+        app,
+        &s.learner,
+        e,
+        entry(days_ago(7), "assessment_examination", 90),
+    )
+    .await;
+    assert_eq!(exam["off_the_job"], true);
+    assert_eq!(exam["counts_towards_minimum"], false);
+    // The type's default can be overridden.
+    let shadowing = log(
+        app,
+        &s.learner,
+        e,
+        json!({ "entry_date": days_ago(7), "activity_type": "technical_experience",
+                "minutes": 30, "off_the_job": true, "with_assessor": true }),
+    )
+    .await;
+    assert_eq!(shadowing["off_the_job"], true);
+    assert_eq!(shadowing["with_assessor"], true);
+    assert_eq!(shadowing["counts_towards_minimum"], true);
+
+    // Newest day first (then newest entry first).
+    let base = format!("/api/v1/enrolments/{e}/time-log");
+    let all = get(app, &s.learner, &base).await;
+    let ids: Vec<Uuid> = all["items"].as_array().unwrap().iter().map(id).collect();
+    assert_eq!(
+        ids,
+        [&shadowing, &exam, &review, &job, &training]
+            .map(id)
+            .to_vec()
+    );
+    assert!(all["next_cursor"].is_null());
+    // Pages of two follow on.
+    let p1 = get(app, &s.learner, &format!("{base}?limit=2")).await;
+    let cursor = p1["next_cursor"].as_str().unwrap();
+    let p2 = get(app, &s.learner, &format!("{base}?limit=2&cursor={cursor}")).await;
+    let p3 = get(
+        app,
+        &s.learner,
+        &format!(
+            "{base}?limit=2&cursor={}",
+            p2["next_cursor"].as_str().unwrap()
+        ),
+    )
+    .await;
+    let paged: Vec<Uuid> = [p1, p2, p3.clone()]
+        .iter()
+        .flat_map(|p| {
+            p["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(id)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(paged, ids);
+    assert!(p3["next_cursor"].is_null());
+    let bad = app
+        .authed(Method::GET, &format!("{base}?cursor=nonsense"), &s.learner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(bad, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["cursor"]
+    );
+    // Filters: on the job; off the job; course; a date range.
+    let on = get(app, &s.learner, &format!("{base}?off_the_job=false")).await;
+    let on: Vec<Uuid> = on["items"].as_array().unwrap().iter().map(id).collect();
+    assert_eq!(on, [&review, &job].map(id).to_vec());
+    let off = get(app, &s.learner, &format!("{base}?off_the_job=true")).await;
+    assert_eq!(off["items"].as_array().unwrap().len(), 3);
+    let by_course = get(app, &s.learner, &format!("{base}?course_id={course}")).await;
+    let by_course: Vec<Uuid> = by_course["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect();
+    assert_eq!(by_course, [id(&training)]);
+    let range = get(
+        app,
+        &s.learner,
+        &format!("{base}?from={}&to={}", days_ago(9), days_ago(8)),
+    )
+    .await;
+    let range: Vec<Uuid> = range["items"].as_array().unwrap().iter().map(id).collect();
+    assert_eq!(range, [&review, &job].map(id).to_vec());
+    let backwards = app
+        .authed(
+            Method::GET,
+            &format!("{base}?from={}&to={}", days_ago(8), days_ago(9)),
+            &s.learner,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(backwards, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["to"]
+    );
+
+    // One entry; replaced; removed.
+    let path = format!("/api/v1/time-log/{}", id(&job));
+    assert_eq!(get(app, &s.learner, &path).await, job);
+    let r = app
+        .authed(Method::PUT, &path, &s.learner)
+        .json(
+            &json!({ "entry_date": days_ago(9), "activity_type": "coaching_mentoring",
+                       "minutes": 45, "reflection": "Mentor session" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let changed: Value = r.json().await.unwrap();
+    assert_eq!(changed["minutes"], 45);
+    assert_eq!(changed["activity_type"], "coaching_mentoring");
+    assert_eq!(changed["off_the_job"], true, "default of the new type");
+    assert_eq!(changed["created_at"], job["created_at"]);
+    assert_eq!(get(app, &s.learner, &path).await, changed);
+    let r = app
+        .authed(Method::DELETE, &path, &s.learner)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = app
+        .authed(Method::GET, &path, &s.learner)
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::NOT_FOUND).await;
+    let r = app
+        .authed(Method::DELETE, &path, &s.learner)
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::NOT_FOUND).await;
+
+    assert_eq!(
+        audit_actions(app, &s.tenant).await,
+        [
+            "time_log.create",
+            "time_log.create",
+            "time_log.create",
+            "time_log.create",
+            "time_log.create",
+            "time_log.update",
+            "time_log.delete"
+        ]
+    );
+    s.app.finish().await;
+}
+
+#[tokio::test]
+async fn invalid_entries_are_refused_naming_the_field() {
+    let s = scene().await;
+    let app = &s.app;
+    let e = s.enrolment;
+    let (_, other_component, other_unit) = s.other_course;
+    let refused = |body: Value| {
+        let token = s.learner.clone();
+        async move {
+            let r = post_entry(app, &token, e, body).await;
+            fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await)
+        }
+    };
+    // A future date; before the start.
+    assert_eq!(
+        refused(entry(days_ahead(1), "distance_learning", 60)).await,
+        ["entry_date"]
+    );
+    assert_eq!(
+        refused(entry(days_ago(121), "distance_learning", 60)).await,
+        ["entry_date"]
+    );
+    // Zero, negative, over 24 hours.
+    for minutes in [0, -30, 1441] {
+        assert_eq!(
+            refused(entry(days_ago(5), "distance_learning", minutes)).await,
+            ["minutes"]
+        );
+    }
+    // Another course, its component, its unit.
+    let mut wrong = entry(days_ago(5), "distance_learning", 60);
+    wrong["course_id"] = json!(s.other_course.0);
+    wrong["component_id"] = json!(other_component);
+    wrong["unit_id"] = json!(other_unit);
+    assert_eq!(
+        refused(wrong).await,
+        ["course_id", "component_id", "unit_id"]
+    );
+    // A unit of the learner's course, but not of the component named with it.
+    let mut mismatched = entry(days_ago(5), "distance_learning", 60);
+    mismatched["component_id"] = json!(s.course.1);
+    mismatched["unit_id"] = json!(other_unit);
+    assert_eq!(refused(mismatched).await, ["unit_id"]);
+    // An unknown activity type, a missing date, an overlong reflection.
+    assert_eq!(
+        refused(entry(days_ago(5), "napping", 60)).await,
+        ["activity_type"]
+    );
+    assert_eq!(
+        refused(json!({ "activity_type": "distance_learning", "minutes": 60 })).await,
+        ["entry_date"]
+    );
+    let mut long = entry(days_ago(5), "distance_learning", 60);
+    long["reflection"] = json!("x".repeat(5001));
+    assert_eq!(refused(long).await, ["reflection"]);
+    // Exactly 24 hours on a day is allowed; a minute more on the same day is not.
+    let first = log(
+        app,
+        &s.learner,
+        e,
+        entry(days_ago(4), "distance_learning", 1000),
+    )
+    .await;
+    log(
+        app,
+        &s.assessor,
+        e,
+        entry(days_ago(4), "coaching_mentoring", 440),
+    )
+    .await;
+    assert_eq!(
+        refused(entry(days_ago(4), "distance_learning", 1)).await,
+        ["minutes"]
+    );
+    // Replacing an entry counts the day without it: 1000 → 1000 is fine, 1001 is not.
+    let path = format!("/api/v1/time-log/{}", id(&first));
+    let r = app
+        .authed(Method::PUT, &path, &s.learner)
+        .json(&entry(days_ago(4), "distance_learning", 1000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .authed(Method::PUT, &path, &s.learner)
+        .json(&entry(days_ago(4), "distance_learning", 1001))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["minutes"]
+    );
+    // Nothing refused was stored.
+    let n: i64 = sqlx::query_scalar("select count(*) from time_log_entries where tenant_id = $1")
+        .bind(s.tenant.id)
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+
+    // After a withdrawal, nothing can be dated after the last day of learning.
+    status(app, &s.admin, e, "in_learning", days_ago(120)).await;
+    status(app, &s.admin, e, "withdrawn", days_ago(20)).await;
+    assert_eq!(
+        refused(entry(days_ago(19), "distance_learning", 60)).await,
+        ["entry_date"]
+    );
+    log(
+        app,
+        &s.learner,
+        e,
+        entry(days_ago(20), "distance_learning", 60),
+    )
+    .await;
+    s.app.finish().await;
+}
+
+#[tokio::test]
+async fn the_calendar_has_every_day_of_the_month_with_its_totals() {
+    let s = scene().await;
+    let app = &s.app;
+    let e = s.enrolment;
+    // The month 40 days ago lies wholly after the start (120 days ago) and before today.
+    let some_day = days_ago(40);
+    let first = date(some_day.year(), some_day.month(), 1);
+    let second = first.succ_opt().unwrap();
+    let length = (first.checked_add_months(Months::new(1)).unwrap() - first).num_days();
+    log(
+        app,
+        &s.learner,
+        e,
+        entry(first, "trainer_led_training", 420),
+    )
+    .await;
+    log(
+        app,
+        &s.learner,
+        e,
+        entry(first, "technical_experience", 240),
+    )
+    .await;
+    log(app, &s.learner, e, entry(second, "distance_learning", 35)).await;
+    // The month before and after: not in this month's totals.
+    log(
+        app,
+        &s.learner,
+        e,
+        entry(first.pred_opt().unwrap(), "distance_learning", 99),
+    )
+    .await;
+
+    let month = first.format("%Y-%m").to_string();
+    let cal = get(
+        app,
+        &s.learner,
+        &format!("/api/v1/enrolments/{e}/time-log/calendar?month={month}"),
+    )
+    .await;
+    assert_eq!(cal["month"], month);
+    let days = cal["days"].as_array().unwrap();
+    assert_eq!(days.len() as i64, length);
+    // 420 + 240 = 660 minutes on the 1st, of which 420 off the job; 35 on the 2nd.
+    assert_eq!(
+        days[0],
+        json!({ "date": first, "minutes": 660, "off_the_job_minutes": 420, "entries": 2 })
+    );
+    assert_eq!(
+        days[1],
+        json!({ "date": second, "minutes": 35, "off_the_job_minutes": 35, "entries": 1 })
+    );
+    assert!(
+        days[2..]
+            .iter()
+            .all(|d| d["minutes"] == 0 && d["entries"] == 0)
+    );
+    assert_eq!(cal["total_minutes"], 695);
+    assert_eq!(cal["total_off_the_job_minutes"], 455);
+
+    for bad in ["2026-13", "2026-1", "march", "1989-12"] {
+        let r = app
+            .authed(
+                Method::GET,
+                &format!("/api/v1/enrolments/{e}/time-log/calendar?month={bad}"),
+                &s.learner,
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+            ["month"],
+            "{bad}"
+        );
+    }
+    s.app.finish().await;
+}
+
+/// Expected to date, as the rule states it: planned × elapsed / duration (days), elapsed
+/// clamped to the duration, in hundredths rounded half up.
+fn expected_hundredths(planned: i64, start: NaiveDate, end: NaiveDate, on: NaiveDate) -> i64 {
+    let duration = (end - start).num_days();
+    let elapsed = (on - start).num_days().clamp(0, duration);
+    (2 * planned * 100 * elapsed + duration) / (2 * duration)
+}
+
+#[tokio::test]
+async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
+    let s = scene().await;
+    let app = &s.app;
+    let admin = &s.admin;
+    let learner = app.user(&s.tenant, "lee@n.example", &[Role::Learner]).await;
+    let lee = app.login(&s.tenant, "lee@n.example").await;
+    let with_minimum = course(app, &s.tenant, "ST0250", Some(250)).await;
+    let otj = |e: Uuid| format!("/api/v1/enrolments/{e}/off-the-job");
+
+    // 2021 start: 20% of contracted hours. 2021-09-01 to 2022-08-31 is 364 days = 52
+    // weeks; 37.5 h × 20% = 7.5 h a week × 52 = 390.00 h required; 400 planned.
+    let e2021 = enrol(
+        app,
+        admin,
+        learner,
+        s.course.0,
+        date(2021, 9, 1),
+        date(2022, 8, 31),
+        37.5,
+        400.0,
+        json!({}),
+    )
+    .await;
+    let counted = log(
+        app,
+        &lee,
+        e2021,
+        entry(date(2021, 10, 4), "trainer_led_training", 420),
+    )
+    .await;
+    log(
+        app,
+        &lee,
+        e2021,
+        entry(date(2021, 10, 5), "review_feedback_support", 60),
+    )
+    .await;
+    log(
+        app,
+        &lee,
+        e2021,
+        entry(date(2021, 10, 6), "technical_experience", 480),
+    )
+    .await;
+    let mut exam = entry(date(2021, 10, 7), "assessment_examination", 120);
+    exam["off_the_job"] = json!(true);
+    log(app, &lee, e2021, exam).await;
+    let f = get(app, admin, &otj(e2021)).await;
+    assert_eq!(f["rule"], "twenty_percent");
+    assert_eq!(f["planned_hours"], 400.0);
+    assert_eq!(f["required_minimum_hours"], 390.0);
+    assert_eq!(f["planned_meets_minimum"], true);
+    // Past the planned end: all 400 planned hours are expected.
+    assert_eq!(f["expected_to_date_hours"], 400.0);
+    // Only the 420 minutes of training count: 7.00 hours; the review, the job and the
+    // exam are left out.
+    assert_eq!(f["actual_minutes"], 420);
+    assert_eq!(f["actual_hours"], 7.0);
+    assert_eq!(f["actual_whole_hours"], 7);
+    assert_eq!(f["counted_entry_ids"], json!([id(&counted)]));
+    assert_eq!(
+        f["excluded"],
+        json!({ "on_the_job": 2, "not_counting": 1, "after_gateway": 0 })
+    );
+    assert_eq!(f["behind_expected"], true);
+    assert!(
+        f["required_explanation"]
+            .as_str()
+            .unwrap()
+            .contains("364 days"),
+        "{f}"
+    );
+
+    // 2023 start, part-time 20 h: 6 × 20 / 30 = 4 h a week × 52 weeks (2023-09-01 to
+    // 2024-08-30, 364 days) = 208.00 required; 200 planned, short of it. Completed
+    // (gateway) on 2024-06-28, day 301: expected 200 × 301 / 364 = 165.3846… = 165.38.
+    let e2023 = enrol(
+        app,
+        admin,
+        learner,
+        s.course.0,
+        date(2023, 9, 1),
+        date(2024, 8, 30),
+        20.0,
+        200.0,
+        json!({}),
+    )
+    .await;
+    status(app, admin, e2023, "in_learning", date(2023, 9, 1)).await;
+    let kept = log(
+        app,
+        &lee,
+        e2023,
+        entry(date(2024, 6, 28), "distance_learning", 90),
+    )
+    .await;
+    log(
+        app,
+        &lee,
+        e2023,
+        entry(date(2024, 7, 1), "coaching_mentoring", 60),
+    )
+    .await;
+    status(app, admin, e2023, "completed", date(2024, 6, 28)).await;
+    let f = get(app, admin, &otj(e2023)).await;
+    assert_eq!(f["rule"], "six_hours_a_week");
+    assert_eq!(f["required_minimum_hours"], 208.0);
+    assert_eq!(f["planned_meets_minimum"], false);
+    assert_eq!(f["as_of"], json!(date(2024, 6, 28)));
+    assert_eq!(f["expected_to_date_hours"], 165.38);
+    // Up to gateway only: 90 minutes = 1.50 hours; the entry after it is left out.
+    assert_eq!(f["actual_minutes"], 90);
+    assert_eq!(f["actual_hours"], 1.5);
+    assert_eq!(f["actual_whole_hours"], 1);
+    assert_eq!(f["counted_entry_ids"], json!([id(&kept)]));
+    assert_eq!(f["excluded"]["after_gateway"], 1);
+    assert!(
+        f["required_explanation"]
+            .as_str()
+            .unwrap()
+            .contains("4.00 hours a week"),
+        "{f}"
+    );
+    assert!(
+        f["actual_explanation"]
+            .as_str()
+            .unwrap()
+            .contains("1 after gateway"),
+        "{f}"
+    );
+    // Entries after gateway can no longer be logged at all.
+    let r = post_entry(
+        app,
+        &lee,
+        e2023,
+        entry(date(2024, 7, 2), "distance_learning", 30),
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["entry_date"]
+    );
+
+    // September 2025 start: the course's minimum, 250 h; 300 planned. 2025-09-01 to
+    // 2026-09-01 is 365 days.
+    let (start, end) = (date(2025, 9, 1), date(2026, 9, 1));
+    let e2025 = enrol(
+        app,
+        admin,
+        learner,
+        with_minimum.0,
+        start,
+        end,
+        30.0,
+        300.0,
+        json!({}),
+    )
+    .await;
+    log(
+        app,
+        &lee,
+        e2025,
+        entry(date(2025, 9, 2), "face_to_face_session", 120),
+    )
+    .await;
+    log(
+        app,
+        &lee,
+        e2025,
+        entry(date(2025, 9, 3), "coaching_mentoring", 10),
+    )
+    .await;
+    let f = get(app, admin, &otj(e2025)).await;
+    assert_eq!(f["rule"], "standard_minimum");
+    assert_eq!(f["required_minimum_hours"], 250.0);
+    assert_eq!(f["planned_meets_minimum"], true);
+    let expected = expected_hundredths(300, start, end, today());
+    assert_eq!(f["expected_to_date_hours"], json!(expected as f64 / 100.0));
+    // 130 minutes = 2.1666… = 2.17 hours; 2 whole hours.
+    assert_eq!(f["actual_minutes"], 130);
+    assert_eq!(f["actual_hours"], 2.17);
+    assert_eq!(f["actual_whole_hours"], 2);
+
+    // A post-July-2025 start on a course without a minimum: no figure, and why.
+    let f = get(app, admin, &otj(s.enrolment)).await;
+    assert_eq!(f["rule"], "standard_minimum");
+    assert!(f["required_minimum_hours"].is_null());
+    assert!(f["planned_meets_minimum"].is_null());
+    assert!(
+        f["required_explanation"]
+            .as_str()
+            .unwrap()
+            .contains("no off-the-job minimum set"),
+        "{f}"
+    );
+    // 120 of 365 days of 300 planned hours: 98.630… = 98.63.
+    assert_eq!(f["expected_to_date_hours"], 98.63);
+    s.app.finish().await;
+}
+
+#[tokio::test]
+async fn the_learner_and_their_staff_write_others_who_see_read_and_the_rest_get_404() {
+    let s = scene().await;
+    let app = &s.app;
+    let e = s.enrolment;
+    app.user(&s.tenant, "other@n.example", &[Role::Learner])
+        .await;
+    app.user(&s.tenant, "ann@n.example", &[Role::Assessor])
+        .await;
+    let iqa = app.login(&s.tenant, "iris@n.example").await;
+    let manager = app.login(&s.tenant, "manny@n.example").await;
+    let auditor = app.login(&s.tenant, "audrey@n.example").await;
+    let other_learner = app.login(&s.tenant, "other@n.example").await;
+    let other_assessor = app.login(&s.tenant, "ann@n.example").await;
+
+    let mut day = 30;
+    let mut next_entry = || {
+        day += 1;
+        entry(days_ago(day), "distance_learning", 30)
+    };
+    // Writers: the learner, their assessor, an admin.
+    let mut written = Vec::new();
+    for token in [&s.learner, &s.assessor, &s.admin] {
+        written.push(log(app, token, e, next_entry()).await);
+    }
+    let entry_id = id(&written[0]);
+    // Each writer may replace and remove too.
+    for token in [&s.learner, &s.assessor, &s.admin] {
+        let r = app
+            .authed(Method::PUT, &format!("/api/v1/time-log/{entry_id}"), token)
+            .json(&entry(days_ago(31), "distance_learning", 45))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = app
+        .authed(
+            Method::DELETE,
+            &format!("/api/v1/time-log/{}", id(&written[2])),
+            &s.assessor,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+
+    let reads = [
+        format!("/api/v1/enrolments/{e}/time-log"),
+        format!("/api/v1/enrolments/{e}/time-log/calendar?month=2026-01"),
+        format!("/api/v1/enrolments/{e}/off-the-job"),
+        format!("/api/v1/time-log/{entry_id}"),
+    ];
+    for (who, token, read, write) in [
+        ("IQA", &iqa, StatusCode::OK, StatusCode::FORBIDDEN),
+        (
+            "employer's manager",
+            &manager,
+            StatusCode::OK,
+            StatusCode::FORBIDDEN,
+        ),
+        ("auditor", &auditor, StatusCode::OK, StatusCode::FORBIDDEN),
+        (
+            "other learner",
+            &other_learner,
+            StatusCode::NOT_FOUND,
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "other assessor",
+            &other_assessor,
+            StatusCode::NOT_FOUND,
+            StatusCode::NOT_FOUND,
+        ),
+    ] {
+        for path in &reads {
+            let r = app.authed(Method::GET, path, token).send().await.unwrap();
+            assert_eq!(r.status(), read, "{who}: GET {path}");
+        }
+        let r = post_entry(app, token, e, next_entry()).await;
+        assert_eq!(
+            problem(r, write).await["status"],
+            write.as_u16(),
+            "{who}: POST"
+        );
+        let r = app
+            .authed(Method::PUT, &format!("/api/v1/time-log/{entry_id}"), token)
+            .json(&entry(days_ago(31), "distance_learning", 999))
+            .send()
+            .await
+            .unwrap();
+        problem(r, write).await;
+        let r = app
+            .authed(
+                Method::DELETE,
+                &format!("/api/v1/time-log/{entry_id}"),
+                token,
+            )
+            .send()
+            .await
+            .unwrap();
+        problem(r, write).await;
+    }
+    // Nothing the refused writers sent changed anything.
+    let still = get(app, &s.learner, &format!("/api/v1/time-log/{entry_id}")).await;
+    assert_eq!(still["minutes"], 45);
+    let all = get(app, &s.learner, &format!("/api/v1/enrolments/{e}/time-log")).await;
+    assert_eq!(all["items"].as_array().unwrap().len(), 2);
+    // Without credentials: 401.
+    let r = app
+        .request(Method::GET, &format!("/api/v1/enrolments/{e}/time-log"))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::UNAUTHORIZED).await;
+    s.app.finish().await;
+}
+
+#[tokio::test]
+async fn entries_a_session_logged_cannot_be_changed_here() {
+    let s = scene().await;
+    let app = &s.app;
+    let entry_id = Uuid::now_v7();
+    let learner: Uuid = sqlx::query_scalar("select learner_id from enrolments where id = $1")
+        .bind(s.enrolment)
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into time_log_entries (tenant_id, id, enrolment_id, entry_date, activity_type,
+            off_the_job, minutes, source, session_id, created_by)
+         values ($1, $2, $3, $4, 'face_to_face_session', true, 60, 'session', $5, $6)",
+    )
+    .bind(s.tenant.id)
+    .bind(entry_id)
+    .bind(s.enrolment)
+    .bind(days_ago(3))
+    .bind(Uuid::now_v7())
+    .bind(learner)
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
+    let path = format!("/api/v1/time-log/{entry_id}");
+    let shown = get(app, &s.learner, &path).await;
+    assert_eq!(shown["source"], "session");
+    let r = app
+        .authed(Method::PUT, &path, &s.assessor)
+        .json(&entry(days_ago(3), "face_to_face_session", 90))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::CONFLICT).await;
+    let r = app
+        .authed(Method::DELETE, &path, &s.learner)
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::CONFLICT).await;
+    assert_eq!(get(app, &s.learner, &path).await, shown);
+    // It counts like any other: 60 minutes off the job.
+    let f = get(
+        app,
+        &s.learner,
+        &format!("/api/v1/enrolments/{}/off-the-job", s.enrolment),
+    )
+    .await;
+    assert_eq!(f["actual_minutes"], 60);
+    s.app.finish().await;
+}
+
+#[tokio::test]
+async fn another_organisation_gets_404_everywhere_and_changes_nothing() {
+    let s = scene().await;
+    let app = &s.app;
+    let e = s.enrolment;
+    let logged = log(
+        app,
+        &s.learner,
+        e,
+        entry(days_ago(5), "distance_learning", 50),
+    )
+    .await;
+    let entry_id = id(&logged);
+    let (_, _, other) = app.tenant_with_admin("southgate").await;
+
+    for path in [
+        format!("/api/v1/enrolments/{e}/time-log"),
+        format!("/api/v1/enrolments/{e}/time-log/calendar?month=2026-01"),
+        format!("/api/v1/enrolments/{e}/off-the-job"),
+        format!("/api/v1/time-log/{entry_id}"),
+    ] {
+        let r = app.authed(Method::GET, &path, &other).send().await.unwrap();
+        problem(r, StatusCode::NOT_FOUND).await;
+    }
+    let r = post_entry(app, &other, e, entry(days_ago(5), "distance_learning", 50)).await;
+    problem(r, StatusCode::NOT_FOUND).await;
+    let r = app
+        .authed(Method::PUT, &format!("/api/v1/time-log/{entry_id}"), &other)
+        .json(&entry(days_ago(5), "distance_learning", 999))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::NOT_FOUND).await;
+    let r = app
+        .authed(
+            Method::DELETE,
+            &format!("/api/v1/time-log/{entry_id}"),
+            &other,
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::NOT_FOUND).await;
+
+    assert_eq!(
+        get(app, &s.learner, &format!("/api/v1/time-log/{entry_id}")).await,
+        logged
+    );
+    let n: i64 = sqlx::query_scalar("select count(*) from time_log_entries")
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(audit_actions(app, &s.tenant).await, ["time_log.create"]);
+    s.app.finish().await;
+}
