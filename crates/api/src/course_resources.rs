@@ -251,21 +251,17 @@ impl CourseResourcesApi {
             .authorize(&credentials, Permission::ManageCurriculum)
             .await?;
         let resource = course_resources::delete(&mut authed.tx, id.0).await?;
-        let actor = authed.principal.actor();
-        audit::record(
-            &mut authed.tx,
-            Event {
-                actor,
-                action: "course_resource.delete",
-                entity_type: "course_resource",
-                entity_id: Some(resource.id),
-                details: serde_json::json!({
+        authed
+            .audit(
+                "course_resource.delete",
+                "course_resource",
+                resource.id,
+                serde_json::json!({
                     "course_id": resource.course_id,
                     "file_name": resource.file_name,
                 }),
-            },
-        )
-        .await?;
+            )
+            .await?;
         authed.tx.commit().await?;
         // The row is gone first, so no row ever points at a missing file; a failed delete
         // here is logged and leaves only an unreferenced object.

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use folio_db::DbError;
-use folio_db::audit::{self, Event};
 use folio_db::curriculum::{
     self, Component, ComponentDetails, Course, CourseDetails, CourseStructure, Criterion,
     CriterionDetails, Unit, UnitDetails,
@@ -475,19 +474,7 @@ async fn record(
     id: Uuid,
     details: serde_json::Value,
 ) -> ApiResult<()> {
-    let actor = authed.principal.actor();
-    audit::record(
-        &mut authed.tx,
-        Event {
-            actor,
-            action,
-            entity_type,
-            entity_id: Some(id),
-            details,
-        },
-    )
-    .await?;
-    Ok(())
+    authed.audit(action, entity_type, id, details).await
 }
 
 /// A delete refused by a constraint: the cascade within the curriculum never fails, so

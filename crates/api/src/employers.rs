@@ -1,7 +1,6 @@
 //! Employer organisations.
 
 use chrono::{DateTime, Utc};
-use folio_db::audit::{self, Event};
 use folio_db::employers::{self, Employer, EmployerDetails};
 use folio_domain::{EmailAddress, OptionalText, OrganisationName, Permission};
 use poem_openapi::param::{Path, Query};
@@ -119,19 +118,9 @@ enum DeleteEmployerResponse {
 }
 
 async fn record(authed: &mut Authenticated, action: &str, id: Uuid) -> ApiResult<()> {
-    let actor = authed.principal.actor();
-    audit::record(
-        &mut authed.tx,
-        Event {
-            actor,
-            action,
-            entity_type: "employer",
-            entity_id: Some(id),
-            details: serde_json::json!({}),
-        },
-    )
-    .await?;
-    Ok(())
+    authed
+        .audit(action, "employer", id, serde_json::json!({}))
+        .await
 }
 
 #[OpenApi(prefix_path = "/api/v1/employers", tag = "EmployersTag::Employers")]

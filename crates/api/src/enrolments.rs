@@ -1,7 +1,6 @@
 //! Enrolments: learners on courses, the people around them, their status and chosen units.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_db::audit::{self, Event};
 use folio_db::enrolments::{self, Enrolment, EnrolmentFilter, NewEnrolment, PeopleChanges, Viewer};
 use folio_domain::{
     EnrolmentScope, EnrolmentStatus, Permission, Role, StatusChange, check_transition,
@@ -359,19 +358,7 @@ async fn record(
     id: Uuid,
     details: serde_json::Value,
 ) -> ApiResult<()> {
-    let actor = authed.principal.actor();
-    audit::record(
-        &mut authed.tx,
-        Event {
-            actor,
-            action,
-            entity_type: "enrolment",
-            entity_id: Some(id),
-            details,
-        },
-    )
-    .await?;
-    Ok(())
+    authed.audit(action, "enrolment", id, details).await
 }
 
 async fn finish(mut authed: Authenticated, id: Uuid) -> ApiResult<Json<EnrolmentBody>> {

@@ -651,18 +651,14 @@ impl EvidenceApi {
             serde_json::json!({ "evidence_id": e.id, "enrolment_id": enrolment.id }),
         )
         .await?;
-        let actor = authed.principal.actor();
-        audit::record(
-            &mut authed.tx,
-            Event {
-                actor,
-                action: "evidence.return",
-                entity_type: "evidence",
-                entity_id: Some(e.id),
-                details: serde_json::json!({ "version": e.current_version }),
-            },
-        )
-        .await?;
+        authed
+            .audit(
+                "evidence.return",
+                "evidence",
+                e.id,
+                serde_json::json!({ "version": e.current_version }),
+            )
+            .await?;
         let detail = self.detail(&mut authed, e.id).await?;
         authed.tx.commit().await?;
         Ok(Json(detail))
@@ -791,18 +787,14 @@ impl EvidenceApi {
         }
         let by = authed.principal.user_id;
         evidence::set_mappings(&mut authed.tx, enrolment.id, e.id, &criteria, by).await?;
-        let actor = authed.principal.actor();
-        audit::record(
-            &mut authed.tx,
-            Event {
-                actor,
-                action: "evidence.map",
-                entity_type: "evidence",
-                entity_id: Some(e.id),
-                details: serde_json::json!({ "criterion_ids": criteria }),
-            },
-        )
-        .await?;
+        authed
+            .audit(
+                "evidence.map",
+                "evidence",
+                e.id,
+                serde_json::json!({ "criterion_ids": criteria }),
+            )
+            .await?;
         let body = evidence_body(
             evidence::get(&mut authed.tx, e.id).await?,
             &authed.principal,
@@ -852,18 +844,14 @@ impl EvidenceApi {
         criteria.dedup();
         let by = authed.principal.user_id;
         evidence::sign_off(&mut authed.tx, enrolment.id, &criteria, by).await?;
-        let actor = authed.principal.actor();
-        audit::record(
-            &mut authed.tx,
-            Event {
-                actor,
-                action: "criteria.sign_off",
-                entity_type: "enrolment",
-                entity_id: Some(enrolment.id),
-                details: serde_json::json!({ "criterion_ids": criteria }),
-            },
-        )
-        .await?;
+        authed
+            .audit(
+                "criteria.sign_off",
+                "enrolment",
+                enrolment.id,
+                serde_json::json!({ "criterion_ids": criteria }),
+            )
+            .await?;
         authed.tx.commit().await?;
         Ok(NoContent::Done)
     }
@@ -879,18 +867,14 @@ impl EvidenceApi {
         let mut authed = self.0.authenticate(&credentials).await?;
         let enrolment = managed_enrolment(&mut authed, id.0).await?;
         evidence::withdraw_sign_off(&mut authed.tx, enrolment.id, criterion_id.0).await?;
-        let actor = authed.principal.actor();
-        audit::record(
-            &mut authed.tx,
-            Event {
-                actor,
-                action: "criteria.withdraw_sign_off",
-                entity_type: "enrolment",
-                entity_id: Some(enrolment.id),
-                details: serde_json::json!({ "criterion_id": criterion_id.0 }),
-            },
-        )
-        .await?;
+        authed
+            .audit(
+                "criteria.withdraw_sign_off",
+                "enrolment",
+                enrolment.id,
+                serde_json::json!({ "criterion_id": criterion_id.0 }),
+            )
+            .await?;
         authed.tx.commit().await?;
         Ok(NoContent::Done)
     }

@@ -89,6 +89,32 @@ pub struct Authenticated {
     pub tx: TenantTx,
 }
 
+impl Authenticated {
+    /// Records in the audit log, in the request's own transaction, that the caller did
+    /// `action` to the entity: the write and its record commit or roll back together.
+    pub async fn audit(
+        &mut self,
+        action: &str,
+        entity_type: &str,
+        entity_id: Uuid,
+        details: serde_json::Value,
+    ) -> Result<(), ApiError> {
+        let actor = self.principal.actor();
+        folio_db::audit::record(
+            &mut self.tx,
+            folio_db::audit::Event {
+                actor,
+                action,
+                entity_type,
+                entity_id: Some(entity_id),
+                details,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
 impl AppState {
     /// Checks credentials and opens the caller's tenant transaction. Any failure is 401:
     /// the response does not say whether the token was malformed, unknown, expired or

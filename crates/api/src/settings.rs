@@ -1,7 +1,6 @@
 //! The provider's own settings: the track-status rule, the evidence size limit and the
 //! compliance frequencies. Admins change them; the staff whose work they shape read them.
 
-use folio_db::audit::{self, Event};
 use folio_db::settings;
 use folio_domain::{Permission, TenantSettings, TrackBasis, TrackRule};
 use poem_openapi::payload::Json;
@@ -156,18 +155,14 @@ impl SettingsApi {
         settings::replace(&mut authed.tx, &new).await?;
         let as_json = |s: &TenantSettings| serde_json::to_value(s).unwrap_or_default();
         let tenant = authed.tx.tenant();
-        let actor = authed.principal.actor();
-        audit::record(
-            &mut authed.tx,
-            Event {
-                actor,
-                action: "settings.update",
-                entity_type: "tenant_settings",
-                entity_id: Some(tenant.0),
-                details: serde_json::json!({ "before": as_json(&before), "after": as_json(&new) }),
-            },
-        )
-        .await?;
+        authed
+            .audit(
+                "settings.update",
+                "tenant_settings",
+                tenant.0,
+                serde_json::json!({ "before": as_json(&before), "after": as_json(&new) }),
+            )
+            .await?;
         authed.tx.commit().await?;
         Ok(Json(new.into()))
     }

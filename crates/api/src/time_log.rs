@@ -14,7 +14,6 @@
 //! itself.
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use folio_db::audit::{self, Event};
 use folio_db::enrolments::{self, Enrolment, Viewer};
 use folio_db::time_log::{self as queries, EntryFields, EntryFilter, TimeLogEntry};
 use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment, OtjRule};
@@ -492,19 +491,9 @@ async fn record(
     entry_id: Uuid,
     details: serde_json::Value,
 ) -> ApiResult<()> {
-    let actor = authed.principal.actor();
-    audit::record(
-        &mut authed.tx,
-        Event {
-            actor,
-            action,
-            entity_type: "time_log_entry",
-            entity_id: Some(entry_id),
-            details,
-        },
-    )
-    .await?;
-    Ok(())
+    authed
+        .audit(action, "time_log_entry", entry_id, details)
+        .await
 }
 
 fn audit_details(enrolment_id: Uuid, f: &EntryFields) -> serde_json::Value {

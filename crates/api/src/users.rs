@@ -1,6 +1,5 @@
 //! People in the organisation, managed by its admins.
 
-use folio_db::audit::{self, Event};
 use folio_db::users::{self, NewUser, UserChanges, UserFilter};
 use folio_db::{TenantTx, auth};
 use folio_domain::{EmailAddress, Password, Permission, PersonName, Role};
@@ -103,19 +102,7 @@ async fn record(
     user_id: Uuid,
     details: serde_json::Value,
 ) -> ApiResult<()> {
-    let actor = authed.principal.actor();
-    audit::record(
-        &mut authed.tx,
-        Event {
-            actor,
-            action,
-            entity_type: "user",
-            entity_id: Some(user_id),
-            details,
-        },
-    )
-    .await?;
-    Ok(())
+    authed.audit(action, "user", user_id, details).await
 }
 
 async fn finish(mut tx: TenantTx, id: Uuid) -> ApiResult<Json<UserBody>> {
