@@ -970,6 +970,20 @@ async fn entries_a_session_logged_cannot_be_changed_here() {
         .fetch_one(&app.database.pool)
         .await
         .unwrap();
+    // The entry's session must exist (the learning plan's foreign key).
+    let session_id = Uuid::now_v7();
+    sqlx::query(
+        "insert into learning_sessions (tenant_id, id, enrolment_id, assessor_id, session_type,
+            starts_at, duration_minutes, created_by)
+         values ($1, $2, $3, $4, 'teaching', now() - interval '3 days', 60, $4)",
+    )
+    .bind(s.tenant.id)
+    .bind(session_id)
+    .bind(s.enrolment)
+    .bind(learner)
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
     sqlx::query(
         "insert into time_log_entries (tenant_id, id, enrolment_id, entry_date, activity_type,
             off_the_job, minutes, source, session_id, created_by)
@@ -979,7 +993,7 @@ async fn entries_a_session_logged_cannot_be_changed_here() {
     .bind(entry_id)
     .bind(s.enrolment)
     .bind(days_ago(3))
-    .bind(Uuid::now_v7())
+    .bind(session_id)
     .bind(learner)
     .execute(&app.database.pool)
     .await

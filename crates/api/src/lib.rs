@@ -11,6 +11,7 @@ mod evidence;
 mod form;
 mod health;
 mod json_body;
+mod learning_plan;
 mod me;
 mod pagination;
 mod principal;
@@ -88,6 +89,7 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
             evidence::EvidenceApi(state.clone()),
             progress::ProgressApi(state.clone()),
             time_log::TimeLogApi(state.clone()),
+            learning_plan::LearningPlanApi(state.clone()),
             settings::SettingsApi(state.clone()),
             audit_log::AuditLogApi(state.clone()),
         ),

@@ -14,6 +14,7 @@ pub mod employers;
 pub mod enrolments;
 mod error;
 pub mod evidence;
+pub mod learning_plan;
 pub mod pagination;
 pub mod platform;
 pub mod progress;

@@ -7,6 +7,7 @@ pub mod access;
 pub mod curriculum;
 pub mod enrolment;
 pub mod identity;
+pub mod learning_plan;
 pub mod login_throttle;
 pub mod off_the_job;
 pub mod progress;
