@@ -6,9 +6,9 @@
 use chrono::{DateTime, Utc};
 use folio_db::audit::{self, Event};
 use folio_db::course_resources::{self, CourseResource, NewCourseResource};
-use folio_db::enrolments::{self, Viewer};
+use folio_db::enrolments::{self};
 use folio_db::{DbError, TenantTx, curriculum, settings};
-use folio_domain::{EnrolmentScope, Permission};
+use folio_domain::Permission;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::types::multipart::Upload;
@@ -106,10 +106,7 @@ async fn require_readable_course(authed: &mut Authenticated, course_id: Uuid) ->
         curriculum::get_course(&mut authed.tx, course_id).await?;
         return Ok(());
     }
-    let viewer = Viewer {
-        user_id: authed.principal.user_id,
-        scope: EnrolmentScope::for_roles(&authed.principal.roles),
-    };
+    let viewer = authed.principal.viewer();
     if enrolments::sees_enrolment_on_course(&mut authed.tx, &viewer, course_id).await? {
         Ok(())
     } else {

@@ -1,10 +1,9 @@
 //! Enrolments: learners on courses, the people around them, their status and chosen units.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_db::enrolments::{self, Enrolment, EnrolmentFilter, NewEnrolment, PeopleChanges, Viewer};
+use folio_db::enrolments::{self, Enrolment, EnrolmentFilter, NewEnrolment, PeopleChanges};
 use folio_domain::{
-    EnrolmentScope, EnrolmentStatus, Permission, Role, StatusChange, check_transition,
-    may_manage_enrolment,
+    EnrolmentStatus, Permission, Role, StatusChange, check_transition, may_manage_enrolment,
 };
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -18,7 +17,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::pagination::{decode_name_cursor, next_name_cursor, page_limit};
-use crate::principal::{Authenticated, Credentials, Principal};
+use crate::principal::{Authenticated, Credentials};
 use crate::problem::{ApiError, ApiResult, FieldError, Fields};
 
 #[derive(Tags)]
@@ -269,13 +268,6 @@ enum CreateEnrolmentResponse {
     Created(Json<EnrolmentBody>),
 }
 
-fn viewer(principal: &Principal) -> Viewer {
-    Viewer {
-        user_id: principal.user_id,
-        scope: EnrolmentScope::for_roles(&principal.roles),
-    }
-}
-
 /// Hours as exact decimals with at most two places, within `max`.
 fn hours(
     fields: &mut Fields,
@@ -344,7 +336,7 @@ async fn manageable(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment
     // Read under the row lock: concurrent changes to one enrolment queue up and each
     // checks its transition against the state the previous one left.
     enrolments::lock(&mut authed.tx, id).await?;
-    let enrolment = enrolments::get_visible(&mut authed.tx, &viewer(&authed.principal), id).await?;
+    let enrolment = authed.visible_enrolment(id).await?;
     let is_its_assessor = enrolment.assessor_id == Some(authed.principal.user_id);
     if !may_manage_enrolment(&authed.principal.roles, is_its_assessor) {
         return Err(ApiError::Forbidden);
@@ -362,7 +354,7 @@ async fn record(
 }
 
 async fn finish(mut authed: Authenticated, id: Uuid) -> ApiResult<Json<EnrolmentBody>> {
-    let enrolment = enrolments::get_visible(&mut authed.tx, &viewer(&authed.principal), id).await?;
+    let enrolment = authed.visible_enrolment(id).await?;
     authed.tx.commit().await?;
     Ok(Json(enrolment.into()))
 }
@@ -486,7 +478,7 @@ impl EnrolmentsApi {
             course_id: course_id.0,
             employer_id: employer_id.0,
         };
-        let v = viewer(&authed.principal);
+        let v = authed.principal.viewer();
         let page =
             enrolments::list_visible(&mut authed.tx, &v, &filter, after.as_ref(), limit).await?;
         authed.tx.commit().await?;
@@ -529,8 +521,7 @@ impl EnrolmentsApi {
             contracted_hours_per_week: None,
         };
         enrolments::lock(&mut authed.tx, id.0).await?;
-        let current =
-            enrolments::get_visible(&mut authed.tx, &viewer(&authed.principal), id.0).await?;
+        let current = authed.visible_enrolment(id.0).await?;
         let mut fields = Fields::default();
         let contracted = req
             .contracted_hours_per_week

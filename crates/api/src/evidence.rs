@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, Utc};
 use folio_db::audit::{self, Event};
-use folio_db::enrolments::{self, Enrolment, Viewer};
+use folio_db::enrolments::{self, Enrolment};
 use folio_db::evidence::{self, NewEvidence, NewVersion};
 use folio_db::{TenantTx, settings};
-use folio_domain::{EnrolmentScope, Role, may_manage_enrolment};
+use folio_domain::{Role, may_manage_enrolment};
 use folio_storage::{StorageError, StoredFile};
 use poem::Body;
 use poem::web::Field;
@@ -228,16 +228,9 @@ fn evidence_body(e: evidence::Evidence, principal: &Principal) -> EvidenceBody {
     }
 }
 
-fn viewer(p: &Principal) -> Viewer {
-    Viewer {
-        user_id: p.user_id,
-        scope: EnrolmentScope::for_roles(&p.roles),
-    }
-}
-
 /// The enrolment, if the caller may see it (404 otherwise).
 async fn visible_enrolment(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
-    Ok(enrolments::get_visible(&mut authed.tx, &viewer(&authed.principal), id).await?)
+    authed.visible_enrolment(id).await
 }
 
 /// Evidence and its enrolment, if the caller may see them (404 otherwise).
@@ -524,7 +517,7 @@ impl EvidenceApi {
         let signed_at = Utc::now();
         let body = commit_or_remove(&self.0, &key, &principal, async |tx: &mut TenantTx| {
             // Still allowed now that the bytes have arrived?
-            let enrolment = enrolments::get_visible(tx, &viewer(&principal), enrolment.id).await?;
+            let enrolment = enrolments::get_visible(tx, &principal.viewer(), enrolment.id).await?;
             if !may_upload(&principal, &enrolment) {
                 return Err(ApiError::Forbidden);
             }
@@ -700,7 +693,7 @@ impl EvidenceApi {
         let key = storage_key(&principal, e.id, version_id);
         let stored = store(&self.0, &key, file, limits.evidence_max_bytes).await?;
         let body = commit_or_remove(&self.0, &key, &principal, async |tx: &mut TenantTx| {
-            let enrolment = enrolments::get_visible(tx, &viewer(&principal), enrolment.id).await?;
+            let enrolment = enrolments::get_visible(tx, &principal.viewer(), enrolment.id).await?;
             let version = evidence::lock_next_version(tx, e.id).await?;
             evidence::insert_version(tx, &NewVersion {
                 id: version_id,

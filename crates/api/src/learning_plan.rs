@@ -16,7 +16,7 @@
 //! with the outcome itself.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_db::enrolments::{self, Enrolment, Viewer};
+use folio_db::enrolments::{self, Enrolment};
 use folio_db::learning_plan::{
     self as queries, Action, NewAction, NewSession, Session, SessionEntry, SessionFields,
     UpcomingSession,
@@ -25,9 +25,7 @@ use folio_domain::learning_plan::{
     ActionActor, ActionStatus, ActionTransitionError, SessionFacts, SessionOutcome, SessionType,
     check_action_transition, check_outcome, is_overdue, is_unclosed, outcome_effects,
 };
-use folio_domain::{
-    EnrolmentScope, OptionalText, Role, TransitionError, check_transition, may_manage_enrolment,
-};
+use folio_domain::{OptionalText, Role, TransitionError, check_transition, may_manage_enrolment};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
@@ -446,16 +444,8 @@ enum CreatedAction {
     Created(Json<ActionBody>),
 }
 
-fn viewer(authed: &Authenticated) -> Viewer {
-    Viewer {
-        user_id: authed.principal.user_id,
-        scope: EnrolmentScope::for_roles(&authed.principal.roles),
-    }
-}
-
 async fn visible(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
-    let v = viewer(authed);
-    Ok(enrolments::get_visible(&mut authed.tx, &v, id).await?)
+    authed.visible_enrolment(id).await
 }
 
 fn manages(authed: &Authenticated, enrolment: &Enrolment) -> bool {

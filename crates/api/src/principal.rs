@@ -65,6 +65,15 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// Who is looking at enrolments, and through which relationships (the one visibility
+    /// rule, applied in SQL by `folio_db::enrolments`).
+    pub fn viewer(&self) -> folio_db::enrolments::Viewer {
+        folio_db::enrolments::Viewer {
+            user_id: self.user_id,
+            scope: folio_domain::EnrolmentScope::for_roles(&self.roles),
+        }
+    }
+
     /// Fails with 403 unless the principal has `permission`.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
         if permission.allows(&self.roles) {
@@ -90,6 +99,16 @@ pub struct Authenticated {
 }
 
 impl Authenticated {
+    /// The enrolment, if the caller may see it; 404 otherwise, exactly as for an id that
+    /// does not exist.
+    pub async fn visible_enrolment(
+        &mut self,
+        id: Uuid,
+    ) -> Result<folio_db::enrolments::Enrolment, ApiError> {
+        let viewer = self.principal.viewer();
+        Ok(folio_db::enrolments::get_visible(&mut self.tx, &viewer, id).await?)
+    }
+
     /// Records in the audit log, in the request's own transaction, that the caller did
     /// `action` to the entity: the write and its record commit or roll back together.
     pub async fn audit(

@@ -8,13 +8,13 @@
 //! without it on their caseload, another organisation) gets 404.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_db::enrolments::{self, Enrolment, Viewer};
+use folio_db::enrolments::Enrolment;
 use folio_db::progress::{self as queries, MapCriterion, UnitCounts};
 use folio_db::settings;
+use folio_domain::TrackRule;
 use folio_domain::progress::{
     self, CriterionCounts, CriterionState, ProgressBars, Timeline, TrackStatus,
 };
-use folio_domain::{EnrolmentScope, TrackRule};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi, Tags};
@@ -44,11 +44,7 @@ pub(crate) fn today() -> NaiveDate {
 /// Loads the enrolment if the caller may see it (404 otherwise), through the one query
 /// that decides visibility.
 async fn visible(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
-    let viewer = Viewer {
-        user_id: authed.principal.user_id,
-        scope: EnrolmentScope::for_roles(&authed.principal.roles),
-    };
-    Ok(enrolments::get_visible(&mut authed.tx, &viewer, id).await?)
+    authed.visible_enrolment(id).await
 }
 
 fn timeline(enrolment: &Enrolment) -> ApiResult<Timeline> {

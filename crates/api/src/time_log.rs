@@ -14,11 +14,11 @@
 //! itself.
 
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use folio_db::enrolments::{self, Enrolment, Viewer};
+use folio_db::enrolments::{self, Enrolment};
 use folio_db::time_log::{self as queries, EntryFields, EntryFilter, TimeLogEntry};
 use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment, OtjRule};
 use folio_domain::time_log::{ActivityType, DurationError, check_day_total};
-use folio_domain::{EnrolmentScope, OptionalText, Role, may_manage_enrolment};
+use folio_domain::{OptionalText, Role, may_manage_enrolment};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
@@ -341,16 +341,8 @@ enum DeletedEntry {
     Deleted,
 }
 
-fn viewer(authed: &Authenticated) -> Viewer {
-    Viewer {
-        user_id: authed.principal.user_id,
-        scope: EnrolmentScope::for_roles(&authed.principal.roles),
-    }
-}
-
 async fn visible(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
-    let v = viewer(authed);
-    Ok(enrolments::get_visible(&mut authed.tx, &v, id).await?)
+    authed.visible_enrolment(id).await
 }
 
 /// Who writes: `learner` for the learner themself, `staff` for admins and the enrolment's
