@@ -2,9 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_db::enrolments::{self, Enrolment, EnrolmentFilter, NewEnrolment, PeopleChanges};
-use folio_domain::{
-    EnrolmentStatus, Permission, Role, StatusChange, check_transition, may_manage_enrolment,
-};
+use folio_domain::{EnrolmentStatus, Permission, Role, StatusChange, check_transition};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -337,8 +335,7 @@ async fn manageable(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment
     // checks its transition against the state the previous one left.
     enrolments::lock(&mut authed.tx, id).await?;
     let enrolment = authed.visible_enrolment(id).await?;
-    let is_its_assessor = enrolment.assessor_id == Some(authed.principal.user_id);
-    if !may_manage_enrolment(&authed.principal.roles, is_its_assessor) {
+    if !authed.principal.manages(&enrolment) {
         return Err(ApiError::Forbidden);
     }
     Ok(enrolment)

@@ -7,7 +7,7 @@ use folio_db::audit::{self, Event};
 use folio_db::enrolments::{self, Enrolment};
 use folio_db::evidence::{self, NewEvidence, NewVersion};
 use folio_db::{TenantTx, settings};
-use folio_domain::{Role, may_manage_enrolment};
+use folio_domain::Role;
 use folio_storage::{StorageError, StoredFile};
 use poem::Body;
 use poem::web::Field;
@@ -249,7 +249,7 @@ async fn visible_evidence(
 async fn managed_enrolment(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
     enrolments::lock(&mut authed.tx, id).await?;
     let enrolment = visible_enrolment(authed, id).await?;
-    if !manages(&authed.principal, &enrolment) {
+    if !authed.principal.manages(&enrolment) {
         return Err(ApiError::Forbidden);
     }
     Ok(enrolment)
@@ -266,17 +266,9 @@ async fn managed_evidence(
     Ok((evidence::get(&mut authed.tx, id).await?, enrolment))
 }
 
-fn manages(principal: &Principal, enrolment: &Enrolment) -> bool {
-    may_manage_enrolment(
-        &principal.roles,
-        enrolment.assessor_id == Some(principal.user_id),
-    )
-}
-
 /// The learner themself, or staff who manage the enrolment, may add files to it.
 fn may_upload(principal: &Principal, enrolment: &Enrolment) -> bool {
-    (enrolment.learner_id == principal.user_id && principal.roles.contains(&Role::Learner))
-        || manages(principal, enrolment)
+    principal.is_learner_of(enrolment) || principal.manages(enrolment)
 }
 
 /// A text field of a form, trimmed; an error is added to `fields` if it is missing (when

@@ -25,7 +25,7 @@ use folio_domain::learning_plan::{
     ActionActor, ActionStatus, ActionTransitionError, SessionFacts, SessionOutcome, SessionType,
     check_action_transition, check_outcome, is_overdue, is_unclosed, outcome_effects,
 };
-use folio_domain::{OptionalText, Role, TransitionError, check_transition, may_manage_enrolment};
+use folio_domain::{OptionalText, Role, TransitionError, check_transition};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
@@ -448,11 +448,6 @@ async fn visible(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
     authed.visible_enrolment(id).await
 }
 
-fn manages(authed: &Authenticated, enrolment: &Enrolment) -> bool {
-    let p = &authed.principal;
-    may_manage_enrolment(&p.roles, enrolment.assessor_id == Some(p.user_id))
-}
-
 /// Locks the enrolment and loads it if the caller manages it: 404 if they cannot see it,
 /// 403 if they can see but not manage it. The row stays locked until the transaction
 /// ends, so an outcome and its effects, and every other change to the learner's plan,
@@ -460,7 +455,7 @@ fn manages(authed: &Authenticated, enrolment: &Enrolment) -> bool {
 async fn manageable(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
     enrolments::lock(&mut authed.tx, id).await?;
     let enrolment = visible(authed, id).await?;
-    if !manages(authed, &enrolment) {
+    if !authed.principal.manages(&enrolment) {
         return Err(ApiError::Forbidden);
     }
     Ok(enrolment)
@@ -938,7 +933,7 @@ impl LearningPlanApi {
         let mut authed = self.0.authenticate(&credentials).await?;
         let (enrolment, action) = locked_action(&mut authed, id.0).await?;
         let p = &authed.principal;
-        if !(enrolment.learner_id == p.user_id && p.roles.contains(&Role::Learner)) {
+        if !p.is_learner_of(&enrolment) {
             return Err(ApiError::Forbidden);
         }
         let req = body.0;
@@ -997,7 +992,7 @@ impl LearningPlanApi {
     ) -> ApiResult<Json<ActionBody>> {
         let mut authed = self.0.authenticate(&credentials).await?;
         let (enrolment, action) = locked_action(&mut authed, id.0).await?;
-        let actor = if manages(&authed, &enrolment) {
+        let actor = if authed.principal.manages(&enrolment) {
             ActionActor::Manager
         } else {
             return Err(ApiError::Forbidden);

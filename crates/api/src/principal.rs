@@ -74,6 +74,16 @@ impl Principal {
         }
     }
 
+    /// Whether this is the enrolment's own learner.
+    pub fn is_learner_of(&self, enrolment: &folio_db::enrolments::Enrolment) -> bool {
+        enrolment.learner_id == self.user_id && self.roles.contains(&Role::Learner)
+    }
+
+    /// Whether the principal manages the enrolment: an admin, or its own assessor.
+    pub fn manages(&self, enrolment: &folio_db::enrolments::Enrolment) -> bool {
+        folio_domain::may_manage_enrolment(&self.roles, enrolment.assessor_id == Some(self.user_id))
+    }
+
     /// Fails with 403 unless the principal has `permission`.
     pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
         if permission.allows(&self.roles) {

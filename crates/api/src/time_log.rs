@@ -16,9 +16,9 @@
 use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
 use folio_db::enrolments::{self, Enrolment};
 use folio_db::time_log::{self as queries, EntryFields, EntryFilter, TimeLogEntry};
+use folio_domain::OptionalText;
 use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment, OtjRule};
 use folio_domain::time_log::{ActivityType, DurationError, check_day_total};
-use folio_domain::{OptionalText, Role, may_manage_enrolment};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
@@ -349,9 +349,9 @@ async fn visible(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
 /// assessor; 403 for anyone else who can see it.
 fn writer_source(authed: &Authenticated, enrolment: &Enrolment) -> ApiResult<&'static str> {
     let p = &authed.principal;
-    if enrolment.learner_id == p.user_id && p.roles.contains(&Role::Learner) {
+    if p.is_learner_of(enrolment) {
         Ok("learner")
-    } else if may_manage_enrolment(&p.roles, enrolment.assessor_id == Some(p.user_id)) {
+    } else if p.manages(enrolment) {
         Ok("staff")
     } else {
         Err(ApiError::Forbidden)
