@@ -295,6 +295,27 @@ impl TestApp {
         }
     }
 
+    /// How many files the test's file store holds.
+    pub fn stored_files(&self) -> usize {
+        fn count(dir: &std::path::Path) -> usize {
+            std::fs::read_dir(dir)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .map(|e| {
+                            if e.path().is_dir() {
+                                count(&e.path())
+                            } else {
+                                1
+                            }
+                        })
+                        .sum()
+                })
+                .unwrap_or(0)
+        }
+        count(&std::env::temp_dir().join(&self.database.name))
+    }
+
     /// Ends the test: drops the database.
     pub async fn finish(self) {
         let _ = std::fs::remove_dir_all(std::env::temp_dir().join(&self.database.name));

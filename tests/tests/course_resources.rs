@@ -102,26 +102,6 @@ fn content(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-fn stored_files(app: &TestApp) -> usize {
-    fn count(dir: &std::path::Path) -> usize {
-        std::fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .map(|e| {
-                        if e.path().is_dir() {
-                            count(&e.path())
-                        } else {
-                            1
-                        }
-                    })
-                    .sum()
-            })
-            .unwrap_or(0)
-    }
-    count(&std::env::temp_dir().join(&app.database.name))
-}
-
 async fn resource_rows(app: &TestApp) -> i64 {
     sqlx::query_scalar("select count(*) from course_resources")
         .fetch_one(&app.database.pool)
@@ -182,7 +162,7 @@ async fn an_uploaded_resource_downloads_identical_and_deletes_with_its_file() {
     let back = response.bytes().await.unwrap();
     assert_eq!(back.len(), bytes.len());
     assert_eq!(Sha256::digest(&back), Sha256::digest(&bytes));
-    assert_eq!(stored_files(&app), 1);
+    assert_eq!(app.stored_files(), 1);
 
     // A course with resources is not deleted (its files would be left behind).
     let response = app
@@ -207,7 +187,7 @@ async fn an_uploaded_resource_downloads_identical_and_deletes_with_its_file() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     assert_eq!(resource_rows(&app).await, 0);
-    assert_eq!(stored_files(&app), 0, "the file went with the row");
+    assert_eq!(app.stored_files(), 0, "the file went with the row");
     assert_eq!(audited(&app, &tenant, "course_resource.delete").await, 1);
     problem(download(&app, &admin, &id).await, StatusCode::NOT_FOUND).await;
     let response = app
@@ -361,11 +341,11 @@ async fn only_admins_add_or_remove_resources() {
         problem(response, StatusCode::FORBIDDEN).await;
     }
     assert_eq!(resource_rows(&app).await, 1);
-    assert_eq!(stored_files(&app), 1);
+    assert_eq!(app.stored_files(), 1);
     let response = upload(&app, &admin, Uuid::now_v7(), form("a.pdf", content(10, 1))).await;
     problem(response, StatusCode::NOT_FOUND).await;
     assert_eq!(resource_rows(&app).await, 1);
-    assert_eq!(stored_files(&app), 1);
+    assert_eq!(app.stored_files(), 1);
     app.finish().await;
 }
 
@@ -407,7 +387,7 @@ async fn refused_uploads_leave_neither_a_row_nor_a_file() {
     problem(response, StatusCode::PAYLOAD_TOO_LARGE).await;
 
     assert_eq!(resource_rows(&app).await, 0);
-    assert_eq!(stored_files(&app), 0, "no orphan object");
+    assert_eq!(app.stored_files(), 0, "no orphan object");
     assert_eq!(audited(&app, &tenant, "course_resource.upload").await, 0);
 
     // Just under the limit is fine.
@@ -459,7 +439,7 @@ async fn another_tenants_courses_and_resources_are_not_found_on_every_endpoint()
 
     // B is unchanged.
     assert_eq!(resource_rows(&app).await, 1);
-    assert_eq!(stored_files(&app), 1);
+    assert_eq!(app.stored_files(), 1);
     let listed: Value = list(&app, &admin_b, course_b).await.json().await.unwrap();
     assert_eq!(listed.as_array().unwrap().len(), 1);
     let response = download(&app, &admin_b, &resource_b).await;

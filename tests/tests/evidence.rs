@@ -168,26 +168,6 @@ fn content(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
-async fn stored_files(app: &TestApp) -> usize {
-    fn count(dir: &std::path::Path) -> usize {
-        std::fs::read_dir(dir)
-            .map(|entries| {
-                entries
-                    .flatten()
-                    .map(|e| {
-                        if e.path().is_dir() {
-                            count(&e.path())
-                        } else {
-                            1
-                        }
-                    })
-                    .sum()
-            })
-            .unwrap_or(0)
-    }
-    count(&std::env::temp_dir().join(&app.database.name))
-}
-
 async fn rows(app: &TestApp, table: &'static str) -> i64 {
     let sql = match table {
         "evidence" => "select count(*) from evidence",
@@ -359,7 +339,7 @@ async fn refused_uploads_leave_neither_a_row_nor_a_file() {
     problem(response, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
 
     assert_eq!(rows(&app, "evidence").await, 0);
-    assert_eq!(stored_files(&app).await, 0, "no orphan object");
+    assert_eq!(app.stored_files(), 0, "no orphan object");
     app.finish().await;
 }
 
@@ -1078,7 +1058,7 @@ async fn an_interrupted_upload_leaves_neither_a_row_nor_a_file() {
     let mut clean = false;
     for _ in 0..50 {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        if stored_files(&app).await == 0 {
+        if app.stored_files() == 0 {
             clean = true;
             break;
         }

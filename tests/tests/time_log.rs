@@ -8,6 +8,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use calamine::{Data, Reader, Xlsx};
 use chrono::{Datelike, Days, Months, NaiveDate, Utc};
 use folio_db::platform::Tenant;
 use folio_domain::Role;
@@ -893,6 +894,7 @@ async fn the_learner_and_their_staff_write_others_who_see_read_and_the_rest_get_
         format!("/api/v1/enrolments/{e}/time-log"),
         format!("/api/v1/enrolments/{e}/time-log/calendar?month=2026-01"),
         format!("/api/v1/enrolments/{e}/off-the-job"),
+        format!("/api/v1/enrolments/{e}/time-log/export"),
         format!("/api/v1/time-log/{entry_id}"),
     ];
     for (who, token, read, write) in [
@@ -1045,6 +1047,7 @@ async fn another_organisation_gets_404_everywhere_and_changes_nothing() {
         format!("/api/v1/enrolments/{e}/time-log"),
         format!("/api/v1/enrolments/{e}/time-log/calendar?month=2026-01"),
         format!("/api/v1/enrolments/{e}/off-the-job"),
+        format!("/api/v1/enrolments/{e}/time-log/export"),
         format!("/api/v1/time-log/{entry_id}"),
     ] {
         let r = app.authed(Method::GET, &path, &other).send().await.unwrap();
@@ -1080,5 +1083,265 @@ async fn another_organisation_gets_404_everywhere_and_changes_nothing() {
         .unwrap();
     assert_eq!(n, 1);
     assert_eq!(audit_actions(app, &s.tenant).await, ["time_log.create"]);
+    s.app.finish().await;
+}
+
+/// Downloads the export at `query` and opens it with a real reader.
+async fn export(s: &Scene, token: &str, query: &str) -> calamine::Range<Data> {
+    let path = format!("/api/v1/enrolments/{}/time-log/export{query}", s.enrolment);
+    let r = s
+        .app
+        .authed(Method::GET, &path, token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "GET {path}");
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let expected = format!("time-log-person-amelia-n-example-{}.xlsx", today());
+    assert!(disposition.contains(&expected), "{disposition}");
+    let bytes = r.bytes().await.unwrap();
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(book.sheet_names(), ["Time log"]);
+    book.worksheet_range("Time log").unwrap()
+}
+
+fn text(sheet: &calamine::Range<Data>, row: u32, col: u32) -> String {
+    match sheet.get_value((row, col)) {
+        Some(Data::String(s)) => s.clone(),
+        Some(Data::Empty) | None => String::new(),
+        other => panic!("({row}, {col}) is not text: {other:?}"),
+    }
+}
+
+fn number(sheet: &calamine::Range<Data>, row: u32, col: u32) -> f64 {
+    match sheet.get_value((row, col)) {
+        Some(Data::Float(f)) => *f,
+        Some(Data::Int(i)) => *i as f64,
+        other => panic!("({row}, {col}) is not a number: {other:?}"),
+    }
+}
+
+fn day(sheet: &calamine::Range<Data>, row: u32, col: u32) -> NaiveDate {
+    match sheet.get_value((row, col)) {
+        Some(Data::DateTime(d)) => d.as_datetime().unwrap().date(),
+        other => panic!("({row}, {col}) is not a date: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn the_time_log_exports_to_excel_and_reads_back_cell_by_cell() {
+    let s = scene().await;
+    let app = &s.app;
+    let e = s.enrolment;
+    let (course, component, unit) = s.course;
+    log(
+        app,
+        &s.learner,
+        e,
+        json!({
+            "entry_date": days_ago(10), "activity_type": "distance_learning", "minutes": 90,
+            "component_id": component, "unit_id": unit,
+            "reflection": "Read the chapter on torque, then tried it on the line."
+        }),
+    )
+    .await;
+    log(
+        app,
+        &s.learner,
+        e,
+        entry(days_ago(9), "technical_experience", 120),
+    )
+    .await;
+    log(
+        app,
+        &s.learner,
+        e,
+        entry(days_ago(8), "assessment_examination", 60),
+    )
+    .await;
+    log(
+        app,
+        &s.assessor,
+        e,
+        json!({
+            "entry_date": days_ago(7), "activity_type": "coaching_mentoring", "minutes": 45,
+            "with_assessor": true
+        }),
+    )
+    .await;
+
+    // The whole log, as the learner downloads it.
+    let sheet = export(&s, &s.learner, "").await;
+    assert_eq!(text(&sheet, 0, 0), "Time log: Person amelia@n.example");
+    let heading: Vec<(String, String)> = (1..=4)
+        .map(|r| (text(&sheet, r, 0), text(&sheet, r, 1)))
+        .collect();
+    assert_eq!(
+        heading,
+        [
+            ("Organisation".into(), "northgate Training".into()),
+            ("Learner".into(), "Person amelia@n.example".into()),
+            ("Course".into(), "ST0457 Engineering Technician".into()),
+            ("Filters".into(), "None: every entry".into()),
+        ]
+    );
+    assert_eq!(text(&sheet, 5, 0), "Exported");
+    let header: Vec<String> = (0..13).map(|c| text(&sheet, 6, c)).collect();
+    assert_eq!(
+        header,
+        [
+            "Date",
+            "Activity type",
+            "Course",
+            "Component",
+            "Unit",
+            "With assessor",
+            "On/off the job",
+            "Counts towards off-the-job minimum",
+            "Duration (h:mm)",
+            "Minutes",
+            "Hours",
+            "Reflection",
+            "Logged by",
+        ]
+    );
+    // Newest first, as the list shows them.
+    let expected = [
+        (
+            7,
+            "Coaching or mentoring",
+            "",
+            "",
+            "",
+            "Yes",
+            "Off the job",
+            "Yes",
+            "0:45",
+            45.0,
+        ),
+        (
+            8,
+            "Assessment or examination",
+            "",
+            "",
+            "",
+            "No",
+            "Off the job",
+            "No",
+            "1:00",
+            60.0,
+        ),
+        (
+            9,
+            "Gaining technical experience by doing my job",
+            "",
+            "",
+            "",
+            "No",
+            "On the job",
+            "No",
+            "2:00",
+            120.0,
+        ),
+        (
+            10,
+            "Electronic or distance learning or self-study",
+            "ST0457 Engineering Technician",
+            "Diploma",
+            "U1 Unit one",
+            "No",
+            "Off the job",
+            "Yes",
+            "1:30",
+            90.0,
+        ),
+    ];
+    for (row, want) in (7u32..).zip(expected) {
+        let (ago, activity, course_name, component_name, unit_name, assessor, otj, counts, hm, m) =
+            want;
+        assert_eq!(day(&sheet, row, 0), days_ago(ago), "row {row}");
+        assert_eq!(text(&sheet, row, 1), activity);
+        assert_eq!(text(&sheet, row, 2), course_name);
+        assert_eq!(text(&sheet, row, 3), component_name);
+        assert_eq!(text(&sheet, row, 4), unit_name);
+        assert_eq!(text(&sheet, row, 5), assessor);
+        assert_eq!(text(&sheet, row, 6), otj);
+        assert_eq!(text(&sheet, row, 7), counts);
+        assert_eq!(text(&sheet, row, 8), hm);
+        assert_eq!(number(&sheet, row, 9), m);
+        assert!((number(&sheet, row, 10) - m / 60.0).abs() < 1e-9);
+    }
+    assert_eq!(
+        text(&sheet, 10, 11),
+        "Read the chapter on torque, then tried it on the line."
+    );
+    assert_eq!(text(&sheet, 10, 12), "Person amelia@n.example");
+    assert_eq!(text(&sheet, 7, 12), "Person tom@n.example");
+    // Totals: 45 + 60 + 120 + 90 = 315; off the job 195; counting (no assessment) 135.
+    let totals: Vec<(String, String, f64)> = (12..15)
+        .map(|r| (text(&sheet, r, 0), text(&sheet, r, 8), number(&sheet, r, 9)))
+        .collect();
+    assert_eq!(
+        totals,
+        [
+            ("Total".into(), "5:15".into(), 315.0),
+            ("Off the job".into(), "3:15".into(), 195.0),
+            (
+                "Counting towards the off-the-job minimum".into(),
+                "2:15".into(),
+                135.0
+            ),
+        ]
+    );
+    assert!((number(&sheet, 12, 10) - 5.25).abs() < 1e-9);
+    assert_eq!(text(&sheet, 15, 0), "Entries");
+    assert_eq!(number(&sheet, 15, 9), 4.0);
+    assert_eq!(sheet.end().unwrap().0, 15, "nothing below the totals");
+
+    // Filtered as the list is, and the filters named; staff who see the learner get it too.
+    let from = days_ago(9);
+    let query = format!("?off_the_job=true&from={from}&course_id={course}");
+    let sheet = export(&s, &s.assessor, &query).await;
+    assert_eq!(
+        text(&sheet, 4, 1),
+        format!("Course: ST0457 Engineering Technician; On/off the job: Off the job; From: {from}")
+    );
+    // Only the day-10 entry names the course; the filter keeps entries against it.
+    let sheet_all_courses =
+        export(&s, &s.assessor, &format!("?off_the_job=true&from={from}")).await;
+    assert_eq!(day(&sheet_all_courses, 7, 0), days_ago(7));
+    assert_eq!(day(&sheet_all_courses, 8, 0), days_ago(8));
+    assert_eq!(text(&sheet_all_courses, 10, 0), "Total");
+    assert_eq!(number(&sheet_all_courses, 10, 9), 105.0);
+    // The course filter with a from after its only entry leaves an empty table and zeros.
+    assert_eq!(text(&sheet, 8, 0), "Total");
+    assert_eq!(number(&sheet, 8, 9), 0.0);
+    assert_eq!(number(&sheet, 11, 9), 0.0);
+
+    // Bad filters are refused like the list's.
+    let r = app
+        .authed(
+            Method::GET,
+            &format!(
+                "/api/v1/enrolments/{e}/time-log/export?from={}&to={}",
+                days_ago(1),
+                days_ago(5)
+            ),
+            &s.learner,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["to"]
+    );
     s.app.finish().await;
 }

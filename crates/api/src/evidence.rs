@@ -314,7 +314,7 @@ fn storage_key(principal: &Principal, evidence_id: Uuid, version_id: Uuid) -> St
     )
 }
 
-fn storage_error(e: StorageError) -> ApiError {
+pub(crate) fn storage_error(e: StorageError) -> ApiError {
     match e {
         StorageError::TooLarge { limit } => ApiError::PayloadTooLarge {
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
@@ -374,7 +374,17 @@ pub(crate) async fn attachment(
     size_bytes: i64,
 ) -> ApiResult<FileResponse> {
     let stream = state.storage.read(key).await.map_err(storage_error)?;
-    // RFC 6266 / 5987: a plain ASCII fallback and the exact UTF-8 name.
+    Ok(FileResponse::File(
+        Binary(Body::from_bytes_stream(stream)),
+        content_disposition(file_name),
+        "nosniff".into(),
+        size_bytes,
+    ))
+}
+
+/// `Content-Disposition` for a download named `file_name` (RFC 6266 / 5987): a plain ASCII
+/// fallback and the exact UTF-8 name.
+pub(crate) fn content_disposition(file_name: &str) -> String {
     let ascii: String = file_name
         .chars()
         .map(|c| {
@@ -385,17 +395,11 @@ pub(crate) async fn attachment(
             }
         })
         .collect();
-    let disposition = format!(
+    format!(
         "attachment; filename=\"{}\"; filename*=UTF-8''{}",
         ascii.replace(['"', '\\'], "_"),
         percent_encode(file_name)
-    );
-    Ok(FileResponse::File(
-        Binary(Body::from_bytes_stream(stream)),
-        disposition,
-        "nosniff".into(),
-        size_bytes,
-    ))
+    )
 }
 
 impl EvidenceApi {

@@ -2,9 +2,11 @@
 //! the docs UI at `/api/docs`, and `/healthz` and `/readyz` for orchestrators.
 
 mod audit_log;
+mod comments;
 mod course_resources;
 mod credentials;
 mod curriculum;
+mod documents;
 mod employers;
 mod enrolments;
 mod evidence;
@@ -13,15 +15,18 @@ mod health;
 mod json_body;
 mod learning_plan;
 mod me;
+mod messages;
 mod pagination;
 mod principal;
 pub mod problem;
+mod profile;
 mod progress;
 mod request_context;
 mod schema;
 mod settings;
 mod sign_in;
 mod time_log;
+mod time_log_export;
 mod users;
 
 use std::time::Duration;
@@ -90,7 +95,17 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
             progress::ProgressApi(state.clone()),
             time_log::TimeLogApi(state.clone()),
             learning_plan::LearningPlanApi(state.clone()),
-            settings::SettingsApi(state.clone()),
+            // poem-openapi implements OpenApi for tuples of up to 16: related resources
+            // share one element as a nested tuple.
+            (
+                messages::MessagesApi(state.clone()),
+                comments::CommentsApi(state.clone()),
+            ),
+            documents::DocumentsApi(state.clone()),
+            (
+                settings::SettingsApi(state.clone()),
+                profile::ProfileApi(state.clone()),
+            ),
             audit_log::AuditLogApi(state.clone()),
         ),
         API_TITLE,

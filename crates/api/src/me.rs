@@ -103,7 +103,7 @@ impl MeApi {
     /// Who is signed in: the person, their organisation and their roles.
     #[oai(path = "/", method = "get")]
     async fn me(&self, credentials: Credentials) -> ApiResult<Json<MeBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
+        let mut authed = self.0.authenticate_before_disclaimer(&credentials).await?;
         let user = users::get(&mut authed.tx, authed.principal.user_id).await?;
         let tenant = platform::current(&mut authed.tx).await?;
         authed.tx.commit().await?;

@@ -147,8 +147,26 @@ impl Authenticated {
 impl AppState {
     /// Checks credentials and opens the caller's tenant transaction. Any failure is 401:
     /// the response does not say whether the token was malformed, unknown, expired or
-    /// revoked, or whether its owner was deactivated.
+    /// revoked, or whether its owner was deactivated. A learner who has not accepted the
+    /// organisation's current disclaimer gets 403 `disclaimer-required`.
     pub async fn authenticate(&self, credentials: &Credentials) -> Result<Authenticated, ApiError> {
+        let mut authed = self.authenticate_before_disclaimer(credentials).await?;
+        if authed.principal.roles.contains(&Role::Learner)
+            && folio_db::profile::pending_disclaimer(&mut authed.tx, authed.principal.user_id)
+                .await?
+                .is_some()
+        {
+            return Err(ApiError::DisclaimerRequired);
+        }
+        Ok(authed)
+    }
+
+    /// [`AppState::authenticate`] without the disclaimer check: only for what a learner
+    /// must reach before accepting it (who they are, the disclaimer, signing out).
+    pub async fn authenticate_before_disclaimer(
+        &self,
+        credentials: &Credentials,
+    ) -> Result<Authenticated, ApiError> {
         let token = credentials.token();
         let (kind, tenant) = parse_token(token).ok_or(ApiError::Unauthenticated)?;
         let hash = hash_token(token);

@@ -46,6 +46,13 @@ pub enum ApiError {
     /// Valid credentials without the role needed.
     #[error("forbidden")]
     Forbidden,
+    /// Valid credentials, but the caller does not stand in the relationship needed; the
+    /// detail says which (e.g. only the learner's assessor signs as assessor).
+    #[error("forbidden: {0}")]
+    ForbiddenBecause(String),
+    /// A learner who has not yet accepted the organisation's disclaimer.
+    #[error("disclaimer not accepted")]
+    DisclaimerRequired,
     /// No such thing in this tenant (another tenant's ids look the same).
     #[error("not found")]
     NotFound,
@@ -108,7 +115,14 @@ impl ApiError {
                 "invalid-credentials",
                 "Invalid credentials",
             ),
-            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            ApiError::Forbidden | ApiError::ForbiddenBecause(_) => {
+                (StatusCode::FORBIDDEN, "forbidden", "Forbidden")
+            }
+            ApiError::DisclaimerRequired => (
+                StatusCode::FORBIDDEN,
+                "disclaimer-required",
+                "Disclaimer not accepted",
+            ),
             ApiError::NotFound => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "Conflict"),
             ApiError::TooManyAttempts { .. } => (
@@ -151,6 +165,10 @@ impl ApiError {
                 "The organisation, e-mail address or password is wrong.".into()
             }
             ApiError::Forbidden => "Your roles do not allow this.".into(),
+            ApiError::ForbiddenBecause(why) => why.clone(),
+            ApiError::DisclaimerRequired => "Accept your organisation's disclaimer first: read it \
+                at GET /api/v1/me/disclaimer and accept it at POST /api/v1/me/disclaimer/accept."
+                .into(),
             ApiError::NotFound => "There is no such resource.".into(),
             ApiError::Conflict { detail, .. } => detail.clone(),
             ApiError::TooManyAttempts { retry_after_secs } => format!(
@@ -276,6 +294,21 @@ fn constraint_error(constraint: &str) -> Option<ApiError> {
         }
         "enrolments_course_fkey" => ApiError::invalid("course_id", "there is no such course"),
         "enrolments_employer_fkey" => ApiError::invalid("employer_id", "there is no such employer"),
+        // Documents to sign: each required role signs once, even when two requests race;
+        // a fully signed document is final.
+        "document_signatures_role_key" => {
+            conflict("role", "this document is already signed for this role")
+        }
+        "document_signatures_signer_fkey" => ApiError::invalid(
+            "role",
+            "this document does not need a signature for this role",
+        ),
+        "documents_fully_signed" => ApiError::Conflict {
+            field: None,
+            detail: "the document is fully signed and cannot be changed".into(),
+        },
+        // The enrolment was removed while the file was uploading.
+        "documents_enrolment_fkey" => ApiError::NotFound,
         _ => return None,
     })
 }

@@ -10,6 +10,14 @@ use uuid::Uuid;
 /// The header carrying the request id, in and out.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
+/// The address a request came from, as this process saw it: the peer of the connection
+/// (an IPv4-mapped IPv6 address as plain IPv4). A proxy's `X-Forwarded-For` is not
+/// trusted: nothing in Folio's deployment establishes which proxies are its own.
+pub(crate) fn client_ip(addr: &poem::web::RemoteAddr) -> Option<String> {
+    addr.as_socket_addr()
+        .map(|a| a.ip().to_canonical().to_string())
+}
+
 /// Runs `next` inside a span carrying the request id (taken from a well-formed incoming
 /// `X-Request-Id`, else a new UUID v7), and sets the id on the response. Tenant and user
 /// ids are filled in once the caller is authenticated. Query strings are left out of logs:

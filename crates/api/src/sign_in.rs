@@ -179,7 +179,7 @@ impl SignInApi {
     /// stays valid (revoke it under `/api/v1/me/tokens`).
     #[oai(path = "/logout", method = "post")]
     async fn logout(&self, credentials: Credentials) -> ApiResult<LogoutResponse> {
-        let mut authed = self.0.authenticate(&credentials).await?;
+        let mut authed = self.0.authenticate_before_disclaimer(&credentials).await?;
         if let CredentialId::Session(id) = authed.principal.credential {
             auth::delete_session(&mut authed.tx, id).await?;
             audit::record(

@@ -33,6 +33,9 @@ use crate::pagination::{encode_name_cursor, page_limit};
 use crate::principal::{Authenticated, Credentials};
 use crate::problem::{ApiError, ApiResult, FieldError, Fields};
 use crate::progress::today;
+use crate::time_log_export::{
+    Heading, WorkbookResponse, file_name as export_file_name, time_log_workbook,
+};
 
 #[derive(Tags)]
 enum TimeLogTag {
@@ -511,6 +514,50 @@ fn decode_cursor(cursor: Option<&str>) -> ApiResult<Option<(NaiveDate, Uuid)>> {
     Ok(Some((date, key.id)))
 }
 
+/// The list's filters, checked: `to` must not be before `from`.
+fn entry_filter(
+    course_id: Option<Uuid>,
+    off_the_job: Option<bool>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+) -> ApiResult<EntryFilter> {
+    if let (Some(from), Some(to)) = (from, to)
+        && to < from
+    {
+        return Err(ApiError::invalid("to", "must not be before from"));
+    }
+    Ok(EntryFilter {
+        course_id,
+        off_the_job,
+        from,
+        to,
+    })
+}
+
+/// The filters as the spreadsheet names them.
+fn describe_filter(filter: &EntryFilter, enrolment: &Enrolment) -> Vec<(&'static str, String)> {
+    let mut described = Vec::new();
+    if let Some(course) = filter.course_id {
+        let name = if course == enrolment.course_id {
+            format!("{} {}", enrolment.course_code, enrolment.course_title)
+        } else {
+            course.to_string()
+        };
+        described.push(("Course", name));
+    }
+    if let Some(off) = filter.off_the_job {
+        let which = if off { "Off the job" } else { "On the job" };
+        described.push(("On/off the job", which.to_owned()));
+    }
+    if let Some(from) = filter.from {
+        described.push(("From", from.to_string()));
+    }
+    if let Some(to) = filter.to {
+        described.push(("To", to.to_string()));
+    }
+    described
+}
+
 /// `YYYY-MM` as the month's first and last days.
 fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
     let (y, m) = month.split_once('-')?;
@@ -586,17 +633,7 @@ impl TimeLogApi {
         let enrolment = visible(&mut authed, id.0).await?;
         let before = decode_cursor(cursor.0.as_deref())?;
         let limit = page_limit(limit.0)?;
-        if let (Some(from), Some(to)) = (from.0, to.0)
-            && to < from
-        {
-            return Err(ApiError::invalid("to", "must not be before from"));
-        }
-        let filter = EntryFilter {
-            course_id: course_id.0,
-            off_the_job: off_the_job.0,
-            from: from.0,
-            to: to.0,
-        };
+        let filter = entry_filter(course_id.0, off_the_job.0, from.0, to.0)?;
         let page = queries::list(&mut authed.tx, enrolment.id, &filter, before, limit).await?;
         authed.tx.commit().await?;
         let next_cursor = if page.has_more {
@@ -614,6 +651,41 @@ impl TimeLogApi {
                 .collect::<ApiResult<_>>()?,
             next_cursor,
         }))
+    }
+
+    /// A learner's time log as an Excel workbook (`.xlsx`): the list's columns, filtered
+    /// as the list is (every matching entry, newest day first), with the filters applied
+    /// and totals (all, off the job, counting towards the off-the-job minimum).
+    #[oai(path = "/enrolments/:id/time-log/export", method = "get")]
+    async fn export(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+        /// Only entries against this course.
+        course_id: Query<Option<Uuid>>,
+        /// Only entries off (`true`) or on (`false`) the job.
+        off_the_job: Query<Option<bool>>,
+        /// From this day on.
+        from: Query<Option<NaiveDate>>,
+        /// Up to and including this day.
+        to: Query<Option<NaiveDate>>,
+    ) -> ApiResult<WorkbookResponse> {
+        let mut authed = self.0.authenticate(&credentials).await?;
+        let enrolment = visible(&mut authed, id.0).await?;
+        let filter = entry_filter(course_id.0, off_the_job.0, from.0, to.0)?;
+        let rows = queries::export_rows(&mut authed.tx, enrolment.id, &filter).await?;
+        let organisation = folio_db::platform::current(&mut authed.tx).await?.name;
+        authed.tx.commit().await?;
+        let exported_at = Utc::now();
+        let heading = Heading {
+            organisation,
+            learner: enrolment.learner_name.clone(),
+            course: format!("{} {}", enrolment.course_code, enrolment.course_title),
+            filters: describe_filter(&filter, &enrolment),
+            exported_at,
+        };
+        let name = export_file_name(&enrolment.learner_name, exported_at.date_naive());
+        time_log_workbook(heading, rows, name).await
     }
 
     /// Daily totals of a learner's time log for one month (`month=YYYY-MM`): every day,

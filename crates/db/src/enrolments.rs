@@ -204,6 +204,45 @@ pub async fn sees_enrolment_on_course(
     .await?)
 }
 
+/// Whether the viewer may see `person` through enrolments: they see one of `person`'s
+/// enrolments (the same relationship test as [`get_visible`]), or, as a learner, `person`
+/// is the assessor or IQA of one of their own.
+pub async fn sees_person(tx: &mut TenantTx, viewer: &Viewer, person: Uuid) -> DbResult<bool> {
+    let tenant = tx.tenant();
+    let s = viewer.scope;
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select exists (select 1 from enrolments e
+                 where e.tenant_id = $1 and e.learner_id = $8 and {VISIBLE})
+             or ($4 and exists (select 1 from enrolments e
+                 where e.tenant_id = $1 and e.learner_id = $2
+                   and (e.assessor_id = $8 or e.iqa_id = $8)))"
+    )))
+    .bind(tenant.0)
+    .bind(viewer.user_id)
+    .bind(s.all)
+    .bind(s.as_learner)
+    .bind(s.as_assessor)
+    .bind(s.as_iqa)
+    .bind(s.as_employer)
+    .bind(person)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Whether `assessor` is the assessor of one of `learner`'s enrolments.
+pub async fn assesses_learner(tx: &mut TenantTx, assessor: Uuid, learner: Uuid) -> DbResult<bool> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from enrolments
+                        where tenant_id = $1 and learner_id = $2 and assessor_id = $3)",
+    )
+    .bind(tenant.0)
+    .bind(learner)
+    .bind(assessor)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
 /// Filters for listing enrolments.
 #[derive(Debug, Default)]
 pub struct EnrolmentFilter {

@@ -449,8 +449,9 @@ pub async fn withdraw_sign_off(
     found(result.rows_affected())
 }
 
-/// Queues an email in the same transaction as the event; a repeated dedup key is ignored,
-/// so a retried request never queues the same notification twice.
+/// Queues an email in the same transaction as the event ([`crate::outbox::enqueue`]); a
+/// repeated dedup key is ignored, so a retried request never queues the same notification
+/// twice.
 pub async fn enqueue_email(
     tx: &mut TenantTx,
     dedup_key: &str,
@@ -458,19 +459,15 @@ pub async fn enqueue_email(
     template: &str,
     data: serde_json::Value,
 ) -> DbResult<()> {
-    let tenant = tx.tenant();
-    sqlx::query(
-        "insert into email_outbox (tenant_id, id, dedup_key, to_user_id, template, data)
-         values ($1, $2, $3, $4, $5, $6)
-         on conflict (tenant_id, dedup_key) do nothing",
+    crate::outbox::enqueue(
+        tx,
+        &crate::outbox::NewEmail {
+            dedup_key,
+            to_user_id,
+            template,
+            context: data,
+        },
     )
-    .bind(tenant.0)
-    .bind(Uuid::now_v7())
-    .bind(dedup_key)
-    .bind(to_user_id)
-    .bind(template)
-    .bind(data)
-    .execute(tx.conn())
     .await?;
     Ok(())
 }

@@ -8,15 +8,20 @@
 
 pub mod audit;
 pub mod auth;
+pub mod comments;
 pub mod course_resources;
 pub mod curriculum;
+pub mod documents;
 pub mod employers;
 pub mod enrolments;
 mod error;
 pub mod evidence;
 pub mod learning_plan;
+pub mod messages;
+pub mod outbox;
 pub mod pagination;
 pub mod platform;
+pub mod profile;
 pub mod progress;
 pub mod settings;
 mod setup;

@@ -337,3 +337,67 @@ pub async fn course_minimum_hours(tx: &mut TenantTx, course_id: Uuid) -> DbResul
     .fetch_one(tx.conn())
     .await?)
 }
+
+/// An entry as the spreadsheet shows it: with the names of what it points at.
+#[derive(Debug, Clone, FromRow)]
+pub struct ExportRow {
+    /// The day.
+    pub entry_date: NaiveDate,
+    /// Activity type name.
+    pub activity_type: String,
+    /// The course's code and title, if named.
+    pub course: Option<String>,
+    /// The component's title, if named.
+    pub component: Option<String>,
+    /// The unit's reference and title, if named.
+    pub unit: Option<String>,
+    /// With the assessor.
+    pub with_assessor: bool,
+    /// Off the job.
+    pub off_the_job: bool,
+    /// Minutes.
+    pub minutes: i32,
+    /// Reflection.
+    pub reflection: Option<String>,
+    /// `learner`, `staff` or `session`.
+    pub source: String,
+    /// The name of who wrote it.
+    pub created_by_name: String,
+}
+
+/// Every entry of an enrolment matching `filter`, in the list's order (newest day first),
+/// with names instead of ids.
+pub async fn export_rows(
+    tx: &mut TenantTx,
+    enrolment_id: Uuid,
+    filter: &EntryFilter,
+) -> DbResult<Vec<ExportRow>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select t.entry_date, t.activity_type,
+                c.code || ' ' || c.title as course,
+                k.title as component,
+                u.code || ' ' || u.title as unit,
+                t.with_assessor, t.off_the_job, t.minutes, t.reflection, t.source,
+                w.name as created_by_name
+         from time_log_entries t
+         left join courses c on c.tenant_id = t.tenant_id and c.id = t.course_id
+         left join components k on k.tenant_id = t.tenant_id and k.id = t.component_id
+         left join units u on u.tenant_id = t.tenant_id and u.id = t.unit_id
+         join users w on w.tenant_id = t.tenant_id and w.id = t.created_by
+         where t.tenant_id = $1 and t.enrolment_id = $2
+           and ($3::uuid is null or t.course_id = $3)
+           and ($4::boolean is null or t.off_the_job = $4)
+           and ($5::date is null or t.entry_date >= $5)
+           and ($6::date is null or t.entry_date <= $6)
+         order by t.entry_date desc, t.id desc",
+    )
+    .bind(tenant.0)
+    .bind(enrolment_id)
+    .bind(filter.course_id)
+    .bind(filter.off_the_job)
+    .bind(filter.from)
+    .bind(filter.to)
+    .fetch_all(tx.conn())
+    .await?)
+}

@@ -93,6 +93,67 @@ pub fn may_manage_enrolment(roles: &[Role], is_its_assessor: bool) -> bool {
     roles.contains(&Role::Admin) || (is_its_assessor && roles.contains(&Role::Assessor))
 }
 
+/// How someone stands to one enrolment: the relationships its records are shared through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct EnrolmentRelation {
+    /// They are its learner.
+    pub learner: bool,
+    /// They are its assessor.
+    pub assessor: bool,
+    /// They are its IQA.
+    pub iqa: bool,
+}
+
+/// What someone may do with the internal comments on a learner's enrolment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum CommentAccess {
+    /// Nothing, not even learn that there are any: the API answers as for an id that does
+    /// not exist.
+    None,
+    /// Read them.
+    Read,
+    /// Read them and write their own (edit and delete only their own; admins may delete
+    /// any, see [`may_delete_comment`]).
+    Write,
+}
+
+/// Internal comments are for staff: the organisation's admins, and the enrolment's own
+/// assessor and IQA, write them; auditors read them; employers and learners never see them.
+/// The enrolment's own learner is refused whatever other roles they hold, so that a member
+/// of staff who is also an apprentice never reads what is written about them.
+pub fn internal_comment_access(roles: &[Role], relation: EnrolmentRelation) -> CommentAccess {
+    let has = |r: Role| roles.contains(&r);
+    if relation.learner && has(Role::Learner) {
+        CommentAccess::None
+    } else if has(Role::Admin)
+        || (relation.assessor && has(Role::Assessor))
+        || (relation.iqa && has(Role::Iqa))
+    {
+        CommentAccess::Write
+    } else if has(Role::Auditor) {
+        CommentAccess::Read
+    } else {
+        CommentAccess::None
+    }
+}
+
+/// A comment is edited only by its author; it is deleted by its author or an admin. Both
+/// need write access to the enrolment's comments still.
+pub fn may_edit_comment(access: CommentAccess, is_author: bool) -> bool {
+    access == CommentAccess::Write && is_author
+}
+
+/// See [`may_edit_comment`].
+pub fn may_delete_comment(access: CommentAccess, is_author: bool, roles: &[Role]) -> bool {
+    access == CommentAccess::Write && (is_author || roles.contains(&Role::Admin))
+}
+
+/// A message is read by its sender, its recipient, and the organisation's admins and
+/// auditors (who see every enrolment); nobody else learns it exists.
+pub fn may_read_message(roles: &[Role], is_sender: bool, is_recipient: bool) -> bool {
+    is_sender || is_recipient || roles.contains(&Role::Admin) || roles.contains(&Role::Auditor)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,6 +202,67 @@ mod tests {
             &[Iqa, Employer, Learner, Auditor],
             true
         ));
+    }
+
+    /// Internal comments, written out role by role and relationship by relationship.
+    #[test]
+    fn internal_comments_are_for_staff_only() {
+        let none = EnrolmentRelation::default();
+        let learner = EnrolmentRelation {
+            learner: true,
+            ..none
+        };
+        let assessor = EnrolmentRelation {
+            assessor: true,
+            ..none
+        };
+        let iqa = EnrolmentRelation { iqa: true, ..none };
+        let cases: &[(&[Role], EnrolmentRelation, CommentAccess)] = &[
+            (&[Admin], none, CommentAccess::Write),
+            (&[Assessor], assessor, CommentAccess::Write),
+            (&[Assessor], none, CommentAccess::None),
+            (&[Assessor], iqa, CommentAccess::None),
+            (&[Iqa], iqa, CommentAccess::Write),
+            (&[Iqa], none, CommentAccess::None),
+            (&[Auditor], none, CommentAccess::Read),
+            (&[Auditor, Assessor], assessor, CommentAccess::Write),
+            (&[Employer], none, CommentAccess::None),
+            (&[Learner], learner, CommentAccess::None),
+            (&[Learner], none, CommentAccess::None),
+            // Staff who are also this enrolment's learner see nothing of it.
+            (&[Admin, Learner], learner, CommentAccess::None),
+            (&[Auditor, Learner], learner, CommentAccess::None),
+            (&[], none, CommentAccess::None),
+        ];
+        for (roles, relation, expected) in cases {
+            assert_eq!(
+                internal_comment_access(roles, *relation),
+                *expected,
+                "{roles:?} {relation:?}"
+            );
+        }
+        assert!(may_edit_comment(CommentAccess::Write, true));
+        assert!(!may_edit_comment(CommentAccess::Write, false));
+        assert!(!may_edit_comment(CommentAccess::Read, true));
+        assert!(may_delete_comment(CommentAccess::Write, true, &[Iqa]));
+        assert!(may_delete_comment(CommentAccess::Write, false, &[Admin]));
+        assert!(!may_delete_comment(
+            CommentAccess::Write,
+            false,
+            &[Assessor]
+        ));
+        assert!(!may_delete_comment(CommentAccess::Read, true, &[Auditor]));
+    }
+
+    #[test]
+    fn messages_are_read_by_their_two_people_and_admins_and_auditors() {
+        assert!(may_read_message(&[Learner], true, false));
+        assert!(may_read_message(&[Assessor], false, true));
+        assert!(may_read_message(&[Admin], false, false));
+        assert!(may_read_message(&[Auditor], false, false));
+        for role in [Learner, Assessor, Iqa, Employer] {
+            assert!(!may_read_message(&[role], false, false), "{role}");
+        }
     }
 
     #[test]

@@ -5,10 +5,12 @@
 
 pub mod access;
 pub mod curriculum;
+pub mod documents;
 pub mod enrolment;
 pub mod identity;
 pub mod learning_plan;
 pub mod login_throttle;
+pub mod messages;
 pub mod off_the_job;
 pub mod progress;
 pub mod settings;

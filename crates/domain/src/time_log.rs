@@ -63,6 +63,19 @@ impl ActivityType {
         }
     }
 
+    /// The name people read, in the learner's guide's words (spreadsheets, pages, emails).
+    pub fn label(self) -> &'static str {
+        match self {
+            ActivityType::FaceToFaceSession => "Traditional face-to-face session",
+            ActivityType::TrainerLedTraining => "Trainer or assessor led training",
+            ActivityType::DistanceLearning => "Electronic or distance learning or self-study",
+            ActivityType::CoachingMentoring => "Coaching or mentoring",
+            ActivityType::TechnicalExperience => "Gaining technical experience by doing my job",
+            ActivityType::ReviewFeedbackSupport => "Review/feedback/support",
+            ActivityType::AssessmentExamination => "Assessment or examination",
+        }
+    }
+
     /// Whether an entry of this type is off the job unless the learner says otherwise,
     /// from DOMAIN.md's table: "face-to-face session: yes; trainer or assessor led
     /// training: yes; electronic / distance learning / self study: yes; coaching or

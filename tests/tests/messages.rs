@@ -1,0 +1,606 @@
+//! Messages: a learner writes to their assessor or IQA; the message is listed for both
+//! sides, opening it marks it read, and exactly one email is queued in the outbox in the
+//! same transaction; 422 naming the field for a missing recipient or bad text; nobody
+//! else — another learner, staff not party to it, another organisation — learns it exists.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use chrono::{Days, NaiveDate, Utc};
+use folio_db::platform::Tenant;
+use folio_domain::Role;
+use folio_tests::{TestApp, fields, problem};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn id(v: &Value) -> Uuid {
+    v["id"].as_str().unwrap().parse().unwrap()
+}
+
+struct Scene {
+    app: TestApp,
+    tenant: Tenant,
+    admin: String,
+    learner: String,
+    assessor: String,
+    iqa: String,
+    employer: String,
+    auditor: String,
+    /// Another learner of the same assessor, without an IQA.
+    other_learner: String,
+    assessor_id: Uuid,
+    iqa_id: Uuid,
+    learner_id: Uuid,
+    /// Amelia's enrolment: assessor, IQA, employer and manager set.
+    enrolment: Uuid,
+    /// Olly's: an assessor only.
+    other_enrolment: Uuid,
+}
+
+async fn scene() -> Scene {
+    let app = TestApp::spawn().await;
+    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
+    let course = Uuid::now_v7();
+    sqlx::query(
+        "insert into courses (tenant_id, id, code, title) values ($1, $2, 'ST0457', 'Engineering')",
+    )
+    .bind(tenant.id)
+    .bind(course)
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
+    let learner = app
+        .user(&tenant, "amelia@n.example", &[Role::Learner])
+        .await;
+    let other = app.user(&tenant, "olly@n.example", &[Role::Learner]).await;
+    let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
+    let iqa = app.user(&tenant, "iris@n.example", &[Role::Iqa]).await;
+    let manager = app
+        .user(&tenant, "manny@n.example", &[Role::Employer])
+        .await;
+    app.user(&tenant, "audrey@n.example", &[Role::Auditor])
+        .await;
+    let r = app
+        .authed(Method::POST, "/api/v1/employers", &admin)
+        .json(&json!({ "name": "Acme Engineering" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let employer = id(&r.json().await.unwrap());
+    sqlx::query("update users set employer_id = $1 where tenant_id = $2 and id = $3")
+        .bind(employer)
+        .bind(tenant.id)
+        .bind(manager)
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let mut enrolments = Vec::new();
+    for (who, people) in [
+        (
+            learner,
+            json!({ "assessor_id": assessor, "iqa_id": iqa, "employer_id": employer, "manager_id": manager }),
+        ),
+        (other, json!({ "assessor_id": assessor })),
+    ] {
+        let mut body = json!({
+            "learner_id": who, "course_id": course,
+            "start_date": today().checked_sub_days(Days::new(30)).unwrap(),
+            "planned_end_date": today().checked_add_days(Days::new(335)).unwrap(),
+            "contracted_hours_per_week": 37.5, "planned_otj_hours": 300.0
+        });
+        for (k, v) in people.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = app
+            .authed(Method::POST, "/api/v1/enrolments", &admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        enrolments.push(id(&r.json().await.unwrap()));
+    }
+    Scene {
+        learner: app.login(&tenant, "amelia@n.example").await,
+        assessor: app.login(&tenant, "tom@n.example").await,
+        iqa: app.login(&tenant, "iris@n.example").await,
+        employer: app.login(&tenant, "manny@n.example").await,
+        auditor: app.login(&tenant, "audrey@n.example").await,
+        other_learner: app.login(&tenant, "olly@n.example").await,
+        assessor_id: assessor,
+        iqa_id: iqa,
+        learner_id: learner,
+        enrolment: enrolments[0],
+        other_enrolment: enrolments[1],
+        app,
+        tenant,
+        admin,
+    }
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Response {
+    let mut r = app.authed(method, path, token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    r.send().await.unwrap()
+}
+
+async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
+    let r = send(app, method.clone(), path, token, body).await;
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    assert!(status.is_success(), "{method} {path}: {status} {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+async fn get(app: &TestApp, path: &str, token: &str) -> Value {
+    ok(app, Method::GET, path, token, None).await
+}
+
+/// Writes a message as `token` and returns the response.
+async fn write(s: &Scene, token: &str, enrolment: Uuid, to: &str, subject: &str) -> Response {
+    send(
+        &s.app,
+        Method::POST,
+        "/api/v1/messages",
+        token,
+        Some(json!({
+            "enrolment_id": enrolment, "to": to, "subject": subject,
+            "body": "Hello,\n\nCould we move my review to Friday?\n\nAmelia"
+        })),
+    )
+    .await
+}
+
+async fn written(s: &Scene, to: &str, subject: &str) -> Value {
+    let r = write(s, &s.learner, s.enrolment, to, subject).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    r.json().await.unwrap()
+}
+
+fn ids(list: &Value) -> Vec<Uuid> {
+    list["items"].as_array().unwrap().iter().map(id).collect()
+}
+
+#[derive(Debug, PartialEq, sqlx::FromRow)]
+struct OutboxRow {
+    dedup_key: String,
+    to_user_id: Uuid,
+    to_address: String,
+    template: String,
+    status: String,
+    attempts: i32,
+    data: Value,
+}
+
+async fn outbox(s: &Scene) -> Vec<OutboxRow> {
+    sqlx::query_as(
+        "select dedup_key, to_user_id, to_address, template, status, attempts, data
+         from email_outbox where tenant_id = $1 order by id",
+    )
+    .bind(s.tenant.id)
+    .fetch_all(&s.app.database.pool)
+    .await
+    .unwrap()
+}
+
+async fn count(s: &Scene, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "select count(*) from {table} where tenant_id = $1"
+    )))
+    .bind(s.tenant.id)
+    .fetch_one(&s.app.database.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_learner_writes_to_their_assessor_and_iqa_and_both_sides_see_it() {
+    let s = scene().await;
+    let app = &s.app;
+    let e = s.enrolment;
+
+    let to_assessor = written(&s, "assessor", "  Review date  ").await;
+    assert_eq!(to_assessor["to"], "assessor");
+    assert_eq!(to_assessor["subject"], "Review date", "trimmed");
+    assert_eq!(
+        to_assessor["body"],
+        "Hello,\n\nCould we move my review to Friday?\n\nAmelia"
+    );
+    assert_eq!(to_assessor["enrolment_id"], json!(e));
+    assert_eq!(to_assessor["sender_id"], json!(s.learner_id));
+    assert_eq!(to_assessor["sender_name"], "Person amelia@n.example");
+    assert_eq!(to_assessor["recipient_id"], json!(s.assessor_id));
+    assert_eq!(to_assessor["recipient_name"], "Person tom@n.example");
+    assert_eq!(to_assessor["read_at"], Value::Null);
+    let to_iqa = written(&s, "iqa", "Sampling").await;
+    assert_eq!(to_iqa["to"], "iqa");
+    assert_eq!(to_iqa["recipient_id"], json!(s.iqa_id));
+    let (a, i) = (id(&to_assessor), id(&to_iqa));
+
+    // Exactly one email per message, to the recipient's address, pending for the workers.
+    let rows = outbox(&s).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for (row, message, user, address) in [
+        (&rows[0], &to_assessor, s.assessor_id, "tom@n.example"),
+        (&rows[1], &to_iqa, s.iqa_id, "iris@n.example"),
+    ] {
+        assert_eq!(row.dedup_key, format!("message:{}", id(message)));
+        assert_eq!(row.to_user_id, user);
+        assert_eq!(row.to_address, address);
+        assert_eq!(row.template, "message_received");
+        assert_eq!(row.status, "pending");
+        assert_eq!(row.attempts, 0);
+        assert_eq!(row.data["message_id"], message["id"]);
+        assert_eq!(row.data["enrolment_id"], json!(e));
+        assert_eq!(row.data["subject"], message["subject"]);
+        assert_eq!(row.data["body"], message["body"]);
+        assert_eq!(row.data["learner_name"], "Person amelia@n.example");
+        assert_eq!(row.data["learner_email"], "amelia@n.example");
+        assert_eq!(row.data["course_title"], "Engineering");
+    }
+
+    // The learner sees what they sent; each recipient what was written to them.
+    assert_eq!(ids(&get(app, "/api/v1/messages", &s.learner).await), [i, a]);
+    assert_eq!(
+        ids(&get(app, "/api/v1/messages?folder=sent", &s.learner).await),
+        [i, a]
+    );
+    assert!(ids(&get(app, "/api/v1/messages?folder=received", &s.learner).await).is_empty());
+    assert_eq!(ids(&get(app, "/api/v1/messages", &s.assessor).await), [a]);
+    assert_eq!(
+        ids(&get(
+            app,
+            "/api/v1/messages?folder=received&unread=true",
+            &s.assessor
+        )
+        .await),
+        [a]
+    );
+    assert!(ids(&get(app, "/api/v1/messages?folder=sent", &s.assessor).await).is_empty());
+    assert_eq!(ids(&get(app, "/api/v1/messages", &s.iqa).await), [i]);
+    // Filtered per enrolment.
+    assert_eq!(
+        ids(&get(
+            app,
+            &format!("/api/v1/messages?enrolment_id={e}"),
+            &s.assessor
+        )
+        .await),
+        [a]
+    );
+    let other = s.other_enrolment;
+    assert!(
+        ids(&get(
+            app,
+            &format!("/api/v1/messages?enrolment_id={other}"),
+            &s.assessor
+        )
+        .await)
+        .is_empty()
+    );
+    // The enrolment's messages: all for admins and auditors, one's own for everyone else.
+    let of_enrolment = format!("/api/v1/enrolments/{e}/messages");
+    assert_eq!(ids(&get(app, &of_enrolment, &s.admin).await), [i, a]);
+    assert_eq!(ids(&get(app, &of_enrolment, &s.auditor).await), [i, a]);
+    assert_eq!(ids(&get(app, &of_enrolment, &s.learner).await), [i, a]);
+    assert_eq!(ids(&get(app, &of_enrolment, &s.assessor).await), [a]);
+    assert_eq!(ids(&get(app, &of_enrolment, &s.iqa).await), [i]);
+    assert!(ids(&get(app, &of_enrolment, &s.employer).await).is_empty());
+
+    // Cursor pagination, newest first.
+    let first = get(app, &format!("{of_enrolment}?limit=1"), &s.admin).await;
+    assert_eq!(ids(&first), [i]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = get(
+        app,
+        &format!("{of_enrolment}?limit=1&cursor={cursor}"),
+        &s.admin,
+    )
+    .await;
+    assert_eq!(ids(&second), [a]);
+    assert_eq!(second["next_cursor"], Value::Null);
+    let mine = get(app, "/api/v1/messages?limit=1", &s.learner).await;
+    assert_eq!(ids(&mine), [i]);
+    assert!(mine["next_cursor"].is_string());
+
+    // The sender, admins and auditors opening it do not mark it read.
+    for token in [&s.learner, &s.admin, &s.auditor] {
+        let m = get(app, &format!("/api/v1/messages/{a}"), token).await;
+        assert_eq!(m["read_at"], Value::Null);
+        assert_eq!(m["subject"], "Review date");
+    }
+    // The recipient opening it does, once.
+    let read = get(app, &format!("/api/v1/messages/{a}"), &s.assessor).await;
+    let read_at = read["read_at"].as_str().unwrap().to_owned();
+    let again = get(app, &format!("/api/v1/messages/{a}"), &s.assessor).await;
+    assert_eq!(again["read_at"], json!(read_at));
+    let seen = get(app, &format!("/api/v1/messages/{a}"), &s.learner).await;
+    assert_eq!(
+        seen["read_at"],
+        json!(read_at),
+        "the sender sees it was read"
+    );
+    assert!(ids(&get(app, "/api/v1/messages?unread=true", &s.assessor).await).is_empty());
+    assert_eq!(
+        ids(&get(app, "/api/v1/messages?unread=true", &s.iqa).await),
+        [i]
+    );
+    let iqa_view = get(app, &format!("/api/v1/messages/{i}"), &s.iqa).await;
+    assert!(iqa_view["read_at"].is_string());
+
+    // Audited by id and length only: no subject or text in the log.
+    let audit: Vec<(String, Option<Uuid>, Value)> = sqlx::query_as(
+        "select action, entity_id, details from audit_log
+         where tenant_id = $1 and entity_type = 'message' order by id",
+    )
+    .bind(s.tenant.id)
+    .fetch_all(&app.database.pool)
+    .await
+    .unwrap();
+    let actions: Vec<&str> = audit.iter().map(|(a, _, _)| a.as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "message.send",
+            "message.send",
+            "message.read",
+            "message.read"
+        ]
+    );
+    assert_eq!(audit[0].1, Some(a));
+    assert_eq!(audit[0].2["subject_chars"], 11);
+    assert_eq!(audit[0].2["email_queued"], true);
+    for (_, _, details) in &audit {
+        let text = details.to_string();
+        assert!(
+            !text.contains("Review") && !text.contains("Friday"),
+            "{text}"
+        );
+    }
+    // Reading queued nothing more.
+    assert_eq!(outbox(&s).await.len(), 2);
+    s.app.finish().await;
+}
+
+#[tokio::test]
+async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_nothing() {
+    let s = scene().await;
+    let app = &s.app;
+    let e = s.enrolment;
+    let post = |token: &str, body: Value| {
+        let token = token.to_owned();
+        async move { send(app, Method::POST, "/api/v1/messages", &token, Some(body)).await }
+    };
+    let valid =
+        || json!({ "enrolment_id": e, "to": "assessor", "subject": "Hello", "body": "Text" });
+    // Olly's enrolment has no IQA.
+    let r = post(
+        &s.other_learner,
+        json!({ "enrolment_id": s.other_enrolment, "to": "iqa", "subject": "Hi", "body": "Text" }),
+    )
+    .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&p), ["to"]);
+    assert!(p["errors"][0]["detail"].as_str().unwrap().contains("IQA"));
+
+    let cases: Vec<(&str, Value, Vec<&str>)> = vec![
+        ("empty subject", json!(""), vec!["subject"]),
+        ("blank subject", json!("   "), vec!["subject"]),
+        ("long subject", json!("s".repeat(201)), vec!["subject"]),
+        ("two-line subject", json!("a\nb"), vec!["subject"]),
+        ("subject not text", json!(7), vec!["subject"]),
+    ];
+    for (what, subject, expected) in cases {
+        let mut body = valid();
+        body["subject"] = subject;
+        let p = problem(
+            post(&s.learner, body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(fields(&p), expected, "{what}");
+    }
+    for (what, text, expected) in [
+        ("empty body", json!(""), vec!["body"]),
+        ("blank body", json!("\n\t "), vec!["body"]),
+        ("long body", json!("b".repeat(10_001)), vec!["body"]),
+        ("NUL in body", json!("a\u{0}b"), vec!["body"]),
+    ] {
+        let mut body = valid();
+        body["body"] = text;
+        let p = problem(
+            post(&s.learner, body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(fields(&p), expected, "{what}");
+    }
+    let mut body = valid();
+    body["to"] = json!("employer");
+    let p = problem(
+        post(&s.learner, body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(fields(&p), ["to"]);
+    let mut body = valid();
+    body.as_object_mut().unwrap().remove("enrolment_id");
+    let p = problem(
+        post(&s.learner, body).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(fields(&p), ["enrolment_id"]);
+    // Every field at fault at once.
+    let p = problem(
+        post(
+            &s.other_learner,
+            json!({ "enrolment_id": s.other_enrolment, "to": "iqa", "subject": "", "body": "" }),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(fields(&p), ["to", "subject", "body"]);
+    // Lists: a bad cursor or limit.
+    let r = send(
+        app,
+        Method::GET,
+        "/api/v1/messages?cursor=nope",
+        &s.learner,
+        None,
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["cursor"]
+    );
+    let r = send(
+        app,
+        Method::GET,
+        &format!("/api/v1/enrolments/{e}/messages?limit=0"),
+        &s.learner,
+        None,
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["limit"]
+    );
+    assert_eq!(count(&s, "messages").await, 0);
+    assert_eq!(count(&s, "email_outbox").await, 0);
+
+    // The longest subject and text are kept whole.
+    let mut body = valid();
+    body["subject"] = json!("é".repeat(200));
+    body["body"] = json!("b".repeat(10_000));
+    let r = post(&s.learner, body).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let m: Value = r.json().await.unwrap();
+    assert_eq!(m["subject"].as_str().unwrap().chars().count(), 200);
+    assert_eq!(m["body"].as_str().unwrap().len(), 10_000);
+
+    // A deactivated assessor cannot be written to.
+    let r = send(
+        app,
+        Method::POST,
+        &format!("/api/v1/users/{}/deactivate", s.assessor_id),
+        &s.admin,
+        None,
+    )
+    .await;
+    assert!(r.status().is_success());
+    let p = problem(
+        post(&s.learner, valid()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(fields(&p), ["to"]);
+    assert_eq!(count(&s, "messages").await, 1);
+    assert_eq!(count(&s, "email_outbox").await, 1);
+    s.app.finish().await;
+}
+
+#[tokio::test]
+async fn only_the_learner_writes_and_nobody_else_learns_a_message_exists() {
+    let s = scene().await;
+    let app = &s.app;
+    let e = s.enrolment;
+    let m = id(&written(&s, "iqa", "For the IQA").await);
+
+    // Staff and the employer see the enrolment but do not write as the learner.
+    for token in [&s.admin, &s.assessor, &s.iqa, &s.employer, &s.auditor] {
+        let r = write(&s, token, e, "assessor", "Hi").await;
+        problem(r, StatusCode::FORBIDDEN).await;
+    }
+    // Another learner cannot write about, or read, Amelia's.
+    let r = write(&s, &s.other_learner, e, "assessor", "Hi").await;
+    problem(r, StatusCode::NOT_FOUND).await;
+    let missing = Uuid::now_v7();
+    let not_found = problem(
+        send(
+            app,
+            Method::GET,
+            &format!("/api/v1/messages/{missing}"),
+            &s.learner,
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // Only its sender, its recipient, admins and auditors read it: to anyone else it is
+    // exactly like an id that does not exist.
+    for token in [&s.other_learner, &s.assessor, &s.employer] {
+        let r = send(
+            app,
+            Method::GET,
+            &format!("/api/v1/messages/{m}"),
+            token,
+            None,
+        )
+        .await;
+        assert_eq!(problem(r, StatusCode::NOT_FOUND).await, not_found);
+    }
+    let r = send(
+        app,
+        Method::GET,
+        &format!("/api/v1/enrolments/{e}/messages"),
+        &s.other_learner,
+        None,
+    )
+    .await;
+    problem(r, StatusCode::NOT_FOUND).await;
+    assert!(ids(&get(app, "/api/v1/messages", &s.other_learner).await).is_empty());
+    assert!(
+        ids(&get(
+            app,
+            &format!("/api/v1/messages?enrolment_id={e}"),
+            &s.employer
+        )
+        .await)
+        .is_empty()
+    );
+
+    // Another organisation: 404 for every endpoint, and nothing listed.
+    let (other_tenant, _, other_admin) = app.tenant_with_admin("southgate").await;
+    app.user(&other_tenant, "sam@s.example", &[Role::Learner])
+        .await;
+    let other_learner = app.login(&other_tenant, "sam@s.example").await;
+    for token in [&other_admin, &other_learner] {
+        let r = write(&s, token, e, "assessor", "Hi").await;
+        problem(r, StatusCode::NOT_FOUND).await;
+        for path in [
+            format!("/api/v1/messages/{m}"),
+            format!("/api/v1/enrolments/{e}/messages"),
+        ] {
+            let r = send(app, Method::GET, &path, token, None).await;
+            problem(r, StatusCode::NOT_FOUND).await;
+        }
+        for path in [
+            "/api/v1/messages".to_owned(),
+            format!("/api/v1/messages?enrolment_id={e}"),
+        ] {
+            assert!(ids(&get(app, &path, token).await).is_empty());
+        }
+    }
+    // Still one message, unread, and one email.
+    assert_eq!(count(&s, "messages").await, 1);
+    assert_eq!(outbox(&s).await.len(), 1);
+    let still = get(app, &format!("/api/v1/messages/{m}"), &s.admin).await;
+    assert_eq!(still["read_at"], Value::Null);
+    s.app.finish().await;
+}
