@@ -20,7 +20,10 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
+pub mod oidc;
+pub mod python;
 pub mod s3;
+pub mod smtp;
 
 /// The password every account the harness creates has.
 pub const PASSWORD: &str = "test-password-123";

@@ -15,39 +15,11 @@ pub struct S3Server {
     pub bucket: String,
 }
 
-fn ensure_moto() {
-    let installed = Command::new("python3")
-        .args(["-c", "import moto.server"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if installed {
-        return;
-    }
-    let requirements = concat!(env!("CARGO_MANIFEST_DIR"), "/requirements.txt");
-    let status = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-            requirements,
-        ])
-        .status()
-        .expect("run pip");
-    assert!(status.success(), "pip install -r {requirements} failed");
-}
-
 impl S3Server {
     /// Installs moto if needed, starts it and creates a bucket.
     pub async fn start() -> Self {
-        ensure_moto();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
+        crate::python::ensure("moto.server");
+        let port = crate::python::free_port();
         let child = Command::new("python3")
             .args([
                 "-m",

@@ -637,7 +637,12 @@ impl EvidenceApi {
             &format!("evidence-returned:{}:{}", e.id, e.current_version),
             enrolment.learner_id,
             "evidence_returned",
-            serde_json::json!({ "evidence_id": e.id, "enrolment_id": enrolment.id }),
+            serde_json::json!({
+                "evidence_id": e.id,
+                "enrolment_id": enrolment.id,
+                "evidence_title": e.title,
+                "learner_name": enrolment.learner_name,
+            }),
         )
         .await?;
         authed
@@ -688,34 +693,45 @@ impl EvidenceApi {
         let version_id = Uuid::now_v7();
         let key = storage_key(&principal, e.id, version_id);
         let stored = store(&self.0, &key, file, limits.evidence_max_bytes).await?;
-        let body = commit_or_remove(&self.0, &key, &principal, async |tx: &mut TenantTx| {
-            let enrolment = enrolments::get_visible(tx, &principal.viewer(), enrolment.id).await?;
-            let version = evidence::lock_next_version(tx, e.id).await?;
-            evidence::insert_version(tx, &NewVersion {
-                id: version_id,
-                evidence_id: e.id,
-                version,
-                storage_key: &key,
-                file_name: &file_name,
-                content_type: &content_type,
-                size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
-                sha256: &stored.sha256,
-                comment: Some(&comment),
-                uploaded_by: principal.user_id,
-            })
-            .await?;
-            evidence::set_status(tx, e.id, "resubmitted").await?;
-            if let Some(assessor) = enrolment.assessor_id {
-                evidence::enqueue_email(
+        let body =
+            commit_or_remove(&self.0, &key, &principal, async |tx: &mut TenantTx| {
+                let enrolment =
+                    enrolments::get_visible(tx, &principal.viewer(), enrolment.id).await?;
+                let version = evidence::lock_next_version(tx, e.id).await?;
+                evidence::insert_version(
                     tx,
-                    &format!("evidence-resubmitted:{}:{version}", e.id),
-                    assessor,
-                    "evidence_resubmitted",
-                    serde_json::json!({ "evidence_id": e.id, "enrolment_id": enrolment.id, "version": version }),
+                    &NewVersion {
+                        id: version_id,
+                        evidence_id: e.id,
+                        version,
+                        storage_key: &key,
+                        file_name: &file_name,
+                        content_type: &content_type,
+                        size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
+                        sha256: &stored.sha256,
+                        comment: Some(&comment),
+                        uploaded_by: principal.user_id,
+                    },
                 )
                 .await?;
-            }
-            audit::record(tx, Event {
+                evidence::set_status(tx, e.id, "resubmitted").await?;
+                if let Some(assessor) = enrolment.assessor_id {
+                    evidence::enqueue_email(
+                        tx,
+                        &format!("evidence-resubmitted:{}:{version}", e.id),
+                        assessor,
+                        "evidence_resubmitted",
+                        serde_json::json!({
+                            "evidence_id": e.id,
+                            "enrolment_id": enrolment.id,
+                            "version": version,
+                            "evidence_title": e.title,
+                            "learner_name": enrolment.learner_name,
+                        }),
+                    )
+                    .await?;
+                }
+                audit::record(tx, Event {
                 actor: principal.actor(),
                 action: "evidence.resubmit",
                 entity_type: "evidence",
@@ -723,9 +739,9 @@ impl EvidenceApi {
                 details: serde_json::json!({ "version": version, "size_bytes": stored.size }),
             })
             .await?;
-            Ok(evidence_body(evidence::get(tx, e.id).await?, &principal))
-        })
-        .await?;
+                Ok(evidence_body(evidence::get(tx, e.id).await?, &principal))
+            })
+            .await?;
         Ok(CreatedEvidence::Created(Json(body)))
     }
 

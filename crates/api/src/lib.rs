@@ -14,6 +14,7 @@ mod form;
 mod health;
 mod json_body;
 mod learning_plan;
+mod learning_plan_files;
 mod me;
 mod messages;
 mod pagination;
@@ -25,6 +26,8 @@ mod request_context;
 mod schema;
 mod settings;
 mod sign_in;
+mod sso;
+mod sso_settings;
 mod time_log;
 mod time_log_export;
 mod users;
@@ -40,6 +43,7 @@ use poem_openapi::OpenApiService;
 pub use credentials::{TokenKind, hash_password, mint};
 pub use principal::{Authenticated, Credentials, Principal, SESSION_COOKIE};
 pub use request_context::REQUEST_ID_HEADER;
+pub use sso::verify_id_token;
 
 /// How the API behaves, from the process configuration.
 #[derive(Debug, Clone)]
@@ -51,6 +55,10 @@ pub struct ApiSettings {
     pub cookie_secure: bool,
     /// Failed sign-in limits.
     pub login_throttle: LoginThrottle,
+    /// The address people reach Folio at, e.g. `https://folio.example.com`: single sign-on
+    /// callbacks are built on it. `None` takes it from each request's `Host` (plain HTTP;
+    /// fine locally, set it in production).
+    pub public_url: Option<String>,
 }
 
 impl Default for ApiSettings {
@@ -59,6 +67,7 @@ impl Default for ApiSettings {
             session_ttl: Duration::from_secs(12 * 3600),
             cookie_secure: true,
             login_throttle: LoginThrottle::default(),
+            public_url: None,
         }
     }
 }
@@ -84,7 +93,11 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
     OpenApiService::new(
         (
             health::HealthApi(state.clone()),
-            sign_in::SignInApi(state.clone()),
+            (
+                sign_in::SignInApi(state.clone()),
+                sso::SsoApi(state.clone()),
+                sso_settings::SsoSettingsApi(state.clone()),
+            ),
             me::MeApi(state.clone()),
             users::UsersApi(state.clone()),
             employers::EmployersApi(state.clone()),
@@ -94,9 +107,12 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
             evidence::EvidenceApi(state.clone()),
             progress::ProgressApi(state.clone()),
             time_log::TimeLogApi(state.clone()),
-            learning_plan::LearningPlanApi(state.clone()),
             // poem-openapi implements OpenApi for tuples of up to 16: related resources
             // share one element as a nested tuple.
+            (
+                learning_plan::LearningPlanApi(state.clone()),
+                learning_plan_files::LearningPlanFilesApi(state.clone()),
+            ),
             (
                 messages::MessagesApi(state.clone()),
                 comments::CommentsApi(state.clone()),

@@ -76,6 +76,13 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// Password sign-in is turned off for this organisation: its people sign in through
+    /// its identity provider.
+    #[error("password sign-in disabled")]
+    PasswordSignInDisabled,
+    /// A single sign-on refused or failed, for the reason given.
+    #[error("single sign-on failed: {0:?}")]
+    Sso(SsoFailure),
     /// A service Folio depends on is down.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -135,6 +142,12 @@ impl ApiError {
                 "payload-too-large",
                 "Payload too large",
             ),
+            ApiError::PasswordSignInDisabled => (
+                StatusCode::FORBIDDEN,
+                "password-sign-in-disabled",
+                "Password sign-in disabled",
+            ),
+            ApiError::Sso(failure) => failure.parts(),
             ApiError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -178,8 +191,242 @@ impl ApiError {
             ApiError::PayloadTooLarge { limit } => {
                 format!("The body must be at most {limit} bytes.")
             }
+            ApiError::PasswordSignInDisabled => "This organisation signs its people in through \
+                its own identity provider: use single sign-on (GET /auth/{organisation}/sso/login)."
+                .into(),
+            ApiError::Sso(failure) => failure.detail(),
             ApiError::Unavailable(what) => what.clone(),
             ApiError::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
+        }
+    }
+}
+
+/// Why a single sign-on was refused or could not finish: each a problem type of its own
+/// (`/problems/sso-…`), so a person, a help desk and the logs can tell them apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SsoFailure {
+    /// The organisation has not configured single sign-on.
+    NotConfigured,
+    /// The identity provider could not be reached (or answered with something that is not
+    /// OpenID Connect discovery).
+    ProviderUnavailable {
+        /// The issuer URL tried.
+        issuer: String,
+    },
+    /// The provider answered the token request with something unusable.
+    ProviderError,
+    /// The person declined (or the provider denied) the sign-in.
+    AccessDenied,
+    /// The provider reported another error on the callback (its OAuth error code).
+    ProviderRefused {
+        /// The provider's error code, e.g. `login_required`.
+        error: String,
+    },
+    /// The callback lacks `state` or `code`, or its state was never issued for this
+    /// organisation.
+    StateUnknown,
+    /// The sign-in was started too long ago.
+    StateExpired,
+    /// The callback was already used once.
+    StateReplayed,
+    /// The callback's state is not the one this browser started.
+    StateMismatch,
+    /// The provider refused the authorization code (e.g. a code issued by another
+    /// organisation's provider).
+    CodeRejected,
+    /// The ID token's issuer is not this organisation's provider.
+    WrongIssuer,
+    /// The ID token was issued to another client.
+    WrongAudience,
+    /// The ID token has expired.
+    TokenExpired,
+    /// The ID token's nonce is not the one sent.
+    NonceMismatch,
+    /// The ID token's signature does not verify with the provider's keys.
+    BadSignature,
+    /// The ID token is missing or malformed.
+    InvalidToken,
+    /// The ID token carries no usable e-mail address.
+    EmailMissing,
+    /// The provider says the e-mail address is not verified.
+    EmailUnverified,
+    /// The e-mail address's domain is not allowed for this organisation.
+    DomainNotAllowed,
+    /// None of the person's role values maps to a Folio role.
+    NoRoles,
+    /// The person's Folio account is deactivated.
+    UserDeactivated,
+    /// No Folio account, and the organisation admits only people invited beforehand.
+    NotProvisioned,
+}
+
+impl SsoFailure {
+    /// The problem type's last part, e.g. `sso-nonce-mismatch` (also used in logs).
+    pub fn kind(&self) -> &'static str {
+        self.parts().1
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        use SsoFailure as F;
+        let (status, kind, title) = match self {
+            F::NotConfigured => (
+                StatusCode::NOT_FOUND,
+                "sso-not-configured",
+                "Single sign-on not configured",
+            ),
+            F::ProviderUnavailable { .. } => (
+                StatusCode::BAD_GATEWAY,
+                "sso-provider-unavailable",
+                "Identity provider unavailable",
+            ),
+            F::ProviderError => (
+                StatusCode::BAD_GATEWAY,
+                "sso-provider-error",
+                "Identity provider error",
+            ),
+            F::AccessDenied => (StatusCode::FORBIDDEN, "sso-access-denied", "Sign-in denied"),
+            F::ProviderRefused { .. } => (
+                StatusCode::UNAUTHORIZED,
+                "sso-provider-refused",
+                "Identity provider refused",
+            ),
+            F::StateUnknown => (
+                StatusCode::BAD_REQUEST,
+                "sso-state-unknown",
+                "Unknown sign-in",
+            ),
+            F::StateExpired => (
+                StatusCode::BAD_REQUEST,
+                "sso-state-expired",
+                "Sign-in expired",
+            ),
+            F::StateReplayed => (
+                StatusCode::BAD_REQUEST,
+                "sso-state-replayed",
+                "Sign-in already used",
+            ),
+            F::StateMismatch => (
+                StatusCode::BAD_REQUEST,
+                "sso-state-mismatch",
+                "Sign-in started elsewhere",
+            ),
+            F::CodeRejected => (
+                StatusCode::UNAUTHORIZED,
+                "sso-code-rejected",
+                "Authorization code rejected",
+            ),
+            F::WrongIssuer => (
+                StatusCode::UNAUTHORIZED,
+                "sso-wrong-issuer",
+                "ID token from another issuer",
+            ),
+            F::WrongAudience => (
+                StatusCode::UNAUTHORIZED,
+                "sso-wrong-audience",
+                "ID token for another client",
+            ),
+            F::TokenExpired => (
+                StatusCode::UNAUTHORIZED,
+                "sso-token-expired",
+                "ID token expired",
+            ),
+            F::NonceMismatch => (
+                StatusCode::UNAUTHORIZED,
+                "sso-nonce-mismatch",
+                "Nonce mismatch",
+            ),
+            F::BadSignature => (
+                StatusCode::UNAUTHORIZED,
+                "sso-bad-signature",
+                "ID token signature invalid",
+            ),
+            F::InvalidToken => (
+                StatusCode::UNAUTHORIZED,
+                "sso-invalid-token",
+                "ID token invalid",
+            ),
+            F::EmailMissing => (
+                StatusCode::FORBIDDEN,
+                "sso-email-missing",
+                "No e-mail address",
+            ),
+            F::EmailUnverified => (
+                StatusCode::FORBIDDEN,
+                "sso-email-unverified",
+                "E-mail address not verified",
+            ),
+            F::DomainNotAllowed => (
+                StatusCode::FORBIDDEN,
+                "sso-email-domain-not-allowed",
+                "E-mail domain not allowed",
+            ),
+            F::NoRoles => (StatusCode::FORBIDDEN, "sso-no-roles", "No Folio role"),
+            F::UserDeactivated => (
+                StatusCode::FORBIDDEN,
+                "sso-user-deactivated",
+                "Account deactivated",
+            ),
+            F::NotProvisioned => (StatusCode::FORBIDDEN, "sso-not-provisioned", "No account"),
+        };
+        (status, kind, title)
+    }
+
+    fn detail(&self) -> String {
+        use SsoFailure as F;
+        match self {
+            F::NotConfigured => "This organisation has not set up single sign-on.".into(),
+            F::ProviderUnavailable { issuer } => format!(
+                "Your organisation's identity provider ({issuer}) could not be reached; \
+                 try again shortly."
+            ),
+            F::ProviderError => "Your organisation's identity provider answered with something \
+                Folio cannot use; try again, or ask your administrator."
+                .into(),
+            F::AccessDenied => {
+                "The sign-in was cancelled or denied at your identity provider.".into()
+            }
+            F::ProviderRefused { error } => {
+                format!("Your identity provider refused the sign-in (`{error}`).")
+            }
+            F::StateUnknown => "This sign-in link is not one Folio issued for this organisation; \
+                start signing in again."
+                .into(),
+            F::StateExpired => "This sign-in took too long; start signing in again.".into(),
+            F::StateReplayed => {
+                "This sign-in link has already been used; start signing in again.".into()
+            }
+            F::StateMismatch => "This sign-in was not started in this browser; start signing \
+                in again."
+                .into(),
+            F::CodeRejected => "Your identity provider did not accept the sign-in code (it may \
+                belong to another organisation's provider, or have been used already)."
+                .into(),
+            F::WrongIssuer => "The identity token was issued by a provider other than this \
+                organisation's."
+                .into(),
+            F::WrongAudience => "The identity token was issued to another application.".into(),
+            F::TokenExpired => "The identity token has expired; start signing in again.".into(),
+            F::NonceMismatch => {
+                "The identity token does not belong to this sign-in; start signing in again.".into()
+            }
+            F::BadSignature => "The identity token's signature is not valid.".into(),
+            F::InvalidToken => "The identity provider sent no valid identity token.".into(),
+            F::EmailMissing => "Your identity provider did not say which e-mail address you \
+                have; ask your administrator."
+                .into(),
+            F::EmailUnverified => {
+                "Your identity provider has not verified your e-mail address.".into()
+            }
+            F::DomainNotAllowed => "Your e-mail address's domain is not allowed to sign in to \
+                this organisation."
+                .into(),
+            F::NoRoles => "None of the groups or roles your identity provider gives you is \
+                mapped to a role in Folio; ask your administrator."
+                .into(),
+            F::UserDeactivated => "Your Folio account is deactivated.".into(),
+            F::NotProvisioned => "You have no Folio account in this organisation, and it admits \
+                only people invited beforehand; ask your administrator."
+                .into(),
         }
     }
 }

@@ -2,19 +2,19 @@
 
 use chrono::Utc;
 use folio_db::audit::{self, Actor, Event};
-use folio_db::{auth, platform, users};
+use folio_db::{TenantTx, auth, platform, sso, users};
 use folio_domain::{EmailAddress, Password, TenantSlug};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::AppState;
 use crate::credentials::{TokenKind, mint, verify_password};
 use crate::json_body::JsonBody;
 use crate::principal::{CredentialId, Credentials, SESSION_COOKIE};
 use crate::problem::{ApiError, ApiResult, Fields, checked};
 use crate::schema::{TenantBody, UserBody};
+use crate::{ApiSettings, AppState};
 
 #[derive(Tags)]
 enum SignInTag {
@@ -67,15 +67,65 @@ enum LogoutResponse {
 
 impl SignInApi {
     fn cookie(&self, value: &str, max_age_secs: u64) -> String {
-        let secure = if self.0.settings.cookie_secure {
-            "; Secure"
-        } else {
-            ""
-        };
-        format!(
-            "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
-        )
+        session_cookie(&self.0.settings, value, max_age_secs)
     }
+}
+
+/// The `Set-Cookie` value for the session cookie (empty value and 0 to clear it).
+pub(crate) fn session_cookie(settings: &ApiSettings, value: &str, max_age_secs: u64) -> String {
+    let secure = if settings.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+    )
+}
+
+/// A session just started.
+pub(crate) struct StartedSession {
+    /// The token, for the client (and the cookie).
+    pub token: String,
+    /// When it ends.
+    pub expires_at: chrono::DateTime<Utc>,
+    /// Who signed in.
+    pub user: users::User,
+}
+
+/// Starts a session for a person whose sign-in succeeded, however they proved who they are
+/// (`method`: `password`, `sso`): the session row, their last sign-in and the audit record,
+/// all in the caller's tenant transaction, which the caller commits.
+pub(crate) async fn start_session(
+    state: &AppState,
+    tx: &mut TenantTx,
+    user_id: Uuid,
+    method: &str,
+) -> ApiResult<StartedSession> {
+    let minted = mint(TokenKind::Session, tx.tenant());
+    let ttl = chrono::Duration::from_std(state.settings.session_ttl)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let expires_at = Utc::now() + ttl;
+    let session_id = Uuid::now_v7();
+    auth::create_session(tx, session_id, user_id, &minted.hash, expires_at).await?;
+    users::record_login(tx, user_id).await?;
+    audit::record(
+        tx,
+        Event {
+            actor: Actor::User(user_id),
+            action: "session.create",
+            entity_type: "session",
+            entity_id: Some(session_id),
+            details: serde_json::json!({ "method": method }),
+        },
+    )
+    .await?;
+    let user = users::get(tx, user_id).await?;
+    Ok(StartedSession {
+        token: minted.token,
+        expires_at,
+        user,
+    })
 }
 
 #[OpenApi(prefix_path = "/api/v1/auth", tag = "SignInTag::Authentication")]
@@ -84,7 +134,9 @@ impl SignInApi {
     ///
     /// A wrong organisation, address or password all answer the same 401, so the response
     /// never tells whether an address has an account. After repeated failures for one
-    /// address, sign-in is refused with 429 for a while.
+    /// address, sign-in is refused with 429 for a while. An organisation that signs its
+    /// people in only through its identity provider refuses password sign-in with 403
+    /// `password-sign-in-disabled` (use `GET /auth/{tenant}/sso/login`).
     #[oai(path = "/login", method = "post")]
     async fn login(&self, body: JsonBody<LoginRequest>) -> ApiResult<LoginResponse> {
         let req = body.0;
@@ -117,6 +169,10 @@ impl SignInApi {
         // counted one by one and cannot outrun the lock, and no connection is held while
         // argon2 runs. A successful sign-in clears the count.
         let mut tx = state.db.begin_tenant(tenant.tenant_id()).await?;
+        if !sso::password_sign_in_enabled(&mut tx).await? {
+            tracing::info!(tenant_id = %tenant.id, "password sign-in refused: SSO only");
+            return Err(ApiError::PasswordSignInDisabled);
+        }
         let previous = auth::lock_throttle_state(&mut tx, &email, now).await?;
         if let Some(until) = throttle.locked_until(Some(&previous), now) {
             let retry_after_secs = u64::try_from((until - now).num_seconds())
@@ -140,35 +196,17 @@ impl SignInApi {
         };
 
         let mut tx = state.db.begin_tenant(tenant.tenant_id()).await?;
-        let minted = mint(TokenKind::Session, tenant.tenant_id());
-        let ttl = chrono::Duration::from_std(state.settings.session_ttl)
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-        let expires_at = now + ttl;
-        let session_id = Uuid::now_v7();
         auth::clear_throttle(&mut tx, &email).await?;
-        auth::create_session(&mut tx, session_id, user_id, &minted.hash, expires_at).await?;
-        users::record_login(&mut tx, user_id).await?;
-        audit::record(
-            &mut tx,
-            Event {
-                actor: Actor::User(user_id),
-                action: "session.create",
-                entity_type: "session",
-                entity_id: Some(session_id),
-                details: serde_json::json!({ "method": "password" }),
-            },
-        )
-        .await?;
-        let user = users::get(&mut tx, user_id).await?;
+        let session = start_session(state, &mut tx, user_id, "password").await?;
         tx.commit().await?;
 
-        let cookie = self.cookie(&minted.token, state.settings.session_ttl.as_secs());
+        let cookie = self.cookie(&session.token, state.settings.session_ttl.as_secs());
         Ok(LoginResponse::SignedIn(
             Json(LoginResult {
-                token: minted.token,
+                token: session.token,
                 token_type: "Bearer".into(),
-                expires_at,
-                user: user.into(),
+                expires_at: session.expires_at,
+                user: session.user.into(),
                 tenant: tenant.into(),
             }),
             cookie,

@@ -45,3 +45,129 @@ pub async fn enqueue(tx: &mut TenantTx, email: &NewEmail<'_>) -> DbResult<bool> 
     .await?;
     Ok(result.rows_affected() == 1)
 }
+
+/// A queued email that is due, as the sender needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueEmail {
+    /// The row.
+    pub id: Uuid,
+    /// Its dedup key.
+    pub dedup_key: String,
+    /// The address captured when it was queued.
+    pub to_address: String,
+    /// The recipient's name now.
+    pub recipient_name: String,
+    /// Whether the recipient's account is still active.
+    pub recipient_active: bool,
+    /// The template.
+    pub template: String,
+    /// The template's context.
+    pub data: serde_json::Value,
+    /// Attempts so far.
+    pub attempts: i32,
+}
+
+/// Takes the oldest due email of the tenant and locks it until the transaction ends; rows
+/// another sender holds are skipped, so senders in parallel never take the same email.
+pub async fn claim_due(tx: &mut TenantTx) -> DbResult<Option<DueEmail>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select o.id, o.dedup_key, o.to_address, u.name as recipient_name,
+                u.status = 'active' as recipient_active, o.template, o.data, o.attempts
+         from email_outbox o
+         join users u on u.tenant_id = o.tenant_id and u.id = o.to_user_id
+         where o.tenant_id = $1 and o.status = 'pending' and o.next_attempt_at <= now()
+         order by o.next_attempt_at, o.id
+         limit 1
+         for update of o skip locked",
+    )
+    .bind(tenant.0)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Records a delivery.
+pub async fn mark_sent(tx: &mut TenantTx, id: Uuid) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "update email_outbox set status = 'sent', sent_at = now(), attempts = attempts + 1,
+            last_error = null
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Records a failed attempt to try again after `retry_in`, or, with `None`, gives up: the
+/// email is `failed` and shown to admins.
+pub async fn mark_attempt_failed(
+    tx: &mut TenantTx,
+    id: Uuid,
+    error: &str,
+    retry_in: Option<std::time::Duration>,
+) -> DbResult<()> {
+    let tenant = tx.tenant();
+    let error: String = error.chars().take(2000).collect();
+    let retry_secs = retry_in.map(|d| d.as_secs_f64());
+    sqlx::query(
+        "update email_outbox set attempts = attempts + 1, last_error = $3,
+            status = case when $4::float8 is null then 'failed' else 'pending' end,
+            failed_at = case when $4::float8 is null then now() end,
+            next_attempt_at = case when $4::float8 is null then next_attempt_at
+                                   else now() + make_interval(secs => $4) end
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .bind(error)
+    .bind(retry_secs)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// An email as admins see it in the outbox.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxEntry {
+    /// The row.
+    pub id: Uuid,
+    /// Dedup key.
+    pub dedup_key: String,
+    /// Recipient.
+    pub to_user_id: Uuid,
+    /// Template.
+    pub template: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    /// Attempts so far.
+    pub attempts: i32,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// Queued.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Next attempt (pending).
+    pub next_attempt_at: chrono::DateTime<chrono::Utc>,
+    /// Delivered.
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Given up.
+    pub failed_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// The tenant's emails in a state, newest first, at most `limit`.
+pub async fn list(tx: &mut TenantTx, status: &str, limit: i64) -> DbResult<Vec<OutboxEntry>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select id, dedup_key, to_user_id, template, status, attempts, last_error, created_at,
+                next_attempt_at, sent_at, failed_at
+         from email_outbox where tenant_id = $1 and status = $2
+         order by created_at desc, id desc limit $3",
+    )
+    .bind(tenant.0)
+    .bind(status)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}

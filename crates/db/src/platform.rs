@@ -69,3 +69,15 @@ pub async fn current(tx: &mut TenantTx) -> DbResult<Tenant> {
     .fetch_one(tx.conn())
     .await?)
 }
+
+/// Every active tenant, for work that runs across the platform (the workers' schedules).
+/// Reads the platform table as its owner: call with the process's own pool, never inside
+/// a tenant transaction.
+pub async fn active_tenants(pool: &PgPool) -> DbResult<Vec<Tenant>> {
+    Ok(sqlx::query_as(
+        "select id, slug, name, status, settings, created_at from tenants
+         where status = 'active' order by slug",
+    )
+    .fetch_all(pool)
+    .await?)
+}

@@ -41,6 +41,30 @@ pub enum Command {
     /// Manage personal API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Run background work by hand.
+    #[command(subcommand)]
+    Job(JobCommand),
+}
+
+/// Background work.
+#[derive(Debug, Subcommand)]
+pub enum JobCommand {
+    /// Run one job now for one tenant, in this process, and print what it did.
+    Run {
+        /// The job.
+        #[arg(value_enum)]
+        name: JobName,
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+/// The jobs `folio job run` knows.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum JobName {
+    /// Deliver the tenant's due emails from the outbox.
+    SendEmails,
 }
 
 /// Tenant tasks.
@@ -132,6 +156,22 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Serve => serve::serve(&config, |_| {}).await?,
         Command::Demo => run_demo(&config).await?,
+        Command::Job(JobCommand::Run { name, tenant }) => {
+            let db = operator::connect(&config)?;
+            let tenant = folio_db::platform::find_by_slug(db.pool(), &tenant)
+                .await?
+                .with_context(|| format!("there is no tenant `{tenant}`"))?;
+            let ctx = operator::job_context(&config, db)?;
+            match name {
+                JobName::SendEmails => {
+                    let r = folio_jobs::send_emails::run(&ctx, tenant.tenant_id(), 4).await?;
+                    println!(
+                        "send-emails for {}: {} sent, {} to retry, {} failed",
+                        tenant.slug, r.sent, r.retrying, r.failed
+                    );
+                }
+            }
+        }
         Command::Tenant(TenantCommand::Create { slug, name }) => {
             let db = operator::connect(&config)?;
             let tenant = operator::create_tenant(&db, &slug, &name).await?;

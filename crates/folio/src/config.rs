@@ -57,6 +57,16 @@ pub struct Config {
     pub session_ttl_minutes: u64,
     /// Mark the session cookie `Secure` (`FOLIO_COOKIE_SECURE`).
     pub cookie_secure: bool,
+    /// The URL people reach Folio at, e.g. `https://folio.example.com`; single sign-on
+    /// callbacks are built on it (`FOLIO_PUBLIC_URL`; empty: from each request's `Host`).
+    pub public_url: String,
+    /// SMTP server for email, e.g. `smtp://mail.example.com:587?tls=required` or
+    /// `smtps://user:password@mail.example.com` (`FOLIO_SMTP_URL`; empty: each email is
+    /// written as an `.eml` file under `data_dir/mail`).
+    pub smtp_url: String,
+    /// The sender address of every email (`FOLIO_MAIL_FROM`); the display name is the
+    /// training provider's.
+    pub mail_from: String,
     /// `text` or `json` (`FOLIO_LOG_FORMAT`).
     pub log_format: LogFormat,
     /// Log filter, e.g. `info` or `folio_api=debug,info` (`FOLIO_LOG`; `RUST_LOG` wins).
@@ -79,6 +89,9 @@ impl Default for Config {
             s3_secret_access_key: String::new(),
             session_ttl_minutes: 12 * 60,
             cookie_secure: true,
+            public_url: String::new(),
+            smtp_url: String::new(),
+            mail_from: "no-reply@folio.localhost".into(),
             log_format: LogFormat::Text,
             log: "info".into(),
         }
@@ -100,9 +113,32 @@ const KEYS: &[&str] = &[
     "s3_secret_access_key",
     "session_ttl_minutes",
     "cookie_secure",
+    "public_url",
+    "smtp_url",
+    "mail_from",
     "log_format",
     "log",
 ];
+
+impl Config {
+    /// Where email goes: the SMTP server, or `.eml` files under `data_dir/mail`.
+    pub fn mailer(&self) -> anyhow::Result<folio_mail::Mailer> {
+        Ok(if self.smtp_url.is_empty() {
+            folio_mail::Mailer::files(self.data_dir.join("mail"), &self.mail_from)?
+        } else {
+            folio_mail::Mailer::smtp(&self.smtp_url, &self.mail_from)?
+        })
+    }
+
+    /// The address people reach Folio at, for links: `public_url`, or `http://` + `listen`.
+    pub fn app_url(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+}
 
 /// The environment variable naming a configuration file.
 pub const CONFIG_FILE_VAR: &str = "FOLIO_CONFIG";
@@ -208,6 +244,9 @@ impl fmt::Debug for Config {
             .field("s3_credentials", &"<redacted>")
             .field("session_ttl_minutes", &self.session_ttl_minutes)
             .field("cookie_secure", &self.cookie_secure)
+            .field("public_url", &self.public_url)
+            .field("smtp_url", &redact(&self.smtp_url))
+            .field("mail_from", &self.mail_from)
             .field("log_format", &self.log_format)
             .field("log", &self.log)
             .finish()

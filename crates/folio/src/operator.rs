@@ -19,6 +19,17 @@ pub fn connect(config: &Config) -> anyhow::Result<Database> {
     })?)
 }
 
+/// What background work needs: the database, the mailer and templates, the app's address.
+pub fn job_context(config: &Config, db: Database) -> anyhow::Result<folio_jobs::JobContext> {
+    Ok(folio_jobs::JobContext {
+        db,
+        mailer: config.mailer()?,
+        templates: std::sync::Arc::new(folio_mail::Templates::load()?),
+        public_url: config.app_url(),
+        email_retry: folio_jobs::send_emails::RetryPolicy::default(),
+    })
+}
+
 /// Creates the database if it is missing and applies pending migrations.
 pub async fn migrate(config: &Config) -> anyhow::Result<Database> {
     if create_database_if_missing(&config.database_url)

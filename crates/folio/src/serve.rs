@@ -34,6 +34,8 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
             session_ttl: Duration::from_secs(config.session_ttl_minutes * 60),
             cookie_secure: config.cookie_secure,
             login_throttle: LoginThrottle::default(),
+            public_url: Some(config.public_url.trim_end_matches('/').to_owned())
+                .filter(|u| !u.is_empty()),
         },
     })
 }

@@ -1,0 +1,597 @@
+//! Single sign-on with each organisation's own OpenID Connect provider: authorization code
+//! with PKCE (S256), `state` and `nonce` kept server-side (single use, expiring in minutes,
+//! bound to the tenant in the path and to the browser by a cookie), and the ID token
+//! validated by `openidconnect` (signature from the provider's JWKS, issuer equal to the
+//! tenant's configured issuer, audience, expiry, nonce).
+//!
+//! Discovery documents and key sets are cached per issuer for an hour, and fetched again
+//! at once when an ID token is signed with a key id the cached set does not have (the
+//! provider rotated its keys). Only a token the provider's own token endpoint just issued
+//! can cause that refresh, so it cannot be used to make Folio hammer a provider.
+//!
+//! Nothing here logs a code, token, nonce, verifier or client secret: failures are logged
+//! with the tenant and the problem type only.
+
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use folio_db::platform::{self, Tenant};
+use folio_db::sso::{self as db, SsoSettings, StateLookup};
+use folio_db::users::{self, NewUser};
+use folio_domain::{EmailAddress, PersonName, Role};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreIdToken, CoreJsonWebKey,
+    CoreJwsSigningAlgorithm,
+};
+use openidconnect::{
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    EmptyAdditionalClaims, IdTokenVerifier, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, RequestTokenError, Scope,
+    SignatureVerificationError, TokenResponse,
+};
+use poem::Request;
+use poem::http::header;
+use poem_openapi::param::{Cookie, Path, Query};
+use poem_openapi::{ApiResponse, OpenApi, Tags};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::problem::{ApiError, ApiResult, SsoFailure};
+use crate::sign_in::{session_cookie, start_session};
+use crate::{ApiSettings, AppState};
+
+/// How long a started sign-in may take.
+const LOGIN_TTL_MINUTES: i64 = 10;
+/// How long a discovery document and key set are trusted without asking again.
+const DISCOVERY_TTL: Duration = Duration::from_secs(3600);
+/// The cookie binding a pending sign-in to the browser that started it.
+pub const STATE_COOKIE: &str = "folio_sso_state";
+
+type Metadata = ProviderMetadataWithLogout;
+
+#[derive(Tags)]
+enum SsoTag {
+    /// Single sign-on through the organisation's own identity provider.
+    SingleSignOn,
+}
+
+/// `/auth/{tenant}/sso/…`: browser navigations, not API calls.
+pub struct SsoApi(pub AppState);
+
+#[derive(ApiResponse)]
+enum Redirect {
+    /// Go to the `Location`.
+    #[oai(status = 302)]
+    Found(
+        #[oai(header = "Location")] String,
+        #[oai(header = "Set-Cookie")] String,
+    ),
+}
+
+#[derive(ApiResponse)]
+enum PlainRedirect {
+    /// Go to the `Location`.
+    #[oai(status = 302)]
+    Found(#[oai(header = "Location")] String),
+}
+
+/// The HTTP client for providers: never follows redirects (server-side request forgery),
+/// and gives up rather than hang a sign-in.
+static HTTP: LazyLock<reqwest::Client> = LazyLock::new(|| {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(15))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+});
+
+struct Cached {
+    metadata: Metadata,
+    fetched_at: Instant,
+}
+
+static PROVIDERS: LazyLock<Mutex<HashMap<String, Cached>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// The provider's discovery document and keys, from the cache unless stale or `refresh`.
+async fn provider(issuer: &str, refresh: bool) -> Result<Metadata, SsoFailure> {
+    if !refresh
+        && let Ok(cache) = PROVIDERS.lock()
+        && let Some(c) = cache.get(issuer)
+        && c.fetched_at.elapsed() < DISCOVERY_TTL
+    {
+        return Ok(c.metadata.clone());
+    }
+    let unavailable = || SsoFailure::ProviderUnavailable {
+        issuer: issuer.to_owned(),
+    };
+    let url = IssuerUrl::new(issuer.to_owned()).map_err(|_| unavailable())?;
+    let metadata = Metadata::discover_async(url, &*HTTP).await.map_err(|e| {
+        tracing::warn!(issuer, error = %e, "OpenID Connect discovery failed");
+        unavailable()
+    })?;
+    if let Ok(mut cache) = PROVIDERS.lock() {
+        cache.insert(
+            issuer.to_owned(),
+            Cached {
+                metadata: metadata.clone(),
+                fetched_at: Instant::now(),
+            },
+        );
+    }
+    Ok(metadata)
+}
+
+fn client(
+    metadata: Metadata,
+    settings: &SsoSettings,
+    redirect: &str,
+) -> ApiResult<
+    CoreClient<
+        openidconnect::EndpointSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointNotSet,
+        openidconnect::EndpointMaybeSet,
+        openidconnect::EndpointMaybeSet,
+    >,
+> {
+    let redirect = RedirectUrl::new(redirect.to_owned())
+        .map_err(|e| ApiError::Internal(format!("callback URL: {e}")))?;
+    Ok(CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(settings.client_id.clone()),
+        Some(ClientSecret::new(settings.client_secret.clone())),
+    )
+    .set_redirect_uri(redirect))
+}
+
+/// The address Folio is reached at: the configured one, else this request's host.
+pub(crate) fn public_url(settings: &ApiSettings, req: &Request) -> String {
+    if let Some(url) = &settings.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// The callback URL to register at the provider for a tenant.
+pub(crate) fn callback_url(base: &str, slug: &str) -> String {
+    format!("{base}/auth/{slug}/sso/callback")
+}
+
+fn sha256(value: &str) -> [u8; 32] {
+    Sha256::digest(value.as_bytes()).into()
+}
+
+/// Verifies a raw ID token as the callback does (signature from the issuer's keys, issuer,
+/// audience `client_id`, expiry at `now`, nonce) and returns its claims as JSON. The
+/// issuer's keys come from the same cache, refreshed once when the token's key id is
+/// unknown. Public so that tests can present real tokens from one provider to another
+/// organisation's settings.
+pub async fn verify_id_token(
+    issuer: &str,
+    client_id: &str,
+    raw: &str,
+    nonce: &str,
+    now: DateTime<Utc>,
+) -> Result<serde_json::Value, SsoFailure> {
+    let token: CoreIdToken = raw.parse().map_err(|_| SsoFailure::InvalidToken)?;
+    let nonce = Nonce::new(nonce.to_owned());
+    let mut refreshed = false;
+    loop {
+        let metadata = provider(issuer, refreshed).await?;
+        let verifier: IdTokenVerifier<'_, CoreJsonWebKey> = IdTokenVerifier::new_public_client(
+            ClientId::new(client_id.to_owned()),
+            IssuerUrl::new(issuer.to_owned()).map_err(|_| SsoFailure::WrongIssuer)?,
+            metadata.jwks().clone(),
+        )
+        .set_allowed_algs([
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+            CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+            CoreJwsSigningAlgorithm::RsaSsaPssSha384,
+            CoreJwsSigningAlgorithm::RsaSsaPssSha512,
+            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+            CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+            CoreJwsSigningAlgorithm::EdDsa,
+        ])
+        .set_time_fn(move || now);
+        let checked: Result<
+            &openidconnect::IdTokenClaims<EmptyAdditionalClaims, CoreGenderClaim>,
+            _,
+        > = token.claims(&verifier, &nonce);
+        match checked {
+            Ok(_) => break,
+            Err(ClaimsVerificationError::SignatureVerification(
+                SignatureVerificationError::NoMatchingKey,
+            )) if !refreshed => refreshed = true,
+            Err(e) => return Err(verification_failure(&e)),
+        }
+    }
+    // The signature is good: read every claim (the email and role claims are configurable,
+    // so not all are standard ones).
+    let payload = raw.split('.').nth(1).ok_or(SsoFailure::InvalidToken)?;
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| SsoFailure::InvalidToken)?;
+    serde_json::from_slice(&bytes).map_err(|_| SsoFailure::InvalidToken)
+}
+
+fn verification_failure(e: &ClaimsVerificationError) -> SsoFailure {
+    match e {
+        ClaimsVerificationError::Expired(_) => SsoFailure::TokenExpired,
+        ClaimsVerificationError::InvalidAudience(_) => SsoFailure::WrongAudience,
+        ClaimsVerificationError::InvalidIssuer(_) => SsoFailure::WrongIssuer,
+        ClaimsVerificationError::InvalidNonce(_) => SsoFailure::NonceMismatch,
+        ClaimsVerificationError::SignatureVerification(_) => SsoFailure::BadSignature,
+        _ => SsoFailure::InvalidToken,
+    }
+}
+
+/// What the ID token says about the person, as this tenant's settings read it.
+struct Identity {
+    subject: String,
+    email: EmailAddress,
+    name: Option<String>,
+    roles: Option<Vec<Role>>,
+}
+
+fn identity(settings: &SsoSettings, claims: &serde_json::Value) -> Result<Identity, SsoFailure> {
+    let subject = claims["sub"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .ok_or(SsoFailure::InvalidToken)?
+        .to_owned();
+    let email = claims[settings.email_claim.as_str()]
+        .as_str()
+        .and_then(|e| EmailAddress::parse(e).ok())
+        .ok_or(SsoFailure::EmailMissing)?;
+    if claims["email_verified"] == serde_json::Value::Bool(false) {
+        return Err(SsoFailure::EmailUnverified);
+    }
+    if !settings.allowed_email_domains.is_empty() {
+        let domain = email.as_str().rsplit('@').next().unwrap_or_default();
+        if !settings
+            .allowed_email_domains
+            .iter()
+            .any(|d| d.eq_ignore_ascii_case(domain))
+        {
+            return Err(SsoFailure::DomainNotAllowed);
+        }
+    }
+    let roles = settings.role_claim.as_deref().map(|claim| {
+        let values: Vec<&str> = match &claims[claim] {
+            serde_json::Value::String(s) => vec![s.as_str()],
+            serde_json::Value::Array(items) => items.iter().filter_map(|v| v.as_str()).collect(),
+            _ => vec![],
+        };
+        let mut roles: Vec<Role> = values
+            .iter()
+            .filter_map(|v| settings.role_mapping.get(*v))
+            .filter_map(|mapped| mapped.as_array())
+            .flatten()
+            .filter_map(|r| r.as_str()?.parse().ok())
+            .collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    });
+    let name = claims["name"]
+        .as_str()
+        .map(str::to_owned)
+        .filter(|n| !n.trim().is_empty());
+    Ok(Identity {
+        subject,
+        email,
+        name,
+        roles,
+    })
+}
+
+impl SsoApi {
+    async fn tenant(&self, slug: &str) -> ApiResult<Tenant> {
+        platform::find_by_slug(self.0.db.pool(), slug)
+            .await?
+            .filter(|t| t.status == "active")
+            .ok_or(ApiError::NotFound)
+    }
+
+    async fn settings(&self, tenant: &Tenant) -> ApiResult<SsoSettings> {
+        let mut tx = self.0.db.begin_tenant(tenant.tenant_id()).await?;
+        let settings = db::get_settings(&mut tx).await?;
+        tx.commit().await?;
+        settings.ok_or(ApiError::Sso(SsoFailure::NotConfigured))
+    }
+
+    fn state_cookie(&self, slug: &str, value: &str, max_age_secs: i64) -> String {
+        let secure = if self.0.settings.cookie_secure {
+            "; Secure"
+        } else {
+            ""
+        };
+        format!(
+            "{STATE_COOKIE}={value}; Path=/auth/{slug}/sso; HttpOnly; SameSite=Lax; \
+             Max-Age={max_age_secs}{secure}"
+        )
+    }
+
+    async fn start(&self, slug: &str, req: &Request) -> ApiResult<Redirect> {
+        let tenant = self.tenant(slug).await?;
+        let settings = self.settings(&tenant).await?;
+        let metadata = provider(&settings.issuer, false)
+            .await
+            .map_err(ApiError::Sso)?;
+        let redirect = callback_url(&public_url(&self.0.settings, req), &tenant.slug);
+        let client = client(metadata, &settings, &redirect)?;
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (url, state, nonce) = client
+            .authorize_url(
+                CoreAuthenticationFlow::AuthorizationCode,
+                CsrfToken::new_random,
+                Nonce::new_random,
+            )
+            .add_scopes(
+                settings
+                    .scopes
+                    .iter()
+                    .filter(|s| s.as_str() != "openid")
+                    .map(|s| Scope::new(s.clone())),
+            )
+            .set_pkce_challenge(challenge)
+            .url();
+        let mut tx = self.0.db.begin_tenant(tenant.tenant_id()).await?;
+        db::create_login_state(
+            &mut tx,
+            &db::NewLoginState {
+                state_hash: &sha256(state.secret()),
+                nonce: nonce.secret(),
+                pkce_verifier: verifier.secret(),
+                issuer: &settings.issuer,
+                expires_at: Utc::now() + chrono::Duration::minutes(LOGIN_TTL_MINUTES),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let cookie = self.state_cookie(&tenant.slug, state.secret(), LOGIN_TTL_MINUTES * 60);
+        Ok(Redirect::Found(url.to_string(), cookie))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn finish(
+        &self,
+        tenant: &Tenant,
+        req: &Request,
+        code: Option<String>,
+        state: Option<String>,
+        error: Option<String>,
+        browser_state: Option<String>,
+    ) -> ApiResult<Redirect> {
+        let sso = |f: SsoFailure| ApiError::Sso(f);
+        // Whatever happens next, the state presented is used up.
+        let lookup = match &state {
+            Some(s) => {
+                let mut tx = self.0.db.begin_tenant(tenant.tenant_id()).await?;
+                let lookup = db::take_login_state(&mut tx, &sha256(s)).await?;
+                tx.commit().await?;
+                Some(lookup)
+            }
+            None => None,
+        };
+        if let Some(error) = error {
+            return Err(sso(if error == "access_denied" {
+                SsoFailure::AccessDenied
+            } else {
+                SsoFailure::ProviderRefused {
+                    error: error
+                        .chars()
+                        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .take(64)
+                        .collect(),
+                }
+            }));
+        }
+        let (Some(state), Some(code), Some(lookup)) = (state, code, lookup) else {
+            return Err(sso(SsoFailure::StateUnknown));
+        };
+        let pending = match lookup {
+            StateLookup::Unknown => return Err(sso(SsoFailure::StateUnknown)),
+            StateLookup::Used => return Err(sso(SsoFailure::StateReplayed)),
+            StateLookup::Fresh(pending) => pending,
+        };
+        if browser_state.as_deref() != Some(state.as_str()) {
+            return Err(sso(SsoFailure::StateMismatch));
+        }
+        if pending.expires_at <= Utc::now() {
+            return Err(sso(SsoFailure::StateExpired));
+        }
+        let settings = self.settings(tenant).await?;
+        if settings.issuer != pending.issuer {
+            // The provider changed while this sign-in was under way.
+            return Err(sso(SsoFailure::StateUnknown));
+        }
+
+        let metadata = provider(&settings.issuer, false).await.map_err(sso)?;
+        let redirect = callback_url(&public_url(&self.0.settings, req), &tenant.slug);
+        let client = client(metadata, &settings, &redirect)?;
+        let request = client
+            .exchange_code(AuthorizationCode::new(code))
+            .map_err(|_| sso(SsoFailure::ProviderError))?
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier));
+        let response = request.request_async(&*HTTP).await.map_err(|e| match e {
+            RequestTokenError::ServerResponse(r) => {
+                tracing::info!(tenant_id = %tenant.id, error = %r.error(), "token endpoint refused the code");
+                sso(SsoFailure::CodeRejected)
+            }
+            RequestTokenError::Request(e) => {
+                tracing::warn!(tenant_id = %tenant.id, error = %e, "token endpoint unreachable");
+                sso(SsoFailure::ProviderUnavailable {
+                    issuer: settings.issuer.clone(),
+                })
+            }
+            _ => sso(SsoFailure::ProviderError),
+        })?;
+        let raw = response
+            .id_token()
+            .ok_or(sso(SsoFailure::InvalidToken))?
+            .to_string();
+        let claims = verify_id_token(
+            &settings.issuer,
+            &settings.client_id,
+            &raw,
+            &pending.nonce,
+            Utc::now(),
+        )
+        .await
+        .map_err(sso)?;
+        let who = identity(&settings, &claims).map_err(sso)?;
+
+        let mut tx = self.0.db.begin_tenant(tenant.tenant_id()).await?;
+        let existing = match db::find_by_identity(&mut tx, &settings.issuer, &who.subject).await? {
+            Some(c) => Some(c),
+            None => db::find_by_email(&mut tx, who.email.as_str()).await?,
+        };
+        let user_id = match existing {
+            Some(c) if !c.active => return Err(sso(SsoFailure::UserDeactivated)),
+            Some(c) => {
+                if let Some(roles) = &who.roles {
+                    if roles.is_empty() {
+                        return Err(sso(SsoFailure::NoRoles));
+                    }
+                    users::set_roles(&mut tx, c.id, roles).await?;
+                }
+                c.id
+            }
+            None if settings.provisioning == "create" => {
+                let roles = who.roles.clone().unwrap_or_default();
+                if roles.is_empty() {
+                    return Err(sso(SsoFailure::NoRoles));
+                }
+                let name = who
+                    .name
+                    .as_deref()
+                    .and_then(|n| PersonName::parse(n).ok())
+                    .or_else(|| PersonName::parse(who.email.as_str()).ok())
+                    .ok_or(sso(SsoFailure::EmailMissing))?;
+                let id = Uuid::now_v7();
+                users::insert(
+                    &mut tx,
+                    &NewUser {
+                        id,
+                        email: &who.email,
+                        name: &name,
+                        password_hash: None,
+                        employer_id: None,
+                    },
+                )
+                .await?;
+                users::set_roles(&mut tx, id, &roles).await?;
+                folio_db::audit::record(
+                    &mut tx,
+                    folio_db::audit::Event {
+                        actor: folio_db::audit::Actor::User(id),
+                        action: "user.create",
+                        entity_type: "user",
+                        entity_id: Some(id),
+                        details: serde_json::json!({
+                            "method": "sso",
+                            "roles": roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+                        }),
+                    },
+                )
+                .await?;
+                id
+            }
+            None => return Err(sso(SsoFailure::NotProvisioned)),
+        };
+        db::link_identity(&mut tx, user_id, &settings.issuer, &who.subject).await?;
+        let session = start_session(&self.0, &mut tx, user_id, "sso").await?;
+        tx.commit().await?;
+        tracing::info!(tenant_id = %tenant.id, user_id = %user_id, "signed in through SSO");
+        let cookie = session_cookie(
+            &self.0.settings,
+            &session.token,
+            self.0.settings.session_ttl.as_secs(),
+        );
+        Ok(Redirect::Found("/".into(), cookie))
+    }
+}
+
+#[OpenApi(prefix_path = "/auth", tag = "SsoTag::SingleSignOn")]
+impl SsoApi {
+    /// Start signing in through the organisation's identity provider: redirects (302) to
+    /// the provider with an authorization code request (PKCE S256, `state`, `nonce`). The
+    /// sign-in must finish within 10 minutes, in the same browser. 404 `sso-not-configured`
+    /// when the organisation has no SSO; 502 `sso-provider-unavailable` when its provider
+    /// cannot be reached.
+    #[oai(path = "/:tenant/sso/login", method = "get")]
+    async fn login(&self, tenant: Path<String>, req: &Request) -> ApiResult<Redirect> {
+        let result = self.start(&tenant.0, req).await;
+        if let Err(ApiError::Sso(f)) = &result {
+            tracing::warn!(tenant = %tenant.0, reason = f.kind(), "SSO sign-in could not start");
+        }
+        result
+    }
+
+    /// Where the identity provider sends the browser back. On success: a session starts
+    /// (the `folio_session` cookie, exactly as after password sign-in) and the browser is
+    /// redirected (302) to `/`. Otherwise a problem document whose type names the reason:
+    /// `sso-access-denied`, `sso-state-unknown`, `sso-state-expired`, `sso-state-replayed`,
+    /// `sso-state-mismatch`, `sso-code-rejected`, `sso-wrong-issuer`, `sso-wrong-audience`,
+    /// `sso-token-expired`, `sso-nonce-mismatch`, `sso-bad-signature`, `sso-invalid-token`,
+    /// `sso-email-missing`, `sso-email-unverified`, `sso-email-domain-not-allowed`,
+    /// `sso-no-roles`, `sso-user-deactivated`, `sso-not-provisioned`,
+    /// `sso-provider-unavailable`, `sso-provider-error`, `sso-provider-refused`.
+    #[oai(path = "/:tenant/sso/callback", method = "get")]
+    async fn callback(
+        &self,
+        tenant: Path<String>,
+        code: Query<Option<String>>,
+        state: Query<Option<String>>,
+        error: Query<Option<String>>,
+        #[oai(name = "folio_sso_state")] browser_state: Cookie<Option<String>>,
+        req: &Request,
+    ) -> ApiResult<Redirect> {
+        let t = self.tenant(&tenant.0).await?;
+        let result = self
+            .finish(&t, req, code.0, state.0, error.0, browser_state.0)
+            .await;
+        if let Err(ApiError::Sso(f)) = &result {
+            tracing::warn!(tenant_id = %t.id, reason = f.kind(), "SSO sign-in refused");
+        }
+        result
+    }
+
+    /// Sign out at the identity provider too (RP-initiated logout): redirects (302) to the
+    /// provider's `end_session_endpoint`, which returns the browser to Folio's `/`; or
+    /// straight to `/` when the provider advertises none. End the Folio session first with
+    /// `POST /api/v1/auth/logout`.
+    #[oai(path = "/:tenant/sso/logout", method = "get")]
+    async fn logout(&self, tenant: Path<String>, req: &Request) -> ApiResult<PlainRedirect> {
+        let t = self.tenant(&tenant.0).await?;
+        let settings = self.settings(&t).await?;
+        let metadata = provider(&settings.issuer, false)
+            .await
+            .map_err(ApiError::Sso)?;
+        let Some(end) = metadata.additional_metadata().end_session_endpoint.clone() else {
+            return Ok(PlainRedirect::Found("/".into()));
+        };
+        let back = format!("{}/", public_url(&self.0.settings, req));
+        let mut logout = openidconnect::LogoutRequest::from(end)
+            .set_client_id(ClientId::new(settings.client_id.clone()));
+        if let Ok(back) = PostLogoutRedirectUrl::new(back) {
+            logout = logout.set_post_logout_redirect_uri(back);
+        }
+        Ok(PlainRedirect::Found(logout.http_get_url().to_string()))
+    }
+}

@@ -1,0 +1,739 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+//! Files on the learning plan: the assessor attaches a review form to a session, the
+//! learner attaches their work to an action; both download byte-identical and are listed
+//! for whoever may see the learner; who may attach and remove; the size limit and empty
+//! files leave nothing behind; another organisation sees nothing and changes nothing.
+
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
+use folio_db::platform::Tenant;
+use folio_domain::Role;
+use folio_tests::{TestApp, fields, problem};
+use reqwest::multipart::{Form, Part};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn days_ago(n: u64) -> NaiveDate {
+    today().checked_sub_days(Days::new(n)).unwrap()
+}
+
+fn days_ahead(n: u64) -> NaiveDate {
+    today().checked_add_days(Days::new(n)).unwrap()
+}
+
+/// Noon UTC `n` days from today (negative: in the past).
+fn noon(n: i64) -> DateTime<Utc> {
+    let day = today() + Duration::days(n);
+    day.and_hms_opt(12, 0, 0).unwrap().and_utc()
+}
+
+fn id(v: &Value) -> Uuid {
+    v["id"].as_str().unwrap().parse().unwrap()
+}
+
+fn content(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[0] ^ seed)
+        .collect()
+}
+
+struct Scene {
+    app: TestApp,
+    tenant: Tenant,
+    admin: String,
+    learner: String,
+    learner_id: Uuid,
+    assessor: String,
+    assessor_id: Uuid,
+    iqa: String,
+    employer: String,
+    auditor: String,
+    /// Another learner of the same assessor.
+    other_learner: String,
+    /// An assessor with another caseload.
+    other_assessor: String,
+    enrolment: Uuid,
+    /// The other learner's enrolment.
+    other_enrolment: Uuid,
+    /// A past review session of `enrolment`.
+    session: Uuid,
+    /// An action of `enrolment`, set in `session`.
+    action: Uuid,
+}
+
+async fn scene() -> Scene {
+    let app = TestApp::spawn().await;
+    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
+    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
+    let course = Uuid::now_v7();
+    sqlx::query(
+        "insert into courses (tenant_id, id, code, title) values ($1, $2, 'ST0457', 'Engineering')",
+    )
+    .bind(tenant.id)
+    .bind(course)
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let learner_id = app
+        .user(&tenant, "amelia@n.example", &[Role::Learner])
+        .await;
+    let other = app.user(&tenant, "olly@n.example", &[Role::Learner]).await;
+    let assessor_id = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
+    app.user(&tenant, "ava@n.example", &[Role::Assessor]).await;
+    let iqa = app.user(&tenant, "iris@n.example", &[Role::Iqa]).await;
+    let manager = app
+        .user(&tenant, "manny@n.example", &[Role::Employer])
+        .await;
+    app.user(&tenant, "audrey@n.example", &[Role::Auditor])
+        .await;
+    let r = app
+        .authed(Method::POST, "/api/v1/employers", &admin)
+        .json(&json!({ "name": "Acme Engineering" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let employer = id(&r.json().await.unwrap());
+    sqlx::query("update users set employer_id = $1 where tenant_id = $2 and id = $3")
+        .bind(employer)
+        .bind(tenant.id)
+        .bind(manager)
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let mut enrolments = Vec::new();
+    for (who, people) in [
+        (
+            learner_id,
+            json!({ "assessor_id": assessor_id, "iqa_id": iqa, "employer_id": employer, "manager_id": manager }),
+        ),
+        (other, json!({ "assessor_id": assessor_id })),
+    ] {
+        let mut body = json!({
+            "learner_id": who, "course_id": course,
+            "start_date": days_ago(120), "planned_end_date": days_ahead(245),
+            "contracted_hours_per_week": 37.5, "planned_otj_hours": 300.0
+        });
+        for (k, v) in people.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = app
+            .authed(Method::POST, "/api/v1/enrolments", &admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::CREATED,
+            "{}",
+            r.text().await.unwrap()
+        );
+        enrolments.push(id(&r.json().await.unwrap()));
+    }
+    let assessor = app.login(&tenant, "tom@n.example").await;
+    let session = ok(
+        &app,
+        Method::POST,
+        &format!("/api/v1/enrolments/{}/sessions", enrolments[0]),
+        &assessor,
+        Some(json!({ "session_type": "review", "starts_at": noon(-2), "duration_minutes": 60 })),
+    )
+    .await;
+    let action = ok(
+        &app,
+        Method::POST,
+        &format!("/api/v1/enrolments/{}/actions", enrolments[0]),
+        &assessor,
+        Some(
+            json!({ "title": "Write up the pump overhaul", "target_date": days_ahead(14),
+                     "session_id": id(&session) }),
+        ),
+    )
+    .await;
+    Scene {
+        learner: app.login(&tenant, "amelia@n.example").await,
+        learner_id,
+        assessor,
+        assessor_id,
+        iqa: app.login(&tenant, "iris@n.example").await,
+        employer: app.login(&tenant, "manny@n.example").await,
+        auditor: app.login(&tenant, "audrey@n.example").await,
+        other_learner: app.login(&tenant, "olly@n.example").await,
+        other_assessor: app.login(&tenant, "ava@n.example").await,
+        enrolment: enrolments[0],
+        other_enrolment: enrolments[1],
+        session: id(&session),
+        action: id(&action),
+        app,
+        tenant,
+        admin,
+    }
+}
+
+async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> Response {
+    let mut r = app.authed(method, path, token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    r.send().await.unwrap()
+}
+
+async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
+    let r = send(app, method.clone(), path, token, body).await;
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    assert!(status.is_success(), "{method} {path}: {status} {text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+fn form(file_name: &str, bytes: Vec<u8>, content_type: &str) -> Form {
+    Form::new().part(
+        "file",
+        Part::bytes(bytes)
+            .file_name(file_name.to_owned())
+            .mime_str(content_type)
+            .unwrap(),
+    )
+}
+
+/// `POST {path}` (a `…/files` path) with `form`.
+async fn upload(app: &TestApp, token: &str, path: &str, form: Form) -> Response {
+    app.authed(Method::POST, path, token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Uploads `bytes` and returns the created file.
+async fn attached(app: &TestApp, token: &str, path: &str, name: &str, bytes: Vec<u8>) -> Value {
+    let r = upload(app, token, path, form(name, bytes, "application/pdf")).await;
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{text}");
+    serde_json::from_str(&text).unwrap()
+}
+
+async fn download(app: &TestApp, token: &str, file: Uuid) -> Response {
+    send(
+        app,
+        Method::GET,
+        &format!("/api/v1/learning-plan-files/{file}/file"),
+        token,
+        None,
+    )
+    .await
+}
+
+async fn delete(app: &TestApp, token: &str, file: Uuid) -> Response {
+    send(
+        app,
+        Method::DELETE,
+        &format!("/api/v1/learning-plan-files/{file}"),
+        token,
+        None,
+    )
+    .await
+}
+
+async fn file_rows(app: &TestApp) -> i64 {
+    sqlx::query_scalar("select count(*) from learning_plan_files")
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap()
+}
+
+/// The learning-plan-file audit rows of the tenant, in order: (action, entity id, details).
+async fn audit_rows(s: &Scene) -> Vec<(String, Option<Uuid>, Value)> {
+    sqlx::query_as(
+        "select action, entity_id, details from audit_log
+         where tenant_id = $1 and action like 'learning_plan_file.%' order by id",
+    )
+    .bind(s.tenant.id)
+    .fetch_all(&s.app.database.pool)
+    .await
+    .unwrap()
+}
+
+fn session_files(s: &Scene) -> String {
+    format!("/api/v1/sessions/{}/files", s.session)
+}
+
+fn action_files(s: &Scene) -> String {
+    format!("/api/v1/actions/{}/files", s.action)
+}
+
+#[tokio::test]
+async fn review_forms_and_learners_work_are_attached_listed_and_downloaded() {
+    let s = scene().await;
+    let app = &s.app;
+
+    // The assessor attaches the review form to the review session.
+    let form_bytes = content(2 * 1024 * 1024 + 11, 3);
+    let review = attached(
+        app,
+        &s.assessor,
+        &session_files(&s),
+        "../Review form – March.pdf",
+        form_bytes.clone(),
+    )
+    .await;
+    assert_eq!(review["enrolment_id"], json!(s.enrolment));
+    assert_eq!(review["session_id"], json!(s.session));
+    assert!(review["action_id"].is_null());
+    assert_eq!(
+        review["file_name"], "Review form – March.pdf",
+        "paths are stripped"
+    );
+    assert_eq!(review["content_type"], "application/pdf");
+    assert_eq!(review["size_bytes"], form_bytes.len());
+    assert_eq!(review["sha256"], hex::encode(Sha256::digest(&form_bytes)));
+    assert_eq!(review["uploaded_by"], json!(s.assessor_id));
+
+    // The learner attaches their work to the action.
+    let work_bytes = content(40_000, 9);
+    let work = attached(
+        app,
+        &s.learner,
+        &action_files(&s),
+        "pump-overhaul.docx",
+        work_bytes.clone(),
+    )
+    .await;
+    assert_eq!(work["enrolment_id"], json!(s.enrolment));
+    assert_eq!(work["action_id"], json!(s.action));
+    assert!(work["session_id"].is_null());
+    assert_eq!(work["uploaded_by"], json!(s.learner_id));
+    // Staff may attach to an action too; the list is oldest first.
+    let brief = attached(
+        app,
+        &s.admin,
+        &action_files(&s),
+        "brief.pdf",
+        content(500, 1),
+    )
+    .await;
+    assert_eq!(app.stored_files(), 3);
+
+    // Everyone who may see the learner lists, reads and downloads them.
+    for token in [
+        &s.learner,
+        &s.assessor,
+        &s.admin,
+        &s.iqa,
+        &s.employer,
+        &s.auditor,
+    ] {
+        let listed = ok(app, Method::GET, &session_files(&s), token, None).await;
+        assert_eq!(listed, json!([review]));
+        let listed = ok(app, Method::GET, &action_files(&s), token, None).await;
+        let ids: Vec<Uuid> = listed.as_array().unwrap().iter().map(id).collect();
+        assert_eq!(ids, [id(&work), id(&brief)]);
+        let one = ok(
+            app,
+            Method::GET,
+            &format!("/api/v1/learning-plan-files/{}", id(&work)),
+            token,
+            None,
+        )
+        .await;
+        assert_eq!(one, work);
+    }
+    for (token, file, bytes) in [
+        (&s.learner, id(&review), &form_bytes),
+        (&s.employer, id(&review), &form_bytes),
+        (&s.assessor, id(&work), &work_bytes),
+        (&s.iqa, id(&work), &work_bytes),
+    ] {
+        let r = download(app, token, file).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+        let disposition = r.headers()["content-disposition"].to_str().unwrap();
+        assert!(disposition.starts_with("attachment;"), "{disposition}");
+        let back = r.bytes().await.unwrap();
+        assert_eq!(back.len(), bytes.len());
+        assert_eq!(Sha256::digest(&back), Sha256::digest(bytes));
+    }
+
+    // Every upload is audited, with ids and sizes only.
+    let rows = audit_rows(&s).await;
+    let uploads: Vec<(&str, Option<Uuid>)> =
+        rows.iter().map(|(a, e, _)| (a.as_str(), *e)).collect();
+    assert_eq!(
+        uploads,
+        [
+            ("learning_plan_file.upload", Some(id(&review))),
+            ("learning_plan_file.upload", Some(id(&work))),
+            ("learning_plan_file.upload", Some(id(&brief))),
+        ]
+    );
+    assert_eq!(
+        rows[0].2,
+        json!({ "enrolment_id": s.enrolment, "session_id": s.session, "action_id": null,
+                "size_bytes": form_bytes.len() })
+    );
+    assert_eq!(
+        rows[1].2,
+        json!({ "enrolment_id": s.enrolment, "session_id": null, "action_id": s.action,
+                "size_bytes": work_bytes.len() })
+    );
+    s.app.finish().await;
+}
+
+#[tokio::test]
+async fn who_may_attach_and_remove_files() {
+    let s = scene().await;
+    let app = &s.app;
+    let review = attached(
+        app,
+        &s.assessor,
+        &session_files(&s),
+        "review.pdf",
+        content(1000, 1),
+    )
+    .await;
+    let work = attached(
+        app,
+        &s.learner,
+        &action_files(&s),
+        "work.pdf",
+        content(1000, 2),
+    )
+    .await;
+    let staff_note = attached(
+        app,
+        &s.assessor,
+        &action_files(&s),
+        "note.pdf",
+        content(1000, 3),
+    )
+    .await;
+    let more_work = attached(
+        app,
+        &s.learner,
+        &action_files(&s),
+        "more.pdf",
+        content(1000, 4),
+    )
+    .await;
+    assert_eq!(file_rows(app).await, 4);
+    assert_eq!(app.stored_files(), 4);
+
+    // The learner cannot attach to a session: sessions are the assessor's.
+    let r = upload(
+        app,
+        &s.learner,
+        &session_files(&s),
+        form("x.pdf", content(10, 1), "application/pdf"),
+    )
+    .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    // IQA, employer and auditor read only.
+    for token in [&s.iqa, &s.employer, &s.auditor] {
+        for path in [session_files(&s), action_files(&s)] {
+            let r = upload(
+                app,
+                token,
+                &path,
+                form("x.pdf", content(10, 1), "application/pdf"),
+            )
+            .await;
+            problem(r, StatusCode::FORBIDDEN).await;
+        }
+        for file in [&review, &work] {
+            problem(delete(app, token, id(file)).await, StatusCode::FORBIDDEN).await;
+        }
+    }
+    // The learner removes only what they attached.
+    problem(
+        delete(app, &s.learner, id(&review)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    problem(
+        delete(app, &s.learner, id(&staff_note)).await,
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+
+    // Another learner, and an assessor with another caseload, see none of it.
+    for token in [&s.other_learner, &s.other_assessor] {
+        for path in [
+            session_files(&s),
+            action_files(&s),
+            format!("/api/v1/learning-plan-files/{}", id(&review)),
+            format!("/api/v1/learning-plan-files/{}/file", id(&work)),
+        ] {
+            let r = send(app, Method::GET, &path, token, None).await;
+            problem(r, StatusCode::NOT_FOUND).await;
+        }
+        for path in [session_files(&s), action_files(&s)] {
+            let r = upload(
+                app,
+                token,
+                &path,
+                form("x.pdf", content(10, 1), "application/pdf"),
+            )
+            .await;
+            problem(r, StatusCode::NOT_FOUND).await;
+        }
+        for file in [&review, &work] {
+            problem(delete(app, token, id(file)).await, StatusCode::NOT_FOUND).await;
+        }
+    }
+    // An id that does not exist is answered alike.
+    let nobody = Uuid::now_v7();
+    for path in [
+        format!("/api/v1/sessions/{nobody}/files"),
+        format!("/api/v1/actions/{nobody}/files"),
+        format!("/api/v1/learning-plan-files/{nobody}"),
+        format!("/api/v1/learning-plan-files/{nobody}/file"),
+    ] {
+        let r = send(app, Method::GET, &path, &s.admin, None).await;
+        problem(r, StatusCode::NOT_FOUND).await;
+    }
+    problem(delete(app, &s.admin, nobody).await, StatusCode::NOT_FOUND).await;
+    assert_eq!(file_rows(app).await, 4, "nothing refused was stored");
+    assert_eq!(app.stored_files(), 4);
+
+    // The uploader removes their own file; managers remove anyone's. The object goes too.
+    let r = delete(app, &s.learner, id(&work)).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.stored_files(), 3);
+    let r = delete(app, &s.assessor, id(&more_work)).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = delete(app, &s.admin, id(&review)).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(file_rows(app).await, 1);
+    assert_eq!(app.stored_files(), 1, "the objects went with the rows");
+    for file in [&work, &more_work, &review] {
+        let r = send(
+            app,
+            Method::GET,
+            &format!("/api/v1/learning-plan-files/{}", id(file)),
+            &s.assessor,
+            None,
+        )
+        .await;
+        problem(r, StatusCode::NOT_FOUND).await;
+        problem(
+            download(app, &s.assessor, id(file)).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        problem(
+            delete(app, &s.assessor, id(file)).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    }
+    let listed = ok(app, Method::GET, &action_files(&s), &s.learner, None).await;
+    assert_eq!(listed, json!([staff_note]));
+    let listed = ok(app, Method::GET, &session_files(&s), &s.learner, None).await;
+    assert_eq!(listed, json!([]));
+
+    let rows = audit_rows(&s).await;
+    let actions: Vec<(&str, Option<Uuid>)> =
+        rows.iter().map(|(a, e, _)| (a.as_str(), *e)).collect();
+    assert_eq!(
+        actions,
+        [
+            ("learning_plan_file.upload", Some(id(&review))),
+            ("learning_plan_file.upload", Some(id(&work))),
+            ("learning_plan_file.upload", Some(id(&staff_note))),
+            ("learning_plan_file.upload", Some(id(&more_work))),
+            ("learning_plan_file.delete", Some(id(&work))),
+            ("learning_plan_file.delete", Some(id(&more_work))),
+            ("learning_plan_file.delete", Some(id(&review))),
+        ]
+    );
+    assert_eq!(
+        rows[4].2,
+        json!({ "enrolment_id": s.enrolment, "session_id": null, "action_id": s.action,
+                "size_bytes": 1000 })
+    );
+    s.app.finish().await;
+}
+
+#[tokio::test]
+async fn refused_uploads_leave_neither_row_nor_object() {
+    let s = scene().await;
+    let app = &s.app;
+    sqlx::query(
+        "insert into tenant_settings (tenant_id, settings) values ($1, '{\"evidence_max_bytes\": 100000}')",
+    )
+    .bind(s.tenant.id)
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
+    for (token, path) in [
+        (&s.assessor, session_files(&s)),
+        (&s.learner, action_files(&s)),
+    ] {
+        let r = upload(
+            app,
+            token,
+            &path,
+            form("big.pdf", content(300_000, 2), "application/pdf"),
+        )
+        .await;
+        problem(r, StatusCode::PAYLOAD_TOO_LARGE).await;
+        let r = upload(
+            app,
+            token,
+            &path,
+            form("empty.pdf", Vec::new(), "application/pdf"),
+        )
+        .await;
+        let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(fields(&body), ["file"]);
+        let r = upload(app, token, &path, Form::new().text("note", "no file")).await;
+        let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(fields(&body), ["file"]);
+    }
+    assert_eq!(file_rows(app).await, 0);
+    assert_eq!(app.stored_files(), 0, "no orphan object");
+    assert!(audit_rows(&s).await.is_empty());
+
+    // Exactly at the limit is fine.
+    attached(
+        app,
+        &s.learner,
+        &action_files(&s),
+        "fits.pdf",
+        content(100_000, 3),
+    )
+    .await;
+    assert_eq!(file_rows(app).await, 1);
+    assert_eq!(app.stored_files(), 1);
+    s.app.finish().await;
+}
+
+#[tokio::test]
+async fn a_file_cannot_hang_off_another_learners_session_or_action() {
+    let s = scene().await;
+    let app = &s.app;
+    let insert = |session: Option<Uuid>, action: Option<Uuid>, enrolment: Uuid| {
+        sqlx::query(
+            "insert into learning_plan_files (tenant_id, id, enrolment_id, session_id, action_id,
+                storage_key, file_name, content_type, size_bytes, sha256, uploaded_by)
+             values ($1, $2, $3, $4, $5, $6, 'x.pdf', 'application/pdf', 1, $7, $8)",
+        )
+        .bind(s.tenant.id)
+        .bind(Uuid::now_v7())
+        .bind(enrolment)
+        .bind(session)
+        .bind(action)
+        .bind(Uuid::now_v7().to_string())
+        .bind(vec![0_u8; 32])
+        .bind(s.learner_id)
+        .execute(&app.database.pool)
+    };
+    let constraint = |r: Result<sqlx::postgres::PgQueryResult, sqlx::Error>| match r {
+        Err(sqlx::Error::Database(e)) => e.constraint().unwrap().to_owned(),
+        other => panic!("expected a constraint error, got {other:?}"),
+    };
+    assert_eq!(
+        constraint(insert(Some(s.session), None, s.other_enrolment).await),
+        "learning_plan_files_session_fkey"
+    );
+    assert_eq!(
+        constraint(insert(None, Some(s.action), s.other_enrolment).await),
+        "learning_plan_files_action_fkey"
+    );
+    assert_eq!(
+        constraint(insert(Some(s.session), Some(s.action), s.enrolment).await),
+        "learning_plan_files_parent_check"
+    );
+    assert_eq!(
+        constraint(insert(None, None, s.enrolment).await),
+        "learning_plan_files_parent_check"
+    );
+    insert(Some(s.session), None, s.enrolment).await.unwrap();
+    insert(None, Some(s.action), s.enrolment).await.unwrap();
+    s.app.finish().await;
+}
+
+#[tokio::test]
+async fn another_organisation_sees_nothing_and_changes_nothing() {
+    let s = scene().await;
+    let app = &s.app;
+    let review = attached(
+        app,
+        &s.assessor,
+        &session_files(&s),
+        "review.pdf",
+        content(1000, 1),
+    )
+    .await;
+    let work = attached(
+        app,
+        &s.learner,
+        &action_files(&s),
+        "work.pdf",
+        content(1000, 2),
+    )
+    .await;
+    let (other_tenant, _, other_admin) = app.tenant_with_admin("southgate").await;
+    app.user(&other_tenant, "sam@s.example", &[Role::Assessor])
+        .await;
+    app.user(&other_tenant, "lee@s.example", &[Role::Learner])
+        .await;
+    let other_assessor = app.login(&other_tenant, "sam@s.example").await;
+    let other_learner = app.login(&other_tenant, "lee@s.example").await;
+    for token in [&other_admin, &other_assessor, &other_learner] {
+        for path in [
+            session_files(&s),
+            action_files(&s),
+            format!("/api/v1/learning-plan-files/{}", id(&review)),
+            format!("/api/v1/learning-plan-files/{}/file", id(&review)),
+            format!("/api/v1/learning-plan-files/{}", id(&work)),
+            format!("/api/v1/learning-plan-files/{}/file", id(&work)),
+        ] {
+            let r = send(app, Method::GET, &path, token, None).await;
+            problem(r, StatusCode::NOT_FOUND).await;
+        }
+        for path in [session_files(&s), action_files(&s)] {
+            let r = upload(
+                app,
+                token,
+                &path,
+                form("x.pdf", content(10, 1), "application/pdf"),
+            )
+            .await;
+            problem(r, StatusCode::NOT_FOUND).await;
+        }
+        for file in [&review, &work] {
+            problem(delete(app, token, id(file)).await, StatusCode::NOT_FOUND).await;
+        }
+    }
+    assert_eq!(file_rows(app).await, 2);
+    assert_eq!(app.stored_files(), 2);
+    assert_eq!(audit_rows(&s).await.len(), 2);
+    let other_audit: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where tenant_id = $1 and action like 'learning_plan_file.%'")
+            .bind(other_tenant.id)
+            .fetch_one(&app.database.pool)
+            .await
+            .unwrap();
+    assert_eq!(other_audit, 0);
+    let listed = ok(app, Method::GET, &session_files(&s), &s.learner, None).await;
+    assert_eq!(listed, json!([review]));
+    let listed = ok(app, Method::GET, &action_files(&s), &s.learner, None).await;
+    assert_eq!(listed, json!([work]));
+    s.app.finish().await;
+}
