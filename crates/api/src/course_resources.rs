@@ -155,11 +155,7 @@ impl CourseResourcesApi {
         let mut fields = Fields::default();
         let title = text(&mut fields, &parts, "title", 200, true);
         let description = text(&mut fields, &parts, "description", 5000, false);
-        fields.require(
-            "file",
-            parts.file.is_some(),
-            "is required (as the last part of the form)",
-        );
+        parts.check_file(&mut fields);
         fields.finish()?;
         let (Some(title), Some(file)) = (title, parts.file) else {
             return Err(ApiError::Internal("validated form parts missing".into()));

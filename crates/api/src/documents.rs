@@ -453,11 +453,7 @@ impl DocumentsApi {
         };
         let title = text(&mut fields, &parts, "title", MAX_TITLE_CHARS, true);
         let message = text(&mut fields, &parts, "message", MAX_MESSAGE_CHARS, false);
-        fields.require(
-            "file",
-            parts.file.is_some(),
-            "is required (as the last part of the form)",
-        );
+        parts.check_file(&mut fields);
         fields.finish()?;
         let (Some(roles), Some(title), Some(file)) = (roles, title, parts.file) else {
             return Err(ApiError::Internal("validated form parts missing".into()));

@@ -493,11 +493,7 @@ impl EvidenceApi {
             }
             Some(Ok(c)) => Some(c),
         };
-        fields.require(
-            "file",
-            parts.file.is_some(),
-            "is required (as the last part of the form)",
-        );
+        parts.check_file(&mut fields);
         fields.finish()?;
         let (Some(title), Some(signature_name), Some(component_id), Some(file)) =
             (title, signature_name, component_id, parts.file)
@@ -679,11 +675,7 @@ impl EvidenceApi {
         let parts = form.read_until_file("file").await?;
         let mut fields = Fields::default();
         let comment = text(&mut fields, &parts, "comment", 5000, true);
-        fields.require(
-            "file",
-            parts.file.is_some(),
-            "is required (as the last part of the form)",
-        );
+        parts.check_file(&mut fields);
         fields.finish()?;
         let (Some(comment), Some(file)) = (comment, parts.file) else {
             return Err(ApiError::Internal("validated form parts missing".into()));

@@ -15,7 +15,7 @@ use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use tokio::io::AsyncReadExt;
 
-use crate::problem::ApiError;
+use crate::problem::{ApiError, ApiResult, Fields};
 
 /// The longest text field accepted in a form.
 pub const MAX_TEXT_FIELD_BYTES: u64 = 16 * 1024;
@@ -65,6 +65,23 @@ pub struct FormParts {
     pub fields: HashMap<String, String>,
     /// The file part, unread.
     pub file: Option<Field>,
+}
+
+/// What a form without its file part is told.
+const FILE_REQUIRED: &str = "is required (as the last part of the form)";
+
+impl FormParts {
+    /// Records in `fields` that the `file` part is missing, if it is (for forms that
+    /// check their other fields too).
+    pub fn check_file(&self, fields: &mut Fields) {
+        fields.require("file", self.file.is_some(), FILE_REQUIRED);
+    }
+
+    /// The `file` part, or 422 naming it (for forms that have nothing else to check).
+    pub fn into_file(self) -> ApiResult<Field> {
+        self.file
+            .ok_or_else(|| ApiError::invalid("file", FILE_REQUIRED))
+    }
 }
 
 impl<S> StreamingForm<S> {

@@ -27,7 +27,7 @@ use crate::AppState;
 use crate::evidence::{FileResponse, attachment, commit_or_remove, store};
 use crate::form::{StreamingForm, clean_content_type, clean_file_name};
 use crate::principal::{Authenticated, Credentials, Principal};
-use crate::problem::{ApiError, ApiResult, Fields};
+use crate::problem::{ApiError, ApiResult};
 
 #[derive(Tags)]
 enum LearningPlanFilesTag {
@@ -184,17 +184,7 @@ async fn upload(
     authed.tx.commit().await?;
     let principal = authed.principal;
 
-    let parts = form.read_until_file("file").await?;
-    let mut fields = Fields::default();
-    fields.require(
-        "file",
-        parts.file.is_some(),
-        "is required (as the last part of the form)",
-    );
-    fields.finish()?;
-    let Some(file) = parts.file else {
-        return Err(ApiError::Internal("validated form parts missing".into()));
-    };
+    let file = form.read_until_file("file").await?.into_file()?;
     let file_name = clean_file_name(file.file_name());
     let content_type = clean_content_type(file.content_type());
 

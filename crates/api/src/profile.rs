@@ -307,13 +307,6 @@ fn job_description_key(principal: &Principal, person: Uuid, id: Uuid) -> String 
     )
 }
 
-/// The form's file part, or 422 naming it.
-fn required_file(parts: crate::form::FormParts) -> ApiResult<Field> {
-    parts
-        .file
-        .ok_or_else(|| ApiError::invalid("file", "is required (as the last part of the form)"))
-}
-
 /// Streams a photo into storage after checking, from its first bytes, that it is an image
 /// of an allowed type; returns its type and size.
 async fn store_photo(state: &AppState, key: &str, file: Field) -> ApiResult<(&'static str, u64)> {
@@ -541,7 +534,7 @@ impl ProfileApi {
         authed.tx.commit().await?;
         let principal = authed.principal;
 
-        let file = required_file(form.read_until_file("file").await?)?;
+        let file = form.read_until_file("file").await?.into_file()?;
         let key = photo_key(&principal, me, Uuid::now_v7());
         let (content_type, size) = store_photo(&self.0, &key, file).await?;
         let (profile, old) = commit_or_remove(&self.0, &key, &principal, async |tx| {
@@ -623,7 +616,7 @@ impl ProfileApi {
         authed.tx.commit().await?;
         let principal = authed.principal;
 
-        let file = required_file(form.read_until_file("file").await?)?;
+        let file = form.read_until_file("file").await?.into_file()?;
         let file_name = clean_file_name(file.file_name());
         let content_type = clean_content_type(file.content_type());
         let key = job_description_key(&principal, person, Uuid::now_v7());
