@@ -2,7 +2,13 @@
 //! idempotent, so that however it is started (a schedule, an admin's request, `folio job
 //! run`) and however often a delivery is repeated, its effect happens once.
 
+pub mod queue;
+pub mod reminders;
+pub mod run;
+pub mod scheduler;
 pub mod send_emails;
+pub mod tracks;
+pub mod worker;
 
 use std::sync::Arc;
 

@@ -60,7 +60,7 @@ impl RetryPolicy {
 }
 
 /// What a run did.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct SendReport {
     /// Delivered.
     pub sent: u32,

@@ -277,6 +277,12 @@ impl TestApp {
             redis: redis::Client::open(redis).expect("redis url"),
             storage,
             settings,
+            // The test database's name is unique, so it keeps each test's queue apart.
+            jobs: folio_jobs::queue::QueueHandle::new(
+                redis,
+                &database.name,
+                folio_jobs::queue::Heartbeat::default(),
+            ),
         };
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()

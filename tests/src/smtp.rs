@@ -24,6 +24,30 @@ pub struct Captured {
 }
 
 impl Captured {
+    /// The plain-text part, decoded (transfer encoding and charset undone).
+    pub fn text(&self) -> String {
+        mail_parser::MessageParser::default()
+            .parse(self.raw.as_bytes())
+            .and_then(|m| m.body_text(0).map(|t| t.into_owned()))
+            .unwrap_or_default()
+    }
+
+    /// The HTML part, decoded.
+    pub fn html(&self) -> String {
+        mail_parser::MessageParser::default()
+            .parse(self.raw.as_bytes())
+            .and_then(|m| m.body_html(0).map(|t| t.into_owned()))
+            .unwrap_or_default()
+    }
+
+    /// The decoded subject.
+    pub fn subject(&self) -> String {
+        mail_parser::MessageParser::default()
+            .parse(self.raw.as_bytes())
+            .and_then(|m| m.subject().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
     /// A header's value (the first of that name), unfolded.
     pub fn header(&self, name: &str) -> Option<String> {
         let head = self.raw.split("\r\n\r\n").next().unwrap_or(&self.raw);

@@ -287,7 +287,8 @@ fn track_settings(basis: &str, margin: f64, grace: f64) -> Value {
         "evidence_max_bytes": 536870912,
         "review_frequency_weeks": 12,
         "induction_within_days": 28,
-        "active_learning_weeks": 4
+        "active_learning_weeks": 4,
+        "timezone": "Europe/London"
     })
 }
 

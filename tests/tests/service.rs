@@ -177,6 +177,13 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("put", "/api/v1/users/{id}/profile/job-description"),
         ("get", "/api/v1/users/{id}/profile/job-description"),
         ("delete", "/api/v1/users/{id}/profile/job-description"),
+        ("get", "/api/v1/me/notifications"),
+        ("put", "/api/v1/me/notifications"),
+        ("get", "/api/v1/jobs"),
+        ("post", "/api/v1/jobs/{name}/runs"),
+        ("get", "/api/v1/jobs/runs"),
+        ("get", "/api/v1/jobs/runs/{id}"),
+        ("get", "/api/v1/emails"),
     ];
     for (method, path) in expected {
         assert!(

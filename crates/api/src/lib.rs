@@ -12,11 +12,13 @@ mod enrolments;
 mod evidence;
 mod form;
 mod health;
+mod jobs;
 mod json_body;
 mod learning_plan;
 mod learning_plan_files;
 mod me;
 mod messages;
+mod notifications;
 mod pagination;
 mod principal;
 pub mod problem;
@@ -81,6 +83,8 @@ pub struct AppState {
     pub redis: redis::Client,
     /// Files: evidence and course resources.
     pub storage: folio_storage::Storage,
+    /// The job queue, for runs admins ask for.
+    pub jobs: folio_jobs::queue::QueueHandle,
     /// Behaviour settings.
     pub settings: ApiSettings,
 }
@@ -98,7 +102,10 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
                 sso::SsoApi(state.clone()),
                 sso_settings::SsoSettingsApi(state.clone()),
             ),
-            me::MeApi(state.clone()),
+            (
+                me::MeApi(state.clone()),
+                notifications::NotificationsApi(state.clone()),
+            ),
             users::UsersApi(state.clone()),
             employers::EmployersApi(state.clone()),
             curriculum::CurriculumApi(state.clone()),
@@ -122,7 +129,10 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
                 settings::SettingsApi(state.clone()),
                 profile::ProfileApi(state.clone()),
             ),
-            audit_log::AuditLogApi(state.clone()),
+            (
+                audit_log::AuditLogApi(state.clone()),
+                jobs::JobsApi(state.clone()),
+            ),
         ),
         API_TITLE,
         env!("CARGO_PKG_VERSION"),

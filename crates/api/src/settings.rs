@@ -87,6 +87,9 @@ struct TenantSettingsBody {
     induction_within_days: u32,
     /// Evidence of active learning at least this often, in weeks, 1-52 (default 4).
     active_learning_weeks: u32,
+    /// The organisation's time zone, an IANA name (default `Europe/London`): nightly jobs
+    /// run at night there and due dates are judged by the date there.
+    timezone: String,
 }
 
 impl From<TenantSettings> for TenantSettingsBody {
@@ -97,6 +100,7 @@ impl From<TenantSettings> for TenantSettingsBody {
             review_frequency_weeks: s.review_frequency_weeks,
             induction_within_days: s.induction_within_days,
             active_learning_weeks: s.active_learning_weeks,
+            timezone: s.timezone,
         }
     }
 }
@@ -111,6 +115,7 @@ impl From<TenantSettingsBody> for TenantSettings {
             review_frequency_weeks: body.review_frequency_weeks,
             induction_within_days: body.induction_within_days,
             active_learning_weeks: body.active_learning_weeks,
+            timezone: body.timezone,
         }
     }
 }

@@ -171,3 +171,15 @@ pub async fn list(tx: &mut TenantTx, status: &str, limit: i64) -> DbResult<Vec<O
     .fetch_all(tx.conn())
     .await?)
 }
+
+/// Whether the tenant has an email due now: the scheduler queues a sender only then.
+pub async fn has_due(tx: &mut TenantTx) -> DbResult<bool> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar(
+        "select exists (select 1 from email_outbox
+                        where tenant_id = $1 and status = 'pending' and next_attempt_at <= now())",
+    )
+    .bind(tenant.0)
+    .fetch_one(tx.conn())
+    .await?)
+}

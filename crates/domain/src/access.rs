@@ -30,6 +30,8 @@ pub enum Permission {
     ReadSettings,
     /// Change the organisation's settings.
     ManageSettings,
+    /// Run background jobs by hand, and see how runs and email deliveries went.
+    RunJobs,
 }
 
 impl Permission {
@@ -40,7 +42,8 @@ impl Permission {
             | Permission::ManageEmployers
             | Permission::ManageCurriculum
             | Permission::ManageEnrolments
-            | Permission::ManageSettings => &[Role::Admin],
+            | Permission::ManageSettings
+            | Permission::RunJobs => &[Role::Admin],
             Permission::ReadSettings => &[Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor],
             Permission::ReadCurriculum => &[Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor],
             Permission::ReadUsers => &[Role::Admin, Role::Auditor],
@@ -174,6 +177,7 @@ mod tests {
             (ManageEnrolments, &[Admin]),
             (ReadSettings, &[Admin, Assessor, Iqa, Auditor]),
             (ManageSettings, &[Admin]),
+            (RunJobs, &[Admin]),
         ];
         for (permission, allowed) in expected {
             for role in Role::ALL {

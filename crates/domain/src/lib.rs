@@ -8,6 +8,7 @@ pub mod curriculum;
 pub mod documents;
 pub mod enrolment;
 pub mod identity;
+pub mod jobs;
 pub mod learning_plan;
 pub mod login_throttle;
 pub mod messages;

@@ -52,6 +52,9 @@ pub struct TenantSettings {
     pub induction_within_days: u32,
     /// Evidence of active learning at least this often, in weeks.
     pub active_learning_weeks: u32,
+    /// The provider's time zone (IANA name): nightly work runs at night there, and "today"
+    /// for due dates is the date there.
+    pub timezone: String,
 }
 
 impl Default for TenantSettings {
@@ -62,6 +65,7 @@ impl Default for TenantSettings {
             review_frequency_weeks: 12,
             induction_within_days: 28,
             active_learning_weeks: 4,
+            timezone: Self::DEFAULT_TIMEZONE.into(),
         }
     }
 }
@@ -69,6 +73,15 @@ impl Default for TenantSettings {
 impl TenantSettings {
     /// The largest evidence file a provider may allow (storage is paid for per byte).
     pub const MAX_EVIDENCE_BYTES: u64 = 5 * 1024 * 1024 * 1024;
+
+    /// UK providers' time zone.
+    pub const DEFAULT_TIMEZONE: &'static str = "Europe/London";
+
+    /// The time zone, parsed. [`Self::validate`] refuses an unknown name, so a stored
+    /// setting always parses; London is the fallback all the same.
+    pub fn tz(&self) -> chrono_tz::Tz {
+        self.timezone.parse().unwrap_or(chrono_tz::Europe::London)
+    }
 
     /// Reads stored settings; keys not set take their defaults.
     pub fn from_json(value: &serde_json::Value) -> Result<Self, String> {
@@ -102,6 +115,9 @@ impl TenantSettings {
         if !(1..=52).contains(&self.active_learning_weeks) {
             return Err("active_learning_weeks must be between 1 and 52".into());
         }
+        if self.timezone.parse::<chrono_tz::Tz>().is_err() {
+            return Err("timezone must be an IANA time zone name such as Europe/London".into());
+        }
         Ok(())
     }
 }
@@ -134,5 +150,12 @@ mod tests {
             TenantSettings::from_json(&serde_json::json!({ "evidence_max_bytes": 0 })).is_err()
         );
         assert!(TenantSettings::from_json(&serde_json::json!({ "colour": "red" })).is_err());
+        assert!(
+            TenantSettings::from_json(&serde_json::json!({ "timezone": "Mars/Olympus" })).is_err()
+        );
+        let belfast =
+            TenantSettings::from_json(&serde_json::json!({ "timezone": "Europe/Belfast" }))
+                .unwrap_or_default();
+        assert_eq!(belfast.tz(), chrono_tz::Europe::Belfast);
     }
 }

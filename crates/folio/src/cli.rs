@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use folio_domain::jobs::JobKind;
 use folio_domain::{Password, Role};
 use uuid::Uuid;
 
 use crate::config::Config;
 use crate::operator::NewPerson;
-use crate::{demo, operator, serve, telemetry};
+use crate::{demo, operator, serve, telemetry, work};
 
 /// Folio: e-portfolio for apprenticeship training providers.
 #[derive(Debug, Parser)]
@@ -30,7 +31,10 @@ pub enum Command {
     Migrate,
     /// Serve the HTTP API.
     Serve,
-    /// Migrate, load the demo organisations and accounts (idempotently), then serve.
+    /// Run the background workers: the job queue and the nightly schedule.
+    Work,
+    /// Migrate, load the demo organisations and accounts (idempotently), then serve the
+    /// API and run the workers in this one process.
     Demo,
     /// Manage tenants (training providers).
     #[command(subcommand)]
@@ -49,22 +53,27 @@ pub enum Command {
 /// Background work.
 #[derive(Debug, Subcommand)]
 pub enum JobCommand {
-    /// Run one job now for one tenant, in this process, and print what it did.
+    /// Run one job now for one tenant, in this process, record the run and print what it
+    /// did as JSON. Jobs: send-emails, recalculate-tracks, off-track-emails,
+    /// overdue-actions, review-checks, induction-overdue, unclosed-sessions,
+    /// no-active-learning.
     Run {
         /// The job.
-        #[arg(value_enum)]
-        name: JobName,
+        #[arg(value_parser = parse_job)]
+        name: JobKind,
         /// The tenant's slug.
         #[arg(long)]
         tenant: String,
+        /// The provider's day to run it for (YYYY-MM-DD); default: today in the provider's
+        /// time zone.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
     },
 }
 
-/// The jobs `folio job run` knows.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum JobName {
-    /// Deliver the tenant's due emails from the outbox.
-    SendEmails,
+fn parse_job(s: &str) -> Result<JobKind, String> {
+    s.parse()
+        .map_err(|e: folio_domain::InvalidValue| e.to_string())
 }
 
 /// Tenant tasks.
@@ -155,22 +164,14 @@ pub async fn run() -> anyhow::Result<()> {
             println!("database is up to date");
         }
         Command::Serve => serve::serve(&config, |_| {}).await?,
+        Command::Work => work::work(&config).await?,
         Command::Demo => run_demo(&config).await?,
-        Command::Job(JobCommand::Run { name, tenant }) => {
+        Command::Job(JobCommand::Run { name, tenant, date }) => {
             let db = operator::connect(&config)?;
-            let tenant = folio_db::platform::find_by_slug(db.pool(), &tenant)
-                .await?
-                .with_context(|| format!("there is no tenant `{tenant}`"))?;
+            let tenant = operator::tenant(&db, &tenant).await?;
             let ctx = operator::job_context(&config, db)?;
-            match name {
-                JobName::SendEmails => {
-                    let r = folio_jobs::send_emails::run(&ctx, tenant.tenant_id(), 4).await?;
-                    println!(
-                        "send-emails for {}: {} sent, {} to retry, {} failed",
-                        tenant.slug, r.sent, r.retrying, r.failed
-                    );
-                }
-            }
+            let report = operator::run_job(&ctx, &tenant, name, date).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
         }
         Command::Tenant(TenantCommand::Create { slug, name }) => {
             let db = operator::connect(&config)?;
@@ -242,7 +243,8 @@ pub async fn run() -> anyhow::Result<()> {
 async fn run_demo(config: &Config) -> anyhow::Result<()> {
     let db = operator::migrate(config).await?;
     let organisations = demo::load(&db).await?;
-    serve::serve(config, |addr| {
+    let workers = work::work(config);
+    let api = serve::serve(config, |addr| {
         let base = format!("http://{addr}");
         println!();
         println!("Folio demo is running at {base}");
@@ -253,14 +255,18 @@ async fn run_demo(config: &Config) -> anyhow::Result<()> {
         println!("Every demo account's password is: {}", demo::DEMO_PASSWORD);
         for organisation in &organisations {
             println!();
-            println!("{} (organisation: {})", organisation.name, organisation.slug);
+            println!(
+                "{} (organisation: {})",
+                organisation.name, organisation.slug
+            );
             for (email, roles) in &organisation.accounts {
                 let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
                 println!("  {email:<28} {}", roles.join(", "));
             }
         }
-        if let Some((organisation, (email, _))) =
-            organisations.first().and_then(|o| o.accounts.first().map(|a| (o, a)))
+        if let Some((organisation, (email, _))) = organisations
+            .first()
+            .and_then(|o| o.accounts.first().map(|a| (o, a)))
         {
             println!();
             println!("Sign in, e.g.:");
@@ -271,7 +277,13 @@ async fn run_demo(config: &Config) -> anyhow::Result<()> {
             );
         }
         println!();
+        println!("Background workers are running in this process; with no FOLIO_SMTP_URL,");
+        println!(
+            "emails are written to {}.",
+            config.data_dir.join("mail").display()
+        );
         println!("Press Ctrl-C to stop.");
-    })
-    .await
+    });
+    tokio::try_join!(api, workers)?;
+    Ok(())
 }

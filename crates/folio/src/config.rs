@@ -37,6 +37,21 @@ pub struct Config {
     pub database_max_connections: u32,
     /// Redis URL (`FOLIO_REDIS_URL`).
     pub redis_url: String,
+    /// Prefix of every Redis key of this deployment (`FOLIO_REDIS_NAMESPACE`), so that
+    /// several deployments can share one Redis.
+    pub redis_namespace: String,
+    /// Jobs one `folio work` process runs at once (`FOLIO_WORKER_CONCURRENCY`).
+    pub worker_concurrency: usize,
+    /// How often an idle worker looks for new jobs, in milliseconds
+    /// (`FOLIO_WORKER_POLL_MS`).
+    pub worker_poll_ms: u64,
+    /// Seconds between a worker's heartbeats (`FOLIO_WORKER_HEARTBEAT_SECS`); the jobs of a
+    /// worker that misses three are handed to other workers.
+    pub worker_heartbeat_secs: u64,
+    /// When the scheduler ticks, as cron with a seconds field first
+    /// (`FOLIO_SCHEDULER_CRON`). Each tick queues the runs that have come due in each
+    /// provider's time zone and any waiting email.
+    pub scheduler_cron: String,
     /// Address to listen on (`FOLIO_LISTEN`).
     pub listen: String,
     /// Where files live when stored on the local filesystem (`FOLIO_DATA_DIR`).
@@ -79,6 +94,11 @@ impl Default for Config {
             database_url: "postgres://postgres@127.0.0.1:5432/folio".into(),
             database_max_connections: 10,
             redis_url: "redis://127.0.0.1:6379".into(),
+            redis_namespace: "folio".into(),
+            worker_concurrency: 4,
+            worker_poll_ms: 1000,
+            worker_heartbeat_secs: 20,
+            scheduler_cron: "0 * * * * *".into(),
             listen: "127.0.0.1:8080".into(),
             data_dir: PathBuf::from("./data"),
             storage: StorageKind::Fs,
@@ -103,6 +123,11 @@ const KEYS: &[&str] = &[
     "database_url",
     "database_max_connections",
     "redis_url",
+    "redis_namespace",
+    "worker_concurrency",
+    "worker_poll_ms",
+    "worker_heartbeat_secs",
+    "scheduler_cron",
     "listen",
     "data_dir",
     "storage",
@@ -128,6 +153,24 @@ impl Config {
         } else {
             folio_mail::Mailer::smtp(&self.smtp_url, &self.mail_from)?
         })
+    }
+
+    /// The scheduler's cron schedule.
+    pub fn schedule(&self) -> anyhow::Result<cron::Schedule> {
+        self.scheduler_cron.parse().map_err(|e| {
+            anyhow::anyhow!(
+                "FOLIO_SCHEDULER_CRON `{}` is not a cron schedule with a seconds field first: {e}",
+                self.scheduler_cron
+            )
+        })
+    }
+
+    /// How the workers' heartbeats go.
+    pub fn heartbeat(&self) -> folio_jobs::queue::Heartbeat {
+        folio_jobs::queue::Heartbeat {
+            interval: std::time::Duration::from_secs(self.worker_heartbeat_secs),
+            missed: 3,
+        }
     }
 
     /// The address people reach Folio at, for links: `public_url`, or `http://` + `listen`.
@@ -212,6 +255,19 @@ impl Config {
             config.session_ttl_minutes > 0,
             "FOLIO_SESSION_TTL_MINUTES must be at least 1"
         );
+        anyhow::ensure!(
+            config.worker_concurrency > 0,
+            "FOLIO_WORKER_CONCURRENCY must be at least 1"
+        );
+        anyhow::ensure!(
+            config.worker_poll_ms > 0 && config.worker_heartbeat_secs > 0,
+            "FOLIO_WORKER_POLL_MS and FOLIO_WORKER_HEARTBEAT_SECS must be at least 1"
+        );
+        anyhow::ensure!(
+            !config.redis_namespace.is_empty(),
+            "FOLIO_REDIS_NAMESPACE must not be empty"
+        );
+        config.schedule()?;
         Ok((config, warnings))
     }
 }
@@ -235,6 +291,11 @@ impl fmt::Debug for Config {
             .field("database_url", &redact(&self.database_url))
             .field("database_max_connections", &self.database_max_connections)
             .field("redis_url", &redact(&self.redis_url))
+            .field("redis_namespace", &self.redis_namespace)
+            .field("worker_concurrency", &self.worker_concurrency)
+            .field("worker_poll_ms", &self.worker_poll_ms)
+            .field("worker_heartbeat_secs", &self.worker_heartbeat_secs)
+            .field("scheduler_cron", &self.scheduler_cron)
             .field("listen", &self.listen)
             .field("data_dir", &self.data_dir)
             .field("storage", &self.storage)

@@ -30,6 +30,39 @@ pub fn job_context(config: &Config, db: Database) -> anyhow::Result<folio_jobs::
     })
 }
 
+/// Runs one job for a tenant in this process, recorded as an operator's run, for the
+/// provider's day `date` (default: today there). Returns the run's report.
+pub async fn run_job(
+    ctx: &folio_jobs::JobContext,
+    tenant: &Tenant,
+    kind: folio_domain::jobs::JobKind,
+    date: Option<chrono::NaiveDate>,
+) -> anyhow::Result<serde_json::Value> {
+    let id = tenant.tenant_id();
+    let mut tx = ctx.db.begin_tenant(id).await?;
+    let tz = folio_db::settings::get(&mut tx).await?.tz();
+    let on = date.unwrap_or_else(|| folio_domain::jobs::local_date(&tz, Utc::now()));
+    let run = folio_db::job_runs::request(
+        &mut tx,
+        kind.as_str(),
+        on,
+        folio_db::job_runs::Trigger::Operator,
+    )
+    .await?
+    .context("the run was not recorded")?;
+    tx.commit().await?;
+    folio_jobs::run::execute(
+        ctx,
+        &folio_jobs::run::TenantJob {
+            tenant_id: id.0,
+            kind,
+            run_on: on,
+            run_id: Some(run.id),
+        },
+    )
+    .await
+}
+
 /// Creates the database if it is missing and applies pending migrations.
 pub async fn migrate(config: &Config) -> anyhow::Result<Database> {
     if create_database_if_missing(&config.database_url)

@@ -30,6 +30,11 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
         db,
         redis,
         storage,
+        jobs: folio_jobs::queue::QueueHandle::new(
+            &config.redis_url,
+            &config.redis_namespace,
+            config.heartbeat(),
+        ),
         settings: ApiSettings {
             session_ttl: Duration::from_secs(config.session_ttl_minutes * 60),
             cookie_secure: config.cookie_secure,
@@ -72,7 +77,7 @@ pub async fn serve(
 
 /// Registers for SIGINT and SIGTERM at once (a signal that arrives before the returned
 /// future is first polled still counts) and resolves on the first of them.
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
     let interrupt = signal(SignalKind::interrupt());
     let terminate = signal(SignalKind::terminate());

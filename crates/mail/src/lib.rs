@@ -34,6 +34,9 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
     template!("message_received"),
     template!("evidence_returned"),
     template!("evidence_resubmitted"),
+    template!("off_track_learner"),
+    template!("overdue_actions_learner"),
+    template!("digest"),
 ];
 
 /// The layout every HTML part is wrapped in (`{{> layout}}` with the body as `@partial-block`).
@@ -324,6 +327,16 @@ mod tests {
             "version": 2,
             "to": "assessor",
             "message_id": "0192",
+            "elapsed_percent": "50",
+            "progress_percent": "20",
+            "planned_end": "1 March 2027",
+            "assessor_name": "Tom",
+            "count": 2,
+            "actions": [{ "title": "Survey", "course_title": "Engineering",
+                          "target_date": "1 May 2026", "overdue": "2 days overdue" }],
+            "intro": "2 learners need a review:",
+            "rows": [{ "learner": "Amelia (Engineering)", "detail": "review due" }],
+            "link_path": "/caseload/reviews-due",
         })
     }
 

@@ -1,0 +1,69 @@
+//! A person's email choices: the daily digests staff receive (off-track learners, overdue
+//! actions, reviews due…) can be turned off. Emails about a person's own work (a message to
+//! them, returned evidence, their own overdue actions, going off track) cannot: they are
+//! how the product reaches them.
+
+use folio_db::reminders;
+use poem_openapi::payload::Json;
+use poem_openapi::{Object, OpenApi, Tags};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::json_body::JsonBody;
+use crate::principal::Credentials;
+use crate::problem::ApiResult;
+
+#[derive(Tags)]
+enum NotificationsTag {
+    /// The signed-in person's email choices.
+    Notifications,
+}
+
+/// `/api/v1/me/notifications`.
+pub struct NotificationsApi(pub AppState);
+
+/// Which optional emails a person receives.
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotificationPreferences {
+    /// The daily summaries of a caseload (on by default).
+    digests: bool,
+}
+
+#[OpenApi(
+    prefix_path = "/api/v1/me/notifications",
+    tag = "NotificationsTag::Notifications"
+)]
+impl NotificationsApi {
+    /// The signed-in person's email choices.
+    #[oai(path = "/", method = "get")]
+    async fn get(&self, credentials: Credentials) -> ApiResult<Json<NotificationPreferences>> {
+        let mut authed = self.0.authenticate(&credentials).await?;
+        let me = authed.principal.user_id;
+        let digests = reminders::digests_on(&mut authed.tx, me).await?;
+        authed.tx.commit().await?;
+        Ok(Json(NotificationPreferences { digests }))
+    }
+
+    /// Change the signed-in person's email choices.
+    #[oai(path = "/", method = "put")]
+    async fn put(
+        &self,
+        credentials: Credentials,
+        body: JsonBody<NotificationPreferences>,
+    ) -> ApiResult<Json<NotificationPreferences>> {
+        let mut authed = self.0.authenticate(&credentials).await?;
+        let me = authed.principal.user_id;
+        reminders::set_digests(&mut authed.tx, me, body.0.digests).await?;
+        authed
+            .audit(
+                "notification_preferences.update",
+                "user",
+                me,
+                serde_json::json!({ "digests": body.0.digests }),
+            )
+            .await?;
+        authed.tx.commit().await?;
+        Ok(Json(body.0))
+    }
+}

@@ -1,0 +1,208 @@
+//! The record of background job runs (see `migrations/0014_job_runs.sql`): a run is
+//! written here before it is queued, so a run asked for while Redis is away is kept, and a
+//! scheduled run is recorded once per tenant, job and local date however many schedulers
+//! tick.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::{DbResult, TenantTx};
+
+const COLUMNS: &str =
+    "id, kind, run_on, trigger, requested_by, status, attempts, report, last_error,
+     requested_at, queued_at, started_at, finished_at";
+
+/// One run of a job for the tenant.
+#[derive(Debug, Clone, FromRow)]
+pub struct JobRun {
+    /// The run.
+    pub id: Uuid,
+    /// The job's name, e.g. `overdue-actions`.
+    pub kind: String,
+    /// The provider's local date the run acts for.
+    pub run_on: NaiveDate,
+    /// `schedule`, `admin` or `operator`.
+    pub trigger: String,
+    /// The admin who asked for it.
+    pub requested_by: Option<Uuid>,
+    /// `requested`, `queued`, `running`, `succeeded` or `failed`.
+    pub status: String,
+    /// Attempts started so far.
+    pub attempts: i32,
+    /// What the run did, once it has succeeded.
+    pub report: Option<serde_json::Value>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When it was asked for.
+    pub requested_at: DateTime<Utc>,
+    /// When it was put on the queue.
+    pub queued_at: Option<DateTime<Utc>>,
+    /// When its latest attempt started.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When its latest attempt ended.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// Who asks for a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// The workers' schedule.
+    Schedule,
+    /// An admin, through the API.
+    Admin(Uuid),
+    /// An operator, on the command line.
+    Operator,
+}
+
+impl Trigger {
+    fn name(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::Admin(_) => "admin",
+            Trigger::Operator => "operator",
+        }
+    }
+
+    fn user(self) -> Option<Uuid> {
+        match self {
+            Trigger::Admin(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// Records a run asked for by `trigger`. A scheduled run that is already recorded for this
+/// job and date is not recorded again: `None`.
+pub async fn request(
+    tx: &mut TenantTx,
+    kind: &str,
+    run_on: NaiveDate,
+    trigger: Trigger,
+) -> DbResult<Option<JobRun>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "insert into job_runs (tenant_id, id, kind, run_on, trigger, requested_by)
+         values ($1, $2, $3, $4, $5, $6)
+         on conflict (tenant_id, kind, run_on) where trigger = 'schedule' do nothing
+         returning {COLUMNS}"
+    )))
+    .bind(tenant.0)
+    .bind(Uuid::now_v7())
+    .bind(kind)
+    .bind(run_on)
+    .bind(trigger.name())
+    .bind(trigger.user())
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Marks every run still `requested` as `queued` and returns them, oldest first, for the
+/// caller to push to the queue before it commits: if the push fails the transaction rolls
+/// back and the runs stay `requested` for the next attempt. Locked rows are skipped, so two
+/// schedulers never queue the same run.
+pub async fn take_requested(tx: &mut TenantTx, limit: i64) -> DbResult<Vec<JobRun>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "update job_runs set status = 'queued', queued_at = now()
+         where tenant_id = $1 and id in (
+             select id from job_runs
+             where tenant_id = $1 and status = 'requested'
+             order by requested_at
+             limit $2
+             for update skip locked)
+         returning {COLUMNS}"
+    )))
+    .bind(tenant.0)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Marks one run `queued` (after the API pushed it itself).
+pub async fn mark_queued(tx: &mut TenantTx, id: Uuid) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "update job_runs set status = 'queued', queued_at = now()
+         where tenant_id = $1 and id = $2 and status = 'requested'",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Starts an attempt of a run: `running`, one more attempt. `None` for a run this tenant
+/// does not have.
+pub async fn start(tx: &mut TenantTx, id: Uuid) -> DbResult<Option<JobRun>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "update job_runs set status = 'running', attempts = attempts + 1, started_at = now(),
+                finished_at = null, queued_at = coalesce(queued_at, now())
+         where tenant_id = $1 and id = $2
+         returning {COLUMNS}"
+    )))
+    .bind(tenant.0)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Records the end of an attempt: `succeeded` with what it did, or `failed` with why.
+pub async fn finish(
+    tx: &mut TenantTx,
+    id: Uuid,
+    outcome: Result<&serde_json::Value, &str>,
+) -> DbResult<()> {
+    let tenant = tx.tenant();
+    let (status, report, error) = match outcome {
+        Ok(report) => ("succeeded", Some(report), None),
+        Err(error) => ("failed", None, Some(truncate(error, 2000))),
+    };
+    sqlx::query(
+        "update job_runs set status = $3, report = coalesce($4, report), last_error = $5,
+                finished_at = now()
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .bind(status)
+    .bind(report)
+    .bind(error)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+fn truncate(s: &str, max_chars: usize) -> String {
+    s.chars().take(max_chars).collect()
+}
+
+/// One run of the tenant's.
+pub async fn get(tx: &mut TenantTx, id: Uuid) -> DbResult<Option<JobRun>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from job_runs where tenant_id = $1 and id = $2"
+    )))
+    .bind(tenant.0)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// The tenant's runs, newest first, optionally of one job.
+pub async fn list(tx: &mut TenantTx, kind: Option<&str>, limit: i64) -> DbResult<Vec<JobRun>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select {COLUMNS} from job_runs
+         where tenant_id = $1 and ($2::text is null or kind = $2)
+         order by requested_at desc, id desc
+         limit $3"
+    )))
+    .bind(tenant.0)
+    .bind(kind)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}

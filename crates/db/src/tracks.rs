@@ -1,0 +1,581 @@
+//! The nightly off-track recalculation's storage: every enrolment's latest progress figures
+//! (`enrolment_tracks`) and one row of them per enrolment per day
+//! (`enrolment_track_history`) for the trend.
+//!
+//! [`recalculate`] counts criteria set-based (one query per batch of enrolments, never one
+//! per enrolment), computes every figure with `folio_domain::progress` (the functions the
+//! API's learner overview uses, so the nightly job and the API cannot disagree) and writes
+//! the batch back with one upsert of arrays. [`hand_written_recalculate`] does the same in
+//! one SQL statement and exists only as the benchmark baseline.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use folio_domain::progress::{self, CriterionCounts, Timeline, TrackStatus};
+use folio_domain::{EnrolmentStatus, TrackBasis, TrackRule};
+use serde::Serialize;
+use sqlx::FromRow;
+use uuid::Uuid;
+
+use crate::error::OtherDbError;
+use crate::progress::LEARNERS_UNIT;
+use crate::{DbError, DbResult, TenantTx};
+
+/// Enrolments read, computed and written per round trip: large enough that a tenant of
+/// tens of thousands of learners takes a handful of statements, small enough that the
+/// arrays bound to one statement stay a few hundred kilobytes.
+const BATCH: i64 = 5_000;
+
+/// The latest figures of one enrolment.
+#[derive(Debug, Clone, PartialEq, FromRow, Serialize)]
+pub struct TrackRow {
+    /// The enrolment.
+    pub enrolment_id: Uuid,
+    /// The tenant-local day the figures are for.
+    pub computed_on: NaiveDate,
+    /// The learner's criteria (mandatory and chosen optional units).
+    pub criteria: i32,
+    /// Of those, mapped but not signed off.
+    pub mapped: i32,
+    /// Of those, signed off.
+    pub signed_off: i32,
+    /// Criteria with evidence mapped (signed off or not), in percent.
+    pub mapped_percent: f64,
+    /// Criteria signed off, in percent.
+    pub signed_off_percent: f64,
+    /// Time elapsed against the planned end date, in percent.
+    pub elapsed_percent: f64,
+    /// The planned end date has passed.
+    pub past_end: bool,
+    /// `off_track`, `on_track`, `ahead` or `not_applicable`.
+    pub track_status: String,
+    /// Projected completion date from pace so far.
+    pub projected_completion: Option<NaiveDate>,
+    /// First day of the current unbroken off-track run; `None` unless off track.
+    pub off_track_since: Option<NaiveDate>,
+    /// When the row was last written.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TrackRow {
+    /// The stored track status as the domain's.
+    pub fn track(&self) -> Option<TrackStatus> {
+        parse_track(&self.track_status)
+    }
+}
+
+/// One day's figures of one enrolment.
+#[derive(Debug, Clone, PartialEq, FromRow, Serialize)]
+pub struct TrackHistoryRow {
+    /// The day.
+    pub computed_on: NaiveDate,
+    /// The learner's criteria.
+    pub criteria: i32,
+    /// Of those, mapped but not signed off.
+    pub mapped: i32,
+    /// Of those, signed off.
+    pub signed_off: i32,
+    /// Mapped %, signed off or not.
+    pub mapped_percent: f64,
+    /// Signed off %.
+    pub signed_off_percent: f64,
+    /// Time elapsed %, against the planned end date.
+    pub elapsed_percent: f64,
+    /// The planned end date had passed.
+    pub past_end: bool,
+    /// `off_track`, `on_track`, `ahead` or `not_applicable`.
+    pub track_status: String,
+    /// Projected completion date.
+    pub projected_completion: Option<NaiveDate>,
+}
+
+impl TrackHistoryRow {
+    /// The stored track status as the domain's.
+    pub fn track(&self) -> Option<TrackStatus> {
+        parse_track(&self.track_status)
+    }
+}
+
+/// What one recalculation of a tenant did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RecalcReport {
+    /// Enrolments recalculated: every one of the tenant's.
+    pub enrolments: u64,
+    /// Of those, off track.
+    pub off_track: u64,
+    /// On track.
+    pub on_track: u64,
+    /// Ahead.
+    pub ahead: u64,
+    /// Withdrawn, completed, or without criteria.
+    pub not_applicable: u64,
+    /// Off track whose run began on this day: turned off track today (counted again when
+    /// the same day is recalculated, so a retried job reports, and emails, the same).
+    pub newly_off_track: u64,
+}
+
+fn parse_track(name: &str) -> Option<TrackStatus> {
+    [
+        TrackStatus::OffTrack,
+        TrackStatus::OnTrack,
+        TrackStatus::Ahead,
+        TrackStatus::NotApplicable,
+    ]
+    .into_iter()
+    .find(|t| t.as_str() == name)
+}
+
+/// One enrolment with its criteria counted by state: what the figures are computed from.
+#[derive(Debug, FromRow)]
+struct EnrolmentCounts {
+    enrolment_id: Uuid,
+    start_date: NaiveDate,
+    planned_end_date: NaiveDate,
+    status: String,
+    /// The completion date, else the withdrawal date: as the API's timeline takes it.
+    ended_on: Option<NaiveDate>,
+    criteria: i64,
+    mapped: i64,
+    signed_off: i64,
+    last_signed_off_at: Option<DateTime<Utc>>,
+}
+
+/// Up to `$3` enrolments of the tenant after id `$2` (keyset order), each with the same
+/// counts as [`crate::progress::overall_counts`]: the learner's criteria, those mapped but
+/// not signed off, those signed off, and the latest sign-off. Enrolments without criteria
+/// come back with zeros.
+async fn counts_batch(
+    tx: &mut TenantTx,
+    after: Uuid,
+    limit: i64,
+) -> DbResult<Vec<EnrolmentCounts>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "with batch as (
+             select e.tenant_id, e.id, e.course_id, e.start_date, e.planned_end_date, e.status,
+                    coalesce(e.completed_on, e.withdrawn_on) as ended_on
+             from enrolments e
+             where e.tenant_id = $1 and e.id > $2
+             order by e.id
+             limit $3
+         ),
+         learner_criteria as (
+             select e.id as enrolment_id, cr.id as criterion_id
+             from batch e
+             join components c on c.tenant_id = e.tenant_id and c.course_id = e.course_id
+             join units u on u.tenant_id = c.tenant_id and u.component_id = c.id and {LEARNERS_UNIT}
+             join criteria cr on cr.tenant_id = u.tenant_id and cr.unit_id = u.id
+         ),
+         mapped as (
+             select distinct m.enrolment_id, m.criterion_id
+             from criterion_mappings m
+             where m.tenant_id = $1 and m.enrolment_id in (select id from batch)
+         ),
+         counts as (
+             select lc.enrolment_id,
+                    count(*) as criteria,
+                    count(*) filter (where s.criterion_id is null and m.criterion_id is not null) as mapped,
+                    count(s.criterion_id) as signed_off,
+                    max(s.signed_off_at) as last_signed_off_at
+             from learner_criteria lc
+             left join criterion_sign_offs s
+                  on s.tenant_id = $1 and s.enrolment_id = lc.enrolment_id
+                 and s.criterion_id = lc.criterion_id
+             left join mapped m
+                  on m.enrolment_id = lc.enrolment_id and m.criterion_id = lc.criterion_id
+             group by lc.enrolment_id
+         )
+         select b.id as enrolment_id, b.start_date, b.planned_end_date, b.status, b.ended_on,
+                coalesce(n.criteria, 0) as criteria,
+                coalesce(n.mapped, 0) as mapped,
+                coalesce(n.signed_off, 0) as signed_off,
+                n.last_signed_off_at
+         from batch b
+         left join counts n on n.enrolment_id = b.id
+         order by b.id"
+    )))
+    .bind(tenant.0)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A batch's figures as columns, bound as arrays to one upsert.
+#[derive(Debug, Default)]
+struct Columns {
+    enrolment_id: Vec<Uuid>,
+    criteria: Vec<i32>,
+    mapped: Vec<i32>,
+    signed_off: Vec<i32>,
+    mapped_percent: Vec<f64>,
+    signed_off_percent: Vec<f64>,
+    elapsed_percent: Vec<f64>,
+    past_end: Vec<bool>,
+    track_status: Vec<&'static str>,
+    projected_completion: Vec<Option<NaiveDate>>,
+}
+
+fn unknown_status(status: &str) -> DbError {
+    DbError::Other(OtherDbError(sqlx::Error::Decode(
+        format!("unknown enrolment status `{status}`").into(),
+    )))
+}
+
+/// Counts of one learner's criteria fit an `i32` column; saturate rather than panic.
+fn column_count(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+fn domain_count(n: i64) -> u32 {
+    u32::try_from(n.max(0)).unwrap_or(u32::MAX)
+}
+
+impl Columns {
+    /// Computes one enrolment's figures on day `on` exactly as the learner overview does:
+    /// the same timeline (planned end date; the completion, else withdrawal, date as the
+    /// actual end), the same counts and [`progress::progress_bars`], which composes
+    /// `percentages`, `clock_date`, `time_elapsed`, `track_status` (not applicable without
+    /// criteria) and `projected_completion`.
+    fn push(
+        &mut self,
+        row: &EnrolmentCounts,
+        on: NaiveDate,
+        rule: &TrackRule,
+    ) -> DbResult<TrackStatus> {
+        let status: EnrolmentStatus = row
+            .status
+            .parse()
+            .map_err(|_| unknown_status(&row.status))?;
+        let timeline = Timeline {
+            start: row.start_date,
+            planned_end: row.planned_end_date,
+            revised_end: None,
+            status,
+            ended_on: row.ended_on,
+        };
+        let counts = CriterionCounts {
+            total: domain_count(row.criteria),
+            mapped: domain_count(row.mapped),
+            signed_off: domain_count(row.signed_off),
+        };
+        // Sign-offs are instants; the API takes their day in UTC, and so does this.
+        let last_sign_off = row.last_signed_off_at.map(|t| t.date_naive());
+        let bars = progress::progress_bars(counts, last_sign_off, &timeline, rule, on);
+        self.enrolment_id.push(row.enrolment_id);
+        self.criteria.push(column_count(counts.total));
+        self.mapped.push(column_count(counts.mapped));
+        self.signed_off.push(column_count(counts.signed_off));
+        self.mapped_percent.push(bars.percentages.mapped);
+        self.signed_off_percent.push(bars.percentages.signed_off);
+        self.elapsed_percent.push(bars.elapsed.percent);
+        self.past_end.push(bars.elapsed.past_end);
+        self.track_status.push(bars.track.as_str());
+        self.projected_completion.push(bars.projected_completion);
+        Ok(bars.track)
+    }
+}
+
+/// Writes a batch's figures for day `$2`: the day's history row (replaced when the day is
+/// recalculated again) and the latest figures, unless those are already of a later day.
+/// `off_track_since` is kept while a learner stays off track, set to the day when they
+/// turn off track and cleared otherwise. Returns how many turned off track on this day.
+async fn write_batch(tx: &mut TenantTx, on: NaiveDate, columns: &Columns) -> DbResult<u64> {
+    let tenant = tx.tenant();
+    let newly: i64 = sqlx::query_scalar(
+        "with figures as (
+             select * from unnest($3::uuid[], $4::int4[], $5::int4[], $6::int4[], $7::float8[],
+                                  $8::float8[], $9::float8[], $10::bool[], $11::text[], $12::date[])
+                 as f(enrolment_id, criteria, mapped, signed_off, mapped_percent,
+                      signed_off_percent, elapsed_percent, past_end, track_status,
+                      projected_completion)
+         ),
+         history as (
+             insert into enrolment_track_history (
+                 tenant_id, enrolment_id, computed_on, criteria, mapped, signed_off,
+                 mapped_percent, signed_off_percent, elapsed_percent, past_end, track_status,
+                 projected_completion)
+             select $1, f.enrolment_id, $2, f.criteria, f.mapped, f.signed_off,
+                    f.mapped_percent, f.signed_off_percent, f.elapsed_percent, f.past_end,
+                    f.track_status, f.projected_completion
+             from figures f
+             on conflict (tenant_id, enrolment_id, computed_on) do update set
+                 criteria = excluded.criteria,
+                 mapped = excluded.mapped,
+                 signed_off = excluded.signed_off,
+                 mapped_percent = excluded.mapped_percent,
+                 signed_off_percent = excluded.signed_off_percent,
+                 elapsed_percent = excluded.elapsed_percent,
+                 past_end = excluded.past_end,
+                 track_status = excluded.track_status,
+                 projected_completion = excluded.projected_completion
+         ),
+         latest as (
+             insert into enrolment_tracks (
+                 tenant_id, enrolment_id, computed_on, criteria, mapped, signed_off,
+                 mapped_percent, signed_off_percent, elapsed_percent, past_end, track_status,
+                 projected_completion, off_track_since, updated_at)
+             select $1, f.enrolment_id, $2, f.criteria, f.mapped, f.signed_off,
+                    f.mapped_percent, f.signed_off_percent, f.elapsed_percent, f.past_end,
+                    f.track_status, f.projected_completion,
+                    case when f.track_status = 'off_track' then $2::date end, now()
+             from figures f
+             on conflict (tenant_id, enrolment_id) do update set
+                 computed_on = excluded.computed_on,
+                 criteria = excluded.criteria,
+                 mapped = excluded.mapped,
+                 signed_off = excluded.signed_off,
+                 mapped_percent = excluded.mapped_percent,
+                 signed_off_percent = excluded.signed_off_percent,
+                 elapsed_percent = excluded.elapsed_percent,
+                 past_end = excluded.past_end,
+                 track_status = excluded.track_status,
+                 projected_completion = excluded.projected_completion,
+                 off_track_since = case
+                     when excluded.track_status <> 'off_track' then null
+                     when enrolment_tracks.track_status = 'off_track'
+                         then coalesce(enrolment_tracks.off_track_since, excluded.computed_on)
+                     else excluded.computed_on
+                 end,
+                 updated_at = now()
+             -- Recalculating an earlier day (a backfill) adds its history only.
+             where enrolment_tracks.computed_on <= excluded.computed_on
+             returning track_status, off_track_since
+         )
+         select count(*) from latest where track_status = 'off_track' and off_track_since = $2",
+    )
+    .bind(tenant.0)
+    .bind(on)
+    .bind(&columns.enrolment_id)
+    .bind(&columns.criteria)
+    .bind(&columns.mapped)
+    .bind(&columns.signed_off)
+    .bind(&columns.mapped_percent)
+    .bind(&columns.signed_off_percent)
+    .bind(&columns.elapsed_percent)
+    .bind(&columns.past_end)
+    .bind(&columns.track_status)
+    .bind(&columns.projected_completion)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(u64::try_from(newly).unwrap_or_default())
+}
+
+/// Recalculates every enrolment of the transaction's tenant for day `on` (the tenant-local
+/// day the nightly job runs for) under `rule`, and stores the figures as the latest and as
+/// that day's history. Running it again for the same day replaces that day's figures, so a
+/// retried job is harmless.
+///
+/// Enrolments are taken in batches of [`BATCH`] in id order: one aggregate query counts the
+/// batch's criteria, the figures are computed in Rust by the domain's functions, and one
+/// upsert of arrays writes them.
+#[tracing::instrument(skip(tx, rule), fields(tenant_id = %tx.tenant()))]
+pub async fn recalculate(
+    tx: &mut TenantTx,
+    on: NaiveDate,
+    rule: &TrackRule,
+) -> DbResult<RecalcReport> {
+    let mut report = RecalcReport::default();
+    let mut after = Uuid::nil();
+    loop {
+        let rows = counts_batch(tx, after, BATCH).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.enrolment_id;
+        let mut columns = Columns::default();
+        for row in &rows {
+            let tally = match columns.push(row, on, rule)? {
+                TrackStatus::OffTrack => &mut report.off_track,
+                TrackStatus::OnTrack => &mut report.on_track,
+                TrackStatus::Ahead => &mut report.ahead,
+                TrackStatus::NotApplicable => &mut report.not_applicable,
+            };
+            *tally += 1;
+            report.enrolments += 1;
+        }
+        report.newly_off_track += write_batch(tx, on, &columns).await?;
+        if i64::try_from(rows.len()).unwrap_or(i64::MAX) < BATCH {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// **Benchmark baseline only; the nightly job uses [`recalculate`].** The same upsert of
+/// `enrolment_tracks` (not the history) as one hand-written SQL statement computed wholly
+/// inside PostgreSQL, with the rule's basis, margin and grace period as bind parameters.
+/// It repeats the domain's formulas in SQL (tie tolerance, clock date, not applicable
+/// without criteria, projected completion), which is exactly what Folio otherwise avoids:
+/// it exists to measure what the set-based read, compute-in-Rust, write-back design costs
+/// against the fastest possible form. Returns the rows written.
+#[tracing::instrument(skip(tx, rule), fields(tenant_id = %tx.tenant()))]
+pub async fn hand_written_recalculate(
+    tx: &mut TenantTx,
+    on: NaiveDate,
+    rule: &TrackRule,
+) -> DbResult<u64> {
+    let tenant = tx.tenant();
+    let basis = match rule.basis {
+        TrackBasis::Mapped => "mapped",
+        TrackBasis::SignedOff => "signed_off",
+    };
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "with learner_criteria as (
+             select e.id as enrolment_id, cr.id as criterion_id
+             from enrolments e
+             join components c on c.tenant_id = e.tenant_id and c.course_id = e.course_id
+             join units u on u.tenant_id = c.tenant_id and u.component_id = c.id and {LEARNERS_UNIT}
+             join criteria cr on cr.tenant_id = u.tenant_id and cr.unit_id = u.id
+             where e.tenant_id = $1
+         ),
+         mapped as (
+             select distinct enrolment_id, criterion_id
+             from criterion_mappings
+             where tenant_id = $1
+         ),
+         counts as (
+             select lc.enrolment_id,
+                    count(*) as criteria,
+                    count(*) filter (where s.criterion_id is null and m.criterion_id is not null) as mapped,
+                    count(s.criterion_id) as signed_off,
+                    (max(s.signed_off_at) at time zone 'UTC')::date as last_sign_off
+             from learner_criteria lc
+             left join criterion_sign_offs s
+                  on s.tenant_id = $1 and s.enrolment_id = lc.enrolment_id
+                 and s.criterion_id = lc.criterion_id
+             left join mapped m
+                  on m.enrolment_id = lc.enrolment_id and m.criterion_id = lc.criterion_id
+             group by lc.enrolment_id
+         ),
+         clocked as (
+             select e.id as enrolment_id, e.start_date, e.planned_end_date,
+                    e.status in ('withdrawn', 'completed') as final,
+                    coalesce(n.criteria, 0) as criteria,
+                    coalesce(n.mapped, 0) as mapped,
+                    coalesce(n.signed_off, 0) as signed_off,
+                    n.last_sign_off,
+                    case when e.status in ('withdrawn', 'completed')
+                              and coalesce(e.completed_on, e.withdrawn_on) is not null
+                         then least(coalesce(e.completed_on, e.withdrawn_on), $2::date)
+                         else $2::date
+                    end as clock
+             from enrolments e
+             left join counts n on n.enrolment_id = e.id
+             where e.tenant_id = $1
+         ),
+         figures as (
+             select k.*,
+                    case when k.criteria = 0 then 0::float8
+                         else k.signed_off::float8 * 100::float8 / k.criteria::float8
+                    end as signed_off_percent,
+                    case when k.criteria = 0 then 0::float8
+                         else (k.mapped + k.signed_off)::float8 * 100::float8 / k.criteria::float8
+                    end as mapped_percent,
+                    case when k.planned_end_date > k.start_date
+                              then greatest(k.clock - k.start_date, 0)::float8 * 100::float8
+                                   / (k.planned_end_date - k.start_date)::float8
+                         when k.clock >= k.planned_end_date then 100::float8
+                         else 0::float8
+                    end as elapsed_percent,
+                    k.clock > k.planned_end_date as past_end,
+                    (k.clock - k.start_date)::bigint as days
+             from clocked k
+         ),
+         judged as (
+             select f.*,
+                    case when f.final or f.criteria = 0 then 'not_applicable'
+                         when f.elapsed_percent + 1e-9::float8 >= $4::float8
+                              and f.elapsed_percent + 1e-9::float8
+                                  >= (case when $3 = 'signed_off' then f.signed_off_percent
+                                           else f.mapped_percent end) + $5::float8
+                              then 'off_track'
+                         when (case when $3 = 'signed_off' then f.signed_off_percent
+                                    else f.mapped_percent end) + 1e-9::float8
+                              >= f.elapsed_percent + $5::float8
+                              then 'ahead'
+                         else 'on_track'
+                    end as track_status,
+                    case when f.criteria > 0 and f.signed_off >= f.criteria then f.last_sign_off
+                         when f.days <= 0 or f.signed_off = 0 or f.final then null
+                         else f.start_date
+                              + ((f.days * f.criteria + f.signed_off - 1) / f.signed_off)::int
+                    end as projected_completion
+             from figures f
+         )
+         insert into enrolment_tracks (
+             tenant_id, enrolment_id, computed_on, criteria, mapped, signed_off,
+             mapped_percent, signed_off_percent, elapsed_percent, past_end, track_status,
+             projected_completion, off_track_since, updated_at)
+         select $1, j.enrolment_id, $2, j.criteria, j.mapped, j.signed_off,
+                j.mapped_percent, j.signed_off_percent, j.elapsed_percent, j.past_end,
+                j.track_status, j.projected_completion,
+                case when j.track_status = 'off_track' then $2::date end, now()
+         from judged j
+         on conflict (tenant_id, enrolment_id) do update set
+             computed_on = excluded.computed_on,
+             criteria = excluded.criteria,
+             mapped = excluded.mapped,
+             signed_off = excluded.signed_off,
+             mapped_percent = excluded.mapped_percent,
+             signed_off_percent = excluded.signed_off_percent,
+             elapsed_percent = excluded.elapsed_percent,
+             past_end = excluded.past_end,
+             track_status = excluded.track_status,
+             projected_completion = excluded.projected_completion,
+             off_track_since = case
+                 when excluded.track_status <> 'off_track' then null
+                 when enrolment_tracks.track_status = 'off_track'
+                     then coalesce(enrolment_tracks.off_track_since, excluded.computed_on)
+                 else excluded.computed_on
+             end,
+             updated_at = now()
+         where enrolment_tracks.computed_on <= excluded.computed_on"
+    )))
+    .bind(tenant.0)
+    .bind(on)
+    .bind(basis)
+    .bind(rule.grace_percent)
+    .bind(rule.margin_points)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// The enrolment's newest `days` daily figures (one row per day recalculated), oldest
+/// first, ready to draw as a trend.
+pub async fn history(
+    tx: &mut TenantTx,
+    enrolment_id: Uuid,
+    days: i64,
+) -> DbResult<Vec<TrackHistoryRow>> {
+    let tenant = tx.tenant();
+    let mut rows: Vec<TrackHistoryRow> = sqlx::query_as(
+        "select computed_on, criteria, mapped, signed_off, mapped_percent, signed_off_percent,
+                elapsed_percent, past_end, track_status, projected_completion
+         from enrolment_track_history
+         where tenant_id = $1 and enrolment_id = $2
+         order by computed_on desc
+         limit greatest($3, 0)",
+    )
+    .bind(tenant.0)
+    .bind(enrolment_id)
+    .bind(days)
+    .fetch_all(tx.conn())
+    .await?;
+    rows.reverse();
+    Ok(rows)
+}
+
+/// The enrolment's latest figures; `None` before its first recalculation (or for another
+/// tenant's enrolment).
+pub async fn current(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<Option<TrackRow>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select enrolment_id, computed_on, criteria, mapped, signed_off, mapped_percent,
+                signed_off_percent, elapsed_percent, past_end, track_status,
+                projected_completion, off_track_since, updated_at
+         from enrolment_tracks
+         where tenant_id = $1 and enrolment_id = $2",
+    )
+    .bind(tenant.0)
+    .bind(enrolment_id)
+    .fetch_optional(tx.conn())
+    .await?)
+}

@@ -1,0 +1,149 @@
+//! The job queue: apalis storage in Redis, under a namespace so that several deployments
+//! (or tests) can share one Redis.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use apalis::prelude::TaskSink;
+use apalis_redis::{Config, RedisStorage};
+use folio_domain::TenantId;
+use redis::aio::ConnectionManager;
+
+use crate::run::TenantJob;
+
+/// Where jobs wait, and how workers watch for each other.
+#[derive(Clone)]
+pub struct JobQueue {
+    storage: RedisStorage<TenantJob>,
+    conn: ConnectionManager,
+    namespace: String,
+}
+
+/// How the queue's workers prove they are alive.
+#[derive(Debug, Clone, Copy)]
+pub struct Heartbeat {
+    /// How often a worker says it is alive.
+    pub interval: Duration,
+    /// How many missed beats make a worker dead, its jobs handed to others.
+    pub missed: usize,
+}
+
+impl Default for Heartbeat {
+    /// A killed worker's jobs go back to the queue a minute after its last beat.
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(20),
+            missed: 3,
+        }
+    }
+}
+
+impl JobQueue {
+    /// Connects to Redis; the queue is `{namespace}:jobs`. Fails fast if Redis is not
+    /// there, with the address redacted by the caller.
+    pub async fn connect(
+        redis_url: &str,
+        namespace: &str,
+        heartbeat: Heartbeat,
+    ) -> anyhow::Result<Self> {
+        let client = redis::Client::open(redis_url).context("the Redis URL")?;
+        let conn = tokio::time::timeout(
+            Duration::from_secs(5),
+            client.get_connection_manager_with_config(
+                redis::aio::ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(Duration::from_secs(2)))
+                    .set_response_timeout(Some(Duration::from_secs(5)))
+                    .set_number_of_retries(2),
+            ),
+        )
+        .await
+        .context("connecting to Redis timed out")?
+        .context("connecting to Redis")?;
+        let config = Config::default()
+            .queue(format!("{namespace}:jobs"))
+            .heartbeat_interval(heartbeat.interval)
+            .missed_heartbeats(heartbeat.missed);
+        Ok(Self {
+            storage: RedisStorage::new(conn.clone()).with_config(config),
+            conn,
+            namespace: namespace.to_owned(),
+        })
+    }
+
+    /// Puts a job on the queue.
+    pub async fn push(&self, job: TenantJob) -> anyhow::Result<()> {
+        let mut storage = self.storage.clone();
+        storage
+            .push(job)
+            .await
+            .map_err(|e| anyhow::anyhow!("queuing a job in Redis: {e}"))
+    }
+
+    /// The storage, for a worker to consume.
+    pub fn storage(&self) -> RedisStorage<TenantJob> {
+        self.storage.clone()
+    }
+
+    /// Claims the right to queue one email sweep for `tenant` for the next `ttl`: true
+    /// once, however many schedulers ask meanwhile, so a backlog of mail is swept by one
+    /// job rather than one per scheduler per tick.
+    pub async fn claim_sweep(&self, tenant: TenantId, ttl: Duration) -> anyhow::Result<bool> {
+        let mut conn = self.conn.clone();
+        let key = format!("{}:sweep:{}", self.namespace, tenant.0);
+        let set: Option<String> = redis::cmd("SET")
+            .arg(&key)
+            .arg(1)
+            .arg("NX")
+            .arg("PX")
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
+            .query_async(&mut conn)
+            .await?;
+        Ok(set.is_some())
+    }
+
+    /// Jobs waiting to be taken: those ready and those scheduled (apalis-redis files a
+    /// job pushed "now" under its scheduled set until a worker's fetch moves it).
+    pub async fn depth(&self) -> anyhow::Result<u64> {
+        let mut conn = self.conn.clone();
+        let config = self.storage.get_config();
+        let (ready, scheduled): (u64, u64) = redis::pipe()
+            .cmd("LLEN")
+            .arg(config.active_jobs_list())
+            .cmd("ZCARD")
+            .arg(config.scheduled_jobs_set())
+            .query_async(&mut conn)
+            .await?;
+        Ok(ready + scheduled)
+    }
+}
+
+/// The queue as the API holds it: connected on first use and kept, so the API starts and
+/// serves while Redis is away, and a request that needs the queue finds out then.
+#[derive(Clone)]
+pub struct QueueHandle {
+    redis_url: String,
+    namespace: String,
+    heartbeat: Heartbeat,
+    queue: std::sync::Arc<tokio::sync::OnceCell<JobQueue>>,
+}
+
+impl QueueHandle {
+    /// A handle that connects to `redis_url` when first used.
+    pub fn new(redis_url: &str, namespace: &str, heartbeat: Heartbeat) -> Self {
+        Self {
+            redis_url: redis_url.to_owned(),
+            namespace: namespace.to_owned(),
+            heartbeat,
+            queue: std::sync::Arc::default(),
+        }
+    }
+
+    /// The queue, connecting if it is not yet connected. (Once connected, the connection
+    /// reconnects by itself after Redis comes back.)
+    pub async fn get(&self) -> anyhow::Result<JobQueue> {
+        self.queue
+            .get_or_try_init(|| JobQueue::connect(&self.redis_url, &self.namespace, self.heartbeat))
+            .await
+            .cloned()
+    }
+}

@@ -1,0 +1,118 @@
+//! The scheduler's tick: for every active tenant, record the scheduled runs that have come
+//! due in the provider's time zone, queue every run that is waiting (scheduled or asked
+//! for by an admin while Redis was away), and queue an email sweep if mail is due.
+//!
+//! Every instance of `folio work` ticks; the records in PostgreSQL make the effect the
+//! same as one tick: a scheduled run is recorded once per (tenant, job, local date), a
+//! waiting run is taken by one scheduler (`for update skip locked`), and a sweep is
+//! claimed once per interval in Redis.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use folio_db::job_runs::{self, Trigger};
+use folio_db::{outbox, platform, settings};
+use folio_domain::TenantId;
+use folio_domain::jobs::{JobKind, due_runs, local_date};
+use serde::Serialize;
+
+use crate::JobContext;
+use crate::queue::JobQueue;
+use crate::run::TenantJob;
+
+/// Runs taken from PostgreSQL per tenant per tick.
+const BATCH: i64 = 100;
+
+/// What one tick did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TickReport {
+    /// Tenants looked at.
+    pub tenants: usize,
+    /// Scheduled runs newly recorded.
+    pub scheduled: usize,
+    /// Runs pushed to the queue.
+    pub queued: usize,
+    /// Email sweeps pushed.
+    pub sweeps: usize,
+    /// Tenants that failed (logged; the next tick tries again).
+    pub failed: usize,
+}
+
+/// One tick at `now`. A tenant that fails is logged and skipped: one broken tenant never
+/// stops the others' night.
+pub async fn tick(
+    ctx: &JobContext,
+    queue: &JobQueue,
+    now: DateTime<Utc>,
+    sweep_every: Duration,
+) -> anyhow::Result<TickReport> {
+    let mut report = TickReport::default();
+    for tenant in platform::active_tenants(ctx.db.pool()).await? {
+        report.tenants += 1;
+        let id = tenant.tenant_id();
+        match tick_tenant(ctx, queue, id, now, sweep_every).await {
+            Ok(r) => {
+                report.scheduled += r.scheduled;
+                report.queued += r.queued;
+                report.sweeps += r.sweeps;
+            }
+            Err(e) => {
+                report.failed += 1;
+                tracing::warn!(tenant_id = %id, error = %format!("{e:#}"), "scheduler tick failed for a tenant");
+            }
+        }
+    }
+    Ok(report)
+}
+
+async fn tick_tenant(
+    ctx: &JobContext,
+    queue: &JobQueue,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+    sweep_every: Duration,
+) -> anyhow::Result<TickReport> {
+    let mut report = TickReport::default();
+    let mut tx = ctx.db.begin_tenant(tenant).await?;
+    let tz = settings::get(&mut tx).await?.tz();
+    for due in due_runs(&tz, now) {
+        if job_runs::request(&mut tx, due.kind.as_str(), due.on, Trigger::Schedule)
+            .await?
+            .is_some()
+        {
+            report.scheduled += 1;
+        }
+    }
+    // Pushed before the commit: if a push fails, the transaction rolls back and the runs
+    // stay waiting for the next tick; if the commit fails after a push, the run is pushed
+    // again later, which the jobs' idempotence makes harmless.
+    for run in job_runs::take_requested(&mut tx, BATCH).await? {
+        let Ok(kind) = run.kind.parse::<JobKind>() else {
+            tracing::warn!(tenant_id = %tenant, run_id = %run.id, kind = %run.kind, "unknown job kind; left waiting");
+            continue;
+        };
+        queue
+            .push(TenantJob {
+                tenant_id: tenant.0,
+                kind,
+                run_on: run.run_on,
+                run_id: Some(run.id),
+            })
+            .await?;
+        report.queued += 1;
+    }
+    let mail_due = outbox::has_due(&mut tx).await?;
+    tx.commit().await?;
+    if mail_due && queue.claim_sweep(tenant, sweep_every).await? {
+        queue
+            .push(TenantJob {
+                tenant_id: tenant.0,
+                kind: JobKind::SendEmails,
+                run_on: local_date(&tz, now),
+                run_id: None,
+            })
+            .await?;
+        report.sweeps += 1;
+    }
+    Ok(report)
+}

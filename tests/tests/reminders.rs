@@ -1,0 +1,497 @@
+//! The nightly email jobs against a real SMTP server (aiosmtpd): who gets which email about
+//! what, digests that people turned off are not sent, and running a job again for the same
+//! day sends nothing more.
+//!
+//! One organisation with two assessors (Tom; Bea, who has turned digests off) and six
+//! learners, each set up in SQL in one situation the jobs look for:
+//! - Amelia (Tom): actions 1 and 3 days overdue, one complete, one not yet due; started
+//!   80 days ago with no review (due in 4 days, not booked); a session yesterday with no
+//!   outcome; nothing active ever.
+//! - Ben (Tom): an action 3 days overdue; reviewed (attended) 10 days ago.
+//! - Cara (Bea): an action 1 day overdue; started 10 days ago.
+//! - Dan (Tom): half way through; last review 90 days ago, the next booked in 2 days.
+//! - Eve (Tom): awaiting induction 40 days after her start (28 allowed).
+//! - Fay (Bea): two thirds through, no review, no activity.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
+use folio_db::platform::Tenant;
+use folio_domain::Role;
+use folio_domain::jobs::JobKind;
+use folio_jobs::JobContext;
+use folio_jobs::send_emails::RetryPolicy;
+use folio_mail::{Mailer, Templates};
+use folio_tests::TestApp;
+use folio_tests::smtp::{Captured, SmtpServer};
+use serde_json::Value;
+use uuid::Uuid;
+
+struct Scene {
+    app: TestApp,
+    tenant: Tenant,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    ctx: JobContext,
+    smtp: SmtpServer,
+    course: Uuid,
+}
+
+fn ago(today: NaiveDate, days: u64) -> NaiveDate {
+    today.checked_sub_days(Days::new(days)).unwrap()
+}
+
+fn ahead(today: NaiveDate, days: u64) -> NaiveDate {
+    today.checked_add_days(Days::new(days)).unwrap()
+}
+
+impl Scene {
+    async fn enrol(
+        &self,
+        learner: Uuid,
+        assessor: Uuid,
+        start: NaiveDate,
+        planned_end: NaiveDate,
+        status: &str,
+        learning_started_on: Option<NaiveDate>,
+    ) -> Uuid {
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "insert into enrolments (tenant_id, id, learner_id, course_id, start_date,
+                 planned_end_date, assessor_id, contracted_hours_per_week, planned_otj_hours,
+                 status, learning_started_on)
+             values ($1, $2, $3, $4, $5, $6, $7, 37.5, 300, $8, $9)",
+        )
+        .bind(self.tenant.id)
+        .bind(id)
+        .bind(learner)
+        .bind(self.course)
+        .bind(start)
+        .bind(planned_end)
+        .bind(assessor)
+        .bind(status)
+        .bind(learning_started_on)
+        .execute(&self.app.database.pool)
+        .await
+        .unwrap();
+        id
+    }
+
+    async fn action(&self, enrolment: Uuid, by: Uuid, title: &str, target: NaiveDate, done: bool) {
+        sqlx::query(
+            "insert into actions (tenant_id, id, enrolment_id, title, target_date, status,
+                 completed_at, completed_by, created_by)
+             values ($1, $2, $3, $4, $5, $6, case when $7 then now() end,
+                     case when $7 then $8 end, $8)",
+        )
+        .bind(self.tenant.id)
+        .bind(Uuid::now_v7())
+        .bind(enrolment)
+        .bind(title)
+        .bind(target)
+        .bind(if done { "complete" } else { "outstanding" })
+        .bind(done)
+        .bind(by)
+        .execute(&self.app.database.pool)
+        .await
+        .unwrap();
+    }
+
+    async fn session(
+        &self,
+        enrolment: Uuid,
+        assessor: Uuid,
+        kind: &str,
+        starts_at: DateTime<Utc>,
+        outcome: Option<&str>,
+    ) {
+        sqlx::query(
+            "insert into learning_sessions (tenant_id, id, enrolment_id, assessor_id,
+                 session_type, starts_at, duration_minutes, outcome, outcome_recorded_at,
+                 created_by)
+             values ($1, $2, $3, $4, $5, $6, 60, $7, case when $7 is not null then now() end, $4)",
+        )
+        .bind(self.tenant.id)
+        .bind(Uuid::now_v7())
+        .bind(enrolment)
+        .bind(assessor)
+        .bind(kind)
+        .bind(starts_at)
+        .bind(outcome)
+        .execute(&self.app.database.pool)
+        .await
+        .unwrap();
+    }
+
+    /// Runs a job for today and returns its report and the messages it delivered.
+    async fn run(&self, kind: JobKind) -> (Value, Vec<Captured>) {
+        let before: Vec<String> = self.smtp.messages().into_iter().map(|m| m.raw).collect();
+        let report = folio_jobs::run::perform(
+            &self.ctx,
+            self.tenant.tenant_id(),
+            kind,
+            self.today,
+            self.now,
+        )
+        .await
+        .unwrap();
+        let new = self
+            .smtp
+            .messages()
+            .into_iter()
+            .filter(|m| !before.contains(&m.raw))
+            .collect();
+        (report, new)
+    }
+}
+
+async fn scene() -> Scene {
+    let app = TestApp::spawn().await;
+    let (tenant, _, _admin) = app.tenant_with_admin("northgate").await;
+    let course = Uuid::now_v7();
+    sqlx::query(
+        "insert into courses (tenant_id, id, code, title) values ($1, $2, 'ST0457', 'Engineering')",
+    )
+    .bind(tenant.id)
+    .bind(course)
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
+    // Four criteria to work on, none of them met by anyone.
+    sqlx::query(
+        "with c as (insert into components (tenant_id, id, course_id, title)
+                    values ($1, gen_random_uuid(), $2, 'Knowledge') returning id),
+              u as (insert into units (tenant_id, id, component_id, code, title)
+                    select $1, gen_random_uuid(), c.id, 'K1', 'Principles' from c returning id)
+         insert into criteria (tenant_id, id, unit_id, code, text, position)
+         select $1, gen_random_uuid(), u.id, 'K1.' || n, 'Criterion ' || n, n
+         from u, generate_series(1, 4) n",
+    )
+    .bind(tenant.id)
+    .bind(course)
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
+    let smtp = SmtpServer::start().await;
+    let ctx = JobContext {
+        db: app.db.clone(),
+        mailer: Mailer::smtp(&smtp.url, "no-reply@folio.example.test").unwrap(),
+        templates: Arc::new(Templates::load().unwrap()),
+        public_url: "https://folio.example.test".into(),
+        email_retry: RetryPolicy::default(),
+    };
+    let now = Utc::now();
+    let today = now.date_naive();
+    let tom = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
+    let bea = app.user(&tenant, "bea@n.example", &[Role::Assessor]).await;
+    let s = Scene {
+        app,
+        tenant,
+        today,
+        now,
+        ctx,
+        smtp,
+        course,
+    };
+    // Bea turns digests off through the API.
+    let bea_token = s.app.login(&s.tenant, "bea@n.example").await;
+    let r = s
+        .app
+        .authed(reqwest::Method::PUT, "/api/v1/me/notifications", &bea_token)
+        .json(&serde_json::json!({ "digests": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+
+    let learner = |email: &'static str| {
+        let app = &s.app;
+        let tenant = &s.tenant;
+        async move { app.user(tenant, email, &[Role::Learner]).await }
+    };
+    let day = TimeDelta::days(1);
+
+    let amelia = learner("amelia@n.example").await;
+    let e = s
+        .enrol(
+            amelia,
+            tom,
+            ago(today, 80),
+            ahead(today, 400),
+            "in_learning",
+            Some(ago(today, 80)),
+        )
+        .await;
+    s.action(e, tom, "Write up the site survey", ago(today, 1), false)
+        .await;
+    s.action(e, tom, "Read the safety standard", ago(today, 3), false)
+        .await;
+    s.action(e, tom, "Finished long ago", ago(today, 30), true)
+        .await;
+    s.action(e, tom, "Not due yet", ahead(today, 5), false)
+        .await;
+    s.session(e, tom, "teaching", now - day, None).await;
+    s.session(e, tom, "teaching", now + day, None).await;
+
+    let ben = learner("ben@n.example").await;
+    let e = s
+        .enrol(
+            ben,
+            tom,
+            ago(today, 100),
+            ahead(today, 400),
+            "in_learning",
+            Some(ago(today, 100)),
+        )
+        .await;
+    s.action(e, tom, "Practise the torque test", ago(today, 3), false)
+        .await;
+    s.session(e, tom, "review", now - day * 10, Some("attended"))
+        .await;
+
+    let cara = learner("cara@n.example").await;
+    let e = s
+        .enrol(
+            cara,
+            bea,
+            ago(today, 10),
+            ahead(today, 400),
+            "in_learning",
+            Some(ago(today, 10)),
+        )
+        .await;
+    s.action(e, bea, "Sketch the circuit", ago(today, 1), false)
+        .await;
+
+    let dan = learner("dan@n.example").await;
+    let e = s
+        .enrol(
+            dan,
+            tom,
+            ago(today, 400),
+            ahead(today, 400),
+            "in_learning",
+            Some(ago(today, 400)),
+        )
+        .await;
+    s.session(e, tom, "review", now - day * 90, Some("attended"))
+        .await;
+    s.session(e, tom, "review", now + day * 2, None).await;
+
+    let eve = learner("eve@n.example").await;
+    s.enrol(
+        eve,
+        tom,
+        ago(today, 40),
+        ahead(today, 400),
+        "awaiting_induction",
+        None,
+    )
+    .await;
+
+    let fay = learner("fay@n.example").await;
+    s.enrol(
+        fay,
+        bea,
+        ago(today, 200),
+        ahead(today, 100),
+        "in_learning",
+        Some(ago(today, 200)),
+    )
+    .await;
+
+    // A learner in another organisation, overdue on everything: never in these emails.
+    let other = s.app.tenant("elsewhere").await;
+    let stranger = s
+        .app
+        .user(&other, "zed@e.example", &[Role::Learner, Role::Assessor])
+        .await;
+    let other_course = Uuid::now_v7();
+    sqlx::query("insert into courses (tenant_id, id, code, title) values ($1, $2, 'X', 'X')")
+        .bind(other.id)
+        .bind(other_course)
+        .execute(&s.app.database.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into enrolments (tenant_id, id, learner_id, course_id, start_date,
+             planned_end_date, assessor_id, contracted_hours_per_week, planned_otj_hours, status)
+         values ($1, $2, $3, $4, $5, $6, $3, 37.5, 300, 'awaiting_induction')",
+    )
+    .bind(other.id)
+    .bind(Uuid::now_v7())
+    .bind(stranger)
+    .bind(other_course)
+    .bind(ago(today, 300))
+    .bind(ahead(today, 10))
+    .execute(&s.app.database.pool)
+    .await
+    .unwrap();
+
+    s
+}
+
+fn to(m: &Captured) -> String {
+    m.header("To").unwrap_or_default()
+}
+
+/// The one message to `address` among `messages`.
+fn one_to<'a>(messages: &'a [Captured], address: &str) -> &'a Captured {
+    let found: Vec<&Captured> = messages
+        .iter()
+        .filter(|m| to(m).contains(address))
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one message to {address} in {:?}",
+        messages.iter().map(to).collect::<Vec<_>>()
+    );
+    found[0]
+}
+
+fn recipients(messages: &[Captured]) -> Vec<String> {
+    let mut r: Vec<String> = messages
+        .iter()
+        .map(|m| {
+            let t = to(m);
+            let start = t.find('<').map_or(0, |i| i + 1);
+            t[start..].trim_end_matches('>').to_owned()
+        })
+        .collect();
+    r.sort();
+    r
+}
+
+#[tokio::test]
+async fn each_nightly_email_reaches_the_right_people_once() {
+    let s = scene().await;
+
+    // Overdue actions: Amelia (1 day late: her reminder day) and Cara get their own email;
+    // Ben's only action is 3 days late, between reminders. Tom gets a digest of every
+    // overdue action on his caseload; Bea has turned digests off.
+    let (report, got) = s.run(JobKind::OverdueActions).await;
+    assert_eq!(
+        recipients(&got),
+        ["amelia@n.example", "cara@n.example", "tom@n.example"]
+    );
+    assert_eq!(report["emails"]["opted_out"], 1, "{report}");
+    let amelia = one_to(&got, "amelia@n.example");
+    assert_eq!(amelia.subject(), "2 actions are overdue");
+    let text = amelia.text();
+    assert!(
+        text.contains("Write up the site survey (Engineering)"),
+        "{text}"
+    );
+    assert!(text.contains("1 day overdue"), "{text}");
+    assert!(text.contains("Read the safety standard"), "{text}");
+    assert!(text.contains("3 days overdue"), "{text}");
+    assert!(!text.contains("Finished long ago") && !text.contains("Not due yet"));
+    assert!(amelia.html().contains("Write up the site survey"));
+    assert_eq!(
+        one_to(&got, "cara@n.example").subject(),
+        "An action is overdue"
+    );
+    let tom = one_to(&got, "tom@n.example");
+    assert_eq!(tom.subject(), "Overdue actions on your caseload (3)");
+    let text = tom.text();
+    for needle in [
+        "Person amelia@n.example (Engineering): \"Write up the site survey\"",
+        "Person ben@n.example (Engineering): \"Practise the torque test\"",
+        "https://folio.example.test/caseload/overdue-actions",
+        "/me/notifications",
+    ] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+    assert!(!text.contains("cara"), "Cara is Bea's learner");
+
+    // Again the same day: nothing new is queued or sent.
+    let (report, got) = s.run(JobKind::OverdueActions).await;
+    assert!(got.is_empty());
+    assert_eq!(report["emails"]["queued"], 0);
+    assert_eq!(report["emails"]["already_queued"], 3);
+
+    // Reviews: Amelia's first is due in 4 days and not booked; Dan's is overdue (last 90
+    // days ago) though booked; Fay's is overdue but Bea has digests off; Ben was reviewed
+    // 10 days ago; Eve is awaiting induction.
+    let (report, got) = s.run(JobKind::ReviewChecks).await;
+    assert_eq!(recipients(&got), ["tom@n.example"]);
+    assert_eq!(report["emails"]["opted_out"], 1);
+    let tom = &got[0];
+    assert_eq!(tom.subject(), "Progress reviews due (2)");
+    let text = tom.text();
+    assert!(
+        text.contains("Person amelia@n.example (Engineering): review due by"),
+        "{text}"
+    );
+    assert!(text.contains("(no review yet); not booked"), "{text}");
+    assert!(
+        text.contains("Person dan@n.example (Engineering): review overdue since"),
+        "{text}"
+    );
+    assert!(text.contains("; booked for"), "{text}");
+    assert!(!text.contains("ben@"), "{text}");
+
+    // Induction: Eve started 40 days ago, 28 allowed.
+    let (_, got) = s.run(JobKind::InductionOverdue).await;
+    assert_eq!(recipients(&got), ["tom@n.example"]);
+    assert_eq!(got[0].subject(), "Inductions overdue (1)");
+    assert!(
+        got[0]
+            .text()
+            .contains("Person eve@n.example (Engineering): started")
+    );
+    assert!(got[0].text().contains("not booked"));
+
+    // Unclosed sessions: Amelia's session yesterday; tomorrow's is not yet due.
+    let (_, got) = s.run(JobKind::UnclosedSessions).await;
+    assert_eq!(recipients(&got), ["tom@n.example"]);
+    assert_eq!(got[0].subject(), "Sessions without an outcome (1)");
+    assert!(
+        got[0]
+            .text()
+            .contains("Person amelia@n.example (Engineering): teaching session on")
+    );
+
+    // No active learning for 4 weeks: Amelia (nothing ever) and Dan (last the review 90
+    // days ago); Ben was reviewed 10 days ago, Cara only started; Fay is Bea's.
+    let (report, got) = s.run(JobKind::NoActiveLearning).await;
+    assert_eq!(recipients(&got), ["tom@n.example"]);
+    assert_eq!(report["emails"]["opted_out"], 1);
+    let text = got[0].text();
+    assert!(
+        text.contains("Person amelia@n.example (Engineering): no active learning recorded yet"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Person dan@n.example (Engineering): no active learning since"),
+        "{text}"
+    );
+    assert!(text.contains("(90 days)"), "{text}");
+    assert!(!text.contains("ben@") && !text.contains("cara@"), "{text}");
+
+    // Off track (the recalculation runs first, as the night's has not): Dan is half way
+    // with no progress, Fay two thirds; the others are inside the 25% grace period or
+    // awaiting induction. Each learner hears once; Tom gets Dan in his digest.
+    let (report, got) = s.run(JobKind::OffTrackEmails).await;
+    assert_eq!(
+        recipients(&got),
+        ["dan@n.example", "fay@n.example", "tom@n.example"],
+        "{report}"
+    );
+    let dan = one_to(&got, "dan@n.example");
+    assert_eq!(dan.subject(), "You are behind on Engineering");
+    assert!(dan.text().contains("Time elapsed: 50%"), "{}", dan.text());
+    assert!(dan.text().contains("Progress: 0%"), "{}", dan.text());
+    let tom = one_to(&got, "tom@n.example");
+    assert_eq!(tom.subject(), "Learners off track on your caseload (1)");
+    assert!(tom.text().contains("Person dan@n.example (Engineering): 50% of the time elapsed, 0% progress; off track from today"));
+    let (_, got) = s.run(JobKind::OffTrackEmails).await;
+    assert!(got.is_empty(), "once per day and per off-track spell");
+
+    // Nothing went to the other organisation's people.
+    assert!(!s.smtp.messages().iter().any(|m| to(m).contains("zed@")));
+    s.app.finish().await;
+}

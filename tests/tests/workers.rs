@@ -1,0 +1,338 @@
+//! The workers against real Redis and PostgreSQL: the scheduler records each night's runs
+//! once however many instances tick, the apalis workers drain the queue, and a run an
+//! admin asks for while Redis is away is kept and queued once Redis is back.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{Days, NaiveTime, TimeZone, Utc};
+use folio_db::platform::Tenant;
+use folio_domain::Role;
+use folio_jobs::JobContext;
+use folio_jobs::queue::{Heartbeat, JobQueue};
+use folio_jobs::scheduler;
+use folio_jobs::send_emails::RetryPolicy;
+use folio_jobs::worker::{self, WorkerOptions};
+use folio_mail::{Mailer, Templates};
+use folio_tests::smtp::SmtpServer;
+use folio_tests::{TestApp, problem, redis_url};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// An organisation whose learner has an action one day overdue.
+async fn organisation(app: &TestApp, slug: &str) -> Tenant {
+    let tenant = app.tenant(slug).await;
+    let learner = app
+        .user(&tenant, &format!("amelia@{slug}.example"), &[Role::Learner])
+        .await;
+    let assessor = app
+        .user(&tenant, &format!("tom@{slug}.example"), &[Role::Assessor])
+        .await;
+    let today = Utc::now().date_naive();
+    sqlx::query(
+        "with c as (insert into courses (tenant_id, id, code, title)
+                    values ($1, gen_random_uuid(), 'ST0457', 'Engineering') returning id),
+              e as (insert into enrolments (tenant_id, id, learner_id, course_id, start_date,
+                        planned_end_date, assessor_id, contracted_hours_per_week,
+                        planned_otj_hours, status, learning_started_on)
+                    select $1, gen_random_uuid(), $2, c.id, $4, $5, $3, 37.5, 300,
+                           'in_learning', $4 from c returning id)
+         insert into actions (tenant_id, id, enrolment_id, title, target_date, created_by)
+         select $1, gen_random_uuid(), e.id, 'Write up the survey', $6, $3 from e",
+    )
+    .bind(tenant.id)
+    .bind(learner)
+    .bind(assessor)
+    .bind(today.checked_sub_days(Days::new(10)).unwrap())
+    .bind(today.checked_add_days(Days::new(400)).unwrap())
+    .bind(today.checked_sub_days(Days::new(1)).unwrap())
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
+    tenant
+}
+
+fn context(app: &TestApp, smtp: &SmtpServer) -> JobContext {
+    JobContext {
+        db: app.db.clone(),
+        mailer: Mailer::smtp(&smtp.url, "no-reply@folio.example.test").unwrap(),
+        templates: Arc::new(Templates::load().unwrap()),
+        public_url: "https://folio.example.test".into(),
+        email_retry: RetryPolicy::default(),
+    }
+}
+
+async fn queue(app: &TestApp) -> JobQueue {
+    JobQueue::connect(&redis_url(), &app.database.name, Heartbeat::default())
+        .await
+        .unwrap()
+}
+
+/// Runs the workers until every job run of the test database has ended (or 60 s pass).
+async fn drain(app: &TestApp, ctx: JobContext, queue: JobQueue) {
+    let pool = app.database.pool.clone();
+    let done = async move {
+        for _ in 0..600 {
+            let waiting: i64 = sqlx::query_scalar(
+                "select count(*) from job_runs where status not in ('succeeded', 'failed')",
+            )
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            if waiting == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the workers did not finish the runs in 60 s");
+    };
+    let options = WorkerOptions {
+        name: format!("test-{}", Uuid::new_v4()),
+        concurrency: 4,
+        poll_interval: Duration::from_millis(50),
+        // Never within the test: the test ticks by hand.
+        tick: "0 0 0 1 1 * 2099".parse().unwrap(),
+        shutdown_timeout: Duration::from_secs(10),
+    };
+    tokio::time::timeout(
+        Duration::from_secs(90),
+        worker::run(ctx, queue, options, done),
+    )
+    .await
+    .expect("workers stopped")
+    .unwrap();
+}
+
+async fn runs(app: &TestApp, tenant: &Tenant) -> Vec<(String, String, String)> {
+    sqlx::query_as(
+        "select kind, trigger, status from job_runs where tenant_id = $1 order by kind, requested_at",
+    )
+    .bind(tenant.id)
+    .fetch_all(&app.database.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn each_night_runs_once_however_many_schedulers_tick_and_the_workers_drain_it() {
+    let app = TestApp::spawn().await;
+    let north = organisation(&app, "north").await;
+    let south = organisation(&app, "south").await;
+    let smtp = SmtpServer::start().await;
+    let ctx = context(&app, &smtp);
+    let queue = queue(&app).await;
+    let today = Utc::now().date_naive();
+
+    // 00:30 in London (winter) or 01:30 (summer): at most the recalculation is due.
+    let early = Utc.from_utc_datetime(&today.and_time(NaiveTime::from_hms_opt(0, 0, 0).unwrap()));
+    let r = scheduler::tick(&ctx, &queue, early, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(r.tenants, 2);
+    // 10:00 UTC is after 06:00 in London all year: everything is due. Three schedulers
+    // tick at once, then again.
+    let morning =
+        Utc.from_utc_datetime(&today.and_time(NaiveTime::from_hms_opt(10, 0, 0).unwrap()));
+    let ticks = futures_util::future::join_all(
+        (0..3).map(|_| scheduler::tick(&ctx, &queue, morning, Duration::from_secs(60))),
+    )
+    .await;
+    for t in ticks {
+        t.unwrap();
+    }
+    scheduler::tick(&ctx, &queue, morning, Duration::from_secs(60))
+        .await
+        .unwrap();
+    for tenant in [&north, &south] {
+        let got = runs(&app, tenant).await;
+        assert_eq!(got.len(), 7, "one run per scheduled job: {got:?}");
+        assert!(
+            got.iter()
+                .all(|(_, trigger, status)| trigger == "schedule" && status == "queued")
+        );
+    }
+    assert_eq!(queue.depth().await.unwrap(), 14);
+
+    drain(&app, ctx.clone(), queue.clone()).await;
+    for tenant in [&north, &south] {
+        let got = runs(&app, tenant).await;
+        assert!(
+            got.iter().all(|(_, _, status)| status == "succeeded"),
+            "{got:?}"
+        );
+    }
+    // Each organisation: the learner's reminder and the assessor's digest, once.
+    let mut to: Vec<String> = smtp
+        .messages()
+        .iter()
+        .map(|m| m.header("To").unwrap())
+        .collect();
+    to.sort();
+    assert_eq!(to.len(), 4, "{to:?}");
+    for who in ["amelia@north", "amelia@south", "tom@north", "tom@south"] {
+        assert_eq!(
+            to.iter().filter(|t| t.contains(who)).count(),
+            1,
+            "{who} in {to:?}"
+        );
+    }
+    assert_eq!(queue.depth().await.unwrap(), 0);
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn an_admin_runs_a_job_now_and_a_run_asked_for_while_redis_is_away_is_not_lost() {
+    // The API's Redis is a closed port: the queue is unreachable.
+    let app = TestApp::spawn_with(
+        folio_api::ApiSettings {
+            cookie_secure: false,
+            ..folio_api::ApiSettings::default()
+        },
+        &format!("redis://127.0.0.1:{}", folio_tests::python::free_port()),
+    )
+    .await;
+    let north = organisation(&app, "north").await;
+    let admin_id = app
+        .user(&north, "admin@north.example", &[Role::Admin])
+        .await;
+    let admin = app.login(&north, "admin@north.example").await;
+    let learner = app.login(&north, "amelia@north.example").await;
+
+    let r = app
+        .authed(Method::POST, "/api/v1/jobs/overdue-actions/runs", &admin)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let run: Value = r.json().await.unwrap();
+    assert_eq!(run["status"], "requested", "{run}");
+    assert_eq!(run["trigger"], "admin");
+    assert_eq!(run["requested_by"], admin_id.to_string());
+    assert_eq!(run["run_on"], Utc::now().date_naive().to_string());
+
+    // Refusals: not an admin, an unknown job, a day in the future.
+    let r = app
+        .authed(Method::POST, "/api/v1/jobs/overdue-actions/runs", &learner)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN).await;
+    let r = app
+        .authed(Method::POST, "/api/v1/jobs/reticulate-splines/runs", &admin)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::NOT_FOUND).await;
+    let tomorrow = Utc::now()
+        .date_naive()
+        .checked_add_days(Days::new(2))
+        .unwrap();
+    let r = app
+        .authed(Method::POST, "/api/v1/jobs/overdue-actions/runs", &admin)
+        .json(&json!({ "date": tomorrow }))
+        .send()
+        .await
+        .unwrap();
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(folio_tests::fields(&p), ["date"]);
+
+    // Redis is back (the workers' own connection): the scheduler queues the waiting run
+    // and the workers run it.
+    let smtp = SmtpServer::start().await;
+    let ctx = context(&app, &smtp);
+    let queue = queue(&app).await;
+    let early = Utc::now()
+        .date_naive()
+        .and_time(NaiveTime::from_hms_opt(0, 0, 0).unwrap());
+    let r = scheduler::tick(
+        &ctx,
+        &queue,
+        Utc.from_utc_datetime(&early),
+        Duration::from_secs(60),
+    )
+    .await
+    .unwrap();
+    assert!(r.queued >= 1, "{r:?}");
+    drain(&app, ctx, queue).await;
+
+    let id = run["id"].as_str().unwrap();
+    let r = app
+        .authed(Method::GET, &format!("/api/v1/jobs/runs/{id}"), &admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let done: Value = r.json().await.unwrap();
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert_eq!(done["attempts"], 1);
+    assert_eq!(done["report"]["emails"]["queued"], 2, "{done}");
+    assert_eq!(done["report"]["delivery"]["sent"], 2, "{done}");
+    assert_eq!(smtp.messages().len(), 2);
+
+    // The list, filtered by job; and another organisation's admin cannot see the run.
+    let r = app
+        .authed(Method::GET, "/api/v1/jobs/runs?job=overdue-actions", &admin)
+        .send()
+        .await
+        .unwrap();
+    let list: Value = r.json().await.unwrap();
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == run["id"])
+    );
+    let r = app
+        .authed(Method::GET, "/api/v1/jobs/runs?job=nonsense", &admin)
+        .send()
+        .await
+        .unwrap();
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(folio_tests::fields(&p), ["job"]);
+    let (_, _, other_admin) = app.tenant_with_admin("south").await;
+    let r = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/jobs/runs/{id}"),
+            &other_admin,
+        )
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::NOT_FOUND).await;
+    let r = app
+        .authed(Method::GET, "/api/v1/jobs/runs", &other_admin)
+        .send()
+        .await
+        .unwrap();
+    let list: Value = r.json().await.unwrap();
+    assert_eq!(list["items"], json!([]));
+    let r = app
+        .authed(Method::GET, "/api/v1/emails?status=sent", &other_admin)
+        .send()
+        .await
+        .unwrap();
+    let list: Value = r.json().await.unwrap();
+    assert_eq!(list["items"], json!([]));
+    let r = app
+        .authed(Method::GET, "/api/v1/emails?status=sent", &admin)
+        .send()
+        .await
+        .unwrap();
+    let list: Value = r.json().await.unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    let r = app
+        .authed(Method::GET, "/api/v1/emails?status=sent", &learner)
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN).await;
+    app.finish().await;
+}
