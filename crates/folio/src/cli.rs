@@ -243,47 +243,54 @@ pub async fn run() -> anyhow::Result<()> {
 async fn run_demo(config: &Config) -> anyhow::Result<()> {
     let db = operator::migrate(config).await?;
     let organisations = demo::load(&db).await?;
-    let workers = work::work(config);
-    let api = serve::serve(config, |addr| {
-        let base = format!("http://{addr}");
-        println!();
-        println!("Folio demo is running at {base}");
-        println!("  API docs:      {base}/api/docs");
-        println!("  OpenAPI spec:  {base}/api/openapi.json");
-        println!("  Readiness:     {base}/readyz");
-        println!();
-        println!("Every demo account's password is: {}", demo::DEMO_PASSWORD);
-        for organisation in &organisations {
+    // Registered before either part starts: a Ctrl-C while the workers are still
+    // connecting must stop them too.
+    let shutdown = serve::shared_shutdown_signal();
+    let workers = work::work_until(config, serve::wait_for(shutdown.clone()));
+    let api = serve::serve_until(
+        config,
+        |addr| {
+            let base = format!("http://{addr}");
             println!();
-            println!(
-                "{} (organisation: {})",
-                organisation.name, organisation.slug
-            );
-            for (email, roles) in &organisation.accounts {
-                let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-                println!("  {email:<28} {}", roles.join(", "));
+            println!("Folio demo is running at {base}");
+            println!("  API docs:      {base}/api/docs");
+            println!("  OpenAPI spec:  {base}/api/openapi.json");
+            println!("  Readiness:     {base}/readyz");
+            println!();
+            println!("Every demo account's password is: {}", demo::DEMO_PASSWORD);
+            for organisation in &organisations {
+                println!();
+                println!(
+                    "{} (organisation: {})",
+                    organisation.name, organisation.slug
+                );
+                for (email, roles) in &organisation.accounts {
+                    let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+                    println!("  {email:<28} {}", roles.join(", "));
+                }
             }
-        }
-        if let Some((organisation, (email, _))) = organisations
-            .first()
-            .and_then(|o| o.accounts.first().map(|a| (o, a)))
-        {
+            if let Some((organisation, (email, _))) = organisations
+                .first()
+                .and_then(|o| o.accounts.first().map(|a| (o, a)))
+            {
+                println!();
+                println!("Sign in, e.g.:");
+                println!(
+                    "  curl -s {base}/api/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"tenant\":\"{}\",\"email\":\"{email}\",\"password\":\"{}\"}}'",
+                    organisation.slug,
+                    demo::DEMO_PASSWORD
+                );
+            }
             println!();
-            println!("Sign in, e.g.:");
+            println!("Background workers are running in this process; with no FOLIO_SMTP_URL,");
             println!(
-                "  curl -s {base}/api/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"tenant\":\"{}\",\"email\":\"{email}\",\"password\":\"{}\"}}'",
-                organisation.slug,
-                demo::DEMO_PASSWORD
+                "emails are written to {}.",
+                config.data_dir.join("mail").display()
             );
-        }
-        println!();
-        println!("Background workers are running in this process; with no FOLIO_SMTP_URL,");
-        println!(
-            "emails are written to {}.",
-            config.data_dir.join("mail").display()
-        );
-        println!("Press Ctrl-C to stop.");
-    });
+            println!("Press Ctrl-C to stop.");
+        },
+        serve::wait_for(shutdown),
+    );
     tokio::try_join!(api, workers)?;
     Ok(())
 }

@@ -51,7 +51,15 @@ pub async fn serve(
     config: &Config,
     on_listening: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
-    let shutdown = shutdown_signal();
+    serve_until(config, on_listening, shutdown_signal()).await
+}
+
+/// Serves the API until `shutdown` resolves.
+pub async fn serve_until(
+    config: &Config,
+    on_listening: impl FnOnce(std::net::SocketAddr),
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let state = state(config).await?;
     let acceptor = TcpListener::bind(config.listen.as_str())
         .into_acceptor()
@@ -73,6 +81,24 @@ pub async fn serve(
         .await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// One shutdown signal for several parts of a process (`folio demo`'s API and workers):
+/// registered at once, so a signal that arrives while a part is still starting is not
+/// lost to it, and each part waits on its own copy.
+pub(crate) fn shared_shutdown_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let signal = shutdown_signal();
+    tokio::spawn(async move {
+        signal.await;
+        let _ = tx.send(true);
+    });
+    rx
+}
+
+/// Resolves once a [`shared_shutdown_signal`] has fired.
+pub(crate) async fn wait_for(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
 }
 
 /// Registers for SIGINT and SIGTERM at once (a signal that arrives before the returned

@@ -22,6 +22,14 @@ pub async fn queue(config: &Config) -> anyhow::Result<JobQueue> {
 
 /// Runs the workers until SIGINT or SIGTERM; jobs in progress then get 30 s to finish.
 pub async fn work(config: &Config) -> anyhow::Result<()> {
+    work_until(config, crate::serve::shutdown_signal()).await
+}
+
+/// Runs the workers until `shutdown` resolves.
+pub async fn work_until(
+    config: &Config,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let db = operator::connect(config)?;
     db.verify_isolation().await.map_err(|reason| {
         anyhow::anyhow!("refusing to start: tenant isolation is not guaranteed: {reason}")
@@ -35,5 +43,5 @@ pub async fn work(config: &Config) -> anyhow::Result<()> {
         tick: config.schedule()?,
         shutdown_timeout: Duration::from_secs(30),
     };
-    worker::run(ctx, queue, options, crate::serve::shutdown_signal()).await
+    worker::run(ctx, queue, options, shutdown).await
 }
