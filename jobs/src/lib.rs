@@ -2,6 +2,8 @@
 //! idempotent, so that however it is started (a schedule, an admin's request, `folio job
 //! run`) and however often a delivery is repeated, its effect happens once.
 
+pub mod exports;
+pub mod metrics;
 pub mod queue;
 pub mod reminders;
 pub mod run;
@@ -28,4 +30,8 @@ pub struct JobContext {
     pub public_url: String,
     /// How email delivery is retried.
     pub email_retry: send_emails::RetryPolicy,
+    /// Files: where exports are written.
+    pub storage: folio_storage::Storage,
+    /// How long a finished export stays downloadable.
+    pub export_retention: chrono::TimeDelta,
 }

@@ -38,7 +38,23 @@ pub async fn perform(
     on: NaiveDate,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Value> {
+    perform_run(ctx, tenant, kind, on, now, None).await
+}
+
+/// [`perform`] for a recorded run (an export needs its run to find what to write).
+pub async fn perform_run(
+    ctx: &JobContext,
+    tenant: TenantId,
+    kind: JobKind,
+    on: NaiveDate,
+    now: DateTime<Utc>,
+    run_id: Option<Uuid>,
+) -> anyhow::Result<Value> {
     let queued = match kind {
+        JobKind::Export => {
+            let run_id = run_id.ok_or_else(|| anyhow::anyhow!("an export job needs its run"))?;
+            return crate::exports::run(ctx, tenant, run_id, on).await;
+        }
         JobKind::SendEmails => {
             let sent = send_emails::run(ctx, tenant, SEND_CONCURRENCY).await?;
             return Ok(json!({ "delivery": sent }));
@@ -69,10 +85,13 @@ pub async fn execute(ctx: &JobContext, job: &TenantJob) -> anyhow::Result<Value>
         tx.commit().await?;
         if started.is_none() {
             tracing::warn!(tenant_id = %tenant, run_id = %id, "job run not found; skipped");
+            crate::metrics::job_skipped(job.kind);
             return Ok(Value::Null);
         }
     }
-    let result = perform(ctx, tenant, job.kind, job.run_on, Utc::now()).await;
+    let started = std::time::Instant::now();
+    let result = perform_run(ctx, tenant, job.kind, job.run_on, Utc::now(), job.run_id).await;
+    crate::metrics::job_finished(job.kind, result.is_ok(), started.elapsed());
     if let Some(id) = job.run_id {
         let error = result.as_ref().err().map(|e| format!("{e:#}"));
         let outcome = match (&result, &error) {

@@ -1,6 +1,7 @@
 //! The scheduler's tick: for every active tenant, record the scheduled runs that have come
 //! due in the provider's time zone, queue every run that is waiting (scheduled or asked
-//! for by an admin while Redis was away), and queue an email sweep if mail is due.
+//! for by an admin while Redis was away), queue an email sweep if mail is due, and delete
+//! exports past their retention.
 //!
 //! Every instance of `folio work` ticks; the records in PostgreSQL make the effect the
 //! same as one tick: a scheduled run is recorded once per (tenant, job, local date), a
@@ -34,6 +35,8 @@ pub struct TickReport {
     pub queued: usize,
     /// Email sweeps pushed.
     pub sweeps: usize,
+    /// Exports past their retention, deleted.
+    pub expired: usize,
     /// Tenants that failed (logged; the next tick tries again).
     pub failed: usize,
 }
@@ -55,6 +58,7 @@ pub async fn tick(
                 report.scheduled += r.scheduled;
                 report.queued += r.queued;
                 report.sweeps += r.sweeps;
+                report.expired += r.expired;
             }
             Err(e) => {
                 report.failed += 1;
@@ -103,6 +107,7 @@ async fn tick_tenant(
     }
     let mail_due = outbox::has_due(&mut tx).await?;
     tx.commit().await?;
+    report.expired += crate::exports::expire(ctx, tenant, now).await?;
     if mail_due && queue.claim_sweep(tenant, sweep_every).await? {
         queue
             .push(TenantJob {

@@ -60,7 +60,12 @@ async fn handle_tick(
 ) -> Result<(), BoxDynError> {
     let _ = tick;
     let SweepEvery(every) = *sweep;
-    match scheduler::tick(&ctx, &queue, Utc::now(), every).await {
+    let result = scheduler::tick(&ctx, &queue, Utc::now(), every).await;
+    match queue.depth().await {
+        Ok(depth) => crate::metrics::queue_depth(depth),
+        Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot read the queue's depth"),
+    }
+    match result {
         Ok(report) => {
             if report.scheduled + report.queued + report.sweeps + report.failed > 0 {
                 tracing::info!(
@@ -102,6 +107,7 @@ pub async fn run(
     let tick_name = format!("{}-scheduler", options.name);
     let (jobs_ctx, jobs_queue) = (ctx.clone(), queue.clone());
     let schedule = options.tick.clone();
+    crate::metrics::install();
     tracing::info!(worker = %options.name, concurrency, "workers starting");
     Monitor::new()
         .register(move |_restarts| {

@@ -225,6 +225,13 @@ fn url_without_db(url: &str) -> String {
     }
 }
 
+/// The file store of the test whose database is `name` (the API's, and the workers' in
+/// tests that run them).
+pub fn files(name: &str) -> folio_storage::Storage {
+    let root = std::env::temp_dir().join(name);
+    folio_storage::Storage::new(&folio_storage::StorageConfig::Fs { root }).expect("storage")
+}
+
 /// The API running against a test database.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
@@ -257,10 +264,7 @@ impl TestApp {
         db.verify_isolation()
             .await
             .expect("isolation holds in the test database");
-        let files = std::env::temp_dir().join(&database.name);
-        let storage =
-            folio_storage::Storage::new(&folio_storage::StorageConfig::Fs { root: files })
-                .expect("storage");
+        let storage = files(&database.name);
         Self::spawn_on(database, db, storage, settings, redis).await
     }
 

@@ -94,6 +94,8 @@ fn context(s: &Scene, mailer: Mailer, retry: RetryPolicy) -> JobContext {
         templates: Arc::new(Templates::load().unwrap()),
         public_url: "https://folio.example.test/".into(),
         email_retry: retry,
+        storage: folio_tests::files(&s.app.database.name),
+        export_retention: chrono::TimeDelta::days(7),
     }
 }
 

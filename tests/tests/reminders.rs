@@ -181,6 +181,8 @@ async fn scene() -> Scene {
         templates: Arc::new(Templates::load().unwrap()),
         public_url: "https://folio.example.test".into(),
         email_retry: RetryPolicy::default(),
+        storage: folio_tests::files(&app.database.name),
+        export_retention: chrono::TimeDelta::days(7),
     };
     let now = Utc::now();
     let today = now.date_naive();

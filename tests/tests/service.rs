@@ -184,6 +184,10 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("get", "/api/v1/jobs/runs"),
         ("get", "/api/v1/jobs/runs/{id}"),
         ("get", "/api/v1/emails"),
+        ("post", "/api/v1/exports"),
+        ("get", "/api/v1/exports"),
+        ("get", "/api/v1/exports/{id}"),
+        ("get", "/api/v1/exports/{id}/file"),
     ];
     for (method, path) in expected {
         assert!(

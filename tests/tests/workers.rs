@@ -62,6 +62,8 @@ fn context(app: &TestApp, smtp: &SmtpServer) -> JobContext {
         templates: Arc::new(Templates::load().unwrap()),
         public_url: "https://folio.example.test".into(),
         email_retry: RetryPolicy::default(),
+        storage: folio_tests::files(&app.database.name),
+        export_retention: chrono::TimeDelta::days(7),
     }
 }
 
@@ -334,5 +336,104 @@ async fn an_admin_runs_a_job_now_and_a_run_asked_for_while_redis_is_away_is_not_
         .await
         .unwrap();
     problem(r, StatusCode::FORBIDDEN).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn a_job_that_fails_on_the_database_is_retried_by_the_queue_and_succeeds() {
+    let app = TestApp::spawn().await;
+    let north = organisation(&app, "north").await;
+    let smtp = SmtpServer::start().await;
+    let ctx = context(&app, &smtp);
+    let queue = queue(&app).await;
+    // The database fails the job: the outbox is missing (as good as PostgreSQL refusing
+    // every statement the job needs, without stopping the server other tests share).
+    sqlx::query("alter table email_outbox rename to email_outbox_away")
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let mut tx = app.db.begin_tenant(north.tenant_id()).await.unwrap();
+    let run = folio_db::job_runs::request(
+        &mut tx,
+        "overdue-actions",
+        Utc::now().date_naive(),
+        folio_db::job_runs::Trigger::Operator,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    tx.commit().await.unwrap();
+    let early = Utc.from_utc_datetime(
+        &Utc::now()
+            .date_naive()
+            .and_time(NaiveTime::from_hms_opt(0, 0, 0).unwrap()),
+    );
+    scheduler::tick(&ctx, &queue, early, Duration::from_secs(60))
+        .await
+        .unwrap();
+
+    // The database comes back once the first attempt has failed.
+    let pool = app.database.pool.clone();
+    let id = run.id;
+    let heal = tokio::spawn(async move {
+        loop {
+            let failed: Option<(String, i32)> =
+                sqlx::query_as("select status, attempts from job_runs where id = $1")
+                    .bind(id)
+                    .fetch_optional(&pool)
+                    .await
+                    .unwrap();
+            if let Some((status, attempts)) = failed
+                && status == "failed"
+            {
+                assert_eq!(attempts, 1);
+                sqlx::query("alter table email_outbox_away rename to email_outbox")
+                    .execute(&pool)
+                    .await
+                    .unwrap();
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    let pool = app.database.pool.clone();
+    let done = async move {
+        for _ in 0..600 {
+            let status: String = sqlx::query_scalar("select status from job_runs where id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            if status == "succeeded" {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the run was not retried to success in 60 s");
+    };
+    let options = WorkerOptions {
+        name: format!("test-{}", Uuid::new_v4()),
+        concurrency: 1,
+        poll_interval: Duration::from_millis(50),
+        tick: "0 0 0 1 1 * 2099".parse().unwrap(),
+        shutdown_timeout: Duration::from_secs(10),
+    };
+    tokio::time::timeout(
+        Duration::from_secs(90),
+        worker::run(ctx, queue, options, done),
+    )
+    .await
+    .expect("workers stopped")
+    .unwrap();
+    heal.await.unwrap();
+    let (status, attempts, error): (String, i32, Option<String>) =
+        sqlx::query_as("select status, attempts, last_error from job_runs where id = $1")
+            .bind(id)
+            .fetch_one(&app.database.pool)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), attempts), ("succeeded", 2));
+    assert_eq!(error, None, "a success clears the last error");
+    assert_eq!(smtp.messages().len(), 2, "the reminder and the digest, once");
     app.finish().await;
 }

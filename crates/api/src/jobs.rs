@@ -9,8 +9,8 @@
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use folio_db::job_runs::{self, JobRun, Trigger};
 use folio_db::{outbox, settings};
-use folio_domain::Permission;
 use folio_domain::jobs::{JobKind, local_date};
+use folio_domain::{Permission, TenantId};
 use folio_jobs::run::TenantJob;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -185,7 +185,10 @@ fn limit(raw: Option<i64>) -> ApiResult<i64> {
 }
 
 fn job_kind(name: &str) -> ApiResult<JobKind> {
-    name.parse().map_err(|_| ApiError::NotFound)
+    name.parse()
+        .ok()
+        .filter(|k| JobKind::ALL.contains(k))
+        .ok_or(ApiError::NotFound)
 }
 
 /// The day a run is for: `requested`, checked against today in the organisation's time
@@ -207,6 +210,41 @@ fn run_date(requested: Option<NaiveDate>, today: NaiveDate) -> ApiResult<NaiveDa
         )),
         _ => Ok(date),
     }
+}
+
+/// Pushes a recorded run (committed) to the queue and marks it `queued`; with the queue
+/// unreachable it stays `requested`, for the workers' scheduler to queue. Returns the run
+/// as it now stands.
+pub(crate) async fn queue_run(
+    state: &AppState,
+    tenant: TenantId,
+    kind: JobKind,
+    run: JobRun,
+) -> ApiResult<JobRun> {
+    let job = TenantJob {
+        tenant_id: tenant.0,
+        kind,
+        run_on: run.run_on,
+        run_id: Some(run.id),
+    };
+    let pushed = match state.jobs.get().await {
+        Ok(queue) => queue.push(job).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = pushed {
+        tracing::warn!(
+            tenant_id = %tenant,
+            run_id = %run.id,
+            error = %format!("{e:#}"),
+            "job queue unreachable; the run waits for the scheduler"
+        );
+        return Ok(run);
+    }
+    let mut tx = state.db.begin_tenant(tenant).await?;
+    job_runs::mark_queued(&mut tx, run.id).await?;
+    let now = job_runs::get(&mut tx, run.id).await?;
+    tx.commit().await?;
+    Ok(now.unwrap_or(run))
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "JobsTag::Jobs")]
@@ -245,7 +283,7 @@ impl JobsApi {
         let tz = settings::get(&mut authed.tx).await?.tz();
         let on = run_date(body.0.date, local_date(&tz, Utc::now()))?;
         let admin = authed.principal.user_id;
-        let mut run = job_runs::request(&mut authed.tx, kind.as_str(), on, Trigger::Admin(admin))
+        let run = job_runs::request(&mut authed.tx, kind.as_str(), on, Trigger::Admin(admin))
             .await?
             .ok_or_else(|| ApiError::Internal("an admin's run was not recorded".into()))?;
         authed
@@ -259,32 +297,7 @@ impl JobsApi {
         let tenant = authed.tx.tenant();
         authed.tx.commit().await?;
 
-        let job = TenantJob {
-            tenant_id: tenant.0,
-            kind,
-            run_on: on,
-            run_id: Some(run.id),
-        };
-        let pushed = match self.0.jobs.get().await {
-            Ok(queue) => queue.push(job).await,
-            Err(e) => Err(e),
-        };
-        match pushed {
-            Ok(()) => {
-                let mut tx = self.0.db.begin_tenant(tenant).await?;
-                job_runs::mark_queued(&mut tx, run.id).await?;
-                if let Some(now) = job_runs::get(&mut tx, run.id).await? {
-                    run = now;
-                }
-                tx.commit().await?;
-            }
-            Err(e) => tracing::warn!(
-                tenant_id = %tenant,
-                run_id = %run.id,
-                error = %format!("{e:#}"),
-                "job queue unreachable; the run waits for the scheduler"
-            ),
-        }
+        let run = queue_run(&self.0, tenant, kind, run).await?;
         Ok(RunAccepted::Accepted(Json(run.into())))
     }
 

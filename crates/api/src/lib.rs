@@ -1,5 +1,6 @@
 //! Folio's HTTP API: poem + poem-openapi under `/api/v1`, the spec at `/api/openapi.json`,
-//! the docs UI at `/api/docs`, and `/healthz` and `/readyz` for orchestrators.
+//! the docs UI at `/api/docs`, `/healthz` and `/readyz` for orchestrators, and `/metrics`
+//! for Prometheus.
 
 mod audit_log;
 mod comments;
@@ -10,6 +11,7 @@ mod documents;
 mod employers;
 mod enrolments;
 mod evidence;
+mod exports;
 mod form;
 mod health;
 mod jobs;
@@ -18,6 +20,7 @@ mod learning_plan;
 mod learning_plan_files;
 mod me;
 mod messages;
+pub mod metrics;
 mod notifications;
 mod pagination;
 mod principal;
@@ -61,6 +64,9 @@ pub struct ApiSettings {
     /// callbacks are built on it. `None` takes it from each request's `Host` (plain HTTP;
     /// fine locally, set it in production).
     pub public_url: Option<String>,
+    /// The bearer token `GET /metrics` requires; `None` leaves it open (keep it off the
+    /// public internet then).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ApiSettings {
@@ -70,6 +76,7 @@ impl Default for ApiSettings {
             cookie_secure: true,
             login_throttle: LoginThrottle::default(),
             public_url: None,
+            metrics_token: None,
         }
     }
 }
@@ -111,7 +118,10 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
             curriculum::CurriculumApi(state.clone()),
             course_resources::CourseResourcesApi(state.clone()),
             enrolments::EnrolmentsApi(state.clone()),
-            evidence::EvidenceApi(state.clone()),
+            (
+                evidence::EvidenceApi(state.clone()),
+                exports::ExportsApi(state.clone()),
+            ),
             progress::ProgressApi(state.clone()),
             time_log::TimeLogApi(state.clone()),
             // poem-openapi implements OpenApi for tuples of up to 16: related resources
@@ -148,13 +158,17 @@ pub fn app(state: AppState) -> impl Endpoint {
     let api = openapi(&state);
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
+    let metrics = metrics::MetricsEndpoint::new(state.settings.metrics_token.as_deref());
+    let routes = metrics::RouteNames::from_spec(&api.spec());
     Route::new()
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
+        .at("/metrics", poem::get(metrics))
         .nest("/", api)
         .with(CookieJarManager::new())
         .with(CatchPanic::new().with_handler(|_| {
             problem::ApiError::Internal("handler panicked".into()).into_response()
         }))
+        .around(move |next, req| metrics::track(next, req, routes.clone()))
         .around(request_context::request_context)
 }

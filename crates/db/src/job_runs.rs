@@ -53,6 +53,8 @@ pub enum Trigger {
     Admin(Uuid),
     /// An operator, on the command line.
     Operator,
+    /// A person asking for something made for them (an export).
+    User(Uuid),
 }
 
 impl Trigger {
@@ -61,13 +63,14 @@ impl Trigger {
             Trigger::Schedule => "schedule",
             Trigger::Admin(_) => "admin",
             Trigger::Operator => "operator",
+            Trigger::User(_) => "user",
         }
     }
 
     fn user(self) -> Option<Uuid> {
         match self {
-            Trigger::Admin(id) => Some(id),
-            _ => None,
+            Trigger::Admin(id) | Trigger::User(id) => Some(id),
+            Trigger::Schedule | Trigger::Operator => None,
         }
     }
 }

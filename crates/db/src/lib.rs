@@ -16,6 +16,7 @@ pub mod employers;
 pub mod enrolments;
 mod error;
 pub mod evidence;
+pub mod exports;
 pub mod job_runs;
 pub mod learning_plan;
 pub mod learning_plan_files;

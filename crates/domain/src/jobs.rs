@@ -30,10 +30,13 @@ pub enum JobKind {
     UnclosedSessions,
     /// Tell assessors whose learners have shown no active learning for weeks.
     NoActiveLearning,
+    /// Write an export someone asked for (its run names it); never run by name.
+    Export,
 }
 
 impl JobKind {
-    /// Every job, in the order a night runs them.
+    /// Every job that can be run by name (by an admin, an operator or the schedule), in
+    /// the order a night runs them.
     pub const ALL: [JobKind; 8] = [
         JobKind::RecalculateTracks,
         JobKind::OffTrackEmails,
@@ -56,6 +59,7 @@ impl JobKind {
             JobKind::InductionOverdue => "induction-overdue",
             JobKind::UnclosedSessions => "unclosed-sessions",
             JobKind::NoActiveLearning => "no-active-learning",
+            JobKind::Export => "export",
         }
     }
 
@@ -65,7 +69,7 @@ impl JobKind {
     /// workers drain the outbox whenever it holds due mail.
     pub fn daily_at(self) -> Option<NaiveTime> {
         match self {
-            JobKind::SendEmails => None,
+            JobKind::SendEmails | JobKind::Export => None,
             JobKind::RecalculateTracks => NaiveTime::from_hms_opt(1, 0, 0),
             _ => NaiveTime::from_hms_opt(6, 0, 0),
         }
@@ -81,9 +85,12 @@ impl fmt::Display for JobKind {
 impl FromStr for JobKind {
     type Err = InvalidValue;
 
+    /// Any job's name, `export` included: what the queue and the run records carry. Where
+    /// a person names a job to run, only [`JobKind::ALL`] may be named.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         JobKind::ALL
             .into_iter()
+            .chain([JobKind::Export])
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = JobKind::ALL.iter().map(|k| k.as_str()).collect();

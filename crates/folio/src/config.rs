@@ -82,10 +82,20 @@ pub struct Config {
     /// The sender address of every email (`FOLIO_MAIL_FROM`); the display name is the
     /// training provider's.
     pub mail_from: String,
+    /// Days a finished export stays downloadable before it is deleted
+    /// (`FOLIO_EXPORT_RETENTION_DAYS`).
+    pub export_retention_days: u32,
     /// `text` or `json` (`FOLIO_LOG_FORMAT`).
     pub log_format: LogFormat,
     /// Log filter, e.g. `info` or `folio_api=debug,info` (`FOLIO_LOG`; `RUST_LOG` wins).
     pub log: String,
+    /// The bearer token `GET /metrics` requires, on the API and the workers' listener
+    /// (`FOLIO_METRICS_TOKEN`; empty: none, so keep `/metrics` off the public internet;
+    /// never printed).
+    pub metrics_token: String,
+    /// Address a `folio work` process serves `GET /metrics` on, e.g. `0.0.0.0:9100`
+    /// (`FOLIO_WORKER_METRICS_LISTEN`; empty: not served).
+    pub worker_metrics_listen: String,
 }
 
 impl Default for Config {
@@ -112,8 +122,11 @@ impl Default for Config {
             public_url: String::new(),
             smtp_url: String::new(),
             mail_from: "no-reply@folio.localhost".into(),
+            export_retention_days: 7,
             log_format: LogFormat::Text,
             log: "info".into(),
+            metrics_token: String::new(),
+            worker_metrics_listen: String::new(),
         }
     }
 }
@@ -141,8 +154,11 @@ const KEYS: &[&str] = &[
     "public_url",
     "smtp_url",
     "mail_from",
+    "export_retention_days",
     "log_format",
     "log",
+    "metrics_token",
+    "worker_metrics_listen",
 ];
 
 impl Config {
@@ -268,6 +284,10 @@ impl Config {
             "FOLIO_REDIS_NAMESPACE must not be empty"
         );
         config.schedule()?;
+        anyhow::ensure!(
+            (1..=365).contains(&config.export_retention_days),
+            "FOLIO_EXPORT_RETENTION_DAYS must be between 1 and 365"
+        );
         Ok((config, warnings))
     }
 }
@@ -308,8 +328,18 @@ impl fmt::Debug for Config {
             .field("public_url", &self.public_url)
             .field("smtp_url", &redact(&self.smtp_url))
             .field("mail_from", &self.mail_from)
+            .field("export_retention_days", &self.export_retention_days)
             .field("log_format", &self.log_format)
             .field("log", &self.log)
+            .field(
+                "metrics_token",
+                &if self.metrics_token.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .field("worker_metrics_listen", &self.worker_metrics_listen)
             .finish()
     }
 }

@@ -27,6 +27,8 @@ pub fn job_context(config: &Config, db: Database) -> anyhow::Result<folio_jobs::
         templates: std::sync::Arc::new(folio_mail::Templates::load()?),
         public_url: config.app_url(),
         email_retry: folio_jobs::send_emails::RetryPolicy::default(),
+        storage: folio_storage::Storage::new(&config.storage_config()?)?,
+        export_retention: chrono::TimeDelta::days(i64::from(config.export_retention_days)),
     })
 }
 

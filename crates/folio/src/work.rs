@@ -43,5 +43,45 @@ pub async fn work_until(
         tick: config.schedule()?,
         shutdown_timeout: Duration::from_secs(30),
     };
-    worker::run(ctx, queue, options, shutdown).await
+    let metrics = if config.worker_metrics_listen.is_empty() {
+        None
+    } else {
+        let token = Some(config.metrics_token.as_str());
+        Some(serve_metrics(&config.worker_metrics_listen, token).await?.1)
+    };
+    let result = worker::run(ctx, queue, options, shutdown).await;
+    if let Some(server) = metrics {
+        server.abort();
+    }
+    result
+}
+
+/// Serves this process's `GET /metrics` on `listen` (`FOLIO_WORKER_METRICS_LISTEN`) in the
+/// background, behind `token` if one is given (`FOLIO_METRICS_TOKEN`), and returns the
+/// bound address and the server's task.
+pub async fn serve_metrics(
+    listen: &str,
+    token: Option<&str>,
+) -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    use poem::listener::{Acceptor, Listener, TcpListener};
+    let acceptor = TcpListener::bind(listen)
+        .into_acceptor()
+        .await
+        .with_context(|| format!("cannot listen on FOLIO_WORKER_METRICS_LISTEN {listen}"))?;
+    let addr = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .context("metrics listener has no address")?;
+    let app = poem::Route::new().at(
+        "/metrics",
+        poem::get(folio_api::metrics::MetricsEndpoint::new(token)),
+    );
+    tracing::info!(%addr, "serving metrics");
+    let server = tokio::spawn(async move {
+        if let Err(e) = poem::Server::new_with_acceptor(acceptor).run(app).await {
+            tracing::warn!(error = %e, "the metrics listener stopped");
+        }
+    });
+    Ok((addr, server))
 }

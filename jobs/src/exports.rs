@@ -1,0 +1,819 @@
+//! Exports as jobs: the compliance workbook of an organisation or caseload, the time log of
+//! an organisation or caseload, and a learner's progress map as PDF.
+//!
+//! Rows stream from a database cursor through a bounded channel to a blocking thread that
+//! writes them with rust_xlsxwriter in constant-memory mode into an anonymous temporary
+//! file; the file is then streamed into the file store. Memory stays flat however many rows.
+//! Progress (rows written of rows counted) is recorded as the rows go. An export that is
+//! already ready is left alone, so a repeated delivery does nothing; one that failed or
+//! was cut off is written again from the start.
+
+use std::io::{Seek, SeekFrom};
+
+use anyhow::Context;
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use folio_db::exports::{self, ComplianceRow, Export, ReadyFile, Scope};
+use folio_db::{platform, reminders, settings};
+use folio_domain::TenantId;
+use folio_domain::enrolment::EnrolmentStatus;
+use folio_domain::off_the_job::{Hours, LoggedTime, OtjRule, actual, expected_to_date, rule_for};
+use folio_domain::progress::clock_date;
+use folio_domain::time_log::ActivityType;
+use futures_util::StreamExt;
+use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::JobContext;
+
+/// The content type of a workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+/// The content type of a PDF.
+pub const PDF: &str = "application/pdf";
+/// Rows between progress records.
+const PROGRESS_EVERY: i64 = 5_000;
+/// The largest export stored (a guard against a runaway file, far above any real one).
+const MAX_BYTES: u64 = 4 * 1024 * 1024 * 1024;
+
+/// A cell of a row.
+#[derive(Debug, Clone)]
+pub enum Cell {
+    /// Text.
+    Text(String),
+    /// A date, shown as dd/mm/yyyy.
+    Date(NaiveDate),
+    /// A number.
+    Number(f64),
+    /// Nothing.
+    Empty,
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Self {
+        Cell::Text(s.to_owned())
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Self {
+        Cell::Text(s)
+    }
+}
+
+impl From<Option<String>> for Cell {
+    fn from(s: Option<String>) -> Self {
+        s.map_or(Cell::Empty, Cell::Text)
+    }
+}
+
+impl From<NaiveDate> for Cell {
+    fn from(d: NaiveDate) -> Self {
+        Cell::Date(d)
+    }
+}
+
+impl From<Option<NaiveDate>> for Cell {
+    fn from(d: Option<NaiveDate>) -> Self {
+        d.map_or(Cell::Empty, Cell::Date)
+    }
+}
+
+impl From<f64> for Cell {
+    fn from(n: f64) -> Self {
+        Cell::Number(n)
+    }
+}
+
+impl From<Option<f64>> for Cell {
+    fn from(n: Option<f64>) -> Self {
+        n.map_or(Cell::Empty, Cell::Number)
+    }
+}
+
+/// What the writer thread is told.
+enum Msg {
+    /// Start a sheet: its name, the lines above the table, the columns and their widths.
+    Sheet {
+        name: String,
+        heading: Vec<String>,
+        columns: Vec<(&'static str, f64)>,
+    },
+    /// A row of the current sheet.
+    Row(Vec<Cell>),
+}
+
+/// Writes the workbook from the channel into an anonymous temporary file; returns it with
+/// its length. Runs on a blocking thread.
+fn write_workbook(mut rx: mpsc::Receiver<Msg>) -> Result<(std::fs::File, u64), XlsxError> {
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    let header = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top);
+    let date = Format::new().set_num_format("dd/mm/yyyy");
+    let mut sheets = 0usize;
+    let mut row: u32 = 0;
+    while let Some(msg) = rx.blocking_recv() {
+        match msg {
+            Msg::Sheet {
+                name,
+                heading,
+                columns,
+            } => {
+                workbook
+                    .add_worksheet_with_constant_memory()?
+                    .set_name(&name)?;
+                sheets += 1;
+                let sheet = workbook.worksheet_from_index(sheets - 1)?;
+                row = 0;
+                for (i, line) in heading.iter().enumerate() {
+                    if i == 0 {
+                        sheet.write_with_format(row, 0, line, &bold)?;
+                    } else {
+                        sheet.write(row, 0, line)?;
+                    }
+                    row += 1;
+                }
+                if !heading.is_empty() {
+                    row += 1;
+                }
+                for (col, (title, width)) in (0u16..).zip(columns.iter()) {
+                    sheet.set_column_width(col, *width)?;
+                    sheet.write_with_format(row, col, *title, &header)?;
+                }
+                row += 1;
+            }
+            Msg::Row(cells) => {
+                let Some(index) = sheets.checked_sub(1) else {
+                    continue;
+                };
+                let sheet = workbook.worksheet_from_index(index)?;
+                for (col, cell) in (0u16..).zip(cells) {
+                    match cell {
+                        Cell::Text(t) => {
+                            sheet.write(row, col, t)?;
+                        }
+                        Cell::Date(d) => {
+                            sheet.write_with_format(row, col, &d, &date)?;
+                        }
+                        Cell::Number(n) => {
+                            sheet.write(row, col, n)?;
+                        }
+                        Cell::Empty => {}
+                    }
+                }
+                row += 1;
+            }
+        }
+    }
+    if sheets == 0 {
+        workbook.add_worksheet();
+    }
+    let mut file = tempfile::tempfile().map_err(XlsxError::IoError)?;
+    workbook.save_to_writer(&mut file)?;
+    let len = file.seek(SeekFrom::End(0)).map_err(XlsxError::IoError)?;
+    file.seek(SeekFrom::Start(0)).map_err(XlsxError::IoError)?;
+    Ok((file, len))
+}
+
+/// A workbook being written: rows go to the writer thread through a bounded channel, and
+/// progress is recorded every few thousand rows.
+struct Sheets<'a> {
+    ctx: &'a JobContext,
+    tenant: TenantId,
+    export: Uuid,
+    tx: mpsc::Sender<Msg>,
+    rows: i64,
+}
+
+impl Sheets<'_> {
+    async fn sheet(
+        &mut self,
+        name: &str,
+        heading: Vec<String>,
+        columns: &[(&'static str, f64)],
+    ) -> anyhow::Result<()> {
+        self.tx
+            .send(Msg::Sheet {
+                name: name.to_owned(),
+                heading,
+                columns: columns.to_vec(),
+            })
+            .await
+            .map_err(|_| anyhow::anyhow!("the workbook writer stopped"))
+    }
+
+    async fn row(&mut self, cells: Vec<Cell>) -> anyhow::Result<()> {
+        self.tx
+            .send(Msg::Row(cells))
+            .await
+            .map_err(|_| anyhow::anyhow!("the workbook writer stopped"))?;
+        self.rows += 1;
+        if self.rows % PROGRESS_EVERY == 0 {
+            let mut tx = self.ctx.db.begin_tenant(self.tenant).await?;
+            exports::progress(&mut tx, self.export, self.rows).await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the export of job run `run_id`.
+pub async fn run(
+    ctx: &JobContext,
+    tenant: TenantId,
+    run_id: Uuid,
+    today: NaiveDate,
+) -> anyhow::Result<Value> {
+    let (export, organisation) = {
+        let mut tx = ctx.db.begin_tenant(tenant).await?;
+        let export = exports::for_run(&mut tx, run_id)
+            .await?
+            .context("the run has no export")?;
+        let organisation = platform::current(&mut tx).await?.name;
+        tx.commit().await?;
+        (export, organisation)
+    };
+    if matches!(export.status.as_str(), "ready" | "expired") {
+        return Ok(json!({ "export_id": export.id, "status": export.status }));
+    }
+    let result = write(ctx, tenant, &export, &organisation, today).await;
+    match result {
+        Ok(report) => Ok(report),
+        Err(e) => {
+            let message = format!("{e:#}");
+            if let Ok(mut tx) = ctx.db.begin_tenant(tenant).await
+                && exports::failed(&mut tx, export.id, &message).await.is_ok()
+            {
+                let _ = tx.commit().await;
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn write(
+    ctx: &JobContext,
+    tenant: TenantId,
+    export: &Export,
+    organisation: &str,
+    today: NaiveDate,
+) -> anyhow::Result<Value> {
+    let scope = match export.assessor_id {
+        Some(a) => Scope::Caseload(a),
+        None => Scope::Tenant,
+    };
+    let now = Utc::now();
+    let (file, len, rows, name, content_type) = match export.kind.as_str() {
+        "time_log" | "compliance_workbook" => {
+            let total = {
+                let mut tx = ctx.db.begin_tenant(tenant).await?;
+                let n = if export.kind == "time_log" {
+                    exports::count_time_log(&mut tx, scope).await?
+                } else {
+                    exports::count_enrolments(&mut tx, scope).await?
+                };
+                exports::start(&mut tx, export.id, Some(n)).await?;
+                tx.commit().await?;
+                n
+            };
+            let (tx, rx) = mpsc::channel(1024);
+            let writer = tokio::task::spawn_blocking(move || write_workbook(rx));
+            let mut sheets = Sheets {
+                ctx,
+                tenant,
+                export: export.id,
+                tx,
+                rows: 0,
+            };
+            let scope_name = scope_label(ctx, tenant, scope).await?;
+            let heading = |title: &str| {
+                vec![
+                    title.to_owned(),
+                    format!("Organisation: {organisation}"),
+                    format!("Covers: {scope_name}"),
+                    format!("Exported: {} UTC", now.format("%d/%m/%Y %H:%M")),
+                ]
+            };
+            let written = if export.kind == "time_log" {
+                time_log(&mut sheets, scope, heading("Time log")).await
+            } else {
+                compliance(&mut sheets, scope, today, now, &heading).await
+            };
+            let rows = sheets.rows;
+            drop(sheets);
+            let (file, len) = writer.await.context("the workbook writer panicked")??;
+            written?;
+            let base = if export.kind == "time_log" {
+                "time-log"
+            } else {
+                "compliance"
+            };
+            let _ = total;
+            (file, len, rows, format!("{base}-{today}.xlsx"), XLSX)
+        }
+        "progress_map" => {
+            let enrolment = export
+                .enrolment_id
+                .context("a progress map export has no enrolment")?;
+            let doc = progress_map_doc(ctx, tenant, enrolment, organisation, now).await?;
+            let criteria = doc
+                .components
+                .iter()
+                .flat_map(|c| &c.units)
+                .map(|u| u.criteria.len())
+                .sum::<usize>();
+            let learner = doc.learner_name.clone();
+            let (file, len) = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+                let mut file = tempfile::tempfile()?;
+                {
+                    let mut out = std::io::BufWriter::new(&mut file);
+                    folio_pdf::render(&doc, &mut out)?;
+                    std::io::Write::flush(&mut out)?;
+                }
+                let len = file.seek(SeekFrom::End(0))?;
+                file.seek(SeekFrom::Start(0))?;
+                Ok((file, len))
+            })
+            .await
+            .context("the PDF writer panicked")??;
+            let name = format!("progress-map-{}-{today}.pdf", file_safe(&learner));
+            let rows = i64::try_from(criteria).unwrap_or(i64::MAX);
+            (file, len, rows, name, PDF)
+        }
+        other => anyhow::bail!("unknown export kind {other}"),
+    };
+    let key = format!("tenants/{}/exports/{}", tenant.0, export.id);
+    let stored = ctx
+        .storage
+        .put(&key, tokio::fs::File::from_std(file), MAX_BYTES)
+        .await
+        .context("storing the export")?;
+    debug_assert_eq!(stored.size, len);
+    let expires_at = now + ctx.export_retention;
+    let mut tx = ctx.db.begin_tenant(tenant).await?;
+    exports::ready(
+        &mut tx,
+        export.id,
+        &ReadyFile {
+            storage_key: &key,
+            file_name: &name,
+            content_type,
+            size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
+            rows,
+            expires_at,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(json!({ "export_id": export.id, "rows": rows, "bytes": stored.size }))
+}
+
+/// A name made safe for a file name: letters, digits and dashes.
+fn file_safe(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_owned()
+}
+
+/// The learner's progress map as the PDF shows it: every criterion of their units, by
+/// component and unit in course order, with its state.
+async fn progress_map_doc(
+    ctx: &JobContext,
+    tenant: TenantId,
+    enrolment_id: Uuid,
+    organisation: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<folio_pdf::ProgressMapDoc> {
+    use folio_domain::progress::{CriterionState, percentages, shown};
+    let mut tx = ctx.db.begin_tenant(tenant).await?;
+    let viewer = folio_db::enrolments::Viewer {
+        user_id: Uuid::nil(),
+        scope: folio_domain::EnrolmentScope {
+            all: true,
+            ..folio_domain::EnrolmentScope::default()
+        },
+    };
+    let enrolment = folio_db::enrolments::get_visible(&mut tx, &viewer, enrolment_id).await?;
+    let map = folio_db::progress::progress_map(&mut tx, enrolment_id, false).await?;
+    let overall = folio_db::progress::overall_counts(&mut tx, enrolment_id).await?;
+    tx.commit().await?;
+    let counts = overall.counts();
+    let p = percentages(counts);
+    let mut doc = folio_pdf::ProgressMapDoc {
+        organisation: organisation.to_owned(),
+        learner_name: enrolment.learner_name,
+        course_title: format!("{} {}", enrolment.course_code, enrolment.course_title),
+        generated_at: format!("{} UTC", now.format("%-d %B %Y %H:%M")),
+        filter_note: None,
+        overall: Some(format!(
+            "{} of {} criteria signed off ({}%), {} with evidence mapped ({}%)",
+            counts.signed_off,
+            counts.total,
+            shown(p.signed_off),
+            counts.signed_off + counts.mapped,
+            shown(p.mapped)
+        )),
+        components: Vec::new(),
+    };
+    for c in map {
+        if doc
+            .components
+            .last()
+            .is_none_or(|last| last.title != c.component_title)
+        {
+            doc.components.push(folio_pdf::ComponentSection {
+                title: c.component_title.clone(),
+                units: Vec::new(),
+            });
+        }
+        let Some(component) = doc.components.last_mut() else {
+            continue;
+        };
+        if component
+            .units
+            .last()
+            .is_none_or(|last| last.code != c.unit_code)
+        {
+            component.units.push(folio_pdf::UnitSection {
+                code: c.unit_code.clone(),
+                title: c.unit_title.clone(),
+                optional: c.optional,
+                criteria: Vec::new(),
+            });
+        }
+        let Some(unit) = component.units.last_mut() else {
+            continue;
+        };
+        unit.criteria.push(folio_pdf::CriterionLine {
+            code: c.criterion_code,
+            text: c.criterion_text,
+            state: CriterionState::of(c.signed_off_at.is_some(), !c.evidence_ids.is_empty()),
+            evidence_count: c.evidence_ids.len(),
+            signed_off_on: c
+                .signed_off_at
+                .map(|d| d.date_naive().format("%-d %B %Y").to_string()),
+        });
+    }
+    Ok(doc)
+}
+
+async fn scope_label(ctx: &JobContext, tenant: TenantId, scope: Scope) -> anyhow::Result<String> {
+    Ok(match scope {
+        Scope::Tenant => "every learner".to_owned(),
+        Scope::Caseload(assessor) => {
+            let mut tx = ctx.db.begin_tenant(tenant).await?;
+            let name = folio_db::users::get(&mut tx, assessor).await?.name;
+            tx.commit().await?;
+            format!("the caseload of {name}")
+        }
+    })
+}
+
+const TIME_LOG_COLUMNS: [(&str, f64); 10] = [
+    ("Learner", 26.0),
+    ("Course", 30.0),
+    ("Date", 12.0),
+    ("Activity type", 34.0),
+    ("Unit", 28.0),
+    ("With assessor", 13.0),
+    ("On/off the job", 14.0),
+    ("Counts towards off-the-job minimum", 18.0),
+    ("Hours", 10.0),
+    ("Reflection", 60.0),
+];
+
+fn yes_no(b: bool) -> Cell {
+    Cell::Text(if b { "Yes" } else { "No" }.to_owned())
+}
+
+async fn time_log(
+    sheets: &mut Sheets<'_>,
+    scope: Scope,
+    heading: Vec<String>,
+) -> anyhow::Result<()> {
+    sheets.sheet("Time log", heading, &TIME_LOG_COLUMNS).await?;
+    let mut tx = sheets.ctx.db.begin_tenant(sheets.tenant).await?;
+    let mut rows = exports::time_log_rows(&mut tx, scope);
+    while let Some(row) = rows.next().await {
+        let r = row?;
+        let activity = r.activity_type.parse::<ActivityType>().ok();
+        sheets
+            .row(vec![
+                r.learner_name.into(),
+                r.enrolment_course.into(),
+                r.entry_date.into(),
+                activity
+                    .map_or(r.activity_type.clone(), |a| a.label().to_owned())
+                    .into(),
+                r.unit.into(),
+                yes_no(r.with_assessor),
+                Cell::Text(
+                    if r.off_the_job {
+                        "Off the job"
+                    } else {
+                        "On the job"
+                    }
+                    .into(),
+                ),
+                yes_no(r.off_the_job && activity.is_some_and(ActivityType::counts_towards_minimum)),
+                Cell::Number(f64::from(r.minutes) / 60.0),
+                r.reflection.into(),
+            ])
+            .await?;
+    }
+    drop(rows);
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An enrolment's off-the-job figures as the compliance workbook shows them.
+struct Otj {
+    rule: OtjRule,
+    expected: Hours,
+    actual: Hours,
+}
+
+fn otj(row: &ComplianceRow, status: EnrolmentStatus, today: NaiveDate) -> Otj {
+    let rule = rule_for(row.start_date);
+    let planned = Hours::from_hundredths(
+        (row.planned_otj_hours * rust_decimal::Decimal::from(100))
+            .round()
+            .try_into()
+            .unwrap_or(0),
+    );
+    let on = clock_date(today, status, row.actual_end_date);
+    let expected = expected_to_date(planned, row.start_date, row.planned_end_date, on);
+    // One synthetic entry per (activity, before/after gateway) group: the same rule as
+    // the learner's own figures, applied to sums.
+    let gateway = row.completed_on;
+    let entries: Vec<LoggedTime> = row
+        .otj_groups
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|g| {
+            let activity = g.get("activity")?.as_str()?.parse::<ActivityType>().ok()?;
+            let after = g.get("after_gateway")?.as_bool()?;
+            let minutes = g.get("minutes")?.as_i64()?;
+            let date = match (after, gateway) {
+                (true, Some(g)) => g.checked_add_days(Days::new(1))?,
+                (_, Some(g)) => g,
+                (_, None) => row.start_date,
+            };
+            Some(LoggedTime {
+                id: Uuid::nil(),
+                date,
+                activity,
+                off_the_job: true,
+                minutes,
+            })
+        })
+        .collect();
+    Otj {
+        rule,
+        expected,
+        actual: actual(rule, gateway, &entries).hours,
+    }
+}
+
+fn completion_status(status: EnrolmentStatus) -> &'static str {
+    match status {
+        EnrolmentStatus::Completed => "Completed",
+        EnrolmentStatus::Withdrawn => "Withdrawn",
+        EnrolmentStatus::BreakInLearning => "Break in learning",
+        EnrolmentStatus::AwaitingInduction | EnrolmentStatus::InLearning => "Continuing",
+    }
+}
+
+fn hours(h: Hours) -> Cell {
+    Cell::Number(h.hundredths() as f64 / 100.0)
+}
+
+async fn compliance(
+    sheets: &mut Sheets<'_>,
+    scope: Scope,
+    today: NaiveDate,
+    now: DateTime<Utc>,
+    heading: &impl Fn(&str) -> Vec<String>,
+) -> anyhow::Result<()> {
+    let (frequency, assessor) = {
+        let mut tx = sheets.ctx.db.begin_tenant(sheets.tenant).await?;
+        let s = settings::get(&mut tx).await?;
+        tx.commit().await?;
+        (
+            s.review_frequency_weeks,
+            match scope {
+                Scope::Caseload(a) => Some(a),
+                Scope::Tenant => None,
+            },
+        )
+    };
+    let sheets_of_rows: [(&str, &[(&'static str, f64)]); 4] = [
+        ("Learners", &LEARNER_COLUMNS),
+        ("Off the job", &OTJ_COLUMNS),
+        ("Reviews", &REVIEW_COLUMNS),
+        ("Official return", &RETURN_COLUMNS),
+    ];
+    for (index, (name, columns)) in sheets_of_rows.into_iter().enumerate() {
+        sheets.sheet(name, heading(name), columns).await?;
+        let mut tx = sheets.ctx.db.begin_tenant(sheets.tenant).await?;
+        let mut rows = exports::compliance_rows(&mut tx, scope);
+        while let Some(row) = rows.next().await {
+            let r = row?;
+            let status = r
+                .status
+                .parse::<EnrolmentStatus>()
+                .unwrap_or(EnrolmentStatus::InLearning);
+            let who: Vec<Cell> = vec![r.learner_name.clone().into(), r.course.clone().into()];
+            let cells = match index {
+                0 => vec![
+                    r.assessor_name.clone().into(),
+                    r.status.replace('_', " ").into(),
+                    r.start_date.into(),
+                    r.planned_end_date.into(),
+                    r.mapped_percent.into(),
+                    r.signed_off_percent.into(),
+                    r.elapsed_percent.into(),
+                    r.track_status.clone().map(|t| t.replace('_', " ")).into(),
+                    r.projected_completion.into(),
+                ],
+                1 => {
+                    let f = otj(&r, status, today);
+                    vec![
+                        f.rule.text().into(),
+                        Cell::Number(
+                            (r.planned_otj_hours * rust_decimal::Decimal::from(100))
+                                .round()
+                                .try_into()
+                                .map_or(0.0, |h: i64| h as f64 / 100.0),
+                        ),
+                        hours(f.expected),
+                        hours(f.actual),
+                        yes_no(f.actual < f.expected),
+                    ]
+                }
+                2 => {
+                    let base = r
+                        .last_review
+                        .or(r.learning_started_on)
+                        .unwrap_or(r.start_date);
+                    let next = base.checked_add_days(Days::new(u64::from(frequency) * 7));
+                    let in_learning = status == EnrolmentStatus::InLearning;
+                    vec![
+                        r.last_review.into(),
+                        if in_learning {
+                            next.into()
+                        } else {
+                            Cell::Empty
+                        },
+                        yes_no(in_learning && next.is_some_and(|n| n < today)),
+                    ]
+                }
+                _ => {
+                    let f = otj(&r, status, today);
+                    vec![
+                        Cell::Number(
+                            (r.planned_otj_hours)
+                                .trunc()
+                                .try_into()
+                                .map_or(0.0, |h: i64| h as f64),
+                        ),
+                        Cell::Number(f.actual.whole_hours() as f64),
+                        r.planned_end_date.into(),
+                        r.actual_end_date.into(),
+                        completion_status(status).into(),
+                        r.withdrawal_reason.clone().into(),
+                    ]
+                }
+            };
+            sheets.row(who.into_iter().chain(cells).collect()).await?;
+        }
+        drop(rows);
+        tx.commit().await?;
+    }
+
+    // Overdue actions and unclosed sessions: the reminder jobs' own queries.
+    let mut tx = sheets.ctx.db.begin_tenant(sheets.tenant).await?;
+    let actions = reminders::overdue_actions(&mut tx, today).await?;
+    let sessions = reminders::unclosed_sessions(&mut tx, now).await?;
+    tx.commit().await?;
+    sheets
+        .sheet(
+            "Overdue actions",
+            heading("Overdue actions"),
+            &ACTION_COLUMNS,
+        )
+        .await?;
+    for a in actions
+        .into_iter()
+        .filter(|a| assessor.is_none() || a.learner.assessor_id == assessor)
+    {
+        sheets
+            .row(vec![
+                a.learner.learner_name.into(),
+                a.learner.course_title.into(),
+                a.title.into(),
+                a.target_date.into(),
+                Cell::Number((today - a.target_date).num_days() as f64),
+            ])
+            .await?;
+    }
+    sheets
+        .sheet(
+            "Unclosed sessions",
+            heading("Unclosed sessions"),
+            &SESSION_COLUMNS,
+        )
+        .await?;
+    for s in sessions
+        .into_iter()
+        .filter(|s| assessor.is_none() || s.learner.assessor_id == assessor)
+    {
+        sheets
+            .row(vec![
+                s.learner.learner_name.into(),
+                s.learner.course_title.into(),
+                s.session_type.replace('_', " ").into(),
+                s.starts_at.date_naive().into(),
+            ])
+            .await?;
+    }
+    Ok(())
+}
+
+const LEARNER_COLUMNS: [(&str, f64); 11] = [
+    ("Learner", 26.0),
+    ("Course", 30.0),
+    ("Assessor", 24.0),
+    ("Status", 16.0),
+    ("Start", 12.0),
+    ("Planned end", 12.0),
+    ("Mapped %", 10.0),
+    ("Signed off %", 10.0),
+    ("Time elapsed %", 10.0),
+    ("Track status", 14.0),
+    ("Projected completion", 14.0),
+];
+const OTJ_COLUMNS: [(&str, f64); 7] = [
+    ("Learner", 26.0),
+    ("Course", 30.0),
+    ("Rule used", 50.0),
+    ("Planned hours", 12.0),
+    ("Expected to date", 12.0),
+    ("Actual (counting)", 12.0),
+    ("Behind expected", 10.0),
+];
+const REVIEW_COLUMNS: [(&str, f64); 5] = [
+    ("Learner", 26.0),
+    ("Course", 30.0),
+    ("Last review", 12.0),
+    ("Next due", 12.0),
+    ("Overdue", 10.0),
+];
+const RETURN_COLUMNS: [(&str, f64); 8] = [
+    ("Learner", 26.0),
+    ("Course", 30.0),
+    ("Planned off-the-job hours", 14.0),
+    ("Actual off-the-job hours", 14.0),
+    ("Planned end date", 12.0),
+    ("Actual end date", 12.0),
+    ("Completion status", 16.0),
+    ("Withdrawal reason", 40.0),
+];
+const ACTION_COLUMNS: [(&str, f64); 5] = [
+    ("Learner", 26.0),
+    ("Course", 30.0),
+    ("Action", 40.0),
+    ("Target date", 12.0),
+    ("Days overdue", 10.0),
+];
+const SESSION_COLUMNS: [(&str, f64); 4] = [
+    ("Learner", 26.0),
+    ("Course", 30.0),
+    ("Session", 20.0),
+    ("Date", 12.0),
+];
+
+/// Deletes the files of exports past their retention; runs with the scheduler's tick.
+pub async fn expire(
+    ctx: &JobContext,
+    tenant: TenantId,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let mut tx = ctx.db.begin_tenant(tenant).await?;
+    let keys = exports::expire(&mut tx, now).await?;
+    tx.commit().await?;
+    for key in &keys {
+        ctx.storage.delete(key).await;
+    }
+    Ok(keys.len())
+}
