@@ -75,21 +75,27 @@ async fn queue(app: &TestApp) -> JobQueue {
 
 /// Runs the workers until every job run of the test database has ended (or 60 s pass).
 async fn drain(app: &TestApp, ctx: JobContext, queue: JobQueue) {
+    work_until(
+        app,
+        ctx,
+        queue,
+        "select count(*) = 0 from job_runs where status not in ('succeeded', 'failed')",
+    )
+    .await;
+}
+
+/// Runs the workers until `finished` (a query for one boolean) is true (or 60 s pass).
+async fn work_until(app: &TestApp, ctx: JobContext, queue: JobQueue, finished: &'static str) {
     let pool = app.database.pool.clone();
     let done = async move {
         for _ in 0..600 {
-            let waiting: i64 = sqlx::query_scalar(
-                "select count(*) from job_runs where status not in ('succeeded', 'failed')",
-            )
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-            if waiting == 0 {
+            let done: bool = sqlx::query_scalar(finished).fetch_one(&pool).await.unwrap();
+            if done {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the workers did not finish the runs in 60 s");
+        panic!("the workers did not finish in 60 s: {finished}");
     };
     let options = WorkerOptions {
         name: format!("test-{}", Uuid::new_v4()),
@@ -396,35 +402,13 @@ async fn a_job_that_fails_on_the_database_is_retried_by_the_queue_and_succeeds()
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     });
-    let pool = app.database.pool.clone();
-    let done = async move {
-        for _ in 0..600 {
-            let status: String = sqlx::query_scalar("select status from job_runs where id = $1")
-                .bind(id)
-                .fetch_one(&pool)
-                .await
-                .unwrap();
-            if status == "succeeded" {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("the run was not retried to success in 60 s");
-    };
-    let options = WorkerOptions {
-        name: format!("test-{}", Uuid::new_v4()),
-        concurrency: 1,
-        poll_interval: Duration::from_millis(50),
-        tick: "0 0 0 1 1 * 2099".parse().unwrap(),
-        shutdown_timeout: Duration::from_secs(10),
-    };
-    tokio::time::timeout(
-        Duration::from_secs(90),
-        worker::run(ctx, queue, options, done),
+    work_until(
+        &app,
+        ctx,
+        queue,
+        "select bool_and(status = 'succeeded') from job_runs",
     )
-    .await
-    .expect("workers stopped")
-    .unwrap();
+    .await;
     heal.await.unwrap();
     let (status, attempts, error): (String, i32, Option<String>) =
         sqlx::query_as("select status, attempts, last_error from job_runs where id = $1")
