@@ -31,6 +31,8 @@ use crate::JobContext;
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 /// The content type of a PDF.
 pub const PDF: &str = "application/pdf";
+/// The last row index of an Excel sheet (1,048,576 rows).
+const MAX_SHEET_ROW: u32 = 1_048_575;
 /// Rows between progress records.
 const PROGRESS_EVERY: i64 = 5_000;
 /// The largest export stored (a guard against a runaway file, far above any real one).
@@ -91,6 +93,9 @@ impl From<Option<f64>> for Cell {
     }
 }
 
+/// A table's columns: title and width.
+type Columns = Vec<(&'static str, f64)>;
+
 /// What the writer thread is told.
 enum Msg {
     /// Start a sheet: its name, the lines above the table, the columns and their widths.
@@ -115,6 +120,38 @@ fn write_workbook(mut rx: mpsc::Receiver<Msg>) -> Result<(std::fs::File, u64), X
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let mut sheets = 0usize;
     let mut row: u32 = 0;
+    // The current sheet's name, heading and columns, and how many parts it has: a table
+    // longer than a sheet's rows goes on in "Name (2)", "Name (3)" …
+    let mut current: Option<(String, Vec<String>, Columns, u32)> = None;
+    let start_sheet = |workbook: &mut Workbook,
+                       sheets: &mut usize,
+                       name: &str,
+                       heading: &[String],
+                       columns: &[(&'static str, f64)]|
+     -> Result<u32, XlsxError> {
+        workbook
+            .add_worksheet_with_constant_memory()?
+            .set_name(name)?;
+        *sheets += 1;
+        let sheet = workbook.worksheet_from_index(*sheets - 1)?;
+        let mut row = 0;
+        for (i, line) in heading.iter().enumerate() {
+            if i == 0 {
+                sheet.write_with_format(row, 0, line, &bold)?;
+            } else {
+                sheet.write(row, 0, line)?;
+            }
+            row += 1;
+        }
+        if !heading.is_empty() {
+            row += 1;
+        }
+        for (col, (title, width)) in (0u16..).zip(columns.iter()) {
+            sheet.set_column_width(col, *width)?;
+            sheet.write_with_format(row, col, *title, &header)?;
+        }
+        Ok(row + 1)
+    };
     while let Some(msg) = rx.blocking_recv() {
         match msg {
             Msg::Sheet {
@@ -122,30 +159,17 @@ fn write_workbook(mut rx: mpsc::Receiver<Msg>) -> Result<(std::fs::File, u64), X
                 heading,
                 columns,
             } => {
-                workbook
-                    .add_worksheet_with_constant_memory()?
-                    .set_name(&name)?;
-                sheets += 1;
-                let sheet = workbook.worksheet_from_index(sheets - 1)?;
-                row = 0;
-                for (i, line) in heading.iter().enumerate() {
-                    if i == 0 {
-                        sheet.write_with_format(row, 0, line, &bold)?;
-                    } else {
-                        sheet.write(row, 0, line)?;
-                    }
-                    row += 1;
-                }
-                if !heading.is_empty() {
-                    row += 1;
-                }
-                for (col, (title, width)) in (0u16..).zip(columns.iter()) {
-                    sheet.set_column_width(col, *width)?;
-                    sheet.write_with_format(row, col, *title, &header)?;
-                }
-                row += 1;
+                row = start_sheet(&mut workbook, &mut sheets, &name, &heading, &columns)?;
+                current = Some((name, heading, columns, 1));
             }
             Msg::Row(cells) => {
+                if row > MAX_SHEET_ROW
+                    && let Some((name, heading, columns, part)) = current.as_mut()
+                {
+                    *part += 1;
+                    let continued = format!("{name} ({part})");
+                    row = start_sheet(&mut workbook, &mut sheets, &continued, heading, columns)?;
+                }
                 let Some(index) = sheets.checked_sub(1) else {
                     continue;
                 };
@@ -212,9 +236,16 @@ impl Sheets<'_> {
             .map_err(|_| anyhow::anyhow!("the workbook writer stopped"))?;
         self.rows += 1;
         if self.rows % PROGRESS_EVERY == 0 {
-            let mut tx = self.ctx.db.begin_tenant(self.tenant).await?;
-            exports::progress(&mut tx, self.export, self.rows).await?;
-            tx.commit().await?;
+            // Best effort, on a second connection while the cursor holds the first: a busy
+            // pool delays the progress shown, never the export.
+            let recorded = async {
+                let mut tx = self.ctx.db.begin_tenant(self.tenant).await?;
+                exports::progress(&mut tx, self.export, self.rows).await?;
+                tx.commit().await
+            };
+            if let Err(e) = recorded.await {
+                tracing::debug!(error = %e, "export progress not recorded");
+            }
         }
         Ok(())
     }
@@ -273,7 +304,9 @@ async fn write(
                 let n = if export.kind == "time_log" {
                     exports::count_time_log(&mut tx, scope).await?
                 } else {
-                    exports::count_enrolments(&mut tx, scope).await?
+                    // Four sheets list every enrolment (the overdue actions and unclosed
+                    // sessions after them are not counted ahead).
+                    4 * exports::count_enrolments(&mut tx, scope).await?
                 };
                 exports::start(&mut tx, export.id, Some(n)).await?;
                 tx.commit().await?;

@@ -10,8 +10,10 @@ use uuid::Uuid;
 
 use crate::{JobContext, reminders, send_emails, tracks};
 
-/// How many emails one sender run delivers at once.
-pub const SEND_CONCURRENCY: usize = 4;
+/// How many emails one sender run delivers at once. Each sender holds a database
+/// connection while it talks to the SMTP server, and several jobs run at once in a worker
+/// process: two keeps a worker's jobs well inside the connection pool.
+pub const SEND_CONCURRENCY: usize = 2;
 
 /// A job as it travels through the queue: which work, for which tenant and day, and the
 /// run it is recorded as (none for the scheduler's own email sweeps).

@@ -87,6 +87,7 @@ async fn tick_tenant(
             report.scheduled += 1;
         }
     }
+    job_runs::requeue_stalled(&mut tx).await?;
     // Pushed before the commit: if a push fails, the transaction rolls back and the runs
     // stay waiting for the next tick; if the commit fails after a push, the run is pushed
     // again later, which the jobs' idempotence makes harmless.

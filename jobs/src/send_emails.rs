@@ -104,9 +104,21 @@ pub async fn run(
         let tenant_name = tenant_name.clone();
         workers.spawn(async move { drain(&ctx, tenant, &tenant_name).await });
     }
+    // Every drainer is waited for, even after one fails: dropping the set would cancel
+    // the others, and one cancelled between the server's acceptance and its commit would
+    // send its email again later.
     let mut report = SendReport::default();
+    let mut first_error = None;
     while let Some(done) = workers.join_next().await {
-        report.add(done??);
+        match done.map_err(anyhow::Error::from).and_then(|r| r) {
+            Ok(r) => report.add(r),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
     }
     if report != SendReport::default() {
         tracing::info!(

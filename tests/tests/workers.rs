@@ -250,8 +250,12 @@ async fn an_admin_runs_a_job_now_and_a_run_asked_for_while_redis_is_away_is_not_
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(folio_tests::fields(&p), ["date"]);
 
-    // Redis is back (the workers' own connection): the scheduler queues the waiting run
-    // and the workers run it.
+    // Redis is back (the workers' own connection) a while later: the scheduler queues the
+    // waiting run and the workers run it.
+    sqlx::query("update job_runs set requested_at = requested_at - interval '2 minutes'")
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
     let smtp = SmtpServer::start().await;
     let ctx = context(&app, &smtp);
     let queue = queue(&app).await;
@@ -418,6 +422,10 @@ async fn a_job_that_fails_on_the_database_is_retried_by_the_queue_and_succeeds()
             .unwrap();
     assert_eq!((status.as_str(), attempts), ("succeeded", 2));
     assert_eq!(error, None, "a success clears the last error");
-    assert_eq!(smtp.messages().len(), 2, "the reminder and the digest, once");
+    assert_eq!(
+        smtp.messages().len(),
+        2,
+        "the reminder and the digest, once"
+    );
     app.finish().await;
 }

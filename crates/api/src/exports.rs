@@ -127,7 +127,8 @@ impl From<Export> for ExportBody {
             scope: e.scope,
             enrolment_id: e.enrolment_id,
             status: e.status,
-            rows_done: e.rows_done,
+            // A workbook's last sheets are not counted ahead: never show more than 100%.
+            rows_done: e.rows_total.map_or(e.rows_done, |t| e.rows_done.min(t)),
             rows_total: e.rows_total,
             file_name: e.file_name,
             size_bytes: e.size_bytes,
@@ -198,22 +199,26 @@ async fn scope_for(
     }
 }
 
-/// An export the caller asked for and may still see; 404 otherwise.
-async fn own_export(authed: &mut Authenticated, id: Uuid) -> ApiResult<Export> {
-    let export = exports::get(&mut authed.tx, id)
-        .await?
-        .filter(|e| e.requested_by == authed.principal.user_id)
-        .ok_or(ApiError::NotFound)?;
+/// Whether the caller, who asked for `export`, may still see what it covers.
+async fn still_allowed(authed: &mut Authenticated, export: &Export) -> bool {
     let roles = &authed.principal.roles;
-    let still_allowed = match export.scope.as_str() {
+    match export.scope.as_str() {
         "tenant" => is_org_wide(roles),
         "caseload" => roles.contains(&Role::Assessor),
         _ => match export.enrolment_id {
             Some(enrolment) => authed.visible_enrolment(enrolment).await.is_ok(),
             None => false,
         },
-    };
-    if !still_allowed {
+    }
+}
+
+/// An export the caller asked for and may still see; 404 otherwise.
+async fn own_export(authed: &mut Authenticated, id: Uuid) -> ApiResult<Export> {
+    let export = exports::get(&mut authed.tx, id)
+        .await?
+        .filter(|e| e.requested_by == authed.principal.user_id)
+        .ok_or(ApiError::NotFound)?;
+    if !still_allowed(authed, &export).await {
         return Err(ApiError::NotFound);
     }
     Ok(export)
@@ -272,7 +277,8 @@ impl ExportsApi {
         Ok(ExportAccepted::Accepted(Json(export.into())))
     }
 
-    /// The caller's exports, newest first.
+    /// The caller's exports, newest first (those covering what they may no longer see
+    /// left out).
     #[oai(path = "/", method = "get")]
     async fn list(
         &self,
@@ -287,11 +293,14 @@ impl ExportsApi {
         };
         let mut authed = self.0.authenticate(&credentials).await?;
         let me = authed.principal.user_id;
-        let items = exports::list_for(&mut authed.tx, me, limit).await?;
+        let mut items = Vec::new();
+        for export in exports::list_for(&mut authed.tx, me, limit).await? {
+            if still_allowed(&mut authed, &export).await {
+                items.push(export.into());
+            }
+        }
         authed.tx.commit().await?;
-        Ok(Json(ExportList {
-            items: items.into_iter().map(Into::into).collect(),
-        }))
+        Ok(Json(ExportList { items }))
     }
 
     /// One of the caller's exports: its status and progress.

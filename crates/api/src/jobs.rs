@@ -281,7 +281,16 @@ impl JobsApi {
         let mut authed = self.0.authorize(&credentials, Permission::RunJobs).await?;
         let kind = job_kind(&name.0)?;
         let tz = settings::get(&mut authed.tx).await?.tz();
-        let on = run_date(body.0.date, local_date(&tz, Utc::now()))?;
+        let today = local_date(&tz, Utc::now());
+        let on = run_date(body.0.date, today)?;
+        if kind == JobKind::RecalculateTracks && on != today {
+            // The figures are counted from the portfolio as it is now: written under a past
+            // date they would rewrite that day's history with today's progress.
+            return Err(ApiError::invalid(
+                "date",
+                "the recalculation is always for today: past days keep the figures they had",
+            ));
+        }
         let admin = authed.principal.user_id;
         let run = job_runs::request(&mut authed.tx, kind.as_str(), on, Trigger::Admin(admin))
             .await?

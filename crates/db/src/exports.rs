@@ -141,7 +141,7 @@ pub async fn start(tx: &mut TenantTx, id: Uuid, rows_total: Option<i64>) -> DbRe
     sqlx::query(
         "update exports set status = 'running', started_at = now(), rows_done = 0,
                 rows_total = $3, error = null
-         where tenant_id = $1 and id = $2",
+         where tenant_id = $1 and id = $2 and status not in ('ready', 'expired')",
     )
     .bind(tenant.0)
     .bind(id)

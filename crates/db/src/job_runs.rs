@@ -111,6 +111,9 @@ pub async fn take_requested(tx: &mut TenantTx, limit: i64) -> DbResult<Vec<JobRu
          where tenant_id = $1 and id in (
              select id from job_runs
              where tenant_id = $1 and status = 'requested'
+               -- A run someone asked for through the API is pushed by the API itself;
+               -- the scheduler takes it only if that has not happened within a minute.
+               and (trigger not in ('admin', 'user') or requested_at < now() - interval '1 minute')
              order by requested_at
              limit $2
              for update skip locked)
@@ -120,6 +123,27 @@ pub async fn take_requested(tx: &mut TenantTx, limit: i64) -> DbResult<Vec<JobRu
     .bind(limit)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// Puts stalled runs back to `requested` for the scheduler to queue again, so a night's
+/// run is not lost when the queue's own retries run out (PostgreSQL away longer than they
+/// last) or Redis loses what it held: runs failed more than 10 minutes ago (after the
+/// queue's retries, at most 10 attempts in all), queued for more than 30 minutes without
+/// starting, or running for more than 2 hours (their worker died with them). Returns how
+/// many. Running a run again is safe: every job is idempotent.
+pub async fn requeue_stalled(tx: &mut TenantTx) -> DbResult<u64> {
+    let tenant = tx.tenant();
+    let done = sqlx::query(
+        "update job_runs set status = 'requested'
+         where tenant_id = $1
+           and ((status = 'failed' and finished_at < now() - interval '10 minutes' and attempts < 10)
+                or (status = 'queued' and queued_at < now() - interval '30 minutes')
+                or (status = 'running' and started_at < now() - interval '2 hours'))",
+    )
+    .bind(tenant.0)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Marks one run `queued` (after the API pushed it itself).
