@@ -188,6 +188,8 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("get", "/api/v1/exports"),
         ("get", "/api/v1/exports/{id}"),
         ("get", "/api/v1/exports/{id}/file"),
+        ("get", "/api/v1/dashboard"),
+        ("get", "/api/v1/dashboard/{key}"),
     ];
     for (method, path) in expected {
         assert!(

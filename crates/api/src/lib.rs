@@ -7,6 +7,7 @@ mod comments;
 mod course_resources;
 mod credentials;
 mod curriculum;
+mod dashboard;
 mod documents;
 mod employers;
 mod enrolments;
@@ -122,7 +123,10 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
                 evidence::EvidenceApi(state.clone()),
                 exports::ExportsApi(state.clone()),
             ),
-            progress::ProgressApi(state.clone()),
+            (
+                progress::ProgressApi(state.clone()),
+                dashboard::DashboardApi(state.clone()),
+            ),
             time_log::TimeLogApi(state.clone()),
             // poem-openapi implements OpenApi for tuples of up to 16: related resources
             // share one element as a nested tuple.

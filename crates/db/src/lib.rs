@@ -11,6 +11,7 @@ pub mod auth;
 pub mod comments;
 pub mod course_resources;
 pub mod curriculum;
+pub mod dashboard;
 pub mod documents;
 pub mod employers;
 pub mod enrolments;
