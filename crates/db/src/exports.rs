@@ -297,21 +297,27 @@ pub async fn count_time_log(tx: &mut TenantTx, scope: Scope) -> DbResult<i64> {
     .await?)
 }
 
-/// Every time-log entry in scope, by learner then day, from a cursor.
-pub fn time_log_rows(tx: &mut TenantTx, scope: Scope) -> BoxStream<'_, DbResult<TimeLogRow>> {
-    let tenant = tx.tenant();
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+/// The query behind [`time_log_rows`] (`$1` the tenant, `$2` the caseload's assessor or
+/// null); public so the benchmark can time `COPY` of exactly these rows.
+pub fn time_log_query() -> String {
+    format!(
         "select l.name as learner_name, c.code || ' ' || c.title as enrolment_course,
                 t.entry_date, t.activity_type, u.code || ' ' || u.title as unit,
                 t.with_assessor, t.off_the_job, t.minutes, t.reflection
          {TIME_LOG_FROM}
          order by l.name, e.id, t.entry_date, t.id"
-    )))
-    .bind(tenant.0)
-    .bind(scope.assessor())
-    .fetch(tx.conn())
-    .map_err(Into::into)
-    .boxed()
+    )
+}
+
+/// Every time-log entry in scope, by learner then day, from a cursor.
+pub fn time_log_rows(tx: &mut TenantTx, scope: Scope) -> BoxStream<'_, DbResult<TimeLogRow>> {
+    let tenant = tx.tenant();
+    sqlx::query_as(sqlx::AssertSqlSafe(time_log_query()))
+        .bind(tenant.0)
+        .bind(scope.assessor())
+        .fetch(tx.conn())
+        .map_err(Into::into)
+        .boxed()
 }
 
 /// One enrolment as the compliance workbook lists it.

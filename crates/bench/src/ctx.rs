@@ -1,0 +1,146 @@
+//! What every case gets: the settings of the run and scratch databases.
+
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use folio_db::Database;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
+
+/// The run's settings, shared by the cases.
+pub struct Ctx {
+    /// The PostgreSQL server (a role that may create databases).
+    pub server_url: String,
+    /// Seed of the synthetic data.
+    pub seed: i64,
+    /// Timed rounds of each measurement.
+    pub rounds: usize,
+    /// Enrolments for the recalculation case.
+    pub enrolments: i64,
+    /// Emails per measurement for the emails case.
+    pub emails: usize,
+    /// Timed rounds of each emails measurement.
+    pub email_rounds: usize,
+    /// Time-log entries for the export case.
+    pub time_log_rows: i64,
+    scratch: Mutex<Vec<String>>,
+}
+
+/// A freshly migrated database of one case.
+pub struct Scratch {
+    /// Its name.
+    pub name: String,
+    /// A pool as the login role (the owner, a superuser): for loading and inspecting data.
+    pub pool: PgPool,
+    /// The application's handle on the same pool: tenant transactions as `folio_app`.
+    pub db: Database,
+}
+
+impl Ctx {
+    pub fn new(
+        server_url: String,
+        seed: i64,
+        rounds: usize,
+        enrolments: i64,
+        emails: usize,
+        email_rounds: usize,
+        time_log_rows: i64,
+    ) -> Self {
+        Self {
+            server_url,
+            seed,
+            rounds,
+            enrolments,
+            emails,
+            email_rounds,
+            time_log_rows,
+            scratch: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn options(&self, database: &str) -> anyhow::Result<PgConnectOptions> {
+        Ok(self
+            .server_url
+            .parse::<PgConnectOptions>()
+            .context("database URL")?
+            .database(database))
+    }
+
+    /// A connection to the server's maintenance database.
+    pub async fn admin(&self) -> anyhow::Result<PgConnection> {
+        PgConnection::connect_with(&self.options("postgres")?)
+            .await
+            .context("connect to PostgreSQL")
+    }
+
+    /// Creates and migrates `folio_bench_<time>_<label>`, with a pool of `connections`.
+    pub async fn scratch_database(&self, label: &str, connections: u32) -> anyhow::Result<Scratch> {
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let name = format!("folio_bench_{secs}_{label}");
+        let mut admin = self.admin().await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+            .execute(&mut admin)
+            .await
+            .with_context(|| format!("create database {name}"))?;
+        admin.close().await.ok();
+        if let Ok(mut names) = self.scratch.lock() {
+            names.push(name.clone());
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(self.options(&name)?)
+            .await
+            .with_context(|| format!("connect to {name}"))?;
+        let db = Database::from_pool(pool.clone());
+        db.migrate().await.context("migrate the scratch database")?;
+        Ok(Scratch { name, pool, db })
+    }
+
+    /// The scratch databases created so far.
+    pub fn scratch_names(&self) -> Vec<String> {
+        self.scratch.lock().map(|n| n.clone()).unwrap_or_default()
+    }
+
+    /// Drops every scratch database (connections still open to them are ended).
+    pub async fn drop_scratch_databases(&self) {
+        let names = self.scratch_names();
+        if names.is_empty() {
+            return;
+        }
+        let Ok(mut admin) = self.admin().await else {
+            eprintln!("could not connect to drop the scratch databases {names:?}");
+            return;
+        };
+        for name in names {
+            let dropped = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "drop database if exists {name} with (force)"
+            )))
+            .execute(&mut admin)
+            .await;
+            if let Err(e) = dropped {
+                eprintln!("could not drop {name}: {e}");
+            }
+        }
+        admin.close().await.ok();
+    }
+}
+
+/// The median of some durations (the lower middle of an even count).
+pub fn median(samples: &[Duration]) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    sorted
+        .get(sorted.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or_default()
+}
+
+/// Seconds with three decimals.
+pub fn secs(d: Duration) -> String {
+    format!("{:.3} s", d.as_secs_f64())
+}
