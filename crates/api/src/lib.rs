@@ -1,6 +1,6 @@
 //! Folio's HTTP API: poem + poem-openapi under `/api/v1`, the spec at `/api/openapi.json`,
 //! the docs UI at `/api/docs`, `/healthz` and `/readyz` for orchestrators, and `/metrics`
-//! for Prometheus.
+//! for Prometheus; and the web application's pages (see [`web`]).
 
 mod audit_log;
 mod comments;
@@ -37,13 +37,14 @@ mod sso_settings;
 mod time_log;
 mod time_log_export;
 mod users;
+pub mod web;
 
 use std::time::Duration;
 
 use folio_db::Database;
 use folio_domain::LoginThrottle;
 use poem::middleware::{CatchPanic, CookieJarManager};
-use poem::{Endpoint, EndpointExt, IntoResponse, Route};
+use poem::{Endpoint, EndpointExt, IntoResponse};
 use poem_openapi::OpenApiService;
 
 pub use credentials::{TokenKind, hash_password, mint};
@@ -164,11 +165,15 @@ pub fn app(state: AppState) -> impl Endpoint {
     let docs = api.swagger_ui();
     let metrics = metrics::MetricsEndpoint::new(state.settings.metrics_token.as_deref());
     let routes = metrics::RouteNames::from_spec(&api.spec());
-    Route::new()
+    // The pages call the same API service in-process (with its own cookie jar, as the
+    // browser's cookie travels in the request they build).
+    let in_process = openapi(&state).with(CookieJarManager::new()).boxed();
+    web::routes(&state, in_process)
         .at("/api/openapi.json", spec)
         .nest("/api/docs", docs)
         .at("/metrics", poem::get(metrics))
         .nest("/", api)
+        .around(web::root)
         .with(CookieJarManager::new())
         .with(CatchPanic::new().with_handler(|_| {
             problem::ApiError::Internal("handler panicked".into()).into_response()

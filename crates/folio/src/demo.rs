@@ -1,11 +1,20 @@
-//! `folio demo`: two training providers with staff, an employer and learners, loaded
-//! idempotently (running it again changes nothing that exists).
+//! `folio demo`: two training providers with staff, an employer, learners enrolled on a
+//! course with an assessor, and a disclaimer for learners to accept at first sign-in,
+//! loaded idempotently (running it again changes nothing that exists).
 
+use chrono::{Days, Utc};
 use folio_db::Database;
 use folio_db::audit::{self, Actor, Event};
+use folio_db::curriculum::{self, CourseDetails, NewComponent, NewCriterion, NewUnit};
 use folio_db::employers::{self, EmployerDetails};
+use folio_db::enrolments::{self, NewEnrolment};
 use folio_db::platform::{self, Tenant};
-use folio_domain::{OptionalText, OrganisationName, Password, Role};
+use folio_db::profile;
+use folio_domain::{
+    ComponentTitle, CourseTitle, CriterionText, CurriculumCode, OptionalText, OrganisationName,
+    Password, Role, UnitKind, UnitTitle,
+};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::operator::{self, NewPerson};
@@ -72,6 +81,7 @@ pub async fn load(db: &Database) -> anyhow::Result<Vec<DemoOrganisation>> {
         let tenant = ensure_tenant(db, demo).await?;
         let employer_id = ensure_employer(db, &tenant, demo.employer).await?;
         let mut accounts = Vec::new();
+        let mut ids = Vec::new();
         for (local, name, roles) in demo.people {
             let email = format!("{local}@{}", demo.domain);
             let person = NewPerson {
@@ -81,9 +91,11 @@ pub async fn load(db: &Database) -> anyhow::Result<Vec<DemoOrganisation>> {
                 employer_id: roles.contains(&Role::Employer).then_some(employer_id),
                 password: Some(password.clone()),
             };
-            operator::create_user(db, &tenant, person, true).await?;
+            let id = operator::create_user(db, &tenant, person, true).await?;
+            ids.push((*local, id));
             accounts.push((email, roles.to_vec()));
         }
+        ensure_programme(db, &tenant, employer_id, &ids).await?;
         out.push(DemoOrganisation {
             slug: tenant.slug.clone(),
             name: tenant.name.clone(),
@@ -134,4 +146,188 @@ async fn ensure_employer(db: &Database, tenant: &Tenant, name: &str) -> anyhow::
     .await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// The demo course: its code, title and structure (component, then units of criteria).
+const COURSE: (&str, &str) = ("ST0457", "Engineering Technician (Level 3)");
+type DemoUnit = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+const STRUCTURE: &[(&str, &[DemoUnit])] = &[
+    (
+        "Knowledge and skills",
+        &[
+            (
+                "K1",
+                "Health, safety and the environment",
+                &[
+                    (
+                        "K1.1",
+                        "Identify the hazards of a workshop task and the controls that reduce them",
+                    ),
+                    ("K1.2", "Explain the permit-to-work system used on site"),
+                    (
+                        "K1.3",
+                        "Dispose of waste materials as the site's procedures require",
+                    ),
+                ],
+            ),
+            (
+                "K2",
+                "Engineering drawings and specifications",
+                &[
+                    (
+                        "K2.1",
+                        "Interpret an orthographic drawing, including tolerances",
+                    ),
+                    (
+                        "K2.2",
+                        "Produce a sketch with the dimensions a colleague needs",
+                    ),
+                    (
+                        "K2.3",
+                        "Check a finished part against its specification and record the result",
+                    ),
+                ],
+            ),
+        ],
+    ),
+    (
+        "Behaviours",
+        &[
+            (
+                "B1",
+                "Teamwork and communication",
+                &[
+                    (
+                        "B1.1",
+                        "Hand over work-in-progress clearly at the end of a shift",
+                    ),
+                    (
+                        "B1.2",
+                        "Raise a concern about quality with the right person",
+                    ),
+                ],
+            ),
+            (
+                "B2",
+                "Professional development",
+                &[
+                    ("B2.1", "Reflect on feedback and set a development goal"),
+                    ("B2.2", "Keep a record of learning and its outcomes"),
+                ],
+            ),
+        ],
+    ),
+];
+
+const DISCLAIMER: &str = "Everything you upload to your portfolio must be your own work. \
+Your assessor, your employer and your training provider's quality team can see what you upload \
+and the time you log. Do not upload other people's personal information.";
+
+fn parsed<T, E: std::fmt::Display>(r: Result<T, E>) -> anyhow::Result<T> {
+    r.map_err(|e| anyhow::anyhow!("demo data: {e}"))
+}
+
+/// The demo course, its learners enrolled with their assessor, IQA and employer, and the
+/// disclaimer; done once per organisation (nothing is added if the course exists).
+async fn ensure_programme(
+    db: &Database,
+    tenant: &Tenant,
+    employer_id: Uuid,
+    people: &[(&str, Uuid)],
+) -> anyhow::Result<()> {
+    let person = |local: &str| {
+        people
+            .iter()
+            .find(|(l, _)| *l == local)
+            .map(|(_, id)| *id)
+            .ok_or_else(|| anyhow::anyhow!("demo data: no {local}"))
+    };
+    let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
+    let existing = curriculum::list_courses(&mut tx, Some(COURSE.0), None, 10).await?;
+    if existing.items.iter().any(|c| c.code == COURSE.0) {
+        return Ok(());
+    }
+    let course_id = Uuid::now_v7();
+    curriculum::insert_course(
+        &mut tx,
+        course_id,
+        &CourseDetails {
+            code: parsed(CurriculumCode::parse(COURSE.0))?,
+            title: parsed(CourseTitle::parse(COURSE.1))?,
+            description: None,
+            off_the_job_minimum_hours: None,
+        },
+    )
+    .await?;
+    let mut components = Vec::new();
+    for (title, units) in STRUCTURE {
+        let mut new_units = Vec::new();
+        for (code, title, criteria) in *units {
+            let mut new_criteria = Vec::new();
+            for (code, text) in *criteria {
+                new_criteria.push(NewCriterion {
+                    code: parsed(CurriculumCode::parse(code))?,
+                    text: parsed(CriterionText::parse(text))?,
+                });
+            }
+            new_units.push(NewUnit {
+                code: parsed(CurriculumCode::parse(code))?,
+                title: parsed(UnitTitle::parse(title))?,
+                kind: UnitKind::Mandatory,
+                criteria: new_criteria,
+            });
+        }
+        components.push(NewComponent {
+            title: parsed(ComponentTitle::parse(title))?,
+            units: new_units,
+        });
+    }
+    curriculum::insert_structure(&mut tx, course_id, &components).await?;
+    let today = Utc::now().date_naive();
+    let days_ago = |d: u64| today.checked_sub_days(Days::new(d)).unwrap_or(today);
+    // (learner, assessor, days since start): learner 2 started long ago and is behind.
+    for (learner, assessor, started) in [
+        ("learner1", "assessor1", 120),
+        ("learner2", "assessor1", 400),
+        ("learner3", "assessor2", 30),
+    ] {
+        let start_date = days_ago(started);
+        enrolments::insert(
+            &mut tx,
+            &NewEnrolment {
+                id: Uuid::now_v7(),
+                learner_id: person(learner)?,
+                course_id,
+                start_date,
+                planned_end_date: start_date
+                    .checked_add_days(Days::new(548))
+                    .unwrap_or(start_date),
+                assessor_id: Some(person(assessor)?),
+                iqa_id: Some(person("assessor2")?),
+                employer_id: Some(employer_id),
+                manager_id: Some(person("manager")?),
+                contracted_hours_per_week: Decimal::new(375, 1),
+                planned_otj_hours: Decimal::new(300, 0),
+            },
+        )
+        .await?;
+    }
+    profile::set_disclaimer(&mut tx, Some(DISCLAIMER), person("admin")?).await?;
+    audit::record(
+        &mut tx,
+        Event {
+            actor: Actor::Operator,
+            action: "course.create",
+            entity_type: "course",
+            entity_id: Some(course_id),
+            details: serde_json::json!({ "source": "demo" }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }

@@ -1,0 +1,117 @@
+//! The pages' way to the API: requests to the same poem-openapi service the JSON API
+//! serves, made in-process with the browser's own session cookie. A page therefore sees
+//! exactly what its user could fetch from `/api/v1` — the same authentication, the same
+//! row-level security, the same rules and the same problem details — and no rule is
+//! written twice.
+
+use std::sync::Arc;
+
+use poem::endpoint::BoxEndpoint;
+use poem::http::{Method, StatusCode, header};
+use poem::{Endpoint, IntoResponse, Request, Response};
+use serde_json::Value;
+use tracing::Instrument;
+
+use crate::principal::SESSION_COOKIE;
+use crate::problem::into_problem_response;
+
+/// The API service, as an endpoint the pages call.
+#[derive(Clone)]
+pub struct ApiClient {
+    api: Arc<BoxEndpoint<'static, Response>>,
+}
+
+/// An answer from the API.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// Its status.
+    pub status: StatusCode,
+    /// Its JSON body (`Null` when it had none or it was not JSON).
+    pub body: Value,
+    /// A `Set-Cookie` it sent (sign-in and sign-out), to hand on to the browser.
+    pub set_cookie: Option<String>,
+}
+
+impl Reply {
+    /// Whether it is a success (2xx).
+    pub fn ok(&self) -> bool {
+        self.status.is_success()
+    }
+
+    /// The problem type's last part (`disclaimer-required` of `/problems/disclaimer-required`).
+    pub fn problem(&self) -> Option<&str> {
+        self.body
+            .get("type")
+            .and_then(Value::as_str)
+            .and_then(|t| t.strip_prefix("/problems/"))
+    }
+
+    /// The problem's detail, or its title, for a person to read.
+    pub fn message(&self) -> String {
+        let detail = self.body.get("detail").and_then(Value::as_str);
+        let title = self.body.get("title").and_then(Value::as_str);
+        match (detail, title) {
+            (Some(d), _) if !d.is_empty() => d.to_owned(),
+            (_, Some(t)) => t.to_owned(),
+            _ => format!("The request failed ({}).", self.status),
+        }
+    }
+}
+
+impl ApiClient {
+    /// Wraps the API service.
+    pub fn new(api: BoxEndpoint<'static, Response>) -> Self {
+        Self { api: Arc::new(api) }
+    }
+
+    /// Calls the API: `method path` with the session `token` (if any) and a JSON `body`.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> Reply {
+        let mut builder = Request::builder().method(method).uri_str(path);
+        if let Some(token) = token {
+            builder = builder.header(header::COOKIE, format!("{SESSION_COOKIE}={token}"));
+        }
+        let req = match body {
+            Some(json) => builder
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(serde_json::to_vec(json).unwrap_or_default()),
+            None => builder.finish(),
+        };
+        // The API records who is calling on the current span: give each call its own, a
+        // child of the page's request span (the path without its query, which may hold a
+        // person's name).
+        let span = tracing::info_span!(
+            "api",
+            path = %path.split('?').next().unwrap_or_default(),
+            tenant_id = tracing::field::Empty,
+            user_id = tracing::field::Empty,
+        );
+        let response = match self.api.call(req).instrument(span).await {
+            Ok(r) => r.into_response(),
+            Err(e) => into_problem_response(e),
+        };
+        let status = response.status();
+        let set_cookie = response
+            .headers()
+            .get(header::SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response.into_body().into_vec().await.unwrap_or_default();
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Reply {
+            status,
+            body,
+            set_cookie,
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
+        self.call(Method::GET, path, token, None).await
+    }
+}

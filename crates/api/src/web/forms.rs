@@ -1,0 +1,145 @@
+//! Forms as JSON: the one convention both the browser script and the no-script fallback use
+//! to turn a form's fields into the JSON body of an API call.
+//!
+//! A field's name may end in a type: `minutes:int`, `hours:number`, `with_assessor:bool`,
+//! `criterion_ids:list` (every value of the name, as an array), `starts_at:datetime` (a
+//! `datetime-local` value, in the organisation's time zone, sent as an RFC 3339 instant).
+//! Other fields are strings;
+//! an empty string is left out, so an optional field left blank is simply absent. A field
+//! whose name starts with `_` is the form's own (where it goes, where to go next) and is
+//! never sent.
+
+use chrono::{NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use serde_json::{Map, Value};
+
+/// A `datetime-local` value (`2026-12-03T10:30`, seconds optional) in `tz` as RFC 3339 UTC.
+pub fn local_instant(value: &str, tz: Tz) -> Option<String> {
+    let naive = NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+        .ok()?;
+    // A time the clocks skip (spring forward) is not a time; one they repeat is the first.
+    let local = tz.from_local_datetime(&naive).earliest()?;
+    Some(local.with_timezone(&chrono::Utc).to_rfc3339())
+}
+
+/// Builds the JSON body from the submitted `(name, value)` pairs, in order. A value that
+/// does not parse as its type is sent as the string typed, so the API names the field in
+/// its 422 rather than the page guessing at the rule.
+pub fn to_json(fields: &[(String, String)], tz: Tz) -> Value {
+    let mut out = Map::new();
+    for (name, value) in fields {
+        if name.starts_with('_') {
+            continue;
+        }
+        let (key, kind) = name.split_once(':').unwrap_or((name.as_str(), "text"));
+        match kind {
+            "list" => {
+                let entry = out
+                    .entry(key.to_owned())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(items) = entry
+                    && !value.is_empty()
+                {
+                    items.push(Value::String(value.clone()));
+                }
+            }
+            "bool" => {
+                // A checkbox sends its value only when ticked; a hidden `false` before it
+                // gives the unticked state.
+                let on = matches!(value.as_str(), "true" | "on" | "yes" | "1");
+                out.insert(key.to_owned(), Value::Bool(on));
+            }
+            _ if value.trim().is_empty() => {}
+            "int" => {
+                let v = value
+                    .trim()
+                    .parse::<i64>()
+                    .map_or_else(|_| Value::String(value.clone()), Value::from);
+                out.insert(key.to_owned(), v);
+            }
+            "datetime" => {
+                let v = local_instant(value.trim(), tz)
+                    .map_or_else(|| Value::String(value.clone()), Value::String);
+                out.insert(key.to_owned(), v);
+            }
+            "number" => {
+                let v = value
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .and_then(serde_json::Number::from_f64)
+                    .map_or_else(|| Value::String(value.clone()), Value::Number);
+                out.insert(key.to_owned(), v);
+            }
+            _ => {
+                out.insert(key.to_owned(), Value::String(value.clone()));
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// The first value of a form field.
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn typed_fields_become_json() {
+        let body = to_json(&pairs(&[
+            ("_api", "/api/v1/x"),
+            ("starts_at:datetime", "2026-07-01T10:30"),
+            ("ends_at:datetime", "2026-12-01T10:30"),
+            ("entry_date", "2026-11-30"),
+            ("minutes:int", "90"),
+            ("hours:number", "1.5"),
+            ("with_assessor:bool", "false"),
+            ("with_assessor:bool", "on"),
+            ("off_the_job:bool", "false"),
+            ("criterion_ids:list", "a"),
+            ("criterion_ids:list", "b"),
+            ("reflection", ""),
+        ]), Tz::Europe__London);
+        assert_eq!(
+            body,
+            json!({
+                "starts_at": "2026-07-01T09:30:00+00:00",
+                "ends_at": "2026-12-01T10:30:00+00:00",
+                "entry_date": "2026-11-30",
+                "minutes": 90,
+                "hours": 1.5,
+                "with_assessor": true,
+                "off_the_job": false,
+                "criterion_ids": ["a", "b"],
+            })
+        );
+    }
+
+    #[test]
+    fn bad_numbers_go_through_as_typed_for_the_api_to_name() {
+        let body = to_json(
+            &pairs(&[("minutes:int", "ninety"), ("tags:list", ""), ("at:datetime", "soon")]),
+            Tz::Europe__London,
+        );
+        assert_eq!(body, json!({ "minutes": "ninety", "tags": [], "at": "soon" }));
+        // 01:30 on the night the clocks go forward does not exist in London.
+        assert_eq!(local_instant("2026-03-29T01:30", Tz::Europe__London), None);
+        assert_eq!(field(&pairs(&[("_next", "/app")]), "_next"), Some("/app"));
+    }
+}

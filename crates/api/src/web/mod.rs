@@ -1,0 +1,854 @@
+//! The web application: server-rendered pages from `templates/pages/`, served by the same
+//! process as the API.
+//!
+//! Pages hold no rules of their own. Every figure on a page is read from the JSON API
+//! in-process with the browser's session cookie ([`client::ApiClient`]), so a page shows
+//! exactly what its user may see through `/api/v1`. Every change is an API call too: the
+//! browser script (`/static/folio.js`) sends a form as JSON straight to the API and shows
+//! the API's problem details beside the fields they name; without a script, the same form
+//! posts to `/app/do`, which makes the same call and comes back to the page with the
+//! problem's message. Forms name their JSON fields with [`forms::to_json`]'s convention.
+
+mod client;
+mod forms;
+mod render;
+
+use std::sync::Arc;
+
+use poem::endpoint::BoxEndpoint;
+use poem::http::{Method, StatusCode, header};
+use poem::web::{Data, Form, Path, Query};
+use poem::{EndpointExt, IntoResponse, Request, Response, Route, get, handler, post};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+pub use client::{ApiClient, Reply};
+pub use render::Pages;
+
+use crate::AppState;
+use crate::principal::SESSION_COOKIE;
+
+/// What the page handlers share.
+#[derive(Clone)]
+pub struct Web {
+    api: ApiClient,
+    pages: Arc<Pages>,
+    state: AppState,
+}
+
+const CSS: &str = include_str!("../../../../templates/pages/static/folio.css");
+const JS: &str = include_str!("../../../../templates/pages/static/folio.js");
+
+/// The pages' routes; they call `api` (the API service) in-process.
+pub fn routes(state: &AppState, api: BoxEndpoint<'static, Response>) -> Route {
+    let pages = match Pages::load() {
+        Ok(p) => Arc::new(p),
+        // The templates are compiled into the binary and checked by a unit test.
+        Err(e) => panic!("page templates do not compile: {e}"),
+    };
+    let web = Web {
+        api: ApiClient::new(api),
+        pages,
+        state: state.clone(),
+    };
+    Route::new()
+        .at(
+            "/sign-in",
+            get(sign_in_page).post(sign_in_submit).data(web.clone()),
+        )
+        .at("/sign-out", post(sign_out).data(web.clone()))
+        .nest(
+            "/app",
+            Route::new()
+                .at("/", get(home))
+                .at("/disclaimer", get(disclaimer_page))
+                .at("/do", post(form_submit))
+                .at("/tiles/:key", get(tile_page))
+                .at("/enrolments/:id", get(enrolment_page))
+                .at("/enrolments/:id/evidence", get(evidence_list_page))
+                .at("/enrolments/:id/progress-map", get(progress_map_page))
+                .at("/enrolments/:id/time-log", get(time_log_page))
+                .at("/evidence/:id", get(evidence_page))
+                .at("/exports", get(exports_page))
+                .data(web.clone())
+                .around(detours),
+        )
+        .at("/static/folio.css", get(css))
+        .at("/static/folio.js", get(js))
+}
+
+#[handler]
+fn css() -> Response {
+    static_file(CSS, "text/css; charset=utf-8")
+}
+
+#[handler]
+fn js() -> Response {
+    static_file(JS, "text/javascript; charset=utf-8")
+}
+
+fn static_file(body: &'static str, content_type: &str) -> Response {
+    Response::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .header(header::CACHE_CONTROL, "public, max-age=300")
+        .body(body)
+}
+
+fn redirect(to: &str) -> Response {
+    Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header(header::LOCATION, to)
+        .finish()
+}
+
+/// A path on this site to go back to: only local paths, so a crafted link cannot send
+/// someone elsewhere after signing in.
+fn local_path(next: Option<&str>) -> Option<&str> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+}
+
+fn encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The signed-in person, as `GET /api/v1/me` describes them, and their organisation's time
+/// zone (for showing and reading times).
+struct Viewer {
+    token: String,
+    me: Value,
+    tz: chrono_tz::Tz,
+}
+
+impl Viewer {
+    fn roles(&self) -> Vec<String> {
+        self.me
+            .get("roles")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn has(&self, role: &str) -> bool {
+        self.roles().iter().any(|r| r == role)
+    }
+
+    fn is_staff(&self) -> bool {
+        ["admin", "assessor", "iqa", "auditor"]
+            .iter()
+            .any(|r| self.has(r))
+    }
+}
+
+/// What went wrong on the way to a page: where to send the browser instead.
+enum Detour {
+    SignIn,
+    Disclaimer,
+    Page(Response),
+}
+
+impl IntoResponse for Detour {
+    fn into_response(self) -> Response {
+        match self {
+            Detour::SignIn => redirect("/sign-in"),
+            Detour::Disclaimer => redirect("/app/disclaimer"),
+            Detour::Page(r) => r,
+        }
+    }
+}
+
+impl From<Detour> for poem::Error {
+    fn from(d: Detour) -> Self {
+        poem::Error::from_response(d.into_response())
+    }
+}
+
+type PageResult = Result<Response, Detour>;
+
+/// Turns a page's detour (carried as a `poem::Error` holding its response) back into that
+/// response before the API's error mapping sees it.
+async fn detours<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    Ok(match next.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(e) => e.into_response(),
+    })
+}
+
+impl Web {
+    fn token(req: &Request) -> Option<String> {
+        req.cookie()
+            .get(SESSION_COOKIE)
+            .map(|c| c.value_str().to_owned())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// The signed-in person, or a detour to sign in.
+    async fn viewer(&self, req: &Request) -> Result<Viewer, Detour> {
+        let token = Self::token(req).ok_or(Detour::SignIn)?;
+        let reply = self.api.get("/api/v1/me", Some(&token)).await;
+        if !reply.ok() {
+            return Err(Detour::SignIn);
+        }
+        let tenant = reply
+            .body
+            .pointer("/tenant/id")
+            .and_then(Value::as_str)
+            .and_then(|id| uuid::Uuid::parse_str(id).ok())
+            .ok_or(Detour::SignIn)?;
+        let tz = async {
+            let mut tx = self.state.db.begin_tenant(folio_domain::TenantId(tenant)).await?;
+            let tz = folio_db::settings::get(&mut tx).await?.tz();
+            tx.commit().await?;
+            Ok::<_, folio_db::DbError>(tz)
+        }
+        .await
+        .unwrap_or(chrono_tz::Tz::Europe__London);
+        Ok(Viewer {
+            token,
+            me: reply.body,
+            tz,
+        })
+    }
+
+    /// `GET path` as the viewer; a refusal becomes the detour a person should see.
+    async fn fetch(&self, viewer: &Viewer, path: &str) -> Result<Value, Detour> {
+        let reply = self.api.get(path, Some(&viewer.token)).await;
+        if reply.ok() {
+            return Ok(reply.body);
+        }
+        Err(self.refusal(Some(viewer), &reply))
+    }
+
+    /// Like [`Self::fetch`], but a refusal is `None` (for what a role may not see).
+    async fn fetch_optional(&self, viewer: &Viewer, path: &str) -> Result<Option<Value>, Detour> {
+        let reply = self.api.get(path, Some(&viewer.token)).await;
+        match reply.status {
+            s if s.is_success() => Ok(Some(reply.body)),
+            StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+                if reply.problem() != Some("disclaimer-required") =>
+            {
+                Ok(None)
+            }
+            _ => Err(self.refusal(Some(viewer), &reply)),
+        }
+    }
+
+    fn refusal(&self, viewer: Option<&Viewer>, reply: &Reply) -> Detour {
+        match (reply.status, reply.problem()) {
+            (StatusCode::UNAUTHORIZED, _) => Detour::SignIn,
+            (_, Some("disclaimer-required")) => Detour::Disclaimer,
+            (status, _) => {
+                let title = match status {
+                    StatusCode::NOT_FOUND => "Not found",
+                    StatusCode::FORBIDDEN => "Not allowed",
+                    s if s.is_server_error() => "Something went wrong",
+                    _ => "That did not work",
+                };
+                Detour::Page(self.error_page(viewer, status, title, &reply.message()))
+            }
+        }
+    }
+
+    fn error_page(
+        &self,
+        viewer: Option<&Viewer>,
+        status: StatusCode,
+        title: &str,
+        message: &str,
+    ) -> Response {
+        let mut response = self.render(
+            viewer,
+            "error",
+            title,
+            json!({ "message": message, "status": status.as_u16() }),
+        );
+        response.set_status(status);
+        response
+    }
+
+    /// The page `name` with `data`, inside the layout with the organisation's name and
+    /// the viewer's navigation.
+    fn render(&self, viewer: Option<&Viewer>, name: &str, title: &str, data: Value) -> Response {
+        let mut context = match data {
+            Value::Object(m) => m,
+            other => {
+                let mut m = Map::new();
+                m.insert("data".into(), other);
+                m
+            }
+        };
+        context.insert("title".into(), json!(title));
+        if let Some(v) = viewer {
+            context.insert("tz".into(), json!(v.tz.name()));
+            context.insert("me".into(), v.me.clone());
+            context.insert(
+                "tenant_name".into(),
+                v.me.pointer("/tenant/name").cloned().unwrap_or(Value::Null),
+            );
+            context.insert("is_learner".into(), json!(v.has("learner")));
+            context.insert("is_staff".into(), json!(v.is_staff()));
+            context.insert("is_admin".into(), json!(v.has("admin")));
+            context.insert(
+                "can_export".into(),
+                json!(v.has("admin") || v.has("auditor") || v.has("assessor")),
+            );
+        }
+        for key in ["tenant_name", "problem", "notice"] {
+            context.entry(key).or_insert(Value::Null);
+        }
+        context.entry("me").or_insert(Value::Null);
+        match self.pages.render(name, &Value::Object(context)) {
+            Ok(html) => Response::builder()
+                .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(html),
+            Err(e) => {
+                tracing::error!(page = name, error = %e, "page did not render");
+                Response::builder()
+                    .status(StatusCode::INTERNAL_SERVER_ERROR)
+                    .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                    .body("This page could not be shown. Please try again later.")
+            }
+        }
+    }
+}
+
+/// `?problem=` and `?notice=`: the message of the last form sent without a script.
+#[derive(Debug, Default, Deserialize)]
+struct Flash {
+    problem: Option<String>,
+    notice: Option<String>,
+}
+
+impl Flash {
+    fn insert_into(self, data: &mut Value) {
+        if let Value::Object(m) = data {
+            m.insert("problem".into(), json!(self.problem));
+            m.insert("notice".into(), json!(self.notice));
+        }
+    }
+}
+
+/// `GET /` goes to the home page (which sends someone not signed in on to sign in). A
+/// middleware, as the API service is nested at `/` and would answer it with a 404.
+pub async fn root<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    if req.uri().path() == "/" && req.method() == Method::GET {
+        return Ok(redirect("/app"));
+    }
+    next.call(req).await.map(IntoResponse::into_response)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct SignInQuery {
+    org: Option<String>,
+    next: Option<String>,
+    problem: Option<String>,
+}
+
+/// The organisation named by its slug, if it exists: for its name on the sign-in page.
+async fn organisation(web: &Web, slug: Option<&str>) -> Value {
+    let Some(slug) = slug.filter(|s| !s.is_empty()) else {
+        return Value::Null;
+    };
+    let tenant = match folio_db::platform::find_by_slug(web.state.db.pool(), slug).await {
+        Ok(Some(t)) if t.status == "active" => t,
+        _ => return Value::Null,
+    };
+    // How its people sign in: single sign-on if it is set up, a password unless turned off.
+    let ways = async {
+        let mut tx = web.state.db.begin_tenant(tenant.tenant_id()).await?;
+        let sso = folio_db::sso::get_settings(&mut tx).await?.is_some();
+        let password = folio_db::sso::password_sign_in_enabled(&mut tx).await?;
+        tx.commit().await?;
+        Ok::<_, folio_db::DbError>((sso, password))
+    }
+    .await;
+    let (sso, password) = ways.unwrap_or((false, true));
+    json!({ "slug": tenant.slug, "name": tenant.name, "sso": sso, "password": password })
+}
+
+fn sign_in_form(
+    web: &Web,
+    org: Value,
+    slug: &str,
+    email: &str,
+    next: &str,
+    problem: Option<&str>,
+) -> Response {
+    let tenant_name = org.get("name").cloned().unwrap_or(Value::Null);
+    let sso = org
+        .get("slug")
+        .and_then(Value::as_str)
+        .filter(|_| org.get("sso").and_then(Value::as_bool) == Some(true))
+        .map(|s| format!("/api/v1/auth/{}/sso/login", encode(s)));
+    let password = org.get("password").and_then(Value::as_bool) != Some(false);
+    web.render(
+        None,
+        "sign_in",
+        "Sign in",
+        json!({
+            "tenant_name": tenant_name,
+            "org": org,
+            "slug": slug,
+            "email": email,
+            "next": next,
+            "sso_url": sso,
+            "password": password,
+            "problem": problem,
+        }),
+    )
+}
+
+#[handler]
+async fn sign_in_page(web: Data<&Web>, Query(q): Query<SignInQuery>) -> Response {
+    let org = organisation(&web, q.org.as_deref()).await;
+    let next = local_path(q.next.as_deref()).unwrap_or("/app");
+    sign_in_form(
+        &web,
+        org,
+        q.org.as_deref().unwrap_or(""),
+        "",
+        next,
+        q.problem.as_deref(),
+    )
+}
+
+#[derive(Deserialize)]
+struct SignInForm {
+    tenant: String,
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+#[handler]
+async fn sign_in_submit(web: Data<&Web>, Form(form): Form<SignInForm>) -> Response {
+    let body = json!({ "tenant": form.tenant.trim(), "email": form.email.trim(), "password": form.password });
+    let reply = web
+        .api
+        .call(Method::POST, "/api/v1/auth/login", None, Some(&body))
+        .await;
+    let next = local_path(form.next.as_deref()).unwrap_or("/app");
+    if reply.ok() {
+        let mut response = redirect(next);
+        if let Some(cookie) = reply.set_cookie.as_deref().and_then(|c| c.parse().ok()) {
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+        }
+        return response;
+    }
+    let message = match reply.status {
+        StatusCode::UNAUTHORIZED => {
+            "The organisation, e-mail address or password is not right. Check them and try again."
+                .to_owned()
+        }
+        StatusCode::UNPROCESSABLE_ENTITY => field_messages(&reply),
+        _ => reply.message(),
+    };
+    let org = organisation(&web, Some(form.tenant.trim())).await;
+    let mut response = sign_in_form(
+        &web,
+        org,
+        form.tenant.trim(),
+        form.email.trim(),
+        next,
+        Some(&message),
+    );
+    response.set_status(if reply.status.is_server_error() {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        reply.status
+    });
+    response
+}
+
+/// A 422's field errors as one sentence a person can act on.
+fn field_messages(reply: &Reply) -> String {
+    let errors: Vec<String> = reply
+        .body
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| {
+                    let field = e.get("field")?.as_str()?;
+                    let detail = e.get("detail")?.as_str()?;
+                    Some(format!("{}: {detail}", field.replace('_', " ")))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if errors.is_empty() {
+        reply.message()
+    } else {
+        format!("Please correct: {}.", errors.join("; "))
+    }
+}
+
+#[handler]
+async fn sign_out(req: &Request, web: Data<&Web>) -> Response {
+    let token = Web::token(req);
+    let slug = match &token {
+        Some(t) => web
+            .api
+            .get("/api/v1/me", Some(t))
+            .await
+            .body
+            .pointer("/tenant/slug")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        None => None,
+    };
+    let reply = web
+        .api
+        .call(Method::POST, "/api/v1/auth/logout", token.as_deref(), None)
+        .await;
+    let to = match slug {
+        Some(s) => format!("/sign-in?org={}", encode(&s)),
+        None => "/sign-in".into(),
+    };
+    let mut response = redirect(&to);
+    let cleared = reply
+        .set_cookie
+        .unwrap_or_else(|| crate::sign_in::session_cookie(&web.state.settings, "", 0));
+    if let Ok(v) = cleared.parse() {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    response
+}
+
+#[handler]
+async fn disclaimer_page(req: &Request, web: Data<&Web>, Query(flash): Query<Flash>) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let disclaimer = web.fetch(&viewer, "/api/v1/me/disclaimer").await?;
+    let mut data = json!({ "disclaimer": disclaimer });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "disclaimer", "Before you start", data))
+}
+
+/// The generic form handler for browsers without the script: makes the API call the form
+/// names (`_method`, `_api`, only under `/api/v1/`) with its fields as JSON, then goes to
+/// `_next` (where `{id}` is the new resource's id) or back to `_back` with the problem.
+#[handler]
+async fn form_submit(
+    req: &Request,
+    web: Data<&Web>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let back = local_path(forms::field(&fields, "_back"))
+        .unwrap_or("/app")
+        .to_owned();
+    let api = forms::field(&fields, "_api").unwrap_or("");
+    if !api.starts_with("/api/v1/") || api.contains("..") {
+        return Ok(web.error_page(
+            Some(&viewer),
+            StatusCode::BAD_REQUEST,
+            "That did not work",
+            "The form did not say where to send it.",
+        ));
+    }
+    let method = match forms::field(&fields, "_method").unwrap_or("POST") {
+        "PUT" => Method::PUT,
+        "PATCH" => Method::PATCH,
+        "DELETE" => Method::DELETE,
+        _ => Method::POST,
+    };
+    let body = forms::to_json(&fields, viewer.tz);
+    let has_body = method != Method::DELETE;
+    let reply = web
+        .api
+        .call(method, api, Some(&viewer.token), has_body.then_some(&body))
+        .await;
+    let join = |path: &str, key: &str, message: &str| {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        format!("{path}{sep}{key}={}", encode(message))
+    };
+    if reply.ok() {
+        let next = local_path(forms::field(&fields, "_next")).unwrap_or(&back);
+        let id = reply
+            .body
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let next = next.replace("{id}", id);
+        let notice = forms::field(&fields, "_notice").unwrap_or("Saved.");
+        return Ok(redirect(&join(&next, "notice", notice)));
+    }
+    match (reply.status, reply.problem()) {
+        (StatusCode::UNAUTHORIZED, _) => Err(Detour::SignIn),
+        (_, Some("disclaimer-required")) => Err(Detour::Disclaimer),
+        (StatusCode::UNPROCESSABLE_ENTITY, _) => {
+            Ok(redirect(&join(&back, "problem", &field_messages(&reply))))
+        }
+        _ => Ok(redirect(&join(&back, "problem", &reply.message()))),
+    }
+}
+
+#[handler]
+async fn home(req: &Request, web: Data<&Web>, Query(flash): Query<Flash>) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    if viewer.is_staff() {
+        let mut dashboard = web.fetch(&viewer, "/api/v1/dashboard").await?;
+        if let Some(tiles) = dashboard.get_mut("tiles").and_then(Value::as_array_mut) {
+            for tile in tiles {
+                let title = tile_title(tile.get("key").and_then(Value::as_str).unwrap_or(""));
+                tile["title"] = json!(title);
+            }
+        }
+        let mut data = json!({ "dashboard": dashboard });
+        flash.insert_into(&mut data);
+        return Ok(web.render(Some(&viewer), "staff_home", "Home", data));
+    }
+    let enrolments = web.fetch(&viewer, "/api/v1/enrolments?limit=50").await?;
+    let items = enrolments
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    // A learner on one programme (nearly everyone) goes straight to it.
+    if viewer.has("learner")
+        && items.len() == 1
+        && let Some(id) = items[0].get("id").and_then(Value::as_str)
+    {
+        return Ok(redirect(&format!("/app/enrolments/{id}")));
+    }
+    let mut data = json!({ "enrolments": items });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "learner_home", "Home", data))
+}
+
+#[handler]
+async fn tile_page(req: &Request, web: Data<&Web>, Path(key): Path<String>) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let list = web
+        .fetch(&viewer, &format!("/api/v1/dashboard/{}", encode(&key)))
+        .await?;
+    let title = tile_title(&key);
+    Ok(web.render(
+        Some(&viewer),
+        "tile",
+        &title,
+        json!({ "key": key, "list": list }),
+    ))
+}
+
+/// A dashboard tile's heading.
+fn tile_title(key: &str) -> String {
+    match key {
+        "caseload" => "Caseload",
+        "off_track" => "Off track",
+        "on_track" => "On track",
+        "ahead" => "Ahead",
+        "new_evidence_to_review" => "New evidence to review",
+        "actions_needing_completion" => "Actions needing completion",
+        "upcoming_sessions" => "Upcoming sessions",
+        "reviews_overdue" => "Reviews overdue",
+        "inductions_overdue" => "Inductions overdue",
+        "unclosed_sessions" => "Unclosed sessions",
+        "otj_behind_plan" => "Off the job behind plan",
+        "past_planned_end" => "Past planned end",
+        "learners" => "Learners and their last login",
+        _ => "Learners",
+    }
+    .to_owned()
+}
+
+/// The enrolment's id from the path, checked as a UUID so a mistyped link is a 404 page.
+fn enrolment_path(web: &Web, viewer: &Viewer, id: &str) -> Result<String, Detour> {
+    match uuid::Uuid::parse_str(id) {
+        Ok(u) => Ok(u.to_string()),
+        Err(_) => Err(Detour::Page(web.error_page(
+            Some(viewer),
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no such page.",
+        ))),
+    }
+}
+
+#[handler]
+async fn enrolment_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let id = enrolment_path(&web, &viewer, &id)?;
+    let overview = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/overview"))
+        .await?;
+    let progress = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/progress"))
+        .await?;
+    let sessions = web
+        .fetch_optional(&viewer, &format!("/api/v1/enrolments/{id}/sessions"))
+        .await?;
+    let actions = web
+        .fetch_optional(&viewer, &format!("/api/v1/enrolments/{id}/actions"))
+        .await?;
+    let comments = if viewer.is_staff() {
+        web.fetch_optional(&viewer, &format!("/api/v1/enrolments/{id}/comments"))
+            .await?
+    } else {
+        None
+    };
+    let mut data = json!({
+        "id": id,
+        "overview": overview,
+        "progress": progress,
+        "sessions": sessions,
+        "actions": actions,
+        "comments": comments,
+    });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "enrolment", "Overview", data))
+}
+
+#[handler]
+async fn evidence_list_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let id = enrolment_path(&web, &viewer, &id)?;
+    let evidence = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/evidence"))
+        .await?;
+    let overview = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/overview"))
+        .await?;
+    let units = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/units"))
+        .await?;
+    let mut data = json!({ "id": id, "evidence": evidence, "overview": overview, "units": units });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "evidence_list", "Evidence", data))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct MapQuery {
+    filter: Option<String>,
+    problem: Option<String>,
+    notice: Option<String>,
+}
+
+#[handler]
+async fn progress_map_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    Query(q): Query<MapQuery>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let id = enrolment_path(&web, &viewer, &id)?;
+    let incomplete = q.filter.as_deref() == Some("incomplete");
+    let map = web
+        .fetch(
+            &viewer,
+            &format!("/api/v1/enrolments/{id}/progress-map?non_completed={incomplete}"),
+        )
+        .await?;
+    let overview = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/overview"))
+        .await?;
+    let mut data = json!({
+        "id": id, "map": map, "overview": overview, "incomplete_only": incomplete,
+    });
+    Flash {
+        problem: q.problem,
+        notice: q.notice,
+    }
+    .insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "progress_map", "Progress map", data))
+}
+
+#[handler]
+async fn time_log_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let id = enrolment_path(&web, &viewer, &id)?;
+    let entries = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/time-log"))
+        .await?;
+    let otj = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/off-the-job"))
+        .await?;
+    let overview = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/overview"))
+        .await?;
+    let units = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/units"))
+        .await?;
+    // The activity types and their labels as the domain defines them.
+    let activity_types: Vec<Value> = folio_domain::time_log::ActivityType::ALL
+        .iter()
+        .map(|a| {
+            json!({
+                "value": a.as_str(),
+                "label": a.label(),
+                "off_the_job": a.off_the_job_by_default(),
+            })
+        })
+        .collect();
+    let today = crate::progress::today().to_string();
+    let mut data = json!({
+        "id": id, "entries": entries, "otj": otj, "overview": overview, "today": today,
+        "units": units, "activity_types": activity_types,
+    });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "time_log", "Time log", data))
+}
+
+#[handler]
+async fn evidence_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let id = enrolment_path(&web, &viewer, &id)?;
+    let evidence = web
+        .fetch(&viewer, &format!("/api/v1/evidence/{id}"))
+        .await?;
+    let enrolment = evidence
+        .pointer("/evidence/enrolment_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let map = web
+        .fetch(
+            &viewer,
+            &format!("/api/v1/enrolments/{enrolment}/progress-map"),
+        )
+        .await?;
+    let overview = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{enrolment}/overview"))
+        .await?;
+    let mut data = json!({
+        "id": id, "enrolment_id": enrolment, "evidence": evidence, "map": map, "overview": overview,
+    });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "evidence_detail", "Evidence", data))
+}
+
+#[handler]
+async fn exports_page(req: &Request, web: Data<&Web>, Query(flash): Query<Flash>) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let exports = web.fetch(&viewer, "/api/v1/exports").await?;
+    let mut data = json!({ "exports": exports });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "exports", "Exports", data))
+}

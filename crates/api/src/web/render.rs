@@ -1,0 +1,184 @@
+//! The page templates (`templates/pages/*.hbs`, compiled into the binary) and the helpers
+//! they use. HTML escaping is on; strict mode is on, so a template asking for a value the
+//! page never gave fails loudly in tests rather than rendering a blank.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, JsonRender, Output, RenderContext, RenderError,
+    RenderErrorReason, handlebars_helper,
+};
+use serde_json::Value;
+
+macro_rules! pages {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!("../../../../templates/pages/", $name, ".hbs")))),*]
+    };
+}
+
+/// Every page template, by name.
+const PAGES: &[(&str, &str)] = pages![
+    "layout",
+    "portfolio_nav",
+    "sign_in",
+    "disclaimer",
+    "error",
+    "learner_home",
+    "staff_home",
+    "tile",
+    "enrolment",
+    "evidence_list",
+    "evidence_detail",
+    "progress_map",
+    "time_log",
+    "exports",
+];
+
+/// The compiled templates.
+pub struct Pages {
+    hb: Handlebars<'static>,
+}
+
+impl std::fmt::Debug for Pages {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages").finish_non_exhaustive()
+    }
+}
+
+fn param<'a>(h: &'a Helper<'_>, i: usize) -> Option<&'a Value> {
+    h.param(i).map(|p| p.value())
+}
+
+/// `{{date v}}`: an ISO date as `30/11/2026`, an RFC 3339 instant as `30/11/2026 09:05`
+/// in the organisation's time zone (the page's `tz`, else Europe/London); blank for none.
+fn date_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    ctx: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let text = param(h, 0).and_then(Value::as_str).unwrap_or("");
+    let tz: Tz = ctx
+        .data()
+        .get("tz")
+        .and_then(Value::as_str)
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(Tz::Europe__London);
+    let shown = if let Ok(d) = text.parse::<NaiveDate>() {
+        d.format("%d/%m/%Y").to_string()
+    } else if let Ok(t) = text.parse::<DateTime<Utc>>() {
+        t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string()
+    } else {
+        text.to_owned()
+    };
+    out.write(&shown)?;
+    Ok(())
+}
+
+/// `{{pct v}}`: a fraction or percentage number as a whole percentage (`45`).
+fn pct_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let n = param(h, 0).and_then(Value::as_f64).unwrap_or(0.0);
+    out.write(&format!("{:.0}", n.clamp(0.0, 100.0)))?;
+    Ok(())
+}
+
+/// `{{hm minutes}}`: minutes as `1:30`.
+fn hm_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let m = param(h, 0).and_then(Value::as_i64).unwrap_or(0);
+    out.write(&format!("{}:{:02}", m / 60, m % 60))?;
+    Ok(())
+}
+
+/// `{{label v}}`: a snake_case value as words (`off_track` → `Off track`).
+fn label_helper(
+    h: &Helper<'_>,
+    _: &Handlebars<'_>,
+    _: &Context,
+    _: &mut RenderContext<'_, '_>,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let raw = param(h, 0).map(JsonRender::render).unwrap_or_default();
+    let words = raw.replace(['_', '-'], " ");
+    let mut chars = words.chars();
+    let shown = chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default();
+    out.write(&shown)?;
+    Ok(())
+}
+
+// `{{#if (has list value)}}`: whether an array holds a value.
+handlebars_helper!(has_helper: |list: Json, value: Json| {
+    list.as_array().is_some_and(|items| items.contains(value))
+});
+
+impl Pages {
+    /// Compiles every page; fails on one that does not parse.
+    pub fn load() -> Result<Self, handlebars::TemplateError> {
+        let mut hb = Handlebars::new();
+        for (name, text) in PAGES {
+            hb.register_template_string(name, *text)?;
+        }
+        hb.register_helper("date", Box::new(date_helper));
+        hb.register_helper("pct", Box::new(pct_helper));
+        hb.register_helper("hm", Box::new(hm_helper));
+        hb.register_helper("label", Box::new(label_helper));
+        hb.register_helper("has", Box::new(has_helper));
+        Ok(Self { hb })
+    }
+
+    /// Renders page `name` with `data`.
+    pub fn render(&self, name: &str, data: &Value) -> Result<String, RenderError> {
+        if !self.hb.has_template(name) {
+            return Err(RenderErrorReason::TemplateNotFound(name.to_owned()).into());
+        }
+        self.hb.render(name, data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_page_compiles_and_helpers_format() {
+        let pages = Pages::load().expect("pages compile");
+        let mut hb = Handlebars::new();
+        hb.register_helper("date", Box::new(date_helper));
+        hb.register_helper("pct", Box::new(pct_helper));
+        hb.register_helper("hm", Box::new(hm_helper));
+        hb.register_helper("label", Box::new(label_helper));
+        let out = hb
+            .render_template(
+                "{{date d}} {{date t}} {{pct p}}% {{hm m}} {{label s}}",
+                &json!({"d": "2026-11-30", "t": "2026-07-30T09:05:00Z", "p": 45.6, "m": 95, "s": "off_track"}),
+            )
+            .expect("renders");
+        // Summer time in London: 09:05 UTC is 10:05 there.
+        assert_eq!(out, "30/11/2026 30/07/2026 10:05 46% 1:35 Off track");
+        hb.register_helper("has", Box::new(has_helper));
+        let has = hb
+            .render_template(
+                "{{#if (has l \"b\")}}yes{{/if}}{{#if (has l \"z\")}}no{{/if}}",
+                &json!({"l": ["a", "b"]}),
+            )
+            .expect("renders");
+        assert_eq!(has, "yes");
+        assert!(pages.render("no-such-page", &json!({})).is_err());
+    }
+}

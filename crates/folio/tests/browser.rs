@@ -1,0 +1,172 @@
+//! The web application in a real browser: `folio demo` (the README's command) on a fresh
+//! database, driven by `tests/browser/scenario.mjs` in Debian's Chromium through
+//! playwright-core. The scenario signs a learner in, accepts the disclaimer, uploads
+//! evidence and logs time; the assessor maps and signs it off; the learner's progress map
+//! turns green; the admin downloads the compliance workbook — with the failure paths on the
+//! way showing readable messages. The workbook it downloaded is then read back here, and the
+//! database is checked for what the pages did.
+//!
+//! Needs `/usr/bin/chromium` (Debian's `chromium`, installed by `.ci/run`) and Node.js; the
+//! npm package is installed from `tests/browser/package-lock.json` on first use.
+//! Screenshots of the main screens go to `target/screenshots/`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use calamine::{Reader, Xlsx, open_workbook};
+use folio_tests::{TestDatabase, redis_url};
+
+const BROWSER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/browser");
+
+fn chromium() -> String {
+    std::env::var("FOLIO_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
+}
+
+fn ensure_installed() {
+    assert!(
+        Path::new(&chromium()).exists(),
+        "the browser tests need Chromium at {} (Debian: apt-get install chromium; .ci/run \
+         installs it)",
+        chromium()
+    );
+    if Path::new(BROWSER_DIR)
+        .join("node_modules/playwright-core/package.json")
+        .exists()
+    {
+        return;
+    }
+    let status = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(BROWSER_DIR)
+        .status()
+        .expect("run npm ci (is Node.js installed?)");
+    assert!(status.success(), "npm ci in {BROWSER_DIR} failed");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+struct Demo {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_demo(db: &TestDatabase, data: &Path) -> Demo {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_folio"))
+        .arg("demo")
+        .env("FOLIO_DATABASE_URL", db.url())
+        .env("FOLIO_REDIS_URL", redis_url())
+        .env("FOLIO_REDIS_NAMESPACE", &db.name)
+        .env("FOLIO_LISTEN", format!("127.0.0.1:{port}"))
+        .env("FOLIO_DATA_DIR", data)
+        .env("FOLIO_COOKIE_SECURE", "false")
+        .env("FOLIO_WORKER_POLL_MS", "100")
+        .env("FOLIO_LOG", "warn")
+        .env_remove("FOLIO_CONFIG")
+        .env_remove("FOLIO_SMTP_URL")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start folio demo");
+    let demo = Demo {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    };
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    loop {
+        let ready = http
+            .get(format!("{}/readyz", demo.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        if ready {
+            return demo;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "folio demo did not become ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
+    ensure_installed();
+    let db = TestDatabase::create().await;
+    let data = std::env::temp_dir().join(&db.name);
+    let demo = start_demo(&db, &data).await;
+    let screenshots = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../target/screenshots"
+    ));
+    let download = data.join("downloaded-compliance.xlsx");
+
+    let status = tokio::process::Command::new("node")
+        .arg("scenario.mjs")
+        .current_dir(BROWSER_DIR)
+        .env("FOLIO_BASE", &demo.base)
+        .env("FOLIO_SCREENSHOTS", &screenshots)
+        .env("FOLIO_DOWNLOAD", &download)
+        .env("FOLIO_CHROMIUM", chromium())
+        .status()
+        .await
+        .expect("run node tests/browser/scenario.mjs");
+    assert!(
+        status.success(),
+        "the browser scenario failed (its output above; screenshots in {})",
+        screenshots.display()
+    );
+
+    // The workbook the admin downloaded is a real compliance workbook listing the
+    // organisation's learners.
+    let mut workbook: Xlsx<_> = open_workbook(&download).expect("the download is an xlsx file");
+    let sheets = workbook.sheet_names();
+    assert!(
+        sheets.len() >= 5,
+        "the compliance workbook has its sheets: {sheets:?}"
+    );
+    let first = workbook
+        .worksheet_range(&sheets[0])
+        .expect("the first sheet reads");
+    let text: Vec<String> = first.cells().map(|(_, _, c)| c.to_string()).collect();
+    for learner in ["Amelia Clarke", "Jack Robinson", "Chloe Patel"] {
+        assert!(
+            text.iter().any(|t| t == learner),
+            "{learner} is listed in the workbook's first sheet"
+        );
+    }
+
+    // What the pages did is in the database: one piece of evidence mapped to two criteria,
+    // both signed off, and an hour and a half logged.
+    let (mapped, signed, minutes): (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from criterion_mappings),
+                (select count(*) from criterion_sign_offs),
+                (select coalesce(sum(minutes), 0)::bigint from time_log_entries)",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((mapped, signed, minutes), (2, 2, 90));
+
+    drop(demo);
+    let _ = std::fs::remove_dir_all(&data);
+    db.drop_database().await;
+}

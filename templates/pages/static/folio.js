@@ -1,0 +1,166 @@
+// Folio's one script: progressive enhancement, no build step.
+//
+// Every form that changes something carries `_api` (an /api/v1 path), optionally `_method`,
+// `_next` (where to go after, `{id}` replaced by the new resource's id) and `_notice`.
+// Without this script the form posts to /app/do, which makes the API call on the server.
+// With it, the form is sent straight to the API as JSON (or, for a file, as multipart with
+// upload progress), and the API's problem details are shown beside the fields they name.
+(function () {
+  "use strict";
+
+  // The same convention as the server's `forms::to_json`: `name:int`, `name:number`,
+  // `name:bool`, `name:list`; blanks left out; `_`-fields never sent.
+  function toJson(form) {
+    var out = {};
+    var data = new FormData(form);
+    data.forEach(function (value, name) {
+      if (name.charAt(0) === "_" || typeof value !== "string") return;
+      var i = name.indexOf(":");
+      var key = i < 0 ? name : name.slice(0, i);
+      var kind = i < 0 ? "text" : name.slice(i + 1);
+      if (kind === "list") {
+        if (!Array.isArray(out[key])) out[key] = [];
+        if (value !== "") out[key].push(value);
+      } else if (kind === "bool") {
+        out[key] = ["true", "on", "yes", "1"].indexOf(value) >= 0;
+      } else if (value.trim() === "") {
+        // left out
+      } else if (kind === "int" && /^-?\d+$/.test(value.trim())) {
+        out[key] = parseInt(value.trim(), 10);
+      } else if (kind === "number" && !isNaN(Number(value.trim()))) {
+        out[key] = Number(value.trim());
+      } else {
+        out[key] = value;
+      }
+    });
+    return out;
+  }
+
+  function hidden(form, name) {
+    var el = form.querySelector('input[name="' + name + '"]');
+    return el ? el.value : null;
+  }
+
+  function clearErrors(form) {
+    form.querySelectorAll(".field-error, .alert.problem.js").forEach(function (el) { el.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+    });
+  }
+
+  function fieldFor(form, field) {
+    var base = field.replace(/\[\d+\].*$/, "");
+    var all = form.querySelectorAll("[name]");
+    for (var i = 0; i < all.length; i++) {
+      var n = all[i].getAttribute("name");
+      if (n === base || n.split(":")[0] === base) return all[i];
+    }
+    return null;
+  }
+
+  function showProblem(form, problem, status) {
+    var box = document.createElement("div");
+    box.className = "alert problem js";
+    box.setAttribute("role", "alert");
+    var message = (problem && (problem.detail || problem.title)) ||
+      "Something went wrong (" + status + "). Please try again.";
+    var errors = (problem && problem.errors) || [];
+    var unplaced = [];
+    errors.forEach(function (e, n) {
+      var el = fieldFor(form, e.field);
+      if (!el) { unplaced.push(e.field.replace(/_/g, " ") + ": " + e.detail); return; }
+      el.setAttribute("aria-invalid", "true");
+      var note = document.createElement("span");
+      note.className = "field-error";
+      note.id = "err-" + n + "-" + Math.random().toString(36).slice(2, 7);
+      note.textContent = e.detail;
+      el.setAttribute("aria-describedby", note.id);
+      el.insertAdjacentElement("afterend", note);
+    });
+    if (errors.length) {
+      message = "Please correct the fields marked below." +
+        (unplaced.length ? " " + unplaced.join("; ") + "." : "");
+    }
+    box.textContent = message;
+    form.insertBefore(box, form.firstChild);
+    box.scrollIntoView({ block: "nearest" });
+  }
+
+  function done(form, body) {
+    var next = hidden(form, "_next") || hidden(form, "_back") || window.location.pathname;
+    var id = body && body.id ? body.id : "";
+    next = next.replace("{id}", id);
+    var notice = hidden(form, "_notice") || "Saved.";
+    window.location.assign(next + (next.indexOf("?") < 0 ? "?" : "&") + "notice=" + encodeURIComponent(notice));
+  }
+
+  function parse(text) {
+    try { return JSON.parse(text); } catch (e) { return null; }
+  }
+
+  function send(form, submitter) {
+    var api = hidden(form, "_api");
+    var method = hidden(form, "_method") || "POST";
+    if (!api || api.indexOf("/api/v1/") !== 0) return false;
+    // A local date and time is turned into an instant in the organisation's time zone by
+    // the server: such a form goes the no-script way.
+    if (form.querySelector('[name$=":datetime"]')) return false;
+    clearErrors(form);
+    var buttons = form.querySelectorAll("button");
+    buttons.forEach(function (b) { b.disabled = true; });
+    var xhr = new XMLHttpRequest();
+    xhr.open(method, api);
+    xhr.setRequestHeader("Accept", "application/json");
+    var progress = form.querySelector("progress");
+    var multipart = form.getAttribute("enctype") === "multipart/form-data";
+    if (multipart && progress) {
+      progress.hidden = false;
+      progress.value = 0;
+      xhr.upload.onprogress = function (e) {
+        if (e.lengthComputable) {
+          progress.max = e.total;
+          progress.value = e.loaded;
+          progress.textContent = Math.round((100 * e.loaded) / e.total) + "%";
+        }
+      };
+    }
+    xhr.onload = function () {
+      buttons.forEach(function (b) { b.disabled = false; });
+      var body = parse(xhr.responseText);
+      if (xhr.status >= 200 && xhr.status < 300) { done(form, body); return; }
+      if (xhr.status === 401) { window.location.assign("/sign-in?next=" + encodeURIComponent(window.location.pathname)); return; }
+      if (progress) progress.hidden = true;
+      showProblem(form, body, xhr.status);
+    };
+    xhr.onerror = function () {
+      buttons.forEach(function (b) { b.disabled = false; });
+      if (progress) progress.hidden = true;
+      showProblem(form, { detail: "Folio could not be reached. Check your connection and try again." }, 0);
+    };
+    if (multipart) {
+      var data = new FormData();
+      new FormData(form).forEach(function (value, name) {
+        if (name.charAt(0) !== "_") data.append(name.split(":")[0], value);
+      });
+      xhr.send(data);
+    } else if (method === "DELETE") {
+      xhr.send();
+    } else {
+      xhr.setRequestHeader("Content-Type", "application/json");
+      xhr.send(JSON.stringify(toJson(form)));
+    }
+    return true;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.querySelector('input[name="_api"]')) return;
+    if (send(form, event.submitter)) event.preventDefault();
+  });
+
+  // "Non-completed only" and similar toggles filter in place.
+  document.addEventListener("change", function (event) {
+    var t = event.target;
+    if (t && t.matches && t.matches("[data-autosubmit]")) t.form.submit();
+  });
+})();
