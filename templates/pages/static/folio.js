@@ -11,13 +11,19 @@
   // The same convention as the server's `forms::to_json`: `name:int`, `name:number`,
   // `name:bool`, `name:list`; blanks left out; `_`-fields never sent.
   function toJson(form) {
-    var out = {};
+    var root = {};
     var data = new FormData(form);
     data.forEach(function (value, name) {
       if (name.charAt(0) === "_" || typeof value !== "string") return;
       var i = name.indexOf(":");
-      var key = i < 0 ? name : name.slice(0, i);
+      var path = (i < 0 ? name : name.slice(0, i)).split(".");
       var kind = i < 0 ? "text" : name.slice(i + 1);
+      var key = path.pop();
+      var out = root;
+      path.forEach(function (part) {
+        if (typeof out[part] !== "object" || out[part] === null || Array.isArray(out[part])) out[part] = {};
+        out = out[part];
+      });
       if (kind === "list") {
         if (!Array.isArray(out[key])) out[key] = [];
         if (value !== "") out[key].push(value);
@@ -33,7 +39,7 @@
         out[key] = value;
       }
     });
-    return out;
+    return root;
   }
 
   function hidden(form, name) {
@@ -143,6 +149,10 @@
         if (name.charAt(0) !== "_") data.append(name.split(":")[0], value);
       });
       xhr.send(data);
+    } else if (hidden(form, "_content_type")) {
+      // A form whose one field is the body itself (a CSV import).
+      xhr.setRequestHeader("Content-Type", hidden(form, "_content_type"));
+      xhr.send(form.querySelector('[name="_body"]').value);
     } else if (method === "DELETE") {
       xhr.send();
     } else {

@@ -72,14 +72,31 @@ impl ApiClient {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> Reply {
+        let body = body.map(|json| {
+            (
+                "application/json",
+                serde_json::to_vec(json).unwrap_or_default(),
+            )
+        });
+        self.call_with(method, path, token, body).await
+    }
+
+    /// Calls the API with a body of any content type (`(content type, bytes)`).
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<(&str, Vec<u8>)>,
+    ) -> Reply {
         let mut builder = Request::builder().method(method).uri_str(path);
         if let Some(token) = token {
             builder = builder.header(header::COOKIE, format!("{SESSION_COOKIE}={token}"));
         }
         let req = match body {
-            Some(json) => builder
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(serde_json::to_vec(json).unwrap_or_default()),
+            Some((content_type, bytes)) => builder
+                .header(header::CONTENT_TYPE, content_type)
+                .body(bytes),
             None => builder.finish(),
         };
         // The API records who is calling on the current span: give each call its own, a

@@ -4,7 +4,8 @@
 //! A field's name may end in a type: `minutes:int`, `hours:number`, `with_assessor:bool`,
 //! `criterion_ids:list` (every value of the name, as an array), `starts_at:datetime` (a
 //! `datetime-local` value, in the organisation's time zone, sent as an RFC 3339 instant).
-//! Other fields are strings;
+//! A dotted name goes into a nested object (`track.margin_points:number`). Other fields
+//! are strings;
 //! an empty string is left out, so an optional field left blank is simply absent. A field
 //! whose name starts with `_` is the form's own (where it goes, where to go next) and is
 //! never sent.
@@ -27,12 +28,28 @@ pub fn local_instant(value: &str, tz: Tz) -> Option<String> {
 /// does not parse as its type is sent as the string typed, so the API names the field in
 /// its 422 rather than the page guessing at the rule.
 pub fn to_json(fields: &[(String, String)], tz: Tz) -> Value {
-    let mut out = Map::new();
+    let mut root = Map::new();
     for (name, value) in fields {
         if name.starts_with('_') {
             continue;
         }
-        let (key, kind) = name.split_once(':').unwrap_or((name.as_str(), "text"));
+        let (path, kind) = name.split_once(':').unwrap_or((name.as_str(), "text"));
+        // `a.b.c`: the object at `a.b`, made as needed, and its key `c`.
+        let mut parts: Vec<&str> = path.split('.').collect();
+        let key = parts.pop().unwrap_or_default();
+        let mut out = &mut root;
+        for part in parts {
+            let entry = out
+                .entry(part.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            let Value::Object(inner) = entry else {
+                unreachable!("made an object just above")
+            };
+            out = inner;
+        }
         match kind {
             "list" => {
                 let entry = out
@@ -77,7 +94,7 @@ pub fn to_json(fields: &[(String, String)], tz: Tz) -> Value {
             }
         }
     }
-    Value::Object(out)
+    Value::Object(root)
 }
 
 /// The first value of a form field.
@@ -102,20 +119,25 @@ mod tests {
 
     #[test]
     fn typed_fields_become_json() {
-        let body = to_json(&pairs(&[
-            ("_api", "/api/v1/x"),
-            ("starts_at:datetime", "2026-07-01T10:30"),
-            ("ends_at:datetime", "2026-12-01T10:30"),
-            ("entry_date", "2026-11-30"),
-            ("minutes:int", "90"),
-            ("hours:number", "1.5"),
-            ("with_assessor:bool", "false"),
-            ("with_assessor:bool", "on"),
-            ("off_the_job:bool", "false"),
-            ("criterion_ids:list", "a"),
-            ("criterion_ids:list", "b"),
-            ("reflection", ""),
-        ]), Tz::Europe__London);
+        let body = to_json(
+            &pairs(&[
+                ("_api", "/api/v1/x"),
+                ("starts_at:datetime", "2026-07-01T10:30"),
+                ("ends_at:datetime", "2026-12-01T10:30"),
+                ("entry_date", "2026-11-30"),
+                ("minutes:int", "90"),
+                ("hours:number", "1.5"),
+                ("with_assessor:bool", "false"),
+                ("with_assessor:bool", "on"),
+                ("off_the_job:bool", "false"),
+                ("criterion_ids:list", "a"),
+                ("criterion_ids:list", "b"),
+                ("reflection", ""),
+                ("track.basis", "signed_off"),
+                ("track.margin_points:number", "10"),
+            ]),
+            Tz::Europe__London,
+        );
         assert_eq!(
             body,
             json!({
@@ -127,6 +149,7 @@ mod tests {
                 "with_assessor": true,
                 "off_the_job": false,
                 "criterion_ids": ["a", "b"],
+                "track": { "basis": "signed_off", "margin_points": 10.0 },
             })
         );
     }
@@ -134,10 +157,17 @@ mod tests {
     #[test]
     fn bad_numbers_go_through_as_typed_for_the_api_to_name() {
         let body = to_json(
-            &pairs(&[("minutes:int", "ninety"), ("tags:list", ""), ("at:datetime", "soon")]),
+            &pairs(&[
+                ("minutes:int", "ninety"),
+                ("tags:list", ""),
+                ("at:datetime", "soon"),
+            ]),
             Tz::Europe__London,
         );
-        assert_eq!(body, json!({ "minutes": "ninety", "tags": [], "at": "soon" }));
+        assert_eq!(
+            body,
+            json!({ "minutes": "ninety", "tags": [], "at": "soon" })
+        );
         // 01:30 on the night the clocks go forward does not exist in London.
         assert_eq!(local_instant("2026-03-29T01:30", Tz::Europe__London), None);
         assert_eq!(field(&pairs(&[("_next", "/app")]), "_next"), Some("/app"));

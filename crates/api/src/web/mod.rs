@@ -9,8 +9,10 @@
 //! posts to `/app/do`, which makes the same call and comes back to the page with the
 //! problem's message. Forms name their JSON fields with [`forms::to_json`]'s convention.
 
+mod admin;
 mod client;
 mod forms;
+mod learner;
 mod render;
 
 use std::sync::Arc;
@@ -68,8 +70,17 @@ pub fn routes(state: &AppState, api: BoxEndpoint<'static, Response>) -> Route {
                 .at("/enrolments/:id/evidence", get(evidence_list_page))
                 .at("/enrolments/:id/progress-map", get(progress_map_page))
                 .at("/enrolments/:id/time-log", get(time_log_page))
+                .at("/time-log/:id", get(time_log_entry_page))
                 .at("/evidence/:id", get(evidence_page))
                 .at("/exports", get(exports_page))
+                .at("/documents", get(learner::documents_page))
+                .at("/profile", get(learner::profile_page))
+                .at("/enrolments/:id/units", get(learner::units_page))
+                .at("/admin/people", get(admin::people_page))
+                .at("/admin/courses", get(admin::courses_page))
+                .at("/admin/courses/:id", get(admin::course_page))
+                .at("/admin/enrolments", get(admin::enrolments_page))
+                .at("/admin/settings", get(admin::settings_page))
                 .data(web.clone())
                 .around(detours),
         )
@@ -200,7 +211,11 @@ impl Web {
             .and_then(|id| uuid::Uuid::parse_str(id).ok())
             .ok_or(Detour::SignIn)?;
         let tz = async {
-            let mut tx = self.state.db.begin_tenant(folio_domain::TenantId(tenant)).await?;
+            let mut tx = self
+                .state
+                .db
+                .begin_tenant(folio_domain::TenantId(tenant))
+                .await?;
             let tz = folio_db::settings::get(&mut tx).await?.tz();
             tx.commit().await?;
             Ok::<_, folio_db::DbError>(tz)
@@ -558,11 +573,21 @@ async fn form_submit(
         "DELETE" => Method::DELETE,
         _ => Method::POST,
     };
-    let body = forms::to_json(&fields, viewer.tz);
-    let has_body = method != Method::DELETE;
+    // The body: the form's one `_body` field as it is (a CSV import), or the fields as JSON.
+    let body = match (
+        forms::field(&fields, "_content_type"),
+        forms::field(&fields, "_body"),
+    ) {
+        (Some(content_type), Some(raw)) => Some((content_type, raw.as_bytes().to_vec())),
+        _ if method == Method::DELETE => None,
+        _ => Some((
+            "application/json",
+            serde_json::to_vec(&forms::to_json(&fields, viewer.tz)).unwrap_or_default(),
+        )),
+    };
     let reply = web
         .api
-        .call(method, api, Some(&viewer.token), has_body.then_some(&body))
+        .call_with(method, api, Some(&viewer.token), body)
         .await;
     let join = |path: &str, key: &str, message: &str| {
         let sep = if path.contains('?') { '&' } else { '?' };
@@ -658,8 +683,8 @@ fn tile_title(key: &str) -> String {
     .to_owned()
 }
 
-/// The enrolment's id from the path, checked as a UUID so a mistyped link is a 404 page.
-fn enrolment_path(web: &Web, viewer: &Viewer, id: &str) -> Result<String, Detour> {
+/// An id from the path, checked as a UUID so a mistyped link is a 404 page.
+fn uuid_path(web: &Web, viewer: &Viewer, id: &str) -> Result<String, Detour> {
     match uuid::Uuid::parse_str(id) {
         Ok(u) => Ok(u.to_string()),
         Err(_) => Err(Detour::Page(web.error_page(
@@ -679,7 +704,7 @@ async fn enrolment_page(
     Query(flash): Query<Flash>,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
-    let id = enrolment_path(&web, &viewer, &id)?;
+    let id = uuid_path(&web, &viewer, &id)?;
     let overview = web
         .fetch(&viewer, &format!("/api/v1/enrolments/{id}/overview"))
         .await?;
@@ -718,7 +743,7 @@ async fn evidence_list_page(
     Query(flash): Query<Flash>,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
-    let id = enrolment_path(&web, &viewer, &id)?;
+    let id = uuid_path(&web, &viewer, &id)?;
     let evidence = web
         .fetch(&viewer, &format!("/api/v1/enrolments/{id}/evidence"))
         .await?;
@@ -748,7 +773,7 @@ async fn progress_map_page(
     Query(q): Query<MapQuery>,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
-    let id = enrolment_path(&web, &viewer, &id)?;
+    let id = uuid_path(&web, &viewer, &id)?;
     let incomplete = q.filter.as_deref() == Some("incomplete");
     let map = web
         .fetch(
@@ -770,18 +795,112 @@ async fn progress_map_page(
     Ok(web.render(Some(&viewer), "progress_map", "Progress map", data))
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct TimeLogQuery {
+    /// `calendar` for the month view.
+    view: Option<String>,
+    /// The calendar's month, `YYYY-MM`.
+    month: Option<String>,
+    /// The list's filters, passed to the API as they are.
+    off_the_job: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    problem: Option<String>,
+    notice: Option<String>,
+}
+
+/// A month's daily totals (the API's `days`) laid out as weeks from Monday, with blanks
+/// before the first and after the last day.
+fn calendar_weeks(days: &[Value]) -> Vec<Vec<Value>> {
+    use chrono::Datelike;
+    let Some(first) = days
+        .first()
+        .and_then(|d| d.get("date"))
+        .and_then(Value::as_str)
+        .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
+    else {
+        return Vec::new();
+    };
+    let lead = first.weekday().num_days_from_monday() as usize;
+    let mut cells: Vec<Value> = std::iter::repeat_n(Value::Null, lead).collect();
+    for d in days {
+        let mut cell = d.clone();
+        let day = d
+            .get("date")
+            .and_then(Value::as_str)
+            .and_then(|s| s.parse::<chrono::NaiveDate>().ok())
+            .map_or(0, |date| date.day());
+        cell["day"] = json!(day);
+        cells.push(cell);
+    }
+    while cells.len() % 7 != 0 {
+        cells.push(Value::Null);
+    }
+    cells.chunks(7).map(<[Value]>::to_vec).collect()
+}
+
 #[handler]
 async fn time_log_page(
     req: &Request,
     web: Data<&Web>,
     Path(id): Path<String>,
-    Query(flash): Query<Flash>,
+    Query(q): Query<TimeLogQuery>,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
-    let id = enrolment_path(&web, &viewer, &id)?;
-    let entries = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/time-log"))
-        .await?;
+    let id = uuid_path(&web, &viewer, &id)?;
+    // The list's filters, as the API takes them (it checks them; a bad one is its 422).
+    let mut filters = Vec::new();
+    for (key, value) in [
+        ("off_the_job", &q.off_the_job),
+        ("from", &q.from),
+        ("to", &q.to),
+    ] {
+        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+            filters.push(format!("{key}={}", encode(v)));
+        }
+    }
+    let filter_query = filters.join("&");
+    let calendar_view = q.view.as_deref() == Some("calendar");
+    let today = crate::progress::today();
+    let month = q
+        .month
+        .clone()
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| today.format("%Y-%m").to_string());
+    let (entries, calendar) = if calendar_view {
+        let calendar = web
+            .fetch(
+                &viewer,
+                &format!(
+                    "/api/v1/enrolments/{id}/time-log/calendar?month={}",
+                    encode(&month)
+                ),
+            )
+            .await?;
+        (Value::Null, Some(calendar))
+    } else {
+        let entries = web
+            .fetch(
+                &viewer,
+                &format!("/api/v1/enrolments/{id}/time-log?limit=200&{filter_query}"),
+            )
+            .await?;
+        (entries, None)
+    };
+    let weeks = calendar
+        .as_ref()
+        .and_then(|c| c.get("days"))
+        .and_then(Value::as_array)
+        .map(|days| calendar_weeks(days))
+        .unwrap_or_default();
+    // The months either side, for the calendar's links.
+    let month_start = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok();
+    let previous = month_start
+        .and_then(|m| m.checked_sub_months(chrono::Months::new(1)))
+        .map(|m| m.format("%Y-%m").to_string());
+    let next = month_start
+        .and_then(|m| m.checked_add_months(chrono::Months::new(1)))
+        .map(|m| m.format("%Y-%m").to_string());
     let otj = web
         .fetch(&viewer, &format!("/api/v1/enrolments/{id}/off-the-job"))
         .await?;
@@ -791,8 +910,25 @@ async fn time_log_page(
     let units = web
         .fetch(&viewer, &format!("/api/v1/enrolments/{id}/units"))
         .await?;
-    // The activity types and their labels as the domain defines them.
-    let activity_types: Vec<Value> = folio_domain::time_log::ActivityType::ALL
+    let mut data = json!({
+        "id": id, "entries": entries, "otj": otj, "overview": overview,
+        "today": today.to_string(), "units": units, "activity_types": activity_types(),
+        "calendar_view": calendar_view, "calendar": calendar, "weeks": weeks, "month": month,
+        "previous_month": previous, "next_month": next,
+        "filters": { "off_the_job": q.off_the_job, "from": q.from, "to": q.to },
+        "filter_query": filter_query,
+    });
+    Flash {
+        problem: q.problem,
+        notice: q.notice,
+    }
+    .insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "time_log", "Time log", data))
+}
+
+/// The activity types and their labels as the domain defines them.
+fn activity_types() -> Vec<Value> {
+    folio_domain::time_log::ActivityType::ALL
         .iter()
         .map(|a| {
             json!({
@@ -801,14 +937,38 @@ async fn time_log_page(
                 "off_the_job": a.off_the_job_by_default(),
             })
         })
-        .collect();
-    let today = crate::progress::today().to_string();
+        .collect()
+}
+
+#[handler]
+async fn time_log_entry_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let id = uuid_path(&web, &viewer, &id)?;
+    let entry = web
+        .fetch(&viewer, &format!("/api/v1/time-log/{id}"))
+        .await?;
+    let enrolment = entry
+        .get("enrolment_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let overview = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{enrolment}/overview"))
+        .await?;
+    let units = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{enrolment}/units"))
+        .await?;
     let mut data = json!({
-        "id": id, "entries": entries, "otj": otj, "overview": overview, "today": today,
-        "units": units, "activity_types": activity_types,
+        "id": enrolment, "entry": entry, "overview": overview, "units": units,
+        "activity_types": activity_types(),
     });
     flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "time_log", "Time log", data))
+    Ok(web.render(Some(&viewer), "time_log_entry", "Time log entry", data))
 }
 
 #[handler]
@@ -819,7 +979,7 @@ async fn evidence_page(
     Query(flash): Query<Flash>,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
-    let id = enrolment_path(&web, &viewer, &id)?;
+    let id = uuid_path(&web, &viewer, &id)?;
     let evidence = web
         .fetch(&viewer, &format!("/api/v1/evidence/{id}"))
         .await?;

@@ -31,7 +31,17 @@ const PAGES: &[(&str, &str)] = pages![
     "evidence_detail",
     "progress_map",
     "time_log",
+    "time_log_entry",
+    "time_log_fields",
     "exports",
+    "documents",
+    "units",
+    "profile",
+    "admin_people",
+    "admin_courses",
+    "admin_course",
+    "admin_enrolments",
+    "admin_settings",
 ];
 
 /// The compiled templates.
@@ -102,8 +112,8 @@ fn hm_helper(
     Ok(())
 }
 
-/// `{{label v}}`: a snake_case value as words (`off_track` → `Off track`).
-fn label_helper(
+/// `{{human v}}`: a snake_case value as words (`off_track` → `Off track`).
+fn human_helper(
     h: &Helper<'_>,
     _: &Handlebars<'_>,
     _: &Context,
@@ -136,7 +146,7 @@ impl Pages {
         hb.register_helper("date", Box::new(date_helper));
         hb.register_helper("pct", Box::new(pct_helper));
         hb.register_helper("hm", Box::new(hm_helper));
-        hb.register_helper("label", Box::new(label_helper));
+        hb.register_helper("human", Box::new(human_helper));
         hb.register_helper("has", Box::new(has_helper));
         Ok(Self { hb })
     }
@@ -162,10 +172,10 @@ mod tests {
         hb.register_helper("date", Box::new(date_helper));
         hb.register_helper("pct", Box::new(pct_helper));
         hb.register_helper("hm", Box::new(hm_helper));
-        hb.register_helper("label", Box::new(label_helper));
+        hb.register_helper("human", Box::new(human_helper));
         let out = hb
             .render_template(
-                "{{date d}} {{date t}} {{pct p}}% {{hm m}} {{label s}}",
+                "{{date d}} {{date t}} {{pct p}}% {{hm m}} {{human s}}",
                 &json!({"d": "2026-11-30", "t": "2026-07-30T09:05:00Z", "p": 45.6, "m": 95, "s": "off_track"}),
             )
             .expect("renders");

@@ -1,0 +1,136 @@
+//! The admin's screens: people and their roles, courses (with CSV import), enrolments,
+//! and the organisation's settings. Like every page, they read and change everything
+//! through the API, which decides who may (anyone else gets its refusal as a page).
+
+use poem::web::{Data, Path, Query};
+use poem::{Request, handler};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Flash, PageResult, Web, encode};
+
+#[derive(Debug, Default, Deserialize)]
+struct PeopleQuery {
+    q: Option<String>,
+    role: Option<String>,
+    problem: Option<String>,
+    notice: Option<String>,
+}
+
+const ROLES: &[(&str, &str)] = &[
+    ("admin", "Admin"),
+    ("assessor", "Assessor"),
+    ("iqa", "IQA"),
+    ("employer", "Employer"),
+    ("learner", "Learner"),
+    ("auditor", "Auditor"),
+];
+
+fn roles_list() -> Value {
+    Value::Array(
+        ROLES
+            .iter()
+            .map(|(value, label)| json!({ "value": value, "label": label }))
+            .collect(),
+    )
+}
+
+#[handler]
+pub(super) async fn people_page(
+    req: &Request,
+    web: Data<&Web>,
+    Query(q): Query<PeopleQuery>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let mut path = "/api/v1/users?limit=200".to_owned();
+    if let Some(search) = q.q.as_deref().filter(|s| !s.trim().is_empty()) {
+        path.push_str(&format!("&q={}", encode(search.trim())));
+    }
+    if let Some(role) = q.role.as_deref().filter(|s| !s.is_empty()) {
+        path.push_str(&format!("&role={}", encode(role)));
+    }
+    let users = web.fetch(&viewer, &path).await?;
+    let employers = web
+        .fetch_optional(&viewer, "/api/v1/employers?limit=200")
+        .await?;
+    let mut data = json!({
+        "users": users, "employers": employers, "roles": roles_list(),
+        "q": q.q, "role": q.role,
+    });
+    Flash {
+        problem: q.problem,
+        notice: q.notice,
+    }
+    .insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "admin_people", "People", data))
+}
+
+#[handler]
+pub(super) async fn courses_page(
+    req: &Request,
+    web: Data<&Web>,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let courses = web.fetch(&viewer, "/api/v1/courses?limit=200").await?;
+    let mut data = json!({ "courses": courses });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "admin_courses", "Courses", data))
+}
+
+#[handler]
+pub(super) async fn course_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let id = super::uuid_path(&web, &viewer, &id)?;
+    let course = web.fetch(&viewer, &format!("/api/v1/courses/{id}")).await?;
+    let mut data = json!({ "id": id, "course": course });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "admin_course", "Course", data))
+}
+
+#[handler]
+pub(super) async fn enrolments_page(
+    req: &Request,
+    web: Data<&Web>,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let enrolments = web.fetch(&viewer, "/api/v1/enrolments?limit=200").await?;
+    // The choices the enrolment form offers; the API checks each one's role again.
+    let by_role = |role: &'static str| format!("/api/v1/users?role={role}&status=active&limit=200");
+    let learners = web.fetch(&viewer, &by_role("learner")).await?;
+    let assessors = web.fetch(&viewer, &by_role("assessor")).await?;
+    let iqas = web.fetch(&viewer, &by_role("iqa")).await?;
+    let managers = web.fetch(&viewer, &by_role("employer")).await?;
+    let courses = web.fetch(&viewer, "/api/v1/courses?limit=200").await?;
+    let employers = web
+        .fetch_optional(&viewer, "/api/v1/employers?limit=200")
+        .await?;
+    let today = crate::progress::today().to_string();
+    let mut data = json!({
+        "enrolments": enrolments, "learners": learners, "assessors": assessors, "iqas": iqas,
+        "managers": managers, "courses": courses, "employers": employers, "today": today,
+    });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "admin_enrolments", "Enrolments", data))
+}
+
+#[handler]
+pub(super) async fn settings_page(
+    req: &Request,
+    web: Data<&Web>,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let settings = web.fetch(&viewer, "/api/v1/settings").await?;
+    let disclaimer = web.fetch(&viewer, "/api/v1/settings/disclaimer").await?;
+    let sso = web.fetch_optional(&viewer, "/api/v1/settings/sso").await?;
+    let mut data = json!({ "settings": settings, "disclaimer": disclaimer, "sso": sso });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "admin_settings", "Settings", data))
+}

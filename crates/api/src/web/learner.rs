@@ -1,0 +1,61 @@
+//! More of a learner's screens: documents to sign, the units page and the profile. Staff
+//! who may see the learner see the units page too; the API decides.
+
+use poem::web::{Data, Path, Query};
+use poem::{Request, handler};
+use serde_json::json;
+
+use super::{Flash, PageResult, Web};
+
+#[handler]
+pub(super) async fn documents_page(
+    req: &Request,
+    web: Data<&Web>,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let to_sign = web.fetch(&viewer, "/api/v1/me/documents-to-sign").await?;
+    let mut data = json!({ "to_sign": to_sign });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "documents", "Documents to sign", data))
+}
+
+#[handler]
+pub(super) async fn units_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let id = super::uuid_path(&web, &viewer, &id)?;
+    let units = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/units"))
+        .await?;
+    let overview = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/overview"))
+        .await?;
+    let enrolment = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{id}"))
+        .await?;
+    let mut data =
+        json!({ "id": id, "units": units, "overview": overview, "enrolment": enrolment });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "units", "Units", data))
+}
+
+#[handler]
+pub(super) async fn profile_page(
+    req: &Request,
+    web: Data<&Web>,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let profile = web.fetch(&viewer, "/api/v1/me/profile").await?;
+    let notifications = web
+        .fetch_optional(&viewer, "/api/v1/me/notifications")
+        .await?;
+    let mut data = json!({ "profile": profile, "notifications": notifications });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "profile", "Profile", data))
+}

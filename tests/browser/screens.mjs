@@ -1,0 +1,270 @@
+// Every screen of Folio's web application, in a real browser, as the person it is for,
+// against a running `folio demo`: each one opens without an error page, and the main
+// thing it is for is done through it once and shows its result.
+//
+//   admin:    adds a person (after a readable refusal), gives an enrolment, changes the
+//             settings and the disclaimer, imports a course from CSV, reads People,
+//             Courses, Enrolments, Settings;
+//   assessor: opens every homepage tile, books a session, closes it, sets an action,
+//             leaves an internal comment, returns evidence with points for improvement;
+//   learner:  accepts the new disclaimer, updates the action, messages the assessor, reads
+//             the units page, edits the profile, resubmits the returned evidence;
+//   employer: sees the employee's portfolio read-only and the documents page.
+//
+// Environment as scenario.mjs.
+
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+
+const BASE = process.env.FOLIO_BASE;
+const SHOTS = process.env.FOLIO_SCREENSHOTS;
+const PASSWORD = "folio-demo-2026";
+const ORG = "northgate-training";
+if (!BASE || !SHOTS) {
+  console.error("set FOLIO_BASE and FOLIO_SCREENSHOTS");
+  process.exit(2);
+}
+mkdirSync(SHOTS, { recursive: true });
+
+let step = "start";
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+async function open(page, path) {
+  const response = await page.goto(`${BASE}${path}`);
+  check(response && response.status() < 400, `${path} answered ${response && response.status()}`);
+  const text = await page.locator("body").innerText();
+  check(!/could not be shown|Something went wrong|Not found|Not allowed/.test(text), `${path} shows an error: ${text.slice(0, 300)}`);
+  check(!/^\s*[{[]|\/problems\//.test(text), `${path} shows raw JSON`);
+  return text;
+}
+
+async function signIn(page, email) {
+  await page.goto(`${BASE}/sign-in?org=${ORG}`);
+  await page.getByLabel("E-mail address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForLoadState("load");
+}
+
+async function notice(page, text) {
+  await page.getByRole("status").filter({ hasText: text }).waitFor();
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.FOLIO_CHROMIUM || "/usr/bin/chromium",
+  args: [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-quic",
+  ],
+});
+
+try {
+  const desk = { viewport: { width: 1280, height: 860 } };
+
+  // The admin.
+  const adminContext = await browser.newContext(desk);
+  const admin = await adminContext.newPage();
+  step = "admin: home and people";
+  await signIn(admin, "admin@northgate.example");
+  await admin.locator('[data-tile="caseload"]').waitFor();
+  await open(admin, "/app/admin/people");
+  await admin.locator('tr[data-user="learner1@northgate.example"]').waitFor();
+
+  step = "admin: a person without a role is refused readably";
+  const add = admin.locator("#add-person");
+  await add.getByLabel("Name").fill("Ruby Fox");
+  await add.getByLabel("E-mail address").fill("ruby.fox@northgate.example");
+  await add.getByRole("button", { name: "Add person" }).click();
+  await add.getByRole("alert").waitFor();
+
+  step = "admin: adds a learner";
+  await add.getByLabel("Learner").check();
+  await add.getByLabel("Password", { exact: false }).fill("ruby-fox-password-1");
+  await add.getByRole("button", { name: "Add person" }).click();
+  await notice(admin, "Person added.");
+  await admin.locator('tr[data-user="ruby.fox@northgate.example"]').waitFor();
+  await admin.screenshot({ path: join(SHOTS, "admin-people.png"), fullPage: true });
+
+  step = "admin: enrols her";
+  await open(admin, "/app/admin/enrolments");
+  const enrol = admin.locator("#enrol");
+  await enrol.getByLabel("Learner").selectOption({ label: "Ruby Fox (ruby.fox@northgate.example)" });
+  await enrol.getByLabel("Planned end date").fill("2028-06-30");
+  await enrol.getByLabel("Assessor").selectOption({ label: "Tom Hughes" });
+  await enrol.getByLabel("Planned off-the-job hours").fill("320");
+  await enrol.getByRole("button", { name: "Enrol" }).click();
+  await notice(admin, "Learner enrolled.");
+  await admin.locator("#enrolments").getByRole("link", { name: "Ruby Fox" }).waitFor();
+
+  step = "admin: imports a course";
+  await open(admin, "/app/admin/courses");
+  const csv = [
+    "course_code,course_title,component,unit_code,unit_title,unit_optional,optional_group,criterion_code,criterion_text",
+    "ST0001,Customer Service Practitioner,Knowledge,K1,Customers,no,,K1.1,Know who the customers are",
+    "ST0001,Customer Service Practitioner,Knowledge,K1,Customers,no,,K1.2,Know what they expect",
+  ].join("\n");
+  await admin.getByLabel("CSV").fill(csv);
+  await admin.getByRole("button", { name: "Import" }).click();
+  await notice(admin, "Course imported.");
+  await admin.getByRole("link", { name: "ST0001" }).click();
+  await admin.getByText("Know what they expect").waitFor();
+
+  step = "admin: settings and disclaimer";
+  await open(admin, "/app/admin/settings");
+  await admin.getByLabel("Progress review every (weeks)").fill("10");
+  await admin.getByRole("button", { name: "Save settings" }).click();
+  await notice(admin, "Settings saved.");
+  check((await admin.getByLabel("Progress review every (weeks)").inputValue()) === "10", "the review frequency was not saved");
+  await admin.getByLabel(/Text learners accept/).fill("Version two: your work must be your own. Keep your evidence free of other people's personal data.");
+  await admin.getByRole("button", { name: "Save disclaimer" }).click();
+  await notice(admin, "Disclaimer saved.");
+  await open(admin, "/app/exports");
+  await open(admin, "/app/profile");
+  await adminContext.close();
+
+  // The assessor.
+  const assessorContext = await browser.newContext(desk);
+  const assessor = await assessorContext.newPage();
+  step = "assessor: every homepage tile opens";
+  await signIn(assessor, "assessor1@northgate.example");
+  const keys = await assessor.locator("[data-tile]").evaluateAll((els) => els.map((e) => e.getAttribute("data-tile")));
+  check(keys.length >= 12, `only ${keys.length} tiles`);
+  for (const key of keys) await open(assessor, `/app/tiles/${key}`);
+
+  step = "assessor: books and closes a session";
+  await open(assessor, "/app/tiles/caseload");
+  await assessor.getByRole("link", { name: "Amelia Clarke" }).click();
+  await assessor.waitForURL(/\/app\/enrolments\//);
+  const amelia = assessor.url().split("?")[0];
+  await assessor.getByText("Book a session").click();
+  const book = assessor.locator("#book-session");
+  await book.getByLabel("Type").selectOption("review");
+  // Yesterday at ten: a session that has happened can be closed as attended.
+  const yesterday = new Date(Date.now() - 86400000).toISOString().slice(0, 10);
+  await book.getByLabel(/Starts/).fill(`${yesterday}T10:00`);
+  await book.getByLabel("Planning notes").fill("Review the risk assessment.");
+  await book.getByRole("button", { name: "Book session" }).click();
+  await notice(assessor, "Session booked.");
+  const session = assessor.locator("#sessions tr[data-session]").first();
+  await session.getByText("Review the risk assessment.").waitFor();
+  await session.getByLabel("Outcome").selectOption("attended");
+  await session.getByRole("button", { name: "Close session" }).click();
+  await notice(assessor, "Session closed.");
+  await assessor.locator("#sessions").getByText("Attended").waitFor();
+
+  step = "assessor: sets an action and comments";
+  await assessor.getByText("Set an action").click();
+  const action = assessor.locator("#set-action");
+  await action.getByLabel("What to do").fill("Write up the permit-to-work procedure");
+  await action.getByLabel("Target date").fill("2027-01-15");
+  await action.getByRole("button", { name: "Set action" }).click();
+  await notice(assessor, "Action set.");
+  await assessor.locator("#actions").getByText("Write up the permit-to-work procedure").waitFor();
+  await assessor.getByLabel("Add a comment").fill("Confident on site; push on the drawings unit.");
+  await assessor.getByRole("button", { name: "Add comment" }).click();
+  await notice(assessor, "Comment added.");
+  await assessor.getByText("push on the drawings unit").waitFor();
+  await assessor.screenshot({ path: join(SHOTS, "assessor-learning-plan.png"), fullPage: true });
+
+  step = "assessor: returns evidence with points for improvement";
+  await open(assessor, `${new URL(amelia).pathname}/evidence`);
+  await assessor.getByRole("link", { name: "Workshop risk assessment" }).click();
+  await assessor.getByLabel("Points for improvement").fill("Add the noise assessment and who signed the permit.");
+  await assessor.getByRole("button", { name: "Return to learner" }).click();
+  await notice(assessor, "Returned to the learner.");
+  await assessor.getByText("Add the noise assessment").waitFor();
+  await open(assessor, `${new URL(amelia).pathname}/units`);
+  await assessorContext.close();
+
+  // The learner, on a phone.
+  const learnerContext = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  const learner = await learnerContext.newPage();
+  step = "learner: accepts the new disclaimer";
+  await signIn(learner, "learner1@northgate.example");
+  await learner.waitForURL(/\/app\/disclaimer/);
+  await learner.getByText("Version two").waitFor();
+  await learner.getByRole("button", { name: "I accept" }).click();
+  await learner.waitForURL(/\/app\/enrolments\//);
+
+  step = "learner: updates the action and messages the assessor";
+  const item = learner.locator("#actions li", { hasText: "permit-to-work procedure" });
+  await item.getByLabel("What have you done?").fill("Drafted it with my supervisor.");
+  await item.getByLabel("Time spent (minutes)").fill("45");
+  await item.getByRole("button", { name: "Update" }).click();
+  await notice(learner, "Action updated.");
+  await learner.locator("#actions li", { hasText: "permit-to-work procedure" }).getByText("In progress").waitFor();
+  await learner.getByLabel("Subject").fill("Review date");
+  await learner.getByLabel("Message").fill("Could we move my next review to Thursday?");
+  await learner.getByRole("button", { name: "Send" }).click();
+  await notice(learner, "Message sent.");
+
+  step = "learner: edits a time-log entry and sees the month";
+  const enrolmentPath = new URL(learner.url()).pathname;
+  await open(learner, `${enrolmentPath}/time-log`);
+  await learner.locator("#entries").getByRole("link").first().click();
+  await learner.waitForURL(/\/app\/time-log\//);
+  await learner.getByLabel("Minutes").fill("120");
+  await learner.getByRole("button", { name: "Save entry" }).click();
+  await notice(learner, "Entry saved.");
+  await learner.locator("#entries").getByText("2:00").waitFor();
+  await learner.getByLabel("To").fill("2020-01-31");
+  await learner.getByRole("button", { name: "Filter" }).click();
+  await learner.getByText("No time logged that matches these filters").waitFor();
+  await learner.getByRole("link", { name: "Calendar" }).click();
+  await learner.locator("#calendar").getByText("Month total").waitFor();
+  await learner.goto(`${BASE}${enrolmentPath}`);
+
+  step = "learner: units, documents, profile";
+  const units = await open(learner, `${new URL(learner.url()).pathname}/units`);
+  check(units.includes("Health, safety and the environment"), "the units page lists no units");
+  await learner.locator('[data-unit="K1"]').waitFor();
+  await learner.screenshot({ path: join(SHOTS, "learner-units.png"), fullPage: true });
+  await open(learner, "/app/documents");
+  await open(learner, "/app/profile");
+  await learner.getByLabel("Skills").fill("Lathe, milling, CAD");
+  await learner.getByRole("button", { name: "Save profile" }).click();
+  await notice(learner, "Profile saved.");
+  check((await learner.getByLabel("Skills").inputValue()) === "Lathe, milling, CAD", "the profile was not saved");
+
+  step = "learner: resubmits the returned evidence";
+  await learner.goBack();
+  await open(learner, "/app");
+  await learner.getByRole("link", { name: "Evidence" }).click();
+  await learner.getByRole("link", { name: "Workshop risk assessment" }).click();
+  await learner.getByText("Add the noise assessment").waitFor();
+  const resubmit = learner.locator("#resubmit");
+  await resubmit.getByLabel("What did you change?").fill("Added the noise assessment and the permit signatory.");
+  await resubmit.getByLabel("File").setInputFiles({ name: "risk-assessment-v2.txt", mimeType: "text/plain", buffer: Buffer.from("v2: noise 85 dB, permit signed by J. Smith\n") });
+  await resubmit.getByRole("button", { name: "Upload new version" }).click();
+  await notice(learner, "New version uploaded.");
+  await learner.getByText("Version 2: risk-assessment-v2.txt").waitFor();
+  await learnerContext.close();
+
+  // The employer's manager.
+  const employerContext = await browser.newContext(desk);
+  const employer = await employerContext.newPage();
+  step = "employer: reads an employee's portfolio";
+  await signIn(employer, "manager@northgate.example");
+  await employer.getByRole("link", { name: "Amelia Clarke" }).click();
+  await employer.getByText("of 10 criteria signed off").waitFor();
+  check((await employer.locator("#book-session, #set-action, #add-comment").count()) === 0, "the employer is offered staff tools");
+  await open(employer, "/app/documents");
+  await employerContext.close();
+  console.log("screens passed");
+} catch (e) {
+  console.error(`browser screens failed at "${step}": ${e.message}`);
+  let n = 0;
+  for (const context of browser.contexts()) {
+    for (const page of context.pages()) {
+      await page.screenshot({ path: join(SHOTS, `screens-failure-${n++}.png`), fullPage: true }).catch(() => {});
+      console.error(`page ${page.url()}:\n${(await page.locator("body").innerText().catch(() => "")).slice(0, 2000)}`);
+    }
+  }
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
