@@ -6,10 +6,12 @@
 //             settings and the disclaimer, imports a course from CSV, reads People,
 //             Courses, Enrolments, Settings;
 //   assessor: opens every homepage tile, books a session, closes it, sets an action,
-//             leaves an internal comment, returns evidence with points for improvement;
-//   learner:  accepts the new disclaimer, updates the action, messages the assessor, reads
-//             the units page, edits the profile, resubmits the returned evidence;
-//   employer: sees the employee's portfolio read-only and the documents page.
+//             leaves an internal comment, sends a document to sign, chooses an optional
+//             unit, returns evidence with points for improvement;
+//   learner:  accepts the new disclaimer, updates the action, messages the assessor,
+//             edits a time-log entry and sees the month, reads the units page, signs the
+//             document, edits the profile and photo, resubmits the returned evidence;
+//   employer: sees the employee's portfolio read-only and signs the document.
 //
 // Environment as scenario.mjs.
 
@@ -170,6 +172,25 @@ try {
   await assessor.getByText("push on the drawings unit").waitFor();
   await assessor.screenshot({ path: join(SHOTS, "assessor-learning-plan.png"), fullPage: true });
 
+  step = "assessor: sends a document to sign";
+  await assessor.getByText("Send a document to sign").click();
+  const send = assessor.locator("#send-document");
+  await send.getByLabel("Employer").check();
+  await send.getByLabel("Title").fill("Training plan");
+  await send.getByLabel("File").setInputFiles({ name: "training-plan.txt", mimeType: "text/plain", buffer: Buffer.from("Training plan for Amelia Clarke\n") });
+  await send.getByRole("button", { name: "Send for signature" }).click();
+  await notice(assessor, "Document sent for signature.");
+  await assessor.locator("#documents").getByText("Training plan").waitFor();
+
+  step = "assessor: reads messages and chooses an optional unit";
+  await open(assessor, "/app/messages");
+  await open(assessor, `${new URL(amelia).pathname}/units`);
+  await assessor.getByLabel(/O1 Machining/).check();
+  await assessor.getByRole("button", { name: "Save optional units" }).click();
+  await notice(assessor, "Optional units saved.");
+  await assessor.locator('[data-unit="O1"]').waitFor();
+  check((await assessor.locator('[data-unit="O2"]').count()) === 0, "the unchosen option is listed");
+
   step = "assessor: returns evidence with points for improvement";
   await open(assessor, `${new URL(amelia).pathname}/evidence`);
   await assessor.getByRole("link", { name: "Workshop risk assessment" }).click();
@@ -177,7 +198,6 @@ try {
   await assessor.getByRole("button", { name: "Return to learner" }).click();
   await notice(assessor, "Returned to the learner.");
   await assessor.getByText("Add the noise assessment").waitFor();
-  await open(assessor, `${new URL(amelia).pathname}/units`);
   await assessorContext.close();
 
   // The learner, on a phone.
@@ -223,8 +243,23 @@ try {
   check(units.includes("Health, safety and the environment"), "the units page lists no units");
   await learner.locator('[data-unit="K1"]').waitFor();
   await learner.screenshot({ path: join(SHOTS, "learner-units.png"), fullPage: true });
+  step = "learner: signs the document and reads messages";
   await open(learner, "/app/documents");
+  const doc = learner.locator("[data-document]", { hasText: "Training plan" });
+  await doc.getByLabel(/Type your full name to sign as Learner/).fill("Amelia Clarke");
+  await doc.getByRole("button", { name: "Sign" }).click();
+  await notice(learner, "Signed.");
+  await open(learner, "/app/messages");
+  await learner.getByText("Could we move my next review to Thursday?").waitFor();
+
+  step = "learner: profile and photo";
   await open(learner, "/app/profile");
+  // A 1×1 PNG.
+  const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+  await learner.getByLabel("A JPEG, PNG or WebP image").setInputFiles({ name: "me.png", mimeType: "image/png", buffer: png });
+  await learner.getByRole("button", { name: "Upload photo" }).click();
+  await notice(learner, "Photo saved.");
+  await learner.getByRole("img", { name: "Your photo" }).waitFor();
   await learner.getByLabel("Skills").fill("Lathe, milling, CAD");
   await learner.getByRole("button", { name: "Save profile" }).click();
   await notice(learner, "Profile saved.");
@@ -250,9 +285,17 @@ try {
   step = "employer: reads an employee's portfolio";
   await signIn(employer, "manager@northgate.example");
   await employer.getByRole("link", { name: "Amelia Clarke" }).click();
-  await employer.getByText("of 10 criteria signed off").waitFor();
+  // The chosen option counts now: 10 mandatory criteria and 2 of Machining.
+  await employer.getByText("of 12 criteria signed off").waitFor();
+  await employer.getByRole("img", { name: "Photo of Amelia Clarke" }).waitFor();
   check((await employer.locator("#book-session, #set-action, #add-comment").count()) === 0, "the employer is offered staff tools");
+  step = "employer: signs the document";
   await open(employer, "/app/documents");
+  const toSign = employer.locator("[data-document]", { hasText: "Training plan" });
+  await toSign.getByLabel(/Type your full name to sign as Employer/).fill("Dan Walsh");
+  await toSign.getByRole("button", { name: "Sign" }).click();
+  await notice(employer, "Signed.");
+  await employer.getByText("Nothing is waiting for your signature.").waitFor();
   await employerContext.close();
   console.log("screens passed");
 } catch (e) {

@@ -11,8 +11,8 @@ use folio_db::enrolments::{self, NewEnrolment};
 use folio_db::platform::{self, Tenant};
 use folio_db::profile;
 use folio_domain::{
-    ComponentTitle, CourseTitle, CriterionText, CurriculumCode, OptionalText, OrganisationName,
-    Password, Role, UnitKind, UnitTitle,
+    ComponentTitle, CourseTitle, CriterionText, CurriculumCode, OptionalGroup, OptionalText,
+    OrganisationName, Password, Role, UnitKind, UnitTitle,
 };
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -221,7 +221,31 @@ const STRUCTURE: &[(&str, &[DemoUnit])] = &[
             ),
         ],
     ),
+    (
+        "Specialist options",
+        &[
+            (
+                "O1",
+                "Machining",
+                &[
+                    ("O1.1", "Set up a lathe for a turning operation"),
+                    ("O1.2", "Machine a part to a drawing's tolerances"),
+                ],
+            ),
+            (
+                "O2",
+                "Fabrication",
+                &[
+                    ("O2.1", "Mark out and cut sheet metal to a drawing"),
+                    ("O2.2", "Join fabricated parts by an approved method"),
+                ],
+            ),
+        ],
+    ),
 ];
+
+/// Units the learner chooses (one of them): the option group they belong to.
+const OPTIONAL_UNITS: &[&str] = &["O1", "O2"];
 
 const DISCLAIMER: &str = "Everything you upload to your portfolio must be your own work. \
 Your assessor, your employer and your training provider's quality team can see what you upload \
@@ -274,10 +298,17 @@ async fn ensure_programme(
                     text: parsed(CriterionText::parse(text))?,
                 });
             }
+            let kind = if OPTIONAL_UNITS.contains(code) {
+                UnitKind::Optional {
+                    group: Some(parsed(OptionalGroup::parse("Specialism"))?),
+                }
+            } else {
+                UnitKind::Mandatory
+            };
             new_units.push(NewUnit {
                 code: parsed(CurriculumCode::parse(code))?,
                 title: parsed(UnitTitle::parse(title))?,
-                kind: UnitKind::Mandatory,
+                kind,
                 criteria: new_criteria,
             });
         }

@@ -211,6 +211,16 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
         ),
         (1, 1, 1, 1, 1, 1, 1)
     );
+    // A document signed by the learner and the employer, one optional unit chosen, a photo.
+    let (signatures, options, photos): (i64, i64, i64) = sqlx::query_as(
+        "select (select count(*) from document_signatures),
+                (select count(*) from enrolment_optional_units),
+                (select count(*) from profiles where photo_key is not null)",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((signatures, options, photos), (2, 1, 1));
 
     drop(demo);
     let _ = std::fs::remove_dir_all(&data);

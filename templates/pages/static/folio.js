@@ -144,10 +144,21 @@
       showProblem(form, { detail: "Folio could not be reached. Check your connection and try again." }, 0);
     };
     if (multipart) {
+      // Parts in the form's order (the file last); `name:csv` values joined by commas
+      // into one part, where the API takes a list that way.
       var data = new FormData();
+      var csv = {};
       new FormData(form).forEach(function (value, name) {
-        if (name.charAt(0) !== "_") data.append(name.split(":")[0], value);
+        if (name.charAt(0) === "_") return;
+        var key = name.split(":")[0];
+        if (/:csv$/.test(name)) {
+          if (!(key in csv)) { csv[key] = []; data.append(key, ""); }
+          csv[key].push(value);
+        } else {
+          data.append(key, value);
+        }
       });
+      Object.keys(csv).forEach(function (key) { data.set(key, csv[key].join(",")); });
       xhr.send(data);
     } else if (hidden(form, "_content_type")) {
       // A form whose one field is the body itself (a CSV import).

@@ -1,5 +1,5 @@
-//! More of a learner's screens: documents to sign, the units page and the profile. Staff
-//! who may see the learner see the units page too; the API decides.
+//! More of a learner's screens: documents to sign, messages, the units page (where staff
+//! also choose optional units) and the profile. Who sees what is the API's decision.
 
 use poem::web::{Data, Path, Query};
 use poem::{Request, handler};
@@ -38,8 +38,20 @@ pub(super) async fn units_page(
     let enrolment = web
         .fetch(&viewer, &format!("/api/v1/enrolments/{id}"))
         .await?;
-    let mut data =
-        json!({ "id": id, "units": units, "overview": overview, "enrolment": enrolment });
+    // Staff choose the optional units from the course's whole structure.
+    let course = match (
+        viewer.is_staff(),
+        enrolment.pointer("/course/id").and_then(|c| c.as_str()),
+    ) {
+        (true, Some(course)) => {
+            web.fetch_optional(&viewer, &format!("/api/v1/courses/{course}"))
+                .await?
+        }
+        _ => None,
+    };
+    let mut data = json!({
+        "id": id, "units": units, "overview": overview, "enrolment": enrolment, "course": course,
+    });
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "units", "Units", data))
 }
@@ -58,4 +70,22 @@ pub(super) async fn profile_page(
     let mut data = json!({ "profile": profile, "notifications": notifications });
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "profile", "Profile", data))
+}
+
+#[handler]
+pub(super) async fn messages_page(
+    req: &Request,
+    web: Data<&Web>,
+    Query(flash): Query<Flash>,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let received = web
+        .fetch(&viewer, "/api/v1/messages?folder=received&limit=100")
+        .await?;
+    let sent = web
+        .fetch(&viewer, "/api/v1/messages?folder=sent&limit=100")
+        .await?;
+    let mut data = json!({ "received": received, "sent": sent });
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "messages", "Messages", data))
 }

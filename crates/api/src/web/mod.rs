@@ -74,6 +74,7 @@ pub fn routes(state: &AppState, api: BoxEndpoint<'static, Response>) -> Route {
                 .at("/evidence/:id", get(evidence_page))
                 .at("/exports", get(exports_page))
                 .at("/documents", get(learner::documents_page))
+                .at("/messages", get(learner::messages_page))
                 .at("/profile", get(learner::profile_page))
                 .at("/enrolments/:id/units", get(learner::units_page))
                 .at("/admin/people", get(admin::people_page))
@@ -723,6 +724,16 @@ async fn enrolment_page(
     } else {
         None
     };
+    let documents = web
+        .fetch_optional(&viewer, &format!("/api/v1/enrolments/{id}/documents"))
+        .await?;
+    let learner_profile = match overview.pointer("/learner/id").and_then(Value::as_str) {
+        Some(learner) => {
+            web.fetch_optional(&viewer, &format!("/api/v1/users/{learner}/profile"))
+                .await?
+        }
+        None => None,
+    };
     let mut data = json!({
         "id": id,
         "overview": overview,
@@ -730,6 +741,8 @@ async fn enrolment_page(
         "sessions": sessions,
         "actions": actions,
         "comments": comments,
+        "documents": documents,
+        "learner_profile": learner_profile,
     });
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "enrolment", "Overview", data))

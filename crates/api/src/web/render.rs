@@ -35,6 +35,7 @@ const PAGES: &[(&str, &str)] = pages![
     "time_log_fields",
     "exports",
     "documents",
+    "messages",
     "units",
     "profile",
     "admin_people",
