@@ -7,7 +7,7 @@ use poem::{Request, handler};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Flash, PageResult, Web, encode};
+use super::{Flash, PageResult, Web, encode, if_allowed, merge, needed};
 
 #[derive(Debug, Default, Deserialize)]
 struct PeopleQuery {
@@ -49,14 +49,19 @@ pub(super) async fn people_page(
     if let Some(role) = q.role.as_deref().filter(|s| !s.is_empty()) {
         path.push_str(&format!("&role={}", encode(role)));
     }
-    let users = web.fetch(&viewer, &path).await?;
-    let employers = web
-        .fetch_optional(&viewer, "/api/v1/employers?limit=200")
+    let data = web
+        .gather(
+            &viewer,
+            vec![
+                ("users", needed(path)),
+                ("employers", if_allowed("/api/v1/employers?limit=200")),
+            ],
+        )
         .await?;
-    let mut data = json!({
-        "users": users, "employers": employers, "roles": roles_list(),
-        "q": q.q, "role": q.role,
-    });
+    let mut data = merge(
+        data,
+        json!({ "roles": roles_list(), "q": q.q, "role": q.role }),
+    );
     Flash {
         problem: q.problem,
         notice: q.notice,
@@ -100,22 +105,24 @@ pub(super) async fn enrolments_page(
     Query(flash): Query<Flash>,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
-    let enrolments = web.fetch(&viewer, "/api/v1/enrolments?limit=200").await?;
     // The choices the enrolment form offers; the API checks each one's role again.
-    let by_role = |role: &'static str| format!("/api/v1/users?role={role}&status=active&limit=200");
-    let learners = web.fetch(&viewer, &by_role("learner")).await?;
-    let assessors = web.fetch(&viewer, &by_role("assessor")).await?;
-    let iqas = web.fetch(&viewer, &by_role("iqa")).await?;
-    let managers = web.fetch(&viewer, &by_role("employer")).await?;
-    let courses = web.fetch(&viewer, "/api/v1/courses?limit=200").await?;
-    let employers = web
-        .fetch_optional(&viewer, "/api/v1/employers?limit=200")
+    let by_role = |role: &str| needed(format!("/api/v1/users?role={role}&status=active&limit=200"));
+    let data = web
+        .gather(
+            &viewer,
+            vec![
+                ("enrolments", needed("/api/v1/enrolments?limit=200")),
+                ("learners", by_role("learner")),
+                ("assessors", by_role("assessor")),
+                ("iqas", by_role("iqa")),
+                ("managers", by_role("employer")),
+                ("courses", needed("/api/v1/courses?limit=200")),
+                ("employers", if_allowed("/api/v1/employers?limit=200")),
+            ],
+        )
         .await?;
     let today = crate::progress::today().to_string();
-    let mut data = json!({
-        "enrolments": enrolments, "learners": learners, "assessors": assessors, "iqas": iqas,
-        "managers": managers, "courses": courses, "employers": employers, "today": today,
-    });
+    let mut data = merge(data, json!({ "today": today }));
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "admin_enrolments", "Enrolments", data))
 }
@@ -127,10 +134,16 @@ pub(super) async fn settings_page(
     Query(flash): Query<Flash>,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
-    let settings = web.fetch(&viewer, "/api/v1/settings").await?;
-    let disclaimer = web.fetch(&viewer, "/api/v1/settings/disclaimer").await?;
-    let sso = web.fetch_optional(&viewer, "/api/v1/settings/sso").await?;
-    let mut data = json!({ "settings": settings, "disclaimer": disclaimer, "sso": sso });
+    let mut data = web
+        .gather(
+            &viewer,
+            vec![
+                ("settings", needed("/api/v1/settings")),
+                ("disclaimer", needed("/api/v1/settings/disclaimer")),
+                ("sso", if_allowed("/api/v1/settings/sso")),
+            ],
+        )
+        .await?;
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "admin_settings", "Settings", data))
 }

@@ -5,7 +5,7 @@ use poem::web::{Data, Path, Query};
 use poem::{Request, handler};
 use serde_json::json;
 
-use super::{Flash, PageResult, Web};
+use super::{Flash, PageResult, Web, if_allowed, merge, needed};
 
 #[handler]
 pub(super) async fn documents_page(
@@ -29,19 +29,22 @@ pub(super) async fn units_page(
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
     let id = super::uuid_path(&web, &viewer, &id)?;
-    let units = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/units"))
-        .await?;
-    let overview = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/overview"))
-        .await?;
-    let enrolment = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{id}"))
+    let base = format!("/api/v1/enrolments/{id}");
+    let data = web
+        .gather(
+            &viewer,
+            vec![
+                ("units", needed(format!("{base}/units"))),
+                ("overview", needed(format!("{base}/overview"))),
+                ("enrolment", needed(base.clone())),
+            ],
+        )
         .await?;
     // Staff choose the optional units from the course's whole structure.
     let course = match (
         viewer.is_staff(),
-        enrolment.pointer("/course/id").and_then(|c| c.as_str()),
+        data.pointer("/enrolment/course/id")
+            .and_then(|c| c.as_str()),
     ) {
         (true, Some(course)) => {
             web.fetch_optional(&viewer, &format!("/api/v1/courses/{course}"))
@@ -49,9 +52,7 @@ pub(super) async fn units_page(
         }
         _ => None,
     };
-    let mut data = json!({
-        "id": id, "units": units, "overview": overview, "enrolment": enrolment, "course": course,
-    });
+    let mut data = merge(data, json!({ "id": id, "course": course }));
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "units", "Units", data))
 }
@@ -63,11 +64,15 @@ pub(super) async fn profile_page(
     Query(flash): Query<Flash>,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
-    let profile = web.fetch(&viewer, "/api/v1/me/profile").await?;
-    let notifications = web
-        .fetch_optional(&viewer, "/api/v1/me/notifications")
+    let mut data = web
+        .gather(
+            &viewer,
+            vec![
+                ("profile", needed("/api/v1/me/profile")),
+                ("notifications", if_allowed("/api/v1/me/notifications")),
+            ],
+        )
         .await?;
-    let mut data = json!({ "profile": profile, "notifications": notifications });
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "profile", "Profile", data))
 }
@@ -79,13 +84,18 @@ pub(super) async fn messages_page(
     Query(flash): Query<Flash>,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
-    let received = web
-        .fetch(&viewer, "/api/v1/messages?folder=received&limit=100")
+    let mut data = web
+        .gather(
+            &viewer,
+            vec![
+                (
+                    "received",
+                    needed("/api/v1/messages?folder=received&limit=100"),
+                ),
+                ("sent", needed("/api/v1/messages?folder=sent&limit=100")),
+            ],
+        )
         .await?;
-    let sent = web
-        .fetch(&viewer, "/api/v1/messages?folder=sent&limit=100")
-        .await?;
-    let mut data = json!({ "received": received, "sent": sent });
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "messages", "Messages", data))
 }

@@ -181,6 +181,30 @@ impl From<Detour> for poem::Error {
 
 type PageResult = Result<Response, Detour>;
 
+/// One API read of a page (a path under `/api/v1`).
+enum Read {
+    /// The page cannot be shown without it.
+    Needed(String),
+    /// Shown when this person may see it.
+    IfAllowed(String),
+}
+
+fn needed(path: impl Into<String>) -> Read {
+    Read::Needed(path.into())
+}
+
+fn if_allowed(path: impl Into<String>) -> Read {
+    Read::IfAllowed(path.into())
+}
+
+/// Adds `extra`'s keys to the object `data`.
+fn merge(mut data: Value, extra: Value) -> Value {
+    if let (Value::Object(d), Value::Object(e)) = (&mut data, extra) {
+        d.extend(e);
+    }
+    data
+}
+
 /// Turns a page's detour (carried as a `poem::Error` holding its response) back into that
 /// response before the API's error mapping sees it.
 async fn detours<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Response> {
@@ -251,6 +275,29 @@ impl Web {
             }
             _ => Err(self.refusal(Some(viewer), &reply)),
         }
+    }
+
+    /// Several reads at once, as one JSON object of their answers by name: what a page
+    /// shows. A [`Read::Needed`] refused is the page's refusal; a [`Read::IfAllowed`] one
+    /// is `null` (what this person's role may not see).
+    async fn gather(&self, viewer: &Viewer, reads: Vec<(&str, Read)>) -> Result<Value, Detour> {
+        let answers =
+            futures_util::future::join_all(reads.into_iter().map(|(name, read)| async move {
+                let answer = match read {
+                    Read::Needed(path) => self.fetch(viewer, &path).await,
+                    Read::IfAllowed(path) => self
+                        .fetch_optional(viewer, &path)
+                        .await
+                        .map(|v| v.unwrap_or(Value::Null)),
+                };
+                (name, answer)
+            }))
+            .await;
+        let mut out = Map::new();
+        for (name, answer) in answers {
+            out.insert(name.to_owned(), answer?);
+        }
+        Ok(Value::Object(out))
     }
 
     fn refusal(&self, viewer: Option<&Viewer>, reply: &Reply) -> Detour {
@@ -706,44 +753,30 @@ async fn enrolment_page(
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
     let id = uuid_path(&web, &viewer, &id)?;
-    let overview = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/overview"))
-        .await?;
-    let progress = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/progress"))
-        .await?;
-    let sessions = web
-        .fetch_optional(&viewer, &format!("/api/v1/enrolments/{id}/sessions"))
-        .await?;
-    let actions = web
-        .fetch_optional(&viewer, &format!("/api/v1/enrolments/{id}/actions"))
-        .await?;
-    let comments = if viewer.is_staff() {
-        web.fetch_optional(&viewer, &format!("/api/v1/enrolments/{id}/comments"))
-            .await?
-    } else {
-        None
-    };
-    let documents = web
-        .fetch_optional(&viewer, &format!("/api/v1/enrolments/{id}/documents"))
-        .await?;
-    let learner_profile = match overview.pointer("/learner/id").and_then(Value::as_str) {
+    let base = format!("/api/v1/enrolments/{id}");
+    let mut reads = vec![
+        ("overview", needed(format!("{base}/overview"))),
+        ("progress", needed(format!("{base}/progress"))),
+        ("sessions", if_allowed(format!("{base}/sessions"))),
+        ("actions", if_allowed(format!("{base}/actions"))),
+        ("documents", if_allowed(format!("{base}/documents"))),
+    ];
+    if viewer.is_staff() {
+        reads.push(("comments", if_allowed(format!("{base}/comments"))));
+    }
+    let data = web.gather(&viewer, reads).await?;
+    // The learner's photo, if they have one and the viewer may see their profile.
+    let learner_profile = match data.pointer("/overview/learner/id").and_then(Value::as_str) {
         Some(learner) => {
             web.fetch_optional(&viewer, &format!("/api/v1/users/{learner}/profile"))
                 .await?
         }
         None => None,
     };
-    let mut data = json!({
-        "id": id,
-        "overview": overview,
-        "progress": progress,
-        "sessions": sessions,
-        "actions": actions,
-        "comments": comments,
-        "documents": documents,
-        "learner_profile": learner_profile,
-    });
+    let mut data = merge(
+        data,
+        json!({ "id": id, "learner_profile": learner_profile }),
+    );
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "enrolment", "Overview", data))
 }
@@ -757,16 +790,18 @@ async fn evidence_list_page(
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
     let id = uuid_path(&web, &viewer, &id)?;
-    let evidence = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/evidence"))
+    let base = format!("/api/v1/enrolments/{id}");
+    let data = web
+        .gather(
+            &viewer,
+            vec![
+                ("evidence", needed(format!("{base}/evidence"))),
+                ("overview", needed(format!("{base}/overview"))),
+                ("units", needed(format!("{base}/units"))),
+            ],
+        )
         .await?;
-    let overview = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/overview"))
-        .await?;
-    let units = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/units"))
-        .await?;
-    let mut data = json!({ "id": id, "evidence": evidence, "overview": overview, "units": units });
+    let mut data = merge(data, json!({ "id": id }));
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "evidence_list", "Evidence", data))
 }
@@ -788,18 +823,20 @@ async fn progress_map_page(
     let viewer = web.viewer(req).await?;
     let id = uuid_path(&web, &viewer, &id)?;
     let incomplete = q.filter.as_deref() == Some("incomplete");
-    let map = web
-        .fetch(
+    let base = format!("/api/v1/enrolments/{id}");
+    let data = web
+        .gather(
             &viewer,
-            &format!("/api/v1/enrolments/{id}/progress-map?non_completed={incomplete}"),
+            vec![
+                (
+                    "map",
+                    needed(format!("{base}/progress-map?non_completed={incomplete}")),
+                ),
+                ("overview", needed(format!("{base}/overview"))),
+            ],
         )
         .await?;
-    let overview = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/overview"))
-        .await?;
-    let mut data = json!({
-        "id": id, "map": map, "overview": overview, "incomplete_only": incomplete,
-    });
+    let mut data = merge(data, json!({ "id": id, "incomplete_only": incomplete }));
     Flash {
         problem: q.problem,
         notice: q.notice,
@@ -880,26 +917,30 @@ async fn time_log_page(
         .clone()
         .filter(|m| !m.is_empty())
         .unwrap_or_else(|| today.format("%Y-%m").to_string());
-    let (entries, calendar) = if calendar_view {
-        let calendar = web
-            .fetch(
-                &viewer,
-                &format!(
-                    "/api/v1/enrolments/{id}/time-log/calendar?month={}",
-                    encode(&month)
-                ),
-            )
-            .await?;
-        (Value::Null, Some(calendar))
+    let base = format!("/api/v1/enrolments/{id}");
+    let listing = if calendar_view {
+        (
+            "calendar",
+            needed(format!("{base}/time-log/calendar?month={}", encode(&month))),
+        )
     } else {
-        let entries = web
-            .fetch(
-                &viewer,
-                &format!("/api/v1/enrolments/{id}/time-log?limit=200&{filter_query}"),
-            )
-            .await?;
-        (entries, None)
+        (
+            "entries",
+            needed(format!("{base}/time-log?limit=200&{filter_query}")),
+        )
     };
+    let data = web
+        .gather(
+            &viewer,
+            vec![
+                listing,
+                ("otj", needed(format!("{base}/off-the-job"))),
+                ("overview", needed(format!("{base}/overview"))),
+                ("units", needed(format!("{base}/units"))),
+            ],
+        )
+        .await?;
+    let calendar = data.get("calendar").cloned();
     let weeks = calendar
         .as_ref()
         .and_then(|c| c.get("days"))
@@ -914,23 +955,16 @@ async fn time_log_page(
     let next = month_start
         .and_then(|m| m.checked_add_months(chrono::Months::new(1)))
         .map(|m| m.format("%Y-%m").to_string());
-    let otj = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/off-the-job"))
-        .await?;
-    let overview = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/overview"))
-        .await?;
-    let units = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{id}/units"))
-        .await?;
-    let mut data = json!({
-        "id": id, "entries": entries, "otj": otj, "overview": overview,
-        "today": today.to_string(), "units": units, "activity_types": activity_types(),
-        "calendar_view": calendar_view, "calendar": calendar, "weeks": weeks, "month": month,
-        "previous_month": previous, "next_month": next,
-        "filters": { "off_the_job": q.off_the_job, "from": q.from, "to": q.to },
-        "filter_query": filter_query,
-    });
+    let mut data = merge(
+        data,
+        json!({
+            "id": id, "today": today.to_string(), "activity_types": activity_types(),
+            "calendar_view": calendar_view, "weeks": weeks, "month": month,
+            "previous_month": previous, "next_month": next,
+            "filters": { "off_the_job": q.off_the_job, "from": q.from, "to": q.to },
+            "filter_query": filter_query,
+        }),
+    );
     Flash {
         problem: q.problem,
         notice: q.notice,
@@ -970,16 +1004,20 @@ async fn time_log_entry_page(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let overview = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{enrolment}/overview"))
+    let base = format!("/api/v1/enrolments/{enrolment}");
+    let data = web
+        .gather(
+            &viewer,
+            vec![
+                ("overview", needed(format!("{base}/overview"))),
+                ("units", needed(format!("{base}/units"))),
+            ],
+        )
         .await?;
-    let units = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{enrolment}/units"))
-        .await?;
-    let mut data = json!({
-        "id": enrolment, "entry": entry, "overview": overview, "units": units,
-        "activity_types": activity_types(),
-    });
+    let mut data = merge(
+        data,
+        json!({ "id": enrolment, "entry": entry, "activity_types": activity_types() }),
+    );
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "time_log_entry", "Time log entry", data))
 }
@@ -1001,18 +1039,20 @@ async fn evidence_page(
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_owned();
-    let map = web
-        .fetch(
+    let base = format!("/api/v1/enrolments/{enrolment}");
+    let data = web
+        .gather(
             &viewer,
-            &format!("/api/v1/enrolments/{enrolment}/progress-map"),
+            vec![
+                ("map", needed(format!("{base}/progress-map"))),
+                ("overview", needed(format!("{base}/overview"))),
+            ],
         )
         .await?;
-    let overview = web
-        .fetch(&viewer, &format!("/api/v1/enrolments/{enrolment}/overview"))
-        .await?;
-    let mut data = json!({
-        "id": id, "enrolment_id": enrolment, "evidence": evidence, "map": map, "overview": overview,
-    });
+    let mut data = merge(
+        data,
+        json!({ "id": id, "enrolment_id": enrolment, "evidence": evidence }),
+    );
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "evidence_detail", "Evidence", data))
 }
