@@ -3,8 +3,8 @@
 // thing it is for is done through it once and shows its result.
 //
 //   admin:    adds a person (after a readable refusal), gives an enrolment, changes the
-//             settings and the disclaimer, imports a course from CSV, reads People,
-//             Courses, Enrolments, Settings;
+//             settings and the disclaimer, sets up single sign-on (after a readable
+//             refusal), imports a course from CSV, reads People, Courses, Enrolments;
 //   assessor: opens every homepage tile, books a session, closes it, sets an action,
 //             leaves an internal comment, sends a document to sign, chooses an optional
 //             unit, returns evidence with points for improvement;
@@ -124,6 +124,25 @@ try {
   await admin.getByLabel(/Text learners accept/).fill("Version two: your work must be your own. Keep your evidence free of other people's personal data.");
   await admin.getByRole("button", { name: "Save disclaimer" }).click();
   await notice(admin, "Disclaimer saved.");
+  step = "admin: sets up single sign-on, password sign-in kept";
+  const sso = admin.locator("#sso");
+  await sso.getByLabel("Identity provider (issuer URL)").fill("not a url");
+  await sso.getByLabel("Client id").fill("folio-northgate");
+  await sso.getByRole("button", { name: "Save single sign-on" }).click();
+  await sso.getByRole("alert").waitFor();
+  check((await sso.getByLabel("Identity provider (issuer URL)").getAttribute("aria-invalid")) === "true", "the issuer is not marked as the problem");
+  await sso.getByLabel("Identity provider (issuer URL)").fill("https://login.northgate.example");
+  await sso.getByLabel(/Client secret/).fill("a-client-secret-for-the-test");
+  await sso.getByLabel(/Role mapping/).fill('{"tutors": ["assessor"]}');
+  await sso.getByRole("button", { name: "Save single sign-on" }).click();
+  await notice(admin, "Single sign-on saved.");
+  await sso.getByText("give your identity provider the redirect URI").waitFor();
+  check((await sso.getByLabel(/Role mapping/).inputValue()).includes("tutors"), "the role mapping was not kept");
+  const signInPage = await adminContext.newPage();
+  await signInPage.goto(`${BASE}/sign-in?org=${ORG}`);
+  await signInPage.getByRole("link", { name: "Sign in with your organisation" }).waitFor();
+  await signInPage.getByLabel("Password").waitFor();
+  await signInPage.close();
   await open(admin, "/app/exports");
   await open(admin, "/app/profile");
   await adminContext.close();

@@ -24,7 +24,6 @@ use folio_domain::Role;
 use folio_domain::documents::{
     SignerFacts, SignerRole, check_may_sign, is_fully_signed, parse_signer_roles, parse_typed_name,
 };
-use poem::web::RemoteAddr;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::multipart::Upload;
@@ -38,7 +37,7 @@ use crate::form::{StreamingForm, clean_content_type, clean_file_name};
 use crate::json_body::JsonBody;
 use crate::principal::{Authenticated, Credentials, Principal};
 use crate::problem::{ApiError, ApiResult, Fields, checked};
-use crate::request_context::client_ip;
+use crate::request_context::caller_ip;
 
 #[derive(Tags)]
 enum DocumentsTag {
@@ -589,7 +588,7 @@ impl DocumentsApi {
         &self,
         credentials: Credentials,
         id: Path<Uuid>,
-        remote_addr: &RemoteAddr,
+        http: &poem::Request,
         body: JsonBody<SignRequest>,
     ) -> ApiResult<Signed> {
         let mut authed = self.0.authenticate(&credentials).await?;
@@ -620,7 +619,7 @@ impl DocumentsApi {
                 detail: format!("this document is already signed as {role}"),
             });
         }
-        let ip_address = client_ip(remote_addr);
+        let ip_address = caller_ip(http);
         let user = authed.principal.user_id;
         queries::insert_signature(
             &mut authed.tx,

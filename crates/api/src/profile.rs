@@ -21,7 +21,6 @@ use folio_db::profile::{self, CvFields, NewJobDescription, NewPhoto, Profile};
 use folio_db::{TenantTx, enrolments, settings, users};
 use folio_domain::{OptionalText, Permission, Role};
 use poem::web::Field;
-use poem::web::RemoteAddr;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::types::multipart::Upload;
@@ -36,7 +35,7 @@ use crate::form::{StreamingForm, clean_content_type, clean_file_name};
 use crate::json_body::JsonBody;
 use crate::principal::{Authenticated, Credentials, Principal};
 use crate::problem::{ApiError, ApiResult, Fields};
-use crate::request_context::client_ip;
+use crate::request_context::caller_ip;
 
 #[derive(Tags)]
 enum ProfileTag {
@@ -395,7 +394,7 @@ impl ProfileApi {
     async fn accept_disclaimer(
         &self,
         credentials: Credentials,
-        remote_addr: &RemoteAddr,
+        req: &poem::Request,
         body: JsonBody<AcceptDisclaimer>,
     ) -> ApiResult<Json<Acceptance>> {
         let mut authed = self.0.authenticate_before_disclaimer(&credentials).await?;
@@ -418,7 +417,7 @@ impl ProfileApi {
             });
         }
         let user = authed.principal.user_id;
-        let ip = client_ip(remote_addr);
+        let ip = caller_ip(req);
         let (accepted_at, new) =
             profile::accept(&mut authed.tx, user, current.version, ip.as_deref()).await?;
         if new {

@@ -18,6 +18,20 @@ pub(crate) fn client_ip(addr: &poem::web::RemoteAddr) -> Option<String> {
         .map(|a| a.ip().to_canonical().to_string())
 }
 
+/// The browser's address behind a web page's in-process API call, which has no peer of
+/// its own. Only the pages' client sets it: nothing from the network becomes an extension.
+#[derive(Debug, Clone)]
+pub(crate) struct PagePeer(pub Option<String>);
+
+/// Who is calling, for the records that keep an address (signatures, disclaimer
+/// acceptance): the connection's peer, or for a page's call the browser behind it.
+pub(crate) fn caller_ip(req: &poem::Request) -> Option<String> {
+    match req.extensions().get::<PagePeer>() {
+        Some(PagePeer(ip)) => ip.clone(),
+        None => client_ip(req.remote_addr()),
+    }
+}
+
 /// Runs `next` inside a span carrying the request id (taken from a well-formed incoming
 /// `X-Request-Id`, else a new UUID v7), and sets the id on the response. Tenant and user
 /// ids are filled in once the caller is authenticated. Query strings are left out of logs:

@@ -211,9 +211,10 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
         ),
         (1, 1, 1, 1, 1, 1, 1)
     );
-    // A document signed by the learner and the employer, one optional unit chosen, a photo.
+    // A document signed by the learner and the employer (each with the address they
+    // signed from), one optional unit chosen, a photo.
     let (signatures, options, photos): (i64, i64, i64) = sqlx::query_as(
-        "select (select count(*) from document_signatures),
+        "select (select count(*) from document_signatures where ip_address is not null),
                 (select count(*) from enrolment_optional_units),
                 (select count(*) from profiles where photo_key is not null)",
     )

@@ -31,6 +31,10 @@
         out[key] = ["true", "on", "yes", "1"].indexOf(value) >= 0;
       } else if (value.trim() === "") {
         // left out
+      } else if (kind === "lines") {
+        out[key] = value.split(/[\n,]/).map(function (v) { return v.trim(); }).filter(function (v) { return v !== ""; });
+      } else if (kind === "json") {
+        try { out[key] = JSON.parse(value); } catch (e) { out[key] = value; }
       } else if (kind === "int" && /^-?\d+$/.test(value.trim())) {
         out[key] = parseInt(value.trim(), 10);
       } else if (kind === "number" && !isNaN(Number(value.trim()))) {
@@ -97,7 +101,9 @@
     var id = body && body.id ? body.id : "";
     next = next.replace("{id}", id);
     var notice = hidden(form, "_notice") || "Saved.";
-    window.location.assign(next + (next.indexOf("?") < 0 ? "?" : "&") + "notice=" + encodeURIComponent(notice));
+    // The next page shows it and clears it (the same cookie /app/do sets).
+    document.cookie = "folio_flash=n:" + encodeURIComponent(notice) + "; Path=/; Max-Age=60; SameSite=Lax";
+    window.location.assign(next);
   }
 
   function parse(text) {

@@ -13,8 +13,6 @@ use super::{Flash, PageResult, Web, encode, if_allowed, merge, needed};
 struct PeopleQuery {
     q: Option<String>,
     role: Option<String>,
-    problem: Option<String>,
-    notice: Option<String>,
 }
 
 const ROLES: &[(&str, &str)] = &[
@@ -40,6 +38,7 @@ pub(super) async fn people_page(
     req: &Request,
     web: Data<&Web>,
     Query(q): Query<PeopleQuery>,
+    flash: Flash,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
     let mut path = "/api/v1/users?limit=200".to_owned();
@@ -62,20 +61,12 @@ pub(super) async fn people_page(
         data,
         json!({ "roles": roles_list(), "q": q.q, "role": q.role }),
     );
-    Flash {
-        problem: q.problem,
-        notice: q.notice,
-    }
-    .insert_into(&mut data);
+    flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "admin_people", "People", data))
 }
 
 #[handler]
-pub(super) async fn courses_page(
-    req: &Request,
-    web: Data<&Web>,
-    Query(flash): Query<Flash>,
-) -> PageResult {
+pub(super) async fn courses_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
     let viewer = web.viewer(req).await?;
     let courses = web.fetch(&viewer, "/api/v1/courses?limit=200").await?;
     let mut data = json!({ "courses": courses });
@@ -88,7 +79,7 @@ pub(super) async fn course_page(
     req: &Request,
     web: Data<&Web>,
     Path(id): Path<String>,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
     let id = super::uuid_path(&web, &viewer, &id)?;
@@ -99,11 +90,7 @@ pub(super) async fn course_page(
 }
 
 #[handler]
-pub(super) async fn enrolments_page(
-    req: &Request,
-    web: Data<&Web>,
-    Query(flash): Query<Flash>,
-) -> PageResult {
+pub(super) async fn enrolments_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
     let viewer = web.viewer(req).await?;
     // The choices the enrolment form offers; the API checks each one's role again.
     let by_role = |role: &str| needed(format!("/api/v1/users?role={role}&status=active&limit=200"));
@@ -128,11 +115,7 @@ pub(super) async fn enrolments_page(
 }
 
 #[handler]
-pub(super) async fn settings_page(
-    req: &Request,
-    web: Data<&Web>,
-    Query(flash): Query<Flash>,
-) -> PageResult {
+pub(super) async fn settings_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
     let viewer = web.viewer(req).await?;
     let mut data = web
         .gather(

@@ -14,6 +14,7 @@ use tracing::Instrument;
 
 use crate::principal::SESSION_COOKIE;
 use crate::problem::into_problem_response;
+use crate::request_context::PagePeer;
 
 /// The API service, as an endpoint the pages call.
 #[derive(Clone)]
@@ -78,27 +79,44 @@ impl ApiClient {
                 serde_json::to_vec(json).unwrap_or_default(),
             )
         });
-        self.call_with(method, path, token, body).await
+        self.call_with(method, path, token, None, body).await
     }
 
-    /// Calls the API with a body of any content type (`(content type, bytes)`).
+    /// Calls the API with a body of any content type (`(content type, bytes)`), on behalf
+    /// of the browser at `peer` (recorded where the API keeps an address).
     pub async fn call_with(
         &self,
         method: Method,
         path: &str,
         token: Option<&str>,
+        peer: Option<&str>,
         body: Option<(&str, Vec<u8>)>,
     ) -> Reply {
-        let mut builder = Request::builder().method(method).uri_str(path);
+        // A path a form named that is no URI at all is the form's mistake, not a crash.
+        let Ok(uri) = poem::http::Uri::try_from(path) else {
+            return Reply {
+                status: StatusCode::BAD_REQUEST,
+                body: serde_json::json!({
+                    "type": "/problems/invalid-request",
+                    "title": "Invalid request",
+                    "status": 400,
+                    "detail": "The form did not say where to send it.",
+                }),
+                set_cookie: None,
+            };
+        };
+        let mut builder = Request::builder().method(method).uri(uri);
         if let Some(token) = token {
             builder = builder.header(header::COOKIE, format!("{SESSION_COOKIE}={token}"));
         }
-        let req = match body {
+        let mut req = match body {
             Some((content_type, bytes)) => builder
                 .header(header::CONTENT_TYPE, content_type)
                 .body(bytes),
             None => builder.finish(),
         };
+        req.extensions_mut()
+            .insert(PagePeer(peer.map(str::to_owned)));
         // The API records who is calling on the current span: give each call its own, a
         // child of the page's request span (the path without its query, which may hold a
         // person's name).

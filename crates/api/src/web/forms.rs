@@ -3,7 +3,9 @@
 //!
 //! A field's name may end in a type: `minutes:int`, `hours:number`, `with_assessor:bool`,
 //! `criterion_ids:list` (every value of the name, as an array), `starts_at:datetime` (a
-//! `datetime-local` value, in the organisation's time zone, sent as an RFC 3339 instant).
+//! `datetime-local` value, in the organisation's time zone, sent as an RFC 3339 instant),
+//! `scopes:lines` (a list typed one per line or separated by commas), `mapping:json` (JSON
+//! typed as text).
 //! A dotted name goes into a nested object (`track.margin_points:number`). Other fields
 //! are strings;
 //! an empty string is left out, so an optional field left blank is simply absent. A field
@@ -75,6 +77,20 @@ pub fn to_json(fields: &[(String, String)], tz: Tz) -> Value {
                     .map_or_else(|_| Value::String(value.clone()), Value::from);
                 out.insert(key.to_owned(), v);
             }
+            "lines" => {
+                let items = value
+                    .split(['\n', ','])
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| Value::String(v.to_owned()))
+                    .collect();
+                out.insert(key.to_owned(), Value::Array(items));
+            }
+            "json" => {
+                let v =
+                    serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.clone()));
+                out.insert(key.to_owned(), v);
+            }
             "datetime" => {
                 let v = local_instant(value.trim(), tz)
                     .map_or_else(|| Value::String(value.clone()), Value::String);
@@ -134,6 +150,8 @@ mod tests {
                 ("criterion_ids:list", "b"),
                 ("reflection", ""),
                 ("track.basis", "signed_off"),
+                ("scopes:lines", "openid\nemail, profile\n"),
+                ("role_mapping:json", "{\"staff\": [\"assessor\"]}"),
                 ("track.margin_points:number", "10"),
             ]),
             Tz::Europe__London,
@@ -150,6 +168,8 @@ mod tests {
                 "off_the_job": false,
                 "criterion_ids": ["a", "b"],
                 "track": { "basis": "signed_off", "margin_points": 10.0 },
+                "scopes": ["openid", "email", "profile"],
+                "role_mapping": { "staff": ["assessor"] },
             })
         );
     }

@@ -1,18 +1,14 @@
 //! More of a learner's screens: documents to sign, messages, the units page (where staff
 //! also choose optional units) and the profile. Who sees what is the API's decision.
 
-use poem::web::{Data, Path, Query};
+use poem::web::{Data, Path};
 use poem::{Request, handler};
 use serde_json::json;
 
 use super::{Flash, PageResult, Web, if_allowed, merge, needed};
 
 #[handler]
-pub(super) async fn documents_page(
-    req: &Request,
-    web: Data<&Web>,
-    Query(flash): Query<Flash>,
-) -> PageResult {
+pub(super) async fn documents_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
     let viewer = web.viewer(req).await?;
     let to_sign = web.fetch(&viewer, "/api/v1/me/documents-to-sign").await?;
     let mut data = json!({ "to_sign": to_sign });
@@ -25,7 +21,7 @@ pub(super) async fn units_page(
     req: &Request,
     web: Data<&Web>,
     Path(id): Path<String>,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
     let id = super::uuid_path(&web, &viewer, &id)?;
@@ -52,17 +48,28 @@ pub(super) async fn units_page(
         }
         _ => None,
     };
-    let mut data = merge(data, json!({ "id": id, "course": course }));
+    // Its optional units, in course order, to choose from.
+    let optional_units: Vec<serde_json::Value> = course
+        .as_ref()
+        .and_then(|c| c.get("components"))
+        .and_then(|c| c.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|component| component.get("units").and_then(|u| u.as_array()))
+        .flatten()
+        .filter(|unit| unit.get("optional").and_then(serde_json::Value::as_bool) == Some(true))
+        .cloned()
+        .collect();
+    let mut data = merge(
+        data,
+        json!({ "id": id, "course": course, "optional_units": optional_units }),
+    );
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "units", "Units", data))
 }
 
 #[handler]
-pub(super) async fn profile_page(
-    req: &Request,
-    web: Data<&Web>,
-    Query(flash): Query<Flash>,
-) -> PageResult {
+pub(super) async fn profile_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
     let viewer = web.viewer(req).await?;
     let mut data = web
         .gather(
@@ -78,11 +85,7 @@ pub(super) async fn profile_page(
 }
 
 #[handler]
-pub(super) async fn messages_page(
-    req: &Request,
-    web: Data<&Web>,
-    Query(flash): Query<Flash>,
-) -> PageResult {
+pub(super) async fn messages_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
     let viewer = web.viewer(req).await?;
     let mut data = web
         .gather(

@@ -17,6 +17,7 @@ mod render;
 
 use std::sync::Arc;
 
+use futures_util::StreamExt as _;
 use poem::endpoint::BoxEndpoint;
 use poem::http::{Method, StatusCode, header};
 use poem::web::{Data, Form, Path, Query};
@@ -56,9 +57,15 @@ pub fn routes(state: &AppState, api: BoxEndpoint<'static, Response>) -> Route {
     Route::new()
         .at(
             "/sign-in",
-            get(sign_in_page).post(sign_in_submit).data(web.clone()),
+            get(sign_in_page)
+                .post(sign_in_submit)
+                .data(web.clone())
+                .around(page_posts),
         )
-        .at("/sign-out", post(sign_out).data(web.clone()))
+        .at(
+            "/sign-out",
+            post(sign_out).data(web.clone()).around(page_posts),
+        )
         .nest(
             "/app",
             Route::new()
@@ -83,7 +90,8 @@ pub fn routes(state: &AppState, api: BoxEndpoint<'static, Response>) -> Route {
                 .at("/admin/enrolments", get(admin::enrolments_page))
                 .at("/admin/settings", get(admin::settings_page))
                 .data(web.clone())
-                .around(detours),
+                .around(detours)
+                .around(page_posts),
         )
         .at("/static/folio.css", get(css))
         .at("/static/folio.js", get(js))
@@ -116,7 +124,15 @@ fn redirect(to: &str) -> Response {
 /// A path on this site to go back to: only local paths, so a crafted link cannot send
 /// someone elsewhere after signing in.
 fn local_path(next: Option<&str>) -> Option<&str> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+    // Browsers drop tabs and newlines from a URL and read `\` as `/`, so `/\t/evil.example`
+    // would be `//evil.example`: a path with either, or any space or control character,
+    // is refused outright.
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.chars()
+                .all(|c| !c.is_control() && !c.is_whitespace() && c != '\\')
+    })
 }
 
 fn encode(s: &str) -> String {
@@ -129,6 +145,8 @@ struct Viewer {
     token: String,
     me: Value,
     tz: chrono_tz::Tz,
+    /// The browser's address.
+    peer: Option<String>,
 }
 
 impl Viewer {
@@ -207,11 +225,21 @@ fn merge(mut data: Value, extra: Value) -> Value {
 
 /// Turns a page's detour (carried as a `poem::Error` holding its response) back into that
 /// response before the API's error mapping sees it.
+/// Also clears the flash cookie once a page has been shown with it.
 async fn detours<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    Ok(match next.call(req).await {
+    let had_flash = req.cookie().get(FLASH_COOKIE).is_some();
+    let mut response = match next.call(req).await {
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),
-    })
+    };
+    // A redirect carries a new flash on to its page; anything else has shown it.
+    if had_flash
+        && !response.status().is_redirection()
+        && let Ok(clear) = format!("{FLASH_COOKIE}=; Path=/; Max-Age=0").parse()
+    {
+        response.headers_mut().append(header::SET_COOKIE, clear);
+    }
+    Ok(response)
 }
 
 impl Web {
@@ -226,8 +254,13 @@ impl Web {
     async fn viewer(&self, req: &Request) -> Result<Viewer, Detour> {
         let token = Self::token(req).ok_or(Detour::SignIn)?;
         let reply = self.api.get("/api/v1/me", Some(&token)).await;
-        if !reply.ok() {
+        if reply.status == StatusCode::UNAUTHORIZED {
             return Err(Detour::SignIn);
+        }
+        if !reply.ok() {
+            // Folio itself is unwell (its database, say): say so rather than ask the
+            // person to sign in again.
+            return Err(self.refusal(None, &reply));
         }
         let tenant = reply
             .body
@@ -245,12 +278,20 @@ impl Web {
             tx.commit().await?;
             Ok::<_, folio_db::DbError>(tz)
         }
-        .await
-        .unwrap_or(chrono_tz::Tz::Europe__London);
+        .await;
+        let Ok(tz) = tz else {
+            return Err(Detour::Page(self.error_page(
+                None,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Something went wrong",
+                "Folio cannot reach its database just now. Please try again in a minute.",
+            )));
+        };
         Ok(Viewer {
             token,
             me: reply.body,
             tz,
+            peer: crate::request_context::client_ip(req.remote_addr()),
         })
     }
 
@@ -280,24 +321,45 @@ impl Web {
     /// Several reads at once, as one JSON object of their answers by name: what a page
     /// shows. A [`Read::Needed`] refused is the page's refusal; a [`Read::IfAllowed`] one
     /// is `null` (what this person's role may not see).
-    async fn gather(&self, viewer: &Viewer, reads: Vec<(&str, Read)>) -> Result<Value, Detour> {
-        let answers =
-            futures_util::future::join_all(reads.into_iter().map(|(name, read)| async move {
-                let answer = match read {
-                    Read::Needed(path) => self.fetch(viewer, &path).await,
-                    Read::IfAllowed(path) => self
-                        .fetch_optional(viewer, &path)
-                        .await
-                        .map(|v| v.unwrap_or(Value::Null)),
-                };
-                (name, answer)
-            }))
-            .await;
+    async fn gather(
+        &self,
+        viewer: &Viewer,
+        reads: Vec<(&'static str, Read)>,
+    ) -> Result<Value, Detour> {
+        // At most three at a time: each holds a database connection while it runs.
+        // (The futures are made first: a closure inside the stream trips the compiler's
+        // proof that the handler's future is `Send`.)
+        let pending: Vec<_> = reads
+            .into_iter()
+            .map(|(name, read)| self.read_one(viewer, name, read))
+            .collect();
+        let answers: Vec<(&'static str, Result<Value, Detour>)> =
+            futures_util::stream::iter(pending)
+                .buffered(3)
+                .collect()
+                .await;
         let mut out = Map::new();
         for (name, answer) in answers {
             out.insert(name.to_owned(), answer?);
         }
         Ok(Value::Object(out))
+    }
+
+    /// One of [`Self::gather`]'s reads.
+    async fn read_one(
+        &self,
+        viewer: &Viewer,
+        name: &'static str,
+        read: Read,
+    ) -> (&'static str, Result<Value, Detour>) {
+        let answer = match read {
+            Read::Needed(path) => self.fetch(viewer, &path).await,
+            Read::IfAllowed(path) => self
+                .fetch_optional(viewer, &path)
+                .await
+                .map(|v| v.unwrap_or(Value::Null)),
+        };
+        (name, answer)
     }
 
     fn refusal(&self, viewer: Option<&Viewer>, reply: &Reply) -> Detour {
@@ -380,8 +442,13 @@ impl Web {
     }
 }
 
-/// `?problem=` and `?notice=`: the message of the last form sent without a script.
-#[derive(Debug, Default, Deserialize)]
+/// The flash cookie: the message to show on the next page after a form, set by `/app/do`
+/// (or by the script) and cleared by the page that shows it. A cookie, not a query
+/// parameter, so a link made elsewhere cannot put its own words in the page's alert.
+pub(crate) const FLASH_COOKIE: &str = "folio_flash";
+
+/// The last form's outcome: `n:` a notice or `p:` a problem, then the text URL-encoded.
+#[derive(Debug, Default)]
 struct Flash {
     problem: Option<String>,
     notice: Option<String>,
@@ -393,6 +460,100 @@ impl Flash {
             m.insert("problem".into(), json!(self.problem));
             m.insert("notice".into(), json!(self.notice));
         }
+    }
+
+    fn parse(raw: &str) -> Self {
+        let decoded = |t: &str| -> String {
+            url::form_urlencoded::parse(format!("v={t}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        match raw.split_at_checked(2) {
+            Some(("n:", text)) => Self {
+                problem: None,
+                notice: Some(decoded(text)),
+            },
+            Some(("p:", text)) => Self {
+                problem: Some(decoded(text)),
+                notice: None,
+            },
+            _ => Self::default(),
+        }
+    }
+
+    /// The `Set-Cookie` value that carries `text` (a problem when `problem`) to the next page.
+    fn cookie(problem: bool, text: &str, secure: bool) -> String {
+        let kind = if problem { "p" } else { "n" };
+        let secure = if secure { "; Secure" } else { "" };
+        format!(
+            "{FLASH_COOKIE}={kind}:{}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax{secure}",
+            encode(text)
+        )
+    }
+}
+
+impl<'a> poem::FromRequest<'a> for Flash {
+    async fn from_request(req: &'a Request, _body: &mut poem::RequestBody) -> poem::Result<Self> {
+        Ok(req
+            .cookie()
+            .get(FLASH_COOKIE)
+            .map(|c| Flash::parse(c.value_str()))
+            .unwrap_or_default())
+    }
+}
+
+/// The largest form a page posts (a CSV course import is the largest).
+const MAX_FORM_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Guards every page that takes a POST (sign-in, sign-out, `/app/do`): the request must
+/// come from Folio's own pages — the browser's `Sec-Fetch-Site`, or failing that its
+/// `Origin`, says so (a request with neither, from a script of the person's own, is let
+/// through: it carries no cross-site intent) — and its body must be small and of a stated
+/// length, so nothing unbounded is read before the sender is known.
+async fn page_posts<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    if req.method() == Method::GET || req.method() == Method::HEAD {
+        return next.call(req).await.map(IntoResponse::into_response);
+    }
+    let refuse = |status: StatusCode, message: &str| {
+        Ok(Response::builder()
+            .status(status)
+            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+            .body(message.to_owned()))
+    };
+    let same_site = match req.header("sec-fetch-site") {
+        Some(site) => matches!(site, "same-origin" | "none"),
+        None => match (req.header(header::ORIGIN), req.header(header::HOST)) {
+            (Some(origin), Some(host)) => url::Url::parse(origin).is_ok_and(|o| {
+                let origin_host = match (o.host_str(), o.port()) {
+                    (Some(h), Some(p)) => format!("{h}:{p}"),
+                    (Some(h), None) => h.to_owned(),
+                    _ => String::new(),
+                };
+                origin_host.eq_ignore_ascii_case(host)
+            }),
+            _ => true,
+        },
+    };
+    if !same_site {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "This form was sent from another site. Open Folio and try again there.",
+        );
+    }
+    let length = req
+        .header(header::CONTENT_LENGTH)
+        .and_then(|l| l.parse::<u64>().ok());
+    match length {
+        Some(n) if n <= MAX_FORM_BYTES => next.call(req).await.map(IntoResponse::into_response),
+        Some(_) => refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "That is more than a form can send (2 MiB).",
+        ),
+        None => refuse(
+            StatusCode::LENGTH_REQUIRED,
+            "The form was sent without its length.",
+        ),
     }
 }
 
@@ -409,7 +570,6 @@ pub async fn root<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Resp
 struct SignInQuery {
     org: Option<String>,
     next: Option<String>,
-    problem: Option<String>,
 }
 
 /// The organisation named by its slug, if it exists: for its name on the sign-in page.
@@ -447,7 +607,7 @@ fn sign_in_form(
         .get("slug")
         .and_then(Value::as_str)
         .filter(|_| org.get("sso").and_then(Value::as_bool) == Some(true))
-        .map(|s| format!("/api/v1/auth/{}/sso/login", encode(s)));
+        .map(|s| format!("/auth/{}/sso/login", encode(s)));
     let password = org.get("password").and_then(Value::as_bool) != Some(false);
     web.render(
         None,
@@ -470,14 +630,7 @@ fn sign_in_form(
 async fn sign_in_page(web: Data<&Web>, Query(q): Query<SignInQuery>) -> Response {
     let org = organisation(&web, q.org.as_deref()).await;
     let next = local_path(q.next.as_deref()).unwrap_or("/app");
-    sign_in_form(
-        &web,
-        org,
-        q.org.as_deref().unwrap_or(""),
-        "",
-        next,
-        q.problem.as_deref(),
-    )
+    sign_in_form(&web, org, q.org.as_deref().unwrap_or(""), "", next, None)
 }
 
 #[derive(Deserialize)]
@@ -585,7 +738,7 @@ async fn sign_out(req: &Request, web: Data<&Web>) -> Response {
 }
 
 #[handler]
-async fn disclaimer_page(req: &Request, web: Data<&Web>, Query(flash): Query<Flash>) -> PageResult {
+async fn disclaimer_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
     let viewer = web.viewer(req).await?;
     let disclaimer = web.fetch(&viewer, "/api/v1/me/disclaimer").await?;
     let mut data = json!({ "disclaimer": disclaimer });
@@ -635,11 +788,21 @@ async fn form_submit(
     };
     let reply = web
         .api
-        .call_with(method, api, Some(&viewer.token), body)
+        .call_with(
+            method,
+            api,
+            Some(&viewer.token),
+            viewer.peer.as_deref(),
+            body,
+        )
         .await;
-    let join = |path: &str, key: &str, message: &str| {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        format!("{path}{sep}{key}={}", encode(message))
+    let secure = web.state.settings.cookie_secure;
+    let with_flash = |to: &str, problem: bool, text: &str| {
+        let mut response = redirect(to);
+        if let Ok(v) = Flash::cookie(problem, text, secure).parse() {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+        response
     };
     if reply.ok() {
         let next = local_path(forms::field(&fields, "_next")).unwrap_or(&back);
@@ -650,20 +813,20 @@ async fn form_submit(
             .unwrap_or_default();
         let next = next.replace("{id}", id);
         let notice = forms::field(&fields, "_notice").unwrap_or("Saved.");
-        return Ok(redirect(&join(&next, "notice", notice)));
+        return Ok(with_flash(&next, false, notice));
     }
     match (reply.status, reply.problem()) {
         (StatusCode::UNAUTHORIZED, _) => Err(Detour::SignIn),
         (_, Some("disclaimer-required")) => Err(Detour::Disclaimer),
         (StatusCode::UNPROCESSABLE_ENTITY, _) => {
-            Ok(redirect(&join(&back, "problem", &field_messages(&reply))))
+            Ok(with_flash(&back, true, &field_messages(&reply)))
         }
-        _ => Ok(redirect(&join(&back, "problem", &reply.message()))),
+        _ => Ok(with_flash(&back, true, &reply.message())),
     }
 }
 
 #[handler]
-async fn home(req: &Request, web: Data<&Web>, Query(flash): Query<Flash>) -> PageResult {
+async fn home(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
     let viewer = web.viewer(req).await?;
     if viewer.is_staff() {
         let mut dashboard = web.fetch(&viewer, "/api/v1/dashboard").await?;
@@ -749,7 +912,7 @@ async fn enrolment_page(
     req: &Request,
     web: Data<&Web>,
     Path(id): Path<String>,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
     let id = uuid_path(&web, &viewer, &id)?;
@@ -786,7 +949,7 @@ async fn evidence_list_page(
     req: &Request,
     web: Data<&Web>,
     Path(id): Path<String>,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
     let id = uuid_path(&web, &viewer, &id)?;
@@ -809,8 +972,6 @@ async fn evidence_list_page(
 #[derive(Debug, Default, Deserialize)]
 struct MapQuery {
     filter: Option<String>,
-    problem: Option<String>,
-    notice: Option<String>,
 }
 
 #[handler]
@@ -819,6 +980,7 @@ async fn progress_map_page(
     web: Data<&Web>,
     Path(id): Path<String>,
     Query(q): Query<MapQuery>,
+    flash: Flash,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
     let id = uuid_path(&web, &viewer, &id)?;
@@ -837,11 +999,7 @@ async fn progress_map_page(
         )
         .await?;
     let mut data = merge(data, json!({ "id": id, "incomplete_only": incomplete }));
-    Flash {
-        problem: q.problem,
-        notice: q.notice,
-    }
-    .insert_into(&mut data);
+    flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "progress_map", "Progress map", data))
 }
 
@@ -855,8 +1013,6 @@ struct TimeLogQuery {
     off_the_job: Option<String>,
     from: Option<String>,
     to: Option<String>,
-    problem: Option<String>,
-    notice: Option<String>,
 }
 
 /// A month's daily totals (the API's `days`) laid out as weeks from Monday, with blanks
@@ -895,6 +1051,7 @@ async fn time_log_page(
     web: Data<&Web>,
     Path(id): Path<String>,
     Query(q): Query<TimeLogQuery>,
+    flash: Flash,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
     let id = uuid_path(&web, &viewer, &id)?;
@@ -965,11 +1122,7 @@ async fn time_log_page(
             "filter_query": filter_query,
         }),
     );
-    Flash {
-        problem: q.problem,
-        notice: q.notice,
-    }
-    .insert_into(&mut data);
+    flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "time_log", "Time log", data))
 }
 
@@ -992,7 +1145,7 @@ async fn time_log_entry_page(
     req: &Request,
     web: Data<&Web>,
     Path(id): Path<String>,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
     let id = uuid_path(&web, &viewer, &id)?;
@@ -1027,7 +1180,7 @@ async fn evidence_page(
     req: &Request,
     web: Data<&Web>,
     Path(id): Path<String>,
-    Query(flash): Query<Flash>,
+    flash: Flash,
 ) -> PageResult {
     let viewer = web.viewer(req).await?;
     let id = uuid_path(&web, &viewer, &id)?;
@@ -1058,10 +1211,56 @@ async fn evidence_page(
 }
 
 #[handler]
-async fn exports_page(req: &Request, web: Data<&Web>, Query(flash): Query<Flash>) -> PageResult {
+async fn exports_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
     let viewer = web.viewer(req).await?;
     let exports = web.fetch(&viewer, "/api/v1/exports").await?;
     let mut data = json!({ "exports": exports });
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "exports", "Exports", data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_local_paths_are_followed() {
+        for ok in ["/app", "/app/enrolments/1?view=calendar", "/sign-in?org=a"] {
+            assert_eq!(local_path(Some(ok)), Some(ok), "{ok}");
+        }
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\\evil.example",
+            "/ /evil",
+            "app",
+            "",
+        ] {
+            assert_eq!(local_path(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(local_path(None), None);
+    }
+
+    #[test]
+    fn the_flash_cookie_carries_its_text_and_kind() {
+        let text = "Please correct: minutes: must be between 1 and 1440; a+b & c=d.";
+        for problem in [true, false] {
+            let cookie = Flash::cookie(problem, text, true);
+            assert!(cookie.ends_with("; Path=/; Max-Age=60; HttpOnly; SameSite=Lax; Secure"));
+            let value = cookie
+                .strip_prefix("folio_flash=")
+                .and_then(|c| c.split(';').next())
+                .expect("a value");
+            assert!(!value.contains([' ', ';', ',']), "cookie-safe: {value}");
+            let flash = Flash::parse(value);
+            let shown = if problem { flash.problem } else { flash.notice };
+            assert_eq!(shown.as_deref(), Some(text));
+        }
+        // What the script sets (encodeURIComponent) reads back the same.
+        let flash = Flash::parse("n:Time%20logged.%20a%2Bb");
+        assert_eq!(flash.notice.as_deref(), Some("Time logged. a+b"));
+        assert!(Flash::parse("x:anything").notice.is_none());
+    }
 }

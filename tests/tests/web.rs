@@ -1,0 +1,249 @@
+//! The web pages' own guards, over HTTP against the real server: forms from another site
+//! are refused, an unbounded body is refused before it is read, a crafted `next` cannot
+//! send anyone elsewhere after signing in, a form naming a broken API path is a readable
+//! 400 and not a crash, the flash message cannot be written by a link, and another
+//! organisation's learner is a "Not found" page. (What the pages show and do is tested in
+//! a real browser: `crates/folio/tests/browser.rs`.)
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use folio_domain::Role;
+use folio_tests::{PASSWORD, TestApp};
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Method, StatusCode, redirect};
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn page_forms_are_guarded() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "admin@n.example", &[Role::Admin]).await;
+    let token = app.login(&tenant, "admin@n.example").await;
+    let http = no_redirects();
+    let cookie = format!("folio_session={token}");
+    let form =
+        "_api=/api/v1/users&_back=/app/admin/people&name=Eve&email=eve@n.example&roles:list=admin";
+
+    // From another site: refused, and nobody is created.
+    for (header, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("origin", "https://evil.example"),
+    ] {
+        let response = http
+            .post(format!("{}/app/do", app.base))
+            .header(COOKIE, &cookie)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header, value)
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::FORBIDDEN,
+            "{header}: {value}"
+        );
+    }
+    let eve: i64 = sqlx::query_scalar("select count(*) from users where email = 'eve@n.example'")
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(eve, 0);
+
+    // From the page itself: done, and the page after it says so through the flash cookie.
+    let response = http
+        .post(format!("{}/app/do", app.base))
+        .header(COOKIE, &cookie)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("origin", &app.base)
+        .body(format!("{form}&_notice=Person+added."))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], "/app/admin/people");
+    let flash = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(flash.starts_with("folio_flash=n:Person+added."), "{flash}");
+    let flash_value = flash.split(';').next().unwrap().to_owned();
+    let page = http
+        .get(format!("{}/app/admin/people", app.base))
+        .header(COOKIE, format!("{cookie}; {flash_value}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let cleared = page.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(
+        cleared.starts_with("folio_flash=; Path=/; Max-Age=0"),
+        "{cleared}"
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Person added."));
+    assert!(html.contains("eve@n.example"));
+
+    // A message in the link itself is not shown.
+    let html = http
+        .get(format!(
+            "{}/app/admin/people?notice=Call+0800+to+keep+your+account",
+            app.base
+        ))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("Call 0800"));
+
+    // A body without a length, or too big, is refused before it is read.
+    let chunked =
+        reqwest::Body::wrap_stream(futures_util::stream::iter(vec![Ok::<_, std::io::Error>(
+            form.as_bytes().to_vec(),
+        )]));
+    let response = http
+        .post(format!("{}/app/do", app.base))
+        .header(COOKIE, &cookie)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(chunked)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::LENGTH_REQUIRED);
+    let response = http
+        .post(format!("{}/app/do", app.base))
+        .header(COOKIE, &cookie)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(vec![b'a'; 3 * 1024 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    // A form naming a path that is no URI, or is outside the API: a readable refusal.
+    for api in ["/api/v1/users%20x y", "/metrics", "/api/v1/../metrics"] {
+        let response = http
+            .post(format!("{}/app/do", app.base))
+            .header(COOKIE, &cookie)
+            .form(&[("_api", api), ("_back", "/app")])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        assert!(
+            status == StatusCode::BAD_REQUEST || status == StatusCode::SEE_OTHER,
+            "{api}: {status}"
+        );
+        if status == StatusCode::SEE_OTHER {
+            let flash = response.headers()[SET_COOKIE].to_str().unwrap();
+            assert!(flash.starts_with("folio_flash=p:"), "{api}: {flash}");
+        }
+    }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn sign_in_goes_only_to_this_site() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "learner@n.example", &[Role::Learner])
+        .await;
+    let http = no_redirects();
+    for (next, expected) in [
+        ("/app/exports", "/app/exports"),
+        ("https://evil.example/", "/app"),
+        ("//evil.example", "/app"),
+        ("/\t/evil.example", "/app"),
+        ("/\\evil.example", "/app"),
+    ] {
+        let response = http
+            .post(format!("{}/sign-in", app.base))
+            .form(&[
+                ("tenant", "northgate"),
+                ("email", "learner@n.example"),
+                ("password", PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{next:?}");
+        assert_eq!(response.headers()[LOCATION], expected, "{next:?}");
+    }
+    // A wrong password is the sign-in page again with a readable message, and 401.
+    let response = http
+        .post(format!("{}/sign-in", app.base))
+        .form(&[
+            ("tenant", "northgate"),
+            ("email", "learner@n.example"),
+            ("password", "wrong-password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("password is not right"));
+    assert!(html.contains("value=\"learner@n.example\""));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn another_organisations_learner_is_not_found() {
+    let app = TestApp::spawn().await;
+    let (alpha, _, alpha_admin) = app.tenant_with_admin("alpha").await;
+    let (_bravo, _, bravo_admin) = app.tenant_with_admin("bravo").await;
+    let _ = alpha;
+    // An enrolment of alpha's, looked at by bravo's admin through the pages.
+    let course: serde_json::Value = app
+        .authed(Method::POST, "/api/v1/courses", &alpha_admin)
+        .json(&serde_json::json!({ "code": "ST1", "title": "Course" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let learner = app.user(&alpha, "l@alpha.example", &[Role::Learner]).await;
+    let enrolment: serde_json::Value = app
+        .authed(Method::POST, "/api/v1/enrolments", &alpha_admin)
+        .json(&serde_json::json!({
+            "learner_id": learner, "course_id": course["id"], "start_date": "2026-09-01",
+            "planned_end_date": "2028-03-01", "contracted_hours_per_week": 37.5,
+            "planned_otj_hours": 300,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = enrolment["id"].as_str().expect("enrolment id");
+    let http = no_redirects();
+    for path in ["", "/evidence", "/progress-map", "/time-log", "/units"] {
+        let mine = http
+            .get(format!("{}/app/enrolments/{id}{path}", app.base))
+            .header(COOKIE, format!("folio_session={alpha_admin}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(mine.status(), StatusCode::OK, "alpha{path}");
+        let theirs = http
+            .get(format!("{}/app/enrolments/{id}{path}", app.base))
+            .header(COOKIE, format!("folio_session={bravo_admin}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(theirs.status(), StatusCode::NOT_FOUND, "bravo{path}");
+        let html = theirs.text().await.unwrap();
+        assert!(html.contains("Not found") && !html.contains("l@alpha.example"));
+    }
+    app.finish().await;
+}
