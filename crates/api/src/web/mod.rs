@@ -178,7 +178,7 @@ impl Viewer {
 enum Detour {
     SignIn,
     Disclaimer,
-    Page(Response),
+    Page(Box<Response>),
 }
 
 impl IntoResponse for Detour {
@@ -186,7 +186,7 @@ impl IntoResponse for Detour {
         match self {
             Detour::SignIn => redirect("/sign-in"),
             Detour::Disclaimer => redirect("/app/disclaimer"),
-            Detour::Page(r) => r,
+            Detour::Page(r) => *r,
         }
     }
 }
@@ -280,12 +280,12 @@ impl Web {
         }
         .await;
         let Ok(tz) = tz else {
-            return Err(Detour::Page(self.error_page(
+            return Err(Detour::Page(Box::new(self.error_page(
                 None,
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Something went wrong",
                 "Folio cannot reach its database just now. Please try again in a minute.",
-            )));
+            ))));
         };
         Ok(Viewer {
             token,
@@ -373,7 +373,12 @@ impl Web {
                     s if s.is_server_error() => "Something went wrong",
                     _ => "That did not work",
                 };
-                Detour::Page(self.error_page(viewer, status, title, &reply.message()))
+                Detour::Page(Box::new(self.error_page(
+                    viewer,
+                    status,
+                    title,
+                    &reply.message(),
+                )))
             }
         }
     }
@@ -898,12 +903,12 @@ fn tile_title(key: &str) -> String {
 fn uuid_path(web: &Web, viewer: &Viewer, id: &str) -> Result<String, Detour> {
     match uuid::Uuid::parse_str(id) {
         Ok(u) => Ok(u.to_string()),
-        Err(_) => Err(Detour::Page(web.error_page(
+        Err(_) => Err(Detour::Page(Box::new(web.error_page(
             Some(viewer),
             StatusCode::NOT_FOUND,
             "Not found",
             "There is no such page.",
-        ))),
+        )))),
     }
 }
 
@@ -1039,7 +1044,7 @@ fn calendar_weeks(days: &[Value]) -> Vec<Vec<Value>> {
         cell["day"] = json!(day);
         cells.push(cell);
     }
-    while cells.len() % 7 != 0 {
+    while !cells.len().is_multiple_of(7) {
         cells.push(Value::Null);
     }
     cells.chunks(7).map(<[Value]>::to_vec).collect()
