@@ -136,6 +136,8 @@ try {
   await log.getByRole("button", { name: "Add to time log" }).click();
   await learner.getByText("Time logged.").waitFor();
   await learner.locator("#entries").getByText("1:30").waitFor();
+  // The activity is named as the funding rules name it.
+  await learner.locator("#entries").getByText("Trainer or assessor led training").waitFor();
   await learner.locator("#otj-summary").getByText("1.5 hours").waitFor();
   await shot(learner, "learner-time-log");
   await signOut(learner);

@@ -1121,6 +1121,7 @@ async fn time_log_page(
         data,
         json!({
             "id": id, "today": today.to_string(), "activity_types": activity_types(),
+            "activity_labels": activity_labels(),
             "calendar_view": calendar_view, "weeks": weeks, "month": month,
             "previous_month": previous, "next_month": next,
             "filters": { "off_the_job": q.off_the_job, "from": q.from, "to": q.to },
@@ -1129,6 +1130,16 @@ async fn time_log_page(
     );
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "time_log", "Time log", data))
+}
+
+/// Each activity type's label by its value, for the list's `lookup`.
+fn activity_labels() -> Value {
+    Value::Object(
+        folio_domain::time_log::ActivityType::ALL
+            .iter()
+            .map(|a| (a.as_str().to_owned(), json!(a.label())))
+            .collect(),
+    )
 }
 
 /// The activity types and their labels as the domain defines them.
