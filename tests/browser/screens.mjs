@@ -2,10 +2,12 @@
 // against a running `folio demo`: each one opens without an error page, and the main
 // thing it is for is done through it once and shows its result.
 //
-//   admin:    adds a person (after a readable refusal), gives an enrolment, changes the
+//   admin:    adds a person (after a readable refusal), enrols her, starts her learning,
+//             revises her end date, edits her details and password, changes the
 //             settings and the disclaimer, sets up single sign-on (after a readable
 //             refusal), imports a course from CSV, reads People, Courses, Enrolments;
-//   assessor: opens every homepage tile, books a session, closes it, sets an action,
+//   assessor: opens every homepage tile, books a session, closes it, gives feedback and a
+//             file on its page, sets an action,
 //             leaves an internal comment, sends a document to sign, chooses an optional
 //             unit, returns evidence with points for improvement;
 //   learner:  accepts the new disclaimer, updates the action, messages the assessor,
@@ -102,6 +104,40 @@ try {
   await notice(admin, "Learner enrolled.");
   await admin.locator("#enrolments").getByRole("link", { name: "Ruby Fox" }).waitFor();
 
+  step = "admin: starts her learning and revises her end date";
+  await admin.locator("#enrolments").getByRole("link", { name: "Ruby Fox" }).click();
+  await admin.waitForURL(/\/app\/enrolments\//);
+  await admin.getByText("Programme status and dates").click();
+  const change = admin.locator("#change-status");
+  await change.getByLabel("New status").selectOption("in_learning");
+  await change.getByLabel("From").fill(new Date().toISOString().slice(0, 10));
+  await change.getByRole("button", { name: "Change status" }).click();
+  await notice(admin, "Status changed.");
+  await admin.getByText("In learning").first().waitFor();
+  await admin.getByText("Programme status and dates").click();
+  const revise = admin.locator("#revise-end");
+  await revise.getByLabel(/Revised end date/).fill("2028-09-30");
+  await revise.getByLabel("Reason").fill("Break for an operation");
+  await revise.getByRole("button", { name: "Record revised end date" }).click();
+  await notice(admin, "Revised end date recorded.");
+
+  step = "admin: edits her details and sets a password";
+  await open(admin, "/app/admin/people");
+  const ruby = admin.locator('tr[data-user="ruby.fox@northgate.example"]');
+  await ruby.getByText("Edit").click();
+  await ruby.getByLabel("Name").fill("Ruby Fox-Hale");
+  await ruby.getByRole("button", { name: "Save details" }).click();
+  await notice(admin, "Details saved.");
+  const renamed = admin.locator('tr[data-user="ruby.fox@northgate.example"]');
+  await renamed.getByText("Ruby Fox-Hale").first().waitFor();
+  await renamed.getByText("Edit").click();
+  await renamed.getByLabel("New password").fill("short");
+  await renamed.getByRole("button", { name: "Set password" }).click();
+  await renamed.getByRole("alert").waitFor();
+  await renamed.getByLabel("New password").fill("ruby-fox-hale-password-2");
+  await renamed.getByRole("button", { name: "Set password" }).click();
+  await notice(admin, "Password set.");
+
   step = "admin: imports a course";
   await open(admin, "/app/admin/courses");
   const csv = [
@@ -176,6 +212,19 @@ try {
   await session.getByRole("button", { name: "Close session" }).click();
   await notice(assessor, "Session closed.");
   await assessor.locator("#sessions").getByText("Attended").waitFor();
+
+  step = "assessor: the session's page takes feedback and a file";
+  await assessor.locator("#sessions").getByRole("link", { name: "Review" }).click();
+  await assessor.waitForURL(/\/app\/sessions\//);
+  await assessor.getByLabel("Feedback for the learner").fill("Good progress on the risk assessment.");
+  await assessor.getByRole("button", { name: "Save session" }).click();
+  await notice(assessor, "Session saved.");
+  await assessor.locator("dl").getByText("Good progress on the risk assessment.").waitFor();
+  await assessor.getByLabel(/Add a file/).setInputFiles({ name: "review-form.txt", mimeType: "text/plain", buffer: Buffer.from("Progress review form\n") });
+  await assessor.getByRole("button", { name: "Add file" }).click();
+  await notice(assessor, "File added.");
+  await assessor.locator("#session-files").getByText("review-form.txt").waitFor();
+  await assessor.goto(amelia);
 
   step = "assessor: sets an action and comments";
   await assessor.getByText("Set an action").click();

@@ -102,3 +102,48 @@ pub(super) async fn messages_page(req: &Request, web: Data<&Web>, flash: Flash) 
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "messages", "Messages", data))
 }
+
+/// A learning-plan session: its details, notes and feedback (edited by staff) and files.
+#[handler]
+pub(super) async fn session_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    flash: Flash,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let id = super::uuid_path(&web, &viewer, &id)?;
+    let data = web
+        .gather(
+            &viewer,
+            vec![
+                ("session", needed(format!("/api/v1/sessions/{id}"))),
+                ("files", needed(format!("/api/v1/sessions/{id}/files"))),
+            ],
+        )
+        .await?;
+    let enrolment = data
+        .pointer("/session/enrolment_id")
+        .and_then(|e| e.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let overview = web
+        .fetch(&viewer, &format!("/api/v1/enrolments/{enrolment}/overview"))
+        .await?;
+    // The start as the `datetime-local` field shows it, in the organisation's time zone.
+    let starts_local = data
+        .pointer("/session/starts_at")
+        .and_then(|s| s.as_str())
+        .and_then(|s| s.parse::<chrono::DateTime<chrono::Utc>>().ok())
+        .map(|t| {
+            t.with_timezone(&viewer.tz)
+                .format("%Y-%m-%dT%H:%M")
+                .to_string()
+        });
+    let mut data = merge(
+        data,
+        json!({ "id": enrolment, "overview": overview, "starts_local": starts_local }),
+    );
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "session", "Session", data))
+}

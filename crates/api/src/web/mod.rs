@@ -82,6 +82,7 @@ pub fn routes(state: &AppState, api: BoxEndpoint<'static, Response>) -> Route {
                 .at("/exports", get(exports_page))
                 .at("/documents", get(learner::documents_page))
                 .at("/messages", get(learner::messages_page))
+                .at("/sessions/:id", get(learner::session_page))
                 .at("/profile", get(learner::profile_page))
                 .at("/enrolments/:id/units", get(learner::units_page))
                 .at("/admin/people", get(admin::people_page))

@@ -37,6 +37,7 @@ const PAGES: &[(&str, &str)] = pages![
     "exports",
     "documents",
     "messages",
+    "session",
     "units",
     "profile",
     "admin_people",
