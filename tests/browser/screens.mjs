@@ -5,7 +5,7 @@
 //   admin:    adds a person (after a readable refusal), enrols her, starts her learning,
 //             revises her end date, edits her details and password, changes the
 //             settings and the disclaimer, sets up single sign-on (after a readable
-//             refusal), imports a course from CSV, reads People, Courses, Enrolments;
+//             refusal), builds a course by hand and imports one from CSV;
 //   assessor: opens every homepage tile, books a session, closes it, gives feedback and a
 //             file on its page, sets an action,
 //             leaves an internal comment, sends a document to sign, chooses an optional
@@ -150,6 +150,33 @@ try {
   await notice(admin, "Course imported.");
   await admin.getByRole("link", { name: "ST0001" }).click();
   await admin.getByText("Know what they expect").waitFor();
+
+  step = "admin: builds a course by hand";
+  await open(admin, "/app/admin/courses");
+  await admin.locator("#add-course").getByLabel("Code").fill("ST0384");
+  await admin.locator("#add-course").getByLabel("Title").fill("Team Leader");
+  await admin.getByRole("button", { name: "Add course" }).click();
+  await notice(admin, "Course added");
+  await admin.getByRole("heading", { name: "ST0384 Team Leader" }).waitFor();
+  await admin.getByText("Add a component").click();
+  await admin.locator("#add-component").getByLabel("Title").fill("Leadership");
+  await admin.getByRole("button", { name: "Add component" }).click();
+  await notice(admin, "Component added.");
+  const addUnit = admin.locator('[data-add-unit="Leadership"]');
+  await addUnit.getByText("Add a unit to Leadership").click();
+  await addUnit.getByLabel("Code").fill("L1");
+  await addUnit.getByLabel("Title").fill("Leading people");
+  await addUnit.getByRole("button", { name: "Add unit" }).click();
+  await notice(admin, "Unit added.");
+  await admin.getByText("Add a criterion to L1").click();
+  const unit = admin.locator('[data-unit="L1"]');
+  await unit.getByLabel("Code").fill("L1.1");
+  await unit.getByLabel("What the learner must show").fill("Run a team briefing");
+  await unit.getByRole("button", { name: "Add criterion" }).click();
+  await notice(admin, "Criterion added.");
+  await admin.locator('[data-criterion="L1.1"]').getByRole("button", { name: /Remove/ }).click();
+  await notice(admin, "Criterion removed.");
+  check((await admin.locator('[data-criterion="L1.1"]').count()) === 0, "the criterion was not removed");
 
   step = "admin: settings and disclaimer";
   await open(admin, "/app/admin/settings");
