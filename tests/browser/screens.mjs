@@ -312,6 +312,12 @@ try {
   await item.getByRole("button", { name: "Update" }).click();
   await notice(learner, "Action updated.");
   await learner.locator("#actions li", { hasText: "permit-to-work procedure" }).getByText("In progress").waitFor();
+  await learner.getByRole("link", { name: "Write up the permit-to-work procedure" }).click();
+  await learner.getByLabel(/Add a file/).setInputFiles({ name: "permit-procedure.txt", mimeType: "text/plain", buffer: Buffer.from("1. Request the permit\n") });
+  await learner.getByRole("button", { name: "Add file" }).click();
+  await notice(learner, "File added.");
+  await learner.locator("#action-files").getByText("permit-procedure.txt").waitFor();
+  await learner.getByRole("link", { name: "← Overview" }).click();
   await learner.getByLabel("Subject").fill("Review date");
   await learner.getByLabel("Message").fill("Could we move my next review to Thursday?");
   await learner.getByRole("button", { name: "Send" }).click();

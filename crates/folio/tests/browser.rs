@@ -222,10 +222,12 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
     .await
     .unwrap();
     assert_eq!((signatures, options, photos), (2, 1, 1));
-    // The session's feedback and file; the new learner in learning, with a revised end.
+    // The session's feedback, its file and the action's; the new learner in learning,
+    // with a revised end.
     let (feedback, files, ruby): (i64, i64, i64) = sqlx::query_as(
         "select (select count(*) from learning_sessions where feedback like 'Good progress%'),
-                (select count(*) from learning_plan_files where session_id is not null),
+                (select count(*) from learning_plan_files where session_id is not null)
+                  + (select count(*) from learning_plan_files where action_id is not null),
                 (select count(*) from enrolments e join users u on u.tenant_id = e.tenant_id
                    and u.id = e.learner_id
                  where u.name = 'Ruby Fox-Hale' and e.status = 'in_learning'
@@ -234,7 +236,7 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    assert_eq!((feedback, files, ruby), (1, 1, 1));
+    assert_eq!((feedback, files, ruby), (1, 2, 1));
 
     drop(demo);
     let _ = std::fs::remove_dir_all(&data);

@@ -147,3 +147,48 @@ pub(super) async fn session_page(
     flash.insert_into(&mut data);
     Ok(web.render(Some(&viewer), "session", "Session", data))
 }
+
+/// One action of a learner's plan: what to do, its progress and its files. (The API has
+/// no read of one action: it is taken from the enrolment's list.)
+#[handler]
+pub(super) async fn action_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path((enrolment, action)): Path<(String, String)>,
+    flash: Flash,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let enrolment = super::uuid_path(&web, &viewer, &enrolment)?;
+    let action = super::uuid_path(&web, &viewer, &action)?;
+    let base = format!("/api/v1/enrolments/{enrolment}");
+    let data = web
+        .gather(
+            &viewer,
+            vec![
+                ("actions", needed(format!("{base}/actions"))),
+                ("overview", needed(format!("{base}/overview"))),
+                ("files", needed(format!("/api/v1/actions/{action}/files"))),
+            ],
+        )
+        .await?;
+    let found = data
+        .pointer("/actions/items")
+        .and_then(|a| a.as_array())
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|a| a.get("id").and_then(|i| i.as_str()) == Some(action.as_str()))
+        })
+        .cloned();
+    let Some(found) = found else {
+        return Err(super::Detour::Page(Box::new(web.error_page(
+            Some(&viewer),
+            poem::http::StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no such action.",
+        ))));
+    };
+    let mut data = merge(data, json!({ "id": enrolment, "action": found }));
+    flash.insert_into(&mut data);
+    Ok(web.render(Some(&viewer), "action", "Action", data))
+}

@@ -83,6 +83,7 @@ pub fn routes(state: &AppState, api: BoxEndpoint<'static, Response>) -> Route {
                 .at("/documents", get(learner::documents_page))
                 .at("/messages", get(learner::messages_page))
                 .at("/sessions/:id", get(learner::session_page))
+                .at("/enrolments/:id/actions/:action", get(learner::action_page))
                 .at("/profile", get(learner::profile_page))
                 .at("/enrolments/:id/units", get(learner::units_page))
                 .at("/admin/people", get(admin::people_page))

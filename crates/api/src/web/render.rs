@@ -38,6 +38,7 @@ const PAGES: &[(&str, &str)] = pages![
     "documents",
     "messages",
     "session",
+    "action",
     "units",
     "profile",
     "admin_people",
