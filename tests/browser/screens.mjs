@@ -344,6 +344,23 @@ try {
   check(units.includes("Health, safety and the environment"), "the units page lists no units");
   await learner.locator('[data-unit="K1"]').waitFor();
   await learner.screenshot({ path: join(SHOTS, "learner-units.png"), fullPage: true });
+  step = "learner: asks for the progress map as PDF and downloads it";
+  await learner.goto(`${BASE}${enrolmentPath}/progress-map`);
+  await learner.getByRole("button", { name: "Download as PDF" }).click();
+  await learner.getByText("Your PDF is being made.").waitFor();
+  let pdfReady = false;
+  for (let i = 0; i < 120 && !pdfReady; i++) {
+    pdfReady = (await learner.locator('tr[data-status="ready"]').count()) > 0;
+    if (!pdfReady) {
+      await learner.waitForTimeout(500);
+      await learner.reload();
+    }
+  }
+  check(pdfReady, "the progress map PDF was not ready within a minute");
+  const pdfLink = learner.getByRole("link", { name: /Download progress-map-.*\.pdf/ });
+  const pdf = await learner.request.get(`${BASE}${await pdfLink.getAttribute("href")}`);
+  check(pdf.ok() && (await pdf.body()).subarray(0, 5).toString() === "%PDF-", "the download is not a PDF");
+
   step = "learner: signs the document and reads messages";
   await open(learner, "/app/documents");
   const doc = learner.locator("[data-document]", { hasText: "Training plan" });
