@@ -247,3 +247,60 @@ async fn another_organisations_learner_is_not_found() {
     }
     app.finish().await;
 }
+
+#[tokio::test]
+async fn long_lists_page_and_form_choices_are_complete() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "admin@n.example", &[Role::Admin]).await;
+    let token = app.login(&tenant, "admin@n.example").await;
+    // 450 learners, in SQL (through the API each would hash a password).
+    sqlx::query(
+        "with l as (insert into users (tenant_id, id, email, name)
+                    select $1, gen_random_uuid(), 'learner' || lpad(n::text, 3, '0') || '@n.example',
+                           'Learner ' || lpad(n::text, 3, '0')
+                    from generate_series(1, 450) n returning id)
+         insert into user_roles (tenant_id, user_id, role) select $1, id, 'learner' from l",
+    )
+    .bind(tenant.id)
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
+    let http = no_redirects();
+    let cookie = format!("folio_session={token}");
+    let get = |path: String| {
+        let http = http.clone();
+        let cookie = cookie.clone();
+        async move {
+            let response = http.get(path).header(COOKIE, cookie).send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            response.text().await.unwrap()
+        }
+    };
+
+    // The people list pages on: every learner is on one page or another, once.
+    let mut seen = std::collections::HashSet::new();
+    let mut path = format!("{}/app/admin/people?role=learner", app.base);
+    for _ in 0..10 {
+        let html = get(path.clone()).await;
+        for n in 1..=450 {
+            if html.contains(&format!("learner{n:03}@n.example")) {
+                assert!(seen.insert(n), "learner {n} listed twice");
+            }
+        }
+        let Some(more) = html.split("href=\"/app/admin/people?").nth(1) else {
+            break;
+        };
+        let query = more.split('"').next().unwrap().replace("&amp;", "&");
+        path = format!("{}/app/admin/people?{query}", app.base);
+    }
+    assert_eq!(seen.len(), 450);
+
+    // The enrolment form offers every learner.
+    let html = get(format!("{}/app/admin/enrolments", app.base)).await;
+    let offered = (1..=450)
+        .filter(|n| html.contains(&format!("Learner {n:03} (learner{n:03}@n.example)")))
+        .count();
+    assert_eq!(offered, 450);
+    app.finish().await;
+}

@@ -7,12 +7,13 @@ use poem::{Request, handler};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Flash, PageResult, Web, encode, if_allowed, merge, needed};
+use super::{Flash, PageQuery, PageResult, Web, encode, every, if_allowed, merge, needed};
 
 #[derive(Debug, Default, Deserialize)]
 struct PeopleQuery {
     q: Option<String>,
     role: Option<String>,
+    cursor: Option<String>,
 }
 
 const ROLES: &[(&str, &str)] = &[
@@ -47,6 +48,9 @@ pub(super) async fn people_page(
     }
     if let Some(role) = q.role.as_deref().filter(|s| !s.is_empty()) {
         path.push_str(&format!("&role={}", encode(role)));
+    }
+    if let Some(cursor) = q.cursor.as_deref().filter(|s| !s.is_empty()) {
+        path.push_str(&format!("&cursor={}", encode(cursor)));
     }
     let data = web
         .gather(
@@ -90,20 +94,29 @@ pub(super) async fn course_page(
 }
 
 #[handler]
-pub(super) async fn enrolments_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
+pub(super) async fn enrolments_page(
+    req: &Request,
+    web: Data<&Web>,
+    Query(page): Query<PageQuery>,
+    flash: Flash,
+) -> PageResult {
     let viewer = web.viewer(req).await?;
-    // The choices the enrolment form offers; the API checks each one's role again.
-    let by_role = |role: &str| needed(format!("/api/v1/users?role={role}&status=active&limit=200"));
+    // The choices the enrolment form offers, every one of them; the API checks each one's
+    // role again.
+    let by_role = |role: &str| every(format!("/api/v1/users?role={role}&status=active&limit=200"));
     let data = web
         .gather(
             &viewer,
             vec![
-                ("enrolments", needed("/api/v1/enrolments?limit=200")),
+                (
+                    "enrolments",
+                    needed(format!("/api/v1/enrolments?limit=100{}", page.param())),
+                ),
                 ("learners", by_role("learner")),
                 ("assessors", by_role("assessor")),
                 ("iqas", by_role("iqa")),
                 ("managers", by_role("employer")),
-                ("courses", needed("/api/v1/courses?limit=200")),
+                ("courses", every("/api/v1/courses?limit=200")),
                 ("employers", if_allowed("/api/v1/employers?limit=200")),
             ],
         )

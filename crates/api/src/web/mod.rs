@@ -176,6 +176,31 @@ impl Viewer {
     }
 }
 
+/// `?cursor=`: which page of a long list (the API's `next_cursor`, passed back as it is).
+#[derive(Debug, Default, Deserialize)]
+struct PageQuery {
+    cursor: Option<String>,
+}
+
+impl PageQuery {
+    /// `&cursor=…` to add to an API path, or nothing on the first page.
+    fn param(&self) -> String {
+        self.cursor
+            .as_deref()
+            .filter(|c| !c.is_empty())
+            .map(|c| format!("&cursor={}", encode(c)))
+            .unwrap_or_default()
+    }
+
+    /// The same as the path's first parameter (`?cursor=…`).
+    fn first_param(&self) -> String {
+        let p = self.param();
+        p.strip_prefix('&')
+            .map(|p| format!("?{p}"))
+            .unwrap_or_default()
+    }
+}
+
 /// What went wrong on the way to a page: where to send the browser instead.
 enum Detour {
     SignIn,
@@ -207,6 +232,16 @@ enum Read {
     Needed(String),
     /// Shown when this person may see it.
     IfAllowed(String),
+    /// Every page of a list (following `next_cursor`, up to [`EVERY_PAGES`] pages), as one
+    /// `{"items": […]}`: the choices of a form's select.
+    Every(String),
+}
+
+/// The most pages [`Read::Every`] follows (at 200 items a page).
+const EVERY_PAGES: usize = 25;
+
+fn every(path: impl Into<String>) -> Read {
+    Read::Every(path.into())
 }
 
 fn needed(path: impl Into<String>) -> Read {
@@ -360,8 +395,34 @@ impl Web {
                 .fetch_optional(viewer, &path)
                 .await
                 .map(|v| v.unwrap_or(Value::Null)),
+            Read::Every(path) => self.fetch_every(viewer, &path).await,
         };
         (name, answer)
+    }
+
+    /// Every item of a paged list, page after page.
+    async fn fetch_every(&self, viewer: &Viewer, path: &str) -> Result<Value, Detour> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..EVERY_PAGES {
+            let page_path = match &cursor {
+                Some(c) => format!("{path}{sep}cursor={}", encode(c)),
+                None => path.to_owned(),
+            };
+            let mut page = self.fetch(viewer, &page_path).await?;
+            if let Some(Value::Array(more)) = page.get_mut("items").map(Value::take) {
+                items.extend(more);
+            }
+            cursor = page
+                .get("next_cursor")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            if cursor.is_none() {
+                break;
+            }
+        }
+        Ok(json!({ "items": items }))
     }
 
     fn refusal(&self, viewer: Option<&Viewer>, reply: &Reply) -> Detour {
@@ -862,10 +923,18 @@ async fn home(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
 }
 
 #[handler]
-async fn tile_page(req: &Request, web: Data<&Web>, Path(key): Path<String>) -> PageResult {
+async fn tile_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(key): Path<String>,
+    Query(page): Query<PageQuery>,
+) -> PageResult {
     let viewer = web.viewer(req).await?;
     let list = web
-        .fetch(&viewer, &format!("/api/v1/dashboard/{}", encode(&key)))
+        .fetch(
+            &viewer,
+            &format!("/api/v1/dashboard/{}{}", encode(&key), page.first_param()),
+        )
         .await?;
     let title = tile_title(&key);
     Ok(web.render(
@@ -1016,6 +1085,7 @@ struct TimeLogQuery {
     off_the_job: Option<String>,
     from: Option<String>,
     to: Option<String>,
+    cursor: Option<String>,
 }
 
 /// A month's daily totals (the API's `days`) laid out as weeks from Monday, with blanks
@@ -1084,9 +1154,13 @@ async fn time_log_page(
             needed(format!("{base}/time-log/calendar?month={}", encode(&month))),
         )
     } else {
+        let cursor = PageQuery {
+            cursor: q.cursor.clone(),
+        }
+        .param();
         (
             "entries",
-            needed(format!("{base}/time-log?limit=200&{filter_query}")),
+            needed(format!("{base}/time-log?limit=100&{filter_query}{cursor}")),
         )
     };
     let data = web

@@ -142,6 +142,16 @@ handlebars_helper!(join_helper: |list: Json, sep: str| {
         .unwrap_or_default()
 });
 
+// `{{urlenc v}}`: a value for a query string.
+handlebars_helper!(urlenc_helper: |v: Json| {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>()
+});
+
 // `{{json v}}`: a value as JSON text (for a field that takes JSON).
 handlebars_helper!(json_helper: |v: Json| {
     if v.is_null() { String::new() } else { v.to_string() }
@@ -166,6 +176,7 @@ impl Pages {
         hb.register_helper("has", Box::new(has_helper));
         hb.register_helper("join", Box::new(join_helper));
         hb.register_helper("json", Box::new(json_helper));
+        hb.register_helper("urlenc", Box::new(urlenc_helper));
         Ok(Self { hb })
     }
 
