@@ -107,19 +107,26 @@ try {
   step = "admin: starts her learning and revises her end date";
   await admin.locator("#enrolments").getByRole("link", { name: "Ruby Fox" }).click();
   await admin.waitForURL(/\/app\/enrolments\//);
-  await admin.getByText("Programme status and dates").click();
+  await admin.getByText(/Programme status, dates/).click();
   const change = admin.locator("#change-status");
   await change.getByLabel("New status").selectOption("in_learning");
   await change.getByLabel("From").fill(new Date().toISOString().slice(0, 10));
   await change.getByRole("button", { name: "Change status" }).click();
   await notice(admin, "Status changed.");
   await admin.getByText("In learning").first().waitFor();
-  await admin.getByText("Programme status and dates").click();
+  await admin.getByText(/Programme status, dates/).click();
   const revise = admin.locator("#revise-end");
   await revise.getByLabel(/Revised end date/).fill("2028-09-30");
   await revise.getByLabel("Reason").fill("Break for an operation");
   await revise.getByRole("button", { name: "Record revised end date" }).click();
   await notice(admin, "Revised end date recorded.");
+  await admin.getByText(/Programme status, dates/).click();
+  const people = admin.locator("#enrolment-people");
+  check((await people.getByLabel("Assessor").inputValue()) !== "", "her assessor is not shown as chosen");
+  await people.getByLabel("Assessor").selectOption({ label: "Grace Okafor" });
+  await people.getByLabel("IQA").selectOption({ label: "None" });
+  await people.getByRole("button", { name: "Save people" }).click();
+  await notice(admin, "People saved.");
 
   step = "admin: edits her details and sets a password";
   await open(admin, "/app/admin/people");

@@ -223,15 +223,17 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
     .unwrap();
     assert_eq!((signatures, options, photos), (2, 1, 1));
     // The session's feedback, its file and the action's; the new learner in learning,
-    // with a revised end.
+    // with a revised end, moved to another assessor and no IQA.
     let (feedback, files, ruby): (i64, i64, i64) = sqlx::query_as(
         "select (select count(*) from learning_sessions where feedback like 'Good progress%'),
                 (select count(*) from learning_plan_files where session_id is not null)
                   + (select count(*) from learning_plan_files where action_id is not null),
                 (select count(*) from enrolments e join users u on u.tenant_id = e.tenant_id
                    and u.id = e.learner_id
+                 join users a on a.tenant_id = e.tenant_id and a.id = e.assessor_id
                  where u.name = 'Ruby Fox-Hale' and e.status = 'in_learning'
-                   and e.revised_end_date = date '2028-09-30')",
+                   and e.revised_end_date = date '2028-09-30'
+                   and a.name = 'Grace Okafor' and e.iqa_id is null)",
     )
     .fetch_one(&db.pool)
     .await

@@ -27,6 +27,8 @@
       if (kind === "list") {
         if (!Array.isArray(out[key])) out[key] = [];
         if (value !== "") out[key].push(value);
+      } else if (kind === "nullable") {
+        out[key] = value.trim() === "" ? null : value;
       } else if (kind === "bool") {
         out[key] = ["true", "on", "yes", "1"].indexOf(value) >= 0;
       } else if (value.trim() === "") {

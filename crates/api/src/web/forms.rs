@@ -5,7 +5,7 @@
 //! `criterion_ids:list` (every value of the name, as an array), `starts_at:datetime` (a
 //! `datetime-local` value, in the organisation's time zone, sent as an RFC 3339 instant),
 //! `scopes:lines` (a list typed one per line or separated by commas), `mapping:json` (JSON
-//! typed as text).
+//! typed as text), `assessor_id:nullable` (blank sent as `null`, to clear).
 //! A dotted name goes into a nested object (`track.margin_points:number`). Other fields
 //! are strings;
 //! an empty string is left out, so an optional field left blank is simply absent. A field
@@ -68,6 +68,16 @@ pub fn to_json(fields: &[(String, String)], tz: Tz) -> Value {
                 // gives the unticked state.
                 let on = matches!(value.as_str(), "true" | "on" | "yes" | "1");
                 out.insert(key.to_owned(), Value::Bool(on));
+            }
+            "nullable" => {
+                // A choice that may be cleared: blank is `null` (where the API reads a
+                // missing field as "unchanged").
+                let v = if value.trim().is_empty() {
+                    Value::Null
+                } else {
+                    Value::String(value.clone())
+                };
+                out.insert(key.to_owned(), v);
             }
             _ if value.trim().is_empty() => {}
             "int" => {
@@ -152,6 +162,8 @@ mod tests {
                 ("track.basis", "signed_off"),
                 ("scopes:lines", "openid\nemail, profile\n"),
                 ("role_mapping:json", "{\"staff\": [\"assessor\"]}"),
+                ("iqa_id:nullable", ""),
+                ("assessor_id:nullable", "a1"),
                 ("track.margin_points:number", "10"),
             ]),
             Tz::Europe__London,
@@ -170,6 +182,8 @@ mod tests {
                 "track": { "basis": "signed_off", "margin_points": 10.0 },
                 "scopes": ["openid", "email", "profile"],
                 "role_mapping": { "staff": ["assessor"] },
+                "iqa_id": null,
+                "assessor_id": "a1",
             })
         );
     }

@@ -999,6 +999,15 @@ async fn enrolment_page(
     if viewer.is_staff() {
         reads.push(("comments", if_allowed(format!("{base}/comments"))));
     }
+    // Admins change the people around the learner: every choice, and who it is now.
+    if viewer.has("admin") {
+        let by_role =
+            |role: &str| every(format!("/api/v1/users?role={role}&status=active&limit=200"));
+        reads.push(("enrolment", needed(base.clone())));
+        reads.push(("assessors", by_role("assessor")));
+        reads.push(("iqas", by_role("iqa")));
+        reads.push(("managers", by_role("employer")));
+    }
     let data = web.gather(&viewer, reads).await?;
     // The learner's photo, if they have one and the viewer may see their profile.
     let learner_profile = match data.pointer("/overview/learner/id").and_then(Value::as_str) {
