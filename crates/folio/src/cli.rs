@@ -253,6 +253,9 @@ async fn run_demo(config: &Config) -> anyhow::Result<()> {
             let base = format!("http://{addr}");
             println!();
             println!("Folio demo is running at {base}");
+            if let Some(first) = organisations.first() {
+                println!("  Sign in:       {base}/sign-in?org={}", first.slug);
+            }
             println!("  API docs:      {base}/api/docs");
             println!("  OpenAPI spec:  {base}/api/openapi.json");
             println!("  Readiness:     {base}/readyz");
@@ -261,8 +264,8 @@ async fn run_demo(config: &Config) -> anyhow::Result<()> {
             for organisation in &organisations {
                 println!();
                 println!(
-                    "{} (organisation: {})",
-                    organisation.name, organisation.slug
+                    "{} (organisation: {}; sign in at {base}/sign-in?org={})",
+                    organisation.name, organisation.slug, organisation.slug
                 );
                 for (email, roles) in &organisation.accounts {
                     let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
