@@ -65,8 +65,7 @@ pub(super) async fn people_page(
         data,
         json!({ "roles": roles_list(), "q": q.q, "role": q.role }),
     );
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "admin_people", "People", data))
+    Ok(web.page(&viewer, "admin_people", "People", data, flash))
 }
 
 #[handler]
@@ -74,8 +73,7 @@ pub(super) async fn courses_page(req: &Request, web: Data<&Web>, flash: Flash) -
     let viewer = web.viewer(req).await?;
     let courses = web.fetch(&viewer, "/api/v1/courses?limit=200").await?;
     let mut data = json!({ "courses": courses });
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "admin_courses", "Courses", data))
+    Ok(web.page(&viewer, "admin_courses", "Courses", data, flash))
 }
 
 #[handler]
@@ -89,8 +87,7 @@ pub(super) async fn course_page(
     let id = super::uuid_path(&web, &viewer, &id)?;
     let course = web.fetch(&viewer, &format!("/api/v1/courses/{id}")).await?;
     let mut data = json!({ "id": id, "course": course });
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "admin_course", "Course", data))
+    Ok(web.page(&viewer, "admin_course", "Course", data, flash))
 }
 
 #[handler]
@@ -123,8 +120,7 @@ pub(super) async fn enrolments_page(
         .await?;
     let today = crate::progress::today().to_string();
     let mut data = merge(data, json!({ "today": today }));
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "admin_enrolments", "Enrolments", data))
+    Ok(web.page(&viewer, "admin_enrolments", "Enrolments", data, flash))
 }
 
 #[handler]
@@ -140,6 +136,5 @@ pub(super) async fn settings_page(req: &Request, web: Data<&Web>, flash: Flash) 
             ],
         )
         .await?;
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "admin_settings", "Settings", data))
+    Ok(web.page(&viewer, "admin_settings", "Settings", data, flash))
 }

@@ -12,8 +12,7 @@ pub(super) async fn documents_page(req: &Request, web: Data<&Web>, flash: Flash)
     let viewer = web.viewer(req).await?;
     let to_sign = web.fetch(&viewer, "/api/v1/me/documents-to-sign").await?;
     let mut data = json!({ "to_sign": to_sign });
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "documents", "Documents to sign", data))
+    Ok(web.page(&viewer, "documents", "Documents to sign", data, flash))
 }
 
 #[handler]
@@ -64,8 +63,7 @@ pub(super) async fn units_page(
         data,
         json!({ "id": id, "course": course, "optional_units": optional_units }),
     );
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "units", "Units", data))
+    Ok(web.page(&viewer, "units", "Units", data, flash))
 }
 
 #[handler]
@@ -80,8 +78,7 @@ pub(super) async fn profile_page(req: &Request, web: Data<&Web>, flash: Flash) -
             ],
         )
         .await?;
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "profile", "Profile", data))
+    Ok(web.page(&viewer, "profile", "Profile", data, flash))
 }
 
 #[handler]
@@ -99,8 +96,7 @@ pub(super) async fn messages_page(req: &Request, web: Data<&Web>, flash: Flash) 
             ],
         )
         .await?;
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "messages", "Messages", data))
+    Ok(web.page(&viewer, "messages", "Messages", data, flash))
 }
 
 /// A learning-plan session: its details, notes and feedback (edited by staff) and files.
@@ -122,11 +118,7 @@ pub(super) async fn session_page(
             ],
         )
         .await?;
-    let enrolment = data
-        .pointer("/session/enrolment_id")
-        .and_then(|e| e.as_str())
-        .unwrap_or_default()
-        .to_owned();
+    let enrolment = web.enrolment_of(&viewer, &data, "/session/enrolment_id")?;
     let overview = web
         .fetch(&viewer, &format!("/api/v1/enrolments/{enrolment}/overview"))
         .await?;
@@ -144,8 +136,7 @@ pub(super) async fn session_page(
         data,
         json!({ "id": enrolment, "overview": overview, "starts_local": starts_local }),
     );
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "session", "Session", data))
+    Ok(web.page(&viewer, "session", "Session", data, flash))
 }
 
 /// One action of a learner's plan: what to do, its progress and its files. (The API has
@@ -189,6 +180,5 @@ pub(super) async fn action_page(
         ))));
     };
     let mut data = merge(data, json!({ "id": enrolment, "action": found }));
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "action", "Action", data))
+    Ok(web.page(&viewer, "action", "Action", data, flash))
 }

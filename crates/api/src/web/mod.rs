@@ -446,6 +446,41 @@ impl Web {
         }
     }
 
+    /// A signed-in page: `name` with `data` and the last form's message.
+    fn page(
+        &self,
+        viewer: &Viewer,
+        name: &str,
+        title: &str,
+        mut data: Value,
+        flash: Flash,
+    ) -> Response {
+        flash.insert_into(&mut data);
+        self.render(Some(viewer), name, title, data)
+    }
+
+    /// The enrolment a resource belongs to (its id at `pointer`), to read the rest of its
+    /// page from.
+    fn enrolment_of(
+        &self,
+        viewer: &Viewer,
+        resource: &Value,
+        pointer: &str,
+    ) -> Result<String, Detour> {
+        resource
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                Detour::Page(Box::new(self.error_page(
+                    Some(viewer),
+                    StatusCode::NOT_FOUND,
+                    "Not found",
+                    "There is no such page.",
+                )))
+            })
+    }
+
     fn error_page(
         &self,
         viewer: Option<&Viewer>,
@@ -806,8 +841,7 @@ async fn disclaimer_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageRe
     let viewer = web.viewer(req).await?;
     let disclaimer = web.fetch(&viewer, "/api/v1/me/disclaimer").await?;
     let mut data = json!({ "disclaimer": disclaimer });
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "disclaimer", "Before you start", data))
+    Ok(web.page(&viewer, "disclaimer", "Before you start", data, flash))
 }
 
 /// The generic form handler for browsers without the script: makes the API call the form
@@ -900,9 +934,8 @@ async fn home(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
                 tile["title"] = json!(title);
             }
         }
-        let mut data = json!({ "dashboard": dashboard });
-        flash.insert_into(&mut data);
-        return Ok(web.render(Some(&viewer), "staff_home", "Home", data));
+        let data = json!({ "dashboard": dashboard });
+        return Ok(web.page(&viewer, "staff_home", "Home", data, flash));
     }
     let enrolments = web.fetch(&viewer, "/api/v1/enrolments?limit=50").await?;
     let items = enrolments
@@ -918,8 +951,7 @@ async fn home(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
         return Ok(redirect(&format!("/app/enrolments/{id}")));
     }
     let mut data = json!({ "enrolments": items });
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "learner_home", "Home", data))
+    Ok(web.page(&viewer, "learner_home", "Home", data, flash))
 }
 
 #[handler]
@@ -1021,8 +1053,7 @@ async fn enrolment_page(
         data,
         json!({ "id": id, "learner_profile": learner_profile }),
     );
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "enrolment", "Overview", data))
+    Ok(web.page(&viewer, "enrolment", "Overview", data, flash))
 }
 
 #[handler]
@@ -1046,8 +1077,7 @@ async fn evidence_list_page(
         )
         .await?;
     let mut data = merge(data, json!({ "id": id }));
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "evidence_list", "Evidence", data))
+    Ok(web.page(&viewer, "evidence_list", "Evidence", data, flash))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1080,8 +1110,7 @@ async fn progress_map_page(
         )
         .await?;
     let mut data = merge(data, json!({ "id": id, "incomplete_only": incomplete }));
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "progress_map", "Progress map", data))
+    Ok(web.page(&viewer, "progress_map", "Progress map", data, flash))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1209,8 +1238,7 @@ async fn time_log_page(
             "filter_query": filter_query,
         }),
     );
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "time_log", "Time log", data))
+    Ok(web.page(&viewer, "time_log", "Time log", data, flash))
 }
 
 /// Each activity type's label by its value, for the list's `lookup`.
@@ -1249,11 +1277,7 @@ async fn time_log_entry_page(
     let entry = web
         .fetch(&viewer, &format!("/api/v1/time-log/{id}"))
         .await?;
-    let enrolment = entry
-        .get("enrolment_id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let enrolment = web.enrolment_of(&viewer, &entry, "/enrolment_id")?;
     let base = format!("/api/v1/enrolments/{enrolment}");
     let data = web
         .gather(
@@ -1268,8 +1292,7 @@ async fn time_log_entry_page(
         data,
         json!({ "id": enrolment, "entry": entry, "activity_types": activity_types() }),
     );
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "time_log_entry", "Time log entry", data))
+    Ok(web.page(&viewer, "time_log_entry", "Time log entry", data, flash))
 }
 
 #[handler]
@@ -1284,11 +1307,7 @@ async fn evidence_page(
     let evidence = web
         .fetch(&viewer, &format!("/api/v1/evidence/{id}"))
         .await?;
-    let enrolment = evidence
-        .pointer("/evidence/enrolment_id")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let enrolment = web.enrolment_of(&viewer, &evidence, "/evidence/enrolment_id")?;
     let base = format!("/api/v1/enrolments/{enrolment}");
     let data = web
         .gather(
@@ -1303,8 +1322,7 @@ async fn evidence_page(
         data,
         json!({ "id": id, "enrolment_id": enrolment, "evidence": evidence }),
     );
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "evidence_detail", "Evidence", data))
+    Ok(web.page(&viewer, "evidence_detail", "Evidence", data, flash))
 }
 
 #[handler]
@@ -1312,8 +1330,7 @@ async fn exports_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResul
     let viewer = web.viewer(req).await?;
     let exports = web.fetch(&viewer, "/api/v1/exports").await?;
     let mut data = json!({ "exports": exports });
-    flash.insert_into(&mut data);
-    Ok(web.render(Some(&viewer), "exports", "Exports", data))
+    Ok(web.page(&viewer, "exports", "Exports", data, flash))
 }
 
 #[cfg(test)]

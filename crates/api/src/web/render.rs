@@ -90,50 +90,26 @@ fn date_helper(
     Ok(())
 }
 
-/// `{{pct v}}`: a fraction or percentage number as a whole percentage (`45`).
-fn pct_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let n = param(h, 0).and_then(Value::as_f64).unwrap_or(0.0);
-    out.write(&format!("{:.0}", n.clamp(0.0, 100.0)))?;
-    Ok(())
-}
+// `{{pct v}}`: a fraction or percentage number as a whole percentage (`45`).
+handlebars_helper!(pct_helper: |v: Json| {
+    format!("{:.0}", v.as_f64().unwrap_or(0.0).clamp(0.0, 100.0))
+});
 
-/// `{{hm minutes}}`: minutes as `1:30`.
-fn hm_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let m = param(h, 0).and_then(Value::as_i64).unwrap_or(0);
-    out.write(&format!("{}:{:02}", m / 60, m % 60))?;
-    Ok(())
-}
+// `{{hm minutes}}`: minutes as `1:30`.
+handlebars_helper!(hm_helper: |v: Json| {
+    let m = v.as_i64().unwrap_or(0);
+    format!("{}:{:02}", m / 60, m % 60)
+});
 
-/// `{{human v}}`: a snake_case value as words (`off_track` → `Off track`).
-fn human_helper(
-    h: &Helper<'_>,
-    _: &Handlebars<'_>,
-    _: &Context,
-    _: &mut RenderContext<'_, '_>,
-    out: &mut dyn Output,
-) -> HelperResult {
-    let raw = param(h, 0).map(JsonRender::render).unwrap_or_default();
-    let words = raw.replace(['_', '-'], " ");
+// `{{human v}}`: a snake_case value as words (`off_track` → `Off track`).
+handlebars_helper!(human_helper: |v: Json| {
+    let words = if v.is_null() { String::new() } else { v.render() }.replace(['_', '-'], " ");
     let mut chars = words.chars();
-    let shown = chars
+    chars
         .next()
         .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
-        .unwrap_or_default();
-    out.write(&handlebars::html_escape(&shown))?;
-    Ok(())
-}
+        .unwrap_or_default()
+});
 
 // `{{join list ", "}}`: an array's items joined.
 handlebars_helper!(join_helper: |list: Json, sep: str| {
