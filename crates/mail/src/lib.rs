@@ -8,14 +8,16 @@
 //! an email with a blank where a name should be.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use handlebars::Handlebars;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::Message;
 use serde_json::Value;
+
+pub mod smtp;
 
 /// One template's name and its subject, text and HTML sources, compiled in.
 macro_rules! template {
@@ -179,8 +181,8 @@ pub struct Envelope<'a> {
 pub enum Mailer {
     /// An SMTP server, through a connection pool.
     Smtp {
-        /// The transport.
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        /// The server's connections.
+        pool: Arc<smtp::SmtpPool>,
         /// The sender's address.
         from: String,
     },
@@ -211,14 +213,10 @@ impl Mailer {
     /// SMTP from a URL: `smtp://host:port` (plain, or `?tls=required` for STARTTLS) or
     /// `smtps://host:port` (TLS), with `user:password@` if the server wants them.
     pub fn smtp(url: &str, from: &str) -> Result<Self, MailError> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| MailError::Build(format!("FOLIO_SMTP_URL: {e}")))?
-            .timeout(Some(Duration::from_secs(20)))
-            .pool_config(PoolConfig::new().max_size(8))
-            .build();
+        let pool = smtp::SmtpPool::from_url(url, Duration::from_secs(20))?;
         check_from(from)?;
         Ok(Mailer::Smtp {
-            transport,
+            pool: Arc::new(pool),
             from: from.to_owned(),
         })
     }
@@ -239,11 +237,7 @@ impl Mailer {
         };
         let message = build(from, envelope)?;
         match self {
-            Mailer::Smtp { transport, .. } => match transport.send(message).await {
-                Ok(_) => Ok(()),
-                Err(e) if e.is_permanent() => Err(MailError::Permanent(e.to_string())),
-                Err(e) => Err(MailError::Transient(e.to_string())),
-            },
+            Mailer::Smtp { pool, .. } => pool.send(message.envelope(), &message.formatted()).await,
             Mailer::Files { dir, .. } => {
                 tokio::fs::create_dir_all(dir)
                     .await
