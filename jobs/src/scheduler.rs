@@ -88,9 +88,13 @@ async fn tick_tenant(
         }
     }
     job_runs::requeue_stalled(&mut tx).await?;
-    // Pushed before the commit: if a push fails, the transaction rolls back and the runs
-    // stay waiting for the next tick; if the commit fails after a push, the run is pushed
-    // again later, which the jobs' idempotence makes harmless.
+    // The runs are committed before any is pushed: a worker that takes a pushed job at
+    // once must find its run. (Its `start` then waits on the row lock below until this
+    // tick commits.) Pushed before the second commit: if a push fails, that transaction
+    // rolls back and the runs stay waiting for the next tick; if the commit fails after a
+    // push, the run is pushed again later, which the jobs' idempotence makes harmless.
+    tx.commit().await?;
+    let mut tx = ctx.db.begin_tenant(tenant).await?;
     for run in job_runs::take_requested(&mut tx, BATCH).await? {
         let Ok(kind) = run.kind.parse::<JobKind>() else {
             tracing::warn!(tenant_id = %tenant, run_id = %run.id, kind = %run.kind, "unknown job kind; left waiting");
