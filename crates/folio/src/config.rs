@@ -131,8 +131,9 @@ impl Default for Config {
     }
 }
 
-/// The keys [`Config`] has, for spotting misspelt environment variables.
-const KEYS: &[&str] = &[
+/// The keys [`Config`] has, for spotting misspelt environment variables (and, in
+/// `tests/infra.rs`, misspelt ones in the deployment files).
+pub const KEYS: &[&str] = &[
     "database_url",
     "database_max_connections",
     "redis_url",

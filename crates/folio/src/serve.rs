@@ -46,7 +46,13 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
     })
 }
 
-/// Serves the API until SIGINT or SIGTERM, then lets in-flight requests finish (up to 30 s).
+/// How long `folio serve` lets in-flight requests finish after SIGINT or SIGTERM. The
+/// Kubernetes API Deployment's grace period (infra/k8s) covers it, checked by
+/// `tests/infra.rs`.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Serves the API until SIGINT or SIGTERM, then lets in-flight requests finish (up to
+/// [`SHUTDOWN_TIMEOUT`]).
 /// `on_listening` is told the bound address (the port may have been 0).
 pub async fn serve(
     config: &Config,
@@ -74,11 +80,7 @@ pub async fn serve_until(
     tracing::info!(%addr, "listening");
     on_listening(addr);
     Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(
-            folio_api::app(state),
-            shutdown,
-            Some(Duration::from_secs(30)),
-        )
+        .run_with_graceful_shutdown(folio_api::app(state), shutdown, Some(SHUTDOWN_TIMEOUT))
         .await?;
     tracing::info!("stopped");
     Ok(())

@@ -20,7 +20,13 @@ pub async fn queue(config: &Config) -> anyhow::Result<JobQueue> {
     .with_context(|| format!("cannot reach Redis at {}", redact(&config.redis_url)))
 }
 
-/// Runs the workers until SIGINT or SIGTERM; jobs in progress then get 30 s to finish.
+/// How long jobs in progress get to finish after SIGINT or SIGTERM; a job cut off goes back
+/// to the queue once this worker's heartbeats lapse. The Kubernetes worker Deployment's
+/// grace period (infra/k8s) covers it, checked by `tests/infra.rs`.
+pub const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs the workers until SIGINT or SIGTERM; jobs in progress then get
+/// [`SHUTDOWN_TIMEOUT`] to finish.
 pub async fn work(config: &Config) -> anyhow::Result<()> {
     work_until(config, crate::serve::shutdown_signal()).await
 }
@@ -41,7 +47,7 @@ pub async fn work_until(
         concurrency: config.worker_concurrency,
         poll_interval: Duration::from_millis(config.worker_poll_ms),
         tick: config.schedule()?,
-        shutdown_timeout: Duration::from_secs(30),
+        shutdown_timeout: SHUTDOWN_TIMEOUT,
     };
     let metrics = if config.worker_metrics_listen.is_empty() {
         None
