@@ -37,11 +37,11 @@
 --   (document_signers and document_signatures of old.tenant_id). [unverified] That
 --   create_distributed_table accepts these tables with their triggers once the setting is
 --   on; otherwise drop the triggers, distribute, and create them again.
--- 2. Row-level security: 44 policies on 44 tables (43 of the 43 tenant tables, plus
---   tenants' tenant_self). [verified] (Citus source, commands/policy.c) a distributed
---   table's policies are recreated on its shards, later CREATE, ALTER and DROP POLICY are
---   propagated, and a policy with a subquery is refused (these have none). [unverified]
---   ENABLE and FORCE ROW LEVEL SECURITY reach the shards. The policies call
+-- 2. Row-level security: 44 policies on 44 tables (43 of the 43 tenant tables; on platform
+--   tables: tenants.tenant_self). [verified] (Citus source, commands/policy.c) a
+--   distributed table's policies are recreated on its shards, later CREATE, ALTER and DROP
+--   POLICY are propagated, and a policy with a subquery is refused (these have none).
+--   [unverified] ENABLE and FORCE ROW LEVEL SECURITY reach the shards. The policies call
 --   current_tenant(), which reads the transaction-local app.tenant_id: [verified] Citus
 --   forwards SET LOCAL commands to the workers' connections only with
 --   citus.propagate_set_commands = 'local' (default 'none'). [unverified] TenantTx's

@@ -408,9 +408,17 @@ fn attention(catalog: &Catalog, plan: &Plan) -> String {
         .iter()
         .filter(|t| policy_tables.contains(t.as_str()))
         .count();
+    let platform_policies = catalog
+        .policies
+        .iter()
+        .filter(|(t, _)| !tenant.contains(t))
+        .map(|(t, p)| format!("{t}.{p}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     items.push(format!(
         "Row-level security: {} policies on {} tables ({tenant_with_policy} of the {} tenant \
-         tables, plus tenants' tenant_self). [verified] (Citus source, commands/policy.c) a \
+         tables; on platform tables: {platform_policies}). [verified] (Citus source, \
+         commands/policy.c) a \
          distributed table's policies are recreated on its shards, later CREATE, ALTER and \
          DROP POLICY are propagated, and a policy with a subquery is refused (these have \
          none). [unverified] ENABLE and FORCE ROW LEVEL SECURITY reach the shards. The \
