@@ -393,6 +393,46 @@ impl TestApp {
     }
 }
 
+/// `count` learners enrolled on `course` (in learning since ten days ago, with `assessor`),
+/// each with one action a day overdue, so that each is due a reminder and their assessor a
+/// digest. In SQL, for tests that need hundreds: accounts made through the API would hash
+/// a password each. E-mail addresses are `{prefix}{n}@bulk.example`.
+pub async fn learners_with_overdue_actions(
+    pool: &PgPool,
+    tenant: Uuid,
+    course: Uuid,
+    assessor: Uuid,
+    prefix: &str,
+    count: i32,
+) {
+    let today = chrono::Utc::now().date_naive();
+    sqlx::query(
+        "with l as (insert into users (tenant_id, id, email, name)
+                    select $1, gen_random_uuid(), $4 || n || '@bulk.example', 'Learner ' || n
+                    from generate_series(1, $5) n returning id),
+              r as (insert into user_roles (tenant_id, user_id, role)
+                    select $1, l.id, 'learner' from l),
+              e as (insert into enrolments (tenant_id, id, learner_id, course_id, start_date,
+                        planned_end_date, assessor_id, contracted_hours_per_week,
+                        planned_otj_hours, status, learning_started_on)
+                    select $1, gen_random_uuid(), l.id, $2, $6, $7, $3, 37.5, 300,
+                           'in_learning', $6 from l returning id)
+         insert into actions (tenant_id, id, enrolment_id, title, target_date, created_by)
+         select $1, gen_random_uuid(), e.id, 'Write up the survey', $8, $3 from e",
+    )
+    .bind(tenant)
+    .bind(course)
+    .bind(assessor)
+    .bind(prefix)
+    .bind(count)
+    .bind(today - chrono::Days::new(10))
+    .bind(today + chrono::Days::new(400))
+    .bind(today - chrono::Days::new(1))
+    .execute(pool)
+    .await
+    .expect("insert learners with overdue actions");
+}
+
 /// Reads a problem document, checking its content type and status.
 pub async fn problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status, "status");

