@@ -22,26 +22,28 @@ pub struct CredentialOwner {
     pub roles: Vec<String>,
 }
 
-/// The owner of an unexpired session with this hash, if the person is active.
-pub async fn find_session(
-    tx: &mut TenantTx,
-    token_hash: &[u8],
-) -> DbResult<Option<CredentialOwner>> {
-    let tenant = tx.tenant();
-    Ok(sqlx::query_as(
-        "select s.id as credential_id, u.id as user_id,
+/// The statement of [`find_session`]: `$1` tenant, `$2` the token's hash. Public so that
+/// `folio-bench` can run the very same SQL through `pgbench`.
+pub const FIND_SESSION_SQL: &str = "select s.id as credential_id, u.id as user_id,
                 array(select r.role from user_roles r
                       where r.tenant_id = u.tenant_id and r.user_id = u.id order by r.role) as roles
          from sessions s
          join users u on u.tenant_id = s.tenant_id and u.id = s.user_id
          join tenants t on t.id = s.tenant_id
          where s.tenant_id = $1 and s.token_hash = $2 and s.expires_at > now()
-           and u.status = 'active' and t.status = 'active'",
-    )
-    .bind(tenant.0)
-    .bind(token_hash)
-    .fetch_optional(tx.conn())
-    .await?)
+           and u.status = 'active' and t.status = 'active'";
+
+/// The owner of an unexpired session with this hash, if the person is active.
+pub async fn find_session(
+    tx: &mut TenantTx,
+    token_hash: &[u8],
+) -> DbResult<Option<CredentialOwner>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(FIND_SESSION_SQL)
+        .bind(tenant.0)
+        .bind(token_hash)
+        .fetch_optional(tx.conn())
+        .await?)
 }
 
 /// The owner of an unrevoked, unexpired API token with this hash, if the person is active.

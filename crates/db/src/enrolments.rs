@@ -160,23 +160,28 @@ pub async fn insert(tx: &mut TenantTx, e: &NewEnrolment) -> DbResult<()> {
     Ok(())
 }
 
+/// The statement of [`get_visible`]: `$1` tenant, `$2` viewer, `$3`–`$7` the scope's flags
+/// (all, as learner, as assessor, as IQA, as employer), `$8` the enrolment. Public so that
+/// `folio-bench` can run the very same SQL through `pgbench`.
+pub fn get_visible_sql() -> String {
+    format!("{SELECT} where e.tenant_id = $1 and e.id = $8 and {VISIBLE}")
+}
+
 /// One enrolment the viewer may see; [`crate::DbError::NotFound`] otherwise.
 pub async fn get_visible(tx: &mut TenantTx, viewer: &Viewer, id: Uuid) -> DbResult<Enrolment> {
     let tenant = tx.tenant();
     let s = viewer.scope;
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT} where e.tenant_id = $1 and e.id = $8 and {VISIBLE}"
-    )))
-    .bind(tenant.0)
-    .bind(viewer.user_id)
-    .bind(s.all)
-    .bind(s.as_learner)
-    .bind(s.as_assessor)
-    .bind(s.as_iqa)
-    .bind(s.as_employer)
-    .bind(id)
-    .fetch_one(tx.conn())
-    .await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(get_visible_sql()))
+        .bind(tenant.0)
+        .bind(viewer.user_id)
+        .bind(s.all)
+        .bind(s.as_learner)
+        .bind(s.as_assessor)
+        .bind(s.as_iqa)
+        .bind(s.as_employer)
+        .bind(id)
+        .fetch_one(tx.conn())
+        .await?)
 }
 
 /// Whether the viewer may see at least one enrolment on `course_id` (so the course's

@@ -60,24 +60,26 @@ pub async fn set_disclaimer(
     .await?)
 }
 
-/// The version of the disclaimer `user_id` still has to accept: the current one, if it has
-/// text and they have not accepted it. One indexed lookup, run on every request a learner
-/// makes.
-pub async fn pending_disclaimer(tx: &mut TenantTx, user_id: Uuid) -> DbResult<Option<i32>> {
-    let tenant = tx.tenant();
-    Ok(sqlx::query_scalar(
-        "select v.version from (
+/// The statement of [`pending_disclaimer`]: `$1` tenant, `$2` the person. Public so that
+/// `folio-bench` can run the very same SQL through `pgbench`.
+pub const PENDING_DISCLAIMER_SQL: &str = "select v.version from (
              select version, body from disclaimer_versions
              where tenant_id = $1 order by version desc limit 1
          ) v
          where v.body is not null
            and not exists (select 1 from disclaimer_acceptances a
-                           where a.tenant_id = $1 and a.user_id = $2 and a.version = v.version)",
-    )
-    .bind(tenant.0)
-    .bind(user_id)
-    .fetch_optional(tx.conn())
-    .await?)
+                           where a.tenant_id = $1 and a.user_id = $2 and a.version = v.version)";
+
+/// The version of the disclaimer `user_id` still has to accept: the current one, if it has
+/// text and they have not accepted it. One indexed lookup, run on every request a learner
+/// makes.
+pub async fn pending_disclaimer(tx: &mut TenantTx, user_id: Uuid) -> DbResult<Option<i32>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar(PENDING_DISCLAIMER_SQL)
+        .bind(tenant.0)
+        .bind(user_id)
+        .fetch_optional(tx.conn())
+        .await?)
 }
 
 /// When `user_id` accepted `version`, if they did.

@@ -73,11 +73,10 @@ fn criterion_counts(total: i64, mapped: i64, signed_off: i64) -> CriterionCounts
     }
 }
 
-/// Every component of the enrolment's course, and in each the learner's units with their
-/// criteria counted by state, in course order (component, then unit position).
-pub async fn unit_counts(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<Vec<UnitCounts>> {
-    let tenant = tx.tenant();
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+/// The statement of [`unit_counts`]: `$1` tenant, `$2` the enrolment. Public so that
+/// `folio-bench` can run the very same SQL through `pgbench`.
+pub fn unit_counts_sql() -> String {
+    format!(
         "select c.id as component_id, c.title as component_title,
                 u.id as unit_id, u.code as unit_code, u.title as unit_title,
                 u.optional, u.optional_group,
@@ -95,11 +94,18 @@ pub async fn unit_counts(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<Vec<
          where e.tenant_id = $1 and e.id = $2
          group by c.id, c.title, c.position, u.id, u.code, u.title, u.optional, u.optional_group, u.position
          order by c.position, c.title, u.position nulls first, u.code"
-    )))
-    .bind(tenant.0)
-    .bind(enrolment_id)
-    .fetch_all(tx.conn())
-    .await?)
+    )
+}
+
+/// Every component of the enrolment's course, and in each the learner's units with their
+/// criteria counted by state, in course order (component, then unit position).
+pub async fn unit_counts(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<Vec<UnitCounts>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(unit_counts_sql()))
+        .bind(tenant.0)
+        .bind(enrolment_id)
+        .fetch_all(tx.conn())
+        .await?)
 }
 
 /// The whole programme's criteria counted by state: what the learner overview shows.

@@ -4,16 +4,19 @@ use folio_domain::TenantSettings;
 
 use crate::{DbResult, TenantTx};
 
+/// The statement of [`get`]: `$1` tenant. Public so that `folio-bench` can run the very
+/// same SQL through `pgbench`.
+pub const GET_SQL: &str = "select settings from tenant_settings where tenant_id = $1";
+
 /// The tenant's settings, defaults filled in. Stored settings that no longer parse (a
 /// setting removed in a later version) fall back to the defaults rather than failing
 /// every request; `replace` is where invalid settings are refused.
 pub async fn get(tx: &mut TenantTx) -> DbResult<TenantSettings> {
     let tenant = tx.tenant();
-    let stored: Option<serde_json::Value> =
-        sqlx::query_scalar("select settings from tenant_settings where tenant_id = $1")
-            .bind(tenant.0)
-            .fetch_optional(tx.conn())
-            .await?;
+    let stored: Option<serde_json::Value> = sqlx::query_scalar(GET_SQL)
+        .bind(tenant.0)
+        .fetch_optional(tx.conn())
+        .await?;
     Ok(stored
         .and_then(|v| match TenantSettings::from_json(&v) {
             Ok(s) => Some(s),
