@@ -6,7 +6,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
 use opendal::{Operator, services};
 use sha2::{Digest, Sha256};
@@ -97,22 +97,31 @@ pub struct StoredFile {
     pub sha256: [u8; 32],
 }
 
-/// The chunk size for writes: S3 multipart parts must be at least 5 MiB, and 8 MiB keeps
-/// memory per upload bounded and small.
-const WRITE_CHUNK: usize = 8 * 1024 * 1024;
-/// How much of an upload is read at a time.
+/// The chunk size for writes to S3: multipart parts must be at least 5 MiB, and 8 MiB keeps
+/// memory per upload bounded and small. The local filesystem takes each block as it comes.
+const S3_WRITE_CHUNK: usize = 8 * 1024 * 1024;
+/// The chunk size for reads.
+const READ_CHUNK: usize = 8 * 1024 * 1024;
+/// How much of an upload is read at a time: each block is hashed, counted and handed to the
+/// store as it is.
 const READ_BUFFER: usize = 256 * 1024;
+/// Blocks read ahead of the store's writes, so that reading and hashing the next blocks
+/// goes on while one is being written (bounds an upload's memory to about 1 MiB + the
+/// store's own chunk).
+const BLOCKS_IN_FLIGHT: usize = 4;
 
 /// The file store.
 #[derive(Clone, Debug)]
 pub struct Storage {
     op: Operator,
+    /// What the store is given at a time (`None`: each block as it comes).
+    write_chunk: Option<usize>,
 }
 
 impl Storage {
     /// Opens the store described by `config`.
     pub fn new(config: &StorageConfig) -> Result<Self, StorageError> {
-        let op = match config {
+        let (op, write_chunk) = match config {
             StorageConfig::Fs { root } => {
                 std::fs::create_dir_all(root).map_err(|e| {
                     StorageError::Backend(opendal::Error::new(
@@ -120,7 +129,10 @@ impl Storage {
                         e.to_string(),
                     ))
                 })?;
-                Operator::new(services::Fs::default().root(&root.to_string_lossy()))?
+                (
+                    Operator::new(services::Fs::default().root(&root.to_string_lossy()))?,
+                    None,
+                )
             }
             StorageConfig::S3 {
                 endpoint,
@@ -128,57 +140,79 @@ impl Storage {
                 region,
                 access_key_id,
                 secret_access_key,
-            } => Operator::new(
-                services::S3::default()
-                    .endpoint(endpoint)
-                    .bucket(bucket)
-                    .region(region)
-                    .access_key_id(access_key_id)
-                    .secret_access_key(secret_access_key)
-                    .disable_config_load()
-                    .disable_ec2_metadata(),
-            )?,
+            } => (
+                Operator::new(
+                    services::S3::default()
+                        .endpoint(endpoint)
+                        .bucket(bucket)
+                        .region(region)
+                        .access_key_id(access_key_id)
+                        .secret_access_key(secret_access_key)
+                        .disable_config_load()
+                        .disable_ec2_metadata(),
+                )?,
+                Some(S3_WRITE_CHUNK),
+            ),
         };
-        Ok(Self { op })
+        Ok(Self { op, write_chunk })
     }
 
     /// Streams `reader` into `key`, hashing as it goes, refusing more than `max_bytes`.
     /// On any failure — too large, empty, interrupted, storage error — nothing is left
     /// under `key`.
+    ///
+    /// Blocks are read (whole, into buffers of their own that the store then keeps without
+    /// copying) and hashed while the store writes the ones before them: one future reads,
+    /// another writes, joined by a small bounded channel.
     pub async fn put<R: AsyncRead + Unpin>(
         &self,
         key: &str,
         mut reader: R,
         max_bytes: u64,
     ) -> Result<StoredFile, StorageError> {
-        let mut writer = self.op.writer_with(key).chunk(WRITE_CHUNK).await?;
+        let mut writer = match self.write_chunk {
+            Some(chunk) => self.op.writer_with(key).chunk(chunk).await?,
+            None => self.op.writer(key).await?,
+        };
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
-        let mut buffer = vec![0u8; READ_BUFFER];
-        let outcome: Result<(), StorageError> = async {
+        let (blocks, mut to_write) = tokio::sync::mpsc::channel::<Bytes>(BLOCKS_IN_FLIGHT);
+        let read = async {
             loop {
-                let n = reader
-                    .read(&mut buffer)
-                    .await
-                    .map_err(StorageError::Interrupted)?;
-                if n == 0 {
+                let block = read_block(&mut reader).await?;
+                if block.is_empty() {
                     break;
                 }
-                size += n as u64;
+                size += block.len() as u64;
                 if size > max_bytes {
                     return Err(StorageError::TooLarge { limit: max_bytes });
                 }
-                let chunk = buffer.get(..n).unwrap_or_default();
-                hasher.update(chunk);
-                writer.write(Bytes::copy_from_slice(chunk)).await?;
+                hasher.update(&block);
+                if blocks.send(block).await.is_err() {
+                    // The writer stopped on an error; it reports it.
+                    break;
+                }
             }
+            drop(blocks);
             if size == 0 {
                 return Err(StorageError::Empty);
             }
-            writer.close().await?;
             Ok(())
-        }
-        .await;
+        };
+        let write = async {
+            while let Some(block) = to_write.recv().await {
+                if let Err(e) = writer.write(block).await {
+                    to_write.close();
+                    return Err(StorageError::from(e));
+                }
+            }
+            Ok(())
+        };
+        let (read, written) = tokio::join!(read, write);
+        let outcome = match (written, read) {
+            (Err(e), _) | (Ok(()), Err(e)) => Err(e),
+            (Ok(()), Ok(())) => writer.close().await.map(|_| ()).map_err(StorageError::from),
+        };
         match outcome {
             Ok(()) => Ok(StoredFile {
                 size,
@@ -201,7 +235,7 @@ impl Storage {
         key: &str,
     ) -> Result<impl Stream<Item = std::io::Result<Bytes>> + Send + 'static + use<>, StorageError>
     {
-        let reader = self.op.reader_with(key).chunk(WRITE_CHUNK).await?;
+        let reader = self.op.reader_with(key).chunk(READ_CHUNK).await?;
         Ok(reader.into_bytes_stream(..).await?)
     }
 
@@ -219,6 +253,22 @@ impl Storage {
     pub async fn exists(&self, key: &str) -> Result<bool, StorageError> {
         Ok(self.op.exists(key).await?)
     }
+}
+
+/// The next block of up to [`READ_BUFFER`] bytes (fewer only at the end; empty at the end):
+/// read into a buffer of its own, so that it is handed on without being copied again.
+async fn read_block<R: AsyncRead + Unpin>(reader: &mut R) -> Result<Bytes, StorageError> {
+    let mut block = BytesMut::with_capacity(READ_BUFFER);
+    while block.len() < READ_BUFFER {
+        let n = reader
+            .read_buf(&mut block)
+            .await
+            .map_err(StorageError::Interrupted)?;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(block.freeze())
 }
 
 #[cfg(test)]
