@@ -1,10 +1,11 @@
 //! 10,000 emails through the outbox (`folio_jobs::send_emails::run`: one tenant
 //! transaction per email that claims it with `for update skip locked`, renders it, sends it
 //! through `folio_mail::Mailer` and marks it sent) to a local SMTP sink (aiosmtpd's `Sink`
-//! handler, which accepts and discards), against raw lettre SMTP sends of the same
-//! rendered message without the database, at the same concurrency and with the same
-//! SMTP connection pool (lettre's pool of at most 8 connections, as `Mailer::smtp` builds
-//! it). The ratio is the outbox's overhead.
+//! handler, which accepts and discards), against sends of the same rendered message without
+//! the database at the same concurrency: on lettre connections with `TCP_NODELAY` (the
+//! SMTP stack `Mailer::smtp` now uses), and through lettre's own pooled transport (which
+//! `Mailer::smtp` used before, and which leaves Nagle's algorithm on). The ratio to the
+//! first is the outbox's overhead.
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -356,21 +357,19 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<CaseResult> {
         }
         let (f, r) = (median(&folio), median(&raw));
         let (fr, rr) = (per_sec(count, f), per_sec(count, r));
+        let n = per_sec(count, median(&nodelay));
         rows.push(Row {
             measure: format!("{count} emails, concurrency {concurrency}"),
             folio: format!("{fr:.0} msg/s"),
-            baseline: format!("{rr:.0} msg/s"),
-            ratio: format!("{:.2}× the throughput", fr / rr.max(1e-9)),
-            target: "≥ 500 msg/s".into(),
-        });
-        let n = per_sec(count, median(&nodelay));
-        rows.push(Row {
-            measure: format!(
-                "… against the sink's ceiling (TCP_NODELAY, {concurrency} connections)"
-            ),
-            folio: format!("{fr:.0} msg/s"),
             baseline: format!("{n:.0} msg/s"),
             ratio: format!("{:.2}× the throughput", fr / n.max(1e-9)),
+            target: "≥ 500 msg/s".into(),
+        });
+        rows.push(Row {
+            measure: format!("… against lettre's pooled transport (Nagle on), concurrency {concurrency}"),
+            folio: format!("{fr:.0} msg/s"),
+            baseline: format!("{rr:.0} msg/s"),
+            ratio: format!("{:.2}× the throughput", fr / rr.max(1e-9)),
             target: "—".into(),
         });
         notes.push(format!(
@@ -406,19 +405,22 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<CaseResult> {
                 "Data: one tenant, {RECIPIENTS} recipients; before each measurement {count} `message_received` \
                  emails are queued with `folio_db::outbox::enqueue` (not timed), then the outbox is vacuumed."
             ),
-            "Folio: `folio_jobs::send_emails::run(ctx, tenant, concurrency)` until the outbox is empty: per email \
-             one tenant transaction (claim with `for update skip locked`, render the handlebars template, send \
-             through `folio_mail::Mailer::smtp`, mark sent, commit)."
-                .into(),
             format!(
-                "Baseline: raw lettre `AsyncSmtpTransport` sends of the same rendered message ({size} bytes), built \
-                 per send, no database, the same number of concurrent senders and the same SMTP pool (at most \
-                 {SMTP_POOL} connections, as `Mailer::smtp` has it, so 16 senders share 8 connections)."
+                "Folio: `folio_jobs::send_emails::run(ctx, tenant, concurrency)` until the outbox is empty: per email \
+                 one tenant transaction (claim with `for update skip locked`, render the handlebars template, send \
+                 through `folio_mail::Mailer::smtp`, mark sent, commit). `Mailer::smtp` keeps its own pool of at \
+                 most {SMTP_POOL} lettre connections with `TCP_NODELAY` set, so 16 senders share 8 connections."
             ),
-            "Ceiling: the same sends on lettre connections with `TCP_NODELAY` set on the socket, one \
-             connection per sender and no pool: what the sink and an SMTP client can do without the \
-             40 ms Nagle/delayed-ACK stall that lettre 0.11.23 (no `set_nodelay`) incurs on every message."
-                .into(),
+            format!(
+                "Baseline: the same rendered message ({size} bytes), built per send, no database, sent on lettre \
+                 `AsyncSmtpConnection`s with `TCP_NODELAY` set on the socket, one connection per sender: what the \
+                 sink and the SMTP client can do."
+            ),
+            format!(
+                "Also shown: raw lettre `AsyncSmtpTransport` sends (its own pool of at most {SMTP_POOL} connections), \
+                 which Folio used before: lettre 0.11.23 sets no `TCP_NODELAY`, so every message waits about 40 ms \
+                 for a delayed ACK between its body and the terminating dot."
+            ),
             format!(
                 "Sink: aiosmtpd `Sink` handler (Python, one process) on 127.0.0.1; {} round(s) per concurrency \
                  (`--email-rounds`), outbox and raw lettre alternating which goes first; medians.",
