@@ -7,6 +7,9 @@ use anyhow::Context as _;
 use folio_db::Database;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::OnceCell;
+
+use crate::platform::{self, Scale, Summary};
 
 /// The run's settings, shared by the cases.
 pub struct Ctx {
@@ -24,7 +27,15 @@ pub struct Ctx {
     pub email_rounds: usize,
     /// Time-log entries for the export case.
     pub time_log_rows: i64,
+    /// The platform the read cases (`api-read`, `rls`) run on.
+    pub scale: Scale,
+    /// An already loaded platform to run the read cases on (`folio-bench load`), instead
+    /// of loading one into a scratch database.
+    pub platform_database: Option<String>,
+    /// Keep scratch databases and working files (for profiling) instead of removing them.
+    pub keep: bool,
     scratch: Mutex<Vec<String>>,
+    platform: OnceCell<Platform>,
 }
 
 /// A freshly migrated database of one case.
@@ -37,26 +48,77 @@ pub struct Scratch {
     pub db: Database,
 }
 
+/// The generated platform the read cases share (loaded once per run).
+pub struct Platform {
+    /// Its database.
+    pub name: String,
+    /// A pool as the login role (the owner).
+    pub pool: PgPool,
+    /// The application's handle on the same pool.
+    pub db: Database,
+    /// What it holds.
+    pub summary: Summary,
+}
+
 impl Ctx {
-    pub fn new(
-        server_url: String,
-        seed: i64,
-        rounds: usize,
-        enrolments: i64,
-        emails: usize,
-        email_rounds: usize,
-        time_log_rows: i64,
-    ) -> Self {
+    /// The settings with the defaults of the command line.
+    pub fn new(server_url: String, seed: i64) -> Self {
         Self {
             server_url,
             seed,
-            rounds,
-            enrolments,
-            emails,
-            email_rounds,
-            time_log_rows,
+            rounds: 3,
+            enrolments: 100_000,
+            emails: 10_000,
+            email_rounds: 1,
+            time_log_rows: 1_000_000,
+            scale: Scale::Large,
+            platform_database: None,
+            keep: false,
             scratch: Mutex::new(Vec::new()),
+            platform: OnceCell::new(),
         }
+    }
+
+    /// A pool of `connections` on `database`.
+    pub async fn connect(&self, database: &str, connections: u32) -> anyhow::Result<PgPool> {
+        PgPoolOptions::new()
+            .max_connections(connections)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(self.options(database)?)
+            .await
+            .with_context(|| format!("connect to {database}"))
+    }
+
+    /// The platform of the read cases: the one named by `--platform-database`, or one
+    /// loaded now into a scratch database (once per run; the cases share it).
+    pub async fn platform(&self) -> anyhow::Result<&Platform> {
+        self.platform
+            .get_or_try_init(|| async {
+                if let Some(name) = &self.platform_database {
+                    let pool = self.connect(name, 8).await?;
+                    let db = Database::from_pool(pool.clone());
+                    db.migrate()
+                        .await
+                        .context("migrate the platform database")?;
+                    let summary = platform::summary(&pool).await?;
+                    println!("  using the platform in {name}: {}", summary.describe());
+                    return Ok(Platform {
+                        name: name.clone(),
+                        pool,
+                        db,
+                        summary,
+                    });
+                }
+                let scratch = self.scratch_database("platform", 8).await?;
+                let summary = platform::load(&scratch.pool, self.scale, self.seed).await?;
+                Ok(Platform {
+                    name: scratch.name,
+                    pool: scratch.pool,
+                    db: scratch.db,
+                    summary,
+                })
+            })
+            .await
     }
 
     fn options(&self, database: &str) -> anyhow::Result<PgConnectOptions> {
@@ -74,31 +136,42 @@ impl Ctx {
             .context("connect to PostgreSQL")
     }
 
-    /// Creates and migrates `folio_bench_<time>_<label>`, with a pool of `connections`.
+    /// Creates and migrates `folio_bench_<time>_<label>`, with a pool of `connections`; it
+    /// is dropped when the run ends.
     pub async fn scratch_database(&self, label: &str, connections: u32) -> anyhow::Result<Scratch> {
         let secs = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
         let name = format!("folio_bench_{secs}_{label}");
+        let scratch = self.create_database(&name, connections, true).await?;
+        Ok(scratch)
+    }
+
+    /// Creates and migrates the database `name` (kept after the run unless `scratch`).
+    pub async fn create_database(
+        &self,
+        name: &str,
+        connections: u32,
+        scratch: bool,
+    ) -> anyhow::Result<Scratch> {
         let mut admin = self.admin().await?;
         sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
             .execute(&mut admin)
             .await
             .with_context(|| format!("create database {name}"))?;
         admin.close().await.ok();
-        if let Ok(mut names) = self.scratch.lock() {
-            names.push(name.clone());
+        if scratch && let Ok(mut names) = self.scratch.lock() {
+            names.push(name.to_owned());
         }
-        let pool = PgPoolOptions::new()
-            .max_connections(connections)
-            .acquire_timeout(Duration::from_secs(60))
-            .connect_with(self.options(&name)?)
-            .await
-            .with_context(|| format!("connect to {name}"))?;
+        let pool = self.connect(name, connections).await?;
         let db = Database::from_pool(pool.clone());
-        db.migrate().await.context("migrate the scratch database")?;
-        Ok(Scratch { name, pool, db })
+        db.migrate().await.context("migrate the database")?;
+        Ok(Scratch {
+            name: name.to_owned(),
+            pool,
+            db,
+        })
     }
 
     /// The scratch databases created so far.

@@ -6,6 +6,7 @@
 //! cargo run --release -p folio-bench -- all
 //! cargo run --release -p folio-bench -- recalculation
 //! cargo run --release -p folio-bench -- export
+//! cargo run --release -p folio-bench -- load --scale large   # the platform, kept
 //! ```
 //!
 //! A case is one module of [`cases`] with `async fn run(ctx: &Ctx) -> anyhow::Result<CaseResult>`;
@@ -14,6 +15,7 @@
 
 mod cases;
 mod ctx;
+mod platform;
 mod report;
 
 use std::path::PathBuf;
@@ -57,6 +59,16 @@ struct Cli {
     /// Time-log entries loaded for `export`.
     #[arg(long, default_value_t = 1_000_000)]
     time_log_rows: i64,
+    /// The platform `load` generates and the read cases (`api-read`, `rls`) run on.
+    #[arg(long, value_enum, default_value_t = platform::Scale::Large)]
+    scale: platform::Scale,
+    /// `load`: the database to load the platform into (created; it must not exist).
+    #[arg(long, default_value = "folio_bench_platform")]
+    into: String,
+    /// Run the read cases on this already loaded platform (see `load`) instead of loading
+    /// one into a scratch database.
+    #[arg(long)]
+    platform_database: Option<String>,
     /// Keep the scratch databases (for EXPLAIN ANALYZE and the like) instead of dropping them.
     #[arg(long)]
     keep: bool,
@@ -86,6 +98,8 @@ enum Which {
     Recalculation,
     Export,
     Emails,
+    /// Generate the platform (`--scale`) into a database that is kept (`--into`).
+    Load,
     /// The export case's child process (not for direct use).
     #[value(hide = true)]
     ExportChild,
@@ -98,7 +112,7 @@ impl Which {
             Which::Recalculation => vec![Case::Recalculation],
             Which::Export => vec![Case::Export],
             Which::Emails => vec![Case::Emails],
-            Which::ExportChild => Vec::new(),
+            Which::Load | Which::ExportChild => Vec::new(),
         }
     }
 }
@@ -127,15 +141,25 @@ async fn main() -> anyhow::Result<()> {
         )
         .await;
     }
-    let ctx = Ctx::new(
-        cli.database_url.clone(),
-        cli.seed,
-        cli.rounds.max(1),
-        cli.enrolments,
-        cli.emails,
-        cli.email_rounds.max(1),
-        cli.time_log_rows,
-    );
+    let mut ctx = Ctx::new(cli.database_url.clone(), cli.seed);
+    ctx.rounds = cli.rounds.max(1);
+    ctx.enrolments = cli.enrolments;
+    ctx.emails = cli.emails;
+    ctx.email_rounds = cli.email_rounds.max(1);
+    ctx.time_log_rows = cli.time_log_rows;
+    ctx.scale = cli.scale;
+    ctx.platform_database = cli.platform_database.clone();
+    ctx.keep = cli.keep;
+    if cli.which == Which::Load {
+        let db = ctx.create_database(&cli.into, 8, false).await?;
+        let summary = platform::load(&db.pool, cli.scale, cli.seed).await?;
+        println!("\n{}", summary.describe());
+        println!(
+            "kept database {}; run the read cases on it with --platform-database {}",
+            db.name, db.name
+        );
+        return Ok(());
+    }
     let machine = report::Machine::probe(&ctx).await;
     println!("{}", machine.summary());
     let mut results = Vec::new();
