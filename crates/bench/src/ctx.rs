@@ -32,6 +32,10 @@ pub struct Ctx {
     /// An already loaded platform to run the read cases on (`folio-bench load`), instead
     /// of loading one into a scratch database.
     pub platform_database: Option<String>,
+    /// Seconds of each measured load-generator and pgbench run in `api-read`.
+    pub read_seconds: u64,
+    /// Bytes of the file `upload` sends.
+    pub upload_bytes: u64,
     /// Keep scratch databases and working files (for profiling) instead of removing them.
     pub keep: bool,
     scratch: Mutex<Vec<String>>,
@@ -73,10 +77,19 @@ impl Ctx {
             time_log_rows: 1_000_000,
             scale: Scale::Large,
             platform_database: None,
+            read_seconds: 20,
+            upload_bytes: 1 << 30,
             keep: false,
             scratch: Mutex::new(Vec::new()),
             platform: OnceCell::new(),
         }
+    }
+
+    /// `server_url` with its database replaced by `database`, for another process.
+    pub fn database_url(&self, database: &str) -> anyhow::Result<String> {
+        let mut url = url::Url::parse(&self.server_url).context("database URL")?;
+        url.set_path(&format!("/{database}"));
+        Ok(url.to_string())
     }
 
     /// A pool of `connections` on `database`.

@@ -7,6 +7,7 @@
 //! cargo run --release -p folio-bench -- recalculation
 //! cargo run --release -p folio-bench -- export
 //! cargo run --release -p folio-bench -- load --scale large   # the platform, kept
+//! cargo run --release -p folio-bench -- api-read --platform-database folio_bench_platform
 //! ```
 //!
 //! A case is one module of [`cases`] with `async fn run(ctx: &Ctx) -> anyhow::Result<CaseResult>`;
@@ -17,6 +18,7 @@ mod cases;
 mod ctx;
 mod platform;
 mod report;
+mod server;
 
 use std::path::PathBuf;
 
@@ -69,6 +71,12 @@ struct Cli {
     /// one into a scratch database.
     #[arg(long)]
     platform_database: Option<String>,
+    /// Seconds of each measured run of `api-read` (after a warm-up).
+    #[arg(long, default_value_t = 20)]
+    read_seconds: u64,
+    /// MiB of the file `upload` sends.
+    #[arg(long, default_value_t = 1024)]
+    upload_mib: u64,
     /// Keep the scratch databases (for EXPLAIN ANALYZE and the like) instead of dropping them.
     #[arg(long)]
     keep: bool,
@@ -98,11 +106,17 @@ enum Which {
     Recalculation,
     Export,
     Emails,
+    ApiRead,
+    Rls,
+    Upload,
     /// Generate the platform (`--scale`) into a database that is kept (`--into`).
     Load,
     /// The export case's child process (not for direct use).
     #[value(hide = true)]
     ExportChild,
+    /// Folio's server for `api-read` and `upload` (not for direct use).
+    #[value(hide = true)]
+    ServeChild,
 }
 
 impl Which {
@@ -112,7 +126,10 @@ impl Which {
             Which::Recalculation => vec![Case::Recalculation],
             Which::Export => vec![Case::Export],
             Which::Emails => vec![Case::Emails],
-            Which::Load | Which::ExportChild => Vec::new(),
+            Which::ApiRead => vec![Case::ApiRead],
+            Which::Rls => vec![Case::Rls],
+            Which::Upload => vec![Case::Upload],
+            Which::Load | Which::ExportChild | Which::ServeChild => Vec::new(),
         }
     }
 }
@@ -120,6 +137,9 @@ impl Which {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if cli.which == Which::ServeChild {
+        return server::child().await;
+    }
     if cli.which == Which::ExportChild {
         let (Some(database), Some(work), Some(tenant), Some(dir)) = (
             cli.child_database.as_deref(),
@@ -149,6 +169,8 @@ async fn main() -> anyhow::Result<()> {
     ctx.time_log_rows = cli.time_log_rows;
     ctx.scale = cli.scale;
     ctx.platform_database = cli.platform_database.clone();
+    ctx.read_seconds = cli.read_seconds.max(1);
+    ctx.upload_bytes = cli.upload_mib.max(1) << 20;
     ctx.keep = cli.keep;
     if cli.which == Which::Load {
         let db = ctx.create_database(&cli.into, 8, false).await?;

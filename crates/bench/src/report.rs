@@ -136,10 +136,14 @@ databases on the PostgreSQL of `FOLIO_BENCH_DATABASE_URL`, default
 cargo run --release -p folio-bench -- all
 ```
 
-Or one case: `-- recalculation`, `-- emails`. Each case measures Folio and its baseline in
-the same run and reports the ratio; the targets are issue 8's. These are measurements, not
-tests: nothing fails when a target is missed. The sections between the generated markers
-are rewritten by the command; the rest of this file is written by hand.
+Or one case: `-- recalculation`, `-- export`, `-- emails`, `-- api-read`, `-- rls`, `-- upload`. Each
+case measures Folio and its baseline in the same run and reports the ratio; the targets are
+issue 8's. These are measurements, not tests: nothing fails when a target is missed. The
+sections between the generated markers are rewritten by the command; the rest of this file is
+written by hand.
+
+The read cases (`api-read`, `rls`) run on a generated platform (`-- load --scale large` loads
+one and keeps it; `--platform-database NAME` runs the cases on it).
 ";
 
 fn block(name: &str, body: &str) -> String {

@@ -3,9 +3,12 @@
 //! baseline in the same run. To add a case: a module here, a variant of [`Case`] (with its
 //! name and entry in [`Case::ALL`]), and a variant of the command line's `Which`.
 
+pub mod api_read;
 pub mod emails;
 pub mod export;
 pub mod recalculation;
+pub mod rls;
+pub mod upload;
 
 use std::fmt::Write as _;
 
@@ -28,11 +31,24 @@ pub enum Case {
     Emails,
     /// A 1,000,000-row time-log export against `COPY … TO` CSV.
     Export,
+    /// A learner's progress through the HTTP API against the same SQL through pgbench.
+    ApiRead,
+    /// The assessor's dashboard with row-level security against the owner's.
+    Rls,
+    /// A 1 GiB evidence upload through the HTTP API against `cp`.
+    Upload,
 }
 
 impl Case {
     /// Every case, in the order `all` runs them.
-    pub const ALL: &[Case] = &[Case::Recalculation, Case::Export, Case::Emails];
+    pub const ALL: &[Case] = &[
+        Case::Recalculation,
+        Case::Export,
+        Case::Emails,
+        Case::ApiRead,
+        Case::Rls,
+        Case::Upload,
+    ];
 
     /// The name on the command line and in `BENCHMARKS.md`.
     pub fn name(self) -> &'static str {
@@ -40,6 +56,9 @@ impl Case {
             Case::Recalculation => "recalculation",
             Case::Emails => "emails",
             Case::Export => "export",
+            Case::ApiRead => "api-read",
+            Case::Rls => "rls",
+            Case::Upload => "upload",
         }
     }
 
@@ -49,6 +68,9 @@ impl Case {
             Case::Recalculation => recalculation::run(ctx).await,
             Case::Emails => emails::run(ctx).await,
             Case::Export => export::run(ctx).await,
+            Case::ApiRead => api_read::run(ctx).await,
+            Case::Rls => rls::run(ctx).await,
+            Case::Upload => upload::run(ctx).await,
         }
     }
 }
