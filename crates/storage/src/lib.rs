@@ -162,8 +162,10 @@ impl Storage {
     /// under `key`.
     ///
     /// Blocks are read (whole, into buffers of their own that the store then keeps without
-    /// copying) and hashed while the store writes the ones before them: one future reads,
-    /// another writes, joined by a small bounded channel.
+    /// copying) while the store writes the ones before them: one future reads, another
+    /// writes, joined by a small bounded channel. The hash is computed on a blocking thread
+    /// fed by a second such channel, so that it runs beside the reading (which parses the
+    /// request) rather than after each block of it.
     pub async fn put<R: AsyncRead + Unpin>(
         &self,
         key: &str,
@@ -174,9 +176,16 @@ impl Storage {
             Some(chunk) => self.op.writer_with(key).chunk(chunk).await?,
             None => self.op.writer(key).await?,
         };
-        let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         let (blocks, mut to_write) = tokio::sync::mpsc::channel::<Bytes>(BLOCKS_IN_FLIGHT);
+        let (to_hash, mut hash_blocks) = tokio::sync::mpsc::channel::<Bytes>(BLOCKS_IN_FLIGHT);
+        let hashing = tokio::task::spawn_blocking(move || {
+            let mut hasher = Sha256::new();
+            while let Some(block) = hash_blocks.blocking_recv() {
+                hasher.update(&block);
+            }
+            <[u8; 32]>::from(hasher.finalize())
+        });
         let read = async {
             loop {
                 let block = read_block(&mut reader).await?;
@@ -187,13 +196,19 @@ impl Storage {
                 if size > max_bytes {
                     return Err(StorageError::TooLarge { limit: max_bytes });
                 }
-                hasher.update(&block);
+                if to_hash.send(block.clone()).await.is_err() {
+                    return Err(StorageError::Backend(opendal::Error::new(
+                        opendal::ErrorKind::Unexpected,
+                        "the upload's hashing stopped",
+                    )));
+                }
                 if blocks.send(block).await.is_err() {
                     // The writer stopped on an error; it reports it.
                     break;
                 }
             }
             drop(blocks);
+            drop(to_hash);
             if size == 0 {
                 return Err(StorageError::Empty);
             }
@@ -209,15 +224,23 @@ impl Storage {
             Ok(())
         };
         let (read, written) = tokio::join!(read, write);
-        let outcome = match (written, read) {
-            (Err(e), _) | (Ok(()), Err(e)) => Err(e),
-            (Ok(()), Ok(())) => writer.close().await.map(|_| ()).map_err(StorageError::from),
+        // The reader has dropped its end of the hash channel, whichever way it stopped.
+        let sha256 = hashing.await.map_err(|e| {
+            StorageError::Backend(opendal::Error::new(
+                opendal::ErrorKind::Unexpected,
+                format!("hashing the upload failed: {e}"),
+            ))
+        });
+        let outcome = match (written, read, sha256) {
+            (Err(e), _, _) | (Ok(()), Err(e), _) | (Ok(()), Ok(()), Err(e)) => Err(e),
+            (Ok(()), Ok(()), Ok(sha256)) => writer
+                .close()
+                .await
+                .map(|_| sha256)
+                .map_err(StorageError::from),
         };
         match outcome {
-            Ok(()) => Ok(StoredFile {
-                size,
-                sha256: hasher.finalize().into(),
-            }),
+            Ok(sha256) => Ok(StoredFile { size, sha256 }),
             Err(e) => {
                 if let Err(abort) = writer.abort().await {
                     tracing::debug!(error = %abort, "aborting an upload");
