@@ -12,9 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use handlebars::Handlebars;
+use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::Message;
 use serde_json::Value;
 
 pub mod smtp;

@@ -36,7 +36,10 @@ enum Security {
     /// Plain text (`smtp://` without `tls`).
     None,
     /// STARTTLS after the greeting: required, or used when offered.
-    StartTls { params: TlsParameters, required: bool },
+    StartTls {
+        params: TlsParameters,
+        required: bool,
+    },
     /// TLS from the first byte (`smtps://`).
     Implicit(TlsParameters),
 }
@@ -80,9 +83,8 @@ impl SmtpPool {
             .query_pairs()
             .find(|(k, _)| k == "tls")
             .map(|(_, v)| v.into_owned());
-        let params = || {
-            TlsParameters::new(host.clone()).map_err(|e| bad(&format!("TLS for {host}: {e}")))
-        };
+        let params =
+            || TlsParameters::new(host.clone()).map_err(|e| bad(&format!("TLS for {host}: {e}")));
         let (port, security) = match (parsed.scheme(), tls.as_deref()) {
             ("smtp", None) => (25, Security::None),
             ("smtp", Some(mode @ ("required" | "opportunistic"))) => (
@@ -137,7 +139,11 @@ impl SmtpPool {
     /// Sends one message on a pooled connection (or a new one). A connection that fails is
     /// closed, never reused; the message is not retried here (the outbox retries it later,
     /// with the same `Message-ID`).
-    pub(crate) async fn send(&self, envelope: &SmtpEnvelope, message: &[u8]) -> Result<(), MailError> {
+    pub(crate) async fn send(
+        &self,
+        envelope: &SmtpEnvelope,
+        message: &[u8],
+    ) -> Result<(), MailError> {
         let _permit = self
             .permits
             .acquire()
@@ -194,7 +200,10 @@ impl Target {
     async fn connect(&self) -> Result<AsyncSmtpConnection, MailError> {
         let address = (self.host.as_str(), self.port);
         let unreachable = |e: &dyn std::fmt::Display| {
-            MailError::Transient(format!("cannot connect to {}:{}: {e}", self.host, self.port))
+            MailError::Transient(format!(
+                "cannot connect to {}:{}: {e}",
+                self.host, self.port
+            ))
         };
         let mut conn = match &self.security {
             // Implicit TLS goes through lettre's own connect, which wraps the socket in
@@ -265,7 +274,9 @@ mod tests {
     use super::*;
 
     fn pool(url: &str) -> Target {
-        SmtpPool::from_url(url, Duration::from_secs(5)).unwrap().target
+        SmtpPool::from_url(url, Duration::from_secs(5))
+            .unwrap()
+            .target
     }
 
     #[test]

@@ -366,7 +366,9 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<CaseResult> {
             target: "≥ 500 msg/s".into(),
         });
         rows.push(Row {
-            measure: format!("… against lettre's pooled transport (Nagle on), concurrency {concurrency}"),
+            measure: format!(
+                "… against lettre's pooled transport (Nagle on), concurrency {concurrency}"
+            ),
             folio: format!("{fr:.0} msg/s"),
             baseline: format!("{rr:.0} msg/s"),
             ratio: format!("{:.2}× the throughput", fr / rr.max(1e-9)),
