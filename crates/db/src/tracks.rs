@@ -142,6 +142,13 @@ struct EnrolmentCounts {
 /// counts as [`crate::progress::overall_counts`]: the learner's criteria, those mapped but
 /// not signed off, those signed off, and the latest sign-off. Enrolments without criteria
 /// come back with zeros.
+///
+/// The counts start from what the learners have done rather than from every criterion
+/// they have: the criteria total is a sum of per-unit sizes over the learner's units (20
+/// rows a learner, not 100), and the states come from the batch's sign-offs and mappings
+/// (each read once, in index order), kept when their criterion is in one of the learner's
+/// units. Expanding every learner's criteria and probing the sign-offs for each took twice
+/// as long (`EXPLAIN ANALYZE` in BENCHMARKS.md).
 async fn counts_batch(
     tx: &mut TenantTx,
     after: Uuid,
@@ -157,38 +164,54 @@ async fn counts_batch(
              order by e.id
              limit $3
          ),
-         learner_criteria as (
-             select e.id as enrolment_id, cr.id as criterion_id
+         unit_sizes as (
+             select cr.unit_id, count(*) as criteria
+             from criteria cr
+             where cr.tenant_id = $1
+             group by cr.unit_id
+         ),
+         totals as (
+             select e.id as enrolment_id, sum(us.criteria)::bigint as criteria
              from batch e
              join components c on c.tenant_id = e.tenant_id and c.course_id = e.course_id
              join units u on u.tenant_id = c.tenant_id and u.component_id = c.id and {LEARNERS_UNIT}
-             join criteria cr on cr.tenant_id = u.tenant_id and cr.unit_id = u.id
+             join unit_sizes us on us.unit_id = u.id
+             group by e.id
          ),
-         mapped as (
-             select distinct m.enrolment_id, m.criterion_id
-             from criterion_mappings m
-             where m.tenant_id = $1 and m.enrolment_id in (select id from batch)
+         -- Each criterion of the batch with evidence mapped or signed off, once, with its
+         -- sign-off's time (null when only mapped).
+         states as (
+             select coalesce(s.enrolment_id, m.enrolment_id) as enrolment_id,
+                    coalesce(s.criterion_id, m.criterion_id) as criterion_id,
+                    s.signed_off_at
+             from (select enrolment_id, criterion_id, signed_off_at
+                   from criterion_sign_offs
+                   where tenant_id = $1 and enrolment_id in (select id from batch)) s
+             full join (select distinct enrolment_id, criterion_id
+                        from criterion_mappings
+                        where tenant_id = $1 and enrolment_id in (select id from batch)) m
+                  on m.enrolment_id = s.enrolment_id and m.criterion_id = s.criterion_id
          ),
          counts as (
-             select lc.enrolment_id,
-                    count(*) as criteria,
-                    count(*) filter (where s.criterion_id is null and m.criterion_id is not null) as mapped,
-                    count(s.criterion_id) as signed_off,
-                    max(s.signed_off_at) as last_signed_off_at
-             from learner_criteria lc
-             left join criterion_sign_offs s
-                  on s.tenant_id = $1 and s.enrolment_id = lc.enrolment_id
-                 and s.criterion_id = lc.criterion_id
-             left join mapped m
-                  on m.enrolment_id = lc.enrolment_id and m.criterion_id = lc.criterion_id
-             group by lc.enrolment_id
+             select e.id as enrolment_id,
+                    count(*) filter (where st.signed_off_at is null) as mapped,
+                    count(st.signed_off_at) as signed_off,
+                    max(st.signed_off_at) as last_signed_off_at
+             from states st
+             join batch e on e.id = st.enrolment_id
+             join criteria cr on cr.tenant_id = e.tenant_id and cr.id = st.criterion_id
+             join units u on u.tenant_id = e.tenant_id and u.id = cr.unit_id and {LEARNERS_UNIT}
+             join components c on c.tenant_id = e.tenant_id and c.id = u.component_id
+                  and c.course_id = e.course_id
+             group by e.id
          )
          select b.id as enrolment_id, b.start_date, b.planned_end_date, b.status, b.ended_on,
-                coalesce(n.criteria, 0) as criteria,
+                coalesce(t.criteria, 0) as criteria,
                 coalesce(n.mapped, 0) as mapped,
                 coalesce(n.signed_off, 0) as signed_off,
                 n.last_signed_off_at
          from batch b
+         left join totals t on t.enrolment_id = b.id
          left join counts n on n.enrolment_id = b.id
          order by b.id"
     )))
@@ -197,6 +220,17 @@ async fn counts_batch(
     .bind(limit)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// Turns off PostgreSQL's JIT compilation for the rest of the transaction. The planner
+/// overestimates the batch statements' cost (it cannot see how many rows a CTE holds), so
+/// it JIT-compiles each of them: some 50 ms a batch, for statements that then run in about
+/// a second and are never repeated with the same plan.
+async fn without_jit(tx: &mut TenantTx) -> DbResult<()> {
+    sqlx::query("select set_config('jit', 'off', true)")
+        .execute(tx.conn())
+        .await?;
+    Ok(())
 }
 
 /// A batch's figures as columns, bound as arrays to one upsert.
@@ -366,13 +400,14 @@ async fn write_batch(tx: &mut TenantTx, on: NaiveDate, columns: &Columns) -> DbR
 ///
 /// Enrolments are taken in batches of [`BATCH`] in id order: one aggregate query counts the
 /// batch's criteria, the figures are computed in Rust by the domain's functions, and one
-/// upsert of arrays writes them.
+/// upsert of arrays writes them. JIT compilation is off for the rest of the transaction.
 #[tracing::instrument(skip(tx, rule), fields(tenant_id = %tx.tenant()))]
 pub async fn recalculate(
     tx: &mut TenantTx,
     on: NaiveDate,
     rule: &TrackRule,
 ) -> DbResult<RecalcReport> {
+    without_jit(tx).await?;
     let mut report = RecalcReport::default();
     let mut after = Uuid::nil();
     loop {
@@ -404,7 +439,8 @@ pub async fn recalculate(
 /// It repeats the domain's formulas in SQL (tie tolerance, clock date, not applicable
 /// without criteria, projected completion), which is exactly what Folio otherwise avoids:
 /// it exists to measure what the set-based read, compute-in-Rust, write-back design costs
-/// against the fastest possible form. Returns the rows written.
+/// against the fastest possible form. It counts as [`recalculate`]'s batches do (per-unit
+/// criteria totals, states from the sign-offs and mappings), over the whole tenant at once. Returns the rows written.
 #[tracing::instrument(skip(tx, rule), fields(tenant_id = %tx.tenant()))]
 pub async fn hand_written_recalculate(
     tx: &mut TenantTx,
@@ -417,37 +453,50 @@ pub async fn hand_written_recalculate(
         TrackBasis::SignedOff => "signed_off",
     };
     let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "with learner_criteria as (
-             select e.id as enrolment_id, cr.id as criterion_id
+        "with unit_sizes as (
+             select cr.unit_id, count(*) as criteria
+             from criteria cr
+             where cr.tenant_id = $1
+             group by cr.unit_id
+         ),
+         totals as (
+             select e.id as enrolment_id, sum(us.criteria)::bigint as criteria
              from enrolments e
              join components c on c.tenant_id = e.tenant_id and c.course_id = e.course_id
              join units u on u.tenant_id = c.tenant_id and u.component_id = c.id and {LEARNERS_UNIT}
-             join criteria cr on cr.tenant_id = u.tenant_id and cr.unit_id = u.id
+             join unit_sizes us on us.unit_id = u.id
              where e.tenant_id = $1
+             group by e.id
          ),
-         mapped as (
-             select distinct enrolment_id, criterion_id
-             from criterion_mappings
-             where tenant_id = $1
+         states as (
+             select coalesce(s.enrolment_id, m.enrolment_id) as enrolment_id,
+                    coalesce(s.criterion_id, m.criterion_id) as criterion_id,
+                    s.signed_off_at
+             from (select enrolment_id, criterion_id, signed_off_at
+                   from criterion_sign_offs
+                   where tenant_id = $1) s
+             full join (select distinct enrolment_id, criterion_id
+                        from criterion_mappings
+                        where tenant_id = $1) m
+                  on m.enrolment_id = s.enrolment_id and m.criterion_id = s.criterion_id
          ),
          counts as (
-             select lc.enrolment_id,
-                    count(*) as criteria,
-                    count(*) filter (where s.criterion_id is null and m.criterion_id is not null) as mapped,
-                    count(s.criterion_id) as signed_off,
-                    (max(s.signed_off_at) at time zone 'UTC')::date as last_sign_off
-             from learner_criteria lc
-             left join criterion_sign_offs s
-                  on s.tenant_id = $1 and s.enrolment_id = lc.enrolment_id
-                 and s.criterion_id = lc.criterion_id
-             left join mapped m
-                  on m.enrolment_id = lc.enrolment_id and m.criterion_id = lc.criterion_id
-             group by lc.enrolment_id
+             select e.id as enrolment_id,
+                    count(*) filter (where st.signed_off_at is null) as mapped,
+                    count(st.signed_off_at) as signed_off,
+                    (max(st.signed_off_at) at time zone 'UTC')::date as last_sign_off
+             from states st
+             join enrolments e on e.tenant_id = $1 and e.id = st.enrolment_id
+             join criteria cr on cr.tenant_id = e.tenant_id and cr.id = st.criterion_id
+             join units u on u.tenant_id = e.tenant_id and u.id = cr.unit_id and {LEARNERS_UNIT}
+             join components c on c.tenant_id = e.tenant_id and c.id = u.component_id
+                  and c.course_id = e.course_id
+             group by e.id
          ),
          clocked as (
              select e.id as enrolment_id, e.start_date, e.planned_end_date,
                     e.status in ('withdrawn', 'completed') as final,
-                    coalesce(n.criteria, 0) as criteria,
+                    coalesce(t.criteria, 0) as criteria,
                     coalesce(n.mapped, 0) as mapped,
                     coalesce(n.signed_off, 0) as signed_off,
                     n.last_sign_off,
@@ -457,6 +506,7 @@ pub async fn hand_written_recalculate(
                          else $2::date
                     end as clock
              from enrolments e
+             left join totals t on t.enrolment_id = e.id
              left join counts n on n.enrolment_id = e.id
              where e.tenant_id = $1
          ),
