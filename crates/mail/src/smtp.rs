@@ -246,14 +246,13 @@ impl Target {
                 conn
             }
         };
-        if let Some(credentials) = &self.credentials {
-            if let Err(e) = conn
+        if let Some(credentials) = &self.credentials
+            && let Err(e) = conn
                 .auth(&[Mechanism::Plain, Mechanism::Login], credentials)
                 .await
-            {
-                conn.abort().await;
-                return Err(classify(e));
-            }
+        {
+            conn.abort().await;
+            return Err(classify(e));
         }
         Ok(conn)
     }
