@@ -3,9 +3,7 @@
 //!
 //! `format!` placeholders are filled in from what the source says: string literals,
 //! `const` items of any scanned file (so `{LEARNERS_UNIT}` from progress.rs resolves in
-//! evidence.rs), calls of functions without arguments whose body is one expression (a
-//! `fn ctes() -> String { format!(…) }` shared by two statements), `let` bindings of the
-//! same function, and both arms of an `if` or every
+//! evidence.rs), `let` bindings of the same function, and both arms of an `if` or every
 //! arm of a `match` (each giving its own variant of the statement). A placeholder the
 //! source does not pin down is left as a marker, and the statement is reported as
 //! unresolved rather than guessed.
@@ -103,8 +101,7 @@ pub fn statements(root: &Path, files: &[PathBuf]) -> Vec<Site> {
     sites
 }
 
-/// `const NAME: &str = …` items of every file, by name; and functions without arguments
-/// whose body is one expression, by `NAME()`.
+/// `const NAME: &str = …` items of every file, by name.
 #[derive(Default)]
 struct Consts {
     file: String,
@@ -123,18 +120,6 @@ impl<'ast> Visit<'ast> for Consts {
             .entry(c.ident.to_string())
             .or_default()
             .push((self.file.clone(), c.expr.clone()));
-    }
-    fn visit_item_fn(&mut self, f: &'ast syn::ItemFn) {
-        if f.sig.inputs.is_empty()
-            && f.block.stmts.len() == 1
-            && let Some(body) = tail(&f.block)
-        {
-            self.map
-                .entry(format!("{}()", f.sig.ident))
-                .or_default()
-                .push((self.file.clone(), body.clone()));
-        }
-        visit::visit_item_fn(self, f);
     }
 }
 
@@ -358,10 +343,6 @@ impl Finder<'_> {
                     && c.args.len() == 1
                 {
                     self.resolve(&c.args[0], d, rec)
-                } else if c.args.is_empty()
-                    && let Some(text) = self.constant(&format!("{path}()"), d, rec)
-                {
-                    text
                 } else {
                     vec![marker(&e.to_token_stream().to_string())]
                 }
