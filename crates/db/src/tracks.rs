@@ -444,7 +444,8 @@ pub async fn recalculate(
 /// but is written out on its own rather than sharing their SQL: so that the two agreeing
 /// (`tests/tests/tracks.rs`, and every benchmark run) checks one against the other, and
 /// because the batches' CTEs, whose filters read `enrolment_id in (select id from batch)`,
-/// took this statement from 28 s to 78 s over 100,000 enrolments when shared. Returns the rows written.
+/// took this statement from 28 s to 78 s over 100,000 enrolments when shared. Returns the
+/// rows written.
 #[tracing::instrument(skip(tx, rule), fields(tenant_id = %tx.tenant()))]
 pub async fn hand_written_recalculate(
     tx: &mut TenantTx,
