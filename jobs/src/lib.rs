@@ -3,7 +3,6 @@
 //! run`) and however often a delivery is repeated, its effect happens once.
 
 pub mod exports;
-pub mod metrics;
 pub mod queue;
 pub mod reminders;
 pub mod run;

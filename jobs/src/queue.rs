@@ -147,3 +147,22 @@ impl QueueHandle {
             .cloned()
     }
 }
+
+impl folio_app::RunQueue for QueueHandle {
+    fn push(
+        &self,
+        run: folio_app::QueuedRun,
+    ) -> futures_util::future::BoxFuture<'_, anyhow::Result<()>> {
+        Box::pin(async move {
+            self.get()
+                .await?
+                .push(TenantJob {
+                    tenant_id: run.tenant.0,
+                    kind: run.kind,
+                    run_on: run.run_on,
+                    run_id: Some(run.run_id),
+                })
+                .await
+        })
+    }
+}

@@ -9,11 +9,14 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
+pub(crate) use folio_app::reminders::uk_date;
+use folio_app::reminders::{Found, Line, ReminderList, days, find};
+use folio_app::routes;
+use folio_db::TenantTx;
 use folio_db::outbox::{self, NewEmail};
-use folio_db::reminders::{self, Learner};
-use folio_db::{TenantTx, settings};
+use folio_db::reminders::{self, OverdueAction};
 use folio_domain::TenantId;
-use folio_domain::jobs::{REVIEW_DUE_WITHIN_DAYS, learner_reminder_due};
+use folio_domain::jobs::learner_reminder_due;
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -53,17 +56,26 @@ struct DigestRow {
 pub(crate) struct Digests(BTreeMap<Uuid, Vec<DigestRow>>);
 
 impl Digests {
-    pub(crate) fn add(&mut self, to: Option<Uuid>, learner: &Learner, detail: String) {
-        if let Some(to) = to {
-            self.0.entry(to).or_default().push(DigestRow {
-                learner: format!("{} ({})", learner.learner_name, learner.course_title),
-                detail,
-            });
+    /// Every line of a list, each to the member of staff it is for.
+    pub(crate) fn of(lines: &[Line]) -> Self {
+        let mut digests = Self::default();
+        for line in lines {
+            if let Some(to) = line.assessor_id {
+                digests.0.entry(to).or_default().push(DigestRow {
+                    learner: format!(
+                        "{} ({})",
+                        line.learner.learner_name, line.learner.course_title
+                    ),
+                    detail: line.detail.clone(),
+                });
+            }
         }
+        digests
     }
 
-    /// One digest email per assessor, keyed `{kind}:{assessor}:{day}`.
-    pub(crate) fn emails(self, kind: &str, on: NaiveDate, text: &DigestText) -> Vec<Email> {
+    /// One digest email per assessor, keyed `{kind}:{assessor}:{day}`, linking to the
+    /// list's page.
+    pub(crate) fn emails(self, list: ReminderList, on: NaiveDate, text: &DigestText) -> Vec<Email> {
         self.0
             .into_iter()
             .map(|(to, rows)| {
@@ -73,14 +85,15 @@ impl Digests {
                     text.intro_many.replace("{n}", &rows.len().to_string())
                 };
                 Email {
-                    dedup_key: format!("{kind}:{to}:{on}"),
+                    dedup_key: format!("{}:{to}:{on}", text.kind),
                     to,
                     template: "digest",
                     context: json!({
                         "subject": format!("{} ({})", text.subject, rows.len()),
                         "intro": intro,
                         "rows": rows,
-                        "link_path": text.link_path,
+                        "link_path": routes::caseload_list(list),
+                        "settings_path": routes::notification_settings(),
                     }),
                 }
             })
@@ -90,24 +103,12 @@ impl Digests {
 
 /// The words of one kind of digest.
 pub(crate) struct DigestText {
+    /// The first part of its dedup key.
+    pub(crate) kind: &'static str,
     pub(crate) subject: &'static str,
     pub(crate) intro_one: &'static str,
     /// `{n}` is replaced by the count.
     pub(crate) intro_many: &'static str,
-    pub(crate) link_path: &'static str,
-}
-
-/// A date as people in the UK write it: 5 March 2026.
-pub(crate) fn uk_date(d: NaiveDate) -> String {
-    d.format("%-d %B %Y").to_string()
-}
-
-fn days(n: i64) -> String {
-    if n == 1 {
-        "1 day".into()
-    } else {
-        format!("{n} days")
-    }
 }
 
 /// Queues the emails in one transaction; digests to people who turned them off are dropped.
@@ -153,46 +154,38 @@ pub async fn overdue_actions(
     ctx: &JobContext,
     tenant: TenantId,
     on: NaiveDate,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<ReminderReport> {
     let mut tx = ctx.db.begin_tenant(tenant).await?;
-    let actions = reminders::overdue_actions(&mut tx, on).await?;
+    let lines = find(&mut tx, ReminderList::OverdueActions, on, now).await?;
     let off = reminders::digests_off(&mut tx).await?;
 
-    let mut by_learner: BTreeMap<Uuid, Vec<&reminders::OverdueAction>> = BTreeMap::new();
-    let mut digests = Digests::default();
-    for action in &actions {
-        let late = (on - action.target_date).num_days();
-        by_learner
-            .entry(action.learner.learner_id)
-            .or_default()
-            .push(action);
-        digests.add(
-            action.learner.assessor_id,
-            &action.learner,
-            format!(
-                "\"{}\", due {}, {} overdue",
-                action.title,
-                uk_date(action.target_date),
-                days(late)
-            ),
-        );
+    let mut by_learner: BTreeMap<Uuid, Vec<(&OverdueAction, &str)>> = BTreeMap::new();
+    for line in &lines {
+        if let Found::OverdueAction(action) = &line.found {
+            by_learner
+                .entry(action.learner.learner_id)
+                .or_default()
+                .push((action, &line.link));
+        }
     }
     let mut emails = Vec::new();
     for (learner, list) in by_learner {
         if !list
             .iter()
-            .any(|a| learner_reminder_due((on - a.target_date).num_days()))
+            .any(|(a, _)| learner_reminder_due((on - a.target_date).num_days()))
         {
             continue;
         }
         let items: Vec<Value> = list
             .iter()
-            .map(|a| {
+            .map(|(a, link)| {
                 json!({
                     "title": a.title,
                     "course_title": a.learner.course_title,
                     "target_date": uk_date(a.target_date),
                     "overdue": format!("{} overdue", days((on - a.target_date).num_days())),
+                    "link_path": link,
                 })
             })
             .collect();
@@ -200,20 +193,40 @@ pub async fn overdue_actions(
             dedup_key: format!("overdue-actions:{learner}:{on}"),
             to: learner,
             template: "overdue_actions_learner",
-            context: json!({ "count": items.len(), "actions": items }),
+            context: json!({
+                "count": items.len(),
+                "actions": items,
+                "link_path": routes::my_overdue_actions(),
+            }),
         });
     }
-    emails.extend(digests.emails(
-        "overdue-actions-digest",
+    emails.extend(Digests::of(&lines).emails(
+        ReminderList::OverdueActions,
         on,
         &DigestText {
+            kind: "overdue-actions-digest",
             subject: "Overdue actions on your caseload",
             intro_one: "One action on your caseload is past its target date:",
             intro_many: "{n} actions on your caseload are past their target dates:",
-            link_path: "/caseload/overdue-actions",
         },
     ));
-    queue(tx, actions.len(), emails, &off).await
+    queue(tx, lines.len(), emails, &off).await
+}
+
+/// A digest per assessor of one list, nothing to learners.
+async fn digest_only(
+    ctx: &JobContext,
+    tenant: TenantId,
+    list: ReminderList,
+    on: NaiveDate,
+    now: DateTime<Utc>,
+    text: &DigestText,
+) -> anyhow::Result<ReminderReport> {
+    let mut tx = ctx.db.begin_tenant(tenant).await?;
+    let lines = find(&mut tx, list, on, now).await?;
+    let off = reminders::digests_off(&mut tx).await?;
+    let emails = Digests::of(&lines).emails(list, on, text);
+    queue(tx, lines.len(), emails, &off).await
 }
 
 /// Progress reviews overdue, or due within 14 days and not booked: a digest per assessor.
@@ -221,45 +234,22 @@ pub async fn review_checks(
     ctx: &JobContext,
     tenant: TenantId,
     on: NaiveDate,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<ReminderReport> {
-    let mut tx = ctx.db.begin_tenant(tenant).await?;
-    let settings = settings::get(&mut tx).await?;
-    let due = reminders::reviews_due(
-        &mut tx,
+    digest_only(
+        ctx,
+        tenant,
+        ReminderList::ReviewsDue,
         on,
-        settings.review_frequency_weeks,
-        REVIEW_DUE_WITHIN_DAYS,
-    )
-    .await?;
-    let off = reminders::digests_off(&mut tx).await?;
-    let mut digests = Digests::default();
-    for review in &due {
-        let last = review.last_review.map_or_else(
-            || "no review yet".to_owned(),
-            |d| format!("last {}", uk_date(d)),
-        );
-        let when = if review.next_due < on {
-            format!("review overdue since {} ({last})", uk_date(review.next_due))
-        } else {
-            format!("review due by {} ({last})", uk_date(review.next_due))
-        };
-        let detail = match review.booked {
-            Some(b) => format!("{when}; booked for {}", uk_date(b)),
-            None => format!("{when}; not booked"),
-        };
-        digests.add(review.learner.assessor_id, &review.learner, detail);
-    }
-    let emails = digests.emails(
-        "review-checks",
-        on,
+        now,
         &DigestText {
+            kind: "review-checks",
             subject: "Progress reviews due",
             intro_one: "One learner on your caseload needs a progress review:",
             intro_many: "{n} learners on your caseload need a progress review:",
-            link_path: "/caseload/reviews-due",
         },
-    );
-    queue(tx, due.len(), emails, &off).await
+    )
+    .await
 }
 
 /// Learners still awaiting induction past the deadline: a digest per assessor.
@@ -267,39 +257,22 @@ pub async fn induction_overdue(
     ctx: &JobContext,
     tenant: TenantId,
     on: NaiveDate,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<ReminderReport> {
-    let mut tx = ctx.db.begin_tenant(tenant).await?;
-    let settings = settings::get(&mut tx).await?;
-    let overdue =
-        reminders::inductions_overdue(&mut tx, on, settings.induction_within_days).await?;
-    let off = reminders::digests_off(&mut tx).await?;
-    let mut digests = Digests::default();
-    for learner in &overdue {
-        let booked = learner.booked.map_or_else(
-            || "not booked".to_owned(),
-            |b| format!("booked for {}", uk_date(b)),
-        );
-        digests.add(
-            learner.learner.assessor_id,
-            &learner.learner,
-            format!(
-                "started {}, induction was due by {}; {booked}",
-                uk_date(learner.start_date),
-                uk_date(learner.due)
-            ),
-        );
-    }
-    let emails = digests.emails(
-        "induction-overdue",
+    digest_only(
+        ctx,
+        tenant,
+        ReminderList::InductionsOverdue,
         on,
+        now,
         &DigestText {
+            kind: "induction-overdue",
             subject: "Inductions overdue",
             intro_one: "One learner on your caseload has not had an induction in time:",
             intro_many: "{n} learners on your caseload have not had an induction in time:",
-            link_path: "/caseload/inductions-overdue",
         },
-    );
-    queue(tx, overdue.len(), emails, &off).await
+    )
+    .await
 }
 
 /// Sessions that ended without an outcome: a digest to the assessor each session is with.
@@ -309,32 +282,20 @@ pub async fn unclosed_sessions(
     on: NaiveDate,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ReminderReport> {
-    let mut tx = ctx.db.begin_tenant(tenant).await?;
-    let sessions = reminders::unclosed_sessions(&mut tx, now).await?;
-    let off = reminders::digests_off(&mut tx).await?;
-    let mut digests = Digests::default();
-    for session in &sessions {
-        digests.add(
-            Some(session.session_assessor_id),
-            &session.learner,
-            format!(
-                "{} session on {} has no outcome recorded",
-                session.session_type.replace('_', "-"),
-                uk_date(session.starts_at.date_naive())
-            ),
-        );
-    }
-    let emails = digests.emails(
-        "unclosed-sessions",
+    digest_only(
+        ctx,
+        tenant,
+        ReminderList::UnclosedSessions,
         on,
+        now,
         &DigestText {
+            kind: "unclosed-sessions",
             subject: "Sessions without an outcome",
             intro_one: "One of your past sessions has no outcome recorded:",
             intro_many: "{n} of your past sessions have no outcome recorded:",
-            link_path: "/caseload/unclosed-sessions",
         },
-    );
-    queue(tx, sessions.len(), emails, &off).await
+    )
+    .await
 }
 
 /// Learners with no active learning for the tenant's number of weeks: a digest per
@@ -343,33 +304,13 @@ pub async fn no_active_learning(
     ctx: &JobContext,
     tenant: TenantId,
     on: NaiveDate,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<ReminderReport> {
-    let mut tx = ctx.db.begin_tenant(tenant).await?;
-    let settings = settings::get(&mut tx).await?;
-    let inactive =
-        reminders::without_active_learning(&mut tx, on, settings.active_learning_weeks).await?;
-    let off = reminders::digests_off(&mut tx).await?;
-    let mut digests = Digests::default();
-    for learner in &inactive {
-        let detail = match learner.last_activity {
-            Some(d) => format!(
-                "no active learning since {} ({})",
-                uk_date(d),
-                days((on - d).num_days())
-            ),
-            None => "no active learning recorded yet".to_owned(),
-        };
-        digests.add(learner.learner.assessor_id, &learner.learner, detail);
-    }
-    let emails = digests.emails(
-        "no-active-learning",
-        on,
-        &DigestText {
-            subject: "Learners without active learning",
-            intro_one: "One learner on your caseload has shown no active learning for weeks; consider a break in learning:",
-            intro_many: "{n} learners on your caseload have shown no active learning for weeks; consider a break in learning:",
-            link_path: "/caseload/no-active-learning",
-        },
-    );
-    queue(tx, inactive.len(), emails, &off).await
+    digest_only(ctx, tenant, ReminderList::NoActiveLearning, on, now, &DigestText {
+        kind: "no-active-learning",
+        subject: "Learners without active learning",
+        intro_one: "One learner on your caseload has shown no active learning for weeks; consider a break in learning:",
+        intro_many: "{n} learners on your caseload have shown no active learning for weeks; consider a break in learning:",
+    })
+    .await
 }

@@ -65,12 +65,12 @@ pub async fn perform_run(
             let report = tracks::recalculate(ctx, tenant, on).await?;
             return Ok(serde_json::to_value(report)?);
         }
-        JobKind::OffTrackEmails => tracks::off_track_emails(ctx, tenant, on).await?,
-        JobKind::OverdueActions => reminders::overdue_actions(ctx, tenant, on).await?,
-        JobKind::ReviewChecks => reminders::review_checks(ctx, tenant, on).await?,
-        JobKind::InductionOverdue => reminders::induction_overdue(ctx, tenant, on).await?,
+        JobKind::OffTrackEmails => tracks::off_track_emails(ctx, tenant, on, now).await?,
+        JobKind::OverdueActions => reminders::overdue_actions(ctx, tenant, on, now).await?,
+        JobKind::ReviewChecks => reminders::review_checks(ctx, tenant, on, now).await?,
+        JobKind::InductionOverdue => reminders::induction_overdue(ctx, tenant, on, now).await?,
         JobKind::UnclosedSessions => reminders::unclosed_sessions(ctx, tenant, on, now).await?,
-        JobKind::NoActiveLearning => reminders::no_active_learning(ctx, tenant, on).await?,
+        JobKind::NoActiveLearning => reminders::no_active_learning(ctx, tenant, on, now).await?,
     };
     let sent = send_emails::run(ctx, tenant, SEND_CONCURRENCY).await?;
     Ok(json!({ "emails": queued, "delivery": sent }))
@@ -87,13 +87,13 @@ pub async fn execute(ctx: &JobContext, job: &TenantJob) -> anyhow::Result<Value>
         tx.commit().await?;
         if started.is_none() {
             tracing::warn!(tenant_id = %tenant, run_id = %id, "job run not found; skipped");
-            crate::metrics::job_skipped(job.kind);
+            folio_app::telemetry::job_skipped(job.kind);
             return Ok(Value::Null);
         }
     }
     let started = std::time::Instant::now();
     let result = perform_run(ctx, tenant, job.kind, job.run_on, Utc::now(), job.run_id).await;
-    crate::metrics::job_finished(job.kind, result.is_ok(), started.elapsed());
+    folio_app::telemetry::job_finished(job.kind, result.is_ok(), started.elapsed());
     if let Some(id) = job.run_id {
         let error = result.as_ref().err().map(|e| format!("{e:#}"));
         let outcome = match (&result, &error) {

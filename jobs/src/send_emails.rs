@@ -204,20 +204,20 @@ async fn record(
     match outcome {
         Outcome::Sent => {
             outbox::mark_sent(tx, email.id).await?;
-            crate::metrics::email_attempt("sent");
+            folio_app::telemetry::email_attempt("sent");
             report.sent += 1;
         }
         Outcome::Retry(error, wait) => {
             // The error names the server, never the message or its recipient.
             tracing::warn!(outbox_id = %email.id, template = %email.template, error = %error, retry_in_secs = wait.as_secs(), "email delivery failed; will retry");
             outbox::mark_attempt_failed(tx, email.id, &error, Some(wait)).await?;
-            crate::metrics::email_attempt("retrying");
+            folio_app::telemetry::email_attempt("retrying");
             report.retrying += 1;
         }
         Outcome::Failed(error) => {
             tracing::error!(outbox_id = %email.id, template = %email.template, error = %error, "email given up");
             outbox::mark_attempt_failed(tx, email.id, &error, None).await?;
-            crate::metrics::email_attempt("failed");
+            folio_app::telemetry::email_attempt("failed");
             report.failed += 1;
         }
     }

@@ -1,13 +1,14 @@
 //! The nightly track recalculation, and the off-track emails that read its figures.
 
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use folio_app::reminders::{Found, ReminderList, find, uk_date};
 use folio_db::tracks::RecalcReport;
 use folio_db::{reminders, settings};
-use folio_domain::{TenantId, TrackBasis};
+use folio_domain::TenantId;
 use serde_json::json;
 
 use crate::JobContext;
-use crate::reminders::{DigestText, Digests, Email, ReminderReport, queue, uk_date};
+use crate::reminders::{DigestText, Digests, Email, ReminderReport, queue};
 
 /// How long after a learner goes off track they are still told: a night missed (workers
 /// down, a failed run) still sends their email when the workers come back.
@@ -33,6 +34,7 @@ pub async fn off_track_emails(
     ctx: &JobContext,
     tenant: TenantId,
     on: NaiveDate,
+    now: DateTime<Utc>,
 ) -> anyhow::Result<ReminderReport> {
     let mut tx = ctx.db.begin_tenant(tenant).await?;
     if reminders::needs_recalculation(&mut tx, on).await? {
@@ -40,21 +42,18 @@ pub async fn off_track_emails(
         recalculate(ctx, tenant, on).await?;
         tx = ctx.db.begin_tenant(tenant).await?;
     }
-    let settings = settings::get(&mut tx).await?;
-    let signed_off = settings.track.basis == TrackBasis::SignedOff;
-    let off_track = reminders::off_track(&mut tx, on, signed_off).await?;
+    let lines = find(&mut tx, ReminderList::OffTrack, on, now).await?;
     let off = reminders::digests_off(&mut tx).await?;
     let recent = on
         .checked_sub_days(Days::new(TELL_WITHIN_DAYS))
         .unwrap_or(on);
 
     let mut emails = Vec::new();
-    let mut digests = Digests::default();
-    for learner in &off_track {
-        let elapsed = format!("{:.0}", learner.elapsed_percent);
-        let progress = format!("{:.0}", learner.progress_percent);
-        let new = learner.off_track_since > recent;
-        if new {
+    for line in &lines {
+        let Found::OffTrack(learner) = &line.found else {
+            continue;
+        };
+        if learner.off_track_since > recent {
             emails.push(Email {
                 dedup_key: format!(
                     "off-track:{}:{}",
@@ -65,33 +64,24 @@ pub async fn off_track_emails(
                 context: json!({
                     "course_title": learner.learner.course_title,
                     "enrolment_id": learner.learner.enrolment_id,
-                    "elapsed_percent": elapsed,
-                    "progress_percent": progress,
+                    "elapsed_percent": format!("{:.0}", learner.elapsed_percent),
+                    "progress_percent": format!("{:.0}", learner.progress_percent),
                     "planned_end": uk_date(learner.planned_end_date),
                     "assessor_name": learner.learner.assessor_name,
+                    "link_path": line.link,
                 }),
             });
         }
-        let since = if learner.off_track_since == on {
-            "off track from today".to_owned()
-        } else {
-            format!("off track since {}", uk_date(learner.off_track_since))
-        };
-        digests.add(
-            learner.learner.assessor_id,
-            &learner.learner,
-            format!("{elapsed}% of the time elapsed, {progress}% progress; {since}"),
-        );
     }
-    emails.extend(digests.emails(
-        "off-track-digest",
+    emails.extend(Digests::of(&lines).emails(
+        ReminderList::OffTrack,
         on,
         &DigestText {
+            kind: "off-track-digest",
             subject: "Learners off track on your caseload",
             intro_one: "One learner on your caseload is off track:",
             intro_many: "{n} learners on your caseload are off track:",
-            link_path: "/caseload/off-track",
         },
     ));
-    queue(tx, off_track.len(), emails, &off).await
+    queue(tx, lines.len(), emails, &off).await
 }

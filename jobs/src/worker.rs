@@ -62,7 +62,7 @@ async fn handle_tick(
     let SweepEvery(every) = *sweep;
     let result = scheduler::tick(&ctx, &queue, Utc::now(), every).await;
     match queue.depth().await {
-        Ok(depth) => crate::metrics::queue_depth(depth),
+        Ok(depth) => folio_app::telemetry::queue_depth(depth),
         Err(e) => tracing::warn!(error = %format!("{e:#}"), "cannot read the queue's depth"),
     }
     match result {
@@ -107,7 +107,7 @@ pub async fn run(
     let tick_name = format!("{}-scheduler", options.name);
     let (jobs_ctx, jobs_queue) = (ctx.clone(), queue.clone());
     let schedule = options.tick.clone();
-    crate::metrics::install();
+    folio_app::telemetry::install();
     tracing::info!(worker = %options.name, concurrency, "workers starting");
     Monitor::new()
         .register(move |_restarts| {

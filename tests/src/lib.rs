@@ -282,11 +282,11 @@ impl TestApp {
             storage,
             settings,
             // The test database's name is unique, so it keeps each test's queue apart.
-            jobs: folio_jobs::queue::QueueHandle::new(
+            runs: std::sync::Arc::new(folio_jobs::queue::QueueHandle::new(
                 redis,
                 &database.name,
                 folio_jobs::queue::Heartbeat::default(),
-            ),
+            )),
         };
         let acceptor = TcpListener::bind("127.0.0.1:0")
             .into_acceptor()
@@ -383,6 +383,71 @@ impl TestApp {
             .expect("send login")
     }
 
+    /// Follows `link` as the person at `email` would from their inbox: not signed in, so the
+    /// page sends them to sign in, and signing in there takes them back to it. Returns the
+    /// page's status and HTML.
+    pub async fn follow_link_as(&self, tenant: &str, email: &str, link: &str) -> (u16, String) {
+        let app = self;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let r = http.get(link).send().await.unwrap();
+        assert_eq!(r.status(), 303, "{link} before signing in");
+        let sign_in = r.headers()["location"].to_str().unwrap().to_owned();
+        // The fragment stays in the browser: the server sees, and sign-in goes on to, the path.
+        let path = link
+            .strip_prefix(&app.base)
+            .and_then(|p| p.split('#').next())
+            .expect("a link to this server");
+        assert!(sign_in.starts_with("/sign-in?next="), "{link}: {sign_in}");
+        let page = http
+            .get(format!("{}{sign_in}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{sign_in}");
+        let form = page.text().await.unwrap();
+        let next = form
+            .split("name=\"next\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the sign-in form carries where to go next")
+            .replace("&#x3D;", "=")
+            .replace("&amp;", "&");
+        assert_eq!(next, path, "the sign-in form goes on to the link's page");
+        let r = http
+            .post(format!("{}/sign-in", app.base))
+            .form(&[
+                ("tenant", tenant),
+                ("email", email),
+                ("password", PASSWORD),
+                ("next", next.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303, "{email} signs in");
+        assert_eq!(r.headers()["location"], path, "and goes on to {path}");
+        let cookie = r
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|c| c.to_str().ok())
+            .find(|c| c.starts_with("folio_session="))
+            .and_then(|c| c.split(';').next())
+            .expect("a session cookie")
+            .to_owned();
+        let r = http
+            .get(link)
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap())
+    }
+
     /// Creates a tenant with an admin and returns both and the admin's session token.
     pub async fn tenant_with_admin(&self, slug: &str) -> (Tenant, Uuid, String) {
         let tenant = self.tenant(slug).await;
@@ -465,4 +530,13 @@ pub fn fields(problem: &Value) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The text of the page's `<h1>`.
+pub fn heading(html: &str) -> String {
+    html.split("<h1>")
+        .nth(1)
+        .and_then(|h| h.split("</h1>").next())
+        .unwrap_or_default()
+        .to_owned()
 }

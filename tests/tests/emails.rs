@@ -160,7 +160,7 @@ async fn queued_emails_are_delivered_once_through_a_real_smtp_server() {
     );
     assert!(m.raw.contains("text/plain") && m.raw.contains("text/html"));
     assert!(
-        m.raw.contains("https://folio.example.test/messages/"),
+        m.raw.contains("https://folio.example.test/app/messages/"),
         "links use the public URL"
     );
     assert_eq!(statuses(&s).await, [("sent".to_owned(), 1)]);
@@ -320,5 +320,120 @@ async fn without_an_smtp_server_emails_are_written_as_eml_files() {
     assert!(raw.contains("Subject: New message from Person amelia@n.example: Files please"));
     assert!(raw.contains("iris@n.example"));
     std::fs::remove_dir_all(&dir).unwrap();
+    s.app.finish().await;
+}
+
+/// The links in the e-mails people's actions queue (a message to the assessor, evidence
+/// returned to the learner and resubmitted to the assessor), followed by their recipients
+/// through sign-in, open the thing the e-mail is about.
+#[tokio::test]
+async fn links_in_message_and_evidence_emails_open_their_page_after_sign_in() {
+    use reqwest::multipart::{Form, Part};
+
+    let s = scene().await;
+    let component = Uuid::now_v7();
+    sqlx::query(
+        "insert into components (tenant_id, id, course_id, title)
+         select tenant_id, $2, course_id, 'Knowledge' from enrolments
+         where tenant_id = $1 and id = $3",
+    )
+    .bind(s.tenant.id)
+    .bind(component)
+    .bind(s.enrolment)
+    .execute(&s.app.database.pool)
+    .await
+    .unwrap();
+    message(&s, "assessor", "My review").await;
+    let upload = Form::new()
+        .text("component_id", component.to_string())
+        .text("title", "Risk assessment")
+        .text("declaration", "true")
+        .text("signature_name", "Amelia")
+        .part(
+            "file",
+            Part::bytes(b"%PDF-1.4 v1".to_vec()).file_name("v1.pdf"),
+        );
+    let r = s
+        .app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/evidence", s.enrolment),
+            &s.learner,
+        )
+        .multipart(upload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let evidence: Value = r.json().await.unwrap();
+    let id = evidence["id"].as_str().unwrap();
+    let tom = s.app.login(&s.tenant, "tom@n.example").await;
+    let r = s
+        .app
+        .authed(Method::POST, &format!("/api/v1/evidence/{id}/return"), &tom)
+        .json(&json!({ "points": "Add the hazards." }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let resubmission = Form::new().text("comment", "Added the hazards.").part(
+        "file",
+        Part::bytes(b"%PDF-1.4 v2".to_vec()).file_name("v2.pdf"),
+    );
+    let r = s
+        .app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/evidence/{id}/versions"),
+            &s.learner,
+        )
+        .multipart(resubmission)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    let smtp = SmtpServer::start().await;
+    let mut ctx = context(
+        &s,
+        Mailer::smtp(&smtp.url, "no-reply@folio.example.test").unwrap(),
+        RetryPolicy::default(),
+    );
+    ctx.public_url = s.app.base.clone();
+    assert_eq!(
+        send_emails::run(&ctx, s.tenant.tenant_id(), 2)
+            .await
+            .unwrap(),
+        report(3, 0, 0)
+    );
+    let mut followed = Vec::new();
+    for email in smtp.messages() {
+        let to = email.header("To").unwrap();
+        let address = ["amelia@n.example", "tom@n.example"]
+            .into_iter()
+            .find(|a| to.contains(a))
+            .unwrap();
+        let text = email.text();
+        let links: Vec<&str> = text
+            .split_whitespace()
+            .filter(|w| w.starts_with(&s.app.base))
+            .collect();
+        assert_eq!(links.len(), 1, "{text}");
+        let (status, page) = s
+            .app
+            .follow_link_as(&s.tenant.slug, address, links[0])
+            .await;
+        assert_eq!(status, 200, "{address} opens {}: {page}", links[0]);
+        let h1 = folio_tests::heading(&page);
+        if email.subject().contains("New message") {
+            assert_eq!(h1, "My review", "the message itself");
+            assert!(page.contains("Could we move my review to Thursday?"));
+        } else {
+            assert!(h1.contains("Risk assessment"), "the evidence itself: {h1}");
+        }
+        followed.push((address, email.subject()));
+    }
+    followed.sort();
+    assert_eq!(followed.len(), 3, "{followed:?}");
     s.app.finish().await;
 }

@@ -190,7 +190,7 @@ async fn the_workers_listener_serves_metrics_behind_its_token() {
     let (addr, server) = folio::work::serve_metrics("127.0.0.1:0", Some("scrape-secret"))
         .await
         .unwrap();
-    folio_jobs::metrics::queue_depth(3);
+    folio_app::telemetry::queue_depth(3);
     let http = reqwest::Client::new();
     let url = format!("http://{addr}/metrics");
     let refused = http.get(&url).send().await.unwrap();

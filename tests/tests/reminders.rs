@@ -402,8 +402,8 @@ async fn each_nightly_email_reaches_the_right_people_once() {
     for needle in [
         "Person amelia@n.example (Engineering): \"Write up the site survey\"",
         "Person ben@n.example (Engineering): \"Practise the torque test\"",
-        "https://folio.example.test/caseload/overdue-actions",
-        "/me/notifications",
+        "https://folio.example.test/app/caseload/overdue-actions",
+        "https://folio.example.test/app/profile#notifications",
     ] {
         assert!(text.contains(needle), "{needle} in {text}");
     }
@@ -495,5 +495,178 @@ async fn each_nightly_email_reaches_the_right_people_once() {
 
     // Nothing went to the other organisation's people.
     assert!(!s.smtp.messages().iter().any(|m| to(m).contains("zed@")));
+    s.app.finish().await;
+}
+
+/// What the page a line's link opens must show, from the e-mail line the link is on.
+fn expected_on_page(email: &Captured, line: &str) -> Vec<String> {
+    let text = email.text();
+    // The learners a digest lists: "Person x@n.example (Course): detail".
+    let listed: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.trim_start_matches("- ").split(" (").next())
+        .filter(|l| l.starts_with("Person "))
+        .map(str::to_owned)
+        .collect();
+    if line.contains("Open the list in Folio") {
+        let title = match email.subject().split(" (").next().unwrap_or_default() {
+            "Overdue actions on your caseload" => "Overdue actions",
+            "Progress reviews due" => "Progress reviews due",
+            "Inductions overdue" => "Inductions overdue",
+            "Sessions without an outcome" => "Sessions without an outcome",
+            "Learners without active learning" => "Learners without active learning",
+            "Learners off track on your caseload" => "Learners off track",
+            other => panic!("a digest nobody expected: {other}"),
+        };
+        let mut needles = vec![format!("<h1>{title}</h1>")];
+        needles.extend(listed);
+        needles
+    } else if line.contains("notification settings") {
+        vec![
+            "<h1>Your profile</h1>".into(),
+            "id=\"notifications\"".into(),
+        ]
+    } else if line.contains("Record what you have done") {
+        let mut needles = vec!["<h1>My overdue actions</h1>".to_owned()];
+        needles.extend(
+            text.lines()
+                .filter_map(|l| l.strip_prefix("- "))
+                .filter_map(|l| l.split(" (").next())
+                .map(str::to_owned),
+        );
+        needles
+    } else if let Some(action) = line.strip_prefix("- ") {
+        vec![action.split(" (").next().unwrap_or_default().to_owned()]
+    } else if line.contains("progress map") {
+        vec!["Engineering".into(), "Progress map".into()]
+    } else {
+        panic!("a link nobody expected, on the line: {line}")
+    }
+}
+
+/// Every link in every nightly e-mail, followed by its recipient through sign-in, lands on
+/// a real page (200, not an error page) that shows what the e-mail was about.
+#[tokio::test]
+async fn every_link_in_the_nightly_emails_lands_on_its_page_after_sign_in() {
+    let mut s = scene().await;
+    s.ctx.public_url = s.app.base.clone();
+    let mut emails = Vec::new();
+    for kind in [
+        JobKind::OverdueActions,
+        JobKind::ReviewChecks,
+        JobKind::InductionOverdue,
+        JobKind::UnclosedSessions,
+        JobKind::NoActiveLearning,
+        JobKind::OffTrackEmails,
+    ] {
+        let (_, got) = s.run(kind).await;
+        emails.extend(got);
+    }
+    let templates: std::collections::BTreeSet<String> =
+        emails.iter().map(Captured::subject).collect();
+    assert!(
+        emails.len() >= 9,
+        "every kind of nightly e-mail: {templates:?}"
+    );
+
+    let mut followed = 0;
+    for email in &emails {
+        let address = {
+            let t = to(email);
+            let start = t.find('<').map_or(0, |i| i + 1);
+            t[start..].trim_end_matches('>').to_owned()
+        };
+        let text = email.text();
+        for line in text.lines() {
+            let Some(at) = line.find(&s.app.base) else {
+                assert!(!line.contains("http"), "a link elsewhere: {line}");
+                continue;
+            };
+            let link = line[at..].split_whitespace().next().unwrap();
+            let (status, page) = s.app.follow_link_as(&s.tenant.slug, &address, link).await;
+            assert_eq!(status, 200, "{address} opens {link}: {page}");
+            let h1 = folio_tests::heading(&page);
+            assert!(
+                ![
+                    "Not found",
+                    "Not allowed",
+                    "Something went wrong",
+                    "That did not work"
+                ]
+                .contains(&h1.as_str()),
+                "{address} opens {link}: {h1}"
+            );
+            for needle in expected_on_page(email, line) {
+                assert!(
+                    page.contains(&needle),
+                    "{address} opens {link}: {needle} in {page}"
+                );
+            }
+            followed += 1;
+        }
+        // The HTML part links to the same pages.
+        for href in email.html().split("href=\"").skip(1) {
+            let href = href.split('"').next().unwrap();
+            assert!(text.contains(href), "{href} is in the text part too");
+        }
+    }
+    assert!(followed >= 12, "links followed: {followed}");
+    s.app.finish().await;
+}
+
+/// A digest's page is for staff: a learner gets a page saying so, not someone else's list,
+/// and a list that does not exist is a page that says so.
+#[tokio::test]
+async fn caseload_pages_are_for_staff_and_only_their_lists() {
+    let s = scene().await;
+    let base = &s.app.base;
+    let (status, page) = s
+        .app
+        .follow_link_as(
+            &s.tenant.slug,
+            "amelia@n.example",
+            &format!("{base}/app/caseload/overdue-actions"),
+        )
+        .await;
+    assert_eq!(status, 403, "{page}");
+    assert_eq!(folio_tests::heading(&page), "Not allowed");
+    assert!(!page.contains("Person ben@"), "{page}");
+
+    // Bea sees her own learners' overdue actions, not Tom's.
+    let (status, page) = s
+        .app
+        .follow_link_as(
+            &s.tenant.slug,
+            "bea@n.example",
+            &format!("{base}/app/caseload/overdue-actions"),
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Person cara@n.example"), "{page}");
+    assert!(
+        !page.contains("Person amelia@") && !page.contains("Person ben@"),
+        "{page}"
+    );
+
+    let (status, page) = s
+        .app
+        .follow_link_as(
+            &s.tenant.slug,
+            "tom@n.example",
+            &format!("{base}/app/caseload/everything"),
+        )
+        .await;
+    assert_eq!(status, 404, "{page}");
+
+    // An assessor has no overdue actions of their own to see.
+    let (status, _) = s
+        .app
+        .follow_link_as(
+            &s.tenant.slug,
+            "tom@n.example",
+            &format!("{base}/app/actions/overdue"),
+        )
+        .await;
+    assert_eq!(status, 403);
     s.app.finish().await;
 }

@@ -955,8 +955,8 @@ async fn boss_token(app: &TestApp) -> String {
             .fetch_one(&app.database.pool)
             .await
             .unwrap();
-    let minted = folio_api::mint(
-        folio_api::TokenKind::Session,
+    let minted = folio_app::credentials::mint(
+        folio_app::credentials::TokenKind::Session,
         folio_domain::TenantId(tenant),
     );
     sqlx::query(

@@ -25,7 +25,7 @@ use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::pagination::{decode_id_cursor, page_limit};
 use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::{ApiResult, AppError, AppResult};
 
 #[derive(Tags)]
 enum CommentsTag {
@@ -107,7 +107,7 @@ enum DeletedComment {
 async fn enrolment_for_comments(
     authed: &mut Authenticated,
     id: Uuid,
-) -> ApiResult<(Enrolment, CommentAccess)> {
+) -> AppResult<(Enrolment, CommentAccess)> {
     let enrolment = authed.visible_enrolment(id).await?;
     let me = authed.principal.user_id;
     let relation = EnrolmentRelation {
@@ -116,8 +116,8 @@ async fn enrolment_for_comments(
         iqa: enrolment.iqa_id == Some(me),
     };
     match internal_comment_access(&authed.principal.roles, relation) {
-        CommentAccess::None => Err(ApiError::NotFound),
-        access => Ok((enrolment, access)),
+        CommentAccess::None => Err(AppError::NotFound),
+        access => Ok((enrolment.into_inner(), access)),
     }
 }
 
@@ -127,7 +127,7 @@ async fn readable(
     authed: &mut Authenticated,
     id: Uuid,
     lock: bool,
-) -> ApiResult<(Comment, CommentAccess)> {
+) -> AppResult<(Comment, CommentAccess)> {
     let comment = if lock {
         queries::get_for_update(&mut authed.tx, id).await?
     } else {
@@ -137,8 +137,8 @@ async fn readable(
     Ok((comment, access))
 }
 
-fn parse_text(raw: &str) -> ApiResult<CommentText> {
-    CommentText::parse(raw).map_err(|e| ApiError::invalid("text", e))
+fn parse_text(raw: &str) -> AppResult<CommentText> {
+    CommentText::parse(raw).map_err(|e| AppError::invalid("text", e))
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "CommentsTag::InternalComments")]
@@ -155,7 +155,7 @@ impl CommentsApi {
         let mut authed = self.0.authenticate(&credentials).await?;
         let (enrolment, access) = enrolment_for_comments(&mut authed, id.0).await?;
         if access != CommentAccess::Write {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden.into());
         }
         let text = parse_text(&body.0.text)?;
         let comment_id = Uuid::now_v7();
@@ -237,7 +237,7 @@ impl CommentsApi {
         let mut authed = self.0.authenticate(&credentials).await?;
         let (comment, access) = readable(&mut authed, id.0, true).await?;
         if !may_edit_comment(access, comment.author_id == authed.principal.user_id) {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden.into());
         }
         let text = parse_text(&body.0.text)?;
         let updated = queries::update(&mut authed.tx, id.0, text.as_str()).await?;
@@ -260,7 +260,7 @@ impl CommentsApi {
         let (comment, access) = readable(&mut authed, id.0, true).await?;
         let p = &authed.principal;
         if !may_delete_comment(access, comment.author_id == p.user_id, &p.roles) {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden.into());
         }
         queries::delete(&mut authed.tx, id.0).await?;
         let details = serde_json::json!({

@@ -18,8 +18,10 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::evidence::{FileResponse, attachment, commit_or_remove, store, text};
 use crate::form::{StreamingForm, clean_content_type, clean_file_name};
-use crate::principal::{Authenticated, Credentials, Principal};
-use crate::problem::{ApiError, ApiResult, Fields};
+use folio_app::Principal;
+
+use crate::principal::{Authenticated, Credentials};
+use crate::problem::{ApiError, ApiResult, AppError, AppResult, Fields};
 
 #[derive(Tags)]
 enum CourseResourcesTag {
@@ -101,7 +103,7 @@ enum DeletedResource {
 /// Whether the caller may read `course_id`'s resources: those who read the curriculum, if
 /// the course exists; anyone else who can see an enrolment on it. Otherwise 404: the
 /// course is as good as absent to them.
-async fn require_readable_course(authed: &mut Authenticated, course_id: Uuid) -> ApiResult<()> {
+async fn require_readable_course(authed: &mut Authenticated, course_id: Uuid) -> AppResult<()> {
     if Permission::ReadCurriculum.allows(&authed.principal.roles) {
         curriculum::get_course(&mut authed.tx, course_id).await?;
         return Ok(());
@@ -110,7 +112,7 @@ async fn require_readable_course(authed: &mut Authenticated, course_id: Uuid) ->
     if enrolments::sees_enrolment_on_course(&mut authed.tx, &viewer, course_id).await? {
         Ok(())
     } else {
-        Err(ApiError::NotFound)
+        Err(AppError::NotFound)
     }
 }
 
@@ -123,9 +125,9 @@ fn storage_key(principal: &Principal, course_id: Uuid, resource_id: Uuid) -> Str
 }
 
 /// The course vanished between the checks and the insert.
-fn course_gone(e: DbError) -> ApiError {
+fn course_gone(e: DbError) -> AppError {
     match e.constraint() {
-        Some("course_resources_course_fkey") => ApiError::NotFound,
+        Some("course_resources_course_fkey") => AppError::NotFound,
         _ => e.into(),
     }
 }
@@ -158,7 +160,7 @@ impl CourseResourcesApi {
         parts.check_file(&mut fields);
         fields.finish()?;
         let (Some(title), Some(file)) = (title, parts.file) else {
-            return Err(ApiError::Internal("validated form parts missing".into()));
+            return Err(AppError::Internal("validated form parts missing".into()).into());
         };
         let file_name = clean_file_name(file.file_name());
         let content_type = clean_content_type(file.content_type());
@@ -234,6 +236,7 @@ impl CourseResourcesApi {
             resource.size_bytes,
         )
         .await
+        .map_err(ApiError::from)
     }
 
     /// Remove a resource and its file (admins).

@@ -28,7 +28,7 @@ use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::pagination::{decode_name_cursor, next_name_cursor, page_limit, search_term};
 use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, Fields, checked};
+use crate::problem::{ApiError, ApiResult, AppError, AppResult, Fields, checked};
 
 #[derive(Tags)]
 enum CurriculumTag {
@@ -314,7 +314,7 @@ struct CourseRequest {
 }
 
 impl CourseRequest {
-    fn parse(self) -> ApiResult<CourseDetails> {
+    fn parse(self) -> AppResult<CourseDetails> {
         let mut fields = Fields::default();
         let details = course_details(
             &mut fields,
@@ -339,7 +339,7 @@ struct ComponentRequest {
 }
 
 impl ComponentRequest {
-    fn parse(self) -> ApiResult<ComponentDetails> {
+    fn parse(self) -> AppResult<ComponentDetails> {
         let mut fields = Fields::default();
         let title = fields.check("title", ComponentTitle::parse(&self.title));
         let position = position(&mut fields, self.position);
@@ -368,7 +368,7 @@ struct UnitRequest {
 }
 
 impl UnitRequest {
-    fn parse(self) -> ApiResult<UnitDetails> {
+    fn parse(self) -> AppResult<UnitDetails> {
         let mut fields = Fields::default();
         let code = fields.check("code", CurriculumCode::parse(&self.code));
         let title = fields.check("title", UnitTitle::parse(&self.title));
@@ -402,7 +402,7 @@ struct CriterionRequest {
 }
 
 impl CriterionRequest {
-    fn parse(self) -> ApiResult<CriterionDetails> {
+    fn parse(self) -> AppResult<CriterionDetails> {
         let mut fields = Fields::default();
         let code = fields.check("code", CurriculumCode::parse(&self.code));
         let text = fields.check("text", CriterionText::parse(&self.text));
@@ -473,20 +473,20 @@ async fn record(
     entity_type: &str,
     id: Uuid,
     details: serde_json::Value,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     authed.audit(action, entity_type, id, details).await
 }
 
 /// A delete refused by a constraint: the cascade within the curriculum never fails, so
 /// this is a reference from elsewhere (an enrolment, a learner's chosen unit, a course
 /// resource, whose file would be left behind by a cascade).
-fn still_referred_to(err: DbError, what: &str) -> ApiError {
+fn still_referred_to(err: DbError, what: &str) -> AppError {
     match err.constraint() {
-        Some("course_resources_course_fkey") => ApiError::Conflict {
+        Some("course_resources_course_fkey") => AppError::Conflict {
             field: None,
             detail: format!("this {what} still has resources; delete them first"),
         },
-        Some(_) => ApiError::Conflict {
+        Some(_) => AppError::Conflict {
             field: None,
             detail: format!("learners' records still refer to this {what} or a part of it"),
         },
@@ -501,7 +501,7 @@ impl CurriculumApi {
         mut authed: Authenticated,
         import: CourseImport,
         format: &str,
-    ) -> ApiResult<ImportCourseResponse> {
+    ) -> AppResult<ImportCourseResponse> {
         let id = Uuid::now_v7();
         curriculum::insert_course(&mut authed.tx, id, &import.details).await?;
         let counts = curriculum::insert_structure(&mut authed.tx, id, &import.components).await?;
@@ -595,7 +595,9 @@ impl CurriculumApi {
             .authorize(&credentials, Permission::ManageCurriculum)
             .await?;
         let import = import::from_json(body.0)?;
-        self.store_import(authed, import, "json").await
+        self.store_import(authed, import, "json")
+            .await
+            .map_err(ApiError::from)
     }
 
     /// Import a whole new course from CSV, all or nothing: a header row naming the columns
@@ -614,7 +616,9 @@ impl CurriculumApi {
             .authorize(&credentials, Permission::ManageCurriculum)
             .await?;
         let import = import::from_csv(&body.0)?;
-        self.store_import(authed, import, "csv").await
+        self.store_import(authed, import, "csv")
+            .await
+            .map_err(ApiError::from)
     }
 
     /// One course with its whole structure: components, units and criteria in order.
@@ -943,18 +947,18 @@ mod tests {
         };
         assert!(matches!(
             still_referred_to(refused, "course"),
-            ApiError::Conflict { field: None, .. }
+            AppError::Conflict { field: None, .. }
         ));
         let resources = DbError::Constraint {
             constraint: "course_resources_course_fkey".into(),
         };
         assert!(matches!(
             still_referred_to(resources, "course"),
-            ApiError::Conflict { field: None, ref detail } if detail.contains("resources")
+            AppError::Conflict { field: None, ref detail } if detail.contains("resources")
         ));
         assert!(matches!(
             still_referred_to(DbError::NotFound, "unit"),
-            ApiError::NotFound
+            AppError::NotFound
         ));
     }
 }

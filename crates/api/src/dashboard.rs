@@ -23,7 +23,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::pagination::page_limit;
 use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::{ApiResult, AppError, AppResult};
 
 #[derive(Tags)]
 enum DashboardTag {
@@ -235,10 +235,10 @@ struct DashboardList {
 }
 
 /// The caller's scope, or 403 for anyone who has no dashboard (learners, employers).
-fn scope_of(authed: &Authenticated) -> ApiResult<(Scope, DashboardScope)> {
+fn scope_of(authed: &Authenticated) -> AppResult<(Scope, DashboardScope)> {
     let s = EnrolmentScope::for_roles(&authed.principal.roles);
     if !(s.all || s.as_assessor || s.as_iqa) {
-        return Err(ApiError::Forbidden);
+        return Err(AppError::Forbidden);
     }
     let scope = Scope {
         user_id: authed.principal.user_id,
@@ -255,7 +255,7 @@ fn scope_of(authed: &Authenticated) -> ApiResult<(Scope, DashboardScope)> {
 }
 
 /// The organisation's rules and its "today".
-async fn rules(authed: &mut Authenticated) -> ApiResult<Rules> {
+async fn rules(authed: &mut Authenticated) -> AppResult<Rules> {
     let s = settings::get(&mut authed.tx).await?;
     let now = Utc::now();
     Ok(Rules {
@@ -273,7 +273,7 @@ fn encode_cursor(offset: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{offset}"))
 }
 
-fn decode_cursor(cursor: Option<&str>) -> ApiResult<i64> {
+fn decode_cursor(cursor: Option<&str>) -> AppResult<i64> {
     let Some(cursor) = cursor else { return Ok(0) };
     URL_SAFE_NO_PAD
         .decode(cursor)
@@ -281,7 +281,7 @@ fn decode_cursor(cursor: Option<&str>) -> ApiResult<i64> {
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix(CURSOR_PREFIX)?.parse::<i64>().ok())
         .filter(|n| *n >= 0)
-        .ok_or_else(|| ApiError::invalid("cursor", "is not a cursor this API returned"))
+        .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API returned"))
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "DashboardTag::Dashboards")]
@@ -325,7 +325,7 @@ impl DashboardApi {
     ) -> ApiResult<Json<DashboardList>> {
         let mut authed = self.0.authenticate(&credentials).await?;
         let (scope, _) = scope_of(&authed)?;
-        let tile = Tile::from_key(&key.0).ok_or(ApiError::NotFound)?;
+        let tile = Tile::from_key(&key.0).ok_or(AppError::NotFound)?;
         let limit = page_limit(limit.0)?;
         let offset = decode_cursor(cursor.0.as_deref())?;
         let rules = rules(&mut authed).await?;

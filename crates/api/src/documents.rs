@@ -35,8 +35,10 @@ use crate::AppState;
 use crate::evidence::{FileResponse, attachment, commit_or_remove, store, text};
 use crate::form::{StreamingForm, clean_content_type, clean_file_name};
 use crate::json_body::JsonBody;
-use crate::principal::{Authenticated, Credentials, Principal};
-use crate::problem::{ApiError, ApiResult, Fields, checked};
+use folio_app::Principal;
+
+use crate::principal::{Authenticated, Credentials};
+use crate::problem::{ApiError, ApiResult, AppError, AppResult, Fields, checked};
 use crate::request_context::caller_ip;
 
 #[derive(Tags)]
@@ -235,17 +237,17 @@ fn sees_addresses(roles: &[Role]) -> bool {
         .any(|r| matches!(r, Role::Admin | Role::Assessor | Role::Iqa | Role::Auditor))
 }
 
-fn role_of(name: &str) -> ApiResult<SignerRole> {
+fn role_of(name: &str) -> AppResult<SignerRole> {
     name.parse()
-        .map_err(|_| ApiError::Internal(format!("unknown signer role `{name}`")))
+        .map_err(|_| AppError::Internal(format!("unknown signer role `{name}`")))
 }
 
-fn required_roles(d: &Document) -> ApiResult<Vec<SignerRole>> {
+fn required_roles(d: &Document) -> AppResult<Vec<SignerRole>> {
     let mut roles = d
         .required_roles
         .iter()
         .map(|r| role_of(r))
-        .collect::<ApiResult<Vec<_>>>()?;
+        .collect::<AppResult<Vec<_>>>()?;
     roles.sort();
     Ok(roles)
 }
@@ -254,7 +256,7 @@ fn document_body(
     d: Document,
     signatures: &[Signature],
     show_addresses: bool,
-) -> ApiResult<DocumentBody> {
+) -> AppResult<DocumentBody> {
     let required = required_roles(&d)?;
     let mine: Vec<&Signature> = signatures
         .iter()
@@ -305,7 +307,7 @@ async fn bodies(
     tx: &mut TenantTx,
     principal: &Principal,
     docs: Vec<Document>,
-) -> ApiResult<Vec<DocumentBody>> {
+) -> AppResult<Vec<DocumentBody>> {
     let ids: Vec<Uuid> = docs.iter().map(|d| d.id).collect();
     let signatures = queries::signatures(tx, &ids).await?;
     let show = sees_addresses(&principal.roles);
@@ -314,32 +316,35 @@ async fn bodies(
         .collect()
 }
 
-async fn one_body(authed: &mut Authenticated, id: Uuid) -> ApiResult<DocumentBody> {
+async fn one_body(authed: &mut Authenticated, id: Uuid) -> AppResult<DocumentBody> {
     let d = queries::get(&mut authed.tx, id).await?;
     let mut items = bodies(&mut authed.tx, &authed.principal, vec![d]).await?;
     items
         .pop()
-        .ok_or_else(|| ApiError::Internal("document vanished".into()))
+        .ok_or_else(|| AppError::Internal("document vanished".into()))
 }
 
 /// A document and its enrolment, if the caller may see them (404 otherwise).
 async fn visible_document(
     authed: &mut Authenticated,
     id: Uuid,
-) -> ApiResult<(Document, Enrolment)> {
+) -> AppResult<(Document, Enrolment)> {
     let d = queries::get(&mut authed.tx, id).await?;
     let enrolment = authed.visible_enrolment(d.enrolment_id).await?;
-    Ok((d, enrolment))
+    Ok((d, enrolment.into_inner()))
 }
 
 /// A document for a change: its enrolment locked (so signing and withdrawing one
 /// learner's documents happen one after another) and visible (404 otherwise), the
 /// document read again under the lock.
-async fn locked_document(authed: &mut Authenticated, id: Uuid) -> ApiResult<(Document, Enrolment)> {
+async fn locked_document(authed: &mut Authenticated, id: Uuid) -> AppResult<(Document, Enrolment)> {
     let enrolment_id = queries::get(&mut authed.tx, id).await?.enrolment_id;
     enrolments::lock(&mut authed.tx, enrolment_id).await?;
     let enrolment = authed.visible_enrolment(enrolment_id).await?;
-    Ok((queries::get(&mut authed.tx, id).await?, enrolment))
+    Ok((
+        queries::get(&mut authed.tx, id).await?,
+        enrolment.into_inner(),
+    ))
 }
 
 /// The enrolments named, each visible to (404) and managed by (403) the sender.
@@ -347,13 +352,13 @@ async fn recipients(
     tx: &mut TenantTx,
     principal: &Principal,
     ids: &[Uuid],
-) -> ApiResult<Vec<Enrolment>> {
+) -> AppResult<Vec<Enrolment>> {
     let viewer = principal.viewer();
     let mut found = Vec::with_capacity(ids.len());
     for id in ids {
         let enrolment = enrolments::get_visible(tx, &viewer, *id).await?;
         if !principal.manages(&enrolment) {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden);
         }
         found.push(enrolment);
     }
@@ -396,7 +401,7 @@ fn enrolment_ids(fields: &mut Fields, raw: Option<&String>) -> Vec<Uuid> {
 }
 
 /// How the caller stands to the enrolment, for signing.
-async fn signer_facts(authed: &mut Authenticated, enrolment: &Enrolment) -> ApiResult<SignerFacts> {
+async fn signer_facts(authed: &mut Authenticated, enrolment: &Enrolment) -> AppResult<SignerFacts> {
     let p = &authed.principal;
     let is_employer = p.roles.contains(&Role::Employer);
     let is_its_learner = p.is_learner_of(enrolment);
@@ -434,7 +439,7 @@ impl DocumentsApi {
         // Checks first, in a short transaction: no connection is held while bytes arrive.
         let mut authed = self.0.authenticate(&credentials).await?;
         if !may_send(&authed.principal.roles) {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden.into());
         }
         let limits = settings::get(&mut authed.tx).await?;
         authed.tx.commit().await?;
@@ -455,7 +460,7 @@ impl DocumentsApi {
         parts.check_file(&mut fields);
         fields.finish()?;
         let (Some(roles), Some(title), Some(file)) = (roles, title, parts.file) else {
-            return Err(ApiError::Internal("validated form parts missing".into()));
+            return Err(AppError::Internal("validated form parts missing".into()).into());
         };
 
         // Every recipient before any byte is stored.
@@ -575,7 +580,9 @@ impl DocumentsApi {
         let mut authed = self.0.authenticate(&credentials).await?;
         let (d, _) = visible_document(&mut authed, id.0).await?;
         authed.tx.commit().await?;
-        attachment(&self.0, &d.storage_key, &d.file_name, d.size_bytes).await
+        attachment(&self.0, &d.storage_key, &d.file_name, d.size_bytes)
+            .await
+            .map_err(ApiError::from)
     }
 
     /// Sign a document for a role, typing my full name; the time and my IP address are
@@ -596,7 +603,7 @@ impl DocumentsApi {
         let req = body.0;
         let role = SignerRole::from(req.role);
         let facts = signer_facts(&mut authed, &enrolment).await?;
-        check_may_sign(role, facts).map_err(|e| ApiError::ForbiddenBecause(e.0))?;
+        check_may_sign(role, facts).map_err(|e| AppError::ForbiddenBecause(e.0))?;
         let mut fields = Fields::default();
         let typed_name = fields.check("typed_name", parse_typed_name(&req.typed_name));
         fields.require(
@@ -607,17 +614,19 @@ impl DocumentsApi {
         fields.finish()?;
         let typed_name = checked(typed_name)?;
         if d.withdrawn_at.is_some() {
-            return Err(ApiError::Conflict {
+            return Err(AppError::Conflict {
                 field: None,
                 detail: "the document was withdrawn and can no longer be signed".into(),
-            });
+            }
+            .into());
         }
         let existing = queries::signatures(&mut authed.tx, &[d.id]).await?;
         if existing.iter().any(|s| s.role == role.as_str()) {
-            return Err(ApiError::Conflict {
+            return Err(AppError::Conflict {
                 field: Some("role".into()),
                 detail: format!("this document is already signed as {role}"),
-            });
+            }
+            .into());
         }
         let ip_address = caller_ip(http);
         let user = authed.principal.user_id;
@@ -658,20 +667,22 @@ impl DocumentsApi {
         let mut authed = self.0.authenticate(&credentials).await?;
         let (d, enrolment) = locked_document(&mut authed, id.0).await?;
         if !authed.principal.manages(&enrolment) {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden.into());
         }
         let current = one_body(&mut authed, d.id).await?;
         if current.withdrawn {
-            return Err(ApiError::Conflict {
+            return Err(AppError::Conflict {
                 field: None,
                 detail: "the document is already withdrawn".into(),
-            });
+            }
+            .into());
         }
         if current.fully_signed {
-            return Err(ApiError::Conflict {
+            return Err(AppError::Conflict {
                 field: None,
                 detail: "the document is fully signed and cannot be withdrawn".into(),
-            });
+            }
+            .into());
         }
         let user = authed.principal.user_id;
         queries::withdraw(&mut authed.tx, d.id, user).await?;
@@ -715,7 +726,7 @@ impl DocumentsApi {
                 .roles_to_sign
                 .iter()
                 .map(|n| role_of(n))
-                .collect::<ApiResult<Vec<_>>>()?;
+                .collect::<AppResult<Vec<_>>>()?;
             r.sort();
             roles.push(r);
             docs.push(row.document);

@@ -13,7 +13,7 @@ use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::pagination::{decode_name_cursor, next_name_cursor, page_limit, search_term};
 use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, Fields, checked};
+use crate::problem::{ApiResult, AppError, AppResult, Fields, checked};
 
 #[derive(Tags)]
 enum EmployersTag {
@@ -70,7 +70,7 @@ struct EmployerRequest {
 }
 
 impl EmployerRequest {
-    fn parse(self) -> ApiResult<EmployerDetails> {
+    fn parse(self) -> AppResult<EmployerDetails> {
         let mut fields = Fields::default();
         let name = fields.check("name", OrganisationName::parse(&self.name));
         let contact_name = fields.check(
@@ -117,7 +117,7 @@ enum DeleteEmployerResponse {
     Deleted,
 }
 
-async fn record(authed: &mut Authenticated, action: &str, id: Uuid) -> ApiResult<()> {
+async fn record(authed: &mut Authenticated, action: &str, id: Uuid) -> AppResult<()> {
     authed
         .audit(action, "employer", id, serde_json::json!({}))
         .await
@@ -218,7 +218,7 @@ impl EmployersApi {
         employers::delete(&mut authed.tx, id.0)
             .await
             .map_err(|e| match e.constraint() {
-                Some(_) => ApiError::Conflict {
+                Some(_) => AppError::Conflict {
                     field: None,
                     detail: "people are still linked to this employer".into(),
                 },

@@ -16,7 +16,7 @@ use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::pagination::{decode_name_cursor, next_name_cursor, page_limit};
 use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, FieldError, Fields};
+use crate::problem::{ApiError, ApiResult, AppError, AppResult, FieldError, Fields};
 
 #[derive(Tags)]
 enum EnrolmentsTag {
@@ -294,7 +294,7 @@ async fn check_manager(
     fields: &mut Fields,
     manager_id: Option<Uuid>,
     employer_id: Option<Uuid>,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     if let Some(manager) = manager_id {
         let works_for = folio_db::users::employer_of(&mut authed.tx, manager).await?;
         if employer_id.is_none() || works_for != employer_id {
@@ -312,7 +312,7 @@ async fn check_people(
     authed: &mut Authenticated,
     fields: &mut Fields,
     people: [(&str, Option<Uuid>, Role); 4],
-) -> ApiResult<()> {
+) -> AppResult<()> {
     for (field, id, role) in people {
         if let Some(id) = id
             && !enrolments::is_active_with_role(&mut authed.tx, id, role).await?
@@ -330,15 +330,15 @@ async fn check_people(
 /// Loads an enrolment the caller may see and checks they may manage it (admin, or its
 /// assessor): 404 if they cannot see it, 403 if they can see but not manage it. Only for
 /// handlers that then change it: the row stays locked until their transaction ends.
-async fn manageable(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
+async fn manageable(authed: &mut Authenticated, id: Uuid) -> AppResult<Enrolment> {
     // Read under the row lock: concurrent changes to one enrolment queue up and each
     // checks its transition against the state the previous one left.
     enrolments::lock(&mut authed.tx, id).await?;
     let enrolment = authed.visible_enrolment(id).await?;
     if !authed.principal.manages(&enrolment) {
-        return Err(ApiError::Forbidden);
+        return Err(AppError::Forbidden);
     }
-    Ok(enrolment)
+    Ok(enrolment.into_inner())
 }
 
 async fn record(
@@ -346,14 +346,14 @@ async fn record(
     action: &str,
     id: Uuid,
     details: serde_json::Value,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     authed.audit(action, "enrolment", id, details).await
 }
 
-async fn finish(mut authed: Authenticated, id: Uuid) -> ApiResult<Json<EnrolmentBody>> {
+async fn finish(mut authed: Authenticated, id: Uuid) -> AppResult<Json<EnrolmentBody>> {
     let enrolment = authed.visible_enrolment(id).await?;
     authed.tx.commit().await?;
-    Ok(Json(enrolment.into()))
+    Ok(Json(enrolment.into_inner().into()))
 }
 
 fn maybe(value: MaybeUndefined<Uuid>) -> Option<Option<Uuid>> {
@@ -415,7 +415,7 @@ impl EnrolmentsApi {
         fields.finish()?;
         let (Some(contracted_hours_per_week), Some(planned_otj_hours)) = (contracted, planned)
         else {
-            return Err(ApiError::Internal("validated hours missing".into()));
+            return Err(AppError::Internal("validated hours missing".into()).into());
         };
         let id = Uuid::now_v7();
         enrolments::insert(
@@ -494,7 +494,7 @@ impl EnrolmentsApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<EnrolmentBody>> {
         let authed = self.0.authenticate(&credentials).await?;
-        finish(authed, id.0).await
+        finish(authed, id.0).await.map_err(ApiError::from)
     }
 
     /// Change the assessor, IQA, employer, manager or contracted hours (admins).
@@ -567,7 +567,7 @@ impl EnrolmentsApi {
             serde_json::json!({ "fields": changed }),
         )
         .await?;
-        finish(authed, id.0).await
+        finish(authed, id.0).await.map_err(ApiError::from)
     }
 
     /// Change the status: start learning, start or end a break, withdraw, complete (admins
@@ -587,7 +587,7 @@ impl EnrolmentsApi {
         dates.finish()?;
         let current = enrolment
             .status()
-            .ok_or_else(|| ApiError::Internal("unknown status".into()))?;
+            .ok_or_else(|| AppError::Internal("unknown status".into()))?;
         let reason = req
             .reason
             .as_deref()
@@ -606,17 +606,17 @@ impl EnrolmentsApi {
             },
             EnrolmentStatus::Completed => StatusChange::Complete { on: req.on },
             EnrolmentStatus::AwaitingInduction => {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     "status",
                     "an enrolment cannot return to awaiting_induction",
-                ));
+                )
+                .into());
             }
         };
         if reason.chars().count() > 1000 || reason.chars().any(|c| c.is_control() && c != '\n') {
-            return Err(ApiError::invalid(
-                "reason",
-                "must be at most 1000 characters of text",
-            ));
+            return Err(
+                AppError::invalid("reason", "must be at most 1000 characters of text").into(),
+            );
         }
         let next = check_transition(
             current,
@@ -630,14 +630,14 @@ impl EnrolmentsApi {
                 folio_domain::TransitionError::TooEarly { .. } => "on",
                 folio_domain::TransitionError::MissingReason => "reason",
             };
-            ApiError::Validation(vec![FieldError::new(field, e)])
+            AppError::Validation(vec![FieldError::new(field, e)])
         })?;
         let reason = matches!(change, StatusChange::Withdraw { .. }).then_some(reason.as_str());
         enrolments::apply_status(&mut authed.tx, id.0, next, req.on, reason).await?;
         let details =
             serde_json::json!({ "from": current.as_str(), "to": next.as_str(), "on": req.on });
         record(&mut authed, "enrolment.status", id.0, details).await?;
-        finish(authed, id.0).await
+        finish(authed, id.0).await.map_err(ApiError::from)
     }
 
     /// Record a revised end date beside the fixed planned one (admins and the learner's
@@ -671,7 +671,7 @@ impl EnrolmentsApi {
         enrolments::revise_end_date(&mut authed.tx, id.0, req.revised_end_date, reason).await?;
         let details = serde_json::json!({ "revised_end_date": req.revised_end_date });
         record(&mut authed, "enrolment.revise_end_date", id.0, details).await?;
-        finish(authed, id.0).await
+        finish(authed, id.0).await.map_err(ApiError::from)
     }
 
     /// Choose the learner's optional units (admins and the learner's assessor); replaces
@@ -687,7 +687,7 @@ impl EnrolmentsApi {
         let enrolment = manageable(&mut authed, id.0).await?;
         let mut unit_ids = body.0.unit_ids;
         if unit_ids.len() > 500 {
-            return Err(ApiError::invalid("unit_ids", "must list at most 500 units"));
+            return Err(AppError::invalid("unit_ids", "must list at most 500 units").into());
         }
         let wrong =
             enrolments::not_optional_units_of(&mut authed.tx, enrolment.course_id, &unit_ids)
@@ -704,7 +704,7 @@ impl EnrolmentsApi {
                     )
                 })
                 .collect();
-            return Err(ApiError::Validation(errors));
+            return Err(AppError::Validation(errors).into());
         }
         unit_ids.sort();
         unit_ids.dedup();
@@ -716,6 +716,6 @@ impl EnrolmentsApi {
             serde_json::json!({ "unit_ids": unit_ids }),
         )
         .await?;
-        finish(authed, id.0).await
+        finish(authed, id.0).await.map_err(ApiError::from)
     }
 }

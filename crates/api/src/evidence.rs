@@ -21,8 +21,10 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::form::{FormParts, StreamingForm, clean_content_type, clean_file_name};
 use crate::json_body::JsonBody;
-use crate::principal::{Authenticated, Credentials, Principal};
-use crate::problem::{ApiError, ApiResult, FieldError, Fields};
+use folio_app::Principal;
+
+use crate::principal::{Authenticated, Credentials};
+use crate::problem::{ApiError, ApiResult, AppError, AppResult, FieldError, Fields};
 
 #[derive(Tags)]
 enum EvidenceTag {
@@ -229,15 +231,18 @@ fn evidence_body(e: evidence::Evidence, principal: &Principal) -> EvidenceBody {
 }
 
 /// The enrolment, if the caller may see it (404 otherwise).
-async fn visible_enrolment(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
-    authed.visible_enrolment(id).await
+async fn visible_enrolment(authed: &mut Authenticated, id: Uuid) -> AppResult<Enrolment> {
+    authed
+        .visible_enrolment(id)
+        .await
+        .map(folio_app::Visible::into_inner)
 }
 
 /// Evidence and its enrolment, if the caller may see them (404 otherwise).
 async fn visible_evidence(
     authed: &mut Authenticated,
     id: Uuid,
-) -> ApiResult<(evidence::Evidence, Enrolment)> {
+) -> AppResult<(evidence::Evidence, Enrolment)> {
     let e = evidence::get(&mut authed.tx, id).await?;
     let enrolment = visible_enrolment(authed, e.enrolment_id).await?;
     Ok((e, enrolment))
@@ -246,11 +251,11 @@ async fn visible_evidence(
 /// An enrolment the caller may see and manage (404 / 403 otherwise), locked until the
 /// transaction ends so that mapping, sign-off and returns on one portfolio happen one
 /// after another: "no evidence taken from a signed-off criterion" cannot be raced.
-async fn managed_enrolment(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
+async fn managed_enrolment(authed: &mut Authenticated, id: Uuid) -> AppResult<Enrolment> {
     enrolments::lock(&mut authed.tx, id).await?;
     let enrolment = visible_enrolment(authed, id).await?;
     if !authed.principal.manages(&enrolment) {
-        return Err(ApiError::Forbidden);
+        return Err(AppError::Forbidden);
     }
     Ok(enrolment)
 }
@@ -260,7 +265,7 @@ async fn managed_enrolment(authed: &mut Authenticated, id: Uuid) -> ApiResult<En
 async fn managed_evidence(
     authed: &mut Authenticated,
     id: Uuid,
-) -> ApiResult<(evidence::Evidence, Enrolment)> {
+) -> AppResult<(evidence::Evidence, Enrolment)> {
     let enrolment_id = evidence::get(&mut authed.tx, id).await?.enrolment_id;
     let enrolment = managed_enrolment(authed, enrolment_id).await?;
     Ok((evidence::get(&mut authed.tx, id).await?, enrolment))
@@ -314,19 +319,19 @@ fn storage_key(principal: &Principal, evidence_id: Uuid, version_id: Uuid) -> St
     )
 }
 
-pub(crate) fn storage_error(e: StorageError) -> ApiError {
+pub(crate) fn storage_error(e: StorageError) -> AppError {
     match e {
-        StorageError::TooLarge { limit } => ApiError::PayloadTooLarge {
+        StorageError::TooLarge { limit } => AppError::PayloadTooLarge {
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
         },
-        StorageError::Empty => ApiError::invalid("file", "is empty"),
+        StorageError::Empty => AppError::invalid("file", "is empty"),
         StorageError::Interrupted(e) => {
-            ApiError::MalformedBody(format!("the upload was interrupted: {e}"))
+            AppError::MalformedBody(format!("the upload was interrupted: {e}"))
         }
-        StorageError::NotFound => ApiError::Internal("a stored file is missing".into()),
+        StorageError::NotFound => AppError::Internal("a stored file is missing".into()),
         StorageError::Backend(e) => {
             tracing::error!(error = %e, "file storage failed");
-            ApiError::Unavailable("File storage is unavailable; try again shortly.".into())
+            AppError::Unavailable("File storage is unavailable; try again shortly.".into())
         }
     }
 }
@@ -337,7 +342,7 @@ pub(crate) async fn store(
     key: &str,
     file: Field,
     max_bytes: u64,
-) -> ApiResult<StoredFile> {
+) -> AppResult<StoredFile> {
     state
         .storage
         .put(key, file.into_async_read(), max_bytes)
@@ -351,8 +356,8 @@ pub(crate) async fn commit_or_remove<T>(
     state: &AppState,
     key: &str,
     principal: &Principal,
-    write: impl AsyncFnOnce(&mut TenantTx) -> ApiResult<T>,
-) -> ApiResult<T> {
+    write: impl AsyncFnOnce(&mut TenantTx) -> AppResult<T>,
+) -> AppResult<T> {
     let result = async {
         let mut tx = state.db.begin_tenant(principal.tenant).await?;
         let value = write(&mut tx).await?;
@@ -372,7 +377,7 @@ pub(crate) async fn attachment(
     key: &str,
     file_name: &str,
     size_bytes: i64,
-) -> ApiResult<FileResponse> {
+) -> AppResult<FileResponse> {
     let stream = state.storage.read(key).await.map_err(storage_error)?;
     Ok(FileResponse::File(
         Binary(Body::from_bytes_stream(stream)),
@@ -403,7 +408,7 @@ pub(crate) fn content_disposition(file_name: &str) -> String {
 }
 
 impl EvidenceApi {
-    async fn detail(&self, authed: &mut Authenticated, id: Uuid) -> ApiResult<EvidenceDetail> {
+    async fn detail(&self, authed: &mut Authenticated, id: Uuid) -> AppResult<EvidenceDetail> {
         let (e, _) = visible_evidence(authed, id).await?;
         let versions = evidence::versions(&mut authed.tx, id).await?;
         let returns = evidence::returns(&mut authed.tx, id).await?;
@@ -452,7 +457,7 @@ impl EvidenceApi {
         let mut authed = self.0.authenticate(&credentials).await?;
         let enrolment = visible_enrolment(&mut authed, id.0).await?;
         if !may_upload(&authed.principal, &enrolment) {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden.into());
         }
         let limits = settings::get(&mut authed.tx).await?;
         let components =
@@ -498,7 +503,7 @@ impl EvidenceApi {
         let (Some(title), Some(signature_name), Some(component_id), Some(file)) =
             (title, signature_name, component_id, parts.file)
         else {
-            return Err(ApiError::Internal("validated form parts missing".into()));
+            return Err(AppError::Internal("validated form parts missing".into()).into());
         };
         let file_name = clean_file_name(file.file_name());
         let content_type = clean_content_type(file.content_type());
@@ -511,7 +516,7 @@ impl EvidenceApi {
             // Still allowed now that the bytes have arrived?
             let enrolment = enrolments::get_visible(tx, &principal.viewer(), enrolment.id).await?;
             if !may_upload(&principal, &enrolment) {
-                return Err(ApiError::Forbidden);
+                return Err(AppError::Forbidden);
             }
             evidence::insert(tx, &NewEvidence {
                 id: evidence_id,
@@ -598,8 +603,10 @@ impl EvidenceApi {
         let v = versions
             .into_iter()
             .find(|v| v.version == version.0)
-            .ok_or(ApiError::NotFound)?;
-        attachment(&self.0, &v.storage_key, &v.file_name, v.size_bytes).await
+            .ok_or(AppError::NotFound)?;
+        attachment(&self.0, &v.storage_key, &v.file_name, v.size_bytes)
+            .await
+            .map_err(ApiError::from)
     }
 
     /// Return evidence to the learner with points for improvement (their assessor or an
@@ -615,7 +622,7 @@ impl EvidenceApi {
         let (e, enrolment) = managed_evidence(&mut authed, id.0).await?;
         let points = body.0.points.trim().to_owned();
         if points.is_empty() || points.chars().count() > 5000 {
-            return Err(ApiError::invalid("points", "must be 1 to 5000 characters"));
+            return Err(AppError::invalid("points", "must be 1 to 5000 characters").into());
         }
         let return_id = Uuid::now_v7();
         evidence::insert_return(
@@ -636,6 +643,7 @@ impl EvidenceApi {
             serde_json::json!({
                 "evidence_id": e.id,
                 "enrolment_id": enrolment.id,
+                "link_path": folio_app::routes::evidence(e.id),
                 "evidence_title": e.title,
                 "learner_name": enrolment.learner_name,
             }),
@@ -666,7 +674,7 @@ impl EvidenceApi {
         let mut authed = self.0.authenticate(&credentials).await?;
         let (e, enrolment) = visible_evidence(&mut authed, id.0).await?;
         if !may_upload(&authed.principal, &enrolment) {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden.into());
         }
         let limits = settings::get(&mut authed.tx).await?;
         authed.tx.commit().await?;
@@ -678,7 +686,7 @@ impl EvidenceApi {
         parts.check_file(&mut fields);
         fields.finish()?;
         let (Some(comment), Some(file)) = (comment, parts.file) else {
-            return Err(ApiError::Internal("validated form parts missing".into()));
+            return Err(AppError::Internal("validated form parts missing".into()).into());
         };
         let file_name = clean_file_name(file.file_name());
         let content_type = clean_content_type(file.content_type());
@@ -716,6 +724,7 @@ impl EvidenceApi {
                         serde_json::json!({
                             "evidence_id": e.id,
                             "enrolment_id": enrolment.id,
+                            "link_path": folio_app::routes::evidence(e.id),
                             "version": version,
                             "evidence_title": e.title,
                             "learner_name": enrolment.learner_name,
@@ -754,7 +763,7 @@ impl EvidenceApi {
             evidence::criteria_outside_learner_units(&mut authed.tx, enrolment.id, &criteria)
                 .await?;
         if !outside.is_empty() {
-            return Err(ApiError::Validation(
+            return Err(AppError::Validation(
                 criteria
                     .iter()
                     .enumerate()
@@ -766,7 +775,8 @@ impl EvidenceApi {
                         )
                     })
                     .collect(),
-            ));
+            )
+            .into());
         }
         criteria.sort();
         criteria.dedup();
@@ -774,13 +784,14 @@ impl EvidenceApi {
             evidence::signed_off_mappings_to_remove(&mut authed.tx, enrolment.id, e.id, &criteria)
                 .await?;
         if !locked.is_empty() {
-            return Err(ApiError::Conflict {
+            return Err(AppError::Conflict {
                 field: Some("criterion_ids".into()),
                 detail: format!(
                     "{} signed-off criteria rely on this evidence; withdraw their sign-off first",
                     locked.len()
                 ),
-            });
+            }
+            .into());
         }
         let by = authed.principal.user_id;
         evidence::set_mappings(&mut authed.tx, enrolment.id, e.id, &criteria, by).await?;
@@ -820,7 +831,7 @@ impl EvidenceApi {
                 .await?;
         let unmapped = evidence::unmapped_criteria(&mut authed.tx, enrolment.id, &criteria).await?;
         if !outside.is_empty() || !unmapped.is_empty() {
-            return Err(ApiError::Validation(
+            return Err(AppError::Validation(
                 criteria
                     .iter()
                     .enumerate()
@@ -835,7 +846,8 @@ impl EvidenceApi {
                         Some(FieldError::new(format!("criterion_ids[{i}]"), detail))
                     })
                     .collect(),
-            ));
+            )
+            .into());
         }
         criteria.sort();
         criteria.dedup();
@@ -877,9 +889,9 @@ impl EvidenceApi {
     }
 }
 
-fn fields_nonempty(criteria: &[Uuid]) -> ApiResult<()> {
+fn fields_nonempty(criteria: &[Uuid]) -> AppResult<()> {
     if criteria.is_empty() || criteria.len() > 1000 {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "criterion_ids",
             "must list 1 to 1000 criteria",
         ));

@@ -26,7 +26,7 @@ use crate::AppState;
 use crate::evidence::{FileResponse, attachment};
 use crate::json_body::JsonBody;
 use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::{ApiError, ApiResult, AppError, AppResult};
 
 #[derive(Tags)]
 enum ExportsTag {
@@ -163,29 +163,29 @@ fn is_org_wide(roles: &[Role]) -> bool {
 async fn scope_for(
     authed: &mut Authenticated,
     request: &ExportRequest,
-) -> ApiResult<(&'static str, Option<Uuid>, Option<Uuid>)> {
+) -> AppResult<(&'static str, Option<Uuid>, Option<Uuid>)> {
     let me = authed.principal.user_id;
     if request.kind == ExportKind::ProgressMap {
         if request.scope.is_some() {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "scope",
                 "a progress map is of one enrolment: give enrolment_id, not scope",
             ));
         }
         let id = request
             .enrolment_id
-            .ok_or_else(|| ApiError::invalid("enrolment_id", "is required for a progress map"))?;
+            .ok_or_else(|| AppError::invalid("enrolment_id", "is required for a progress map"))?;
         let enrolment = authed.visible_enrolment(id).await?;
         return Ok(("enrolment", None, Some(enrolment.id)));
     }
     if request.enrolment_id.is_some() {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "enrolment_id",
             "only a progress map is of one enrolment",
         ));
     }
     match request.scope {
-        None => Err(ApiError::invalid(
+        None => Err(AppError::invalid(
             "scope",
             "is required: organisation or caseload",
         )),
@@ -195,7 +195,7 @@ async fn scope_for(
         Some(ExportScope::Caseload) if authed.principal.roles.contains(&Role::Assessor) => {
             Ok(("caseload", Some(me), None))
         }
-        Some(_) => Err(ApiError::Forbidden),
+        Some(_) => Err(AppError::Forbidden),
     }
 }
 
@@ -213,13 +213,13 @@ async fn still_allowed(authed: &mut Authenticated, export: &Export) -> bool {
 }
 
 /// An export the caller asked for and may still see; 404 otherwise.
-async fn own_export(authed: &mut Authenticated, id: Uuid) -> ApiResult<Export> {
+async fn own_export(authed: &mut Authenticated, id: Uuid) -> AppResult<Export> {
     let export = exports::get(&mut authed.tx, id)
         .await?
         .filter(|e| e.requested_by == authed.principal.user_id)
-        .ok_or(ApiError::NotFound)?;
+        .ok_or(AppError::NotFound)?;
     if !still_allowed(authed, &export).await {
-        return Err(ApiError::NotFound);
+        return Err(AppError::NotFound);
     }
     Ok(export)
 }
@@ -248,7 +248,7 @@ impl ExportsApi {
             Trigger::User(me),
         )
         .await?
-        .ok_or_else(|| ApiError::Internal("an export's run was not recorded".into()))?;
+        .ok_or_else(|| AppError::Internal("an export's run was not recorded".into()))?;
         let id = Uuid::now_v7();
         let export = exports::insert(
             &mut authed.tx,
@@ -289,7 +289,7 @@ impl ExportsApi {
         let limit = match limit.0 {
             None => 50,
             Some(n) if (1..=200).contains(&n) => n,
-            Some(_) => return Err(ApiError::invalid("limit", "must be between 1 and 200")),
+            Some(_) => return Err(AppError::invalid("limit", "must be between 1 and 200").into()),
         };
         let mut authed = self.0.authenticate(&credentials).await?;
         let me = authed.principal.user_id;
@@ -321,12 +321,15 @@ impl ExportsApi {
         authed.tx.commit().await?;
         match (&export.storage_key, &export.file_name, export.size_bytes) {
             (Some(key), Some(name), Some(size)) if export.status == "ready" => {
-                attachment(&self.0, key, name, size).await
+                attachment(&self.0, key, name, size)
+                    .await
+                    .map_err(ApiError::from)
             }
-            _ => Err(ApiError::Conflict {
+            _ => Err(AppError::Conflict {
                 field: None,
                 detail: format!("the export is {}, not ready to download", export.status),
-            }),
+            }
+            .into()),
         }
     }
 }

@@ -15,7 +15,7 @@ use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use tokio::io::AsyncReadExt;
 
-use crate::problem::{ApiError, ApiResult, Fields};
+use crate::problem::{AppError, AppResult, Fields};
 
 /// The longest text field accepted in a form.
 pub const MAX_TEXT_FIELD_BYTES: u64 = 16 * 1024;
@@ -78,22 +78,22 @@ impl FormParts {
     }
 
     /// The `file` part, or 422 naming it (for forms that have nothing else to check).
-    pub fn into_file(self) -> ApiResult<Field> {
+    pub fn into_file(self) -> AppResult<Field> {
         self.file
-            .ok_or_else(|| ApiError::invalid("file", FILE_REQUIRED))
+            .ok_or_else(|| AppError::invalid("file", FILE_REQUIRED))
     }
 }
 
 impl<S> StreamingForm<S> {
     /// Reads text fields until the part named `file_field`, which is returned unread.
     /// Parts after the file are not read: the file must be the form's last part.
-    pub async fn read_until_file(mut self, file_field: &str) -> Result<FormParts, ApiError> {
+    pub async fn read_until_file(mut self, file_field: &str) -> Result<FormParts, AppError> {
         let mut fields = HashMap::new();
         while let Some(field) = self
             .multipart
             .next_field()
             .await
-            .map_err(|e| ApiError::MalformedBody(format!("multipart: {e}")))?
+            .map_err(|e| AppError::MalformedBody(format!("multipart: {e}")))?
         {
             let Some(name) = field.name().map(str::to_owned) else {
                 continue;
@@ -105,7 +105,7 @@ impl<S> StreamingForm<S> {
                 });
             }
             if fields.len() >= MAX_TEXT_FIELDS && !fields.contains_key(&name) {
-                return Err(ApiError::MalformedBody(format!(
+                return Err(AppError::MalformedBody(format!(
                     "multipart: more than {MAX_TEXT_FIELDS} fields"
                 )));
             }
@@ -115,15 +115,15 @@ impl<S> StreamingForm<S> {
                 .take(MAX_TEXT_FIELD_BYTES + 1)
                 .read_to_end(&mut bytes)
                 .await
-                .map_err(|e| ApiError::MalformedBody(format!("multipart: {e}")))?;
+                .map_err(|e| AppError::MalformedBody(format!("multipart: {e}")))?;
             if bytes.len() as u64 > MAX_TEXT_FIELD_BYTES {
-                return Err(ApiError::invalid(
+                return Err(AppError::invalid(
                     name,
                     format!("must be at most {MAX_TEXT_FIELD_BYTES} bytes"),
                 ));
             }
             let text = String::from_utf8(bytes)
-                .map_err(|_| ApiError::invalid(name.clone(), "must be UTF-8 text"))?;
+                .map_err(|_| AppError::invalid(name.clone(), "must be UTF-8 text"))?;
             fields.insert(name, text);
         }
         Ok(FormParts { fields, file: None })

@@ -11,7 +11,6 @@ use folio_db::job_runs::{self, JobRun, Trigger};
 use folio_db::{outbox, settings};
 use folio_domain::jobs::{JobKind, local_date};
 use folio_domain::{Permission, TenantId};
-use folio_jobs::run::TenantJob;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
@@ -21,7 +20,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::principal::Credentials;
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::{ApiResult, AppError, AppResult};
 
 #[derive(Tags)]
 enum JobsTag {
@@ -176,35 +175,35 @@ struct EmailList {
     items: Vec<EmailBody>,
 }
 
-fn limit(raw: Option<i64>) -> ApiResult<i64> {
+fn limit(raw: Option<i64>) -> AppResult<i64> {
     match raw {
         None => Ok(50),
         Some(n) if (1..=200).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::invalid("limit", "must be between 1 and 200")),
+        Some(_) => Err(AppError::invalid("limit", "must be between 1 and 200")),
     }
 }
 
-fn job_kind(name: &str) -> ApiResult<JobKind> {
+fn job_kind(name: &str) -> AppResult<JobKind> {
     name.parse()
         .ok()
         .filter(|k| JobKind::ALL.contains(k))
-        .ok_or(ApiError::NotFound)
+        .ok_or(AppError::NotFound)
 }
 
 /// The day a run is for: `requested`, checked against today in the organisation's time
 /// zone, or today there.
-fn run_date(requested: Option<NaiveDate>, today: NaiveDate) -> ApiResult<NaiveDate> {
+fn run_date(requested: Option<NaiveDate>, today: NaiveDate) -> AppResult<NaiveDate> {
     let Some(date) = requested else {
         return Ok(today);
     };
     if date > today {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "date",
             format!("must not be after today ({today}) in the organisation's time zone"),
         ));
     }
     match today.checked_sub_days(Days::new(366)) {
-        Some(earliest) if date < earliest => Err(ApiError::invalid(
+        Some(earliest) if date < earliest => Err(AppError::invalid(
             "date",
             format!("must not be before {earliest}"),
         )),
@@ -215,36 +214,14 @@ fn run_date(requested: Option<NaiveDate>, today: NaiveDate) -> ApiResult<NaiveDa
 /// Pushes a recorded run (committed) to the queue and marks it `queued`; with the queue
 /// unreachable it stays `requested`, for the workers' scheduler to queue. Returns the run
 /// as it now stands.
+/// Pushes a recorded run to the workers (see [`folio_app::runs::push`]).
 pub(crate) async fn queue_run(
     state: &AppState,
     tenant: TenantId,
     kind: JobKind,
     run: JobRun,
-) -> ApiResult<JobRun> {
-    let job = TenantJob {
-        tenant_id: tenant.0,
-        kind,
-        run_on: run.run_on,
-        run_id: Some(run.id),
-    };
-    let pushed = match state.jobs.get().await {
-        Ok(queue) => queue.push(job).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = pushed {
-        tracing::warn!(
-            tenant_id = %tenant,
-            run_id = %run.id,
-            error = %format!("{e:#}"),
-            "job queue unreachable; the run waits for the scheduler"
-        );
-        return Ok(run);
-    }
-    let mut tx = state.db.begin_tenant(tenant).await?;
-    job_runs::mark_queued(&mut tx, run.id).await?;
-    let now = job_runs::get(&mut tx, run.id).await?;
-    tx.commit().await?;
-    Ok(now.unwrap_or(run))
+) -> AppResult<JobRun> {
+    folio_app::runs::push(&state.db, &state.runs, tenant, kind, run).await
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "JobsTag::Jobs")]
@@ -286,15 +263,16 @@ impl JobsApi {
         if kind == JobKind::RecalculateTracks && on != today {
             // The figures are counted from the portfolio as it is now: written under a past
             // date they would rewrite that day's history with today's progress.
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "date",
                 "the recalculation is always for today: past days keep the figures they had",
-            ));
+            )
+            .into());
         }
         let admin = authed.principal.user_id;
         let run = job_runs::request(&mut authed.tx, kind.as_str(), on, Trigger::Admin(admin))
             .await?
-            .ok_or_else(|| ApiError::Internal("an admin's run was not recorded".into()))?;
+            .ok_or_else(|| AppError::Internal("an admin's run was not recorded".into()))?;
         authed
             .audit(
                 "job_run.request",
@@ -326,7 +304,7 @@ impl JobsApi {
             None => None,
             Some(name) => Some(
                 name.parse::<JobKind>()
-                    .map_err(|e| ApiError::invalid("job", e))?,
+                    .map_err(|e| AppError::invalid("job", e))?,
             ),
         };
         let runs = job_runs::list(&mut authed.tx, kind.map(JobKind::as_str), limit).await?;
@@ -346,7 +324,7 @@ impl JobsApi {
         let mut authed = self.0.authorize(&credentials, Permission::RunJobs).await?;
         let run = job_runs::get(&mut authed.tx, id.0)
             .await?
-            .ok_or(ApiError::NotFound)?;
+            .ok_or(AppError::NotFound)?;
         authed.tx.commit().await?;
         Ok(Json(run.into()))
     }

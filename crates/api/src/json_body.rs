@@ -12,7 +12,7 @@ use poem_openapi::types::Type;
 use serde::de::DeserializeOwned;
 use tokio::io::AsyncReadExt;
 
-use crate::problem::{ApiError, FieldError};
+use crate::problem::{ApiError, AppError, FieldError};
 
 /// The largest JSON body accepted.
 pub const MAX_JSON_BYTES: usize = 1024 * 1024;
@@ -48,41 +48,41 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
             .take(MAX_JSON_BYTES as u64 + 1)
             .read_to_end(&mut bytes)
             .await
-            .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+            .map_err(|e| ApiError(AppError::MalformedBody(e.to_string())))?;
         if bytes.len() > MAX_JSON_BYTES {
-            return Err(ApiError::PayloadTooLarge {
+            return Err(ApiError(AppError::PayloadTooLarge {
                 limit: MAX_JSON_BYTES,
-            }
+            })
             .into());
         }
-        Ok(Self(parse(&bytes)?))
+        Ok(Self(parse(&bytes).map_err(ApiError)?))
     }
 }
 
 poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: Type + DeserializeOwned + Send);
 
 /// Parses `bytes` as `T`, naming the field at fault.
-pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::MalformedBody("the body is empty".into()));
+        return Err(AppError::MalformedBody("the body is empty".into()));
     }
     // Syntax first, so a body that is not JSON at all is reported as such even when it
     // starts like a valid object with a field missing.
     serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
-        .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+        .map_err(|e| AppError::MalformedBody(e.to_string()))?;
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         if inner.is_data() {
-            ApiError::Validation(vec![field_error(&path, &inner)])
+            AppError::Validation(vec![field_error(&path, &inner)])
         } else {
-            ApiError::MalformedBody(inner.to_string())
+            AppError::MalformedBody(inner.to_string())
         }
     })?;
     deserializer
         .end()
-        .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+        .map_err(|e| AppError::MalformedBody(e.to_string()))?;
     Ok(value)
 }
 
@@ -133,7 +133,7 @@ mod tests {
         Admin,
     }
 
-    fn errors(body: &str) -> ApiError {
+    fn errors(body: &str) -> AppError {
         match parse::<Login>(body.as_bytes()) {
             Ok(v) => panic!("parsed {v:?}"),
             Err(e) => e,
@@ -143,7 +143,7 @@ mod tests {
     #[test]
     fn a_missing_field_is_named() {
         match errors(r#"{"roles": []}"#) {
-            ApiError::Validation(e) => assert_eq!(e, vec![FieldError::new("email", "is required")]),
+            AppError::Validation(e) => assert_eq!(e, vec![FieldError::new("email", "is required")]),
             other => panic!("{other:?}"),
         }
     }
@@ -151,7 +151,7 @@ mod tests {
     #[test]
     fn a_wrong_element_is_named_by_path() {
         match errors(r#"{"email": "a@b.c", "roles": ["admin", "root"]}"#) {
-            ApiError::Validation(e) => {
+            AppError::Validation(e) => {
                 assert_eq!(e[0].field, "roles[1]");
                 assert!(
                     e[0].detail.contains("unknown variant `root`"),
@@ -167,19 +167,19 @@ mod tests {
     fn syntax_errors_and_empty_bodies_are_malformed() {
         assert!(matches!(
             errors(r#"{"email": "#),
-            ApiError::MalformedBody(_)
+            AppError::MalformedBody(_)
         ));
-        assert!(matches!(errors(""), ApiError::MalformedBody(_)));
+        assert!(matches!(errors(""), AppError::MalformedBody(_)));
         assert!(matches!(
             errors(r#"{"email": "a", "roles": []} trailing"#),
-            ApiError::MalformedBody(_)
+            AppError::MalformedBody(_)
         ));
     }
 
     #[test]
     fn a_wrong_type_at_the_top_names_the_body() {
         match errors(r#""just a string""#) {
-            ApiError::Validation(e) => assert_eq!(e[0].field, "body"),
+            AppError::Validation(e) => assert_eq!(e[0].field, "body"),
             other => panic!("{other:?}"),
         }
     }

@@ -36,7 +36,7 @@ use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::pagination::page_limit;
 use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, FieldError, Fields, checked};
+use crate::problem::{ApiResult, AppError, AppResult, FieldError, Fields, checked};
 use crate::progress::today;
 
 #[derive(Tags)]
@@ -209,24 +209,24 @@ struct SessionBody {
     updated_at: DateTime<Utc>,
 }
 
-fn session_type_of(s: &Session) -> ApiResult<SessionType> {
+fn session_type_of(s: &Session) -> AppResult<SessionType> {
     s.session_type
         .parse()
-        .map_err(|_| ApiError::Internal(format!("unknown session type `{}`", s.session_type)))
+        .map_err(|_| AppError::Internal(format!("unknown session type `{}`", s.session_type)))
 }
 
-fn outcome_of(s: &Session) -> ApiResult<Option<SessionOutcome>> {
+fn outcome_of(s: &Session) -> AppResult<Option<SessionOutcome>> {
     s.outcome
         .as_deref()
         .map(|o| {
             o.parse()
-                .map_err(|_| ApiError::Internal(format!("unknown outcome `{o}`")))
+                .map_err(|_| AppError::Internal(format!("unknown outcome `{o}`")))
         })
         .transpose()
 }
 
 impl SessionBody {
-    fn new(s: Session, now: DateTime<Utc>) -> ApiResult<Self> {
+    fn new(s: Session, now: DateTime<Utc>) -> AppResult<Self> {
         let session_type = session_type_of(&s)?;
         let outcome = outcome_of(&s)?;
         Ok(Self {
@@ -355,14 +355,14 @@ struct ActionBody {
     updated_at: DateTime<Utc>,
 }
 
-fn status_of(a: &Action) -> ApiResult<ActionStatus> {
+fn status_of(a: &Action) -> AppResult<ActionStatus> {
     a.status
         .parse()
-        .map_err(|_| ApiError::Internal(format!("unknown action status `{}`", a.status)))
+        .map_err(|_| AppError::Internal(format!("unknown action status `{}`", a.status)))
 }
 
 impl ActionBody {
-    fn new(a: Action, today: NaiveDate) -> ApiResult<Self> {
+    fn new(a: Action, today: NaiveDate) -> AppResult<Self> {
         let status = status_of(&a)?;
         Ok(Self {
             id: a.id,
@@ -444,19 +444,22 @@ enum CreatedAction {
     Created(Json<ActionBody>),
 }
 
-async fn visible(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
-    authed.visible_enrolment(id).await
+async fn visible(authed: &mut Authenticated, id: Uuid) -> AppResult<Enrolment> {
+    authed
+        .visible_enrolment(id)
+        .await
+        .map(folio_app::Visible::into_inner)
 }
 
 /// Locks the enrolment and loads it if the caller manages it: 404 if they cannot see it,
 /// 403 if they can see but not manage it. The row stays locked until the transaction
 /// ends, so an outcome and its effects, and every other change to the learner's plan,
 /// happen one after the other.
-async fn manageable(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
+async fn manageable(authed: &mut Authenticated, id: Uuid) -> AppResult<Enrolment> {
     enrolments::lock(&mut authed.tx, id).await?;
     let enrolment = visible(authed, id).await?;
     if !authed.principal.manages(&enrolment) {
-        return Err(ApiError::Forbidden);
+        return Err(AppError::Forbidden);
     }
     Ok(enrolment)
 }
@@ -466,7 +469,7 @@ async fn manageable(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment
 async fn changeable_session(
     authed: &mut Authenticated,
     session_id: Uuid,
-) -> ApiResult<(Enrolment, Session)> {
+) -> AppResult<(Enrolment, Session)> {
     // A session's enrolment never changes, so it can be read before the lock; the session
     // itself is read again under it, in case a concurrent request changed its outcome.
     let enrolment_id = queries::get_session(&mut authed.tx, session_id)
@@ -482,7 +485,7 @@ async fn changeable_session(
 async fn locked_action(
     authed: &mut Authenticated,
     action_id: Uuid,
-) -> ApiResult<(Enrolment, Action)> {
+) -> AppResult<(Enrolment, Action)> {
     let enrolment_id = queries::get_action(&mut authed.tx, action_id)
         .await?
         .enrolment_id;
@@ -501,7 +504,7 @@ fn session_fields(
     face_to_face: Option<bool>,
     planning_notes: Option<&str>,
     feedback: Option<&str>,
-) -> ApiResult<SessionFields> {
+) -> AppResult<SessionFields> {
     let mut fields = Fields::default();
     // The session's day is its UTC date: the same day the time log records for it.
     let day = starts_at.date_naive();
@@ -527,7 +530,7 @@ fn session_fields(
     let feedback = fields.check("feedback", OptionalText::parse(feedback, MAX_TEXT_CHARS));
     fields.finish()?;
     let duration_minutes = i32::try_from(duration_minutes)
-        .map_err(|_| ApiError::invalid("duration_minutes", "must be 1 to 1440 minutes"))?;
+        .map_err(|_| AppError::invalid("duration_minutes", "must be 1 to 1440 minutes"))?;
     Ok(SessionFields {
         starts_at,
         duration_minutes,
@@ -537,18 +540,18 @@ fn session_fields(
     })
 }
 
-fn transition_error(e: TransitionError) -> ApiError {
+fn transition_error(e: TransitionError) -> AppError {
     // The induction's date is the only input of the status change the caller chose.
-    ApiError::Validation(vec![FieldError::new(
+    AppError::Validation(vec![FieldError::new(
         "outcome",
         format!("the enrolment's status cannot change: {e}"),
     )])
 }
 
-fn action_transition_error(e: ActionTransitionError) -> ApiError {
+fn action_transition_error(e: ActionTransitionError) -> AppError {
     match e {
-        ActionTransitionError::NotPermitted => ApiError::Forbidden,
-        ActionTransitionError::NotAllowed { .. } => ApiError::Conflict {
+        ActionTransitionError::NotPermitted => AppError::Forbidden,
+        ActionTransitionError::NotAllowed { .. } => AppError::Conflict {
             field: Some("status".into()),
             detail: e.to_string(),
         },
@@ -627,7 +630,7 @@ impl LearningPlanApi {
         let items = rows
             .into_iter()
             .map(|s| SessionBody::new(s, now))
-            .collect::<ApiResult<Vec<_>>>()?;
+            .collect::<AppResult<Vec<_>>>()?;
         let next_session = items
             .iter()
             .find(|s| s.starts_at >= now && s.outcome.is_none())
@@ -651,7 +654,7 @@ impl LearningPlanApi {
     ) -> ApiResult<Json<UpcomingList>> {
         let mut authed = self.0.authenticate(&credentials).await?;
         if !authed.principal.roles.contains(&Role::Assessor) {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden.into());
         }
         let limit = page_limit(limit.0)?;
         let now = Utc::now();
@@ -669,7 +672,7 @@ impl LearningPlanApi {
                         course_title: r.course_title,
                     })
                 })
-                .collect::<ApiResult<_>>()?,
+                .collect::<AppResult<_>>()?,
         }))
     }
 
@@ -712,12 +715,13 @@ impl LearningPlanApi {
             || fields.duration_minutes != session.duration_minutes
             || fields.face_to_face != session.face_to_face;
         if session.outcome.is_some() && timing_changed {
-            return Err(ApiError::Conflict {
+            return Err(AppError::Conflict {
                 field: None,
                 detail: "the session's outcome is recorded: its time, length and face-to-face \
                          flag are fixed"
                     .into(),
-            });
+            }
+            .into());
         }
         queries::update_session(&mut authed.tx, id.0, &fields).await?;
         let details = serde_json::json!({
@@ -753,11 +757,11 @@ impl LearningPlanApi {
         let outcome = SessionOutcome::from(body.0.outcome);
         let now = Utc::now();
         check_outcome(outcome, session.starts_at, now)
-            .map_err(|e| ApiError::invalid("outcome", e))?;
+            .map_err(|e| AppError::invalid("outcome", e))?;
         let previous = outcome_of(&session)?;
         let status = enrolment
             .status()
-            .ok_or_else(|| ApiError::Internal(format!("unknown status `{}`", enrolment.status)))?;
+            .ok_or_else(|| AppError::Internal(format!("unknown status `{}`", enrolment.status)))?;
         let facts = SessionFacts {
             session_type: session_type_of(&session)?,
             face_to_face: session.face_to_face,
@@ -905,7 +909,7 @@ impl LearningPlanApi {
         let items = rows
             .into_iter()
             .map(|a| ActionBody::new(a, today))
-            .collect::<ApiResult<Vec<_>>>()?;
+            .collect::<AppResult<Vec<_>>>()?;
         let mut counts = ActionCounts::default();
         for a in &items {
             match a.status {
@@ -934,7 +938,7 @@ impl LearningPlanApi {
         let (enrolment, action) = locked_action(&mut authed, id.0).await?;
         let p = &authed.principal;
         if !p.is_learner_of(&enrolment) {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden.into());
         }
         let req = body.0;
         let to = req
@@ -959,7 +963,7 @@ impl LearningPlanApi {
             .time_spent_minutes
             .map(i32::try_from)
             .transpose()
-            .map_err(|_| ApiError::invalid("time_spent_minutes", "must be 0 to 100000 minutes"))?;
+            .map_err(|_| AppError::invalid("time_spent_minutes", "must be 0 to 100000 minutes"))?;
         let feedback = checked(feedback)?.into_inner();
         let updated = queries::update_progress(
             &mut authed.tx,
@@ -995,7 +999,7 @@ impl LearningPlanApi {
         let actor = if authed.principal.manages(&enrolment) {
             ActionActor::Manager
         } else {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden.into());
         };
         let from = status_of(&action)?;
         check_action_transition(actor, from, ActionStatus::Complete)

@@ -26,8 +26,10 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::evidence::{FileResponse, attachment, commit_or_remove, store};
 use crate::form::{StreamingForm, clean_content_type, clean_file_name};
-use crate::principal::{Authenticated, Credentials, Principal};
-use crate::problem::{ApiError, ApiResult};
+use folio_app::Principal;
+
+use crate::principal::{Authenticated, Credentials};
+use crate::problem::{ApiError, ApiResult, AppError, AppResult};
 
 #[derive(Tags)]
 enum LearningPlanFilesTag {
@@ -105,7 +107,7 @@ enum DeletedFile {
 
 /// The enrolment a session or action belongs to; 404 if there is no such session or
 /// action in this tenant.
-async fn enrolment_of(tx: &mut TenantTx, attachee: Attachee) -> ApiResult<Uuid> {
+async fn enrolment_of(tx: &mut TenantTx, attachee: Attachee) -> AppResult<Uuid> {
     Ok(match attachee {
         Attachee::Session(id) => plan::get_session(tx, id).await?.enrolment_id,
         Attachee::Action(id) => plan::get_action(tx, id).await?.enrolment_id,
@@ -128,13 +130,13 @@ fn storage_key(principal: &Principal, enrolment_id: Uuid, file_id: Uuid) -> Stri
 }
 
 /// The session or action vanished between the checks and the insert.
-fn attachee_gone(e: DbError) -> ApiError {
+fn attachee_gone(e: DbError) -> AppError {
     match e.constraint() {
         Some(
             "learning_plan_files_session_fkey"
             | "learning_plan_files_action_fkey"
             | "learning_plan_files_enrolment_fkey",
-        ) => ApiError::NotFound,
+        ) => AppError::NotFound,
         _ => e.into(),
     }
 }
@@ -143,10 +145,10 @@ fn attachee_gone(e: DbError) -> ApiError {
 async fn visible_file(
     authed: &mut Authenticated,
     id: Uuid,
-) -> ApiResult<(LearningPlanFile, Enrolment)> {
+) -> AppResult<(LearningPlanFile, Enrolment)> {
     let file = files::get(&mut authed.tx, id).await?;
     let enrolment = authed.visible_enrolment(file.enrolment_id).await?;
-    Ok((file, enrolment))
+    Ok((file, enrolment.into_inner()))
 }
 
 /// Lists a session's or an action's files for whoever may see its enrolment.
@@ -154,7 +156,7 @@ async fn list(
     state: &AppState,
     credentials: &Credentials,
     attachee: Attachee,
-) -> ApiResult<Json<Vec<LearningPlanFileBody>>> {
+) -> AppResult<Json<Vec<LearningPlanFileBody>>> {
     let mut authed = state.authenticate(credentials).await?;
     let enrolment_id = enrolment_of(&mut authed.tx, attachee).await?;
     authed.visible_enrolment(enrolment_id).await?;
@@ -172,13 +174,13 @@ async fn upload(
     credentials: &Credentials,
     attachee: Attachee,
     form: StreamingForm<LearningPlanFileUploadForm>,
-) -> ApiResult<CreatedFile> {
+) -> AppResult<CreatedFile> {
     // Checks first, in a short transaction: no connection is held while bytes arrive.
     let mut authed = state.authenticate(credentials).await?;
     let enrolment_id = enrolment_of(&mut authed.tx, attachee).await?;
     let enrolment = authed.visible_enrolment(enrolment_id).await?;
     if !may_attach(&authed.principal, &enrolment, attachee) {
-        return Err(ApiError::Forbidden);
+        return Err(AppError::Forbidden);
     }
     let limits = settings::get(&mut authed.tx).await?;
     authed.tx.commit().await?;
@@ -195,7 +197,7 @@ async fn upload(
         // Still allowed now that the bytes have arrived?
         let enrolment = enrolments::get_visible(tx, &principal.viewer(), enrolment_id).await?;
         if !may_attach(&principal, &enrolment, attachee) {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden);
         }
         let size_bytes = i64::try_from(stored.size).unwrap_or(i64::MAX);
         let row = files::insert(
@@ -251,7 +253,9 @@ impl LearningPlanFilesApi {
         id: Path<Uuid>,
         form: StreamingForm<LearningPlanFileUploadForm>,
     ) -> ApiResult<CreatedFile> {
-        upload(&self.0, &credentials, Attachee::Session(id.0), form).await
+        upload(&self.0, &credentials, Attachee::Session(id.0), form)
+            .await
+            .map_err(ApiError::from)
     }
 
     /// A session's files, oldest first, for whoever may see the learner.
@@ -261,7 +265,9 @@ impl LearningPlanFilesApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<Vec<LearningPlanFileBody>>> {
-        list(&self.0, &credentials, Attachee::Session(id.0)).await
+        list(&self.0, &credentials, Attachee::Session(id.0))
+            .await
+            .map_err(ApiError::from)
     }
 
     /// Attach a file to an action: the learner's work towards it (the learner themself),
@@ -275,7 +281,9 @@ impl LearningPlanFilesApi {
         id: Path<Uuid>,
         form: StreamingForm<LearningPlanFileUploadForm>,
     ) -> ApiResult<CreatedFile> {
-        upload(&self.0, &credentials, Attachee::Action(id.0), form).await
+        upload(&self.0, &credentials, Attachee::Action(id.0), form)
+            .await
+            .map_err(ApiError::from)
     }
 
     /// An action's files, oldest first, for whoever may see the learner.
@@ -285,7 +293,9 @@ impl LearningPlanFilesApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<Vec<LearningPlanFileBody>>> {
-        list(&self.0, &credentials, Attachee::Action(id.0)).await
+        list(&self.0, &credentials, Attachee::Action(id.0))
+            .await
+            .map_err(ApiError::from)
     }
 
     /// One session or action file's details, for whoever may see the learner.
@@ -308,7 +318,9 @@ impl LearningPlanFilesApi {
         let mut authed = self.0.authenticate(&credentials).await?;
         let (file, _) = visible_file(&mut authed, id.0).await?;
         authed.tx.commit().await?;
-        attachment(&self.0, &file.storage_key, &file.file_name, file.size_bytes).await
+        attachment(&self.0, &file.storage_key, &file.file_name, file.size_bytes)
+            .await
+            .map_err(ApiError::from)
     }
 
     /// Remove a session or action file and its stored object (whoever attached it, admins
@@ -319,7 +331,7 @@ impl LearningPlanFilesApi {
         let (file, enrolment) = visible_file(&mut authed, id.0).await?;
         let p = &authed.principal;
         if file.uploaded_by != p.user_id && !p.manages(&enrolment) {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden.into());
         }
         let file = files::delete(&mut authed.tx, id.0).await?;
         authed

@@ -5,7 +5,6 @@
 mod audit_log;
 mod comments;
 mod course_resources;
-mod credentials;
 mod curriculum;
 mod dashboard;
 mod documents;
@@ -44,11 +43,10 @@ use std::time::Duration;
 use folio_db::Database;
 use folio_domain::LoginThrottle;
 use poem::middleware::{CatchPanic, CookieJarManager};
-use poem::{Endpoint, EndpointExt, IntoResponse};
+use poem::{Endpoint, EndpointExt};
 use poem_openapi::OpenApiService;
 
-pub use credentials::{TokenKind, hash_password, mint};
-pub use principal::{Authenticated, Credentials, Principal, SESSION_COOKIE};
+pub use principal::{Authenticated, Credentials, SESSION_COOKIE};
 pub use request_context::REQUEST_ID_HEADER;
 pub use sso::verify_id_token;
 
@@ -92,8 +90,8 @@ pub struct AppState {
     pub redis: redis::Client,
     /// Files: evidence and course resources.
     pub storage: folio_storage::Storage,
-    /// The job queue, for runs admins ask for.
-    pub jobs: folio_jobs::queue::QueueHandle,
+    /// Where runs people ask for (a job run now, an export) are pushed for the workers.
+    pub runs: std::sync::Arc<dyn folio_app::RunQueue>,
     /// Behaviour settings.
     pub settings: ApiSettings,
 }
@@ -176,7 +174,7 @@ pub fn app(state: AppState) -> impl Endpoint {
         .around(web::root)
         .with(CookieJarManager::new())
         .with(CatchPanic::new().with_handler(|_| {
-            problem::ApiError::Internal("handler panicked".into()).into_response()
+            problem::ApiError::response(problem::AppError::Internal("handler panicked".into()))
         }))
         .around(move |next, req| metrics::track(next, req, routes.clone()))
         .around(request_context::request_context)

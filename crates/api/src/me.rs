@@ -11,10 +11,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::credentials::{TokenKind, mint};
 use crate::json_body::JsonBody;
-use crate::principal::{CredentialId, Credentials};
-use crate::problem::{ApiError, ApiResult, Fields, checked};
+use folio_app::CredentialId;
+use folio_app::credentials::{TokenKind, mint};
+
+use crate::principal::Credentials;
+use crate::problem::{ApiResult, AppError, Fields, checked};
 use crate::schema::{RoleName, TenantBody, UserBody};
 
 #[derive(Tags)]
@@ -134,7 +136,7 @@ impl MeApi {
         let mut authed = self.0.authenticate(&credentials).await?;
         // A token that could mint tokens could outlive its own expiry and revocation.
         if !matches!(authed.principal.credential, CredentialId::Session(_)) {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden.into());
         }
         let req = body.0;
         let mut fields = Fields::default();

@@ -25,8 +25,10 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::pagination::{decode_id_cursor, page_limit};
-use crate::principal::{Authenticated, Credentials, Principal};
-use crate::problem::{ApiError, ApiResult, Fields, checked};
+use folio_app::Principal;
+
+use crate::principal::{Authenticated, Credentials};
+use crate::problem::{ApiResult, AppError, AppResult, Fields, checked};
 
 #[derive(Tags)]
 enum MessagesTag {
@@ -107,11 +109,11 @@ struct MessageBody {
 }
 
 impl TryFrom<Message> for MessageBody {
-    type Error = ApiError;
+    type Error = AppError;
 
-    fn try_from(m: Message) -> ApiResult<Self> {
+    fn try_from(m: Message) -> AppResult<Self> {
         let to: Recipient = m.recipient_role.parse().map_err(|_| {
-            ApiError::Internal(format!("unknown recipient role `{}`", m.recipient_role))
+            AppError::Internal(format!("unknown recipient role `{}`", m.recipient_role))
         })?;
         Ok(Self {
             id: m.id,
@@ -158,7 +160,7 @@ enum CreatedMessage {
     Created(Json<MessageBody>),
 }
 
-fn page_body(page: folio_db::pagination::Page<Message>) -> ApiResult<MessagePage> {
+fn page_body(page: folio_db::pagination::Page<Message>) -> AppResult<MessagePage> {
     let next_cursor = page
         .has_more
         .then(|| page.items.last().map(|m| m.id.to_string()))
@@ -168,7 +170,7 @@ fn page_body(page: folio_db::pagination::Page<Message>) -> ApiResult<MessagePage
             .items
             .into_iter()
             .map(MessageBody::try_from)
-            .collect::<ApiResult<_>>()?,
+            .collect::<AppResult<_>>()?,
         next_cursor,
     })
 }
@@ -179,12 +181,12 @@ fn reads_all(p: &Principal) -> bool {
 }
 
 /// The message, if the caller may read it; 404 otherwise.
-async fn readable(authed: &mut Authenticated, id: Uuid) -> ApiResult<Message> {
+async fn readable(authed: &mut Authenticated, id: Uuid) -> AppResult<Message> {
     let message = queries::get(&mut authed.tx, id).await?;
     let me = authed.principal.user_id;
     let (is_sender, is_recipient) = (message.sender_id == me, message.recipient_id == me);
     if !may_read_message(&authed.principal.roles, is_sender, is_recipient) {
-        return Err(ApiError::NotFound);
+        return Err(AppError::NotFound);
     }
     if !is_sender && !is_recipient {
         // Admins and auditors read through the enrolment, which they must be able to see.
@@ -221,7 +223,7 @@ impl MessagesApi {
         let req = body.0;
         let enrolment = authed.visible_enrolment(req.enrolment_id).await?;
         if !authed.principal.is_learner_of(&enrolment) {
-            return Err(ApiError::Forbidden);
+            return Err(AppError::Forbidden.into());
         }
         let to = Recipient::from(req.to);
         let mut fields = Fields::default();
@@ -254,6 +256,7 @@ impl MessagesApi {
         // address to reply to.
         let context = serde_json::json!({
             "message_id": id,
+            "link_path": folio_app::routes::message(id),
             "enrolment_id": enrolment.id,
             "to": to.as_str(),
             "learner_id": sender,

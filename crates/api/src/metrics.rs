@@ -1,6 +1,6 @@
 //! Prometheus metrics over HTTP: every request counted and timed by method, route template
 //! and status class, and `GET /metrics`, the process's metrics in the text exposition
-//! format (the names are in [`folio_jobs::metrics`]).
+//! format (the names are in [`folio_app::telemetry`]).
 //!
 //! `/metrics` is outside `/api/v1` and the OpenAPI document. It tells how busy Folio is, so
 //! keep it off the public internet, or set a token (`FOLIO_METRICS_TOKEN`) that scrapers
@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use folio_jobs::metrics::{HTTP_REQUEST_DURATION, HTTP_REQUESTS_TOTAL};
+use folio_app::telemetry::{HTTP_REQUEST_DURATION, HTTP_REQUESTS_TOTAL};
 use poem::error::NotFoundError;
 use poem::http::{Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, PathPattern, Request, Response};
@@ -147,7 +147,7 @@ pub struct MetricsEndpoint {
 impl MetricsEndpoint {
     /// The endpoint; `token` (none or empty: open) is required as a bearer token.
     pub fn new(token: Option<&str>) -> Self {
-        folio_jobs::metrics::install();
+        folio_app::telemetry::install();
         Self {
             token: token
                 .filter(|t| !t.is_empty())
@@ -171,7 +171,7 @@ impl Endpoint for MetricsEndpoint {
                     .into_response());
             }
         }
-        Ok(folio_jobs::metrics::render()
+        Ok(folio_app::telemetry::render()
             .with_content_type("text/plain; version=0.0.4; charset=utf-8")
             .into_response())
     }

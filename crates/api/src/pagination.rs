@@ -6,7 +6,7 @@ use folio_db::pagination::{NameKey, Page};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::problem::ApiError;
+use crate::problem::AppError;
 
 /// The page size when none is asked for.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -14,11 +14,11 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 
 /// Checks the `limit` query parameter.
-pub fn page_limit(requested: Option<i64>) -> Result<i64, ApiError> {
+pub fn page_limit(requested: Option<i64>) -> Result<i64, AppError> {
     match requested {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::invalid(
+        Some(_) => Err(AppError::invalid(
             "limit",
             format!("must be between 1 and {MAX_LIMIT}"),
         )),
@@ -53,11 +53,11 @@ pub fn next_name_cursor<T>(page: &Page<T>, key: impl Fn(&T) -> (&str, Uuid)) -> 
 }
 
 /// Decodes a `cursor` query parameter produced by [`encode_name_cursor`].
-pub fn decode_name_cursor(cursor: Option<&str>) -> Result<Option<NameKey>, ApiError> {
+pub fn decode_name_cursor(cursor: Option<&str>) -> Result<Option<NameKey>, AppError> {
     let Some(cursor) = cursor else {
         return Ok(None);
     };
-    let bad = || ApiError::invalid("cursor", "is not a cursor this API returned");
+    let bad = || AppError::invalid("cursor", "is not a cursor this API returned");
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
     let c: NameCursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
     if c.n.chars().any(char::is_control) {
@@ -67,25 +67,25 @@ pub fn decode_name_cursor(cursor: Option<&str>) -> Result<Option<NameKey>, ApiEr
 }
 
 /// Decodes a cursor that is a row id (newest-first lists).
-pub fn decode_id_cursor(cursor: Option<&str>) -> Result<Option<Uuid>, ApiError> {
+pub fn decode_id_cursor(cursor: Option<&str>) -> Result<Option<Uuid>, AppError> {
     cursor
         .map(|c| {
             Uuid::try_parse(c)
-                .map_err(|_| ApiError::invalid("cursor", "is not a cursor this API returned"))
+                .map_err(|_| AppError::invalid("cursor", "is not a cursor this API returned"))
         })
         .transpose()
 }
 
 /// Trims a search term; blank means no search. Long terms are refused rather than cut.
-pub fn search_term(q: Option<String>) -> Result<Option<String>, ApiError> {
+pub fn search_term(q: Option<String>) -> Result<Option<String>, AppError> {
     match q.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(t) if t.chars().any(char::is_control) => Err(ApiError::invalid(
+        Some(t) if t.chars().any(char::is_control) => Err(AppError::invalid(
             "q",
             "must not contain control characters",
         )),
         Some(t) if t.chars().count() > 200 => {
-            Err(ApiError::invalid("q", "must be at most 200 characters"))
+            Err(AppError::invalid("q", "must be at most 200 characters"))
         }
         Some(t) => Ok(Some(t.to_owned())),
     }

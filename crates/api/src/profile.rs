@@ -33,8 +33,10 @@ use crate::AppState;
 use crate::evidence::{FileResponse, attachment, commit_or_remove, storage_error};
 use crate::form::{StreamingForm, clean_content_type, clean_file_name};
 use crate::json_body::JsonBody;
-use crate::principal::{Authenticated, Credentials, Principal};
-use crate::problem::{ApiError, ApiResult, Fields};
+use folio_app::Principal;
+
+use crate::principal::{Authenticated, Credentials};
+use crate::problem::{ApiError, ApiResult, AppError, AppResult, Fields};
 use crate::request_context::caller_ip;
 
 #[derive(Tags)]
@@ -261,7 +263,7 @@ fn image_type(head: &[u8]) -> Option<&'static str> {
 }
 
 /// Whether `viewer` may read `person`'s profile (see the module's documentation).
-async fn may_read_profile(authed: &mut Authenticated, person: Uuid) -> ApiResult<bool> {
+async fn may_read_profile(authed: &mut Authenticated, person: Uuid) -> AppResult<bool> {
     let p = &authed.principal;
     if p.user_id == person || Permission::ReadUsers.allows(&p.roles) {
         return Ok(true);
@@ -271,9 +273,9 @@ async fn may_read_profile(authed: &mut Authenticated, person: Uuid) -> ApiResult
 }
 
 /// The person's name, if the caller may read their profile; 404 otherwise.
-async fn readable_person(authed: &mut Authenticated, person: Uuid) -> ApiResult<String> {
+async fn readable_person(authed: &mut Authenticated, person: Uuid) -> AppResult<String> {
     if !may_read_profile(authed, person).await? {
-        return Err(ApiError::NotFound);
+        return Err(AppError::NotFound);
     }
     Ok(users::get(&mut authed.tx, person).await?.name)
 }
@@ -281,7 +283,7 @@ async fn readable_person(authed: &mut Authenticated, person: Uuid) -> ApiResult<
 /// Whether the caller may change `person`'s job description: the person, an admin, or the
 /// assessor of one of their enrolments. 404 if they may not even read the profile, 403 if
 /// they may read but not write.
-async fn job_description_writer(authed: &mut Authenticated, person: Uuid) -> ApiResult<()> {
+async fn job_description_writer(authed: &mut Authenticated, person: Uuid) -> AppResult<()> {
     readable_person(authed, person).await?;
     let p = &authed.principal;
     if p.user_id == person || p.roles.contains(&Role::Admin) {
@@ -292,7 +294,7 @@ async fn job_description_writer(authed: &mut Authenticated, person: Uuid) -> Api
     {
         return Ok(());
     }
-    Err(ApiError::Forbidden)
+    Err(AppError::Forbidden)
 }
 
 fn photo_key(principal: &Principal, person: Uuid, id: Uuid) -> String {
@@ -308,16 +310,16 @@ fn job_description_key(principal: &Principal, person: Uuid, id: Uuid) -> String 
 
 /// Streams a photo into storage after checking, from its first bytes, that it is an image
 /// of an allowed type; returns its type and size.
-async fn store_photo(state: &AppState, key: &str, file: Field) -> ApiResult<(&'static str, u64)> {
+async fn store_photo(state: &AppState, key: &str, file: Field) -> AppResult<(&'static str, u64)> {
     let mut reader = file.into_async_read();
     let mut head = Vec::with_capacity(12);
     (&mut reader)
         .take(12)
         .read_to_end(&mut head)
         .await
-        .map_err(|e| ApiError::MalformedBody(format!("the upload was interrupted: {e}")))?;
+        .map_err(|e| AppError::MalformedBody(format!("the upload was interrupted: {e}")))?;
     let Some(kind) = image_type(&head) else {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "file",
             "must be a JPEG, PNG or WebP image",
         ));
@@ -339,7 +341,7 @@ async fn remove_replaced(state: &AppState, old: Option<String>) {
     }
 }
 
-fn cv_fields(req: CvRequest) -> ApiResult<CvFields> {
+fn cv_fields(req: CvRequest) -> AppResult<CvFields> {
     let mut fields = Fields::default();
     let mut text = |name: &str, value: Option<String>, max: usize| {
         fields
@@ -358,7 +360,7 @@ fn cv_fields(req: CvRequest) -> ApiResult<CvFields> {
     Ok(cv)
 }
 
-async fn profile_of(tx: &mut TenantTx, person: Uuid, name: String) -> ApiResult<ProfileBody> {
+async fn profile_of(tx: &mut TenantTx, person: Uuid, name: String) -> AppResult<ProfileBody> {
     let p = profile::get(tx, person).await?;
     Ok(profile_body(person, name, p))
 }
@@ -402,19 +404,21 @@ impl ProfileApi {
             .await?
             .filter(|v| v.body.is_some());
         let Some(current) = current else {
-            return Err(ApiError::Conflict {
+            return Err(AppError::Conflict {
                 field: Some("version".into()),
                 detail: "there is no disclaimer to accept".into(),
-            });
+            }
+            .into());
         };
         if current.version != body.0.version {
-            return Err(ApiError::Conflict {
+            return Err(AppError::Conflict {
                 field: Some("version".into()),
                 detail: format!(
                     "the disclaimer has changed: read version {} and accept that",
                     current.version
                 ),
-            });
+            }
+            .into());
         }
         let user = authed.principal.user_id;
         let ip = caller_ip(req);
@@ -459,7 +463,7 @@ impl ProfileApi {
             .authorize(&credentials, Permission::ManageSettings)
             .await?;
         let text = OptionalText::parse(body.0.text.as_deref(), MAX_DISCLAIMER_CHARS)
-            .map_err(|e| ApiError::invalid("text", e))?
+            .map_err(|e| AppError::invalid("text", e))?
             .into_inner();
         let current = profile::current_disclaimer(&mut authed.tx).await?;
         let unchanged = match &current {
@@ -591,10 +595,12 @@ impl ProfileApi {
         let (Some(key), Some(content_type), Some(size)) =
             (p.photo_key, p.photo_content_type, p.photo_size_bytes)
         else {
-            return Err(ApiError::NotFound);
+            return Err(AppError::NotFound.into());
         };
         let ext = content_type.trim_start_matches("image/");
-        attachment(&self.0, &key, &format!("photo.{ext}"), size).await
+        attachment(&self.0, &key, &format!("photo.{ext}"), size)
+            .await
+            .map_err(ApiError::from)
     }
 
     /// Upload a learner's job description (the learner, an admin, or one of their
@@ -661,9 +667,11 @@ impl ProfileApi {
             p.job_description_file_name,
             p.job_description_size_bytes,
         ) else {
-            return Err(ApiError::NotFound);
+            return Err(AppError::NotFound.into());
         };
-        attachment(&self.0, &key, &file_name, size).await
+        attachment(&self.0, &key, &file_name, size)
+            .await
+            .map_err(ApiError::from)
     }
 
     /// Remove a person's job description (whoever may upload it).
@@ -717,7 +725,7 @@ async fn record(
     action: &str,
     person: Uuid,
     size: u64,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     folio_db::audit::record(
         tx,
         folio_db::audit::Event {

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::{ApiResult, AppError, AppResult};
 use crate::settings::TrackRuleBody;
 
 #[derive(Tags)]
@@ -43,14 +43,17 @@ pub(crate) fn today() -> NaiveDate {
 
 /// Loads the enrolment if the caller may see it (404 otherwise), through the one query
 /// that decides visibility.
-async fn visible(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
-    authed.visible_enrolment(id).await
+async fn visible(authed: &mut Authenticated, id: Uuid) -> AppResult<Enrolment> {
+    authed
+        .visible_enrolment(id)
+        .await
+        .map(folio_app::Visible::into_inner)
 }
 
-fn timeline(enrolment: &Enrolment) -> ApiResult<Timeline> {
+fn timeline(enrolment: &Enrolment) -> AppResult<Timeline> {
     let status = enrolment
         .status()
-        .ok_or_else(|| ApiError::Internal(format!("unknown status `{}`", enrolment.status)))?;
+        .ok_or_else(|| AppError::Internal(format!("unknown status `{}`", enrolment.status)))?;
     Ok(Timeline {
         start: enrolment.start_date,
         planned_end: enrolment.planned_end_date,
@@ -450,7 +453,7 @@ fn unit(row: UnitCounts) -> Option<Unit> {
 async fn units_by_component(
     authed: &mut Authenticated,
     enrolment_id: Uuid,
-) -> ApiResult<Vec<(Uuid, String, Vec<Unit>)>> {
+) -> AppResult<Vec<(Uuid, String, Vec<Unit>)>> {
     let rows = queries::unit_counts(&mut authed.tx, enrolment_id).await?;
     Ok(by_component(
         rows,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::principal::Credentials;
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::{ApiResult, AppError};
 
 #[derive(Tags)]
 enum SettingsTag {
@@ -122,10 +122,10 @@ impl From<TenantSettingsBody> for TenantSettings {
 
 /// The domain's range check names the setting first ("track.margin_points must be …");
 /// a client gets it as the field at fault.
-fn invalid_setting(message: &str) -> ApiError {
+fn invalid_setting(message: &str) -> AppError {
     match message.split_once(' ') {
-        Some((field, detail)) => ApiError::invalid(field, detail),
-        None => ApiError::invalid("body", message),
+        Some((field, detail)) => AppError::invalid(field, detail),
+        None => AppError::invalid("body", message),
     }
 }
 

@@ -9,10 +9,12 @@ use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::credentials::{TokenKind, mint, verify_password};
 use crate::json_body::JsonBody;
-use crate::principal::{CredentialId, Credentials, SESSION_COOKIE};
-use crate::problem::{ApiError, ApiResult, Fields, checked};
+use folio_app::CredentialId;
+use folio_app::credentials::{TokenKind, mint, verify_password};
+
+use crate::principal::{Credentials, SESSION_COOKIE};
+use crate::problem::{ApiResult, AppError, AppResult, Fields, checked};
 use crate::schema::{TenantBody, UserBody};
 use crate::{ApiSettings, AppState};
 
@@ -101,10 +103,10 @@ pub(crate) async fn start_session(
     tx: &mut TenantTx,
     user_id: Uuid,
     method: &str,
-) -> ApiResult<StartedSession> {
+) -> AppResult<StartedSession> {
     let minted = mint(TokenKind::Session, tx.tenant());
     let ttl = chrono::Duration::from_std(state.settings.session_ttl)
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let expires_at = Utc::now() + ttl;
     let session_id = Uuid::now_v7();
     auth::create_session(tx, session_id, user_id, &minted.hash, expires_at).await?;
@@ -159,7 +161,7 @@ impl SignInApi {
         let Some(tenant) = tenant else {
             // Same work as a real attempt, so timing does not reveal unknown organisations.
             verify_password(&req.password, None).await;
-            return Err(ApiError::InvalidCredentials);
+            return Err(AppError::InvalidCredentials.into());
         };
         let throttle = state.settings.login_throttle;
         let now = Utc::now();
@@ -171,14 +173,14 @@ impl SignInApi {
         let mut tx = state.db.begin_tenant(tenant.tenant_id()).await?;
         if !sso::password_sign_in_enabled(&mut tx).await? {
             tracing::info!(tenant_id = %tenant.id, "password sign-in refused: SSO only");
-            return Err(ApiError::PasswordSignInDisabled);
+            return Err(AppError::PasswordSignInDisabled.into());
         }
         let previous = auth::lock_throttle_state(&mut tx, &email, now).await?;
         if let Some(until) = throttle.locked_until(Some(&previous), now) {
             let retry_after_secs = u64::try_from((until - now).num_seconds())
                 .unwrap_or(0)
                 .max(1);
-            return Err(ApiError::TooManyAttempts { retry_after_secs });
+            return Err(AppError::TooManyAttempts { retry_after_secs }.into());
         }
         let counted = throttle.record_failure(Some(&previous), now);
         auth::save_throttle_state(&mut tx, &email, &counted).await?;
@@ -191,7 +193,7 @@ impl SignInApi {
             Some(c) if password_ok && c.active => c.id,
             _ => {
                 tracing::info!(tenant_id = %tenant.id, "sign-in refused");
-                return Err(ApiError::InvalidCredentials);
+                return Err(AppError::InvalidCredentials.into());
             }
         };
 

@@ -40,7 +40,7 @@ use poem_openapi::{ApiResponse, OpenApi, Tags};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::problem::{ApiError, ApiResult, SsoFailure};
+use crate::problem::{ApiError, ApiResult, AppError, AppResult, SsoFailure};
 use crate::sign_in::{session_cookie, start_session};
 use crate::{ApiSettings, AppState};
 
@@ -131,7 +131,7 @@ fn client(
     metadata: Metadata,
     settings: &SsoSettings,
     redirect: &str,
-) -> ApiResult<
+) -> AppResult<
     CoreClient<
         openidconnect::EndpointSet,
         openidconnect::EndpointNotSet,
@@ -142,7 +142,7 @@ fn client(
     >,
 > {
     let redirect = RedirectUrl::new(redirect.to_owned())
-        .map_err(|e| ApiError::Internal(format!("callback URL: {e}")))?;
+        .map_err(|e| AppError::Internal(format!("callback URL: {e}")))?;
     Ok(CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(settings.client_id.clone()),
@@ -300,18 +300,18 @@ fn identity(settings: &SsoSettings, claims: &serde_json::Value) -> Result<Identi
 }
 
 impl SsoApi {
-    async fn tenant(&self, slug: &str) -> ApiResult<Tenant> {
+    async fn tenant(&self, slug: &str) -> AppResult<Tenant> {
         platform::find_by_slug(self.0.db.pool(), slug)
             .await?
             .filter(|t| t.status == "active")
-            .ok_or(ApiError::NotFound)
+            .ok_or(AppError::NotFound)
     }
 
-    async fn settings(&self, tenant: &Tenant) -> ApiResult<SsoSettings> {
+    async fn settings(&self, tenant: &Tenant) -> AppResult<SsoSettings> {
         let mut tx = self.0.db.begin_tenant(tenant.tenant_id()).await?;
         let settings = db::get_settings(&mut tx).await?;
         tx.commit().await?;
-        settings.ok_or(ApiError::Sso(SsoFailure::NotConfigured))
+        settings.ok_or(AppError::Sso(SsoFailure::NotConfigured))
     }
 
     fn state_cookie(&self, slug: &str, value: &str, max_age_secs: i64) -> String {
@@ -326,12 +326,12 @@ impl SsoApi {
         )
     }
 
-    async fn start(&self, slug: &str, req: &Request) -> ApiResult<Redirect> {
+    async fn start(&self, slug: &str, req: &Request) -> AppResult<Redirect> {
         let tenant = self.tenant(slug).await?;
         let settings = self.settings(&tenant).await?;
         let metadata = provider(&settings.issuer, false)
             .await
-            .map_err(ApiError::Sso)?;
+            .map_err(AppError::Sso)?;
         let redirect = callback_url(&public_url(&self.0.settings, req), &tenant.slug);
         let client = client(metadata, &settings, &redirect)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -376,8 +376,8 @@ impl SsoApi {
         state: Option<String>,
         error: Option<String>,
         browser_state: Option<String>,
-    ) -> ApiResult<Redirect> {
-        let sso = |f: SsoFailure| ApiError::Sso(f);
+    ) -> AppResult<Redirect> {
+        let sso = |f: SsoFailure| AppError::Sso(f);
         // Whatever happens next, the state presented is used up.
         let lookup = match &state {
             Some(s) => {
@@ -537,10 +537,10 @@ impl SsoApi {
     #[oai(path = "/:tenant/sso/login", method = "get")]
     async fn login(&self, tenant: Path<String>, req: &Request) -> ApiResult<Redirect> {
         let result = self.start(&tenant.0, req).await;
-        if let Err(ApiError::Sso(f)) = &result {
+        if let Err(AppError::Sso(f)) = &result {
             tracing::warn!(tenant = %tenant.0, reason = f.kind(), "SSO sign-in could not start");
         }
-        result
+        result.map_err(ApiError::from)
     }
 
     /// Where the identity provider sends the browser back. On success: a session starts
@@ -566,10 +566,10 @@ impl SsoApi {
         let result = self
             .finish(&t, req, code.0, state.0, error.0, browser_state.0)
             .await;
-        if let Err(ApiError::Sso(f)) = &result {
+        if let Err(AppError::Sso(f)) = &result {
             tracing::warn!(tenant_id = %t.id, reason = f.kind(), "SSO sign-in refused");
         }
-        result
+        result.map_err(ApiError::from)
     }
 
     /// Sign out at the identity provider too (RP-initiated logout): redirects (302) to the
@@ -582,7 +582,7 @@ impl SsoApi {
         let settings = self.settings(&t).await?;
         let metadata = provider(&settings.issuer, false)
             .await
-            .map_err(ApiError::Sso)?;
+            .map_err(AppError::Sso)?;
         let Some(end) = metadata.additional_metadata().end_session_endpoint.clone() else {
             return Ok(PlainRedirect::Found("/".into()));
         };

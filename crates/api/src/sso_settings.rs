@@ -17,7 +17,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::principal::Credentials;
-use crate::problem::{ApiError, ApiResult, Fields};
+use crate::problem::{ApiResult, AppError, AppResult, Fields};
 use crate::schema::{RoleName, roles_from};
 use crate::sso::{callback_url, public_url};
 
@@ -181,7 +181,7 @@ fn claim_name(fields: &mut Fields, field: &str, value: &str) {
 }
 
 impl SsoSettingsInput {
-    fn validate(self, existing: Option<&SsoSettings>) -> ApiResult<SsoSettings> {
+    fn validate(self, existing: Option<&SsoSettings>) -> AppResult<SsoSettings> {
         let mut fields = Fields::default();
         let issuer = self.issuer.trim().to_owned();
         let issuer_ok = url::Url::parse(&issuer).is_ok_and(|u| {
@@ -303,7 +303,7 @@ impl SsoSettingsApi {
             .await?;
         let settings = db::get_settings(&mut authed.tx)
             .await?
-            .ok_or(ApiError::NotFound)?;
+            .ok_or(AppError::NotFound)?;
         let tenant = platform::current(&mut authed.tx).await?;
         authed.tx.commit().await?;
         let base = public_url(&self.0.settings, req);

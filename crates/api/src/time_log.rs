@@ -31,7 +31,7 @@ use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::pagination::{encode_name_cursor, page_limit};
 use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, FieldError, Fields};
+use crate::problem::{ApiError, ApiResult, AppError, AppResult, FieldError, Fields};
 use crate::progress::today;
 use crate::time_log_export::{
     Heading, WorkbookResponse, file_name as export_file_name, time_log_workbook,
@@ -153,18 +153,18 @@ struct EntryBody {
 }
 
 impl TryFrom<TimeLogEntry> for EntryBody {
-    type Error = ApiError;
+    type Error = AppError;
 
-    fn try_from(e: TimeLogEntry) -> ApiResult<Self> {
+    fn try_from(e: TimeLogEntry) -> AppResult<Self> {
         let activity: ActivityType = e
             .activity_type
             .parse()
-            .map_err(|_| ApiError::Internal(format!("unknown activity `{}`", e.activity_type)))?;
+            .map_err(|_| AppError::Internal(format!("unknown activity `{}`", e.activity_type)))?;
         let source = match e.source.as_str() {
             "learner" => SourceName::Learner,
             "staff" => SourceName::Staff,
             "session" => SourceName::Session,
-            other => return Err(ApiError::Internal(format!("unknown source `{other}`"))),
+            other => return Err(AppError::Internal(format!("unknown source `{other}`"))),
         };
         Ok(Self {
             id: e.id,
@@ -344,20 +344,23 @@ enum DeletedEntry {
     Deleted,
 }
 
-async fn visible(authed: &mut Authenticated, id: Uuid) -> ApiResult<Enrolment> {
-    authed.visible_enrolment(id).await
+async fn visible(authed: &mut Authenticated, id: Uuid) -> AppResult<Enrolment> {
+    authed
+        .visible_enrolment(id)
+        .await
+        .map(folio_app::Visible::into_inner)
 }
 
 /// Who writes: `learner` for the learner themself, `staff` for admins and the enrolment's
 /// assessor; 403 for anyone else who can see it.
-fn writer_source(authed: &Authenticated, enrolment: &Enrolment) -> ApiResult<&'static str> {
+fn writer_source(authed: &Authenticated, enrolment: &Enrolment) -> AppResult<&'static str> {
     let p = &authed.principal;
     if p.is_learner_of(enrolment) {
         Ok("learner")
     } else if p.manages(enrolment) {
         Ok("staff")
     } else {
-        Err(ApiError::Forbidden)
+        Err(AppError::Forbidden)
     }
 }
 
@@ -365,7 +368,7 @@ fn writer_source(authed: &Authenticated, enrolment: &Enrolment) -> ApiResult<&'s
 /// cannot see it, 403 if they can see but not write. The row stays locked until the
 /// transaction ends, so two writes to one learner's log (and the 24-hour check of each)
 /// happen one after the other.
-async fn writable(authed: &mut Authenticated, id: Uuid) -> ApiResult<(Enrolment, &'static str)> {
+async fn writable(authed: &mut Authenticated, id: Uuid) -> AppResult<(Enrolment, &'static str)> {
     enrolments::lock(&mut authed.tx, id).await?;
     let enrolment = visible(authed, id).await?;
     let source = writer_source(authed, &enrolment)?;
@@ -378,14 +381,14 @@ async fn writable(authed: &mut Authenticated, id: Uuid) -> ApiResult<(Enrolment,
 async fn changeable(
     authed: &mut Authenticated,
     entry_id: Uuid,
-) -> ApiResult<(Enrolment, TimeLogEntry)> {
+) -> AppResult<(Enrolment, TimeLogEntry)> {
     // The enrolment of an entry never changes, so it can be read before the lock; the
     // entry itself is read again under it, in case a concurrent request removed it.
     let enrolment_id = queries::get(&mut authed.tx, entry_id).await?.enrolment_id;
     let (enrolment, _) = writable(authed, enrolment_id).await?;
     let entry = queries::get(&mut authed.tx, entry_id).await?;
     if entry.source == "session" {
-        return Err(ApiError::Conflict {
+        return Err(AppError::Conflict {
             field: None,
             detail: "this entry was logged by an attended session; change the session instead"
                 .into(),
@@ -401,7 +404,7 @@ async fn validate(
     enrolment: &Enrolment,
     req: EntryRequest,
     except: Option<Uuid>,
-) -> ApiResult<EntryFields> {
+) -> AppResult<EntryFields> {
     let mut fields = Fields::default();
     let date = req.entry_date;
     fields.date("entry_date", date);
@@ -455,10 +458,10 @@ async fn validate(
     );
     fields.finish()?;
     let minutes = i32::try_from(req.minutes)
-        .map_err(|_| ApiError::invalid("minutes", DurationError::LongerThanADay))?;
+        .map_err(|_| AppError::invalid("minutes", DurationError::LongerThanADay))?;
     let others = queries::minutes_on_day(&mut authed.tx, enrolment.id, date, except).await?;
     check_day_total(req.minutes, others)
-        .map_err(|e| ApiError::Validation(vec![FieldError::new("minutes", e)]))?;
+        .map_err(|e| AppError::Validation(vec![FieldError::new("minutes", e)]))?;
     let activity = ActivityType::from(req.activity_type);
     let names_a_part = req.component_id.is_some() || req.unit_id.is_some();
     Ok(EntryFields {
@@ -485,7 +488,7 @@ async fn record(
     action: &str,
     entry_id: Uuid,
     details: serde_json::Value,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     authed
         .audit(action, "time_log_entry", entry_id, details)
         .await
@@ -503,14 +506,14 @@ fn audit_details(enrolment_id: Uuid, f: &EntryFields) -> serde_json::Value {
 
 /// The list's cursor: the (date, id) of the last entry, carried in the (name, id) cursor
 /// with the date written as its name.
-fn decode_cursor(cursor: Option<&str>) -> ApiResult<Option<(NaiveDate, Uuid)>> {
+fn decode_cursor(cursor: Option<&str>) -> AppResult<Option<(NaiveDate, Uuid)>> {
     let Some(key) = crate::pagination::decode_name_cursor(cursor)? else {
         return Ok(None);
     };
     let date = key
         .name
         .parse::<NaiveDate>()
-        .map_err(|_| ApiError::invalid("cursor", "is not a cursor this API returned"))?;
+        .map_err(|_| AppError::invalid("cursor", "is not a cursor this API returned"))?;
     Ok(Some((date, key.id)))
 }
 
@@ -520,11 +523,11 @@ fn entry_filter(
     off_the_job: Option<bool>,
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
-) -> ApiResult<EntryFilter> {
+) -> AppResult<EntryFilter> {
     if let (Some(from), Some(to)) = (from, to)
         && to < from
     {
-        return Err(ApiError::invalid("to", "must not be before from"));
+        return Err(AppError::invalid("to", "must not be before from"));
     }
     Ok(EntryFilter {
         course_id,
@@ -569,12 +572,12 @@ fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
     Some((first, last))
 }
 
-fn to_hundredths(d: Decimal) -> ApiResult<Hours> {
+fn to_hundredths(d: Decimal) -> AppResult<Hours> {
     (d * Decimal::ONE_HUNDRED)
         .round()
         .to_i64()
         .map(Hours::from_hundredths)
-        .ok_or_else(|| ApiError::Internal(format!("hours out of range: {d}")))
+        .ok_or_else(|| AppError::Internal(format!("hours out of range: {d}")))
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "TimeLogTag::TimeLog")]
@@ -648,7 +651,7 @@ impl TimeLogApi {
                 .items
                 .into_iter()
                 .map(EntryBody::try_from)
-                .collect::<ApiResult<_>>()?,
+                .collect::<AppResult<_>>()?,
             next_cursor,
         }))
     }
@@ -685,7 +688,9 @@ impl TimeLogApi {
             exported_at,
         };
         let name = export_file_name(&enrolment.learner_name, exported_at.date_naive());
-        time_log_workbook(heading, rows, name).await
+        time_log_workbook(heading, rows, name)
+            .await
+            .map_err(ApiError::from)
     }
 
     /// Daily totals of a learner's time log for one month (`month=YYYY-MM`): every day,
@@ -703,7 +708,7 @@ impl TimeLogApi {
         let (first, last) = month_bounds(&month.0)
             .filter(|(first, _)| (1990..=2200).contains(&first.year()))
             .ok_or_else(|| {
-                ApiError::invalid("month", "must be a month as YYYY-MM, 1990-01 to 2200-12")
+                AppError::invalid("month", "must be a month as YYYY-MM, 1990-01 to 2200-12")
             })?;
         let days = queries::daily_totals(&mut authed.tx, enrolment.id, first, last).await?;
         authed.tx.commit().await?;
@@ -745,16 +750,16 @@ impl TimeLogApi {
                     id: r.id,
                     date: r.entry_date,
                     activity: r.activity_type.parse().map_err(|_| {
-                        ApiError::Internal(format!("unknown activity `{}`", r.activity_type))
+                        AppError::Internal(format!("unknown activity `{}`", r.activity_type))
                     })?,
                     off_the_job: r.off_the_job,
                     minutes: i64::from(r.minutes),
                 })
             })
-            .collect::<ApiResult<Vec<_>>>()?;
+            .collect::<AppResult<Vec<_>>>()?;
         let status = e
             .status()
-            .ok_or_else(|| ApiError::Internal(format!("unknown status `{}`", e.status)))?;
+            .ok_or_else(|| AppError::Internal(format!("unknown status `{}`", e.status)))?;
         let input = OtjEnrolment {
             start: e.start_date,
             planned_end: e.planned_end_date,

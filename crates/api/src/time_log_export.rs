@@ -16,7 +16,7 @@ use poem_openapi::payload::Binary;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, Worksheet, XlsxError};
 
 use crate::evidence::content_disposition;
-use crate::problem::{ApiError, ApiResult};
+use crate::problem::{AppError, AppResult};
 
 /// A generated workbook, as an attachment.
 #[derive(ApiResponse)]
@@ -231,11 +231,11 @@ pub(crate) async fn time_log_workbook(
     heading: Heading,
     rows: Vec<ExportRow>,
     file_name: String,
-) -> ApiResult<WorkbookResponse> {
+) -> AppResult<WorkbookResponse> {
     let (file, len) = tokio::task::spawn_blocking(move || write_file(&heading, &rows))
         .await
-        .map_err(|e| ApiError::Internal(format!("spreadsheet task failed: {e}")))?
-        .map_err(|e| ApiError::Internal(format!("could not write the spreadsheet: {e}")))?;
+        .map_err(|e| AppError::Internal(format!("spreadsheet task failed: {e}")))?
+        .map_err(|e| AppError::Internal(format!("could not write the spreadsheet: {e}")))?;
     let body = Body::from_async_read(tokio::fs::File::from_std(file));
     Ok(WorkbookResponse::Workbook(
         Binary(body),

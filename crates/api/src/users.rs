@@ -11,12 +11,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::credentials::hash_password;
 use crate::json_body::JsonBody;
 use crate::pagination::{decode_name_cursor, next_name_cursor, page_limit, search_term};
 use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, Fields, checked};
+use crate::problem::{ApiError, ApiResult, AppError, AppResult, Fields, checked};
 use crate::schema::{RoleName, UserBody, UserStatus, roles_from};
+use folio_app::credentials::hash_password;
 
 #[derive(Tags)]
 enum UsersTag {
@@ -101,11 +101,11 @@ async fn record(
     action: &str,
     user_id: Uuid,
     details: serde_json::Value,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     authed.audit(action, "user", user_id, details).await
 }
 
-async fn finish(mut tx: TenantTx, id: Uuid) -> ApiResult<Json<UserBody>> {
+async fn finish(mut tx: TenantTx, id: Uuid) -> AppResult<Json<UserBody>> {
     let user = users::get(&mut tx, id).await?;
     tx.commit().await?;
     Ok(Json(user.into()))
@@ -207,7 +207,7 @@ impl UsersApi {
             .0
             .authorize(&credentials, Permission::ReadUsers)
             .await?;
-        finish(authed.tx, id.0).await
+        finish(authed.tx, id.0).await.map_err(ApiError::from)
     }
 
     /// Change a person's name, e-mail address or employer.
@@ -264,7 +264,7 @@ impl UsersApi {
             serde_json::json!({ "fields": changed }),
         )
         .await?;
-        finish(authed.tx, id.0).await
+        finish(authed.tx, id.0).await.map_err(ApiError::from)
     }
 
     /// Replace the roles a person holds. Admins cannot remove their own admin role.
@@ -283,10 +283,7 @@ impl UsersApi {
         let roles = parse_roles(&mut fields, &body.0.roles);
         fields.finish()?;
         if id.0 == authed.principal.user_id && !roles.contains(&Role::Admin) {
-            return Err(ApiError::invalid(
-                "roles",
-                "you cannot remove your own admin role",
-            ));
+            return Err(AppError::invalid("roles", "you cannot remove your own admin role").into());
         }
         users::get(&mut authed.tx, id.0).await?;
         users::set_roles(&mut authed.tx, id.0, &roles).await?;
@@ -298,7 +295,7 @@ impl UsersApi {
             serde_json::json!({ "roles": role_names }),
         )
         .await?;
-        finish(authed.tx, id.0).await
+        finish(authed.tx, id.0).await.map_err(ApiError::from)
     }
 
     /// Deactivate a person: their sessions end and their API tokens are revoked at once.
@@ -313,15 +310,16 @@ impl UsersApi {
             .authorize(&credentials, Permission::ManageUsers)
             .await?;
         if id.0 == authed.principal.user_id {
-            return Err(ApiError::Conflict {
+            return Err(AppError::Conflict {
                 field: None,
                 detail: "you cannot deactivate yourself".into(),
-            });
+            }
+            .into());
         }
         users::set_active(&mut authed.tx, id.0, false).await?;
         auth::revoke_all_credentials(&mut authed.tx, id.0).await?;
         record(&mut authed, "user.deactivate", id.0, serde_json::json!({})).await?;
-        finish(authed.tx, id.0).await
+        finish(authed.tx, id.0).await.map_err(ApiError::from)
     }
 
     /// Reactivate a deactivated person (they sign in afresh; old tokens stay revoked).
@@ -337,7 +335,7 @@ impl UsersApi {
             .await?;
         users::set_active(&mut authed.tx, id.0, true).await?;
         record(&mut authed, "user.reactivate", id.0, serde_json::json!({})).await?;
-        finish(authed.tx, id.0).await
+        finish(authed.tx, id.0).await.map_err(ApiError::from)
     }
 
     /// Set a person's local password; their current sessions end.
@@ -353,7 +351,7 @@ impl UsersApi {
             .authorize(&credentials, Permission::ManageUsers)
             .await?;
         let password =
-            Password::parse(&body.0.password).map_err(|e| ApiError::invalid("password", e))?;
+            Password::parse(&body.0.password).map_err(|e| AppError::invalid("password", e))?;
         users::get(&mut authed.tx, id.0).await?;
         let hash = hash_password(&password).await?;
         users::set_password_hash(&mut authed.tx, id.0, Some(&hash)).await?;

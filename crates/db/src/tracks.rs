@@ -634,3 +634,17 @@ pub async fn current(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<Option<T
     .fetch_optional(tx.conn())
     .await?)
 }
+
+/// The day of the tenant's latest figures on or before `on` (the nightly recalculation's
+/// day); `None` before the first recalculation.
+pub async fn latest_figures_on(tx: &mut TenantTx, on: NaiveDate) -> DbResult<Option<NaiveDate>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar(
+        "select max(computed_on) from enrolment_tracks
+         where tenant_id = $1 and computed_on <= $2",
+    )
+    .bind(tenant.0)
+    .bind(on)
+    .fetch_one(tx.conn())
+    .await?)
+}

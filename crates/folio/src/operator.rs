@@ -153,7 +153,7 @@ pub async fn create_user(
     }
     let hash = match &person.password {
         Some(p) => Some(
-            folio_api::hash_password(p)
+            folio_app::credentials::hash_password(p)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
         ),
@@ -206,7 +206,10 @@ pub async fn create_token(
     let user_id = users::find_id_by_email(&mut tx, &email)
         .await?
         .with_context(|| format!("no person with address {email} in {}", tenant.slug))?;
-    let minted = folio_api::mint(folio_api::TokenKind::ApiToken, tenant.tenant_id());
+    let minted = folio_app::credentials::mint(
+        folio_app::credentials::TokenKind::ApiToken,
+        tenant.tenant_id(),
+    );
     let id = Uuid::now_v7();
     auth::create_api_token(
         &mut tx,

@@ -30,11 +30,11 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
         db,
         redis,
         storage,
-        jobs: folio_jobs::queue::QueueHandle::new(
+        runs: std::sync::Arc::new(folio_jobs::queue::QueueHandle::new(
             &config.redis_url,
             &config.redis_namespace,
             config.heartbeat(),
-        ),
+        )),
         settings: ApiSettings {
             session_ttl: Duration::from_secs(config.session_ttl_minutes * 60),
             cookie_secure: config.cookie_secure,

@@ -327,10 +327,12 @@ mod tests {
             "assessor_name": "Tom",
             "count": 2,
             "actions": [{ "title": "Survey", "course_title": "Engineering",
-                          "target_date": "1 May 2026", "overdue": "2 days overdue" }],
+                          "target_date": "1 May 2026", "overdue": "2 days overdue",
+                          "link_path": "/app/enrolments/0191/actions/0193" }],
             "intro": "2 learners need a review:",
             "rows": [{ "learner": "Amelia (Engineering)", "detail": "review due" }],
-            "link_path": "/caseload/reviews-due",
+            "link_path": "/app/caseload/reviews-due",
+            "settings_path": "/app/profile#notifications",
         })
     }
 

@@ -9,7 +9,7 @@ use poem_openapi::registry::MetaSchemaRef;
 use poem_openapi::types::Type;
 use tokio::io::AsyncReadExt;
 
-use crate::problem::ApiError;
+use crate::problem::{ApiError, AppError};
 
 /// The largest CSV body accepted: a course of thousands of criteria fits easily.
 pub const MAX_CSV_BYTES: usize = 4 * 1024 * 1024;
@@ -41,20 +41,20 @@ impl ParsePayload for CsvBody {
             .take(MAX_CSV_BYTES as u64 + 1)
             .read_to_end(&mut bytes)
             .await
-            .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+            .map_err(|e| ApiError(AppError::MalformedBody(e.to_string())))?;
         if bytes.len() > MAX_CSV_BYTES {
-            return Err(ApiError::PayloadTooLarge {
+            return Err(ApiError(AppError::PayloadTooLarge {
                 limit: MAX_CSV_BYTES,
-            }
+            })
             .into());
         }
         // Spreadsheets save CSV in the machine's legacy encoding unless told otherwise;
         // guessing would garble names silently, so the client is asked for UTF-8.
         let text = String::from_utf8(bytes).map_err(|_| {
-            ApiError::invalid(
+            ApiError(AppError::invalid(
                 "body",
                 "is not UTF-8 text: save the spreadsheet as CSV UTF-8",
-            )
+            ))
         })?;
         Ok(Self(text))
     }

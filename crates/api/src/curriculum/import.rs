@@ -17,7 +17,7 @@ use poem_openapi::Object;
 use serde::Deserialize;
 
 use super::course_details;
-use crate::problem::{ApiError, ApiResult, Fields};
+use crate::problem::{AppError, AppResult, Fields};
 
 /// A validated import: the new course and its structure, in order.
 #[derive(Debug)]
@@ -96,7 +96,7 @@ fn first_seen<'a>(seen: &'a mut HashMap<String, String>, key: &str, at: &str) ->
 }
 
 /// Checks a JSON import, naming every problem by its path.
-pub fn from_json(request: ImportCourseRequest) -> ApiResult<CourseImport> {
+pub fn from_json(request: ImportCourseRequest) -> AppResult<CourseImport> {
     let mut fields = Fields::default();
     let details = course_details(
         &mut fields,
@@ -146,7 +146,7 @@ pub fn from_json(request: ImportCourseRequest) -> ApiResult<CourseImport> {
             details,
             components,
         }),
-        _ => Err(ApiError::Internal("validated import incomplete".into())),
+        _ => Err(AppError::Internal("validated import incomplete".into())),
     }
 }
 
@@ -301,7 +301,7 @@ struct ComponentDraft {
 
 /// Checks a CSV import (a header row, then one row per criterion), naming every problem
 /// by row and column. Components and units are listed in the order they first appear.
-pub fn from_csv(text: &str) -> ApiResult<CourseImport> {
+pub fn from_csv(text: &str) -> AppResult<CourseImport> {
     let mut fields = Fields::default();
     // Flexible, so that a short row is one reported problem rather than the end of parsing.
     let mut reader = csv::ReaderBuilder::new()
@@ -311,9 +311,9 @@ pub fn from_csv(text: &str) -> ApiResult<CourseImport> {
     let mut records = reader.records();
     let header = match records.next() {
         Some(Ok(header)) => header,
-        Some(Err(e)) => return Err(ApiError::invalid("header", e)),
+        Some(Err(e)) => return Err(AppError::invalid("header", e)),
         None => {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "body",
                 "is empty: send a header row, then one row per criterion",
             ));
@@ -321,7 +321,7 @@ pub fn from_csv(text: &str) -> ApiResult<CourseImport> {
     };
     let Some(columns) = Columns::from_header(&header, &mut fields) else {
         fields.finish()?;
-        return Err(ApiError::Internal("header refused without a reason".into()));
+        return Err(AppError::Internal("header refused without a reason".into()));
     };
     let mut course: Option<(usize, String, String)> = None;
     let mut details = None;
@@ -468,7 +468,7 @@ pub fn from_csv(text: &str) -> ApiResult<CourseImport> {
         "there are none: add one row per criterion below the header",
     );
     fields.finish()?;
-    let details = details.ok_or_else(|| ApiError::Internal("course row missing".into()))?;
+    let details = details.ok_or_else(|| AppError::Internal("course row missing".into()))?;
     Ok(CourseImport {
         details,
         components: components
@@ -531,9 +531,9 @@ mod tests {
 
     const HEADER: &str = "course_code,course_title,component,unit_code,unit_title,unit_optional,optional_group,criterion_code,criterion_text\n";
 
-    fn errors(result: ApiResult<CourseImport>) -> Vec<FieldError> {
+    fn errors(result: AppResult<CourseImport>) -> Vec<FieldError> {
         match result {
-            Err(ApiError::Validation(errors)) => errors,
+            Err(AppError::Validation(errors)) => errors,
             other => panic!("expected a validation error, got {other:?}"),
         }
     }
@@ -672,7 +672,7 @@ mod tests {
         );
     }
 
-    fn json(value: serde_json::Value) -> ApiResult<CourseImport> {
+    fn json(value: serde_json::Value) -> AppResult<CourseImport> {
         from_json(serde_json::from_value(value).unwrap())
     }
 

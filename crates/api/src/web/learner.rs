@@ -99,6 +99,31 @@ pub(super) async fn messages_page(req: &Request, web: Data<&Web>, flash: Flash) 
     Ok(web.page(&viewer, "messages", "Messages", data, flash))
 }
 
+/// One message: what an e-mail about it links to. Opening it as its recipient marks it
+/// read (the API does).
+#[handler]
+pub(super) async fn message_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    flash: Flash,
+) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    let id = super::uuid_path(&web, &viewer, &id)?;
+    let data = web
+        .gather(
+            &viewer,
+            vec![("message", needed(format!("/api/v1/messages/{id}")))],
+        )
+        .await?;
+    let title = data
+        .pointer("/message/subject")
+        .and_then(|s| s.as_str())
+        .unwrap_or("Message")
+        .to_owned();
+    Ok(web.page(&viewer, "message", &title, data, flash))
+}
+
 /// A learning-plan session: its details, notes and feedback (edited by staff) and files.
 #[handler]
 pub(super) async fn session_page(

@@ -13,10 +13,12 @@ mod admin;
 mod client;
 mod forms;
 mod learner;
+mod reminders;
 mod render;
 
 use std::sync::Arc;
 
+use folio_app::{Disclaimer, UnitOfWork, routes};
 use futures_util::StreamExt as _;
 use poem::endpoint::BoxEndpoint;
 use poem::http::{Method, StatusCode, header};
@@ -30,6 +32,7 @@ pub use render::Pages;
 
 use crate::AppState;
 use crate::principal::SESSION_COOKIE;
+use crate::problem::AppError;
 
 /// What the page handlers share.
 #[derive(Clone)]
@@ -54,43 +57,57 @@ pub fn routes(state: &AppState, api: BoxEndpoint<'static, Response>) -> Route {
         pages,
         state: state.clone(),
     };
+    let app_pages = Route::new()
+        .at(routes::APP_PREFIX, get(home))
+        .at(routes::HOME.pattern(), get(home))
+        .at(routes::DISCLAIMER.pattern(), get(disclaimer_page))
+        .at(routes::FORM_SUBMIT.pattern(), post(form_submit))
+        .at(routes::TILE.pattern(), get(tile_page))
+        .at(
+            routes::CASELOAD_LIST.pattern(),
+            get(reminders::caseload_page),
+        )
+        .at(routes::ENROLMENT.pattern(), get(enrolment_page))
+        .at(routes::EVIDENCE_LIST.pattern(), get(evidence_list_page))
+        .at(routes::PROGRESS_MAP.pattern(), get(progress_map_page))
+        .at(routes::TIME_LOG.pattern(), get(time_log_page))
+        .at(routes::TIME_LOG_ENTRY.pattern(), get(time_log_entry_page))
+        .at(routes::EVIDENCE.pattern(), get(evidence_page))
+        .at(routes::EXPORTS.pattern(), get(exports_page))
+        .at(routes::DOCUMENTS.pattern(), get(learner::documents_page))
+        .at(routes::MESSAGES.pattern(), get(learner::messages_page))
+        .at(routes::MESSAGE.pattern(), get(learner::message_page))
+        .at(
+            routes::MY_OVERDUE_ACTIONS.pattern(),
+            get(reminders::my_overdue_actions_page),
+        )
+        .at(routes::SESSION.pattern(), get(learner::session_page))
+        .at(routes::ACTION.pattern(), get(learner::action_page))
+        .at(routes::PROFILE.pattern(), get(learner::profile_page))
+        .at(routes::UNITS.pattern(), get(learner::units_page))
+        .at(routes::ADMIN_PEOPLE.pattern(), get(admin::people_page))
+        .at(routes::ADMIN_COURSES.pattern(), get(admin::courses_page))
+        .at(routes::ADMIN_COURSE.pattern(), get(admin::course_page))
+        .at(
+            routes::ADMIN_ENROLMENTS.pattern(),
+            get(admin::enrolments_page),
+        )
+        .at(routes::ADMIN_SETTINGS.pattern(), get(admin::settings_page));
     Route::new()
         .at(
-            "/sign-in",
+            routes::SIGN_IN.pattern(),
             get(sign_in_page)
                 .post(sign_in_submit)
                 .data(web.clone())
                 .around(page_posts),
         )
         .at(
-            "/sign-out",
+            routes::SIGN_OUT.pattern(),
             post(sign_out).data(web.clone()).around(page_posts),
         )
-        .nest(
-            "/app",
-            Route::new()
-                .at("/", get(home))
-                .at("/disclaimer", get(disclaimer_page))
-                .at("/do", post(form_submit))
-                .at("/tiles/:key", get(tile_page))
-                .at("/enrolments/:id", get(enrolment_page))
-                .at("/enrolments/:id/evidence", get(evidence_list_page))
-                .at("/enrolments/:id/progress-map", get(progress_map_page))
-                .at("/enrolments/:id/time-log", get(time_log_page))
-                .at("/time-log/:id", get(time_log_entry_page))
-                .at("/evidence/:id", get(evidence_page))
-                .at("/exports", get(exports_page))
-                .at("/documents", get(learner::documents_page))
-                .at("/messages", get(learner::messages_page))
-                .at("/sessions/:id", get(learner::session_page))
-                .at("/enrolments/:id/actions/:action", get(learner::action_page))
-                .at("/profile", get(learner::profile_page))
-                .at("/enrolments/:id/units", get(learner::units_page))
-                .at("/admin/people", get(admin::people_page))
-                .at("/admin/courses", get(admin::courses_page))
-                .at("/admin/courses/:id", get(admin::course_page))
-                .at("/admin/enrolments", get(admin::enrolments_page))
-                .at("/admin/settings", get(admin::settings_page))
+        .nest_no_strip(
+            routes::APP_PREFIX,
+            app_pages
                 .data(web.clone())
                 .around(detours)
                 .around(page_posts),
@@ -211,8 +228,8 @@ enum Detour {
 impl IntoResponse for Detour {
     fn into_response(self) -> Response {
         match self {
-            Detour::SignIn => redirect("/sign-in"),
-            Detour::Disclaimer => redirect("/app/disclaimer"),
+            Detour::SignIn => redirect(routes::SIGN_IN.pattern()),
+            Detour::Disclaimer => redirect(routes::DISCLAIMER.pattern()),
             Detour::Page(r) => *r,
         }
     }
@@ -265,10 +282,26 @@ fn merge(mut data: Value, extra: Value) -> Value {
 /// Also clears the flash cookie once a page has been shown with it.
 async fn detours<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let had_flash = req.cookie().get(FLASH_COOKIE).is_some();
+    // A page opened from a link (an e-mail's, say) before signing in is where sign-in
+    // goes on to.
+    let here = (req.method() == Method::GET)
+        .then(|| req.uri().path_and_query().map(|p| p.as_str().to_owned()))
+        .flatten();
     let mut response = match next.call(req).await {
         Ok(r) => r.into_response(),
         Err(e) => e.into_response(),
     };
+    if let Some(here) = here
+        && response.status() == StatusCode::SEE_OTHER
+        && response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            == Some(routes::SIGN_IN.pattern())
+        && let Ok(to) = routes::sign_in(Some(&here)).parse()
+    {
+        response.headers_mut().insert(header::LOCATION, to);
+    }
     // A redirect carries a new flash on to its page; anything else has shown it.
     if had_flash
         && !response.status().is_redirection()
@@ -425,6 +458,56 @@ impl Web {
         Ok(json!({ "items": items }))
     }
 
+    /// The signed-in person's unit of work for a page read through the use cases, with
+    /// what the layout shows read in the same transaction: one transaction per page.
+    async fn work(&self, req: &Request) -> Result<(UnitOfWork, Viewer), Detour> {
+        let token = Self::token(req).ok_or(Detour::SignIn)?;
+        let mut uow = UnitOfWork::authenticate(&self.state.db, &token, Disclaimer::MustBeAccepted)
+            .await
+            .map_err(|e| self.app_refusal(None, &e))?;
+        let me = folio_app::account::signed_in(&mut uow)
+            .await
+            .map_err(|e| self.app_refusal(None, &e))?;
+        let viewer = Viewer {
+            token,
+            me: json!({
+                "user": { "id": me.user.id, "name": me.user.name, "email": me.user.email },
+                "tenant": { "id": me.tenant.id, "name": me.tenant.name, "slug": me.tenant.slug },
+                "roles": uow.principal.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            }),
+            tz: me.timezone,
+            peer: crate::request_context::client_ip(req.remote_addr()),
+        };
+        Ok((uow, viewer))
+    }
+
+    /// A use case's refusal as the detour a person should see.
+    fn app_refusal(&self, viewer: Option<&Viewer>, err: &AppError) -> Detour {
+        match err {
+            AppError::Unauthenticated => Detour::SignIn,
+            AppError::DisclaimerRequired => Detour::Disclaimer,
+            err => {
+                let status = StatusCode::from_u16(err.problem().status)
+                    .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let title = match status {
+                    StatusCode::NOT_FOUND => "Not found",
+                    StatusCode::FORBIDDEN => "Not allowed",
+                    s if s.is_server_error() => "Something went wrong",
+                    _ => "That did not work",
+                };
+                if let AppError::Internal(details) = err {
+                    tracing::error!(error = %details, "internal error on a page");
+                }
+                Detour::Page(Box::new(self.error_page(
+                    viewer,
+                    status,
+                    title,
+                    &err.detail(),
+                )))
+            }
+        }
+    }
+
     fn refusal(&self, viewer: Option<&Viewer>, reply: &Reply) -> Detour {
         match (reply.status, reply.problem()) {
             (StatusCode::UNAUTHORIZED, _) => Detour::SignIn,
@@ -501,6 +584,42 @@ impl Web {
     /// The page `name` with `data`, inside the layout with the organisation's name and
     /// the viewer's navigation.
     fn render(&self, viewer: Option<&Viewer>, name: &str, title: &str, data: Value) -> Response {
+        self.render_page(viewer, name, title, data, false)
+    }
+
+    /// A signed-in page rendered strictly from a typed view, with the last form's message.
+    fn typed_page(
+        &self,
+        viewer: &Viewer,
+        name: &str,
+        title: &str,
+        view: &impl serde::Serialize,
+        flash: Flash,
+    ) -> Response {
+        let mut data = match serde_json::to_value(view) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(page = name, error = %e, "page view did not serialise");
+                return self.error_page(
+                    Some(viewer),
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "This page could not be shown. Please try again later.",
+                );
+            }
+        };
+        flash.insert_into(&mut data);
+        self.render_page(Some(viewer), name, title, data, true)
+    }
+
+    fn render_page(
+        &self,
+        viewer: Option<&Viewer>,
+        name: &str,
+        title: &str,
+        data: Value,
+        strict: bool,
+    ) -> Response {
         let mut context = match data {
             Value::Object(m) => m,
             other => {
@@ -525,7 +644,7 @@ impl Web {
             context.entry(key).or_insert(Value::Null);
         }
         context.entry("me").or_insert(Value::Null);
-        match self.pages.render(name, &Value::Object(context)) {
+        match self.pages.render(name, &Value::Object(context), strict) {
             Ok(html) => Response::builder()
                 .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
                 .header(header::CACHE_CONTROL, "no-store")
@@ -660,7 +779,7 @@ async fn page_posts<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Re
 /// middleware, as the API service is nested at `/` and would answer it with a 404.
 pub async fn root<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     if req.uri().path() == "/" && req.method() == Method::GET {
-        return Ok(redirect("/app"));
+        return Ok(redirect(routes::APP_PREFIX));
     }
     next.call(req).await.map(IntoResponse::into_response)
 }
@@ -728,7 +847,7 @@ fn sign_in_form(
 #[handler]
 async fn sign_in_page(web: Data<&Web>, Query(q): Query<SignInQuery>) -> Response {
     let org = organisation(&web, q.org.as_deref()).await;
-    let next = local_path(q.next.as_deref()).unwrap_or("/app");
+    let next = local_path(q.next.as_deref()).unwrap_or(routes::APP_PREFIX);
     sign_in_form(&web, org, q.org.as_deref().unwrap_or(""), "", next, None)
 }
 
@@ -747,7 +866,7 @@ async fn sign_in_submit(web: Data<&Web>, Form(form): Form<SignInForm>) -> Respon
         .api
         .call(Method::POST, "/api/v1/auth/login", None, Some(&body))
         .await;
-    let next = local_path(form.next.as_deref()).unwrap_or("/app");
+    let next = local_path(form.next.as_deref()).unwrap_or(routes::APP_PREFIX);
     if reply.ok() {
         let mut response = redirect(next);
         if let Some(cookie) = reply.set_cookie.as_deref().and_then(|c| c.parse().ok()) {
@@ -823,8 +942,8 @@ async fn sign_out(req: &Request, web: Data<&Web>) -> Response {
         .call(Method::POST, "/api/v1/auth/logout", token.as_deref(), None)
         .await;
     let to = match slug {
-        Some(s) => format!("/sign-in?org={}", encode(&s)),
-        None => "/sign-in".into(),
+        Some(s) => format!("{}?org={}", routes::SIGN_IN.pattern(), encode(&s)),
+        None => routes::SIGN_IN.pattern().into(),
     };
     let mut response = redirect(&to);
     let cleared = reply
@@ -946,9 +1065,12 @@ async fn home(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
     // A learner on one programme (nearly everyone) goes straight to it.
     if viewer.has("learner")
         && items.len() == 1
-        && let Some(id) = items[0].get("id").and_then(Value::as_str)
+        && let Some(id) = items[0]
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| uuid::Uuid::parse_str(id).ok())
     {
-        return Ok(redirect(&format!("/app/enrolments/{id}")));
+        return Ok(redirect(&routes::enrolment(id)));
     }
     let mut data = json!({ "enrolments": items });
     Ok(web.page(&viewer, "learner_home", "Home", data, flash))

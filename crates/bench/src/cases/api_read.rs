@@ -6,7 +6,7 @@
 //! defaults, so a pool of 10 database connections), driven by an in-process load
 //! generator: 64 keep-alive HTTP/1.1 connections, each sending one request after another
 //! for a random learner (of thousands, across every tenant) with that learner's session
-//! token, minted and stored exactly as sign-in does (`folio_api::mint`,
+//! token, minted and stored exactly as sign-in does (`folio_app::credentials::mint`,
 //! `folio_db::auth::create_session`). A request authenticates the session, checks the
 //! disclaimer, loads the enrolment if visible, reads the tenant's settings and counts the
 //! learner's criteria per unit, in one tenant transaction as `folio_app`.
@@ -33,7 +33,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use chrono::Utc;
-use folio_api::TokenKind;
+use folio_app::credentials::TokenKind;
 use folio_domain::TenantId;
 use http_body_util::{BodyExt as _, Empty};
 use uuid::Uuid;
@@ -129,7 +129,7 @@ async fn learners(platform: &Platform, count: i64) -> anyhow::Result<Vec<Learner
         };
         let mut tx = platform.db.begin_tenant(TenantId(tenant)).await?;
         for &(_, user, enrolment) in chunk {
-            let minted = folio_api::mint(TokenKind::Session, TenantId(tenant));
+            let minted = folio_app::credentials::mint(TokenKind::Session, TenantId(tenant));
             folio_db::auth::create_session(&mut tx, Uuid::now_v7(), user, &minted.hash, expires)
                 .await?;
             out.push(Learner {

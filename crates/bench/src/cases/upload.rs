@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
 use chrono::Utc;
-use folio_api::TokenKind;
+use folio_app::credentials::TokenKind;
 use folio_domain::TenantId;
 use futures_util::StreamExt as _;
 use http_body_util::{BodyExt as _, StreamBody};
@@ -263,7 +263,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<CaseResult> {
     .fetch_one(&scratch.pool)
     .await?;
     let token = {
-        let minted = folio_api::mint(TokenKind::Session, TenantId(tenant));
+        let minted = folio_app::credentials::mint(TokenKind::Session, TenantId(tenant));
         let mut tx = scratch.db.begin_tenant(TenantId(tenant)).await?;
         folio_db::auth::create_session(
             &mut tx,

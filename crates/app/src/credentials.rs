@@ -17,7 +17,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::problem::ApiError;
+use crate::Error;
 
 /// Which kind of credential a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,16 +87,16 @@ pub fn parse_token(token: &str) -> Option<(TokenKind, TenantId)> {
 }
 
 /// Hashes a password with argon2id (default parameters) off the async runtime.
-pub async fn hash_password(password: &Password) -> Result<String, ApiError> {
+pub async fn hash_password(password: &Password) -> Result<String, Error> {
     let password = password.expose().to_owned();
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.as_bytes())
             .map(|h| h.to_string())
-            .map_err(|e| ApiError::Internal(format!("password hashing failed: {e}")))
+            .map_err(|e| Error::Internal(format!("password hashing failed: {e}")))
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("password hashing task failed: {e}")))?
+    .map_err(|e| Error::Internal(format!("password hashing task failed: {e}")))?
 }
 
 /// A hash of a password nobody knows, verified against when an account does not exist

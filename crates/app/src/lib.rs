@@ -1,0 +1,24 @@
+//! Folio's use cases: one function per thing a person or a job does. Each runs in a
+//! [`UnitOfWork`]: the caller authenticated once, one tenant transaction, access narrowed
+//! to what the caller proved, and the audit rows and e-mails it writes committed with it.
+//! "Who may do this" is written here, once per use case; the JSON API, the pages and the
+//! jobs are adapters over it.
+//!
+//! Below it: `folio-db` (queries), `folio-domain` (rules). Above it: `folio-api`,
+//! the pages and `folio-jobs`. It knows nothing of HTTP beyond the status each
+//! [`Error`] stands for.
+
+pub mod account;
+pub mod credentials;
+mod error;
+pub mod principal;
+pub mod reminders;
+pub mod routes;
+pub mod runs;
+pub mod telemetry;
+mod unit_of_work;
+
+pub use error::{Error, FieldError, Fields, Problem, Result, SsoFailure, checked};
+pub use principal::{CredentialId, Principal};
+pub use runs::{QueuedRun, RunQueue};
+pub use unit_of_work::{Disclaimer, Managed, UnitOfWork, Visible};

@@ -1,0 +1,78 @@
+//! Who is acting: an authenticated person in their tenant, with their roles and the
+//! relationships the visibility rules are written in.
+
+use folio_db::audit::Actor;
+use folio_db::enrolments::{Enrolment, Viewer};
+use folio_domain::{EnrolmentScope, Permission, Role, TenantId};
+use uuid::Uuid;
+
+use crate::{Error, Result};
+
+/// Which credential authenticated the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialId {
+    /// A sign-in session.
+    Session(Uuid),
+    /// A personal API token.
+    ApiToken(Uuid),
+}
+
+/// An authenticated person in their tenant.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// Their tenant.
+    pub tenant: TenantId,
+    /// Their id.
+    pub user_id: Uuid,
+    /// Their roles.
+    pub roles: Vec<Role>,
+    /// The credential they presented.
+    pub credential: CredentialId,
+}
+
+impl Principal {
+    /// Who is looking at enrolments, and through which relationships (the one visibility
+    /// rule, applied in SQL by `folio_db::enrolments`).
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            user_id: self.user_id,
+            scope: EnrolmentScope::for_roles(&self.roles),
+        }
+    }
+
+    /// Whether they hold `role`.
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Whether this is the enrolment's own learner.
+    pub fn is_learner_of(&self, enrolment: &Enrolment) -> bool {
+        enrolment.learner_id == self.user_id && self.has(Role::Learner)
+    }
+
+    /// Whether the principal manages the enrolment: an admin, or its own assessor.
+    pub fn manages(&self, enrolment: &Enrolment) -> bool {
+        folio_domain::may_manage_enrolment(&self.roles, enrolment.assessor_id == Some(self.user_id))
+    }
+
+    /// Whether they are staff of the provider: admin, assessor, IQA or auditor.
+    pub fn is_staff(&self) -> bool {
+        self.roles
+            .iter()
+            .any(|r| matches!(r, Role::Admin | Role::Assessor | Role::Iqa | Role::Auditor))
+    }
+
+    /// Fails with 403 unless the principal has `permission`.
+    pub fn require(&self, permission: Permission) -> Result<()> {
+        if permission.allows(&self.roles) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden)
+        }
+    }
+
+    /// The principal as the actor of an audited write.
+    pub fn actor(&self) -> Actor {
+        Actor::User(self.user_id)
+    }
+}

@@ -1,0 +1,223 @@
+//! The one table of page routes. The web application registers its pages from these
+//! patterns, and every link Folio emits (in an e-mail, on a page, in a redirect) is built
+//! here from the same pattern, so a link cannot point at a page that is not served.
+
+use std::fmt::Display;
+
+use uuid::Uuid;
+
+/// A page's route: its pattern, with `:name` for each path parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRoute(&'static str);
+
+impl PageRoute {
+    /// The pattern, as the router takes it (`/app/evidence/:id`).
+    pub const fn pattern(self) -> &'static str {
+        self.0
+    }
+
+    /// The path with each parameter, in order, put in its place. Parameters are ids and
+    /// slugs of the route table's own; anything else is percent-encoded.
+    fn fill(self, args: &[&dyn Display]) -> String {
+        let mut args = args.iter();
+        self.0
+            .split('/')
+            .map(|segment| match segment.strip_prefix(':') {
+                Some(_) => args
+                    .next()
+                    .map(|a| encode_segment(&a.to_string()))
+                    .unwrap_or_default(),
+                None => segment.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+}
+
+fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Signing in (`?next=` a local path to go on to).
+pub const SIGN_IN: PageRoute = PageRoute("/sign-in");
+/// Signing out (a form post).
+pub const SIGN_OUT: PageRoute = PageRoute("/sign-out");
+/// Everything below is under this prefix and needs a signed-in person.
+pub const APP_PREFIX: &str = "/app";
+/// The home page: a learner's portfolio overview, staff's dashboard.
+pub const HOME: PageRoute = PageRoute("/app/");
+/// The organisation's disclaimer, to accept before anything else.
+pub const DISCLAIMER: PageRoute = PageRoute("/app/disclaimer");
+/// Where forms post when the browser runs no script.
+pub const FORM_SUBMIT: PageRoute = PageRoute("/app/do");
+/// The list behind a dashboard figure.
+pub const TILE: PageRoute = PageRoute("/app/tiles/:key");
+/// The lists the nightly digests are about, for the person's caseload.
+pub const CASELOAD_LIST: PageRoute = PageRoute("/app/caseload/:list");
+/// A learner's portfolio overview.
+pub const ENROLMENT: PageRoute = PageRoute("/app/enrolments/:id");
+/// A portfolio's evidence library.
+pub const EVIDENCE_LIST: PageRoute = PageRoute("/app/enrolments/:id/evidence");
+/// A portfolio's progress map.
+pub const PROGRESS_MAP: PageRoute = PageRoute("/app/enrolments/:id/progress-map");
+/// A portfolio's off-the-job time log.
+pub const TIME_LOG: PageRoute = PageRoute("/app/enrolments/:id/time-log");
+/// A portfolio's units (optional ones chosen).
+pub const UNITS: PageRoute = PageRoute("/app/enrolments/:id/units");
+/// An action of a learning plan.
+pub const ACTION: PageRoute = PageRoute("/app/enrolments/:id/actions/:action");
+/// One time-log entry.
+pub const TIME_LOG_ENTRY: PageRoute = PageRoute("/app/time-log/:id");
+/// One piece of evidence.
+pub const EVIDENCE: PageRoute = PageRoute("/app/evidence/:id");
+/// Exports.
+pub const EXPORTS: PageRoute = PageRoute("/app/exports");
+/// Documents to sign.
+pub const DOCUMENTS: PageRoute = PageRoute("/app/documents");
+/// Messages, received and sent.
+pub const MESSAGES: PageRoute = PageRoute("/app/messages");
+/// One message.
+pub const MESSAGE: PageRoute = PageRoute("/app/messages/:id");
+/// A learner's own actions that are past their target dates.
+pub const MY_OVERDUE_ACTIONS: PageRoute = PageRoute("/app/actions/overdue");
+/// A learning-plan session.
+pub const SESSION: PageRoute = PageRoute("/app/sessions/:id");
+/// The person's profile and notification settings.
+pub const PROFILE: PageRoute = PageRoute("/app/profile");
+/// Admin: people.
+pub const ADMIN_PEOPLE: PageRoute = PageRoute("/app/admin/people");
+/// Admin: courses.
+pub const ADMIN_COURSES: PageRoute = PageRoute("/app/admin/courses");
+/// Admin: one course.
+pub const ADMIN_COURSE: PageRoute = PageRoute("/app/admin/courses/:id");
+/// Admin: enrolments.
+pub const ADMIN_ENROLMENTS: PageRoute = PageRoute("/app/admin/enrolments");
+/// Admin: the organisation's settings.
+pub const ADMIN_SETTINGS: PageRoute = PageRoute("/app/admin/settings");
+
+/// Every page route, for checks that each is served.
+pub const ALL: &[PageRoute] = &[
+    SIGN_IN,
+    SIGN_OUT,
+    HOME,
+    DISCLAIMER,
+    FORM_SUBMIT,
+    TILE,
+    CASELOAD_LIST,
+    ENROLMENT,
+    EVIDENCE_LIST,
+    PROGRESS_MAP,
+    TIME_LOG,
+    UNITS,
+    ACTION,
+    TIME_LOG_ENTRY,
+    EVIDENCE,
+    EXPORTS,
+    DOCUMENTS,
+    MESSAGES,
+    MESSAGE,
+    MY_OVERDUE_ACTIONS,
+    SESSION,
+    PROFILE,
+    ADMIN_PEOPLE,
+    ADMIN_COURSES,
+    ADMIN_COURSE,
+    ADMIN_ENROLMENTS,
+    ADMIN_SETTINGS,
+];
+
+/// The home page.
+pub fn home() -> String {
+    HOME.fill(&[])
+}
+
+/// A piece of evidence.
+pub fn evidence(id: Uuid) -> String {
+    EVIDENCE.fill(&[&id])
+}
+
+/// A portfolio's overview.
+pub fn enrolment(id: Uuid) -> String {
+    ENROLMENT.fill(&[&id])
+}
+
+/// A portfolio's progress map.
+pub fn progress_map(enrolment: Uuid) -> String {
+    PROGRESS_MAP.fill(&[&enrolment])
+}
+
+/// An action of a learning plan.
+pub fn action(enrolment: Uuid, action: Uuid) -> String {
+    ACTION.fill(&[&enrolment, &action])
+}
+
+/// A learning-plan session.
+pub fn session(id: Uuid) -> String {
+    SESSION.fill(&[&id])
+}
+
+/// One message.
+pub fn message(id: Uuid) -> String {
+    MESSAGE.fill(&[&id])
+}
+
+/// A learner's own overdue actions.
+pub fn my_overdue_actions() -> String {
+    MY_OVERDUE_ACTIONS.fill(&[])
+}
+
+/// The person's notification settings (on their profile page).
+pub fn notification_settings() -> String {
+    format!("{}#notifications", PROFILE.fill(&[]))
+}
+
+/// A list a nightly digest is about.
+pub fn caseload_list(list: crate::reminders::ReminderList) -> String {
+    CASELOAD_LIST.fill(&[&list.slug()])
+}
+
+/// The sign-in page, going on to `next` (a local path) once signed in.
+pub fn sign_in(next: Option<&str>) -> String {
+    match next {
+        Some(next) => format!("{}?next={}", SIGN_IN.fill(&[]), encode_segment(next)),
+        None => SIGN_IN.fill(&[]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_fill_their_segments_in_order() {
+        let (e, a) = (
+            Uuid::parse_str("0190b3a0-0000-7000-8000-000000000001").unwrap(),
+            Uuid::parse_str("0190b3a0-0000-7000-8000-000000000002").unwrap(),
+        );
+        assert_eq!(
+            action(e, a),
+            "/app/enrolments/0190b3a0-0000-7000-8000-000000000001/actions/0190b3a0-0000-7000-8000-000000000002"
+        );
+        assert_eq!(home(), "/app/");
+        assert_eq!(
+            sign_in(Some("/app/evidence/x?y=1")),
+            "/sign-in?next=%2Fapp%2Fevidence%2Fx%3Fy%3D1"
+        );
+    }
+
+    #[test]
+    fn every_route_is_a_local_path_and_listed_once() {
+        for (i, r) in ALL.iter().enumerate() {
+            assert!(r.pattern().starts_with('/'), "{r:?}");
+            assert!(!ALL[..i].contains(r), "{r:?} listed twice");
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The unit of work every use case runs in: the caller, authenticated once, and one tenant
+//! transaction. Audit rows and queued e-mails are written in that transaction, so a use
+//! case's change, its record and its notifications commit or roll back together.
+//!
+//! Access is narrowed by what the caller proved: [`UnitOfWork::visible_enrolment`] hands
+//! out a [`Visible`] enrolment and [`UnitOfWork::managed_enrolment`] a [`Managed`] one, and
+//! a use case that changes a portfolio takes the proof, not an id, so it cannot be called
+//! for an enrolment nobody checked.
+
+use std::ops::Deref;
+
+use folio_db::enrolments::{self, Enrolment};
+use folio_db::outbox::{self, NewEmail};
+use folio_db::{Database, TenantTx, audit, auth};
+use folio_domain::{Permission, Role, TenantId};
+use uuid::Uuid;
+
+use crate::credentials::{TokenKind, hash_token, parse_token};
+use crate::principal::{CredentialId, Principal};
+use crate::{Error, Result};
+
+/// Whether a learner must have accepted the organisation's current disclaimer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Disclaimer {
+    /// Every use case but the few below: a learner who has not accepted it gets 403
+    /// `disclaimer-required`.
+    MustBeAccepted,
+    /// Who they are, the disclaimer itself, signing out: what a learner must reach first.
+    NotYetNeeded,
+}
+
+/// An authenticated caller and their tenant's transaction.
+pub struct UnitOfWork {
+    /// Who is acting.
+    pub principal: Principal,
+    /// Their tenant's transaction. Repository functions take it; use cases written on this
+    /// layer reach it through the narrowed views where one exists.
+    pub tx: TenantTx,
+}
+
+impl UnitOfWork {
+    /// Checks a session or API token and opens the caller's tenant transaction. Any
+    /// failure is 401: the answer does not say whether the token was malformed, unknown,
+    /// expired or revoked, or whether its owner was deactivated.
+    pub async fn authenticate(db: &Database, token: &str, disclaimer: Disclaimer) -> Result<Self> {
+        let (kind, tenant) = parse_token(token).ok_or(Error::Unauthenticated)?;
+        let hash = hash_token(token);
+        let mut tx = db.begin_tenant(tenant).await?;
+        let owner = match kind {
+            TokenKind::Session => auth::find_session(&mut tx, &hash).await?,
+            TokenKind::ApiToken => auth::find_api_token(&mut tx, &hash).await?,
+        }
+        .ok_or(Error::Unauthenticated)?;
+        let span = tracing::Span::current();
+        span.record("tenant_id", tracing::field::display(tenant));
+        span.record("user_id", tracing::field::display(owner.user_id));
+        let credential = match kind {
+            TokenKind::Session => CredentialId::Session(owner.credential_id),
+            TokenKind::ApiToken => CredentialId::ApiToken(owner.credential_id),
+        };
+        let roles = owner.roles.iter().filter_map(|r| r.parse().ok()).collect();
+        let mut uow = Self {
+            principal: Principal {
+                tenant,
+                user_id: owner.user_id,
+                roles,
+                credential,
+            },
+            tx,
+        };
+        if disclaimer == Disclaimer::MustBeAccepted
+            && uow.principal.has(Role::Learner)
+            && folio_db::profile::pending_disclaimer(&mut uow.tx, uow.principal.user_id)
+                .await?
+                .is_some()
+        {
+            return Err(Error::DisclaimerRequired);
+        }
+        Ok(uow)
+    }
+
+    /// [`UnitOfWork::authenticate`], then 403 unless the caller has `permission`.
+    pub async fn authorize(db: &Database, token: &str, permission: Permission) -> Result<Self> {
+        let uow = Self::authenticate(db, token, Disclaimer::MustBeAccepted).await?;
+        uow.principal.require(permission)?;
+        Ok(uow)
+    }
+
+    /// The tenant the work is for.
+    pub fn tenant(&self) -> TenantId {
+        self.principal.tenant
+    }
+
+    /// The enrolment, if the caller may see it; 404 otherwise, exactly as for an id that
+    /// does not exist.
+    pub async fn visible_enrolment(&mut self, id: Uuid) -> Result<Visible> {
+        let viewer = self.principal.viewer();
+        Ok(Visible(
+            enrolments::get_visible(&mut self.tx, &viewer, id).await?,
+        ))
+    }
+
+    /// The enrolment, if the caller may see it (404 otherwise) and manage it (403
+    /// otherwise), locked until the unit of work ends so that changes to one portfolio
+    /// happen one after another.
+    pub async fn managed_enrolment(&mut self, id: Uuid) -> Result<Managed> {
+        enrolments::lock(&mut self.tx, id).await?;
+        let Visible(enrolment) = self.visible_enrolment(id).await?;
+        if !self.principal.manages(&enrolment) {
+            return Err(Error::Forbidden);
+        }
+        Ok(Managed(enrolment))
+    }
+
+    /// Records in the audit log that the caller did `action` to the entity.
+    pub async fn audit(
+        &mut self,
+        action: &str,
+        entity_type: &str,
+        entity_id: Uuid,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        let actor = self.principal.actor();
+        audit::record(
+            &mut self.tx,
+            audit::Event {
+                actor,
+                action,
+                entity_type,
+                entity_id: Some(entity_id),
+                details,
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Queues an e-mail, sent once the unit of work commits (the outbox). Returns whether
+    /// it was queued: false when one with the same dedup key already was.
+    pub async fn queue_email(&mut self, email: &NewEmail<'_>) -> Result<bool> {
+        Ok(outbox::enqueue(&mut self.tx, email).await?)
+    }
+
+    /// Makes the work permanent.
+    pub async fn commit(self) -> Result<Principal> {
+        self.tx.commit().await?;
+        Ok(self.principal)
+    }
+}
+
+/// An enrolment the caller may see, as proven by [`UnitOfWork::visible_enrolment`].
+#[derive(Debug)]
+pub struct Visible(Enrolment);
+
+/// An enrolment the caller may see and manage, locked for the unit of work, as proven by
+/// [`UnitOfWork::managed_enrolment`].
+#[derive(Debug)]
+pub struct Managed(Enrolment);
+
+impl Deref for Visible {
+    type Target = Enrolment;
+    fn deref(&self) -> &Enrolment {
+        &self.0
+    }
+}
+
+impl Deref for Managed {
+    type Target = Enrolment;
+    fn deref(&self) -> &Enrolment {
+        &self.0
+    }
+}
+
+impl Visible {
+    /// The enrolment itself.
+    pub fn into_inner(self) -> Enrolment {
+        self.0
+    }
+}
+
+impl Managed {
+    /// The enrolment itself.
+    pub fn into_inner(self) -> Enrolment {
+        self.0
+    }
+}
