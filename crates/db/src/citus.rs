@@ -4,7 +4,7 @@
 //!
 //! The plan is read from `pg_catalog`, never from a hand list, so a table a later migration
 //! adds is placed (reference, distributed or deliberately local) without anyone remembering
-//! to. The committed script is compared with a fresh generation by `tests/tests/citus.rs`.
+//! to. The committed script is compared with a fresh generation by `tests/tests/e2e/citus.rs`.
 //!
 //! - Tables without `tenant_id` are the platform's: reference tables (one copy on every
 //!   node), except [`LOCAL_TABLES`], which stay plain tables on the coordinator.
@@ -356,11 +356,11 @@ const HEADER: &str = "\
 --
 -- How it was generated: folio_db::citus (crates/db/src/citus.rs) read the pg_catalog of a
 -- freshly migrated database (tables, their tenant_id column, foreign keys, triggers,
--- functions, defaults) and wrote this file. tests/tests/citus.rs regenerates it from a
+-- functions, defaults) and wrote this file. tests/tests/e2e/citus.rs regenerates it from a
 -- fresh test database and fails when the committed file differs.
 --
 -- How to regenerate (after adding or changing a migration):
---     FOLIO_BLESS=1 cargo test -p folio-tests --test citus
+--     FOLIO_BLESS=1 cargo test -p folio-tests --test e2e citus::
 --
 -- Prerequisites (see infra/SCALING.md, \"Distributed PostgreSQL\"):
 --   * PostgreSQL with the citus extension on the coordinator and every worker
@@ -489,7 +489,7 @@ fn attention(catalog: &Catalog, plan: &Plan) -> String {
          {between_tenant} between tenant tables. [verified] (Citus regression tests and error \
          messages) foreign keys are supported between colocated distributed tables when they \
          include the distribution column, and from distributed to reference tables, not \
-         from reference to distributed tables; tests/tests/catalog.rs checks that every key \
+         from reference to distributed tables; tests/tests/e2e/catalog.rs checks that every key \
          of a tenant table includes tenant_id. [unverified] The referenced table must \
          already be a Citus table when the referencing one is distributed, hence the order \
          below.",

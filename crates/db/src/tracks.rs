@@ -442,7 +442,7 @@ pub async fn recalculate(
 /// against the fastest possible form. It counts as [`recalculate`]'s batches do (per-unit
 /// criteria totals, states from the sign-offs and mappings), over the whole tenant at once,
 /// but is written out on its own rather than sharing their SQL: so that the two agreeing
-/// (`tests/tests/tracks.rs`, and every benchmark run) checks one against the other, and
+/// (`tests/tests/e2e/tracks.rs`, and every benchmark run) checks one against the other, and
 /// because the batches' CTEs, whose filters read `enrolment_id in (select id from batch)`,
 /// took this statement from 28 s to 78 s over 100,000 enrolments when shared. Returns the
 /// rows written.

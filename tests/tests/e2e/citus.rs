@@ -5,7 +5,7 @@
 //! here: the stand-in checks the ordering rules, not Citus itself).
 //!
 //! Refresh the file after changing a migration with
-//!     FOLIO_BLESS=1 cargo test -p folio-tests --test citus
+//!     FOLIO_BLESS=1 cargo test -p folio-tests --test e2e citus::
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use folio_db::citus::{Catalog, Plan};
 use folio_tests::TestDatabase;
 
-const REFRESH: &str = "FOLIO_BLESS=1 cargo test -p folio-tests --test citus";
+const REFRESH: &str = "FOLIO_BLESS=1 cargo test -p folio-tests --test e2e citus::";
 
 fn script_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../infra/citus/distribute.sql")

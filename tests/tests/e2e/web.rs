@@ -3,7 +3,7 @@
 //! send anyone elsewhere after signing in, a form naming a broken API path is a readable
 //! 400 and not a crash, the flash message cannot be written by a link, and another
 //! organisation's learner is a "Not found" page. (What the pages show and do is tested in
-//! a real browser: `crates/folio/tests/browser.rs`.)
+//! a real browser: `crates/folio/tests/binary/browser.rs`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
