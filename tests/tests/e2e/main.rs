@@ -22,6 +22,7 @@ mod journey;
 mod learning_plan;
 mod learning_plan_files;
 mod messages;
+mod openapi_conformance;
 mod profile;
 mod progress;
 mod reminders;

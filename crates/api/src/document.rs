@@ -1,0 +1,162 @@
+//! The OpenAPI document as served at `/api/openapi.json`: poem-openapi's, with what its
+//! derive macros cannot say added, so that the document describes what the API does.
+//!
+//! - An optional property is answered as `null` when it has no value (and `null` is
+//!   accepted for it in a request): it is marked `nullable` (OpenAPI 3.0; a reference is
+//!   wrapped in `allOf`, as `nullable` beside `$ref` is ignored).
+//! - An operation that takes a body answers 415 for a body of another media type.
+
+use serde_json::{Map, Value, json};
+
+/// The document `spec` (poem-openapi's JSON) with the additions above.
+pub fn served(spec: &str) -> String {
+    let Ok(mut doc) = serde_json::from_str::<Value>(spec) else {
+        return spec.to_owned();
+    };
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for schema in schemas.values_mut() {
+            nullable_optionals(schema);
+        }
+    }
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for operation in paths
+            .values_mut()
+            .filter_map(Value::as_object_mut)
+            .flat_map(|ops| ops.values_mut())
+        {
+            unsupported_media_type(operation);
+        }
+    }
+    serde_json::to_string(&doc).unwrap_or_else(|_| spec.to_owned())
+}
+
+/// Marks every property of `schema` (and of the objects inside it) that is not required as
+/// nullable.
+fn nullable_optionals(schema: &mut Value) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    let required: Vec<String> = object
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(properties) = object.get_mut("properties").and_then(Value::as_object_mut) {
+        for (name, property) in properties.iter_mut() {
+            nullable_optionals(property);
+            if !required.contains(name) {
+                make_nullable(property);
+            }
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner) = object.get_mut(key) {
+            nullable_optionals(inner);
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(list) = object.get_mut(key).and_then(Value::as_array_mut) {
+            list.iter_mut().for_each(nullable_optionals);
+        }
+    }
+}
+
+fn make_nullable(property: &mut Value) {
+    let Some(object) = property.as_object_mut() else {
+        return;
+    };
+    if let Some(reference) = object.remove("$ref") {
+        let mut wrapped = Map::new();
+        wrapped.insert("allOf".into(), json!([{ "$ref": reference }]));
+        wrapped.insert("nullable".into(), Value::Bool(true));
+        for (k, v) in std::mem::take(object) {
+            wrapped.insert(k, v);
+        }
+        *object = wrapped;
+    } else {
+        object.insert("nullable".into(), Value::Bool(true));
+    }
+}
+
+/// Documents 415 on an operation that takes a request body.
+fn unsupported_media_type(operation: &mut Value) {
+    let Some(operation) = operation.as_object_mut() else {
+        return;
+    };
+    if !operation.contains_key("requestBody") {
+        return;
+    }
+    if let Some(responses) = operation
+        .get_mut("responses")
+        .and_then(Value::as_object_mut)
+    {
+        responses.entry("415").or_insert_with(|| {
+            json!({
+                "description": "The body is not of a media type this operation takes",
+                "content": {
+                    "application/problem+json": {
+                        "schema": { "$ref": "#/components/schemas/Problem" }
+                    }
+                }
+            })
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optional_properties_are_nullable_and_bodies_may_be_refused_as_415() {
+        let spec = json!({
+            "paths": {
+                "/a": {
+                    "post": { "requestBody": {}, "responses": { "200": {} } },
+                    "get": { "responses": { "200": {} } }
+                }
+            },
+            "components": { "schemas": {
+                "Thing": {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {
+                        "id": { "type": "string" },
+                        "note": { "type": "string", "description": "A note." },
+                        "owner": { "$ref": "#/components/schemas/Person", "description": "Who." },
+                        "parts": { "type": "array", "items": {
+                            "type": "object", "properties": { "x": { "type": "integer" } }
+                        } }
+                    }
+                }
+            } }
+        });
+        let served: Value = serde_json::from_str(&served(&spec.to_string())).unwrap_or_default();
+        let thing = &served["components"]["schemas"]["Thing"]["properties"];
+        assert_eq!(thing["id"].get("nullable"), None, "required: never null");
+        assert_eq!(thing["note"]["nullable"], true);
+        assert_eq!(
+            thing["owner"],
+            json!({
+                "allOf": [{ "$ref": "#/components/schemas/Person" }],
+                "nullable": true,
+                "description": "Who."
+            })
+        );
+        assert_eq!(thing["parts"]["items"]["properties"]["x"]["nullable"], true);
+        assert!(served["paths"]["/a"]["post"]["responses"]["415"].is_object());
+        assert!(
+            served["paths"]["/a"]["get"]["responses"]
+                .get("415")
+                .is_none()
+        );
+    }
+}
