@@ -387,7 +387,6 @@ impl TestApp {
     /// page sends them to sign in, and signing in there takes them back to it. Returns the
     /// page's status and HTML.
     pub async fn follow_link_as(&self, tenant: &str, email: &str, link: &str) -> (u16, String) {
-        let app = self;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -397,12 +396,12 @@ impl TestApp {
         let sign_in = r.headers()["location"].to_str().unwrap().to_owned();
         // The fragment stays in the browser: the server sees, and sign-in goes on to, the path.
         let path = link
-            .strip_prefix(&app.base)
+            .strip_prefix(&self.base)
             .and_then(|p| p.split('#').next())
             .expect("a link to this server");
         assert!(sign_in.starts_with("/sign-in?next="), "{link}: {sign_in}");
         let page = http
-            .get(format!("{}{sign_in}", app.base))
+            .get(format!("{}{sign_in}", self.base))
             .send()
             .await
             .unwrap();
@@ -417,7 +416,7 @@ impl TestApp {
             .replace("&amp;", "&");
         assert_eq!(next, path, "the sign-in form goes on to the link's page");
         let r = http
-            .post(format!("{}/sign-in", app.base))
+            .post(format!("{}/sign-in", self.base))
             .form(&[
                 ("tenant", tenant),
                 ("email", email),

@@ -7,7 +7,6 @@ use folio_db::audit::{self, Event};
 use folio_db::enrolments::{self, Enrolment};
 use folio_db::evidence::{self, NewEvidence, NewVersion};
 use folio_db::{TenantTx, settings};
-use folio_domain::Role;
 use folio_storage::{StorageError, StoredFile};
 use poem::Body;
 use poem::web::Field;
@@ -197,12 +196,6 @@ enum NoContent {
     Done,
 }
 
-fn is_staff(roles: &[Role]) -> bool {
-    roles
-        .iter()
-        .any(|r| matches!(r, Role::Admin | Role::Assessor | Role::Iqa | Role::Auditor))
-}
-
 fn evidence_body(e: evidence::Evidence, principal: &Principal) -> EvidenceBody {
     EvidenceBody {
         id: e.id,
@@ -220,7 +213,7 @@ fn evidence_body(e: evidence::Evidence, principal: &Principal) -> EvidenceBody {
         size_bytes: e.size_bytes,
         sha256: hex::encode(&e.sha256),
         criterion_ids: e.criterion_ids,
-        identical_evidence_ids: if is_staff(&principal.roles) {
+        identical_evidence_ids: if principal.is_staff() {
             e.identical_evidence_ids
         } else {
             Vec::new()

@@ -36,16 +36,6 @@ pub trait RunQueue: Send + Sync {
     fn push(&self, run: QueuedRun) -> BoxFuture<'_, anyhow::Result<()>>;
 }
 
-/// A queue that takes nothing: every run waits for the scheduler's next tick.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SchedulerOnly;
-
-impl RunQueue for SchedulerOnly {
-    fn push(&self, _run: QueuedRun) -> BoxFuture<'_, anyhow::Result<()>> {
-        Box::pin(async { Err(anyhow::anyhow!("no queue: runs wait for the scheduler")) })
-    }
-}
-
 /// Pushes a run recorded (and committed) by a use case, and marks it queued; if the queue
 /// is away the run is returned as it was, still `requested`, for the scheduler.
 pub async fn push(

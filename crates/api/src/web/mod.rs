@@ -218,6 +218,16 @@ impl PageQuery {
     }
 }
 
+/// The heading of the page that says a page was refused with `status`.
+fn refusal_title(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        s if s.is_server_error() => "Something went wrong",
+        _ => "That did not work",
+    }
+}
+
 /// What went wrong on the way to a page: where to send the browser instead.
 enum Detour {
     SignIn,
@@ -489,19 +499,13 @@ impl Web {
             err => {
                 let status = StatusCode::from_u16(err.problem().status)
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-                let title = match status {
-                    StatusCode::NOT_FOUND => "Not found",
-                    StatusCode::FORBIDDEN => "Not allowed",
-                    s if s.is_server_error() => "Something went wrong",
-                    _ => "That did not work",
-                };
                 if let AppError::Internal(details) = err {
                     tracing::error!(error = %details, "internal error on a page");
                 }
                 Detour::Page(Box::new(self.error_page(
                     viewer,
                     status,
-                    title,
+                    refusal_title(status),
                     &err.detail(),
                 )))
             }
@@ -512,20 +516,12 @@ impl Web {
         match (reply.status, reply.problem()) {
             (StatusCode::UNAUTHORIZED, _) => Detour::SignIn,
             (_, Some("disclaimer-required")) => Detour::Disclaimer,
-            (status, _) => {
-                let title = match status {
-                    StatusCode::NOT_FOUND => "Not found",
-                    StatusCode::FORBIDDEN => "Not allowed",
-                    s if s.is_server_error() => "Something went wrong",
-                    _ => "That did not work",
-                };
-                Detour::Page(Box::new(self.error_page(
-                    viewer,
-                    status,
-                    title,
-                    &reply.message(),
-                )))
-            }
+            (status, _) => Detour::Page(Box::new(self.error_page(
+                viewer,
+                status,
+                refusal_title(status),
+                &reply.message(),
+            ))),
         }
     }
 
