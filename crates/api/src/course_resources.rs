@@ -16,9 +16,10 @@ use poem_openapi::{ApiResponse, Multipart, Object, OpenApi, Tags};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::evidence::{FileResponse, attachment, commit_or_remove, store, text};
-use crate::form::{StreamingForm, clean_content_type, clean_file_name};
+use crate::evidence::{FileResponse, attachment};
+use crate::form::{StreamingForm, incoming};
 use folio_app::Principal;
+use folio_app::files::{Stored, store_then_record, text};
 
 use crate::principal::{Authenticated, Credentials};
 use crate::problem::{ApiError, ApiResult, AppError, AppResult, Fields};
@@ -155,53 +156,60 @@ impl CourseResourcesApi {
 
         let parts = form.read_until_file("file").await?;
         let mut fields = Fields::default();
-        let title = text(&mut fields, &parts, "title", 200, true);
-        let description = text(&mut fields, &parts, "description", 5000, false);
+        let title = text(&mut fields, &parts.fields, "title", 200, true);
+        let description = text(&mut fields, &parts.fields, "description", 5000, false);
         parts.check_file(&mut fields);
         fields.finish()?;
         let (Some(title), Some(file)) = (title, parts.file) else {
             return Err(AppError::Internal("validated form parts missing".into()).into());
         };
-        let file_name = clean_file_name(file.file_name());
-        let content_type = clean_content_type(file.content_type());
 
         let resource_id = Uuid::now_v7();
         let key = storage_key(&principal, course.id, resource_id);
-        let stored = store(&self.0, &key, file, limits.evidence_max_bytes).await?;
-        let body = commit_or_remove(&self.0, &key, &principal, async |tx: &mut TenantTx| {
-            let resource = course_resources::insert(
-                tx,
-                &NewCourseResource {
-                    id: resource_id,
-                    course_id: course.id,
-                    title: &title,
-                    description: description.as_deref(),
-                    storage_key: &key,
-                    file_name: &file_name,
-                    content_type: &content_type,
-                    size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
-                    sha256: &stored.sha256,
-                    uploaded_by: principal.user_id,
-                },
-            )
-            .await
-            .map_err(course_gone)?;
-            audit::record(
-                tx,
-                Event {
-                    actor: principal.actor(),
-                    action: "course_resource.upload",
-                    entity_type: "course_resource",
-                    entity_id: Some(resource_id),
-                    details: serde_json::json!({
-                        "course_id": course.id,
-                        "size_bytes": stored.size,
-                    }),
-                },
-            )
-            .await?;
-            Ok(ResourceBody::from(resource))
-        })
+        let (db, storage) = (&self.0.db, &self.0.storage);
+        let max = limits.evidence_max_bytes;
+        let body = store_then_record(
+            db,
+            storage,
+            principal.tenant,
+            key,
+            incoming(file),
+            max,
+            async |tx: &mut TenantTx, stored: &Stored| {
+                let resource = course_resources::insert(
+                    tx,
+                    &NewCourseResource {
+                        id: resource_id,
+                        course_id: course.id,
+                        title: &title,
+                        description: description.as_deref(),
+                        storage_key: &stored.key,
+                        file_name: &stored.file_name,
+                        content_type: &stored.content_type,
+                        size_bytes: stored.size_bytes(),
+                        sha256: &stored.file.sha256,
+                        uploaded_by: principal.user_id,
+                    },
+                )
+                .await
+                .map_err(course_gone)?;
+                audit::record(
+                    tx,
+                    Event {
+                        actor: principal.actor(),
+                        action: "course_resource.upload",
+                        entity_type: "course_resource",
+                        entity_id: Some(resource_id),
+                        details: serde_json::json!({
+                            "course_id": course.id,
+                            "size_bytes": stored.file.size,
+                        }),
+                    },
+                )
+                .await?;
+                Ok(ResourceBody::from(resource))
+            },
+        )
         .await?;
         Ok(CreatedResource::Created(Json(body)))
     }

@@ -32,10 +32,11 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::evidence::{FileResponse, attachment, commit_or_remove, store, text};
-use crate::form::{StreamingForm, clean_content_type, clean_file_name};
+use crate::evidence::{FileResponse, attachment};
+use crate::form::{StreamingForm, incoming};
 use crate::json_body::JsonBody;
 use folio_app::Principal;
+use folio_app::files::{Stored, store_then_record, text};
 
 use crate::principal::{Authenticated, Credentials};
 use crate::problem::{ApiError, ApiResult, AppError, AppResult, Fields, checked};
@@ -455,8 +456,14 @@ impl DocumentsApi {
                 None
             }
         };
-        let title = text(&mut fields, &parts, "title", MAX_TITLE_CHARS, true);
-        let message = text(&mut fields, &parts, "message", MAX_MESSAGE_CHARS, false);
+        let title = text(&mut fields, &parts.fields, "title", MAX_TITLE_CHARS, true);
+        let message = text(
+            &mut fields,
+            &parts.fields,
+            "message",
+            MAX_MESSAGE_CHARS,
+            false,
+        );
         parts.check_file(&mut fields);
         fields.finish()?;
         let (Some(roles), Some(title), Some(file)) = (roles, title, parts.file) else {
@@ -468,67 +475,73 @@ impl DocumentsApi {
         recipients(&mut tx, &principal, &ids).await?;
         tx.commit().await?;
 
-        let file_name = clean_file_name(file.file_name());
-        let content_type = clean_content_type(file.content_type());
         let file_id = Uuid::now_v7();
         let key = format!("tenants/{}/documents/{file_id}", principal.tenant);
-        let stored = store(&self.0, &key, file, limits.evidence_max_bytes).await?;
         let role_names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        let items = commit_or_remove(&self.0, &key, &principal, async |tx: &mut TenantTx| {
-            // Still allowed now that the bytes have arrived?
-            let enrolments = recipients(tx, &principal, &ids).await?;
-            let size_bytes = i64::try_from(stored.size).unwrap_or(i64::MAX);
-            queries::insert_file(
-                tx,
-                &NewFile {
-                    id: file_id,
-                    storage_key: &key,
-                    file_name: &file_name,
-                    content_type: &content_type,
-                    size_bytes,
-                    sha256: &stored.sha256,
-                    uploaded_by: principal.user_id,
-                },
-            )
-            .await?;
-            let mut docs = Vec::with_capacity(enrolments.len());
-            for enrolment in &enrolments {
-                let id = Uuid::now_v7();
-                queries::insert(
+        let (db, storage) = (&self.0.db, &self.0.storage);
+        let max = limits.evidence_max_bytes;
+        let items = store_then_record(
+            db,
+            storage,
+            principal.tenant,
+            key,
+            incoming(file),
+            max,
+            async |tx: &mut TenantTx, stored: &Stored| {
+                // Still allowed now that the bytes have arrived?
+                let enrolments = recipients(tx, &principal, &ids).await?;
+                queries::insert_file(
                     tx,
-                    &NewDocument {
-                        id,
-                        enrolment_id: enrolment.id,
-                        file_id,
-                        title: &title,
-                        message: message.as_deref(),
-                        required_roles: &role_names,
-                        sent_by: principal.user_id,
+                    &NewFile {
+                        id: file_id,
+                        storage_key: &stored.key,
+                        file_name: &stored.file_name,
+                        content_type: &stored.content_type,
+                        size_bytes: stored.size_bytes(),
+                        sha256: &stored.file.sha256,
+                        uploaded_by: principal.user_id,
                     },
                 )
                 .await?;
-                audit::record(
-                    tx,
-                    Event {
-                        actor: principal.actor(),
-                        action: "document.send",
-                        entity_type: "document",
-                        entity_id: Some(id),
-                        details: serde_json::json!({
-                            "enrolment_id": enrolment.id,
-                            "file_id": file_id,
-                            "title": title,
-                            "required_roles": role_names,
-                            "size_bytes": stored.size,
-                            "sha256": hex::encode(stored.sha256),
-                        }),
-                    },
-                )
-                .await?;
-                docs.push(queries::get(tx, id).await?);
-            }
-            bodies(tx, &principal, docs).await
-        })
+                let mut docs = Vec::with_capacity(enrolments.len());
+                for enrolment in &enrolments {
+                    let id = Uuid::now_v7();
+                    queries::insert(
+                        tx,
+                        &NewDocument {
+                            id,
+                            enrolment_id: enrolment.id,
+                            file_id,
+                            title: &title,
+                            message: message.as_deref(),
+                            required_roles: &role_names,
+                            sent_by: principal.user_id,
+                        },
+                    )
+                    .await?;
+                    audit::record(
+                        tx,
+                        Event {
+                            actor: principal.actor(),
+                            action: "document.send",
+                            entity_type: "document",
+                            entity_id: Some(id),
+                            details: serde_json::json!({
+                                "enrolment_id": enrolment.id,
+                                "file_id": file_id,
+                                "title": title,
+                                "required_roles": role_names,
+                                "size_bytes": stored.file.size,
+                                "sha256": hex::encode(stored.file.sha256),
+                            }),
+                        },
+                    )
+                    .await?;
+                    docs.push(queries::get(tx, id).await?);
+                }
+                bodies(tx, &principal, docs).await
+            },
+        )
         .await?;
         Ok(Sent::Created(Json(SentDocuments { items })))
     }

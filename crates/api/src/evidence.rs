@@ -3,27 +3,22 @@
 //! sign-off.
 
 use chrono::{DateTime, Utc};
-use folio_db::audit::{self, Event};
-use folio_db::enrolments::{self, Enrolment};
-use folio_db::evidence::{self, NewEvidence, NewVersion};
-use folio_db::{TenantTx, settings};
-use folio_storage::{StorageError, StoredFile};
+use folio_app::evidence::{self, Evidence};
+use folio_app::files::{Incoming, storage_error};
 use poem::Body;
-use poem::web::Field;
 use poem_openapi::param::Path;
 use poem_openapi::payload::{Binary, Json};
 use poem_openapi::types::multipart::Upload;
 use poem_openapi::{ApiResponse, Multipart, Object, OpenApi, Tags};
 use serde::Deserialize;
+use tokio::io::AsyncRead;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::form::{FormParts, StreamingForm, clean_content_type, clean_file_name};
+use crate::form::{FormParts, StreamingForm};
 use crate::json_body::JsonBody;
-use folio_app::Principal;
-
-use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, AppError, AppResult, FieldError, Fields};
+use crate::principal::Credentials;
+use crate::problem::{ApiResult, AppError, AppResult, Fields};
 
 #[derive(Tags)]
 enum EvidenceTag {
@@ -196,7 +191,7 @@ enum NoContent {
     Done,
 }
 
-fn evidence_body(e: evidence::Evidence, principal: &Principal) -> EvidenceBody {
+fn evidence_body(e: Evidence) -> EvidenceBody {
     EvidenceBody {
         id: e.id,
         enrolment_id: e.enrolment_id,
@@ -213,155 +208,51 @@ fn evidence_body(e: evidence::Evidence, principal: &Principal) -> EvidenceBody {
         size_bytes: e.size_bytes,
         sha256: hex::encode(&e.sha256),
         criterion_ids: e.criterion_ids,
-        identical_evidence_ids: if principal.is_staff() {
-            e.identical_evidence_ids
-        } else {
-            Vec::new()
-        },
+        identical_evidence_ids: e.identical_evidence_ids,
         created_at: e.created_at,
         updated_at: e.updated_at,
     }
 }
 
-/// The enrolment, if the caller may see it (404 otherwise).
-async fn visible_enrolment(authed: &mut Authenticated, id: Uuid) -> AppResult<Enrolment> {
-    authed
-        .visible_enrolment(id)
-        .await
-        .map(folio_app::Visible::into_inner)
-}
-
-/// Evidence and its enrolment, if the caller may see them (404 otherwise).
-async fn visible_evidence(
-    authed: &mut Authenticated,
-    id: Uuid,
-) -> AppResult<(evidence::Evidence, Enrolment)> {
-    let e = evidence::get(&mut authed.tx, id).await?;
-    let enrolment = visible_enrolment(authed, e.enrolment_id).await?;
-    Ok((e, enrolment))
-}
-
-/// An enrolment the caller may see and manage (404 / 403 otherwise), locked until the
-/// transaction ends so that mapping, sign-off and returns on one portfolio happen one
-/// after another: "no evidence taken from a signed-off criterion" cannot be raced.
-async fn managed_enrolment(authed: &mut Authenticated, id: Uuid) -> AppResult<Enrolment> {
-    enrolments::lock(&mut authed.tx, id).await?;
-    let enrolment = visible_enrolment(authed, id).await?;
-    if !authed.principal.manages(&enrolment) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(enrolment)
-}
-
-/// Evidence whose enrolment the caller may see and manage, read under that enrolment's
-/// lock (see [`managed_enrolment`]).
-async fn managed_evidence(
-    authed: &mut Authenticated,
-    id: Uuid,
-) -> AppResult<(evidence::Evidence, Enrolment)> {
-    let enrolment_id = evidence::get(&mut authed.tx, id).await?.enrolment_id;
-    let enrolment = managed_enrolment(authed, enrolment_id).await?;
-    Ok((evidence::get(&mut authed.tx, id).await?, enrolment))
-}
-
-/// The learner themself, or staff who manage the enrolment, may add files to it.
-fn may_upload(principal: &Principal, enrolment: &Enrolment) -> bool {
-    principal.is_learner_of(enrolment) || principal.manages(enrolment)
-}
-
-/// A text field of a form, trimmed; an error is added to `fields` if it is missing (when
-/// `required`), longer than `max` characters or holds control characters.
-pub(crate) fn text(
-    fields: &mut Fields,
-    parts: &FormParts,
-    name: &str,
-    max: usize,
-    required: bool,
-) -> Option<String> {
-    let value = parts
-        .fields
-        .get(name)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty());
-    match value {
-        None if required => {
-            fields.add(name, "is required");
-            None
-        }
-        None => None,
-        Some(v) if v.chars().count() > max => {
-            fields.add(name, format!("must be at most {max} characters"));
-            None
-        }
-        Some(v)
-            if v.chars()
-                .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r') =>
-        {
-            fields.add(name, "must not contain control characters");
-            None
-        }
-        Some(v) => Some(v),
+fn detail_body(d: evidence::Detail) -> EvidenceDetail {
+    EvidenceDetail {
+        evidence: evidence_body(d.evidence),
+        versions: d
+            .versions
+            .into_iter()
+            .map(|v| VersionBody {
+                version: v.version,
+                file_name: v.file_name,
+                content_type: v.content_type,
+                size_bytes: v.size_bytes,
+                sha256: hex::encode(&v.sha256),
+                comment: v.comment,
+                uploaded_by: v.uploaded_by,
+                uploaded_at: v.uploaded_at,
+            })
+            .collect(),
+        returns: d
+            .returns
+            .into_iter()
+            .map(|r| ReturnBody {
+                version: r.version,
+                points: r.points,
+                returned_by: r.returned_by,
+                returned_at: r.returned_at,
+            })
+            .collect(),
     }
 }
 
-/// The storage key of a version: ids only, namespaced by tenant.
-fn storage_key(principal: &Principal, evidence_id: Uuid, version_id: Uuid) -> String {
-    format!(
-        "tenants/{}/evidence/{evidence_id}/{version_id}",
-        principal.tenant
-    )
-}
-
-pub(crate) fn storage_error(e: StorageError) -> AppError {
-    match e {
-        StorageError::TooLarge { limit } => AppError::PayloadTooLarge {
-            limit: usize::try_from(limit).unwrap_or(usize::MAX),
-        },
-        StorageError::Empty => AppError::invalid("file", "is empty"),
-        StorageError::Interrupted(e) => {
-            AppError::MalformedBody(format!("the upload was interrupted: {e}"))
-        }
-        StorageError::NotFound => AppError::Internal("a stored file is missing".into()),
-        StorageError::Backend(e) => {
-            tracing::error!(error = %e, "file storage failed");
-            AppError::Unavailable("File storage is unavailable; try again shortly.".into())
-        }
-    }
-}
-
-/// Streams the file part into storage under a fresh key.
-pub(crate) async fn store(
-    state: &AppState,
-    key: &str,
-    file: Field,
-    max_bytes: u64,
-) -> AppResult<StoredFile> {
-    state
-        .storage
-        .put(key, file.into_async_read(), max_bytes)
-        .await
-        .map_err(storage_error)
-}
-
-/// Runs `write` in a tenant transaction; if it fails, the stored object is removed so
-/// that no file is left without a row.
-pub(crate) async fn commit_or_remove<T>(
-    state: &AppState,
-    key: &str,
-    principal: &Principal,
-    write: impl AsyncFnOnce(&mut TenantTx) -> AppResult<T>,
-) -> AppResult<T> {
-    let result = async {
-        let mut tx = state.db.begin_tenant(principal.tenant).await?;
-        let value = write(&mut tx).await?;
-        tx.commit().await?;
-        Ok(value)
-    }
-    .await;
-    if result.is_err() {
-        state.storage.delete(key).await;
-    }
-    result
+/// A form's text fields, checked by `check`, and its file part, ready for storage.
+fn incoming(parts: FormParts, fields: Fields) -> AppResult<Incoming<impl AsyncRead + Unpin>> {
+    fields.finish()?;
+    let file = parts.into_file()?;
+    Ok(Incoming {
+        file_name: file.file_name().map(str::to_owned),
+        content_type: file.content_type().map(str::to_owned),
+        reader: file.into_async_read(),
+    })
 }
 
 /// Streams the file under `key` as an attachment named `file_name`, with `nosniff`.
@@ -400,39 +291,6 @@ pub(crate) fn content_disposition(file_name: &str) -> String {
     )
 }
 
-impl EvidenceApi {
-    async fn detail(&self, authed: &mut Authenticated, id: Uuid) -> AppResult<EvidenceDetail> {
-        let (e, _) = visible_evidence(authed, id).await?;
-        let versions = evidence::versions(&mut authed.tx, id).await?;
-        let returns = evidence::returns(&mut authed.tx, id).await?;
-        Ok(EvidenceDetail {
-            evidence: evidence_body(e, &authed.principal),
-            versions: versions
-                .into_iter()
-                .map(|v| VersionBody {
-                    version: v.version,
-                    file_name: v.file_name,
-                    content_type: v.content_type,
-                    size_bytes: v.size_bytes,
-                    sha256: hex::encode(&v.sha256),
-                    comment: v.comment,
-                    uploaded_by: v.uploaded_by,
-                    uploaded_at: v.uploaded_at,
-                })
-                .collect(),
-            returns: returns
-                .into_iter()
-                .map(|r| ReturnBody {
-                    version: r.version,
-                    points: r.points,
-                    returned_by: r.returned_by,
-                    returned_at: r.returned_at,
-                })
-                .collect(),
-        })
-    }
-}
-
 #[OpenApi(prefix_path = "/api/v1", tag = "EvidenceTag::Evidence")]
 impl EvidenceApi {
     /// Upload evidence to a learner's portfolio (the learner, or their assessor or an admin
@@ -446,107 +304,18 @@ impl EvidenceApi {
         id: Path<Uuid>,
         form: StreamingForm<EvidenceUploadForm>,
     ) -> ApiResult<CreatedEvidence> {
-        // Checks first, in a short transaction: no connection is held while bytes arrive.
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = visible_enrolment(&mut authed, id.0).await?;
-        if !may_upload(&authed.principal, &enrolment) {
-            return Err(AppError::Forbidden.into());
-        }
-        let limits = settings::get(&mut authed.tx).await?;
-        let components =
-            evidence::component_ids_of_course(&mut authed.tx, enrolment.course_id).await?;
-        authed.tx.commit().await?;
-        let principal = authed.principal;
-
+        let uow = self.0.authenticate(&credentials).await?;
+        let permit = evidence::permit_upload(uow, id.0).await?;
         let parts = form.read_until_file("file").await?;
         let mut fields = Fields::default();
-        let title = text(&mut fields, &parts, "title", 200, true);
-        let description = text(&mut fields, &parts, "description", 5000, false);
-        let signature_name = text(&mut fields, &parts, "signature_name", 200, true);
-        let declared = parts
-            .fields
-            .get("declaration")
-            .map(|d| d.trim().to_ascii_lowercase());
-        fields.require(
-            "declaration",
-            matches!(declared.as_deref(), Some("true" | "on" | "yes")),
-            "you must declare that this is your own work",
-        );
-        let component_id = match parts
-            .fields
-            .get("component_id")
-            .map(|c| Uuid::try_parse(c.trim()))
-        {
-            None => {
-                fields.add("component_id", "is required");
-                None
-            }
-            Some(Err(_)) => {
-                fields.add("component_id", "must be a UUID");
-                None
-            }
-            Some(Ok(c)) if !components.contains(&c) => {
-                fields.add("component_id", "is not a component of the learner's course");
-                None
-            }
-            Some(Ok(c)) => Some(c),
-        };
-        parts.check_file(&mut fields);
-        fields.finish()?;
-        let (Some(title), Some(signature_name), Some(component_id), Some(file)) =
-            (title, signature_name, component_id, parts.file)
-        else {
-            return Err(AppError::Internal("validated form parts missing".into()).into());
-        };
-        let file_name = clean_file_name(file.file_name());
-        let content_type = clean_content_type(file.content_type());
-
-        let (evidence_id, version_id) = (Uuid::now_v7(), Uuid::now_v7());
-        let key = storage_key(&principal, evidence_id, version_id);
-        let stored = store(&self.0, &key, file, limits.evidence_max_bytes).await?;
-        let signed_at = Utc::now();
-        let body = commit_or_remove(&self.0, &key, &principal, async |tx: &mut TenantTx| {
-            // Still allowed now that the bytes have arrived?
-            let enrolment = enrolments::get_visible(tx, &principal.viewer(), enrolment.id).await?;
-            if !may_upload(&principal, &enrolment) {
-                return Err(AppError::Forbidden);
-            }
-            evidence::insert(tx, &NewEvidence {
-                id: evidence_id,
-                enrolment_id: enrolment.id,
-                component_id,
-                title: &title,
-                description: description.as_deref(),
-                signature_name: &signature_name,
-                signed_at,
-                uploaded_by: principal.user_id,
-            })
+        let upload = permit.check_upload(&parts.fields, parts.file.is_some(), &mut fields);
+        let file = incoming(parts, fields)?;
+        let upload =
+            upload.ok_or_else(|| AppError::Internal("validated form parts missing".into()))?;
+        let created = permit
+            .upload(&self.0.db, &self.0.storage, upload, file)
             .await?;
-            evidence::insert_version(tx, &NewVersion {
-                id: version_id,
-                evidence_id,
-                version: 1,
-                storage_key: &key,
-                file_name: &file_name,
-                content_type: &content_type,
-                size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
-                sha256: &stored.sha256,
-                comment: None,
-                uploaded_by: principal.user_id,
-            })
-            .await?;
-            audit::record(tx, Event {
-                actor: principal.actor(),
-                action: "evidence.upload",
-                entity_type: "evidence",
-                entity_id: Some(evidence_id),
-                details: serde_json::json!({ "enrolment_id": enrolment.id, "size_bytes": stored.size }),
-            })
-            .await?;
-            Ok(evidence_body(evidence::get(tx, evidence_id).await?, &principal))
-        })
-        .await?;
-        Ok(CreatedEvidence::Created(Json(body)))
+        Ok(CreatedEvidence::Created(Json(evidence_body(created))))
     }
 
     /// A learner's evidence library, newest first.
@@ -556,16 +325,10 @@ impl EvidenceApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<Vec<EvidenceBody>>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        visible_enrolment(&mut authed, id.0).await?;
-        let items = evidence::list_for_enrolment(&mut authed.tx, id.0).await?;
-        authed.tx.commit().await?;
-        Ok(Json(
-            items
-                .into_iter()
-                .map(|e| evidence_body(e, &authed.principal))
-                .collect(),
-        ))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let items = evidence::list(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(Json(items.into_iter().map(evidence_body).collect()))
     }
 
     /// One piece of evidence with every version and return.
@@ -575,10 +338,10 @@ impl EvidenceApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<EvidenceDetail>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let detail = self.detail(&mut authed, id.0).await?;
-        authed.tx.commit().await?;
-        Ok(Json(detail))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let detail = evidence::detail(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(Json(detail_body(detail)))
     }
 
     /// Download a version's file (streamed; served as an attachment).
@@ -589,17 +352,10 @@ impl EvidenceApi {
         id: Path<Uuid>,
         version: Path<i32>,
     ) -> ApiResult<FileResponse> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        visible_evidence(&mut authed, id.0).await?;
-        let versions = evidence::versions(&mut authed.tx, id.0).await?;
-        authed.tx.commit().await?;
-        let v = versions
-            .into_iter()
-            .find(|v| v.version == version.0)
-            .ok_or(AppError::NotFound)?;
-        attachment(&self.0, &v.storage_key, &v.file_name, v.size_bytes)
-            .await
-            .map_err(ApiError::from)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let v = evidence::version(&mut uow, id.0, version.0).await?;
+        uow.commit().await?;
+        Ok(attachment(&self.0, &v.storage_key, &v.file_name, v.size_bytes).await?)
     }
 
     /// Return evidence to the learner with points for improvement (their assessor or an
@@ -611,48 +367,10 @@ impl EvidenceApi {
         id: Path<Uuid>,
         body: JsonBody<ReturnRequest>,
     ) -> ApiResult<Json<EvidenceDetail>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (e, enrolment) = managed_evidence(&mut authed, id.0).await?;
-        let points = body.0.points.trim().to_owned();
-        if points.is_empty() || points.chars().count() > 5000 {
-            return Err(AppError::invalid("points", "must be 1 to 5000 characters").into());
-        }
-        let return_id = Uuid::now_v7();
-        evidence::insert_return(
-            &mut authed.tx,
-            return_id,
-            e.id,
-            e.current_version,
-            &points,
-            authed.principal.user_id,
-        )
-        .await?;
-        evidence::set_status(&mut authed.tx, e.id, "returned").await?;
-        evidence::enqueue_email(
-            &mut authed.tx,
-            &format!("evidence-returned:{}:{}", e.id, e.current_version),
-            enrolment.learner_id,
-            "evidence_returned",
-            serde_json::json!({
-                "evidence_id": e.id,
-                "enrolment_id": enrolment.id,
-                "link_path": folio_app::routes::evidence(e.id),
-                "evidence_title": e.title,
-                "learner_name": enrolment.learner_name,
-            }),
-        )
-        .await?;
-        authed
-            .audit(
-                "evidence.return",
-                "evidence",
-                e.id,
-                serde_json::json!({ "version": e.current_version }),
-            )
-            .await?;
-        let detail = self.detail(&mut authed, e.id).await?;
-        authed.tx.commit().await?;
-        Ok(Json(detail))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let detail = evidence::return_to_learner(&mut uow, id.0, &body.0.points).await?;
+        uow.commit().await?;
+        Ok(Json(detail_body(detail)))
     }
 
     /// Resubmit amended evidence as a new version with a comment (the learner, or staff on
@@ -664,79 +382,18 @@ impl EvidenceApi {
         id: Path<Uuid>,
         form: StreamingForm<ResubmissionForm>,
     ) -> ApiResult<CreatedEvidence> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (e, enrolment) = visible_evidence(&mut authed, id.0).await?;
-        if !may_upload(&authed.principal, &enrolment) {
-            return Err(AppError::Forbidden.into());
-        }
-        let limits = settings::get(&mut authed.tx).await?;
-        authed.tx.commit().await?;
-        let principal = authed.principal;
-
+        let uow = self.0.authenticate(&credentials).await?;
+        let permit = evidence::permit_resubmission(uow, id.0).await?;
         let parts = form.read_until_file("file").await?;
         let mut fields = Fields::default();
-        let comment = text(&mut fields, &parts, "comment", 5000, true);
-        parts.check_file(&mut fields);
-        fields.finish()?;
-        let (Some(comment), Some(file)) = (comment, parts.file) else {
-            return Err(AppError::Internal("validated form parts missing".into()).into());
-        };
-        let file_name = clean_file_name(file.file_name());
-        let content_type = clean_content_type(file.content_type());
-        let version_id = Uuid::now_v7();
-        let key = storage_key(&principal, e.id, version_id);
-        let stored = store(&self.0, &key, file, limits.evidence_max_bytes).await?;
-        let body =
-            commit_or_remove(&self.0, &key, &principal, async |tx: &mut TenantTx| {
-                let enrolment =
-                    enrolments::get_visible(tx, &principal.viewer(), enrolment.id).await?;
-                let version = evidence::lock_next_version(tx, e.id).await?;
-                evidence::insert_version(
-                    tx,
-                    &NewVersion {
-                        id: version_id,
-                        evidence_id: e.id,
-                        version,
-                        storage_key: &key,
-                        file_name: &file_name,
-                        content_type: &content_type,
-                        size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
-                        sha256: &stored.sha256,
-                        comment: Some(&comment),
-                        uploaded_by: principal.user_id,
-                    },
-                )
-                .await?;
-                evidence::set_status(tx, e.id, "resubmitted").await?;
-                if let Some(assessor) = enrolment.assessor_id {
-                    evidence::enqueue_email(
-                        tx,
-                        &format!("evidence-resubmitted:{}:{version}", e.id),
-                        assessor,
-                        "evidence_resubmitted",
-                        serde_json::json!({
-                            "evidence_id": e.id,
-                            "enrolment_id": enrolment.id,
-                            "link_path": folio_app::routes::evidence(e.id),
-                            "version": version,
-                            "evidence_title": e.title,
-                            "learner_name": enrolment.learner_name,
-                        }),
-                    )
-                    .await?;
-                }
-                audit::record(tx, Event {
-                actor: principal.actor(),
-                action: "evidence.resubmit",
-                entity_type: "evidence",
-                entity_id: Some(e.id),
-                details: serde_json::json!({ "version": version, "size_bytes": stored.size }),
-            })
+        let comment = permit.check_resubmission(&parts.fields, parts.file.is_some(), &mut fields);
+        let file = incoming(parts, fields)?;
+        let comment =
+            comment.ok_or_else(|| AppError::Internal("validated form parts missing".into()))?;
+        let created = permit
+            .resubmit(&self.0.db, &self.0.storage, comment, file)
             .await?;
-                Ok(evidence_body(evidence::get(tx, e.id).await?, &principal))
-            })
-            .await?;
-        Ok(CreatedEvidence::Created(Json(body)))
+        Ok(CreatedEvidence::Created(Json(evidence_body(created))))
     }
 
     /// Map evidence to criteria of the learner's units (their assessor or an admin);
@@ -749,59 +406,10 @@ impl EvidenceApi {
         id: Path<Uuid>,
         body: JsonBody<MappingRequest>,
     ) -> ApiResult<Json<EvidenceBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (e, enrolment) = managed_evidence(&mut authed, id.0).await?;
-        let mut criteria = body.0.criterion_ids;
-        let outside =
-            evidence::criteria_outside_learner_units(&mut authed.tx, enrolment.id, &criteria)
-                .await?;
-        if !outside.is_empty() {
-            return Err(AppError::Validation(
-                criteria
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| outside.contains(c))
-                    .map(|(i, _)| {
-                        FieldError::new(
-                            format!("criterion_ids[{i}]"),
-                            "is not a criterion of the learner's units",
-                        )
-                    })
-                    .collect(),
-            )
-            .into());
-        }
-        criteria.sort();
-        criteria.dedup();
-        let locked =
-            evidence::signed_off_mappings_to_remove(&mut authed.tx, enrolment.id, e.id, &criteria)
-                .await?;
-        if !locked.is_empty() {
-            return Err(AppError::Conflict {
-                field: Some("criterion_ids".into()),
-                detail: format!(
-                    "{} signed-off criteria rely on this evidence; withdraw their sign-off first",
-                    locked.len()
-                ),
-            }
-            .into());
-        }
-        let by = authed.principal.user_id;
-        evidence::set_mappings(&mut authed.tx, enrolment.id, e.id, &criteria, by).await?;
-        authed
-            .audit(
-                "evidence.map",
-                "evidence",
-                e.id,
-                serde_json::json!({ "criterion_ids": criteria }),
-            )
-            .await?;
-        let body = evidence_body(
-            evidence::get(&mut authed.tx, e.id).await?,
-            &authed.principal,
-        );
-        authed.tx.commit().await?;
-        Ok(Json(body))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let mapped = evidence::map_to_criteria(&mut uow, id.0, body.0.criterion_ids).await?;
+        uow.commit().await?;
+        Ok(Json(evidence_body(mapped)))
     }
 
     /// Sign off criteria for a learner (their assessor or an admin). Each must have
@@ -813,48 +421,9 @@ impl EvidenceApi {
         id: Path<Uuid>,
         body: JsonBody<SignOffRequest>,
     ) -> ApiResult<NoContent> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = managed_enrolment(&mut authed, id.0).await?;
-        let mut criteria = body.0.criterion_ids;
-        fields_nonempty(&criteria)?;
-        // A criterion of a unit no longer chosen keeps its mappings but is not the
-        // learner's to sign off.
-        let outside =
-            evidence::criteria_outside_learner_units(&mut authed.tx, enrolment.id, &criteria)
-                .await?;
-        let unmapped = evidence::unmapped_criteria(&mut authed.tx, enrolment.id, &criteria).await?;
-        if !outside.is_empty() || !unmapped.is_empty() {
-            return Err(AppError::Validation(
-                criteria
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, c)| {
-                        let detail = if outside.contains(c) {
-                            "is not a criterion of the learner's units"
-                        } else if unmapped.contains(c) {
-                            "has no evidence mapped for this learner"
-                        } else {
-                            return None;
-                        };
-                        Some(FieldError::new(format!("criterion_ids[{i}]"), detail))
-                    })
-                    .collect(),
-            )
-            .into());
-        }
-        criteria.sort();
-        criteria.dedup();
-        let by = authed.principal.user_id;
-        evidence::sign_off(&mut authed.tx, enrolment.id, &criteria, by).await?;
-        authed
-            .audit(
-                "criteria.sign_off",
-                "enrolment",
-                enrolment.id,
-                serde_json::json!({ "criterion_ids": criteria }),
-            )
-            .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        evidence::sign_off(&mut uow, id.0, body.0.criterion_ids).await?;
+        uow.commit().await?;
         Ok(NoContent::Done)
     }
 
@@ -866,30 +435,11 @@ impl EvidenceApi {
         id: Path<Uuid>,
         criterion_id: Path<Uuid>,
     ) -> ApiResult<NoContent> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = managed_enrolment(&mut authed, id.0).await?;
-        evidence::withdraw_sign_off(&mut authed.tx, enrolment.id, criterion_id.0).await?;
-        authed
-            .audit(
-                "criteria.withdraw_sign_off",
-                "enrolment",
-                enrolment.id,
-                serde_json::json!({ "criterion_id": criterion_id.0 }),
-            )
-            .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        evidence::withdraw_sign_off(&mut uow, id.0, criterion_id.0).await?;
+        uow.commit().await?;
         Ok(NoContent::Done)
     }
-}
-
-fn fields_nonempty(criteria: &[Uuid]) -> AppResult<()> {
-    if criteria.is_empty() || criteria.len() > 1000 {
-        return Err(AppError::invalid(
-            "criterion_ids",
-            "must list 1 to 1000 criteria",
-        ));
-    }
-    Ok(())
 }
 
 /// Percent-encodes everything but unreserved characters (RFC 3986), for `filename*`.

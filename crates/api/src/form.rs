@@ -15,6 +15,9 @@ use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use tokio::io::AsyncReadExt;
 
+use folio_app::evidence::FILE_REQUIRED;
+use folio_app::files::Incoming;
+
 use crate::problem::{AppError, AppResult, Fields};
 
 /// The longest text field accepted in a form.
@@ -66,9 +69,6 @@ pub struct FormParts {
     /// The file part, unread.
     pub file: Option<Field>,
 }
-
-/// What a form without its file part is told.
-const FILE_REQUIRED: &str = "is required (as the last part of the form)";
 
 impl FormParts {
     /// Records in `fields` that the `file` part is missing, if it is (for forms that
@@ -130,70 +130,12 @@ impl<S> StreamingForm<S> {
     }
 }
 
-/// A file name as uploaded, made safe to store and to offer back for download: only the
-/// last path component, no control characters, at most 255 characters; "upload" if
-/// nothing is left. Storage keys never contain it.
-pub fn clean_file_name(raw: Option<&str>) -> String {
-    let base = raw
-        .unwrap_or_default()
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default();
-    let cleaned: String = base
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '"' | '<' | '>' | '|' | '*' | '?' | ':'))
-        .take(255)
-        .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').trim().to_owned();
-    if cleaned.is_empty() {
-        "upload".to_owned()
-    } else {
-        cleaned
-    }
-}
-
-/// A media type as declared by the client if it is well formed, else
-/// `application/octet-stream`. It is only ever shown, never trusted: downloads are
-/// served as attachments with `nosniff`.
-pub fn clean_content_type(raw: Option<&str>) -> String {
-    raw.and_then(|ct| ct.parse::<mime::Mime>().ok())
-        .map(|m| m.essence_str().to_owned())
-        .filter(|m| m.len() <= 255)
-        .unwrap_or_else(|| "application/octet-stream".to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn file_names_lose_paths_and_odd_characters() {
-        assert_eq!(clean_file_name(Some("../../etc/passwd")), "passwd");
-        assert_eq!(
-            clean_file_name(Some("C:\\Users\\amy\\essay final.docx")),
-            "essay final.docx"
-        );
-        assert_eq!(clean_file_name(Some("..")), "upload");
-        assert_eq!(clean_file_name(Some("a\u{0}b\nc.pdf")), "abc.pdf");
-        assert_eq!(clean_file_name(Some("\"<x>\".txt")), "x.txt");
-        assert_eq!(clean_file_name(None), "upload");
-        assert_eq!(clean_file_name(Some(&"é".repeat(300))).chars().count(), 255);
-    }
-
-    #[test]
-    fn content_types_are_well_formed_or_generic() {
-        assert_eq!(
-            clean_content_type(Some("application/pdf")),
-            "application/pdf"
-        );
-        assert_eq!(
-            clean_content_type(Some("text/html; charset=utf-8")),
-            "text/html"
-        );
-        assert_eq!(
-            clean_content_type(Some("not a type")),
-            "application/octet-stream"
-        );
-        assert_eq!(clean_content_type(None), "application/octet-stream");
+/// A form's file part as the application layer takes it: name and type as sent, bytes
+/// streamed.
+pub fn incoming(file: Field) -> Incoming<impl tokio::io::AsyncRead + Unpin + Send> {
+    Incoming {
+        file_name: file.file_name().map(str::to_owned),
+        content_type: file.content_type().map(str::to_owned),
+        reader: file.into_async_read(),
     }
 }

@@ -24,9 +24,10 @@ use poem_openapi::{ApiResponse, Multipart, Object, OpenApi, Tags};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::evidence::{FileResponse, attachment, commit_or_remove, store};
-use crate::form::{StreamingForm, clean_content_type, clean_file_name};
+use crate::evidence::{FileResponse, attachment};
+use crate::form::{StreamingForm, incoming};
 use folio_app::Principal;
+use folio_app::files::{Stored, store_then_record};
 
 use crate::principal::{Authenticated, Credentials};
 use crate::problem::{ApiError, ApiResult, AppError, AppResult};
@@ -187,53 +188,59 @@ async fn upload(
     let principal = authed.principal;
 
     let file = form.read_until_file("file").await?.into_file()?;
-    let file_name = clean_file_name(file.file_name());
-    let content_type = clean_content_type(file.content_type());
 
     let file_id = Uuid::now_v7();
     let key = storage_key(&principal, enrolment_id, file_id);
-    let stored = store(state, &key, file, limits.evidence_max_bytes).await?;
-    let body = commit_or_remove(state, &key, &principal, async |tx: &mut TenantTx| {
-        // Still allowed now that the bytes have arrived?
-        let enrolment = enrolments::get_visible(tx, &principal.viewer(), enrolment_id).await?;
-        if !may_attach(&principal, &enrolment, attachee) {
-            return Err(AppError::Forbidden);
-        }
-        let size_bytes = i64::try_from(stored.size).unwrap_or(i64::MAX);
-        let row = files::insert(
-            tx,
-            &NewLearningPlanFile {
-                id: file_id,
-                enrolment_id,
-                attachee,
-                storage_key: &key,
-                file_name: &file_name,
-                content_type: &content_type,
-                size_bytes,
-                sha256: &stored.sha256,
-                uploaded_by: principal.user_id,
-            },
-        )
-        .await
-        .map_err(attachee_gone)?;
-        audit::record(
-            tx,
-            Event {
-                actor: principal.actor(),
-                action: "learning_plan_file.upload",
-                entity_type: "learning_plan_file",
-                entity_id: Some(file_id),
-                details: serde_json::json!({
-                    "enrolment_id": enrolment_id,
-                    "session_id": row.session_id,
-                    "action_id": row.action_id,
-                    "size_bytes": stored.size,
-                }),
-            },
-        )
-        .await?;
-        Ok(LearningPlanFileBody::from(row))
-    })
+    let (db, storage) = (&state.db, &state.storage);
+    let max = limits.evidence_max_bytes;
+    let body = store_then_record(
+        db,
+        storage,
+        principal.tenant,
+        key,
+        incoming(file),
+        max,
+        async |tx: &mut TenantTx, stored: &Stored| {
+            // Still allowed now that the bytes have arrived?
+            let enrolment = enrolments::get_visible(tx, &principal.viewer(), enrolment_id).await?;
+            if !may_attach(&principal, &enrolment, attachee) {
+                return Err(AppError::Forbidden);
+            }
+            let row = files::insert(
+                tx,
+                &NewLearningPlanFile {
+                    id: file_id,
+                    enrolment_id,
+                    attachee,
+                    storage_key: &stored.key,
+                    file_name: &stored.file_name,
+                    content_type: &stored.content_type,
+                    size_bytes: stored.size_bytes(),
+                    sha256: &stored.file.sha256,
+                    uploaded_by: principal.user_id,
+                },
+            )
+            .await
+            .map_err(attachee_gone)?;
+            audit::record(
+                tx,
+                Event {
+                    actor: principal.actor(),
+                    action: "learning_plan_file.upload",
+                    entity_type: "learning_plan_file",
+                    entity_id: Some(file_id),
+                    details: serde_json::json!({
+                        "enrolment_id": enrolment_id,
+                        "session_id": row.session_id,
+                        "action_id": row.action_id,
+                        "size_bytes": stored.file.size,
+                    }),
+                },
+            )
+            .await?;
+            Ok(LearningPlanFileBody::from(row))
+        },
+    )
     .await?;
     Ok(CreatedFile::Created(Json(body)))
 }

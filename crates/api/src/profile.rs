@@ -30,10 +30,11 @@ use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::evidence::{FileResponse, attachment, commit_or_remove, storage_error};
-use crate::form::{StreamingForm, clean_content_type, clean_file_name};
+use crate::evidence::{FileResponse, attachment};
+use crate::form::{StreamingForm, incoming};
 use crate::json_body::JsonBody;
 use folio_app::Principal;
+use folio_app::files::{Stored, record_or_remove, storage_error, store_then_record};
 
 use crate::principal::{Authenticated, Credentials};
 use crate::problem::{ApiError, ApiResult, AppError, AppResult, Fields};
@@ -540,7 +541,8 @@ impl ProfileApi {
         let file = form.read_until_file("file").await?.into_file()?;
         let key = photo_key(&principal, me, Uuid::now_v7());
         let (content_type, size) = store_photo(&self.0, &key, file).await?;
-        let (profile, old) = commit_or_remove(&self.0, &key, &principal, async |tx| {
+        let (db, storage) = (&self.0.db, &self.0.storage);
+        let (profile, old) = record_or_remove(db, storage, principal.tenant, &key, async |tx| {
             let photo = NewPhoto {
                 key: &key,
                 content_type,
@@ -622,30 +624,37 @@ impl ProfileApi {
         let principal = authed.principal;
 
         let file = form.read_until_file("file").await?.into_file()?;
-        let file_name = clean_file_name(file.file_name());
-        let content_type = clean_content_type(file.content_type());
         let key = job_description_key(&principal, person, Uuid::now_v7());
-        let stored = crate::evidence::store(&self.0, &key, file, limits.evidence_max_bytes).await?;
-        let (profile, old) = commit_or_remove(&self.0, &key, &principal, async |tx| {
-            let new = NewJobDescription {
-                key: &key,
-                file_name: &file_name,
-                content_type: &content_type,
-                size_bytes: i64::try_from(stored.size).unwrap_or(i64::MAX),
-                sha256: &stored.sha256,
-                uploaded_by: principal.user_id,
-            };
-            let changed = profile::set_job_description(tx, person, Some(&new)).await?;
-            record(
-                tx,
-                &principal,
-                "profile.job_description.set",
-                person,
-                stored.size,
-            )
-            .await?;
-            Ok(changed)
-        })
+        let (db, storage) = (&self.0.db, &self.0.storage);
+        let max = limits.evidence_max_bytes;
+        let (profile, old) = store_then_record(
+            db,
+            storage,
+            principal.tenant,
+            key,
+            incoming(file),
+            max,
+            async |tx: &mut folio_db::TenantTx, stored: &Stored| {
+                let new = NewJobDescription {
+                    key: &stored.key,
+                    file_name: &stored.file_name,
+                    content_type: &stored.content_type,
+                    size_bytes: stored.size_bytes(),
+                    sha256: &stored.file.sha256,
+                    uploaded_by: principal.user_id,
+                };
+                let changed = profile::set_job_description(tx, person, Some(&new)).await?;
+                record(
+                    tx,
+                    &principal,
+                    "profile.job_description.set",
+                    person,
+                    stored.file.size,
+                )
+                .await?;
+                Ok(changed)
+            },
+        )
         .await?;
         remove_replaced(&self.0, old).await;
         Ok(Json(profile_body(person, name, profile)))

@@ -11,6 +11,8 @@
 pub mod account;
 pub mod credentials;
 mod error;
+pub mod evidence;
+pub mod files;
 pub mod principal;
 pub mod reminders;
 pub mod routes;
