@@ -72,6 +72,7 @@ async fn start_demo(db: &TestDatabase, data: &Path) -> Demo {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_folio"))
         .arg("demo")
+        .envs([folio_tests::CHEAP_PASSWORD_HASH_ENV])
         .env("FOLIO_DATABASE_URL", db.url())
         .env("FOLIO_REDIS_URL", redis_url())
         .env("FOLIO_REDIS_NAMESPACE", &db.name)
