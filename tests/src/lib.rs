@@ -26,6 +26,11 @@ pub mod python;
 pub mod s3;
 pub mod smtp;
 
+/// The script that installs everything the tests need beyond Rust, PostgreSQL and Redis
+/// (Debian packages, tests/requirements.txt, the npm packages of tests/oidc and
+/// tests/browser). Tests install nothing: they fail naming it when something is missing.
+pub const SETUP_SCRIPT: &str = "scripts/test-setup";
+
 /// The password every account the harness creates has.
 pub const PASSWORD: &str = "test-password-123";
 
