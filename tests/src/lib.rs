@@ -25,6 +25,7 @@ pub mod oidc;
 pub mod python;
 pub mod s3;
 pub mod smtp;
+pub mod tracks;
 
 /// The script that installs everything the tests need beyond Rust, PostgreSQL and Redis
 /// (Debian packages, tests/requirements.txt, the npm packages of tests/oidc and
