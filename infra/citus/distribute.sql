@@ -3,7 +3,7 @@
 -- Distributes Folio's schema on a Citus cluster: platform tables become reference tables,
 -- every tenant table is distributed by tenant_id and colocated with one anchor table.
 --
--- How it was generated: folio_db::citus (crates/db/src/citus.rs) read the pg_catalog of a
+-- How it was generated: folio_tests::citus (tests/src/citus.rs) read the pg_catalog of a
 -- freshly migrated database (tables, their tenant_id column, foreign keys, triggers,
 -- functions, defaults) and wrote this file. tests/tests/e2e/citus.rs regenerates it from a
 -- fresh test database and fails when the committed file differs.

@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use folio::operator::{self, NewPerson};
 use folio_api::{ApiSettings, AppState};
+use folio_app::credentials::PasswordHashCost;
 use folio_db::platform::Tenant;
 use folio_db::{Database, MIGRATOR};
 use folio_domain::{Password, Role};
@@ -20,13 +21,31 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
+pub mod citus;
 pub mod oidc;
 pub mod python;
 pub mod s3;
 pub mod smtp;
+pub mod tracks;
+
+/// The script that installs everything the tests need beyond Rust, PostgreSQL and Redis
+/// (Debian packages, tests/requirements.txt, the npm packages of tests/oidc and
+/// tests/browser). Tests install nothing: they fail naming it when something is missing.
+pub const SETUP_SCRIPT: &str = "scripts/test-setup";
 
 /// The password every account the harness creates has.
 pub const PASSWORD: &str = "test-password-123";
+
+/// The environment variable and value that make a `folio` process the tests start hash
+/// passwords cheaply, as [`cheap_password_hashing`] does for this one.
+pub const CHEAP_PASSWORD_HASH_ENV: (&str, &str) = ("FOLIO_PASSWORD_HASH_COST", "test-only-cheap");
+
+/// Makes this process hash new passwords at argon2's cheapest parameters: tests create
+/// accounts by the hundred, and the production cost (deliberately slow) would dominate
+/// their run time. Verification reads each hash's own parameters, so nothing else changes.
+pub fn cheap_password_hashing() {
+    folio_app::credentials::set_password_hash_cost(PasswordHashCost::TestOnlyCheap);
+}
 
 /// The PostgreSQL server tests use: `FOLIO_TEST_DATABASE_URL`, else the local default.
 pub fn server_url() -> String {
@@ -268,7 +287,9 @@ impl TestApp {
         Self::spawn_on(database, db, storage, settings, redis).await
     }
 
-    /// Starts the API on `database` with this file store.
+    /// Starts the API on `database` with this file store. Passwords are hashed at
+    /// [`PasswordHashCost::TestOnlyCheap`] in this process from then on (see
+    /// [`cheap_password_hashing`]).
     pub async fn spawn_on(
         database: TestDatabase,
         db: Database,
@@ -276,6 +297,7 @@ impl TestApp {
         settings: ApiSettings,
         redis: &str,
     ) -> Self {
+        cheap_password_hashing();
         let state = AppState {
             db: db.clone(),
             redis: redis::Client::open(redis).expect("redis url"),

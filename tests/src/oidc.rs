@@ -1,31 +1,23 @@
 //! A real OpenID Connect provider for tests: panva's certified npm `oidc-provider`, pinned
-//! in tests/oidc/package.json and package-lock.json, installed with `npm ci` into
-//! tests/oidc/node_modules on first use and run by tests/oidc/provider.js on a free port
-//! of 127.0.0.1, with known accounts.
+//! in tests/oidc/package.json and package-lock.json, installed into tests/oidc/node_modules
+//! by scripts/test-setup (`npm ci`) and run by tests/oidc/provider.js on a free port of
+//! 127.0.0.1, with known accounts.
 
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::Duration;
 
 use serde_json::Value;
 
 const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/oidc");
 
-/// One installation at a time (tests in one binary run in parallel).
-static INSTALL: Mutex<()> = Mutex::new(());
-
-fn ensure_installed() {
-    let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+/// Fails the test, naming the setup script, unless oidc-provider is installed.
+fn require_installed() {
     let marker = std::path::Path::new(DIR).join("node_modules/oidc-provider/package.json");
-    if marker.exists() {
-        return;
-    }
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(DIR)
-        .status()
-        .expect("run npm ci (is Node.js installed?)");
-    assert!(status.success(), "npm ci in {DIR} failed");
+    assert!(
+        marker.exists(),
+        "oidc-provider is not installed in {DIR}/node_modules: run {}",
+        crate::SETUP_SCRIPT
+    );
 }
 
 /// A known account at a provider.
@@ -73,15 +65,15 @@ fn free_port() -> u16 {
 }
 
 impl OidcProvider {
-    /// Installs oidc-provider if needed and starts an instance whose client redirects to
-    /// `redirect_uri`.
+    /// Starts an instance whose client redirects to `redirect_uri` (oidc-provider must be
+    /// installed: scripts/test-setup).
     pub async fn start(
         client_id: &str,
         redirect_uri: &str,
         post_logout_redirect_uri: &str,
         accounts: Vec<Account>,
     ) -> Self {
-        ensure_installed();
+        require_installed();
         let port = free_port();
         let mut provider = Self {
             child: None,

@@ -1,36 +1,28 @@
-//! Python tools the tests run as real servers (moto for S3, aiosmtpd for SMTP), pinned in
-//! tests/requirements.txt and installed with pip on first use.
+//! Python tools the tests run as real servers and checkers (moto for S3, aiosmtpd for SMTP,
+//! schemathesis, kubernetes-validate), pinned in tests/requirements.txt and installed by
+//! `scripts/test-setup`, never by the tests.
 
 use std::process::{Command, Stdio};
 
-/// Installs tests/requirements.txt unless `module` already imports.
-pub fn ensure(module: &str) {
-    let installed = Command::new("python3")
-        .args(["-c", &format!("import {module}")])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !installed {
-        install_requirements();
-    }
-}
+use crate::SETUP_SCRIPT;
 
-/// Installs tests/requirements.txt with pip (already installed pins are left as they are).
-pub fn install_requirements() {
-    let requirements = concat!(env!("CARGO_MANIFEST_DIR"), "/requirements.txt");
-    let status = Command::new("python3")
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-            requirements,
-        ])
-        .status()
-        .expect("run pip");
-    assert!(status.success(), "pip install -r {requirements} failed");
+/// Fails the test, naming [`SETUP_SCRIPT`], unless `module` imports in `python3`.
+pub fn require(module: &str) {
+    let imports = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    match imports {
+        Ok(status) if status.success() => {}
+        Ok(_) => panic!(
+            "the Python module `{module}` (tests/requirements.txt) is not installed: run \
+             {SETUP_SCRIPT}"
+        ),
+        Err(e) => {
+            panic!("python3 ({e}): the tests need Python 3 with pip; then run {SETUP_SCRIPT}")
+        }
+    }
 }
 
 /// A free TCP port on 127.0.0.1.

@@ -1,5 +1,6 @@
 //! A real S3-compatible server for tests: moto's server mode (PyPI `moto[server]`, pinned
-//! in tests/requirements.txt and installed on first use), on a free port of 127.0.0.1.
+//! in tests/requirements.txt, installed by scripts/test-setup), on a free port of
+//! 127.0.0.1.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -16,9 +17,10 @@ pub struct S3Server {
 }
 
 impl S3Server {
-    /// Installs moto if needed, starts it and creates a bucket.
+    /// Starts moto (failing if scripts/test-setup has not installed it) and creates a
+    /// bucket.
     pub async fn start() -> Self {
-        crate::python::ensure("moto.server");
+        crate::python::require("moto.server");
         let port = crate::python::free_port();
         let child = Command::new("python3")
             .args([

@@ -1,5 +1,6 @@
 //! A real SMTP server that captures mail for tests: aiosmtpd (PyPI, pinned in
-//! tests/requirements.txt) with its Maildir handler, on a free port of 127.0.0.1.
+//! tests/requirements.txt, installed by scripts/test-setup) with its Maildir handler, on a
+//! free port of 127.0.0.1.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -65,7 +66,7 @@ impl Captured {
 impl SmtpServer {
     /// Installs aiosmtpd if needed and starts it.
     pub async fn start() -> Self {
-        crate::python::ensure("aiosmtpd");
+        crate::python::require("aiosmtpd");
         let port = crate::python::free_port();
         let maildir =
             std::env::temp_dir().join(format!("folio-smtp-{port}-{}", uuid::Uuid::new_v4()));

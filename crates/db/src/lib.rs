@@ -8,7 +8,6 @@
 
 pub mod audit;
 pub mod auth;
-pub mod citus;
 pub mod comments;
 pub mod course_resources;
 pub mod curriculum;

@@ -64,7 +64,9 @@ impl Database {
         Ok(Self { pool })
     }
 
-    /// Wraps an existing pool (tests build their own).
+    /// Wraps an existing pool. The binary connects with [`Database::connect_lazy`]; the
+    /// test harness and the benchmarks build one pool with their own options and share it
+    /// between this handle and their own setup queries, which `connect_lazy` cannot do.
     pub fn from_pool(pool: PgPool) -> Self {
         Self { pool }
     }

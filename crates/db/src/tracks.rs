@@ -5,12 +5,12 @@
 //! [`recalculate`] counts criteria set-based (one query per batch of enrolments, never one
 //! per enrolment), computes every figure with `folio_domain::progress` (the functions the
 //! API's learner overview uses, so the nightly job and the API cannot disagree) and writes
-//! the batch back with one upsert of arrays. [`hand_written_recalculate`] does the same in
-//! one SQL statement and exists only as the benchmark baseline.
+//! the batch back with one upsert of arrays. (The benchmark's baseline, the same in one
+//! hand-written SQL statement, lives in `folio-bench`.)
 
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_domain::progress::{self, CriterionCounts, Timeline, TrackStatus};
-use folio_domain::{EnrolmentStatus, TrackBasis, TrackRule};
+use folio_domain::{EnrolmentStatus, TrackRule};
 use serde::Serialize;
 use sqlx::FromRow;
 use uuid::Uuid;
@@ -23,76 +23,6 @@ use crate::{DbError, DbResult, TenantTx};
 /// tens of thousands of learners takes a handful of statements, small enough that the
 /// arrays bound to one statement stay a few hundred kilobytes.
 const BATCH: i64 = 5_000;
-
-/// The latest figures of one enrolment.
-#[derive(Debug, Clone, PartialEq, FromRow, Serialize)]
-pub struct TrackRow {
-    /// The enrolment.
-    pub enrolment_id: Uuid,
-    /// The tenant-local day the figures are for.
-    pub computed_on: NaiveDate,
-    /// The learner's criteria (mandatory and chosen optional units).
-    pub criteria: i32,
-    /// Of those, mapped but not signed off.
-    pub mapped: i32,
-    /// Of those, signed off.
-    pub signed_off: i32,
-    /// Criteria with evidence mapped (signed off or not), in percent.
-    pub mapped_percent: f64,
-    /// Criteria signed off, in percent.
-    pub signed_off_percent: f64,
-    /// Time elapsed against the planned end date, in percent.
-    pub elapsed_percent: f64,
-    /// The planned end date has passed.
-    pub past_end: bool,
-    /// `off_track`, `on_track`, `ahead` or `not_applicable`.
-    pub track_status: String,
-    /// Projected completion date from pace so far.
-    pub projected_completion: Option<NaiveDate>,
-    /// First day of the current unbroken off-track run; `None` unless off track.
-    pub off_track_since: Option<NaiveDate>,
-    /// When the row was last written.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl TrackRow {
-    /// The stored track status as the domain's.
-    pub fn track(&self) -> Option<TrackStatus> {
-        parse_track(&self.track_status)
-    }
-}
-
-/// One day's figures of one enrolment.
-#[derive(Debug, Clone, PartialEq, FromRow, Serialize)]
-pub struct TrackHistoryRow {
-    /// The day.
-    pub computed_on: NaiveDate,
-    /// The learner's criteria.
-    pub criteria: i32,
-    /// Of those, mapped but not signed off.
-    pub mapped: i32,
-    /// Of those, signed off.
-    pub signed_off: i32,
-    /// Mapped %, signed off or not.
-    pub mapped_percent: f64,
-    /// Signed off %.
-    pub signed_off_percent: f64,
-    /// Time elapsed %, against the planned end date.
-    pub elapsed_percent: f64,
-    /// The planned end date had passed.
-    pub past_end: bool,
-    /// `off_track`, `on_track`, `ahead` or `not_applicable`.
-    pub track_status: String,
-    /// Projected completion date.
-    pub projected_completion: Option<NaiveDate>,
-}
-
-impl TrackHistoryRow {
-    /// The stored track status as the domain's.
-    pub fn track(&self) -> Option<TrackStatus> {
-        parse_track(&self.track_status)
-    }
-}
 
 /// What one recalculation of a tenant did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -110,17 +40,6 @@ pub struct RecalcReport {
     /// Off track whose run began on this day: turned off track today (counted again when
     /// the same day is recalculated, so a retried job reports, and emails, the same).
     pub newly_off_track: u64,
-}
-
-fn parse_track(name: &str) -> Option<TrackStatus> {
-    [
-        TrackStatus::OffTrack,
-        TrackStatus::OnTrack,
-        TrackStatus::Ahead,
-        TrackStatus::NotApplicable,
-    ]
-    .into_iter()
-    .find(|t| t.as_str() == name)
 }
 
 /// One enrolment with its criteria counted by state: what the figures are computed from.
@@ -431,208 +350,6 @@ pub async fn recalculate(
         }
     }
     Ok(report)
-}
-
-/// **Benchmark baseline only; the nightly job uses [`recalculate`].** The same upsert of
-/// `enrolment_tracks` (not the history) as one hand-written SQL statement computed wholly
-/// inside PostgreSQL, with the rule's basis, margin and grace period as bind parameters.
-/// It repeats the domain's formulas in SQL (tie tolerance, clock date, not applicable
-/// without criteria, projected completion), which is exactly what Folio otherwise avoids:
-/// it exists to measure what the set-based read, compute-in-Rust, write-back design costs
-/// against the fastest possible form. It counts as [`recalculate`]'s batches do (per-unit
-/// criteria totals, states from the sign-offs and mappings), over the whole tenant at once,
-/// but is written out on its own rather than sharing their SQL: so that the two agreeing
-/// (`tests/tests/e2e/tracks.rs`, and every benchmark run) checks one against the other, and
-/// because the batches' CTEs, whose filters read `enrolment_id in (select id from batch)`,
-/// took this statement from 28 s to 78 s over 100,000 enrolments when shared. Returns the
-/// rows written.
-#[tracing::instrument(skip(tx, rule), fields(tenant_id = %tx.tenant()))]
-pub async fn hand_written_recalculate(
-    tx: &mut TenantTx,
-    on: NaiveDate,
-    rule: &TrackRule,
-) -> DbResult<u64> {
-    let tenant = tx.tenant();
-    let basis = match rule.basis {
-        TrackBasis::Mapped => "mapped",
-        TrackBasis::SignedOff => "signed_off",
-    };
-    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "with unit_sizes as (
-             select cr.unit_id, count(*) as criteria
-             from criteria cr
-             where cr.tenant_id = $1
-             group by cr.unit_id
-         ),
-         totals as (
-             select e.id as enrolment_id, sum(us.criteria)::bigint as criteria
-             from enrolments e
-             join components c on c.tenant_id = e.tenant_id and c.course_id = e.course_id
-             join units u on u.tenant_id = c.tenant_id and u.component_id = c.id and {LEARNERS_UNIT}
-             join unit_sizes us on us.unit_id = u.id
-             where e.tenant_id = $1
-             group by e.id
-         ),
-         states as (
-             select coalesce(s.enrolment_id, m.enrolment_id) as enrolment_id,
-                    coalesce(s.criterion_id, m.criterion_id) as criterion_id,
-                    s.signed_off_at
-             from (select enrolment_id, criterion_id, signed_off_at
-                   from criterion_sign_offs
-                   where tenant_id = $1) s
-             full join (select distinct enrolment_id, criterion_id
-                        from criterion_mappings
-                        where tenant_id = $1) m
-                  on m.enrolment_id = s.enrolment_id and m.criterion_id = s.criterion_id
-         ),
-         counts as (
-             select e.id as enrolment_id,
-                    count(*) filter (where st.signed_off_at is null) as mapped,
-                    count(st.signed_off_at) as signed_off,
-                    (max(st.signed_off_at) at time zone 'UTC')::date as last_sign_off
-             from states st
-             join enrolments e on e.tenant_id = $1 and e.id = st.enrolment_id
-             join criteria cr on cr.tenant_id = e.tenant_id and cr.id = st.criterion_id
-             join units u on u.tenant_id = e.tenant_id and u.id = cr.unit_id and {LEARNERS_UNIT}
-             join components c on c.tenant_id = e.tenant_id and c.id = u.component_id
-                  and c.course_id = e.course_id
-             group by e.id
-         ),
-         clocked as (
-             select e.id as enrolment_id, e.start_date, e.planned_end_date,
-                    e.status in ('withdrawn', 'completed') as final,
-                    coalesce(t.criteria, 0) as criteria,
-                    coalesce(n.mapped, 0) as mapped,
-                    coalesce(n.signed_off, 0) as signed_off,
-                    n.last_sign_off,
-                    case when e.status in ('withdrawn', 'completed')
-                              and coalesce(e.completed_on, e.withdrawn_on) is not null
-                         then least(coalesce(e.completed_on, e.withdrawn_on), $2::date)
-                         else $2::date
-                    end as clock
-             from enrolments e
-             left join totals t on t.enrolment_id = e.id
-             left join counts n on n.enrolment_id = e.id
-             where e.tenant_id = $1
-         ),
-         figures as (
-             select k.*,
-                    case when k.criteria = 0 then 0::float8
-                         else k.signed_off::float8 * 100::float8 / k.criteria::float8
-                    end as signed_off_percent,
-                    case when k.criteria = 0 then 0::float8
-                         else (k.mapped + k.signed_off)::float8 * 100::float8 / k.criteria::float8
-                    end as mapped_percent,
-                    case when k.planned_end_date > k.start_date
-                              then greatest(k.clock - k.start_date, 0)::float8 * 100::float8
-                                   / (k.planned_end_date - k.start_date)::float8
-                         when k.clock >= k.planned_end_date then 100::float8
-                         else 0::float8
-                    end as elapsed_percent,
-                    k.clock > k.planned_end_date as past_end,
-                    (k.clock - k.start_date)::bigint as days
-             from clocked k
-         ),
-         judged as (
-             select f.*,
-                    case when f.final or f.criteria = 0 then 'not_applicable'
-                         when f.elapsed_percent + 1e-9::float8 >= $4::float8
-                              and f.elapsed_percent + 1e-9::float8
-                                  >= (case when $3 = 'signed_off' then f.signed_off_percent
-                                           else f.mapped_percent end) + $5::float8
-                              then 'off_track'
-                         when (case when $3 = 'signed_off' then f.signed_off_percent
-                                    else f.mapped_percent end) + 1e-9::float8
-                              >= f.elapsed_percent + $5::float8
-                              then 'ahead'
-                         else 'on_track'
-                    end as track_status,
-                    case when f.criteria > 0 and f.signed_off >= f.criteria then f.last_sign_off
-                         when f.days <= 0 or f.signed_off = 0 or f.final then null
-                         else f.start_date
-                              + ((f.days * f.criteria + f.signed_off - 1) / f.signed_off)::int
-                    end as projected_completion
-             from figures f
-         )
-         insert into enrolment_tracks (
-             tenant_id, enrolment_id, computed_on, criteria, mapped, signed_off,
-             mapped_percent, signed_off_percent, elapsed_percent, past_end, track_status,
-             projected_completion, off_track_since, updated_at)
-         select $1, j.enrolment_id, $2, j.criteria, j.mapped, j.signed_off,
-                j.mapped_percent, j.signed_off_percent, j.elapsed_percent, j.past_end,
-                j.track_status, j.projected_completion,
-                case when j.track_status = 'off_track' then $2::date end, now()
-         from judged j
-         on conflict (tenant_id, enrolment_id) do update set
-             computed_on = excluded.computed_on,
-             criteria = excluded.criteria,
-             mapped = excluded.mapped,
-             signed_off = excluded.signed_off,
-             mapped_percent = excluded.mapped_percent,
-             signed_off_percent = excluded.signed_off_percent,
-             elapsed_percent = excluded.elapsed_percent,
-             past_end = excluded.past_end,
-             track_status = excluded.track_status,
-             projected_completion = excluded.projected_completion,
-             off_track_since = case
-                 when excluded.track_status <> 'off_track' then null
-                 when enrolment_tracks.track_status = 'off_track'
-                     then coalesce(enrolment_tracks.off_track_since, excluded.computed_on)
-                 else excluded.computed_on
-             end,
-             updated_at = now()
-         where enrolment_tracks.computed_on <= excluded.computed_on"
-    )))
-    .bind(tenant.0)
-    .bind(on)
-    .bind(basis)
-    .bind(rule.grace_percent)
-    .bind(rule.margin_points)
-    .execute(tx.conn())
-    .await?;
-    Ok(done.rows_affected())
-}
-
-/// The enrolment's newest `days` daily figures (one row per day recalculated), oldest
-/// first, ready to draw as a trend.
-pub async fn history(
-    tx: &mut TenantTx,
-    enrolment_id: Uuid,
-    days: i64,
-) -> DbResult<Vec<TrackHistoryRow>> {
-    let tenant = tx.tenant();
-    let mut rows: Vec<TrackHistoryRow> = sqlx::query_as(
-        "select computed_on, criteria, mapped, signed_off, mapped_percent, signed_off_percent,
-                elapsed_percent, past_end, track_status, projected_completion
-         from enrolment_track_history
-         where tenant_id = $1 and enrolment_id = $2
-         order by computed_on desc
-         limit greatest($3, 0)",
-    )
-    .bind(tenant.0)
-    .bind(enrolment_id)
-    .bind(days)
-    .fetch_all(tx.conn())
-    .await?;
-    rows.reverse();
-    Ok(rows)
-}
-
-/// The enrolment's latest figures; `None` before its first recalculation (or for another
-/// tenant's enrolment).
-pub async fn current(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<Option<TrackRow>> {
-    let tenant = tx.tenant();
-    Ok(sqlx::query_as(
-        "select enrolment_id, computed_on, criteria, mapped, signed_off, mapped_percent,
-                signed_off_percent, elapsed_percent, past_end, track_status,
-                projected_completion, off_track_since, updated_at
-         from enrolment_tracks
-         where tenant_id = $1 and enrolment_id = $2",
-    )
-    .bind(tenant.0)
-    .bind(enrolment_id)
-    .fetch_optional(tx.conn())
-    .await?)
 }
 
 /// The day of the tenant's latest figures on or before `on` (the nightly recalculation's

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use folio_app::credentials::PasswordHashCost;
 use folio_domain::jobs::JobKind;
 use folio_domain::{Password, Role};
 use uuid::Uuid;
@@ -158,6 +159,13 @@ pub async fn run() -> anyhow::Result<()> {
     for warning in warnings {
         tracing::warn!("{warning}");
     }
+    if config.password_hash_cost != PasswordHashCost::Standard {
+        tracing::warn!(
+            "password_hash_cost is test-only-cheap: new password hashes are cheap to crack; \
+             for tests only, never for real passwords"
+        );
+    }
+    folio_app::credentials::set_password_hash_cost(config.password_hash_cost);
     match cli.command {
         Command::Migrate => {
             operator::migrate(&config).await?;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use folio_app::credentials::PasswordHashCost;
 use serde::{Deserialize, Serialize};
 
 /// Log line format.
@@ -96,6 +97,11 @@ pub struct Config {
     /// Address a `folio work` process serves `GET /metrics` on, e.g. `0.0.0.0:9100`
     /// (`FOLIO_WORKER_METRICS_LISTEN`; empty: not served).
     pub worker_metrics_listen: String,
+    /// The argon2 cost of new password hashes (`FOLIO_PASSWORD_HASH_COST`): `standard`
+    /// (the default, OWASP's parameters) or `test-only-cheap`, which the test suite sets
+    /// on the processes it starts and which must never be used for real passwords (a
+    /// warning is logged at start-up when it is on).
+    pub password_hash_cost: PasswordHashCost,
 }
 
 impl Default for Config {
@@ -127,6 +133,7 @@ impl Default for Config {
             log: "info".into(),
             metrics_token: String::new(),
             worker_metrics_listen: String::new(),
+            password_hash_cost: PasswordHashCost::Standard,
         }
     }
 }
@@ -160,6 +167,7 @@ pub const KEYS: &[&str] = &[
     "log",
     "metrics_token",
     "worker_metrics_listen",
+    "password_hash_cost",
 ];
 
 impl Config {
@@ -341,6 +349,7 @@ impl fmt::Debug for Config {
                 },
             )
             .field("worker_metrics_listen", &self.worker_metrics_listen)
+            .field("password_hash_cost", &self.password_hash_cost)
             .finish()
     }
 }
@@ -373,12 +382,18 @@ mod tests {
             jail.set_env("FOLIO_LOG_FORMAT", "text");
             jail.set_env("FOLIO_SESSION_TTL_MINUTES", "30");
             jail.set_env("FOLIO_LISTN", "typo");
+            jail.set_env("FOLIO_PASSWORD_HASH_COST", "test-only-cheap");
             let (config, warnings) =
                 Config::load(Some(Path::new("folio.toml"))).map_err(|e| e.to_string())?;
             assert_eq!(config.listen, "0.0.0.0:9000");
             assert_eq!(config.log_format, LogFormat::Text);
             assert_eq!(config.session_ttl_minutes, 30);
             assert_eq!(config.redis_url, "redis://127.0.0.1:6379");
+            assert_eq!(config.password_hash_cost, PasswordHashCost::TestOnlyCheap);
+            assert_eq!(
+                Config::default().password_hash_cost,
+                PasswordHashCost::Standard
+            );
             assert_eq!(
                 warnings,
                 vec!["ignoring unknown setting FOLIO_LISTN".to_owned()]

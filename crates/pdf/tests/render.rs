@@ -17,7 +17,7 @@ fn poppler(tool: &str, args: &[&str], file: &Path) -> String {
         Ok(output) => output,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
             "`{tool}` not found: these tests read the PDFs back with poppler; \
-             install it with `apt-get install -y poppler-utils`"
+             run scripts/test-setup (it installs Debian's poppler-utils)"
         ),
         Err(e) => panic!("running {tool}: {e}"),
     };
@@ -40,7 +40,7 @@ fn page_count(file: &Path) -> usize {
         .arg(file)
         .output()
         .unwrap_or_else(|e| {
-            panic!("`pdfinfo` ({e}): install it with `apt-get install -y poppler-utils`")
+            panic!("`pdfinfo` ({e}): run scripts/test-setup (it installs poppler-utils)")
         });
     assert!(
         output.status.success(),

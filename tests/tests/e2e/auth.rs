@@ -594,3 +594,22 @@ async fn the_session_cookie_is_secure_by_default() {
     assert!(cookie.ends_with("; Secure"), "{cookie}");
     app.finish().await;
 }
+
+/// The harness hashes passwords at the test-only cost (the production default is checked
+/// in folio-app's unit tests), and those hashes sign in like any other.
+#[tokio::test]
+async fn the_harness_hashes_passwords_at_the_test_only_cost() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("cheap").await;
+    let id = app
+        .user(&tenant, "ada@cheap.example", &[Role::Learner])
+        .await;
+    let hash: String = sqlx::query_scalar("select password_hash from users where id = $1")
+        .bind(id)
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{hash}");
+    app.login(&tenant, "ada@cheap.example").await;
+    app.finish().await;
+}

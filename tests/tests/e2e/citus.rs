@@ -1,5 +1,5 @@
 //! `infra/citus/distribute.sql` is generated from the catalog of a freshly migrated
-//! database (folio_db::citus). These tests regenerate it and fail when the committed file
+//! database (folio_tests::citus). These tests regenerate it and fail when the committed file
 //! is stale, check that every table is placed exactly once and in an order Citus accepts,
 //! and run it against a stand-in of Citus's two functions (no Citus server is available
 //! here: the stand-in checks the ordering rules, not Citus itself).
@@ -12,8 +12,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use folio_db::citus::{Catalog, Plan};
 use folio_tests::TestDatabase;
+use folio_tests::citus::{Catalog, Plan};
 
 const REFRESH: &str = "FOLIO_BLESS=1 cargo test -p folio-tests --test e2e citus::";
 
@@ -267,7 +267,7 @@ async fn the_script_runs_in_order_against_a_stand_in_for_citus() {
     .await
     .unwrap();
     // Local tables are the only ones the script leaves alone.
-    let local: Vec<&str> = folio_db::citus::LOCAL_TABLES
+    let local: Vec<&str> = folio_tests::citus::LOCAL_TABLES
         .iter()
         .map(|(t, _)| *t)
         .collect();

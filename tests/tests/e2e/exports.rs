@@ -606,7 +606,7 @@ async fn a_learner_downloads_their_progress_map_as_pdf() {
         .arg(&path)
         .arg("-")
         .output()
-        .expect("pdftotext (apt-get install -y poppler-utils)");
+        .expect("pdftotext (Debian poppler-utils): run scripts/test-setup");
     let text = String::from_utf8_lossy(&out.stdout);
     for needle in [
         "Person amelia@n.example",

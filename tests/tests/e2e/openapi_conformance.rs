@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 #[tokio::test]
 async fn every_answer_matches_the_openapi_document() {
-    folio_tests::python::ensure("schemathesis");
+    folio_tests::python::require("schemathesis");
     let app = TestApp::spawn().await;
     let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
     // Something to read: a course, a learner enrolled on it with an assessor.

@@ -54,18 +54,6 @@ const ALLOWLIST: &[(&str, &str, &str)] = &[
         "insert into user_roles (tenant_id, user_id, role) select $1, $2, unnest($3::text[]) on conflict do nothing",
         "does not parse (INSERT … SELECT without FROM … ON CONFLICT); reads no table",
     ),
-    // folio_db::citus writes infra/citus/distribute.sql: these are lines of that script
-    // (with the table's name filled in at run time), not statements the application sends.
-    (
-        "crates/db/src/citus.rs",
-        "select create_reference_table('",
-        "a line of the generated distribute.sql, not a query",
-    ),
-    (
-        "crates/db/src/citus.rs",
-        "select create_distributed_table('",
-        "a line of the generated distribute.sql, not a query",
-    ),
 ];
 
 fn workspace() -> PathBuf {
@@ -74,7 +62,7 @@ fn workspace() -> PathBuf {
 
 async fn schema() -> Schema {
     let db = TestDatabase::create().await;
-    let catalog = folio_db::citus::Catalog::read(&db.pool).await.unwrap();
+    let catalog = folio_tests::citus::Catalog::read(&db.pool).await.unwrap();
     db.drop_database().await;
     Schema {
         tables: catalog

@@ -10,11 +10,13 @@
 //! tests: the evidence and mapping API is not what is tested here.
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use folio_bench::baseline;
 use folio_db::platform::Tenant;
-use folio_db::tracks::{self, RecalcReport, TrackRow};
+use folio_db::tracks::{self, RecalcReport};
 use folio_domain::progress::{self, CriterionCounts, TrackStatus};
 use folio_domain::{EnrolmentStatus, Role, TrackBasis, TrackRule};
 use folio_tests::TestApp;
+use folio_tests::tracks::{self as stored_tracks, TrackRow};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -534,7 +536,7 @@ async fn stored(app: &TestApp, tenant: &Tenant, learners: &[Learner]) -> Vec<Tra
     let mut rows = Vec::new();
     for l in learners {
         rows.push(
-            tracks::current(&mut tx, l.enrolment)
+            stored_tracks::current(&mut tx, l.enrolment)
                 .await
                 .unwrap()
                 .unwrap_or_else(|| panic!("no row for {}", l.name)),
@@ -594,7 +596,9 @@ async fn recalculate_stores_the_domain_figures_and_agrees_with_the_overview() {
             Some(row.track_status.as_str())
         );
 
-        let history = tracks::history(&mut tx, l.enrolment, 30).await.unwrap();
+        let history = stored_tracks::history(&mut tx, l.enrolment, 30)
+            .await
+            .unwrap();
         assert_eq!(history.len(), 1, "{}", l.name);
         assert_eq!(history[0].computed_on, today());
         assert_eq!(history[0].track_status, row.track_status);
@@ -665,7 +669,9 @@ async fn the_same_day_twice_keeps_one_history_row_and_the_next_day_adds_one() {
         assert_eq!(figures(a), figures(b), "{}", l.name);
         assert_eq!(a.off_track_since, b.off_track_since, "{}", l.name);
         assert!(a.updated_at >= b.updated_at);
-        let history = tracks::history(&mut tx, l.enrolment, 30).await.unwrap();
+        let history = stored_tracks::history(&mut tx, l.enrolment, 30)
+            .await
+            .unwrap();
         assert_eq!(history.len(), 1, "{}", l.name);
     }
     drop(tx);
@@ -713,7 +719,9 @@ async fn the_same_day_twice_keeps_one_history_row_and_the_next_day_adds_one() {
             "{}",
             l.name
         );
-        let history = tracks::history(&mut tx, l.enrolment, 30).await.unwrap();
+        let history = stored_tracks::history(&mut tx, l.enrolment, 30)
+            .await
+            .unwrap();
         assert_eq!(
             history.iter().map(|h| h.computed_on).collect::<Vec<_>>(),
             [today(), tomorrow],
@@ -721,7 +729,9 @@ async fn the_same_day_twice_keeps_one_history_row_and_the_next_day_adds_one() {
             l.name
         );
         assert_eq!(history[1].track_status, row.track_status);
-        let newest = tracks::history(&mut tx, l.enrolment, 1).await.unwrap();
+        let newest = stored_tracks::history(&mut tx, l.enrolment, 1)
+            .await
+            .unwrap();
         assert_eq!(newest, history[1..]);
     }
     let since =
@@ -748,7 +758,7 @@ async fn the_same_day_twice_keeps_one_history_row_and_the_next_day_adds_one() {
     let latest = stored(&s.app, &s.tenant, &s.learners).await;
     assert!(latest.iter().all(|r| r.computed_on == tomorrow));
     let mut tx = s.app.db.begin_tenant(s.tenant.tenant_id()).await.unwrap();
-    let history = tracks::history(&mut tx, s.learners[0].enrolment, 30)
+    let history = stored_tracks::history(&mut tx, s.learners[0].enrolment, 30)
         .await
         .unwrap();
     assert_eq!(
@@ -770,7 +780,7 @@ async fn a_tenants_recalculation_neither_touches_nor_sees_another_tenants_rows()
         .begin_tenant(s.other_tenant.tenant_id())
         .await
         .unwrap();
-    let before = tracks::current(&mut tx, s.other_enrolment)
+    let before = stored_tracks::current(&mut tx, s.other_enrolment)
         .await
         .unwrap()
         .unwrap();
@@ -785,12 +795,12 @@ async fn a_tenants_recalculation_neither_touches_nor_sees_another_tenants_rows()
         .begin_tenant(s.other_tenant.tenant_id())
         .await
         .unwrap();
-    let after = tracks::current(&mut tx, s.other_enrolment)
+    let after = stored_tracks::current(&mut tx, s.other_enrolment)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(after, before, "untouched, updated_at included");
-    let history = tracks::history(&mut tx, s.other_enrolment, 30)
+    let history = stored_tracks::history(&mut tx, s.other_enrolment, 30)
         .await
         .unwrap();
     assert_eq!(history.len(), 1);
@@ -800,11 +810,13 @@ async fn a_tenants_recalculation_neither_touches_nor_sees_another_tenants_rows()
     // query that forgets its tenant filter.
     let mut tx = s.app.db.begin_tenant(s.tenant.tenant_id()).await.unwrap();
     assert_eq!(
-        tracks::current(&mut tx, s.other_enrolment).await.unwrap(),
+        stored_tracks::current(&mut tx, s.other_enrolment)
+            .await
+            .unwrap(),
         None
     );
     assert!(
-        tracks::history(&mut tx, s.other_enrolment, 30)
+        stored_tracks::history(&mut tx, s.other_enrolment, 30)
             .await
             .unwrap()
             .is_empty()
@@ -856,18 +868,18 @@ async fn the_hand_written_statement_agrees_with_recalculate() {
             let mut computed = Vec::new();
             for l in &s.learners {
                 computed.push(
-                    tracks::current(&mut tx, l.enrolment)
+                    stored_tracks::current(&mut tx, l.enrolment)
                         .await
                         .unwrap()
                         .unwrap(),
                 );
             }
-            let written = tracks::hand_written_recalculate(&mut tx, on, rule)
+            let written = baseline::hand_written_recalculate(&mut tx, on, rule)
                 .await
                 .unwrap();
             assert_eq!(written, 12);
             for (l, c) in s.learners.iter().zip(&computed) {
-                let h = tracks::current(&mut tx, l.enrolment)
+                let h = stored_tracks::current(&mut tx, l.enrolment)
                     .await
                     .unwrap()
                     .unwrap();

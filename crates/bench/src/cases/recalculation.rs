@@ -1,7 +1,7 @@
 //! Nightly recalculation of 100,000 enrolments (`folio_db::tracks::recalculate`: set-based
 //! counting per batch, figures computed in Rust by the domain's functions, one upsert of
 //! arrays per batch) against one hand-written set-based SQL statement
-//! (`folio_db::tracks::hand_written_recalculate`) on the same data, in the same run.
+//! (`folio_bench::baseline::hand_written_recalculate`) on the same data, in the same run.
 //!
 //! The data: one synthetic tenant (the worst case: a whole platform's enrolments in one
 //! provider), seeded and reproducible. 20 courses, each of two components and 22 units of
@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use chrono::{Days, NaiveDate};
+use folio_bench::baseline;
 use folio_db::tracks;
 use folio_domain::{TenantId, TrackRule};
 use sqlx::PgPool;
@@ -329,7 +330,7 @@ async fn vacuum_tracks(pool: &PgPool) -> anyhow::Result<()> {
 enum Way {
     /// `folio_db::tracks::recalculate`.
     Folio,
-    /// `folio_db::tracks::hand_written_recalculate`.
+    /// `folio_bench::baseline::hand_written_recalculate`.
     HandWritten,
     /// The hand-written statement and then the day's history rows copied from its result
     /// in the same transaction: the same writes as Folio's.
@@ -373,9 +374,9 @@ async fn time_one(
     let mut tx = scratch.db.begin_tenant(tenant).await?;
     let rows = match way {
         Way::Folio => tracks::recalculate(&mut tx, on, rule).await?.enrolments,
-        Way::HandWritten => tracks::hand_written_recalculate(&mut tx, on, rule).await?,
+        Way::HandWritten => baseline::hand_written_recalculate(&mut tx, on, rule).await?,
         Way::HandWrittenWithHistory => {
-            let rows = tracks::hand_written_recalculate(&mut tx, on, rule).await?;
+            let rows = baseline::hand_written_recalculate(&mut tx, on, rule).await?;
             sqlx::query(COPY_HISTORY)
                 .bind(tenant.0)
                 .bind(on)
@@ -509,7 +510,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<CaseResult> {
              of arrays into `enrolment_tracks` and `enrolment_track_history`; JIT off) in one `begin_tenant` \
              transaction as `folio_app` (row-level security on), begin to commit."
                 .into(),
-            "Baseline: `folio_db::tracks::hand_written_recalculate`, one set-based statement that upserts \
+            "Baseline: `folio_bench::baseline::hand_written_recalculate`, one set-based statement that upserts \
              `enrolment_tracks` only (counting the same way as Folio, over the whole tenant at once, under \
              PostgreSQL's default settings: JIT on, which made its counting about 7% faster in a check), in the same \
              kind of transaction; also shown with the day's history rows copied from its result in the same transaction (the same writes as Folio's)."

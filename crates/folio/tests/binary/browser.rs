@@ -9,8 +9,9 @@
 //! employer's read-only view). The workbook downloaded is read back here, and the database
 //! is checked for what the pages did.
 //!
-//! Needs `/usr/bin/chromium` (Debian's `chromium`, installed by `.ci/run`) and Node.js; the
-//! npm package is installed from `tests/browser/package-lock.json` on first use.
+//! Needs `/usr/bin/chromium` (Debian's `chromium`) and Node.js, and playwright-core in
+//! `tests/browser/node_modules` (from `tests/browser/package-lock.json`): `scripts/test-setup`
+//! installs both.
 //! Screenshots of the main screens go to `target/screenshots/`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -28,25 +29,21 @@ fn chromium() -> String {
     std::env::var("FOLIO_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into())
 }
 
-fn ensure_installed() {
+/// Fails the test, naming the setup script, unless Chromium and playwright-core are there.
+fn require_installed() {
     assert!(
         Path::new(&chromium()).exists(),
-        "the browser tests need Chromium at {} (Debian: apt-get install chromium; .ci/run \
-         installs it)",
-        chromium()
+        "the browser tests need Chromium at {} (or set FOLIO_CHROMIUM): run {}",
+        chromium(),
+        folio_tests::SETUP_SCRIPT
     );
-    if Path::new(BROWSER_DIR)
-        .join("node_modules/playwright-core/package.json")
-        .exists()
-    {
-        return;
-    }
-    let status = Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(BROWSER_DIR)
-        .status()
-        .expect("run npm ci (is Node.js installed?)");
-    assert!(status.success(), "npm ci in {BROWSER_DIR} failed");
+    assert!(
+        Path::new(BROWSER_DIR)
+            .join("node_modules/playwright-core/package.json")
+            .exists(),
+        "playwright-core is not installed in {BROWSER_DIR}/node_modules: run {}",
+        folio_tests::SETUP_SCRIPT
+    );
 }
 
 fn free_port() -> u16 {
@@ -72,6 +69,7 @@ async fn start_demo(db: &TestDatabase, data: &Path) -> Demo {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_folio"))
         .arg("demo")
+        .envs([folio_tests::CHEAP_PASSWORD_HASH_ENV])
         .env("FOLIO_DATABASE_URL", db.url())
         .env("FOLIO_REDIS_URL", redis_url())
         .env("FOLIO_REDIS_NAMESPACE", &db.name)
@@ -111,7 +109,7 @@ async fn start_demo(db: &TestDatabase, data: &Path) -> Demo {
 
 #[tokio::test]
 async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
-    ensure_installed();
+    require_installed();
     let db = TestDatabase::create().await;
     let data = std::env::temp_dir().join(&db.name);
     let demo = start_demo(&db, &data).await;

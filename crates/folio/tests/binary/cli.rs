@@ -43,6 +43,7 @@ impl Scratch {
         let mut command = Command::new(env!("CARGO_BIN_EXE_folio"));
         command
             .args(args)
+            .envs([folio_tests::CHEAP_PASSWORD_HASH_ENV])
             .env("FOLIO_DATABASE_URL", self.url())
             .env("FOLIO_LOG", "warn")
             .env("FOLIO_DATA_DIR", std::env::temp_dir().join(&self.name))

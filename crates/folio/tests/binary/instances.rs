@@ -56,6 +56,7 @@ impl Shared<'_> {
     fn folio(&self, command: &str) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_folio"));
         c.arg(command)
+            .envs([folio_tests::CHEAP_PASSWORD_HASH_ENV])
             .env("FOLIO_DATABASE_URL", self.app.database.url())
             .env("FOLIO_DATABASE_MAX_CONNECTIONS", "8")
             .env("FOLIO_REDIS_URL", redis_url())

@@ -25,6 +25,7 @@ const IN_FLIGHT: usize = 8;
 fn start_worker(app: &TestApp, smtp: &SmtpServer) -> Child {
     Command::new(env!("CARGO_BIN_EXE_folio"))
         .arg("work")
+        .envs([folio_tests::CHEAP_PASSWORD_HASH_ENV])
         .env("FOLIO_DATABASE_URL", app.database.url())
         .env("FOLIO_REDIS_URL", redis_url())
         .env("FOLIO_REDIS_NAMESPACE", &app.database.name)

@@ -4,7 +4,9 @@
 //!
 //! The plan is read from `pg_catalog`, never from a hand list, so a table a later migration
 //! adds is placed (reference, distributed or deliberately local) without anyone remembering
-//! to. The committed script is compared with a fresh generation by `tests/tests/e2e/citus.rs`.
+//! to. The committed script is compared with a fresh generation by `tests/tests/e2e/citus.rs`,
+//! which is also what regenerates it: nothing else runs this code, so it lives in the test
+//! harness rather than in `folio-db`.
 //!
 //! - Tables without `tenant_id` are the platform's: reference tables (one copy on every
 //!   node), except [`LOCAL_TABLES`], which stay plain tables on the coordinator.
@@ -17,8 +19,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use sqlx::PgPool;
-
-use crate::DbResult;
 
 /// The distribution column of every tenant table.
 pub const DISTRIBUTION_COLUMN: &str = "tenant_id";
@@ -71,7 +71,7 @@ pub struct Catalog {
 
 impl Catalog {
     /// Reads the catalog of the database `pool` is connected to.
-    pub async fn read(pool: &PgPool) -> DbResult<Self> {
+    pub async fn read(pool: &PgPool) -> sqlx::Result<Self> {
         let columns: Vec<(String, String)> = sqlx::query_as(
             "select c.relname::text, a.attname::text
              from pg_class c
@@ -354,7 +354,7 @@ const HEADER: &str = "\
 -- Distributes Folio's schema on a Citus cluster: platform tables become reference tables,
 -- every tenant table is distributed by tenant_id and colocated with one anchor table.
 --
--- How it was generated: folio_db::citus (crates/db/src/citus.rs) read the pg_catalog of a
+-- How it was generated: folio_tests::citus (tests/src/citus.rs) read the pg_catalog of a
 -- freshly migrated database (tables, their tenant_id column, foreign keys, triggers,
 -- functions, defaults) and wrote this file. tests/tests/e2e/citus.rs regenerates it from a
 -- fresh test database and fails when the committed file differs.
