@@ -23,6 +23,7 @@ use uuid::Uuid;
 pub mod oidc;
 pub mod python;
 pub mod s3;
+pub mod scene;
 pub mod smtp;
 
 /// The password every account the harness creates has.
@@ -352,11 +353,23 @@ impl TestApp {
             .expect("create tenant")
     }
 
-    /// Creates a person with [`PASSWORD`].
+    /// Creates a person named `Person {email}` with [`PASSWORD`].
     pub async fn user(&self, tenant: &Tenant, email: &str, roles: &[Role]) -> Uuid {
+        self.user_named(tenant, email, &format!("Person {email}"), roles)
+            .await
+    }
+
+    /// Creates a person with this name and [`PASSWORD`].
+    pub async fn user_named(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+        name: &str,
+        roles: &[Role],
+    ) -> Uuid {
         let person = NewPerson {
             email: email.into(),
-            name: format!("Person {email}"),
+            name: name.into(),
             roles: roles.to_vec(),
             employer_id: None,
             password: Some(Password::parse(PASSWORD).expect("password")),
