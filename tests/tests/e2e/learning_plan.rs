@@ -6,25 +6,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
-use folio_db::platform::Tenant;
+use chrono::{DateTime, Duration, Utc};
 use folio_domain::Role;
+use folio_tests::scene::{NewCourse, NewEnrolment, Scene, days_ago, days_ahead, today};
 use folio_tests::{TestApp, fields, problem};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-fn days_ago(n: u64) -> NaiveDate {
-    today().checked_sub_days(Days::new(n)).unwrap()
-}
-
-fn days_ahead(n: u64) -> NaiveDate {
-    today().checked_add_days(Days::new(n)).unwrap()
-}
 
 /// Noon UTC `n` days from today (negative: in the past).
 fn noon(n: i64) -> DateTime<Utc> {
@@ -36,103 +24,18 @@ fn id(v: &Value) -> Uuid {
     v["id"].as_str().unwrap().parse().unwrap()
 }
 
-struct Scene {
-    app: TestApp,
-    tenant: Tenant,
-    admin: String,
-    learner: String,
-    assessor: String,
-    iqa: String,
-    employer: String,
-    auditor: String,
-    /// Another learner of the same assessor.
-    other_learner: String,
-    /// Started 120 days ago, awaiting induction.
-    enrolment: Uuid,
-}
-
+/// The cast; Amelia's enrolment (assessor, IQA, employer and manager set) and Olly's (Tom's
+/// too) started 120 days ago and await induction.
 async fn scene() -> Scene {
-    let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
-    let course = Uuid::now_v7();
-    sqlx::query(
-        "insert into courses (tenant_id, id, code, title) values ($1, $2, 'ST0457', 'Engineering')",
-    )
-    .bind(tenant.id)
-    .bind(course)
-    .execute(tx.conn())
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let learner = app
-        .user(&tenant, "amelia@n.example", &[Role::Learner])
-        .await;
-    let other = app.user(&tenant, "olly@n.example", &[Role::Learner]).await;
-    let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
-    let iqa = app.user(&tenant, "iris@n.example", &[Role::Iqa]).await;
-    let manager = app
-        .user(&tenant, "manny@n.example", &[Role::Employer])
-        .await;
-    app.user(&tenant, "audrey@n.example", &[Role::Auditor])
-        .await;
-    let r = app
-        .authed(Method::POST, "/api/v1/employers", &admin)
-        .json(&json!({ "name": "Acme Engineering" }))
-        .send()
+    TestApp::spawn()
         .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let employer = id(&r.json().await.unwrap());
-    sqlx::query("update users set employer_id = $1 where tenant_id = $2 and id = $3")
-        .bind(employer)
-        .bind(tenant.id)
-        .bind(manager)
-        .execute(&app.database.pool)
+        .into_scene("northgate")
+        .course(NewCourse::new("ST0457", "Engineering"))
+        .cast()
+        .enrol(NewEnrolment::amelia().dates(days_ago(120), days_ahead(245)))
+        .enrol(NewEnrolment::olly().dates(days_ago(120), days_ahead(245)))
+        .build()
         .await
-        .unwrap();
-    let mut enrolments = Vec::new();
-    for (who, people) in [
-        (
-            learner,
-            json!({ "assessor_id": assessor, "iqa_id": iqa, "employer_id": employer, "manager_id": manager }),
-        ),
-        (other, json!({ "assessor_id": assessor })),
-    ] {
-        let mut body = json!({
-            "learner_id": who, "course_id": course,
-            "start_date": days_ago(120), "planned_end_date": days_ahead(245),
-            "contracted_hours_per_week": 37.5, "planned_otj_hours": 300.0
-        });
-        for (k, v) in people.as_object().unwrap() {
-            body[k] = v.clone();
-        }
-        let r = app
-            .authed(Method::POST, "/api/v1/enrolments", &admin)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::CREATED,
-            "{}",
-            r.text().await.unwrap()
-        );
-        enrolments.push(id(&r.json().await.unwrap()));
-    }
-    Scene {
-        learner: app.login(&tenant, "amelia@n.example").await,
-        assessor: app.login(&tenant, "tom@n.example").await,
-        iqa: app.login(&tenant, "iris@n.example").await,
-        employer: app.login(&tenant, "manny@n.example").await,
-        auditor: app.login(&tenant, "audrey@n.example").await,
-        other_learner: app.login(&tenant, "olly@n.example").await,
-        enrolment: enrolments[0],
-        app,
-        tenant,
-        admin,
-    }
 }
 
 async fn send(
@@ -158,7 +61,7 @@ async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option
 }
 
 async fn book(s: &Scene, token: &str, session_type: &str, day: i64, minutes: i64) -> Value {
-    let path = format!("/api/v1/enrolments/{}/sessions", s.enrolment);
+    let path = format!("/api/v1/enrolments/{}/sessions", s.enrolment("amelia"));
     let r = send(
         &s.app,
         Method::POST,
@@ -179,7 +82,7 @@ async fn outcome(s: &Scene, session: Uuid, outcome: &str) -> Value {
         &s.app,
         Method::POST,
         &format!("/api/v1/sessions/{session}/outcome"),
-        &s.assessor,
+        s.token("tom"),
         Some(json!({ "outcome": outcome })),
     )
     .await
@@ -212,22 +115,22 @@ async fn audit_actions(s: &Scene) -> Vec<String> {
 async fn sessions_are_booked_listed_and_flagged() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
-    let past = book(&s, &s.assessor, "review", -3, 60).await;
+    let e = s.enrolment("amelia");
+    let past = book(&s, s.token("tom"), "review", -3, 60).await;
     assert_eq!(past["session_type"], "review");
     assert_eq!(past["face_to_face"], true);
     assert_eq!(past["planning_notes"], "Bring the logbook.");
     assert_eq!(past["unclosed"], true);
     assert!(past["outcome"].is_null());
     let later = book(&s, &s.admin, "teaching", 9, 45).await;
-    let soon = book(&s, &s.assessor, "teaching", 2, 45).await;
+    let soon = book(&s, s.token("tom"), "teaching", 2, 45).await;
     assert_eq!(soon["unclosed"], false);
 
     let list = ok(
         app,
         Method::GET,
         &format!("/api/v1/enrolments/{e}/sessions"),
-        &s.learner,
+        s.token("amelia"),
         None,
     )
     .await;
@@ -242,7 +145,7 @@ async fn sessions_are_booked_listed_and_flagged() {
         app,
         Method::GET,
         &format!("/api/v1/sessions/{}", id(&past)),
-        &s.employer,
+        s.token("manny"),
         None,
     )
     .await;
@@ -254,7 +157,7 @@ async fn sessions_are_booked_listed_and_flagged() {
         app,
         Method::PUT,
         &format!("/api/v1/sessions/{}", id(&past)),
-        &s.assessor,
+        s.token("tom"),
         Some(
             json!({ "starts_at": past["starts_at"], "duration_minutes": 60,
                      "feedback": "Rebook next week." }),
@@ -266,7 +169,7 @@ async fn sessions_are_booked_listed_and_flagged() {
         app,
         Method::PUT,
         &format!("/api/v1/sessions/{}", id(&past)),
-        &s.assessor,
+        s.token("tom"),
         Some(json!({ "starts_at": past["starts_at"], "duration_minutes": 90 })),
     )
     .await;
@@ -277,7 +180,7 @@ async fn sessions_are_booked_listed_and_flagged() {
         app,
         Method::POST,
         &format!("/api/v1/sessions/{}/outcome", id(&soon)),
-        &s.assessor,
+        s.token("tom"),
         Some(json!({ "outcome": "attended" })),
     )
     .await;
@@ -289,7 +192,7 @@ async fn sessions_are_booked_listed_and_flagged() {
         app,
         Method::POST,
         &format!("/api/v1/enrolments/{e}/sessions"),
-        &s.assessor,
+        s.token("tom"),
         Some(json!({ "session_type": "review", "starts_at": noon(-400),
                      "duration_minutes": 0 })),
     )
@@ -303,7 +206,7 @@ async fn sessions_are_booked_listed_and_flagged() {
         app,
         Method::GET,
         "/api/v1/me/upcoming-sessions",
-        &s.assessor,
+        s.token("tom"),
         None,
     )
     .await;
@@ -319,7 +222,7 @@ async fn sessions_are_booked_listed_and_flagged() {
         app,
         Method::GET,
         "/api/v1/me/upcoming-sessions",
-        &s.learner,
+        s.token("amelia"),
         None,
     )
     .await;
@@ -331,8 +234,8 @@ async fn sessions_are_booked_listed_and_flagged() {
 async fn an_attended_induction_starts_learning_once() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
-    let induction = book(&s, &s.assessor, "induction", -5, 120).await;
+    let e = s.enrolment("amelia");
+    let induction = book(&s, s.token("tom"), "induction", -5, 120).await;
     let enrolment = ok(
         app,
         Method::GET,
@@ -374,8 +277,8 @@ async fn an_attended_induction_starts_learning_once() {
 async fn an_attended_out_of_workplace_session_logs_off_the_job_time_once() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
-    let session = book(&s, &s.assessor, "out_of_workplace", -4, 210).await;
+    let e = s.enrolment("amelia");
+    let session = book(&s, s.token("tom"), "out_of_workplace", -4, 210).await;
     let sid = id(&session);
     outcome(&s, sid, "attended").await;
     outcome(&s, sid, "attended").await;
@@ -387,7 +290,7 @@ async fn an_attended_out_of_workplace_session_logs_off_the_job_time_once() {
         app,
         Method::GET,
         &format!("/api/v1/enrolments/{e}/off-the-job"),
-        &s.learner,
+        s.token("amelia"),
         None,
     )
     .await;
@@ -397,7 +300,7 @@ async fn an_attended_out_of_workplace_session_logs_off_the_job_time_once() {
         app,
         Method::GET,
         &format!("/api/v1/enrolments/{e}/time-log"),
-        &s.learner,
+        s.token("amelia"),
         None,
     )
     .await;
@@ -412,7 +315,7 @@ async fn an_attended_out_of_workplace_session_logs_off_the_job_time_once() {
         app,
         Method::GET,
         &format!("/api/v1/enrolments/{e}/off-the-job"),
-        &s.learner,
+        s.token("amelia"),
         None,
     )
     .await;
@@ -420,13 +323,13 @@ async fn an_attended_out_of_workplace_session_logs_off_the_job_time_once() {
 
     // A face-to-face teaching session logs a traditional face-to-face session; a remote one
     // logs nothing.
-    let f2f = book(&s, &s.assessor, "teaching", -2, 60).await;
+    let f2f = book(&s, s.token("tom"), "teaching", -2, 60).await;
     outcome(&s, id(&f2f), "attended").await;
     let remote = ok(
         app,
         Method::POST,
         &format!("/api/v1/enrolments/{e}/sessions"),
-        &s.assessor,
+        s.token("tom"),
         Some(json!({ "session_type": "teaching", "starts_at": noon(-1),
                      "duration_minutes": 30, "face_to_face": false })),
     )
@@ -443,14 +346,14 @@ async fn an_attended_out_of_workplace_session_logs_off_the_job_time_once() {
 async fn actions_move_from_outstanding_to_complete() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
-    let session = book(&s, &s.assessor, "review", -1, 60).await;
+    let e = s.enrolment("amelia");
+    let session = book(&s, s.token("tom"), "review", -1, 60).await;
     let base = format!("/api/v1/enrolments/{e}/actions");
     let r = send(
         app,
         Method::POST,
         &base,
-        &s.assessor,
+        s.token("tom"),
         Some(
             json!({ "title": "Write up the pump overhaul", "target_date": days_ago(2),
                      "session_id": id(&session), "description": "500 words" }),
@@ -478,7 +381,7 @@ async fn actions_move_from_outstanding_to_complete() {
         app,
         Method::GET,
         &format!("/api/v1/sessions/{}", id(&session)),
-        &s.learner,
+        s.token("amelia"),
         None,
     )
     .await;
@@ -498,7 +401,7 @@ async fn actions_move_from_outstanding_to_complete() {
             app,
             Method::POST,
             &format!("/api/v1/enrolments/{other}/sessions"),
-            &s.assessor,
+            s.token("tom"),
             Some(json!({ "session_type": "review", "starts_at": noon(1), "duration_minutes": 30 })),
         )
         .await)
@@ -507,7 +410,7 @@ async fn actions_move_from_outstanding_to_complete() {
         app,
         Method::POST,
         &base,
-        &s.assessor,
+        s.token("tom"),
         Some(json!({ "title": " ", "target_date": "1800-01-01", "session_id": other_session })),
     )
     .await;
@@ -520,7 +423,7 @@ async fn actions_move_from_outstanding_to_complete() {
         app,
         Method::PUT,
         &format!("/api/v1/actions/{}/progress", id(&late)),
-        &s.learner,
+        s.token("amelia"),
         Some(json!({ "learner_feedback": "Half done", "time_spent_minutes": 90 })),
     )
     .await;
@@ -531,7 +434,7 @@ async fn actions_move_from_outstanding_to_complete() {
         app,
         Method::GET,
         &format!("/api/v1/sessions/{}", id(&session)),
-        &s.learner,
+        s.token("amelia"),
         None,
     )
     .await;
@@ -540,7 +443,7 @@ async fn actions_move_from_outstanding_to_complete() {
         app,
         Method::POST,
         &format!("/api/v1/actions/{}/complete", id(&late)),
-        &s.learner,
+        s.token("amelia"),
         None,
     )
     .await;
@@ -549,7 +452,7 @@ async fn actions_move_from_outstanding_to_complete() {
         app,
         Method::PUT,
         &format!("/api/v1/actions/{}/progress", id(&late)),
-        &s.learner,
+        s.token("amelia"),
         Some(json!({ "status": "complete" })),
     )
     .await;
@@ -558,7 +461,7 @@ async fn actions_move_from_outstanding_to_complete() {
         app,
         Method::PUT,
         &format!("/api/v1/actions/{}/progress", id(&late)),
-        &s.learner,
+        s.token("amelia"),
         Some(json!({ "time_spent_minutes": -1 })),
     )
     .await;
@@ -572,7 +475,7 @@ async fn actions_move_from_outstanding_to_complete() {
         app,
         Method::POST,
         &format!("/api/v1/actions/{}/complete", id(&late)),
-        &s.assessor,
+        s.token("tom"),
         None,
     )
     .await;
@@ -583,7 +486,7 @@ async fn actions_move_from_outstanding_to_complete() {
         app,
         Method::POST,
         &format!("/api/v1/actions/{}/complete", id(&late)),
-        &s.assessor,
+        s.token("tom"),
         None,
     )
     .await;
@@ -592,13 +495,13 @@ async fn actions_move_from_outstanding_to_complete() {
         app,
         Method::PUT,
         &format!("/api/v1/actions/{}/progress", id(&late)),
-        &s.learner,
+        s.token("amelia"),
         Some(json!({ "learner_feedback": "again" })),
     )
     .await;
     problem(r, StatusCode::CONFLICT).await;
 
-    let list = ok(app, Method::GET, &base, &s.employer, None).await;
+    let list = ok(app, Method::GET, &base, s.token("manny"), None).await;
     assert_eq!(
         list["counts"],
         json!({ "outstanding": 1, "in_progress": 0, "complete": 1, "overdue": 0 })
@@ -607,7 +510,7 @@ async fn actions_move_from_outstanding_to_complete() {
         app,
         Method::GET,
         &format!("{base}?session_id={}", id(&session)),
-        &s.iqa,
+        s.token("iris"),
         None,
     )
     .await;
@@ -630,14 +533,14 @@ async fn actions_move_from_outstanding_to_complete() {
 async fn read_only_roles_are_refused_and_other_learners_see_nothing() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
-    let session = book(&s, &s.assessor, "review", -1, 60).await;
+    let e = s.enrolment("amelia");
+    let session = book(&s, s.token("tom"), "review", -1, 60).await;
     let sid = id(&session);
     let action = ok(
         app,
         Method::POST,
         &format!("/api/v1/enrolments/{e}/actions"),
-        &s.assessor,
+        s.token("tom"),
         Some(json!({ "title": "Reflect", "target_date": days_ahead(3) })),
     )
     .await;
@@ -681,7 +584,7 @@ async fn read_only_roles_are_refused_and_other_learners_see_nothing() {
         format!("/api/v1/sessions/{sid}"),
         format!("/api/v1/enrolments/{e}/actions"),
     ];
-    for token in [&s.iqa, &s.employer, &s.auditor] {
+    for token in [s.token("iris"), s.token("manny"), s.token("audrey")] {
         for path in &reads {
             ok(app, Method::GET, path, token, None).await;
         }
@@ -695,16 +598,16 @@ async fn read_only_roles_are_refused_and_other_learners_see_nothing() {
         .into_iter()
         .filter(|(_, p, _)| !p.contains("/progress"))
     {
-        let r = send(app, method.clone(), &path, &s.learner, Some(body)).await;
+        let r = send(app, method.clone(), &path, s.token("amelia"), Some(body)).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN, "{method} {path}");
     }
     // Another learner: 404 everywhere.
     for path in &reads {
-        let r = send(app, Method::GET, path, &s.other_learner, None).await;
+        let r = send(app, Method::GET, path, s.token("olly"), None).await;
         problem(r, StatusCode::NOT_FOUND).await;
     }
     for (method, path, body) in writes() {
-        let r = send(app, method.clone(), &path, &s.other_learner, Some(body)).await;
+        let r = send(app, method.clone(), &path, s.token("olly"), Some(body)).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
     }
     let now = ok(
@@ -723,14 +626,14 @@ async fn read_only_roles_are_refused_and_other_learners_see_nothing() {
 async fn another_organisation_sees_nothing_and_changes_nothing() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
-    let session = book(&s, &s.assessor, "out_of_workplace", -1, 60).await;
+    let e = s.enrolment("amelia");
+    let session = book(&s, s.token("tom"), "out_of_workplace", -1, 60).await;
     let sid = id(&session);
     let action = ok(
         app,
         Method::POST,
         &format!("/api/v1/enrolments/{e}/actions"),
-        &s.assessor,
+        s.token("tom"),
         Some(json!({ "title": "Reflect", "target_date": days_ahead(3) })),
     )
     .await;
@@ -797,7 +700,7 @@ async fn another_organisation_sees_nothing_and_changes_nothing() {
             app,
             Method::GET,
             &format!("/api/v1/sessions/{sid}"),
-            &s.learner,
+            s.token("amelia"),
             None
         )
         .await,
@@ -807,7 +710,7 @@ async fn another_organisation_sees_nothing_and_changes_nothing() {
         app,
         Method::GET,
         &format!("/api/v1/enrolments/{e}/actions"),
-        &s.learner,
+        s.token("amelia"),
         None,
     )
     .await;
