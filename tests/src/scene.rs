@@ -3,8 +3,8 @@
 //!
 //! The tenant and its people's accounts are made by the operator (as [`TestApp::tenant`]
 //! and [`TestApp::user`] make them: every account has [`crate::PASSWORD`]); everything
-//! else goes through the public API as the tenant's admin: courses are imported whole
-//! (`POST /api/v1/courses/import`), employers created and their contacts linked
+//! else goes through the public API as the tenant's admin: courses are built item by item
+//! (course, components, units, criteria), employers created and their contacts linked
 //! (`PATCH /api/v1/users/{id}`), learners enrolled, optional units chosen and statuses
 //! changed. Then everyone signs in.
 //!
@@ -46,7 +46,7 @@ pub fn days_ahead(n: u64) -> NaiveDate {
     today().checked_add_days(Days::new(n)).unwrap()
 }
 
-/// A course to import: its code and title, then its components in order.
+/// A course to build: its code and title, then its components in order.
 #[derive(Debug, Clone)]
 pub struct NewCourse {
     code: String,
@@ -77,35 +77,6 @@ impl NewCourse {
         self.components
             .push((title.into(), units.into_iter().collect()));
         self
-    }
-
-    fn body(&self) -> Value {
-        let components: Vec<Value> = self
-            .components
-            .iter()
-            .map(|(title, units)| {
-                let units: Vec<Value> = units
-                    .iter()
-                    .map(|u| {
-                        let criteria: Vec<Value> = u
-                            .criteria
-                            .iter()
-                            .map(|(code, text)| json!({ "code": code, "text": text }))
-                            .collect();
-                        json!({
-                            "code": u.code, "title": u.title, "optional": u.optional,
-                            "optional_group": u.optional_group, "criteria": criteria
-                        })
-                    })
-                    .collect();
-                json!({ "title": title, "units": units })
-            })
-            .collect();
-        json!({
-            "code": self.code, "title": self.title,
-            "off_the_job_minimum_hours": self.off_the_job_minimum_hours,
-            "components": components
-        })
     }
 }
 
@@ -160,7 +131,7 @@ impl NewUnit {
     }
 }
 
-/// An imported course, with the ids of everything in it.
+/// A built course, with the ids of everything in it.
 #[derive(Debug, Clone)]
 pub struct Course {
     /// Id.
@@ -209,30 +180,6 @@ impl Course {
             .flat_map(|c| &c.units)
             .find(|u| u.code == code)
             .unwrap_or_else(|| panic!("course {} has no unit {code}", self.code))
-    }
-
-    fn from_import(body: &Value) -> Self {
-        let uuid = |v: &Value| -> Uuid { v["id"].as_str().unwrap().parse().unwrap() };
-        let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
-        Self {
-            id: uuid(body),
-            code: body["code"].as_str().unwrap().to_owned(),
-            components: list(&body["components"])
-                .iter()
-                .map(|c| Component {
-                    id: uuid(c),
-                    title: c["title"].as_str().unwrap().to_owned(),
-                    units: list(&c["units"])
-                        .iter()
-                        .map(|u| Unit {
-                            id: uuid(u),
-                            code: u["code"].as_str().unwrap().to_owned(),
-                            criteria: list(&u["criteria"]).iter().map(uuid).collect(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        }
     }
 }
 
@@ -410,7 +357,7 @@ impl<A: Borrow<TestApp>> SceneBuilder<A> {
         }
     }
 
-    /// Imports this course.
+    /// Builds this course.
     pub fn course(mut self, course: NewCourse) -> Self {
         self.courses.push(course);
         self
@@ -523,7 +470,7 @@ pub struct Scene<A = TestApp> {
     pub admin: String,
     /// The admin's user id.
     pub admin_id: Uuid,
-    /// The imported courses, in order.
+    /// The courses built, in order.
     pub courses: Vec<Course>,
     /// Everyone, the admin first.
     pub people: Vec<Person>,
@@ -610,17 +557,48 @@ impl<A> Scene<A> {
 }
 
 impl<A: Borrow<TestApp>> Scene<A> {
-    /// Imports a course as the admin.
-    pub async fn add_course(&mut self, course: &NewCourse) -> Course {
-        let body = call(
-            self.app.borrow(),
-            Method::POST,
-            "/api/v1/courses/import",
-            &self.admin,
-            &course.body(),
-        )
-        .await;
-        let course = Course::from_import(&body);
+    /// Builds a course item by item as the admin.
+    pub async fn add_course(&mut self, new: &NewCourse) -> Course {
+        let (app, admin) = (self.app.borrow(), self.admin.as_str());
+        let body = json!({
+            "code": new.code, "title": new.title,
+            "off_the_job_minimum_hours": new.off_the_job_minimum_hours
+        });
+        let id = id_of(&call(app, Method::POST, "/api/v1/courses", admin, &body).await);
+        let mut course = Course {
+            id,
+            code: new.code.clone(),
+            components: Vec::new(),
+        };
+        for (title, units) in &new.components {
+            let path = format!("/api/v1/courses/{id}/components");
+            let body = json!({ "title": title });
+            let mut component = Component {
+                id: id_of(&call(app, Method::POST, &path, admin, &body).await),
+                title: title.clone(),
+                units: Vec::new(),
+            };
+            for u in units {
+                let path = format!("/api/v1/components/{}/units", component.id);
+                let body = json!({
+                    "code": u.code, "title": u.title, "optional": u.optional,
+                    "optional_group": u.optional_group
+                });
+                let mut unit = Unit {
+                    id: id_of(&call(app, Method::POST, &path, admin, &body).await),
+                    code: u.code.clone(),
+                    criteria: Vec::new(),
+                };
+                for (code, text) in &u.criteria {
+                    let path = format!("/api/v1/units/{}/criteria", unit.id);
+                    let body = json!({ "code": code, "text": text });
+                    let created = call(app, Method::POST, &path, admin, &body).await;
+                    unit.criteria.push(id_of(&created));
+                }
+                component.units.push(unit);
+            }
+            course.components.push(component);
+        }
         self.courses.push(course.clone());
         course
     }
