@@ -86,7 +86,7 @@ async fn admins_enrol_learners_with_checked_people_and_numbers() {
     let (learner, assessor, not_assessor) = (s.id("amelia"), s.id("tom"), s.id("jack"));
 
     let bad = app
-        .authed(Method::POST, "/api/v1/enrolments", &admin)
+        .authed(Method::POST, "/api/v1/enrolments", admin)
         .json(&json!({
             "learner_id": assessor, "course_id": c.id, "assessor_id": not_assessor,
             "start_date": "2026-01-05", "planned_end_date": "2026-01-05",
@@ -112,7 +112,7 @@ async fn admins_enrol_learners_with_checked_people_and_numbers() {
     let mut unknown_course = basic(learner, Uuid::now_v7());
     unknown_course["assessor_id"] = json!(assessor);
     let r = app
-        .authed(Method::POST, "/api/v1/enrolments", &admin)
+        .authed(Method::POST, "/api/v1/enrolments", admin)
         .json(&unknown_course)
         .send()
         .await
@@ -129,7 +129,7 @@ async fn admins_enrol_learners_with_checked_people_and_numbers() {
 
     let mut good = basic(learner, c.id);
     good["assessor_id"] = json!(assessor);
-    let e = enrol(&app, &admin, good).await;
+    let e = enrol(&app, admin, good).await;
     assert_eq!(e["status"], "awaiting_induction");
     assert_eq!(e["learner"]["name"], "Person amelia@n.example");
     assert_eq!(e["course"]["code"], "ST0457");
@@ -193,7 +193,7 @@ async fn everyone_sees_exactly_the_enrolments_they_stand_in_relation_to() {
         ("l2@n.example", &[&e2]),
     ];
     for (email, visible) in expectations {
-        let token = app.login(&tenant, email).await;
+        let token = app.login(tenant, email).await;
         let list: Value = app
             .authed(Method::GET, "/api/v1/enrolments", &token)
             .send()
@@ -239,7 +239,7 @@ async fn everyone_sees_exactly_the_enrolments_they_stand_in_relation_to() {
         ("a1@n.example", &e1, StatusCode::OK),
         ("admin@northgate.example", &e2, StatusCode::OK),
     ] {
-        let token = app.login(&tenant, email).await;
+        let token = app.login(tenant, email).await;
         let r = status(&app, &token, id, change.clone()).await;
         assert_eq!(r.status(), expected, "{email} status of {id}");
     }
@@ -249,7 +249,7 @@ async fn everyone_sees_exactly_the_enrolments_they_stand_in_relation_to() {
         .authed(
             Method::GET,
             &format!("/api/v1/enrolments?assessor_id={a1}"),
-            &admin,
+            admin,
         )
         .send()
         .await
@@ -262,7 +262,7 @@ async fn everyone_sees_exactly_the_enrolments_they_stand_in_relation_to() {
         .authed(
             Method::GET,
             &format!("/api/v1/enrolments?employer_id={other_org}&status=in_learning"),
-            &admin,
+            admin,
         )
         .send()
         .await
@@ -291,7 +291,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     // Cannot complete or break before learning has started, nor date before the start.
     let r = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "completed", "on": "2026-06-01" }),
     )
@@ -302,7 +302,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     );
     let r = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "in_learning", "on": "2026-01-04" }),
     )
@@ -314,7 +314,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
 
     let r: Value = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "in_learning", "on": "2026-01-05" }),
     )
@@ -327,7 +327,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
 
     let r: Value = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "break_in_learning", "on": "2026-03-01" }),
     )
@@ -339,7 +339,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     assert_eq!(r["break_started_on"], "2026-03-01");
     let r = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "in_learning", "on": "2026-02-28" }),
     )
@@ -350,7 +350,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     );
     let r: Value = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "in_learning", "on": "2026-04-01" }),
     )
@@ -367,7 +367,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
 
     let r = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "withdrawn", "on": "2026-05-01", "reason": " " }),
     )
@@ -378,7 +378,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     );
     let r: Value = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "completed", "on": "2027-06-30" }),
     )
@@ -390,7 +390,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     assert_eq!(r["completed_on"], "2027-06-30");
     let r = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "break_in_learning", "on": "2027-07-01" }),
     )
@@ -415,7 +415,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
         .authed(
             Method::GET,
             &format!("/api/v1/audit-log?entity_id={id}"),
-            &admin,
+            admin,
         )
         .send()
         .await
@@ -457,7 +457,7 @@ async fn the_planned_end_date_is_fixed_and_revisions_are_recorded_beside_it() {
     let id = &s.enrolment("l").to_string();
 
     let r = app
-        .authed(Method::POST, &format!("/api/v1/enrolments/{id}/revised-end-date"), &admin)
+        .authed(Method::POST, &format!("/api/v1/enrolments/{id}/revised-end-date"), admin)
         .json(&json!({ "revised_end_date": "2027-10-05", "reason": "Three months' break in learning" }))
         .send()
         .await
@@ -469,7 +469,7 @@ async fn the_planned_end_date_is_fixed_and_revisions_are_recorded_beside_it() {
         .authed(
             Method::POST,
             &format!("/api/v1/enrolments/{id}/revised-end-date"),
-            &admin,
+            admin,
         )
         .json(&json!({ "revised_end_date": "2025-10-05", "reason": "" }))
         .send()
@@ -522,7 +522,7 @@ async fn assessors_choose_optional_units_of_the_learners_course_only() {
     let path = format!("/api/v1/enrolments/{}/optional-units", s.enrolment("l"));
 
     let r = app
-        .authed(Method::PUT, &path, &token)
+        .authed(Method::PUT, &path, token)
         .json(&json!({ "unit_ids": [c.unit("U1").id, c.unit("U0").id, other.unit("U1").id, Uuid::now_v7()] }))
         .send()
         .await
@@ -533,7 +533,7 @@ async fn assessors_choose_optional_units_of_the_learners_course_only() {
     );
 
     let r: Value = app
-        .authed(Method::PUT, &path, &token)
+        .authed(Method::PUT, &path, token)
         .json(&json!({ "unit_ids": [c.unit("U2").id, c.unit("U1").id, c.unit("U2").id] }))
         .send()
         .await
@@ -545,7 +545,7 @@ async fn assessors_choose_optional_units_of_the_learners_course_only() {
     want.sort();
     assert_eq!(r["optional_unit_ids"], json!(want));
     let r: Value = app
-        .authed(Method::PUT, &path, &token)
+        .authed(Method::PUT, &path, token)
         .json(&json!({ "unit_ids": [] }))
         .send()
         .await
@@ -580,7 +580,7 @@ async fn tenant_a_cannot_see_or_change_tenant_b_enrolments() {
     let (b_admin, c, learner) = (&b.admin, b.course("ST0457"), b.id("l"));
     let id = &b.enrolment("l").to_string();
     let before: Value = app
-        .authed(Method::GET, &format!("/api/v1/enrolments/{id}"), &b_admin)
+        .authed(Method::GET, &format!("/api/v1/enrolments/{id}"), b_admin)
         .send()
         .await
         .unwrap()
@@ -639,7 +639,7 @@ async fn tenant_a_cannot_see_or_change_tenant_b_enrolments() {
     assert_eq!(list["items"], json!([]));
 
     let after: Value = app
-        .authed(Method::GET, &format!("/api/v1/enrolments/{id}"), &b_admin)
+        .authed(Method::GET, &format!("/api/v1/enrolments/{id}"), b_admin)
         .send()
         .await
         .unwrap()

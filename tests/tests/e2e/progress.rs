@@ -594,7 +594,7 @@ async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_date
         .await;
     let (admin, id) = (&s.admin, s.enrolment("jack"));
     let path = format!("/api/v1/enrolments/{id}/progress");
-    let p = get(&app, &admin, &path).await;
+    let p = get(&app, admin, &path).await;
     assert_eq!(p["time"]["time_elapsed_percent"], json!(120.0));
     assert_eq!(p["time"]["past_planned_end"], true);
     assert_eq!(p["time"]["days_to_planned_end"], -20);
@@ -609,14 +609,14 @@ async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_date
         .authed(
             Method::POST,
             &format!("/api/v1/enrolments/{id}/revised-end-date"),
-            &admin,
+            admin,
         )
         .json(&json!({ "revised_end_date": days_ahead(80), "reason": "Break in learning" }))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let p = get(&app, &admin, &path).await;
+    let p = get(&app, admin, &path).await;
     assert_eq!(p["time"]["revised_end_date"], json!(days_ahead(80)));
     assert_eq!(p["time"]["time_elapsed_percent_of_revised"], json!(60.0));
     assert_eq!(p["time"]["past_revised_end"], false);
@@ -632,7 +632,7 @@ async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_date
             .authed(
                 Method::POST,
                 &format!("/api/v1/enrolments/{id}/status"),
-                &admin,
+                admin,
             )
             .json(&change)
             .send()
@@ -640,7 +640,7 @@ async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_date
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
     }
-    let p = get(&app, &admin, &path).await;
+    let p = get(&app, admin, &path).await;
     assert_eq!(p["status"], "break_in_learning");
     assert_eq!(p["time"]["as_of"], json!(today()));
     assert_eq!(p["overall"]["time_elapsed_percent"], json!(120.0));
@@ -652,19 +652,19 @@ async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_date
         .authed(
             Method::POST,
             &format!("/api/v1/enrolments/{id}/status"),
-            &admin,
+            admin,
         )
         .json(&json!({ "status": "withdrawn", "on": days_ago(10), "reason": "Moved away" }))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let p = get(&app, &admin, &path).await;
+    let p = get(&app, admin, &path).await;
     assert_eq!(p["time"]["as_of"], json!(days_ago(10)));
     assert_eq!(p["overall"]["time_elapsed_percent"], json!(110.0));
     assert_eq!(p["overall"]["days_to_planned_end"], -10);
     assert_eq!(p["overall"]["track_status"], "not_applicable");
-    let o = get(&app, &admin, &format!("/api/v1/enrolments/{id}/overview")).await;
+    let o = get(&app, admin, &format!("/api/v1/enrolments/{id}/overview")).await;
     assert_eq!(o["status"], "withdrawn");
     assert_eq!(o["track_status"], "not_applicable");
     app.finish().await;
@@ -740,16 +740,16 @@ async fn settings_are_read_by_staff_changed_by_admins_and_checked() {
         .await;
     let (tenant, admin) = (&s.tenant, &s.admin);
     let (_, _, other_admin) = app.tenant_with_admin("southgate").await;
-    let defaults = get(&app, &admin, "/api/v1/settings").await;
+    let defaults = get(&app, admin, "/api/v1/settings").await;
     assert_eq!(defaults, track_settings("mapped", 10.0, 25.0));
     for email in ["tom@n.example", "iqa@n.example", "aud@n.example"] {
-        let token = app.login(&tenant, email).await;
+        let token = app.login(tenant, email).await;
         assert_eq!(get(&app, &token, "/api/v1/settings").await, defaults);
         let r = put_settings(&app, &token, defaults.clone()).await;
         problem(r, StatusCode::FORBIDDEN).await;
     }
     for email in ["l@n.example", "m@n.example"] {
-        let token = app.login(&tenant, email).await;
+        let token = app.login(tenant, email).await;
         let r = app
             .authed(Method::GET, "/api/v1/settings", &token)
             .send()
@@ -760,37 +760,37 @@ async fn settings_are_read_by_staff_changed_by_admins_and_checked() {
 
     // Out of range, unknown, missing and mistyped settings are 422 naming the setting,
     // and nothing is stored.
-    let r = put_settings(&app, &admin, track_settings("mapped", 101.0, 25.0)).await;
+    let r = put_settings(&app, admin, track_settings("mapped", 101.0, 25.0)).await;
     let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(fields(&body), ["track.margin_points"]);
     let mut zero = track_settings("mapped", 10.0, 25.0);
     zero["review_frequency_weeks"] = json!(0);
-    let r = put_settings(&app, &admin, zero).await;
+    let r = put_settings(&app, admin, zero).await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["review_frequency_weeks"]
     );
     let mut unknown = track_settings("mapped", 10.0, 25.0);
     unknown["colour"] = json!("red");
-    let r = put_settings(&app, &admin, unknown).await;
+    let r = put_settings(&app, admin, unknown).await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let r = put_settings(&app, &admin, json!({ "track": { "basis": "mapped" } })).await;
+    let r = put_settings(&app, admin, json!({ "track": { "basis": "mapped" } })).await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let r = put_settings(&app, &admin, track_settings("vibes", 10.0, 25.0)).await;
+    let r = put_settings(&app, admin, track_settings("vibes", 10.0, 25.0)).await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["track.basis"]
     );
-    assert_eq!(get(&app, &admin, "/api/v1/settings").await, defaults);
+    assert_eq!(get(&app, admin, "/api/v1/settings").await, defaults);
 
     // A valid change is stored, audited with before and after, and is this organisation's
     // alone.
     let mut changed = track_settings("signed_off", 5.0, 10.0);
     changed["review_frequency_weeks"] = json!(13);
-    let r = put_settings(&app, &admin, changed.clone()).await;
+    let r = put_settings(&app, admin, changed.clone()).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap(), changed);
-    assert_eq!(get(&app, &admin, "/api/v1/settings").await, changed);
+    assert_eq!(get(&app, admin, "/api/v1/settings").await, changed);
     assert_eq!(get(&app, &other_admin, "/api/v1/settings").await, defaults);
     let audit: Vec<(Option<Uuid>, Value)> = sqlx::query_as(
         "select entity_id, details from audit_log where action = 'settings.update' and tenant_id = $1",
