@@ -25,7 +25,7 @@ use std::borrow::Borrow;
 use chrono::{Days, NaiveDate, Utc};
 use folio_db::platform::Tenant;
 use folio_domain::Role;
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -480,8 +480,14 @@ pub struct Scene<A = TestApp> {
     pub enrolments: Vec<Enrolment>,
 }
 
-/// Sends `body` and returns the JSON answer, which must be a success.
+/// Sends `body` and returns the JSON answer, which must be 201 for a POST that creates
+/// and 200 otherwise (a status change is a POST that creates nothing).
 async fn call(app: &TestApp, method: Method, path: &str, token: &str, body: &Value) -> Value {
+    let expected = if method == Method::POST && !path.ends_with("/status") {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     let response = app
         .authed(method.clone(), path, token)
         .json(body)
@@ -490,7 +496,7 @@ async fn call(app: &TestApp, method: Method, path: &str, token: &str, body: &Val
         .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    assert!(status.is_success(), "{method} {path}: {status} {text}");
+    assert_eq!(status, expected, "{method} {path}: {text}");
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
 
