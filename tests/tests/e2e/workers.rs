@@ -204,7 +204,7 @@ async fn an_admin_runs_a_job_now_and_a_run_asked_for_while_redis_is_away_is_not_
     .await;
     let north = organisation(&app, "north").await;
     let (admin_id, admin) = (north.admin_id, north.admin.clone());
-    let learner = north.token("amelia");
+    let learner = north.token("amelia").to_owned();
 
     let r = app
         .authed(Method::POST, "/api/v1/jobs/overdue-actions/runs", &admin)
