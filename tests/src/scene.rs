@@ -46,6 +46,11 @@ pub fn days_ahead(n: u64) -> NaiveDate {
     today().checked_add_days(Days::new(n)).unwrap()
 }
 
+/// A date that exists.
+pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
 /// A course to build: its code and title, then its components in order.
 #[derive(Debug, Clone)]
 pub struct NewCourse {

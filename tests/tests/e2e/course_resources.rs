@@ -4,10 +4,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::NaiveDate;
 use folio_db::platform::Tenant;
 use folio_domain::Role;
-use folio_tests::scene::{NewCourse, NewEnrolment};
+use folio_tests::scene::{NewCourse, NewEnrolment, date};
 use folio_tests::{TestApp, fields, problem};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
@@ -20,7 +19,6 @@ fn course(code: &str) -> NewCourse {
 }
 
 fn enrolment(learner: &str) -> NewEnrolment {
-    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
     NewEnrolment::new(learner)
         .dates(date(2026, 1, 5), date(2027, 7, 5))
         .hours(37.5, 400.0)

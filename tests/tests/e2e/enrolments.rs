@@ -2,9 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::NaiveDate;
 use folio_domain::Role;
-use folio_tests::scene::{NewCourse, NewEnrolment, NewUnit};
+use folio_tests::scene::{NewCourse, NewEnrolment, NewUnit, date};
 use folio_tests::{TestApp, fields, problem};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -27,10 +26,6 @@ fn basic_enrolment(learner: &str) -> NewEnrolment {
     NewEnrolment::new(learner)
         .dates(date(2026, 1, 5), date(2027, 7, 5))
         .hours(37.5, 400.0)
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
 async fn enrol(app: &TestApp, admin: &str, body: Value) -> Value {

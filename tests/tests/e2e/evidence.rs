@@ -4,9 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::NaiveDate;
 use folio_domain::Role;
-use folio_tests::scene::{NewCourse, NewEnrolment, NewUnit, Scene, Unit};
+use folio_tests::scene::{NewCourse, NewEnrolment, NewUnit, Scene, Unit, date};
 use folio_tests::{TestApp, fields, problem};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
@@ -47,10 +46,6 @@ async fn portfolio<'a>(app: &'a TestApp, slug: &str) -> Scene<&'a TestApp> {
         )
         .build()
         .await
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
 /// The component of a portfolio's course.

@@ -8,16 +8,14 @@
 
 use std::process::Command;
 
-use chrono::NaiveDate;
 use folio_domain::Role;
 use folio_tests::TestApp;
-use folio_tests::scene::{NewCourse, NewEnrolment};
+use folio_tests::scene::{NewCourse, NewEnrolment, date};
 
 #[tokio::test]
 async fn every_answer_matches_the_openapi_document() {
     folio_tests::python::ensure("schemathesis");
     // Something to read: a course, a learner enrolled on it with an assessor.
-    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
     let s = TestApp::spawn()
         .await
         .into_scene("northgate")

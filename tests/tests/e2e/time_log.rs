@@ -13,16 +13,12 @@ use chrono::{Datelike, Months, NaiveDate};
 use folio_db::platform::Tenant;
 use folio_domain::Role;
 use folio_tests::scene::{
-    Course, NewCourse, NewEnrolment, NewUnit, Scene, days_ago, days_ahead, today,
+    Course, NewCourse, NewEnrolment, NewUnit, Scene, date, days_ago, days_ahead, today,
 };
 use folio_tests::{TestApp, fields, problem};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
 
 /// A course with one component, "Diploma", of one unit, "U1".
 fn course(code: &str) -> NewCourse {

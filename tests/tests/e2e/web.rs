@@ -7,9 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::NaiveDate;
 use folio_domain::Role;
-use folio_tests::scene::{NewCourse, NewEnrolment};
+use folio_tests::scene::{NewCourse, NewEnrolment, date};
 use folio_tests::{PASSWORD, TestApp};
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{StatusCode, redirect};
@@ -201,7 +200,6 @@ async fn sign_in_goes_only_to_this_site() {
 async fn another_organisations_learner_is_not_found() {
     let app = TestApp::spawn().await;
     // An enrolment of alpha's, looked at by bravo's admin through the pages.
-    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
     let alpha = app
         .scene("alpha")
         .course(NewCourse::new("ST1", "Course"))
