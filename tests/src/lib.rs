@@ -346,6 +346,30 @@ impl TestApp {
         self.request(method, path).bearer_auth(token)
     }
 
+    /// Sends a request with a bearer token and, if given, a JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.authed(method, path, token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("send request")
+    }
+
+    /// As [`TestApp::send`], for a request that must succeed (any 2xx): its JSON body.
+    pub async fn ok(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
+        let response = self.send(method.clone(), path, token, body).await;
+        let status = response.status();
+        let text = response.text().await.expect("response body");
+        assert!(status.is_success(), "{method} {path}: {status} {text}");
+        serde_json::from_str(&text).expect("a JSON body")
+    }
+
     /// Creates a tenant.
     pub async fn tenant(&self, slug: &str) -> Tenant {
         operator::create_tenant(&self.db, slug, &format!("{slug} Training"))

@@ -9,7 +9,7 @@
 use folio_domain::Role;
 use folio_tests::scene::{NewCourse, NewEnrolment, Scene};
 use folio_tests::{TestApp, fields, problem};
-use reqwest::{Method, Response, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -32,37 +32,16 @@ async fn scene() -> Scene {
         .await
 }
 
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Response {
-    let mut r = app.authed(method, path, token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    r.send().await.unwrap()
-}
-
-async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
-    let r = send(app, method.clone(), path, token, body).await;
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    assert!(status.is_success(), "{method} {path}: {status} {text}");
-    serde_json::from_str(&text).unwrap()
-}
-
 async fn comment(s: &Scene, token: &str, text: &str) -> Value {
-    let r = send(
-        &s.app,
-        Method::POST,
-        &format!("/api/v1/enrolments/{}/comments", s.enrolment("amelia")),
-        token,
-        Some(json!({ "text": text })),
-    )
-    .await;
+    let r = s
+        .app
+        .send(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/comments", s.enrolment("amelia")),
+            token,
+            Some(json!({ "text": text })),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     r.json().await.unwrap()
 }
@@ -115,31 +94,33 @@ async fn staff_write_and_read_internal_comments_newest_first() {
     let newest_first = [id(&by_admin), id(&by_iqa), id(&by_assessor)];
 
     for token in [&s.admin, s.token("tom"), s.token("iris"), s.token("audrey")] {
-        let listed = ok(app, Method::GET, &list, token, None).await;
+        let listed = app.ok(Method::GET, &list, token, None).await;
         assert_eq!(ids(&listed), newest_first);
         assert_eq!(listed["next_cursor"], Value::Null);
-        let one = ok(
-            app,
-            Method::GET,
-            &format!("/api/v1/comments/{}", id(&by_iqa)),
-            token,
-            None,
-        )
-        .await;
+        let one = app
+            .ok(
+                Method::GET,
+                &format!("/api/v1/comments/{}", id(&by_iqa)),
+                token,
+                None,
+            )
+            .await;
         assert_eq!(one, by_iqa);
     }
     // Cursor pagination.
-    let first = ok(app, Method::GET, &format!("{list}?limit=2"), &s.admin, None).await;
+    let first = app
+        .ok(Method::GET, &format!("{list}?limit=2"), &s.admin, None)
+        .await;
     assert_eq!(ids(&first), newest_first[..2]);
     let cursor = first["next_cursor"].as_str().unwrap();
-    let rest = ok(
-        app,
-        Method::GET,
-        &format!("{list}?limit=2&cursor={cursor}"),
-        &s.admin,
-        None,
-    )
-    .await;
+    let rest = app
+        .ok(
+            Method::GET,
+            &format!("{list}?limit=2&cursor={cursor}"),
+            &s.admin,
+            None,
+        )
+        .await;
     assert_eq!(ids(&rest), newest_first[2..]);
     assert_eq!(rest["next_cursor"], Value::Null);
 
@@ -151,18 +132,20 @@ async fn staff_write_and_read_internal_comments_newest_first() {
         (json!("a\u{7}b"), "control character"),
         (json!(12), "not text"),
     ] {
-        let r = send(
-            app,
-            Method::POST,
-            &list,
-            s.token("tom"),
-            Some(json!({ "text": text })),
-        )
-        .await;
+        let r = app
+            .send(
+                Method::POST,
+                &list,
+                s.token("tom"),
+                Some(json!({ "text": text })),
+            )
+            .await;
         let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(fields(&p), ["text"], "{what}");
     }
-    let r = send(app, Method::POST, &list, s.token("tom"), Some(json!({}))).await;
+    let r = app
+        .send(Method::POST, &list, s.token("tom"), Some(json!({})))
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["text"]
@@ -192,7 +175,7 @@ async fn the_learner_and_their_employer_never_learn_comments_exist() {
     let existing = id(&comment(&s, s.token("tom"), "Concerned about attendance.").await);
     let missing = Uuid::now_v7();
     let not_found = |path: String, token: String| async move {
-        let r = send(app, Method::GET, &path, &token, None).await;
+        let r = app.send(Method::GET, &path, &token, None).await;
         problem(r, StatusCode::NOT_FOUND).await
     };
     // The problem for a comment that exists is exactly the one for an id that does not.
@@ -232,7 +215,7 @@ async fn the_learner_and_their_employer_never_learn_comments_exist() {
             ),
             (Method::DELETE, format!("/api/v1/comments/{existing}"), None),
         ] {
-            let r = send(app, method.clone(), &path, token, body).await;
+            let r = app.send(method.clone(), &path, token, body).await;
             assert_eq!(
                 problem(r, StatusCode::NOT_FOUND).await,
                 reference,
@@ -259,82 +242,82 @@ async fn only_the_author_edits_and_the_author_or_an_admin_deletes() {
 
     // Nobody but the author edits; the auditor writes nothing.
     for token in [s.token("iris"), &s.admin, s.token("audrey")] {
-        let r = send(
-            app,
-            Method::PUT,
-            &path,
-            token,
-            Some(json!({ "text": "Mine now" })),
-        )
-        .await;
+        let r = app
+            .send(
+                Method::PUT,
+                &path,
+                token,
+                Some(json!({ "text": "Mine now" })),
+            )
+            .await;
         problem(r, StatusCode::FORBIDDEN).await;
     }
-    let r = send(
-        app,
-        Method::POST,
-        &format!("/api/v1/enrolments/{e}/comments"),
-        s.token("audrey"),
-        Some(json!({ "text": "Observed" })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/enrolments/{e}/comments"),
+            s.token("audrey"),
+            Some(json!({ "text": "Observed" })),
+        )
+        .await;
     problem(r, StatusCode::FORBIDDEN).await;
     for token in [s.token("iris"), s.token("audrey")] {
-        let r = send(app, Method::DELETE, &path, token, None).await;
+        let r = app.send(Method::DELETE, &path, token, None).await;
         problem(r, StatusCode::FORBIDDEN).await;
     }
     // The author edits, with the text checked.
-    let r = send(
-        app,
-        Method::PUT,
-        &path,
-        s.token("tom"),
-        Some(json!({ "text": "" })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::PUT,
+            &path,
+            s.token("tom"),
+            Some(json!({ "text": "" })),
+        )
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["text"]
     );
-    let edited = ok(
-        app,
-        Method::PUT,
-        &path,
-        s.token("tom"),
-        Some(json!({ "text": "Second thoughts." })),
-    )
-    .await;
+    let edited = app
+        .ok(
+            Method::PUT,
+            &path,
+            s.token("tom"),
+            Some(json!({ "text": "Second thoughts." })),
+        )
+        .await;
     assert_eq!(edited["text"], "Second thoughts.");
     assert_eq!(edited["edited"], true);
     assert_eq!(edited["created_at"], mine["created_at"]);
-    let seen = ok(app, Method::GET, &path, s.token("iris"), None).await;
+    let seen = app.ok(Method::GET, &path, s.token("iris"), None).await;
     assert_eq!(seen, edited);
 
     // The author deletes theirs; an admin deletes anyone's.
-    let r = send(app, Method::DELETE, &path, s.token("tom"), None).await;
+    let r = app.send(Method::DELETE, &path, s.token("tom"), None).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     problem(
-        send(app, Method::GET, &path, s.token("tom"), None).await,
+        app.send(Method::GET, &path, s.token("tom"), None).await,
         StatusCode::NOT_FOUND,
     )
     .await;
     let iqas = id(&comment(&s, s.token("iris"), "IQA note.").await);
-    let r = send(
-        app,
-        Method::DELETE,
-        &format!("/api/v1/comments/{iqas}"),
-        s.token("tom"),
-        None,
-    )
-    .await;
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/comments/{iqas}"),
+            s.token("tom"),
+            None,
+        )
+        .await;
     problem(r, StatusCode::FORBIDDEN).await;
-    let r = send(
-        app,
-        Method::DELETE,
-        &format!("/api/v1/comments/{iqas}"),
-        &s.admin,
-        None,
-    )
-    .await;
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/comments/{iqas}"),
+            &s.admin,
+            None,
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert!(comments_in_db(&s).await.is_empty());
 
@@ -391,7 +374,7 @@ async fn another_organisation_gets_404_from_every_endpoint() {
             ),
             (Method::DELETE, format!("/api/v1/comments/{c}"), None),
         ] {
-            let r = send(app, method.clone(), &path, token, body).await;
+            let r = app.send(method.clone(), &path, token, body).await;
             let p = problem(r, StatusCode::NOT_FOUND).await;
             assert_eq!(p["type"], "/problems/not-found", "{method} {path}");
         }

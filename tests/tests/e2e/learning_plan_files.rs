@@ -62,52 +62,34 @@ async fn scene() -> Scene {
         .build()
         .await;
     let enrolment = org.enrolment("amelia");
-    let session = ok(
-        &org.app,
-        Method::POST,
-        &format!("/api/v1/enrolments/{enrolment}/sessions"),
-        org.token("tom"),
-        Some(json!({ "session_type": "review", "starts_at": noon(-2), "duration_minutes": 60 })),
-    )
-    .await;
-    let action = ok(
-        &org.app,
-        Method::POST,
-        &format!("/api/v1/enrolments/{enrolment}/actions"),
-        org.token("tom"),
-        Some(
-            json!({ "title": "Write up the pump overhaul", "target_date": days_ahead(14),
+    let session = org
+        .app
+        .ok(
+            Method::POST,
+            &format!("/api/v1/enrolments/{enrolment}/sessions"),
+            org.token("tom"),
+            Some(
+                json!({ "session_type": "review", "starts_at": noon(-2), "duration_minutes": 60 }),
+            ),
+        )
+        .await;
+    let action = org
+        .app
+        .ok(
+            Method::POST,
+            &format!("/api/v1/enrolments/{enrolment}/actions"),
+            org.token("tom"),
+            Some(
+                json!({ "title": "Write up the pump overhaul", "target_date": days_ahead(14),
                      "session_id": id(&session) }),
-        ),
-    )
-    .await;
+            ),
+        )
+        .await;
     Scene {
         org,
         session: id(&session),
         action: id(&action),
     }
-}
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Response {
-    let mut r = app.authed(method, path, token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    r.send().await.unwrap()
-}
-
-async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
-    let r = send(app, method.clone(), path, token, body).await;
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    assert!(status.is_success(), "{method} {path}: {status} {text}");
-    serde_json::from_str(&text).unwrap()
 }
 
 fn form(file_name: &str, bytes: Vec<u8>, content_type: &str) -> Form {
@@ -139,8 +121,7 @@ async fn attached(app: &TestApp, token: &str, path: &str, name: &str, bytes: Vec
 }
 
 async fn download(app: &TestApp, token: &str, file: Uuid) -> Response {
-    send(
-        app,
+    app.send(
         Method::GET,
         &format!("/api/v1/learning-plan-files/{file}/file"),
         token,
@@ -150,8 +131,7 @@ async fn download(app: &TestApp, token: &str, file: Uuid) -> Response {
 }
 
 async fn delete(app: &TestApp, token: &str, file: Uuid) -> Response {
-    send(
-        app,
+    app.send(
         Method::DELETE,
         &format!("/api/v1/learning-plan-files/{file}"),
         token,
@@ -248,19 +228,19 @@ async fn review_forms_and_learners_work_are_attached_listed_and_downloaded() {
         s.token("manny"),
         s.token("audrey"),
     ] {
-        let listed = ok(app, Method::GET, &session_files(&s), token, None).await;
+        let listed = app.ok(Method::GET, &session_files(&s), token, None).await;
         assert_eq!(listed, json!([review]));
-        let listed = ok(app, Method::GET, &action_files(&s), token, None).await;
+        let listed = app.ok(Method::GET, &action_files(&s), token, None).await;
         let ids: Vec<Uuid> = listed.as_array().unwrap().iter().map(id).collect();
         assert_eq!(ids, [id(&work), id(&brief)]);
-        let one = ok(
-            app,
-            Method::GET,
-            &format!("/api/v1/learning-plan-files/{}", id(&work)),
-            token,
-            None,
-        )
-        .await;
+        let one = app
+            .ok(
+                Method::GET,
+                &format!("/api/v1/learning-plan-files/{}", id(&work)),
+                token,
+                None,
+            )
+            .await;
         assert_eq!(one, work);
     }
     for (token, file, bytes) in [
@@ -388,7 +368,7 @@ async fn who_may_attach_and_remove_files() {
             format!("/api/v1/learning-plan-files/{}", id(&review)),
             format!("/api/v1/learning-plan-files/{}/file", id(&work)),
         ] {
-            let r = send(app, Method::GET, &path, token, None).await;
+            let r = app.send(Method::GET, &path, token, None).await;
             problem(r, StatusCode::NOT_FOUND).await;
         }
         for path in [session_files(&s), action_files(&s)] {
@@ -413,7 +393,7 @@ async fn who_may_attach_and_remove_files() {
         format!("/api/v1/learning-plan-files/{nobody}"),
         format!("/api/v1/learning-plan-files/{nobody}/file"),
     ] {
-        let r = send(app, Method::GET, &path, &s.admin, None).await;
+        let r = app.send(Method::GET, &path, &s.admin, None).await;
         problem(r, StatusCode::NOT_FOUND).await;
     }
     problem(delete(app, &s.admin, nobody).await, StatusCode::NOT_FOUND).await;
@@ -431,14 +411,14 @@ async fn who_may_attach_and_remove_files() {
     assert_eq!(file_rows(app).await, 1);
     assert_eq!(app.stored_files(), 1, "the objects went with the rows");
     for file in [&work, &more_work, &review] {
-        let r = send(
-            app,
-            Method::GET,
-            &format!("/api/v1/learning-plan-files/{}", id(file)),
-            s.token("tom"),
-            None,
-        )
-        .await;
+        let r = app
+            .send(
+                Method::GET,
+                &format!("/api/v1/learning-plan-files/{}", id(file)),
+                s.token("tom"),
+                None,
+            )
+            .await;
         problem(r, StatusCode::NOT_FOUND).await;
         problem(
             download(app, s.token("tom"), id(file)).await,
@@ -451,16 +431,13 @@ async fn who_may_attach_and_remove_files() {
         )
         .await;
     }
-    let listed = ok(app, Method::GET, &action_files(&s), s.token("amelia"), None).await;
+    let listed = app
+        .ok(Method::GET, &action_files(&s), s.token("amelia"), None)
+        .await;
     assert_eq!(listed, json!([staff_note]));
-    let listed = ok(
-        app,
-        Method::GET,
-        &session_files(&s),
-        s.token("amelia"),
-        None,
-    )
-    .await;
+    let listed = app
+        .ok(Method::GET, &session_files(&s), s.token("amelia"), None)
+        .await;
     assert_eq!(listed, json!([]));
 
     let rows = audit_rows(&s).await;
@@ -625,7 +602,7 @@ async fn another_organisation_sees_nothing_and_changes_nothing() {
             format!("/api/v1/learning-plan-files/{}", id(&work)),
             format!("/api/v1/learning-plan-files/{}/file", id(&work)),
         ] {
-            let r = send(app, Method::GET, &path, token, None).await;
+            let r = app.send(Method::GET, &path, token, None).await;
             problem(r, StatusCode::NOT_FOUND).await;
         }
         for path in [session_files(&s), action_files(&s)] {
@@ -652,16 +629,13 @@ async fn another_organisation_sees_nothing_and_changes_nothing() {
             .await
             .unwrap();
     assert_eq!(other_audit, 0);
-    let listed = ok(
-        app,
-        Method::GET,
-        &session_files(&s),
-        s.token("amelia"),
-        None,
-    )
-    .await;
+    let listed = app
+        .ok(Method::GET, &session_files(&s), s.token("amelia"), None)
+        .await;
     assert_eq!(listed, json!([review]));
-    let listed = ok(app, Method::GET, &action_files(&s), s.token("amelia"), None).await;
+    let listed = app
+        .ok(Method::GET, &action_files(&s), s.token("amelia"), None)
+        .await;
     assert_eq!(listed, json!([work]));
     s.org.app.finish().await;
 }

@@ -30,45 +30,23 @@ async fn scene() -> Scene {
         .await
 }
 
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Response {
-    let mut r = app.authed(method, path, token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    r.send().await.unwrap()
-}
-
-async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
-    let r = send(app, method.clone(), path, token, body).await;
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    assert!(status.is_success(), "{method} {path}: {status} {text}");
-    serde_json::from_str(&text).unwrap()
-}
-
 async fn get(app: &TestApp, path: &str, token: &str) -> Value {
-    ok(app, Method::GET, path, token, None).await
+    app.ok(Method::GET, path, token, None).await
 }
 
 /// Writes a message as `token` and returns the response.
 async fn write(s: &Scene, token: &str, enrolment: Uuid, to: &str, subject: &str) -> Response {
-    send(
-        &s.app,
-        Method::POST,
-        "/api/v1/messages",
-        token,
-        Some(json!({
-            "enrolment_id": enrolment, "to": to, "subject": subject,
-            "body": "Hello,\n\nCould we move my review to Friday?\n\nAmelia"
-        })),
-    )
-    .await
+    s.app
+        .send(
+            Method::POST,
+            "/api/v1/messages",
+            token,
+            Some(json!({
+                "enrolment_id": enrolment, "to": to, "subject": subject,
+                "body": "Hello,\n\nCould we move my review to Friday?\n\nAmelia"
+            })),
+        )
+        .await
 }
 
 async fn written(s: &Scene, to: &str, subject: &str) -> Value {
@@ -304,7 +282,10 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
     let e = s.enrolment("amelia");
     let post = |token: &str, body: Value| {
         let token = token.to_owned();
-        async move { send(app, Method::POST, "/api/v1/messages", &token, Some(body)).await }
+        async move {
+            app.send(Method::POST, "/api/v1/messages", &token, Some(body))
+                .await
+        }
     };
     let valid =
         || json!({ "enrolment_id": e, "to": "assessor", "subject": "Hello", "body": "Text" });
@@ -378,26 +359,26 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
     .await;
     assert_eq!(fields(&p), ["to", "subject", "body"]);
     // Lists: a bad cursor or limit.
-    let r = send(
-        app,
-        Method::GET,
-        "/api/v1/messages?cursor=nope",
-        s.token("amelia"),
-        None,
-    )
-    .await;
+    let r = app
+        .send(
+            Method::GET,
+            "/api/v1/messages?cursor=nope",
+            s.token("amelia"),
+            None,
+        )
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["cursor"]
     );
-    let r = send(
-        app,
-        Method::GET,
-        &format!("/api/v1/enrolments/{e}/messages?limit=0"),
-        s.token("amelia"),
-        None,
-    )
-    .await;
+    let r = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/enrolments/{e}/messages?limit=0"),
+            s.token("amelia"),
+            None,
+        )
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["limit"]
@@ -416,14 +397,14 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
     assert_eq!(m["body"].as_str().unwrap().len(), 10_000);
 
     // A deactivated assessor cannot be written to.
-    let r = send(
-        app,
-        Method::POST,
-        &format!("/api/v1/users/{}/deactivate", s.id("tom")),
-        &s.admin,
-        None,
-    )
-    .await;
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/users/{}/deactivate", s.id("tom")),
+            &s.admin,
+            None,
+        )
+        .await;
     assert!(r.status().is_success());
     let p = problem(
         post(s.token("amelia"), valid()).await,
@@ -459,8 +440,7 @@ async fn only_the_learner_writes_and_nobody_else_learns_a_message_exists() {
     problem(r, StatusCode::NOT_FOUND).await;
     let missing = Uuid::now_v7();
     let not_found = problem(
-        send(
-            app,
+        app.send(
             Method::GET,
             &format!("/api/v1/messages/{missing}"),
             s.token("amelia"),
@@ -473,24 +453,19 @@ async fn only_the_learner_writes_and_nobody_else_learns_a_message_exists() {
     // Only its sender, its recipient, admins and auditors read it: to anyone else it is
     // exactly like an id that does not exist.
     for token in [s.token("olly"), s.token("tom"), s.token("manny")] {
-        let r = send(
-            app,
+        let r = app
+            .send(Method::GET, &format!("/api/v1/messages/{m}"), token, None)
+            .await;
+        assert_eq!(problem(r, StatusCode::NOT_FOUND).await, not_found);
+    }
+    let r = app
+        .send(
             Method::GET,
-            &format!("/api/v1/messages/{m}"),
-            token,
+            &format!("/api/v1/enrolments/{e}/messages"),
+            s.token("olly"),
             None,
         )
         .await;
-        assert_eq!(problem(r, StatusCode::NOT_FOUND).await, not_found);
-    }
-    let r = send(
-        app,
-        Method::GET,
-        &format!("/api/v1/enrolments/{e}/messages"),
-        s.token("olly"),
-        None,
-    )
-    .await;
     problem(r, StatusCode::NOT_FOUND).await;
     assert!(ids(&get(app, "/api/v1/messages", s.token("olly")).await).is_empty());
     assert!(
@@ -515,7 +490,7 @@ async fn only_the_learner_writes_and_nobody_else_learns_a_message_exists() {
             format!("/api/v1/messages/{m}"),
             format!("/api/v1/enrolments/{e}/messages"),
         ] {
-            let r = send(app, Method::GET, &path, token, None).await;
+            let r = app.send(Method::GET, &path, token, None).await;
             problem(r, StatusCode::NOT_FOUND).await;
         }
         for path in [

@@ -30,22 +30,8 @@ async fn scene() -> Scene {
         .await
 }
 
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Response {
-    let mut r = app.authed(method, path, token);
-    if let Some(body) = body {
-        r = r.json(&body);
-    }
-    r.send().await.unwrap()
-}
-
 async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
-    let r = send(app, method.clone(), path, token, body).await;
+    let r = app.send(method.clone(), path, token, body).await;
     assert_eq!(r.status(), StatusCode::OK, "{method} {path}");
     r.json().await.unwrap()
 }
@@ -119,18 +105,18 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
         "/api/v1/me/profile",
         "/api/v1/me/tokens",
     ] {
-        let r = send(app, Method::GET, path, s.token("amelia"), None).await;
+        let r = app.send(Method::GET, path, s.token("amelia"), None).await;
         let p = problem(r, StatusCode::FORBIDDEN).await;
         assert_eq!(p["type"], "/problems/disclaimer-required", "{path}");
     }
-    let r = send(
-        app,
-        Method::PUT,
-        "/api/v1/me/profile",
-        s.token("amelia"),
-        Some(json!({ "skills": "x" })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::PUT,
+            "/api/v1/me/profile",
+            s.token("amelia"),
+            Some(json!({ "skills": "x" })),
+        )
+        .await;
     problem(r, StatusCode::FORBIDDEN).await;
     ok(app, Method::GET, "/api/v1/me", s.token("amelia"), None).await;
     let mine = ok(
@@ -153,23 +139,23 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
     }
 
     // Accepting a version other than the current one is refused and records nothing.
-    let r = send(
-        app,
-        Method::POST,
-        "/api/v1/me/disclaimer/accept",
-        s.token("amelia"),
-        Some(json!({ "version": 2 })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/me/disclaimer/accept",
+            s.token("amelia"),
+            Some(json!({ "version": 2 })),
+        )
+        .await;
     assert_eq!(problem(r, StatusCode::CONFLICT).await["status"], 409);
-    let r = send(
-        app,
-        Method::POST,
-        "/api/v1/me/disclaimer/accept",
-        s.token("amelia"),
-        Some(json!({})),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/me/disclaimer/accept",
+            s.token("amelia"),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["version"]
@@ -214,14 +200,9 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
     assert_eq!(set_disclaimer(&s, json!(text)).await["version"], 1);
     let v2 = set_disclaimer(&s, json!("New terms: be kind.")).await;
     assert_eq!(v2["version"], 2);
-    let r = send(
-        app,
-        Method::GET,
-        "/api/v1/enrolments",
-        s.token("amelia"),
-        None,
-    )
-    .await;
+    let r = app
+        .send(Method::GET, "/api/v1/enrolments", s.token("amelia"), None)
+        .await;
     problem(r, StatusCode::FORBIDDEN).await;
     let mine = ok(
         app,
@@ -236,14 +217,9 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
         (json!(2), Value::Null)
     );
     // Signing out works while blocked.
-    let r = send(
-        app,
-        Method::POST,
-        "/api/v1/auth/logout",
-        s.token("amelia"),
-        None,
-    )
-    .await;
+    let r = app
+        .send(Method::POST, "/api/v1/auth/logout", s.token("amelia"), None)
+        .await;
     assert!(r.status().is_success(), "{}", r.status());
     let learner = app.login(&s.tenant, "amelia@n.example").await;
 
@@ -256,14 +232,14 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
     ok(app, Method::GET, "/api/v1/enrolments", &learner, None).await;
     let mine = ok(app, Method::GET, "/api/v1/me/disclaimer", &learner, None).await;
     assert_eq!(mine["required"], false);
-    let r = send(
-        app,
-        Method::POST,
-        "/api/v1/me/disclaimer/accept",
-        &learner,
-        Some(json!({ "version": 3 })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/me/disclaimer/accept",
+            &learner,
+            Some(json!({ "version": 3 })),
+        )
+        .await;
     problem(r, StatusCode::CONFLICT).await;
 
     // Who may read and set it; bad input names the field.
@@ -277,33 +253,28 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
     .await;
     assert_eq!(read["version"], 3);
     for token in [&learner, s.token("tom"), s.token("audrey")] {
-        let r = send(
-            app,
-            Method::PUT,
-            "/api/v1/settings/disclaimer",
-            token,
-            Some(json!({ "text": "x" })),
-        )
-        .await;
+        let r = app
+            .send(
+                Method::PUT,
+                "/api/v1/settings/disclaimer",
+                token,
+                Some(json!({ "text": "x" })),
+            )
+            .await;
         problem(r, StatusCode::FORBIDDEN).await;
     }
-    let r = send(
-        app,
-        Method::GET,
-        "/api/v1/settings/disclaimer",
-        &learner,
-        None,
-    )
-    .await;
+    let r = app
+        .send(Method::GET, "/api/v1/settings/disclaimer", &learner, None)
+        .await;
     problem(r, StatusCode::FORBIDDEN).await;
-    let r = send(
-        app,
-        Method::PUT,
-        "/api/v1/settings/disclaimer",
-        &s.admin,
-        Some(json!({ "text": "x".repeat(20_001) })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings/disclaimer",
+            &s.admin,
+            Some(json!({ "text": "x".repeat(20_001) })),
+        )
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["text"]
@@ -326,7 +297,9 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
         Some(json!({ "text": "South" })),
     )
     .await;
-    let r = send(app, Method::GET, "/api/v1/enrolments", &sam, None).await;
+    let r = app
+        .send(Method::GET, "/api/v1/enrolments", &sam, None)
+        .await;
     problem(r, StatusCode::FORBIDDEN).await;
     ok(app, Method::GET, "/api/v1/enrolments", &learner, None).await;
     let audit: Vec<String> = sqlx::query_scalar(
@@ -388,7 +361,7 @@ async fn profiles_are_written_by_their_owner_and_read_by_those_who_see_them() {
         assert_eq!(theirs["name"], "Person amelia@n.example", "{who}");
     }
     for token in [s.token("olly"), s.token("ann")] {
-        let r = send(app, Method::GET, &path, token, None).await;
+        let r = app.send(Method::GET, &path, token, None).await;
         problem(r, StatusCode::NOT_FOUND).await;
     }
     // A learner sees their own assessor, not another.
@@ -400,14 +373,14 @@ async fn profiles_are_written_by_their_owner_and_read_by_those_who_see_them() {
         None,
     )
     .await;
-    let r = send(
-        app,
-        Method::GET,
-        &format!("/api/v1/users/{}/profile", s.id("ann")),
-        s.token("amelia"),
-        None,
-    )
-    .await;
+    let r = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/users/{}/profile", s.id("ann")),
+            s.token("amelia"),
+            None,
+        )
+        .await;
     problem(r, StatusCode::NOT_FOUND).await;
 
     // Replacing clears what is left out; bad fields are named and nothing changes.
@@ -423,25 +396,25 @@ async fn profiles_are_written_by_their_owner_and_read_by_those_who_see_them() {
         (cleared["skills"].clone(), cleared["phone"].clone()),
         (json!("Welding"), Value::Null)
     );
-    let r = send(
-        app,
-        Method::PUT,
-        "/api/v1/me/profile",
-        s.token("amelia"),
-        Some(json!({ "phone": "1".repeat(51), "interests": "i".repeat(2001), "skills": "ok" })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::PUT,
+            "/api/v1/me/profile",
+            s.token("amelia"),
+            Some(json!({ "phone": "1".repeat(51), "interests": "i".repeat(2001), "skills": "ok" })),
+        )
+        .await;
     let mut bad = fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await);
     bad.sort();
     assert_eq!(bad, ["interests", "phone"]);
-    let r = send(
-        app,
-        Method::PUT,
-        "/api/v1/me/profile",
-        s.token("amelia"),
-        Some(json!({ "hobbies": "x" })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::PUT,
+            "/api/v1/me/profile",
+            s.token("amelia"),
+            Some(json!({ "hobbies": "x" })),
+        )
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["hobbies"]
@@ -501,7 +474,9 @@ async fn a_photo_must_be_an_image_and_replacing_it_removes_the_old_file() {
     .await;
     problem(r, StatusCode::PAYLOAD_TOO_LARGE).await;
     assert_eq!(app.stored_files(), 0);
-    let r = send(app, Method::GET, &photo_path, s.token("tom"), None).await;
+    let r = app
+        .send(Method::GET, &photo_path, s.token("tom"), None)
+        .await;
     problem(r, StatusCode::NOT_FOUND).await;
 
     let r = upload(
@@ -528,20 +503,24 @@ async fn a_photo_must_be_an_image_and_replacing_it_removes_the_old_file() {
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(app.stored_files(), 1, "the replaced photo is removed");
     assert_eq!(download(app, &photo_path, s.token("manny")).await, JPEG);
-    let r = send(app, Method::GET, &photo_path, s.token("olly"), None).await;
+    let r = app
+        .send(Method::GET, &photo_path, s.token("olly"), None)
+        .await;
     problem(r, StatusCode::NOT_FOUND).await;
 
-    let r = send(
-        app,
-        Method::DELETE,
-        "/api/v1/me/profile/photo",
-        s.token("amelia"),
-        None,
-    )
-    .await;
+    let r = app
+        .send(
+            Method::DELETE,
+            "/api/v1/me/profile/photo",
+            s.token("amelia"),
+            None,
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.stored_files(), 0);
-    let r = send(app, Method::GET, &photo_path, s.token("tom"), None).await;
+    let r = app
+        .send(Method::GET, &photo_path, s.token("tom"), None)
+        .await;
     problem(r, StatusCode::NOT_FOUND).await;
     s.app.finish().await;
 }
@@ -594,17 +573,17 @@ async fn a_job_description_is_uploaded_by_the_learner_or_their_assessor() {
     ] {
         let r = upload(app, &path, token, b"nope", "x.pdf").await;
         problem(r, status).await;
-        let r = send(app, Method::DELETE, &path, token, None).await;
+        let r = app.send(Method::DELETE, &path, token, None).await;
         problem(r, status).await;
     }
-    let r = send(app, Method::GET, &path, s.token("olly"), None).await;
+    let r = app.send(Method::GET, &path, s.token("olly"), None).await;
     problem(r, StatusCode::NOT_FOUND).await;
     assert_eq!(app.stored_files(), 1);
 
-    let r = send(app, Method::DELETE, &path, &s.admin, None).await;
+    let r = app.send(Method::DELETE, &path, &s.admin, None).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.stored_files(), 0);
-    let r = send(app, Method::GET, &path, s.token("amelia"), None).await;
+    let r = app.send(Method::GET, &path, s.token("amelia"), None).await;
     problem(r, StatusCode::NOT_FOUND).await;
     let audit: Vec<String> = sqlx::query_scalar(
         "select action from audit_log where tenant_id = $1 and action like 'profile.%' order by id",
@@ -654,12 +633,12 @@ async fn another_organisation_sees_no_profile_and_changes_none() {
         format!("/api/v1/users/{}/profile/photo", s.id("amelia")),
         jd.clone(),
     ] {
-        let r = send(app, Method::GET, &path, &other, None).await;
+        let r = app.send(Method::GET, &path, &other, None).await;
         problem(r, StatusCode::NOT_FOUND).await;
     }
     let r = upload(app, &jd, &other, b"theirs", "x.pdf").await;
     problem(r, StatusCode::NOT_FOUND).await;
-    let r = send(app, Method::DELETE, &jd, &other, None).await;
+    let r = app.send(Method::DELETE, &jd, &other, None).await;
     problem(r, StatusCode::NOT_FOUND).await;
     // Their own profile endpoints touch only their own row.
     ok(
