@@ -534,6 +534,14 @@ pub async fn learners_with_overdue_actions(
     .expect("insert learners with overdue actions");
 }
 
+/// The `id` of a JSON body, as a UUID.
+pub fn id(body: &Value) -> Uuid {
+    body["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("an id in {body}"))
+}
+
 /// Reads a problem document, checking its content type and status.
 pub async fn problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status, "status");

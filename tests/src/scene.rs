@@ -29,7 +29,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::TestApp;
+use crate::{TestApp, id as id_of};
 
 /// Today (UTC).
 pub fn today() -> NaiveDate {
@@ -503,13 +503,6 @@ async fn call(app: &TestApp, method: Method, path: &str, token: &str, body: &Val
     let text = response.text().await.unwrap_or_default();
     assert_eq!(status, expected, "{method} {path}: {text}");
     serde_json::from_str(&text).unwrap_or(Value::Null)
-}
-
-fn id_of(body: &Value) -> Uuid {
-    body["id"]
-        .as_str()
-        .and_then(|id| id.parse().ok())
-        .unwrap_or_else(|| panic!("an id in {body}"))
 }
 
 impl<A> Scene<A> {

@@ -8,14 +8,10 @@
 
 use folio_domain::Role;
 use folio_tests::scene::{NewCourse, NewEnrolment, Scene};
-use folio_tests::{TestApp, fields, problem};
+use folio_tests::{TestApp, fields, id, problem};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().unwrap().parse().unwrap()
-}
 
 /// The cast with Amelia's enrolment (assessor, IQA, employer and manager set) and Olly's
 /// (Tom's too), and Tess, an assessor with another caseload.

@@ -9,16 +9,12 @@
 
 use folio_domain::Role;
 use folio_tests::scene::{NewCourse, NewEnrolment, Scene, days_ago, days_ahead};
-use folio_tests::{TestApp, fields, problem};
+use folio_tests::{TestApp, fields, id, problem};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
-
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().unwrap().parse().unwrap()
-}
 
 /// The cast with Sam, an assessor with no learners, and Erin, the contact of "Bolt
 /// Fabrication". Amelia and Olly are both assessed by Tom with Iris as IQA, started 120

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 use folio_domain::Role;
 use folio_tests::scene::{NewCourse, NewEnrolment, Scene, days_ago, days_ahead, today};
-use folio_tests::{TestApp, fields, problem};
+use folio_tests::{TestApp, fields, id, problem};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -18,10 +18,6 @@ use uuid::Uuid;
 fn noon(n: i64) -> DateTime<Utc> {
     let day = today() + Duration::days(n);
     day.and_hms_opt(12, 0, 0).unwrap().and_utc()
-}
-
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().unwrap().parse().unwrap()
 }
 
 /// The cast; Amelia's enrolment (assessor, IQA, employer and manager set) and Olly's (Tom's

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use folio_domain::Role;
 use folio_tests::scene::{NewCourse, NewEnrolment, days_ago, days_ahead, today};
-use folio_tests::{TestApp, fields, problem};
+use folio_tests::{TestApp, fields, id, problem};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -19,10 +19,6 @@ use uuid::Uuid;
 fn noon(n: i64) -> DateTime<Utc> {
     let day = today() + Duration::days(n);
     day.and_hms_opt(12, 0, 0).unwrap().and_utc()
-}
-
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().unwrap().parse().unwrap()
 }
 
 fn content(len: usize, seed: u8) -> Vec<u8> {

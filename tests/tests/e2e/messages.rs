@@ -7,14 +7,10 @@
 
 use folio_domain::Role;
 use folio_tests::scene::{NewCourse, NewEnrolment, Scene};
-use folio_tests::{TestApp, fields, problem};
+use folio_tests::{TestApp, fields, id, problem};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().unwrap().parse().unwrap()
-}
 
 /// The cast with Amelia's enrolment (assessor, IQA, employer and manager set) and Olly's
 /// (an assessor only, the same).

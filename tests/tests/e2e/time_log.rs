@@ -15,7 +15,7 @@ use folio_domain::Role;
 use folio_tests::scene::{
     Course, NewCourse, NewEnrolment, NewUnit, Scene, date, days_ago, days_ahead, today,
 };
-use folio_tests::{TestApp, fields, problem};
+use folio_tests::{TestApp, fields, id, problem};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -59,10 +59,6 @@ async fn get(app: &TestApp, token: &str, path: &str) -> Value {
     let r = app.authed(Method::GET, path, token).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK, "GET {path}");
     r.json().await.unwrap()
-}
-
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().unwrap().parse().unwrap()
 }
 
 /// Courses ST0457 and ST0999 (see [`course`]); the cast but Olly, and Amelia's enrolment on
