@@ -331,7 +331,7 @@ pub struct SceneBuilder<A> {
     app: A,
     slug: String,
     courses: Vec<NewCourse>,
-    people: Vec<(String, Option<String>, Vec<Role>)>,
+    people: Vec<(String, Role)>,
     employers: Vec<(String, Vec<String>)>,
     enrolments: Vec<NewEnrolment>,
     sign_in: bool,
@@ -370,22 +370,15 @@ impl<A: Borrow<TestApp>> SceneBuilder<A> {
 
     /// Adds a person with one role, named `Person {email}`.
     pub fn person(mut self, email: &str, role: Role) -> Self {
-        self.people.push((email.into(), None, vec![role]));
+        self.people.push((email.into(), role));
         self
     }
 
     /// Adds people, each with one role, in this order.
     pub fn people(mut self, people: &[(&str, Role)]) -> Self {
         for (email, role) in people {
-            self.people.push(((*email).into(), None, vec![*role]));
+            self.people.push(((*email).into(), *role));
         }
-        self
-    }
-
-    /// Adds a person with this name and these roles.
-    pub fn person_named(mut self, email: &str, name: &str, roles: &[Role]) -> Self {
-        self.people
-            .push((email.into(), Some(name.into()), roles.to_vec()));
         self
     }
 
@@ -446,8 +439,8 @@ impl<A: Borrow<TestApp>> SceneBuilder<A> {
         for course in &self.courses {
             scene.add_course(course).await;
         }
-        for (email, name, roles) in &self.people {
-            scene.add_person_named(email, name.as_deref(), roles).await;
+        for (email, role) in &self.people {
+            scene.add_person(email, *role).await;
         }
         for (name, contacts) in &self.employers {
             let contacts: Vec<&str> = contacts.iter().map(String::as_str).collect();
@@ -457,7 +450,7 @@ impl<A: Borrow<TestApp>> SceneBuilder<A> {
             scene.enrol(enrolment).await;
         }
         if self.sign_in {
-            for (email, _, _) in &self.people {
+            for (email, _) in &self.people {
                 scene.sign_in(email).await;
             }
         }
@@ -607,17 +600,9 @@ impl<A: Borrow<TestApp>> Scene<A> {
         course
     }
 
-    /// Adds a person with one role.
+    /// Adds a person with one role, named `Person {email}`.
     pub async fn add_person(&mut self, email: &str, role: Role) -> Uuid {
-        self.add_person_named(email, None, &[role]).await
-    }
-
-    async fn add_person_named(&mut self, email: &str, name: Option<&str>, roles: &[Role]) -> Uuid {
-        let app = self.app.borrow();
-        let id = match name {
-            Some(name) => app.user_named(&self.tenant, email, name, roles).await,
-            None => app.user(&self.tenant, email, roles).await,
-        };
+        let id = self.app.borrow().user(&self.tenant, email, &[role]).await;
         self.people.push(Person {
             id,
             email: email.into(),
