@@ -69,11 +69,13 @@ async fn comments_in_db(s: &Scene) -> Vec<(Uuid, String)> {
 async fn staff_write_and_read_internal_comments_newest_first() {
     let s = scene().await;
     let app = &s.app;
+    let assessor = s.token("tom");
+    let iqa = s.token("iris");
     let list = format!("/api/v1/enrolments/{}/comments", s.enrolment("amelia"));
 
     let by_assessor = comment(
         &s,
-        s.token("tom"),
+        assessor,
         "  Struggling with maths;\r\nbook extra support.  ",
     )
     .await;
@@ -85,11 +87,11 @@ async fn staff_write_and_read_internal_comments_newest_first() {
     assert_eq!(by_assessor["author_name"], "Person tom@n.example");
     assert_eq!(by_assessor["enrolment_id"], json!(s.enrolment("amelia")));
     assert_eq!(by_assessor["edited"], false);
-    let by_iqa = comment(&s, s.token("iris"), "Sampled unit 3.").await;
+    let by_iqa = comment(&s, iqa, "Sampled unit 3.").await;
     let by_admin = comment(&s, &s.admin, "Funding query raised.").await;
     let newest_first = [id(&by_admin), id(&by_iqa), id(&by_assessor)];
 
-    for token in [&s.admin, s.token("tom"), s.token("iris"), s.token("audrey")] {
+    for token in [&s.admin, assessor, iqa, s.token("audrey")] {
         let listed = app.ok(Method::GET, &list, token, None).await;
         assert_eq!(ids(&listed), newest_first);
         assert_eq!(listed["next_cursor"], Value::Null);
@@ -129,24 +131,19 @@ async fn staff_write_and_read_internal_comments_newest_first() {
         (json!(12), "not text"),
     ] {
         let r = app
-            .send(
-                Method::POST,
-                &list,
-                s.token("tom"),
-                Some(json!({ "text": text })),
-            )
+            .send(Method::POST, &list, assessor, Some(json!({ "text": text })))
             .await;
         let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(fields(&p), ["text"], "{what}");
     }
     let r = app
-        .send(Method::POST, &list, s.token("tom"), Some(json!({})))
+        .send(Method::POST, &list, assessor, Some(json!({})))
         .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["text"]
     );
-    let longest = comment(&s, s.token("tom"), &"x".repeat(5000)).await;
+    let longest = comment(&s, assessor, &"x".repeat(5000)).await;
     assert_eq!(longest["text"].as_str().unwrap().len(), 5000);
 
     // Audited with ids and lengths, never the text.
@@ -167,6 +164,7 @@ async fn staff_write_and_read_internal_comments_newest_first() {
 async fn the_learner_and_their_employer_never_learn_comments_exist() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
     let e = s.enrolment("amelia");
     let existing = id(&comment(&s, s.token("tom"), "Concerned about attendance.").await);
     let missing = Uuid::now_v7();
@@ -175,18 +173,9 @@ async fn the_learner_and_their_employer_never_learn_comments_exist() {
         problem(r, StatusCode::NOT_FOUND).await
     };
     // The problem for a comment that exists is exactly the one for an id that does not.
-    let reference = not_found(
-        format!("/api/v1/comments/{missing}"),
-        s.token("amelia").to_owned(),
-    )
-    .await;
+    let reference = not_found(format!("/api/v1/comments/{missing}"), learner.to_owned()).await;
     assert_eq!(reference["type"], "/problems/not-found");
-    for token in [
-        s.token("amelia"),
-        s.token("manny"),
-        s.token("olly"),
-        s.token("tess"),
-    ] {
+    for token in [learner, s.token("manny"), s.token("olly"), s.token("tess")] {
         for path in [
             format!("/api/v1/comments/{existing}"),
             format!("/api/v1/comments/{missing}"),
@@ -231,13 +220,15 @@ async fn the_learner_and_their_employer_never_learn_comments_exist() {
 async fn only_the_author_edits_and_the_author_or_an_admin_deletes() {
     let s = scene().await;
     let app = &s.app;
+    let assessor = s.token("tom");
+    let iqa = s.token("iris");
     let e = s.enrolment("amelia");
-    let mine = comment(&s, s.token("tom"), "First thoughts.").await;
+    let mine = comment(&s, assessor, "First thoughts.").await;
     let m = id(&mine);
     let path = format!("/api/v1/comments/{m}");
 
     // Nobody but the author edits; the auditor writes nothing.
-    for token in [s.token("iris"), &s.admin, s.token("audrey")] {
+    for token in [iqa, &s.admin, s.token("audrey")] {
         let r = app
             .send(
                 Method::PUT,
@@ -257,18 +248,13 @@ async fn only_the_author_edits_and_the_author_or_an_admin_deletes() {
         )
         .await;
     problem(r, StatusCode::FORBIDDEN).await;
-    for token in [s.token("iris"), s.token("audrey")] {
+    for token in [iqa, s.token("audrey")] {
         let r = app.send(Method::DELETE, &path, token, None).await;
         problem(r, StatusCode::FORBIDDEN).await;
     }
     // The author edits, with the text checked.
     let r = app
-        .send(
-            Method::PUT,
-            &path,
-            s.token("tom"),
-            Some(json!({ "text": "" })),
-        )
+        .send(Method::PUT, &path, assessor, Some(json!({ "text": "" })))
         .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
@@ -278,30 +264,30 @@ async fn only_the_author_edits_and_the_author_or_an_admin_deletes() {
         .ok(
             Method::PUT,
             &path,
-            s.token("tom"),
+            assessor,
             Some(json!({ "text": "Second thoughts." })),
         )
         .await;
     assert_eq!(edited["text"], "Second thoughts.");
     assert_eq!(edited["edited"], true);
     assert_eq!(edited["created_at"], mine["created_at"]);
-    let seen = app.ok(Method::GET, &path, s.token("iris"), None).await;
+    let seen = app.ok(Method::GET, &path, iqa, None).await;
     assert_eq!(seen, edited);
 
     // The author deletes theirs; an admin deletes anyone's.
-    let r = app.send(Method::DELETE, &path, s.token("tom"), None).await;
+    let r = app.send(Method::DELETE, &path, assessor, None).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     problem(
-        app.send(Method::GET, &path, s.token("tom"), None).await,
+        app.send(Method::GET, &path, assessor, None).await,
         StatusCode::NOT_FOUND,
     )
     .await;
-    let iqas = id(&comment(&s, s.token("iris"), "IQA note.").await);
+    let iqas = id(&comment(&s, iqa, "IQA note.").await);
     let r = app
         .send(
             Method::DELETE,
             &format!("/api/v1/comments/{iqas}"),
-            s.token("tom"),
+            assessor,
             None,
         )
         .await;

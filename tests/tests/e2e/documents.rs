@@ -139,9 +139,11 @@ async fn audit_actions(s: &Scene) -> Vec<String> {
 #[tokio::test]
 async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
     let s = scene().await;
+    let other_learner = s.token("olly");
+    let other_employer = s.token("erin");
     for token in [
         s.token("amelia"),
-        s.token("olly"),
+        other_learner,
         s.token("tom"),
         s.token("manny"),
     ] {
@@ -193,9 +195,9 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
 
     // The badges: each learner and each employer contact one, the assessor both.
     assert_eq!(badge(&s, s.token("amelia")).await, 1);
-    assert_eq!(badge(&s, s.token("olly")).await, 1);
+    assert_eq!(badge(&s, other_learner).await, 1);
     assert_eq!(badge(&s, s.token("manny")).await, 1);
-    assert_eq!(badge(&s, s.token("erin")).await, 1);
+    assert_eq!(badge(&s, other_employer).await, 1);
     assert_eq!(badge(&s, s.token("tom")).await, 2);
     assert_eq!(badge(&s, s.token("sam")).await, 0);
     assert_eq!(badge(&s, s.token("iris")).await, 0);
@@ -227,7 +229,7 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
     let p = problem(again, StatusCode::CONFLICT).await;
     assert_eq!(p["type"], "/problems/conflict");
     assert_eq!(badge(&s, s.token("amelia")).await, 0);
-    assert_eq!(badge(&s, s.token("olly")).await, 1);
+    assert_eq!(badge(&s, other_learner).await, 1);
 
     // Not for another role.
     for role in ["employer", "assessor"] {
@@ -249,7 +251,7 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
     let r = sign(&s, doc, s.token("manny"), "employer", "Manny Patel").await;
     assert_eq!(r.status(), StatusCode::CREATED);
     assert_eq!(badge(&s, s.token("manny")).await, 0);
-    assert_eq!(badge(&s, s.token("erin")).await, 1);
+    assert_eq!(badge(&s, other_employer).await, 1);
     let r = sign(&s, doc, s.token("manny"), "employer", "Manny Patel").await;
     problem(r, StatusCode::CONFLICT).await;
 
@@ -312,7 +314,7 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
     drop(tx);
 
     // The other learner's document, partly signed, is withdrawn by the assessor.
-    let r = sign(&s, other_doc, s.token("olly"), "learner", "Olly Grant").await;
+    let r = sign(&s, other_doc, other_learner, "learner", "Olly Grant").await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let withdrawn = ok(
         &s,
@@ -324,9 +326,9 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
     .await;
     assert_eq!(withdrawn["withdrawn"], true);
     assert!(withdrawn["withdrawn_at"].is_string());
-    assert_eq!(badge(&s, s.token("erin")).await, 0);
+    assert_eq!(badge(&s, other_employer).await, 0);
     assert_eq!(badge(&s, s.token("tom")).await, 0);
-    let r = sign(&s, other_doc, s.token("erin"), "employer", "Erin Cole").await;
+    let r = sign(&s, other_doc, other_employer, "employer", "Erin Cole").await;
     problem(r, StatusCode::CONFLICT).await;
     let r = call(
         &s,
@@ -338,13 +340,13 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
     .await;
     problem(r, StatusCode::CONFLICT).await;
     let path = format!("/api/v1/enrolments/{}/documents", s.enrolment("olly"));
-    let list = ok(&s, Method::GET, &path, s.token("olly"), None).await;
+    let list = ok(&s, Method::GET, &path, other_learner, None).await;
     assert_eq!(list["items"], json!([]));
     let list = ok(
         &s,
         Method::GET,
         &format!("{path}?include_withdrawn=true"),
-        s.token("olly"),
+        other_learner,
         None,
     )
     .await;
@@ -440,10 +442,11 @@ async fn two_signatures_for_one_role_at_once_make_one() {
 #[tokio::test]
 async fn the_file_downloads_byte_identical_for_everyone_who_sees_it() {
     let s = scene().await;
+    let assessor = s.token("tom");
     let file = content(300_000, 42);
     let r = post_form(
         &s.app,
-        s.token("tom"),
+        assessor,
         form(&[s.enrolment("amelia")], "learner", file.clone()),
     )
     .await;
@@ -458,7 +461,7 @@ async fn the_file_downloads_byte_identical_for_everyone_who_sees_it() {
     for token in [
         s.token("amelia"),
         s.token("manny"),
-        s.token("tom"),
+        assessor,
         s.token("iris"),
         s.token("audrey"),
         &s.admin,
@@ -480,6 +483,8 @@ async fn the_file_downloads_byte_identical_for_everyone_who_sees_it() {
 #[tokio::test]
 async fn staff_who_only_read_can_read_and_nobody_else_sees_anything() {
     let s = scene().await;
+    let other_assessor = s.token("sam");
+    let other_employer = s.token("erin");
     let doc = id(&sent(
         &s,
         &s.admin,
@@ -525,7 +530,7 @@ async fn staff_who_only_read_can_read_and_nobody_else_sees_anything() {
     // An assessor can send only to their own caseload.
     let r = post_form(
         &s.app,
-        s.token("sam"),
+        other_assessor,
         form(&[s.enrolment("amelia")], "learner", content(10, 1)),
     )
     .await;
@@ -533,7 +538,7 @@ async fn staff_who_only_read_can_read_and_nobody_else_sees_anything() {
 
     // Another organisation's employer contact, another learner, another assessor: 404
     // on every endpoint, as if the document did not exist.
-    for token in [s.token("erin"), s.token("olly"), s.token("sam")] {
+    for token in [other_employer, s.token("olly"), other_assessor] {
         for path in [&get, &file, &list] {
             let r = call(&s, Method::GET, path, token, None).await;
             problem(r, StatusCode::NOT_FOUND).await;
@@ -545,7 +550,7 @@ async fn staff_who_only_read_can_read_and_nobody_else_sees_anything() {
             problem(r, StatusCode::NOT_FOUND).await;
         }
     }
-    assert_eq!(badge(&s, s.token("erin")).await, 0);
+    assert_eq!(badge(&s, other_employer).await, 0);
     let unchanged = ok(&s, Method::GET, &get, &s.admin, None).await;
     assert!(
         unchanged["signatures"]

@@ -300,6 +300,7 @@ async fn links_in_message_and_evidence_emails_open_their_page_after_sign_in() {
     use reqwest::multipart::{Form, Part};
 
     let s = scene().await;
+    let learner = s.token("amelia");
     let component = Uuid::now_v7();
     sqlx::query(
         "insert into components (tenant_id, id, course_id, title)
@@ -327,7 +328,7 @@ async fn links_in_message_and_evidence_emails_open_their_page_after_sign_in() {
         .authed(
             Method::POST,
             &format!("/api/v1/enrolments/{}/evidence", s.enrolment("amelia")),
-            s.token("amelia"),
+            learner,
         )
         .multipart(upload)
         .send()
@@ -354,7 +355,7 @@ async fn links_in_message_and_evidence_emails_open_their_page_after_sign_in() {
         .authed(
             Method::POST,
             &format!("/api/v1/evidence/{id}/versions"),
-            s.token("amelia"),
+            learner,
         )
         .multipart(resubmission)
         .send()

@@ -511,6 +511,7 @@ async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields(
 #[tokio::test]
 async fn a_learner_downloads_their_progress_map_as_pdf() {
     let s = scene().await;
+    let learner = s.token("amelia");
     // Two criteria on Amelia's course; one signed off.
     let (course,): (Uuid,) = sqlx::query_as("select course_id from enrolments where id = $1")
         .bind(s.enrolment("amelia"))
@@ -551,22 +552,18 @@ async fn a_learner_downloads_their_progress_map_as_pdf() {
 
     let asked = ask(
         &s,
-        s.token("amelia"),
+        learner,
         json!({ "kind": "progress_map", "enrolment_id": s.enrolment("amelia") }),
     )
     .await;
     work(&s, &asked).await;
     let id = asked["id"].as_str().unwrap();
-    let done = status(&s, s.token("amelia"), id).await;
+    let done = status(&s, learner, id).await;
     assert_eq!(done["status"], "ready", "{done}");
     assert!(done["file_name"].as_str().unwrap().ends_with(".pdf"));
     let r = s
         .app
-        .authed(
-            Method::GET,
-            &format!("/api/v1/exports/{id}/file"),
-            s.token("amelia"),
-        )
+        .authed(Method::GET, &format!("/api/v1/exports/{id}/file"), learner)
         .send()
         .await
         .unwrap();

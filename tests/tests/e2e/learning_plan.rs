@@ -90,6 +90,7 @@ async fn audit_actions(s: &Scene) -> Vec<String> {
 async fn sessions_are_booked_listed_and_flagged() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
     let e = s.enrolment("amelia");
     let past = book(&s, s.token("tom"), "review", -3, 60).await;
     assert_eq!(past["session_type"], "review");
@@ -105,7 +106,7 @@ async fn sessions_are_booked_listed_and_flagged() {
         .ok(
             Method::GET,
             &format!("/api/v1/enrolments/{e}/sessions"),
-            s.token("amelia"),
+            learner,
             None,
         )
         .await;
@@ -194,12 +195,7 @@ async fn sessions_are_booked_listed_and_flagged() {
     assert_eq!(ids, [id(&soon), id(&later)]);
     assert!(up["items"][0]["learner_name"].is_string());
     let r = app
-        .send(
-            Method::GET,
-            "/api/v1/me/upcoming-sessions",
-            s.token("amelia"),
-            None,
-        )
+        .send(Method::GET, "/api/v1/me/upcoming-sessions", learner, None)
         .await;
     problem(r, StatusCode::FORBIDDEN).await;
     s.app.finish().await;
@@ -252,8 +248,10 @@ async fn an_attended_induction_starts_learning_once() {
 async fn an_attended_out_of_workplace_session_logs_off_the_job_time_once() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
+    let assessor = s.token("tom");
     let e = s.enrolment("amelia");
-    let session = book(&s, s.token("tom"), "out_of_workplace", -4, 210).await;
+    let session = book(&s, assessor, "out_of_workplace", -4, 210).await;
     let sid = id(&session);
     outcome(&s, sid, "attended").await;
     outcome(&s, sid, "attended").await;
@@ -265,7 +263,7 @@ async fn an_attended_out_of_workplace_session_logs_off_the_job_time_once() {
         .ok(
             Method::GET,
             &format!("/api/v1/enrolments/{e}/off-the-job"),
-            s.token("amelia"),
+            learner,
             None,
         )
         .await;
@@ -275,7 +273,7 @@ async fn an_attended_out_of_workplace_session_logs_off_the_job_time_once() {
         .ok(
             Method::GET,
             &format!("/api/v1/enrolments/{e}/time-log"),
-            s.token("amelia"),
+            learner,
             None,
         )
         .await;
@@ -290,7 +288,7 @@ async fn an_attended_out_of_workplace_session_logs_off_the_job_time_once() {
         .ok(
             Method::GET,
             &format!("/api/v1/enrolments/{e}/off-the-job"),
-            s.token("amelia"),
+            learner,
             None,
         )
         .await;
@@ -298,13 +296,13 @@ async fn an_attended_out_of_workplace_session_logs_off_the_job_time_once() {
 
     // A face-to-face teaching session logs a traditional face-to-face session; a remote one
     // logs nothing.
-    let f2f = book(&s, s.token("tom"), "teaching", -2, 60).await;
+    let f2f = book(&s, assessor, "teaching", -2, 60).await;
     outcome(&s, id(&f2f), "attended").await;
     let remote = app
         .ok(
             Method::POST,
             &format!("/api/v1/enrolments/{e}/sessions"),
-            s.token("tom"),
+            assessor,
             Some(json!({ "session_type": "teaching", "starts_at": noon(-1),
                      "duration_minutes": 30, "face_to_face": false })),
         )
@@ -508,14 +506,16 @@ async fn actions_move_from_outstanding_to_complete() {
 async fn read_only_roles_are_refused_and_other_learners_see_nothing() {
     let s = scene().await;
     let app = &s.app;
+    let assessor = s.token("tom");
+    let other_learner = s.token("olly");
     let e = s.enrolment("amelia");
-    let session = book(&s, s.token("tom"), "review", -1, 60).await;
+    let session = book(&s, assessor, "review", -1, 60).await;
     let sid = id(&session);
     let action = app
         .ok(
             Method::POST,
             &format!("/api/v1/enrolments/{e}/actions"),
-            s.token("tom"),
+            assessor,
             Some(json!({ "title": "Reflect", "target_date": days_ahead(3) })),
         )
         .await;
@@ -580,12 +580,12 @@ async fn read_only_roles_are_refused_and_other_learners_see_nothing() {
     }
     // Another learner: 404 everywhere.
     for path in &reads {
-        let r = app.send(Method::GET, path, s.token("olly"), None).await;
+        let r = app.send(Method::GET, path, other_learner, None).await;
         problem(r, StatusCode::NOT_FOUND).await;
     }
     for (method, path, body) in writes() {
         let r = app
-            .send(method.clone(), &path, s.token("olly"), Some(body))
+            .send(method.clone(), &path, other_learner, Some(body))
             .await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method} {path}");
     }
@@ -605,14 +605,16 @@ async fn read_only_roles_are_refused_and_other_learners_see_nothing() {
 async fn another_organisation_sees_nothing_and_changes_nothing() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
+    let assessor = s.token("tom");
     let e = s.enrolment("amelia");
-    let session = book(&s, s.token("tom"), "out_of_workplace", -1, 60).await;
+    let session = book(&s, assessor, "out_of_workplace", -1, 60).await;
     let sid = id(&session);
     let action = app
         .ok(
             Method::POST,
             &format!("/api/v1/enrolments/{e}/actions"),
-            s.token("tom"),
+            assessor,
             Some(json!({ "title": "Reflect", "target_date": days_ahead(3) })),
         )
         .await;
@@ -678,7 +680,7 @@ async fn another_organisation_sees_nothing_and_changes_nothing() {
         app.ok(
             Method::GET,
             &format!("/api/v1/sessions/{sid}"),
-            s.token("amelia"),
+            learner,
             None
         )
         .await,
@@ -688,7 +690,7 @@ async fn another_organisation_sees_nothing_and_changes_nothing() {
         .ok(
             Method::GET,
             &format!("/api/v1/enrolments/{e}/actions"),
-            s.token("amelia"),
+            learner,
             None,
         )
         .await;

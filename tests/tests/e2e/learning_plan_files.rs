@@ -167,6 +167,8 @@ fn action_files(s: &Scene) -> String {
 async fn review_forms_and_learners_work_are_attached_listed_and_downloaded() {
     let s = scene().await;
     let app = &s.app;
+    let iqa = s.token("iris");
+    let employer = s.token("manny");
 
     // The assessor attaches the review form to the review session.
     let form_bytes = content(2 * 1024 * 1024 + 11, 3);
@@ -220,8 +222,8 @@ async fn review_forms_and_learners_work_are_attached_listed_and_downloaded() {
         s.token("amelia"),
         s.token("tom"),
         &s.admin,
-        s.token("iris"),
-        s.token("manny"),
+        iqa,
+        employer,
         s.token("audrey"),
     ] {
         let listed = app.ok(Method::GET, &session_files(&s), token, None).await;
@@ -241,9 +243,9 @@ async fn review_forms_and_learners_work_are_attached_listed_and_downloaded() {
     }
     for (token, file, bytes) in [
         (s.token("amelia"), id(&review), &form_bytes),
-        (s.token("manny"), id(&review), &form_bytes),
+        (employer, id(&review), &form_bytes),
         (s.token("tom"), id(&work), &work_bytes),
-        (s.token("iris"), id(&work), &work_bytes),
+        (iqa, id(&work), &work_bytes),
     ] {
         let r = download(app, token, file).await;
         assert_eq!(r.status(), StatusCode::OK);
@@ -463,6 +465,7 @@ async fn who_may_attach_and_remove_files() {
 async fn refused_uploads_leave_neither_row_nor_object() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
     sqlx::query(
         "insert into tenant_settings (tenant_id, settings) values ($1, '{\"evidence_max_bytes\": 100000}')",
     )
@@ -472,7 +475,7 @@ async fn refused_uploads_leave_neither_row_nor_object() {
     .unwrap();
     for (token, path) in [
         (s.token("tom"), session_files(&s)),
-        (s.token("amelia"), action_files(&s)),
+        (learner, action_files(&s)),
     ] {
         let r = upload(
             app,
@@ -502,7 +505,7 @@ async fn refused_uploads_leave_neither_row_nor_object() {
     // Exactly at the limit is fine.
     attached(
         app,
-        s.token("amelia"),
+        learner,
         &action_files(&s),
         "fits.pdf",
         content(100_000, 3),
@@ -566,6 +569,7 @@ async fn a_file_cannot_hang_off_another_learners_session_or_action() {
 async fn another_organisation_sees_nothing_and_changes_nothing() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
     let review = attached(
         app,
         s.token("tom"),
@@ -576,7 +580,7 @@ async fn another_organisation_sees_nothing_and_changes_nothing() {
     .await;
     let work = attached(
         app,
-        s.token("amelia"),
+        learner,
         &action_files(&s),
         "work.pdf",
         content(1000, 2),
@@ -625,13 +629,9 @@ async fn another_organisation_sees_nothing_and_changes_nothing() {
             .await
             .unwrap();
     assert_eq!(other_audit, 0);
-    let listed = app
-        .ok(Method::GET, &session_files(&s), s.token("amelia"), None)
-        .await;
+    let listed = app.ok(Method::GET, &session_files(&s), learner, None).await;
     assert_eq!(listed, json!([review]));
-    let listed = app
-        .ok(Method::GET, &action_files(&s), s.token("amelia"), None)
-        .await;
+    let listed = app.ok(Method::GET, &action_files(&s), learner, None).await;
     assert_eq!(listed, json!([work]));
     s.org.app.finish().await;
 }

@@ -91,6 +91,7 @@ async fn count(s: &Scene, table: &str) -> i64 {
 async fn a_learner_writes_to_their_assessor_and_iqa_and_both_sides_see_it() {
     let s = scene().await;
     let app = &s.app;
+    let auditor = s.token("audrey");
     let e = s.enrolment("amelia");
 
     let to_assessor = written(&s, "assessor", "  Review date  ").await;
@@ -184,10 +185,7 @@ async fn a_learner_writes_to_their_assessor_and_iqa_and_both_sides_see_it() {
     // The enrolment's messages: all for admins and auditors, one's own for everyone else.
     let of_enrolment = format!("/api/v1/enrolments/{e}/messages");
     assert_eq!(ids(&get(app, &of_enrolment, &s.admin).await), [i, a]);
-    assert_eq!(
-        ids(&get(app, &of_enrolment, s.token("audrey")).await),
-        [i, a]
-    );
+    assert_eq!(ids(&get(app, &of_enrolment, auditor).await), [i, a]);
     assert_eq!(
         ids(&get(app, &of_enrolment, s.token("amelia")).await),
         [i, a]
@@ -213,7 +211,7 @@ async fn a_learner_writes_to_their_assessor_and_iqa_and_both_sides_see_it() {
     assert!(mine["next_cursor"].is_string());
 
     // The sender, admins and auditors opening it do not mark it read.
-    for token in [s.token("amelia"), &s.admin, s.token("audrey")] {
+    for token in [s.token("amelia"), &s.admin, auditor] {
         let m = get(app, &format!("/api/v1/messages/{a}"), token).await;
         assert_eq!(m["read_at"], Value::Null);
         assert_eq!(m["subject"], "Review date");
@@ -275,6 +273,8 @@ async fn a_learner_writes_to_their_assessor_and_iqa_and_both_sides_see_it() {
 async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_nothing() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
+    let other_learner = s.token("olly");
     let e = s.enrolment("amelia");
     let post = |token: &str, body: Value| {
         let token = token.to_owned();
@@ -287,7 +287,7 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
         || json!({ "enrolment_id": e, "to": "assessor", "subject": "Hello", "body": "Text" });
     // Olly's enrolment has no IQA.
     let r = post(
-        s.token("olly"),
+        other_learner,
         json!({ "enrolment_id": s.enrolment("olly"), "to": "iqa", "subject": "Hi", "body": "Text" }),
     )
     .await;
@@ -305,11 +305,7 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
     for (what, subject, expected) in cases {
         let mut body = valid();
         body["subject"] = subject;
-        let p = problem(
-            post(s.token("amelia"), body).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let p = problem(post(learner, body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(fields(&p), expected, "{what}");
     }
     for (what, text, expected) in [
@@ -320,33 +316,21 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
     ] {
         let mut body = valid();
         body["body"] = text;
-        let p = problem(
-            post(s.token("amelia"), body).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let p = problem(post(learner, body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(fields(&p), expected, "{what}");
     }
     let mut body = valid();
     body["to"] = json!("employer");
-    let p = problem(
-        post(s.token("amelia"), body).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let p = problem(post(learner, body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(fields(&p), ["to"]);
     let mut body = valid();
     body.as_object_mut().unwrap().remove("enrolment_id");
-    let p = problem(
-        post(s.token("amelia"), body).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let p = problem(post(learner, body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(fields(&p), ["enrolment_id"]);
     // Every field at fault at once.
     let p = problem(
         post(
-            s.token("olly"),
+            other_learner,
             json!({ "enrolment_id": s.enrolment("olly"), "to": "iqa", "subject": "", "body": "" }),
         )
         .await,
@@ -356,12 +340,7 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
     assert_eq!(fields(&p), ["to", "subject", "body"]);
     // Lists: a bad cursor or limit.
     let r = app
-        .send(
-            Method::GET,
-            "/api/v1/messages?cursor=nope",
-            s.token("amelia"),
-            None,
-        )
+        .send(Method::GET, "/api/v1/messages?cursor=nope", learner, None)
         .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
@@ -371,7 +350,7 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
         .send(
             Method::GET,
             &format!("/api/v1/enrolments/{e}/messages?limit=0"),
-            s.token("amelia"),
+            learner,
             None,
         )
         .await;
@@ -386,7 +365,7 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
     let mut body = valid();
     body["subject"] = json!("é".repeat(200));
     body["body"] = json!("b".repeat(10_000));
-    let r = post(s.token("amelia"), body).await;
+    let r = post(learner, body).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let m: Value = r.json().await.unwrap();
     assert_eq!(m["subject"].as_str().unwrap().chars().count(), 200);
@@ -403,7 +382,7 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
         .await;
     assert!(r.status().is_success());
     let p = problem(
-        post(s.token("amelia"), valid()).await,
+        post(learner, valid()).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;

@@ -69,6 +69,8 @@ async fn download(app: &TestApp, path: &str, token: &str) -> Vec<u8> {
 async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
     let s = scene().await;
     let app = &s.app;
+    let assessor = s.token("tom");
+    let auditor = s.token("audrey");
     // No disclaimer yet: nothing is required.
     let mine = ok(
         app,
@@ -132,7 +134,7 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
         json!({ "required": true, "version": 1, "text": text, "accepted_at": null })
     );
     // Staff are never held up by it.
-    for token in [s.token("tom"), &s.admin, s.token("manny")] {
+    for token in [assessor, &s.admin, s.token("manny")] {
         ok(app, Method::GET, "/api/v1/me/profile", token, None).await;
         let theirs = ok(app, Method::GET, "/api/v1/me/disclaimer", token, None).await;
         assert_eq!(theirs["required"], false);
@@ -247,12 +249,12 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
         app,
         Method::GET,
         "/api/v1/settings/disclaimer",
-        s.token("audrey"),
+        auditor,
         None,
     )
     .await;
     assert_eq!(read["version"], 3);
-    for token in [&learner, s.token("tom"), s.token("audrey")] {
+    for token in [&learner, assessor, auditor] {
         let r = app
             .send(
                 Method::PUT,
@@ -437,12 +439,14 @@ async fn profiles_are_written_by_their_owner_and_read_by_those_who_see_them() {
 async fn a_photo_must_be_an_image_and_replacing_it_removes_the_old_file() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
+    let assessor = s.token("tom");
     let photo_path = format!("/api/v1/users/{}/profile/photo", s.id("amelia"));
     // Declared as a PNG, but HTML: refused by content, nothing stored.
     let r = upload(
         app,
         "/api/v1/me/profile/photo",
-        s.token("amelia"),
+        learner,
         b"<html><script>",
         "me.png",
     )
@@ -453,7 +457,7 @@ async fn a_photo_must_be_an_image_and_replacing_it_removes_the_old_file() {
     );
     let no_file = Form::new().text("caption", "me");
     let r = app
-        .authed(Method::PUT, "/api/v1/me/profile/photo", s.token("amelia"))
+        .authed(Method::PUT, "/api/v1/me/profile/photo", learner)
         .multipart(no_file)
         .send()
         .await
@@ -464,42 +468,19 @@ async fn a_photo_must_be_an_image_and_replacing_it_removes_the_old_file() {
     );
     let mut big = PNG.to_vec();
     big.resize(5 * 1024 * 1024 + 1, 0);
-    let r = upload(
-        app,
-        "/api/v1/me/profile/photo",
-        s.token("amelia"),
-        &big,
-        "big.png",
-    )
-    .await;
+    let r = upload(app, "/api/v1/me/profile/photo", learner, &big, "big.png").await;
     problem(r, StatusCode::PAYLOAD_TOO_LARGE).await;
     assert_eq!(app.stored_files(), 0);
-    let r = app
-        .send(Method::GET, &photo_path, s.token("tom"), None)
-        .await;
+    let r = app.send(Method::GET, &photo_path, assessor, None).await;
     problem(r, StatusCode::NOT_FOUND).await;
 
-    let r = upload(
-        app,
-        "/api/v1/me/profile/photo",
-        s.token("amelia"),
-        PNG,
-        "me.txt",
-    )
-    .await;
+    let r = upload(app, "/api/v1/me/profile/photo", learner, PNG, "me.txt").await;
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["photo"]["content_type"], "image/png");
     assert_eq!(body["photo"]["size_bytes"], PNG.len());
-    assert_eq!(download(app, &photo_path, s.token("tom")).await, PNG);
-    let r = upload(
-        app,
-        "/api/v1/me/profile/photo",
-        s.token("amelia"),
-        JPEG,
-        "me.jpg",
-    )
-    .await;
+    assert_eq!(download(app, &photo_path, assessor).await, PNG);
+    let r = upload(app, "/api/v1/me/profile/photo", learner, JPEG, "me.jpg").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(app.stored_files(), 1, "the replaced photo is removed");
     assert_eq!(download(app, &photo_path, s.token("manny")).await, JPEG);
@@ -509,18 +490,11 @@ async fn a_photo_must_be_an_image_and_replacing_it_removes_the_old_file() {
     problem(r, StatusCode::NOT_FOUND).await;
 
     let r = app
-        .send(
-            Method::DELETE,
-            "/api/v1/me/profile/photo",
-            s.token("amelia"),
-            None,
-        )
+        .send(Method::DELETE, "/api/v1/me/profile/photo", learner, None)
         .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.stored_files(), 0);
-    let r = app
-        .send(Method::GET, &photo_path, s.token("tom"), None)
-        .await;
+    let r = app.send(Method::GET, &photo_path, assessor, None).await;
     problem(r, StatusCode::NOT_FOUND).await;
     s.app.finish().await;
 }
@@ -529,6 +503,10 @@ async fn a_photo_must_be_an_image_and_replacing_it_removes_the_old_file() {
 async fn a_job_description_is_uploaded_by_the_learner_or_their_assessor() {
     let s = scene().await;
     let app = &s.app;
+    let iqa = s.token("iris");
+    let manager = s.token("manny");
+    let auditor = s.token("audrey");
+    let other_learner = s.token("olly");
     let path = format!("/api/v1/users/{}/profile/job-description", s.id("amelia"));
     let r = upload(
         app,
@@ -555,20 +533,15 @@ async fn a_job_description_is_uploaded_by_the_learner_or_their_assessor() {
     assert_eq!(jd["uploaded_by"], json!(s.id("tom")));
     assert_eq!(jd["size_bytes"], by_assessor.len());
     assert_eq!(app.stored_files(), 1);
-    for token in [
-        s.token("manny"),
-        s.token("iris"),
-        s.token("amelia"),
-        s.token("audrey"),
-    ] {
+    for token in [manager, iqa, s.token("amelia"), auditor] {
         assert_eq!(download(app, &path, token).await, by_assessor);
     }
     // Those who see the learner but do not write: 403; those who do not see them: 404.
     for (token, status) in [
-        (s.token("iris"), StatusCode::FORBIDDEN),
-        (s.token("manny"), StatusCode::FORBIDDEN),
-        (s.token("audrey"), StatusCode::FORBIDDEN),
-        (s.token("olly"), StatusCode::NOT_FOUND),
+        (iqa, StatusCode::FORBIDDEN),
+        (manager, StatusCode::FORBIDDEN),
+        (auditor, StatusCode::FORBIDDEN),
+        (other_learner, StatusCode::NOT_FOUND),
         (s.token("ann"), StatusCode::NOT_FOUND),
     ] {
         let r = upload(app, &path, token, b"nope", "x.pdf").await;
@@ -576,7 +549,7 @@ async fn a_job_description_is_uploaded_by_the_learner_or_their_assessor() {
         let r = app.send(Method::DELETE, &path, token, None).await;
         problem(r, status).await;
     }
-    let r = app.send(Method::GET, &path, s.token("olly"), None).await;
+    let r = app.send(Method::GET, &path, other_learner, None).await;
     problem(r, StatusCode::NOT_FOUND).await;
     assert_eq!(app.stored_files(), 1);
 
@@ -607,25 +580,19 @@ async fn a_job_description_is_uploaded_by_the_learner_or_their_assessor() {
 async fn another_organisation_sees_no_profile_and_changes_none() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
     ok(
         app,
         Method::PUT,
         "/api/v1/me/profile",
-        s.token("amelia"),
+        learner,
         Some(json!({ "skills": "Welding" })),
     )
     .await;
     let jd = format!("/api/v1/users/{}/profile/job-description", s.id("amelia"));
-    let r = upload(app, &jd, s.token("amelia"), b"duties", "jd.pdf").await;
+    let r = upload(app, &jd, learner, b"duties", "jd.pdf").await;
     assert_eq!(r.status(), StatusCode::OK);
-    let r = upload(
-        app,
-        "/api/v1/me/profile/photo",
-        s.token("amelia"),
-        PNG,
-        "me.png",
-    )
-    .await;
+    let r = upload(app, "/api/v1/me/profile/photo", learner, PNG, "me.png").await;
     assert_eq!(r.status(), StatusCode::OK);
     let (_, _, other) = app.tenant_with_admin("southgate").await;
     for path in [
@@ -650,14 +617,7 @@ async fn another_organisation_sees_no_profile_and_changes_none() {
     )
     .await;
     assert_eq!(download(app, &jd, s.token("tom")).await, b"duties");
-    let mine = ok(
-        app,
-        Method::GET,
-        "/api/v1/me/profile",
-        s.token("amelia"),
-        None,
-    )
-    .await;
+    let mine = ok(app, Method::GET, "/api/v1/me/profile", learner, None).await;
     assert_eq!(mine["skills"], "Welding");
     assert_eq!(app.stored_files(), 2);
     s.app.finish().await;

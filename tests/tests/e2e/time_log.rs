@@ -429,37 +429,20 @@ async fn invalid_entries_are_refused_naming_the_field() {
 async fn the_calendar_has_every_day_of_the_month_with_its_totals() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
     let e = s.enrolment("amelia");
     // The month 40 days ago lies wholly after the start (120 days ago) and before today.
     let some_day = days_ago(40);
     let first = date(some_day.year(), some_day.month(), 1);
     let second = first.succ_opt().unwrap();
     let length = (first.checked_add_months(Months::new(1)).unwrap() - first).num_days();
-    log(
-        app,
-        s.token("amelia"),
-        e,
-        entry(first, "trainer_led_training", 420),
-    )
-    .await;
-    log(
-        app,
-        s.token("amelia"),
-        e,
-        entry(first, "technical_experience", 240),
-    )
-    .await;
-    log(
-        app,
-        s.token("amelia"),
-        e,
-        entry(second, "distance_learning", 35),
-    )
-    .await;
+    log(app, learner, e, entry(first, "trainer_led_training", 420)).await;
+    log(app, learner, e, entry(first, "technical_experience", 240)).await;
+    log(app, learner, e, entry(second, "distance_learning", 35)).await;
     // The month before and after: not in this month's totals.
     log(
         app,
-        s.token("amelia"),
+        learner,
         e,
         entry(first.pred_opt().unwrap(), "distance_learning", 99),
     )
@@ -468,7 +451,7 @@ async fn the_calendar_has_every_day_of_the_month_with_its_totals() {
     let month = first.format("%Y-%m").to_string();
     let cal = get(
         app,
-        s.token("amelia"),
+        learner,
         &format!("/api/v1/enrolments/{e}/time-log/calendar?month={month}"),
     )
     .await;
@@ -497,7 +480,7 @@ async fn the_calendar_has_every_day_of_the_month_with_its_totals() {
             .authed(
                 Method::GET,
                 &format!("/api/v1/enrolments/{e}/time-log/calendar?month={bad}"),
-                s.token("amelia"),
+                learner,
             )
             .send()
             .await
@@ -908,14 +891,9 @@ async fn entries_a_session_logged_cannot_be_changed_here() {
 async fn another_organisation_gets_404_everywhere_and_changes_nothing() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
     let e = s.enrolment("amelia");
-    let logged = log(
-        app,
-        s.token("amelia"),
-        e,
-        entry(days_ago(5), "distance_learning", 50),
-    )
-    .await;
+    let logged = log(app, learner, e, entry(days_ago(5), "distance_learning", 50)).await;
     let entry_id = id(&logged);
     let (_, _, other) = app.tenant_with_admin("southgate").await;
 
@@ -950,12 +928,7 @@ async fn another_organisation_gets_404_everywhere_and_changes_nothing() {
     problem(r, StatusCode::NOT_FOUND).await;
 
     assert_eq!(
-        get(
-            app,
-            s.token("amelia"),
-            &format!("/api/v1/time-log/{entry_id}")
-        )
-        .await,
+        get(app, learner, &format!("/api/v1/time-log/{entry_id}")).await,
         logged
     );
     let n: i64 = sqlx::query_scalar("select count(*) from time_log_entries")
