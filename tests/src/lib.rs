@@ -25,6 +25,7 @@ pub mod citus;
 pub mod oidc;
 pub mod python;
 pub mod s3;
+pub mod scene;
 pub mod smtp;
 pub mod tracks;
 
@@ -367,6 +368,30 @@ impl TestApp {
         self.request(method, path).bearer_auth(token)
     }
 
+    /// Sends a request with a bearer token and, if given, a JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut request = self.authed(method, path, token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("send request")
+    }
+
+    /// As [`TestApp::send`], for a request that must succeed (any 2xx): its JSON body.
+    pub async fn ok(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
+        let response = self.send(method.clone(), path, token, body).await;
+        let status = response.status();
+        let text = response.text().await.expect("response body");
+        assert!(status.is_success(), "{method} {path}: {status} {text}");
+        serde_json::from_str(&text).expect("a JSON body")
+    }
+
     /// Creates a tenant.
     pub async fn tenant(&self, slug: &str) -> Tenant {
         operator::create_tenant(&self.db, slug, &format!("{slug} Training"))
@@ -374,11 +399,23 @@ impl TestApp {
             .expect("create tenant")
     }
 
-    /// Creates a person with [`PASSWORD`].
+    /// Creates a person named `Person {email}` with [`PASSWORD`].
     pub async fn user(&self, tenant: &Tenant, email: &str, roles: &[Role]) -> Uuid {
+        self.user_named(tenant, email, &format!("Person {email}"), roles)
+            .await
+    }
+
+    /// Creates a person with this name and [`PASSWORD`].
+    pub async fn user_named(
+        &self,
+        tenant: &Tenant,
+        email: &str,
+        name: &str,
+        roles: &[Role],
+    ) -> Uuid {
         let person = NewPerson {
             email: email.into(),
-            name: format!("Person {email}"),
+            name: name.into(),
             roles: roles.to_vec(),
             employer_id: None,
             password: Some(Password::parse(PASSWORD).expect("password")),
@@ -517,6 +554,14 @@ pub async fn learners_with_overdue_actions(
     .execute(pool)
     .await
     .expect("insert learners with overdue actions");
+}
+
+/// The `id` of a JSON body, as a UUID.
+pub fn id(body: &Value) -> Uuid {
+    body["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("an id in {body}"))
 }
 
 /// Reads a problem document, checking its content type and status.

@@ -6,154 +6,38 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{Days, NaiveDate, Utc};
-use folio_db::platform::Tenant;
 use folio_domain::Role;
-use folio_tests::{TestApp, fields, problem};
-use reqwest::{Method, Response, StatusCode};
+use folio_tests::scene::{NewCourse, NewEnrolment, Scene};
+use folio_tests::{TestApp, fields, id, problem};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().unwrap().parse().unwrap()
-}
-
-struct Scene {
-    app: TestApp,
-    tenant: Tenant,
-    admin: String,
-    learner: String,
-    assessor: String,
-    iqa: String,
-    employer: String,
-    auditor: String,
-    /// Another learner of the same assessor.
-    other_learner: String,
-    /// An assessor with another caseload.
-    other_assessor: String,
-    assessor_id: Uuid,
-    iqa_id: Uuid,
-    /// Amelia's enrolment: assessor, IQA, employer and manager set.
-    enrolment: Uuid,
-}
-
+/// The cast with Amelia's enrolment (assessor, IQA, employer and manager set) and Olly's
+/// (Tom's too), and Tess, an assessor with another caseload.
 async fn scene() -> Scene {
-    let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let course = Uuid::now_v7();
-    sqlx::query(
-        "insert into courses (tenant_id, id, code, title) values ($1, $2, 'ST0457', 'Engineering')",
-    )
-    .bind(tenant.id)
-    .bind(course)
-    .execute(&app.database.pool)
-    .await
-    .unwrap();
-    let learner = app
-        .user(&tenant, "amelia@n.example", &[Role::Learner])
-        .await;
-    let other = app.user(&tenant, "olly@n.example", &[Role::Learner]).await;
-    let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
-    app.user(&tenant, "tess@n.example", &[Role::Assessor]).await;
-    let iqa = app.user(&tenant, "iris@n.example", &[Role::Iqa]).await;
-    let manager = app
-        .user(&tenant, "manny@n.example", &[Role::Employer])
-        .await;
-    app.user(&tenant, "audrey@n.example", &[Role::Auditor])
-        .await;
-    let r = app
-        .authed(Method::POST, "/api/v1/employers", &admin)
-        .json(&json!({ "name": "Acme Engineering" }))
-        .send()
+    TestApp::spawn()
         .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let employer = id(&r.json().await.unwrap());
-    sqlx::query("update users set employer_id = $1 where tenant_id = $2 and id = $3")
-        .bind(employer)
-        .bind(tenant.id)
-        .bind(manager)
-        .execute(&app.database.pool)
+        .into_scene("northgate")
+        .course(NewCourse::new("ST0457", "Engineering"))
+        .cast()
+        .person("tess@n.example", Role::Assessor)
+        .enrol(NewEnrolment::amelia())
+        .enrol(NewEnrolment::olly())
+        .build()
         .await
-        .unwrap();
-    let mut enrolments = Vec::new();
-    for (who, people) in [
-        (
-            learner,
-            json!({ "assessor_id": assessor, "iqa_id": iqa, "employer_id": employer, "manager_id": manager }),
-        ),
-        (other, json!({ "assessor_id": assessor })),
-    ] {
-        let mut body = json!({
-            "learner_id": who, "course_id": course,
-            "start_date": today().checked_sub_days(Days::new(30)).unwrap(),
-            "planned_end_date": today().checked_add_days(Days::new(335)).unwrap(),
-            "contracted_hours_per_week": 37.5, "planned_otj_hours": 300.0
-        });
-        for (k, v) in people.as_object().unwrap() {
-            body[k] = v.clone();
-        }
-        let r = app
-            .authed(Method::POST, "/api/v1/enrolments", &admin)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-        enrolments.push(id(&r.json().await.unwrap()));
-    }
-    Scene {
-        learner: app.login(&tenant, "amelia@n.example").await,
-        assessor: app.login(&tenant, "tom@n.example").await,
-        iqa: app.login(&tenant, "iris@n.example").await,
-        employer: app.login(&tenant, "manny@n.example").await,
-        auditor: app.login(&tenant, "audrey@n.example").await,
-        other_learner: app.login(&tenant, "olly@n.example").await,
-        other_assessor: app.login(&tenant, "tess@n.example").await,
-        assessor_id: assessor,
-        iqa_id: iqa,
-        enrolment: enrolments[0],
-        app,
-        tenant,
-        admin,
-    }
-}
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Response {
-    let mut r = app.authed(method, path, token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    r.send().await.unwrap()
-}
-
-async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
-    let r = send(app, method.clone(), path, token, body).await;
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    assert!(status.is_success(), "{method} {path}: {status} {text}");
-    serde_json::from_str(&text).unwrap()
 }
 
 async fn comment(s: &Scene, token: &str, text: &str) -> Value {
-    let r = send(
-        &s.app,
-        Method::POST,
-        &format!("/api/v1/enrolments/{}/comments", s.enrolment),
-        token,
-        Some(json!({ "text": text })),
-    )
-    .await;
+    let r = s
+        .app
+        .send(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/comments", s.enrolment("amelia")),
+            token,
+            Some(json!({ "text": text })),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     r.json().await.unwrap()
 }
@@ -185,11 +69,13 @@ async fn comments_in_db(s: &Scene) -> Vec<(Uuid, String)> {
 async fn staff_write_and_read_internal_comments_newest_first() {
     let s = scene().await;
     let app = &s.app;
-    let list = format!("/api/v1/enrolments/{}/comments", s.enrolment);
+    let assessor = s.token("tom");
+    let iqa = s.token("iris");
+    let list = format!("/api/v1/enrolments/{}/comments", s.enrolment("amelia"));
 
     let by_assessor = comment(
         &s,
-        &s.assessor,
+        assessor,
         "  Struggling with maths;\r\nbook extra support.  ",
     )
     .await;
@@ -197,40 +83,42 @@ async fn staff_write_and_read_internal_comments_newest_first() {
         by_assessor["text"], "Struggling with maths;\nbook extra support.",
         "trimmed, line endings normalised"
     );
-    assert_eq!(by_assessor["author_id"], json!(s.assessor_id));
+    assert_eq!(by_assessor["author_id"], json!(s.id("tom")));
     assert_eq!(by_assessor["author_name"], "Person tom@n.example");
-    assert_eq!(by_assessor["enrolment_id"], json!(s.enrolment));
+    assert_eq!(by_assessor["enrolment_id"], json!(s.enrolment("amelia")));
     assert_eq!(by_assessor["edited"], false);
-    let by_iqa = comment(&s, &s.iqa, "Sampled unit 3.").await;
+    let by_iqa = comment(&s, iqa, "Sampled unit 3.").await;
     let by_admin = comment(&s, &s.admin, "Funding query raised.").await;
     let newest_first = [id(&by_admin), id(&by_iqa), id(&by_assessor)];
 
-    for token in [&s.admin, &s.assessor, &s.iqa, &s.auditor] {
-        let listed = ok(app, Method::GET, &list, token, None).await;
+    for token in [&s.admin, assessor, iqa, s.token("audrey")] {
+        let listed = app.ok(Method::GET, &list, token, None).await;
         assert_eq!(ids(&listed), newest_first);
         assert_eq!(listed["next_cursor"], Value::Null);
-        let one = ok(
-            app,
-            Method::GET,
-            &format!("/api/v1/comments/{}", id(&by_iqa)),
-            token,
-            None,
-        )
-        .await;
+        let one = app
+            .ok(
+                Method::GET,
+                &format!("/api/v1/comments/{}", id(&by_iqa)),
+                token,
+                None,
+            )
+            .await;
         assert_eq!(one, by_iqa);
     }
     // Cursor pagination.
-    let first = ok(app, Method::GET, &format!("{list}?limit=2"), &s.admin, None).await;
+    let first = app
+        .ok(Method::GET, &format!("{list}?limit=2"), &s.admin, None)
+        .await;
     assert_eq!(ids(&first), newest_first[..2]);
     let cursor = first["next_cursor"].as_str().unwrap();
-    let rest = ok(
-        app,
-        Method::GET,
-        &format!("{list}?limit=2&cursor={cursor}"),
-        &s.admin,
-        None,
-    )
-    .await;
+    let rest = app
+        .ok(
+            Method::GET,
+            &format!("{list}?limit=2&cursor={cursor}"),
+            &s.admin,
+            None,
+        )
+        .await;
     assert_eq!(ids(&rest), newest_first[2..]);
     assert_eq!(rest["next_cursor"], Value::Null);
 
@@ -242,23 +130,20 @@ async fn staff_write_and_read_internal_comments_newest_first() {
         (json!("a\u{7}b"), "control character"),
         (json!(12), "not text"),
     ] {
-        let r = send(
-            app,
-            Method::POST,
-            &list,
-            &s.assessor,
-            Some(json!({ "text": text })),
-        )
-        .await;
+        let r = app
+            .send(Method::POST, &list, assessor, Some(json!({ "text": text })))
+            .await;
         let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(fields(&p), ["text"], "{what}");
     }
-    let r = send(app, Method::POST, &list, &s.assessor, Some(json!({}))).await;
+    let r = app
+        .send(Method::POST, &list, assessor, Some(json!({})))
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["text"]
     );
-    let longest = comment(&s, &s.assessor, &"x".repeat(5000)).await;
+    let longest = comment(&s, assessor, &"x".repeat(5000)).await;
     assert_eq!(longest["text"].as_str().unwrap().len(), 5000);
 
     // Audited with ids and lengths, never the text.
@@ -266,7 +151,7 @@ async fn staff_write_and_read_internal_comments_newest_first() {
     assert_eq!(rows.len(), 4);
     assert!(rows.iter().all(|(a, _, _)| a == "internal_comment.create"));
     assert_eq!(rows[0].1, Some(id(&by_assessor)));
-    assert_eq!(rows[0].2["enrolment_id"], json!(s.enrolment));
+    assert_eq!(rows[0].2["enrolment_id"], json!(s.enrolment("amelia")));
     assert_eq!(rows[0].2["chars"], 42);
     for (_, _, details) in &rows {
         let text = details.to_string();
@@ -279,24 +164,25 @@ async fn staff_write_and_read_internal_comments_newest_first() {
 async fn the_learner_and_their_employer_never_learn_comments_exist() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
-    let existing = id(&comment(&s, &s.assessor, "Concerned about attendance.").await);
+    let learner = s.token("amelia");
+    let e = s.enrolment("amelia");
+    let existing = id(&comment(&s, s.token("tom"), "Concerned about attendance.").await);
     let missing = Uuid::now_v7();
     let not_found = |path: String, token: String| async move {
-        let r = send(app, Method::GET, &path, &token, None).await;
+        let r = app.send(Method::GET, &path, &token, None).await;
         problem(r, StatusCode::NOT_FOUND).await
     };
     // The problem for a comment that exists is exactly the one for an id that does not.
-    let reference = not_found(format!("/api/v1/comments/{missing}"), s.learner.clone()).await;
+    let reference = not_found(format!("/api/v1/comments/{missing}"), learner.to_owned()).await;
     assert_eq!(reference["type"], "/problems/not-found");
-    for token in [&s.learner, &s.employer, &s.other_learner, &s.other_assessor] {
+    for token in [learner, s.token("manny"), s.token("olly"), s.token("tess")] {
         for path in [
             format!("/api/v1/comments/{existing}"),
             format!("/api/v1/comments/{missing}"),
             format!("/api/v1/enrolments/{e}/comments"),
         ] {
             assert_eq!(
-                not_found(path.clone(), token.clone()).await,
+                not_found(path.clone(), token.to_owned()).await,
                 reference,
                 "{path}"
             );
@@ -314,7 +200,7 @@ async fn the_learner_and_their_employer_never_learn_comments_exist() {
             ),
             (Method::DELETE, format!("/api/v1/comments/{existing}"), None),
         ] {
-            let r = send(app, method.clone(), &path, token, body).await;
+            let r = app.send(method.clone(), &path, token, body).await;
             assert_eq!(
                 problem(r, StatusCode::NOT_FOUND).await,
                 reference,
@@ -334,89 +220,86 @@ async fn the_learner_and_their_employer_never_learn_comments_exist() {
 async fn only_the_author_edits_and_the_author_or_an_admin_deletes() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
-    let mine = comment(&s, &s.assessor, "First thoughts.").await;
+    let assessor = s.token("tom");
+    let iqa = s.token("iris");
+    let e = s.enrolment("amelia");
+    let mine = comment(&s, assessor, "First thoughts.").await;
     let m = id(&mine);
     let path = format!("/api/v1/comments/{m}");
 
     // Nobody but the author edits; the auditor writes nothing.
-    for token in [&s.iqa, &s.admin, &s.auditor] {
-        let r = send(
-            app,
-            Method::PUT,
-            &path,
-            token,
-            Some(json!({ "text": "Mine now" })),
-        )
-        .await;
+    for token in [iqa, &s.admin, s.token("audrey")] {
+        let r = app
+            .send(
+                Method::PUT,
+                &path,
+                token,
+                Some(json!({ "text": "Mine now" })),
+            )
+            .await;
         problem(r, StatusCode::FORBIDDEN).await;
     }
-    let r = send(
-        app,
-        Method::POST,
-        &format!("/api/v1/enrolments/{e}/comments"),
-        &s.auditor,
-        Some(json!({ "text": "Observed" })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/enrolments/{e}/comments"),
+            s.token("audrey"),
+            Some(json!({ "text": "Observed" })),
+        )
+        .await;
     problem(r, StatusCode::FORBIDDEN).await;
-    for token in [&s.iqa, &s.auditor] {
-        let r = send(app, Method::DELETE, &path, token, None).await;
+    for token in [iqa, s.token("audrey")] {
+        let r = app.send(Method::DELETE, &path, token, None).await;
         problem(r, StatusCode::FORBIDDEN).await;
     }
     // The author edits, with the text checked.
-    let r = send(
-        app,
-        Method::PUT,
-        &path,
-        &s.assessor,
-        Some(json!({ "text": "" })),
-    )
-    .await;
+    let r = app
+        .send(Method::PUT, &path, assessor, Some(json!({ "text": "" })))
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["text"]
     );
-    let edited = ok(
-        app,
-        Method::PUT,
-        &path,
-        &s.assessor,
-        Some(json!({ "text": "Second thoughts." })),
-    )
-    .await;
+    let edited = app
+        .ok(
+            Method::PUT,
+            &path,
+            assessor,
+            Some(json!({ "text": "Second thoughts." })),
+        )
+        .await;
     assert_eq!(edited["text"], "Second thoughts.");
     assert_eq!(edited["edited"], true);
     assert_eq!(edited["created_at"], mine["created_at"]);
-    let seen = ok(app, Method::GET, &path, &s.iqa, None).await;
+    let seen = app.ok(Method::GET, &path, iqa, None).await;
     assert_eq!(seen, edited);
 
     // The author deletes theirs; an admin deletes anyone's.
-    let r = send(app, Method::DELETE, &path, &s.assessor, None).await;
+    let r = app.send(Method::DELETE, &path, assessor, None).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     problem(
-        send(app, Method::GET, &path, &s.assessor, None).await,
+        app.send(Method::GET, &path, assessor, None).await,
         StatusCode::NOT_FOUND,
     )
     .await;
-    let iqas = id(&comment(&s, &s.iqa, "IQA note.").await);
-    let r = send(
-        app,
-        Method::DELETE,
-        &format!("/api/v1/comments/{iqas}"),
-        &s.assessor,
-        None,
-    )
-    .await;
+    let iqas = id(&comment(&s, iqa, "IQA note.").await);
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/comments/{iqas}"),
+            assessor,
+            None,
+        )
+        .await;
     problem(r, StatusCode::FORBIDDEN).await;
-    let r = send(
-        app,
-        Method::DELETE,
-        &format!("/api/v1/comments/{iqas}"),
-        &s.admin,
-        None,
-    )
-    .await;
+    let r = app
+        .send(
+            Method::DELETE,
+            &format!("/api/v1/comments/{iqas}"),
+            &s.admin,
+            None,
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert!(comments_in_db(&s).await.is_empty());
 
@@ -437,7 +320,7 @@ async fn only_the_author_edits_and_the_author_or_an_admin_deletes() {
     assert_eq!(rows[4].1, Some(iqas));
     assert_eq!(
         rows[4].2["author_id"],
-        json!(s.iqa_id),
+        json!(s.id("iris")),
         "the admin deleted the IQA's"
     );
     s.app.finish().await;
@@ -447,8 +330,8 @@ async fn only_the_author_edits_and_the_author_or_an_admin_deletes() {
 async fn another_organisation_gets_404_from_every_endpoint() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
-    let c = id(&comment(&s, &s.assessor, "Private note.").await);
+    let e = s.enrolment("amelia");
+    let c = id(&comment(&s, s.token("tom"), "Private note.").await);
     let (other_tenant, _, other_admin) = app.tenant_with_admin("southgate").await;
     app.user(&other_tenant, "sam@s.example", &[Role::Assessor])
         .await;
@@ -473,7 +356,7 @@ async fn another_organisation_gets_404_from_every_endpoint() {
             ),
             (Method::DELETE, format!("/api/v1/comments/{c}"), None),
         ] {
-            let r = send(app, method.clone(), &path, token, body).await;
+            let r = app.send(method.clone(), &path, token, body).await;
             let p = problem(r, StatusCode::NOT_FOUND).await;
             assert_eq!(p["type"], "/problems/not-found", "{method} {path}");
         }

@@ -6,6 +6,7 @@
 
 use folio_db::platform::Tenant;
 use folio_domain::Role;
+use folio_tests::scene::{NewCourse, NewEnrolment, date};
 use folio_tests::{TestApp, fields, problem};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
@@ -13,33 +14,14 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-async fn course(app: &TestApp, admin: &str, code: &str) -> Uuid {
-    let response = app
-        .authed(Method::POST, "/api/v1/courses", admin)
-        .json(&json!({ "code": code, "title": format!("Course {code}") }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let body: Value = response.json().await.unwrap();
-    body["id"].as_str().unwrap().parse().unwrap()
+fn course(code: &str) -> NewCourse {
+    NewCourse::new(code, &format!("Course {code}"))
 }
 
-async fn enrol(app: &TestApp, admin: &str, body: Value) {
-    let mut body = body;
-    body["start_date"] = json!("2026-01-05");
-    body["planned_end_date"] = json!("2027-07-05");
-    body["contracted_hours_per_week"] = json!(37.5);
-    body["planned_otj_hours"] = json!(400);
-    let response = app
-        .authed(Method::POST, "/api/v1/enrolments", admin)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let text = response.text().await.unwrap();
-    assert_eq!(status, StatusCode::CREATED, "{text}");
+fn enrolment(learner: &str) -> NewEnrolment {
+    NewEnrolment::new(learner)
+        .dates(date(2026, 1, 5), date(2027, 7, 5))
+        .hours(37.5, 400.0)
 }
 
 fn form(file_name: &str, content: Vec<u8>) -> Form {
@@ -121,8 +103,13 @@ async fn audited(app: &TestApp, tenant: &Tenant, action: &str) -> i64 {
 #[tokio::test]
 async fn an_uploaded_resource_downloads_identical_and_deletes_with_its_file() {
     let app = TestApp::spawn().await;
-    let (tenant, admin_id, admin) = app.tenant_with_admin("northgate").await;
-    let course = course(&app, &admin, "ST0001").await;
+    let s = app
+        .scene("northgate")
+        .course(course("ST0001"))
+        .build()
+        .await;
+    let (tenant, admin_id, admin) = (s.tenant.clone(), s.admin_id, s.admin.clone());
+    let course = s.course("ST0001").id;
     let bytes = content(3 * 1024 * 1024 + 17, 5);
     let response = upload(
         &app,
@@ -213,57 +200,33 @@ async fn an_uploaded_resource_downloads_identical_and_deletes_with_its_file() {
 #[tokio::test]
 async fn everyone_who_can_see_an_enrolment_on_the_course_reads_its_resources() {
     let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let course_a = course(&app, &admin, "ST0001").await;
-    let course_b = course(&app, &admin, "ST0002").await;
-    let learner = app
-        .user(&tenant, "learner@n.example", &[Role::Learner])
-        .await;
-    let elsewhere = app
-        .user(&tenant, "elsewhere@n.example", &[Role::Learner])
-        .await;
-    let unenrolled = app
-        .user(&tenant, "unenrolled@n.example", &[Role::Learner])
-        .await;
-    let _ = unenrolled;
-    let assessor = app
-        .user(&tenant, "assessor@n.example", &[Role::Assessor])
-        .await;
-    let manager = app
-        .user(&tenant, "manager@n.example", &[Role::Employer])
-        .await;
-    app.user(&tenant, "other-manager@n.example", &[Role::Employer])
-        .await;
     // A manager is only put on learners of their own organisation.
-    let employer: Value = app
-        .authed(Method::POST, "/api/v1/employers", &admin)
-        .json(&json!({ "name": "Acme Ltd" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let linked = app
-        .authed(Method::PATCH, &format!("/api/v1/users/{manager}"), &admin)
-        .json(&json!({ "employer_id": employer["id"] }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(linked.status(), StatusCode::OK);
-    enrol(
-        &app,
-        &admin,
-        json!({ "learner_id": learner, "course_id": course_a, "assessor_id": assessor,
-                "employer_id": employer["id"], "manager_id": manager }),
-    )
-    .await;
-    enrol(
-        &app,
-        &admin,
-        json!({ "learner_id": elsewhere, "course_id": course_b }),
-    )
-    .await;
+    let s = app
+        .scene("northgate")
+        .course(course("ST0001"))
+        .course(course("ST0002"))
+        .people(&[
+            ("learner@n.example", Role::Learner),
+            ("elsewhere@n.example", Role::Learner),
+            ("unenrolled@n.example", Role::Learner),
+            ("assessor@n.example", Role::Assessor),
+            ("manager@n.example", Role::Employer),
+            ("other-manager@n.example", Role::Employer),
+        ])
+        .employer("Acme Ltd", &["manager"])
+        .enrol(
+            enrolment("learner")
+                .course("ST0001")
+                .assessor("assessor")
+                .employer("Acme Ltd")
+                .manager("manager"),
+        )
+        .enrol(enrolment("elsewhere").course("ST0002"))
+        .signed_out()
+        .build()
+        .await;
+    let (tenant, admin) = (s.tenant.clone(), s.admin.clone());
+    let (course_a, course_b) = (s.course("ST0001").id, s.course("ST0002").id);
     let bytes = content(5000, 3);
     let id = uploaded(&app, &admin, course_a, bytes.clone()).await;
 
@@ -310,19 +273,19 @@ async fn everyone_who_can_see_an_enrolment_on_the_course_reads_its_resources() {
 #[tokio::test]
 async fn only_admins_add_or_remove_resources() {
     let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let course = course(&app, &admin, "ST0001").await;
-    let learner = app
-        .user(&tenant, "learner@n.example", &[Role::Learner])
+    let s = app
+        .scene("northgate")
+        .course(course("ST0001"))
+        .people(&[
+            ("learner@n.example", Role::Learner),
+            ("assessor@n.example", Role::Assessor),
+        ])
+        .enrol(enrolment("learner"))
+        .signed_out()
+        .build()
         .await;
-    app.user(&tenant, "assessor@n.example", &[Role::Assessor])
-        .await;
-    enrol(
-        &app,
-        &admin,
-        json!({ "learner_id": learner, "course_id": course }),
-    )
-    .await;
+    let (tenant, admin) = (s.tenant.clone(), s.admin.clone());
+    let course = s.course("ST0001").id;
     let id = uploaded(&app, &admin, course, content(100, 1)).await;
 
     for email in ["learner@n.example", "assessor@n.example"] {
@@ -352,8 +315,13 @@ async fn only_admins_add_or_remove_resources() {
 #[tokio::test]
 async fn refused_uploads_leave_neither_a_row_nor_a_file() {
     let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let course = course(&app, &admin, "ST0001").await;
+    let s = app
+        .scene("northgate")
+        .course(course("ST0001"))
+        .build()
+        .await;
+    let (tenant, admin) = (s.tenant.clone(), s.admin.clone());
+    let course = s.course("ST0001").id;
 
     let response = upload(&app, &admin, course, form("empty.pdf", Vec::new())).await;
     let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -399,20 +367,20 @@ async fn refused_uploads_leave_neither_a_row_nor_a_file() {
 #[tokio::test]
 async fn another_tenants_courses_and_resources_are_not_found_on_every_endpoint() {
     let app = TestApp::spawn().await;
-    let (tenant_a, _, admin_a) = app.tenant_with_admin("northgate").await;
-    let (_, _, admin_b) = app.tenant_with_admin("southfield").await;
-    let learner_a = app
-        .user(&tenant_a, "learner@a.example", &[Role::Learner])
+    let a = app
+        .scene("northgate")
+        .course(course("ST0001"))
+        .person("learner@a.example", Role::Learner)
+        .enrol(enrolment("learner"))
+        .build()
         .await;
-    let course_a = course(&app, &admin_a, "ST0001").await;
-    enrol(
-        &app,
-        &admin_a,
-        json!({ "learner_id": learner_a, "course_id": course_a }),
-    )
-    .await;
-    let learner_a = app.login(&tenant_a, "learner@a.example").await;
-    let course_b = course(&app, &admin_b, "ST0001").await;
+    let b = app
+        .scene("southfield")
+        .course(course("ST0001"))
+        .build()
+        .await;
+    let (admin_a, learner_a) = (a.admin.clone(), a.token("learner").to_owned());
+    let (admin_b, course_b) = (b.admin.clone(), b.course("ST0001").id);
     let bytes = content(4000, 9);
     let resource_b = uploaded(&app, &admin_b, course_b, bytes.clone()).await;
 

@@ -31,6 +31,7 @@ use folio_db::platform::Tenant;
 use folio_domain::Role;
 use folio_domain::TenantSettings;
 use folio_domain::jobs::local_date;
+use folio_tests::scene::{NewCourse, NewUnit};
 use folio_tests::{TestApp, fields, problem};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -88,7 +89,15 @@ struct Enrol<'a> {
 
 impl<'a> Org<'a> {
     async fn new(app: &'a TestApp, slug: &str, timezone: &str) -> Org<'a> {
-        let (tenant, _, admin_token) = app.tenant_with_admin(slug).await;
+        let k1 = (1..=4).fold(NewUnit::new("K1", "Principles"), |unit, n| {
+            unit.criterion(&format!("K1.{n}"), &format!("Criterion {n}"))
+        });
+        let scene = app
+            .scene(slug)
+            .course(NewCourse::new("ST0457", "Engineering").component("Knowledge", [k1]))
+            .build()
+            .await;
+        let (tenant, admin_token) = (scene.tenant.clone(), scene.admin.clone());
         sqlx::query("insert into tenant_settings (tenant_id, settings) values ($1, $2)")
             .bind(tenant.id)
             .bind(json!({ "timezone": timezone }))
@@ -101,40 +110,16 @@ impl<'a> Org<'a> {
         };
         let now = Utc::now();
         let today = local_date(&settings.tz(), now);
-        let course = Uuid::now_v7();
-        let component = Uuid::now_v7();
-        sqlx::query(
-            "with c as (insert into courses (tenant_id, id, code, title)
-                        values ($1, $2, 'ST0457', 'Engineering') returning id),
-                  k as (insert into components (tenant_id, id, course_id, title)
-                        select $1, $3, c.id, 'Knowledge' from c returning id),
-                  u as (insert into units (tenant_id, id, component_id, code, title)
-                        select $1, gen_random_uuid(), k.id, 'K1', 'Principles' from k returning id)
-             insert into criteria (tenant_id, id, unit_id, code, text, position)
-             select $1, gen_random_uuid(), u.id, 'K1.' || n, 'Criterion ' || n, n
-             from u, generate_series(1, 4) n",
-        )
-        .bind(tenant.id)
-        .bind(course)
-        .bind(component)
-        .execute(&app.database.pool)
-        .await
-        .unwrap();
-        let criteria =
-            sqlx::query_scalar("select id from criteria where tenant_id = $1 order by position")
-                .bind(tenant.id)
-                .fetch_all(&app.database.pool)
-                .await
-                .unwrap();
+        let course = scene.course("ST0457");
         Org {
             app,
             tenant,
             today,
             now,
             course: Course {
-                id: course,
-                component,
-                criteria,
+                id: course.id,
+                component: course.component("Knowledge").id,
+                criteria: course.unit("K1").criteria.clone(),
             },
             admin_token,
         }
@@ -142,15 +127,9 @@ impl<'a> Org<'a> {
 
     async fn person(&self, name: &str, role: Role) -> Uuid {
         let email = format!("{}@{}.example", name.to_lowercase(), self.tenant.slug);
-        let id = self.app.user(&self.tenant, &email, &[role]).await;
-        sqlx::query("update users set name = $3 where tenant_id = $1 and id = $2")
-            .bind(self.tenant.id)
-            .bind(id)
-            .bind(name)
-            .execute(&self.app.database.pool)
+        self.app
+            .user_named(&self.tenant, &email, name, &[role])
             .await
-            .unwrap();
-        id
     }
 
     async fn token(&self, name: &str) -> String {

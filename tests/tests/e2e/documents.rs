@@ -7,133 +7,39 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{Days, NaiveDate, Utc};
-use folio_db::platform::Tenant;
 use folio_domain::Role;
-use folio_tests::{TestApp, fields, problem};
+use folio_tests::scene::{NewCourse, NewEnrolment, Scene, days_ago, days_ahead};
+use folio_tests::{TestApp, fields, id, problem};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-fn days_from_today(n: i64) -> NaiveDate {
-    let today = Utc::now().date_naive();
-    if n >= 0 {
-        today.checked_add_days(Days::new(n.unsigned_abs())).unwrap()
-    } else {
-        today.checked_sub_days(Days::new(n.unsigned_abs())).unwrap()
-    }
-}
-
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().unwrap().parse().unwrap()
-}
-
-struct Scene {
-    app: TestApp,
-    tenant: Tenant,
-    admin: String,
-    /// Amelia: assessed by Tom, IQA Iris, employed by Acme (Manny is Acme's contact).
-    learner: String,
-    /// Olly: assessed by Tom, employed by Bolt (Erin is Bolt's contact).
-    other_learner: String,
-    assessor: String,
-    /// An assessor with no learners.
-    other_assessor: String,
-    iqa: String,
-    employer: String,
-    other_employer: String,
-    auditor: String,
-    enrolment: Uuid,
-    other_enrolment: Uuid,
-}
-
-async fn employer_org(app: &TestApp, admin: &str, name: &str) -> Uuid {
-    let r = app
-        .authed(Method::POST, "/api/v1/employers", admin)
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    id(&r.json().await.unwrap())
-}
-
-async fn works_for(app: &TestApp, tenant: &Tenant, user: Uuid, employer: Uuid) {
-    sqlx::query("update users set employer_id = $1 where tenant_id = $2 and id = $3")
-        .bind(employer)
-        .bind(tenant.id)
-        .bind(user)
-        .execute(&app.database.pool)
-        .await
-        .unwrap();
-}
-
+/// The cast with Sam, an assessor with no learners, and Erin, the contact of "Bolt
+/// Fabrication". Amelia and Olly are both assessed by Tom with Iris as IQA, started 120
+/// days ago; Amelia is employed by Acme (Manny), Olly by Bolt (Erin).
 async fn scene() -> Scene {
-    let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let course = Uuid::now_v7();
-    sqlx::query(
-        "insert into courses (tenant_id, id, code, title) values ($1, $2, 'ST0457', 'Engineering')",
-    )
-    .bind(tenant.id)
-    .bind(course)
-    .execute(&app.database.pool)
-    .await
-    .unwrap();
-    let learner = app
-        .user(&tenant, "amelia@n.example", &[Role::Learner])
-        .await;
-    let other = app.user(&tenant, "olly@n.example", &[Role::Learner]).await;
-    let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
-    app.user(&tenant, "sam@n.example", &[Role::Assessor]).await;
-    let iqa = app.user(&tenant, "iris@n.example", &[Role::Iqa]).await;
-    let manny = app
-        .user(&tenant, "manny@n.example", &[Role::Employer])
-        .await;
-    let erin = app.user(&tenant, "erin@n.example", &[Role::Employer]).await;
-    app.user(&tenant, "audrey@n.example", &[Role::Auditor])
-        .await;
-    let acme = employer_org(&app, &admin, "Acme Engineering").await;
-    let bolt = employer_org(&app, &admin, "Bolt Fabrication").await;
-    works_for(&app, &tenant, manny, acme).await;
-    works_for(&app, &tenant, erin, bolt).await;
-    let mut enrolments = Vec::new();
-    for (who, employer, manager) in [(learner, acme, manny), (other, bolt, erin)] {
-        let body = json!({
-            "learner_id": who, "course_id": course,
-            "start_date": days_from_today(-120), "planned_end_date": days_from_today(245),
-            "contracted_hours_per_week": 37.5, "planned_otj_hours": 300.0,
-            "assessor_id": assessor, "iqa_id": iqa,
-            "employer_id": employer, "manager_id": manager,
-        });
-        let r = app
-            .authed(Method::POST, "/api/v1/enrolments", &admin)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        let text = r.text().await.unwrap();
-        assert_eq!(status, StatusCode::CREATED, "{text}");
-        enrolments.push(id(&serde_json::from_str(&text).unwrap()));
-    }
-    Scene {
-        learner: app.login(&tenant, "amelia@n.example").await,
-        other_learner: app.login(&tenant, "olly@n.example").await,
-        assessor: app.login(&tenant, "tom@n.example").await,
-        other_assessor: app.login(&tenant, "sam@n.example").await,
-        iqa: app.login(&tenant, "iris@n.example").await,
-        employer: app.login(&tenant, "manny@n.example").await,
-        other_employer: app.login(&tenant, "erin@n.example").await,
-        auditor: app.login(&tenant, "audrey@n.example").await,
-        enrolment: enrolments[0],
-        other_enrolment: enrolments[1],
-        app,
-        tenant,
-        admin,
-    }
+    TestApp::spawn()
+        .await
+        .into_scene("northgate")
+        .course(NewCourse::new("ST0457", "Engineering"))
+        .cast()
+        .people(&[
+            ("sam@n.example", Role::Assessor),
+            ("erin@n.example", Role::Employer),
+        ])
+        .employer("Bolt Fabrication", &["erin"])
+        .enrol(NewEnrolment::amelia().dates(days_ago(120), days_ahead(245)))
+        .enrol(
+            NewEnrolment::olly()
+                .iqa("iris")
+                .employer("Bolt Fabrication")
+                .manager("erin")
+                .dates(days_ago(120), days_ahead(245)),
+        )
+        .build()
+        .await
 }
 
 fn content(len: usize, seed: u8) -> Vec<u8> {
@@ -233,19 +139,26 @@ async fn audit_actions(s: &Scene) -> Vec<String> {
 #[tokio::test]
 async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
     let s = scene().await;
-    for token in [&s.learner, &s.other_learner, &s.assessor, &s.employer] {
+    let other_learner = s.token("olly");
+    let other_employer = s.token("erin");
+    for token in [
+        s.token("amelia"),
+        other_learner,
+        s.token("tom"),
+        s.token("manny"),
+    ] {
         assert_eq!(badge(&s, token).await, 0);
     }
     let docs = sent(
         &s,
-        &s.assessor,
-        &[s.enrolment, s.other_enrolment],
+        s.token("tom"),
+        &[s.enrolment("amelia"), s.enrolment("olly")],
         "assessor, learner,employer",
     )
     .await;
     assert_eq!(docs.len(), 2);
-    assert_eq!(docs[0]["enrolment_id"], s.enrolment.to_string());
-    assert_eq!(docs[1]["enrolment_id"], s.other_enrolment.to_string());
+    assert_eq!(docs[0]["enrolment_id"], s.enrolment("amelia").to_string());
+    assert_eq!(docs[1]["enrolment_id"], s.enrolment("olly").to_string());
     assert_eq!(
         docs[0]["sha256"], docs[1]["sha256"],
         "one file, two documents"
@@ -269,8 +182,8 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
     let list = ok(
         &s,
         Method::GET,
-        &format!("/api/v1/enrolments/{}/documents", s.enrolment),
-        &s.learner,
+        &format!("/api/v1/enrolments/{}/documents", s.enrolment("amelia")),
+        s.token("amelia"),
         None,
     )
     .await;
@@ -281,18 +194,18 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
     assert_eq!(items[0]["title"], "Apprenticeship agreement");
 
     // The badges: each learner and each employer contact one, the assessor both.
-    assert_eq!(badge(&s, &s.learner).await, 1);
-    assert_eq!(badge(&s, &s.other_learner).await, 1);
-    assert_eq!(badge(&s, &s.employer).await, 1);
-    assert_eq!(badge(&s, &s.other_employer).await, 1);
-    assert_eq!(badge(&s, &s.assessor).await, 2);
-    assert_eq!(badge(&s, &s.other_assessor).await, 0);
-    assert_eq!(badge(&s, &s.iqa).await, 0);
+    assert_eq!(badge(&s, s.token("amelia")).await, 1);
+    assert_eq!(badge(&s, other_learner).await, 1);
+    assert_eq!(badge(&s, s.token("manny")).await, 1);
+    assert_eq!(badge(&s, other_employer).await, 1);
+    assert_eq!(badge(&s, s.token("tom")).await, 2);
+    assert_eq!(badge(&s, s.token("sam")).await, 0);
+    assert_eq!(badge(&s, s.token("iris")).await, 0);
     let mine = ok(
         &s,
         Method::GET,
         "/api/v1/me/documents-to-sign",
-        &s.learner,
+        s.token("amelia"),
         None,
     )
     .await;
@@ -300,7 +213,7 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
     assert_eq!(id(&mine["items"][0]["document"]), doc);
 
     // The learner signs as learner, once.
-    let r = sign(&s, doc, &s.learner, "learner", "  Amelia Hart ").await;
+    let r = sign(&s, doc, s.token("amelia"), "learner", "  Amelia Hart ").await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let signed: Value = r.json().await.unwrap();
     let learner_sig = state(&signed, "learner");
@@ -312,15 +225,15 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
         "only staff see addresses"
     );
     assert_eq!(signed["fully_signed"], false);
-    let again = sign(&s, doc, &s.learner, "learner", "Amelia Hart").await;
+    let again = sign(&s, doc, s.token("amelia"), "learner", "Amelia Hart").await;
     let p = problem(again, StatusCode::CONFLICT).await;
     assert_eq!(p["type"], "/problems/conflict");
-    assert_eq!(badge(&s, &s.learner).await, 0);
-    assert_eq!(badge(&s, &s.other_learner).await, 1);
+    assert_eq!(badge(&s, s.token("amelia")).await, 0);
+    assert_eq!(badge(&s, other_learner).await, 1);
 
     // Not for another role.
     for role in ["employer", "assessor"] {
-        let r = sign(&s, doc, &s.learner, role, "Amelia Hart").await;
+        let r = sign(&s, doc, s.token("amelia"), role, "Amelia Hart").await;
         let p = problem(r, StatusCode::FORBIDDEN).await;
         assert!(
             p["detail"]
@@ -331,19 +244,19 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
         );
     }
     // An employer contact signs only as employer.
-    let r = sign(&s, doc, &s.employer, "learner", "Manny Patel").await;
+    let r = sign(&s, doc, s.token("manny"), "learner", "Manny Patel").await;
     let p = problem(r, StatusCode::FORBIDDEN).await;
     assert!(p["detail"].as_str().unwrap().contains("learner"), "{p}");
 
-    let r = sign(&s, doc, &s.employer, "employer", "Manny Patel").await;
+    let r = sign(&s, doc, s.token("manny"), "employer", "Manny Patel").await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    assert_eq!(badge(&s, &s.employer).await, 0);
-    assert_eq!(badge(&s, &s.other_employer).await, 1);
-    let r = sign(&s, doc, &s.employer, "employer", "Manny Patel").await;
+    assert_eq!(badge(&s, s.token("manny")).await, 0);
+    assert_eq!(badge(&s, other_employer).await, 1);
+    let r = sign(&s, doc, s.token("manny"), "employer", "Manny Patel").await;
     problem(r, StatusCode::CONFLICT).await;
 
     // The assessor signs last: the document is fully signed.
-    let r = sign(&s, doc, &s.assessor, "assessor", "Tom Reid").await;
+    let r = sign(&s, doc, s.token("tom"), "assessor", "Tom Reid").await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let done: Value = r.json().await.unwrap();
     assert_eq!(done["fully_signed"], true);
@@ -353,13 +266,13 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
         "127.0.0.1",
         "staff see the address each signature came from"
     );
-    assert_eq!(badge(&s, &s.assessor).await, 1);
-    let r = sign(&s, doc, &s.assessor, "assessor", "Tom Reid").await;
+    assert_eq!(badge(&s, s.token("tom")).await, 1);
+    let r = sign(&s, doc, s.token("tom"), "assessor", "Tom Reid").await;
     problem(r, StatusCode::CONFLICT).await;
     let list = ok(
         &s,
         Method::GET,
-        &format!("/api/v1/enrolments/{}/documents", s.enrolment),
+        &format!("/api/v1/enrolments/{}/documents", s.enrolment("amelia")),
         &s.admin,
         None,
     )
@@ -401,39 +314,39 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
     drop(tx);
 
     // The other learner's document, partly signed, is withdrawn by the assessor.
-    let r = sign(&s, other_doc, &s.other_learner, "learner", "Olly Grant").await;
+    let r = sign(&s, other_doc, other_learner, "learner", "Olly Grant").await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let withdrawn = ok(
         &s,
         Method::POST,
         &format!("/api/v1/documents/{other_doc}/withdraw"),
-        &s.assessor,
+        s.token("tom"),
         None,
     )
     .await;
     assert_eq!(withdrawn["withdrawn"], true);
     assert!(withdrawn["withdrawn_at"].is_string());
-    assert_eq!(badge(&s, &s.other_employer).await, 0);
-    assert_eq!(badge(&s, &s.assessor).await, 0);
-    let r = sign(&s, other_doc, &s.other_employer, "employer", "Erin Cole").await;
+    assert_eq!(badge(&s, other_employer).await, 0);
+    assert_eq!(badge(&s, s.token("tom")).await, 0);
+    let r = sign(&s, other_doc, other_employer, "employer", "Erin Cole").await;
     problem(r, StatusCode::CONFLICT).await;
     let r = call(
         &s,
         Method::POST,
         &format!("/api/v1/documents/{other_doc}/withdraw"),
-        &s.assessor,
+        s.token("tom"),
         None,
     )
     .await;
     problem(r, StatusCode::CONFLICT).await;
-    let path = format!("/api/v1/enrolments/{}/documents", s.other_enrolment);
-    let list = ok(&s, Method::GET, &path, &s.other_learner, None).await;
+    let path = format!("/api/v1/enrolments/{}/documents", s.enrolment("olly"));
+    let list = ok(&s, Method::GET, &path, other_learner, None).await;
     assert_eq!(list["items"], json!([]));
     let list = ok(
         &s,
         Method::GET,
         &format!("{path}?include_withdrawn=true"),
-        &s.other_learner,
+        other_learner,
         None,
     )
     .await;
@@ -488,10 +401,10 @@ async fn sent_to_two_learners_each_role_signs_once_and_the_badges_follow() {
 #[tokio::test]
 async fn two_signatures_for_one_role_at_once_make_one() {
     let s = scene().await;
-    let doc = id(&sent(&s, &s.admin, &[s.enrolment], "learner").await[0]);
+    let doc = id(&sent(&s, &s.admin, &[s.enrolment("amelia")], "learner").await[0]);
     let (a, b) = tokio::join!(
-        sign(&s, doc, &s.learner, "learner", "Amelia Hart"),
-        sign(&s, doc, &s.learner, "learner", "Amelia Hart"),
+        sign(&s, doc, s.token("amelia"), "learner", "Amelia Hart"),
+        sign(&s, doc, s.token("amelia"), "learner", "Amelia Hart"),
     );
     let mut statuses = [a.status(), b.status()];
     statuses.sort();
@@ -529,11 +442,12 @@ async fn two_signatures_for_one_role_at_once_make_one() {
 #[tokio::test]
 async fn the_file_downloads_byte_identical_for_everyone_who_sees_it() {
     let s = scene().await;
+    let assessor = s.token("tom");
     let file = content(300_000, 42);
     let r = post_form(
         &s.app,
-        &s.assessor,
-        form(&[s.enrolment], "learner", file.clone()),
+        assessor,
+        form(&[s.enrolment("amelia")], "learner", file.clone()),
     )
     .await;
     assert_eq!(r.status(), StatusCode::CREATED);
@@ -545,11 +459,11 @@ async fn the_file_downloads_byte_identical_for_everyone_who_sees_it() {
     assert_eq!(doc["sha256"], hex::encode(Sha256::digest(&file)));
     let path = format!("/api/v1/documents/{}/file", id(doc));
     for token in [
-        &s.learner,
-        &s.employer,
-        &s.assessor,
-        &s.iqa,
-        &s.auditor,
+        s.token("amelia"),
+        s.token("manny"),
+        assessor,
+        s.token("iris"),
+        s.token("audrey"),
         &s.admin,
     ] {
         let r = call(&s, Method::GET, &path, token, None).await;
@@ -569,14 +483,22 @@ async fn the_file_downloads_byte_identical_for_everyone_who_sees_it() {
 #[tokio::test]
 async fn staff_who_only_read_can_read_and_nobody_else_sees_anything() {
     let s = scene().await;
-    let doc = id(&sent(&s, &s.admin, &[s.enrolment], "learner,employer,assessor").await[0]);
+    let other_assessor = s.token("sam");
+    let other_employer = s.token("erin");
+    let doc = id(&sent(
+        &s,
+        &s.admin,
+        &[s.enrolment("amelia")],
+        "learner,employer,assessor",
+    )
+    .await[0]);
     let get = format!("/api/v1/documents/{doc}");
     let file = format!("{get}/file");
-    let list = format!("/api/v1/enrolments/{}/documents", s.enrolment);
+    let list = format!("/api/v1/enrolments/{}/documents", s.enrolment("amelia"));
     let withdraw = format!("{get}/withdraw");
 
     // IQA and auditor read everything, send and withdraw nothing, sign nothing.
-    for token in [&s.iqa, &s.auditor] {
+    for token in [s.token("iris"), s.token("audrey")] {
         for path in [&get, &file, &list] {
             let r = call(&s, Method::GET, path, token, None).await;
             assert_eq!(r.status(), StatusCode::OK, "{path}");
@@ -584,7 +506,7 @@ async fn staff_who_only_read_can_read_and_nobody_else_sees_anything() {
         let r = post_form(
             &s.app,
             token,
-            form(&[s.enrolment], "learner", content(10, 1)),
+            form(&[s.enrolment("amelia")], "learner", content(10, 1)),
         )
         .await;
         problem(r, StatusCode::FORBIDDEN).await;
@@ -594,11 +516,11 @@ async fn staff_who_only_read_can_read_and_nobody_else_sees_anything() {
         problem(r, StatusCode::FORBIDDEN).await;
     }
     // Learners and employers cannot send or withdraw.
-    for token in [&s.learner, &s.employer] {
+    for token in [s.token("amelia"), s.token("manny")] {
         let r = post_form(
             &s.app,
             token,
-            form(&[s.enrolment], "learner", content(10, 1)),
+            form(&[s.enrolment("amelia")], "learner", content(10, 1)),
         )
         .await;
         problem(r, StatusCode::FORBIDDEN).await;
@@ -608,15 +530,15 @@ async fn staff_who_only_read_can_read_and_nobody_else_sees_anything() {
     // An assessor can send only to their own caseload.
     let r = post_form(
         &s.app,
-        &s.other_assessor,
-        form(&[s.enrolment], "learner", content(10, 1)),
+        other_assessor,
+        form(&[s.enrolment("amelia")], "learner", content(10, 1)),
     )
     .await;
     problem(r, StatusCode::NOT_FOUND).await;
 
     // Another organisation's employer contact, another learner, another assessor: 404
     // on every endpoint, as if the document did not exist.
-    for token in [&s.other_employer, &s.other_learner, &s.other_assessor] {
+    for token in [other_employer, s.token("olly"), other_assessor] {
         for path in [&get, &file, &list] {
             let r = call(&s, Method::GET, path, token, None).await;
             problem(r, StatusCode::NOT_FOUND).await;
@@ -628,7 +550,7 @@ async fn staff_who_only_read_can_read_and_nobody_else_sees_anything() {
             problem(r, StatusCode::NOT_FOUND).await;
         }
     }
-    assert_eq!(badge(&s, &s.other_employer).await, 0);
+    assert_eq!(badge(&s, other_employer).await, 0);
     let unchanged = ok(&s, Method::GET, &get, &s.admin, None).await;
     assert!(
         unchanged["signatures"]
@@ -644,7 +566,13 @@ async fn staff_who_only_read_can_read_and_nobody_else_sees_anything() {
 #[tokio::test]
 async fn another_organisation_gets_404_on_every_endpoint() {
     let s = scene().await;
-    let doc = id(&sent(&s, &s.assessor, &[s.enrolment], "learner,employer,assessor").await[0]);
+    let doc = id(&sent(
+        &s,
+        s.token("tom"),
+        &[s.enrolment("amelia")],
+        "learner,employer,assessor",
+    )
+    .await[0]);
     let (tenant_b, _, b_admin) = s.app.tenant_with_admin("tenant-b").await;
     s.app
         .user(
@@ -667,7 +595,7 @@ async fn another_organisation_gets_404_on_every_endpoint() {
         for path in [
             format!("/api/v1/documents/{doc}"),
             format!("/api/v1/documents/{doc}/file"),
-            format!("/api/v1/enrolments/{}/documents", s.enrolment),
+            format!("/api/v1/enrolments/{}/documents", s.enrolment("amelia")),
         ] {
             let r = call(&s, Method::GET, &path, token, None).await;
             let p = problem(r, StatusCode::NOT_FOUND).await;
@@ -689,7 +617,7 @@ async fn another_organisation_gets_404_on_every_endpoint() {
         let r = post_form(
             &s.app,
             token,
-            form(&[s.enrolment], "learner", content(10, 1)),
+            form(&[s.enrolment("amelia")], "learner", content(10, 1)),
         )
         .await;
         problem(r, StatusCode::NOT_FOUND).await;
@@ -712,7 +640,7 @@ async fn another_organisation_gets_404_on_every_endpoint() {
 #[tokio::test]
 async fn bad_input_is_422_naming_the_field_and_stores_nothing() {
     let s = scene().await;
-    let e = s.enrolment.to_string();
+    let e = s.enrolment("amelia").to_string();
     let file = || {
         Part::bytes(content(100, 3))
             .file_name("a.pdf")
@@ -794,7 +722,7 @@ async fn bad_input_is_422_naming_the_field_and_stores_nothing() {
         ),
     ];
     for (form, expected) in cases {
-        let r = post_form(&s.app, &s.assessor, form).await;
+        let r = post_form(&s.app, s.token("tom"), form).await;
         let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(fields(&p), expected, "{p}");
     }
@@ -806,7 +734,7 @@ async fn bad_input_is_422_naming_the_field_and_stores_nothing() {
     assert_eq!(count, 0);
 
     // Signing: the typed name and the role are checked.
-    let doc = id(&sent(&s, &s.assessor, &[s.enrolment], "learner").await[0]);
+    let doc = id(&sent(&s, s.token("tom"), &[s.enrolment("amelia")], "learner").await[0]);
     for (body, field) in [
         (
             json!({ "role": "learner", "typed_name": "   " }),
@@ -832,7 +760,7 @@ async fn bad_input_is_422_naming_the_field_and_stores_nothing() {
             &s,
             Method::POST,
             &format!("/api/v1/documents/{doc}/signatures"),
-            &s.learner,
+            s.token("amelia"),
             Some(body.clone()),
         )
         .await;
@@ -840,11 +768,11 @@ async fn bad_input_is_422_naming_the_field_and_stores_nothing() {
         assert_eq!(fields(&p), [field], "{body}: {p}");
     }
     // The assessor may sign as assessor, but this document does not need it.
-    let r = sign(&s, doc, &s.assessor, "assessor", "Tom Reid").await;
+    let r = sign(&s, doc, s.token("tom"), "assessor", "Tom Reid").await;
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(fields(&p), ["role"]);
     // A name of exactly 200 characters is fine.
-    let r = sign(&s, doc, &s.learner, "learner", &"a".repeat(200)).await;
+    let r = sign(&s, doc, s.token("amelia"), "learner", &"a".repeat(200)).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     s.app.finish().await;
 }

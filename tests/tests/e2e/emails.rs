@@ -9,76 +9,45 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{Days, Utc};
-use folio_db::platform::Tenant;
 use folio_domain::Role;
 use folio_jobs::JobContext;
 use folio_jobs::send_emails::{self, RetryPolicy, SendReport};
 use folio_mail::{Mailer, Templates};
 use folio_tests::TestApp;
+use folio_tests::scene::{NewCourse, NewEnrolment, Scene, days_ago, days_ahead};
 use folio_tests::smtp::SmtpServer;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-struct Scene {
-    app: TestApp,
-    tenant: Tenant,
-    admin: String,
-    learner: String,
-    enrolment: Uuid,
-    iqa_id: Uuid,
-}
-
+/// Amelia, enrolled with Tom as her assessor and Iris as her IQA.
 async fn scene() -> Scene {
-    let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let course = Uuid::now_v7();
-    sqlx::query(
-        "insert into courses (tenant_id, id, code, title) values ($1, $2, 'ST0457', 'Engineering')",
-    )
-    .bind(tenant.id)
-    .bind(course)
-    .execute(&app.database.pool)
-    .await
-    .unwrap();
-    let learner = app
-        .user(&tenant, "amelia@n.example", &[Role::Learner])
-        .await;
-    let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
-    let iqa_id = app.user(&tenant, "iris@n.example", &[Role::Iqa]).await;
-    let today = Utc::now().date_naive();
-    let r = app
-        .authed(Method::POST, "/api/v1/enrolments", &admin)
-        .json(&json!({
-            "learner_id": learner, "course_id": course,
-            "start_date": today.checked_sub_days(Days::new(30)).unwrap(),
-            "planned_end_date": today.checked_add_days(Days::new(300)).unwrap(),
-            "contracted_hours_per_week": 37.5, "planned_otj_hours": 300,
-            "assessor_id": assessor, "iqa_id": iqa_id
-        }))
-        .send()
+    TestApp::spawn()
         .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let enrolment: Value = r.json().await.unwrap();
-    Scene {
-        learner: app.login(&tenant, "amelia@n.example").await,
-        enrolment: enrolment["id"].as_str().unwrap().parse().unwrap(),
-        app,
-        tenant,
-        admin,
-        iqa_id,
-    }
+        .into_scene("northgate")
+        .course(NewCourse::new("ST0457", "Engineering"))
+        .people(&[
+            ("amelia@n.example", Role::Learner),
+            ("tom@n.example", Role::Assessor),
+            ("iris@n.example", Role::Iqa),
+        ])
+        .enrol(
+            NewEnrolment::new("amelia")
+                .assessor("tom")
+                .iqa("iris")
+                .dates(days_ago(30), days_ahead(300)),
+        )
+        .build()
+        .await
 }
 
 /// The learner writes to their assessor or IQA: one email queued.
 async fn message(s: &Scene, to: &str, subject: &str) {
     let r = s
         .app
-        .authed(Method::POST, "/api/v1/messages", &s.learner)
+        .authed(Method::POST, "/api/v1/messages", s.token("amelia"))
         .json(&json!({
-            "enrolment_id": s.enrolment, "to": to, "subject": subject,
+            "enrolment_id": s.enrolment("amelia"), "to": to, "subject": subject,
             "body": "Could we move my review to Thursday?\nThanks, Amelia"
         }))
         .send()
@@ -206,7 +175,7 @@ async fn queued_emails_are_delivered_once_through_a_real_smtp_server() {
         .app
         .authed(
             Method::POST,
-            &format!("/api/v1/users/{}/deactivate", s.iqa_id),
+            &format!("/api/v1/users/{}/deactivate", s.id("iris")),
             &s.admin,
         )
         .send()
@@ -331,6 +300,7 @@ async fn links_in_message_and_evidence_emails_open_their_page_after_sign_in() {
     use reqwest::multipart::{Form, Part};
 
     let s = scene().await;
+    let learner = s.token("amelia");
     let component = Uuid::now_v7();
     sqlx::query(
         "insert into components (tenant_id, id, course_id, title)
@@ -339,7 +309,7 @@ async fn links_in_message_and_evidence_emails_open_their_page_after_sign_in() {
     )
     .bind(s.tenant.id)
     .bind(component)
-    .bind(s.enrolment)
+    .bind(s.enrolment("amelia"))
     .execute(&s.app.database.pool)
     .await
     .unwrap();
@@ -357,8 +327,8 @@ async fn links_in_message_and_evidence_emails_open_their_page_after_sign_in() {
         .app
         .authed(
             Method::POST,
-            &format!("/api/v1/enrolments/{}/evidence", s.enrolment),
-            &s.learner,
+            &format!("/api/v1/enrolments/{}/evidence", s.enrolment("amelia")),
+            learner,
         )
         .multipart(upload)
         .send()
@@ -385,7 +355,7 @@ async fn links_in_message_and_evidence_emails_open_their_page_after_sign_in() {
         .authed(
             Method::POST,
             &format!("/api/v1/evidence/{id}/versions"),
-            &s.learner,
+            learner,
         )
         .multipart(resubmission)
         .send()

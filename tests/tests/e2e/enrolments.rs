@@ -2,84 +2,30 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use folio_db::platform::Tenant;
 use folio_domain::Role;
+use folio_tests::scene::{NewCourse, NewEnrolment, NewUnit, date};
 use folio_tests::{TestApp, fields, problem};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// A course with one component holding a mandatory unit and two optional units.
-struct Course {
-    id: Uuid,
-    mandatory_unit: Uuid,
-    optional_units: [Uuid; 2],
-}
-
-async fn course(app: &TestApp, tenant: &Tenant, code: &str) -> Course {
-    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
-    let (id, component) = (Uuid::now_v7(), Uuid::now_v7());
-    let units = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
-    sqlx::query("insert into courses (tenant_id, id, code, title) values ($1, $2, $3, 'Engineering Technician')")
-        .bind(tenant.id)
-        .bind(id)
-        .bind(code)
-        .execute(tx.conn())
-        .await
-        .unwrap();
-    sqlx::query(
-        "insert into components (tenant_id, id, course_id, title) values ($1, $2, $3, 'Standard')",
+/// A course with one component holding a mandatory unit (U0) and two optional units (U1, U2).
+fn course(code: &str) -> NewCourse {
+    NewCourse::new(code, "Engineering Technician").component(
+        "Standard",
+        [
+            NewUnit::new("U0", "Unit"),
+            NewUnit::new("U1", "Unit").optional(),
+            NewUnit::new("U2", "Unit").optional(),
+        ],
     )
-    .bind(tenant.id)
-    .bind(component)
-    .bind(id)
-    .execute(tx.conn())
-    .await
-    .unwrap();
-    for (i, unit) in units.iter().enumerate() {
-        sqlx::query(
-            "insert into units (tenant_id, id, component_id, code, title, optional, position)
-             values ($1, $2, $3, $4, 'Unit', $5, $6)",
-        )
-        .bind(tenant.id)
-        .bind(unit)
-        .bind(component)
-        .bind(format!("U{i}"))
-        .bind(i > 0)
-        .bind(i as i32)
-        .execute(tx.conn())
-        .await
-        .unwrap();
-    }
-    tx.commit().await.unwrap();
-    Course {
-        id,
-        mandatory_unit: units[0],
-        optional_units: [units[1], units[2]],
-    }
 }
 
-async fn employer(app: &TestApp, admin: &str, name: &str) -> Uuid {
-    let body: Value = app
-        .authed(Method::POST, "/api/v1/employers", admin)
-        .json(&json!({ "name": name }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["id"].as_str().unwrap().parse().unwrap()
-}
-
-async fn set_employer(app: &TestApp, admin: &str, user: Uuid, employer: Uuid) {
-    let r = app
-        .authed(Method::PATCH, &format!("/api/v1/users/{user}"), admin)
-        .json(&json!({ "employer_id": employer }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+/// What [`basic`] enrols, for the scene builder.
+fn basic_enrolment(learner: &str) -> NewEnrolment {
+    NewEnrolment::new(learner)
+        .dates(date(2026, 1, 5), date(2027, 7, 5))
+        .hours(37.5, 400.0)
 }
 
 async fn enrol(app: &TestApp, admin: &str, body: Value) -> Value {
@@ -121,16 +67,21 @@ async fn status(app: &TestApp, token: &str, id: &str, body: Value) -> reqwest::R
 #[tokio::test]
 async fn admins_enrol_learners_with_checked_people_and_numbers() {
     let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let c = course(&app, &tenant, "ST0457").await;
-    let learner = app
-        .user(&tenant, "amelia@n.example", &[Role::Learner])
+    let s = app
+        .scene("northgate")
+        .course(course("ST0457"))
+        .people(&[
+            ("amelia@n.example", Role::Learner),
+            ("tom@n.example", Role::Assessor),
+            ("jack@n.example", Role::Learner),
+        ])
+        .build()
         .await;
-    let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
-    let not_assessor = app.user(&tenant, "jack@n.example", &[Role::Learner]).await;
+    let (admin, c) = (&s.admin, s.course("ST0457"));
+    let (learner, assessor, not_assessor) = (s.id("amelia"), s.id("tom"), s.id("jack"));
 
     let bad = app
-        .authed(Method::POST, "/api/v1/enrolments", &admin)
+        .authed(Method::POST, "/api/v1/enrolments", admin)
         .json(&json!({
             "learner_id": assessor, "course_id": c.id, "assessor_id": not_assessor,
             "start_date": "2026-01-05", "planned_end_date": "2026-01-05",
@@ -156,7 +107,7 @@ async fn admins_enrol_learners_with_checked_people_and_numbers() {
     let mut unknown_course = basic(learner, Uuid::now_v7());
     unknown_course["assessor_id"] = json!(assessor);
     let r = app
-        .authed(Method::POST, "/api/v1/enrolments", &admin)
+        .authed(Method::POST, "/api/v1/enrolments", admin)
         .json(&unknown_course)
         .send()
         .await
@@ -173,7 +124,7 @@ async fn admins_enrol_learners_with_checked_people_and_numbers() {
 
     let mut good = basic(learner, c.id);
     good["assessor_id"] = json!(assessor);
-    let e = enrol(&app, &admin, good).await;
+    let e = enrol(&app, admin, good).await;
     assert_eq!(e["status"], "awaiting_induction");
     assert_eq!(e["learner"]["name"], "Person amelia@n.example");
     assert_eq!(e["course"]["code"], "ST0457");
@@ -182,9 +133,8 @@ async fn admins_enrol_learners_with_checked_people_and_numbers() {
     assert_eq!(e["assessor_id"], assessor.to_string());
 
     // Only admins enrol.
-    let assessor_token = app.login(&tenant, "tom@n.example").await;
     let r = app
-        .authed(Method::POST, "/api/v1/enrolments", &assessor_token)
+        .authed(Method::POST, "/api/v1/enrolments", s.token("tom"))
         .json(&basic(learner, c.id))
         .send()
         .await
@@ -196,37 +146,35 @@ async fn admins_enrol_learners_with_checked_people_and_numbers() {
 #[tokio::test]
 async fn everyone_sees_exactly_the_enrolments_they_stand_in_relation_to() {
     let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let c = course(&app, &tenant, "ST0457").await;
-    let acme = employer(&app, &admin, "Acme Ltd").await;
-    let other_org = employer(&app, &admin, "Other Ltd").await;
-    let l1 = app.user(&tenant, "l1@n.example", &[Role::Learner]).await;
-    let l2 = app.user(&tenant, "l2@n.example", &[Role::Learner]).await;
-    let a1 = app.user(&tenant, "a1@n.example", &[Role::Assessor]).await;
-    let a2 = app.user(&tenant, "a2@n.example", &[Role::Assessor]).await;
-    let i1 = app.user(&tenant, "i1@n.example", &[Role::Iqa]).await;
-    let m1 = app.user(&tenant, "m1@n.example", &[Role::Employer]).await;
-    let m2 = app.user(&tenant, "m2@n.example", &[Role::Employer]).await;
-    app.user(&tenant, "auditor@n.example", &[Role::Auditor])
+    let s = app
+        .scene("northgate")
+        .course(course("ST0457"))
+        .people(&[
+            ("l1@n.example", Role::Learner),
+            ("l2@n.example", Role::Learner),
+            ("a1@n.example", Role::Assessor),
+            ("a2@n.example", Role::Assessor),
+            ("i1@n.example", Role::Iqa),
+            ("m1@n.example", Role::Employer),
+            ("m2@n.example", Role::Employer),
+            ("auditor@n.example", Role::Auditor),
+        ])
+        .employer("Acme Ltd", &["m1"])
+        .employer("Other Ltd", &["m2"])
+        .enrol(
+            basic_enrolment("l1")
+                .assessor("a1")
+                .iqa("i1")
+                .employer("Acme Ltd"),
+        )
+        .enrol(basic_enrolment("l2").assessor("a2").employer("Other Ltd"))
+        .signed_out()
+        .build()
         .await;
-    set_employer(&app, &admin, m1, acme).await;
-    set_employer(&app, &admin, m2, other_org).await;
-
-    let mut b1 = basic(l1, c.id);
-    b1["assessor_id"] = json!(a1);
-    b1["iqa_id"] = json!(i1);
-    b1["employer_id"] = json!(acme);
-    let e1 = enrol(&app, &admin, b1).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let mut b2 = basic(l2, c.id);
-    b2["assessor_id"] = json!(a2);
-    b2["employer_id"] = json!(other_org);
-    let e2 = enrol(&app, &admin, b2).await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (tenant, admin) = (&s.tenant, &s.admin);
+    let (a1, other_org) = (s.id("a1"), s.employer("Other Ltd"));
+    let e1 = s.enrolment("l1").to_string();
+    let e2 = s.enrolment("l2").to_string();
 
     let expectations: &[(&str, &[&String])] = &[
         ("admin@northgate.example", &[&e1, &e2]),
@@ -240,7 +188,7 @@ async fn everyone_sees_exactly_the_enrolments_they_stand_in_relation_to() {
         ("l2@n.example", &[&e2]),
     ];
     for (email, visible) in expectations {
-        let token = app.login(&tenant, email).await;
+        let token = app.login(tenant, email).await;
         let list: Value = app
             .authed(Method::GET, "/api/v1/enrolments", &token)
             .send()
@@ -286,7 +234,7 @@ async fn everyone_sees_exactly_the_enrolments_they_stand_in_relation_to() {
         ("a1@n.example", &e1, StatusCode::OK),
         ("admin@northgate.example", &e2, StatusCode::OK),
     ] {
-        let token = app.login(&tenant, email).await;
+        let token = app.login(tenant, email).await;
         let r = status(&app, &token, id, change.clone()).await;
         assert_eq!(r.status(), expected, "{email} status of {id}");
     }
@@ -296,7 +244,7 @@ async fn everyone_sees_exactly_the_enrolments_they_stand_in_relation_to() {
         .authed(
             Method::GET,
             &format!("/api/v1/enrolments?assessor_id={a1}"),
-            &admin,
+            admin,
         )
         .send()
         .await
@@ -309,7 +257,7 @@ async fn everyone_sees_exactly_the_enrolments_they_stand_in_relation_to() {
         .authed(
             Method::GET,
             &format!("/api/v1/enrolments?employer_id={other_org}&status=in_learning"),
-            &admin,
+            admin,
         )
         .send()
         .await
@@ -324,16 +272,21 @@ async fn everyone_sees_exactly_the_enrolments_they_stand_in_relation_to() {
 #[tokio::test]
 async fn status_follows_the_funding_rules_and_keeps_break_history() {
     let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let c = course(&app, &tenant, "ST0457").await;
-    let learner = app.user(&tenant, "l@n.example", &[Role::Learner]).await;
-    let e = enrol(&app, &admin, basic(learner, c.id)).await;
-    let id = e["id"].as_str().unwrap();
+    let s = app
+        .scene("northgate")
+        .course(course("ST0457"))
+        .person("l@n.example", Role::Learner)
+        .enrol(basic_enrolment("l"))
+        .signed_out()
+        .build()
+        .await;
+    let admin = &s.admin;
+    let id = &s.enrolment("l").to_string();
 
     // Cannot complete or break before learning has started, nor date before the start.
     let r = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "completed", "on": "2026-06-01" }),
     )
@@ -344,7 +297,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     );
     let r = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "in_learning", "on": "2026-01-04" }),
     )
@@ -356,7 +309,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
 
     let r: Value = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "in_learning", "on": "2026-01-05" }),
     )
@@ -369,7 +322,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
 
     let r: Value = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "break_in_learning", "on": "2026-03-01" }),
     )
@@ -381,7 +334,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     assert_eq!(r["break_started_on"], "2026-03-01");
     let r = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "in_learning", "on": "2026-02-28" }),
     )
@@ -392,7 +345,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     );
     let r: Value = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "in_learning", "on": "2026-04-01" }),
     )
@@ -409,7 +362,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
 
     let r = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "withdrawn", "on": "2026-05-01", "reason": " " }),
     )
@@ -420,7 +373,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     );
     let r: Value = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "completed", "on": "2027-06-30" }),
     )
@@ -432,7 +385,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     assert_eq!(r["completed_on"], "2027-06-30");
     let r = status(
         &app,
-        &admin,
+        admin,
         id,
         json!({ "status": "break_in_learning", "on": "2027-07-01" }),
     )
@@ -457,7 +410,7 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
         .authed(
             Method::GET,
             &format!("/api/v1/audit-log?entity_id={id}"),
-            &admin,
+            admin,
         )
         .send()
         .await
@@ -487,14 +440,19 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
 #[tokio::test]
 async fn the_planned_end_date_is_fixed_and_revisions_are_recorded_beside_it() {
     let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let c = course(&app, &tenant, "ST0457").await;
-    let learner = app.user(&tenant, "l@n.example", &[Role::Learner]).await;
-    let e = enrol(&app, &admin, basic(learner, c.id)).await;
-    let id = e["id"].as_str().unwrap();
+    let s = app
+        .scene("northgate")
+        .course(course("ST0457"))
+        .person("l@n.example", Role::Learner)
+        .enrol(basic_enrolment("l"))
+        .signed_out()
+        .build()
+        .await;
+    let (tenant, admin) = (&s.tenant, &s.admin);
+    let id = &s.enrolment("l").to_string();
 
     let r = app
-        .authed(Method::POST, &format!("/api/v1/enrolments/{id}/revised-end-date"), &admin)
+        .authed(Method::POST, &format!("/api/v1/enrolments/{id}/revised-end-date"), admin)
         .json(&json!({ "revised_end_date": "2027-10-05", "reason": "Three months' break in learning" }))
         .send()
         .await
@@ -506,7 +464,7 @@ async fn the_planned_end_date_is_fixed_and_revisions_are_recorded_beside_it() {
         .authed(
             Method::POST,
             &format!("/api/v1/enrolments/{id}/revised-end-date"),
-            &admin,
+            admin,
         )
         .json(&json!({ "revised_end_date": "2025-10-05", "reason": "" }))
         .send()
@@ -543,21 +501,24 @@ async fn the_planned_end_date_is_fixed_and_revisions_are_recorded_beside_it() {
 #[tokio::test]
 async fn assessors_choose_optional_units_of_the_learners_course_only() {
     let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let c = course(&app, &tenant, "ST0457").await;
-    let other = course(&app, &tenant, "ST0999").await;
-    let learner = app.user(&tenant, "l@n.example", &[Role::Learner]).await;
-    let assessor = app.user(&tenant, "a@n.example", &[Role::Assessor]).await;
-    let mut b = basic(learner, c.id);
-    b["assessor_id"] = json!(assessor);
-    let e = enrol(&app, &admin, b).await;
-    let id = e["id"].as_str().unwrap();
-    let token = app.login(&tenant, "a@n.example").await;
-    let path = format!("/api/v1/enrolments/{id}/optional-units");
+    let s = app
+        .scene("northgate")
+        .course(course("ST0457"))
+        .course(course("ST0999"))
+        .people(&[
+            ("l@n.example", Role::Learner),
+            ("a@n.example", Role::Assessor),
+        ])
+        .enrol(basic_enrolment("l").course("ST0457").assessor("a"))
+        .build()
+        .await;
+    let (c, other) = (s.course("ST0457"), s.course("ST0999"));
+    let token = s.token("a");
+    let path = format!("/api/v1/enrolments/{}/optional-units", s.enrolment("l"));
 
     let r = app
-        .authed(Method::PUT, &path, &token)
-        .json(&json!({ "unit_ids": [c.optional_units[0], c.mandatory_unit, other.optional_units[0], Uuid::now_v7()] }))
+        .authed(Method::PUT, &path, token)
+        .json(&json!({ "unit_ids": [c.unit("U1").id, c.unit("U0").id, other.unit("U1").id, Uuid::now_v7()] }))
         .send()
         .await
         .unwrap();
@@ -567,24 +528,19 @@ async fn assessors_choose_optional_units_of_the_learners_course_only() {
     );
 
     let r: Value = app
-        .authed(Method::PUT, &path, &token)
-        .json(
-            &json!({ "unit_ids": [c.optional_units[1], c.optional_units[0], c.optional_units[1]] }),
-        )
+        .authed(Method::PUT, &path, token)
+        .json(&json!({ "unit_ids": [c.unit("U2").id, c.unit("U1").id, c.unit("U2").id] }))
         .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
-    let mut want = vec![
-        c.optional_units[0].to_string(),
-        c.optional_units[1].to_string(),
-    ];
+    let mut want = vec![c.unit("U1").id.to_string(), c.unit("U2").id.to_string()];
     want.sort();
     assert_eq!(r["optional_unit_ids"], json!(want));
     let r: Value = app
-        .authed(Method::PUT, &path, &token)
+        .authed(Method::PUT, &path, token)
         .json(&json!({ "unit_ids": [] }))
         .send()
         .await
@@ -594,9 +550,8 @@ async fn assessors_choose_optional_units_of_the_learners_course_only() {
         .unwrap();
     assert_eq!(r["optional_unit_ids"], json!([]));
 
-    let learner_token = app.login(&tenant, "l@n.example").await;
     let r = app
-        .authed(Method::PUT, &path, &learner_token)
+        .authed(Method::PUT, &path, s.token("l"))
         .json(&json!({ "unit_ids": [] }))
         .send()
         .await
@@ -609,13 +564,18 @@ async fn assessors_choose_optional_units_of_the_learners_course_only() {
 async fn tenant_a_cannot_see_or_change_tenant_b_enrolments() {
     let app = TestApp::spawn().await;
     let (_, _, a) = app.tenant_with_admin("tenant-a").await;
-    let (tenant_b, _, b_admin) = app.tenant_with_admin("tenant-b").await;
-    let c = course(&app, &tenant_b, "ST0457").await;
-    let learner = app.user(&tenant_b, "l@b.example", &[Role::Learner]).await;
-    let e = enrol(&app, &b_admin, basic(learner, c.id)).await;
-    let id = e["id"].as_str().unwrap();
+    let b = app
+        .scene("tenant-b")
+        .course(course("ST0457"))
+        .person("l@b.example", Role::Learner)
+        .enrol(basic_enrolment("l"))
+        .signed_out()
+        .build()
+        .await;
+    let (b_admin, c, learner) = (&b.admin, b.course("ST0457"), b.id("l"));
+    let id = &b.enrolment("l").to_string();
     let before: Value = app
-        .authed(Method::GET, &format!("/api/v1/enrolments/{id}"), &b_admin)
+        .authed(Method::GET, &format!("/api/v1/enrolments/{id}"), b_admin)
         .send()
         .await
         .unwrap()
@@ -643,7 +603,7 @@ async fn tenant_a_cannot_see_or_change_tenant_b_enrolments() {
         (
             Method::PUT,
             format!("/api/v1/enrolments/{id}/optional-units"),
-            Some(json!({ "unit_ids": [c.optional_units[0]] })),
+            Some(json!({ "unit_ids": [c.unit("U1").id] })),
         ),
     ];
     for (method, path, body) in attempts {
@@ -674,7 +634,7 @@ async fn tenant_a_cannot_see_or_change_tenant_b_enrolments() {
     assert_eq!(list["items"], json!([]));
 
     let after: Value = app
-        .authed(Method::GET, &format!("/api/v1/enrolments/{id}"), &b_admin)
+        .authed(Method::GET, &format!("/api/v1/enrolments/{id}"), b_admin)
         .send()
         .await
         .unwrap()
@@ -688,13 +648,21 @@ async fn tenant_a_cannot_see_or_change_tenant_b_enrolments() {
 #[tokio::test]
 async fn edge_cases_are_422_never_500() {
     let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let c = course(&app, &tenant, "ST0457").await;
-    let learner = app.user(&tenant, "l@n.example", &[Role::Learner]).await;
-    let acme = employer(&app, &admin, "Acme Ltd").await;
-    let other = employer(&app, &admin, "Other Ltd").await;
-    let manager = app.user(&tenant, "m@n.example", &[Role::Employer]).await;
-    set_employer(&app, &admin, manager, other).await;
+    let mut s = app
+        .scene("northgate")
+        .course(course("ST0457"))
+        .people(&[
+            ("l@n.example", Role::Learner),
+            ("m@n.example", Role::Employer),
+        ])
+        .employer("Acme Ltd", &[])
+        .employer("Other Ltd", &["m"])
+        .signed_out()
+        .build()
+        .await;
+    let admin = s.admin.clone();
+    let (c, learner) = (s.course("ST0457").clone(), s.id("l"));
+    let (acme, manager) = (s.employer("Acme Ltd"), s.id("m"));
 
     for (patch, field) in [
         (
@@ -729,11 +697,10 @@ async fn edge_cases_are_422_never_500() {
         );
     }
 
-    let mut body = basic(learner, c.id);
-    body["employer_id"] = json!(other);
-    body["manager_id"] = json!(manager);
-    let e = enrol(&app, &admin, body).await;
-    let id = e["id"].as_str().unwrap();
+    let id = &s
+        .enrol(basic_enrolment("l").employer("Other Ltd").manager("m"))
+        .await
+        .to_string();
     // Moving the learner to another employer while keeping the old one's manager: refused.
     let r = app
         .authed(Method::PATCH, &format!("/api/v1/enrolments/{id}"), &admin)

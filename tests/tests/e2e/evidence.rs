@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use folio_db::platform::Tenant;
 use folio_domain::Role;
+use folio_tests::scene::{NewCourse, NewEnrolment, NewUnit, Scene, Unit, date};
 use folio_tests::{TestApp, fields, problem};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
@@ -13,121 +13,49 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-/// A course: one component with a mandatory unit (two criteria) and an optional unit (one).
-struct Course {
-    id: Uuid,
-    component: Uuid,
-    mandatory_criteria: [Uuid; 2],
-    optional_unit: Uuid,
-    optional_criterion: Uuid,
-}
-
-async fn course(app: &TestApp, tenant: &Tenant, code: &str) -> Course {
-    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
-    let (id, component, mandatory, optional) = (
-        Uuid::now_v7(),
-        Uuid::now_v7(),
-        Uuid::now_v7(),
-        Uuid::now_v7(),
-    );
-    let criteria = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
-    let t = tenant.id;
-    sqlx::query("insert into courses (tenant_id, id, code, title) values ($1, $2, $3, 'Course')")
-        .bind(t)
-        .bind(id)
-        .bind(code)
-        .execute(tx.conn())
-        .await
-        .unwrap();
-    sqlx::query(
-        "insert into components (tenant_id, id, course_id, title) values ($1, $2, $3, 'Standard')",
+/// A course: one component with a mandatory unit M1 (two criteria) and an optional unit O1
+/// (one).
+fn course(code: &str) -> NewCourse {
+    NewCourse::new(code, "Course").component(
+        "Standard",
+        [
+            NewUnit::new("M1", "Unit")
+                .criterion("1.0", "Criterion")
+                .criterion("1.1", "Criterion"),
+            NewUnit::new("O1", "Unit")
+                .optional()
+                .criterion("1.2", "Criterion"),
+        ],
     )
-    .bind(t)
-    .bind(component)
-    .bind(id)
-    .execute(tx.conn())
-    .await
-    .unwrap();
-    for (unit, code, optional) in [(mandatory, "M1", false), (optional, "O1", true)] {
-        sqlx::query("insert into units (tenant_id, id, component_id, code, title, optional) values ($1, $2, $3, $4, 'Unit', $5)")
-            .bind(t).bind(unit).bind(component).bind(code).bind(optional).execute(tx.conn()).await.unwrap();
-    }
-    for (i, (criterion, unit)) in [
-        (criteria[0], mandatory),
-        (criteria[1], mandatory),
-        (criteria[2], optional),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        sqlx::query("insert into criteria (tenant_id, id, unit_id, code, text) values ($1, $2, $3, $4, 'Criterion')")
-            .bind(t).bind(criterion).bind(unit).bind(format!("1.{i}")).execute(tx.conn()).await.unwrap();
-    }
-    tx.commit().await.unwrap();
-    Course {
-        id,
-        component,
-        mandatory_criteria: [criteria[0], criteria[1]],
-        optional_unit: optional,
-        optional_criterion: criteria[2],
-    }
 }
 
-struct Portfolio {
-    tenant: Tenant,
-    admin: String,
-    course: Course,
-    enrolment: String,
-    learner: String,
-    assessor: String,
-    learner_id: Uuid,
-    assessor_id: Uuid,
+/// A tenant `slug` with [`course`] ST0001, and `learner@{slug}.example` enrolled on it
+/// with `assessor@{slug}.example`.
+async fn portfolio<'a>(app: &'a TestApp, slug: &str) -> Scene<&'a TestApp> {
+    app.scene(slug)
+        .course(course("ST0001"))
+        .people(&[
+            (&format!("learner@{slug}.example"), Role::Learner),
+            (&format!("assessor@{slug}.example"), Role::Assessor),
+        ])
+        .enrol(
+            NewEnrolment::new("learner")
+                .assessor("assessor")
+                .dates(date(2026, 1, 5), date(2027, 7, 5))
+                .hours(37.5, 400.0),
+        )
+        .build()
+        .await
 }
 
-async fn portfolio(app: &TestApp, slug: &str) -> Portfolio {
-    let (tenant, _, admin) = app.tenant_with_admin(slug).await;
-    let course = course(app, &tenant, "ST0001").await;
-    let learner_id = app
-        .user(
-            &tenant,
-            &format!("learner@{slug}.example"),
-            &[Role::Learner],
-        )
-        .await;
-    let assessor_id = app
-        .user(
-            &tenant,
-            &format!("assessor@{slug}.example"),
-            &[Role::Assessor],
-        )
-        .await;
-    let e: Value = app
-        .authed(Method::POST, "/api/v1/enrolments", &admin)
-        .json(&json!({
-            "learner_id": learner_id, "course_id": course.id, "assessor_id": assessor_id,
-            "start_date": "2026-01-05", "planned_end_date": "2027-07-05",
-            "contracted_hours_per_week": 37.5, "planned_otj_hours": 400
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let learner = app.login(&tenant, &format!("learner@{slug}.example")).await;
-    let assessor = app
-        .login(&tenant, &format!("assessor@{slug}.example"))
-        .await;
-    Portfolio {
-        enrolment: e["id"].as_str().unwrap().to_owned(),
-        tenant,
-        admin,
-        course,
-        learner,
-        assessor,
-        learner_id,
-        assessor_id,
-    }
+/// The component of a portfolio's course.
+fn component<A>(p: &Scene<A>) -> Uuid {
+    p.course("ST0001").components[0].id
+}
+
+/// The optional unit O1 of a portfolio's course.
+fn optional_unit<A>(p: &Scene<A>) -> &Unit {
+    p.course("ST0001").unit("O1")
 }
 
 fn form(component: Uuid, file_name: &str, content: Vec<u8>) -> Form {
@@ -150,7 +78,7 @@ fn form_declaring(component: Uuid, file_name: &str, content: Vec<u8>, declaratio
         )
 }
 
-async fn upload(app: &TestApp, token: &str, enrolment: &str, form: Form) -> reqwest::Response {
+async fn upload(app: &TestApp, token: &str, enrolment: Uuid, form: Form) -> reqwest::Response {
     app.authed(
         Method::POST,
         &format!("/api/v1/enrolments/{enrolment}/evidence"),
@@ -187,10 +115,10 @@ async fn a_multi_megabyte_upload_streams_in_and_reads_back_identical() {
     let bytes = content(6 * 1024 * 1024 + 123, 7);
     let response = upload(
         &app,
-        &p.learner,
-        &p.enrolment,
+        p.token("learner"),
+        p.enrolment("learner"),
         form(
-            p.course.component,
+            component(&p),
             "../../etc/risk assessment.pdf",
             bytes.clone(),
         ),
@@ -213,7 +141,7 @@ async fn a_multi_megabyte_upload_streams_in_and_reads_back_identical() {
         .authed(
             Method::GET,
             &format!("/api/v1/evidence/{id}/versions/1/file"),
-            &p.assessor,
+            p.token("assessor"),
         )
         .send()
         .await
@@ -234,8 +162,8 @@ async fn a_multi_megabyte_upload_streams_in_and_reads_back_identical() {
     let list: Value = app
         .authed(
             Method::GET,
-            &format!("/api/v1/enrolments/{}/evidence", p.enrolment),
-            &p.learner,
+            &format!("/api/v1/enrolments/{}/evidence", p.enrolment("learner")),
+            p.token("learner"),
         )
         .send()
         .await
@@ -250,19 +178,19 @@ async fn a_multi_megabyte_upload_streams_in_and_reads_back_identical() {
 #[tokio::test]
 async fn refused_uploads_leave_neither_a_row_nor_a_file() {
     let app = TestApp::spawn().await;
-    let p = portfolio(&app, "northgate").await;
-    let other = course(&app, &p.tenant, "ST0002").await;
+    let mut p = portfolio(&app, "northgate").await;
+    let other = p.add_course(&course("ST0002")).await;
     let ok = || content(2000, 1);
 
     let cases: Vec<(Form, StatusCode, Vec<&str>)> = vec![
         (
-            form_declaring(p.course.component, "a.pdf", ok(), "false"),
+            form_declaring(component(&p), "a.pdf", ok(), "false"),
             StatusCode::UNPROCESSABLE_ENTITY,
             vec!["declaration"],
         ),
         (
             Form::new()
-                .text("component_id", p.course.component.to_string())
+                .text("component_id", component(&p).to_string())
                 .text("title", "T")
                 .text("declaration", "true")
                 .part("file", Part::bytes(ok()).file_name("a.pdf")),
@@ -270,12 +198,12 @@ async fn refused_uploads_leave_neither_a_row_nor_a_file() {
             vec!["signature_name"],
         ),
         (
-            form(other.component, "a.pdf", ok()),
+            form(other.components[0].id, "a.pdf", ok()),
             StatusCode::UNPROCESSABLE_ENTITY,
             vec!["component_id"],
         ),
         (
-            form(p.course.component, "a.pdf", Vec::new()),
+            form(component(&p), "a.pdf", Vec::new()),
             StatusCode::UNPROCESSABLE_ENTITY,
             vec!["file"],
         ),
@@ -292,7 +220,7 @@ async fn refused_uploads_leave_neither_a_row_nor_a_file() {
         (
             Form::new()
                 .part("file", Part::bytes(ok()).file_name("a.pdf"))
-                .text("component_id", p.course.component.to_string())
+                .text("component_id", component(&p).to_string())
                 .text("title", "T")
                 .text("declaration", "true")
                 .text("signature_name", "A"),
@@ -301,7 +229,7 @@ async fn refused_uploads_leave_neither_a_row_nor_a_file() {
         ),
     ];
     for (form, status, expected) in cases {
-        let response = upload(&app, &p.learner, &p.enrolment, form).await;
+        let response = upload(&app, p.token("learner"), p.enrolment("learner"), form).await;
         let body = problem(response, status).await;
         let mut got = fields(&body);
         got.sort();
@@ -318,9 +246,9 @@ async fn refused_uploads_leave_neither_a_row_nor_a_file() {
         .unwrap();
     let response = upload(
         &app,
-        &p.learner,
-        &p.enrolment,
-        form(p.course.component, "big.pdf", content(300_000, 2)),
+        p.token("learner"),
+        p.enrolment("learner"),
+        form(component(&p), "big.pdf", content(300_000, 2)),
     )
     .await;
     problem(response, StatusCode::PAYLOAD_TOO_LARGE).await;
@@ -329,8 +257,8 @@ async fn refused_uploads_leave_neither_a_row_nor_a_file() {
     let response = app
         .authed(
             Method::POST,
-            &format!("/api/v1/enrolments/{}/evidence", p.enrolment),
-            &p.learner,
+            &format!("/api/v1/enrolments/{}/evidence", p.enrolment("learner")),
+            p.token("learner"),
         )
         .json(&json!({ "title": "x" }))
         .send()
@@ -346,27 +274,24 @@ async fn refused_uploads_leave_neither_a_row_nor_a_file() {
 #[tokio::test]
 async fn only_the_learner_and_those_who_manage_them_upload_and_only_viewers_download() {
     let app = TestApp::spawn().await;
-    let p = portfolio(&app, "northgate").await;
-    let other_learner = app
-        .user(&p.tenant, "other@n.example", &[Role::Learner])
-        .await;
-    let _ = other_learner;
-    app.user(&p.tenant, "iqa@n.example", &[Role::Iqa]).await;
-    let other = app.login(&p.tenant, "other@n.example").await;
+    let mut p = portfolio(&app, "northgate").await;
+    p.add_person("other@n.example", Role::Learner).await;
+    p.add_person("iqa@n.example", Role::Iqa).await;
+    let other = p.sign_in("other").await;
 
     let response = upload(
         &app,
         &other,
-        &p.enrolment,
-        form(p.course.component, "a.pdf", content(10, 1)),
+        p.enrolment("learner"),
+        form(component(&p), "a.pdf", content(10, 1)),
     )
     .await;
     problem(response, StatusCode::NOT_FOUND).await;
     let response = upload(
         &app,
-        &p.assessor,
-        &p.enrolment,
-        form(p.course.component, "on-behalf.pdf", content(10, 1)),
+        p.token("assessor"),
+        p.enrolment("learner"),
+        form(component(&p), "on-behalf.pdf", content(10, 1)),
     )
     .await;
     assert_eq!(
@@ -375,7 +300,7 @@ async fn only_the_learner_and_those_who_manage_them_upload_and_only_viewers_down
         "assessors upload on the learner's behalf"
     );
     let e: Value = response.json().await.unwrap();
-    assert_eq!(e["uploaded_by"], p.assessor_id.to_string());
+    assert_eq!(e["uploaded_by"], p.id("assessor").to_string());
     let id = e["id"].as_str().unwrap();
 
     let response = app
@@ -398,7 +323,7 @@ async fn only_the_learner_and_those_who_manage_them_upload_and_only_viewers_down
         .authed(
             Method::GET,
             &format!("/api/v1/evidence/{id}/versions/2/file"),
-            &p.learner,
+            p.token("learner"),
         )
         .send()
         .await
@@ -414,9 +339,9 @@ async fn returned_evidence_is_resubmitted_as_a_new_version_with_notifications() 
     let v1 = content(5000, 3);
     let e: Value = upload(
         &app,
-        &p.learner,
-        &p.enrolment,
-        form(p.course.component, "v1.pdf", v1.clone()),
+        p.token("learner"),
+        p.enrolment("learner"),
+        form(component(&p), "v1.pdf", v1.clone()),
     )
     .await
     .json()
@@ -429,7 +354,7 @@ async fn returned_evidence_is_resubmitted_as_a_new_version_with_notifications() 
         .authed(
             Method::POST,
             &format!("/api/v1/evidence/{id}/return"),
-            &p.learner,
+            p.token("learner"),
         )
         .json(&json!({ "points": "x" }))
         .send()
@@ -440,7 +365,7 @@ async fn returned_evidence_is_resubmitted_as_a_new_version_with_notifications() 
         .authed(
             Method::POST,
             &format!("/api/v1/evidence/{id}/return"),
-            &p.assessor,
+            p.token("assessor"),
         )
         .json(&json!({ "points": " " }))
         .send()
@@ -454,7 +379,7 @@ async fn returned_evidence_is_resubmitted_as_a_new_version_with_notifications() 
         .authed(
             Method::POST,
             &format!("/api/v1/evidence/{id}/return"),
-            &p.assessor,
+            p.token("assessor"),
         )
         .json(&json!({ "points": "Add the hazards you found on site." }))
         .send()
@@ -474,7 +399,10 @@ async fn returned_evidence_is_resubmitted_as_a_new_version_with_notifications() 
             .fetch_one(&app.database.pool)
             .await
             .unwrap();
-    assert_eq!(to_learner, (p.learner_id, "evidence_returned".to_owned()));
+    assert_eq!(
+        to_learner,
+        (p.id("learner"), "evidence_returned".to_owned())
+    );
 
     let v2 = content(7000, 4);
     let resubmission = Form::new()
@@ -484,7 +412,7 @@ async fn returned_evidence_is_resubmitted_as_a_new_version_with_notifications() 
         .authed(
             Method::POST,
             &format!("/api/v1/evidence/{id}/versions"),
-            &p.learner,
+            p.token("learner"),
         )
         .multipart(resubmission)
         .send()
@@ -501,7 +429,7 @@ async fn returned_evidence_is_resubmitted_as_a_new_version_with_notifications() 
             .unwrap();
     assert_eq!(
         to_assessor[1],
-        (p.assessor_id, "evidence_resubmitted".to_owned())
+        (p.id("assessor"), "evidence_resubmitted".to_owned())
     );
 
     // Every version stays downloadable.
@@ -510,7 +438,7 @@ async fn returned_evidence_is_resubmitted_as_a_new_version_with_notifications() 
             .authed(
                 Method::GET,
                 &format!("/api/v1/evidence/{id}/versions/{version}/file"),
-                &p.learner,
+                p.token("learner"),
             )
             .send()
             .await
@@ -521,7 +449,11 @@ async fn returned_evidence_is_resubmitted_as_a_new_version_with_notifications() 
         assert_eq!(&back[..], &bytes[..], "version {version}");
     }
     let detail: Value = app
-        .authed(Method::GET, &format!("/api/v1/evidence/{id}"), &p.assessor)
+        .authed(
+            Method::GET,
+            &format!("/api/v1/evidence/{id}"),
+            p.token("assessor"),
+        )
         .send()
         .await
         .unwrap()
@@ -539,16 +471,18 @@ async fn assessors_map_evidence_to_the_learners_units_and_sign_criteria_off() {
     let p = portfolio(&app, "northgate").await;
     let e: Value = upload(
         &app,
-        &p.learner,
-        &p.enrolment,
-        form(p.course.component, "e.pdf", content(100, 5)),
+        p.token("learner"),
+        p.enrolment("learner"),
+        form(component(&p), "e.pdf", content(100, 5)),
     )
     .await
     .json()
     .await
     .unwrap();
     let id = e["id"].as_str().unwrap().to_owned();
-    let [c1, c2] = p.course.mandatory_criteria;
+    let [c1, c2] = p.course("ST0001").unit("M1").criteria[..] else {
+        unreachable!()
+    };
     let map = |token: &str, criteria: Value| {
         app.authed(
             Method::PUT,
@@ -560,41 +494,50 @@ async fn assessors_map_evidence_to_the_learners_units_and_sign_criteria_off() {
     };
 
     // The optional unit's criterion is not the learner's until the unit is chosen.
-    let response = map(&p.assessor, json!([c1, p.course.optional_criterion]))
-        .await
-        .unwrap();
+    let response = map(
+        p.token("assessor"),
+        json!([c1, optional_unit(&p).criteria[0]]),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         fields(&problem(response, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["criterion_ids[1]"]
     );
-    let response = map(&p.learner, json!([c1])).await.unwrap();
+    let response = map(p.token("learner"), json!([c1])).await.unwrap();
     problem(response, StatusCode::FORBIDDEN).await;
     let chosen = app
         .authed(
             Method::PUT,
-            &format!("/api/v1/enrolments/{}/optional-units", p.enrolment),
-            &p.assessor,
+            &format!(
+                "/api/v1/enrolments/{}/optional-units",
+                p.enrolment("learner")
+            ),
+            p.token("assessor"),
         )
-        .json(&json!({ "unit_ids": [p.course.optional_unit] }))
+        .json(&json!({ "unit_ids": [optional_unit(&p).id] }))
         .send()
         .await
         .unwrap();
     assert_eq!(chosen.status(), StatusCode::OK);
-    let mapped: Value = map(&p.assessor, json!([c1, p.course.optional_criterion]))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let mut want = vec![c1.to_string(), p.course.optional_criterion.to_string()];
+    let mapped: Value = map(
+        p.token("assessor"),
+        json!([c1, optional_unit(&p).criteria[0]]),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let mut want = vec![c1.to_string(), optional_unit(&p).criteria[0].to_string()];
     want.sort();
     assert_eq!(mapped["criterion_ids"], json!(want));
 
     let sign_off = |criteria: Value| {
         app.authed(
             Method::POST,
-            &format!("/api/v1/enrolments/{}/sign-offs", p.enrolment),
-            &p.assessor,
+            &format!("/api/v1/enrolments/{}/sign-offs", p.enrolment("learner")),
+            p.token("assessor"),
         )
         .json(&json!({ "criterion_ids": criteria }))
         .send()
@@ -616,7 +559,7 @@ async fn assessors_map_evidence_to_the_learners_units_and_sign_criteria_off() {
     );
 
     // Evidence cannot be taken away from a signed-off criterion…
-    let response = map(&p.assessor, json!([p.course.optional_criterion]))
+    let response = map(p.token("assessor"), json!([optional_unit(&p).criteria[0]]))
         .await
         .unwrap();
     problem(response, StatusCode::CONFLICT).await;
@@ -624,14 +567,17 @@ async fn assessors_map_evidence_to_the_learners_units_and_sign_criteria_off() {
     let withdraw = app
         .authed(
             Method::DELETE,
-            &format!("/api/v1/enrolments/{}/sign-offs/{c1}", p.enrolment),
-            &p.assessor,
+            &format!(
+                "/api/v1/enrolments/{}/sign-offs/{c1}",
+                p.enrolment("learner")
+            ),
+            p.token("assessor"),
         )
         .send()
         .await
         .unwrap();
     assert_eq!(withdraw.status(), StatusCode::NO_CONTENT);
-    let remapped: Value = map(&p.assessor, json!([p.course.optional_criterion]))
+    let remapped: Value = map(p.token("assessor"), json!([optional_unit(&p).criteria[0]]))
         .await
         .unwrap()
         .json()
@@ -639,7 +585,7 @@ async fn assessors_map_evidence_to_the_learners_units_and_sign_criteria_off() {
         .unwrap();
     assert_eq!(
         remapped["criterion_ids"],
-        json!([p.course.optional_criterion.to_string()])
+        json!([optional_unit(&p).criteria[0].to_string()])
     );
 
     let signed: i64 = sqlx::query_scalar("select count(*) from criterion_sign_offs")
@@ -653,30 +599,23 @@ async fn assessors_map_evidence_to_the_learners_units_and_sign_criteria_off() {
 #[tokio::test]
 async fn identical_files_in_another_portfolio_are_flagged_to_staff_only() {
     let app = TestApp::spawn().await;
-    let p = portfolio(&app, "northgate").await;
-    let second = app
-        .user(&p.tenant, "second@n.example", &[Role::Learner])
+    let mut p = portfolio(&app, "northgate").await;
+    p.add_person("second@n.example", Role::Learner).await;
+    let e2 = p
+        .enrol(
+            NewEnrolment::new("second")
+                .assessor("assessor")
+                .dates(date(2026, 1, 5), date(2027, 7, 5))
+                .hours(30.0, 300.0),
+        )
         .await;
-    let e2: Value = app
-        .authed(Method::POST, "/api/v1/enrolments", &p.admin)
-        .json(&json!({
-            "learner_id": second, "course_id": p.course.id, "assessor_id": p.assessor_id,
-            "start_date": "2026-01-05", "planned_end_date": "2027-07-05",
-            "contracted_hours_per_week": 30, "planned_otj_hours": 300
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let second_token = app.login(&p.tenant, "second@n.example").await;
+    let second_token = p.sign_in("second").await;
     let same = content(4096, 9);
     let first: Value = upload(
         &app,
-        &p.learner,
-        &p.enrolment,
-        form(p.course.component, "mine.pdf", same.clone()),
+        p.token("learner"),
+        p.enrolment("learner"),
+        form(component(&p), "mine.pdf", same.clone()),
     )
     .await
     .json()
@@ -685,8 +624,8 @@ async fn identical_files_in_another_portfolio_are_flagged_to_staff_only() {
     let copy: Value = upload(
         &app,
         &second_token,
-        e2["id"].as_str().unwrap(),
-        form(p.course.component, "copy.pdf", same),
+        e2,
+        form(component(&p), "copy.pdf", same),
     )
     .await
     .json()
@@ -702,7 +641,7 @@ async fn identical_files_in_another_portfolio_are_flagged_to_staff_only() {
         .authed(
             Method::GET,
             &format!("/api/v1/evidence/{}", copy["id"].as_str().unwrap()),
-            &p.assessor,
+            p.token("assessor"),
         )
         .send()
         .await
@@ -717,9 +656,9 @@ async fn identical_files_in_another_portfolio_are_flagged_to_staff_only() {
     // The learner's own second upload of the same file is not "another portfolio".
     let again: Value = upload(
         &app,
-        &p.learner,
-        &p.enrolment,
-        form(p.course.component, "again.pdf", content(4096, 9)),
+        p.token("learner"),
+        p.enrolment("learner"),
+        form(component(&p), "again.pdf", content(4096, 9)),
     )
     .await
     .json()
@@ -729,7 +668,7 @@ async fn identical_files_in_another_portfolio_are_flagged_to_staff_only() {
         .authed(
             Method::GET,
             &format!("/api/v1/evidence/{}", again["id"].as_str().unwrap()),
-            &p.assessor,
+            p.token("assessor"),
         )
         .send()
         .await
@@ -751,16 +690,16 @@ async fn tenant_a_cannot_reach_tenant_b_evidence() {
     let b = portfolio(&app, "tenant-b").await;
     let e: Value = upload(
         &app,
-        &b.learner,
-        &b.enrolment,
-        form(b.course.component, "b.pdf", content(100, 6)),
+        b.token("learner"),
+        b.enrolment("learner"),
+        form(component(&b), "b.pdf", content(100, 6)),
     )
     .await
     .json()
     .await
     .unwrap();
     let id = e["id"].as_str().unwrap();
-    let c = b.course.mandatory_criteria[0];
+    let c = b.course("ST0001").unit("M1").criteria[0];
     let before = (
         rows(&app, "evidence").await,
         rows(&app, "evidence_versions").await,
@@ -770,8 +709,8 @@ async fn tenant_a_cannot_reach_tenant_b_evidence() {
     let response = upload(
         &app,
         &a,
-        &b.enrolment,
-        form(b.course.component, "x.pdf", content(10, 1)),
+        b.enrolment("learner"),
+        form(component(&b), "x.pdf", content(10, 1)),
     )
     .await;
     problem(response, StatusCode::NOT_FOUND).await;
@@ -789,7 +728,7 @@ async fn tenant_a_cannot_reach_tenant_b_evidence() {
     let attempts = [
         (
             Method::GET,
-            format!("/api/v1/enrolments/{}/evidence", b.enrolment),
+            format!("/api/v1/enrolments/{}/evidence", b.enrolment("learner")),
             None,
         ),
         (Method::GET, format!("/api/v1/evidence/{id}"), None),
@@ -810,12 +749,15 @@ async fn tenant_a_cannot_reach_tenant_b_evidence() {
         ),
         (
             Method::POST,
-            format!("/api/v1/enrolments/{}/sign-offs", b.enrolment),
+            format!("/api/v1/enrolments/{}/sign-offs", b.enrolment("learner")),
             Some(json!({ "criterion_ids": [c] })),
         ),
         (
             Method::DELETE,
-            format!("/api/v1/enrolments/{}/sign-offs/{c}", b.enrolment),
+            format!(
+                "/api/v1/enrolments/{}/sign-offs/{c}",
+                b.enrolment("learner")
+            ),
             None,
         ),
     ];
@@ -833,7 +775,11 @@ async fn tenant_a_cannot_reach_tenant_b_evidence() {
     );
     assert_eq!(before, after);
     let detail: Value = app
-        .authed(Method::GET, &format!("/api/v1/evidence/{id}"), &b.assessor)
+        .authed(
+            Method::GET,
+            &format!("/api/v1/evidence/{id}"),
+            b.token("assessor"),
+        )
         .send()
         .await
         .unwrap()
@@ -863,9 +809,9 @@ async fn evidence_streams_through_s3_compatible_storage() {
     let bytes = content(12 * 1024 * 1024 + 5, 11);
     let response = upload(
         &app,
-        &p.learner,
-        &p.enrolment,
-        form(p.course.component, "large.bin", bytes.clone()),
+        p.token("learner"),
+        p.enrolment("learner"),
+        form(component(&p), "large.bin", bytes.clone()),
     )
     .await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -882,7 +828,7 @@ async fn evidence_streams_through_s3_compatible_storage() {
         .authed(
             Method::GET,
             &format!("/api/v1/evidence/{id}/versions/1/file"),
-            &p.assessor,
+            p.token("assessor"),
         )
         .send()
         .await
@@ -899,13 +845,9 @@ async fn evidence_streams_through_s3_compatible_storage() {
         .unwrap();
     let response = upload(
         &app,
-        &p.learner,
-        &p.enrolment,
-        form(
-            p.course.component,
-            "too-big.bin",
-            content(10 * 1024 * 1024, 12),
-        ),
+        p.token("learner"),
+        p.enrolment("learner"),
+        form(component(&p), "too-big.bin", content(10 * 1024 * 1024, 12)),
     )
     .await;
     problem(response, StatusCode::PAYLOAD_TOO_LARGE).await;
@@ -922,55 +864,39 @@ async fn evidence_streams_through_s3_compatible_storage() {
 #[tokio::test]
 async fn employers_iqas_and_auditors_read_but_do_not_change_evidence() {
     let app = TestApp::spawn().await;
-    let p = portfolio(&app, "northgate").await;
-    let employer: Value = app
-        .authed(Method::POST, "/api/v1/employers", &p.admin)
-        .json(&json!({ "name": "Acme" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let manager = app
-        .user(&p.tenant, "manager@n.example", &[Role::Employer])
-        .await;
-    let iqa = app.user(&p.tenant, "iqa@n.example", &[Role::Iqa]).await;
-    app.user(&p.tenant, "auditor@n.example", &[Role::Auditor])
-        .await;
-    app.authed(Method::PATCH, &format!("/api/v1/users/{manager}"), &p.admin)
-        .json(&json!({ "employer_id": employer["id"] }))
-        .send()
-        .await
-        .unwrap();
+    let mut p = portfolio(&app, "northgate").await;
+    let manager = p.add_person("manager@n.example", Role::Employer).await;
+    let iqa = p.add_person("iqa@n.example", Role::Iqa).await;
+    p.add_person("auditor@n.example", Role::Auditor).await;
+    let employer = p.add_employer("Acme", &["manager"]).await;
     let patched = app
         .authed(
             Method::PATCH,
-            &format!("/api/v1/enrolments/{}", p.enrolment),
+            &format!("/api/v1/enrolments/{}", p.enrolment("learner")),
             &p.admin,
         )
-        .json(&json!({ "employer_id": employer["id"], "manager_id": manager, "iqa_id": iqa }))
+        .json(&json!({ "employer_id": employer, "manager_id": manager, "iqa_id": iqa }))
         .send()
         .await
         .unwrap();
     assert_eq!(patched.status(), StatusCode::OK);
     let e: Value = upload(
         &app,
-        &p.learner,
-        &p.enrolment,
-        form(p.course.component, "e.pdf", content(100, 8)),
+        p.token("learner"),
+        p.enrolment("learner"),
+        form(component(&p), "e.pdf", content(100, 8)),
     )
     .await
     .json()
     .await
     .unwrap();
     let id = e["id"].as_str().unwrap();
-    let c = p.course.mandatory_criteria[0];
+    let c = p.course("ST0001").unit("M1").criteria[0];
 
     for email in ["manager@n.example", "iqa@n.example", "auditor@n.example"] {
         let token = app.login(&p.tenant, email).await;
         for path in [
-            format!("/api/v1/enrolments/{}/evidence", p.enrolment),
+            format!("/api/v1/enrolments/{}/evidence", p.enrolment("learner")),
             format!("/api/v1/evidence/{id}"),
             format!("/api/v1/evidence/{id}/versions/1/file"),
         ] {
@@ -980,8 +906,8 @@ async fn employers_iqas_and_auditors_read_but_do_not_change_evidence() {
         let r = upload(
             &app,
             &token,
-            &p.enrolment,
-            form(p.course.component, "x.pdf", content(10, 1)),
+            p.enrolment("learner"),
+            form(component(&p), "x.pdf", content(10, 1)),
         )
         .await;
         problem(r, StatusCode::FORBIDDEN).await;
@@ -998,7 +924,7 @@ async fn employers_iqas_and_auditors_read_but_do_not_change_evidence() {
             ),
             (
                 Method::POST,
-                format!("/api/v1/enrolments/{}/sign-offs", p.enrolment),
+                format!("/api/v1/enrolments/{}/sign-offs", p.enrolment("learner")),
                 json!({ "criterion_ids": [c] }),
             ),
         ] {
@@ -1026,7 +952,7 @@ async fn an_interrupted_upload_leaves_neither_a_row_nor_a_file() {
     let boundary = "folio-boundary-7";
     let mut head = String::new();
     for (name, value) in [
-        ("component_id", p.course.component.to_string()),
+        ("component_id", component(&p).to_string()),
         ("title", "Half an upload".to_owned()),
         ("declaration", "true".to_owned()),
         ("signature_name", "Amelia Clarke".to_owned()),
@@ -1044,7 +970,8 @@ async fn an_interrupted_upload_leaves_neither_a_row_nor_a_file() {
     let request = format!(
         "POST /api/v1/enrolments/{}/evidence HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {}\r\n\
          Content-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {promised}\r\n\r\n",
-        p.enrolment, p.learner
+        p.enrolment("learner"),
+        p.token("learner")
     );
     stream.write_all(request.as_bytes()).await.unwrap();
     stream.write_all(head.as_bytes()).await.unwrap();
@@ -1078,14 +1005,17 @@ async fn criteria_of_unchosen_units_cannot_be_signed_off() {
     let choose = |units: Value| {
         app.authed(
             Method::PUT,
-            &format!("/api/v1/enrolments/{}/optional-units", p.enrolment),
-            &p.assessor,
+            &format!(
+                "/api/v1/enrolments/{}/optional-units",
+                p.enrolment("learner")
+            ),
+            p.token("assessor"),
         )
         .json(&json!({ "unit_ids": units }))
         .send()
     };
     assert_eq!(
-        choose(json!([p.course.optional_unit]))
+        choose(json!([optional_unit(&p).id]))
             .await
             .unwrap()
             .status(),
@@ -1093,9 +1023,9 @@ async fn criteria_of_unchosen_units_cannot_be_signed_off() {
     );
     let e: Value = upload(
         &app,
-        &p.learner,
-        &p.enrolment,
-        form(p.course.component, "e.pdf", content(100, 5)),
+        p.token("learner"),
+        p.enrolment("learner"),
+        form(component(&p), "e.pdf", content(100, 5)),
     )
     .await
     .json()
@@ -1106,9 +1036,9 @@ async fn criteria_of_unchosen_units_cannot_be_signed_off() {
         .authed(
             Method::PUT,
             &format!("/api/v1/evidence/{id}/criteria"),
-            &p.assessor,
+            p.token("assessor"),
         )
-        .json(&json!({ "criterion_ids": [p.course.optional_criterion] }))
+        .json(&json!({ "criterion_ids": [optional_unit(&p).criteria[0]] }))
         .send()
         .await
         .unwrap();
@@ -1117,10 +1047,10 @@ async fn criteria_of_unchosen_units_cannot_be_signed_off() {
     let r = app
         .authed(
             Method::POST,
-            &format!("/api/v1/enrolments/{}/sign-offs", p.enrolment),
-            &p.assessor,
+            &format!("/api/v1/enrolments/{}/sign-offs", p.enrolment("learner")),
+            p.token("assessor"),
         )
-        .json(&json!({ "criterion_ids": [p.course.optional_criterion] }))
+        .json(&json!({ "criterion_ids": [optional_unit(&p).criteria[0]] }))
         .send()
         .await
         .unwrap();

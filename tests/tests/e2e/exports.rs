@@ -15,48 +15,25 @@ use folio_jobs::JobContext;
 use folio_jobs::run::{TenantJob, execute};
 use folio_jobs::send_emails::RetryPolicy;
 use folio_mail::{Mailer, Templates};
+use folio_tests::scene::{NewCourse, NewEnrolment, days_ago, today};
 use folio_tests::{TestApp, problem};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+/// The organisation (see [`scene`]), a job context for running the workers, and today.
 struct Scene {
-    app: TestApp,
-    tenant: Tenant,
+    org: folio_tests::scene::Scene,
     ctx: JobContext,
-    admin: String,
-    tom: String,
-    learner: String,
-    amelia_enrolment: Uuid,
     today: NaiveDate,
 }
 
-async fn enrol(
-    app: &TestApp,
-    tenant: &Tenant,
-    course: Uuid,
-    learner: Uuid,
-    assessor: Uuid,
-    start: NaiveDate,
-) -> Uuid {
-    let id = Uuid::now_v7();
-    sqlx::query(
-        "insert into enrolments (tenant_id, id, learner_id, course_id, start_date,
-             planned_end_date, assessor_id, contracted_hours_per_week, planned_otj_hours,
-             status, learning_started_on)
-         values ($1, $2, $3, $4, $5, $6, $7, 37.5, 278.5, 'in_learning', $5)",
-    )
-    .bind(tenant.id)
-    .bind(id)
-    .bind(learner)
-    .bind(course)
-    .bind(start)
-    .bind(start.checked_add_days(Days::new(400)).unwrap())
-    .bind(assessor)
-    .execute(&app.database.pool)
-    .await
-    .unwrap();
-    id
+impl std::ops::Deref for Scene {
+    type Target = folio_tests::scene::Scene;
+
+    fn deref(&self) -> &Self::Target {
+        &self.org
+    }
 }
 
 /// Logs time: (enrolment, who, day), then what.
@@ -86,36 +63,47 @@ async fn log(
     .unwrap();
 }
 
+/// Assessors Tom (of Amelia and Ben) and Bea (of Cara); the three learners in learning on
+/// ST0457 since 100 days ago, each with time logged; Ben completed at day 50.
 async fn scene() -> Scene {
-    let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let course = Uuid::now_v7();
-    sqlx::query(
-        "insert into courses (tenant_id, id, code, title) values ($1, $2, 'ST0457', 'Engineering')",
-    )
-    .bind(tenant.id)
-    .bind(course)
-    .execute(&app.database.pool)
-    .await
-    .unwrap();
-    let tom = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
-    let bea = app.user(&tenant, "bea@n.example", &[Role::Assessor]).await;
-    let amelia = app
-        .user(&tenant, "amelia@n.example", &[Role::Learner])
+    let today = today();
+    let start = days_ago(100);
+    let enrolment = |learner: &str, assessor: &str| {
+        NewEnrolment::new(learner)
+            .assessor(assessor)
+            .dates(start, start.checked_add_days(Days::new(400)).unwrap())
+            .hours(37.5, 278.5)
+            .status("in_learning", start)
+    };
+    let org = TestApp::spawn()
+        .await
+        .into_scene("northgate")
+        .course(NewCourse::new("ST0457", "Engineering"))
+        .people(&[
+            ("tom@n.example", Role::Assessor),
+            ("bea@n.example", Role::Assessor),
+            ("amelia@n.example", Role::Learner),
+            ("ben@n.example", Role::Learner),
+            ("cara@n.example", Role::Learner),
+        ])
+        .enrol(enrolment("amelia", "tom"))
+        .enrol(enrolment("ben", "tom"))
+        .enrol(enrolment("cara", "bea"))
+        .build()
         .await;
-    let ben = app.user(&tenant, "ben@n.example", &[Role::Learner]).await;
-    let cara = app.user(&tenant, "cara@n.example", &[Role::Learner]).await;
-    let today = Utc::now().date_naive();
-    let start = today.checked_sub_days(Days::new(100)).unwrap();
-    let a = enrol(&app, &tenant, course, amelia, tom, start).await;
-    let b = enrol(&app, &tenant, course, ben, tom, start).await;
-    let c = enrol(&app, &tenant, course, cara, bea, start).await;
+    let (app, tenant) = (&org.app, &org.tenant);
+    let (a, b, c) = (
+        org.enrolment("amelia"),
+        org.enrolment("ben"),
+        org.enrolment("cara"),
+    );
+    let (amelia, ben, cara) = (org.id("amelia"), org.id("ben"), org.id("cara"));
     let day = |n: u64| start.checked_add_days(Days::new(n)).unwrap();
     // Amelia: 2 h of training and 1 h of assessment off the job (the assessment does not
     // count towards the minimum), 3 h on the job.
     log(
-        &app,
-        &tenant,
+        app,
+        tenant,
         (a, amelia, day(1)),
         "trainer_led_training",
         true,
@@ -123,8 +111,8 @@ async fn scene() -> Scene {
     )
     .await;
     log(
-        &app,
-        &tenant,
+        app,
+        tenant,
         (a, amelia, day(2)),
         "assessment_examination",
         true,
@@ -132,26 +120,18 @@ async fn scene() -> Scene {
     )
     .await;
     log(
-        &app,
-        &tenant,
+        app,
+        tenant,
         (a, amelia, day(3)),
         "technical_experience",
         false,
         180,
     )
     .await;
+    log(app, tenant, (b, ben, day(4)), "distance_learning", true, 90).await;
     log(
-        &app,
-        &tenant,
-        (b, ben, day(4)),
-        "distance_learning",
-        true,
-        90,
-    )
-    .await;
-    log(
-        &app,
-        &tenant,
+        app,
+        tenant,
         (c, cara, day(5)),
         "coaching_mentoring",
         true,
@@ -159,12 +139,7 @@ async fn scene() -> Scene {
     )
     .await;
     // Ben completed (gateway) at day 50, and logged time after it.
-    sqlx::query("update enrolments set status = 'completed', completed_on = $2 where id = $1")
-        .bind(b)
-        .bind(day(50))
-        .execute(&app.database.pool)
-        .await
-        .unwrap();
+    org.set_status(b, "completed", day(50), None).await;
     let ctx = JobContext {
         db: app.db.clone(),
         mailer: Mailer::files(
@@ -178,16 +153,7 @@ async fn scene() -> Scene {
         storage: folio_tests::files(&app.database.name),
         export_retention: TimeDelta::days(7),
     };
-    Scene {
-        tom: app.login(&tenant, "tom@n.example").await,
-        learner: app.login(&tenant, "amelia@n.example").await,
-        app,
-        tenant,
-        ctx,
-        admin,
-        amelia_enrolment: a,
-        today,
-    }
+    Scene { org, ctx, today }
 }
 
 /// Asks for an export and returns the response's body.
@@ -341,13 +307,13 @@ async fn the_organisation_and_caseload_time_logs_are_written_by_the_workers_and_
     // Tom's caseload: Amelia and Ben only.
     let mine = ask(
         &s,
-        &s.tom,
+        s.token("tom"),
         json!({ "kind": "time_log", "scope": "caseload" }),
     )
     .await;
     work(&s, &mine).await;
     let mine_id = mine["id"].as_str().unwrap();
-    let mut book = download(&s, &s.tom, mine_id).await;
+    let mut book = download(&s, s.token("tom"), mine_id).await;
     let sheet = book.worksheet_range("Time log").unwrap();
     assert_eq!(
         text(&sheet, 2, 0),
@@ -357,26 +323,34 @@ async fn the_organisation_and_caseload_time_logs_are_written_by_the_workers_and_
 
     // Running the job again (a repeated delivery) leaves the ready export alone.
     work(&s, &mine).await;
-    assert_eq!(status(&s, &s.tom, mine_id).await["status"], "ready");
+    assert_eq!(status(&s, s.token("tom"), mine_id).await["status"], "ready");
 
     // Only whoever asked sees an export; the list is one's own.
     let r = s
         .app
-        .authed(Method::GET, &format!("/api/v1/exports/{id}"), &s.tom)
+        .authed(
+            Method::GET,
+            &format!("/api/v1/exports/{id}"),
+            s.token("tom"),
+        )
         .send()
         .await
         .unwrap();
     problem(r, StatusCode::NOT_FOUND).await;
     let r = s
         .app
-        .authed(Method::GET, &format!("/api/v1/exports/{id}/file"), &s.tom)
+        .authed(
+            Method::GET,
+            &format!("/api/v1/exports/{id}/file"),
+            s.token("tom"),
+        )
         .send()
         .await
         .unwrap();
     problem(r, StatusCode::NOT_FOUND).await;
     let r = s
         .app
-        .authed(Method::GET, "/api/v1/exports", &s.tom)
+        .authed(Method::GET, "/api/v1/exports", s.token("tom"))
         .send()
         .await
         .unwrap();
@@ -421,7 +395,7 @@ async fn the_organisation_and_caseload_time_logs_are_written_by_the_workers_and_
         .await
         .unwrap();
     problem(r, StatusCode::CONFLICT).await;
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
@@ -489,7 +463,7 @@ async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields(
     // Tom may not ask for the organisation's workbook, a learner for nothing of the sort.
     let r = s
         .app
-        .authed(Method::POST, "/api/v1/exports", &s.tom)
+        .authed(Method::POST, "/api/v1/exports", s.token("tom"))
         .json(&json!({ "kind": "compliance_workbook", "scope": "organisation" }))
         .send()
         .await
@@ -497,7 +471,7 @@ async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields(
     problem(r, StatusCode::FORBIDDEN).await;
     let r = s
         .app
-        .authed(Method::POST, "/api/v1/exports", &s.learner)
+        .authed(Method::POST, "/api/v1/exports", s.token("amelia"))
         .json(&json!({ "kind": "time_log", "scope": "caseload" }))
         .send()
         .await
@@ -508,7 +482,7 @@ async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields(
         (json!({ "kind": "time_log" }), "scope"),
         (json!({ "kind": "progress_map" }), "enrolment_id"),
         (
-            json!({ "kind": "time_log", "scope": "organisation", "enrolment_id": s.amelia_enrolment }),
+            json!({ "kind": "time_log", "scope": "organisation", "enrolment_id": s.enrolment("amelia") }),
             "enrolment_id",
         ),
     ] {
@@ -525,21 +499,22 @@ async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields(
     // A progress map of an enrolment the caller cannot see does not exist for them.
     let r = s
         .app
-        .authed(Method::POST, "/api/v1/exports", &s.learner)
+        .authed(Method::POST, "/api/v1/exports", s.token("amelia"))
         .json(&json!({ "kind": "progress_map", "enrolment_id": Uuid::now_v7() }))
         .send()
         .await
         .unwrap();
     problem(r, StatusCode::NOT_FOUND).await;
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
 async fn a_learner_downloads_their_progress_map_as_pdf() {
     let s = scene().await;
+    let learner = s.token("amelia");
     // Two criteria on Amelia's course; one signed off.
     let (course,): (Uuid,) = sqlx::query_as("select course_id from enrolments where id = $1")
-        .bind(s.amelia_enrolment)
+        .bind(s.enrolment("amelia"))
         .fetch_one(&s.app.database.pool)
         .await
         .unwrap();
@@ -559,7 +534,7 @@ async fn a_learner_downloads_their_progress_map_as_pdf() {
     .await
     .unwrap();
     let assessor: Uuid = sqlx::query_scalar("select assessor_id from enrolments where id = $1")
-        .bind(s.amelia_enrolment)
+        .bind(s.enrolment("amelia"))
         .fetch_one(&s.app.database.pool)
         .await
         .unwrap();
@@ -568,7 +543,7 @@ async fn a_learner_downloads_their_progress_map_as_pdf() {
          values ($1, $2, $3, $4)",
     )
     .bind(s.tenant.id)
-    .bind(s.amelia_enrolment)
+    .bind(s.enrolment("amelia"))
     .bind(criteria[0])
     .bind(assessor)
     .execute(&s.app.database.pool)
@@ -577,22 +552,18 @@ async fn a_learner_downloads_their_progress_map_as_pdf() {
 
     let asked = ask(
         &s,
-        &s.learner,
-        json!({ "kind": "progress_map", "enrolment_id": s.amelia_enrolment }),
+        learner,
+        json!({ "kind": "progress_map", "enrolment_id": s.enrolment("amelia") }),
     )
     .await;
     work(&s, &asked).await;
     let id = asked["id"].as_str().unwrap();
-    let done = status(&s, &s.learner, id).await;
+    let done = status(&s, learner, id).await;
     assert_eq!(done["status"], "ready", "{done}");
     assert!(done["file_name"].as_str().unwrap().ends_with(".pdf"));
     let r = s
         .app
-        .authed(
-            Method::GET,
-            &format!("/api/v1/exports/{id}/file"),
-            &s.learner,
-        )
+        .authed(Method::GET, &format!("/api/v1/exports/{id}/file"), learner)
         .send()
         .await
         .unwrap();
@@ -625,10 +596,14 @@ async fn a_learner_downloads_their_progress_map_as_pdf() {
     // Tom (her assessor) cannot see her export; it is hers.
     let r = s
         .app
-        .authed(Method::GET, &format!("/api/v1/exports/{id}"), &s.tom)
+        .authed(
+            Method::GET,
+            &format!("/api/v1/exports/{id}"),
+            s.token("tom"),
+        )
         .send()
         .await
         .unwrap();
     problem(r, StatusCode::NOT_FOUND).await;
-    s.app.finish().await;
+    s.org.app.finish().await;
 }

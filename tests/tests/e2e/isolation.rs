@@ -19,22 +19,15 @@ struct TenantB {
 }
 
 async fn arrange_b(app: &TestApp) -> TenantB {
-    let (tenant, _, admin_token) = app.tenant_with_admin("tenant-b").await;
-    let learner = app
-        .user(&tenant, "learner@b.example", &[Role::Learner])
+    let b = app
+        .scene("tenant-b")
+        .person("learner@b.example", Role::Learner)
+        .employer("B Employer Ltd", &[])
+        .build()
         .await;
-    let employer: Value = app
-        .authed(Method::POST, "/api/v1/employers", &admin_token)
-        .json(&json!({ "name": "B Employer Ltd" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let learner_token = app.login(&tenant, "learner@b.example").await;
+    let learner_token = b.token("learner");
     let created: Value = app
-        .authed(Method::POST, "/api/v1/me/tokens", &learner_token)
+        .authed(Method::POST, "/api/v1/me/tokens", learner_token)
         .json(&json!({ "name": "B integration" }))
         .send()
         .await
@@ -43,9 +36,9 @@ async fn arrange_b(app: &TestApp) -> TenantB {
         .await
         .unwrap();
     TenantB {
-        admin_token,
-        learner,
-        employer: employer["id"].as_str().unwrap().parse().unwrap(),
+        admin_token: b.admin.clone(),
+        learner: b.id("learner"),
+        employer: b.employer("B Employer Ltd"),
         api_token_id: created["api_token"]["id"]
             .as_str()
             .unwrap()

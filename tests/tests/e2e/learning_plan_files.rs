@@ -5,36 +5,20 @@
 //! for whoever may see the learner; who may attach and remove; the size limit and empty
 //! files leave nothing behind; another organisation sees nothing and changes nothing.
 
-use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
-use folio_db::platform::Tenant;
+use chrono::{DateTime, Duration, Utc};
 use folio_domain::Role;
-use folio_tests::{TestApp, fields, problem};
+use folio_tests::scene::{NewCourse, NewEnrolment, days_ago, days_ahead, today};
+use folio_tests::{TestApp, fields, id, problem};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-fn days_ago(n: u64) -> NaiveDate {
-    today().checked_sub_days(Days::new(n)).unwrap()
-}
-
-fn days_ahead(n: u64) -> NaiveDate {
-    today().checked_add_days(Days::new(n)).unwrap()
-}
-
 /// Noon UTC `n` days from today (negative: in the past).
 fn noon(n: i64) -> DateTime<Utc> {
     let day = today() + Duration::days(n);
     day.and_hms_opt(12, 0, 0).unwrap().and_utc()
-}
-
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().unwrap().parse().unwrap()
 }
 
 fn content(len: usize, seed: u8) -> Vec<u8> {
@@ -43,161 +27,65 @@ fn content(len: usize, seed: u8) -> Vec<u8> {
         .collect()
 }
 
+/// The cast and Ava, an assessor with another caseload; Amelia's enrolment (assessor, IQA,
+/// employer and manager set) and Olly's (Tom's too) started 120 days ago. Tom has had a
+/// review session with Amelia and set her an action in it.
 struct Scene {
-    app: TestApp,
-    tenant: Tenant,
-    admin: String,
-    learner: String,
-    learner_id: Uuid,
-    assessor: String,
-    assessor_id: Uuid,
-    iqa: String,
-    employer: String,
-    auditor: String,
-    /// Another learner of the same assessor.
-    other_learner: String,
-    /// An assessor with another caseload.
-    other_assessor: String,
-    enrolment: Uuid,
-    /// The other learner's enrolment.
-    other_enrolment: Uuid,
-    /// A past review session of `enrolment`.
+    org: folio_tests::scene::Scene,
+    /// A past review session of Amelia's enrolment.
     session: Uuid,
-    /// An action of `enrolment`, set in `session`.
+    /// An action of Amelia's enrolment, set in `session`.
     action: Uuid,
 }
 
-async fn scene() -> Scene {
-    let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
-    let course = Uuid::now_v7();
-    sqlx::query(
-        "insert into courses (tenant_id, id, code, title) values ($1, $2, 'ST0457', 'Engineering')",
-    )
-    .bind(tenant.id)
-    .bind(course)
-    .execute(tx.conn())
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let learner_id = app
-        .user(&tenant, "amelia@n.example", &[Role::Learner])
-        .await;
-    let other = app.user(&tenant, "olly@n.example", &[Role::Learner]).await;
-    let assessor_id = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
-    app.user(&tenant, "ava@n.example", &[Role::Assessor]).await;
-    let iqa = app.user(&tenant, "iris@n.example", &[Role::Iqa]).await;
-    let manager = app
-        .user(&tenant, "manny@n.example", &[Role::Employer])
-        .await;
-    app.user(&tenant, "audrey@n.example", &[Role::Auditor])
-        .await;
-    let r = app
-        .authed(Method::POST, "/api/v1/employers", &admin)
-        .json(&json!({ "name": "Acme Engineering" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let employer = id(&r.json().await.unwrap());
-    sqlx::query("update users set employer_id = $1 where tenant_id = $2 and id = $3")
-        .bind(employer)
-        .bind(tenant.id)
-        .bind(manager)
-        .execute(&app.database.pool)
-        .await
-        .unwrap();
-    let mut enrolments = Vec::new();
-    for (who, people) in [
-        (
-            learner_id,
-            json!({ "assessor_id": assessor_id, "iqa_id": iqa, "employer_id": employer, "manager_id": manager }),
-        ),
-        (other, json!({ "assessor_id": assessor_id })),
-    ] {
-        let mut body = json!({
-            "learner_id": who, "course_id": course,
-            "start_date": days_ago(120), "planned_end_date": days_ahead(245),
-            "contracted_hours_per_week": 37.5, "planned_otj_hours": 300.0
-        });
-        for (k, v) in people.as_object().unwrap() {
-            body[k] = v.clone();
-        }
-        let r = app
-            .authed(Method::POST, "/api/v1/enrolments", &admin)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::CREATED,
-            "{}",
-            r.text().await.unwrap()
-        );
-        enrolments.push(id(&r.json().await.unwrap()));
+impl std::ops::Deref for Scene {
+    type Target = folio_tests::scene::Scene;
+
+    fn deref(&self) -> &Self::Target {
+        &self.org
     }
-    let assessor = app.login(&tenant, "tom@n.example").await;
-    let session = ok(
-        &app,
-        Method::POST,
-        &format!("/api/v1/enrolments/{}/sessions", enrolments[0]),
-        &assessor,
-        Some(json!({ "session_type": "review", "starts_at": noon(-2), "duration_minutes": 60 })),
-    )
-    .await;
-    let action = ok(
-        &app,
-        Method::POST,
-        &format!("/api/v1/enrolments/{}/actions", enrolments[0]),
-        &assessor,
-        Some(
-            json!({ "title": "Write up the pump overhaul", "target_date": days_ahead(14),
+}
+
+async fn scene() -> Scene {
+    let org = TestApp::spawn()
+        .await
+        .into_scene("northgate")
+        .course(NewCourse::new("ST0457", "Engineering"))
+        .cast()
+        .person("ava@n.example", Role::Assessor)
+        .enrol(NewEnrolment::amelia().dates(days_ago(120), days_ahead(245)))
+        .enrol(NewEnrolment::olly().dates(days_ago(120), days_ahead(245)))
+        .build()
+        .await;
+    let enrolment = org.enrolment("amelia");
+    let session = org
+        .app
+        .ok(
+            Method::POST,
+            &format!("/api/v1/enrolments/{enrolment}/sessions"),
+            org.token("tom"),
+            Some(
+                json!({ "session_type": "review", "starts_at": noon(-2), "duration_minutes": 60 }),
+            ),
+        )
+        .await;
+    let action = org
+        .app
+        .ok(
+            Method::POST,
+            &format!("/api/v1/enrolments/{enrolment}/actions"),
+            org.token("tom"),
+            Some(
+                json!({ "title": "Write up the pump overhaul", "target_date": days_ahead(14),
                      "session_id": id(&session) }),
-        ),
-    )
-    .await;
+            ),
+        )
+        .await;
     Scene {
-        learner: app.login(&tenant, "amelia@n.example").await,
-        learner_id,
-        assessor,
-        assessor_id,
-        iqa: app.login(&tenant, "iris@n.example").await,
-        employer: app.login(&tenant, "manny@n.example").await,
-        auditor: app.login(&tenant, "audrey@n.example").await,
-        other_learner: app.login(&tenant, "olly@n.example").await,
-        other_assessor: app.login(&tenant, "ava@n.example").await,
-        enrolment: enrolments[0],
-        other_enrolment: enrolments[1],
+        org,
         session: id(&session),
         action: id(&action),
-        app,
-        tenant,
-        admin,
     }
-}
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Response {
-    let mut r = app.authed(method, path, token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    r.send().await.unwrap()
-}
-
-async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
-    let r = send(app, method.clone(), path, token, body).await;
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    assert!(status.is_success(), "{method} {path}: {status} {text}");
-    serde_json::from_str(&text).unwrap()
 }
 
 fn form(file_name: &str, bytes: Vec<u8>, content_type: &str) -> Form {
@@ -229,8 +117,7 @@ async fn attached(app: &TestApp, token: &str, path: &str, name: &str, bytes: Vec
 }
 
 async fn download(app: &TestApp, token: &str, file: Uuid) -> Response {
-    send(
-        app,
+    app.send(
         Method::GET,
         &format!("/api/v1/learning-plan-files/{file}/file"),
         token,
@@ -240,8 +127,7 @@ async fn download(app: &TestApp, token: &str, file: Uuid) -> Response {
 }
 
 async fn delete(app: &TestApp, token: &str, file: Uuid) -> Response {
-    send(
-        app,
+    app.send(
         Method::DELETE,
         &format!("/api/v1/learning-plan-files/{file}"),
         token,
@@ -281,18 +167,20 @@ fn action_files(s: &Scene) -> String {
 async fn review_forms_and_learners_work_are_attached_listed_and_downloaded() {
     let s = scene().await;
     let app = &s.app;
+    let iqa = s.token("iris");
+    let employer = s.token("manny");
 
     // The assessor attaches the review form to the review session.
     let form_bytes = content(2 * 1024 * 1024 + 11, 3);
     let review = attached(
         app,
-        &s.assessor,
+        s.token("tom"),
         &session_files(&s),
         "../Review form – March.pdf",
         form_bytes.clone(),
     )
     .await;
-    assert_eq!(review["enrolment_id"], json!(s.enrolment));
+    assert_eq!(review["enrolment_id"], json!(s.enrolment("amelia")));
     assert_eq!(review["session_id"], json!(s.session));
     assert!(review["action_id"].is_null());
     assert_eq!(
@@ -302,22 +190,22 @@ async fn review_forms_and_learners_work_are_attached_listed_and_downloaded() {
     assert_eq!(review["content_type"], "application/pdf");
     assert_eq!(review["size_bytes"], form_bytes.len());
     assert_eq!(review["sha256"], hex::encode(Sha256::digest(&form_bytes)));
-    assert_eq!(review["uploaded_by"], json!(s.assessor_id));
+    assert_eq!(review["uploaded_by"], json!(s.id("tom")));
 
     // The learner attaches their work to the action.
     let work_bytes = content(40_000, 9);
     let work = attached(
         app,
-        &s.learner,
+        s.token("amelia"),
         &action_files(&s),
         "pump-overhaul.docx",
         work_bytes.clone(),
     )
     .await;
-    assert_eq!(work["enrolment_id"], json!(s.enrolment));
+    assert_eq!(work["enrolment_id"], json!(s.enrolment("amelia")));
     assert_eq!(work["action_id"], json!(s.action));
     assert!(work["session_id"].is_null());
-    assert_eq!(work["uploaded_by"], json!(s.learner_id));
+    assert_eq!(work["uploaded_by"], json!(s.id("amelia")));
     // Staff may attach to an action too; the list is oldest first.
     let brief = attached(
         app,
@@ -331,33 +219,33 @@ async fn review_forms_and_learners_work_are_attached_listed_and_downloaded() {
 
     // Everyone who may see the learner lists, reads and downloads them.
     for token in [
-        &s.learner,
-        &s.assessor,
+        s.token("amelia"),
+        s.token("tom"),
         &s.admin,
-        &s.iqa,
-        &s.employer,
-        &s.auditor,
+        iqa,
+        employer,
+        s.token("audrey"),
     ] {
-        let listed = ok(app, Method::GET, &session_files(&s), token, None).await;
+        let listed = app.ok(Method::GET, &session_files(&s), token, None).await;
         assert_eq!(listed, json!([review]));
-        let listed = ok(app, Method::GET, &action_files(&s), token, None).await;
+        let listed = app.ok(Method::GET, &action_files(&s), token, None).await;
         let ids: Vec<Uuid> = listed.as_array().unwrap().iter().map(id).collect();
         assert_eq!(ids, [id(&work), id(&brief)]);
-        let one = ok(
-            app,
-            Method::GET,
-            &format!("/api/v1/learning-plan-files/{}", id(&work)),
-            token,
-            None,
-        )
-        .await;
+        let one = app
+            .ok(
+                Method::GET,
+                &format!("/api/v1/learning-plan-files/{}", id(&work)),
+                token,
+                None,
+            )
+            .await;
         assert_eq!(one, work);
     }
     for (token, file, bytes) in [
-        (&s.learner, id(&review), &form_bytes),
-        (&s.employer, id(&review), &form_bytes),
-        (&s.assessor, id(&work), &work_bytes),
-        (&s.iqa, id(&work), &work_bytes),
+        (s.token("amelia"), id(&review), &form_bytes),
+        (employer, id(&review), &form_bytes),
+        (s.token("tom"), id(&work), &work_bytes),
+        (iqa, id(&work), &work_bytes),
     ] {
         let r = download(app, token, file).await;
         assert_eq!(r.status(), StatusCode::OK);
@@ -383,15 +271,15 @@ async fn review_forms_and_learners_work_are_attached_listed_and_downloaded() {
     );
     assert_eq!(
         rows[0].2,
-        json!({ "enrolment_id": s.enrolment, "session_id": s.session, "action_id": null,
+        json!({ "enrolment_id": s.enrolment("amelia"), "session_id": s.session, "action_id": null,
                 "size_bytes": form_bytes.len() })
     );
     assert_eq!(
         rows[1].2,
-        json!({ "enrolment_id": s.enrolment, "session_id": null, "action_id": s.action,
+        json!({ "enrolment_id": s.enrolment("amelia"), "session_id": null, "action_id": s.action,
                 "size_bytes": work_bytes.len() })
     );
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
@@ -400,7 +288,7 @@ async fn who_may_attach_and_remove_files() {
     let app = &s.app;
     let review = attached(
         app,
-        &s.assessor,
+        s.token("tom"),
         &session_files(&s),
         "review.pdf",
         content(1000, 1),
@@ -408,7 +296,7 @@ async fn who_may_attach_and_remove_files() {
     .await;
     let work = attached(
         app,
-        &s.learner,
+        s.token("amelia"),
         &action_files(&s),
         "work.pdf",
         content(1000, 2),
@@ -416,7 +304,7 @@ async fn who_may_attach_and_remove_files() {
     .await;
     let staff_note = attached(
         app,
-        &s.assessor,
+        s.token("tom"),
         &action_files(&s),
         "note.pdf",
         content(1000, 3),
@@ -424,7 +312,7 @@ async fn who_may_attach_and_remove_files() {
     .await;
     let more_work = attached(
         app,
-        &s.learner,
+        s.token("amelia"),
         &action_files(&s),
         "more.pdf",
         content(1000, 4),
@@ -436,14 +324,14 @@ async fn who_may_attach_and_remove_files() {
     // The learner cannot attach to a session: sessions are the assessor's.
     let r = upload(
         app,
-        &s.learner,
+        s.token("amelia"),
         &session_files(&s),
         form("x.pdf", content(10, 1), "application/pdf"),
     )
     .await;
     problem(r, StatusCode::FORBIDDEN).await;
     // IQA, employer and auditor read only.
-    for token in [&s.iqa, &s.employer, &s.auditor] {
+    for token in [s.token("iris"), s.token("manny"), s.token("audrey")] {
         for path in [session_files(&s), action_files(&s)] {
             let r = upload(
                 app,
@@ -460,25 +348,25 @@ async fn who_may_attach_and_remove_files() {
     }
     // The learner removes only what they attached.
     problem(
-        delete(app, &s.learner, id(&review)).await,
+        delete(app, s.token("amelia"), id(&review)).await,
         StatusCode::FORBIDDEN,
     )
     .await;
     problem(
-        delete(app, &s.learner, id(&staff_note)).await,
+        delete(app, s.token("amelia"), id(&staff_note)).await,
         StatusCode::FORBIDDEN,
     )
     .await;
 
     // Another learner, and an assessor with another caseload, see none of it.
-    for token in [&s.other_learner, &s.other_assessor] {
+    for token in [s.token("olly"), s.token("ava")] {
         for path in [
             session_files(&s),
             action_files(&s),
             format!("/api/v1/learning-plan-files/{}", id(&review)),
             format!("/api/v1/learning-plan-files/{}/file", id(&work)),
         ] {
-            let r = send(app, Method::GET, &path, token, None).await;
+            let r = app.send(Method::GET, &path, token, None).await;
             problem(r, StatusCode::NOT_FOUND).await;
         }
         for path in [session_files(&s), action_files(&s)] {
@@ -503,7 +391,7 @@ async fn who_may_attach_and_remove_files() {
         format!("/api/v1/learning-plan-files/{nobody}"),
         format!("/api/v1/learning-plan-files/{nobody}/file"),
     ] {
-        let r = send(app, Method::GET, &path, &s.admin, None).await;
+        let r = app.send(Method::GET, &path, &s.admin, None).await;
         problem(r, StatusCode::NOT_FOUND).await;
     }
     problem(delete(app, &s.admin, nobody).await, StatusCode::NOT_FOUND).await;
@@ -511,39 +399,43 @@ async fn who_may_attach_and_remove_files() {
     assert_eq!(app.stored_files(), 4);
 
     // The uploader removes their own file; managers remove anyone's. The object goes too.
-    let r = delete(app, &s.learner, id(&work)).await;
+    let r = delete(app, s.token("amelia"), id(&work)).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.stored_files(), 3);
-    let r = delete(app, &s.assessor, id(&more_work)).await;
+    let r = delete(app, s.token("tom"), id(&more_work)).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let r = delete(app, &s.admin, id(&review)).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(file_rows(app).await, 1);
     assert_eq!(app.stored_files(), 1, "the objects went with the rows");
     for file in [&work, &more_work, &review] {
-        let r = send(
-            app,
-            Method::GET,
-            &format!("/api/v1/learning-plan-files/{}", id(file)),
-            &s.assessor,
-            None,
-        )
-        .await;
+        let r = app
+            .send(
+                Method::GET,
+                &format!("/api/v1/learning-plan-files/{}", id(file)),
+                s.token("tom"),
+                None,
+            )
+            .await;
         problem(r, StatusCode::NOT_FOUND).await;
         problem(
-            download(app, &s.assessor, id(file)).await,
+            download(app, s.token("tom"), id(file)).await,
             StatusCode::NOT_FOUND,
         )
         .await;
         problem(
-            delete(app, &s.assessor, id(file)).await,
+            delete(app, s.token("tom"), id(file)).await,
             StatusCode::NOT_FOUND,
         )
         .await;
     }
-    let listed = ok(app, Method::GET, &action_files(&s), &s.learner, None).await;
+    let listed = app
+        .ok(Method::GET, &action_files(&s), s.token("amelia"), None)
+        .await;
     assert_eq!(listed, json!([staff_note]));
-    let listed = ok(app, Method::GET, &session_files(&s), &s.learner, None).await;
+    let listed = app
+        .ok(Method::GET, &session_files(&s), s.token("amelia"), None)
+        .await;
     assert_eq!(listed, json!([]));
 
     let rows = audit_rows(&s).await;
@@ -563,16 +455,17 @@ async fn who_may_attach_and_remove_files() {
     );
     assert_eq!(
         rows[4].2,
-        json!({ "enrolment_id": s.enrolment, "session_id": null, "action_id": s.action,
+        json!({ "enrolment_id": s.enrolment("amelia"), "session_id": null, "action_id": s.action,
                 "size_bytes": 1000 })
     );
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
 async fn refused_uploads_leave_neither_row_nor_object() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
     sqlx::query(
         "insert into tenant_settings (tenant_id, settings) values ($1, '{\"evidence_max_bytes\": 100000}')",
     )
@@ -581,8 +474,8 @@ async fn refused_uploads_leave_neither_row_nor_object() {
     .await
     .unwrap();
     for (token, path) in [
-        (&s.assessor, session_files(&s)),
-        (&s.learner, action_files(&s)),
+        (s.token("tom"), session_files(&s)),
+        (learner, action_files(&s)),
     ] {
         let r = upload(
             app,
@@ -612,7 +505,7 @@ async fn refused_uploads_leave_neither_row_nor_object() {
     // Exactly at the limit is fine.
     attached(
         app,
-        &s.learner,
+        learner,
         &action_files(&s),
         "fits.pdf",
         content(100_000, 3),
@@ -620,7 +513,7 @@ async fn refused_uploads_leave_neither_row_nor_object() {
     .await;
     assert_eq!(file_rows(app).await, 1);
     assert_eq!(app.stored_files(), 1);
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
@@ -640,7 +533,7 @@ async fn a_file_cannot_hang_off_another_learners_session_or_action() {
         .bind(action)
         .bind(Uuid::now_v7().to_string())
         .bind(vec![0_u8; 32])
-        .bind(s.learner_id)
+        .bind(s.id("amelia"))
         .execute(&app.database.pool)
     };
     let constraint = |r: Result<sqlx::postgres::PgQueryResult, sqlx::Error>| match r {
@@ -648,33 +541,38 @@ async fn a_file_cannot_hang_off_another_learners_session_or_action() {
         other => panic!("expected a constraint error, got {other:?}"),
     };
     assert_eq!(
-        constraint(insert(Some(s.session), None, s.other_enrolment).await),
+        constraint(insert(Some(s.session), None, s.enrolment("olly")).await),
         "learning_plan_files_session_fkey"
     );
     assert_eq!(
-        constraint(insert(None, Some(s.action), s.other_enrolment).await),
+        constraint(insert(None, Some(s.action), s.enrolment("olly")).await),
         "learning_plan_files_action_fkey"
     );
     assert_eq!(
-        constraint(insert(Some(s.session), Some(s.action), s.enrolment).await),
+        constraint(insert(Some(s.session), Some(s.action), s.enrolment("amelia")).await),
         "learning_plan_files_parent_check"
     );
     assert_eq!(
-        constraint(insert(None, None, s.enrolment).await),
+        constraint(insert(None, None, s.enrolment("amelia")).await),
         "learning_plan_files_parent_check"
     );
-    insert(Some(s.session), None, s.enrolment).await.unwrap();
-    insert(None, Some(s.action), s.enrolment).await.unwrap();
-    s.app.finish().await;
+    insert(Some(s.session), None, s.enrolment("amelia"))
+        .await
+        .unwrap();
+    insert(None, Some(s.action), s.enrolment("amelia"))
+        .await
+        .unwrap();
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
 async fn another_organisation_sees_nothing_and_changes_nothing() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
     let review = attached(
         app,
-        &s.assessor,
+        s.token("tom"),
         &session_files(&s),
         "review.pdf",
         content(1000, 1),
@@ -682,7 +580,7 @@ async fn another_organisation_sees_nothing_and_changes_nothing() {
     .await;
     let work = attached(
         app,
-        &s.learner,
+        learner,
         &action_files(&s),
         "work.pdf",
         content(1000, 2),
@@ -704,7 +602,7 @@ async fn another_organisation_sees_nothing_and_changes_nothing() {
             format!("/api/v1/learning-plan-files/{}", id(&work)),
             format!("/api/v1/learning-plan-files/{}/file", id(&work)),
         ] {
-            let r = send(app, Method::GET, &path, token, None).await;
+            let r = app.send(Method::GET, &path, token, None).await;
             problem(r, StatusCode::NOT_FOUND).await;
         }
         for path in [session_files(&s), action_files(&s)] {
@@ -731,9 +629,9 @@ async fn another_organisation_sees_nothing_and_changes_nothing() {
             .await
             .unwrap();
     assert_eq!(other_audit, 0);
-    let listed = ok(app, Method::GET, &session_files(&s), &s.learner, None).await;
+    let listed = app.ok(Method::GET, &session_files(&s), learner, None).await;
     assert_eq!(listed, json!([review]));
-    let listed = ok(app, Method::GET, &action_files(&s), &s.learner, None).await;
+    let listed = app.ok(Method::GET, &action_files(&s), learner, None).await;
     assert_eq!(listed, json!([work]));
-    s.app.finish().await;
+    s.org.app.finish().await;
 }

@@ -5,167 +5,48 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{Days, NaiveDate, Utc};
-use folio_db::platform::Tenant;
 use folio_domain::Role;
-use folio_tests::{TestApp, fields, problem};
+use folio_tests::scene::{NewCourse, NewEnrolment, Scene};
+use folio_tests::{TestApp, fields, id, problem};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().unwrap().parse().unwrap()
-}
-
-struct Scene {
-    app: TestApp,
-    tenant: Tenant,
-    admin: String,
-    learner: String,
-    assessor: String,
-    iqa: String,
-    employer: String,
-    auditor: String,
-    /// Another learner of the same assessor, without an IQA.
-    other_learner: String,
-    assessor_id: Uuid,
-    iqa_id: Uuid,
-    learner_id: Uuid,
-    /// Amelia's enrolment: assessor, IQA, employer and manager set.
-    enrolment: Uuid,
-    /// Olly's: an assessor only.
-    other_enrolment: Uuid,
-}
-
+/// The cast with Amelia's enrolment (assessor, IQA, employer and manager set) and Olly's
+/// (an assessor only, the same).
 async fn scene() -> Scene {
-    let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let course = Uuid::now_v7();
-    sqlx::query(
-        "insert into courses (tenant_id, id, code, title) values ($1, $2, 'ST0457', 'Engineering')",
-    )
-    .bind(tenant.id)
-    .bind(course)
-    .execute(&app.database.pool)
-    .await
-    .unwrap();
-    let learner = app
-        .user(&tenant, "amelia@n.example", &[Role::Learner])
-        .await;
-    let other = app.user(&tenant, "olly@n.example", &[Role::Learner]).await;
-    let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
-    let iqa = app.user(&tenant, "iris@n.example", &[Role::Iqa]).await;
-    let manager = app
-        .user(&tenant, "manny@n.example", &[Role::Employer])
-        .await;
-    app.user(&tenant, "audrey@n.example", &[Role::Auditor])
-        .await;
-    let r = app
-        .authed(Method::POST, "/api/v1/employers", &admin)
-        .json(&json!({ "name": "Acme Engineering" }))
-        .send()
+    TestApp::spawn()
         .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let employer = id(&r.json().await.unwrap());
-    sqlx::query("update users set employer_id = $1 where tenant_id = $2 and id = $3")
-        .bind(employer)
-        .bind(tenant.id)
-        .bind(manager)
-        .execute(&app.database.pool)
+        .into_scene("northgate")
+        .course(NewCourse::new("ST0457", "Engineering"))
+        .cast()
+        .enrol(NewEnrolment::amelia())
+        .enrol(NewEnrolment::olly())
+        .build()
         .await
-        .unwrap();
-    let mut enrolments = Vec::new();
-    for (who, people) in [
-        (
-            learner,
-            json!({ "assessor_id": assessor, "iqa_id": iqa, "employer_id": employer, "manager_id": manager }),
-        ),
-        (other, json!({ "assessor_id": assessor })),
-    ] {
-        let mut body = json!({
-            "learner_id": who, "course_id": course,
-            "start_date": today().checked_sub_days(Days::new(30)).unwrap(),
-            "planned_end_date": today().checked_add_days(Days::new(335)).unwrap(),
-            "contracted_hours_per_week": 37.5, "planned_otj_hours": 300.0
-        });
-        for (k, v) in people.as_object().unwrap() {
-            body[k] = v.clone();
-        }
-        let r = app
-            .authed(Method::POST, "/api/v1/enrolments", &admin)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED);
-        enrolments.push(id(&r.json().await.unwrap()));
-    }
-    Scene {
-        learner: app.login(&tenant, "amelia@n.example").await,
-        assessor: app.login(&tenant, "tom@n.example").await,
-        iqa: app.login(&tenant, "iris@n.example").await,
-        employer: app.login(&tenant, "manny@n.example").await,
-        auditor: app.login(&tenant, "audrey@n.example").await,
-        other_learner: app.login(&tenant, "olly@n.example").await,
-        assessor_id: assessor,
-        iqa_id: iqa,
-        learner_id: learner,
-        enrolment: enrolments[0],
-        other_enrolment: enrolments[1],
-        app,
-        tenant,
-        admin,
-    }
-}
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Response {
-    let mut r = app.authed(method, path, token);
-    if let Some(b) = body {
-        r = r.json(&b);
-    }
-    r.send().await.unwrap()
-}
-
-async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
-    let r = send(app, method.clone(), path, token, body).await;
-    let status = r.status();
-    let text = r.text().await.unwrap();
-    assert!(status.is_success(), "{method} {path}: {status} {text}");
-    serde_json::from_str(&text).unwrap()
 }
 
 async fn get(app: &TestApp, path: &str, token: &str) -> Value {
-    ok(app, Method::GET, path, token, None).await
+    app.ok(Method::GET, path, token, None).await
 }
 
 /// Writes a message as `token` and returns the response.
 async fn write(s: &Scene, token: &str, enrolment: Uuid, to: &str, subject: &str) -> Response {
-    send(
-        &s.app,
-        Method::POST,
-        "/api/v1/messages",
-        token,
-        Some(json!({
-            "enrolment_id": enrolment, "to": to, "subject": subject,
-            "body": "Hello,\n\nCould we move my review to Friday?\n\nAmelia"
-        })),
-    )
-    .await
+    s.app
+        .send(
+            Method::POST,
+            "/api/v1/messages",
+            token,
+            Some(json!({
+                "enrolment_id": enrolment, "to": to, "subject": subject,
+                "body": "Hello,\n\nCould we move my review to Friday?\n\nAmelia"
+            })),
+        )
+        .await
 }
 
 async fn written(s: &Scene, to: &str, subject: &str) -> Value {
-    let r = write(s, &s.learner, s.enrolment, to, subject).await;
+    let r = write(s, s.token("amelia"), s.enrolment("amelia"), to, subject).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     r.json().await.unwrap()
 }
@@ -210,7 +91,8 @@ async fn count(s: &Scene, table: &str) -> i64 {
 async fn a_learner_writes_to_their_assessor_and_iqa_and_both_sides_see_it() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
+    let auditor = s.token("audrey");
+    let e = s.enrolment("amelia");
 
     let to_assessor = written(&s, "assessor", "  Review date  ").await;
     assert_eq!(to_assessor["to"], "assessor");
@@ -220,22 +102,22 @@ async fn a_learner_writes_to_their_assessor_and_iqa_and_both_sides_see_it() {
         "Hello,\n\nCould we move my review to Friday?\n\nAmelia"
     );
     assert_eq!(to_assessor["enrolment_id"], json!(e));
-    assert_eq!(to_assessor["sender_id"], json!(s.learner_id));
+    assert_eq!(to_assessor["sender_id"], json!(s.id("amelia")));
     assert_eq!(to_assessor["sender_name"], "Person amelia@n.example");
-    assert_eq!(to_assessor["recipient_id"], json!(s.assessor_id));
+    assert_eq!(to_assessor["recipient_id"], json!(s.id("tom")));
     assert_eq!(to_assessor["recipient_name"], "Person tom@n.example");
     assert_eq!(to_assessor["read_at"], Value::Null);
     let to_iqa = written(&s, "iqa", "Sampling").await;
     assert_eq!(to_iqa["to"], "iqa");
-    assert_eq!(to_iqa["recipient_id"], json!(s.iqa_id));
+    assert_eq!(to_iqa["recipient_id"], json!(s.id("iris")));
     let (a, i) = (id(&to_assessor), id(&to_iqa));
 
     // Exactly one email per message, to the recipient's address, pending for the workers.
     let rows = outbox(&s).await;
     assert_eq!(rows.len(), 2, "{rows:?}");
     for (row, message, user, address) in [
-        (&rows[0], &to_assessor, s.assessor_id, "tom@n.example"),
-        (&rows[1], &to_iqa, s.iqa_id, "iris@n.example"),
+        (&rows[0], &to_assessor, s.id("tom"), "tom@n.example"),
+        (&rows[1], &to_iqa, s.id("iris"), "iris@n.example"),
     ] {
         assert_eq!(row.dedup_key, format!("message:{}", id(message)));
         assert_eq!(row.to_user_id, user);
@@ -253,40 +135,49 @@ async fn a_learner_writes_to_their_assessor_and_iqa_and_both_sides_see_it() {
     }
 
     // The learner sees what they sent; each recipient what was written to them.
-    assert_eq!(ids(&get(app, "/api/v1/messages", &s.learner).await), [i, a]);
     assert_eq!(
-        ids(&get(app, "/api/v1/messages?folder=sent", &s.learner).await),
+        ids(&get(app, "/api/v1/messages", s.token("amelia")).await),
         [i, a]
     );
-    assert!(ids(&get(app, "/api/v1/messages?folder=received", &s.learner).await).is_empty());
-    assert_eq!(ids(&get(app, "/api/v1/messages", &s.assessor).await), [a]);
+    assert_eq!(
+        ids(&get(app, "/api/v1/messages?folder=sent", s.token("amelia")).await),
+        [i, a]
+    );
+    assert!(ids(&get(app, "/api/v1/messages?folder=received", s.token("amelia")).await).is_empty());
+    assert_eq!(
+        ids(&get(app, "/api/v1/messages", s.token("tom")).await),
+        [a]
+    );
     assert_eq!(
         ids(&get(
             app,
             "/api/v1/messages?folder=received&unread=true",
-            &s.assessor
+            s.token("tom")
         )
         .await),
         [a]
     );
-    assert!(ids(&get(app, "/api/v1/messages?folder=sent", &s.assessor).await).is_empty());
-    assert_eq!(ids(&get(app, "/api/v1/messages", &s.iqa).await), [i]);
+    assert!(ids(&get(app, "/api/v1/messages?folder=sent", s.token("tom")).await).is_empty());
+    assert_eq!(
+        ids(&get(app, "/api/v1/messages", s.token("iris")).await),
+        [i]
+    );
     // Filtered per enrolment.
     assert_eq!(
         ids(&get(
             app,
             &format!("/api/v1/messages?enrolment_id={e}"),
-            &s.assessor
+            s.token("tom")
         )
         .await),
         [a]
     );
-    let other = s.other_enrolment;
+    let other = s.enrolment("olly");
     assert!(
         ids(&get(
             app,
             &format!("/api/v1/messages?enrolment_id={other}"),
-            &s.assessor
+            s.token("tom")
         )
         .await)
         .is_empty()
@@ -294,11 +185,14 @@ async fn a_learner_writes_to_their_assessor_and_iqa_and_both_sides_see_it() {
     // The enrolment's messages: all for admins and auditors, one's own for everyone else.
     let of_enrolment = format!("/api/v1/enrolments/{e}/messages");
     assert_eq!(ids(&get(app, &of_enrolment, &s.admin).await), [i, a]);
-    assert_eq!(ids(&get(app, &of_enrolment, &s.auditor).await), [i, a]);
-    assert_eq!(ids(&get(app, &of_enrolment, &s.learner).await), [i, a]);
-    assert_eq!(ids(&get(app, &of_enrolment, &s.assessor).await), [a]);
-    assert_eq!(ids(&get(app, &of_enrolment, &s.iqa).await), [i]);
-    assert!(ids(&get(app, &of_enrolment, &s.employer).await).is_empty());
+    assert_eq!(ids(&get(app, &of_enrolment, auditor).await), [i, a]);
+    assert_eq!(
+        ids(&get(app, &of_enrolment, s.token("amelia")).await),
+        [i, a]
+    );
+    assert_eq!(ids(&get(app, &of_enrolment, s.token("tom")).await), [a]);
+    assert_eq!(ids(&get(app, &of_enrolment, s.token("iris")).await), [i]);
+    assert!(ids(&get(app, &of_enrolment, s.token("manny")).await).is_empty());
 
     // Cursor pagination, newest first.
     let first = get(app, &format!("{of_enrolment}?limit=1"), &s.admin).await;
@@ -312,33 +206,33 @@ async fn a_learner_writes_to_their_assessor_and_iqa_and_both_sides_see_it() {
     .await;
     assert_eq!(ids(&second), [a]);
     assert_eq!(second["next_cursor"], Value::Null);
-    let mine = get(app, "/api/v1/messages?limit=1", &s.learner).await;
+    let mine = get(app, "/api/v1/messages?limit=1", s.token("amelia")).await;
     assert_eq!(ids(&mine), [i]);
     assert!(mine["next_cursor"].is_string());
 
     // The sender, admins and auditors opening it do not mark it read.
-    for token in [&s.learner, &s.admin, &s.auditor] {
+    for token in [s.token("amelia"), &s.admin, auditor] {
         let m = get(app, &format!("/api/v1/messages/{a}"), token).await;
         assert_eq!(m["read_at"], Value::Null);
         assert_eq!(m["subject"], "Review date");
     }
     // The recipient opening it does, once.
-    let read = get(app, &format!("/api/v1/messages/{a}"), &s.assessor).await;
+    let read = get(app, &format!("/api/v1/messages/{a}"), s.token("tom")).await;
     let read_at = read["read_at"].as_str().unwrap().to_owned();
-    let again = get(app, &format!("/api/v1/messages/{a}"), &s.assessor).await;
+    let again = get(app, &format!("/api/v1/messages/{a}"), s.token("tom")).await;
     assert_eq!(again["read_at"], json!(read_at));
-    let seen = get(app, &format!("/api/v1/messages/{a}"), &s.learner).await;
+    let seen = get(app, &format!("/api/v1/messages/{a}"), s.token("amelia")).await;
     assert_eq!(
         seen["read_at"],
         json!(read_at),
         "the sender sees it was read"
     );
-    assert!(ids(&get(app, "/api/v1/messages?unread=true", &s.assessor).await).is_empty());
+    assert!(ids(&get(app, "/api/v1/messages?unread=true", s.token("tom")).await).is_empty());
     assert_eq!(
-        ids(&get(app, "/api/v1/messages?unread=true", &s.iqa).await),
+        ids(&get(app, "/api/v1/messages?unread=true", s.token("iris")).await),
         [i]
     );
-    let iqa_view = get(app, &format!("/api/v1/messages/{i}"), &s.iqa).await;
+    let iqa_view = get(app, &format!("/api/v1/messages/{i}"), s.token("iris")).await;
     assert!(iqa_view["read_at"].is_string());
 
     // Audited by id and length only: no subject or text in the log.
@@ -379,17 +273,22 @@ async fn a_learner_writes_to_their_assessor_and_iqa_and_both_sides_see_it() {
 async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_nothing() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
+    let learner = s.token("amelia");
+    let other_learner = s.token("olly");
+    let e = s.enrolment("amelia");
     let post = |token: &str, body: Value| {
         let token = token.to_owned();
-        async move { send(app, Method::POST, "/api/v1/messages", &token, Some(body)).await }
+        async move {
+            app.send(Method::POST, "/api/v1/messages", &token, Some(body))
+                .await
+        }
     };
     let valid =
         || json!({ "enrolment_id": e, "to": "assessor", "subject": "Hello", "body": "Text" });
     // Olly's enrolment has no IQA.
     let r = post(
-        &s.other_learner,
-        json!({ "enrolment_id": s.other_enrolment, "to": "iqa", "subject": "Hi", "body": "Text" }),
+        other_learner,
+        json!({ "enrolment_id": s.enrolment("olly"), "to": "iqa", "subject": "Hi", "body": "Text" }),
     )
     .await;
     let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
@@ -406,11 +305,7 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
     for (what, subject, expected) in cases {
         let mut body = valid();
         body["subject"] = subject;
-        let p = problem(
-            post(&s.learner, body).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let p = problem(post(learner, body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(fields(&p), expected, "{what}");
     }
     for (what, text, expected) in [
@@ -421,34 +316,22 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
     ] {
         let mut body = valid();
         body["body"] = text;
-        let p = problem(
-            post(&s.learner, body).await,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let p = problem(post(learner, body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(fields(&p), expected, "{what}");
     }
     let mut body = valid();
     body["to"] = json!("employer");
-    let p = problem(
-        post(&s.learner, body).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let p = problem(post(learner, body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(fields(&p), ["to"]);
     let mut body = valid();
     body.as_object_mut().unwrap().remove("enrolment_id");
-    let p = problem(
-        post(&s.learner, body).await,
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
-    .await;
+    let p = problem(post(learner, body).await, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(fields(&p), ["enrolment_id"]);
     // Every field at fault at once.
     let p = problem(
         post(
-            &s.other_learner,
-            json!({ "enrolment_id": s.other_enrolment, "to": "iqa", "subject": "", "body": "" }),
+            other_learner,
+            json!({ "enrolment_id": s.enrolment("olly"), "to": "iqa", "subject": "", "body": "" }),
         )
         .await,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -456,26 +339,21 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
     .await;
     assert_eq!(fields(&p), ["to", "subject", "body"]);
     // Lists: a bad cursor or limit.
-    let r = send(
-        app,
-        Method::GET,
-        "/api/v1/messages?cursor=nope",
-        &s.learner,
-        None,
-    )
-    .await;
+    let r = app
+        .send(Method::GET, "/api/v1/messages?cursor=nope", learner, None)
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["cursor"]
     );
-    let r = send(
-        app,
-        Method::GET,
-        &format!("/api/v1/enrolments/{e}/messages?limit=0"),
-        &s.learner,
-        None,
-    )
-    .await;
+    let r = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/enrolments/{e}/messages?limit=0"),
+            learner,
+            None,
+        )
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["limit"]
@@ -487,24 +365,24 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
     let mut body = valid();
     body["subject"] = json!("é".repeat(200));
     body["body"] = json!("b".repeat(10_000));
-    let r = post(&s.learner, body).await;
+    let r = post(learner, body).await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let m: Value = r.json().await.unwrap();
     assert_eq!(m["subject"].as_str().unwrap().chars().count(), 200);
     assert_eq!(m["body"].as_str().unwrap().len(), 10_000);
 
     // A deactivated assessor cannot be written to.
-    let r = send(
-        app,
-        Method::POST,
-        &format!("/api/v1/users/{}/deactivate", s.assessor_id),
-        &s.admin,
-        None,
-    )
-    .await;
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/users/{}/deactivate", s.id("tom")),
+            &s.admin,
+            None,
+        )
+        .await;
     assert!(r.status().is_success());
     let p = problem(
-        post(&s.learner, valid()).await,
+        post(learner, valid()).await,
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await;
@@ -518,24 +396,29 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
 async fn only_the_learner_writes_and_nobody_else_learns_a_message_exists() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
+    let e = s.enrolment("amelia");
     let m = id(&written(&s, "iqa", "For the IQA").await);
 
     // Staff and the employer see the enrolment but do not write as the learner.
-    for token in [&s.admin, &s.assessor, &s.iqa, &s.employer, &s.auditor] {
+    for token in [
+        &s.admin,
+        s.token("tom"),
+        s.token("iris"),
+        s.token("manny"),
+        s.token("audrey"),
+    ] {
         let r = write(&s, token, e, "assessor", "Hi").await;
         problem(r, StatusCode::FORBIDDEN).await;
     }
     // Another learner cannot write about, or read, Amelia's.
-    let r = write(&s, &s.other_learner, e, "assessor", "Hi").await;
+    let r = write(&s, s.token("olly"), e, "assessor", "Hi").await;
     problem(r, StatusCode::NOT_FOUND).await;
     let missing = Uuid::now_v7();
     let not_found = problem(
-        send(
-            app,
+        app.send(
             Method::GET,
             &format!("/api/v1/messages/{missing}"),
-            &s.learner,
+            s.token("amelia"),
             None,
         )
         .await,
@@ -544,32 +427,27 @@ async fn only_the_learner_writes_and_nobody_else_learns_a_message_exists() {
     .await;
     // Only its sender, its recipient, admins and auditors read it: to anyone else it is
     // exactly like an id that does not exist.
-    for token in [&s.other_learner, &s.assessor, &s.employer] {
-        let r = send(
-            app,
+    for token in [s.token("olly"), s.token("tom"), s.token("manny")] {
+        let r = app
+            .send(Method::GET, &format!("/api/v1/messages/{m}"), token, None)
+            .await;
+        assert_eq!(problem(r, StatusCode::NOT_FOUND).await, not_found);
+    }
+    let r = app
+        .send(
             Method::GET,
-            &format!("/api/v1/messages/{m}"),
-            token,
+            &format!("/api/v1/enrolments/{e}/messages"),
+            s.token("olly"),
             None,
         )
         .await;
-        assert_eq!(problem(r, StatusCode::NOT_FOUND).await, not_found);
-    }
-    let r = send(
-        app,
-        Method::GET,
-        &format!("/api/v1/enrolments/{e}/messages"),
-        &s.other_learner,
-        None,
-    )
-    .await;
     problem(r, StatusCode::NOT_FOUND).await;
-    assert!(ids(&get(app, "/api/v1/messages", &s.other_learner).await).is_empty());
+    assert!(ids(&get(app, "/api/v1/messages", s.token("olly")).await).is_empty());
     assert!(
         ids(&get(
             app,
             &format!("/api/v1/messages?enrolment_id={e}"),
-            &s.employer
+            s.token("manny")
         )
         .await)
         .is_empty()
@@ -587,7 +465,7 @@ async fn only_the_learner_writes_and_nobody_else_learns_a_message_exists() {
             format!("/api/v1/messages/{m}"),
             format!("/api/v1/enrolments/{e}/messages"),
         ] {
-            let r = send(app, Method::GET, &path, token, None).await;
+            let r = app.send(Method::GET, &path, token, None).await;
             problem(r, StatusCode::NOT_FOUND).await;
         }
         for path in [

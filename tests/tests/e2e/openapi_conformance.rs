@@ -10,41 +10,29 @@ use std::process::Command;
 
 use folio_domain::Role;
 use folio_tests::TestApp;
-use reqwest::{Method, StatusCode};
-use serde_json::json;
-use uuid::Uuid;
+use folio_tests::scene::{NewCourse, NewEnrolment, date};
 
 #[tokio::test]
 async fn every_answer_matches_the_openapi_document() {
     folio_tests::python::require("schemathesis");
-    let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
     // Something to read: a course, a learner enrolled on it with an assessor.
-    let course = Uuid::now_v7();
-    sqlx::query(
-        "insert into courses (tenant_id, id, code, title) values ($1, $2, 'ST0457', 'Engineering')",
-    )
-    .bind(tenant.id)
-    .bind(course)
-    .execute(&app.database.pool)
-    .await
-    .unwrap();
-    let learner = app
-        .user(&tenant, "amelia@n.example", &[Role::Learner])
-        .await;
-    let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
-    let r = app
-        .authed(Method::POST, "/api/v1/enrolments", &admin)
-        .json(&json!({
-            "learner_id": learner, "course_id": course,
-            "start_date": "2026-09-01", "planned_end_date": "2027-09-30",
-            "contracted_hours_per_week": 37.5, "planned_otj_hours": 300,
-            "assessor_id": assessor
-        }))
-        .send()
+    let s = TestApp::spawn()
         .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
+        .into_scene("northgate")
+        .course(NewCourse::new("ST0457", "Engineering"))
+        .people(&[
+            ("amelia@n.example", Role::Learner),
+            ("tom@n.example", Role::Assessor),
+        ])
+        .enrol(
+            NewEnrolment::new("amelia")
+                .assessor("tom")
+                .dates(date(2026, 9, 1), date(2027, 9, 30)),
+        )
+        .signed_out()
+        .build()
+        .await;
+    let (app, admin) = (s.app, s.admin);
 
     let base = app.base.clone();
     let output = tokio::task::spawn_blocking(move || {

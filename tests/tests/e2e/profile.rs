@@ -5,122 +5,33 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{Days, Utc};
-use folio_db::platform::Tenant;
 use folio_domain::Role;
+use folio_tests::scene::{NewCourse, NewEnrolment, Scene, days_ago, days_ahead};
 use folio_tests::{TestApp, fields, problem};
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 const JPEG: &[u8] = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0\xff\xd9";
 
-struct Scene {
-    app: TestApp,
-    tenant: Tenant,
-    admin: String,
-    learner_id: Uuid,
-    learner: String,
-    assessor_id: Uuid,
-    assessor: String,
-    iqa: String,
-    manager: String,
-    auditor: String,
-    other_learner: String,
-    other_assessor_id: Uuid,
-    other_assessor: String,
-}
-
+/// The cast and Ann, an assessor with another caseload; only Amelia is enrolled (assessor,
+/// IQA, employer and manager set).
 async fn scene() -> Scene {
-    let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let course = Uuid::now_v7();
-    sqlx::query(
-        "insert into courses (tenant_id, id, code, title) values ($1, $2, 'ST0457', 'Eng')",
-    )
-    .bind(tenant.id)
-    .bind(course)
-    .execute(&app.database.pool)
-    .await
-    .unwrap();
-    let learner_id = app
-        .user(&tenant, "amelia@n.example", &[Role::Learner])
-        .await;
-    let assessor_id = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
-    let iqa = app.user(&tenant, "iris@n.example", &[Role::Iqa]).await;
-    let manager = app
-        .user(&tenant, "manny@n.example", &[Role::Employer])
-        .await;
-    app.user(&tenant, "audrey@n.example", &[Role::Auditor])
-        .await;
-    app.user(&tenant, "olly@n.example", &[Role::Learner]).await;
-    let other_assessor_id = app.user(&tenant, "ann@n.example", &[Role::Assessor]).await;
-    let r = app
-        .authed(Method::POST, "/api/v1/employers", &admin)
-        .json(&json!({ "name": "Acme Engineering" }))
-        .send()
+    TestApp::spawn()
         .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let employer: Value = r.json().await.unwrap();
-    sqlx::query("update users set employer_id = $1 where tenant_id = $2 and id = $3")
-        .bind(Uuid::parse_str(employer["id"].as_str().unwrap()).unwrap())
-        .bind(tenant.id)
-        .bind(manager)
-        .execute(&app.database.pool)
+        .into_scene("northgate")
+        .course(NewCourse::new("ST0457", "Eng"))
+        .cast()
+        .person("ann@n.example", Role::Assessor)
+        .enrol(NewEnrolment::amelia().dates(days_ago(30), days_ahead(300)))
+        .build()
         .await
-        .unwrap();
-    let today = Utc::now().date_naive();
-    let r = app
-        .authed(Method::POST, "/api/v1/enrolments", &admin)
-        .json(&json!({
-            "learner_id": learner_id, "course_id": course,
-            "start_date": today.checked_sub_days(Days::new(30)).unwrap(),
-            "planned_end_date": today.checked_add_days(Days::new(300)).unwrap(),
-            "contracted_hours_per_week": 37.5, "planned_otj_hours": 300,
-            "assessor_id": assessor_id, "iqa_id": iqa, "employer_id": employer["id"],
-            "manager_id": manager
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    Scene {
-        learner: app.login(&tenant, "amelia@n.example").await,
-        assessor: app.login(&tenant, "tom@n.example").await,
-        iqa: app.login(&tenant, "iris@n.example").await,
-        manager: app.login(&tenant, "manny@n.example").await,
-        auditor: app.login(&tenant, "audrey@n.example").await,
-        other_learner: app.login(&tenant, "olly@n.example").await,
-        other_assessor: app.login(&tenant, "ann@n.example").await,
-        app,
-        tenant,
-        admin,
-        learner_id,
-        assessor_id,
-        other_assessor_id,
-    }
-}
-
-async fn send(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> Response {
-    let mut r = app.authed(method, path, token);
-    if let Some(body) = body {
-        r = r.json(&body);
-    }
-    r.send().await.unwrap()
 }
 
 async fn ok(app: &TestApp, method: Method, path: &str, token: &str, body: Option<Value>) -> Value {
-    let r = send(app, method.clone(), path, token, body).await;
+    let r = app.send(method.clone(), path, token, body).await;
     assert_eq!(r.status(), StatusCode::OK, "{method} {path}");
     r.json().await.unwrap()
 }
@@ -158,13 +69,29 @@ async fn download(app: &TestApp, path: &str, token: &str) -> Vec<u8> {
 async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
     let s = scene().await;
     let app = &s.app;
+    let assessor = s.token("tom");
+    let auditor = s.token("audrey");
     // No disclaimer yet: nothing is required.
-    let mine = ok(app, Method::GET, "/api/v1/me/disclaimer", &s.learner, None).await;
+    let mine = ok(
+        app,
+        Method::GET,
+        "/api/v1/me/disclaimer",
+        s.token("amelia"),
+        None,
+    )
+    .await;
     assert_eq!(
         mine,
         json!({ "required": false, "version": null, "text": null, "accepted_at": null })
     );
-    ok(app, Method::GET, "/api/v1/enrolments", &s.learner, None).await;
+    ok(
+        app,
+        Method::GET,
+        "/api/v1/enrolments",
+        s.token("amelia"),
+        None,
+    )
+    .await;
 
     let text = "I will keep my portfolio honest and my own work.";
     let v1 = set_disclaimer(&s, json!(text)).await;
@@ -180,50 +107,57 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
         "/api/v1/me/profile",
         "/api/v1/me/tokens",
     ] {
-        let r = send(app, Method::GET, path, &s.learner, None).await;
+        let r = app.send(Method::GET, path, s.token("amelia"), None).await;
         let p = problem(r, StatusCode::FORBIDDEN).await;
         assert_eq!(p["type"], "/problems/disclaimer-required", "{path}");
     }
-    let r = send(
+    let r = app
+        .send(
+            Method::PUT,
+            "/api/v1/me/profile",
+            s.token("amelia"),
+            Some(json!({ "skills": "x" })),
+        )
+        .await;
+    problem(r, StatusCode::FORBIDDEN).await;
+    ok(app, Method::GET, "/api/v1/me", s.token("amelia"), None).await;
+    let mine = ok(
         app,
-        Method::PUT,
-        "/api/v1/me/profile",
-        &s.learner,
-        Some(json!({ "skills": "x" })),
+        Method::GET,
+        "/api/v1/me/disclaimer",
+        s.token("amelia"),
+        None,
     )
     .await;
-    problem(r, StatusCode::FORBIDDEN).await;
-    ok(app, Method::GET, "/api/v1/me", &s.learner, None).await;
-    let mine = ok(app, Method::GET, "/api/v1/me/disclaimer", &s.learner, None).await;
     assert_eq!(
         mine,
         json!({ "required": true, "version": 1, "text": text, "accepted_at": null })
     );
     // Staff are never held up by it.
-    for token in [&s.assessor, &s.admin, &s.manager] {
+    for token in [assessor, &s.admin, s.token("manny")] {
         ok(app, Method::GET, "/api/v1/me/profile", token, None).await;
         let theirs = ok(app, Method::GET, "/api/v1/me/disclaimer", token, None).await;
         assert_eq!(theirs["required"], false);
     }
 
     // Accepting a version other than the current one is refused and records nothing.
-    let r = send(
-        app,
-        Method::POST,
-        "/api/v1/me/disclaimer/accept",
-        &s.learner,
-        Some(json!({ "version": 2 })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/me/disclaimer/accept",
+            s.token("amelia"),
+            Some(json!({ "version": 2 })),
+        )
+        .await;
     assert_eq!(problem(r, StatusCode::CONFLICT).await["status"], 409);
-    let r = send(
-        app,
-        Method::POST,
-        "/api/v1/me/disclaimer/accept",
-        &s.learner,
-        Some(json!({})),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/me/disclaimer/accept",
+            s.token("amelia"),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["version"]
@@ -232,18 +166,25 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
         app,
         Method::POST,
         "/api/v1/me/disclaimer/accept",
-        &s.learner,
+        s.token("amelia"),
         Some(json!({ "version": 1 })),
     )
     .await;
     assert_eq!(accepted["version"], 1);
-    ok(app, Method::GET, "/api/v1/enrolments", &s.learner, None).await;
+    ok(
+        app,
+        Method::GET,
+        "/api/v1/enrolments",
+        s.token("amelia"),
+        None,
+    )
+    .await;
     // Accepting again keeps the first time.
     let again = ok(
         app,
         Method::POST,
         "/api/v1/me/disclaimer/accept",
-        &s.learner,
+        s.token("amelia"),
         Some(json!({ "version": 1 })),
     )
     .await;
@@ -261,15 +202,26 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
     assert_eq!(set_disclaimer(&s, json!(text)).await["version"], 1);
     let v2 = set_disclaimer(&s, json!("New terms: be kind.")).await;
     assert_eq!(v2["version"], 2);
-    let r = send(app, Method::GET, "/api/v1/enrolments", &s.learner, None).await;
+    let r = app
+        .send(Method::GET, "/api/v1/enrolments", s.token("amelia"), None)
+        .await;
     problem(r, StatusCode::FORBIDDEN).await;
-    let mine = ok(app, Method::GET, "/api/v1/me/disclaimer", &s.learner, None).await;
+    let mine = ok(
+        app,
+        Method::GET,
+        "/api/v1/me/disclaimer",
+        s.token("amelia"),
+        None,
+    )
+    .await;
     assert_eq!(
         (mine["version"].clone(), mine["accepted_at"].clone()),
         (json!(2), Value::Null)
     );
     // Signing out works while blocked.
-    let r = send(app, Method::POST, "/api/v1/auth/logout", &s.learner, None).await;
+    let r = app
+        .send(Method::POST, "/api/v1/auth/logout", s.token("amelia"), None)
+        .await;
     assert!(r.status().is_success(), "{}", r.status());
     let learner = app.login(&s.tenant, "amelia@n.example").await;
 
@@ -282,14 +234,14 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
     ok(app, Method::GET, "/api/v1/enrolments", &learner, None).await;
     let mine = ok(app, Method::GET, "/api/v1/me/disclaimer", &learner, None).await;
     assert_eq!(mine["required"], false);
-    let r = send(
-        app,
-        Method::POST,
-        "/api/v1/me/disclaimer/accept",
-        &learner,
-        Some(json!({ "version": 3 })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::POST,
+            "/api/v1/me/disclaimer/accept",
+            &learner,
+            Some(json!({ "version": 3 })),
+        )
+        .await;
     problem(r, StatusCode::CONFLICT).await;
 
     // Who may read and set it; bad input names the field.
@@ -297,39 +249,34 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
         app,
         Method::GET,
         "/api/v1/settings/disclaimer",
-        &s.auditor,
+        auditor,
         None,
     )
     .await;
     assert_eq!(read["version"], 3);
-    for token in [&learner, &s.assessor, &s.auditor] {
-        let r = send(
-            app,
-            Method::PUT,
-            "/api/v1/settings/disclaimer",
-            token,
-            Some(json!({ "text": "x" })),
-        )
-        .await;
+    for token in [&learner, assessor, auditor] {
+        let r = app
+            .send(
+                Method::PUT,
+                "/api/v1/settings/disclaimer",
+                token,
+                Some(json!({ "text": "x" })),
+            )
+            .await;
         problem(r, StatusCode::FORBIDDEN).await;
     }
-    let r = send(
-        app,
-        Method::GET,
-        "/api/v1/settings/disclaimer",
-        &learner,
-        None,
-    )
-    .await;
+    let r = app
+        .send(Method::GET, "/api/v1/settings/disclaimer", &learner, None)
+        .await;
     problem(r, StatusCode::FORBIDDEN).await;
-    let r = send(
-        app,
-        Method::PUT,
-        "/api/v1/settings/disclaimer",
-        &s.admin,
-        Some(json!({ "text": "x".repeat(20_001) })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::PUT,
+            "/api/v1/settings/disclaimer",
+            &s.admin,
+            Some(json!({ "text": "x".repeat(20_001) })),
+        )
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["text"]
@@ -352,7 +299,9 @@ async fn a_learner_must_accept_the_disclaimer_before_anything_else_works() {
         Some(json!({ "text": "South" })),
     )
     .await;
-    let r = send(app, Method::GET, "/api/v1/enrolments", &sam, None).await;
+    let r = app
+        .send(Method::GET, "/api/v1/enrolments", &sam, None)
+        .await;
     problem(r, StatusCode::FORBIDDEN).await;
     ok(app, Method::GET, "/api/v1/enrolments", &learner, None).await;
     let audit: Vec<String> = sqlx::query_scalar(
@@ -390,50 +339,50 @@ async fn profiles_are_written_by_their_owner_and_read_by_those_who_see_them() {
         app,
         Method::PUT,
         "/api/v1/me/profile",
-        &s.learner,
+        s.token("amelia"),
         Some(cv.clone()),
     )
     .await;
     for (k, v) in cv.as_object().unwrap() {
         assert_eq!(&mine[k], v, "{k}");
     }
-    assert_eq!(mine["user_id"], json!(s.learner_id));
+    assert_eq!(mine["user_id"], json!(s.id("amelia")));
     assert_eq!(mine["photo"], Value::Null);
 
-    let path = format!("/api/v1/users/{}/profile", s.learner_id);
+    let path = format!("/api/v1/users/{}/profile", s.id("amelia"));
     for (who, token) in [
-        ("admin", &s.admin),
-        ("assessor", &s.assessor),
-        ("IQA", &s.iqa),
-        ("employer's manager", &s.manager),
-        ("auditor", &s.auditor),
-        ("learner", &s.learner),
+        ("admin", s.admin.as_str()),
+        ("assessor", s.token("tom")),
+        ("IQA", s.token("iris")),
+        ("employer's manager", s.token("manny")),
+        ("auditor", s.token("audrey")),
+        ("learner", s.token("amelia")),
     ] {
         let theirs = ok(app, Method::GET, &path, token, None).await;
         assert_eq!(theirs["skills"], "PLC fault finding", "{who}");
         assert_eq!(theirs["name"], "Person amelia@n.example", "{who}");
     }
-    for token in [&s.other_learner, &s.other_assessor] {
-        let r = send(app, Method::GET, &path, token, None).await;
+    for token in [s.token("olly"), s.token("ann")] {
+        let r = app.send(Method::GET, &path, token, None).await;
         problem(r, StatusCode::NOT_FOUND).await;
     }
     // A learner sees their own assessor, not another.
     ok(
         app,
         Method::GET,
-        &format!("/api/v1/users/{}/profile", s.assessor_id),
-        &s.learner,
+        &format!("/api/v1/users/{}/profile", s.id("tom")),
+        s.token("amelia"),
         None,
     )
     .await;
-    let r = send(
-        app,
-        Method::GET,
-        &format!("/api/v1/users/{}/profile", s.other_assessor_id),
-        &s.learner,
-        None,
-    )
-    .await;
+    let r = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/users/{}/profile", s.id("ann")),
+            s.token("amelia"),
+            None,
+        )
+        .await;
     problem(r, StatusCode::NOT_FOUND).await;
 
     // Replacing clears what is left out; bad fields are named and nothing changes.
@@ -441,7 +390,7 @@ async fn profiles_are_written_by_their_owner_and_read_by_those_who_see_them() {
         app,
         Method::PUT,
         "/api/v1/me/profile",
-        &s.learner,
+        s.token("amelia"),
         Some(json!({ "skills": "Welding" })),
     )
     .await;
@@ -449,31 +398,38 @@ async fn profiles_are_written_by_their_owner_and_read_by_those_who_see_them() {
         (cleared["skills"].clone(), cleared["phone"].clone()),
         (json!("Welding"), Value::Null)
     );
-    let r = send(
-        app,
-        Method::PUT,
-        "/api/v1/me/profile",
-        &s.learner,
-        Some(json!({ "phone": "1".repeat(51), "interests": "i".repeat(2001), "skills": "ok" })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::PUT,
+            "/api/v1/me/profile",
+            s.token("amelia"),
+            Some(json!({ "phone": "1".repeat(51), "interests": "i".repeat(2001), "skills": "ok" })),
+        )
+        .await;
     let mut bad = fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await);
     bad.sort();
     assert_eq!(bad, ["interests", "phone"]);
-    let r = send(
-        app,
-        Method::PUT,
-        "/api/v1/me/profile",
-        &s.learner,
-        Some(json!({ "hobbies": "x" })),
-    )
-    .await;
+    let r = app
+        .send(
+            Method::PUT,
+            "/api/v1/me/profile",
+            s.token("amelia"),
+            Some(json!({ "hobbies": "x" })),
+        )
+        .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["hobbies"]
     );
     assert_eq!(
-        ok(app, Method::GET, "/api/v1/me/profile", &s.learner, None).await["skills"],
+        ok(
+            app,
+            Method::GET,
+            "/api/v1/me/profile",
+            s.token("amelia"),
+            None
+        )
+        .await["skills"],
         "Welding"
     );
     s.app.finish().await;
@@ -483,12 +439,14 @@ async fn profiles_are_written_by_their_owner_and_read_by_those_who_see_them() {
 async fn a_photo_must_be_an_image_and_replacing_it_removes_the_old_file() {
     let s = scene().await;
     let app = &s.app;
-    let photo_path = format!("/api/v1/users/{}/profile/photo", s.learner_id);
+    let learner = s.token("amelia");
+    let assessor = s.token("tom");
+    let photo_path = format!("/api/v1/users/{}/profile/photo", s.id("amelia"));
     // Declared as a PNG, but HTML: refused by content, nothing stored.
     let r = upload(
         app,
         "/api/v1/me/profile/photo",
-        &s.learner,
+        learner,
         b"<html><script>",
         "me.png",
     )
@@ -499,7 +457,7 @@ async fn a_photo_must_be_an_image_and_replacing_it_removes_the_old_file() {
     );
     let no_file = Form::new().text("caption", "me");
     let r = app
-        .authed(Method::PUT, "/api/v1/me/profile/photo", &s.learner)
+        .authed(Method::PUT, "/api/v1/me/profile/photo", learner)
         .multipart(no_file)
         .send()
         .await
@@ -510,36 +468,33 @@ async fn a_photo_must_be_an_image_and_replacing_it_removes_the_old_file() {
     );
     let mut big = PNG.to_vec();
     big.resize(5 * 1024 * 1024 + 1, 0);
-    let r = upload(app, "/api/v1/me/profile/photo", &s.learner, &big, "big.png").await;
+    let r = upload(app, "/api/v1/me/profile/photo", learner, &big, "big.png").await;
     problem(r, StatusCode::PAYLOAD_TOO_LARGE).await;
     assert_eq!(app.stored_files(), 0);
-    let r = send(app, Method::GET, &photo_path, &s.assessor, None).await;
+    let r = app.send(Method::GET, &photo_path, assessor, None).await;
     problem(r, StatusCode::NOT_FOUND).await;
 
-    let r = upload(app, "/api/v1/me/profile/photo", &s.learner, PNG, "me.txt").await;
+    let r = upload(app, "/api/v1/me/profile/photo", learner, PNG, "me.txt").await;
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["photo"]["content_type"], "image/png");
     assert_eq!(body["photo"]["size_bytes"], PNG.len());
-    assert_eq!(download(app, &photo_path, &s.assessor).await, PNG);
-    let r = upload(app, "/api/v1/me/profile/photo", &s.learner, JPEG, "me.jpg").await;
+    assert_eq!(download(app, &photo_path, assessor).await, PNG);
+    let r = upload(app, "/api/v1/me/profile/photo", learner, JPEG, "me.jpg").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(app.stored_files(), 1, "the replaced photo is removed");
-    assert_eq!(download(app, &photo_path, &s.manager).await, JPEG);
-    let r = send(app, Method::GET, &photo_path, &s.other_learner, None).await;
+    assert_eq!(download(app, &photo_path, s.token("manny")).await, JPEG);
+    let r = app
+        .send(Method::GET, &photo_path, s.token("olly"), None)
+        .await;
     problem(r, StatusCode::NOT_FOUND).await;
 
-    let r = send(
-        app,
-        Method::DELETE,
-        "/api/v1/me/profile/photo",
-        &s.learner,
-        None,
-    )
-    .await;
+    let r = app
+        .send(Method::DELETE, "/api/v1/me/profile/photo", learner, None)
+        .await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.stored_files(), 0);
-    let r = send(app, Method::GET, &photo_path, &s.assessor, None).await;
+    let r = app.send(Method::GET, &photo_path, assessor, None).await;
     problem(r, StatusCode::NOT_FOUND).await;
     s.app.finish().await;
 }
@@ -548,11 +503,15 @@ async fn a_photo_must_be_an_image_and_replacing_it_removes_the_old_file() {
 async fn a_job_description_is_uploaded_by_the_learner_or_their_assessor() {
     let s = scene().await;
     let app = &s.app;
-    let path = format!("/api/v1/users/{}/profile/job-description", s.learner_id);
+    let iqa = s.token("iris");
+    let manager = s.token("manny");
+    let auditor = s.token("audrey");
+    let other_learner = s.token("olly");
+    let path = format!("/api/v1/users/{}/profile/job-description", s.id("amelia"));
     let r = upload(
         app,
         &path,
-        &s.learner,
+        s.token("amelia"),
         b"Maintenance engineer: duties...",
         "role.pdf",
     )
@@ -562,7 +521,7 @@ async fn a_job_description_is_uploaded_by_the_learner_or_their_assessor() {
     let r = upload(
         app,
         &path,
-        &s.assessor,
+        s.token("tom"),
         by_assessor,
         "Job description (rev 2).pdf",
     )
@@ -571,33 +530,33 @@ async fn a_job_description_is_uploaded_by_the_learner_or_their_assessor() {
     let body: Value = r.json().await.unwrap();
     let jd = &body["job_description"];
     assert_eq!(jd["file_name"], "Job description (rev 2).pdf");
-    assert_eq!(jd["uploaded_by"], json!(s.assessor_id));
+    assert_eq!(jd["uploaded_by"], json!(s.id("tom")));
     assert_eq!(jd["size_bytes"], by_assessor.len());
     assert_eq!(app.stored_files(), 1);
-    for token in [&s.manager, &s.iqa, &s.learner, &s.auditor] {
+    for token in [manager, iqa, s.token("amelia"), auditor] {
         assert_eq!(download(app, &path, token).await, by_assessor);
     }
     // Those who see the learner but do not write: 403; those who do not see them: 404.
     for (token, status) in [
-        (&s.iqa, StatusCode::FORBIDDEN),
-        (&s.manager, StatusCode::FORBIDDEN),
-        (&s.auditor, StatusCode::FORBIDDEN),
-        (&s.other_learner, StatusCode::NOT_FOUND),
-        (&s.other_assessor, StatusCode::NOT_FOUND),
+        (iqa, StatusCode::FORBIDDEN),
+        (manager, StatusCode::FORBIDDEN),
+        (auditor, StatusCode::FORBIDDEN),
+        (other_learner, StatusCode::NOT_FOUND),
+        (s.token("ann"), StatusCode::NOT_FOUND),
     ] {
         let r = upload(app, &path, token, b"nope", "x.pdf").await;
         problem(r, status).await;
-        let r = send(app, Method::DELETE, &path, token, None).await;
+        let r = app.send(Method::DELETE, &path, token, None).await;
         problem(r, status).await;
     }
-    let r = send(app, Method::GET, &path, &s.other_learner, None).await;
+    let r = app.send(Method::GET, &path, other_learner, None).await;
     problem(r, StatusCode::NOT_FOUND).await;
     assert_eq!(app.stored_files(), 1);
 
-    let r = send(app, Method::DELETE, &path, &s.admin, None).await;
+    let r = app.send(Method::DELETE, &path, &s.admin, None).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.stored_files(), 0);
-    let r = send(app, Method::GET, &path, &s.learner, None).await;
+    let r = app.send(Method::GET, &path, s.token("amelia"), None).await;
     problem(r, StatusCode::NOT_FOUND).await;
     let audit: Vec<String> = sqlx::query_scalar(
         "select action from audit_log where tenant_id = $1 and action like 'profile.%' order by id",
@@ -621,31 +580,32 @@ async fn a_job_description_is_uploaded_by_the_learner_or_their_assessor() {
 async fn another_organisation_sees_no_profile_and_changes_none() {
     let s = scene().await;
     let app = &s.app;
+    let learner = s.token("amelia");
     ok(
         app,
         Method::PUT,
         "/api/v1/me/profile",
-        &s.learner,
+        learner,
         Some(json!({ "skills": "Welding" })),
     )
     .await;
-    let jd = format!("/api/v1/users/{}/profile/job-description", s.learner_id);
-    let r = upload(app, &jd, &s.learner, b"duties", "jd.pdf").await;
+    let jd = format!("/api/v1/users/{}/profile/job-description", s.id("amelia"));
+    let r = upload(app, &jd, learner, b"duties", "jd.pdf").await;
     assert_eq!(r.status(), StatusCode::OK);
-    let r = upload(app, "/api/v1/me/profile/photo", &s.learner, PNG, "me.png").await;
+    let r = upload(app, "/api/v1/me/profile/photo", learner, PNG, "me.png").await;
     assert_eq!(r.status(), StatusCode::OK);
     let (_, _, other) = app.tenant_with_admin("southgate").await;
     for path in [
-        format!("/api/v1/users/{}/profile", s.learner_id),
-        format!("/api/v1/users/{}/profile/photo", s.learner_id),
+        format!("/api/v1/users/{}/profile", s.id("amelia")),
+        format!("/api/v1/users/{}/profile/photo", s.id("amelia")),
         jd.clone(),
     ] {
-        let r = send(app, Method::GET, &path, &other, None).await;
+        let r = app.send(Method::GET, &path, &other, None).await;
         problem(r, StatusCode::NOT_FOUND).await;
     }
     let r = upload(app, &jd, &other, b"theirs", "x.pdf").await;
     problem(r, StatusCode::NOT_FOUND).await;
-    let r = send(app, Method::DELETE, &jd, &other, None).await;
+    let r = app.send(Method::DELETE, &jd, &other, None).await;
     problem(r, StatusCode::NOT_FOUND).await;
     // Their own profile endpoints touch only their own row.
     ok(
@@ -656,8 +616,8 @@ async fn another_organisation_sees_no_profile_and_changes_none() {
         Some(json!({ "skills": "Theirs" })),
     )
     .await;
-    assert_eq!(download(app, &jd, &s.assessor).await, b"duties");
-    let mine = ok(app, Method::GET, "/api/v1/me/profile", &s.learner, None).await;
+    assert_eq!(download(app, &jd, s.token("tom")).await, b"duties");
+    let mine = ok(app, Method::GET, "/api/v1/me/profile", learner, None).await;
     assert_eq!(mine["skills"], "Welding");
     assert_eq!(app.stored_files(), 2);
     s.app.finish().await;

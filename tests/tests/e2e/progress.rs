@@ -7,9 +7,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use folio_db::platform::Tenant;
 use folio_domain::Role;
+use folio_tests::scene::{NewCourse, NewEnrolment, NewUnit, days_ago, days_ahead, today};
 use folio_tests::{TestApp, fields, problem};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -26,173 +27,27 @@ use uuid::Uuid;
 /// | Portfolio | C1 | mandatory | 0 |
 ///
 /// So a learner with A2 chosen has 4 + 2 + 4 = 10 criteria.
-struct Course {
-    id: Uuid,
-    components: [Uuid; 3],
-    units: Units,
-    a1: Vec<Uuid>,
-    a2: Vec<Uuid>,
-    a3: Vec<Uuid>,
-    b1: Vec<Uuid>,
-}
-
-struct Units {
-    a1: Uuid,
-    a2: Uuid,
-    a3: Uuid,
-    b1: Uuid,
-    c1: Uuid,
-}
-
-async fn course(app: &TestApp, tenant: &Tenant, code: &str) -> Course {
-    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
-    let id = Uuid::now_v7();
-    sqlx::query("insert into courses (tenant_id, id, code, title) values ($1, $2, $3, 'Engineering Technician')")
-        .bind(tenant.id)
-        .bind(id)
-        .bind(code)
-        .execute(tx.conn())
-        .await
-        .unwrap();
-    let components = [Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7()];
-    for (i, (component, title)) in components
-        .iter()
-        .zip(["Diploma", "Maths", "Portfolio"])
-        .enumerate()
-    {
-        sqlx::query(
-            "insert into components (tenant_id, id, course_id, title, position) values ($1, $2, $3, $4, $5)",
+fn course(code: &str) -> NewCourse {
+    let unit = |code: &str, criteria| {
+        NewUnit::new(code, &format!("Unit {code}")).criteria(criteria, "Does the thing")
+    };
+    NewCourse::new(code, "Engineering Technician")
+        .component(
+            "Diploma",
+            [
+                unit("A1", 4),
+                unit("A2", 2).group("Pathway"),
+                unit("A3", 3).optional(),
+            ],
         )
-        .bind(tenant.id)
-        .bind(component)
-        .bind(id)
-        .bind(title)
-        .bind(i as i32)
-        .execute(tx.conn())
-        .await
-        .unwrap();
-    }
-    // (component, code, optional, group, criteria)
-    let layout = [
-        (components[0], "A1", false, None, 4),
-        (components[0], "A2", true, Some("Pathway"), 2),
-        (components[0], "A3", true, None, 3),
-        (components[1], "B1", false, None, 4),
-        (components[2], "C1", false, None, 0),
-    ];
-    let mut units = Vec::new();
-    let mut criteria = Vec::new();
-    for (position, (component, code, optional, group, count)) in layout.into_iter().enumerate() {
-        let unit = Uuid::now_v7();
-        sqlx::query(
-            "insert into units (tenant_id, id, component_id, code, title, optional, optional_group, position)
-             values ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(tenant.id)
-        .bind(unit)
-        .bind(component)
-        .bind(code)
-        .bind(format!("Unit {code}"))
-        .bind(optional)
-        .bind(group)
-        .bind(position as i32)
-        .execute(tx.conn())
-        .await
-        .unwrap();
-        let mut ids = Vec::new();
-        for n in 1..=count {
-            let criterion = Uuid::now_v7();
-            sqlx::query(
-                "insert into criteria (tenant_id, id, unit_id, code, text, position)
-                 values ($1, $2, $3, $4, 'Does the thing', $5)",
-            )
-            .bind(tenant.id)
-            .bind(criterion)
-            .bind(unit)
-            .bind(format!("{code}.{n}"))
-            .bind(n)
-            .execute(tx.conn())
-            .await
-            .unwrap();
-            ids.push(criterion);
-        }
-        units.push(unit);
-        criteria.push(ids);
-    }
-    tx.commit().await.unwrap();
-    let mut criteria = criteria.into_iter();
-    let mut next = || criteria.next().unwrap();
-    Course {
-        id,
-        components,
-        units: Units {
-            a1: units[0],
-            a2: units[1],
-            a3: units[2],
-            b1: units[3],
-            c1: units[4],
-        },
-        a1: next(),
-        a2: next(),
-        a3: next(),
-        b1: next(),
-    }
-}
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-fn days_ago(n: u64) -> NaiveDate {
-    today().checked_sub_days(Days::new(n)).unwrap()
-}
-
-fn days_ahead(n: u64) -> NaiveDate {
-    today().checked_add_days(Days::new(n)).unwrap()
+        .component("Maths", [unit("B1", 4)])
+        .component("Portfolio", [unit("C1", 0)])
 }
 
 /// Noon UTC of a day, so the sign-off's date is that day whatever the time zone.
 fn noon(day: NaiveDate) -> DateTime<Utc> {
     day.and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap())
         .and_utc()
-}
-
-async fn enrol(
-    app: &TestApp,
-    admin: &str,
-    learner: Uuid,
-    assessor: Uuid,
-    course: Uuid,
-    start: NaiveDate,
-    planned_end: NaiveDate,
-) -> Uuid {
-    let r = app
-        .authed(Method::POST, "/api/v1/enrolments", admin)
-        .json(&json!({
-            "learner_id": learner, "course_id": course, "assessor_id": assessor,
-            "start_date": start, "planned_end_date": planned_end,
-            "contracted_hours_per_week": 37.5, "planned_otj_hours": 400
-        }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let body: Value = r.json().await.unwrap();
-    body["id"].as_str().unwrap().parse().unwrap()
-}
-
-async fn choose_units(app: &TestApp, admin: &str, enrolment: Uuid, units: &[Uuid]) {
-    let r = app
-        .authed(
-            Method::PUT,
-            &format!("/api/v1/enrolments/{enrolment}/optional-units"),
-            admin,
-        )
-        .json(&json!({ "unit_ids": units }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
 }
 
 /// Writes evidence for an enrolment as the evidence library would, and returns its id.
@@ -312,16 +167,19 @@ fn ids(values: &Value) -> Vec<String> {
         .collect()
 }
 
+/// The organisation (see [`scene`]) and the learner's two pieces of evidence.
 struct Scene {
-    app: TestApp,
-    tenant: Tenant,
-    admin: String,
-    learner: Uuid,
-    assessor: Uuid,
-    course: Course,
-    enrolment: Uuid,
+    org: folio_tests::scene::Scene,
     e1: Uuid,
     e2: Uuid,
+}
+
+impl std::ops::Deref for Scene {
+    type Target = folio_tests::scene::Scene;
+
+    fn deref(&self) -> &Self::Target {
+        &self.org
+    }
 }
 
 /// One learner, 30 days into a 100-day programme (start today − 30, planned end today +
@@ -336,63 +194,62 @@ struct Scene {
 ///
 /// Counts of the 10 criteria: 4 signed off, 2 more mapped.
 async fn scene() -> Scene {
-    let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let course = course(&app, &tenant, "ST0457").await;
-    let learner = app
-        .user(&tenant, "amelia@n.example", &[Role::Learner])
+    let org = TestApp::spawn()
+        .await
+        .into_scene("northgate")
+        .course(course("ST0457"))
+        .people(&[
+            ("amelia@n.example", Role::Learner),
+            ("tom@n.example", Role::Assessor),
+        ])
+        .enrol(
+            NewEnrolment::new("amelia")
+                .assessor("tom")
+                .dates(days_ago(30), days_ahead(70))
+                .hours(37.5, 400.0)
+                .optional_units(&["A2"]),
+        )
+        .build()
         .await;
-    let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
-    let enrolment = enrol(
-        &app,
-        &admin,
-        learner,
-        assessor,
-        course.id,
-        days_ago(30),
-        days_ahead(70),
-    )
-    .await;
-    choose_units(&app, &admin, enrolment, &[course.units.a2]).await;
-    let e1 = evidence(&app, &tenant, enrolment, course.components[0], learner).await;
-    let e2 = evidence(&app, &tenant, enrolment, course.components[1], learner).await;
-    let c = &course;
+    let (app, tenant) = (&org.app, &org.tenant);
+    let (learner, assessor) = (org.id("amelia"), org.id("tom"));
+    let (enrolment, course) = (org.enrolment("amelia"), org.course("ST0457"));
+    let component = |title| course.component(title).id;
+    let e1 = evidence(app, tenant, enrolment, component("Diploma"), learner).await;
+    let e2 = evidence(app, tenant, enrolment, component("Maths"), learner).await;
+    let criteria = |code| &course.unit(code).criteria;
+    let (a1, a2, a3, b1) = (
+        criteria("A1"),
+        criteria("A2"),
+        criteria("A3"),
+        criteria("B1"),
+    );
     map(
-        &app,
-        &tenant,
+        app,
+        tenant,
         enrolment,
         assessor,
         &[
-            (c.a1[0], e1),
-            (c.a1[1], e1),
-            (c.a1[2], e1),
-            (c.a1[2], e2),
-            (c.a3[0], e1),
-            (c.b1[0], e2),
+            (a1[0], e1),
+            (a1[1], e1),
+            (a1[2], e1),
+            (a1[2], e2),
+            (a3[0], e1),
+            (b1[0], e2),
         ],
     )
     .await;
-    sign_off(&app, &tenant, enrolment, assessor, &c.a1[..2], days_ago(10)).await;
-    sign_off(&app, &tenant, enrolment, assessor, &c.a2[..1], days_ago(5)).await;
-    sign_off(&app, &tenant, enrolment, assessor, &c.a2[1..], days_ago(3)).await;
-    sign_off(&app, &tenant, enrolment, assessor, &c.a3[..1], days_ago(3)).await;
-    Scene {
-        app,
-        tenant,
-        admin,
-        learner,
-        assessor,
-        course,
-        enrolment,
-        e1,
-        e2,
-    }
+    sign_off(app, tenant, enrolment, assessor, &a1[..2], days_ago(10)).await;
+    sign_off(app, tenant, enrolment, assessor, &a2[..1], days_ago(5)).await;
+    sign_off(app, tenant, enrolment, assessor, &a2[1..], days_ago(3)).await;
+    sign_off(app, tenant, enrolment, assessor, &a3[..1], days_ago(3)).await;
+    Scene { org, e1, e2 }
 }
 
 #[tokio::test]
 async fn progress_bars_match_a_hand_computation() {
     let s = scene().await;
-    let path = format!("/api/v1/enrolments/{}/progress", s.enrolment);
+    let path = format!("/api/v1/enrolments/{}/progress", s.enrolment("amelia"));
     let p = get(&s.app, &s.admin, &path).await;
 
     // Time: 30 of 100 days.
@@ -431,7 +288,10 @@ async fn progress_bars_match_a_hand_computation() {
     // Diploma: A1 + A2 = 6 criteria, 4 signed off = 66.7%, 5 with evidence = 83.3%; ahead.
     // Projection: 30 × 6 / 4 = 45 days from the start = today + 15.
     let diploma = &components[0];
-    assert_eq!(diploma["component_id"], json!(s.course.components[0]));
+    assert_eq!(
+        diploma["component_id"],
+        json!(s.course("ST0457").component("Diploma").id)
+    );
     assert_eq!(diploma["criteria"], 6);
     assert_eq!(diploma["signed_off_percent"], json!(66.7));
     assert_eq!(diploma["mapped_percent"], json!(83.3));
@@ -458,10 +318,10 @@ async fn progress_bars_match_a_hand_computation() {
     let o = get(
         &s.app,
         &s.admin,
-        &format!("/api/v1/enrolments/{}/overview", s.enrolment),
+        &format!("/api/v1/enrolments/{}/overview", s.enrolment("amelia")),
     )
     .await;
-    assert_eq!(o["learner"]["id"], json!(s.learner));
+    assert_eq!(o["learner"]["id"], json!(s.id("amelia")));
     assert_eq!(o["learner"]["name"], "Person amelia@n.example");
     assert_eq!(o["course"]["code"], "ST0457");
     assert_eq!(o["status"], "awaiting_induction");
@@ -471,22 +331,23 @@ async fn progress_bars_match_a_hand_computation() {
     assert_eq!(o["days_to_planned_end"], 70);
     assert_eq!(o["past_planned_end"], false);
     assert_eq!(o["track_status"], "ahead");
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
 async fn unchosen_optional_units_do_not_count_until_chosen() {
     let s = scene().await;
-    let path = format!("/api/v1/enrolments/{}/progress", s.enrolment);
+    let path = format!("/api/v1/enrolments/{}/progress", s.enrolment("amelia"));
     // Choose A3 as well, drop A2: A1 4 + A3 3 + B1 4 = 11 criteria; signed off A1.1, A1.2
     // and A3.1 = 3 (27.3%); with evidence those and A1.3 and B1.1 = 5 (45.5%).
-    choose_units(&s.app, &s.admin, s.enrolment, &[s.course.units.a3]).await;
+    s.choose_units(s.enrolment("amelia"), &[s.course("ST0457").unit("A3").id])
+        .await;
     let p = get(&s.app, &s.admin, &path).await;
     assert_eq!(p["overall"]["criteria"], 11);
     assert_eq!(p["overall"]["signed_off_percent"], json!(27.3));
     assert_eq!(p["overall"]["mapped_percent"], json!(45.5));
     // No optional unit chosen: 8 criteria, 2 signed off (25%), 4 with evidence (50%).
-    choose_units(&s.app, &s.admin, s.enrolment, &[]).await;
+    s.choose_units(s.enrolment("amelia"), &[]).await;
     let p = get(&s.app, &s.admin, &path).await;
     assert_eq!(p["overall"]["criteria"], 8);
     assert_eq!(p["overall"]["signed_off_percent"], json!(25.0));
@@ -494,7 +355,7 @@ async fn unchosen_optional_units_do_not_count_until_chosen() {
     let units = get(
         &s.app,
         &s.admin,
-        &format!("/api/v1/enrolments/{}/units", s.enrolment),
+        &format!("/api/v1/enrolments/{}/units", s.enrolment("amelia")),
     )
     .await;
     let codes: Vec<&str> = units["components"][0]["units"]
@@ -504,7 +365,7 @@ async fn unchosen_optional_units_do_not_count_until_chosen() {
         .map(|u| u["code"].as_str().unwrap())
         .collect();
     assert_eq!(codes, ["A1"], "neither optional unit is the learner's now");
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
@@ -513,7 +374,7 @@ async fn the_units_page_lists_the_learners_units_with_their_figures() {
     let u = get(
         &s.app,
         &s.admin,
-        &format!("/api/v1/enrolments/{}/units", s.enrolment),
+        &format!("/api/v1/enrolments/{}/units", s.enrolment("amelia")),
     )
     .await;
     let components = u["components"].as_array().unwrap();
@@ -522,7 +383,10 @@ async fn the_units_page_lists_the_learners_units_with_their_figures() {
     // A3 is not chosen, so it is not one of the learner's units.
     assert_eq!(diploma.len(), 2);
     // A1: 2 of 4 signed off (50%), 3 of 4 with evidence (75%), not achieved.
-    assert_eq!(diploma[0]["unit_id"], json!(s.course.units.a1));
+    assert_eq!(
+        diploma[0]["unit_id"],
+        json!(s.course("ST0457").unit("A1").id)
+    );
     assert_eq!(diploma[0]["code"], "A1");
     assert_eq!(diploma[0]["optional"], false);
     assert_eq!(diploma[0]["criteria"], 4);
@@ -530,7 +394,10 @@ async fn the_units_page_lists_the_learners_units_with_their_figures() {
     assert_eq!(diploma[0]["mapped_percent"], json!(75.0));
     assert_eq!(diploma[0]["achieved_on"], Value::Null);
     // A2: optional from "Pathway", both signed off; achieved on the later sign-off.
-    assert_eq!(diploma[1]["unit_id"], json!(s.course.units.a2));
+    assert_eq!(
+        diploma[1]["unit_id"],
+        json!(s.course("ST0457").unit("A2").id)
+    );
     assert_eq!(diploma[1]["optional"], true);
     assert_eq!(diploma[1]["optional_group"], "Pathway");
     assert_eq!(diploma[1]["signed_off_percent"], json!(100.0));
@@ -538,22 +405,25 @@ async fn the_units_page_lists_the_learners_units_with_their_figures() {
     assert_eq!(diploma[1]["achieved_on"], json!(days_ago(3)));
     // B1: 1 of 4 with evidence.
     let maths = components[1]["units"].as_array().unwrap();
-    assert_eq!(maths[0]["unit_id"], json!(s.course.units.b1));
+    assert_eq!(maths[0]["unit_id"], json!(s.course("ST0457").unit("B1").id));
     assert_eq!(maths[0]["signed_off_percent"], json!(0.0));
     assert_eq!(maths[0]["mapped_percent"], json!(25.0));
     // C1: no criteria, 0%, never achieved.
     let portfolio = components[2]["units"].as_array().unwrap();
-    assert_eq!(portfolio[0]["unit_id"], json!(s.course.units.c1));
+    assert_eq!(
+        portfolio[0]["unit_id"],
+        json!(s.course("ST0457").unit("C1").id)
+    );
     assert_eq!(portfolio[0]["criteria"], 0);
     assert_eq!(portfolio[0]["signed_off_percent"], json!(0.0));
     assert_eq!(portfolio[0]["achieved_on"], Value::Null);
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
 async fn the_progress_map_shows_every_criterion_and_filters_the_non_completed() {
     let s = scene().await;
-    let base = format!("/api/v1/enrolments/{}/progress-map", s.enrolment);
+    let base = format!("/api/v1/enrolments/{}/progress-map", s.enrolment("amelia"));
     let m = get(&s.app, &s.admin, &base).await;
     assert_eq!(m["non_completed_only"], false);
     let components = m["components"].as_array().unwrap();
@@ -568,7 +438,10 @@ async fn the_progress_map_shows_every_criterion_and_filters_the_non_completed() 
     let a1 = diploma[0]["criteria"].as_array().unwrap();
     let states: Vec<&str> = a1.iter().map(|c| c["state"].as_str().unwrap()).collect();
     assert_eq!(states, ["signed_off", "signed_off", "mapped", "none"]);
-    assert_eq!(a1[0]["criterion_id"], json!(s.course.a1[0]));
+    assert_eq!(
+        a1[0]["criterion_id"],
+        json!(s.course("ST0457").unit("A1").criteria[0])
+    );
     assert_eq!(a1[0]["code"], "A1.1");
     assert_eq!(ids(&a1[0]["evidence_ids"]), [s.e1.to_string()]);
     let signed_off_at: DateTime<Utc> = a1[0]["signed_off_at"].as_str().unwrap().parse().unwrap();
@@ -623,23 +496,26 @@ async fn the_progress_map_shows_every_criterion_and_filters_the_non_completed() 
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["non_completed"]
     );
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
 async fn the_record_of_achievement_dates_units_and_components() {
     let s = scene().await;
-    let path = format!("/api/v1/enrolments/{}/achievements", s.enrolment);
+    let path = format!("/api/v1/enrolments/{}/achievements", s.enrolment("amelia"));
     let a = get(&s.app, &s.admin, &path).await;
     let components = a["components"].as_array().unwrap();
     // Diploma: A2 achieved 3 days ago; A1 not yet, so the component is not.
-    assert_eq!(components[0]["component_id"], json!(s.course.components[0]));
+    assert_eq!(
+        components[0]["component_id"],
+        json!(s.course("ST0457").component("Diploma").id)
+    );
     assert_eq!(components[0]["achieved_on"], Value::Null);
     assert_eq!(components[0]["units_total"], 2);
     assert_eq!(components[0]["units_achieved"], 1);
     assert_eq!(
         components[0]["units"],
-        json!([{ "unit_id": s.course.units.a2, "code": "A2", "title": "Unit A2",
+        json!([{ "unit_id": s.course("ST0457").unit("A2").id, "code": "A2", "title": "Unit A2",
                  "achieved_on": days_ago(3) }])
     );
     assert_eq!(components[1]["units_achieved"], 0);
@@ -651,18 +527,18 @@ async fn the_record_of_achievement_dates_units_and_components() {
     sign_off(
         &s.app,
         &s.tenant,
-        s.enrolment,
-        s.assessor,
-        &s.course.a1[2..],
+        s.enrolment("amelia"),
+        s.id("tom"),
+        &s.course("ST0457").unit("A1").criteria[2..],
         days_ago(1),
     )
     .await;
     sign_off(
         &s.app,
         &s.tenant,
-        s.enrolment,
-        s.assessor,
-        &s.course.b1,
+        s.enrolment("amelia"),
+        s.id("tom"),
+        &s.course("ST0457").unit("B1").criteria,
         days_ago(2),
     )
     .await;
@@ -681,7 +557,7 @@ async fn the_record_of_achievement_dates_units_and_components() {
     let p = get(
         &s.app,
         &s.admin,
-        &format!("/api/v1/enrolments/{}/progress", s.enrolment),
+        &format!("/api/v1/enrolments/{}/progress", s.enrolment("amelia")),
     )
     .await;
     assert_eq!(p["overall"]["signed_off_percent"], json!(100.0));
@@ -693,29 +569,32 @@ async fn the_record_of_achievement_dates_units_and_components() {
         p["components"][1]["projected_completion_date"],
         json!(days_ago(2))
     );
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
 async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_dated() {
     let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let c = course(&app, &tenant, "ST0457").await;
-    let learner = app.user(&tenant, "jack@n.example", &[Role::Learner]).await;
-    let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
     // 100 planned days that ended 20 days ago: 120% elapsed.
-    let id = enrol(
-        &app,
-        &admin,
-        learner,
-        assessor,
-        c.id,
-        days_ago(120),
-        days_ago(20),
-    )
-    .await;
+    let s = app
+        .scene("northgate")
+        .course(course("ST0457"))
+        .people(&[
+            ("jack@n.example", Role::Learner),
+            ("tom@n.example", Role::Assessor),
+        ])
+        .enrol(
+            NewEnrolment::new("jack")
+                .assessor("tom")
+                .dates(days_ago(120), days_ago(20))
+                .hours(37.5, 400.0),
+        )
+        .signed_out()
+        .build()
+        .await;
+    let (admin, id) = (&s.admin, s.enrolment("jack"));
     let path = format!("/api/v1/enrolments/{id}/progress");
-    let p = get(&app, &admin, &path).await;
+    let p = get(&app, admin, &path).await;
     assert_eq!(p["time"]["time_elapsed_percent"], json!(120.0));
     assert_eq!(p["time"]["past_planned_end"], true);
     assert_eq!(p["time"]["days_to_planned_end"], -20);
@@ -730,14 +609,14 @@ async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_date
         .authed(
             Method::POST,
             &format!("/api/v1/enrolments/{id}/revised-end-date"),
-            &admin,
+            admin,
         )
         .json(&json!({ "revised_end_date": days_ahead(80), "reason": "Break in learning" }))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let p = get(&app, &admin, &path).await;
+    let p = get(&app, admin, &path).await;
     assert_eq!(p["time"]["revised_end_date"], json!(days_ahead(80)));
     assert_eq!(p["time"]["time_elapsed_percent_of_revised"], json!(60.0));
     assert_eq!(p["time"]["past_revised_end"], false);
@@ -753,7 +632,7 @@ async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_date
             .authed(
                 Method::POST,
                 &format!("/api/v1/enrolments/{id}/status"),
-                &admin,
+                admin,
             )
             .json(&change)
             .send()
@@ -761,7 +640,7 @@ async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_date
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
     }
-    let p = get(&app, &admin, &path).await;
+    let p = get(&app, admin, &path).await;
     assert_eq!(p["status"], "break_in_learning");
     assert_eq!(p["time"]["as_of"], json!(today()));
     assert_eq!(p["overall"]["time_elapsed_percent"], json!(120.0));
@@ -773,19 +652,19 @@ async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_date
         .authed(
             Method::POST,
             &format!("/api/v1/enrolments/{id}/status"),
-            &admin,
+            admin,
         )
         .json(&json!({ "status": "withdrawn", "on": days_ago(10), "reason": "Moved away" }))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let p = get(&app, &admin, &path).await;
+    let p = get(&app, admin, &path).await;
     assert_eq!(p["time"]["as_of"], json!(days_ago(10)));
     assert_eq!(p["overall"]["time_elapsed_percent"], json!(110.0));
     assert_eq!(p["overall"]["days_to_planned_end"], -10);
     assert_eq!(p["overall"]["track_status"], "not_applicable");
-    let o = get(&app, &admin, &format!("/api/v1/enrolments/{id}/overview")).await;
+    let o = get(&app, admin, &format!("/api/v1/enrolments/{id}/overview")).await;
     assert_eq!(o["status"], "withdrawn");
     assert_eq!(o["track_status"], "not_applicable");
     app.finish().await;
@@ -794,7 +673,7 @@ async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_date
 #[tokio::test]
 async fn track_status_follows_the_tenants_settings() {
     let s = scene().await;
-    let path = format!("/api/v1/enrolments/{}/progress", s.enrolment);
+    let path = format!("/api/v1/enrolments/{}/progress", s.enrolment("amelia"));
     // Default (mapped, 10, 25), computed above: ahead; Diploma ahead, Maths on track,
     // Portfolio (no criteria) not applicable.
     let p = get(&s.app, &s.admin, &path).await;
@@ -837,37 +716,40 @@ async fn track_status_follows_the_tenants_settings() {
     let o = get(
         &s.app,
         &s.admin,
-        &format!("/api/v1/enrolments/{}/overview", s.enrolment),
+        &format!("/api/v1/enrolments/{}/overview", s.enrolment("amelia")),
     )
     .await;
     assert_eq!(o["track_status"], "on_track");
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
 async fn settings_are_read_by_staff_changed_by_admins_and_checked() {
     let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
+    let s = app
+        .scene("northgate")
+        .people(&[
+            ("tom@n.example", Role::Assessor),
+            ("iqa@n.example", Role::Iqa),
+            ("aud@n.example", Role::Auditor),
+            ("l@n.example", Role::Learner),
+            ("m@n.example", Role::Employer),
+        ])
+        .signed_out()
+        .build()
+        .await;
+    let (tenant, admin) = (&s.tenant, &s.admin);
     let (_, _, other_admin) = app.tenant_with_admin("southgate").await;
-    for (email, role) in [
-        ("tom@n.example", Role::Assessor),
-        ("iqa@n.example", Role::Iqa),
-        ("aud@n.example", Role::Auditor),
-        ("l@n.example", Role::Learner),
-        ("m@n.example", Role::Employer),
-    ] {
-        app.user(&tenant, email, &[role]).await;
-    }
-    let defaults = get(&app, &admin, "/api/v1/settings").await;
+    let defaults = get(&app, admin, "/api/v1/settings").await;
     assert_eq!(defaults, track_settings("mapped", 10.0, 25.0));
     for email in ["tom@n.example", "iqa@n.example", "aud@n.example"] {
-        let token = app.login(&tenant, email).await;
+        let token = app.login(tenant, email).await;
         assert_eq!(get(&app, &token, "/api/v1/settings").await, defaults);
         let r = put_settings(&app, &token, defaults.clone()).await;
         problem(r, StatusCode::FORBIDDEN).await;
     }
     for email in ["l@n.example", "m@n.example"] {
-        let token = app.login(&tenant, email).await;
+        let token = app.login(tenant, email).await;
         let r = app
             .authed(Method::GET, "/api/v1/settings", &token)
             .send()
@@ -878,37 +760,37 @@ async fn settings_are_read_by_staff_changed_by_admins_and_checked() {
 
     // Out of range, unknown, missing and mistyped settings are 422 naming the setting,
     // and nothing is stored.
-    let r = put_settings(&app, &admin, track_settings("mapped", 101.0, 25.0)).await;
+    let r = put_settings(&app, admin, track_settings("mapped", 101.0, 25.0)).await;
     let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
     assert_eq!(fields(&body), ["track.margin_points"]);
     let mut zero = track_settings("mapped", 10.0, 25.0);
     zero["review_frequency_weeks"] = json!(0);
-    let r = put_settings(&app, &admin, zero).await;
+    let r = put_settings(&app, admin, zero).await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["review_frequency_weeks"]
     );
     let mut unknown = track_settings("mapped", 10.0, 25.0);
     unknown["colour"] = json!("red");
-    let r = put_settings(&app, &admin, unknown).await;
+    let r = put_settings(&app, admin, unknown).await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let r = put_settings(&app, &admin, json!({ "track": { "basis": "mapped" } })).await;
+    let r = put_settings(&app, admin, json!({ "track": { "basis": "mapped" } })).await;
     problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
-    let r = put_settings(&app, &admin, track_settings("vibes", 10.0, 25.0)).await;
+    let r = put_settings(&app, admin, track_settings("vibes", 10.0, 25.0)).await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["track.basis"]
     );
-    assert_eq!(get(&app, &admin, "/api/v1/settings").await, defaults);
+    assert_eq!(get(&app, admin, "/api/v1/settings").await, defaults);
 
     // A valid change is stored, audited with before and after, and is this organisation's
     // alone.
     let mut changed = track_settings("signed_off", 5.0, 10.0);
     changed["review_frequency_weeks"] = json!(13);
-    let r = put_settings(&app, &admin, changed.clone()).await;
+    let r = put_settings(&app, admin, changed.clone()).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap(), changed);
-    assert_eq!(get(&app, &admin, "/api/v1/settings").await, changed);
+    assert_eq!(get(&app, admin, "/api/v1/settings").await, changed);
     assert_eq!(get(&app, &other_admin, "/api/v1/settings").await, defaults);
     let audit: Vec<(Option<Uuid>, Value)> = sqlx::query_as(
         "select entity_id, details from audit_log where action = 'settings.update' and tenant_id = $1",
@@ -926,18 +808,16 @@ async fn settings_are_read_by_staff_changed_by_admins_and_checked() {
 
 #[tokio::test]
 async fn only_those_who_may_see_the_enrolment_see_its_progress() {
-    let s = scene().await;
+    let mut s = scene().await;
+    s.org.add_person("other@n.example", Role::Learner).await;
+    s.org.add_person("ann@n.example", Role::Assessor).await;
+    let other_learner = s.org.sign_in("other").await;
+    let other_assessor = s.org.sign_in("ann").await;
     let app = &s.app;
-    app.user(&s.tenant, "other@n.example", &[Role::Learner])
-        .await;
-    app.user(&s.tenant, "ann@n.example", &[Role::Assessor])
-        .await;
     let (_, _, other_tenant_admin) = app.tenant_with_admin("southgate").await;
-    let learner = app.login(&s.tenant, "amelia@n.example").await;
-    let assessor = app.login(&s.tenant, "tom@n.example").await;
-    let other_learner = app.login(&s.tenant, "other@n.example").await;
-    let other_assessor = app.login(&s.tenant, "ann@n.example").await;
-    let id = s.enrolment;
+    let learner = s.token("amelia").to_owned();
+    let assessor = s.token("tom").to_owned();
+    let id = s.enrolment("amelia");
     let endpoints = [
         format!("/api/v1/enrolments/{id}/progress"),
         format!("/api/v1/enrolments/{id}/units"),
@@ -974,5 +854,5 @@ async fn only_those_who_may_see_the_enrolment_see_its_progress() {
         .await
         .unwrap();
     problem(r, StatusCode::NOT_FOUND).await;
-    s.app.finish().await;
+    s.org.app.finish().await;
 }

@@ -18,25 +18,31 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Days, NaiveDate, TimeDelta, Utc};
-use folio_db::platform::Tenant;
 use folio_domain::Role;
 use folio_domain::jobs::JobKind;
 use folio_jobs::JobContext;
 use folio_jobs::send_emails::RetryPolicy;
 use folio_mail::{Mailer, Templates};
 use folio_tests::TestApp;
+use folio_tests::scene::{NewCourse, NewUnit, Scene as Org};
 use folio_tests::smtp::{Captured, SmtpServer};
 use serde_json::Value;
 use uuid::Uuid;
 
 struct Scene {
-    app: TestApp,
-    tenant: Tenant,
+    org: Org,
     today: NaiveDate,
     now: DateTime<Utc>,
     ctx: JobContext,
     smtp: SmtpServer,
-    course: Uuid,
+}
+
+impl std::ops::Deref for Scene {
+    type Target = Org;
+
+    fn deref(&self) -> &Org {
+        &self.org
+    }
 }
 
 fn ago(today: NaiveDate, days: u64) -> NaiveDate {
@@ -67,7 +73,7 @@ impl Scene {
         .bind(self.tenant.id)
         .bind(id)
         .bind(learner)
-        .bind(self.course)
+        .bind(self.course("ST0457").id)
         .bind(start)
         .bind(planned_end)
         .bind(assessor)
@@ -148,32 +154,30 @@ impl Scene {
 }
 
 async fn scene() -> Scene {
-    let app = TestApp::spawn().await;
-    let (tenant, _, _admin) = app.tenant_with_admin("northgate").await;
-    let course = Uuid::now_v7();
-    sqlx::query(
-        "insert into courses (tenant_id, id, code, title) values ($1, $2, 'ST0457', 'Engineering')",
-    )
-    .bind(tenant.id)
-    .bind(course)
-    .execute(&app.database.pool)
-    .await
-    .unwrap();
     // Four criteria to work on, none of them met by anyone.
-    sqlx::query(
-        "with c as (insert into components (tenant_id, id, course_id, title)
-                    values ($1, gen_random_uuid(), $2, 'Knowledge') returning id),
-              u as (insert into units (tenant_id, id, component_id, code, title)
-                    select $1, gen_random_uuid(), c.id, 'K1', 'Principles' from c returning id)
-         insert into criteria (tenant_id, id, unit_id, code, text, position)
-         select $1, gen_random_uuid(), u.id, 'K1.' || n, 'Criterion ' || n, n
-         from u, generate_series(1, 4) n",
-    )
-    .bind(tenant.id)
-    .bind(course)
-    .execute(&app.database.pool)
-    .await
-    .unwrap();
+    let k1 = (1..=4).fold(NewUnit::new("K1", "Principles"), |unit, n| {
+        unit.criterion(&format!("K1.{n}"), &format!("Criterion {n}"))
+    });
+    // Only Bea signs in: she turns her digests off.
+    let mut org = TestApp::spawn()
+        .await
+        .into_scene("northgate")
+        .course(NewCourse::new("ST0457", "Engineering").component("Knowledge", [k1]))
+        .people(&[
+            ("tom@n.example", Role::Assessor),
+            ("bea@n.example", Role::Assessor),
+            ("amelia@n.example", Role::Learner),
+            ("ben@n.example", Role::Learner),
+            ("cara@n.example", Role::Learner),
+            ("dan@n.example", Role::Learner),
+            ("eve@n.example", Role::Learner),
+            ("fay@n.example", Role::Learner),
+        ])
+        .signed_out()
+        .build()
+        .await;
+    let bea_token = org.sign_in("bea").await;
+    let app = &org.app;
     let smtp = SmtpServer::start().await;
     let ctx = JobContext {
         db: app.db.clone(),
@@ -186,19 +190,15 @@ async fn scene() -> Scene {
     };
     let now = Utc::now();
     let today = now.date_naive();
-    let tom = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
-    let bea = app.user(&tenant, "bea@n.example", &[Role::Assessor]).await;
+    let (tom, bea) = (org.id("tom"), org.id("bea"));
     let s = Scene {
-        app,
-        tenant,
+        org,
         today,
         now,
         ctx,
         smtp,
-        course,
     };
     // Bea turns digests off through the API.
-    let bea_token = s.app.login(&s.tenant, "bea@n.example").await;
     let r = s
         .app
         .authed(reqwest::Method::PUT, "/api/v1/me/notifications", &bea_token)
@@ -208,14 +208,9 @@ async fn scene() -> Scene {
         .unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::OK);
 
-    let learner = |email: &'static str| {
-        let app = &s.app;
-        let tenant = &s.tenant;
-        async move { app.user(tenant, email, &[Role::Learner]).await }
-    };
     let day = TimeDelta::days(1);
 
-    let amelia = learner("amelia@n.example").await;
+    let amelia = s.id("amelia");
     let e = s
         .enrol(
             amelia,
@@ -237,7 +232,7 @@ async fn scene() -> Scene {
     s.session(e, tom, "teaching", now - day, None).await;
     s.session(e, tom, "teaching", now + day, None).await;
 
-    let ben = learner("ben@n.example").await;
+    let ben = s.id("ben");
     let e = s
         .enrol(
             ben,
@@ -253,7 +248,7 @@ async fn scene() -> Scene {
     s.session(e, tom, "review", now - day * 10, Some("attended"))
         .await;
 
-    let cara = learner("cara@n.example").await;
+    let cara = s.id("cara");
     let e = s
         .enrol(
             cara,
@@ -267,7 +262,7 @@ async fn scene() -> Scene {
     s.action(e, bea, "Sketch the circuit", ago(today, 1), false)
         .await;
 
-    let dan = learner("dan@n.example").await;
+    let dan = s.id("dan");
     let e = s
         .enrol(
             dan,
@@ -282,7 +277,7 @@ async fn scene() -> Scene {
         .await;
     s.session(e, tom, "review", now + day * 2, None).await;
 
-    let eve = learner("eve@n.example").await;
+    let eve = s.id("eve");
     s.enrol(
         eve,
         tom,
@@ -293,7 +288,7 @@ async fn scene() -> Scene {
     )
     .await;
 
-    let fay = learner("fay@n.example").await;
+    let fay = s.id("fay");
     s.enrol(
         fay,
         bea,
@@ -495,7 +490,7 @@ async fn each_nightly_email_reaches_the_right_people_once() {
 
     // Nothing went to the other organisation's people.
     assert!(!s.smtp.messages().iter().any(|m| to(m).contains("zed@")));
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 /// What the page a line's link opens must show, from the e-mail line the link is on.
@@ -611,7 +606,7 @@ async fn every_link_in_the_nightly_emails_lands_on_its_page_after_sign_in() {
         }
     }
     assert!(followed >= 12, "links followed: {followed}");
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 /// A digest's page is for staff: a learner gets a page saying so, not someone else's list,
@@ -668,5 +663,5 @@ async fn caseload_pages_are_for_staff_and_only_their_lists() {
         )
         .await;
     assert_eq!(status, 403);
-    s.app.finish().await;
+    s.org.app.finish().await;
 }

@@ -9,115 +9,27 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use calamine::{Data, Reader, Xlsx};
-use chrono::{Datelike, Days, Months, NaiveDate, Utc};
+use chrono::{Datelike, Months, NaiveDate};
 use folio_db::platform::Tenant;
 use folio_domain::Role;
-use folio_tests::{TestApp, fields, problem};
+use folio_tests::scene::{
+    Course, NewCourse, NewEnrolment, NewUnit, Scene, date, days_ago, days_ahead, today,
+};
+use folio_tests::{TestApp, fields, id, problem};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
+/// A course with one component, "Diploma", of one unit, "U1".
+fn course(code: &str) -> NewCourse {
+    NewCourse::new(code, "Engineering Technician")
+        .component("Diploma", [NewUnit::new("U1", "Unit one")])
 }
 
-fn days_ago(n: u64) -> NaiveDate {
-    today().checked_sub_days(Days::new(n)).unwrap()
-}
-
-fn days_ahead(n: u64) -> NaiveDate {
-    today().checked_add_days(Days::new(n)).unwrap()
-}
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).unwrap()
-}
-
-/// A course with one component and one unit; returns (course, component, unit).
-async fn course(
-    app: &TestApp,
-    tenant: &Tenant,
-    code: &str,
-    minimum: Option<i32>,
-) -> (Uuid, Uuid, Uuid) {
-    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
-    let (id, component, unit) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-    sqlx::query(
-        "insert into courses (tenant_id, id, code, title, off_the_job_minimum_hours)
-         values ($1, $2, $3, 'Engineering Technician', $4)",
-    )
-    .bind(tenant.id)
-    .bind(id)
-    .bind(code)
-    .bind(minimum)
-    .execute(tx.conn())
-    .await
-    .unwrap();
-    sqlx::query(
-        "insert into components (tenant_id, id, course_id, title) values ($1, $2, $3, 'Diploma')",
-    )
-    .bind(tenant.id)
-    .bind(component)
-    .bind(id)
-    .execute(tx.conn())
-    .await
-    .unwrap();
-    sqlx::query(
-        "insert into units (tenant_id, id, component_id, code, title) values ($1, $2, $3, 'U1', 'Unit one')",
-    )
-    .bind(tenant.id)
-    .bind(unit)
-    .bind(component)
-    .execute(tx.conn())
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    (id, component, unit)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn enrol(
-    app: &TestApp,
-    admin: &str,
-    learner: Uuid,
-    course: Uuid,
-    start: NaiveDate,
-    planned_end: NaiveDate,
-    contracted: f64,
-    planned_otj: f64,
-    people: Value,
-) -> Uuid {
-    let mut body = json!({
-        "learner_id": learner, "course_id": course,
-        "start_date": start, "planned_end_date": planned_end,
-        "contracted_hours_per_week": contracted, "planned_otj_hours": planned_otj
-    });
-    for (k, v) in people.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    let r = app
-        .authed(Method::POST, "/api/v1/enrolments", admin)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let body: Value = r.json().await.unwrap();
-    body["id"].as_str().unwrap().parse().unwrap()
-}
-
-async fn status(app: &TestApp, admin: &str, enrolment: Uuid, status: &str, on: NaiveDate) {
-    let r = app
-        .authed(
-            Method::POST,
-            &format!("/api/v1/enrolments/{enrolment}/status"),
-            admin,
-        )
-        .json(&json!({ "status": status, "on": on, "reason": "moved away" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK, "status {status}");
+/// (course, component, unit) of a [`course`].
+fn parts(course: &Course) -> (Uuid, Uuid, Uuid) {
+    let component = &course.components[0];
+    (course.id, component.id, component.units[0].id)
 }
 
 async fn post_entry(app: &TestApp, token: &str, enrolment: Uuid, body: Value) -> Response {
@@ -149,82 +61,25 @@ async fn get(app: &TestApp, token: &str, path: &str) -> Value {
     r.json().await.unwrap()
 }
 
-fn id(v: &Value) -> Uuid {
-    v["id"].as_str().unwrap().parse().unwrap()
-}
-
-struct Scene {
-    app: TestApp,
-    tenant: Tenant,
-    admin: String,
-    /// The learner's session.
-    learner: String,
-    /// Their assessor's session.
-    assessor: String,
-    course: (Uuid, Uuid, Uuid),
-    other_course: (Uuid, Uuid, Uuid),
-    /// Started 120 days ago, ends in 245 days; IQA, employer's manager assigned.
-    enrolment: Uuid,
-}
-
+/// Courses ST0457 and ST0999 (see [`course`]); the cast but Olly, and Amelia's enrolment on
+/// ST0457, started 120 days ago and ending in 245 (IQA, employer's manager assigned).
 async fn scene() -> Scene {
-    let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let course = course(&app, &tenant, "ST0457", None).await;
-    let other_course = course_other(&app, &tenant).await;
-    let learner = app
-        .user(&tenant, "amelia@n.example", &[Role::Learner])
-        .await;
-    let assessor = app.user(&tenant, "tom@n.example", &[Role::Assessor]).await;
-    let iqa = app.user(&tenant, "iris@n.example", &[Role::Iqa]).await;
-    let manager = app
-        .user(&tenant, "manny@n.example", &[Role::Employer])
-        .await;
-    app.user(&tenant, "audrey@n.example", &[Role::Auditor])
-        .await;
-    let r = app
-        .authed(Method::POST, "/api/v1/employers", &admin)
-        .json(&json!({ "name": "Acme Engineering" }))
-        .send()
+    TestApp::spawn()
         .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let employer = id(&r.json().await.unwrap());
-    sqlx::query("update users set employer_id = $1 where tenant_id = $2 and id = $3")
-        .bind(employer)
-        .bind(tenant.id)
-        .bind(manager)
-        .execute(&app.database.pool)
+        .into_scene("northgate")
+        .course(course("ST0457"))
+        .course(course("ST0999"))
+        .people(&[
+            ("amelia@n.example", Role::Learner),
+            ("tom@n.example", Role::Assessor),
+            ("iris@n.example", Role::Iqa),
+            ("manny@n.example", Role::Employer),
+            ("audrey@n.example", Role::Auditor),
+        ])
+        .employer("Acme Engineering", &["manny"])
+        .enrol(NewEnrolment::amelia().dates(days_ago(120), days_ahead(245)))
+        .build()
         .await
-        .unwrap();
-    let enrolment = enrol(
-        &app,
-        &admin,
-        learner,
-        course.0,
-        days_ago(120),
-        days_ahead(245),
-        37.5,
-        300.0,
-        json!({ "assessor_id": assessor, "iqa_id": iqa, "employer_id": employer, "manager_id": manager }),
-    )
-    .await;
-    let learner = app.login(&tenant, "amelia@n.example").await;
-    let assessor = app.login(&tenant, "tom@n.example").await;
-    Scene {
-        app,
-        tenant,
-        admin,
-        learner,
-        assessor,
-        course,
-        other_course,
-        enrolment,
-    }
-}
-
-async fn course_other(app: &TestApp, tenant: &Tenant) -> (Uuid, Uuid, Uuid) {
-    course(app, tenant, "ST0999", None).await
 }
 
 async fn audit_actions(app: &TestApp, tenant: &Tenant) -> Vec<String> {
@@ -241,14 +96,14 @@ async fn audit_actions(app: &TestApp, tenant: &Tenant) -> Vec<String> {
 async fn entries_are_logged_listed_filtered_changed_and_removed() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
-    let (course, component, unit) = s.course;
+    let e = s.enrolment("amelia");
+    let (course, component, unit) = parts(s.course("ST0457"));
 
     // Defaults from the activity type: training is off the job, technical experience and
     // reviews on it; an assessment is off the job but does not count towards the minimum.
     let training = log(
         app,
-        &s.learner,
+        s.token("amelia"),
         e,
         json!({ "entry_date": days_ago(10), "activity_type": "trainer_led_training",
                 "minutes": 420, "unit_id": unit, "component_id": component,
@@ -264,7 +119,7 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
     assert_eq!(training["reflection"], "Day release: hydraulics.");
     let job = log(
         app,
-        &s.learner,
+        s.token("amelia"),
         e,
         entry(days_ago(9), "technical_experience", 480),
     )
@@ -272,7 +127,7 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
     assert_eq!(job["off_the_job"], false);
     let review = log(
         app,
-        &s.assessor,
+        s.token("tom"),
         e,
         entry(days_ago(8), "review_feedback_support", 60),
     )
@@ -281,7 +136,7 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
     assert_eq!(review["source"], "staff");
     let exam = log(
         app,
-        &s.learner,
+        s.token("amelia"),
         e,
         entry(days_ago(7), "assessment_examination", 90),
     )
@@ -291,7 +146,7 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
     // The type's default can be overridden.
     let shadowing = log(
         app,
-        &s.learner,
+        s.token("amelia"),
         e,
         json!({ "entry_date": days_ago(7), "activity_type": "technical_experience",
                 "minutes": 30, "off_the_job": true, "with_assessor": true }),
@@ -303,7 +158,7 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
 
     // Newest day first (then newest entry first).
     let base = format!("/api/v1/enrolments/{e}/time-log");
-    let all = get(app, &s.learner, &base).await;
+    let all = get(app, s.token("amelia"), &base).await;
     let ids: Vec<Uuid> = all["items"].as_array().unwrap().iter().map(id).collect();
     assert_eq!(
         ids,
@@ -313,12 +168,17 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
     );
     assert!(all["next_cursor"].is_null());
     // Pages of two follow on.
-    let p1 = get(app, &s.learner, &format!("{base}?limit=2")).await;
+    let p1 = get(app, s.token("amelia"), &format!("{base}?limit=2")).await;
     let cursor = p1["next_cursor"].as_str().unwrap();
-    let p2 = get(app, &s.learner, &format!("{base}?limit=2&cursor={cursor}")).await;
+    let p2 = get(
+        app,
+        s.token("amelia"),
+        &format!("{base}?limit=2&cursor={cursor}"),
+    )
+    .await;
     let p3 = get(
         app,
-        &s.learner,
+        s.token("amelia"),
         &format!(
             "{base}?limit=2&cursor={}",
             p2["next_cursor"].as_str().unwrap()
@@ -339,7 +199,11 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
     assert_eq!(paged, ids);
     assert!(p3["next_cursor"].is_null());
     let bad = app
-        .authed(Method::GET, &format!("{base}?cursor=nonsense"), &s.learner)
+        .authed(
+            Method::GET,
+            &format!("{base}?cursor=nonsense"),
+            s.token("amelia"),
+        )
         .send()
         .await
         .unwrap();
@@ -348,12 +212,17 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
         ["cursor"]
     );
     // Filters: on the job; off the job; course; a date range.
-    let on = get(app, &s.learner, &format!("{base}?off_the_job=false")).await;
+    let on = get(app, s.token("amelia"), &format!("{base}?off_the_job=false")).await;
     let on: Vec<Uuid> = on["items"].as_array().unwrap().iter().map(id).collect();
     assert_eq!(on, [&review, &job].map(id).to_vec());
-    let off = get(app, &s.learner, &format!("{base}?off_the_job=true")).await;
+    let off = get(app, s.token("amelia"), &format!("{base}?off_the_job=true")).await;
     assert_eq!(off["items"].as_array().unwrap().len(), 3);
-    let by_course = get(app, &s.learner, &format!("{base}?course_id={course}")).await;
+    let by_course = get(
+        app,
+        s.token("amelia"),
+        &format!("{base}?course_id={course}"),
+    )
+    .await;
     let by_course: Vec<Uuid> = by_course["items"]
         .as_array()
         .unwrap()
@@ -363,7 +232,7 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
     assert_eq!(by_course, [id(&training)]);
     let range = get(
         app,
-        &s.learner,
+        s.token("amelia"),
         &format!("{base}?from={}&to={}", days_ago(9), days_ago(8)),
     )
     .await;
@@ -373,7 +242,7 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
         .authed(
             Method::GET,
             &format!("{base}?from={}&to={}", days_ago(8), days_ago(9)),
-            &s.learner,
+            s.token("amelia"),
         )
         .send()
         .await
@@ -385,9 +254,9 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
 
     // One entry; replaced; removed.
     let path = format!("/api/v1/time-log/{}", id(&job));
-    assert_eq!(get(app, &s.learner, &path).await, job);
+    assert_eq!(get(app, s.token("amelia"), &path).await, job);
     let r = app
-        .authed(Method::PUT, &path, &s.learner)
+        .authed(Method::PUT, &path, s.token("amelia"))
         .json(
             &json!({ "entry_date": days_ago(9), "activity_type": "coaching_mentoring",
                        "minutes": 45, "reflection": "Mentor session" }),
@@ -401,21 +270,21 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
     assert_eq!(changed["activity_type"], "coaching_mentoring");
     assert_eq!(changed["off_the_job"], true, "default of the new type");
     assert_eq!(changed["created_at"], job["created_at"]);
-    assert_eq!(get(app, &s.learner, &path).await, changed);
+    assert_eq!(get(app, s.token("amelia"), &path).await, changed);
     let r = app
-        .authed(Method::DELETE, &path, &s.learner)
+        .authed(Method::DELETE, &path, s.token("amelia"))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
     let r = app
-        .authed(Method::GET, &path, &s.learner)
+        .authed(Method::GET, &path, s.token("amelia"))
         .send()
         .await
         .unwrap();
     problem(r, StatusCode::NOT_FOUND).await;
     let r = app
-        .authed(Method::DELETE, &path, &s.learner)
+        .authed(Method::DELETE, &path, s.token("amelia"))
         .send()
         .await
         .unwrap();
@@ -440,10 +309,10 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
 async fn invalid_entries_are_refused_naming_the_field() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
-    let (_, other_component, other_unit) = s.other_course;
+    let e = s.enrolment("amelia");
+    let (_, other_component, other_unit) = parts(s.course("ST0999"));
     let refused = |body: Value| {
-        let token = s.learner.clone();
+        let token = s.token("amelia").to_owned();
         async move {
             let r = post_entry(app, &token, e, body).await;
             fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await)
@@ -467,7 +336,7 @@ async fn invalid_entries_are_refused_naming_the_field() {
     }
     // Another course, its component, its unit.
     let mut wrong = entry(days_ago(5), "distance_learning", 60);
-    wrong["course_id"] = json!(s.other_course.0);
+    wrong["course_id"] = json!(parts(s.course("ST0999")).0);
     wrong["component_id"] = json!(other_component);
     wrong["unit_id"] = json!(other_unit);
     assert_eq!(
@@ -476,7 +345,7 @@ async fn invalid_entries_are_refused_naming_the_field() {
     );
     // A unit of the learner's course, but not of the component named with it.
     let mut mismatched = entry(days_ago(5), "distance_learning", 60);
-    mismatched["component_id"] = json!(s.course.1);
+    mismatched["component_id"] = json!(parts(s.course("ST0457")).1);
     mismatched["unit_id"] = json!(other_unit);
     assert_eq!(refused(mismatched).await, ["unit_id"]);
     // An unknown activity type, a missing date, an overlong reflection.
@@ -494,14 +363,14 @@ async fn invalid_entries_are_refused_naming_the_field() {
     // Exactly 24 hours on a day is allowed; a minute more on the same day is not.
     let first = log(
         app,
-        &s.learner,
+        s.token("amelia"),
         e,
         entry(days_ago(4), "distance_learning", 1000),
     )
     .await;
     log(
         app,
-        &s.assessor,
+        s.token("tom"),
         e,
         entry(days_ago(4), "coaching_mentoring", 440),
     )
@@ -513,14 +382,14 @@ async fn invalid_entries_are_refused_naming_the_field() {
     // Replacing an entry counts the day without it: 1000 → 1000 is fine, 1001 is not.
     let path = format!("/api/v1/time-log/{}", id(&first));
     let r = app
-        .authed(Method::PUT, &path, &s.learner)
+        .authed(Method::PUT, &path, s.token("amelia"))
         .json(&entry(days_ago(4), "distance_learning", 1000))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let r = app
-        .authed(Method::PUT, &path, &s.learner)
+        .authed(Method::PUT, &path, s.token("amelia"))
         .json(&entry(days_ago(4), "distance_learning", 1001))
         .send()
         .await
@@ -538,15 +407,17 @@ async fn invalid_entries_are_refused_naming_the_field() {
     assert_eq!(n, 2);
 
     // After a withdrawal, nothing can be dated after the last day of learning.
-    status(app, &s.admin, e, "in_learning", days_ago(120)).await;
-    status(app, &s.admin, e, "withdrawn", days_ago(20)).await;
+    s.set_status(e, "in_learning", days_ago(120), Some("moved away"))
+        .await;
+    s.set_status(e, "withdrawn", days_ago(20), Some("moved away"))
+        .await;
     assert_eq!(
         refused(entry(days_ago(19), "distance_learning", 60)).await,
         ["entry_date"]
     );
     log(
         app,
-        &s.learner,
+        s.token("amelia"),
         e,
         entry(days_ago(20), "distance_learning", 60),
     )
@@ -558,31 +429,20 @@ async fn invalid_entries_are_refused_naming_the_field() {
 async fn the_calendar_has_every_day_of_the_month_with_its_totals() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
+    let learner = s.token("amelia");
+    let e = s.enrolment("amelia");
     // The month 40 days ago lies wholly after the start (120 days ago) and before today.
     let some_day = days_ago(40);
     let first = date(some_day.year(), some_day.month(), 1);
     let second = first.succ_opt().unwrap();
     let length = (first.checked_add_months(Months::new(1)).unwrap() - first).num_days();
-    log(
-        app,
-        &s.learner,
-        e,
-        entry(first, "trainer_led_training", 420),
-    )
-    .await;
-    log(
-        app,
-        &s.learner,
-        e,
-        entry(first, "technical_experience", 240),
-    )
-    .await;
-    log(app, &s.learner, e, entry(second, "distance_learning", 35)).await;
+    log(app, learner, e, entry(first, "trainer_led_training", 420)).await;
+    log(app, learner, e, entry(first, "technical_experience", 240)).await;
+    log(app, learner, e, entry(second, "distance_learning", 35)).await;
     // The month before and after: not in this month's totals.
     log(
         app,
-        &s.learner,
+        learner,
         e,
         entry(first.pred_opt().unwrap(), "distance_learning", 99),
     )
@@ -591,7 +451,7 @@ async fn the_calendar_has_every_day_of_the_month_with_its_totals() {
     let month = first.format("%Y-%m").to_string();
     let cal = get(
         app,
-        &s.learner,
+        learner,
         &format!("/api/v1/enrolments/{e}/time-log/calendar?month={month}"),
     )
     .await;
@@ -620,7 +480,7 @@ async fn the_calendar_has_every_day_of_the_month_with_its_totals() {
             .authed(
                 Method::GET,
                 &format!("/api/v1/enrolments/{e}/time-log/calendar?month={bad}"),
-                &s.learner,
+                learner,
             )
             .send()
             .await
@@ -644,28 +504,44 @@ fn expected_hundredths(planned: i64, start: NaiveDate, end: NaiveDate, on: Naive
 
 #[tokio::test]
 async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
-    let s = scene().await;
-    let app = &s.app;
-    let admin = &s.admin;
-    let learner = app.user(&s.tenant, "lee@n.example", &[Role::Learner]).await;
-    let lee = app.login(&s.tenant, "lee@n.example").await;
-    let with_minimum = course(app, &s.tenant, "ST0250", Some(250)).await;
-    let otj = |e: Uuid| format!("/api/v1/enrolments/{e}/off-the-job");
+    let mut s = scene().await;
+    s.add_person("lee@n.example", Role::Learner).await;
+    let lee = s.sign_in("lee").await;
+    s.add_course(&course("ST0250").off_the_job_minimum_hours(250))
+        .await;
 
     // 2021 start: 20% of contracted hours. 2021-09-01 to 2022-08-31 is 364 days = 52
     // weeks; 37.5 h × 20% = 7.5 h a week × 52 = 390.00 h required; 400 planned.
-    let e2021 = enrol(
-        app,
-        admin,
-        learner,
-        s.course.0,
-        date(2021, 9, 1),
-        date(2022, 8, 31),
-        37.5,
-        400.0,
-        json!({}),
-    )
-    .await;
+    let e2021 = s
+        .enrol(
+            NewEnrolment::new("lee")
+                .dates(date(2021, 9, 1), date(2022, 8, 31))
+                .hours(37.5, 400.0),
+        )
+        .await;
+    // 2023 start, part-time 20 h, in learning from its start.
+    let e2023 = s
+        .enrol(
+            NewEnrolment::new("lee")
+                .dates(date(2023, 9, 1), date(2024, 8, 30))
+                .hours(20.0, 200.0)
+                .status_because("in_learning", date(2023, 9, 1), "moved away"),
+        )
+        .await;
+    // September 2025 start, on the course with a minimum.
+    let (start, end) = (date(2025, 9, 1), date(2026, 9, 1));
+    let e2025 = s
+        .enrol(
+            NewEnrolment::new("lee")
+                .course("ST0250")
+                .dates(start, end)
+                .hours(30.0, 300.0),
+        )
+        .await;
+    let app = &s.app;
+    let admin = &s.admin;
+    let otj = |e: Uuid| format!("/api/v1/enrolments/{e}/off-the-job");
+
     let counted = log(
         app,
         &lee,
@@ -719,19 +595,6 @@ async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
     // 2023 start, part-time 20 h: 6 × 20 / 30 = 4 h a week × 52 weeks (2023-09-01 to
     // 2024-08-30, 364 days) = 208.00 required; 200 planned, short of it. Completed
     // (gateway) on 2024-06-28, day 301: expected 200 × 301 / 364 = 165.3846… = 165.38.
-    let e2023 = enrol(
-        app,
-        admin,
-        learner,
-        s.course.0,
-        date(2023, 9, 1),
-        date(2024, 8, 30),
-        20.0,
-        200.0,
-        json!({}),
-    )
-    .await;
-    status(app, admin, e2023, "in_learning", date(2023, 9, 1)).await;
     let kept = log(
         app,
         &lee,
@@ -746,7 +609,8 @@ async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
         entry(date(2024, 7, 1), "coaching_mentoring", 60),
     )
     .await;
-    status(app, admin, e2023, "completed", date(2024, 6, 28)).await;
+    s.set_status(e2023, "completed", date(2024, 6, 28), Some("moved away"))
+        .await;
     let f = get(app, admin, &otj(e2023)).await;
     assert_eq!(f["rule"], "six_hours_a_week");
     assert_eq!(f["required_minimum_hours"], 208.0);
@@ -788,19 +652,6 @@ async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
 
     // September 2025 start: the course's minimum, 250 h; 300 planned. 2025-09-01 to
     // 2026-09-01 is 365 days.
-    let (start, end) = (date(2025, 9, 1), date(2026, 9, 1));
-    let e2025 = enrol(
-        app,
-        admin,
-        learner,
-        with_minimum.0,
-        start,
-        end,
-        30.0,
-        300.0,
-        json!({}),
-    )
-    .await;
     log(
         app,
         &lee,
@@ -827,7 +678,7 @@ async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
     assert_eq!(f["actual_whole_hours"], 2);
 
     // A post-July-2025 start on a course without a minimum: no figure, and why.
-    let f = get(app, admin, &otj(s.enrolment)).await;
+    let f = get(app, admin, &otj(s.enrolment("amelia"))).await;
     assert_eq!(f["rule"], "standard_minimum");
     assert!(f["required_minimum_hours"].is_null());
     assert!(f["planned_meets_minimum"].is_null());
@@ -845,18 +696,16 @@ async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
 
 #[tokio::test]
 async fn the_learner_and_their_staff_write_others_who_see_read_and_the_rest_get_404() {
-    let s = scene().await;
+    let mut s = scene().await;
+    s.add_person("other@n.example", Role::Learner).await;
+    s.add_person("ann@n.example", Role::Assessor).await;
+    let other_learner = s.sign_in("other").await;
+    let other_assessor = s.sign_in("ann").await;
     let app = &s.app;
-    let e = s.enrolment;
-    app.user(&s.tenant, "other@n.example", &[Role::Learner])
-        .await;
-    app.user(&s.tenant, "ann@n.example", &[Role::Assessor])
-        .await;
-    let iqa = app.login(&s.tenant, "iris@n.example").await;
-    let manager = app.login(&s.tenant, "manny@n.example").await;
-    let auditor = app.login(&s.tenant, "audrey@n.example").await;
-    let other_learner = app.login(&s.tenant, "other@n.example").await;
-    let other_assessor = app.login(&s.tenant, "ann@n.example").await;
+    let e = s.enrolment("amelia");
+    let iqa = s.token("iris").to_owned();
+    let manager = s.token("manny").to_owned();
+    let auditor = s.token("audrey").to_owned();
 
     let mut day = 30;
     let mut next_entry = || {
@@ -865,12 +714,12 @@ async fn the_learner_and_their_staff_write_others_who_see_read_and_the_rest_get_
     };
     // Writers: the learner, their assessor, an admin.
     let mut written = Vec::new();
-    for token in [&s.learner, &s.assessor, &s.admin] {
+    for token in [s.token("amelia"), s.token("tom"), &s.admin] {
         written.push(log(app, token, e, next_entry()).await);
     }
     let entry_id = id(&written[0]);
     // Each writer may replace and remove too.
-    for token in [&s.learner, &s.assessor, &s.admin] {
+    for token in [s.token("amelia"), s.token("tom"), &s.admin] {
         let r = app
             .authed(Method::PUT, &format!("/api/v1/time-log/{entry_id}"), token)
             .json(&entry(days_ago(31), "distance_learning", 45))
@@ -883,7 +732,7 @@ async fn the_learner_and_their_staff_write_others_who_see_read_and_the_rest_get_
         .authed(
             Method::DELETE,
             &format!("/api/v1/time-log/{}", id(&written[2])),
-            &s.assessor,
+            s.token("tom"),
         )
         .send()
         .await
@@ -948,9 +797,19 @@ async fn the_learner_and_their_staff_write_others_who_see_read_and_the_rest_get_
         problem(r, write).await;
     }
     // Nothing the refused writers sent changed anything.
-    let still = get(app, &s.learner, &format!("/api/v1/time-log/{entry_id}")).await;
+    let still = get(
+        app,
+        s.token("amelia"),
+        &format!("/api/v1/time-log/{entry_id}"),
+    )
+    .await;
     assert_eq!(still["minutes"], 45);
-    let all = get(app, &s.learner, &format!("/api/v1/enrolments/{e}/time-log")).await;
+    let all = get(
+        app,
+        s.token("amelia"),
+        &format!("/api/v1/enrolments/{e}/time-log"),
+    )
+    .await;
     assert_eq!(all["items"].as_array().unwrap().len(), 2);
     // Without credentials: 401.
     let r = app
@@ -968,7 +827,7 @@ async fn entries_a_session_logged_cannot_be_changed_here() {
     let app = &s.app;
     let entry_id = Uuid::now_v7();
     let learner: Uuid = sqlx::query_scalar("select learner_id from enrolments where id = $1")
-        .bind(s.enrolment)
+        .bind(s.enrolment("amelia"))
         .fetch_one(&app.database.pool)
         .await
         .unwrap();
@@ -981,7 +840,7 @@ async fn entries_a_session_logged_cannot_be_changed_here() {
     )
     .bind(s.tenant.id)
     .bind(session_id)
-    .bind(s.enrolment)
+    .bind(s.enrolment("amelia"))
     .bind(learner)
     .execute(&app.database.pool)
     .await
@@ -993,7 +852,7 @@ async fn entries_a_session_logged_cannot_be_changed_here() {
     )
     .bind(s.tenant.id)
     .bind(entry_id)
-    .bind(s.enrolment)
+    .bind(s.enrolment("amelia"))
     .bind(days_ago(3))
     .bind(session_id)
     .bind(learner)
@@ -1001,27 +860,27 @@ async fn entries_a_session_logged_cannot_be_changed_here() {
     .await
     .unwrap();
     let path = format!("/api/v1/time-log/{entry_id}");
-    let shown = get(app, &s.learner, &path).await;
+    let shown = get(app, s.token("amelia"), &path).await;
     assert_eq!(shown["source"], "session");
     let r = app
-        .authed(Method::PUT, &path, &s.assessor)
+        .authed(Method::PUT, &path, s.token("tom"))
         .json(&entry(days_ago(3), "face_to_face_session", 90))
         .send()
         .await
         .unwrap();
     problem(r, StatusCode::CONFLICT).await;
     let r = app
-        .authed(Method::DELETE, &path, &s.learner)
+        .authed(Method::DELETE, &path, s.token("amelia"))
         .send()
         .await
         .unwrap();
     problem(r, StatusCode::CONFLICT).await;
-    assert_eq!(get(app, &s.learner, &path).await, shown);
+    assert_eq!(get(app, s.token("amelia"), &path).await, shown);
     // It counts like any other: 60 minutes off the job.
     let f = get(
         app,
-        &s.learner,
-        &format!("/api/v1/enrolments/{}/off-the-job", s.enrolment),
+        s.token("amelia"),
+        &format!("/api/v1/enrolments/{}/off-the-job", s.enrolment("amelia")),
     )
     .await;
     assert_eq!(f["actual_minutes"], 60);
@@ -1032,14 +891,9 @@ async fn entries_a_session_logged_cannot_be_changed_here() {
 async fn another_organisation_gets_404_everywhere_and_changes_nothing() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
-    let logged = log(
-        app,
-        &s.learner,
-        e,
-        entry(days_ago(5), "distance_learning", 50),
-    )
-    .await;
+    let learner = s.token("amelia");
+    let e = s.enrolment("amelia");
+    let logged = log(app, learner, e, entry(days_ago(5), "distance_learning", 50)).await;
     let entry_id = id(&logged);
     let (_, _, other) = app.tenant_with_admin("southgate").await;
 
@@ -1074,7 +928,7 @@ async fn another_organisation_gets_404_everywhere_and_changes_nothing() {
     problem(r, StatusCode::NOT_FOUND).await;
 
     assert_eq!(
-        get(app, &s.learner, &format!("/api/v1/time-log/{entry_id}")).await,
+        get(app, learner, &format!("/api/v1/time-log/{entry_id}")).await,
         logged
     );
     let n: i64 = sqlx::query_scalar("select count(*) from time_log_entries")
@@ -1088,7 +942,10 @@ async fn another_organisation_gets_404_everywhere_and_changes_nothing() {
 
 /// Downloads the export at `query` and opens it with a real reader.
 async fn export(s: &Scene, token: &str, query: &str) -> calamine::Range<Data> {
-    let path = format!("/api/v1/enrolments/{}/time-log/export{query}", s.enrolment);
+    let path = format!(
+        "/api/v1/enrolments/{}/time-log/export{query}",
+        s.enrolment("amelia")
+    );
     let r = s
         .app
         .authed(Method::GET, &path, token)
@@ -1139,11 +996,11 @@ fn day(sheet: &calamine::Range<Data>, row: u32, col: u32) -> NaiveDate {
 async fn the_time_log_exports_to_excel_and_reads_back_cell_by_cell() {
     let s = scene().await;
     let app = &s.app;
-    let e = s.enrolment;
-    let (course, component, unit) = s.course;
+    let e = s.enrolment("amelia");
+    let (course, component, unit) = parts(s.course("ST0457"));
     log(
         app,
-        &s.learner,
+        s.token("amelia"),
         e,
         json!({
             "entry_date": days_ago(10), "activity_type": "distance_learning", "minutes": 90,
@@ -1154,21 +1011,21 @@ async fn the_time_log_exports_to_excel_and_reads_back_cell_by_cell() {
     .await;
     log(
         app,
-        &s.learner,
+        s.token("amelia"),
         e,
         entry(days_ago(9), "technical_experience", 120),
     )
     .await;
     log(
         app,
-        &s.learner,
+        s.token("amelia"),
         e,
         entry(days_ago(8), "assessment_examination", 60),
     )
     .await;
     log(
         app,
-        &s.assessor,
+        s.token("tom"),
         e,
         json!({
             "entry_date": days_ago(7), "activity_type": "coaching_mentoring", "minutes": 45,
@@ -1178,7 +1035,7 @@ async fn the_time_log_exports_to_excel_and_reads_back_cell_by_cell() {
     .await;
 
     // The whole log, as the learner downloads it.
-    let sheet = export(&s, &s.learner, "").await;
+    let sheet = export(&s, s.token("amelia"), "").await;
     assert_eq!(text(&sheet, 0, 0), "Time log: Person amelia@n.example");
     let heading: Vec<(String, String)> = (1..=4)
         .map(|r| (text(&sheet, r, 0), text(&sheet, r, 1)))
@@ -1308,14 +1165,18 @@ async fn the_time_log_exports_to_excel_and_reads_back_cell_by_cell() {
     // Filtered as the list is, and the filters named; staff who see the learner get it too.
     let from = days_ago(9);
     let query = format!("?off_the_job=true&from={from}&course_id={course}");
-    let sheet = export(&s, &s.assessor, &query).await;
+    let sheet = export(&s, s.token("tom"), &query).await;
     assert_eq!(
         text(&sheet, 4, 1),
         format!("Course: ST0457 Engineering Technician; On/off the job: Off the job; From: {from}")
     );
     // Only the day-10 entry names the course; the filter keeps entries against it.
-    let sheet_all_courses =
-        export(&s, &s.assessor, &format!("?off_the_job=true&from={from}")).await;
+    let sheet_all_courses = export(
+        &s,
+        s.token("tom"),
+        &format!("?off_the_job=true&from={from}"),
+    )
+    .await;
     assert_eq!(day(&sheet_all_courses, 7, 0), days_ago(7));
     assert_eq!(day(&sheet_all_courses, 8, 0), days_ago(8));
     assert_eq!(text(&sheet_all_courses, 10, 0), "Total");
@@ -1334,7 +1195,7 @@ async fn the_time_log_exports_to_excel_and_reads_back_cell_by_cell() {
                 days_ago(1),
                 days_ago(5)
             ),
-            &s.learner,
+            s.token("amelia"),
         )
         .send()
         .await

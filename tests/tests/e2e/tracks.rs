@@ -9,6 +9,8 @@
 //! Mappings and sign-offs are written with SQL in a tenant transaction, as in the progress
 //! tests: the evidence and mapping API is not what is tested here.
 
+use std::borrow::Borrow;
+
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use folio_bench::baseline;
 use folio_db::platform::Tenant;
@@ -16,22 +18,13 @@ use folio_db::tracks::{self, RecalcReport};
 use folio_domain::progress::{self, CriterionCounts, TrackStatus};
 use folio_domain::{EnrolmentStatus, Role, TrackBasis, TrackRule};
 use folio_tests::TestApp;
+use folio_tests::scene::{
+    NewCourse, NewEnrolment, NewUnit, Scene as Org, days_ago, days_ahead, today,
+};
 use folio_tests::tracks::{self as stored_tracks, TrackRow};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-fn days_ago(n: u64) -> NaiveDate {
-    today().checked_sub_days(Days::new(n)).unwrap()
-}
-
-fn days_ahead(n: u64) -> NaiveDate {
-    today().checked_add_days(Days::new(n)).unwrap()
-}
 
 /// Noon UTC of a day, so the sign-off's date is that day whatever the time zone.
 fn noon(day: NaiveDate) -> DateTime<Utc> {
@@ -41,15 +34,42 @@ fn noon(day: NaiveDate) -> DateTime<Utc> {
 
 /// A course of one component "Diploma": unit A1 (mandatory, 10 criteria), A2 (optional,
 /// 2 criteria, chosen for some learners) and A3 (optional, 3 criteria, chosen for nobody);
-/// and a course "Empty" whose one component has no units.
+/// and a course "EMPTY" whose one component has no units.
+fn courses() -> [NewCourse; 2] {
+    let unit = |code: &str, criteria| NewUnit::new(code, code).criteria(criteria, "Does the thing");
+    [
+        NewCourse::new("ST0001", "Technician").component(
+            "Diploma",
+            [
+                unit("A1", 10),
+                unit("A2", 2).optional(),
+                unit("A3", 3).optional(),
+            ],
+        ),
+        NewCourse::new("EMPTY", "Technician").component("Diploma", []),
+    ]
+}
+
+/// The ids the tests use of [`courses`].
 struct Courses {
-    id: Uuid,
     component: Uuid,
     a2_unit: Uuid,
     a1: Vec<Uuid>,
     a2: Vec<Uuid>,
     a3: Vec<Uuid>,
-    empty: Uuid,
+}
+
+impl Courses {
+    fn of<A>(org: &Org<A>) -> Self {
+        let c = org.course("ST0001");
+        Courses {
+            component: c.component("Diploma").id,
+            a2_unit: c.unit("A2").id,
+            a1: c.unit("A1").criteria.clone(),
+            a2: c.unit("A2").criteria.clone(),
+            a3: c.unit("A3").criteria.clone(),
+        }
+    }
 }
 
 /// Runs one statement with uuid parameters in a tenant transaction.
@@ -59,88 +79,6 @@ async fn exec(tx: &mut folio_db::TenantTx, sql: &'static str, binds: &[Uuid]) {
         q = q.bind(b);
     }
     q.execute(tx.conn()).await.unwrap();
-}
-
-async fn courses(app: &TestApp, tenant: &Tenant) -> Courses {
-    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
-    let t = tenant.id;
-    let (id, component, empty, empty_component) = (
-        Uuid::now_v7(),
-        Uuid::now_v7(),
-        Uuid::now_v7(),
-        Uuid::now_v7(),
-    );
-    for (course, code) in [(id, "ST0001"), (empty, "EMPTY")] {
-        sqlx::query(
-            "insert into courses (tenant_id, id, code, title) values ($1, $2, $3, 'Technician')",
-        )
-        .bind(t)
-        .bind(course)
-        .bind(code)
-        .execute(tx.conn())
-        .await
-        .unwrap();
-    }
-    for (course, c) in [(id, component), (empty, empty_component)] {
-        exec(
-            &mut tx,
-            "insert into components (tenant_id, id, course_id, title, position)
-             values ($1, $2, $3, 'Diploma', 0)",
-            &[t, c, course],
-        )
-        .await;
-    }
-    let mut units = Vec::new();
-    let mut criteria = Vec::new();
-    for (position, (code, optional, count)) in [("A1", false, 10), ("A2", true, 2), ("A3", true, 3)]
-        .into_iter()
-        .enumerate()
-    {
-        let unit = Uuid::now_v7();
-        sqlx::query(
-            "insert into units (tenant_id, id, component_id, code, title, optional, position)
-             values ($1, $2, $3, $4, $4, $5, $6)",
-        )
-        .bind(t)
-        .bind(unit)
-        .bind(component)
-        .bind(code)
-        .bind(optional)
-        .bind(i32::try_from(position).unwrap())
-        .execute(tx.conn())
-        .await
-        .unwrap();
-        let mut ids = Vec::new();
-        for n in 1..=count {
-            let criterion = Uuid::now_v7();
-            sqlx::query(
-                "insert into criteria (tenant_id, id, unit_id, code, text, position)
-                 values ($1, $2, $3, $4, 'Does the thing', $5)",
-            )
-            .bind(t)
-            .bind(criterion)
-            .bind(unit)
-            .bind(format!("{code}.{n}"))
-            .bind(n)
-            .execute(tx.conn())
-            .await
-            .unwrap();
-            ids.push(criterion);
-        }
-        units.push(unit);
-        criteria.push(ids);
-    }
-    tx.commit().await.unwrap();
-    let mut criteria = criteria.into_iter();
-    Courses {
-        id,
-        component,
-        a2_unit: units[1],
-        a1: criteria.next().unwrap(),
-        a2: criteria.next().unwrap(),
-        a3: criteria.next().unwrap(),
-        empty,
-    }
 }
 
 /// One learner of the scene: what their figures are computed from, by hand.
@@ -201,14 +139,20 @@ fn figures(row: &TrackRow) -> TrackRow {
 }
 
 struct Scene {
-    app: TestApp,
-    tenant: Tenant,
-    admin: String,
+    org: Org,
     assessor: Uuid,
     courses: Courses,
     learners: Vec<Learner>,
     other_tenant: Tenant,
     other_enrolment: Uuid,
+}
+
+impl std::ops::Deref for Scene {
+    type Target = Org;
+
+    fn deref(&self) -> &Org {
+        &self.org
+    }
 }
 
 impl Scene {
@@ -217,89 +161,59 @@ impl Scene {
     }
 }
 
+/// Enrols a new learner `name` of the organisation on the course coded `course`, assessed
+/// by `assessor`.
+async fn enrol<A: Borrow<TestApp>>(
+    org: &mut Org<A>,
+    (name, assessor, course): (&'static str, &str, &str),
+    start: NaiveDate,
+    planned_end: NaiveDate,
+) -> Learner {
+    let learner = org
+        .add_person(
+            &format!("{name}@{}.example", org.tenant.slug),
+            Role::Learner,
+        )
+        .await;
+    let enrolment = org
+        .enrol(
+            NewEnrolment::new(name)
+                .course(course)
+                .assessor(assessor)
+                .dates(start, planned_end)
+                .hours(37.5, 400.0),
+        )
+        .await;
+    Learner {
+        name,
+        enrolment,
+        learner,
+        start,
+        planned_end,
+        status: EnrolmentStatus::AwaitingInduction,
+        ended_on: None,
+        counts: CriterionCounts::default(),
+        last_sign_off: None,
+    }
+}
+
+async fn status(org: &Org, l: &mut Learner, status: EnrolmentStatus, on: NaiveDate) {
+    org.set_status(l.enrolment, status.as_str(), on, Some("Moved away"))
+        .await;
+    l.status = status;
+    if status.is_final() {
+        l.ended_on = Some(on);
+    }
+}
+
+/// Writes mappings and sign-offs in SQL, as the assessor.
 struct Builder<'a> {
     app: &'a TestApp,
     tenant: &'a Tenant,
-    admin: &'a str,
     assessor: Uuid,
 }
 
 impl Builder<'_> {
-    async fn enrol(
-        &self,
-        name: &'static str,
-        course: Uuid,
-        start: NaiveDate,
-        planned_end: NaiveDate,
-    ) -> Learner {
-        let learner = self
-            .app
-            .user(
-                self.tenant,
-                &format!("{name}@{}.example", self.tenant.slug),
-                &[Role::Learner],
-            )
-            .await;
-        let r = self
-            .app
-            .authed(Method::POST, "/api/v1/enrolments", self.admin)
-            .json(&json!({
-                "learner_id": learner, "course_id": course, "assessor_id": self.assessor,
-                "start_date": start, "planned_end_date": planned_end,
-                "contracted_hours_per_week": 37.5, "planned_otj_hours": 400
-            }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::CREATED, "enrol {name}");
-        let body: Value = r.json().await.unwrap();
-        Learner {
-            name,
-            enrolment: body["id"].as_str().unwrap().parse().unwrap(),
-            learner,
-            start,
-            planned_end,
-            status: EnrolmentStatus::AwaitingInduction,
-            ended_on: None,
-            counts: CriterionCounts::default(),
-            last_sign_off: None,
-        }
-    }
-
-    async fn status(&self, l: &mut Learner, status: EnrolmentStatus, on: NaiveDate) {
-        let r = self
-            .app
-            .authed(
-                Method::POST,
-                &format!("/api/v1/enrolments/{}/status", l.enrolment),
-                self.admin,
-            )
-            .json(&json!({ "status": status.as_str(), "on": on, "reason": "Moved away" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK, "{} to {status}", l.name);
-        l.status = status;
-        if status.is_final() {
-            l.ended_on = Some(on);
-        }
-    }
-
-    async fn choose(&self, l: &Learner, unit: Uuid) {
-        let r = self
-            .app
-            .authed(
-                Method::PUT,
-                &format!("/api/v1/enrolments/{}/optional-units", l.enrolment),
-                self.admin,
-            )
-            .json(&json!({ "unit_ids": [unit] }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
-    }
-
     /// Maps `criteria` to a new piece of evidence; `signed_off_on` signs them off too.
     async fn map(
         &self,
@@ -361,6 +275,17 @@ fn counts(total: u32, mapped: u32, signed_off: u32) -> CriterionCounts {
     }
 }
 
+/// Maps (and signs off) as Tom, on ST0001's Diploma: see [`Builder::map`].
+async fn map(org: &Org, l: &Learner, criteria: &[Uuid], signed_off_on: Option<NaiveDate>) {
+    let b = Builder {
+        app: &org.app,
+        tenant: &org.tenant,
+        assessor: org.id("tom"),
+    };
+    let component = org.course("ST0001").component("Diploma").id;
+    b.map(l, component, criteria, signed_off_on).await;
+}
+
 /// Twelve learners of tenant "northgate", 100-day programmes unless said otherwise, judged
 /// by the default rule (mapped %, 10 points, after 25%) today:
 ///
@@ -382,137 +307,130 @@ fn counts(total: u32, mapped: u32, signed_off: u32) -> CriterionCounts {
 /// Plus tenant "southbank" with one learner 50% through with nothing mapped.
 async fn scene() -> Scene {
     use EnrolmentStatus::*;
-    let app = TestApp::spawn().await;
-    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
-    let assessor = app
-        .user(&tenant, "tom@northgate.example", &[Role::Assessor])
+    let [course, empty] = courses();
+    let mut org = TestApp::spawn()
+        .await
+        .into_scene("northgate")
+        .course(course)
+        .course(empty)
+        .person("tom@northgate.example", Role::Assessor)
+        .signed_out()
+        .build()
         .await;
-    let c = courses(&app, &tenant).await;
-    let b = Builder {
-        app: &app,
-        tenant: &tenant,
-        admin: &admin,
-        assessor,
-    };
-    let (course, component) = (c.id, c.component);
+    let assessor = org.id("tom");
+    let c = Courses::of(&org);
     let mut learners = Vec::new();
+    let tom = |name| (name, "tom", "ST0001");
 
-    let mut l = b
-        .enrol("before_grace", course, days_ago(20), days_ahead(80))
-        .await;
+    let mut l = enrol(&mut org, tom("before_grace"), days_ago(20), days_ahead(80)).await;
     l.counts = counts(10, 0, 0);
     learners.push(l);
 
-    let mut l = b
-        .enrol("off_track", course, days_ago(50), days_ahead(50))
-        .await;
-    b.map(&l, component, &c.a1[..2], None).await;
+    let mut l = enrol(&mut org, tom("off_track"), days_ago(50), days_ahead(50)).await;
+    map(&org, &l, &c.a1[..2], None).await;
     l.counts = counts(10, 2, 0);
     learners.push(l);
 
-    let mut l = b
-        .enrol("on_track", course, days_ago(50), days_ahead(50))
-        .await;
-    b.map(&l, component, &c.a1[..3], Some(days_ago(20))).await;
-    b.map(&l, component, &c.a1[3..5], None).await;
+    let mut l = enrol(&mut org, tom("on_track"), days_ago(50), days_ahead(50)).await;
+    map(&org, &l, &c.a1[..3], Some(days_ago(20))).await;
+    map(&org, &l, &c.a1[3..5], None).await;
     l.counts = counts(10, 2, 3);
     l.last_sign_off = Some(days_ago(20));
     learners.push(l);
 
-    let mut l = b.enrol("ahead", course, days_ago(30), days_ahead(70)).await;
-    b.choose(&l, c.a2_unit).await;
-    b.map(&l, component, &c.a1[..4], Some(days_ago(7))).await;
-    b.map(&l, component, &[c.a1[4], c.a1[5], c.a2[0]], None)
-        .await;
-    b.map(&l, component, &c.a3, Some(days_ago(1))).await;
+    let mut l = enrol(&mut org, tom("ahead"), days_ago(30), days_ahead(70)).await;
+    org.choose_units(l.enrolment, &[c.a2_unit]).await;
+    map(&org, &l, &c.a1[..4], Some(days_ago(7))).await;
+    map(&org, &l, &[c.a1[4], c.a1[5], c.a2[0]], None).await;
+    map(&org, &l, &c.a3, Some(days_ago(1))).await;
     l.counts = counts(12, 3, 4);
     l.last_sign_off = Some(days_ago(7));
     learners.push(l);
 
-    let mut l = b
-        .enrol("withdrawn", course, days_ago(60), days_ahead(40))
-        .await;
-    b.map(&l, component, &c.a1[..1], None).await;
-    b.status(&mut l, InLearning, days_ago(60)).await;
-    b.status(&mut l, Withdrawn, days_ago(10)).await;
+    let mut l = enrol(&mut org, tom("withdrawn"), days_ago(60), days_ahead(40)).await;
+    map(&org, &l, &c.a1[..1], None).await;
+    status(&org, &mut l, InLearning, days_ago(60)).await;
+    status(&org, &mut l, Withdrawn, days_ago(10)).await;
     l.counts = counts(10, 1, 0);
     learners.push(l);
 
-    let mut l = b
-        .enrol("completed", course, days_ago(100), days_ago(3))
-        .await;
-    b.map(&l, component, &c.a1, Some(days_ago(5))).await;
-    b.status(&mut l, InLearning, days_ago(100)).await;
-    b.status(&mut l, Completed, days_ago(2)).await;
+    let mut l = enrol(&mut org, tom("completed"), days_ago(100), days_ago(3)).await;
+    map(&org, &l, &c.a1, Some(days_ago(5))).await;
+    status(&org, &mut l, InLearning, days_ago(100)).await;
+    status(&org, &mut l, Completed, days_ago(2)).await;
     l.counts = counts(10, 0, 10);
     l.last_sign_off = Some(days_ago(5));
     learners.push(l);
 
-    let mut l = b
-        .enrol("past_end", course, days_ago(120), days_ago(20))
-        .await;
-    b.map(&l, component, &c.a1[..8], None).await;
+    let mut l = enrol(&mut org, tom("past_end"), days_ago(120), days_ago(20)).await;
+    map(&org, &l, &c.a1[..8], None).await;
     l.counts = counts(10, 8, 0);
     learners.push(l);
 
-    let mut l = b
-        .enrol("zero_progress", course, days_ago(60), days_ahead(40))
-        .await;
+    let mut l = enrol(&mut org, tom("zero_progress"), days_ago(60), days_ahead(40)).await;
     l.counts = counts(10, 0, 0);
     learners.push(l);
 
-    let mut l = b
-        .enrol("fully_signed_off", course, days_ago(40), days_ahead(60))
-        .await;
-    b.map(&l, component, &c.a1, Some(days_ago(3))).await;
-    b.map(&l, component, &c.a3[..1], Some(days_ago(1))).await;
+    let mut l = enrol(
+        &mut org,
+        tom("fully_signed_off"),
+        days_ago(40),
+        days_ahead(60),
+    )
+    .await;
+    map(&org, &l, &c.a1, Some(days_ago(3))).await;
+    map(&org, &l, &c.a3[..1], Some(days_ago(1))).await;
     l.counts = counts(10, 0, 10);
     l.last_sign_off = Some(days_ago(3));
     learners.push(l);
 
-    let mut l = b
-        .enrol("on_break", course, days_ago(70), days_ahead(30))
-        .await;
-    b.map(&l, component, &c.a1[..3], None).await;
-    b.status(&mut l, InLearning, days_ago(70)).await;
-    b.status(&mut l, BreakInLearning, days_ago(10)).await;
+    let mut l = enrol(&mut org, tom("on_break"), days_ago(70), days_ahead(30)).await;
+    map(&org, &l, &c.a1[..3], None).await;
+    status(&org, &mut l, InLearning, days_ago(70)).await;
+    status(&org, &mut l, BreakInLearning, days_ago(10)).await;
     l.counts = counts(10, 3, 0);
     learners.push(l);
 
     learners.push(
-        b.enrol("no_criteria", c.empty, days_ago(50), days_ahead(50))
-            .await,
+        enrol(
+            &mut org,
+            ("no_criteria", "tom", "EMPTY"),
+            days_ago(50),
+            days_ahead(50),
+        )
+        .await,
     );
 
-    let mut l = b
-        .enrol("crosses_grace", course, days_ago(24), days_ahead(76))
-        .await;
+    let mut l = enrol(&mut org, tom("crosses_grace"), days_ago(24), days_ahead(76)).await;
     l.counts = counts(10, 0, 0);
     learners.push(l);
 
-    let (other_tenant, _, other_admin) = app.tenant_with_admin("southbank").await;
-    let other_assessor = app
-        .user(&other_tenant, "sam@southbank.example", &[Role::Assessor])
+    let [course, empty] = courses();
+    let mut other = org
+        .app
+        .scene("southbank")
+        .course(course)
+        .course(empty)
+        .person("sam@southbank.example", Role::Assessor)
+        .signed_out()
+        .build()
         .await;
-    let other_courses = courses(&app, &other_tenant).await;
-    let other = Builder {
-        app: &app,
-        tenant: &other_tenant,
-        admin: &other_admin,
-        assessor: other_assessor,
-    }
-    .enrol("behind", other_courses.id, days_ago(50), days_ahead(50))
+    let behind = enrol(
+        &mut other,
+        ("behind", "sam", "ST0001"),
+        days_ago(50),
+        days_ahead(50),
+    )
     .await;
+    let other_tenant = other.tenant.clone();
 
     Scene {
-        app,
-        tenant,
-        admin,
+        org,
         assessor,
         courses: c,
         learners,
         other_tenant,
-        other_enrolment: other.enrolment,
+        other_enrolment: behind.enrolment,
     }
 }
 
@@ -653,7 +571,7 @@ async fn recalculate_stores_the_domain_figures_and_agrees_with_the_overview() {
         Some(days_ago(50) + Days::new(167))
     );
     drop(tx);
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
@@ -680,7 +598,6 @@ async fn the_same_day_twice_keeps_one_history_row_and_the_next_day_adds_one() {
     let b = Builder {
         app: &s.app,
         tenant: &s.tenant,
-        admin: &s.admin,
         assessor: s.assessor,
     };
     let zero = s
@@ -766,7 +683,7 @@ async fn the_same_day_twice_keeps_one_history_row_and_the_next_day_adds_one() {
         [yesterday, today(), tomorrow]
     );
     drop(tx);
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
@@ -841,7 +758,7 @@ async fn a_tenants_recalculation_neither_touches_nor_sees_another_tenants_rows()
     .await;
     assert!(refused.is_err());
     drop(tx);
-    s.app.finish().await;
+    s.org.app.finish().await;
 }
 
 #[tokio::test]
@@ -900,5 +817,5 @@ async fn the_hand_written_statement_agrees_with_recalculate() {
             drop(tx);
         }
     }
-    s.app.finish().await;
+    s.org.app.finish().await;
 }

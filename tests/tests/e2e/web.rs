@@ -8,9 +8,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use folio_domain::Role;
+use folio_tests::scene::{NewCourse, NewEnrolment, date};
 use folio_tests::{PASSWORD, TestApp};
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
-use reqwest::{Method, StatusCode, redirect};
+use reqwest::{StatusCode, redirect};
 
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
@@ -198,34 +199,18 @@ async fn sign_in_goes_only_to_this_site() {
 #[tokio::test]
 async fn another_organisations_learner_is_not_found() {
     let app = TestApp::spawn().await;
-    let (alpha, _, alpha_admin) = app.tenant_with_admin("alpha").await;
-    let (_bravo, _, bravo_admin) = app.tenant_with_admin("bravo").await;
-    let _ = alpha;
     // An enrolment of alpha's, looked at by bravo's admin through the pages.
-    let course: serde_json::Value = app
-        .authed(Method::POST, "/api/v1/courses", &alpha_admin)
-        .json(&serde_json::json!({ "code": "ST1", "title": "Course" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let learner = app.user(&alpha, "l@alpha.example", &[Role::Learner]).await;
-    let enrolment: serde_json::Value = app
-        .authed(Method::POST, "/api/v1/enrolments", &alpha_admin)
-        .json(&serde_json::json!({
-            "learner_id": learner, "course_id": course["id"], "start_date": "2026-09-01",
-            "planned_end_date": "2028-03-01", "contracted_hours_per_week": 37.5,
-            "planned_otj_hours": 300,
-        }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id = enrolment["id"].as_str().expect("enrolment id");
+    let alpha = app
+        .scene("alpha")
+        .course(NewCourse::new("ST1", "Course"))
+        .person("l@alpha.example", Role::Learner)
+        .enrol(NewEnrolment::new("l").dates(date(2026, 9, 1), date(2028, 3, 1)))
+        .signed_out()
+        .build()
+        .await;
+    let (_bravo, _, bravo_admin) = app.tenant_with_admin("bravo").await;
+    let alpha_admin = &alpha.admin;
+    let id = alpha.enrolment("l");
     let http = no_redirects();
     for path in ["", "/evidence", "/progress-map", "/time-log", "/units"] {
         let mine = http

@@ -16,43 +16,43 @@ use folio_jobs::scheduler;
 use folio_jobs::send_emails::RetryPolicy;
 use folio_jobs::worker::{self, WorkerOptions};
 use folio_mail::{Mailer, Templates};
+use folio_tests::scene::{NewCourse, NewEnrolment, Scene, days_ago, days_ahead};
 use folio_tests::smtp::SmtpServer;
 use folio_tests::{TestApp, problem, redis_url};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-/// An organisation whose learner has an action one day overdue.
-async fn organisation(app: &TestApp, slug: &str) -> Tenant {
-    let tenant = app.tenant(slug).await;
-    let learner = app
-        .user(&tenant, &format!("amelia@{slug}.example"), &[Role::Learner])
+/// An organisation whose learner Amelia, in learning with Tom for ten days, has an action
+/// one day overdue.
+async fn organisation<'a>(app: &'a TestApp, slug: &str) -> Scene<&'a TestApp> {
+    let s = app
+        .scene(slug)
+        .course(NewCourse::new("ST0457", "Engineering"))
+        .people(&[
+            (&format!("amelia@{slug}.example"), Role::Learner),
+            (&format!("tom@{slug}.example"), Role::Assessor),
+        ])
+        .enrol(
+            NewEnrolment::new("amelia")
+                .assessor("tom")
+                .dates(days_ago(10), days_ahead(400))
+                .status("in_learning", days_ago(10)),
+        )
+        .build()
         .await;
-    let assessor = app
-        .user(&tenant, &format!("tom@{slug}.example"), &[Role::Assessor])
-        .await;
-    let today = Utc::now().date_naive();
     sqlx::query(
-        "with c as (insert into courses (tenant_id, id, code, title)
-                    values ($1, gen_random_uuid(), 'ST0457', 'Engineering') returning id),
-              e as (insert into enrolments (tenant_id, id, learner_id, course_id, start_date,
-                        planned_end_date, assessor_id, contracted_hours_per_week,
-                        planned_otj_hours, status, learning_started_on)
-                    select $1, gen_random_uuid(), $2, c.id, $4, $5, $3, 37.5, 300,
-                           'in_learning', $4 from c returning id)
-         insert into actions (tenant_id, id, enrolment_id, title, target_date, created_by)
-         select $1, gen_random_uuid(), e.id, 'Write up the survey', $6, $3 from e",
+        "insert into actions (tenant_id, id, enrolment_id, title, target_date, created_by)
+         values ($1, gen_random_uuid(), $2, 'Write up the survey', $3, $4)",
     )
-    .bind(tenant.id)
-    .bind(learner)
-    .bind(assessor)
-    .bind(today.checked_sub_days(Days::new(10)).unwrap())
-    .bind(today.checked_add_days(Days::new(400)).unwrap())
-    .bind(today.checked_sub_days(Days::new(1)).unwrap())
+    .bind(s.tenant.id)
+    .bind(s.enrolment("amelia"))
+    .bind(days_ago(1))
+    .bind(s.id("tom"))
     .execute(&app.database.pool)
     .await
     .unwrap();
-    tenant
+    s
 }
 
 fn context(app: &TestApp, smtp: &SmtpServer) -> JobContext {
@@ -154,7 +154,7 @@ async fn each_night_runs_once_however_many_schedulers_tick_and_the_workers_drain
     scheduler::tick(&ctx, &queue, morning, Duration::from_secs(60))
         .await
         .unwrap();
-    for tenant in [&north, &south] {
+    for tenant in [&north.tenant, &south.tenant] {
         let got = runs(&app, tenant).await;
         assert_eq!(got.len(), 7, "one run per scheduled job: {got:?}");
         assert!(
@@ -165,7 +165,7 @@ async fn each_night_runs_once_however_many_schedulers_tick_and_the_workers_drain
     assert_eq!(queue.depth().await.unwrap(), 14);
 
     drain(&app, ctx.clone(), queue.clone()).await;
-    for tenant in [&north, &south] {
+    for tenant in [&north.tenant, &south.tenant] {
         let got = runs(&app, tenant).await;
         assert!(
             got.iter().all(|(_, _, status)| status == "succeeded"),
@@ -203,11 +203,8 @@ async fn an_admin_runs_a_job_now_and_a_run_asked_for_while_redis_is_away_is_not_
     )
     .await;
     let north = organisation(&app, "north").await;
-    let admin_id = app
-        .user(&north, "admin@north.example", &[Role::Admin])
-        .await;
-    let admin = app.login(&north, "admin@north.example").await;
-    let learner = app.login(&north, "amelia@north.example").await;
+    let (admin_id, admin) = (north.admin_id, north.admin.clone());
+    let learner = north.token("amelia").to_owned();
 
     let r = app
         .authed(Method::POST, "/api/v1/jobs/overdue-actions/runs", &admin)
@@ -362,7 +359,7 @@ async fn a_job_that_fails_on_the_database_is_retried_by_the_queue_and_succeeds()
         .execute(&app.database.pool)
         .await
         .unwrap();
-    let mut tx = app.db.begin_tenant(north.tenant_id()).await.unwrap();
+    let mut tx = app.db.begin_tenant(north.tenant.tenant_id()).await.unwrap();
     let run = folio_db::job_runs::request(
         &mut tx,
         "overdue-actions",
