@@ -11,11 +11,7 @@
 //! they still may see what it covers; to anyone else it does not exist (404).
 
 use chrono::{DateTime, Utc};
-use folio_db::exports::{self, Export, NewExport};
-use folio_db::job_runs::{self, Trigger};
-use folio_db::settings;
-use folio_domain::jobs::{JobKind, local_date};
-use folio_domain::{Role, TenantId};
+use folio_app::exports::{self, Export};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
@@ -25,8 +21,8 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::evidence::{FileResponse, attachment};
 use crate::json_body::JsonBody;
-use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, AppError, AppResult};
+use crate::principal::Credentials;
+use crate::problem::ApiResult;
 
 #[derive(Tags)]
 enum ExportsTag {
@@ -52,12 +48,12 @@ enum ExportKind {
     ProgressMap,
 }
 
-impl ExportKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            ExportKind::ComplianceWorkbook => "compliance_workbook",
-            ExportKind::TimeLog => "time_log",
-            ExportKind::ProgressMap => "progress_map",
+impl From<ExportKind> for exports::Kind {
+    fn from(k: ExportKind) -> Self {
+        match k {
+            ExportKind::ComplianceWorkbook => exports::Kind::ComplianceWorkbook,
+            ExportKind::TimeLog => exports::Kind::TimeLog,
+            ExportKind::ProgressMap => exports::Kind::ProgressMap,
         }
     }
 }
@@ -127,8 +123,7 @@ impl From<Export> for ExportBody {
             scope: e.scope,
             enrolment_id: e.enrolment_id,
             status: e.status,
-            // A workbook's last sheets are not counted ahead: never show more than 100%.
-            rows_done: e.rows_total.map_or(e.rows_done, |t| e.rows_done.min(t)),
+            rows_done: e.rows_done,
             rows_total: e.rows_total,
             file_name: e.file_name,
             size_bytes: e.size_bytes,
@@ -155,75 +150,6 @@ enum ExportAccepted {
     Accepted(Json<ExportBody>),
 }
 
-fn is_org_wide(roles: &[Role]) -> bool {
-    roles.contains(&Role::Admin) || roles.contains(&Role::Auditor)
-}
-
-/// The scope of a new export, checked against who is asking: (scope, assessor, enrolment).
-async fn scope_for(
-    authed: &mut Authenticated,
-    request: &ExportRequest,
-) -> AppResult<(&'static str, Option<Uuid>, Option<Uuid>)> {
-    let me = authed.principal.user_id;
-    if request.kind == ExportKind::ProgressMap {
-        if request.scope.is_some() {
-            return Err(AppError::invalid(
-                "scope",
-                "a progress map is of one enrolment: give enrolment_id, not scope",
-            ));
-        }
-        let id = request
-            .enrolment_id
-            .ok_or_else(|| AppError::invalid("enrolment_id", "is required for a progress map"))?;
-        let enrolment = authed.visible_enrolment(id).await?;
-        return Ok(("enrolment", None, Some(enrolment.id)));
-    }
-    if request.enrolment_id.is_some() {
-        return Err(AppError::invalid(
-            "enrolment_id",
-            "only a progress map is of one enrolment",
-        ));
-    }
-    match request.scope {
-        None => Err(AppError::invalid(
-            "scope",
-            "is required: organisation or caseload",
-        )),
-        Some(ExportScope::Organisation) if is_org_wide(&authed.principal.roles) => {
-            Ok(("tenant", None, None))
-        }
-        Some(ExportScope::Caseload) if authed.principal.roles.contains(&Role::Assessor) => {
-            Ok(("caseload", Some(me), None))
-        }
-        Some(_) => Err(AppError::Forbidden),
-    }
-}
-
-/// Whether the caller, who asked for `export`, may still see what it covers.
-async fn still_allowed(authed: &mut Authenticated, export: &Export) -> bool {
-    let roles = &authed.principal.roles;
-    match export.scope.as_str() {
-        "tenant" => is_org_wide(roles),
-        "caseload" => roles.contains(&Role::Assessor),
-        _ => match export.enrolment_id {
-            Some(enrolment) => authed.visible_enrolment(enrolment).await.is_ok(),
-            None => false,
-        },
-    }
-}
-
-/// An export the caller asked for and may still see; 404 otherwise.
-async fn own_export(authed: &mut Authenticated, id: Uuid) -> AppResult<Export> {
-    let export = exports::get(&mut authed.tx, id)
-        .await?
-        .filter(|e| e.requested_by == authed.principal.user_id)
-        .ok_or(AppError::NotFound)?;
-    if !still_allowed(authed, &export).await {
-        return Err(AppError::NotFound);
-    }
-    Ok(export)
-}
-
 #[OpenApi(prefix_path = "/api/v1/exports", tag = "ExportsTag::Exports")]
 impl ExportsApi {
     /// Ask for an export. Answered 202 at once; the workers write the file. A caseload
@@ -236,44 +162,16 @@ impl ExportsApi {
         credentials: Credentials,
         body: JsonBody<ExportRequest>,
     ) -> ApiResult<ExportAccepted> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (scope, assessor_id, enrolment_id) = scope_for(&mut authed, &body.0).await?;
-        let me = authed.principal.user_id;
-        let tz = settings::get(&mut authed.tx).await?.tz();
-        let today = local_date(&tz, Utc::now());
-        let run = job_runs::request(
-            &mut authed.tx,
-            JobKind::Export.as_str(),
-            today,
-            Trigger::User(me),
-        )
-        .await?
-        .ok_or_else(|| AppError::Internal("an export's run was not recorded".into()))?;
-        let id = Uuid::now_v7();
-        let export = exports::insert(
-            &mut authed.tx,
-            &NewExport {
-                id,
-                run_id: run.id,
-                kind: body.0.kind.as_str(),
-                requested_by: me,
-                scope,
-                assessor_id,
-                enrolment_id,
-            },
-        )
-        .await?;
-        authed
-            .audit(
-                "export.request",
-                "export",
-                id,
-                serde_json::json!({ "kind": export.kind, "scope": scope, "enrolment_id": enrolment_id }),
-            )
-            .await?;
-        let tenant: TenantId = authed.tx.tenant();
-        authed.tx.commit().await?;
-        crate::jobs::queue_run(&self.0, tenant, JobKind::Export, run).await?;
+        let uow = self.0.authenticate(&credentials).await?;
+        let request = exports::Request {
+            kind: body.0.kind.into(),
+            scope: body.0.scope.map(|s| match s {
+                ExportScope::Organisation => exports::Scope::Organisation,
+                ExportScope::Caseload => exports::Scope::Caseload,
+            }),
+            enrolment_id: body.0.enrolment_id,
+        };
+        let export = exports::request(uow, &self.0.db, &self.0.runs, request).await?;
         Ok(ExportAccepted::Accepted(Json(export.into())))
     }
 
@@ -286,29 +184,20 @@ impl ExportsApi {
         /// At most this many, 1-200 (default 50).
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<ExportList>> {
-        let limit = match limit.0 {
-            None => 50,
-            Some(n) if (1..=200).contains(&n) => n,
-            Some(_) => return Err(AppError::invalid("limit", "must be between 1 and 200").into()),
-        };
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let me = authed.principal.user_id;
-        let mut items = Vec::new();
-        for export in exports::list_for(&mut authed.tx, me, limit).await? {
-            if still_allowed(&mut authed, &export).await {
-                items.push(export.into());
-            }
-        }
-        authed.tx.commit().await?;
-        Ok(Json(ExportList { items }))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let items = exports::mine(&mut uow, limit.0.unwrap_or(50)).await?;
+        uow.commit().await?;
+        Ok(Json(ExportList {
+            items: items.into_iter().map(ExportBody::from).collect(),
+        }))
     }
 
     /// One of the caller's exports: its status and progress.
     #[oai(path = "/:id", method = "get")]
     async fn get(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<Json<ExportBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let export = own_export(&mut authed, id.0).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let export = exports::get(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(Json(export.into()))
     }
 
@@ -316,20 +205,9 @@ impl ExportsApi {
     /// expired), with its status.
     #[oai(path = "/:id/file", method = "get")]
     async fn file(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<FileResponse> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let export = own_export(&mut authed, id.0).await?;
-        authed.tx.commit().await?;
-        match (&export.storage_key, &export.file_name, export.size_bytes) {
-            (Some(key), Some(name), Some(size)) if export.status == "ready" => {
-                attachment(&self.0, key, name, size)
-                    .await
-                    .map_err(ApiError::from)
-            }
-            _ => Err(AppError::Conflict {
-                field: None,
-                detail: format!("the export is {}, not ready to download", export.status),
-            }
-            .into()),
-        }
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let file = exports::file(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(attachment(&self.0, &file.key, &file.file_name, file.size_bytes).await?)
     }
 }
