@@ -1,20 +1,11 @@
 //! Internal comments on a learner: notes staff keep about an enrolment, never shown to the
 //! learner.
 //!
-//! Who may do what is `folio_domain::access::internal_comment_access`: admins and the
-//! enrolment's own assessor and IQA write (each edits only their own comments; an author or
-//! an admin deletes), auditors read, and everyone else — the learner and their employer
-//! included — gets 404 for the list and for every comment, exactly as for an id that does
-//! not exist, so a learner cannot even learn that comments exist. Whoever cannot see the
-//! enrolment at all (another caseload, another organisation) gets 404 too.
+//! Adapters over `folio_app::comments`, where who may read, write, edit and delete them
+//! is written.
 
 use chrono::{DateTime, Utc};
-use folio_db::comments::{self as queries, Comment};
-use folio_db::enrolments::Enrolment;
-use folio_domain::access::{
-    CommentAccess, EnrolmentRelation, internal_comment_access, may_delete_comment, may_edit_comment,
-};
-use folio_domain::messages::CommentText;
+use folio_app::comments::{self, Comment};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
@@ -23,9 +14,8 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::json_body::JsonBody;
-use crate::pagination::{decode_id_cursor, page_limit};
-use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiResult, AppError, AppResult};
+use crate::principal::Credentials;
+use crate::problem::ApiResult;
 
 #[derive(Tags)]
 enum CommentsTag {
@@ -102,45 +92,6 @@ enum DeletedComment {
     Deleted,
 }
 
-/// The enrolment and what the caller may do with its comments: 404 if they cannot see the
-/// enrolment or may not even read its comments.
-async fn enrolment_for_comments(
-    authed: &mut Authenticated,
-    id: Uuid,
-) -> AppResult<(Enrolment, CommentAccess)> {
-    let enrolment = authed.visible_enrolment(id).await?;
-    let me = authed.principal.user_id;
-    let relation = EnrolmentRelation {
-        learner: enrolment.learner_id == me,
-        assessor: enrolment.assessor_id == Some(me),
-        iqa: enrolment.iqa_id == Some(me),
-    };
-    match internal_comment_access(&authed.principal.roles, relation) {
-        CommentAccess::None => Err(AppError::NotFound),
-        access => Ok((enrolment.into_inner(), access)),
-    }
-}
-
-/// A comment the caller may read, with their access to it; 404 otherwise. With `lock`, the
-/// comment stays locked until the transaction ends.
-async fn readable(
-    authed: &mut Authenticated,
-    id: Uuid,
-    lock: bool,
-) -> AppResult<(Comment, CommentAccess)> {
-    let comment = if lock {
-        queries::get_for_update(&mut authed.tx, id).await?
-    } else {
-        queries::get(&mut authed.tx, id).await?
-    };
-    let (_, access) = enrolment_for_comments(authed, comment.enrolment_id).await?;
-    Ok((comment, access))
-}
-
-fn parse_text(raw: &str) -> AppResult<CommentText> {
-    CommentText::parse(raw).map_err(|e| AppError::invalid("text", e))
-}
-
 #[OpenApi(prefix_path = "/api/v1", tag = "CommentsTag::InternalComments")]
 impl CommentsApi {
     /// Write an internal comment on a learner (admins, the learner's assessor and IQA;
@@ -152,35 +103,9 @@ impl CommentsApi {
         id: Path<Uuid>,
         body: JsonBody<InternalCommentRequest>,
     ) -> ApiResult<CreatedComment> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (enrolment, access) = enrolment_for_comments(&mut authed, id.0).await?;
-        if access != CommentAccess::Write {
-            return Err(AppError::Forbidden.into());
-        }
-        let text = parse_text(&body.0.text)?;
-        let comment_id = Uuid::now_v7();
-        let author = authed.principal.user_id;
-        let comment = queries::insert(
-            &mut authed.tx,
-            comment_id,
-            enrolment.id,
-            author,
-            text.as_str(),
-        )
-        .await?;
-        let details = serde_json::json!({
-            "enrolment_id": enrolment.id,
-            "chars": text.as_str().chars().count(),
-        });
-        authed
-            .audit(
-                "internal_comment.create",
-                "internal_comment",
-                comment_id,
-                details,
-            )
-            .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let comment = comments::write(&mut uow, id.0, &body.0.text).await?;
+        uow.commit().await?;
         Ok(CreatedComment::Created(Json(comment.into())))
     }
 
@@ -196,19 +121,12 @@ impl CommentsApi {
         /// Page size, 1-200 (default 50).
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<InternalCommentPage>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (enrolment, _) = enrolment_for_comments(&mut authed, id.0).await?;
-        let before = decode_id_cursor(cursor.0.as_deref())?;
-        let limit = page_limit(limit.0)?;
-        let page = queries::list(&mut authed.tx, enrolment.id, before, limit).await?;
-        authed.tx.commit().await?;
-        let next_cursor = page
-            .has_more
-            .then(|| page.items.last().map(|c| c.id.to_string()))
-            .flatten();
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let page = comments::list(&mut uow, id.0, cursor.0.as_deref(), limit.0).await?;
+        uow.commit().await?;
         Ok(Json(InternalCommentPage {
             items: page.items.into_iter().map(Into::into).collect(),
-            next_cursor,
+            next_cursor: page.next_cursor,
         }))
     }
 
@@ -219,9 +137,9 @@ impl CommentsApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<InternalCommentBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (comment, _) = readable(&mut authed, id.0, false).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let comment = comments::get(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(Json(comment.into()))
     }
 
@@ -234,44 +152,18 @@ impl CommentsApi {
         id: Path<Uuid>,
         body: JsonBody<InternalCommentRequest>,
     ) -> ApiResult<Json<InternalCommentBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (comment, access) = readable(&mut authed, id.0, true).await?;
-        if !may_edit_comment(access, comment.author_id == authed.principal.user_id) {
-            return Err(AppError::Forbidden.into());
-        }
-        let text = parse_text(&body.0.text)?;
-        let updated = queries::update(&mut authed.tx, id.0, text.as_str()).await?;
-        let details = serde_json::json!({
-            "enrolment_id": comment.enrolment_id,
-            "chars_before": comment.body.chars().count(),
-            "chars": text.as_str().chars().count(),
-        });
-        authed
-            .audit("internal_comment.update", "internal_comment", id.0, details)
-            .await?;
-        authed.tx.commit().await?;
-        Ok(Json(updated.into()))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let comment = comments::edit(&mut uow, id.0, &body.0.text).await?;
+        uow.commit().await?;
+        Ok(Json(comment.into()))
     }
 
     /// Delete an internal comment (its author, or an admin; other staff get 403).
     #[oai(path = "/comments/:id", method = "delete")]
     async fn delete(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<DeletedComment> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (comment, access) = readable(&mut authed, id.0, true).await?;
-        let p = &authed.principal;
-        if !may_delete_comment(access, comment.author_id == p.user_id, &p.roles) {
-            return Err(AppError::Forbidden.into());
-        }
-        queries::delete(&mut authed.tx, id.0).await?;
-        let details = serde_json::json!({
-            "enrolment_id": comment.enrolment_id,
-            "author_id": comment.author_id,
-            "chars": comment.body.chars().count(),
-        });
-        authed
-            .audit("internal_comment.delete", "internal_comment", id.0, details)
-            .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        comments::delete(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(DeletedComment::Deleted)
     }
 }

@@ -9,6 +9,7 @@
 //! [`Error`] stands for.
 
 pub mod account;
+pub mod comments;
 pub mod credentials;
 mod error;
 pub mod evidence;
