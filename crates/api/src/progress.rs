@@ -8,21 +8,17 @@
 //! without it on their caseload, another organisation) gets 404.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_db::enrolments::Enrolment;
-use folio_db::progress::{self as queries, MapCriterion, UnitCounts};
-use folio_db::settings;
-use folio_domain::TrackRule;
-use folio_domain::progress::{
-    self, CriterionCounts, CriterionState, ProgressBars, Timeline, TrackStatus,
-};
+use folio_app::progress::{self, TimeFigures};
+use folio_db::progress::MapCriterion;
+use folio_domain::progress::{self as domain_progress, CriterionState, ProgressBars, TrackStatus};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi, Tags};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiResult, AppError, AppResult};
+use crate::principal::Credentials;
+use crate::problem::ApiResult;
 use crate::settings::TrackRuleBody;
 
 #[derive(Tags)]
@@ -34,40 +30,8 @@ enum ProgressTag {
 /// `/api/v1/enrolments/{id}/…` progress views.
 pub struct ProgressApi(pub AppState);
 
-/// The one place "today" is read. Everything below takes the date as an argument, so the
-/// domain functions are tested with fixed dates and the API tests choose enrolment dates
-/// relative to this day. Time-log dates are checked against it too.
-pub(crate) fn today() -> NaiveDate {
-    Utc::now().date_naive()
-}
-
-/// Loads the enrolment if the caller may see it (404 otherwise), through the one query
-/// that decides visibility.
-async fn visible(authed: &mut Authenticated, id: Uuid) -> AppResult<Enrolment> {
-    authed
-        .visible_enrolment(id)
-        .await
-        .map(folio_app::Visible::into_inner)
-}
-
-fn timeline(enrolment: &Enrolment) -> AppResult<Timeline> {
-    let status = enrolment
-        .status()
-        .ok_or_else(|| AppError::Internal(format!("unknown status `{}`", enrolment.status)))?;
-    Ok(Timeline {
-        start: enrolment.start_date,
-        planned_end: enrolment.planned_end_date,
-        revised_end: enrolment.revised_end_date,
-        status,
-        ended_on: enrolment.completed_on.or(enrolment.withdrawn_on),
-    })
-}
-
-/// Sign-offs are instants; the record of achievement and projections speak in days, taken
-/// in UTC like every date Folio stores.
-fn day(at: Option<DateTime<Utc>>) -> Option<NaiveDate> {
-    at.map(|t| t.date_naive())
-}
+/// The one place "today" is read (the application layer's).
+pub(crate) use folio_app::progress::today;
 
 /// Whether a learner is keeping pace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
@@ -151,9 +115,9 @@ impl From<ProgressBars> for ProgressFigures {
             criteria: b.counts.total,
             criteria_signed_off: b.counts.signed_off,
             criteria_with_evidence: b.counts.signed_off + b.counts.mapped,
-            signed_off_percent: progress::shown(b.percentages.signed_off),
-            mapped_percent: progress::shown(b.percentages.mapped),
-            time_elapsed_percent: progress::shown(b.elapsed.percent),
+            signed_off_percent: domain_progress::shown(b.percentages.signed_off),
+            mapped_percent: domain_progress::shown(b.percentages.mapped),
+            time_elapsed_percent: domain_progress::shown(b.elapsed.percent),
             past_planned_end: b.elapsed.past_end,
             days_to_planned_end: b.elapsed.days_to_end,
             track_status: b.track.into(),
@@ -164,7 +128,8 @@ impl From<ProgressBars> for ProgressFigures {
 
 /// The dates the time bar is drawn from.
 #[derive(Debug, Object)]
-struct TimeFigures {
+#[oai(rename = "TimeFigures")]
+struct TimeBody {
     /// The day the figures are computed for: today, or the withdrawal or completion date
     /// of a learner who has left or finished (their clock stops there). The clock runs on
     /// through a break in learning.
@@ -209,7 +174,7 @@ struct ProgressBody {
     /// or `completed`.
     status: String,
     /// The dates behind the time bars.
-    time: TimeFigures,
+    time: TimeBody,
     /// The organisation's track rule the statuses were judged by.
     track_rule: TrackRuleBody,
     /// The whole programme.
@@ -406,87 +371,19 @@ struct LearnerOverview {
     track_status: TrackStatusName,
 }
 
-/// Rows ordered by component, gathered into one group per component, keeping the order.
-fn by_component<R, T>(
-    rows: Vec<R>,
-    key: impl Fn(&R) -> (Uuid, &str),
-    mut item: impl FnMut(R) -> Option<T>,
-) -> Vec<(Uuid, String, Vec<T>)> {
-    let mut groups: Vec<(Uuid, String, Vec<T>)> = Vec::new();
-    for row in rows {
-        let (id, title) = key(&row);
-        let title = title.to_owned();
-        let item = item(row);
-        match groups.last_mut() {
-            Some(group) if group.0 == id => group.2.extend(item),
-            _ => groups.push((id, title, item.into_iter().collect())),
+impl From<TimeFigures> for TimeBody {
+    fn from(t: TimeFigures) -> Self {
+        Self {
+            as_of: t.as_of,
+            start_date: t.start_date,
+            planned_end_date: t.planned_end_date,
+            time_elapsed_percent: t.time_elapsed_percent,
+            past_planned_end: t.past_planned_end,
+            days_to_planned_end: t.days_to_planned_end,
+            revised_end_date: t.revised_end_date,
+            time_elapsed_percent_of_revised: t.time_elapsed_percent_of_revised,
+            past_revised_end: t.past_revised_end,
         }
-    }
-    groups
-}
-
-/// A unit of the learner's, taken from a counts row that has one.
-struct Unit {
-    id: Uuid,
-    code: String,
-    title: String,
-    optional: bool,
-    optional_group: Option<String>,
-    counts: CriterionCounts,
-    last_sign_off: Option<NaiveDate>,
-}
-
-fn unit(row: UnitCounts) -> Option<Unit> {
-    let counts = row.counts();
-    Some(Unit {
-        id: row.unit_id?,
-        code: row.unit_code?,
-        title: row.unit_title?,
-        optional: row.optional.unwrap_or_default(),
-        optional_group: row.optional_group,
-        counts,
-        last_sign_off: day(row.last_signed_off_at),
-    })
-}
-
-/// The learner's units grouped by component (a component without any is an empty group).
-async fn units_by_component(
-    authed: &mut Authenticated,
-    enrolment_id: Uuid,
-) -> AppResult<Vec<(Uuid, String, Vec<Unit>)>> {
-    let rows = queries::unit_counts(&mut authed.tx, enrolment_id).await?;
-    Ok(by_component(
-        rows,
-        |r| (r.component_id, r.component_title.as_str()),
-        unit,
-    ))
-}
-
-/// The counts of a set of units and the latest sign-off among them.
-fn totals<'a>(units: impl IntoIterator<Item = &'a Unit>) -> (CriterionCounts, Option<NaiveDate>) {
-    units
-        .into_iter()
-        .fold((CriterionCounts::default(), None), |(counts, last), u| {
-            (counts + u.counts, last.max(u.last_sign_off))
-        })
-}
-
-fn time_figures(timeline: &Timeline, today: NaiveDate) -> TimeFigures {
-    let on = progress::clock_date(today, timeline.status, timeline.ended_on);
-    let planned = progress::time_elapsed(timeline.start, timeline.planned_end, on);
-    let revised = timeline
-        .revised_end
-        .map(|end| progress::time_elapsed(timeline.start, end, on));
-    TimeFigures {
-        as_of: on,
-        start_date: timeline.start,
-        planned_end_date: timeline.planned_end,
-        time_elapsed_percent: progress::shown(planned.percent),
-        past_planned_end: planned.past_end,
-        days_to_planned_end: planned.days_to_end,
-        revised_end_date: timeline.revised_end,
-        time_elapsed_percent_of_revised: revised.map(|r| progress::shown(r.percent)),
-        past_revised_end: revised.map(|r| r.past_end),
     }
 }
 
@@ -500,27 +397,22 @@ impl ProgressApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<ProgressBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = visible(&mut authed, id.0).await?;
-        let rule: TrackRule = settings::get(&mut authed.tx).await?.track;
-        let components = units_by_component(&mut authed, id.0).await?;
-        authed.tx.commit().await?;
-        let timeline = timeline(&enrolment)?;
-        let today = today();
-        let bars = |(counts, last)| progress::progress_bars(counts, last, &timeline, &rule, today);
-        let overall = bars(totals(components.iter().flat_map(|c| &c.2)));
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let p = progress::progress(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(Json(ProgressBody {
-            enrolment_id: enrolment.id,
-            status: enrolment.status.clone(),
-            time: time_figures(&timeline, today),
-            track_rule: rule.into(),
-            overall: overall.into(),
-            components: components
-                .iter()
-                .map(|(component_id, title, units)| ComponentProgress {
-                    component_id: *component_id,
-                    title: title.clone(),
-                    figures: bars(totals(units)).into(),
+            enrolment_id: p.enrolment.id,
+            status: p.enrolment.status,
+            time: p.time.into(),
+            track_rule: p.rule.into(),
+            overall: p.overall.into(),
+            components: p
+                .components
+                .into_iter()
+                .map(|c| ComponentProgress {
+                    component_id: c.id,
+                    title: c.title,
+                    figures: c.bars.into(),
                 })
                 .collect(),
         }))
@@ -530,21 +422,21 @@ impl ProgressApi {
     /// each with its percentages and the day it was achieved.
     #[oai(path = "/:id/units", method = "get")]
     async fn units(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<Json<UnitsBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = visible(&mut authed, id.0).await?;
-        let components = units_by_component(&mut authed, id.0).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let (enrolment, components) = progress::units(&mut uow, id.0).await?;
+        uow.commit().await?;
         let components = components
             .into_iter()
-            .map(|(component_id, title, units)| UnitsComponent {
-                component_id,
-                title,
-                units: units
+            .map(|c| UnitsComponent {
+                component_id: c.id,
+                title: c.title,
+                units: c
+                    .items
                     .into_iter()
                     .map(|u| {
-                        let pct = progress::percentages(u.counts);
+                        let pct = domain_progress::percentages(u.counts);
                         UnitProgress {
-                            achieved_on: progress::unit_achieved_on(u.counts, u.last_sign_off),
+                            achieved_on: u.achieved_on(),
                             unit_id: u.id,
                             code: u.code,
                             title: u.title,
@@ -553,8 +445,8 @@ impl ProgressApi {
                             criteria: u.counts.total,
                             criteria_signed_off: u.counts.signed_off,
                             criteria_with_evidence: u.counts.signed_off + u.counts.mapped,
-                            signed_off_percent: progress::shown(pct.signed_off),
-                            mapped_percent: progress::shown(pct.mapped),
+                            signed_off_percent: domain_progress::shown(pct.signed_off),
+                            mapped_percent: domain_progress::shown(pct.mapped),
                         }
                     })
                     .collect(),
@@ -576,23 +468,21 @@ impl ProgressApi {
         /// Only criteria not yet signed off (default false).
         non_completed: Query<Option<bool>>,
     ) -> ApiResult<Json<ProgressMapBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = visible(&mut authed, id.0).await?;
-        let non_completed_only = non_completed.0.unwrap_or(false);
-        let rows = queries::progress_map(&mut authed.tx, id.0, non_completed_only).await?;
-        authed.tx.commit().await?;
-        let components = by_component(rows, |r| (r.component_id, r.component_title.as_str()), Some)
-            .into_iter()
-            .map(|(component_id, title, criteria)| MapComponent {
-                component_id,
-                title,
-                units: map_units(criteria),
-            })
-            .collect();
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let map = progress::progress_map(&mut uow, id.0, non_completed.0.unwrap_or(false)).await?;
+        uow.commit().await?;
         Ok(Json(ProgressMapBody {
-            enrolment_id: enrolment.id,
-            non_completed_only,
-            components,
+            enrolment_id: map.enrolment_id,
+            non_completed_only: map.non_completed_only,
+            components: map
+                .components
+                .into_iter()
+                .map(|c| MapComponent {
+                    component_id: c.id,
+                    title: c.title,
+                    units: map_units(c.items),
+                })
+                .collect(),
         }))
     }
 
@@ -604,18 +494,16 @@ impl ProgressApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<AchievementsBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = visible(&mut authed, id.0).await?;
-        let components = units_by_component(&mut authed, id.0).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let (enrolment, components) = progress::units(&mut uow, id.0).await?;
+        uow.commit().await?;
         let components = components
             .into_iter()
-            .map(|(component_id, title, units)| {
-                let dates: Vec<Option<NaiveDate>> = units
-                    .iter()
-                    .map(|u| progress::unit_achieved_on(u.counts, u.last_sign_off))
-                    .collect();
-                let achieved: Vec<UnitAchievement> = units
+            .map(|c| {
+                let dates: Vec<Option<NaiveDate>> =
+                    c.items.iter().map(|u| u.achieved_on()).collect();
+                let achieved: Vec<UnitAchievement> = c
+                    .items
                     .into_iter()
                     .zip(&dates)
                     .filter_map(|(u, date)| {
@@ -628,9 +516,9 @@ impl ProgressApi {
                     })
                     .collect();
                 ComponentAchievement {
-                    component_id,
-                    title,
-                    achieved_on: progress::component_achieved_on(dates.iter().copied()),
+                    component_id: c.id,
+                    title: c.title,
+                    achieved_on: domain_progress::component_achieved_on(dates.iter().copied()),
                     units_total: count(dates.len()),
                     units_achieved: count(achieved.len()),
                     units: achieved,
@@ -651,19 +539,9 @@ impl ProgressApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<LearnerOverview>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = visible(&mut authed, id.0).await?;
-        let rule = settings::get(&mut authed.tx).await?.track;
-        let overall = queries::overall_counts(&mut authed.tx, id.0).await?;
-        authed.tx.commit().await?;
-        let timeline = timeline(&enrolment)?;
-        let bars = progress::progress_bars(
-            overall.counts(),
-            day(overall.last_signed_off_at),
-            &timeline,
-            &rule,
-            today(),
-        );
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let progress::Overview { enrolment, bars } = progress::overview(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(Json(LearnerOverview {
             enrolment_id: enrolment.id,
             learner: OverviewLearner {
@@ -677,8 +555,8 @@ impl ProgressApi {
             },
             status: enrolment.status,
             planned_end_date: enrolment.planned_end_date,
-            signed_off_percent: progress::shown(bars.percentages.signed_off),
-            mapped_percent: progress::shown(bars.percentages.mapped),
+            signed_off_percent: domain_progress::shown(bars.percentages.signed_off),
+            mapped_percent: domain_progress::shown(bars.percentages.mapped),
             days_to_planned_end: bars.elapsed.days_to_end,
             past_planned_end: bars.elapsed.past_end,
             track_status: bars.track.into(),

@@ -18,6 +18,7 @@ pub mod files;
 pub mod learning_plan;
 pub mod paging;
 pub mod principal;
+pub mod progress;
 pub mod reminders;
 pub mod routes;
 pub mod runs;
