@@ -15,7 +15,7 @@ use tokio::io::AsyncRead;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::form::{FormParts, StreamingForm};
+use crate::form::{FormParts, StreamingForm, incoming};
 use crate::json_body::JsonBody;
 use crate::principal::Credentials;
 use crate::problem::{ApiResult, AppError, AppResult, Fields};
@@ -245,14 +245,9 @@ fn detail_body(d: evidence::Detail) -> EvidenceDetail {
 }
 
 /// A form's text fields, checked by `check`, and its file part, ready for storage.
-fn incoming(parts: FormParts, fields: Fields) -> AppResult<Incoming<impl AsyncRead + Unpin>> {
+fn checked_file(parts: FormParts, fields: Fields) -> AppResult<Incoming<impl AsyncRead + Unpin>> {
     fields.finish()?;
-    let file = parts.into_file()?;
-    Ok(Incoming {
-        file_name: file.file_name().map(str::to_owned),
-        content_type: file.content_type().map(str::to_owned),
-        reader: file.into_async_read(),
-    })
+    Ok(incoming(parts.into_file()?))
 }
 
 /// Streams the file under `key` as an attachment named `file_name`, with `nosniff`.
@@ -309,7 +304,7 @@ impl EvidenceApi {
         let parts = form.read_until_file("file").await?;
         let mut fields = Fields::default();
         let upload = permit.check_upload(&parts.fields, parts.file.is_some(), &mut fields);
-        let file = incoming(parts, fields)?;
+        let file = checked_file(parts, fields)?;
         let upload =
             upload.ok_or_else(|| AppError::Internal("validated form parts missing".into()))?;
         let created = permit
@@ -387,7 +382,7 @@ impl EvidenceApi {
         let parts = form.read_until_file("file").await?;
         let mut fields = Fields::default();
         let comment = permit.check_resubmission(&parts.fields, parts.file.is_some(), &mut fields);
-        let file = incoming(parts, fields)?;
+        let file = checked_file(parts, fields)?;
         let comment =
             comment.ok_or_else(|| AppError::Internal("validated form parts missing".into()))?;
         let created = permit

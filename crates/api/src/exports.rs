@@ -185,7 +185,7 @@ impl ExportsApi {
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<ExportList>> {
         let mut uow = self.0.authenticate(&credentials).await?;
-        let items = exports::mine(&mut uow, limit.0.unwrap_or(50)).await?;
+        let items = exports::mine(&mut uow, limit.0).await?;
         uow.commit().await?;
         Ok(Json(ExportList {
             items: items.into_iter().map(ExportBody::from).collect(),

@@ -15,8 +15,7 @@ use poem_openapi::payload::{ParsePayload, Payload};
 use poem_openapi::registry::{MetaSchemaRef, Registry};
 use tokio::io::AsyncReadExt;
 
-use folio_app::evidence::FILE_REQUIRED;
-use folio_app::files::Incoming;
+use folio_app::files::{FILE_REQUIRED, Incoming};
 
 use crate::problem::{AppError, AppResult, Fields};
 

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 pub use folio_db::evidence::Evidence;
 
-use crate::files::{self, Incoming, Stored};
+use crate::files::{self, FILE_REQUIRED, Incoming, Stored};
 use crate::{Error, FieldError, Fields, Principal, Result, UnitOfWork, routes};
 
 /// A piece of evidence with its history.
@@ -499,9 +499,6 @@ impl UploadPermit {
         .await
     }
 }
-
-/// What a form without its file part is told.
-pub const FILE_REQUIRED: &str = "is required (as the last part of the form)";
 
 fn new_version<'a>(
     principal: &Principal,

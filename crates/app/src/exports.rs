@@ -188,12 +188,10 @@ pub async fn request(
     Ok(shown(export))
 }
 
-/// The caller's exports, newest first, at most `limit` (1 to 200); those covering what
-/// they may no longer see are left out.
-pub async fn mine(uow: &mut UnitOfWork, limit: i64) -> Result<Vec<Export>> {
-    if !(1..=200).contains(&limit) {
-        return Err(Error::invalid("limit", "must be between 1 and 200"));
-    }
+/// The caller's exports, newest first, at most `limit` (as for every list); those
+/// covering what they may no longer see are left out.
+pub async fn mine(uow: &mut UnitOfWork, limit: Option<i64>) -> Result<Vec<Export>> {
+    let limit = crate::paging::page_limit(limit)?;
     let me = uow.principal.user_id;
     let mut items = Vec::new();
     for export in exports::list_for(&mut uow.tx, me, limit).await? {

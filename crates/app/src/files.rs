@@ -11,6 +11,9 @@ use tokio::io::AsyncRead;
 
 use crate::{Error, Fields, Result};
 
+/// What a form without its file part is told.
+pub const FILE_REQUIRED: &str = "is required (as the last part of the form)";
+
 /// A file arriving from a person: its name and media type as they sent them (cleaned
 /// here) and its bytes, read once, straight into storage.
 pub struct Incoming<R> {

@@ -25,6 +25,7 @@ use folio_domain::learning_plan::{
 use folio_domain::{OptionalText, Role, TransitionError, check_transition};
 use uuid::Uuid;
 
+use crate::progress::today;
 use crate::{Error, FieldError, Fields, Result, UnitOfWork, checked};
 
 /// The longest notes, feedback or description kept.
@@ -181,11 +182,6 @@ pub struct ProgressReport {
     pub time_spent_minutes: Option<i64>,
     /// The state it moves to (in progress when not said).
     pub status: Option<ActionStatus>,
-}
-
-/// Today, for overdue flags.
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 fn session_type_of(s: &Session) -> Result<SessionType> {

@@ -212,8 +212,9 @@ fn time_figures(timeline: &Timeline, today: NaiveDate) -> TimeFigures {
     }
 }
 
-/// The enrolment, if the caller may see it, and its units by component.
-async fn units_by_component(
+/// The units page (and the record of achievement): the enrolment, if the caller may see
+/// it, and the learner's mandatory and chosen optional units by component.
+pub async fn units(
     uow: &mut UnitOfWork,
     enrolment_id: Uuid,
 ) -> Result<(Enrolment, Vec<Component<Unit>>)> {
@@ -226,7 +227,7 @@ async fn units_by_component(
 /// Progress bars overall and per component: signed off %, mapped %, time elapsed %, track
 /// status and projected completion.
 pub async fn progress(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Progress> {
-    let (enrolment, components) = units_by_component(uow, enrolment_id).await?;
+    let (enrolment, components) = units(uow, enrolment_id).await?;
     let rule: TrackRule = settings::get(&mut uow.tx).await?.track;
     let timeline = timeline(&enrolment)?;
     let today = today();
@@ -247,14 +248,6 @@ pub async fn progress(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Progre
         overall,
         components,
     })
-}
-
-/// The units page: the learner's mandatory and chosen optional units by component.
-pub async fn units(
-    uow: &mut UnitOfWork,
-    enrolment_id: Uuid,
-) -> Result<(Enrolment, Vec<Component<Unit>>)> {
-    units_by_component(uow, enrolment_id).await
 }
 
 /// The progress map (gap analysis): every criterion of the learner's units with its
