@@ -318,7 +318,7 @@ impl TestApp {
         let addr = *acceptor.local_addr()[0]
             .as_socket_addr()
             .expect("tcp address");
-        tokio::spawn(Server::new_with_acceptor(acceptor).run(folio_api::app(state)));
+        tokio::spawn(Server::new_with_acceptor(acceptor).run(folio::serve::http_app(state)));
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()

@@ -1,6 +1,7 @@
 //! Folio's HTTP API: poem + poem-openapi under `/api/v1`, the spec at `/api/openapi.json`,
 //! the docs UI at `/api/docs`, `/healthz` and `/readyz` for orchestrators, and `/metrics`
-//! for Prometheus; and the web application's pages (see [`web`]).
+//! for Prometheus. The web application's pages (crate `folio-web`) are served beside it:
+//! [`app`] takes their routes.
 
 mod audit_log;
 mod comments;
@@ -37,14 +38,15 @@ mod sso_settings;
 mod time_log;
 mod time_log_export;
 mod users;
-pub mod web;
 
 use std::time::Duration;
 
 use folio_db::Database;
 use folio_domain::LoginThrottle;
+use poem::endpoint::BoxEndpoint;
+use poem::http::Method;
 use poem::middleware::{CatchPanic, CookieJarManager};
-use poem::{Endpoint, EndpointExt};
+use poem::{Endpoint, EndpointExt, IntoResponse, Request, Response, Route};
 use poem_openapi::OpenApiService;
 
 pub use principal::{Authenticated, Credentials, SESSION_COOKIE};
@@ -157,8 +159,20 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
     )
 }
 
-/// The whole HTTP application.
-pub fn app(state: AppState) -> impl Endpoint {
+/// The API service as the pages call it in-process (with its own cookie jar, as the
+/// browser's cookie travels in the request they build); a refusal is the problem response
+/// the network would get.
+pub fn in_process(state: &AppState) -> BoxEndpoint<'static, Response> {
+    openapi(state)
+        .with(CookieJarManager::new())
+        .catch_all_error(|e| async move { problem::into_problem_response(e) })
+        .boxed()
+}
+
+/// The whole HTTP application: `pages` (the web application's routes), the API under
+/// `/api/v1`, its document and docs, `/metrics`, and around them all the request id and
+/// span, metrics, panics as problems and cookies.
+pub fn app(state: AppState, pages: Route) -> impl Endpoint {
     let api = openapi(&state);
     let document = document::served(&api.spec());
     let routes = metrics::RouteNames::from_spec(&document);
@@ -169,19 +183,28 @@ pub fn app(state: AppState) -> impl Endpoint {
     });
     let docs = api.swagger_ui();
     let metrics = metrics::MetricsEndpoint::new(state.settings.metrics_token.as_deref());
-    // The pages call the same API service in-process (with its own cookie jar, as the
-    // browser's cookie travels in the request they build).
-    let in_process = openapi(&state).with(CookieJarManager::new()).boxed();
-    web::routes(&state, in_process)
+    pages
         .at("/api/openapi.json", poem::get(spec))
         .nest("/api/docs", docs)
         .at("/metrics", poem::get(metrics))
         .nest("/", api)
-        .around(web::root)
+        .around(root)
         .with(CookieJarManager::new())
         .with(CatchPanic::new().with_handler(|_| {
             problem::ApiError::response(problem::AppError::Internal("handler panicked".into()))
         }))
         .around(move |next, req| metrics::track(next, req, routes.clone()))
         .around(request_context::request_context)
+}
+
+/// `GET /` goes to the pages' home (which sends someone not signed in on to sign in). A
+/// middleware, as the API service is nested at `/` and would answer it with a 404.
+async fn root<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    if req.uri().path() == "/" && req.method() == Method::GET {
+        return Ok(poem::Response::builder()
+            .status(poem::http::StatusCode::SEE_OTHER)
+            .header(poem::http::header::LOCATION, folio_app::routes::APP_PREFIX)
+            .finish());
+    }
+    next.call(req).await.map(IntoResponse::into_response)
 }

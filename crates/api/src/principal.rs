@@ -8,8 +8,7 @@ use poem_openapi::auth::{ApiKey, Bearer};
 use crate::AppState;
 use crate::problem::AppError;
 
-/// The name of the session cookie.
-pub const SESSION_COOKIE: &str = "folio_session";
+pub use folio_app::browser::SESSION_COOKIE;
 
 /// `Authorization: Bearer <token>`: a session token from sign-in or a personal API token.
 #[derive(SecurityScheme)]

@@ -2,6 +2,7 @@
 
 use std::time::Instant;
 
+use folio_app::browser::PagePeer;
 use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
@@ -17,11 +18,6 @@ pub(crate) fn client_ip(addr: &poem::web::RemoteAddr) -> Option<String> {
     addr.as_socket_addr()
         .map(|a| a.ip().to_canonical().to_string())
 }
-
-/// The browser's address behind a web page's in-process API call, which has no peer of
-/// its own. Only the pages' client sets it: nothing from the network becomes an extension.
-#[derive(Debug, Clone)]
-pub(crate) struct PagePeer(pub Option<String>);
 
 /// Who is calling, for the records that keep an address (signatures, disclaimer
 /// acceptance): the connection's peer, or for a page's call the browser behind it.

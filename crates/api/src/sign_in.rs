@@ -13,7 +13,7 @@ use crate::json_body::JsonBody;
 use folio_app::CredentialId;
 use folio_app::credentials::{TokenKind, mint, verify_password};
 
-use crate::principal::{Credentials, SESSION_COOKIE};
+use crate::principal::Credentials;
 use crate::problem::{ApiResult, AppError, AppResult, Fields, checked};
 use crate::schema::{TenantBody, UserBody};
 use crate::{ApiSettings, AppState};
@@ -75,14 +75,7 @@ impl SignInApi {
 
 /// The `Set-Cookie` value for the session cookie (empty value and 0 to clear it).
 pub(crate) fn session_cookie(settings: &ApiSettings, value: &str, max_age_secs: u64) -> String {
-    let secure = if settings.cookie_secure {
-        "; Secure"
-    } else {
-        ""
-    };
-    format!(
-        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
-    )
+    folio_app::browser::session_cookie(settings.cookie_secure, value, max_age_secs)
 }
 
 /// A session just started.

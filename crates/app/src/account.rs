@@ -5,7 +5,7 @@ use folio_db::platform::{self, Tenant};
 use folio_db::settings;
 use folio_db::users::{self, User};
 
-use crate::{Result, UnitOfWork};
+use crate::{Database, Result, UnitOfWork};
 
 /// Who is signed in, and where.
 #[derive(Debug, Clone)]
@@ -27,5 +27,43 @@ pub async fn signed_in(uow: &mut UnitOfWork) -> Result<SignedIn> {
         user,
         tenant,
         timezone,
+    })
+}
+
+/// How the people of an organisation sign in, for its sign-in page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInOptions {
+    /// Its slug (what people type as the organisation).
+    pub slug: String,
+    /// Its name.
+    pub name: String,
+    /// Whether single sign-on is set up.
+    pub sso: bool,
+    /// Whether password sign-in is on.
+    pub password: bool,
+}
+
+/// The active organisation named by `slug` and how its people sign in; `None` when there
+/// is no such active organisation (the page then asks for one, revealing nothing). When
+/// its settings cannot be read, a password is offered and single sign-on is not.
+pub async fn sign_in_options(db: &Database, slug: &str) -> Option<SignInOptions> {
+    let tenant = match platform::find_by_slug(db.pool(), slug).await {
+        Ok(Some(t)) if t.status == "active" => t,
+        _ => return None,
+    };
+    let ways = async {
+        let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
+        let sso = folio_db::sso::get_settings(&mut tx).await?.is_some();
+        let password = folio_db::sso::password_sign_in_enabled(&mut tx).await?;
+        tx.commit().await?;
+        Ok::<_, folio_db::DbError>((sso, password))
+    }
+    .await;
+    let (sso, password) = ways.unwrap_or((false, true));
+    Some(SignInOptions {
+        slug: tenant.slug,
+        name: tenant.name,
+        sso,
+        password,
     })
 }

@@ -9,6 +9,7 @@
 //! [`Error`] stands for.
 
 pub mod account;
+pub mod browser;
 pub mod comments;
 pub mod credentials;
 mod error;
@@ -26,6 +27,7 @@ pub mod telemetry;
 mod unit_of_work;
 
 pub use error::{Error, FieldError, Fields, Problem, Result, SsoFailure, checked};
+pub use folio_db::Database;
 pub use principal::{CredentialId, Principal};
 pub use runs::{QueuedRun, RunQueue};
 pub use unit_of_work::{Disclaimer, Managed, UnitOfWork, Visible};

@@ -3,7 +3,7 @@
 //! configuration from `FOLIO_*` variables exactly as `folio serve` does
 //! (`folio::Config::load`), installs the same logging (`folio::telemetry::init`, one line
 //! per request at `info`, written to a file) and runs `folio::serve::serve_until`: the
-//! whole `folio_api::app` on a TCP listener. A process of its own, so the load generator
+//! whole `folio::serve::http_app` on a TCP listener. A process of its own, so the load generator
 //! does not share its runtime and its memory is measured alone. It stops when its
 //! standard input closes.
 //!

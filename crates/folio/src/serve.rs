@@ -61,6 +61,17 @@ pub async fn serve(
     serve_until(config, on_listening, shutdown_signal()).await
 }
 
+/// The whole HTTP application: the JSON API with the pages beside it, the pages calling
+/// the API service in-process where they still read through it.
+pub fn http_app(state: AppState) -> impl poem::Endpoint {
+    let web = folio_web::WebState {
+        db: state.db.clone(),
+        cookie_secure: state.settings.cookie_secure,
+    };
+    let pages = folio_web::routes(&web, folio_api::in_process(&state));
+    folio_api::app(state, pages)
+}
+
 /// Serves the API until `shutdown` resolves.
 pub async fn serve_until(
     config: &Config,
@@ -80,7 +91,7 @@ pub async fn serve_until(
     tracing::info!(%addr, "listening");
     on_listening(addr);
     Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(folio_api::app(state), shutdown, Some(SHUTDOWN_TIMEOUT))
+        .run_with_graceful_shutdown(http_app(state), shutdown, Some(SHUTDOWN_TIMEOUT))
         .await?;
     tracing::info!("stopped");
     Ok(())

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 macro_rules! pages {
     ($($name:literal),* $(,)?) => {
-        &[$(($name, include_str!(concat!("../../../../templates/pages/", $name, ".hbs")))),*]
+        &[$(($name, include_str!(concat!("../../../templates/pages/", $name, ".hbs")))),*]
     };
 }
 

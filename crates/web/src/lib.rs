@@ -1,9 +1,11 @@
 //! The web application: server-rendered pages from `templates/pages/`, served by the same
-//! process as the API.
+//! process as the API (which takes these routes, see `folio_api::app`).
 //!
-//! Pages hold no rules of their own. Every figure on a page is read from the JSON API
-//! in-process with the browser's session cookie ([`client::ApiClient`]), so a page shows
-//! exactly what its user may see through `/api/v1`. Every change is an API call too: the
+//! Pages hold no rules of their own. A page either reads through the use cases of
+//! `folio-app` in one unit of work and renders a typed view strictly, or (the pages not yet
+//! moved) reads the JSON API in-process with the browser's session cookie
+//! ([`client::ApiClient`]); either way it shows exactly what its user may see through
+//! `/api/v1`. Every change is an API call too: the
 //! browser script (`/static/folio.js`) sends a form as JSON straight to the API and shows
 //! the API's problem details beside the fields they name; without a script, the same form
 //! posts to `/app/do`, which makes the same call and comes back to the page with the
@@ -27,26 +29,36 @@ use poem::{EndpointExt, IntoResponse, Request, Response, Route, get, handler, po
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-pub use client::{ApiClient, Reply};
-pub use render::Pages;
+use client::{ApiClient, Reply};
+use render::Pages;
 
-use crate::AppState;
-use crate::principal::SESSION_COOKIE;
-use crate::problem::AppError;
+use folio_app::Error as AppError;
+use folio_app::browser::SESSION_COOKIE;
+
+/// What the pages need of the process: the database their units of work run in, and how
+/// cookies are set.
+#[derive(Clone)]
+pub struct WebState {
+    /// PostgreSQL.
+    pub db: folio_app::Database,
+    /// Whether cookies the pages set are marked `Secure` (as the API's session cookie is).
+    pub cookie_secure: bool,
+}
 
 /// What the page handlers share.
 #[derive(Clone)]
-pub struct Web {
+struct Web {
     api: ApiClient,
     pages: Arc<Pages>,
-    state: AppState,
+    state: WebState,
 }
 
-const CSS: &str = include_str!("../../../../templates/pages/static/folio.css");
-const JS: &str = include_str!("../../../../templates/pages/static/folio.js");
+const CSS: &str = include_str!("../../../templates/pages/static/folio.css");
+const JS: &str = include_str!("../../../templates/pages/static/folio.js");
 
-/// The pages' routes; they call `api` (the API service) in-process.
-pub fn routes(state: &AppState, api: BoxEndpoint<'static, Response>) -> Route {
+/// The pages' routes; the pages not yet on the use cases call `api` (the API service,
+/// answering refusals as problem responses) in-process.
+pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
     let pages = match Pages::load() {
         Ok(p) => Arc::new(p),
         // The templates are compiled into the binary and checked by a unit test.
@@ -152,6 +164,15 @@ fn local_path(next: Option<&str>) -> Option<&str> {
             && n.chars()
                 .all(|c| !c.is_control() && !c.is_whitespace() && c != '\\')
     })
+}
+
+/// The address a request came from, as this process saw it: the peer of the connection
+/// (an IPv4-mapped IPv6 address as plain IPv4). A proxy's `X-Forwarded-For` is not
+/// trusted: nothing in Folio's deployment establishes which proxies are its own.
+fn client_ip(req: &Request) -> Option<String> {
+    req.remote_addr()
+        .as_socket_addr()
+        .map(|a| a.ip().to_canonical().to_string())
 }
 
 fn encode(s: &str) -> String {
@@ -330,49 +351,15 @@ impl Web {
             .filter(|t| !t.is_empty())
     }
 
-    /// The signed-in person, or a detour to sign in.
+    /// The signed-in person, or a detour to sign in: read in a unit of work of its own
+    /// (for the pages still read through the API; a learner who has not accepted the
+    /// disclaimer yet is a viewer too, the disclaimer page needs one).
     async fn viewer(&self, req: &Request) -> Result<Viewer, Detour> {
-        let token = Self::token(req).ok_or(Detour::SignIn)?;
-        let reply = self.api.get("/api/v1/me", Some(&token)).await;
-        if reply.status == StatusCode::UNAUTHORIZED {
-            return Err(Detour::SignIn);
-        }
-        if !reply.ok() {
-            // Folio itself is unwell (its database, say): say so rather than ask the
-            // person to sign in again.
-            return Err(self.refusal(None, &reply));
-        }
-        let tenant = reply
-            .body
-            .pointer("/tenant/id")
-            .and_then(Value::as_str)
-            .and_then(|id| uuid::Uuid::parse_str(id).ok())
-            .ok_or(Detour::SignIn)?;
-        let tz = async {
-            let mut tx = self
-                .state
-                .db
-                .begin_tenant(folio_domain::TenantId(tenant))
-                .await?;
-            let tz = folio_db::settings::get(&mut tx).await?.tz();
-            tx.commit().await?;
-            Ok::<_, folio_db::DbError>(tz)
-        }
-        .await;
-        let Ok(tz) = tz else {
-            return Err(Detour::Page(Box::new(self.error_page(
-                None,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Something went wrong",
-                "Folio cannot reach its database just now. Please try again in a minute.",
-            ))));
-        };
-        Ok(Viewer {
-            token,
-            me: reply.body,
-            tz,
-            peer: crate::request_context::client_ip(req.remote_addr()),
-        })
+        let (uow, viewer) = self.signed_in(req, Disclaimer::NotYetNeeded).await?;
+        uow.commit()
+            .await
+            .map_err(|e| self.app_refusal(Some(&viewer), &e))?;
+        Ok(viewer)
     }
 
     /// `GET path` as the viewer; a refusal becomes the detour a person should see.
@@ -471,8 +458,17 @@ impl Web {
     /// The signed-in person's unit of work for a page read through the use cases, with
     /// what the layout shows read in the same transaction: one transaction per page.
     async fn work(&self, req: &Request) -> Result<(UnitOfWork, Viewer), Detour> {
+        self.signed_in(req, Disclaimer::MustBeAccepted).await
+    }
+
+    /// A unit of work for the session cookie's owner, and the viewer it describes.
+    async fn signed_in(
+        &self,
+        req: &Request,
+        disclaimer: Disclaimer,
+    ) -> Result<(UnitOfWork, Viewer), Detour> {
         let token = Self::token(req).ok_or(Detour::SignIn)?;
-        let mut uow = UnitOfWork::authenticate(&self.state.db, &token, Disclaimer::MustBeAccepted)
+        let mut uow = UnitOfWork::authenticate(&self.state.db, &token, disclaimer)
             .await
             .map_err(|e| self.app_refusal(None, &e))?;
         let me = folio_app::account::signed_in(&mut uow)
@@ -486,7 +482,7 @@ impl Web {
                 "roles": uow.principal.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             }),
             tz: me.timezone,
-            peer: crate::request_context::client_ip(req.remote_addr()),
+            peer: client_ip(req),
         };
         Ok((uow, viewer))
     }
@@ -771,15 +767,6 @@ async fn page_posts<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Re
     }
 }
 
-/// `GET /` goes to the home page (which sends someone not signed in on to sign in). A
-/// middleware, as the API service is nested at `/` and would answer it with a 404.
-pub async fn root<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Response> {
-    if req.uri().path() == "/" && req.method() == Method::GET {
-        return Ok(redirect(routes::APP_PREFIX));
-    }
-    next.call(req).await.map(IntoResponse::into_response)
-}
-
 #[derive(Debug, Default, Deserialize)]
 struct SignInQuery {
     org: Option<String>,
@@ -791,21 +778,12 @@ async fn organisation(web: &Web, slug: Option<&str>) -> Value {
     let Some(slug) = slug.filter(|s| !s.is_empty()) else {
         return Value::Null;
     };
-    let tenant = match folio_db::platform::find_by_slug(web.state.db.pool(), slug).await {
-        Ok(Some(t)) if t.status == "active" => t,
-        _ => return Value::Null,
-    };
-    // How its people sign in: single sign-on if it is set up, a password unless turned off.
-    let ways = async {
-        let mut tx = web.state.db.begin_tenant(tenant.tenant_id()).await?;
-        let sso = folio_db::sso::get_settings(&mut tx).await?.is_some();
-        let password = folio_db::sso::password_sign_in_enabled(&mut tx).await?;
-        tx.commit().await?;
-        Ok::<_, folio_db::DbError>((sso, password))
+    match folio_app::account::sign_in_options(&web.state.db, slug).await {
+        Some(o) => {
+            json!({ "slug": o.slug, "name": o.name, "sso": o.sso, "password": o.password })
+        }
+        None => Value::Null,
     }
-    .await;
-    let (sso, password) = ways.unwrap_or((false, true));
-    json!({ "slug": tenant.slug, "name": tenant.name, "sso": sso, "password": password })
 }
 
 fn sign_in_form(
@@ -944,7 +922,7 @@ async fn sign_out(req: &Request, web: Data<&Web>) -> Response {
     let mut response = redirect(&to);
     let cleared = reply
         .set_cookie
-        .unwrap_or_else(|| crate::sign_in::session_cookie(&web.state.settings, "", 0));
+        .unwrap_or_else(|| folio_app::browser::session_cookie(web.state.cookie_secure, "", 0));
     if let Ok(v) = cleared.parse() {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -1009,7 +987,7 @@ async fn form_submit(
             body,
         )
         .await;
-    let secure = web.state.settings.cookie_secure;
+    let secure = web.state.cookie_secure;
     let with_flash = |to: &str, problem: bool, text: &str| {
         let mut response = redirect(to);
         if let Ok(v) = Flash::cookie(problem, text, secure).parse() {
@@ -1297,7 +1275,7 @@ async fn time_log_page(
     }
     let filter_query = filters.join("&");
     let calendar_view = q.view.as_deref() == Some("calendar");
-    let today = crate::progress::today();
+    let today = folio_app::progress::today();
     let month = q
         .month
         .clone()

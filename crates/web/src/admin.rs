@@ -118,7 +118,7 @@ pub(super) async fn enrolments_page(
             ],
         )
         .await?;
-    let today = crate::progress::today().to_string();
+    let today = folio_app::progress::today().to_string();
     let mut data = merge(data, json!({ "today": today }));
     Ok(web.page(&viewer, "admin_enrolments", "Enrolments", data, flash))
 }

@@ -12,13 +12,11 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use serde_json::Value;
 use tracing::Instrument;
 
-use crate::principal::SESSION_COOKIE;
-use crate::problem::into_problem_response;
-use crate::request_context::PagePeer;
+use folio_app::browser::{PagePeer, SESSION_COOKIE};
 
 /// The API service, as an endpoint the pages call.
 #[derive(Clone)]
-pub struct ApiClient {
+pub(crate) struct ApiClient {
     api: Arc<BoxEndpoint<'static, Response>>,
 }
 
@@ -128,7 +126,8 @@ impl ApiClient {
         );
         let response = match self.api.call(req).instrument(span).await {
             Ok(r) => r.into_response(),
-            Err(e) => into_problem_response(e),
+            // The service answers its refusals itself (`folio_api::in_process`).
+            Err(e) => e.into_response(),
         };
         let status = response.status();
         let set_cookie = response
