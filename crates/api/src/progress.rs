@@ -9,7 +9,6 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::progress::{self, TimeFigures};
-use folio_db::progress::MapCriterion;
 use folio_domain::progress::{self as domain_progress, CriterionState, ProgressBars, TrackStatus};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -480,7 +479,28 @@ impl ProgressApi {
                 .map(|c| MapComponent {
                     component_id: c.id,
                     title: c.title,
-                    units: map_units(c.items),
+                    units: c
+                        .items
+                        .into_iter()
+                        .map(|u| MapUnit {
+                            unit_id: u.id,
+                            code: u.code,
+                            title: u.title,
+                            optional: u.optional,
+                            criteria: u
+                                .criteria
+                                .into_iter()
+                                .map(|c| MapCriterionBody {
+                                    criterion_id: c.id,
+                                    code: c.code,
+                                    text: c.text,
+                                    state: c.state.into(),
+                                    evidence_ids: c.evidence_ids,
+                                    signed_off_at: c.signed_off_at,
+                                })
+                                .collect(),
+                        })
+                        .collect(),
                 })
                 .collect(),
         }))
@@ -566,31 +586,4 @@ impl ProgressApi {
 
 fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-/// A component's progress-map rows (ordered by unit) gathered into units.
-fn map_units(rows: Vec<MapCriterion>) -> Vec<MapUnit> {
-    let mut units: Vec<MapUnit> = Vec::new();
-    for row in rows {
-        let criterion = MapCriterionBody {
-            criterion_id: row.criterion_id,
-            code: row.criterion_code,
-            text: row.criterion_text,
-            state: CriterionState::of(row.signed_off_at.is_some(), !row.evidence_ids.is_empty())
-                .into(),
-            evidence_ids: row.evidence_ids,
-            signed_off_at: row.signed_off_at,
-        };
-        match units.last_mut() {
-            Some(unit) if unit.unit_id == row.unit_id => unit.criteria.push(criterion),
-            _ => units.push(MapUnit {
-                unit_id: row.unit_id,
-                code: row.unit_code,
-                title: row.unit_title,
-                optional: row.optional,
-                criteria: vec![criterion],
-            }),
-        }
-    }
-    units
 }

@@ -10,13 +10,13 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use folio_db::enrolments::{self, Enrolment};
-use folio_db::evidence::{self, NewEvidence, NewVersion, Return, Version};
+use folio_db::evidence::{self, NewEvidence, NewVersion};
 use folio_db::{Database, audit, settings};
 use folio_storage::Storage;
 use tokio::io::AsyncRead;
 use uuid::Uuid;
 
-pub use folio_db::evidence::Evidence;
+pub use folio_db::evidence::{Evidence, Return, Version};
 
 use crate::files::{self, FILE_REQUIRED, Incoming, Stored};
 use crate::{Error, FieldError, Fields, Principal, Result, UnitOfWork, routes};

@@ -9,7 +9,7 @@ use folio_db::enrolments::Enrolment;
 use folio_db::progress::{self as queries, MapCriterion, UnitCounts};
 use folio_db::settings;
 use folio_domain::TrackRule;
-use folio_domain::progress::{self, CriterionCounts, ProgressBars, Timeline};
+use folio_domain::progress::{self, CriterionCounts, CriterionState, ProgressBars, Timeline};
 use uuid::Uuid;
 
 use crate::{Error, Result, UnitOfWork};
@@ -134,8 +134,66 @@ pub struct ProgressMap {
     pub enrolment_id: Uuid,
     /// Only criteria not yet signed off are listed.
     pub non_completed_only: bool,
-    /// Components with criteria to show, in order; their criteria ordered by unit.
-    pub components: Vec<Component<MapCriterion>>,
+    /// Components with criteria to show, in order, each with its units in order.
+    pub components: Vec<Component<MapUnit>>,
+}
+
+/// A unit on the progress map.
+#[derive(Debug, Clone)]
+pub struct MapUnit {
+    /// The unit.
+    pub id: Uuid,
+    /// Its code.
+    pub code: String,
+    /// Its title.
+    pub title: String,
+    /// Optional (chosen for this learner) rather than mandatory.
+    pub optional: bool,
+    /// Its criteria to show, in order.
+    pub criteria: Vec<MapCriterionState>,
+}
+
+/// A criterion on the progress map, with its state.
+#[derive(Debug, Clone)]
+pub struct MapCriterionState {
+    /// The criterion.
+    pub id: Uuid,
+    /// Its code.
+    pub code: String,
+    /// What it asks.
+    pub text: String,
+    /// Red, orange or green.
+    pub state: CriterionState,
+    /// The evidence mapped to it for this enrolment, oldest first.
+    pub evidence_ids: Vec<Uuid>,
+    /// When it was signed off, if it was.
+    pub signed_off_at: Option<DateTime<Utc>>,
+}
+
+/// A component's progress-map rows (ordered by unit) gathered into units.
+fn map_units(rows: Vec<MapCriterion>) -> Vec<MapUnit> {
+    let mut units: Vec<MapUnit> = Vec::new();
+    for row in rows {
+        let criterion = MapCriterionState {
+            id: row.criterion_id,
+            code: row.criterion_code,
+            text: row.criterion_text,
+            state: CriterionState::of(row.signed_off_at.is_some(), !row.evidence_ids.is_empty()),
+            evidence_ids: row.evidence_ids,
+            signed_off_at: row.signed_off_at,
+        };
+        match units.last_mut() {
+            Some(unit) if unit.id == row.unit_id => unit.criteria.push(criterion),
+            _ => units.push(MapUnit {
+                id: row.unit_id,
+                code: row.unit_code,
+                title: row.unit_title,
+                optional: row.optional,
+                criteria: vec![criterion],
+            }),
+        }
+    }
+    units
 }
 
 /// The overview's figures.
@@ -262,7 +320,14 @@ pub async fn progress_map(
     Ok(ProgressMap {
         enrolment_id: enrolment.id,
         non_completed_only,
-        components: by_component(rows, |r| (r.component_id, r.component_title.as_str()), Some),
+        components: by_component(rows, |r| (r.component_id, r.component_title.as_str()), Some)
+            .into_iter()
+            .map(|c| Component {
+                id: c.id,
+                title: c.title,
+                items: map_units(c.items),
+            })
+            .collect(),
     })
 }
 

@@ -15,6 +15,7 @@ mod admin;
 mod client;
 mod forms;
 mod learner;
+mod portfolio;
 mod reminders;
 mod render;
 
@@ -80,11 +81,17 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
             get(reminders::caseload_page),
         )
         .at(routes::ENROLMENT.pattern(), get(enrolment_page))
-        .at(routes::EVIDENCE_LIST.pattern(), get(evidence_list_page))
-        .at(routes::PROGRESS_MAP.pattern(), get(progress_map_page))
+        .at(
+            routes::EVIDENCE_LIST.pattern(),
+            get(portfolio::evidence_list_page),
+        )
+        .at(
+            routes::PROGRESS_MAP.pattern(),
+            get(portfolio::progress_map_page),
+        )
         .at(routes::TIME_LOG.pattern(), get(time_log_page))
         .at(routes::TIME_LOG_ENTRY.pattern(), get(time_log_entry_page))
-        .at(routes::EVIDENCE.pattern(), get(evidence_page))
+        .at(routes::EVIDENCE.pattern(), get(portfolio::evidence_page))
         .at(routes::EXPORTS.pattern(), get(exports_page))
         .at(routes::DOCUMENTS.pattern(), get(learner::documents_page))
         .at(routes::MESSAGES.pattern(), get(learner::messages_page))
@@ -485,6 +492,31 @@ impl Web {
             peer: client_ip(req),
         };
         Ok((uow, viewer))
+    }
+
+    /// An id from the path, checked as a UUID so a mistyped link is a 404 page.
+    fn page_id(&self, viewer: &Viewer, id: &str) -> Result<uuid::Uuid, Detour> {
+        uuid::Uuid::parse_str(id).map_err(|_| {
+            Detour::Page(Box::new(self.error_page(
+                Some(viewer),
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "There is no such page.",
+            )))
+        })
+    }
+
+    /// What a page's use cases read, or their refusal as the page a person should see.
+    fn read<T>(&self, viewer: &Viewer, read: Result<T, AppError>) -> Result<T, Detour> {
+        read.map_err(|e| self.app_refusal(Some(viewer), &e))
+    }
+
+    /// Ends a page's unit of work (its reads are consistent with one another).
+    async fn finish(&self, viewer: &Viewer, uow: UnitOfWork) -> Result<(), Detour> {
+        uow.commit()
+            .await
+            .map(|_| ())
+            .map_err(|e| self.app_refusal(Some(viewer), &e))
     }
 
     /// A use case's refusal as the detour a person should see.
@@ -1096,15 +1128,7 @@ fn tile_title(key: &str) -> String {
 
 /// An id from the path, checked as a UUID so a mistyped link is a 404 page.
 fn uuid_path(web: &Web, viewer: &Viewer, id: &str) -> Result<String, Detour> {
-    match uuid::Uuid::parse_str(id) {
-        Ok(u) => Ok(u.to_string()),
-        Err(_) => Err(Detour::Page(Box::new(web.error_page(
-            Some(viewer),
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "There is no such page.",
-        )))),
-    }
+    web.page_id(viewer, id).map(|u| u.to_string())
 }
 
 #[handler]
@@ -1150,63 +1174,6 @@ async fn enrolment_page(
         json!({ "id": id, "learner_profile": learner_profile }),
     );
     Ok(web.page(&viewer, "enrolment", "Overview", data, flash))
-}
-
-#[handler]
-async fn evidence_list_page(
-    req: &Request,
-    web: Data<&Web>,
-    Path(id): Path<String>,
-    flash: Flash,
-) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let id = uuid_path(&web, &viewer, &id)?;
-    let base = format!("/api/v1/enrolments/{id}");
-    let data = web
-        .gather(
-            &viewer,
-            vec![
-                ("evidence", needed(format!("{base}/evidence"))),
-                ("overview", needed(format!("{base}/overview"))),
-                ("units", needed(format!("{base}/units"))),
-            ],
-        )
-        .await?;
-    let mut data = merge(data, json!({ "id": id }));
-    Ok(web.page(&viewer, "evidence_list", "Evidence", data, flash))
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct MapQuery {
-    filter: Option<String>,
-}
-
-#[handler]
-async fn progress_map_page(
-    req: &Request,
-    web: Data<&Web>,
-    Path(id): Path<String>,
-    Query(q): Query<MapQuery>,
-    flash: Flash,
-) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let id = uuid_path(&web, &viewer, &id)?;
-    let incomplete = q.filter.as_deref() == Some("incomplete");
-    let base = format!("/api/v1/enrolments/{id}");
-    let data = web
-        .gather(
-            &viewer,
-            vec![
-                (
-                    "map",
-                    needed(format!("{base}/progress-map?non_completed={incomplete}")),
-                ),
-                ("overview", needed(format!("{base}/overview"))),
-            ],
-        )
-        .await?;
-    let mut data = merge(data, json!({ "id": id, "incomplete_only": incomplete }));
-    Ok(web.page(&viewer, "progress_map", "Progress map", data, flash))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -1389,36 +1356,6 @@ async fn time_log_entry_page(
         json!({ "id": enrolment, "entry": entry, "activity_types": activity_types() }),
     );
     Ok(web.page(&viewer, "time_log_entry", "Time log entry", data, flash))
-}
-
-#[handler]
-async fn evidence_page(
-    req: &Request,
-    web: Data<&Web>,
-    Path(id): Path<String>,
-    flash: Flash,
-) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let id = uuid_path(&web, &viewer, &id)?;
-    let evidence = web
-        .fetch(&viewer, &format!("/api/v1/evidence/{id}"))
-        .await?;
-    let enrolment = web.enrolment_of(&viewer, &evidence, "/evidence/enrolment_id")?;
-    let base = format!("/api/v1/enrolments/{enrolment}");
-    let data = web
-        .gather(
-            &viewer,
-            vec![
-                ("map", needed(format!("{base}/progress-map"))),
-                ("overview", needed(format!("{base}/overview"))),
-            ],
-        )
-        .await?;
-    let mut data = merge(
-        data,
-        json!({ "id": id, "enrolment_id": enrolment, "evidence": evidence }),
-    );
-    Ok(web.page(&viewer, "evidence_detail", "Evidence", data, flash))
 }
 
 #[handler]

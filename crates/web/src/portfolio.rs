@@ -1,0 +1,353 @@
+//! A learner's portfolio pages read through the use cases: each in one unit of work, from
+//! typed views rendered strictly. The header every portfolio page shows
+//! (`portfolio_nav`: whose portfolio, which course, status and track) is [`OverviewView`].
+
+use chrono::{DateTime, NaiveDate, Utc};
+use folio_app::evidence::{self, Evidence, Return, Version};
+use folio_app::progress::{self, MapUnit, Overview, ProgressMap};
+use folio_domain::progress::shown;
+use poem::web::{Data, Path, Query};
+use poem::{Request, handler};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{Flash, PageResult, Web};
+
+/// Someone named on a page.
+#[derive(Debug, Serialize)]
+pub(super) struct PersonView {
+    pub id: Uuid,
+    pub name: String,
+}
+
+/// The course in a portfolio's header.
+#[derive(Debug, Serialize)]
+pub(super) struct CourseView {
+    pub id: Uuid,
+    pub code: String,
+    pub title: String,
+}
+
+/// A portfolio's header and the overview's figures.
+#[derive(Debug, Serialize)]
+pub(super) struct OverviewView {
+    pub enrolment_id: Uuid,
+    pub learner: PersonView,
+    pub course: CourseView,
+    /// The status's stable name (`in_learning`…).
+    pub status: String,
+    pub planned_end_date: NaiveDate,
+    /// Overall signed off %, one decimal place.
+    pub signed_off_percent: f64,
+    /// Overall mapped %, one decimal place.
+    pub mapped_percent: f64,
+    /// Negative once past the planned end.
+    pub days_to_planned_end: i64,
+    pub past_planned_end: bool,
+    /// `on_track`, `off_track`, `ahead` or `not_applicable`.
+    pub track_status: &'static str,
+}
+
+impl From<Overview> for OverviewView {
+    fn from(Overview { enrolment, bars }: Overview) -> Self {
+        Self {
+            enrolment_id: enrolment.id,
+            learner: PersonView {
+                id: enrolment.learner_id,
+                name: enrolment.learner_name,
+            },
+            course: CourseView {
+                id: enrolment.course_id,
+                code: enrolment.course_code,
+                title: enrolment.course_title,
+            },
+            status: enrolment.status,
+            planned_end_date: enrolment.planned_end_date,
+            signed_off_percent: shown(bars.percentages.signed_off),
+            mapped_percent: shown(bars.percentages.mapped),
+            days_to_planned_end: bars.elapsed.days_to_end,
+            past_planned_end: bars.elapsed.past_end,
+            track_status: bars.track.as_str(),
+        }
+    }
+}
+
+/// A criterion on the progress map.
+#[derive(Debug, Serialize)]
+struct MapCriterionView {
+    criterion_id: Uuid,
+    code: String,
+    text: String,
+    /// `none`, `mapped` or `signed_off`.
+    state: &'static str,
+    signed_off_at: Option<DateTime<Utc>>,
+}
+
+/// A unit on the progress map.
+#[derive(Debug, Serialize)]
+struct MapUnitView {
+    id: Uuid,
+    code: String,
+    title: String,
+    optional: bool,
+    criteria: Vec<MapCriterionView>,
+}
+
+impl From<MapUnit> for MapUnitView {
+    fn from(u: MapUnit) -> Self {
+        Self {
+            id: u.id,
+            code: u.code,
+            title: u.title,
+            optional: u.optional,
+            criteria: u
+                .criteria
+                .into_iter()
+                .map(|c| MapCriterionView {
+                    criterion_id: c.id,
+                    code: c.code,
+                    text: c.text,
+                    state: c.state.as_str(),
+                    signed_off_at: c.signed_off_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A component on the progress map.
+#[derive(Debug, Serialize)]
+struct MapComponentView {
+    title: String,
+    units: Vec<MapUnitView>,
+}
+
+/// The progress map page.
+#[derive(Debug, Serialize)]
+struct ProgressMapView {
+    /// The enrolment (the portfolio's links are built on it).
+    id: Uuid,
+    overview: OverviewView,
+    incomplete_only: bool,
+    components: Vec<MapComponentView>,
+}
+
+/// `?filter=incomplete`: only the criteria not yet signed off.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct MapQuery {
+    filter: Option<String>,
+}
+
+/// `/app/enrolments/{id}/progress-map`: the gap analysis, red, orange and green.
+#[handler]
+pub(super) async fn progress_map_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    Query(q): Query<MapQuery>,
+    flash: Flash,
+) -> PageResult {
+    let (mut uow, viewer) = web.work(req).await?;
+    let id = web.page_id(&viewer, &id)?;
+    let incomplete_only = q.filter.as_deref() == Some("incomplete");
+    let read = async {
+        let overview = progress::overview(&mut uow, id).await?;
+        let map = progress::progress_map(&mut uow, id, incomplete_only).await?;
+        Ok((overview, map))
+    };
+    let (overview, map) = web.read(&viewer, read.await)?;
+    web.finish(&viewer, uow).await?;
+    let view = ProgressMapView {
+        id,
+        overview: overview.into(),
+        incomplete_only,
+        components: map_components(map),
+    };
+    Ok(web.typed_page(&viewer, "progress_map", "Progress map", &view, flash))
+}
+
+fn map_components(map: ProgressMap) -> Vec<MapComponentView> {
+    map.components
+        .into_iter()
+        .map(|c| MapComponentView {
+            title: c.title,
+            units: c.items.into_iter().map(MapUnitView::from).collect(),
+        })
+        .collect()
+}
+
+/// A piece of evidence as its pages show it.
+#[derive(Debug, Serialize)]
+struct EvidenceView {
+    id: Uuid,
+    title: String,
+    description: Option<String>,
+    /// `submitted`, `returned` or `resubmitted`.
+    status: String,
+    signature_name: String,
+    signed_at: DateTime<Utc>,
+    current_version: i32,
+    file_name: String,
+    /// The criteria it is mapped to.
+    criterion_ids: Vec<Uuid>,
+    created_at: DateTime<Utc>,
+    /// Its latest file.
+    download: String,
+    /// Its page.
+    link: String,
+}
+
+impl From<Evidence> for EvidenceView {
+    fn from(e: Evidence) -> Self {
+        Self {
+            download: evidence_file(e.id, e.current_version),
+            link: folio_app::routes::evidence(e.id),
+            id: e.id,
+            title: e.title,
+            description: e.description,
+            status: e.status,
+            signature_name: e.signature_name,
+            signed_at: e.signed_at,
+            current_version: e.current_version,
+            file_name: e.file_name,
+            criterion_ids: e.criterion_ids,
+            created_at: e.created_at,
+        }
+    }
+}
+
+/// A version's file, downloaded through the API (which sends it as an attachment).
+fn evidence_file(evidence: Uuid, version: i32) -> String {
+    format!("/api/v1/evidence/{evidence}/versions/{version}/file")
+}
+
+/// A component evidence can be uploaded against.
+#[derive(Debug, Serialize)]
+struct ComponentChoice {
+    id: Uuid,
+    title: String,
+}
+
+/// The evidence library.
+#[derive(Debug, Serialize)]
+struct EvidenceListView {
+    id: Uuid,
+    overview: OverviewView,
+    /// The learner's components, to upload against.
+    components: Vec<ComponentChoice>,
+    evidence: Vec<EvidenceView>,
+}
+
+/// `/app/enrolments/{id}/evidence`: the evidence library and the upload form.
+#[handler]
+pub(super) async fn evidence_list_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    flash: Flash,
+) -> PageResult {
+    let (mut uow, viewer) = web.work(req).await?;
+    let id = web.page_id(&viewer, &id)?;
+    let read = async {
+        let overview = progress::overview(&mut uow, id).await?;
+        let (_, components) = progress::units(&mut uow, id).await?;
+        let evidence = evidence::list(&mut uow, id).await?;
+        Ok((overview, components, evidence))
+    };
+    let (overview, components, evidence) = web.read(&viewer, read.await)?;
+    web.finish(&viewer, uow).await?;
+    let view = EvidenceListView {
+        id,
+        overview: overview.into(),
+        components: components
+            .into_iter()
+            .map(|c| ComponentChoice {
+                id: c.id,
+                title: c.title,
+            })
+            .collect(),
+        evidence: evidence.into_iter().map(EvidenceView::from).collect(),
+    };
+    Ok(web.typed_page(&viewer, "evidence_list", "Evidence", &view, flash))
+}
+
+/// A version of a piece of evidence.
+#[derive(Debug, Serialize)]
+struct VersionView {
+    version: i32,
+    file_name: String,
+    comment: Option<String>,
+    uploaded_at: DateTime<Utc>,
+    download: String,
+}
+
+/// A return with points for improvement.
+#[derive(Debug, Serialize)]
+struct ReturnView {
+    version: i32,
+    points: String,
+    returned_at: DateTime<Utc>,
+}
+
+/// One piece of evidence: its facts, versions and returns, and (for staff) the criteria
+/// to map it to and sign off.
+#[derive(Debug, Serialize)]
+struct EvidenceDetailView {
+    /// The enrolment (the portfolio's links are built on it).
+    id: Uuid,
+    overview: OverviewView,
+    evidence: EvidenceView,
+    versions: Vec<VersionView>,
+    returns: Vec<ReturnView>,
+    /// The learner's criteria by component and unit.
+    components: Vec<MapComponentView>,
+}
+
+/// `/app/evidence/{id}`: a piece of evidence.
+#[handler]
+pub(super) async fn evidence_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    flash: Flash,
+) -> PageResult {
+    let (mut uow, viewer) = web.work(req).await?;
+    let id = web.page_id(&viewer, &id)?;
+    let read = async {
+        let detail = evidence::detail(&mut uow, id).await?;
+        let enrolment = detail.evidence.enrolment_id;
+        let overview = progress::overview(&mut uow, enrolment).await?;
+        let map = progress::progress_map(&mut uow, enrolment, false).await?;
+        Ok((detail, overview, map))
+    };
+    let (detail, overview, map) = web.read(&viewer, read.await)?;
+    web.finish(&viewer, uow).await?;
+    let evidence_id = detail.evidence.id;
+    let view = EvidenceDetailView {
+        id: detail.evidence.enrolment_id,
+        overview: overview.into(),
+        evidence: detail.evidence.into(),
+        versions: detail
+            .versions
+            .into_iter()
+            .map(|v: Version| VersionView {
+                download: evidence_file(evidence_id, v.version),
+                version: v.version,
+                file_name: v.file_name,
+                comment: v.comment,
+                uploaded_at: v.uploaded_at,
+            })
+            .collect(),
+        returns: detail
+            .returns
+            .into_iter()
+            .map(|r: Return| ReturnView {
+                version: r.version,
+                points: r.points,
+                returned_at: r.returned_at,
+            })
+            .collect(),
+        components: map_components(map),
+    };
+    Ok(web.typed_page(&viewer, "evidence_detail", "Evidence", &view, flash))
+}
