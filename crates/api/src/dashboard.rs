@@ -1,29 +1,19 @@
 //! Dashboards: the provider admin's figures across the organisation and the assessor's
 //! homepage figures for their caseload, each a tile with the list behind it.
 //!
-//! Admins and auditors see the whole organisation; assessors the enrolments they assess;
-//! IQAs those they quality-assure (someone with both roles, both). Learners and employers
-//! get 403. Only enrolments in progress are counted. "Today" is the provider's local date
-//! (the `timezone` setting), as for the nightly reminders, and the rules are theirs
-//! (`folio_db::dashboard`), so a dashboard and the emails agree.
+//! Adapters over `folio_app::dashboard`, where who sees which enrolments is written.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_db::dashboard::{self as queries, Row, Rules, Scope, Tile};
-use folio_db::settings;
-use folio_domain::jobs::local_date;
+use folio_app::dashboard::{self, Reach, Row, Tile};
 use folio_domain::off_the_job::Hours;
-use folio_domain::{EnrolmentScope, TrackBasis};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi, Tags};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::pagination::page_limit;
-use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiResult, AppError, AppResult};
+use crate::principal::Credentials;
+use crate::problem::ApiResult;
 
 #[derive(Tags)]
 enum DashboardTag {
@@ -234,54 +224,13 @@ struct DashboardList {
     next_cursor: Option<String>,
 }
 
-/// The caller's scope, or 403 for anyone who has no dashboard (learners, employers).
-fn scope_of(authed: &Authenticated) -> AppResult<(Scope, DashboardScope)> {
-    let s = EnrolmentScope::for_roles(&authed.principal.roles);
-    if !(s.all || s.as_assessor || s.as_iqa) {
-        return Err(AppError::Forbidden);
+impl From<Reach> for DashboardScope {
+    fn from(r: Reach) -> Self {
+        match r {
+            Reach::Organisation => Self::Organisation,
+            Reach::Caseload => Self::Caseload,
+        }
     }
-    let scope = Scope {
-        user_id: authed.principal.user_id,
-        all: s.all,
-        as_assessor: s.as_assessor,
-        as_iqa: s.as_iqa,
-    };
-    let name = if s.all {
-        DashboardScope::Organisation
-    } else {
-        DashboardScope::Caseload
-    };
-    Ok((scope, name))
-}
-
-/// The organisation's rules and its "today".
-async fn rules(authed: &mut Authenticated) -> AppResult<Rules> {
-    let s = settings::get(&mut authed.tx).await?;
-    let now = Utc::now();
-    Ok(Rules {
-        today: local_date(&s.tz(), now),
-        now,
-        review_frequency_weeks: s.review_frequency_weeks,
-        induction_within_days: s.induction_within_days,
-        signed_off_basis: s.track.basis == TrackBasis::SignedOff,
-    })
-}
-
-const CURSOR_PREFIX: &str = "offset:";
-
-fn encode_cursor(offset: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{CURSOR_PREFIX}{offset}"))
-}
-
-fn decode_cursor(cursor: Option<&str>) -> AppResult<i64> {
-    let Some(cursor) = cursor else { return Ok(0) };
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.strip_prefix(CURSOR_PREFIX)?.parse::<i64>().ok())
-        .filter(|n| *n >= 0)
-        .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API returned"))
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "DashboardTag::Dashboards")]
@@ -291,17 +240,15 @@ impl DashboardApi {
     /// 403.
     #[oai(path = "/dashboard", method = "get")]
     async fn dashboard(&self, credentials: Credentials) -> ApiResult<Json<DashboardBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (scope, name) = scope_of(&authed)?;
-        let rules = rules(&mut authed).await?;
-        let figures = queries::figures(&mut authed.tx, scope, &rules).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let figures = dashboard::figures(&mut uow).await?;
+        uow.commit().await?;
         Ok(Json(DashboardBody {
-            scope: name,
-            today: rules.today,
+            scope: figures.reach.into(),
+            today: figures.today,
             figures_as_of: figures.figures_as_of,
             tiles: figures
-                .counts
+                .tiles
                 .into_iter()
                 .map(|(tile, count)| TileBody {
                     key: tile.into(),
@@ -323,20 +270,14 @@ impl DashboardApi {
         /// Page size, 1-200 (default 50).
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<DashboardList>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (scope, _) = scope_of(&authed)?;
-        let tile = Tile::from_key(&key.0).ok_or(AppError::NotFound)?;
-        let limit = page_limit(limit.0)?;
-        let offset = decode_cursor(cursor.0.as_deref())?;
-        let rules = rules(&mut authed).await?;
-        let page = queries::list(&mut authed.tx, tile, scope, &rules, offset, limit).await?;
-        authed.tx.commit().await?;
-        let next_offset = offset.saturating_add(i64::try_from(page.items.len()).unwrap_or(0));
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let list = dashboard::list(&mut uow, &key.0, cursor.0.as_deref(), limit.0).await?;
+        uow.commit().await?;
         Ok(Json(DashboardList {
-            key: tile.into(),
-            today: rules.today,
-            next_cursor: page.has_more.then(|| encode_cursor(next_offset)),
-            items: page.items.into_iter().map(Into::into).collect(),
+            key: list.tile.into(),
+            today: list.today,
+            next_cursor: list.next_cursor,
+            items: list.items.into_iter().map(Into::into).collect(),
         }))
     }
 }
@@ -344,22 +285,6 @@ impl DashboardApi {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_garbage_is_refused() {
-        assert_eq!(decode_cursor(None).ok(), Some(0));
-        assert_eq!(decode_cursor(Some(&encode_cursor(150))).ok(), Some(150));
-        assert!(decode_cursor(Some("150")).is_err());
-        assert!(decode_cursor(Some(&URL_SAFE_NO_PAD.encode("offset:-1"))).is_err());
-    }
-
-    #[test]
-    fn every_list_has_a_key() {
-        for tile in Tile::LISTS {
-            assert_eq!(Tile::from_key(tile.key()), Some(tile));
-        }
-        assert_eq!(Tile::from_key("nonsense"), None);
-    }
 
     #[test]
     fn the_api_names_each_list_by_its_key() {

@@ -12,6 +12,7 @@ pub mod account;
 pub mod browser;
 pub mod comments;
 pub mod credentials;
+pub mod dashboard;
 mod error;
 pub mod evidence;
 pub mod exports;

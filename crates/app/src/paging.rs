@@ -91,6 +91,26 @@ pub fn search_term(q: Option<String>) -> Result<Option<String>, AppError> {
     }
 }
 
+const OFFSET_PREFIX: &str = "offset:";
+
+/// Encodes the position `offset` rows into a list ordered by a computed urgency (the
+/// dashboard's lists, where no column is a stable key).
+pub fn encode_offset_cursor(offset: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{OFFSET_PREFIX}{offset}"))
+}
+
+/// Decodes [`encode_offset_cursor`]'s cursor; none is the start, anything else 422.
+pub fn decode_offset_cursor(cursor: Option<&str>) -> Result<i64, AppError> {
+    let Some(cursor) = cursor else { return Ok(0) };
+    URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix(OFFSET_PREFIX)?.parse::<i64>().ok())
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| AppError::invalid("cursor", "is not a cursor this API returned"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -115,5 +135,16 @@ mod tests {
         assert_eq!(page_limit(None).unwrap(), DEFAULT_LIMIT);
         assert!(page_limit(Some(0)).is_err());
         assert!(page_limit(Some(MAX_LIMIT + 1)).is_err());
+    }
+
+    #[test]
+    fn offset_cursors_round_trip_and_garbage_is_refused() {
+        assert_eq!(decode_offset_cursor(None).ok(), Some(0));
+        assert_eq!(
+            decode_offset_cursor(Some(&encode_offset_cursor(150))).ok(),
+            Some(150)
+        );
+        assert!(decode_offset_cursor(Some("150")).is_err());
+        assert!(decode_offset_cursor(Some(&URL_SAFE_NO_PAD.encode("offset:-1"))).is_err());
     }
 }

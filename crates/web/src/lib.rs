@@ -13,6 +13,7 @@
 
 mod admin;
 mod client;
+mod exports;
 mod forms;
 mod learner;
 mod portfolio;
@@ -92,7 +93,7 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
         .at(routes::TIME_LOG.pattern(), get(time_log_page))
         .at(routes::TIME_LOG_ENTRY.pattern(), get(time_log_entry_page))
         .at(routes::EVIDENCE.pattern(), get(portfolio::evidence_page))
-        .at(routes::EXPORTS.pattern(), get(exports_page))
+        .at(routes::EXPORTS.pattern(), get(exports::exports_page))
         .at(routes::DOCUMENTS.pattern(), get(learner::documents_page))
         .at(routes::MESSAGES.pattern(), get(learner::messages_page))
         .at(routes::MESSAGE.pattern(), get(learner::message_page))
@@ -1356,14 +1357,6 @@ async fn time_log_entry_page(
         json!({ "id": enrolment, "entry": entry, "activity_types": activity_types() }),
     );
     Ok(web.page(&viewer, "time_log_entry", "Time log entry", data, flash))
-}
-
-#[handler]
-async fn exports_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let exports = web.fetch(&viewer, "/api/v1/exports").await?;
-    let mut data = json!({ "exports": exports });
-    Ok(web.page(&viewer, "exports", "Exports", data, flash))
 }
 
 #[cfg(test)]
