@@ -139,6 +139,11 @@ pub fn home() -> String {
     HOME.fill(&[])
 }
 
+/// The list behind a dashboard figure.
+pub fn tile(tile: crate::dashboard::Tile) -> String {
+    TILE.fill(&[&tile.key()])
+}
+
 /// A piece of evidence.
 pub fn evidence(id: Uuid) -> String {
     EVIDENCE.fill(&[&id])

@@ -15,6 +15,7 @@ mod admin;
 mod client;
 mod exports;
 mod forms;
+mod home;
 mod learner;
 mod portfolio;
 mod reminders;
@@ -72,11 +73,11 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
         state: state.clone(),
     };
     let app_pages = Route::new()
-        .at(routes::APP_PREFIX, get(home))
-        .at(routes::HOME.pattern(), get(home))
+        .at(routes::APP_PREFIX, get(home::home_page))
+        .at(routes::HOME.pattern(), get(home::home_page))
         .at(routes::DISCLAIMER.pattern(), get(disclaimer_page))
         .at(routes::FORM_SUBMIT.pattern(), post(form_submit))
-        .at(routes::TILE.pattern(), get(tile_page))
+        .at(routes::TILE.pattern(), get(home::tile_page))
         .at(
             routes::CASELOAD_LIST.pattern(),
             get(reminders::caseload_page),
@@ -235,14 +236,6 @@ impl PageQuery {
             .as_deref()
             .filter(|c| !c.is_empty())
             .map(|c| format!("&cursor={}", encode(c)))
-            .unwrap_or_default()
-    }
-
-    /// The same as the path's first parameter (`?cursor=…`).
-    fn first_param(&self) -> String {
-        let p = self.param();
-        p.strip_prefix('&')
-            .map(|p| format!("?{p}"))
             .unwrap_or_default()
     }
 }
@@ -1047,84 +1040,6 @@ async fn form_submit(
         }
         _ => Ok(with_flash(&back, true, &reply.message())),
     }
-}
-
-#[handler]
-async fn home(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    if viewer.is_staff() {
-        let mut dashboard = web.fetch(&viewer, "/api/v1/dashboard").await?;
-        if let Some(tiles) = dashboard.get_mut("tiles").and_then(Value::as_array_mut) {
-            for tile in tiles {
-                let title = tile_title(tile.get("key").and_then(Value::as_str).unwrap_or(""));
-                tile["title"] = json!(title);
-            }
-        }
-        let data = json!({ "dashboard": dashboard });
-        return Ok(web.page(&viewer, "staff_home", "Home", data, flash));
-    }
-    let enrolments = web.fetch(&viewer, "/api/v1/enrolments?limit=50").await?;
-    let items = enrolments
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    // A learner on one programme (nearly everyone) goes straight to it.
-    if viewer.has("learner")
-        && items.len() == 1
-        && let Some(id) = items[0]
-            .get("id")
-            .and_then(Value::as_str)
-            .and_then(|id| uuid::Uuid::parse_str(id).ok())
-    {
-        return Ok(redirect(&routes::enrolment(id)));
-    }
-    let mut data = json!({ "enrolments": items });
-    Ok(web.page(&viewer, "learner_home", "Home", data, flash))
-}
-
-#[handler]
-async fn tile_page(
-    req: &Request,
-    web: Data<&Web>,
-    Path(key): Path<String>,
-    Query(page): Query<PageQuery>,
-) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let list = web
-        .fetch(
-            &viewer,
-            &format!("/api/v1/dashboard/{}{}", encode(&key), page.first_param()),
-        )
-        .await?;
-    let title = tile_title(&key);
-    Ok(web.render(
-        Some(&viewer),
-        "tile",
-        &title,
-        json!({ "key": key, "list": list }),
-    ))
-}
-
-/// A dashboard tile's heading.
-fn tile_title(key: &str) -> String {
-    match key {
-        "caseload" => "Caseload",
-        "off_track" => "Off track",
-        "on_track" => "On track",
-        "ahead" => "Ahead",
-        "new_evidence_to_review" => "New evidence to review",
-        "actions_needing_completion" => "Actions needing completion",
-        "upcoming_sessions" => "Upcoming sessions",
-        "reviews_overdue" => "Reviews overdue",
-        "inductions_overdue" => "Inductions overdue",
-        "unclosed_sessions" => "Unclosed sessions",
-        "otj_behind_plan" => "Off the job behind plan",
-        "past_planned_end" => "Past planned end",
-        "learners" => "Learners and their last login",
-        _ => "Learners",
-    }
-    .to_owned()
 }
 
 /// An id from the path, checked as a UUID so a mistyped link is a 404 page.

@@ -1,0 +1,270 @@
+//! The staff home page (the dashboard's figures, each a tile) and the list behind each
+//! tile, read through `folio_app::dashboard` in one unit of work and rendered from typed
+//! views. Who has a dashboard and over which enrolments is the use case's rule; the page
+//! only names the tiles and links the rows.
+
+use super::{Flash, PageQuery, PageResult, Viewer, Web, redirect};
+use chrono::{DateTime, NaiveDate, Utc};
+use folio_app::dashboard::{self, Figures, List, Reach, Row, Tile};
+use folio_app::routes;
+use poem::web::{Data, Path, Query};
+use poem::{Request, handler};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// A tile's heading. Exhaustive, so a new list cannot go without a name.
+fn title(tile: Tile) -> &'static str {
+    match tile {
+        Tile::Caseload => "Caseload",
+        Tile::OffTrack => "Off track",
+        Tile::OnTrack => "On track",
+        Tile::Ahead => "Ahead",
+        Tile::NewEvidenceToReview => "New evidence to review",
+        Tile::ActionsNeedingCompletion => "Actions needing completion",
+        Tile::UpcomingSessions => "Upcoming sessions",
+        Tile::ReviewsOverdue => "Reviews overdue",
+        Tile::InductionsOverdue => "Inductions overdue",
+        Tile::UnclosedSessions => "Unclosed sessions",
+        Tile::OtjBehindPlan => "Off the job behind plan",
+        Tile::PastPlannedEnd => "Past planned end",
+        Tile::Learners => "Learners and their last login",
+    }
+}
+
+/// One figure on the home page.
+#[derive(Debug, Serialize)]
+struct TileView {
+    key: &'static str,
+    title: &'static str,
+    count: i64,
+    /// The list behind it.
+    link: String,
+}
+
+/// The staff home page.
+#[derive(Debug, Serialize)]
+struct StaffHomeView {
+    /// True for an assessor's or IQA's caseload, false for the whole organisation.
+    caseload: bool,
+    today: NaiveDate,
+    figures_as_of: Option<NaiveDate>,
+    tiles: Vec<TileView>,
+    /// Everyone in reach with their last sign-in.
+    learners: TileView,
+}
+
+impl StaffHomeView {
+    fn new(f: Figures) -> Self {
+        let tile = |tile: Tile, count: i64| TileView {
+            key: tile.key(),
+            title: title(tile),
+            count,
+            link: routes::tile(tile),
+        };
+        let caseload = f
+            .tiles
+            .iter()
+            .find(|(t, _)| *t == Tile::Caseload)
+            .map_or(0, |(_, n)| *n);
+        Self {
+            caseload: f.reach == Reach::Caseload,
+            today: f.today,
+            figures_as_of: f.figures_as_of,
+            learners: tile(Tile::Learners, caseload),
+            tiles: f.tiles.into_iter().map(|(t, n)| tile(t, n)).collect(),
+        }
+    }
+}
+
+/// A row of a tile's list.
+#[derive(Debug, Serialize)]
+struct RowView {
+    learner_name: String,
+    /// The learner's portfolio.
+    enrolment_link: String,
+    course_title: String,
+    track_status: Option<String>,
+    /// The evidence, action or session the row is about, if any.
+    title: Option<String>,
+    /// Where that item is shown: the evidence, else the portfolio.
+    item_link: String,
+    session_type: Option<String>,
+    starts_at: Option<DateTime<Utc>>,
+    submitted_at: Option<DateTime<Utc>>,
+    due_date: Option<NaiveDate>,
+    last_review: Option<NaiveDate>,
+    /// The day of the track figures; the progress and time bars show when there is one.
+    computed_on: Option<NaiveDate>,
+    progress_percent: Option<f64>,
+    elapsed_percent: Option<f64>,
+    /// Off-the-job hours, as written (`12.50`).
+    otj_expected_hours: Option<String>,
+    otj_actual_hours: Option<String>,
+    planned_end_date: NaiveDate,
+    last_login_at: Option<DateTime<Utc>>,
+}
+
+impl From<Row> for RowView {
+    fn from(r: Row) -> Self {
+        let item_link = match (r.item_id, r.submitted_at) {
+            (Some(id), Some(_)) => routes::evidence(id),
+            _ => routes::enrolment(r.enrolment_id),
+        };
+        Self {
+            learner_name: r.learner_name,
+            enrolment_link: routes::enrolment(r.enrolment_id),
+            course_title: r.course_title,
+            track_status: r.track_status,
+            title: r.title,
+            item_link,
+            session_type: r.session_type,
+            starts_at: r.starts_at,
+            submitted_at: r.submitted_at,
+            due_date: r.due_date,
+            last_review: r.last_review,
+            computed_on: r.computed_on,
+            progress_percent: r.progress_percent,
+            elapsed_percent: r.elapsed_percent,
+            otj_expected_hours: r.otj_expected.map(|h| h.to_string()),
+            otj_actual_hours: r.otj_actual.map(|h| h.to_string()),
+            planned_end_date: r.planned_end_date,
+            last_login_at: r.last_login_at,
+        }
+    }
+}
+
+/// A page of the list behind a tile.
+#[derive(Debug, Serialize)]
+struct TileListView {
+    title: &'static str,
+    home: String,
+    items: Vec<RowView>,
+    /// The next page, on all but the last.
+    more: Option<String>,
+}
+
+impl TileListView {
+    fn new(list: List) -> Self {
+        let link = routes::tile(list.tile);
+        Self {
+            title: title(list.tile),
+            home: routes::home(),
+            more: list
+                .next_cursor
+                .map(|c| format!("{link}?cursor={}", super::encode(&c))),
+            items: list.items.into_iter().map(RowView::from).collect(),
+        }
+    }
+}
+
+#[handler]
+pub(super) async fn home_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
+    let viewer = web.viewer(req).await?;
+    if viewer.is_staff() {
+        return staff_home(&web, req, flash).await;
+    }
+    let enrolments = web.fetch(&viewer, "/api/v1/enrolments?limit=50").await?;
+    let items = enrolments
+        .get("items")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    // A learner on one programme (nearly everyone) goes straight to it.
+    if viewer.has("learner")
+        && items.len() == 1
+        && let Some(id) = items[0]
+            .get("id")
+            .and_then(Value::as_str)
+            .and_then(|id| uuid::Uuid::parse_str(id).ok())
+    {
+        return Ok(redirect(&routes::enrolment(id)));
+    }
+    let mut data = json!({ "enrolments": items });
+    Ok(web.page(&viewer, "learner_home", "Home", data, flash))
+}
+
+/// The staff home page in one unit of work.
+pub(super) async fn staff_home(web: &Web, req: &Request, flash: Flash) -> PageResult {
+    let (mut uow, viewer) = web.work(req).await?;
+    let figures = dashboard::figures(&mut uow).await;
+    let figures = web.read(&viewer, figures)?;
+    web.finish(&viewer, uow).await?;
+    let view = StaffHomeView::new(figures);
+    Ok(web.typed_page(&viewer, "staff_home", "Home", &view, flash))
+}
+
+/// `/app/tiles/{key}`: a page of the list behind a tile.
+#[handler]
+pub(super) async fn tile_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(key): Path<String>,
+    Query(page): Query<PageQuery>,
+    flash: Flash,
+) -> PageResult {
+    let (mut uow, viewer): (_, Viewer) = web.work(req).await?;
+    let cursor = page.cursor.as_deref().filter(|c| !c.is_empty());
+    let list = dashboard::list(&mut uow, &key, cursor, None).await;
+    let list = web.read(&viewer, list)?;
+    web.finish(&viewer, uow).await?;
+    let view = TileListView::new(list);
+    Ok(web.typed_page(&viewer, "tile", view.title, &view, flash))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    #[test]
+    fn every_list_has_a_title_of_its_own() {
+        let mut titles: Vec<_> = Tile::LISTS.into_iter().map(title).collect();
+        titles.sort_unstable();
+        titles.dedup();
+        assert_eq!(titles.len(), Tile::LISTS.len());
+    }
+
+    #[test]
+    fn evidence_rows_link_the_evidence_and_others_the_portfolio() {
+        let enrolment = Uuid::from_u128(1);
+        let item = Uuid::from_u128(2);
+        let row = |item_id, submitted_at| Row {
+            enrolment_id: enrolment,
+            learner_id: Uuid::from_u128(3),
+            learner_name: "Amelia".into(),
+            course_title: "Engineering".into(),
+            assessor_id: None,
+            assessor_name: None,
+            enrolment_status: "in_learning".into(),
+            start_date: NaiveDate::from_ymd_opt(2026, 1, 5).unwrap_or_default(),
+            planned_end_date: NaiveDate::from_ymd_opt(2027, 1, 5).unwrap_or_default(),
+            last_login_at: None,
+            item_id,
+            title: None,
+            session_type: None,
+            starts_at: None,
+            submitted_at,
+            due_date: None,
+            last_review: None,
+            booked: None,
+            track_status: None,
+            off_track_since: None,
+            elapsed_percent: None,
+            progress_percent: None,
+            computed_on: None,
+            time_spent_minutes: None,
+            otj_expected: None,
+            otj_actual: None,
+        };
+        let evidence = RowView::from(row(Some(item), Some(Utc::now())));
+        assert_eq!(
+            evidence.item_link,
+            "/app/evidence/00000000-0000-0000-0000-000000000002"
+        );
+        let action = RowView::from(row(Some(item), None));
+        assert_eq!(
+            action.item_link,
+            "/app/enrolments/00000000-0000-0000-0000-000000000001"
+        );
+    }
+}
