@@ -27,6 +27,7 @@ pub mod routes;
 pub mod runs;
 pub mod telemetry;
 mod unit_of_work;
+pub mod users;
 
 pub use error::{Error, FieldError, Fields, Problem, Result, SsoFailure, checked};
 pub use folio_db::Database;
