@@ -13,6 +13,7 @@ pub mod browser;
 pub mod comments;
 pub mod credentials;
 pub mod dashboard;
+pub mod documents;
 pub mod enrolments;
 mod error;
 pub mod evidence;
