@@ -27,6 +27,7 @@ pub mod reminders;
 pub mod routes;
 pub mod runs;
 pub mod telemetry;
+pub mod time_log;
 mod unit_of_work;
 pub mod users;
 
