@@ -14,6 +14,7 @@ pub mod comments;
 pub mod credentials;
 pub mod dashboard;
 pub mod documents;
+pub mod employers;
 pub mod enrolments;
 mod error;
 pub mod evidence;
