@@ -21,6 +21,7 @@ pub mod evidence;
 pub mod exports;
 pub mod files;
 pub mod learning_plan;
+pub mod messages;
 pub mod paging;
 pub mod principal;
 pub mod progress;
