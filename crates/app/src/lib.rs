@@ -9,6 +9,7 @@
 //! [`Error`] stands for.
 
 pub mod account;
+pub mod api_tokens;
 pub mod browser;
 pub mod comments;
 pub mod credentials;
