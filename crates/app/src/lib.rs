@@ -23,6 +23,7 @@ pub mod exports;
 pub mod files;
 pub mod learning_plan;
 pub mod messages;
+pub mod notifications;
 pub mod paging;
 pub mod principal;
 pub mod progress;
