@@ -10,6 +10,7 @@
 
 pub mod account;
 pub mod api_tokens;
+pub mod audit_log;
 pub mod browser;
 pub mod comments;
 pub mod credentials;
