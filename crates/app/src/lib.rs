@@ -31,6 +31,7 @@ pub mod progress;
 pub mod reminders;
 pub mod routes;
 pub mod runs;
+pub mod settings;
 pub mod telemetry;
 pub mod time_log;
 mod unit_of_work;
