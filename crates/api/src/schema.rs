@@ -54,14 +54,6 @@ impl From<Role> for RoleName {
     }
 }
 
-/// Roles from a request: duplicates removed, in a stable order.
-pub fn roles_from(names: &[RoleName]) -> Vec<Role> {
-    let mut roles: Vec<Role> = names.iter().map(|&r| r.into()).collect();
-    roles.sort();
-    roles.dedup();
-    roles
-}
-
 /// Whether an account can be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
 #[oai(rename_all = "snake_case")]

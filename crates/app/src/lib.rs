@@ -32,6 +32,7 @@ pub mod reminders;
 pub mod routes;
 pub mod runs;
 pub mod settings;
+pub mod sso_settings;
 pub mod telemetry;
 pub mod time_log;
 mod unit_of_work;
