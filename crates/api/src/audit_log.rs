@@ -1,15 +1,15 @@
 //! Reading the audit log.
+//!
+//! Adapters over `folio_app::audit_log`, where who may read it is written.
 
 use chrono::{DateTime, Utc};
-use folio_db::audit;
-use folio_domain::Permission;
+use folio_app::audit_log::{self, PageQuery};
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::pagination::{decode_id_cursor, page_limit};
 use crate::principal::Credentials;
 use crate::problem::ApiResult;
 
@@ -65,18 +65,11 @@ impl AuditLogApi {
         /// Page size, 1-200 (default 50).
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<AuditPage>> {
-        let before = decode_id_cursor(cursor.0.as_deref())?;
-        let limit = page_limit(limit.0)?;
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ReadAuditLog)
-            .await?;
-        let page = audit::list(&mut authed.tx, entity_id.0, before, limit).await?;
-        authed.tx.commit().await?;
-        let next_cursor = page
-            .has_more
-            .then(|| page.items.last().map(|e| e.id.to_string()))
-            .flatten();
+        // A bad cursor or limit is refused before the credentials are looked at.
+        let query = PageQuery::parse(cursor.0.as_deref(), limit.0)?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let page = audit_log::list(&mut uow, entity_id.0, query).await?;
+        uow.commit().await?;
         Ok(Json(AuditPage {
             items: page
                 .items
@@ -92,7 +85,7 @@ impl AuditLogApi {
                     details: e.details,
                 })
                 .collect(),
-            next_cursor,
+            next_cursor: page.next_cursor,
         }))
     }
 }

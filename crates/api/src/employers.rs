@@ -1,8 +1,9 @@
 //! Employer organisations.
+//!
+//! Adapters over `folio_app::employers`, where who may manage and read them is written.
 
 use chrono::{DateTime, Utc};
-use folio_db::employers::{self, Employer, EmployerDetails};
-use folio_domain::{EmailAddress, OptionalText, OrganisationName, Permission};
+use folio_app::employers::{self, Employer, ListQuery};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
@@ -11,9 +12,8 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::json_body::JsonBody;
-use crate::pagination::{decode_name_cursor, next_name_cursor, page_limit, search_term};
-use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiResult, AppError, AppResult, Fields, checked};
+use crate::principal::Credentials;
+use crate::problem::ApiResult;
 
 #[derive(Tags)]
 enum EmployersTag {
@@ -69,28 +69,14 @@ struct EmployerRequest {
     phone: Option<String>,
 }
 
-impl EmployerRequest {
-    fn parse(self) -> AppResult<EmployerDetails> {
-        let mut fields = Fields::default();
-        let name = fields.check("name", OrganisationName::parse(&self.name));
-        let contact_name = fields.check(
-            "contact_name",
-            OptionalText::parse(self.contact_name.as_deref(), 200),
-        );
-        let contact_email = match self.contact_email.as_deref().map(str::trim) {
-            None | Some("") => Some(None),
-            Some(e) => fields
-                .check("contact_email", EmailAddress::parse(e))
-                .map(|e| Some(e.as_str().to_owned())),
-        };
-        let phone = fields.check("phone", OptionalText::parse(self.phone.as_deref(), 50));
-        fields.finish()?;
-        Ok(EmployerDetails {
-            name: checked(name)?,
-            contact_name: checked(contact_name)?,
-            contact_email: checked(contact_email)?,
-            phone: checked(phone)?,
-        })
+impl From<EmployerRequest> for employers::Details {
+    fn from(r: EmployerRequest) -> Self {
+        Self {
+            name: r.name,
+            contact_name: r.contact_name,
+            contact_email: r.contact_email,
+            phone: r.phone,
+        }
     }
 }
 
@@ -117,12 +103,6 @@ enum DeleteEmployerResponse {
     Deleted,
 }
 
-async fn record(authed: &mut Authenticated, action: &str, id: Uuid) -> AppResult<()> {
-    authed
-        .audit(action, "employer", id, serde_json::json!({}))
-        .await
-}
-
 #[OpenApi(prefix_path = "/api/v1/employers", tag = "EmployersTag::Employers")]
 impl EmployersApi {
     /// Employers, by name; search matches part of the name.
@@ -137,20 +117,14 @@ impl EmployersApi {
         /// Page size, 1-200 (default 50).
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<EmployerPage>> {
-        let search = search_term(q.0)?;
-        let after = decode_name_cursor(cursor.0.as_deref())?;
-        let limit = page_limit(limit.0)?;
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ReadEmployers)
-            .await?;
-        let page =
-            employers::list(&mut authed.tx, search.as_deref(), after.as_ref(), limit).await?;
-        authed.tx.commit().await?;
-        let next_cursor = next_name_cursor(&page, |e| (&e.name, e.id));
+        // A bad query is refused before the credentials are looked at, whoever asks.
+        let query = ListQuery::parse(q.0, cursor.0.as_deref(), limit.0)?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let page = employers::list(&mut uow, &query).await?;
+        uow.commit().await?;
         Ok(Json(EmployerPage {
             items: page.items.into_iter().map(Into::into).collect(),
-            next_cursor,
+            next_cursor: page.next_cursor,
         }))
     }
 
@@ -161,27 +135,18 @@ impl EmployersApi {
         credentials: Credentials,
         body: JsonBody<EmployerRequest>,
     ) -> ApiResult<CreateEmployerResponse> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageEmployers)
-            .await?;
-        let details = body.0.parse()?;
-        let id = Uuid::now_v7();
-        let employer = employers::insert(&mut authed.tx, id, &details).await?;
-        record(&mut authed, "employer.create", id).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let employer = employers::add(&mut uow, body.0.into()).await?;
+        uow.commit().await?;
         Ok(CreateEmployerResponse::Created(Json(employer.into())))
     }
 
     /// One employer.
     #[oai(path = "/:id", method = "get")]
     async fn get(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<Json<EmployerBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ReadEmployers)
-            .await?;
-        let employer = employers::get(&mut authed.tx, id.0).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let employer = employers::get(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(Json(employer.into()))
     }
 
@@ -193,14 +158,9 @@ impl EmployersApi {
         id: Path<Uuid>,
         body: JsonBody<EmployerRequest>,
     ) -> ApiResult<Json<EmployerBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageEmployers)
-            .await?;
-        let details = body.0.parse()?;
-        let employer = employers::update(&mut authed.tx, id.0, &details).await?;
-        record(&mut authed, "employer.update", id.0).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let employer = employers::replace(&mut uow, id.0, body.0.into()).await?;
+        uow.commit().await?;
         Ok(Json(employer.into()))
     }
 
@@ -211,21 +171,9 @@ impl EmployersApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<DeleteEmployerResponse> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageEmployers)
-            .await?;
-        employers::delete(&mut authed.tx, id.0)
-            .await
-            .map_err(|e| match e.constraint() {
-                Some(_) => AppError::Conflict {
-                    field: None,
-                    detail: "people are still linked to this employer".into(),
-                },
-                None => e.into(),
-            })?;
-        record(&mut authed, "employer.delete", id.0).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        employers::remove(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(DeleteEmployerResponse::Deleted)
     }
 }

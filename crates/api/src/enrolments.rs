@@ -1,22 +1,23 @@
 //! Enrolments: learners on courses, the people around them, their status and chosen units.
+//!
+//! Adapters over `folio_app::enrolments`, where who may enrol, change and read them is
+//! written.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_db::enrolments::{self, Enrolment, EnrolmentFilter, NewEnrolment, PeopleChanges};
-use folio_domain::{EnrolmentStatus, Permission, Role, StatusChange, check_transition};
+use folio_app::enrolments::{self, EnrolmentFilter, EnrolmentView};
+use folio_domain::EnrolmentStatus;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::json_body::JsonBody;
-use crate::pagination::{decode_name_cursor, next_name_cursor, page_limit};
-use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, AppError, AppResult, FieldError, Fields};
+use crate::principal::Credentials;
+use crate::problem::ApiResult;
 
 #[derive(Tags)]
 enum EnrolmentsTag {
@@ -140,10 +141,11 @@ struct EnrolmentBody {
     updated_at: DateTime<Utc>,
 }
 
-impl From<Enrolment> for EnrolmentBody {
-    fn from(e: Enrolment) -> Self {
+impl From<EnrolmentView> for EnrolmentBody {
+    fn from(v: EnrolmentView) -> Self {
+        let e = v.enrolment;
         Self {
-            status: e.status().map_or(StatusName::AwaitingInduction, Into::into),
+            status: v.status.into(),
             id: e.id,
             learner: LearnerSummary {
                 id: e.learner_id,
@@ -266,96 +268,6 @@ enum CreateEnrolmentResponse {
     Created(Json<EnrolmentBody>),
 }
 
-/// Hours as exact decimals with at most two places, within `max`.
-fn hours(
-    fields: &mut Fields,
-    field: &str,
-    value: f64,
-    allow_zero: bool,
-    max: f64,
-) -> Option<Decimal> {
-    // Judged after rounding to the two places stored: 0.001 hours is 0.00, not "more than 0".
-    let decimal = Decimal::from_f64(value)
-        .map(|d| d.round_dp(2))
-        .filter(|_| value.is_finite());
-    let in_range = decimal.is_some_and(|d| {
-        d <= Decimal::from_f64(max).unwrap_or(Decimal::MAX)
-            && (d > Decimal::ZERO || (allow_zero && d == Decimal::ZERO))
-    });
-    let low = if allow_zero { "0" } else { "more than 0" };
-    fields.require(field, in_range, &format!("must be {low} and at most {max}"));
-    decimal.filter(|_| in_range)
-}
-
-/// Checks that a manager works for the learner's employer: a manager sees the learner's
-/// whole portfolio, so an organisation's manager must not be put on another's employee.
-async fn check_manager(
-    authed: &mut Authenticated,
-    fields: &mut Fields,
-    manager_id: Option<Uuid>,
-    employer_id: Option<Uuid>,
-) -> AppResult<()> {
-    if let Some(manager) = manager_id {
-        let works_for = folio_db::users::employer_of(&mut authed.tx, manager).await?;
-        if employer_id.is_none() || works_for != employer_id {
-            fields.add(
-                "manager_id",
-                "must work for the learner's employer (set employer_id to their organisation)",
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Checks that each named person is active and holds the role their place needs.
-async fn check_people(
-    authed: &mut Authenticated,
-    fields: &mut Fields,
-    people: [(&str, Option<Uuid>, Role); 4],
-) -> AppResult<()> {
-    for (field, id, role) in people {
-        if let Some(id) = id
-            && !enrolments::is_active_with_role(&mut authed.tx, id, role).await?
-        {
-            fields.require(
-                field,
-                false,
-                &format!("must be an active person with the {role} role"),
-            );
-        }
-    }
-    Ok(())
-}
-
-/// Loads an enrolment the caller may see and checks they may manage it (admin, or its
-/// assessor): 404 if they cannot see it, 403 if they can see but not manage it. Only for
-/// handlers that then change it: the row stays locked until their transaction ends.
-async fn manageable(authed: &mut Authenticated, id: Uuid) -> AppResult<Enrolment> {
-    // Read under the row lock: concurrent changes to one enrolment queue up and each
-    // checks its transition against the state the previous one left.
-    enrolments::lock(&mut authed.tx, id).await?;
-    let enrolment = authed.visible_enrolment(id).await?;
-    if !authed.principal.manages(&enrolment) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(enrolment.into_inner())
-}
-
-async fn record(
-    authed: &mut Authenticated,
-    action: &str,
-    id: Uuid,
-    details: serde_json::Value,
-) -> AppResult<()> {
-    authed.audit(action, "enrolment", id, details).await
-}
-
-async fn finish(mut authed: Authenticated, id: Uuid) -> AppResult<Json<EnrolmentBody>> {
-    let enrolment = authed.visible_enrolment(id).await?;
-    authed.tx.commit().await?;
-    Ok(Json(enrolment.into_inner().into()))
-}
-
 fn maybe(value: MaybeUndefined<Uuid>) -> Option<Option<Uuid>> {
     match value {
         MaybeUndefined::Undefined => None,
@@ -373,73 +285,23 @@ impl EnrolmentsApi {
         credentials: Credentials,
         body: JsonBody<NewEnrolmentRequest>,
     ) -> ApiResult<CreateEnrolmentResponse> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageEnrolments)
-            .await?;
         let req = body.0;
-        let mut fields = Fields::default();
-        fields.require(
-            "planned_end_date",
-            req.planned_end_date > req.start_date,
-            "must be after start_date",
-        );
-        fields.date("start_date", req.start_date);
-        fields.date("planned_end_date", req.planned_end_date);
-        check_manager(&mut authed, &mut fields, req.manager_id, req.employer_id).await?;
-        let contracted = hours(
-            &mut fields,
-            "contracted_hours_per_week",
-            req.contracted_hours_per_week,
-            false,
-            168.0,
-        );
-        let planned = hours(
-            &mut fields,
-            "planned_otj_hours",
-            req.planned_otj_hours,
-            true,
-            10_000.0,
-        );
-        check_people(
-            &mut authed,
-            &mut fields,
-            [
-                ("learner_id", Some(req.learner_id), Role::Learner),
-                ("assessor_id", req.assessor_id, Role::Assessor),
-                ("iqa_id", req.iqa_id, Role::Iqa),
-                ("manager_id", req.manager_id, Role::Employer),
-            ],
-        )
-        .await?;
-        fields.finish()?;
-        let (Some(contracted_hours_per_week), Some(planned_otj_hours)) = (contracted, planned)
-        else {
-            return Err(AppError::Internal("validated hours missing".into()).into());
+        let input = enrolments::Enrolling {
+            learner_id: req.learner_id,
+            course_id: req.course_id,
+            start_date: req.start_date,
+            planned_end_date: req.planned_end_date,
+            assessor_id: req.assessor_id,
+            iqa_id: req.iqa_id,
+            employer_id: req.employer_id,
+            manager_id: req.manager_id,
+            contracted_hours_per_week: req.contracted_hours_per_week,
+            planned_otj_hours: req.planned_otj_hours,
         };
-        let id = Uuid::now_v7();
-        enrolments::insert(
-            &mut authed.tx,
-            &NewEnrolment {
-                id,
-                learner_id: req.learner_id,
-                course_id: req.course_id,
-                start_date: req.start_date,
-                planned_end_date: req.planned_end_date,
-                assessor_id: req.assessor_id,
-                iqa_id: req.iqa_id,
-                employer_id: req.employer_id,
-                manager_id: req.manager_id,
-                contracted_hours_per_week,
-                planned_otj_hours,
-            },
-        )
-        .await?;
-        let details =
-            serde_json::json!({ "learner_id": req.learner_id, "course_id": req.course_id });
-        record(&mut authed, "enrolment.create", id, details).await?;
-        let Json(body) = finish(authed, id).await?;
-        Ok(CreateEnrolmentResponse::Created(Json(body)))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let enrolment = enrolments::enrol(&mut uow, input).await?;
+        uow.commit().await?;
+        Ok(CreateEnrolmentResponse::Created(Json(enrolment.into())))
     }
 
     /// The enrolments I may see, by learner name: all for admins and auditors, my caseload
@@ -465,9 +327,6 @@ impl EnrolmentsApi {
         /// Page size, 1-200 (default 50).
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<EnrolmentPage>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let after = decode_name_cursor(cursor.0.as_deref())?;
-        let limit = page_limit(limit.0)?;
         let filter = EnrolmentFilter {
             status: status.0.map(Into::into),
             assessor_id: assessor_id.0,
@@ -475,14 +334,12 @@ impl EnrolmentsApi {
             course_id: course_id.0,
             employer_id: employer_id.0,
         };
-        let v = authed.principal.viewer();
-        let page =
-            enrolments::list_visible(&mut authed.tx, &v, &filter, after.as_ref(), limit).await?;
-        authed.tx.commit().await?;
-        let next_cursor = next_name_cursor(&page, |e| (&e.learner_name, e.id));
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let page = enrolments::list(&mut uow, &filter, cursor.0.as_deref(), limit.0).await?;
+        uow.commit().await?;
         Ok(Json(EnrolmentPage {
             items: page.items.into_iter().map(Into::into).collect(),
-            next_cursor,
+            next_cursor: page.next_cursor,
         }))
     }
 
@@ -493,8 +350,10 @@ impl EnrolmentsApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<EnrolmentBody>> {
-        let authed = self.0.authenticate(&credentials).await?;
-        finish(authed, id.0).await.map_err(ApiError::from)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let enrolment = enrolments::get(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(Json(enrolment.into()))
     }
 
     /// Change the assessor, IQA, employer, manager or contracted hours (admins).
@@ -505,69 +364,18 @@ impl EnrolmentsApi {
         id: Path<Uuid>,
         body: JsonBody<EnrolmentUpdate>,
     ) -> ApiResult<Json<EnrolmentBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageEnrolments)
-            .await?;
         let req = body.0;
-        let changes = PeopleChanges {
+        let change = enrolments::PeopleChange {
             assessor_id: maybe(req.assessor_id),
             iqa_id: maybe(req.iqa_id),
             employer_id: maybe(req.employer_id),
             manager_id: maybe(req.manager_id),
-            contracted_hours_per_week: None,
+            contracted_hours_per_week: req.contracted_hours_per_week,
         };
-        enrolments::lock(&mut authed.tx, id.0).await?;
-        let current = authed.visible_enrolment(id.0).await?;
-        let mut fields = Fields::default();
-        let contracted = req
-            .contracted_hours_per_week
-            .map(|h| hours(&mut fields, "contracted_hours_per_week", h, false, 168.0));
-        check_manager(
-            &mut authed,
-            &mut fields,
-            changes.manager_id.unwrap_or(current.manager_id),
-            changes.employer_id.unwrap_or(current.employer_id),
-        )
-        .await?;
-        check_people(
-            &mut authed,
-            &mut fields,
-            [
-                ("assessor_id", changes.assessor_id.flatten(), Role::Assessor),
-                ("iqa_id", changes.iqa_id.flatten(), Role::Iqa),
-                ("manager_id", changes.manager_id.flatten(), Role::Employer),
-                ("learner_id", None, Role::Learner),
-            ],
-        )
-        .await?;
-        fields.finish()?;
-        let changes = PeopleChanges {
-            contracted_hours_per_week: contracted.flatten(),
-            ..changes
-        };
-        enrolments::update_people(&mut authed.tx, id.0, &changes).await?;
-        let changed: Vec<&str> = [
-            ("assessor_id", changes.assessor_id.is_some()),
-            ("iqa_id", changes.iqa_id.is_some()),
-            ("employer_id", changes.employer_id.is_some()),
-            ("manager_id", changes.manager_id.is_some()),
-            (
-                "contracted_hours_per_week",
-                changes.contracted_hours_per_week.is_some(),
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(name, changed)| changed.then_some(name))
-        .collect();
-        record(
-            &mut authed,
-            "enrolment.update",
-            id.0,
-            serde_json::json!({ "fields": changed }),
-        )
-        .await?;
-        finish(authed, id.0).await.map_err(ApiError::from)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let enrolment = enrolments::change_people(&mut uow, id.0, change).await?;
+        uow.commit().await?;
+        Ok(Json(enrolment.into()))
     }
 
     /// Change the status: start learning, start or end a break, withdraw, complete (admins
@@ -579,65 +387,16 @@ impl EnrolmentsApi {
         id: Path<Uuid>,
         body: JsonBody<StatusRequest>,
     ) -> ApiResult<Json<EnrolmentBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = manageable(&mut authed, id.0).await?;
         let req = body.0;
-        let mut dates = Fields::default();
-        dates.date("on", req.on);
-        dates.finish()?;
-        let current = enrolment
-            .status()
-            .ok_or_else(|| AppError::Internal("unknown status".into()))?;
-        let reason = req
-            .reason
-            .as_deref()
-            .map(str::trim)
-            .unwrap_or_default()
-            .to_owned();
-        let change = match EnrolmentStatus::from(req.status) {
-            EnrolmentStatus::InLearning if current == EnrolmentStatus::BreakInLearning => {
-                StatusChange::Resume { on: req.on }
-            }
-            EnrolmentStatus::InLearning => StatusChange::StartLearning { on: req.on },
-            EnrolmentStatus::BreakInLearning => StatusChange::StartBreak { on: req.on },
-            EnrolmentStatus::Withdrawn => StatusChange::Withdraw {
-                on: req.on,
-                reason: reason.clone(),
-            },
-            EnrolmentStatus::Completed => StatusChange::Complete { on: req.on },
-            EnrolmentStatus::AwaitingInduction => {
-                return Err(AppError::invalid(
-                    "status",
-                    "an enrolment cannot return to awaiting_induction",
-                )
-                .into());
-            }
+        let request = enrolments::StatusRequest {
+            status: req.status.into(),
+            on: req.on,
+            reason: req.reason,
         };
-        if reason.chars().count() > 1000 || reason.chars().any(|c| c.is_control() && c != '\n') {
-            return Err(
-                AppError::invalid("reason", "must be at most 1000 characters of text").into(),
-            );
-        }
-        let next = check_transition(
-            current,
-            enrolment.start_date,
-            enrolment.break_started_on,
-            &change,
-        )
-        .map_err(|e| {
-            let field = match e {
-                folio_domain::TransitionError::NotAllowed { .. } => "status",
-                folio_domain::TransitionError::TooEarly { .. } => "on",
-                folio_domain::TransitionError::MissingReason => "reason",
-            };
-            AppError::Validation(vec![FieldError::new(field, e)])
-        })?;
-        let reason = matches!(change, StatusChange::Withdraw { .. }).then_some(reason.as_str());
-        enrolments::apply_status(&mut authed.tx, id.0, next, req.on, reason).await?;
-        let details =
-            serde_json::json!({ "from": current.as_str(), "to": next.as_str(), "on": req.on });
-        record(&mut authed, "enrolment.status", id.0, details).await?;
-        finish(authed, id.0).await.map_err(ApiError::from)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let enrolment = enrolments::change_status(&mut uow, id.0, request).await?;
+        uow.commit().await?;
+        Ok(Json(enrolment.into()))
     }
 
     /// Record a revised end date beside the fixed planned one (admins and the learner's
@@ -649,29 +408,12 @@ impl EnrolmentsApi {
         id: Path<Uuid>,
         body: JsonBody<RevisedEndRequest>,
     ) -> ApiResult<Json<EnrolmentBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = manageable(&mut authed, id.0).await?;
         let req = body.0;
-        let reason = req.reason.trim();
-        let mut fields = Fields::default();
-        fields.date("revised_end_date", req.revised_end_date);
-        fields.require(
-            "revised_end_date",
-            req.revised_end_date > enrolment.start_date,
-            "must be after the start date",
-        );
-        fields.require(
-            "reason",
-            !reason.is_empty()
-                && reason.chars().count() <= 1000
-                && !reason.chars().any(|c| c.is_control() && c != '\n'),
-            "must be 1 to 1000 characters of text",
-        );
-        fields.finish()?;
-        enrolments::revise_end_date(&mut authed.tx, id.0, req.revised_end_date, reason).await?;
-        let details = serde_json::json!({ "revised_end_date": req.revised_end_date });
-        record(&mut authed, "enrolment.revise_end_date", id.0, details).await?;
-        finish(authed, id.0).await.map_err(ApiError::from)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let enrolment =
+            enrolments::revise_end_date(&mut uow, id.0, req.revised_end_date, &req.reason).await?;
+        uow.commit().await?;
+        Ok(Json(enrolment.into()))
     }
 
     /// Choose the learner's optional units (admins and the learner's assessor); replaces
@@ -683,39 +425,9 @@ impl EnrolmentsApi {
         id: Path<Uuid>,
         body: JsonBody<OptionalUnitsRequest>,
     ) -> ApiResult<Json<EnrolmentBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = manageable(&mut authed, id.0).await?;
-        let mut unit_ids = body.0.unit_ids;
-        if unit_ids.len() > 500 {
-            return Err(AppError::invalid("unit_ids", "must list at most 500 units").into());
-        }
-        let wrong =
-            enrolments::not_optional_units_of(&mut authed.tx, enrolment.course_id, &unit_ids)
-                .await?;
-        if !wrong.is_empty() {
-            let errors = unit_ids
-                .iter()
-                .enumerate()
-                .filter(|(_, u)| wrong.contains(u))
-                .map(|(i, _)| {
-                    FieldError::new(
-                        format!("unit_ids[{i}]"),
-                        "is not an optional unit of this course",
-                    )
-                })
-                .collect();
-            return Err(AppError::Validation(errors).into());
-        }
-        unit_ids.sort();
-        unit_ids.dedup();
-        enrolments::set_optional_units(&mut authed.tx, id.0, &unit_ids).await?;
-        record(
-            &mut authed,
-            "enrolment.optional_units",
-            id.0,
-            serde_json::json!({ "unit_ids": unit_ids }),
-        )
-        .await?;
-        finish(authed, id.0).await.map_err(ApiError::from)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let enrolment = enrolments::choose_optional_units(&mut uow, id.0, body.0.unit_ids).await?;
+        uow.commit().await?;
+        Ok(Json(enrolment.into()))
     }
 }

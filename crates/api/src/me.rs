@@ -1,9 +1,10 @@
 //! The signed-in person: who they are, and their personal API tokens.
+//!
+//! Adapters over `folio_app::account::whoami` and `folio_app::api_tokens`.
 
 use chrono::{DateTime, Utc};
-use folio_db::audit::{self, Event};
-use folio_db::{auth, platform, users};
-use folio_domain::TokenName;
+use folio_app::account;
+use folio_app::api_tokens::{self, ApiToken};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
@@ -12,11 +13,8 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::json_body::JsonBody;
-use folio_app::CredentialId;
-use folio_app::credentials::{TokenKind, mint};
-
 use crate::principal::Credentials;
-use crate::problem::{ApiResult, AppError, Fields, checked};
+use crate::problem::ApiResult;
 use crate::schema::{RoleName, TenantBody, UserBody};
 
 #[derive(Tags)]
@@ -55,8 +53,8 @@ struct ApiTokenBody {
     revoked_at: Option<DateTime<Utc>>,
 }
 
-impl From<auth::ApiToken> for ApiTokenBody {
-    fn from(t: auth::ApiToken) -> Self {
+impl From<ApiToken> for ApiTokenBody {
+    fn from(t: ApiToken) -> Self {
         Self {
             id: t.id,
             name: t.name,
@@ -105,23 +103,22 @@ impl MeApi {
     /// Who is signed in: the person, their organisation and their roles.
     #[oai(path = "/", method = "get")]
     async fn me(&self, credentials: Credentials) -> ApiResult<Json<MeBody>> {
-        let mut authed = self.0.authenticate_before_disclaimer(&credentials).await?;
-        let user = users::get(&mut authed.tx, authed.principal.user_id).await?;
-        let tenant = platform::current(&mut authed.tx).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate_before_disclaimer(&credentials).await?;
+        let me = account::whoami(&mut uow).await?;
+        uow.commit().await?;
         Ok(Json(MeBody {
-            roles: authed.principal.roles.iter().map(|&r| r.into()).collect(),
-            user: user.into(),
-            tenant: tenant.into(),
+            roles: me.roles.into_iter().map(Into::into).collect(),
+            user: me.person.into(),
+            tenant: me.tenant.into(),
         }))
     }
 
     /// My personal API tokens, newest first, revoked ones included.
     #[oai(path = "/tokens", method = "get")]
     async fn list_tokens(&self, credentials: Credentials) -> ApiResult<Json<Vec<ApiTokenBody>>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let tokens = auth::list_api_tokens(&mut authed.tx, authed.principal.user_id).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let tokens = api_tokens::mine(&mut uow).await?;
+        uow.commit().await?;
         Ok(Json(tokens.into_iter().map(Into::into).collect()))
     }
 
@@ -133,51 +130,13 @@ impl MeApi {
         credentials: Credentials,
         body: JsonBody<NewApiToken>,
     ) -> ApiResult<CreateTokenResponse> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        // A token that could mint tokens could outlive its own expiry and revocation.
-        if !matches!(authed.principal.credential, CredentialId::Session(_)) {
-            return Err(AppError::Forbidden.into());
-        }
         let req = body.0;
-        let mut fields = Fields::default();
-        let name = fields.check("name", TokenName::parse(&req.name));
-        let days = req.expires_in_days.unwrap_or(90);
-        fields.require(
-            "expires_in_days",
-            (1..=366).contains(&days),
-            "must be between 1 and 366",
-        );
-        fields.finish()?;
-        let name = checked(name)?;
-
-        let minted = mint(TokenKind::ApiToken, authed.principal.tenant);
-        let id = Uuid::now_v7();
-        let expires_at = Utc::now() + chrono::Duration::days(days);
-        let user_id = authed.principal.user_id;
-        let token = auth::create_api_token(
-            &mut authed.tx,
-            id,
-            user_id,
-            &name,
-            &minted.hash,
-            Some(expires_at),
-        )
-        .await?;
-        audit::record(
-            &mut authed.tx,
-            Event {
-                actor: authed.principal.actor(),
-                action: "api_token.create",
-                entity_type: "api_token",
-                entity_id: Some(id),
-                details: serde_json::json!({ "expires_in_days": days }),
-            },
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let created = api_tokens::create(&mut uow, &req.name, req.expires_in_days).await?;
+        uow.commit().await?;
         Ok(CreateTokenResponse::Created(Json(CreatedApiToken {
-            token: minted.token,
-            api_token: token.into(),
+            token: created.token,
+            api_token: created.api_token.into(),
         })))
     }
 
@@ -188,20 +147,9 @@ impl MeApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<RevokeTokenResponse> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        auth::revoke_api_token(&mut authed.tx, authed.principal.user_id, id.0).await?;
-        audit::record(
-            &mut authed.tx,
-            Event {
-                actor: authed.principal.actor(),
-                action: "api_token.revoke",
-                entity_type: "api_token",
-                entity_id: Some(id.0),
-                details: serde_json::json!({}),
-            },
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        api_tokens::revoke(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(RevokeTokenResponse::Revoked)
     }
 }

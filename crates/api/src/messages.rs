@@ -4,18 +4,11 @@
 //! in the message's own transaction, so the email is queued if and only if the message is
 //! stored.
 //!
-//! A message is seen by its sender, its recipient, and the organisation's admins and
-//! auditors (`folio_domain::access::may_read_message`); anyone else gets 404, exactly as for
-//! an id that does not exist. The enrolment named when writing must be one the caller may
-//! see (404 otherwise) and their own (403 for the staff and employers who see it).
+//! Adapters over `folio_app::messages`, where who may write and read them is written.
 
 use chrono::{DateTime, Utc};
-use folio_db::enrolments::Enrolment;
-use folio_db::messages::{self as queries, Message, MessageFilter, NewMessage};
-use folio_db::outbox::{self, NewEmail};
-use folio_db::users;
-use folio_domain::access::may_read_message;
-use folio_domain::messages::{MessageSubject, MessageText, Recipient};
+use folio_app::messages::{self, Folder, MessageView, PageQuery};
+use folio_domain::messages::Recipient;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
@@ -24,11 +17,8 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::json_body::JsonBody;
-use crate::pagination::{decode_id_cursor, page_limit};
-use folio_app::Principal;
-
-use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiResult, AppError, AppResult, Fields, checked};
+use crate::principal::Credentials;
+use crate::problem::ApiResult;
 
 #[derive(Tags)]
 enum MessagesTag {
@@ -38,9 +28,6 @@ enum MessagesTag {
 
 /// `/api/v1/messages…` and `/api/v1/enrolments/{id}/messages`.
 pub struct MessagesApi(pub AppState);
-
-/// The email template a recipient is sent.
-const TEMPLATE: &str = "message_received";
 
 /// Whom of the enrolment's people a message is written to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
@@ -108,26 +95,31 @@ struct MessageBody {
     read_at: Option<DateTime<Utc>>,
 }
 
-impl TryFrom<Message> for MessageBody {
-    type Error = AppError;
+impl From<MessageFolder> for Folder {
+    fn from(f: MessageFolder) -> Self {
+        match f {
+            MessageFolder::Received => Folder::Received,
+            MessageFolder::Sent => Folder::Sent,
+        }
+    }
+}
 
-    fn try_from(m: Message) -> AppResult<Self> {
-        let to: Recipient = m.recipient_role.parse().map_err(|_| {
-            AppError::Internal(format!("unknown recipient role `{}`", m.recipient_role))
-        })?;
-        Ok(Self {
+impl From<MessageView> for MessageBody {
+    fn from(v: MessageView) -> Self {
+        let m = v.message;
+        Self {
             id: m.id,
             enrolment_id: m.enrolment_id,
             sender_id: m.sender_id,
             sender_name: m.sender_name,
             recipient_id: m.recipient_id,
             recipient_name: m.recipient_name,
-            to: to.into(),
+            to: v.to.into(),
             subject: m.subject,
             body: m.body,
             created_at: m.created_at,
             read_at: m.read_at,
-        })
+        }
     }
 }
 
@@ -160,51 +152,13 @@ enum CreatedMessage {
     Created(Json<MessageBody>),
 }
 
-fn page_body(page: folio_db::pagination::Page<Message>) -> AppResult<MessagePage> {
-    let next_cursor = page
-        .has_more
-        .then(|| page.items.last().map(|m| m.id.to_string()))
-        .flatten();
-    Ok(MessagePage {
-        items: page
-            .items
-            .into_iter()
-            .map(MessageBody::try_from)
-            .collect::<AppResult<_>>()?,
-        next_cursor,
-    })
-}
-
-/// Whether the principal reads every message of the enrolments they see.
-fn reads_all(p: &Principal) -> bool {
-    may_read_message(&p.roles, false, false)
-}
-
-/// The message, if the caller may read it; 404 otherwise.
-async fn readable(authed: &mut Authenticated, id: Uuid) -> AppResult<Message> {
-    let message = queries::get(&mut authed.tx, id).await?;
-    let me = authed.principal.user_id;
-    let (is_sender, is_recipient) = (message.sender_id == me, message.recipient_id == me);
-    if !may_read_message(&authed.principal.roles, is_sender, is_recipient) {
-        return Err(AppError::NotFound);
+impl From<messages::MessagePage> for MessagePage {
+    fn from(page: messages::MessagePage) -> Self {
+        Self {
+            items: page.items.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor,
+        }
     }
-    if !is_sender && !is_recipient {
-        // Admins and auditors read through the enrolment, which they must be able to see.
-        authed.visible_enrolment(message.enrolment_id).await?;
-    }
-    Ok(message)
-}
-
-/// The recipient a learner chose, from their enrolment; 422 naming `to` if it has none.
-fn recipient_of(enrolment: &Enrolment, to: Recipient, fields: &mut Fields) -> Option<Uuid> {
-    let id = match to {
-        Recipient::Assessor => enrolment.assessor_id,
-        Recipient::Iqa => enrolment.iqa_id,
-    };
-    if id.is_none() {
-        fields.add("to", format!("this enrolment has no {}", to.describe()));
-    }
-    id
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "MessagesTag::Messages")]
@@ -219,75 +173,17 @@ impl MessagesApi {
         credentials: Credentials,
         body: JsonBody<NewMessageRequest>,
     ) -> ApiResult<CreatedMessage> {
-        let mut authed = self.0.authenticate(&credentials).await?;
         let req = body.0;
-        let enrolment = authed.visible_enrolment(req.enrolment_id).await?;
-        if !authed.principal.is_learner_of(&enrolment) {
-            return Err(AppError::Forbidden.into());
-        }
-        let to = Recipient::from(req.to);
-        let mut fields = Fields::default();
-        let recipient = recipient_of(&enrolment, to, &mut fields);
-        let subject = fields.check("subject", MessageSubject::parse(&req.subject));
-        let text = fields.check("body", MessageText::parse(&req.body));
-        if let Some(id) = recipient
-            && users::get(&mut authed.tx, id).await?.status != "active"
-        {
-            fields.add("to", "their account is deactivated");
-        }
-        fields.finish()?;
-        let (recipient, subject, text) = (checked(recipient)?, checked(subject)?, checked(text)?);
-        let sender = authed.principal.user_id;
-        let id = Uuid::now_v7();
-        let message = queries::insert(
-            &mut authed.tx,
-            &NewMessage {
-                id,
-                enrolment_id: enrolment.id,
-                sender_id: sender,
-                recipient_id: recipient,
-                recipient_role: to.as_str(),
-                subject: subject.as_str(),
-                body: text.as_str(),
-            },
-        )
-        .await?;
-        // The email is the message: it carries what the template shows, and the learner's
-        // address to reply to.
-        let context = serde_json::json!({
-            "message_id": id,
-            "link_path": folio_app::routes::message(id),
-            "enrolment_id": enrolment.id,
-            "to": to.as_str(),
-            "learner_id": sender,
-            "learner_name": message.sender_name,
-            "learner_email": enrolment.learner_email,
-            "recipient_name": message.recipient_name,
-            "course_title": enrolment.course_title,
-            "subject": message.subject,
-            "body": message.body,
-        });
-        let queued = outbox::enqueue(
-            &mut authed.tx,
-            &NewEmail {
-                dedup_key: &format!("message:{id}"),
-                to_user_id: recipient,
-                template: TEMPLATE,
-                context,
-            },
-        )
-        .await?;
-        let details = serde_json::json!({
-            "enrolment_id": enrolment.id,
-            "to": to.as_str(),
-            "recipient_id": recipient,
-            "subject_chars": subject.as_str().chars().count(),
-            "body_chars": text.as_str().chars().count(),
-            "email_queued": queued,
-        });
-        authed.audit("message.send", "message", id, details).await?;
-        authed.tx.commit().await?;
-        Ok(CreatedMessage::Created(Json(message.try_into()?)))
+        let writing = messages::Writing {
+            enrolment_id: req.enrolment_id,
+            to: req.to.into(),
+            subject: req.subject,
+            body: req.body,
+        };
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let message = messages::write(&mut uow, writing).await?;
+        uow.commit().await?;
+        Ok(CreatedMessage::Created(Json(message.into())))
     }
 
     /// My messages, newest first: those I wrote and those written to me (only one of the
@@ -307,48 +203,29 @@ impl MessagesApi {
         /// Page size, 1-200 (default 50).
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<MessagePage>> {
-        let before = decode_id_cursor(cursor.0.as_deref())?;
-        let limit = page_limit(limit.0)?;
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let me = authed.principal.user_id;
-        let unread = unread.0.unwrap_or(false);
-        let mut filter = MessageFilter {
-            enrolment_id: enrolment_id.0,
-            unread,
-            ..MessageFilter::default()
-        };
-        match folder.0 {
-            Some(MessageFolder::Received) => filter.recipient_id = Some(me),
-            Some(MessageFolder::Sent) => filter.sender_id = Some(me),
-            None => filter.participant_id = Some(me),
-        }
-        if unread {
-            // Unread is a state of what I received.
-            filter.recipient_id = Some(me);
-        }
-        let page = queries::list(&mut authed.tx, &filter, before, limit).await?;
-        authed.tx.commit().await?;
-        Ok(Json(page_body(page)?))
+        // A bad cursor or limit is refused before the credentials are looked at.
+        let query = PageQuery::parse(cursor.0.as_deref(), limit.0)?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let page = messages::mine(
+            &mut uow,
+            folder.0.map(Into::into),
+            enrolment_id.0,
+            unread.0.unwrap_or(false),
+            query,
+        )
+        .await?;
+        uow.commit().await?;
+        Ok(Json(page.into()))
     }
 
     /// One message (its sender, its recipient, admins and auditors; anyone else 404).
     /// The recipient opening it marks it read.
     #[oai(path = "/messages/:id", method = "get")]
     async fn get(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<Json<MessageBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let mut message = readable(&mut authed, id.0).await?;
-        if message.recipient_id == authed.principal.user_id
-            && message.read_at.is_none()
-            && queries::mark_read(&mut authed.tx, id.0).await?
-        {
-            let details = serde_json::json!({ "enrolment_id": message.enrolment_id });
-            authed
-                .audit("message.read", "message", id.0, details)
-                .await?;
-            message = queries::get(&mut authed.tx, id.0).await?;
-        }
-        authed.tx.commit().await?;
-        Ok(Json(message.try_into()?))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let message = messages::open(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(Json(message.into()))
     }
 
     /// A learner's messages, newest first: all of them for admins and auditors; for
@@ -364,18 +241,10 @@ impl MessagesApi {
         /// Page size, 1-200 (default 50).
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<MessagePage>> {
-        let before = decode_id_cursor(cursor.0.as_deref())?;
-        let limit = page_limit(limit.0)?;
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = authed.visible_enrolment(id.0).await?;
-        let p = &authed.principal;
-        let filter = MessageFilter {
-            enrolment_id: Some(enrolment.id),
-            participant_id: (!reads_all(p)).then_some(p.user_id),
-            ..MessageFilter::default()
-        };
-        let page = queries::list(&mut authed.tx, &filter, before, limit).await?;
-        authed.tx.commit().await?;
-        Ok(Json(page_body(page)?))
+        let query = PageQuery::parse(cursor.0.as_deref(), limit.0)?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let page = messages::of_enrolment(&mut uow, id.0, query).await?;
+        uow.commit().await?;
+        Ok(Json(page.into()))
     }
 }

@@ -2,8 +2,10 @@
 //! actions, reviews due…) can be turned off. Emails about a person's own work (a message to
 //! them, returned evidence, their own overdue actions, going off track) cannot: they are
 //! how the product reaches them.
+//!
+//! Adapters over `folio_app::notifications`.
 
-use folio_db::reminders;
+use folio_app::notifications;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi, Tags};
 use serde::Deserialize;
@@ -38,10 +40,9 @@ impl NotificationsApi {
     /// The signed-in person's email choices.
     #[oai(path = "/", method = "get")]
     async fn get(&self, credentials: Credentials) -> ApiResult<Json<NotificationPreferences>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let me = authed.principal.user_id;
-        let digests = reminders::digests_on(&mut authed.tx, me).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let digests = notifications::digests(&mut uow).await?;
+        uow.commit().await?;
         Ok(Json(NotificationPreferences { digests }))
     }
 
@@ -52,18 +53,9 @@ impl NotificationsApi {
         credentials: Credentials,
         body: JsonBody<NotificationPreferences>,
     ) -> ApiResult<Json<NotificationPreferences>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let me = authed.principal.user_id;
-        reminders::set_digests(&mut authed.tx, me, body.0.digests).await?;
-        authed
-            .audit(
-                "notification_preferences.update",
-                "user",
-                me,
-                serde_json::json!({ "digests": body.0.digests }),
-            )
-            .await?;
-        authed.tx.commit().await?;
-        Ok(Json(body.0))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let digests = notifications::set_digests(&mut uow, body.0.digests).await?;
+        uow.commit().await?;
+        Ok(Json(NotificationPreferences { digests }))
     }
 }

@@ -29,9 +29,6 @@ enum ProgressTag {
 /// `/api/v1/enrolments/{id}/…` progress views.
 pub struct ProgressApi(pub AppState);
 
-/// The one place "today" is read (the application layer's).
-pub(crate) use folio_app::progress::today;
-
 /// Whether a learner is keeping pace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
 #[oai(rename_all = "snake_case")]

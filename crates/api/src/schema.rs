@@ -1,6 +1,7 @@
 //! Shapes shared by several resources.
 
 use chrono::{DateTime, Utc};
+use folio_app::users::{self, Person};
 use folio_db::platform::Tenant;
 use folio_db::users::User;
 use folio_domain::Role;
@@ -53,14 +54,6 @@ impl From<Role> for RoleName {
     }
 }
 
-/// Roles from a request: duplicates removed, in a stable order.
-pub fn roles_from(names: &[RoleName]) -> Vec<Role> {
-    let mut roles: Vec<Role> = names.iter().map(|&r| r.into()).collect();
-    roles.sort();
-    roles.dedup();
-    roles
-}
-
 /// Whether an account can be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
 #[oai(rename_all = "snake_case")]
@@ -72,11 +65,20 @@ pub enum UserStatus {
     Deactivated,
 }
 
-impl UserStatus {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            UserStatus::Active => "active",
-            UserStatus::Deactivated => "deactivated",
+impl From<UserStatus> for users::Status {
+    fn from(s: UserStatus) -> Self {
+        match s {
+            UserStatus::Active => users::Status::Active,
+            UserStatus::Deactivated => users::Status::Deactivated,
+        }
+    }
+}
+
+impl From<users::Status> for UserStatus {
+    fn from(s: users::Status) -> Self {
+        match s {
+            users::Status::Active => UserStatus::Active,
+            users::Status::Deactivated => UserStatus::Deactivated,
         }
     }
 }
@@ -126,6 +128,16 @@ impl From<User> for UserBody {
             deactivated_at: u.deactivated_at,
             created_at: u.created_at,
             updated_at: u.updated_at,
+        }
+    }
+}
+
+impl From<Person> for UserBody {
+    fn from(p: Person) -> Self {
+        Self {
+            roles: p.roles.into_iter().map(RoleName::from).collect(),
+            status: p.status.into(),
+            ..p.user.into()
         }
     }
 }

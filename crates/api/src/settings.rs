@@ -1,8 +1,10 @@
 //! The provider's own settings: the track-status rule, the evidence size limit and the
 //! compliance frequencies. Admins change them; the staff whose work they shape read them.
+//!
+//! Adapters over `folio_app::settings`, where who may read and change them is written.
 
-use folio_db::settings;
-use folio_domain::{Permission, TenantSettings, TrackBasis, TrackRule};
+use folio_app::settings;
+use folio_domain::{TenantSettings, TrackBasis, TrackRule};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi, Tags};
 use serde::Deserialize;
@@ -10,7 +12,7 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::principal::Credentials;
-use crate::problem::{ApiResult, AppError};
+use crate::problem::ApiResult;
 
 #[derive(Tags)]
 enum SettingsTag {
@@ -120,26 +122,14 @@ impl From<TenantSettingsBody> for TenantSettings {
     }
 }
 
-/// The domain's range check names the setting first ("track.margin_points must be …");
-/// a client gets it as the field at fault.
-fn invalid_setting(message: &str) -> AppError {
-    match message.split_once(' ') {
-        Some((field, detail)) => AppError::invalid(field, detail),
-        None => AppError::invalid("body", message),
-    }
-}
-
 #[OpenApi(prefix_path = "/api/v1/settings", tag = "SettingsTag::Settings")]
 impl SettingsApi {
     /// The organisation's settings, defaults filled in (admins, assessors, IQAs, auditors).
     #[oai(path = "/", method = "get")]
     async fn get(&self, credentials: Credentials) -> ApiResult<Json<TenantSettingsBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ReadSettings)
-            .await?;
-        let current = settings::get(&mut authed.tx).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let current = settings::current(&mut uow).await?;
+        uow.commit().await?;
         Ok(Json(current.into()))
     }
 
@@ -150,25 +140,9 @@ impl SettingsApi {
         credentials: Credentials,
         body: JsonBody<TenantSettingsBody>,
     ) -> ApiResult<Json<TenantSettingsBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageSettings)
-            .await?;
-        let new = TenantSettings::from(body.0);
-        new.validate().map_err(|m| invalid_setting(&m))?;
-        let before = settings::get(&mut authed.tx).await?;
-        settings::replace(&mut authed.tx, &new).await?;
-        let as_json = |s: &TenantSettings| serde_json::to_value(s).unwrap_or_default();
-        let tenant = authed.tx.tenant();
-        authed
-            .audit(
-                "settings.update",
-                "tenant_settings",
-                tenant.0,
-                serde_json::json!({ "before": as_json(&before), "after": as_json(&new) }),
-            )
-            .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let new = settings::replace(&mut uow, body.0.into()).await?;
+        uow.commit().await?;
         Ok(Json(new.into()))
     }
 }

@@ -2,13 +2,13 @@
 //! Folio's client there, which claims carry the e-mail address and roles, who may be
 //! admitted, and whether password sign-in stays on. The client secret is write-only: no
 //! response and no audit record carries it.
+//!
+//! Adapters over `folio_app::sso_settings`, where who may read and change them is written.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use folio_db::platform;
-use folio_db::sso::{self as db, SsoSettings};
-use folio_domain::Permission;
+use folio_app::sso_settings::{self, SsoInput, SsoView};
 use poem::Request;
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi, Tags};
@@ -17,8 +17,8 @@ use serde::Deserialize;
 use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::principal::Credentials;
-use crate::problem::{ApiResult, AppError, AppResult, Fields};
-use crate::schema::{RoleName, roles_from};
+use crate::problem::ApiResult;
+use crate::schema::RoleName;
 use crate::sso::{callback_url, public_url};
 
 #[derive(Tags)]
@@ -43,11 +43,20 @@ enum Provisioning {
     Create,
 }
 
-impl Provisioning {
-    fn as_str(self) -> &'static str {
-        match self {
-            Provisioning::InviteOnly => "invite_only",
-            Provisioning::Create => "create",
+impl From<Provisioning> for sso_settings::Provisioning {
+    fn from(p: Provisioning) -> Self {
+        match p {
+            Provisioning::InviteOnly => sso_settings::Provisioning::InviteOnly,
+            Provisioning::Create => sso_settings::Provisioning::Create,
+        }
+    }
+}
+
+impl From<sso_settings::Provisioning> for Provisioning {
+    fn from(p: sso_settings::Provisioning) -> Self {
+        match p {
+            sso_settings::Provisioning::InviteOnly => Provisioning::InviteOnly,
+            sso_settings::Provisioning::Create => Provisioning::Create,
         }
     }
 }
@@ -115,175 +124,46 @@ struct SsoSettingsBody {
     updated_at: DateTime<Utc>,
 }
 
-fn body(s: &SsoSettings, base: &str, slug: &str) -> SsoSettingsBody {
-    let role_mapping = s
-        .role_mapping
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| {
-                    let roles = v
-                        .as_array()
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(|r| r.as_str()?.parse::<folio_domain::Role>().ok())
-                                .map(RoleName::from)
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                    (k.clone(), roles)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    SsoSettingsBody {
-        issuer: s.issuer.clone(),
-        client_id: s.client_id.clone(),
-        client_secret_set: !s.client_secret.is_empty(),
-        scopes: s.scopes.clone(),
-        email_claim: s.email_claim.clone(),
-        role_claim: s.role_claim.clone(),
-        role_mapping,
-        provisioning: if s.provisioning == "create" {
-            Provisioning::Create
-        } else {
-            Provisioning::InviteOnly
-        },
-        allowed_email_domains: s.allowed_email_domains.clone(),
-        password_sign_in: s.password_sign_in,
-        login_url: format!("{base}/auth/{slug}/sso/login"),
-        redirect_uri: callback_url(base, slug),
-        updated_at: s.updated_at,
+impl From<SsoSettingsInput> for SsoInput {
+    fn from(i: SsoSettingsInput) -> Self {
+        Self {
+            issuer: i.issuer,
+            client_id: i.client_id,
+            client_secret: i.client_secret,
+            scopes: i.scopes,
+            email_claim: i.email_claim,
+            role_claim: i.role_claim,
+            role_mapping: i.role_mapping.map(|m| {
+                m.into_iter()
+                    .map(|(k, v)| (k, v.into_iter().map(Into::into).collect()))
+                    .collect()
+            }),
+            provisioning: i.provisioning.map(Into::into),
+            allowed_email_domains: i.allowed_email_domains,
+            password_sign_in: i.password_sign_in,
+        }
     }
 }
 
-/// The settings as an audit record shows them: everything but the secret.
-fn audited(s: &SsoSettings) -> serde_json::Value {
-    serde_json::json!({
-        "issuer": s.issuer,
-        "client_id": s.client_id,
-        "scopes": s.scopes,
-        "email_claim": s.email_claim,
-        "role_claim": s.role_claim,
-        "role_mapping": s.role_mapping,
-        "provisioning": s.provisioning,
-        "allowed_email_domains": s.allowed_email_domains,
-        "password_sign_in": s.password_sign_in,
-    })
-}
-
-fn claim_name(fields: &mut Fields, field: &str, value: &str) {
-    fields.require(
-        field,
-        !value.is_empty() && value.len() <= 100 && !value.chars().any(char::is_whitespace),
-        "must be 1-100 characters without spaces",
-    );
-}
-
-impl SsoSettingsInput {
-    fn validate(self, existing: Option<&SsoSettings>) -> AppResult<SsoSettings> {
-        let mut fields = Fields::default();
-        let issuer = self.issuer.trim().to_owned();
-        let issuer_ok = url::Url::parse(&issuer).is_ok_and(|u| {
-            matches!(u.scheme(), "http" | "https")
-                && u.host().is_some()
-                && u.query().is_none()
-                && u.fragment().is_none()
-        });
-        fields.require(
-            "issuer",
-            issuer_ok && issuer.len() <= 500,
-            "must be an http(s) URL without query or fragment, at most 500 characters",
-        );
-        let client_id = self.client_id.trim().to_owned();
-        fields.require(
-            "client_id",
-            !client_id.is_empty() && client_id.len() <= 500,
-            "must be 1-500 characters",
-        );
-        let client_secret = match (self.client_secret, existing) {
-            (Some(secret), _) => {
-                fields.require(
-                    "client_secret",
-                    !secret.is_empty() && secret.len() <= 1000,
-                    "must be 1-1000 characters",
-                );
-                secret
-            }
-            (None, Some(e)) => e.client_secret.clone(),
-            (None, None) => {
-                fields.add("client_secret", "is required when SSO is first set up");
-                String::new()
-            }
-        };
-        let mut scopes = self
-            .scopes
-            .unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()]);
-        for (i, scope) in scopes.iter().enumerate() {
-            claim_name(&mut fields, &format!("scopes[{i}]"), scope);
-        }
-        if !scopes.iter().any(|s| s == "openid") {
-            scopes.insert(0, "openid".into());
-        }
-        scopes.dedup();
-        let email_claim = self.email_claim.unwrap_or_else(|| "email".into());
-        claim_name(&mut fields, "email_claim", &email_claim);
-        if let Some(role_claim) = &self.role_claim {
-            claim_name(&mut fields, "role_claim", role_claim);
-        }
-        let mapping = self.role_mapping.unwrap_or_default();
-        for value in mapping.keys() {
-            fields.require(
-                "role_mapping",
-                !value.is_empty() && value.len() <= 200,
-                "claim values must be 1-200 characters",
-            );
-        }
-        let role_mapping = serde_json::Value::Object(
-            mapping
-                .iter()
-                .map(|(k, v)| {
-                    let roles = roles_from(v)
-                        .iter()
-                        .map(|r| serde_json::Value::String(r.as_str().into()))
-                        .collect();
-                    (k.clone(), serde_json::Value::Array(roles))
-                })
-                .collect(),
-        );
-        let mut domains = Vec::new();
-        for (i, d) in self
-            .allowed_email_domains
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
-            let d = d.trim().to_lowercase();
-            fields.require(
-                &format!("allowed_email_domains[{i}]"),
-                !d.is_empty() && d.len() <= 253 && !d.contains('@') && !d.contains(' '),
-                "must be a domain such as example.ac.uk",
-            );
-            domains.push(d);
-        }
-        fields.finish()?;
-        Ok(SsoSettings {
-            issuer,
-            client_id,
-            client_secret,
-            scopes,
-            email_claim,
-            role_claim: self.role_claim,
-            role_mapping,
-            provisioning: self
-                .provisioning
-                .unwrap_or(Provisioning::InviteOnly)
-                .as_str()
-                .into(),
-            allowed_email_domains: domains,
-            password_sign_in: self.password_sign_in.unwrap_or(true),
-            updated_at: Utc::now(),
-        })
+fn body(s: SsoView, base: &str) -> SsoSettingsBody {
+    SsoSettingsBody {
+        login_url: format!("{base}/auth/{}/sso/login", s.slug),
+        redirect_uri: callback_url(base, &s.slug),
+        issuer: s.issuer,
+        client_id: s.client_id,
+        client_secret_set: s.client_secret_set,
+        scopes: s.scopes,
+        email_claim: s.email_claim,
+        role_claim: s.role_claim,
+        role_mapping: s
+            .role_mapping
+            .into_iter()
+            .map(|(k, v)| (k, v.into_iter().map(RoleName::from).collect()))
+            .collect(),
+        provisioning: s.provisioning.into(),
+        allowed_email_domains: s.allowed_email_domains,
+        password_sign_in: s.password_sign_in,
+        updated_at: s.updated_at,
     }
 }
 
@@ -297,17 +177,11 @@ impl SsoSettingsApi {
         credentials: Credentials,
         req: &Request,
     ) -> ApiResult<Json<SsoSettingsBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageSettings)
-            .await?;
-        let settings = db::get_settings(&mut authed.tx)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let tenant = platform::current(&mut authed.tx).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let settings = sso_settings::current(&mut uow).await?;
+        uow.commit().await?;
         let base = public_url(&self.0.settings, req);
-        Ok(Json(body(&settings, &base, &tenant.slug)))
+        Ok(Json(body(settings, &base)))
     }
 
     /// Set up or replace the organisation's SSO settings (admins). The client secret is
@@ -320,30 +194,10 @@ impl SsoSettingsApi {
         input: JsonBody<SsoSettingsInput>,
         req: &Request,
     ) -> ApiResult<Json<SsoSettingsBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageSettings)
-            .await?;
-        let before = db::get_settings(&mut authed.tx).await?;
-        let secret_changed = input.0.client_secret.is_some();
-        let new = input.0.validate(before.as_ref())?;
-        let stored = db::put_settings(&mut authed.tx, &new).await?;
-        let tenant = authed.tx.tenant();
-        authed
-            .audit(
-                "sso_settings.update",
-                "sso_settings",
-                tenant.0,
-                serde_json::json!({
-                    "before": before.as_ref().map(audited),
-                    "after": audited(&stored),
-                    "client_secret_changed": secret_changed,
-                }),
-            )
-            .await?;
-        let t = platform::current(&mut authed.tx).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let settings = sso_settings::replace(&mut uow, input.0.into()).await?;
+        uow.commit().await?;
         let base = public_url(&self.0.settings, req);
-        Ok(Json(body(&stored, &base, &t.slug)))
+        Ok(Json(body(settings, &base)))
     }
 }

@@ -2,37 +2,28 @@
 //! read, replace, delete), the month calendar of daily totals, and the off-the-job figures
 //! of `folio_domain::off_the_job` with their explanations.
 //!
-//! Visibility is the enrolment's: every endpoint loads it through
-//! `folio_db::enrolments::get_visible`, so whoever cannot see the enrolment (another
-//! learner, another caseload, another organisation) gets 404. Writing is for the learner
-//! themself and for staff who manage the enrolment (admins, its assessor); everyone else
-//! who can see it (IQA, employer, auditor) gets 403. Entries a session wrote belong to the
-//! session: they cannot be changed or removed here (409).
+//! Adapters over `folio_app::time_log`, where who may read and write a learner's log is
+//! written. Entries a session wrote belong to the session: they cannot be changed or
+//! removed here (409).
 //!
 //! A duration is one whole number of minutes (`minutes`, 1–1440): the seed product's
 //! hours-and-minutes pair is a form's concern, and one integer cannot disagree with
 //! itself.
 
-use chrono::{DateTime, Datelike, Months, NaiveDate, Utc};
-use folio_db::enrolments::{self, Enrolment};
-use folio_db::time_log::{self as queries, EntryFields, EntryFilter, TimeLogEntry};
-use folio_domain::OptionalText;
-use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment, OtjRule};
-use folio_domain::time_log::{ActivityType, DurationError, check_day_total};
+use chrono::{DateTime, NaiveDate, Utc};
+use folio_app::time_log::{self, Entry, EntryInput, Filters, Source};
+use folio_domain::off_the_job::{Hours, OtjRule};
+use folio_domain::time_log::ActivityType;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
-use rust_decimal::Decimal;
-use rust_decimal::prelude::ToPrimitive;
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::json_body::JsonBody;
-use crate::pagination::{encode_name_cursor, page_limit};
-use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, AppError, AppResult, FieldError, Fields};
-use crate::progress::today;
+use crate::principal::Credentials;
+use crate::problem::ApiResult;
 use crate::time_log_export::{
     Heading, WorkbookResponse, file_name as export_file_name, time_log_workbook,
 };
@@ -46,9 +37,6 @@ enum TimeLogTag {
 /// `/api/v1/enrolments/{id}/time-log…`, `/api/v1/time-log/{id}` and
 /// `/api/v1/enrolments/{id}/off-the-job`.
 pub struct TimeLogApi(pub AppState);
-
-/// The longest reflection kept.
-const MAX_REFLECTION_CHARS: usize = 5000;
 
 /// What kind of learning an entry records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
@@ -152,39 +140,38 @@ struct EntryBody {
     updated_at: DateTime<Utc>,
 }
 
-impl TryFrom<TimeLogEntry> for EntryBody {
-    type Error = AppError;
+impl From<Source> for SourceName {
+    fn from(s: Source) -> Self {
+        match s {
+            Source::Learner => SourceName::Learner,
+            Source::Staff => SourceName::Staff,
+            Source::Session => SourceName::Session,
+        }
+    }
+}
 
-    fn try_from(e: TimeLogEntry) -> AppResult<Self> {
-        let activity: ActivityType = e
-            .activity_type
-            .parse()
-            .map_err(|_| AppError::Internal(format!("unknown activity `{}`", e.activity_type)))?;
-        let source = match e.source.as_str() {
-            "learner" => SourceName::Learner,
-            "staff" => SourceName::Staff,
-            "session" => SourceName::Session,
-            other => return Err(AppError::Internal(format!("unknown source `{other}`"))),
-        };
-        Ok(Self {
+impl From<Entry> for EntryBody {
+    fn from(v: Entry) -> Self {
+        let e = v.entry;
+        Self {
             id: e.id,
             enrolment_id: e.enrolment_id,
             entry_date: e.entry_date,
-            activity_type: activity.into(),
+            activity_type: v.activity.into(),
             course_id: e.course_id,
             component_id: e.component_id,
             unit_id: e.unit_id,
             with_assessor: e.with_assessor,
             off_the_job: e.off_the_job,
-            counts_towards_minimum: e.off_the_job && activity.counts_towards_minimum(),
+            counts_towards_minimum: v.counts_towards_minimum,
             minutes: e.minutes,
             reflection: e.reflection,
-            source,
+            source: v.source.into(),
             session_id: e.session_id,
             created_by: e.created_by,
             created_at: e.created_at,
             updated_at: e.updated_at,
-        })
+        }
     }
 }
 
@@ -344,240 +331,20 @@ enum DeletedEntry {
     Deleted,
 }
 
-async fn visible(authed: &mut Authenticated, id: Uuid) -> AppResult<Enrolment> {
-    authed
-        .visible_enrolment(id)
-        .await
-        .map(folio_app::Visible::into_inner)
-}
-
-/// Who writes: `learner` for the learner themself, `staff` for admins and the enrolment's
-/// assessor; 403 for anyone else who can see it.
-fn writer_source(authed: &Authenticated, enrolment: &Enrolment) -> AppResult<&'static str> {
-    let p = &authed.principal;
-    if p.is_learner_of(enrolment) {
-        Ok("learner")
-    } else if p.manages(enrolment) {
-        Ok("staff")
-    } else {
-        Err(AppError::Forbidden)
+impl From<EntryRequest> for EntryInput {
+    fn from(r: EntryRequest) -> Self {
+        Self {
+            entry_date: r.entry_date,
+            activity_type: r.activity_type.into(),
+            course_id: r.course_id,
+            component_id: r.component_id,
+            unit_id: r.unit_id,
+            with_assessor: r.with_assessor,
+            off_the_job: r.off_the_job,
+            minutes: r.minutes,
+            reflection: r.reflection,
+        }
     }
-}
-
-/// Locks the enrolment and loads it if the caller may see and write to it: 404 if they
-/// cannot see it, 403 if they can see but not write. The row stays locked until the
-/// transaction ends, so two writes to one learner's log (and the 24-hour check of each)
-/// happen one after the other.
-async fn writable(authed: &mut Authenticated, id: Uuid) -> AppResult<(Enrolment, &'static str)> {
-    enrolments::lock(&mut authed.tx, id).await?;
-    let enrolment = visible(authed, id).await?;
-    let source = writer_source(authed, &enrolment)?;
-    Ok((enrolment, source))
-}
-
-/// Loads an entry for a change: its enrolment locked and writable by the caller (404 if
-/// the entry or its enrolment cannot be seen, 403 if it cannot be written), and 409 for an
-/// entry a session wrote.
-async fn changeable(
-    authed: &mut Authenticated,
-    entry_id: Uuid,
-) -> AppResult<(Enrolment, TimeLogEntry)> {
-    // The enrolment of an entry never changes, so it can be read before the lock; the
-    // entry itself is read again under it, in case a concurrent request removed it.
-    let enrolment_id = queries::get(&mut authed.tx, entry_id).await?.enrolment_id;
-    let (enrolment, _) = writable(authed, enrolment_id).await?;
-    let entry = queries::get(&mut authed.tx, entry_id).await?;
-    if entry.source == "session" {
-        return Err(AppError::Conflict {
-            field: None,
-            detail: "this entry was logged by an attended session; change the session instead"
-                .into(),
-        });
-    }
-    Ok((enrolment, entry))
-}
-
-/// Checks an entry against its enrolment and the day's other entries (`except` is the
-/// entry being replaced), naming every field at fault; returns what to store.
-async fn validate(
-    authed: &mut Authenticated,
-    enrolment: &Enrolment,
-    req: EntryRequest,
-    except: Option<Uuid>,
-) -> AppResult<EntryFields> {
-    let mut fields = Fields::default();
-    let date = req.entry_date;
-    fields.date("entry_date", date);
-    fields.require("entry_date", date <= today(), "must not be in the future");
-    if date < enrolment.start_date {
-        fields.add(
-            "entry_date",
-            format!(
-                "must not be before the enrolment's start date ({})",
-                enrolment.start_date
-            ),
-        );
-    }
-    if let Some(end) = enrolment.completed_on.or(enrolment.withdrawn_on)
-        && date > end
-    {
-        fields.add(
-            "entry_date",
-            format!("must not be after the enrolment ended ({end})"),
-        );
-    }
-    // The entry's own length first; the day's total needs the database, below.
-    if let Err(e) = check_day_total(req.minutes, 0) {
-        fields.add("minutes", e);
-    }
-    if let Some(course) = req.course_id
-        && course != enrolment.course_id
-    {
-        fields.add("course_id", "is not the learner's course");
-    }
-    let (component_ok, unit_ok) = queries::parts_of_course(
-        &mut authed.tx,
-        enrolment.course_id,
-        req.component_id,
-        req.unit_id,
-    )
-    .await?;
-    fields.require(
-        "component_id",
-        component_ok,
-        "is not a component of the learner's course",
-    );
-    fields.require(
-        "unit_id",
-        unit_ok,
-        "is not a unit of the learner's course (and of component_id, if named)",
-    );
-    let reflection = fields.check(
-        "reflection",
-        OptionalText::parse(req.reflection.as_deref(), MAX_REFLECTION_CHARS),
-    );
-    fields.finish()?;
-    let minutes = i32::try_from(req.minutes)
-        .map_err(|_| AppError::invalid("minutes", DurationError::LongerThanADay))?;
-    let others = queries::minutes_on_day(&mut authed.tx, enrolment.id, date, except).await?;
-    check_day_total(req.minutes, others)
-        .map_err(|e| AppError::Validation(vec![FieldError::new("minutes", e)]))?;
-    let activity = ActivityType::from(req.activity_type);
-    let names_a_part = req.component_id.is_some() || req.unit_id.is_some();
-    Ok(EntryFields {
-        entry_date: date,
-        activity_type: activity.as_str().to_owned(),
-        // A component or unit is of the learner's course, so naming one names it too, and
-        // the list's course filter finds the entry.
-        course_id: req
-            .course_id
-            .or(names_a_part.then_some(enrolment.course_id)),
-        component_id: req.component_id,
-        unit_id: req.unit_id,
-        with_assessor: req.with_assessor.unwrap_or(false),
-        off_the_job: req
-            .off_the_job
-            .unwrap_or_else(|| activity.off_the_job_by_default()),
-        minutes,
-        reflection: reflection.and_then(OptionalText::into_inner),
-    })
-}
-
-async fn record(
-    authed: &mut Authenticated,
-    action: &str,
-    entry_id: Uuid,
-    details: serde_json::Value,
-) -> AppResult<()> {
-    authed
-        .audit(action, "time_log_entry", entry_id, details)
-        .await
-}
-
-fn audit_details(enrolment_id: Uuid, f: &EntryFields) -> serde_json::Value {
-    serde_json::json!({
-        "enrolment_id": enrolment_id,
-        "entry_date": f.entry_date,
-        "activity_type": f.activity_type,
-        "off_the_job": f.off_the_job,
-        "minutes": f.minutes,
-    })
-}
-
-/// The list's cursor: the (date, id) of the last entry, carried in the (name, id) cursor
-/// with the date written as its name.
-fn decode_cursor(cursor: Option<&str>) -> AppResult<Option<(NaiveDate, Uuid)>> {
-    let Some(key) = crate::pagination::decode_name_cursor(cursor)? else {
-        return Ok(None);
-    };
-    let date = key
-        .name
-        .parse::<NaiveDate>()
-        .map_err(|_| AppError::invalid("cursor", "is not a cursor this API returned"))?;
-    Ok(Some((date, key.id)))
-}
-
-/// The list's filters, checked: `to` must not be before `from`.
-fn entry_filter(
-    course_id: Option<Uuid>,
-    off_the_job: Option<bool>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-) -> AppResult<EntryFilter> {
-    if let (Some(from), Some(to)) = (from, to)
-        && to < from
-    {
-        return Err(AppError::invalid("to", "must not be before from"));
-    }
-    Ok(EntryFilter {
-        course_id,
-        off_the_job,
-        from,
-        to,
-    })
-}
-
-/// The filters as the spreadsheet names them.
-fn describe_filter(filter: &EntryFilter, enrolment: &Enrolment) -> Vec<(&'static str, String)> {
-    let mut described = Vec::new();
-    if let Some(course) = filter.course_id {
-        let name = if course == enrolment.course_id {
-            format!("{} {}", enrolment.course_code, enrolment.course_title)
-        } else {
-            course.to_string()
-        };
-        described.push(("Course", name));
-    }
-    if let Some(off) = filter.off_the_job {
-        let which = if off { "Off the job" } else { "On the job" };
-        described.push(("On/off the job", which.to_owned()));
-    }
-    if let Some(from) = filter.from {
-        described.push(("From", from.to_string()));
-    }
-    if let Some(to) = filter.to {
-        described.push(("To", to.to_string()));
-    }
-    described
-}
-
-/// `YYYY-MM` as the month's first and last days.
-fn month_bounds(month: &str) -> Option<(NaiveDate, NaiveDate)> {
-    let (y, m) = month.split_once('-')?;
-    if y.len() != 4 || m.len() != 2 {
-        return None;
-    }
-    let first = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1)?;
-    let last = first.checked_add_months(Months::new(1))?.pred_opt()?;
-    Some((first, last))
-}
-
-fn to_hundredths(d: Decimal) -> AppResult<Hours> {
-    (d * Decimal::ONE_HUNDRED)
-        .round()
-        .to_i64()
-        .map(Hours::from_hundredths)
-        .ok_or_else(|| AppError::Internal(format!("hours out of range: {d}")))
 }
 
 #[OpenApi(prefix_path = "/api/v1", tag = "TimeLogTag::TimeLog")]
@@ -591,24 +358,10 @@ impl TimeLogApi {
         id: Path<Uuid>,
         body: JsonBody<EntryRequest>,
     ) -> ApiResult<CreatedEntry> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (enrolment, source) = writable(&mut authed, id.0).await?;
-        let fields = validate(&mut authed, &enrolment, body.0, None).await?;
-        let entry_id = Uuid::now_v7();
-        let user = authed.principal.user_id;
-        let entry = queries::insert(
-            &mut authed.tx,
-            entry_id,
-            enrolment.id,
-            &fields,
-            source,
-            user,
-        )
-        .await?;
-        let details = audit_details(enrolment.id, &fields);
-        record(&mut authed, "time_log.create", entry_id, details).await?;
-        authed.tx.commit().await?;
-        Ok(CreatedEntry::Created(Json(entry.try_into()?)))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let entry = time_log::log(&mut uow, id.0, body.0.into()).await?;
+        uow.commit().await?;
+        Ok(CreatedEntry::Created(Json(entry.into())))
     }
 
     /// A learner's entries, newest day first, filtered by course, on/off the job and dates
@@ -632,27 +385,18 @@ impl TimeLogApi {
         /// Page size, 1-200 (default 50).
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<EntryPage>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = visible(&mut authed, id.0).await?;
-        let before = decode_cursor(cursor.0.as_deref())?;
-        let limit = page_limit(limit.0)?;
-        let filter = entry_filter(course_id.0, off_the_job.0, from.0, to.0)?;
-        let page = queries::list(&mut authed.tx, enrolment.id, &filter, before, limit).await?;
-        authed.tx.commit().await?;
-        let next_cursor = if page.has_more {
-            page.items
-                .last()
-                .map(|e| encode_name_cursor(&e.entry_date.to_string(), e.id))
-        } else {
-            None
+        let filters = Filters {
+            course_id: course_id.0,
+            off_the_job: off_the_job.0,
+            from: from.0,
+            to: to.0,
         };
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let page = time_log::list(&mut uow, id.0, filters, cursor.0.as_deref(), limit.0).await?;
+        uow.commit().await?;
         Ok(Json(EntryPage {
-            items: page
-                .items
-                .into_iter()
-                .map(EntryBody::try_from)
-                .collect::<AppResult<_>>()?,
-            next_cursor,
+            items: page.items.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor,
         }))
     }
 
@@ -673,24 +417,26 @@ impl TimeLogApi {
         /// Up to and including this day.
         to: Query<Option<NaiveDate>>,
     ) -> ApiResult<WorkbookResponse> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = visible(&mut authed, id.0).await?;
-        let filter = entry_filter(course_id.0, off_the_job.0, from.0, to.0)?;
-        let rows = queries::export_rows(&mut authed.tx, enrolment.id, &filter).await?;
-        let organisation = folio_db::platform::current(&mut authed.tx).await?.name;
-        authed.tx.commit().await?;
+        let filters = Filters {
+            course_id: course_id.0,
+            off_the_job: off_the_job.0,
+            from: from.0,
+            to: to.0,
+        };
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let export = time_log::export(&mut uow, id.0, filters).await?;
+        uow.commit().await?;
         let exported_at = Utc::now();
+        let e = &export.enrolment;
         let heading = Heading {
-            organisation,
-            learner: enrolment.learner_name.clone(),
-            course: format!("{} {}", enrolment.course_code, enrolment.course_title),
-            filters: describe_filter(&filter, &enrolment),
+            organisation: export.organisation,
+            learner: e.learner_name.clone(),
+            course: format!("{} {}", e.course_code, e.course_title),
+            filters: export.filters,
             exported_at,
         };
-        let name = export_file_name(&enrolment.learner_name, exported_at.date_naive());
-        time_log_workbook(heading, rows, name)
-            .await
-            .map_err(ApiError::from)
+        let name = export_file_name(&e.learner_name, exported_at.date_naive());
+        Ok(time_log_workbook(heading, export.rows, name).await?)
     }
 
     /// Daily totals of a learner's time log for one month (`month=YYYY-MM`): every day,
@@ -703,17 +449,12 @@ impl TimeLogApi {
         /// The month, `YYYY-MM`.
         month: Query<String>,
     ) -> ApiResult<Json<CalendarBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let enrolment = visible(&mut authed, id.0).await?;
-        let (first, last) = month_bounds(&month.0)
-            .filter(|(first, _)| (1990..=2200).contains(&first.year()))
-            .ok_or_else(|| {
-                AppError::invalid("month", "must be a month as YYYY-MM, 1990-01 to 2200-12")
-            })?;
-        let days = queries::daily_totals(&mut authed.tx, enrolment.id, first, last).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let calendar = time_log::calendar(&mut uow, id.0, &month.0).await?;
+        uow.commit().await?;
+        let days = calendar.days;
         Ok(Json(CalendarBody {
-            month: first.format("%Y-%m").to_string(),
+            month: calendar.first.format("%Y-%m").to_string(),
             total_minutes: days.iter().map(|d| d.minutes).sum(),
             total_off_the_job_minutes: days.iter().map(|d| d.off_the_job_minutes).sum(),
             days: days
@@ -737,46 +478,16 @@ impl TimeLogApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<OffTheJobBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let e = visible(&mut authed, id.0).await?;
-        let course_minimum_hours =
-            queries::course_minimum_hours(&mut authed.tx, e.course_id).await?;
-        let rows = queries::logged_time(&mut authed.tx, e.id).await?;
-        authed.tx.commit().await?;
-        let entries = rows
-            .into_iter()
-            .map(|r| {
-                Ok(LoggedTime {
-                    id: r.id,
-                    date: r.entry_date,
-                    activity: r.activity_type.parse().map_err(|_| {
-                        AppError::Internal(format!("unknown activity `{}`", r.activity_type))
-                    })?,
-                    off_the_job: r.off_the_job,
-                    minutes: i64::from(r.minutes),
-                })
-            })
-            .collect::<AppResult<Vec<_>>>()?;
-        let status = e
-            .status()
-            .ok_or_else(|| AppError::Internal(format!("unknown status `{}`", e.status)))?;
-        let input = OtjEnrolment {
-            start: e.start_date,
-            planned_end: e.planned_end_date,
-            status,
-            ended_on: e.completed_on.or(e.withdrawn_on),
-            gateway: e.completed_on,
-            contracted_per_week: to_hundredths(e.contracted_hours_per_week)?,
-            planned: to_hundredths(e.planned_otj_hours)?,
-            course_minimum_hours,
-        };
-        let f = off_the_job::figures(&input, &entries, today());
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let otj = time_log::off_the_job(&mut uow, id.0).await?;
+        uow.commit().await?;
+        let (e, f) = (otj.enrolment, otj.figures);
         Ok(Json(OffTheJobBody {
             rule: f.rule.into(),
             rule_text: f.rule.text().to_owned(),
             start_date: e.start_date,
             planned_end_date: e.planned_end_date,
-            contracted_hours_per_week: hours_f64(input.contracted_per_week),
+            contracted_hours_per_week: hours_f64(otj.contracted_per_week),
             planned_hours: hours_f64(f.planned),
             required_minimum_hours: f.required.hours.map(hours_f64),
             required_explanation: f.required.explanation,
@@ -801,11 +512,10 @@ impl TimeLogApi {
     /// One entry of a learner I may see.
     #[oai(path = "/time-log/:id", method = "get")]
     async fn get(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<Json<EntryBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let entry = queries::get(&mut authed.tx, id.0).await?;
-        visible(&mut authed, entry.enrolment_id).await?;
-        authed.tx.commit().await?;
-        Ok(Json(entry.try_into()?))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let entry = time_log::get(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(Json(entry.into()))
     }
 
     /// Replace an entry (the learner, or an admin or their assessor); 409 for an entry a
@@ -817,30 +527,19 @@ impl TimeLogApi {
         id: Path<Uuid>,
         body: JsonBody<EntryRequest>,
     ) -> ApiResult<Json<EntryBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (enrolment, _) = changeable(&mut authed, id.0).await?;
-        let fields = validate(&mut authed, &enrolment, body.0, Some(id.0)).await?;
-        let entry = queries::update(&mut authed.tx, id.0, &fields).await?;
-        let details = audit_details(enrolment.id, &fields);
-        record(&mut authed, "time_log.update", id.0, details).await?;
-        authed.tx.commit().await?;
-        Ok(Json(entry.try_into()?))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let entry = time_log::replace(&mut uow, id.0, body.0.into()).await?;
+        uow.commit().await?;
+        Ok(Json(entry.into()))
     }
 
     /// Remove an entry (the learner, or an admin or their assessor); 409 for an entry a
     /// session logged.
     #[oai(path = "/time-log/:id", method = "delete")]
     async fn delete(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<DeletedEntry> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (enrolment, entry) = changeable(&mut authed, id.0).await?;
-        queries::delete(&mut authed.tx, id.0).await?;
-        let details = serde_json::json!({
-            "enrolment_id": enrolment.id,
-            "entry_date": entry.entry_date,
-            "minutes": entry.minutes,
-        });
-        record(&mut authed, "time_log.delete", id.0, details).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        time_log::remove(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(DeletedEntry::Deleted)
     }
 }

@@ -1,8 +1,8 @@
 //! People in the organisation, managed by its admins.
+//!
+//! Adapters over `folio_app::users`, where who may add, change and read people is written.
 
-use folio_db::users::{self, NewUser, UserChanges, UserFilter};
-use folio_db::{TenantTx, auth};
-use folio_domain::{EmailAddress, Password, Permission, PersonName, Role};
+use folio_app::users::{self, ListQuery};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -12,11 +12,9 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::json_body::JsonBody;
-use crate::pagination::{decode_name_cursor, next_name_cursor, page_limit, search_term};
-use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, AppError, AppResult, Fields, checked};
-use crate::schema::{RoleName, UserBody, UserStatus, roles_from};
-use folio_app::credentials::hash_password;
+use crate::principal::Credentials;
+use crate::problem::ApiResult;
+use crate::schema::{RoleName, UserBody, UserStatus};
 
 #[derive(Tags)]
 enum UsersTag {
@@ -91,24 +89,8 @@ enum PasswordResponse {
     Set,
 }
 
-fn parse_roles(fields: &mut Fields, names: &[RoleName]) -> Vec<Role> {
-    fields.require("roles", !names.is_empty(), "must name at least one role");
-    roles_from(names)
-}
-
-async fn record(
-    authed: &mut Authenticated,
-    action: &str,
-    user_id: Uuid,
-    details: serde_json::Value,
-) -> AppResult<()> {
-    authed.audit(action, "user", user_id, details).await
-}
-
-async fn finish(mut tx: TenantTx, id: Uuid) -> AppResult<Json<UserBody>> {
-    let user = users::get(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(Json(user.into()))
+fn roles(names: &[RoleName]) -> Vec<folio_domain::Role> {
+    names.iter().map(|&r| r.into()).collect()
 }
 
 #[OpenApi(prefix_path = "/api/v1/users", tag = "UsersTag::Users")]
@@ -129,23 +111,20 @@ impl UsersApi {
         /// Page size, 1-200 (default 50).
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<UserPage>> {
-        let filter = UserFilter {
-            search: search_term(q.0)?,
-            role: role.0.map(Into::into),
-            status: status.0.map(|s| s.as_str().to_owned()),
-        };
-        let after = decode_name_cursor(cursor.0.as_deref())?;
-        let limit = page_limit(limit.0)?;
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ReadUsers)
-            .await?;
-        let page = users::list(&mut authed.tx, &filter, after.as_ref(), limit).await?;
-        authed.tx.commit().await?;
-        let next_cursor = next_name_cursor(&page, |u| (&u.name, u.id));
+        // A bad query is refused before the credentials are looked at, whoever asks.
+        let query = ListQuery::parse(
+            q.0,
+            role.0.map(Into::into),
+            status.0.map(Into::into),
+            cursor.0.as_deref(),
+            limit.0,
+        )?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let page = users::list(&mut uow, &query).await?;
+        uow.commit().await?;
         Ok(Json(UserPage {
             items: page.items.into_iter().map(Into::into).collect(),
-            next_cursor,
+            next_cursor: page.next_cursor,
         }))
     }
 
@@ -156,58 +135,27 @@ impl UsersApi {
         credentials: Credentials,
         body: JsonBody<NewUserRequest>,
     ) -> ApiResult<CreateUserResponse> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageUsers)
-            .await?;
         let req = body.0;
-        let mut fields = Fields::default();
-        let email = fields.check("email", EmailAddress::parse(&req.email));
-        let name = fields.check("name", PersonName::parse(&req.name));
-        let roles = parse_roles(&mut fields, &req.roles);
-        let password = req
-            .password
-            .as_deref()
-            .map(|p| fields.check("password", Password::parse(p)));
-        fields.finish()?;
-        let (email, name) = (checked(email)?, checked(name)?);
-        let password_hash = match password {
-            Some(p) => Some(hash_password(&checked(p)?).await?),
-            None => None,
+        let new = users::NewPerson {
+            email: req.email,
+            name: req.name,
+            roles: roles(&req.roles),
+            employer_id: req.employer_id,
+            password: req.password,
         };
-        let id = Uuid::now_v7();
-        users::insert(
-            &mut authed.tx,
-            &NewUser {
-                id,
-                email: &email,
-                name: &name,
-                password_hash: password_hash.as_deref(),
-                employer_id: req.employer_id,
-            },
-        )
-        .await?;
-        users::set_roles(&mut authed.tx, id, &roles).await?;
-        let role_names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        record(
-            &mut authed,
-            "user.create",
-            id,
-            serde_json::json!({ "roles": role_names, "employer_id": req.employer_id }),
-        )
-        .await?;
-        let Json(user) = finish(authed.tx, id).await?;
-        Ok(CreateUserResponse::Created(Json(user)))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let user = users::add(&mut uow, new).await?;
+        uow.commit().await?;
+        Ok(CreateUserResponse::Created(Json(user.into())))
     }
 
     /// One person.
     #[oai(path = "/:id", method = "get")]
     async fn get(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<Json<UserBody>> {
-        let authed = self
-            .0
-            .authorize(&credentials, Permission::ReadUsers)
-            .await?;
-        finish(authed.tx, id.0).await.map_err(ApiError::from)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let user = users::get(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(Json(user.into()))
     }
 
     /// Change a person's name, e-mail address or employer.
@@ -218,53 +166,20 @@ impl UsersApi {
         id: Path<Uuid>,
         body: JsonBody<UserUpdate>,
     ) -> ApiResult<Json<UserBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageUsers)
-            .await?;
         let req = body.0;
-        let mut fields = Fields::default();
-        let name = req
-            .name
-            .as_deref()
-            .map(|n| fields.check("name", PersonName::parse(n)));
-        let email = req
-            .email
-            .as_deref()
-            .map(|e| fields.check("email", EmailAddress::parse(e)));
-        fields.finish()?;
-        let name = name.map(checked).transpose()?;
-        let email = email.map(checked).transpose()?;
-        let employer_id = match req.employer_id {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(id) => Some(Some(id)),
+        let change = users::PersonChange {
+            name: req.name,
+            email: req.email,
+            employer_id: match req.employer_id {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(id) => Some(Some(id)),
+            },
         };
-
-        let changes = UserChanges {
-            name: name.as_ref(),
-            email: email.as_ref(),
-            employer_id,
-        };
-        users::update(&mut authed.tx, id.0, &changes).await?;
-        let mut changed = Vec::new();
-        if changes.name.is_some() {
-            changed.push("name");
-        }
-        if changes.email.is_some() {
-            changed.push("email");
-        }
-        if changes.employer_id.is_some() {
-            changed.push("employer_id");
-        }
-        record(
-            &mut authed,
-            "user.update",
-            id.0,
-            serde_json::json!({ "fields": changed }),
-        )
-        .await?;
-        finish(authed.tx, id.0).await.map_err(ApiError::from)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let user = users::change(&mut uow, id.0, change).await?;
+        uow.commit().await?;
+        Ok(Json(user.into()))
     }
 
     /// Replace the roles a person holds. Admins cannot remove their own admin role.
@@ -275,27 +190,10 @@ impl UsersApi {
         id: Path<Uuid>,
         body: JsonBody<RolesRequest>,
     ) -> ApiResult<Json<UserBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageUsers)
-            .await?;
-        let mut fields = Fields::default();
-        let roles = parse_roles(&mut fields, &body.0.roles);
-        fields.finish()?;
-        if id.0 == authed.principal.user_id && !roles.contains(&Role::Admin) {
-            return Err(AppError::invalid("roles", "you cannot remove your own admin role").into());
-        }
-        users::get(&mut authed.tx, id.0).await?;
-        users::set_roles(&mut authed.tx, id.0, &roles).await?;
-        let role_names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-        record(
-            &mut authed,
-            "user.set_roles",
-            id.0,
-            serde_json::json!({ "roles": role_names }),
-        )
-        .await?;
-        finish(authed.tx, id.0).await.map_err(ApiError::from)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let user = users::set_roles(&mut uow, id.0, roles(&body.0.roles)).await?;
+        uow.commit().await?;
+        Ok(Json(user.into()))
     }
 
     /// Deactivate a person: their sessions end and their API tokens are revoked at once.
@@ -305,21 +203,10 @@ impl UsersApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<UserBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageUsers)
-            .await?;
-        if id.0 == authed.principal.user_id {
-            return Err(AppError::Conflict {
-                field: None,
-                detail: "you cannot deactivate yourself".into(),
-            }
-            .into());
-        }
-        users::set_active(&mut authed.tx, id.0, false).await?;
-        auth::revoke_all_credentials(&mut authed.tx, id.0).await?;
-        record(&mut authed, "user.deactivate", id.0, serde_json::json!({})).await?;
-        finish(authed.tx, id.0).await.map_err(ApiError::from)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let user = users::deactivate(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(Json(user.into()))
     }
 
     /// Reactivate a deactivated person (they sign in afresh; old tokens stay revoked).
@@ -329,13 +216,10 @@ impl UsersApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<UserBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageUsers)
-            .await?;
-        users::set_active(&mut authed.tx, id.0, true).await?;
-        record(&mut authed, "user.reactivate", id.0, serde_json::json!({})).await?;
-        finish(authed.tx, id.0).await.map_err(ApiError::from)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let user = users::reactivate(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(Json(user.into()))
     }
 
     /// Set a person's local password; their current sessions end.
@@ -346,26 +230,9 @@ impl UsersApi {
         id: Path<Uuid>,
         body: JsonBody<PasswordRequest>,
     ) -> ApiResult<PasswordResponse> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageUsers)
-            .await?;
-        let password =
-            Password::parse(&body.0.password).map_err(|e| AppError::invalid("password", e))?;
-        users::get(&mut authed.tx, id.0).await?;
-        let hash = hash_password(&password).await?;
-        users::set_password_hash(&mut authed.tx, id.0, Some(&hash)).await?;
-        if id.0 != authed.principal.user_id {
-            auth::revoke_all_credentials(&mut authed.tx, id.0).await?;
-        }
-        record(
-            &mut authed,
-            "user.set_password",
-            id.0,
-            serde_json::json!({}),
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        users::set_password(&mut uow, id.0, &body.0.password).await?;
+        uow.commit().await?;
         Ok(PasswordResponse::Set)
     }
 }

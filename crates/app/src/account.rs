@@ -67,3 +67,26 @@ pub async fn sign_in_options(db: &Database, slug: &str) -> Option<SignInOptions>
         password,
     })
 }
+
+/// Who is signed in, as they see themself.
+#[derive(Debug, Clone)]
+pub struct WhoAmI {
+    /// The person.
+    pub person: crate::users::Person,
+    /// Their organisation.
+    pub tenant: Tenant,
+    /// The roles they act with.
+    pub roles: Vec<folio_domain::Role>,
+}
+
+/// The caller, their organisation and the roles they act with (reachable before a
+/// learner has accepted the disclaimer: authenticate with `Disclaimer::NotYetNeeded`).
+pub async fn whoami(uow: &mut UnitOfWork) -> Result<WhoAmI> {
+    let user = users::get(&mut uow.tx, uow.principal.user_id).await?;
+    let tenant = platform::current(&mut uow.tx).await?;
+    Ok(WhoAmI {
+        person: crate::users::Person::new(user)?,
+        tenant,
+        roles: uow.principal.roles.clone(),
+    })
+}

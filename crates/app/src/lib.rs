@@ -9,23 +9,34 @@
 //! [`Error`] stands for.
 
 pub mod account;
+pub mod api_tokens;
+pub mod audit_log;
 pub mod browser;
 pub mod comments;
 pub mod credentials;
 pub mod dashboard;
+pub mod documents;
+pub mod employers;
+pub mod enrolments;
 mod error;
 pub mod evidence;
 pub mod exports;
 pub mod files;
 pub mod learning_plan;
+pub mod messages;
+pub mod notifications;
 pub mod paging;
 pub mod principal;
 pub mod progress;
 pub mod reminders;
 pub mod routes;
 pub mod runs;
+pub mod settings;
+pub mod sso_settings;
 pub mod telemetry;
+pub mod time_log;
 mod unit_of_work;
+pub mod users;
 
 pub use error::{Error, FieldError, Fields, Problem, Result, SsoFailure, checked};
 pub use folio_db::Database;

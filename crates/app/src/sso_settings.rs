@@ -1,0 +1,307 @@
+//! The organisation's single sign-on settings (admins only, `Permission::ManageSettings`):
+//! which OpenID Connect provider, Folio's client there, which claims carry the e-mail
+//! address and roles, who may be admitted, and whether password sign-in stays on. The
+//! client secret is write-only: nothing handed out here and no audit record carries it.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use folio_db::platform;
+use folio_db::sso::{self as db, SsoSettings};
+use folio_domain::{Permission, Role};
+
+use crate::{Error, Fields, Result, UnitOfWork};
+
+/// Who an SSO sign-in may admit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provisioning {
+    /// Only people who already have a Folio account.
+    InviteOnly,
+    /// Also people new to Folio, with the roles the role mapping gives them.
+    Create,
+}
+
+impl Provisioning {
+    /// Its stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provisioning::InviteOnly => "invite_only",
+            Provisioning::Create => "create",
+        }
+    }
+}
+
+/// SSO settings to store: fields left out take their defaults, except `client_secret`,
+/// which is kept when left out (it is required the first time). No `Debug`: it may hold
+/// the client secret.
+pub struct SsoInput {
+    /// The provider's issuer URL.
+    pub issuer: String,
+    /// Folio's client id at the provider.
+    pub client_id: String,
+    /// Folio's client secret at the provider.
+    pub client_secret: Option<String>,
+    /// Scopes to request (default `openid email profile`; `openid` is always sent).
+    pub scopes: Option<Vec<String>>,
+    /// The ID token claim carrying the e-mail address (default `email`).
+    pub email_claim: Option<String>,
+    /// The ID token claim carrying group or role values.
+    pub role_claim: Option<String>,
+    /// Claim value → the Folio roles it grants.
+    pub role_mapping: Option<BTreeMap<String, Vec<Role>>>,
+    /// Who may be admitted (default invite only).
+    pub provisioning: Option<Provisioning>,
+    /// E-mail domains allowed to sign in; empty or absent allows any.
+    pub allowed_email_domains: Option<Vec<String>>,
+    /// Whether password sign-in stays enabled (default true).
+    pub password_sign_in: Option<bool>,
+}
+
+/// The organisation's SSO settings as an admin sees them: without the secret.
+#[derive(Debug, Clone)]
+pub struct SsoView {
+    /// The provider's issuer URL.
+    pub issuer: String,
+    /// Folio's client id at the provider.
+    pub client_id: String,
+    /// Whether a secret is stored.
+    pub client_secret_set: bool,
+    /// Scopes requested.
+    pub scopes: Vec<String>,
+    /// The claim carrying the e-mail address.
+    pub email_claim: String,
+    /// The claim carrying role values, if any.
+    pub role_claim: Option<String>,
+    /// Claim value → Folio roles.
+    pub role_mapping: BTreeMap<String, Vec<Role>>,
+    /// Who may be admitted.
+    pub provisioning: Provisioning,
+    /// Allowed e-mail domains (empty: any).
+    pub allowed_email_domains: Vec<String>,
+    /// Whether password sign-in is enabled.
+    pub password_sign_in: bool,
+    /// When the settings last changed.
+    pub updated_at: DateTime<Utc>,
+    /// The organisation's slug, which its sign-in addresses carry.
+    pub slug: String,
+}
+
+fn stored_mapping_error() -> Error {
+    Error::Internal("stored SSO role mapping is not claim value → role names".into())
+}
+
+/// The stored settings as shown; a stored mapping or provisioning Folio cannot read is an
+/// internal error.
+fn view(s: &SsoSettings, slug: String) -> Result<SsoView> {
+    let role_mapping = s
+        .role_mapping
+        .as_object()
+        .ok_or_else(stored_mapping_error)?
+        .iter()
+        .map(|(k, v)| {
+            let roles = v
+                .as_array()
+                .ok_or_else(stored_mapping_error)?
+                .iter()
+                .map(|r| {
+                    r.as_str()
+                        .and_then(|r| r.parse::<Role>().ok())
+                        .ok_or_else(stored_mapping_error)
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok((k.clone(), roles))
+        })
+        .collect::<Result<_>>()?;
+    let provisioning = match s.provisioning.as_str() {
+        "invite_only" => Provisioning::InviteOnly,
+        "create" => Provisioning::Create,
+        other => {
+            return Err(Error::Internal(format!(
+                "unknown SSO provisioning `{other}`"
+            )));
+        }
+    };
+    Ok(SsoView {
+        issuer: s.issuer.clone(),
+        client_id: s.client_id.clone(),
+        client_secret_set: !s.client_secret.is_empty(),
+        scopes: s.scopes.clone(),
+        email_claim: s.email_claim.clone(),
+        role_claim: s.role_claim.clone(),
+        role_mapping,
+        provisioning,
+        allowed_email_domains: s.allowed_email_domains.clone(),
+        password_sign_in: s.password_sign_in,
+        updated_at: s.updated_at,
+        slug,
+    })
+}
+
+/// The settings as an audit record shows them: everything but the secret.
+fn audited(s: &SsoSettings) -> serde_json::Value {
+    serde_json::json!({
+        "issuer": s.issuer,
+        "client_id": s.client_id,
+        "scopes": s.scopes,
+        "email_claim": s.email_claim,
+        "role_claim": s.role_claim,
+        "role_mapping": s.role_mapping,
+        "provisioning": s.provisioning,
+        "allowed_email_domains": s.allowed_email_domains,
+        "password_sign_in": s.password_sign_in,
+    })
+}
+
+fn claim_name(fields: &mut Fields, field: &str, value: &str) {
+    fields.require(
+        field,
+        !value.is_empty() && value.len() <= 100 && !value.chars().any(char::is_whitespace),
+        "must be 1-100 characters without spaces",
+    );
+}
+
+impl SsoInput {
+    fn validate(self, existing: Option<&SsoSettings>) -> Result<SsoSettings> {
+        let mut fields = Fields::default();
+        let issuer = self.issuer.trim().to_owned();
+        let issuer_ok = url::Url::parse(&issuer).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host().is_some()
+                && u.query().is_none()
+                && u.fragment().is_none()
+        });
+        fields.require(
+            "issuer",
+            issuer_ok && issuer.len() <= 500,
+            "must be an http(s) URL without query or fragment, at most 500 characters",
+        );
+        let client_id = self.client_id.trim().to_owned();
+        fields.require(
+            "client_id",
+            !client_id.is_empty() && client_id.len() <= 500,
+            "must be 1-500 characters",
+        );
+        let client_secret = match (self.client_secret, existing) {
+            (Some(secret), _) => {
+                fields.require(
+                    "client_secret",
+                    !secret.is_empty() && secret.len() <= 1000,
+                    "must be 1-1000 characters",
+                );
+                secret
+            }
+            (None, Some(e)) => e.client_secret.clone(),
+            (None, None) => {
+                fields.add("client_secret", "is required when SSO is first set up");
+                String::new()
+            }
+        };
+        let mut scopes = self
+            .scopes
+            .unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()]);
+        for (i, scope) in scopes.iter().enumerate() {
+            claim_name(&mut fields, &format!("scopes[{i}]"), scope);
+        }
+        if !scopes.iter().any(|s| s == "openid") {
+            scopes.insert(0, "openid".into());
+        }
+        scopes.dedup();
+        let email_claim = self.email_claim.unwrap_or_else(|| "email".into());
+        claim_name(&mut fields, "email_claim", &email_claim);
+        if let Some(role_claim) = &self.role_claim {
+            claim_name(&mut fields, "role_claim", role_claim);
+        }
+        let mapping = self.role_mapping.unwrap_or_default();
+        for value in mapping.keys() {
+            fields.require(
+                "role_mapping",
+                !value.is_empty() && value.len() <= 200,
+                "claim values must be 1-200 characters",
+            );
+        }
+        let role_mapping = serde_json::Value::Object(
+            mapping
+                .into_iter()
+                .map(|(k, mut roles)| {
+                    // Duplicates removed, in a stable order.
+                    roles.sort();
+                    roles.dedup();
+                    let roles = roles
+                        .iter()
+                        .map(|r| serde_json::Value::String(r.as_str().into()))
+                        .collect();
+                    (k, serde_json::Value::Array(roles))
+                })
+                .collect(),
+        );
+        let mut domains = Vec::new();
+        for (i, d) in self
+            .allowed_email_domains
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let d = d.trim().to_lowercase();
+            fields.require(
+                &format!("allowed_email_domains[{i}]"),
+                !d.is_empty() && d.len() <= 253 && !d.contains('@') && !d.contains(' '),
+                "must be a domain such as example.ac.uk",
+            );
+            domains.push(d);
+        }
+        fields.finish()?;
+        Ok(SsoSettings {
+            issuer,
+            client_id,
+            client_secret,
+            scopes,
+            email_claim,
+            role_claim: self.role_claim,
+            role_mapping,
+            provisioning: self
+                .provisioning
+                .unwrap_or(Provisioning::InviteOnly)
+                .as_str()
+                .into(),
+            allowed_email_domains: domains,
+            password_sign_in: self.password_sign_in.unwrap_or(true),
+            updated_at: Utc::now(),
+        })
+    }
+}
+
+/// The organisation's SSO settings, without the client secret (admins); 404 when SSO is
+/// not set up.
+pub async fn current(uow: &mut UnitOfWork) -> Result<SsoView> {
+    uow.principal.require(Permission::ManageSettings)?;
+    let settings = db::get_settings(&mut uow.tx)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let tenant = platform::current(&mut uow.tx).await?;
+    view(&settings, tenant.slug)
+}
+
+/// Sets up or replaces the organisation's SSO settings (admins). The client secret is
+/// required the first time and kept when left out later. A field out of range is 422
+/// naming it.
+pub async fn replace(uow: &mut UnitOfWork, input: SsoInput) -> Result<SsoView> {
+    uow.principal.require(Permission::ManageSettings)?;
+    let before = db::get_settings(&mut uow.tx).await?;
+    let secret_changed = input.client_secret.is_some();
+    let new = input.validate(before.as_ref())?;
+    let stored = db::put_settings(&mut uow.tx, &new).await?;
+    let tenant = uow.tenant();
+    uow.audit(
+        "sso_settings.update",
+        "sso_settings",
+        tenant.0,
+        serde_json::json!({
+            "before": before.as_ref().map(audited),
+            "after": audited(&stored),
+            "client_secret_changed": secret_changed,
+        }),
+    )
+    .await?;
+    let t = platform::current(&mut uow.tx).await?;
+    view(&stored, t.slug)
+}
