@@ -6,11 +6,11 @@
 use super::{Flash, PageQuery, PageResult, Viewer, Web, redirect};
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::dashboard::{self, Figures, List, Reach, Row, Tile};
+use folio_app::enrolments::{self, EnrolmentFilter, EnrolmentView};
 use folio_app::routes;
 use poem::web::{Data, Path, Query};
 use poem::{Request, handler};
 use serde::Serialize;
-use serde_json::{Value, json};
 
 /// A tile's heading. Exhaustive, so a new list cannot go without a name.
 fn title(tile: Tile) -> &'static str {
@@ -157,40 +157,65 @@ impl TileListView {
     }
 }
 
-#[handler]
-pub(super) async fn home_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    if viewer.is_staff() {
-        return staff_home(&web, req, flash).await;
-    }
-    let enrolments = web.fetch(&viewer, "/api/v1/enrolments?limit=50").await?;
-    let items = enrolments
-        .get("items")
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    // A learner on one programme (nearly everyone) goes straight to it.
-    if viewer.has("learner")
-        && items.len() == 1
-        && let Some(id) = items[0]
-            .get("id")
-            .and_then(Value::as_str)
-            .and_then(|id| uuid::Uuid::parse_str(id).ok())
-    {
-        return Ok(redirect(&routes::enrolment(id)));
-    }
-    let mut data = json!({ "enrolments": items });
-    Ok(web.page(&viewer, "learner_home", "Home", data, flash))
+/// A programme on a learner's (or an employer's) home page.
+#[derive(Debug, Serialize)]
+struct ProgrammeView {
+    link: String,
+    learner_name: String,
+    course_code: String,
+    course_title: String,
+    planned_end_date: NaiveDate,
+    /// The status's stable name (`in_learning`…).
+    status: &'static str,
 }
 
-/// The staff home page in one unit of work.
-pub(super) async fn staff_home(web: &Web, req: &Request, flash: Flash) -> PageResult {
+/// The home page of someone without a dashboard: their programmes (a learner's own, an
+/// employer's employees').
+#[derive(Debug, Serialize)]
+struct ProgrammesView {
+    enrolments: Vec<ProgrammeView>,
+}
+
+/// `/app/`: staff see their dashboard; anyone else their programmes, and a learner on one
+/// programme (nearly everyone) goes straight to it. One unit of work either way.
+#[handler]
+pub(super) async fn home_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
     let (mut uow, viewer) = web.work(req).await?;
-    let figures = dashboard::figures(&mut uow).await;
-    let figures = web.read(&viewer, figures)?;
+    if viewer.is_staff() {
+        let figures = dashboard::figures(&mut uow).await;
+        let figures = web.read(&viewer, figures)?;
+        web.finish(&viewer, uow).await?;
+        let view = StaffHomeView::new(figures);
+        return Ok(web.typed_page(&viewer, "staff_home", "Home", &view, flash));
+    }
+    let page = enrolments::list(&mut uow, &EnrolmentFilter::default(), None, Some(50)).await;
+    let page = web.read(&viewer, page)?;
     web.finish(&viewer, uow).await?;
-    let view = StaffHomeView::new(figures);
-    Ok(web.typed_page(&viewer, "staff_home", "Home", &view, flash))
+    if let [only] = page.items.as_slice()
+        && viewer.has("learner")
+    {
+        return Ok(redirect(&routes::enrolment(only.enrolment.id)));
+    }
+    let view = ProgrammesView {
+        enrolments: page
+            .items
+            .into_iter()
+            .map(
+                |EnrolmentView {
+                     enrolment: e,
+                     status,
+                 }| ProgrammeView {
+                    link: routes::enrolment(e.id),
+                    learner_name: e.learner_name,
+                    course_code: e.course_code,
+                    course_title: e.course_title,
+                    planned_end_date: e.planned_end_date,
+                    status: status.as_str(),
+                },
+            )
+            .collect(),
+    };
+    Ok(web.typed_page(&viewer, "learner_home", "Home", &view, flash))
 }
 
 /// `/app/tiles/{key}`: a page of the list behind a tile.

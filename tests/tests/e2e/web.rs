@@ -289,3 +289,112 @@ async fn long_lists_page_and_form_choices_are_complete() {
     assert_eq!(offered, 450);
     app.finish().await;
 }
+
+/// The `href` of the first `<a>` whose opening tag contains `marker`, as the browser would
+/// follow it (`&amp;` decoded).
+fn href_near(html: &str, marker: &str) -> String {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in the page"));
+    let start = html[..at].rfind("<a ").expect("a link");
+    let tag = &html[start..];
+    let href = tag.split("href=\"").nth(1).expect("an href");
+    href.split('"').next().unwrap().replace("&amp;", "&")
+}
+
+#[tokio::test]
+async fn home_pages_show_each_person_their_own_and_every_link_opens() {
+    let app = TestApp::spawn().await;
+    let s = app
+        .scene("north")
+        .course(NewCourse::new("ST1", "Engineering"))
+        .cast()
+        .person("nadia@n.example", Role::Learner)
+        .enrol(NewEnrolment::amelia())
+        .enrol(NewEnrolment::olly())
+        .build()
+        .await;
+    let http = no_redirects();
+    let get = |who: &str, path: String| {
+        let http = http.clone();
+        let cookie = format!("folio_session={}", s.token(who));
+        let base = app.base.clone();
+        async move {
+            http.get(format!("{base}{path}"))
+                .header(COOKIE, cookie)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Tom's home page: his caseload is Amelia and Olly (2), and the tile opens the list of
+    // exactly them, each linking to a portfolio that opens.
+    let home = get("tom", "/app/".into()).await;
+    assert_eq!(home.status(), StatusCode::OK);
+    let html = home.text().await.unwrap();
+    assert!(html.contains("Your caseload"), "{html}");
+    assert!(
+        html.contains(r#"data-tile="caseload"><span class="n">2</span>Caseload"#),
+        "{html}"
+    );
+    let caseload = href_near(&html, r#"data-tile="caseload""#);
+    assert_eq!(caseload, "/app/tiles/caseload");
+    let list = get("tom", caseload).await;
+    assert_eq!(list.status(), StatusCode::OK);
+    let html = list.text().await.unwrap();
+    assert!(html.contains("<h1>Caseload</h1>"), "{html}");
+    assert!(html.contains("Person amelia@n.example") && html.contains("Person olly@n.example"));
+    assert!(!html.contains("nadia@n.example"));
+    let amelia = s.enrolment("amelia");
+    let portfolio = href_near(&html, ">Person amelia@n.example<");
+    assert_eq!(portfolio, format!("/app/enrolments/{amelia}"));
+    let page = get("tom", portfolio).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Person amelia@n.example")
+    );
+    // The learners tile lists everyone in reach; an unknown list is the "Not found" page.
+    let learners = get("tom", "/app/tiles/learners".into()).await;
+    assert_eq!(learners.status(), StatusCode::OK);
+    let html = learners.text().await.unwrap();
+    assert!(html.contains("<h1>Learners and their last login</h1>"));
+    assert!(html.contains("Person olly@n.example"));
+    let unknown = get("tom", "/app/tiles/nonsense".into()).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+
+    // The admin sees the whole organisation.
+    let html = get("admin@north.example", "/app/".into())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Whole organisation"), "{html}");
+    assert!(html.contains(r#"data-tile="caseload"><span class="n">2</span>Caseload"#));
+
+    // Amelia, on one programme, goes straight to it; Nadia, on none, is told so; neither
+    // has a dashboard list.
+    let home = get("amelia", "/app/".into()).await;
+    assert_eq!(home.status(), StatusCode::SEE_OTHER);
+    let there = home.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(there, format!("/app/enrolments/{amelia}"));
+    assert_eq!(get("amelia", there).await.status(), StatusCode::OK);
+    let html = get("nadia", "/app/".into()).await.text().await.unwrap();
+    assert!(
+        html.contains("You have no programmes in Folio yet."),
+        "{html}"
+    );
+    let refused = get("amelia", "/app/tiles/caseload".into()).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+
+    // Manny, Amelia's employer contact, sees her programme (and not Olly's), linked.
+    let html = get("manny", "/app/".into()).await.text().await.unwrap();
+    assert!(html.contains("Person amelia@n.example") && !html.contains("olly@n.example"));
+    let link = href_near(&html, ">Person amelia@n.example<");
+    assert_eq!(link, format!("/app/enrolments/{amelia}"));
+    assert_eq!(get("manny", link).await.status(), StatusCode::OK);
+    app.finish().await;
+}
