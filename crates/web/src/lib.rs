@@ -17,6 +17,7 @@ mod exports;
 mod forms;
 mod home;
 mod learner;
+mod overview;
 mod portfolio;
 mod reminders;
 mod render;
@@ -82,7 +83,7 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
             routes::CASELOAD_LIST.pattern(),
             get(reminders::caseload_page),
         )
-        .at(routes::ENROLMENT.pattern(), get(enrolment_page))
+        .at(routes::ENROLMENT.pattern(), get(overview::overview_page))
         .at(
             routes::EVIDENCE_LIST.pattern(),
             get(portfolio::evidence_list_page),
@@ -1045,51 +1046,6 @@ async fn form_submit(
 /// An id from the path, checked as a UUID so a mistyped link is a 404 page.
 fn uuid_path(web: &Web, viewer: &Viewer, id: &str) -> Result<String, Detour> {
     web.page_id(viewer, id).map(|u| u.to_string())
-}
-
-#[handler]
-async fn enrolment_page(
-    req: &Request,
-    web: Data<&Web>,
-    Path(id): Path<String>,
-    flash: Flash,
-) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let id = uuid_path(&web, &viewer, &id)?;
-    let base = format!("/api/v1/enrolments/{id}");
-    let mut reads = vec![
-        ("overview", needed(format!("{base}/overview"))),
-        ("progress", needed(format!("{base}/progress"))),
-        ("sessions", if_allowed(format!("{base}/sessions"))),
-        ("actions", if_allowed(format!("{base}/actions"))),
-        ("documents", if_allowed(format!("{base}/documents"))),
-    ];
-    if viewer.is_staff() {
-        reads.push(("comments", if_allowed(format!("{base}/comments"))));
-    }
-    // Admins change the people around the learner: every choice, and who it is now.
-    if viewer.has("admin") {
-        let by_role =
-            |role: &str| every(format!("/api/v1/users?role={role}&status=active&limit=200"));
-        reads.push(("enrolment", needed(base.clone())));
-        reads.push(("assessors", by_role("assessor")));
-        reads.push(("iqas", by_role("iqa")));
-        reads.push(("managers", by_role("employer")));
-    }
-    let data = web.gather(&viewer, reads).await?;
-    // The learner's photo, if they have one and the viewer may see their profile.
-    let learner_profile = match data.pointer("/overview/learner/id").and_then(Value::as_str) {
-        Some(learner) => {
-            web.fetch_optional(&viewer, &format!("/api/v1/users/{learner}/profile"))
-                .await?
-        }
-        None => None,
-    };
-    let mut data = merge(
-        data,
-        json!({ "id": id, "learner_profile": learner_profile }),
-    );
-    Ok(web.page(&viewer, "enrolment", "Overview", data, flash))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -398,3 +398,103 @@ async fn home_pages_show_each_person_their_own_and_every_link_opens() {
     assert_eq!(get("manny", link).await.status(), StatusCode::OK);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_overview_shows_each_person_the_sections_the_api_gives_them() {
+    use folio_tests::scene::days_ago;
+    use reqwest::Method;
+    use serde_json::{Value, json};
+
+    let app = TestApp::spawn().await;
+    let s = app
+        .scene("north")
+        .course(NewCourse::new("ST1", "Engineering"))
+        .cast()
+        .enrol(NewEnrolment::amelia())
+        .build()
+        .await;
+    let e = s.enrolment("amelia");
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/enrolments/{e}/comments"),
+            s.token("tom"),
+            Some(json!({ "text": "Struggling with the maths unit" })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/enrolments/{e}/actions"),
+            s.token("tom"),
+            Some(json!({ "title": "Write up the pump overhaul", "target_date": days_ago(2) })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let action: Value = r.json().await.unwrap();
+    let action = action["id"].as_str().unwrap().to_owned();
+    let http = no_redirects();
+    let page = |who: &str, path: String| {
+        let http = http.clone();
+        let cookie = format!("folio_session={}", s.token(who));
+        let base = app.base.clone();
+        async move {
+            let r = http
+                .get(format!("{base}{path}"))
+                .header(COOKIE, cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            r.text().await.unwrap()
+        }
+    };
+    let overview = format!("/app/enrolments/{e}");
+
+    // The admin: the people form with Tom and Iris chosen and Manny as manager, the staff
+    // comment, the one overdue action linked to its page.
+    let html = page("admin@north.example", overview.clone()).await;
+    for (who, select) in [
+        ("tom", "people-assessor"),
+        ("iris", "people-iqa"),
+        ("manny", "people-manager"),
+    ] {
+        let options = html.split(&format!("id=\"{select}\"")).nth(1).unwrap();
+        let options = options.split("</select>").next().unwrap();
+        assert!(
+            options.contains(&format!("<option value=\"{}\" selected>", s.id(who))),
+            "{select}: {options}"
+        );
+    }
+    assert!(html.contains("Struggling with the maths unit"));
+    assert!(
+        html.contains("Outstanding actions: 1 (1 overdue)"),
+        "{html}"
+    );
+    let link = href_near(&html, ">Write up the pump overhaul<");
+    assert_eq!(link, format!("/app/enrolments/{e}/actions/{action}"));
+    assert!(
+        page("admin@north.example", link)
+            .await
+            .contains("Write up the pump overhaul")
+    );
+
+    // Tom, her assessor: the comment and the staff tools, not the admin's people form.
+    let html = page("tom", overview.clone()).await;
+    assert!(html.contains("Struggling with the maths unit"));
+    assert!(html.contains("id=\"set-action\"") && !html.contains("id=\"enrolment-people\""));
+
+    // Amelia: her action, no internal comment, no staff tools.
+    let html = page("amelia", overview.clone()).await;
+    assert!(html.contains("Write up the pump overhaul"));
+    assert!(!html.contains("Struggling with the maths unit"));
+    assert!(!html.contains("id=\"set-action\"") && !html.contains("id=\"enrolment-people\""));
+
+    // Manny, her manager: no internal comment either.
+    let html = page("manny", overview).await;
+    assert!(
+        !html.contains("Struggling with the maths unit") && !html.contains("Internal comments")
+    );
+    app.finish().await;
+}

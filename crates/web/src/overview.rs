@@ -1,0 +1,387 @@
+//! A portfolio's overview page (`/app/enrolments/{id}`): the header, the progress bars, the
+//! learning plan (sessions and actions), the documents and, for staff, the internal
+//! comments; for admins also the people who can be put around the learner. Everything is
+//! read through the use cases in one unit of work and rendered from a typed view. A
+//! section the viewer may not see (the use case says 403) is left out, exactly as the API
+//! refuses it to them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use folio_app::comments;
+use folio_app::documents::{self, DocumentView};
+use folio_app::learning_plan::{self, ActionView, SessionView};
+use folio_app::progress::{self, ComponentBars, Overview};
+use folio_app::routes;
+use folio_app::users::{self, ListQuery, Status};
+use folio_app::{Error as AppError, UnitOfWork};
+use folio_domain::Role;
+use folio_domain::progress::{ProgressBars, shown};
+use poem::web::{Data, Path};
+use poem::{Request, handler};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::portfolio::OverviewView;
+use super::{Flash, PageResult, Web};
+
+/// Progress bars, as drawn.
+#[derive(Debug, Serialize)]
+struct BarsView {
+    criteria: u32,
+    criteria_signed_off: u32,
+    signed_off_percent: f64,
+    mapped_percent: f64,
+    time_elapsed_percent: f64,
+    projected_completion_date: Option<NaiveDate>,
+    /// `on_track`, `off_track`, `ahead` or `not_applicable`.
+    track_status: &'static str,
+}
+
+impl From<&ProgressBars> for BarsView {
+    fn from(b: &ProgressBars) -> Self {
+        Self {
+            criteria: b.counts.total,
+            criteria_signed_off: b.counts.signed_off,
+            signed_off_percent: shown(b.percentages.signed_off),
+            mapped_percent: shown(b.percentages.mapped),
+            time_elapsed_percent: shown(b.elapsed.percent),
+            projected_completion_date: b.projected_completion,
+            track_status: b.track.as_str(),
+        }
+    }
+}
+
+/// A component's bars.
+#[derive(Debug, Serialize)]
+struct ComponentView {
+    title: String,
+    #[serde(flatten)]
+    bars: BarsView,
+}
+
+impl From<&ComponentBars> for ComponentView {
+    fn from(c: &ComponentBars) -> Self {
+        Self {
+            title: c.title.clone(),
+            bars: BarsView::from(&c.bars),
+        }
+    }
+}
+
+/// The progress section.
+#[derive(Debug, Serialize)]
+struct ProgressView {
+    overall: BarsView,
+    components: Vec<ComponentView>,
+}
+
+/// A session of the learning plan.
+#[derive(Debug, Serialize)]
+struct SessionRow {
+    id: Uuid,
+    link: String,
+    session_type: &'static str,
+    face_to_face: bool,
+    planning_notes: Option<String>,
+    feedback: Option<String>,
+    starts_at: DateTime<Utc>,
+    duration_minutes: i32,
+    outcome: Option<&'static str>,
+    /// Over and never closed.
+    unclosed: bool,
+}
+
+impl From<SessionView> for SessionRow {
+    fn from(v: SessionView) -> Self {
+        let s = v.session;
+        Self {
+            link: routes::session(s.id),
+            id: s.id,
+            session_type: v.session_type.as_str(),
+            face_to_face: s.face_to_face,
+            planning_notes: s.planning_notes,
+            feedback: s.feedback,
+            starts_at: s.starts_at,
+            duration_minutes: s.duration_minutes,
+            outcome: v.outcome.map(|o| o.as_str()),
+            unclosed: v.unclosed,
+        }
+    }
+}
+
+/// The sessions section.
+#[derive(Debug, Serialize)]
+struct SessionsView {
+    items: Vec<SessionRow>,
+    next_session: Option<SessionRow>,
+}
+
+/// An action.
+#[derive(Debug, Serialize)]
+struct ActionRow {
+    id: Uuid,
+    link: String,
+    title: String,
+    description: Option<String>,
+    target_date: NaiveDate,
+    /// `outstanding`, `in_progress` or `complete`.
+    status: &'static str,
+    overdue: bool,
+    learner_feedback: Option<String>,
+    time_spent_minutes: Option<i32>,
+}
+
+/// The actions section.
+#[derive(Debug, Serialize)]
+struct ActionsView {
+    items: Vec<ActionRow>,
+    outstanding: u32,
+    overdue: u32,
+}
+
+/// Whether a role has signed a document.
+#[derive(Debug, Serialize)]
+struct SignatureRow {
+    role: &'static str,
+    signed: bool,
+}
+
+/// A document sent to be signed.
+#[derive(Debug, Serialize)]
+struct DocumentRow {
+    title: String,
+    /// Its file (through the API, as an attachment).
+    download: String,
+    fully_signed: bool,
+    withdrawn: bool,
+    signatures: Vec<SignatureRow>,
+}
+
+impl From<DocumentView> for DocumentRow {
+    fn from(d: DocumentView) -> Self {
+        Self {
+            withdrawn: d.withdrawn(),
+            download: format!("/api/v1/documents/{}/file", d.document.id),
+            title: d.document.title,
+            fully_signed: d.fully_signed,
+            signatures: d
+                .signatures
+                .into_iter()
+                .map(|s| SignatureRow {
+                    role: s.role.as_str(),
+                    signed: s.signature.is_some(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The documents section.
+#[derive(Debug, Serialize)]
+struct DocumentsView {
+    items: Vec<DocumentRow>,
+    awaiting_signature: u32,
+}
+
+/// An internal comment.
+#[derive(Debug, Serialize)]
+struct CommentRow {
+    text: String,
+    author_name: String,
+    created_at: DateTime<Utc>,
+}
+
+/// The internal comments (staff only).
+#[derive(Debug, Serialize)]
+struct CommentsView {
+    items: Vec<CommentRow>,
+}
+
+/// A person who can be chosen.
+#[derive(Debug, Serialize)]
+struct Choice {
+    id: Uuid,
+    name: String,
+}
+
+/// Who is around the learner now, and who could be (admins).
+#[derive(Debug, Serialize)]
+struct PeopleView {
+    assessor_id: Option<Uuid>,
+    iqa_id: Option<Uuid>,
+    manager_id: Option<Uuid>,
+    assessors: Vec<Choice>,
+    iqas: Vec<Choice>,
+    managers: Vec<Choice>,
+}
+
+/// The overview page.
+#[derive(Debug, Serialize)]
+struct OverviewPage {
+    /// The enrolment.
+    id: Uuid,
+    overview: OverviewView,
+    progress: ProgressView,
+    sessions: Option<SessionsView>,
+    actions: Option<ActionsView>,
+    documents: Option<DocumentsView>,
+    comments: Option<CommentsView>,
+    people: Option<PeopleView>,
+    /// The learner's photo, when they have one the viewer may see.
+    photo: Option<String>,
+    /// Where the viewer's documents to sign are listed.
+    documents_link: String,
+}
+
+/// A section the viewer may not see is `None`; any other refusal stands.
+fn if_allowed<T>(read: Result<T, AppError>) -> Result<Option<T>, AppError> {
+    match read {
+        Ok(t) => Ok(Some(t)),
+        Err(AppError::Forbidden) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Every active person with `role`, by name, all pages.
+async fn everyone(uow: &mut UnitOfWork, role: Role) -> Result<Vec<Choice>, AppError> {
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = ListQuery::parse(
+            None,
+            Some(role),
+            Some(Status::Active),
+            cursor.as_deref(),
+            Some(200),
+        )?;
+        let page = users::list(uow, &query).await?;
+        all.extend(page.items.into_iter().map(|p| Choice {
+            id: p.user.id,
+            name: p.user.name,
+        }));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// What the page reads, in one unit of work.
+async fn read(
+    uow: &mut UnitOfWork,
+    id: Uuid,
+    staff: bool,
+    admin: bool,
+) -> Result<OverviewPage, AppError> {
+    let progress = progress::progress(uow, id).await?;
+    let enrolment = progress.enrolment.clone();
+    let overview = OverviewView::from(Overview {
+        enrolment: progress.enrolment.clone(),
+        bars: progress.overall,
+    });
+    let sessions = if_allowed(learning_plan::sessions(uow, id).await)?.map(|s| SessionsView {
+        items: s.items.into_iter().map(SessionRow::from).collect(),
+        next_session: s.next_session.map(SessionRow::from),
+    });
+    let actions = if_allowed(learning_plan::actions(uow, id, None).await)?.map(|a| ActionsView {
+        outstanding: a.counts.outstanding,
+        overdue: a.counts.overdue,
+        items: a
+            .items
+            .into_iter()
+            .map(
+                |ActionView {
+                     action,
+                     status,
+                     overdue,
+                 }| ActionRow {
+                    link: routes::action(id, action.id),
+                    id: action.id,
+                    title: action.title,
+                    description: action.description,
+                    target_date: action.target_date,
+                    status: status.as_str(),
+                    overdue,
+                    learner_feedback: action.learner_feedback,
+                    time_spent_minutes: action.time_spent_minutes,
+                },
+            )
+            .collect(),
+    });
+    let documents = if_allowed(documents::list(uow, id, false).await)?.map(|d| DocumentsView {
+        awaiting_signature: d.awaiting_signature,
+        items: d.items.into_iter().map(DocumentRow::from).collect(),
+    });
+    let comments = if staff {
+        if_allowed(comments::list(uow, id, None, None).await)?.map(|page| CommentsView {
+            items: page
+                .items
+                .into_iter()
+                .map(|c| CommentRow {
+                    text: c.body,
+                    author_name: c.author_name,
+                    created_at: c.created_at,
+                })
+                .collect(),
+        })
+    } else {
+        None
+    };
+    let people = if admin {
+        Some(PeopleView {
+            assessor_id: enrolment.assessor_id,
+            iqa_id: enrolment.iqa_id,
+            manager_id: enrolment.manager_id,
+            assessors: everyone(uow, Role::Assessor).await?,
+            iqas: everyone(uow, Role::Iqa).await?,
+            managers: everyone(uow, Role::Employer).await?,
+        })
+    } else {
+        None
+    };
+    Ok(OverviewPage {
+        id,
+        overview,
+        progress: ProgressView {
+            overall: BarsView::from(&progress.overall),
+            components: progress
+                .components
+                .iter()
+                .map(ComponentView::from)
+                .collect(),
+        },
+        sessions,
+        actions,
+        documents,
+        comments,
+        people,
+        photo: None,
+        documents_link: routes::DOCUMENTS.pattern().to_owned(),
+    })
+}
+
+/// `/app/enrolments/{id}`.
+#[handler]
+pub(super) async fn overview_page(
+    req: &Request,
+    web: Data<&Web>,
+    Path(id): Path<String>,
+    flash: Flash,
+) -> PageResult {
+    let (mut uow, viewer) = web.work(req).await?;
+    let id = web.page_id(&viewer, &id)?;
+    let page = read(&mut uow, id, viewer.is_staff(), viewer.has("admin")).await;
+    let mut page = web.read(&viewer, page)?;
+    web.finish(&viewer, uow).await?;
+    let learner = page.overview.learner.id;
+    let profile = web
+        .fetch_optional(&viewer, &format!("/api/v1/users/{learner}/profile"))
+        .await?;
+    if profile
+        .as_ref()
+        .and_then(|p| p.get("photo"))
+        .is_some_and(|p| !p.is_null())
+    {
+        page.photo = Some(format!("/api/v1/users/{learner}/profile/photo"));
+    }
+    Ok(web.typed_page(&viewer, "enrolment", "Overview", &page, flash))
+}
