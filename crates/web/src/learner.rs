@@ -8,14 +8,6 @@ use serde_json::json;
 use super::{Flash, PageResult, Web, if_allowed, merge, needed};
 
 #[handler]
-pub(super) async fn documents_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let to_sign = web.fetch(&viewer, "/api/v1/me/documents-to-sign").await?;
-    let mut data = json!({ "to_sign": to_sign });
-    Ok(web.page(&viewer, "documents", "Documents to sign", data, flash))
-}
-
-#[handler]
 pub(super) async fn units_page(
     req: &Request,
     web: Data<&Web>,
@@ -79,49 +71,6 @@ pub(super) async fn profile_page(req: &Request, web: Data<&Web>, flash: Flash) -
         )
         .await?;
     Ok(web.page(&viewer, "profile", "Profile", data, flash))
-}
-
-#[handler]
-pub(super) async fn messages_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let mut data = web
-        .gather(
-            &viewer,
-            vec![
-                (
-                    "received",
-                    needed("/api/v1/messages?folder=received&limit=100"),
-                ),
-                ("sent", needed("/api/v1/messages?folder=sent&limit=100")),
-            ],
-        )
-        .await?;
-    Ok(web.page(&viewer, "messages", "Messages", data, flash))
-}
-
-/// One message: what an e-mail about it links to. Opening it as its recipient marks it
-/// read (the API does).
-#[handler]
-pub(super) async fn message_page(
-    req: &Request,
-    web: Data<&Web>,
-    Path(id): Path<String>,
-    flash: Flash,
-) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let id = super::uuid_path(&web, &viewer, &id)?;
-    let data = web
-        .gather(
-            &viewer,
-            vec![("message", needed(format!("/api/v1/messages/{id}")))],
-        )
-        .await?;
-    let title = data
-        .pointer("/message/subject")
-        .and_then(|s| s.as_str())
-        .unwrap_or("Message")
-        .to_owned();
-    Ok(web.page(&viewer, "message", &title, data, flash))
 }
 
 /// A learning-plan session: its details, notes and feedback (edited by staff) and files.

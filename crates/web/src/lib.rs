@@ -16,6 +16,7 @@ mod client;
 mod exports;
 mod forms;
 mod home;
+mod inbox;
 mod learner;
 mod overview;
 mod portfolio;
@@ -96,9 +97,9 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
         .at(routes::TIME_LOG_ENTRY.pattern(), get(time_log_entry_page))
         .at(routes::EVIDENCE.pattern(), get(portfolio::evidence_page))
         .at(routes::EXPORTS.pattern(), get(exports::exports_page))
-        .at(routes::DOCUMENTS.pattern(), get(learner::documents_page))
-        .at(routes::MESSAGES.pattern(), get(learner::messages_page))
-        .at(routes::MESSAGE.pattern(), get(learner::message_page))
+        .at(routes::DOCUMENTS.pattern(), get(inbox::documents_page))
+        .at(routes::MESSAGES.pattern(), get(inbox::messages_page))
+        .at(routes::MESSAGE.pattern(), get(inbox::message_page))
         .at(
             routes::MY_OVERDUE_ACTIONS.pattern(),
             get(reminders::my_overdue_actions_page),
