@@ -2,12 +2,16 @@
 //! and the organisation's settings. Like every page, they read and change everything
 //! through the API, which decides who may (anyone else gets its refusal as a page).
 
+use chrono::{DateTime, Utc};
+use folio_app::{Error as AppError, employers, routes, users};
+use folio_domain::Role;
 use poem::web::{Data, Path, Query};
 use poem::{Request, handler};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
 
-use super::{Flash, PageQuery, PageResult, Web, encode, every, if_allowed, merge, needed};
+use super::{Flash, PageQuery, PageResult, Web, every, if_allowed, merge, needed};
 
 #[derive(Debug, Default, Deserialize)]
 struct PeopleQuery {
@@ -25,15 +29,50 @@ const ROLES: &[(&str, &str)] = &[
     ("auditor", "Auditor"),
 ];
 
-fn roles_list() -> Value {
-    Value::Array(
-        ROLES
-            .iter()
-            .map(|(value, label)| json!({ "value": value, "label": label }))
-            .collect(),
-    )
+/// A role to tick, as the people page offers it.
+#[derive(Debug, Serialize)]
+struct RoleChoice {
+    value: &'static str,
+    label: &'static str,
 }
 
+/// A person on the people page.
+#[derive(Debug, Serialize)]
+struct PersonRow {
+    id: Uuid,
+    name: String,
+    email: String,
+    roles: Vec<&'static str>,
+    /// `active` or `deactivated`.
+    status: &'static str,
+    last_login_at: Option<DateTime<Utc>>,
+}
+
+/// An employer to link a new person to.
+#[derive(Debug, Serialize)]
+struct EmployerChoice {
+    id: Uuid,
+    name: String,
+}
+
+/// The people page.
+#[derive(Debug, Serialize)]
+struct PeopleView {
+    people: Vec<PersonRow>,
+    /// The next page's cursor, on all but the last.
+    next_cursor: Option<String>,
+    /// This page, to page on from.
+    link: &'static str,
+    /// The search as typed, and the role filter.
+    q: Option<String>,
+    role: Option<String>,
+    roles: Vec<RoleChoice>,
+    /// Employers (for admins; none for those who may not read them).
+    employers: Vec<EmployerChoice>,
+}
+
+/// `/app/admin/people`: people by name, searched and filtered by role, a page at a time,
+/// with the forms that change them; one unit of work.
 #[handler]
 pub(super) async fn people_page(
     req: &Request,
@@ -41,31 +80,58 @@ pub(super) async fn people_page(
     Query(q): Query<PeopleQuery>,
     flash: Flash,
 ) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let mut path = "/api/v1/users?limit=200".to_owned();
-    if let Some(search) = q.q.as_deref().filter(|s| !s.trim().is_empty()) {
-        path.push_str(&format!("&q={}", encode(search.trim())));
-    }
-    if let Some(role) = q.role.as_deref().filter(|s| !s.is_empty()) {
-        path.push_str(&format!("&role={}", encode(role)));
-    }
-    if let Some(cursor) = q.cursor.as_deref().filter(|s| !s.is_empty()) {
-        path.push_str(&format!("&cursor={}", encode(cursor)));
-    }
-    let data = web
-        .gather(
-            &viewer,
-            vec![
-                ("users", needed(path)),
-                ("employers", if_allowed("/api/v1/employers?limit=200")),
-            ],
-        )
-        .await?;
-    let mut data = merge(
-        data,
-        json!({ "roles": roles_list(), "q": q.q, "role": q.role }),
-    );
-    Ok(web.page(&viewer, "admin_people", "People", data, flash))
+    let (mut uow, viewer) = web.work(req).await?;
+    let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
+        Some(r) => Some(r.parse::<Role>().map_err(|e| AppError::invalid("role", e))).transpose(),
+        None => Ok(None),
+    };
+    let role = web.read(&viewer, role)?;
+    let search = q.q.clone().filter(|s| !s.trim().is_empty());
+    let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
+    let query = users::ListQuery::parse(search, role, None, cursor, Some(200));
+    let query = web.read(&viewer, query)?;
+    let page = users::list(&mut uow, &query).await;
+    let page = web.read(&viewer, page)?;
+    let employers = match employers::ListQuery::parse(None, None, Some(200)) {
+        Ok(all) => match employers::list(&mut uow, &all).await {
+            Ok(list) => Ok(list.items),
+            Err(AppError::Forbidden) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        },
+        Err(e) => Err(e),
+    };
+    let employers = web.read(&viewer, employers)?;
+    web.finish(&viewer, uow).await?;
+    let view = PeopleView {
+        people: page
+            .items
+            .into_iter()
+            .map(|p| PersonRow {
+                id: p.user.id,
+                name: p.user.name,
+                email: p.user.email,
+                roles: p.roles.iter().map(|r| r.as_str()).collect(),
+                status: p.status.as_str(),
+                last_login_at: p.user.last_login_at,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+        link: routes::ADMIN_PEOPLE.pattern(),
+        q: q.q,
+        role: q.role,
+        roles: ROLES
+            .iter()
+            .map(|&(value, label)| RoleChoice { value, label })
+            .collect(),
+        employers: employers
+            .into_iter()
+            .map(|e| EmployerChoice {
+                id: e.id,
+                name: e.name,
+            })
+            .collect(),
+    };
+    Ok(web.typed_page(&viewer, "admin_people", "People", &view, flash))
 }
 
 #[handler]

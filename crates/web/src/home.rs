@@ -139,8 +139,10 @@ struct TileListView {
     title: &'static str,
     home: String,
     items: Vec<RowView>,
-    /// The next page, on all but the last.
-    more: Option<String>,
+    /// The list, to page on from.
+    link: String,
+    /// The next page's cursor, on all but the last.
+    next_cursor: Option<String>,
 }
 
 impl TileListView {
@@ -149,9 +151,8 @@ impl TileListView {
         Self {
             title: title(list.tile),
             home: routes::home(),
-            more: list
-                .next_cursor
-                .map(|c| format!("{link}?cursor={}", super::encode(&c))),
+            next_cursor: list.next_cursor,
+            link,
             items: list.items.into_iter().map(RowView::from).collect(),
         }
     }
