@@ -144,6 +144,16 @@ pub fn tile(tile: crate::dashboard::Tile) -> String {
     TILE.fill(&[&tile.key()])
 }
 
+/// A portfolio's time log.
+pub fn time_log(enrolment: Uuid) -> String {
+    TIME_LOG.fill(&[&enrolment])
+}
+
+/// One entry of a time log.
+pub fn time_log_entry(id: Uuid) -> String {
+    TIME_LOG_ENTRY.fill(&[&id])
+}
+
 /// A piece of evidence.
 pub fn evidence(id: Uuid) -> String {
     EVIDENCE.fill(&[&id])

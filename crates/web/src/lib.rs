@@ -22,6 +22,7 @@ mod overview;
 mod portfolio;
 mod reminders;
 mod render;
+mod time_log;
 
 use std::sync::Arc;
 
@@ -29,7 +30,7 @@ use folio_app::{Disclaimer, UnitOfWork, routes};
 use futures_util::StreamExt as _;
 use poem::endpoint::BoxEndpoint;
 use poem::http::{Method, StatusCode, header};
-use poem::web::{Data, Form, Path, Query};
+use poem::web::{Data, Form, Query};
 use poem::{EndpointExt, IntoResponse, Request, Response, Route, get, handler, post};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -93,8 +94,11 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
             routes::PROGRESS_MAP.pattern(),
             get(portfolio::progress_map_page),
         )
-        .at(routes::TIME_LOG.pattern(), get(time_log_page))
-        .at(routes::TIME_LOG_ENTRY.pattern(), get(time_log_entry_page))
+        .at(routes::TIME_LOG.pattern(), get(time_log::time_log_page))
+        .at(
+            routes::TIME_LOG_ENTRY.pattern(),
+            get(time_log::time_log_entry_page),
+        )
         .at(routes::EVIDENCE.pattern(), get(portfolio::evidence_page))
         .at(routes::EXPORTS.pattern(), get(exports::exports_page))
         .at(routes::DOCUMENTS.pattern(), get(inbox::documents_page))
@@ -1047,188 +1051,6 @@ async fn form_submit(
 /// An id from the path, checked as a UUID so a mistyped link is a 404 page.
 fn uuid_path(web: &Web, viewer: &Viewer, id: &str) -> Result<String, Detour> {
     web.page_id(viewer, id).map(|u| u.to_string())
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct TimeLogQuery {
-    /// `calendar` for the month view.
-    view: Option<String>,
-    /// The calendar's month, `YYYY-MM`.
-    month: Option<String>,
-    /// The list's filters, passed to the API as they are.
-    off_the_job: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    cursor: Option<String>,
-}
-
-/// A month's daily totals (the API's `days`) laid out as weeks from Monday, with blanks
-/// before the first and after the last day.
-fn calendar_weeks(days: &[Value]) -> Vec<Vec<Value>> {
-    use chrono::Datelike;
-    let Some(first) = days
-        .first()
-        .and_then(|d| d.get("date"))
-        .and_then(Value::as_str)
-        .and_then(|d| d.parse::<chrono::NaiveDate>().ok())
-    else {
-        return Vec::new();
-    };
-    let lead = first.weekday().num_days_from_monday() as usize;
-    let mut cells: Vec<Value> = std::iter::repeat_n(Value::Null, lead).collect();
-    for d in days {
-        let mut cell = d.clone();
-        let day = d
-            .get("date")
-            .and_then(Value::as_str)
-            .and_then(|s| s.parse::<chrono::NaiveDate>().ok())
-            .map_or(0, |date| date.day());
-        cell["day"] = json!(day);
-        cells.push(cell);
-    }
-    while !cells.len().is_multiple_of(7) {
-        cells.push(Value::Null);
-    }
-    cells.chunks(7).map(<[Value]>::to_vec).collect()
-}
-
-#[handler]
-async fn time_log_page(
-    req: &Request,
-    web: Data<&Web>,
-    Path(id): Path<String>,
-    Query(q): Query<TimeLogQuery>,
-    flash: Flash,
-) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let id = uuid_path(&web, &viewer, &id)?;
-    // The list's filters, as the API takes them (it checks them; a bad one is its 422).
-    let mut filters = Vec::new();
-    for (key, value) in [
-        ("off_the_job", &q.off_the_job),
-        ("from", &q.from),
-        ("to", &q.to),
-    ] {
-        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-            filters.push(format!("{key}={}", encode(v)));
-        }
-    }
-    let filter_query = filters.join("&");
-    let calendar_view = q.view.as_deref() == Some("calendar");
-    let today = folio_app::progress::today();
-    let month = q
-        .month
-        .clone()
-        .filter(|m| !m.is_empty())
-        .unwrap_or_else(|| today.format("%Y-%m").to_string());
-    let base = format!("/api/v1/enrolments/{id}");
-    let listing = if calendar_view {
-        (
-            "calendar",
-            needed(format!("{base}/time-log/calendar?month={}", encode(&month))),
-        )
-    } else {
-        let cursor = PageQuery {
-            cursor: q.cursor.clone(),
-        }
-        .param();
-        (
-            "entries",
-            needed(format!("{base}/time-log?limit=100&{filter_query}{cursor}")),
-        )
-    };
-    let data = web
-        .gather(
-            &viewer,
-            vec![
-                listing,
-                ("otj", needed(format!("{base}/off-the-job"))),
-                ("overview", needed(format!("{base}/overview"))),
-                ("units", needed(format!("{base}/units"))),
-            ],
-        )
-        .await?;
-    let calendar = data.get("calendar").cloned();
-    let weeks = calendar
-        .as_ref()
-        .and_then(|c| c.get("days"))
-        .and_then(Value::as_array)
-        .map(|days| calendar_weeks(days))
-        .unwrap_or_default();
-    // The months either side, for the calendar's links.
-    let month_start = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok();
-    let previous = month_start
-        .and_then(|m| m.checked_sub_months(chrono::Months::new(1)))
-        .map(|m| m.format("%Y-%m").to_string());
-    let next = month_start
-        .and_then(|m| m.checked_add_months(chrono::Months::new(1)))
-        .map(|m| m.format("%Y-%m").to_string());
-    let mut data = merge(
-        data,
-        json!({
-            "id": id, "today": today.to_string(), "activity_types": activity_types(),
-            "activity_labels": activity_labels(),
-            "calendar_view": calendar_view, "weeks": weeks, "month": month,
-            "previous_month": previous, "next_month": next,
-            "filters": { "off_the_job": q.off_the_job, "from": q.from, "to": q.to },
-            "filter_query": filter_query,
-        }),
-    );
-    Ok(web.page(&viewer, "time_log", "Time log", data, flash))
-}
-
-/// Each activity type's label by its value, for the list's `lookup`.
-fn activity_labels() -> Value {
-    Value::Object(
-        folio_domain::time_log::ActivityType::ALL
-            .iter()
-            .map(|a| (a.as_str().to_owned(), json!(a.label())))
-            .collect(),
-    )
-}
-
-/// The activity types and their labels as the domain defines them.
-fn activity_types() -> Vec<Value> {
-    folio_domain::time_log::ActivityType::ALL
-        .iter()
-        .map(|a| {
-            json!({
-                "value": a.as_str(),
-                "label": a.label(),
-                "off_the_job": a.off_the_job_by_default(),
-            })
-        })
-        .collect()
-}
-
-#[handler]
-async fn time_log_entry_page(
-    req: &Request,
-    web: Data<&Web>,
-    Path(id): Path<String>,
-    flash: Flash,
-) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let id = uuid_path(&web, &viewer, &id)?;
-    let entry = web
-        .fetch(&viewer, &format!("/api/v1/time-log/{id}"))
-        .await?;
-    let enrolment = web.enrolment_of(&viewer, &entry, "/enrolment_id")?;
-    let base = format!("/api/v1/enrolments/{enrolment}");
-    let data = web
-        .gather(
-            &viewer,
-            vec![
-                ("overview", needed(format!("{base}/overview"))),
-                ("units", needed(format!("{base}/units"))),
-            ],
-        )
-        .await?;
-    let mut data = merge(
-        data,
-        json!({ "id": enrolment, "entry": entry, "activity_types": activity_types() }),
-    );
-    Ok(web.page(&viewer, "time_log_entry", "Time log entry", data, flash))
 }
 
 #[cfg(test)]

@@ -498,3 +498,113 @@ async fn the_overview_shows_each_person_the_sections_the_api_gives_them() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_time_log_pages_show_the_entries_and_their_links_open_the_entry() {
+    use folio_tests::scene::days_ago;
+    use reqwest::Method;
+    use serde_json::{Value, json};
+
+    let app = TestApp::spawn().await;
+    let s = app
+        .scene("north")
+        .course(NewCourse::new("ST1", "Engineering"))
+        .cast()
+        .enrol(NewEnrolment::amelia())
+        .build()
+        .await;
+    let e = s.enrolment("amelia");
+    let day = days_ago(3);
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/enrolments/{e}/time-log"),
+            s.token("amelia"),
+            Some(
+                json!({ "entry_date": day, "activity_type": "distance_learning",
+                         "minutes": 90, "reflection": "Read about pumps" }),
+            ),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let entry: Value = r.json().await.unwrap();
+    let entry = entry["id"].as_str().unwrap().to_owned();
+    let http = no_redirects();
+    let cookie = format!("folio_session={}", s.token("amelia"));
+    let get = |path: String| {
+        let http = http.clone();
+        let cookie = cookie.clone();
+        let base = app.base.clone();
+        async move {
+            http.get(format!("{base}{path}"))
+                .header(COOKIE, cookie)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // The list: the entry with its activity's name and 1:30, counted off the job
+    // (distance learning is off the job by default): 90 min = 1.5 hours logged.
+    let r = get(format!("/app/enrolments/{e}/time-log")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(
+        html.contains("Read about pumps") && html.contains("1:30"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<dt>Logged (counting)</dt><dd>1.5 hours</dd>"),
+        "{html}"
+    );
+    let opened = html
+        .split("href=\"/app/time-log/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the entry links to its page");
+    assert_eq!(opened, entry);
+
+    // Its page: the form filled in with the entry as it is.
+    let r = get(format!("/app/time-log/{entry}")).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(html.contains(&format!("value=\"{day}\"")), "{html}");
+    assert!(
+        html.contains(r#"<option value="distance_learning" selected>"#),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="90""#) && html.contains(">Read about pumps</textarea>"));
+    assert!(html.contains(&format!("href=\"/app/enrolments/{e}/time-log\"")));
+
+    // Filtered to on the job it is not listed; a bad filter is a page naming it.
+    let html = get(format!("/app/enrolments/{e}/time-log?off_the_job=false"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("Read about pumps") && html.contains("that matches these filters"));
+    let r = get(format!("/app/enrolments/{e}/time-log?from=yesterday")).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The month's calendar: the day shows 1:30, the month totals 1:30 of which 1:30 off
+    // the job.
+    let month = day.format("%Y-%m");
+    let html = get(format!(
+        "/app/enrolments/{e}/time-log?view=calendar&month={month}"
+    ))
+    .await
+    .text()
+    .await
+    .unwrap();
+    let cell = html
+        .split(&format!("data-date=\"{day}\""))
+        .nth(1)
+        .and_then(|c| c.split("</td>").next())
+        .expect("the day is in the calendar");
+    assert!(cell.contains("1:30"), "{cell}");
+    assert!(
+        html.contains("Month total: 1:30, of which off the job 1:30."),
+        "{html}"
+    );
+    app.finish().await;
+}
