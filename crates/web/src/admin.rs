@@ -80,28 +80,28 @@ pub(super) async fn people_page(
     Query(q): Query<PeopleQuery>,
     flash: Flash,
 ) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
-        Some(r) => Some(r.parse::<Role>().map_err(|e| AppError::invalid("role", e))).transpose(),
-        None => Ok(None),
-    };
-    let role = web.read(&viewer, role)?;
-    let search = q.q.clone().filter(|s| !s.trim().is_empty());
-    let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
-    let query = users::ListQuery::parse(search, role, None, cursor, Some(200));
-    let query = web.read(&viewer, query)?;
-    let page = users::list(&mut uow, &query).await;
-    let page = web.read(&viewer, page)?;
-    let employers = match employers::ListQuery::parse(None, None, Some(200)) {
-        Ok(all) => match employers::list(&mut uow, &all).await {
-            Ok(list) => Ok(list.items),
-            Err(AppError::Forbidden) => Ok(Vec::new()),
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
-    let employers = web.read(&viewer, employers)?;
-    web.finish(&viewer, uow).await?;
+    let (viewer, (page, employers)) = web
+        .read_page(req, async |uow, _| {
+            let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
+                Some(r) => Some(
+                    r.parse::<Role>()
+                        .map_err(|e| AppError::invalid("role", e))?,
+                ),
+                None => None,
+            };
+            let search = q.q.clone().filter(|s| !s.trim().is_empty());
+            let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
+            let query = users::ListQuery::parse(search, role, None, cursor, Some(200))?;
+            let page = users::list(uow, &query).await?;
+            let all = employers::ListQuery::parse(None, None, Some(200))?;
+            let employers = match employers::list(uow, &all).await {
+                Ok(list) => list.items,
+                Err(AppError::Forbidden) => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            Ok((page, employers))
+        })
+        .await?;
     let view = PeopleView {
         people: page
             .items

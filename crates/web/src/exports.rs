@@ -55,10 +55,9 @@ struct ExportsView {
 /// `/app/exports`: the caller's exports and, for staff, the buttons that ask for them.
 #[handler]
 pub(super) async fn exports_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    let mine = exports::mine(&mut uow, None).await;
-    let mine = web.read(&viewer, mine)?;
-    web.finish(&viewer, uow).await?;
+    let (viewer, mine) = web
+        .read_page(req, async |uow, _| exports::mine(uow, None).await)
+        .await?;
     let view = ExportsView {
         exports: mine.into_iter().map(ExportView::from).collect(),
     };

@@ -3,10 +3,10 @@
 //! views. Who has a dashboard and over which enrolments is the use case's rule; the page
 //! only names the tiles and links the rows.
 
-use super::{Flash, PageQuery, PageResult, Viewer, Web, redirect};
+use super::{Flash, PageQuery, PageResult, Web, redirect};
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::dashboard::{self, Figures, List, Reach, Row, Tile};
-use folio_app::enrolments::{self, EnrolmentFilter, EnrolmentView};
+use folio_app::enrolments::{self, EnrolmentFilter, EnrolmentPage, EnrolmentView};
 use folio_app::routes;
 use poem::web::{Data, Path, Query};
 use poem::{Request, handler};
@@ -177,21 +177,35 @@ struct ProgrammesView {
     enrolments: Vec<ProgrammeView>,
 }
 
+/// What a home page shows.
+enum Home {
+    /// A dashboard's figures.
+    Staff(Figures),
+    /// The programmes the viewer can see.
+    Programmes(EnrolmentPage),
+}
+
 /// `/app/`: staff see their dashboard; anyone else their programmes, and a learner on one
 /// programme (nearly everyone) goes straight to it. One unit of work either way.
 #[handler]
 pub(super) async fn home_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    if viewer.is_staff() {
-        let figures = dashboard::figures(&mut uow).await;
-        let figures = web.read(&viewer, figures)?;
-        web.finish(&viewer, uow).await?;
-        let view = StaffHomeView::new(figures);
-        return Ok(web.typed_page(&viewer, "staff_home", "Home", &view, flash));
-    }
-    let page = enrolments::list(&mut uow, &EnrolmentFilter::default(), None, Some(50)).await;
-    let page = web.read(&viewer, page)?;
-    web.finish(&viewer, uow).await?;
+    let (viewer, home) = web
+        .read_page(req, async |uow, viewer| {
+            Ok(if viewer.is_staff() {
+                Home::Staff(dashboard::figures(uow).await?)
+            } else {
+                let all = EnrolmentFilter::default();
+                Home::Programmes(enrolments::list(uow, &all, None, Some(50)).await?)
+            })
+        })
+        .await?;
+    let page = match home {
+        Home::Staff(figures) => {
+            let view = StaffHomeView::new(figures);
+            return Ok(web.typed_page(&viewer, "staff_home", "Home", &view, flash));
+        }
+        Home::Programmes(page) => page,
+    };
     if let [only] = page.items.as_slice()
         && viewer.has("learner")
     {
@@ -228,11 +242,12 @@ pub(super) async fn tile_page(
     Query(page): Query<PageQuery>,
     flash: Flash,
 ) -> PageResult {
-    let (mut uow, viewer): (_, Viewer) = web.work(req).await?;
     let cursor = page.cursor.as_deref().filter(|c| !c.is_empty());
-    let list = dashboard::list(&mut uow, &key, cursor, None).await;
-    let list = web.read(&viewer, list)?;
-    web.finish(&viewer, uow).await?;
+    let (viewer, list) = web
+        .read_page(req, async |uow, _| {
+            dashboard::list(uow, &key, cursor, None).await
+        })
+        .await?;
     let view = TileListView::new(list);
     Ok(web.typed_page(&viewer, "tile", view.title, &view, flash))
 }

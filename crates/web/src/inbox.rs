@@ -12,7 +12,7 @@ use poem::{Request, handler};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Flash, PageResult, Web};
+use super::{Flash, PageResult, Web, path_id};
 
 /// A message, as shown.
 #[derive(Debug, Serialize)]
@@ -54,18 +54,19 @@ struct MessagesView {
 /// `/app/messages`.
 #[handler]
 pub(super) async fn messages_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    let latest = PageQuery::parse(None, Some(100));
-    let latest = web.read(&viewer, latest)?;
-    let received = messages::mine(&mut uow, Some(Folder::Received), None, false, latest).await;
-    let received = web.read(&viewer, received)?;
-    let sent = messages::mine(&mut uow, Some(Folder::Sent), None, false, latest).await;
-    let sent = web.read(&viewer, sent)?;
-    web.finish(&viewer, uow).await?;
-    let view = MessagesView {
-        received: received.items.into_iter().map(MessageRow::from).collect(),
-        sent: sent.items.into_iter().map(MessageRow::from).collect(),
-    };
+    let (viewer, view) = web
+        .read_page(req, async |uow, _| {
+            let latest = PageQuery::parse(None, Some(100))?;
+            let received = messages::mine(uow, Some(Folder::Received), None, false, latest);
+            let received = received.await?.items;
+            let sent = messages::mine(uow, Some(Folder::Sent), None, false, latest);
+            let sent = sent.await?.items;
+            Ok(MessagesView {
+                received: received.into_iter().map(MessageRow::from).collect(),
+                sent: sent.into_iter().map(MessageRow::from).collect(),
+            })
+        })
+        .await?;
     Ok(web.typed_page(&viewer, "messages", "Messages", &view, flash))
 }
 
@@ -84,11 +85,9 @@ pub(super) async fn message_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    let id = web.page_id(&viewer, &id)?;
-    let message = messages::open(&mut uow, id).await;
-    let message = web.read(&viewer, message)?;
-    web.finish(&viewer, uow).await?;
+    let (viewer, message) = web
+        .read_page(req, async |uow, _| messages::open(uow, path_id(&id)?).await)
+        .await?;
     let view = OneMessageView {
         message: MessageRow::from(message),
         messages: routes::MESSAGES.pattern().to_owned(),
@@ -155,10 +154,9 @@ struct ToSignView {
 /// `/app/documents`: what waits for the viewer's signature.
 #[handler]
 pub(super) async fn documents_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    let to_sign = documents::to_sign(&mut uow).await;
-    let to_sign = web.read(&viewer, to_sign)?;
-    web.finish(&viewer, uow).await?;
+    let (viewer, to_sign) = web
+        .read_page(req, async |uow, _| documents::to_sign(uow).await)
+        .await?;
     let view = ToSignView {
         to_sign: to_sign.into_iter().map(ToSignRow::from).collect(),
         back: routes::DOCUMENTS.pattern().to_owned(),

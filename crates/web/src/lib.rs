@@ -506,6 +506,21 @@ impl Web {
         })
     }
 
+    /// A page's reads, in one unit of work: the viewer signed in (their disclaimer
+    /// accepted), `read` run with them, the work committed; a refusal on the way is the
+    /// page a person should see.
+    async fn read_page<T>(
+        &self,
+        req: &Request,
+        read: impl AsyncFnOnce(&mut UnitOfWork, &Viewer) -> Result<T, AppError>,
+    ) -> Result<(Viewer, T), Detour> {
+        let (mut uow, viewer) = self.work(req).await?;
+        let read = read(&mut uow, &viewer).await;
+        let value = self.read(&viewer, read)?;
+        self.finish(&viewer, uow).await?;
+        Ok((viewer, value))
+    }
+
     /// What a page's use cases read, or their refusal as the page a person should see.
     fn read<T>(&self, viewer: &Viewer, read: Result<T, AppError>) -> Result<T, Detour> {
         read.map_err(|e| self.app_refusal(Some(viewer), &e))
@@ -1046,6 +1061,11 @@ async fn form_submit(
         }
         _ => Ok(with_flash(&back, true, &reply.message())),
     }
+}
+
+/// An id from a page's path: anything but a UUID is a page that is not there (404).
+fn path_id(id: &str) -> Result<uuid::Uuid, AppError> {
+    uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound)
 }
 
 /// An id from the path, checked as a UUID so a mistyped link is a 404 page.

@@ -21,7 +21,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::portfolio::OverviewView;
-use super::{Flash, PageResult, Web};
+use super::{Flash, PageResult, Web, path_id};
 
 /// Progress bars, as drawn.
 #[derive(Debug, Serialize)]
@@ -367,11 +367,11 @@ pub(super) async fn overview_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    let id = web.page_id(&viewer, &id)?;
-    let page = read(&mut uow, id, viewer.is_staff(), viewer.has("admin")).await;
-    let mut page = web.read(&viewer, page)?;
-    web.finish(&viewer, uow).await?;
+    let (viewer, mut page) = web
+        .read_page(req, async |uow, viewer| {
+            read(uow, path_id(&id)?, viewer.is_staff(), viewer.has("admin")).await
+        })
+        .await?;
     let learner = page.overview.learner.id;
     let profile = web
         .fetch_optional(&viewer, &format!("/api/v1/users/{learner}/profile"))

@@ -11,7 +11,7 @@ use poem::{Request, handler};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Flash, PageResult, Web};
+use super::{Flash, PageResult, Web, path_id};
 
 /// Someone named on a page.
 #[derive(Debug, Serialize)]
@@ -147,16 +147,15 @@ pub(super) async fn progress_map_page(
     Query(q): Query<MapQuery>,
     flash: Flash,
 ) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    let id = web.page_id(&viewer, &id)?;
     let incomplete_only = q.filter.as_deref() == Some("incomplete");
-    let read = async {
-        let overview = progress::overview(&mut uow, id).await?;
-        let map = progress::progress_map(&mut uow, id, incomplete_only).await?;
-        Ok((overview, map))
-    };
-    let (overview, map) = web.read(&viewer, read.await)?;
-    web.finish(&viewer, uow).await?;
+    let (viewer, (id, overview, map)) = web
+        .read_page(req, async |uow, _| {
+            let id = path_id(&id)?;
+            let overview = progress::overview(uow, id).await?;
+            let map = progress::progress_map(uow, id, incomplete_only).await?;
+            Ok((id, overview, map))
+        })
+        .await?;
     let view = ProgressMapView {
         id,
         overview: overview.into(),
@@ -246,16 +245,15 @@ pub(super) async fn evidence_list_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    let id = web.page_id(&viewer, &id)?;
-    let read = async {
-        let overview = progress::overview(&mut uow, id).await?;
-        let (_, components) = progress::units(&mut uow, id).await?;
-        let evidence = evidence::list(&mut uow, id).await?;
-        Ok((overview, components, evidence))
-    };
-    let (overview, components, evidence) = web.read(&viewer, read.await)?;
-    web.finish(&viewer, uow).await?;
+    let (viewer, (id, overview, components, evidence)) = web
+        .read_page(req, async |uow, _| {
+            let id = path_id(&id)?;
+            let overview = progress::overview(uow, id).await?;
+            let (_, components) = progress::units(uow, id).await?;
+            let evidence = evidence::list(uow, id).await?;
+            Ok((id, overview, components, evidence))
+        })
+        .await?;
     let view = EvidenceListView {
         id,
         overview: overview.into(),
@@ -311,17 +309,15 @@ pub(super) async fn evidence_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    let id = web.page_id(&viewer, &id)?;
-    let read = async {
-        let detail = evidence::detail(&mut uow, id).await?;
-        let enrolment = detail.evidence.enrolment_id;
-        let overview = progress::overview(&mut uow, enrolment).await?;
-        let map = progress::progress_map(&mut uow, enrolment, false).await?;
-        Ok((detail, overview, map))
-    };
-    let (detail, overview, map) = web.read(&viewer, read.await)?;
-    web.finish(&viewer, uow).await?;
+    let (viewer, (detail, overview, map)) = web
+        .read_page(req, async |uow, _| {
+            let detail = evidence::detail(uow, path_id(&id)?).await?;
+            let enrolment = detail.evidence.enrolment_id;
+            let overview = progress::overview(uow, enrolment).await?;
+            let map = progress::progress_map(uow, enrolment, false).await?;
+            Ok((detail, overview, map))
+        })
+        .await?;
     let evidence_id = detail.evidence.id;
     let view = EvidenceDetailView {
         id: detail.evidence.enrolment_id,

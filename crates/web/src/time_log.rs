@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::portfolio::OverviewView;
-use super::{Flash, PageResult, Web, encode};
+use super::{Flash, PageResult, Web, encode, path_id};
 
 /// The list's and calendar's query: as typed, checked by [`filters`].
 #[derive(Debug, Default, Deserialize)]
@@ -371,11 +371,11 @@ pub(super) async fn time_log_page(
     Query(q): Query<TimeLogQuery>,
     flash: Flash,
 ) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    let id = web.page_id(&viewer, &id)?;
-    let view = read_time_log(&mut uow, id, q).await;
-    let view = web.read(&viewer, view)?;
-    web.finish(&viewer, uow).await?;
+    let (viewer, view) = web
+        .read_page(req, async |uow, _| {
+            read_time_log(uow, path_id(&id)?, q).await
+        })
+        .await?;
     Ok(web.typed_page(&viewer, "time_log", "Time log", &view, flash))
 }
 
@@ -422,11 +422,9 @@ pub(super) async fn time_log_entry_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    let id = web.page_id(&viewer, &id)?;
-    let view = read_entry(&mut uow, id).await;
-    let view = web.read(&viewer, view)?;
-    web.finish(&viewer, uow).await?;
+    let (viewer, view) = web
+        .read_page(req, async |uow, _| read_entry(uow, path_id(&id)?).await)
+        .await?;
     Ok(web.typed_page(&viewer, "time_log_entry", "Time log entry", &view, flash))
 }
 
