@@ -3,13 +3,13 @@
 //! what the e-mail was about, in one unit of work, and rendered from a typed view.
 
 use chrono::Utc;
+use folio_app::Error as AppError;
 use folio_app::reminders::{self, Line, ReminderList};
 use poem::handler;
-use poem::http::StatusCode;
 use poem::web::{Data, Path};
 use serde::Serialize;
 
-use super::{Detour, Flash, PageResult, Web};
+use super::{Flash, PageResult, Web};
 
 /// One line of a list, as shown.
 #[derive(Debug, Serialize)]
@@ -53,21 +53,12 @@ pub(super) async fn caseload_page(
     Path(slug): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    let Some(list) = ReminderList::from_slug(&slug) else {
-        return Err(Detour::Page(Box::new(web.error_page(
-            Some(&viewer),
-            StatusCode::NOT_FOUND,
-            "Not found",
-            "There is no such page.",
-        ))));
-    };
-    let found = reminders::caseload_list(&mut uow, list, Utc::now())
-        .await
-        .map_err(|e| web.app_refusal(Some(&viewer), &e))?;
-    uow.commit()
-        .await
-        .map_err(|e| web.app_refusal(Some(&viewer), &e))?;
+    let (viewer, (list, found)) = web
+        .read_page(req, async |uow, _| {
+            let list = ReminderList::from_slug(&slug).ok_or(AppError::NotFound)?;
+            Ok((list, reminders::caseload_list(uow, list, Utc::now()).await?))
+        })
+        .await?;
     let view = CaseloadView {
         on: found.on.map(reminders::uk_date),
         nightly: list == ReminderList::OffTrack,
@@ -89,13 +80,11 @@ pub(super) async fn my_overdue_actions_page(
     web: Data<&Web>,
     flash: Flash,
 ) -> PageResult {
-    let (mut uow, viewer) = web.work(req).await?;
-    let lines = reminders::my_overdue_actions(&mut uow, Utc::now())
-        .await
-        .map_err(|e| web.app_refusal(Some(&viewer), &e))?;
-    uow.commit()
-        .await
-        .map_err(|e| web.app_refusal(Some(&viewer), &e))?;
+    let (viewer, lines) = web
+        .read_page(req, async |uow, _| {
+            reminders::my_overdue_actions(uow, Utc::now()).await
+        })
+        .await?;
     let view = MyActionsView {
         lines: lines.into_iter().map(LineView::from).collect(),
     };
