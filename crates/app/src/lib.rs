@@ -23,6 +23,7 @@ pub mod evidence;
 pub mod exports;
 pub mod files;
 pub mod learning_plan;
+pub mod learning_plan_files;
 pub mod messages;
 pub mod notifications;
 pub mod paging;
