@@ -13,6 +13,7 @@ pub mod api_tokens;
 pub mod audit_log;
 pub mod browser;
 pub mod comments;
+pub mod course_resources;
 pub mod credentials;
 pub mod dashboard;
 pub mod documents;
