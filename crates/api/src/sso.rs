@@ -41,7 +41,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::problem::{ApiError, ApiResult, AppError, AppResult, SsoFailure};
-use crate::sign_in::{session_cookie, start_session};
+use crate::sign_in::session_cookie;
 use crate::{ApiSettings, AppState};
 
 /// How long a started sign-in may take.
@@ -515,7 +515,8 @@ impl SsoApi {
             None => return Err(sso(SsoFailure::NotProvisioned)),
         };
         db::link_identity(&mut tx, user_id, &settings.issuer, &who.subject).await?;
-        let session = start_session(&self.0, &mut tx, user_id, "sso").await?;
+        let ttl = self.0.settings.session_ttl;
+        let session = folio_app::account::start_session(&mut tx, ttl, user_id, "sso").await?;
         tx.commit().await?;
         tracing::info!(tenant_id = %tenant.id, user_id = %user_id, "signed in through SSO");
         let cookie = session_cookie(
