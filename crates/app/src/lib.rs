@@ -34,6 +34,7 @@ pub mod reminders;
 pub mod routes;
 pub mod runs;
 pub mod settings;
+pub mod sso;
 pub mod sso_settings;
 pub mod telemetry;
 pub mod time_log;
