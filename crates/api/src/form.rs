@@ -17,7 +17,7 @@ use tokio::io::AsyncReadExt;
 
 use folio_app::files::{FILE_REQUIRED, Incoming};
 
-use crate::problem::{AppError, AppResult, Fields};
+use crate::problem::{AppError, AppResult};
 
 /// The longest text field accepted in a form.
 pub const MAX_TEXT_FIELD_BYTES: u64 = 16 * 1024;
@@ -70,12 +70,6 @@ pub struct FormParts {
 }
 
 impl FormParts {
-    /// Records in `fields` that the `file` part is missing, if it is (for forms that
-    /// check their other fields too).
-    pub fn check_file(&self, fields: &mut Fields) {
-        fields.require("file", self.file.is_some(), FILE_REQUIRED);
-    }
-
     /// The `file` part, or 422 naming it (for forms that have nothing else to check).
     pub fn into_file(self) -> AppResult<Field> {
         self.file

@@ -5,12 +5,12 @@
 //! A run asked for here is recorded in PostgreSQL first and then pushed to the queue. If
 //! Redis is away the answer is still 202 with the run `requested`: the workers' scheduler
 //! queues every waiting run once it can, so nothing asked for is lost.
+//!
+//! Adapters over `folio_app::runs`.
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
-use folio_db::job_runs::{self, JobRun, Trigger};
-use folio_db::{outbox, settings};
-use folio_domain::jobs::{JobKind, local_date};
-use folio_domain::{Permission, TenantId};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use folio_app::paging::page_limit;
+use folio_app::runs::{self, JobRun};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::principal::Credentials;
-use crate::problem::{ApiResult, AppError, AppResult};
+use crate::problem::ApiResult;
 
 #[derive(Tags)]
 enum JobsTag {
@@ -131,12 +131,12 @@ enum EmailStatus {
     Failed,
 }
 
-impl EmailStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            EmailStatus::Pending => "pending",
-            EmailStatus::Sent => "sent",
-            EmailStatus::Failed => "failed",
+impl From<EmailStatus> for runs::EmailStatus {
+    fn from(s: EmailStatus) -> Self {
+        match s {
+            EmailStatus::Pending => runs::EmailStatus::Pending,
+            EmailStatus::Sent => runs::EmailStatus::Sent,
+            EmailStatus::Failed => runs::EmailStatus::Failed,
         }
     }
 }
@@ -175,72 +175,22 @@ struct EmailList {
     items: Vec<EmailBody>,
 }
 
-fn limit(raw: Option<i64>) -> AppResult<i64> {
-    match raw {
-        None => Ok(50),
-        Some(n) if (1..=200).contains(&n) => Ok(n),
-        Some(_) => Err(AppError::invalid("limit", "must be between 1 and 200")),
-    }
-}
-
-fn job_kind(name: &str) -> AppResult<JobKind> {
-    name.parse()
-        .ok()
-        .filter(|k| JobKind::ALL.contains(k))
-        .ok_or(AppError::NotFound)
-}
-
-/// The day a run is for: `requested`, checked against today in the organisation's time
-/// zone, or today there.
-fn run_date(requested: Option<NaiveDate>, today: NaiveDate) -> AppResult<NaiveDate> {
-    let Some(date) = requested else {
-        return Ok(today);
-    };
-    if date > today {
-        return Err(AppError::invalid(
-            "date",
-            format!("must not be after today ({today}) in the organisation's time zone"),
-        ));
-    }
-    match today.checked_sub_days(Days::new(366)) {
-        Some(earliest) if date < earliest => Err(AppError::invalid(
-            "date",
-            format!("must not be before {earliest}"),
-        )),
-        _ => Ok(date),
-    }
-}
-
-/// Pushes a recorded run (committed) to the queue and marks it `queued`; with the queue
-/// unreachable it stays `requested`, for the workers' scheduler to queue. Returns the run
-/// as it now stands.
-/// Pushes a recorded run to the workers (see [`folio_app::runs::push`]).
-pub(crate) async fn queue_run(
-    state: &AppState,
-    tenant: TenantId,
-    kind: JobKind,
-    run: JobRun,
-) -> AppResult<JobRun> {
-    folio_app::runs::push(&state.db, &state.runs, tenant, kind, run).await
-}
-
 #[OpenApi(prefix_path = "/api/v1", tag = "JobsTag::Jobs")]
 impl JobsApi {
     /// Every background job and when it runs in the organisation's time zone (admins).
     #[oai(path = "/jobs", method = "get")]
     async fn jobs(&self, credentials: Credentials) -> ApiResult<Json<Vec<JobBody>>> {
-        let mut authed = self.0.authorize(&credentials, Permission::RunJobs).await?;
-        let timezone = settings::get(&mut authed.tx).await?.timezone;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let jobs = runs::timetable(&mut uow).await?;
+        uow.commit().await?;
         Ok(Json(
-            JobKind::ALL
-                .into_iter()
-                .map(|kind| JobBody {
-                    name: kind.as_str().to_owned(),
-                    daily_at: kind
-                        .daily_at()
+            jobs.into_iter()
+                .map(|job| JobBody {
+                    name: job.kind.as_str().to_owned(),
+                    daily_at: job
+                        .daily_at
                         .map(|t: NaiveTime| t.format("%H:%M").to_string()),
-                    timezone: timezone.clone(),
+                    timezone: job.timezone,
                 })
                 .collect(),
         ))
@@ -255,36 +205,9 @@ impl JobsApi {
         name: Path<String>,
         body: JsonBody<RunRequest>,
     ) -> ApiResult<RunAccepted> {
-        let mut authed = self.0.authorize(&credentials, Permission::RunJobs).await?;
-        let kind = job_kind(&name.0)?;
-        let tz = settings::get(&mut authed.tx).await?.tz();
-        let today = local_date(&tz, Utc::now());
-        let on = run_date(body.0.date, today)?;
-        if kind == JobKind::RecalculateTracks && on != today {
-            // The figures are counted from the portfolio as it is now: written under a past
-            // date they would rewrite that day's history with today's progress.
-            return Err(AppError::invalid(
-                "date",
-                "the recalculation is always for today: past days keep the figures they had",
-            )
-            .into());
-        }
-        let admin = authed.principal.user_id;
-        let run = job_runs::request(&mut authed.tx, kind.as_str(), on, Trigger::Admin(admin))
-            .await?
-            .ok_or_else(|| AppError::Internal("an admin's run was not recorded".into()))?;
-        authed
-            .audit(
-                "job_run.request",
-                "job_run",
-                run.id,
-                serde_json::json!({ "job": kind.as_str(), "run_on": on }),
-            )
-            .await?;
-        let tenant = authed.tx.tenant();
-        authed.tx.commit().await?;
-
-        let run = queue_run(&self.0, tenant, kind, run).await?;
+        let uow = self.0.authenticate(&credentials).await?;
+        let state = &self.0;
+        let run = runs::request(uow, &state.db, &state.runs, &name.0, body.0.date).await?;
         Ok(RunAccepted::Accepted(Json(run.into())))
     }
 
@@ -298,17 +221,10 @@ impl JobsApi {
         /// At most this many, 1-200 (default 50).
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<JobRunList>> {
-        let limit = self::limit(limit.0)?;
-        let mut authed = self.0.authorize(&credentials, Permission::RunJobs).await?;
-        let kind = match job.0.as_deref() {
-            None => None,
-            Some(name) => Some(
-                name.parse::<JobKind>()
-                    .map_err(|e| AppError::invalid("job", e))?,
-            ),
-        };
-        let runs = job_runs::list(&mut authed.tx, kind.map(JobKind::as_str), limit).await?;
-        authed.tx.commit().await?;
+        let limit = page_limit(limit.0)?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let runs = runs::list(&mut uow, job.0.as_deref(), limit).await?;
+        uow.commit().await?;
         Ok(Json(JobRunList {
             items: runs.into_iter().map(Into::into).collect(),
         }))
@@ -321,11 +237,9 @@ impl JobsApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<JobRunBody>> {
-        let mut authed = self.0.authorize(&credentials, Permission::RunJobs).await?;
-        let run = job_runs::get(&mut authed.tx, id.0)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let run = runs::get(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(Json(run.into()))
     }
 
@@ -340,10 +254,10 @@ impl JobsApi {
         /// At most this many, 1-200 (default 50).
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<EmailList>> {
-        let limit = self::limit(limit.0)?;
-        let mut authed = self.0.authorize(&credentials, Permission::RunJobs).await?;
-        let emails = outbox::list(&mut authed.tx, status.0.as_str(), limit).await?;
-        authed.tx.commit().await?;
+        let limit = page_limit(limit.0)?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let emails = runs::emails(&mut uow, status.0.into(), limit).await?;
+        uow.commit().await?;
         Ok(Json(EmailList {
             items: emails
                 .into_iter()
@@ -362,26 +276,5 @@ impl JobsApi {
                 })
                 .collect(),
         }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn date(s: &str) -> NaiveDate {
-        s.parse().unwrap_or_default()
-    }
-
-    #[test]
-    fn a_run_is_for_today_or_a_past_day_within_a_year() {
-        let today = date("2026-11-23");
-        assert_eq!(run_date(None, today).ok(), Some(today));
-        assert_eq!(
-            run_date(Some(date("2026-11-01")), today).ok(),
-            Some(date("2026-11-01"))
-        );
-        assert!(run_date(Some(date("2026-11-24")), today).is_err());
-        assert!(run_date(Some(date("2025-11-01")), today).is_err());
     }
 }

@@ -3,20 +3,11 @@
 //! downloads stream exactly as evidence does; a refused upload leaves neither row nor
 //! object.
 //!
-//! Visibility is the enrolment's, as for the session or action itself: whoever cannot see
-//! the enrolment gets 404. Staff who manage the enrolment (admins, its assessor) attach
-//! files to sessions and actions; the learner attaches files to their own actions. A file
-//! is removed by whoever attached it or by a manager. Everyone else who can see the
-//! enrolment (IQA, employer, auditor) reads, and gets 403 on writes.
+//! Adapters over `folio_app::learning_plan_files`, where who may attach, see and remove
+//! them is written.
 
 use chrono::{DateTime, Utc};
-use folio_db::audit::{self, Event};
-use folio_db::enrolments::{self, Enrolment};
-use folio_db::learning_plan as plan;
-use folio_db::learning_plan_files::{
-    self as files, Attachee, LearningPlanFile, NewLearningPlanFile,
-};
-use folio_db::{DbError, TenantTx, settings};
+use folio_app::learning_plan_files::{self as files, Attachee, LearningPlanFile};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::types::multipart::Upload;
@@ -26,11 +17,8 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::evidence::{FileResponse, attachment};
 use crate::form::{StreamingForm, incoming};
-use folio_app::Principal;
-use folio_app::files::{Stored, store_then_record};
-
-use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, AppError, AppResult};
+use crate::principal::Credentials;
+use crate::problem::{ApiError, ApiResult, AppResult};
 
 #[derive(Tags)]
 enum LearningPlanFilesTag {
@@ -106,63 +94,15 @@ enum DeletedFile {
     Deleted,
 }
 
-/// The enrolment a session or action belongs to; 404 if there is no such session or
-/// action in this tenant.
-async fn enrolment_of(tx: &mut TenantTx, attachee: Attachee) -> AppResult<Uuid> {
-    Ok(match attachee {
-        Attachee::Session(id) => plan::get_session(tx, id).await?.enrolment_id,
-        Attachee::Action(id) => plan::get_action(tx, id).await?.enrolment_id,
-    })
-}
-
-/// Whether the principal may attach a file: managers to sessions and actions, the learner
-/// to their own actions.
-fn may_attach(principal: &Principal, enrolment: &Enrolment, attachee: Attachee) -> bool {
-    principal.manages(enrolment)
-        || (matches!(attachee, Attachee::Action(_)) && principal.is_learner_of(enrolment))
-}
-
-/// The storage key of a file: ids only, namespaced by tenant.
-fn storage_key(principal: &Principal, enrolment_id: Uuid, file_id: Uuid) -> String {
-    format!(
-        "tenants/{}/learning-plan-files/{enrolment_id}/{file_id}",
-        principal.tenant
-    )
-}
-
-/// The session or action vanished between the checks and the insert.
-fn attachee_gone(e: DbError) -> AppError {
-    match e.constraint() {
-        Some(
-            "learning_plan_files_session_fkey"
-            | "learning_plan_files_action_fkey"
-            | "learning_plan_files_enrolment_fkey",
-        ) => AppError::NotFound,
-        _ => e.into(),
-    }
-}
-
-/// A file and its enrolment, if the caller may see them (404 otherwise).
-async fn visible_file(
-    authed: &mut Authenticated,
-    id: Uuid,
-) -> AppResult<(LearningPlanFile, Enrolment)> {
-    let file = files::get(&mut authed.tx, id).await?;
-    let enrolment = authed.visible_enrolment(file.enrolment_id).await?;
-    Ok((file, enrolment.into_inner()))
-}
-
 /// Lists a session's or an action's files for whoever may see its enrolment.
 async fn list(
     state: &AppState,
     credentials: &Credentials,
     attachee: Attachee,
 ) -> AppResult<Json<Vec<LearningPlanFileBody>>> {
-    let mut authed = state.authenticate(credentials).await?;
-    let enrolment_id = enrolment_of(&mut authed.tx, attachee).await?;
-    authed.visible_enrolment(enrolment_id).await?;
-    let items = files::list(&mut authed.tx, attachee).await?;
-    authed.tx.commit().await?;
+    let mut uow = state.authenticate(credentials).await?;
+    let items = files::list(&mut uow, attachee).await?;
+    uow.commit().await?;
     Ok(Json(
         items.into_iter().map(LearningPlanFileBody::from).collect(),
     ))
@@ -177,72 +117,13 @@ async fn upload(
     form: StreamingForm<LearningPlanFileUploadForm>,
 ) -> AppResult<CreatedFile> {
     // Checks first, in a short transaction: no connection is held while bytes arrive.
-    let mut authed = state.authenticate(credentials).await?;
-    let enrolment_id = enrolment_of(&mut authed.tx, attachee).await?;
-    let enrolment = authed.visible_enrolment(enrolment_id).await?;
-    if !may_attach(&authed.principal, &enrolment, attachee) {
-        return Err(AppError::Forbidden);
-    }
-    let limits = settings::get(&mut authed.tx).await?;
-    authed.tx.commit().await?;
-    let principal = authed.principal;
-
+    let uow = state.authenticate(credentials).await?;
+    let permit = files::permit_upload(uow, attachee).await?;
     let file = form.read_until_file("file").await?.into_file()?;
-
-    let file_id = Uuid::now_v7();
-    let key = storage_key(&principal, enrolment_id, file_id);
-    let (db, storage) = (&state.db, &state.storage);
-    let max = limits.evidence_max_bytes;
-    let body = store_then_record(
-        db,
-        storage,
-        principal.tenant,
-        key,
-        incoming(file),
-        max,
-        async |tx: &mut TenantTx, stored: &Stored| {
-            // Still allowed now that the bytes have arrived?
-            let enrolment = enrolments::get_visible(tx, &principal.viewer(), enrolment_id).await?;
-            if !may_attach(&principal, &enrolment, attachee) {
-                return Err(AppError::Forbidden);
-            }
-            let row = files::insert(
-                tx,
-                &NewLearningPlanFile {
-                    id: file_id,
-                    enrolment_id,
-                    attachee,
-                    storage_key: &stored.key,
-                    file_name: &stored.file_name,
-                    content_type: &stored.content_type,
-                    size_bytes: stored.size_bytes(),
-                    sha256: &stored.file.sha256,
-                    uploaded_by: principal.user_id,
-                },
-            )
-            .await
-            .map_err(attachee_gone)?;
-            audit::record(
-                tx,
-                Event {
-                    actor: principal.actor(),
-                    action: "learning_plan_file.upload",
-                    entity_type: "learning_plan_file",
-                    entity_id: Some(file_id),
-                    details: serde_json::json!({
-                        "enrolment_id": enrolment_id,
-                        "session_id": row.session_id,
-                        "action_id": row.action_id,
-                        "size_bytes": stored.file.size,
-                    }),
-                },
-            )
-            .await?;
-            Ok(LearningPlanFileBody::from(row))
-        },
-    )
-    .await?;
-    Ok(CreatedFile::Created(Json(body)))
+    let row = permit
+        .upload(&state.db, &state.storage, incoming(file))
+        .await?;
+    Ok(CreatedFile::Created(Json(row.into())))
 }
 
 #[OpenApi(
@@ -312,9 +193,9 @@ impl LearningPlanFilesApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<LearningPlanFileBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (file, _) = visible_file(&mut authed, id.0).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let file = files::get(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(Json(file.into()))
     }
 
@@ -322,9 +203,9 @@ impl LearningPlanFilesApi {
     /// may see the learner.
     #[oai(path = "/learning-plan-files/:id/file", method = "get")]
     async fn download(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<FileResponse> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (file, _) = visible_file(&mut authed, id.0).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let file = files::get(&mut uow, id.0).await?;
+        uow.commit().await?;
         attachment(&self.0, &file.storage_key, &file.file_name, file.size_bytes)
             .await
             .map_err(ApiError::from)
@@ -334,27 +215,9 @@ impl LearningPlanFilesApi {
     /// and the learner's assessor).
     #[oai(path = "/learning-plan-files/:id", method = "delete")]
     async fn delete(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<DeletedFile> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let (file, enrolment) = visible_file(&mut authed, id.0).await?;
-        let p = &authed.principal;
-        if file.uploaded_by != p.user_id && !p.manages(&enrolment) {
-            return Err(AppError::Forbidden.into());
-        }
-        let file = files::delete(&mut authed.tx, id.0).await?;
-        authed
-            .audit(
-                "learning_plan_file.delete",
-                "learning_plan_file",
-                file.id,
-                serde_json::json!({
-                    "enrolment_id": file.enrolment_id,
-                    "session_id": file.session_id,
-                    "action_id": file.action_id,
-                    "size_bytes": file.size_bytes,
-                }),
-            )
-            .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let file = files::delete(&mut uow, id.0).await?;
+        uow.commit().await?;
         // The row is gone first, so no row ever points at a missing file; a failed delete
         // here is logged and leaves only an unreferenced object.
         self.0.storage.delete(&file.storage_key).await;

@@ -11,6 +11,9 @@
 //!
 //! Nothing here logs a code, token, nonce, verifier or client secret: failures are logged
 //! with the tenant and the problem type only.
+//!
+//! The protocol is spoken here; the organisation, its settings, the pending sign-ins and
+//! signing the person in are `folio_app::sso`'s.
 
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
@@ -19,10 +22,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use folio_db::platform::{self, Tenant};
-use folio_db::sso::{self as db, SsoSettings, StateLookup};
-use folio_db::users::{self, NewUser};
-use folio_domain::{EmailAddress, PersonName, Role};
+use folio_app::sso::{self, SsoSettings, StateLookup, Tenant};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreIdToken, CoreJsonWebKey,
     CoreJwsSigningAlgorithm,
@@ -38,10 +38,9 @@ use poem::http::header;
 use poem_openapi::param::{Cookie, Path, Query};
 use poem_openapi::{ApiResponse, OpenApi, Tags};
 use sha2::{Digest, Sha256};
-use uuid::Uuid;
 
 use crate::problem::{ApiError, ApiResult, AppError, AppResult, SsoFailure};
-use crate::sign_in::{session_cookie, start_session};
+use crate::sign_in::session_cookie;
 use crate::{ApiSettings, AppState};
 
 /// How long a started sign-in may take.
@@ -239,79 +238,13 @@ fn verification_failure(e: &ClaimsVerificationError) -> SsoFailure {
     }
 }
 
-/// What the ID token says about the person, as this tenant's settings read it.
-struct Identity {
-    subject: String,
-    email: EmailAddress,
-    name: Option<String>,
-    roles: Option<Vec<Role>>,
-}
-
-fn identity(settings: &SsoSettings, claims: &serde_json::Value) -> Result<Identity, SsoFailure> {
-    let subject = claims["sub"]
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .ok_or(SsoFailure::InvalidToken)?
-        .to_owned();
-    let email = claims[settings.email_claim.as_str()]
-        .as_str()
-        .and_then(|e| EmailAddress::parse(e).ok())
-        .ok_or(SsoFailure::EmailMissing)?;
-    if claims["email_verified"] == serde_json::Value::Bool(false) {
-        return Err(SsoFailure::EmailUnverified);
-    }
-    if !settings.allowed_email_domains.is_empty() {
-        let domain = email.as_str().rsplit('@').next().unwrap_or_default();
-        if !settings
-            .allowed_email_domains
-            .iter()
-            .any(|d| d.eq_ignore_ascii_case(domain))
-        {
-            return Err(SsoFailure::DomainNotAllowed);
-        }
-    }
-    let roles = settings.role_claim.as_deref().map(|claim| {
-        let values: Vec<&str> = match &claims[claim] {
-            serde_json::Value::String(s) => vec![s.as_str()],
-            serde_json::Value::Array(items) => items.iter().filter_map(|v| v.as_str()).collect(),
-            _ => vec![],
-        };
-        let mut roles: Vec<Role> = values
-            .iter()
-            .filter_map(|v| settings.role_mapping.get(*v))
-            .filter_map(|mapped| mapped.as_array())
-            .flatten()
-            .filter_map(|r| r.as_str()?.parse().ok())
-            .collect();
-        roles.sort();
-        roles.dedup();
-        roles
-    });
-    let name = claims["name"]
-        .as_str()
-        .map(str::to_owned)
-        .filter(|n| !n.trim().is_empty());
-    Ok(Identity {
-        subject,
-        email,
-        name,
-        roles,
-    })
-}
-
 impl SsoApi {
     async fn tenant(&self, slug: &str) -> AppResult<Tenant> {
-        platform::find_by_slug(self.0.db.pool(), slug)
-            .await?
-            .filter(|t| t.status == "active")
-            .ok_or(AppError::NotFound)
+        sso::tenant(&self.0.db, slug).await
     }
 
     async fn settings(&self, tenant: &Tenant) -> AppResult<SsoSettings> {
-        let mut tx = self.0.db.begin_tenant(tenant.tenant_id()).await?;
-        let settings = db::get_settings(&mut tx).await?;
-        tx.commit().await?;
-        settings.ok_or(AppError::Sso(SsoFailure::NotConfigured))
+        sso::settings(&self.0.db, tenant).await
     }
 
     fn state_cookie(&self, slug: &str, value: &str, max_age_secs: i64) -> String {
@@ -350,10 +283,10 @@ impl SsoApi {
             )
             .set_pkce_challenge(challenge)
             .url();
-        let mut tx = self.0.db.begin_tenant(tenant.tenant_id()).await?;
-        db::create_login_state(
-            &mut tx,
-            &db::NewLoginState {
+        sso::record_login_state(
+            &self.0.db,
+            &tenant,
+            &sso::NewLoginState {
                 state_hash: &sha256(state.secret()),
                 nonce: nonce.secret(),
                 pkce_verifier: verifier.secret(),
@@ -362,7 +295,6 @@ impl SsoApi {
             },
         )
         .await?;
-        tx.commit().await?;
         let cookie = self.state_cookie(&tenant.slug, state.secret(), LOGIN_TTL_MINUTES * 60);
         Ok(Redirect::Found(url.to_string(), cookie))
     }
@@ -380,12 +312,7 @@ impl SsoApi {
         let sso = |f: SsoFailure| AppError::Sso(f);
         // Whatever happens next, the state presented is used up.
         let lookup = match &state {
-            Some(s) => {
-                let mut tx = self.0.db.begin_tenant(tenant.tenant_id()).await?;
-                let lookup = db::take_login_state(&mut tx, &sha256(s)).await?;
-                tx.commit().await?;
-                Some(lookup)
-            }
+            Some(s) => Some(sso::take_login_state(&self.0.db, tenant, &sha256(s)).await?),
             None => None,
         };
         if let Some(error) = error {
@@ -454,70 +381,11 @@ impl SsoApi {
         )
         .await
         .map_err(sso)?;
-        let who = identity(&settings, &claims).map_err(sso)?;
+        let who = sso::identity(&settings, &claims).map_err(sso)?;
 
-        let mut tx = self.0.db.begin_tenant(tenant.tenant_id()).await?;
-        let existing = match db::find_by_identity(&mut tx, &settings.issuer, &who.subject).await? {
-            Some(c) => Some(c),
-            None => db::find_by_email(&mut tx, who.email.as_str()).await?,
-        };
-        let user_id = match existing {
-            Some(c) if !c.active => return Err(sso(SsoFailure::UserDeactivated)),
-            Some(c) => {
-                if let Some(roles) = &who.roles {
-                    if roles.is_empty() {
-                        return Err(sso(SsoFailure::NoRoles));
-                    }
-                    users::set_roles(&mut tx, c.id, roles).await?;
-                }
-                c.id
-            }
-            None if settings.provisioning == "create" => {
-                let roles = who.roles.clone().unwrap_or_default();
-                if roles.is_empty() {
-                    return Err(sso(SsoFailure::NoRoles));
-                }
-                let name = who
-                    .name
-                    .as_deref()
-                    .and_then(|n| PersonName::parse(n).ok())
-                    .or_else(|| PersonName::parse(who.email.as_str()).ok())
-                    .ok_or(sso(SsoFailure::EmailMissing))?;
-                let id = Uuid::now_v7();
-                users::insert(
-                    &mut tx,
-                    &NewUser {
-                        id,
-                        email: &who.email,
-                        name: &name,
-                        password_hash: None,
-                        employer_id: None,
-                    },
-                )
-                .await?;
-                users::set_roles(&mut tx, id, &roles).await?;
-                folio_db::audit::record(
-                    &mut tx,
-                    folio_db::audit::Event {
-                        actor: folio_db::audit::Actor::User(id),
-                        action: "user.create",
-                        entity_type: "user",
-                        entity_id: Some(id),
-                        details: serde_json::json!({
-                            "method": "sso",
-                            "roles": roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-                        }),
-                    },
-                )
-                .await?;
-                id
-            }
-            None => return Err(sso(SsoFailure::NotProvisioned)),
-        };
-        db::link_identity(&mut tx, user_id, &settings.issuer, &who.subject).await?;
-        let session = start_session(&self.0, &mut tx, user_id, "sso").await?;
-        tx.commit().await?;
-        tracing::info!(tenant_id = %tenant.id, user_id = %user_id, "signed in through SSO");
+        let ttl = self.0.settings.session_ttl;
+        let session = sso::sign_in(&self.0.db, ttl, tenant, &settings, &who).await?;
+        tracing::info!(tenant_id = %tenant.id, user_id = %session.user.id, "signed in through SSO");
         let cookie = session_cookie(
             &self.0.settings,
             &session.token,

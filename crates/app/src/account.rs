@@ -90,3 +90,163 @@ pub async fn whoami(uow: &mut UnitOfWork) -> Result<WhoAmI> {
         roles: uow.principal.roles.clone(),
     })
 }
+
+/// A session just started.
+#[derive(Debug, Clone)]
+pub struct StartedSession {
+    /// The token, for the client (and the cookie).
+    pub token: String,
+    /// When it ends.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+    /// Who signed in.
+    pub user: User,
+}
+
+/// Starts a session of `ttl` for a person whose sign-in succeeded, however they proved who
+/// they are (`method`: `password`, `sso`): the session row, their last sign-in and the
+/// audit record, all in the caller's tenant transaction, which the caller commits.
+pub async fn start_session(
+    tx: &mut folio_db::TenantTx,
+    ttl: std::time::Duration,
+    user_id: uuid::Uuid,
+    method: &str,
+) -> Result<StartedSession> {
+    use crate::credentials::{TokenKind, mint};
+    use folio_db::audit::{self, Actor, Event};
+
+    let minted = mint(TokenKind::Session, tx.tenant());
+    let ttl = chrono::Duration::from_std(ttl).map_err(|e| crate::Error::Internal(e.to_string()))?;
+    let expires_at = chrono::Utc::now() + ttl;
+    let session_id = uuid::Uuid::now_v7();
+    folio_db::auth::create_session(tx, session_id, user_id, &minted.hash, expires_at).await?;
+    users::record_login(tx, user_id).await?;
+    audit::record(
+        tx,
+        Event {
+            actor: Actor::User(user_id),
+            action: "session.create",
+            entity_type: "session",
+            entity_id: Some(session_id),
+            details: serde_json::json!({ "method": method }),
+        },
+    )
+    .await?;
+    let user = users::get(tx, user_id).await?;
+    Ok(StartedSession {
+        token: minted.token,
+        expires_at,
+        user,
+    })
+}
+
+/// What a password sign-in asks for. No `Debug`: it holds a password.
+pub struct PasswordSignIn<'a> {
+    /// The organisation's slug.
+    pub tenant: &'a str,
+    /// E-mail address (any case).
+    pub email: &'a str,
+    /// Password.
+    pub password: &'a str,
+}
+
+/// A password sign-in that succeeded: the session and the organisation.
+#[derive(Debug, Clone)]
+pub struct PasswordSignedIn {
+    /// The new session.
+    pub session: StartedSession,
+    /// The organisation signed in to.
+    pub tenant: Tenant,
+}
+
+/// Signs in with an organisation, e-mail address and password, starting a session of
+/// `session_ttl`.
+///
+/// A wrong organisation, address or password all fail the same way
+/// ([`crate::Error::InvalidCredentials`]), so the answer never tells whether an address
+/// has an account. After repeated failures for one address (`throttle`), sign-in is
+/// refused for a while. An organisation that signs its people in only through its
+/// identity provider refuses password sign-in.
+pub async fn sign_in_with_password(
+    db: &Database,
+    throttle: &folio_domain::LoginThrottle,
+    session_ttl: std::time::Duration,
+    request: &PasswordSignIn<'_>,
+) -> Result<PasswordSignedIn> {
+    use crate::credentials::verify_password;
+    use crate::{Error, Fields, checked};
+    use folio_domain::{EmailAddress, Password, TenantSlug};
+
+    let mut fields = Fields::default();
+    let slug = fields.check("tenant", TenantSlug::parse(request.tenant));
+    let email = fields.check("email", EmailAddress::parse(request.email));
+    fields.require(
+        "password",
+        !request.password.is_empty(),
+        "must not be empty",
+    );
+    fields.require(
+        "password",
+        request.password.len() <= Password::MAX_BYTES,
+        "must be at most 1024 bytes",
+    );
+    fields.finish()?;
+    let (slug, email) = (checked(slug)?, checked(email)?);
+
+    let tenant = platform::find_by_slug(db.pool(), slug.as_str())
+        .await?
+        .filter(|t| t.status == "active");
+    let Some(tenant) = tenant else {
+        // Same work as a real attempt, so timing does not reveal unknown organisations.
+        verify_password(request.password, None).await;
+        return Err(Error::InvalidCredentials);
+    };
+    let now = chrono::Utc::now();
+
+    // The attempt is counted as a failure before the password is checked, in a short
+    // transaction holding the address's throttle row: a burst of parallel guesses is
+    // counted one by one and cannot outrun the lock, and no connection is held while
+    // argon2 runs. A successful sign-in clears the count.
+    let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
+    if !folio_db::sso::password_sign_in_enabled(&mut tx).await? {
+        tracing::info!(tenant_id = %tenant.id, "password sign-in refused: SSO only");
+        return Err(Error::PasswordSignInDisabled);
+    }
+    let previous = folio_db::auth::lock_throttle_state(&mut tx, &email, now).await?;
+    if let Some(until) = throttle.locked_until(Some(&previous), now) {
+        let retry_after_secs = u64::try_from((until - now).num_seconds())
+            .unwrap_or(0)
+            .max(1);
+        return Err(Error::TooManyAttempts { retry_after_secs });
+    }
+    let counted = throttle.record_failure(Some(&previous), now);
+    folio_db::auth::save_throttle_state(&mut tx, &email, &counted).await?;
+    let candidate = users::find_sign_in_candidate(&mut tx, &email).await?;
+    tx.commit().await?;
+
+    let hash = candidate.as_ref().and_then(|c| c.password_hash.as_deref());
+    let password_ok = verify_password(request.password, hash).await;
+    let user_id = match candidate {
+        Some(c) if password_ok && c.active => c.id,
+        _ => {
+            tracing::info!(tenant_id = %tenant.id, "sign-in refused");
+            return Err(Error::InvalidCredentials);
+        }
+    };
+
+    let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
+    folio_db::auth::clear_throttle(&mut tx, &email).await?;
+    let session = start_session(&mut tx, session_ttl, user_id, "password").await?;
+    tx.commit().await?;
+    Ok(PasswordSignedIn { session, tenant })
+}
+
+/// Signs out: ends the session the caller presented (a personal API token stays valid;
+/// it is revoked on its own). Reachable before a learner has accepted the disclaimer.
+pub async fn sign_out(uow: &mut UnitOfWork) -> Result<()> {
+    if let crate::CredentialId::Session(id) = uow.principal.credential {
+        folio_db::auth::delete_session(&mut uow.tx, id).await?;
+        uow.audit("session.delete", "session", id, serde_json::json!({}))
+            .await?;
+    }
+    Ok(())
+}

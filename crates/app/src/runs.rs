@@ -7,15 +7,19 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
-use folio_db::Database;
-use folio_db::job_runs::{self, JobRun};
-use folio_domain::TenantId;
-use folio_domain::jobs::JobKind;
+use chrono::{Days, NaiveDate, NaiveTime, Utc};
+use folio_db::job_runs::{self, Trigger};
+use folio_db::outbox;
+use folio_db::{Database, settings};
+use folio_domain::jobs::{JobKind, local_date};
+use folio_domain::{Permission, TenantId};
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
-use crate::Result;
+pub use folio_db::job_runs::JobRun;
+pub use folio_db::outbox::OutboxEntry;
+
+use crate::{Error, Result, UnitOfWork};
 
 /// A recorded run, as pushed to the workers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,4 +71,168 @@ pub async fn push(
     let now = job_runs::get(&mut tx, run.id).await?;
     tx.commit().await?;
     Ok(now.unwrap_or(run))
+}
+
+/// A background job and when it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduledJob {
+    /// The job.
+    pub kind: JobKind,
+    /// When it runs each day in the organisation's time zone; none for email delivery,
+    /// which runs whenever email is waiting.
+    pub daily_at: Option<NaiveTime>,
+    /// The organisation's time zone.
+    pub timezone: String,
+}
+
+/// Every background job and when it runs in the organisation's time zone (admins).
+pub async fn timetable(uow: &mut UnitOfWork) -> Result<Vec<ScheduledJob>> {
+    uow.principal.require(Permission::RunJobs)?;
+    let timezone = settings::get(&mut uow.tx).await?.timezone;
+    Ok(JobKind::ALL
+        .into_iter()
+        .map(|kind| ScheduledJob {
+            kind,
+            daily_at: kind.daily_at(),
+            timezone: timezone.clone(),
+        })
+        .collect())
+}
+
+/// The job named `name`; 404 for a name that is not one of them.
+fn job_kind(name: &str) -> Result<JobKind> {
+    name.parse()
+        .ok()
+        .filter(|k| JobKind::ALL.contains(k))
+        .ok_or(Error::NotFound)
+}
+
+/// The day a run is for: `requested`, checked against today in the organisation's time
+/// zone, or today there.
+fn run_date(requested: Option<NaiveDate>, today: NaiveDate) -> Result<NaiveDate> {
+    let Some(date) = requested else {
+        return Ok(today);
+    };
+    if date > today {
+        return Err(Error::invalid(
+            "date",
+            format!("must not be after today ({today}) in the organisation's time zone"),
+        ));
+    }
+    match today.checked_sub_days(Days::new(366)) {
+        Some(earliest) if date < earliest => Err(Error::invalid(
+            "date",
+            format!("must not be before {earliest}"),
+        )),
+        _ => Ok(date),
+    }
+}
+
+/// Runs the job named `name` now for the organisation (admins; 404 for an unknown job),
+/// for `date` (default: today there; up to a year back, never a future day). The run is
+/// recorded and audited, the unit of work committed, then the run pushed to the queue;
+/// returns it as it then stands (`requested` if the queue is away).
+pub async fn request(
+    mut uow: UnitOfWork,
+    db: &Database,
+    queue: &Arc<dyn RunQueue>,
+    name: &str,
+    date: Option<NaiveDate>,
+) -> Result<JobRun> {
+    uow.principal.require(Permission::RunJobs)?;
+    let kind = job_kind(name)?;
+    let tz = settings::get(&mut uow.tx).await?.tz();
+    let today = local_date(&tz, Utc::now());
+    let on = run_date(date, today)?;
+    if kind == JobKind::RecalculateTracks && on != today {
+        // The figures are counted from the portfolio as it is now: written under a past
+        // date they would rewrite that day's history with today's progress.
+        return Err(Error::invalid(
+            "date",
+            "the recalculation is always for today: past days keep the figures they had",
+        ));
+    }
+    let admin = uow.principal.user_id;
+    let run = job_runs::request(&mut uow.tx, kind.as_str(), on, Trigger::Admin(admin))
+        .await?
+        .ok_or_else(|| Error::Internal("an admin's run was not recorded".into()))?;
+    let details = serde_json::json!({ "job": kind.as_str(), "run_on": on });
+    uow.audit("job_run.request", "job_run", run.id, details)
+        .await?;
+    let tenant = uow.tenant();
+    uow.commit().await?;
+    push(db, queue, tenant, kind, run).await
+}
+
+/// The organisation's job runs, newest first, at most `limit`, optionally only those of
+/// the job named `job` (admins; an unknown name is a validation error).
+pub async fn list(uow: &mut UnitOfWork, job: Option<&str>, limit: i64) -> Result<Vec<JobRun>> {
+    uow.principal.require(Permission::RunJobs)?;
+    let kind = match job {
+        None => None,
+        Some(name) => Some(
+            name.parse::<JobKind>()
+                .map_err(|e| Error::invalid("job", e))?,
+        ),
+    };
+    Ok(job_runs::list(&mut uow.tx, kind.map(JobKind::as_str), limit).await?)
+}
+
+/// One job run (admins; 404 for another organisation's).
+pub async fn get(uow: &mut UnitOfWork, id: Uuid) -> Result<JobRun> {
+    uow.principal.require(Permission::RunJobs)?;
+    job_runs::get(&mut uow.tx, id).await?.ok_or(Error::NotFound)
+}
+
+/// An email's delivery state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmailStatus {
+    /// Waiting to be sent, or to be tried again.
+    Pending,
+    /// Delivered to the mail server.
+    Sent,
+    /// Given up on.
+    Failed,
+}
+
+impl EmailStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            EmailStatus::Pending => "pending",
+            EmailStatus::Sent => "sent",
+            EmailStatus::Failed => "failed",
+        }
+    }
+}
+
+/// The organisation's emails in one delivery state, newest first, at most `limit`
+/// (admins).
+pub async fn emails(
+    uow: &mut UnitOfWork,
+    status: EmailStatus,
+    limit: i64,
+) -> Result<Vec<OutboxEntry>> {
+    uow.principal.require(Permission::RunJobs)?;
+    Ok(outbox::list(&mut uow.tx, status.as_str(), limit).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(s: &str) -> NaiveDate {
+        s.parse().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_run_is_for_today_or_a_past_day_within_a_year() {
+        let today = date("2026-11-23");
+        assert_eq!(run_date(None, today).ok(), Some(today));
+        assert_eq!(
+            run_date(Some(date("2026-11-01")), today).ok(),
+            Some(date("2026-11-01"))
+        );
+        assert!(run_date(Some(date("2026-11-24")), today).is_err());
+        assert!(run_date(Some(date("2025-11-01")), today).is_err());
+    }
 }
