@@ -19,6 +19,7 @@ mod home;
 mod inbox;
 mod learner;
 mod overview;
+mod plan;
 mod portfolio;
 mod reminders;
 mod render;
@@ -108,8 +109,8 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
             routes::MY_OVERDUE_ACTIONS.pattern(),
             get(reminders::my_overdue_actions_page),
         )
-        .at(routes::SESSION.pattern(), get(learner::session_page))
-        .at(routes::ACTION.pattern(), get(learner::action_page))
+        .at(routes::SESSION.pattern(), get(plan::session_page))
+        .at(routes::ACTION.pattern(), get(plan::action_page))
         .at(routes::PROFILE.pattern(), get(learner::profile_page))
         .at(routes::UNITS.pattern(), get(learner::units_page))
         .at(routes::ADMIN_PEOPLE.pattern(), get(admin::people_page))
@@ -579,28 +580,6 @@ impl Web {
     ) -> Response {
         flash.insert_into(&mut data);
         self.render(Some(viewer), name, title, data)
-    }
-
-    /// The enrolment a resource belongs to (its id at `pointer`), to read the rest of its
-    /// page from.
-    fn enrolment_of(
-        &self,
-        viewer: &Viewer,
-        resource: &Value,
-        pointer: &str,
-    ) -> Result<String, Detour> {
-        resource
-            .pointer(pointer)
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                Detour::Page(Box::new(self.error_page(
-                    Some(viewer),
-                    StatusCode::NOT_FOUND,
-                    "Not found",
-                    "There is no such page.",
-                )))
-            })
     }
 
     fn error_page(

@@ -290,6 +290,16 @@ async fn long_lists_page_and_form_choices_are_complete() {
     app.finish().await;
 }
 
+/// The status of a page as `token`'s owner opens it.
+async fn get_status(http: &reqwest::Client, base: &str, token: &str, path: &str) -> StatusCode {
+    http.get(format!("{base}{path}"))
+        .header(COOKIE, format!("folio_session={token}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
 /// The `href` of the first `<a>` whose opening tag contains `marker`, as the browser would
 /// follow it (`&amp;` decoded).
 fn href_near(html: &str, marker: &str) -> String {
@@ -490,6 +500,44 @@ async fn the_overview_shows_each_person_the_sections_the_api_gives_them() {
     assert!(html.contains("Write up the pump overhaul"));
     assert!(!html.contains("Struggling with the maths unit"));
     assert!(!html.contains("id=\"set-action\"") && !html.contains("id=\"enrolment-people\""));
+
+    // A session Tom books is listed and its page opens with its notes, for Amelia too; an
+    // action id that is not hers is not found under her portfolio.
+    let starts = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/enrolments/{e}/sessions"),
+            s.token("tom"),
+            Some(json!({ "session_type": "review", "starts_at": starts,
+                         "duration_minutes": 60, "planning_notes": "Bring the logbook." })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let session: Value = r.json().await.unwrap();
+    let session = session["id"].as_str().unwrap().to_owned();
+    let html = page("amelia", overview.clone()).await;
+    let link = html
+        .split(&format!("data-session=\"{session}\""))
+        .nth(1)
+        .and_then(|row| row.split("href=\"").nth(1))
+        .and_then(|h| h.split('"').next())
+        .expect("the session links to its page")
+        .to_owned();
+    assert_eq!(link, format!("/app/sessions/{session}"));
+    let html = page("amelia", link).await;
+    assert!(
+        html.contains("Bring the logbook.") && html.contains("<dd>Review"),
+        "{html}"
+    );
+    let stranger = get_status(
+        &http,
+        &app.base,
+        s.token("amelia"),
+        &format!("{overview}/actions/{session}"),
+    )
+    .await;
+    assert_eq!(stranger, StatusCode::NOT_FOUND);
 
     // Manny, her manager: no internal comment either.
     let html = page("manny", overview).await;
