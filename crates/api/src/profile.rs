@@ -13,31 +13,24 @@
 //! auditors), by anyone who sees one of the person's enrolments (their assessor, IQA,
 //! employer), and by a learner for the assessor and IQA of their own enrolments; to anyone
 //! else the person does not exist (404).
-
-use std::io::Cursor;
+//!
+//! Adapters over `folio_app::profile`, where who may read and change what is written.
 
 use chrono::{DateTime, Utc};
-use folio_db::profile::{self, CvFields, NewJobDescription, NewPhoto, Profile};
-use folio_db::{TenantTx, enrolments, settings, users};
-use folio_domain::{OptionalText, Permission, Role};
-use poem::web::Field;
+use folio_app::profile::{self, Cv, DisclaimerVersion, ProfileView};
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::types::multipart::Upload;
 use poem_openapi::{ApiResponse, Multipart, Object, OpenApi, Tags};
 use serde::Deserialize;
-use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::evidence::{FileResponse, attachment};
 use crate::form::{StreamingForm, incoming};
 use crate::json_body::JsonBody;
-use folio_app::Principal;
-use folio_app::files::{Stored, record_or_remove, storage_error, store_then_record};
-
-use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, AppError, AppResult, Fields};
+use crate::principal::Credentials;
+use crate::problem::{ApiError, ApiResult};
 use crate::request_context::caller_ip;
 
 #[derive(Tags)]
@@ -49,11 +42,6 @@ enum ProfileTag {
 /// `/api/v1/me/disclaimer…`, `/api/v1/settings/disclaimer`, `/api/v1/me/profile…` and
 /// `/api/v1/users/{id}/profile…`.
 pub struct ProfileApi(pub AppState);
-
-/// The longest disclaimer.
-const MAX_DISCLAIMER_CHARS: usize = 20_000;
-/// The largest photo.
-const MAX_PHOTO_BYTES: u64 = 5 * 1024 * 1024;
 
 /// The disclaimer as the signed-in person sees it.
 #[derive(Debug, Object)]
@@ -164,7 +152,12 @@ struct JobDescriptionBody {
     uploaded_at: DateTime<Utc>,
 }
 
-fn profile_body(user_id: Uuid, name: String, p: Profile) -> ProfileBody {
+fn profile_body(view: ProfileView) -> ProfileBody {
+    let ProfileView {
+        user_id,
+        name,
+        profile: p,
+    } = view;
     let photo = match (p.photo_content_type, p.photo_size_bytes, p.photo_updated_at) {
         (Some(content_type), Some(size_bytes), Some(updated_at)) => Some(PhotoBody {
             content_type,
@@ -249,89 +242,17 @@ enum Removed {
     Removed,
 }
 
-/// The image types a photo may be, told by the file's first bytes (what the client
-/// declares is not trusted: the photo is served back to other people).
-fn image_type(head: &[u8]) -> Option<&'static str> {
-    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
+impl From<CvRequest> for Cv {
+    fn from(r: CvRequest) -> Self {
+        Self {
+            phone: r.phone,
+            personal_statement: r.personal_statement,
+            employment_history: r.employment_history,
+            qualifications: r.qualifications,
+            skills: r.skills,
+            interests: r.interests,
+        }
     }
-}
-
-/// Whether `viewer` may read `person`'s profile (see the module's documentation).
-async fn may_read_profile(authed: &mut Authenticated, person: Uuid) -> AppResult<bool> {
-    let p = &authed.principal;
-    if p.user_id == person || Permission::ReadUsers.allows(&p.roles) {
-        return Ok(true);
-    }
-    let viewer = p.viewer();
-    Ok(enrolments::sees_person(&mut authed.tx, &viewer, person).await?)
-}
-
-/// The person's name, if the caller may read their profile; 404 otherwise.
-async fn readable_person(authed: &mut Authenticated, person: Uuid) -> AppResult<String> {
-    if !may_read_profile(authed, person).await? {
-        return Err(AppError::NotFound);
-    }
-    Ok(users::get(&mut authed.tx, person).await?.name)
-}
-
-/// Whether the caller may change `person`'s job description: the person, an admin, or the
-/// assessor of one of their enrolments. 404 if they may not even read the profile, 403 if
-/// they may read but not write.
-async fn job_description_writer(authed: &mut Authenticated, person: Uuid) -> AppResult<()> {
-    readable_person(authed, person).await?;
-    let p = &authed.principal;
-    if p.user_id == person || p.roles.contains(&Role::Admin) {
-        return Ok(());
-    }
-    if p.roles.contains(&Role::Assessor)
-        && enrolments::assesses_learner(&mut authed.tx, p.user_id, person).await?
-    {
-        return Ok(());
-    }
-    Err(AppError::Forbidden)
-}
-
-fn photo_key(principal: &Principal, person: Uuid, id: Uuid) -> String {
-    format!("tenants/{}/profiles/{person}/photo/{id}", principal.tenant)
-}
-
-fn job_description_key(principal: &Principal, person: Uuid, id: Uuid) -> String {
-    format!(
-        "tenants/{}/profiles/{person}/job-description/{id}",
-        principal.tenant
-    )
-}
-
-/// Streams a photo into storage after checking, from its first bytes, that it is an image
-/// of an allowed type; returns its type and size.
-async fn store_photo(state: &AppState, key: &str, file: Field) -> AppResult<(&'static str, u64)> {
-    let mut reader = file.into_async_read();
-    let mut head = Vec::with_capacity(12);
-    (&mut reader)
-        .take(12)
-        .read_to_end(&mut head)
-        .await
-        .map_err(|e| AppError::MalformedBody(format!("the upload was interrupted: {e}")))?;
-    let Some(kind) = image_type(&head) else {
-        return Err(AppError::invalid(
-            "file",
-            "must be a JPEG, PNG or WebP image",
-        ));
-    };
-    let whole = Cursor::new(head).chain(reader);
-    let stored = state
-        .storage
-        .put(key, whole, MAX_PHOTO_BYTES)
-        .await
-        .map_err(storage_error)?;
-    Ok((kind, stored.size))
 }
 
 /// Removes a replaced file once the change that replaced it has committed; a failure only
@@ -342,52 +263,20 @@ async fn remove_replaced(state: &AppState, old: Option<String>) {
     }
 }
 
-fn cv_fields(req: CvRequest) -> AppResult<CvFields> {
-    let mut fields = Fields::default();
-    let mut text = |name: &str, value: Option<String>, max: usize| {
-        fields
-            .check(name, OptionalText::parse(value.as_deref(), max))
-            .and_then(OptionalText::into_inner)
-    };
-    let cv = CvFields {
-        phone: text("phone", req.phone, 50),
-        personal_statement: text("personal_statement", req.personal_statement, 5000),
-        employment_history: text("employment_history", req.employment_history, 10_000),
-        qualifications: text("qualifications", req.qualifications, 10_000),
-        skills: text("skills", req.skills, 5000),
-        interests: text("interests", req.interests, 2000),
-    };
-    fields.finish()?;
-    Ok(cv)
-}
-
-async fn profile_of(tx: &mut TenantTx, person: Uuid, name: String) -> AppResult<ProfileBody> {
-    let p = profile::get(tx, person).await?;
-    Ok(profile_body(person, name, p))
-}
-
 #[OpenApi(prefix_path = "/api/v1", tag = "ProfileTag::Profile")]
 impl ProfileApi {
     /// The organisation's disclaimer as it applies to me: its text, whether I must accept
     /// it before anything else works, and when I did. Works before accepting.
     #[oai(path = "/me/disclaimer", method = "get")]
     async fn my_disclaimer(&self, credentials: Credentials) -> ApiResult<Json<MyDisclaimer>> {
-        let mut authed = self.0.authenticate_before_disclaimer(&credentials).await?;
-        let user = authed.principal.user_id;
-        let current = profile::current_disclaimer(&mut authed.tx)
-            .await?
-            .filter(|v| v.body.is_some());
-        let accepted_at = match &current {
-            Some(v) => profile::accepted_at(&mut authed.tx, user, v.version).await?,
-            None => None,
-        };
-        authed.tx.commit().await?;
-        let learner = authed.principal.roles.contains(&Role::Learner);
+        let mut uow = self.0.authenticate_before_disclaimer(&credentials).await?;
+        let mine = profile::my_disclaimer(&mut uow).await?;
+        uow.commit().await?;
         Ok(Json(MyDisclaimer {
-            required: learner && current.is_some() && accepted_at.is_none(),
-            version: current.as_ref().map(|v| v.version),
-            text: current.and_then(|v| v.body),
-            accepted_at,
+            required: mine.required,
+            version: mine.version,
+            text: mine.text,
+            accepted_at: mine.accepted_at,
         }))
     }
 
@@ -400,40 +289,13 @@ impl ProfileApi {
         req: &poem::Request,
         body: JsonBody<AcceptDisclaimer>,
     ) -> ApiResult<Json<Acceptance>> {
-        let mut authed = self.0.authenticate_before_disclaimer(&credentials).await?;
-        let current = profile::current_disclaimer(&mut authed.tx)
-            .await?
-            .filter(|v| v.body.is_some());
-        let Some(current) = current else {
-            return Err(AppError::Conflict {
-                field: Some("version".into()),
-                detail: "there is no disclaimer to accept".into(),
-            }
-            .into());
-        };
-        if current.version != body.0.version {
-            return Err(AppError::Conflict {
-                field: Some("version".into()),
-                detail: format!(
-                    "the disclaimer has changed: read version {} and accept that",
-                    current.version
-                ),
-            }
-            .into());
-        }
-        let user = authed.principal.user_id;
+        let mut uow = self.0.authenticate_before_disclaimer(&credentials).await?;
+        let version = body.0.version;
         let ip = caller_ip(req);
-        let (accepted_at, new) =
-            profile::accept(&mut authed.tx, user, current.version, ip.as_deref()).await?;
-        if new {
-            let details = serde_json::json!({ "version": current.version });
-            authed
-                .audit("disclaimer.accept", "user", user, details)
-                .await?;
-        }
-        authed.tx.commit().await?;
+        let accepted_at = profile::accept_disclaimer(&mut uow, version, ip.as_deref()).await?;
+        uow.commit().await?;
         Ok(Json(Acceptance {
-            version: current.version,
+            version,
             accepted_at,
         }))
     }
@@ -441,12 +303,9 @@ impl ProfileApi {
     /// The organisation's disclaimer (staff who read settings).
     #[oai(path = "/settings/disclaimer", method = "get")]
     async fn get_disclaimer(&self, credentials: Credentials) -> ApiResult<Json<DisclaimerBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ReadSettings)
-            .await?;
-        let current = profile::current_disclaimer(&mut authed.tx).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let current = profile::disclaimer(&mut uow).await?;
+        uow.commit().await?;
         Ok(Json(disclaimer_body(current)))
     }
 
@@ -459,49 +318,18 @@ impl ProfileApi {
         credentials: Credentials,
         body: JsonBody<SetDisclaimer>,
     ) -> ApiResult<Json<DisclaimerBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageSettings)
-            .await?;
-        let text = OptionalText::parse(body.0.text.as_deref(), MAX_DISCLAIMER_CHARS)
-            .map_err(|e| AppError::invalid("text", e))?
-            .into_inner();
-        let current = profile::current_disclaimer(&mut authed.tx).await?;
-        let unchanged = match &current {
-            Some(v) => v.body == text,
-            None => text.is_none(),
-        };
-        if unchanged {
-            authed.tx.commit().await?;
-            return Ok(Json(disclaimer_body(current)));
-        }
-        let user = authed.principal.user_id;
-        let version = profile::set_disclaimer(&mut authed.tx, text.as_deref(), user).await?;
-        let details = serde_json::json!({
-            "version": version.version,
-            "enabled": version.body.is_some(),
-            "chars": version.body.as_deref().map_or(0, |b| b.chars().count()),
-        });
-        authed
-            .audit(
-                "disclaimer.set",
-                "tenant",
-                authed.principal.tenant.0,
-                details,
-            )
-            .await?;
-        authed.tx.commit().await?;
-        Ok(Json(disclaimer_body(Some(version))))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let current = profile::set_disclaimer(&mut uow, body.0.text.as_deref()).await?;
+        uow.commit().await?;
+        Ok(Json(disclaimer_body(current)))
     }
 
     /// My profile.
     #[oai(path = "/me/profile", method = "get")]
     async fn my_profile(&self, credentials: Credentials) -> ApiResult<Json<ProfileBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let me = authed.principal.user_id;
-        let name = users::get(&mut authed.tx, me).await?.name;
-        let body = profile_of(&mut authed.tx, me, name).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let body = profile_body(profile::mine(&mut uow).await?);
+        uow.commit().await?;
         Ok(Json(body))
     }
 
@@ -512,16 +340,10 @@ impl ProfileApi {
         credentials: Credentials,
         body: JsonBody<CvRequest>,
     ) -> ApiResult<Json<ProfileBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let cv = cv_fields(body.0)?;
-        let me = authed.principal.user_id;
-        let name = users::get(&mut authed.tx, me).await?.name;
-        let p = profile::replace_cv(&mut authed.tx, me, &cv).await?;
-        authed
-            .audit("profile.update", "user", me, serde_json::json!({}))
-            .await?;
-        authed.tx.commit().await?;
-        Ok(Json(profile_body(me, name, p)))
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let view = profile::replace_mine(&mut uow, body.0.into()).await?;
+        uow.commit().await?;
+        Ok(Json(profile_body(view)))
     }
 
     /// Set my photo: a JPEG, PNG or WebP image of at most 5 MiB (multipart, part `file`),
@@ -532,43 +354,21 @@ impl ProfileApi {
         credentials: Credentials,
         form: StreamingForm<PhotoForm>,
     ) -> ApiResult<Json<ProfileBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let me = authed.principal.user_id;
-        let name = users::get(&mut authed.tx, me).await?.name;
-        authed.tx.commit().await?;
-        let principal = authed.principal;
-
+        let uow = self.0.authenticate(&credentials).await?;
+        let permit = profile::permit_photo(uow).await?;
         let file = form.read_until_file("file").await?.into_file()?;
-        let key = photo_key(&principal, me, Uuid::now_v7());
-        let (content_type, size) = store_photo(&self.0, &key, file).await?;
-        let (db, storage) = (&self.0.db, &self.0.storage);
-        let (profile, old) = record_or_remove(db, storage, principal.tenant, &key, async |tx| {
-            let photo = NewPhoto {
-                key: &key,
-                content_type,
-                size_bytes: i64::try_from(size).unwrap_or(i64::MAX),
-            };
-            let changed = profile::set_photo(tx, me, Some(&photo)).await?;
-            record(tx, &principal, "profile.photo.set", me, size).await?;
-            Ok(changed)
-        })
-        .await?;
-        remove_replaced(&self.0, old).await;
-        Ok(Json(profile_body(me, name, profile)))
+        let view = permit
+            .set_photo(&self.0.db, &self.0.storage, file.into_async_read())
+            .await?;
+        Ok(Json(profile_body(view)))
     }
 
     /// Remove my photo.
     #[oai(path = "/me/profile/photo", method = "delete")]
     async fn remove_my_photo(&self, credentials: Credentials) -> ApiResult<Removed> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let me = authed.principal.user_id;
-        let (_, old) = profile::set_photo(&mut authed.tx, me, None).await?;
-        if old.is_some() {
-            authed
-                .audit("profile.photo.remove", "user", me, serde_json::json!({}))
-                .await?;
-        }
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let old = profile::remove_my_photo(&mut uow).await?;
+        uow.commit().await?;
         remove_replaced(&self.0, old).await;
         Ok(Removed::Removed)
     }
@@ -580,27 +380,19 @@ impl ProfileApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<ProfileBody>> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        let name = readable_person(&mut authed, id.0).await?;
-        let body = profile_of(&mut authed.tx, id.0, name).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let body = profile_body(profile::of(&mut uow, id.0).await?);
+        uow.commit().await?;
         Ok(Json(body))
     }
 
     /// A person's photo, if I may see them and they have one (404 otherwise).
     #[oai(path = "/users/:id/profile/photo", method = "get")]
     async fn photo(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<FileResponse> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        readable_person(&mut authed, id.0).await?;
-        let p = profile::get(&mut authed.tx, id.0).await?;
-        authed.tx.commit().await?;
-        let (Some(key), Some(content_type), Some(size)) =
-            (p.photo_key, p.photo_content_type, p.photo_size_bytes)
-        else {
-            return Err(AppError::NotFound.into());
-        };
-        let ext = content_type.trim_start_matches("image/");
-        attachment(&self.0, &key, &format!("photo.{ext}"), size)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let f = profile::photo(&mut uow, id.0).await?;
+        uow.commit().await?;
+        attachment(&self.0, &f.key, &f.file_name, f.size_bytes)
             .await
             .map_err(ApiError::from)
     }
@@ -615,49 +407,13 @@ impl ProfileApi {
         id: Path<Uuid>,
         form: StreamingForm<JobDescriptionForm>,
     ) -> ApiResult<Json<ProfileBody>> {
-        let person = id.0;
-        let mut authed = self.0.authenticate(&credentials).await?;
-        job_description_writer(&mut authed, person).await?;
-        let name = users::get(&mut authed.tx, person).await?.name;
-        let limits = settings::get(&mut authed.tx).await?;
-        authed.tx.commit().await?;
-        let principal = authed.principal;
-
+        let uow = self.0.authenticate(&credentials).await?;
+        let permit = profile::permit_job_description(uow, id.0).await?;
         let file = form.read_until_file("file").await?.into_file()?;
-        let key = job_description_key(&principal, person, Uuid::now_v7());
-        let (db, storage) = (&self.0.db, &self.0.storage);
-        let max = limits.evidence_max_bytes;
-        let (profile, old) = store_then_record(
-            db,
-            storage,
-            principal.tenant,
-            key,
-            incoming(file),
-            max,
-            async |tx: &mut folio_db::TenantTx, stored: &Stored| {
-                let new = NewJobDescription {
-                    key: &stored.key,
-                    file_name: &stored.file_name,
-                    content_type: &stored.content_type,
-                    size_bytes: stored.size_bytes(),
-                    sha256: &stored.file.sha256,
-                    uploaded_by: principal.user_id,
-                };
-                let changed = profile::set_job_description(tx, person, Some(&new)).await?;
-                record(
-                    tx,
-                    &principal,
-                    "profile.job_description.set",
-                    person,
-                    stored.file.size,
-                )
-                .await?;
-                Ok(changed)
-            },
-        )
-        .await?;
-        remove_replaced(&self.0, old).await;
-        Ok(Json(profile_body(person, name, profile)))
+        let view = permit
+            .set_job_description(&self.0.db, &self.0.storage, incoming(file))
+            .await?;
+        Ok(Json(profile_body(view)))
     }
 
     /// Download a person's job description, if I may see them and there is one.
@@ -667,18 +423,10 @@ impl ProfileApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<FileResponse> {
-        let mut authed = self.0.authenticate(&credentials).await?;
-        readable_person(&mut authed, id.0).await?;
-        let p = profile::get(&mut authed.tx, id.0).await?;
-        authed.tx.commit().await?;
-        let (Some(key), Some(file_name), Some(size)) = (
-            p.job_description_key,
-            p.job_description_file_name,
-            p.job_description_size_bytes,
-        ) else {
-            return Err(AppError::NotFound.into());
-        };
-        attachment(&self.0, &key, &file_name, size)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let f = profile::job_description(&mut uow, id.0).await?;
+        uow.commit().await?;
+        attachment(&self.0, &f.key, &f.file_name, f.size_bytes)
             .await
             .map_err(ApiError::from)
     }
@@ -690,27 +438,15 @@ impl ProfileApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Removed> {
-        let person = id.0;
-        let mut authed = self.0.authenticate(&credentials).await?;
-        job_description_writer(&mut authed, person).await?;
-        let (_, old) = profile::set_job_description(&mut authed.tx, person, None).await?;
-        if old.is_some() {
-            authed
-                .audit(
-                    "profile.job_description.remove",
-                    "user",
-                    person,
-                    serde_json::json!({}),
-                )
-                .await?;
-        }
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let old = profile::remove_job_description(&mut uow, id.0).await?;
+        uow.commit().await?;
         remove_replaced(&self.0, old).await;
         Ok(Removed::Removed)
     }
 }
 
-fn disclaimer_body(current: Option<profile::DisclaimerVersion>) -> DisclaimerBody {
+fn disclaimer_body(current: Option<DisclaimerVersion>) -> DisclaimerBody {
     match current {
         Some(v) => DisclaimerBody {
             version: v.version,
@@ -724,42 +460,5 @@ fn disclaimer_body(current: Option<profile::DisclaimerVersion>) -> DisclaimerBod
             set_by: None,
             set_at: None,
         },
-    }
-}
-
-/// Audits a file change to `person`'s profile in the transaction that makes it.
-async fn record(
-    tx: &mut TenantTx,
-    principal: &Principal,
-    action: &str,
-    person: Uuid,
-    size: u64,
-) -> AppResult<()> {
-    folio_db::audit::record(
-        tx,
-        folio_db::audit::Event {
-            actor: principal.actor(),
-            action,
-            entity_type: "user",
-            entity_id: Some(person),
-            details: serde_json::json!({ "size_bytes": size }),
-        },
-    )
-    .await?;
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::image_type;
-
-    #[test]
-    fn photos_are_told_by_their_first_bytes() {
-        assert_eq!(image_type(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
-        assert_eq!(image_type(b"\x89PNG\r\n\x1a\n\0\0\0\r"), Some("image/png"));
-        assert_eq!(image_type(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
-        assert_eq!(image_type(b"<svg xmlns="), None);
-        assert_eq!(image_type(b"RIFF\0\0\0\0WAVE"), None);
-        assert_eq!(image_type(b""), None);
     }
 }

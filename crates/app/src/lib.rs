@@ -29,6 +29,7 @@ pub mod messages;
 pub mod notifications;
 pub mod paging;
 pub mod principal;
+pub mod profile;
 pub mod progress;
 pub mod reminders;
 pub mod routes;
