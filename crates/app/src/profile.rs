@@ -150,6 +150,17 @@ pub struct ProfileView {
     pub profile: Profile,
 }
 
+impl ProfileView {
+    /// Whether there is a photo to show (its file and what is known of it).
+    pub fn has_photo(&self) -> bool {
+        let p = &self.profile;
+        p.photo_key.is_some()
+            && p.photo_content_type.is_some()
+            && p.photo_size_bytes.is_some()
+            && p.photo_updated_at.is_some()
+    }
+}
+
 /// Whether the caller may read `person`'s profile (see the module's documentation).
 async fn may_read_profile(uow: &mut UnitOfWork, person: Uuid) -> Result<bool> {
     let p = &uow.principal;

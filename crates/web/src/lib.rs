@@ -957,10 +957,30 @@ async fn sign_out(req: &Request, web: Data<&Web>) -> Response {
 
 #[handler]
 async fn disclaimer_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let disclaimer = web.fetch(&viewer, "/api/v1/me/disclaimer").await?;
-    let mut data = json!({ "disclaimer": disclaimer });
-    Ok(web.page(&viewer, "disclaimer", "Before you start", data, flash))
+    // Reachable before it is accepted: that is what the page is for.
+    let (mut uow, viewer) = web.signed_in(req, Disclaimer::NotYetNeeded).await?;
+    let mine = folio_app::profile::my_disclaimer(&mut uow).await;
+    let mine = web.read(&viewer, mine)?;
+    web.finish(&viewer, uow).await?;
+    let view = DisclaimerView {
+        text: mine.text,
+        version: mine.version,
+        accepted_at: mine.accepted_at,
+        home: routes::home(),
+        page: routes::DISCLAIMER.pattern(),
+    };
+    Ok(web.typed_page(&viewer, "disclaimer", "Before you start", &view, flash))
+}
+
+/// The disclaimer page.
+#[derive(Debug, serde::Serialize)]
+struct DisclaimerView {
+    text: Option<String>,
+    version: Option<i32>,
+    accepted_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where accepting it goes on to, and this page.
+    home: String,
+    page: &'static str,
 }
 
 /// The generic form handler for browsers without the script: makes the API call the form

@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::comments;
 use folio_app::documents::{self, DocumentView};
 use folio_app::learning_plan::{self, ActionView, SessionView};
+use folio_app::profile;
 use folio_app::progress::{self, ComponentBars, Overview};
 use folio_app::routes;
 use folio_app::users::{self, ListQuery, Status};
@@ -338,6 +339,15 @@ async fn read(
     } else {
         None
     };
+    // The learner's photo, when there is one and the viewer may see their profile.
+    let learner = enrolment.learner_id;
+    let photo = match profile::of(uow, learner).await {
+        Ok(p) => p
+            .has_photo()
+            .then(|| format!("/api/v1/users/{learner}/profile/photo")),
+        Err(AppError::NotFound) => None,
+        Err(e) => return Err(e),
+    };
     Ok(OverviewPage {
         id,
         overview,
@@ -354,7 +364,7 @@ async fn read(
         documents,
         comments,
         people,
-        photo: None,
+        photo,
         documents_link: routes::DOCUMENTS.pattern().to_owned(),
     })
 }
@@ -367,21 +377,10 @@ pub(super) async fn overview_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (viewer, mut page) = web
+    let (viewer, page) = web
         .read_page(req, async |uow, viewer| {
             read(uow, path_id(&id)?, viewer.is_staff(), viewer.has("admin")).await
         })
         .await?;
-    let learner = page.overview.learner.id;
-    let profile = web
-        .fetch_optional(&viewer, &format!("/api/v1/users/{learner}/profile"))
-        .await?;
-    if profile
-        .as_ref()
-        .and_then(|p| p.get("photo"))
-        .is_some_and(|p| !p.is_null())
-    {
-        page.photo = Some(format!("/api/v1/users/{learner}/profile/photo"));
-    }
     Ok(web.typed_page(&viewer, "enrolment", "Overview", &page, flash))
 }
