@@ -1,5 +1,8 @@
 //! The curriculum: courses, their components (aims), units and criteria. Admins manage
 //! them, one item at a time or by importing a whole course; staff read them.
+//!
+//! Adapters over `folio_app::curriculum`: requests are read and checked here, once the
+//! use case has found the caller allowed.
 
 mod csv_body;
 mod import;
@@ -7,14 +10,13 @@ mod import;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use folio_db::DbError;
-use folio_db::curriculum::{
+use folio_app::curriculum::{
     self, Component, ComponentDetails, Course, CourseDetails, CourseStructure, Criterion,
     CriterionDetails, Unit, UnitDetails,
 };
 use folio_domain::{
     ComponentTitle, CourseDescription, CourseTitle, CriterionText, CurriculumCode, OffTheJobHours,
-    OptionalGroup, Permission, Position, UnitKind, UnitTitle,
+    OptionalGroup, Position, UnitKind, UnitTitle,
 };
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -23,12 +25,12 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use self::csv_body::CsvBody;
-use self::import::{CourseImport, ImportCourseRequest};
+use self::import::ImportCourseRequest;
 use crate::AppState;
 use crate::json_body::JsonBody;
 use crate::pagination::{decode_name_cursor, next_name_cursor, page_limit, search_term};
-use crate::principal::{Authenticated, Credentials};
-use crate::problem::{ApiError, ApiResult, AppError, AppResult, Fields, checked};
+use crate::principal::Credentials;
+use crate::problem::{ApiResult, AppResult, Fields, checked};
 
 #[derive(Tags)]
 enum CurriculumTag {
@@ -467,63 +469,6 @@ enum DeletedResponse {
     Deleted,
 }
 
-async fn record(
-    authed: &mut Authenticated,
-    action: &str,
-    entity_type: &str,
-    id: Uuid,
-    details: serde_json::Value,
-) -> AppResult<()> {
-    authed.audit(action, entity_type, id, details).await
-}
-
-/// A delete refused by a constraint: the cascade within the curriculum never fails, so
-/// this is a reference from elsewhere (an enrolment, a learner's chosen unit, a course
-/// resource, whose file would be left behind by a cascade).
-fn still_referred_to(err: DbError, what: &str) -> AppError {
-    match err.constraint() {
-        Some("course_resources_course_fkey") => AppError::Conflict {
-            field: None,
-            detail: format!("this {what} still has resources; delete them first"),
-        },
-        Some(_) => AppError::Conflict {
-            field: None,
-            detail: format!("learners' records still refer to this {what} or a part of it"),
-        },
-        None => err.into(),
-    }
-}
-
-impl CurriculumApi {
-    /// Writes a validated import as a new course, audits it and reads it back.
-    async fn store_import(
-        &self,
-        mut authed: Authenticated,
-        import: CourseImport,
-        format: &str,
-    ) -> AppResult<ImportCourseResponse> {
-        let id = Uuid::now_v7();
-        curriculum::insert_course(&mut authed.tx, id, &import.details).await?;
-        let counts = curriculum::insert_structure(&mut authed.tx, id, &import.components).await?;
-        record(
-            &mut authed,
-            "course.import",
-            "course",
-            id,
-            serde_json::json!({
-                "format": format,
-                "components": counts.components,
-                "units": counts.units,
-                "criteria": counts.criteria,
-            }),
-        )
-        .await?;
-        let structure = curriculum::load_structure(&mut authed.tx, id).await?;
-        authed.tx.commit().await?;
-        Ok(ImportCourseResponse::Created(Json(structure.into())))
-    }
-}
-
 #[OpenApi(prefix_path = "/api/v1", tag = "CurriculumTag::Curriculum")]
 impl CurriculumApi {
     /// Courses, by title; search matches part of the code or title.
@@ -541,14 +486,10 @@ impl CurriculumApi {
         let search = search_term(q.0)?;
         let after = decode_name_cursor(cursor.0.as_deref())?;
         let limit = page_limit(limit.0)?;
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ReadCurriculum)
-            .await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
         let page =
-            curriculum::list_courses(&mut authed.tx, search.as_deref(), after.as_ref(), limit)
-                .await?;
-        authed.tx.commit().await?;
+            curriculum::list_courses(&mut uow, search.as_deref(), after.as_ref(), limit).await?;
+        uow.commit().await?;
         let next_cursor = next_name_cursor(&page, |c| (&c.title, c.id));
         Ok(Json(CoursePage {
             items: page.items.into_iter().map(Into::into).collect(),
@@ -563,22 +504,9 @@ impl CurriculumApi {
         credentials: Credentials,
         body: JsonBody<CourseRequest>,
     ) -> ApiResult<CreateCourseResponse> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let details = body.0.parse()?;
-        let id = Uuid::now_v7();
-        let course = curriculum::insert_course(&mut authed.tx, id, &details).await?;
-        record(
-            &mut authed,
-            "course.create",
-            "course",
-            id,
-            serde_json::json!({}),
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let course = curriculum::create_course(&mut uow, || body.0.parse()).await?;
+        uow.commit().await?;
         Ok(CreateCourseResponse::Created(Json(course.into())))
     }
 
@@ -590,14 +518,11 @@ impl CurriculumApi {
         credentials: Credentials,
         body: JsonBody<ImportCourseRequest>,
     ) -> ApiResult<ImportCourseResponse> {
-        let authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let import = import::from_json(body.0)?;
-        self.store_import(authed, import, "json")
-            .await
-            .map_err(ApiError::from)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let check = || import::from_json(body.0).map(|i| (i.details, i.components));
+        let structure = curriculum::import_course(&mut uow, "json", check).await?;
+        uow.commit().await?;
+        Ok(ImportCourseResponse::Created(Json(structure.into())))
     }
 
     /// Import a whole new course from CSV, all or nothing: a header row naming the columns
@@ -611,14 +536,11 @@ impl CurriculumApi {
         credentials: Credentials,
         body: CsvBody,
     ) -> ApiResult<ImportCourseResponse> {
-        let authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let import = import::from_csv(&body.0)?;
-        self.store_import(authed, import, "csv")
-            .await
-            .map_err(ApiError::from)
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let check = || import::from_csv(&body.0).map(|i| (i.details, i.components));
+        let structure = curriculum::import_course(&mut uow, "csv", check).await?;
+        uow.commit().await?;
+        Ok(ImportCourseResponse::Created(Json(structure.into())))
     }
 
     /// One course with its whole structure: components, units and criteria in order.
@@ -628,12 +550,9 @@ impl CurriculumApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<Json<CourseStructureBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ReadCurriculum)
-            .await?;
-        let structure = curriculum::load_structure(&mut authed.tx, id.0).await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let structure = curriculum::course(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(Json(structure.into()))
     }
 
@@ -645,21 +564,9 @@ impl CurriculumApi {
         id: Path<Uuid>,
         body: JsonBody<CourseRequest>,
     ) -> ApiResult<Json<CourseBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let details = body.0.parse()?;
-        let course = curriculum::update_course(&mut authed.tx, id.0, &details).await?;
-        record(
-            &mut authed,
-            "course.update",
-            "course",
-            id.0,
-            serde_json::json!({}),
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let course = curriculum::replace_course(&mut uow, id.0, || body.0.parse()).await?;
+        uow.commit().await?;
         Ok(Json(course.into()))
     }
 
@@ -670,27 +577,9 @@ impl CurriculumApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<DeletedResponse> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let counts = curriculum::count_structure(&mut authed.tx, id.0).await?;
-        curriculum::delete_course(&mut authed.tx, id.0)
-            .await
-            .map_err(|e| still_referred_to(e, "course"))?;
-        record(
-            &mut authed,
-            "course.delete",
-            "course",
-            id.0,
-            serde_json::json!({
-                "components": counts.components,
-                "units": counts.units,
-                "criteria": counts.criteria,
-            }),
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        curriculum::delete_course(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(DeletedResponse::Deleted)
     }
 
@@ -702,23 +591,9 @@ impl CurriculumApi {
         id: Path<Uuid>,
         body: JsonBody<ComponentRequest>,
     ) -> ApiResult<CreateComponentResponse> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let details = body.0.parse()?;
-        let component_id = Uuid::now_v7();
-        let component =
-            curriculum::insert_component(&mut authed.tx, id.0, component_id, &details).await?;
-        record(
-            &mut authed,
-            "component.create",
-            "component",
-            component_id,
-            serde_json::json!({ "course_id": id.0 }),
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let component = curriculum::create_component(&mut uow, id.0, || body.0.parse()).await?;
+        uow.commit().await?;
         Ok(CreateComponentResponse::Created(Json(component.into())))
     }
 
@@ -730,21 +605,9 @@ impl CurriculumApi {
         id: Path<Uuid>,
         body: JsonBody<ComponentRequest>,
     ) -> ApiResult<Json<ComponentBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let details = body.0.parse()?;
-        let component = curriculum::update_component(&mut authed.tx, id.0, &details).await?;
-        record(
-            &mut authed,
-            "component.update",
-            "component",
-            id.0,
-            serde_json::json!({ "course_id": component.course_id }),
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let component = curriculum::replace_component(&mut uow, id.0, || body.0.parse()).await?;
+        uow.commit().await?;
         Ok(Json(component.into()))
     }
 
@@ -755,22 +618,9 @@ impl CurriculumApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<DeletedResponse> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let course_id = curriculum::delete_component(&mut authed.tx, id.0)
-            .await
-            .map_err(|e| still_referred_to(e, "component"))?;
-        record(
-            &mut authed,
-            "component.delete",
-            "component",
-            id.0,
-            serde_json::json!({ "course_id": course_id }),
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        curriculum::delete_component(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(DeletedResponse::Deleted)
     }
 
@@ -782,22 +632,9 @@ impl CurriculumApi {
         id: Path<Uuid>,
         body: JsonBody<UnitRequest>,
     ) -> ApiResult<CreateUnitResponse> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let details = body.0.parse()?;
-        let unit_id = Uuid::now_v7();
-        let unit = curriculum::insert_unit(&mut authed.tx, id.0, unit_id, &details).await?;
-        record(
-            &mut authed,
-            "unit.create",
-            "unit",
-            unit_id,
-            serde_json::json!({ "component_id": id.0 }),
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let unit = curriculum::create_unit(&mut uow, id.0, || body.0.parse()).await?;
+        uow.commit().await?;
         Ok(CreateUnitResponse::Created(Json(unit.into())))
     }
 
@@ -809,21 +646,9 @@ impl CurriculumApi {
         id: Path<Uuid>,
         body: JsonBody<UnitRequest>,
     ) -> ApiResult<Json<UnitBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let details = body.0.parse()?;
-        let unit = curriculum::update_unit(&mut authed.tx, id.0, &details).await?;
-        record(
-            &mut authed,
-            "unit.update",
-            "unit",
-            id.0,
-            serde_json::json!({ "component_id": unit.component_id }),
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let unit = curriculum::replace_unit(&mut uow, id.0, || body.0.parse()).await?;
+        uow.commit().await?;
         Ok(Json(unit.into()))
     }
 
@@ -834,22 +659,9 @@ impl CurriculumApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<DeletedResponse> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let component_id = curriculum::delete_unit(&mut authed.tx, id.0)
-            .await
-            .map_err(|e| still_referred_to(e, "unit"))?;
-        record(
-            &mut authed,
-            "unit.delete",
-            "unit",
-            id.0,
-            serde_json::json!({ "component_id": component_id }),
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        curriculum::delete_unit(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(DeletedResponse::Deleted)
     }
 
@@ -861,23 +673,9 @@ impl CurriculumApi {
         id: Path<Uuid>,
         body: JsonBody<CriterionRequest>,
     ) -> ApiResult<CreateCriterionResponse> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let details = body.0.parse()?;
-        let criterion_id = Uuid::now_v7();
-        let criterion =
-            curriculum::insert_criterion(&mut authed.tx, id.0, criterion_id, &details).await?;
-        record(
-            &mut authed,
-            "criterion.create",
-            "criterion",
-            criterion_id,
-            serde_json::json!({ "unit_id": id.0 }),
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let criterion = curriculum::create_criterion(&mut uow, id.0, || body.0.parse()).await?;
+        uow.commit().await?;
         Ok(CreateCriterionResponse::Created(Json(criterion.into())))
     }
 
@@ -889,21 +687,9 @@ impl CurriculumApi {
         id: Path<Uuid>,
         body: JsonBody<CriterionRequest>,
     ) -> ApiResult<Json<CriterionBody>> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let details = body.0.parse()?;
-        let criterion = curriculum::update_criterion(&mut authed.tx, id.0, &details).await?;
-        record(
-            &mut authed,
-            "criterion.update",
-            "criterion",
-            id.0,
-            serde_json::json!({ "unit_id": criterion.unit_id }),
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let criterion = curriculum::replace_criterion(&mut uow, id.0, || body.0.parse()).await?;
+        uow.commit().await?;
         Ok(Json(criterion.into()))
     }
 
@@ -914,51 +700,9 @@ impl CurriculumApi {
         credentials: Credentials,
         id: Path<Uuid>,
     ) -> ApiResult<DeletedResponse> {
-        let mut authed = self
-            .0
-            .authorize(&credentials, Permission::ManageCurriculum)
-            .await?;
-        let unit_id = curriculum::delete_criterion(&mut authed.tx, id.0)
-            .await
-            .map_err(|e| still_referred_to(e, "criterion"))?;
-        record(
-            &mut authed,
-            "criterion.delete",
-            "criterion",
-            id.0,
-            serde_json::json!({ "unit_id": unit_id }),
-        )
-        .await?;
-        authed.tx.commit().await?;
+        let mut uow = self.0.authenticate(&credentials).await?;
+        curriculum::delete_criterion(&mut uow, id.0).await?;
+        uow.commit().await?;
         Ok(DeletedResponse::Deleted)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_delete_refused_by_any_reference_is_a_conflict_and_a_missing_row_is_not_found() {
-        // `enrolments_course_fkey` alone would read as a bad `course_id` (422): on a delete
-        // it means the course is in use.
-        let refused = DbError::Constraint {
-            constraint: "enrolments_course_fkey".into(),
-        };
-        assert!(matches!(
-            still_referred_to(refused, "course"),
-            AppError::Conflict { field: None, .. }
-        ));
-        let resources = DbError::Constraint {
-            constraint: "course_resources_course_fkey".into(),
-        };
-        assert!(matches!(
-            still_referred_to(resources, "course"),
-            AppError::Conflict { field: None, ref detail } if detail.contains("resources")
-        ));
-        assert!(matches!(
-            still_referred_to(DbError::NotFound, "unit"),
-            AppError::NotFound
-        ));
     }
 }

@@ -41,7 +41,7 @@ mod users;
 
 use std::time::Duration;
 
-use folio_db::Database;
+use folio_app::Database;
 use folio_domain::LoginThrottle;
 use poem::endpoint::BoxEndpoint;
 use poem::http::Method;

@@ -7,7 +7,6 @@
 pub use folio_app::{
     Error as AppError, FieldError, Fields, Result as AppResult, SsoFailure, checked,
 };
-use folio_db::DbError;
 use poem::http::{StatusCode, header};
 use poem::{Response, error::ResponseError};
 use serde::Serialize;
@@ -20,12 +19,6 @@ pub struct ApiError(#[from] pub AppError);
 
 /// Result alias for the API's operations.
 pub type ApiResult<T> = Result<T, ApiError>;
-
-impl From<DbError> for ApiError {
-    fn from(err: DbError) -> Self {
-        ApiError(err.into())
-    }
-}
 
 #[derive(Serialize)]
 struct Problem<'a> {

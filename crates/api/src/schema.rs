@@ -1,9 +1,9 @@
 //! Shapes shared by several resources.
 
 use chrono::{DateTime, Utc};
+use folio_app::sso::Tenant;
+use folio_app::users::User;
 use folio_app::users::{self, Person};
-use folio_db::platform::Tenant;
-use folio_db::users::User;
 use folio_domain::Role;
 use poem_openapi::{Enum, Object};
 use serde::Deserialize;

@@ -8,7 +8,7 @@
 use std::io::{Seek, SeekFrom};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_db::time_log::ExportRow;
+use folio_app::time_log::ExportRow;
 use folio_domain::time_log::ActivityType;
 use poem::Body;
 use poem_openapi::ApiResponse;

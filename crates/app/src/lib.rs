@@ -15,6 +15,7 @@ pub mod browser;
 pub mod comments;
 pub mod course_resources;
 pub mod credentials;
+pub mod curriculum;
 pub mod dashboard;
 pub mod documents;
 pub mod employers;

@@ -35,7 +35,7 @@ pub struct UnitOfWork {
     pub principal: Principal,
     /// Their tenant's transaction. Repository functions take it; use cases written on this
     /// layer reach it through the narrowed views where one exists.
-    pub tx: TenantTx,
+    pub(crate) tx: TenantTx,
 }
 
 impl UnitOfWork {

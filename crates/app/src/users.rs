@@ -2,7 +2,9 @@
 //! admins and auditors list and read them (`Permission::ReadUsers`).
 
 use folio_db::auth;
-use folio_db::users::{self as queries, NewUser, User, UserChanges, UserFilter};
+use folio_db::users::{self as queries, NewUser, UserChanges, UserFilter};
+
+pub use folio_db::users::User;
 use folio_domain::{EmailAddress, Password, Permission, PersonName, Role};
 use uuid::Uuid;
 

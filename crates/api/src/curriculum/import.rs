@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-use folio_db::curriculum::{CourseDetails, NewComponent, NewCriterion, NewUnit};
+use folio_app::curriculum::{CourseDetails, NewComponent, NewCriterion, NewUnit};
 use folio_domain::{
     ComponentTitle, CourseTitle, CriterionText, CurriculumCode, OptionalGroup, UnitKind, UnitTitle,
 };
