@@ -149,6 +149,11 @@ pub fn time_log(enrolment: Uuid) -> String {
     TIME_LOG.fill(&[&enrolment])
 }
 
+/// A portfolio's units.
+pub fn units(enrolment: Uuid) -> String {
+    UNITS.fill(&[&enrolment])
+}
+
 /// One entry of a time log.
 pub fn time_log_entry(id: Uuid) -> String {
     TIME_LOG_ENTRY.fill(&[&id])

@@ -1,63 +1,11 @@
-//! The units page (where staff also choose optional units) and the person's own profile.
+//! The person's own profile page.
 
 use folio_app::{notifications, profile, routes};
-use poem::web::{Data, Path};
+use poem::web::Data;
 use poem::{Request, handler};
 use serde::Serialize;
-use serde_json::json;
 
-use super::{Flash, PageResult, Web, merge, needed};
-
-#[handler]
-pub(super) async fn units_page(
-    req: &Request,
-    web: Data<&Web>,
-    Path(id): Path<String>,
-    flash: Flash,
-) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let id = super::uuid_path(&web, &viewer, &id)?;
-    let base = format!("/api/v1/enrolments/{id}");
-    let data = web
-        .gather(
-            &viewer,
-            vec![
-                ("units", needed(format!("{base}/units"))),
-                ("overview", needed(format!("{base}/overview"))),
-                ("enrolment", needed(base.clone())),
-            ],
-        )
-        .await?;
-    // Staff choose the optional units from the course's whole structure.
-    let course = match (
-        viewer.is_staff(),
-        data.pointer("/enrolment/course/id")
-            .and_then(|c| c.as_str()),
-    ) {
-        (true, Some(course)) => {
-            web.fetch_optional(&viewer, &format!("/api/v1/courses/{course}"))
-                .await?
-        }
-        _ => None,
-    };
-    // Its optional units, in course order, to choose from.
-    let optional_units: Vec<serde_json::Value> = course
-        .as_ref()
-        .and_then(|c| c.get("components"))
-        .and_then(|c| c.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|component| component.get("units").and_then(|u| u.as_array()))
-        .flatten()
-        .filter(|unit| unit.get("optional").and_then(serde_json::Value::as_bool) == Some(true))
-        .cloned()
-        .collect();
-    let mut data = merge(
-        data,
-        json!({ "id": id, "course": course, "optional_units": optional_units }),
-    );
-    Ok(web.page(&viewer, "units", "Units", data, flash))
-}
+use super::{Flash, PageResult, Web};
 
 #[handler]
 pub(super) async fn profile_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {

@@ -24,6 +24,7 @@ mod portfolio;
 mod reminders;
 mod render;
 mod time_log;
+mod units;
 
 use std::sync::Arc;
 
@@ -112,7 +113,7 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
         .at(routes::SESSION.pattern(), get(plan::session_page))
         .at(routes::ACTION.pattern(), get(plan::action_page))
         .at(routes::PROFILE.pattern(), get(learner::profile_page))
-        .at(routes::UNITS.pattern(), get(learner::units_page))
+        .at(routes::UNITS.pattern(), get(units::units_page))
         .at(routes::ADMIN_PEOPLE.pattern(), get(admin::people_page))
         .at(routes::ADMIN_COURSES.pattern(), get(admin::courses_page))
         .at(routes::ADMIN_COURSE.pattern(), get(admin::course_page))
