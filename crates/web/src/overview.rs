@@ -2,8 +2,8 @@
 //! learning plan (sessions and actions), the documents and, for staff, the internal
 //! comments; for admins also the people who can be put around the learner. Everything is
 //! read through the use cases in one unit of work and rendered from a typed view. A
-//! section the viewer may not see (the use case says 403) is left out, exactly as the API
-//! refuses it to them.
+//! section the viewer may not see (the use case says 403 or 404) is left out, exactly as
+//! the API refuses it to them.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::comments;
@@ -233,11 +233,12 @@ struct OverviewPage {
     documents_link: String,
 }
 
-/// A section the viewer may not see is `None`; any other refusal stands.
+/// A section the viewer may not see (refused or hidden from them: the enrolment itself is
+/// already known to be visible) is `None`; any other refusal stands.
 fn if_allowed<T>(read: Result<T, AppError>) -> Result<Option<T>, AppError> {
     match read {
         Ok(t) => Ok(Some(t)),
-        Err(AppError::Forbidden) => Ok(None),
+        Err(AppError::Forbidden | AppError::NotFound) => Ok(None),
         Err(e) => Err(e),
     }
 }
