@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use folio_app::routes;
 use folio_app::sso::{self, SsoSettings, StateLookup, Tenant};
 use openidconnect::core::{
     CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreIdToken, CoreJsonWebKey,
@@ -152,20 +153,16 @@ fn client(
 
 /// The address Folio is reached at: the configured one, else this request's host.
 pub(crate) fn public_url(settings: &ApiSettings, req: &Request) -> String {
-    if let Some(url) = &settings.public_url {
-        return url.trim_end_matches('/').to_owned();
-    }
     let host = req
         .headers()
         .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}")
+        .and_then(|h| h.to_str().ok());
+    routes::public_base(settings.public_url.as_deref(), host)
 }
 
 /// The callback URL to register at the provider for a tenant.
 pub(crate) fn callback_url(base: &str, slug: &str) -> String {
-    format!("{base}/auth/{slug}/sso/callback")
+    routes::sso_callback(base, slug)
 }
 
 fn sha256(value: &str) -> [u8; 32] {

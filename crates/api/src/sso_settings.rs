@@ -147,7 +147,7 @@ impl From<SsoSettingsInput> for SsoInput {
 
 fn body(s: SsoView, base: &str) -> SsoSettingsBody {
     SsoSettingsBody {
-        login_url: format!("{base}/auth/{}/sso/login", s.slug),
+        login_url: format!("{base}{}", folio_app::routes::sso_login(&s.slug)),
         redirect_uri: callback_url(base, &s.slug),
         issuer: s.issuer,
         client_id: s.client_id,

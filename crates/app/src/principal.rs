@@ -62,9 +62,15 @@ impl Principal {
             .any(|r| matches!(r, Role::Admin | Role::Assessor | Role::Iqa | Role::Auditor))
     }
 
+    /// Whether the principal has `permission` (for what a page offers; use cases
+    /// [`Self::require`] it).
+    pub fn may(&self, permission: Permission) -> bool {
+        permission.allows(&self.roles)
+    }
+
     /// Fails with 403 unless the principal has `permission`.
     pub fn require(&self, permission: Permission) -> Result<()> {
-        if permission.allows(&self.roles) {
+        if self.may(permission) {
             Ok(())
         } else {
             Err(Error::Forbidden)

@@ -204,6 +204,32 @@ pub fn caseload_list(list: crate::reminders::ReminderList) -> String {
     CASELOAD_LIST.fill(&[&list.slug()])
 }
 
+/// An admin's page of one course.
+pub fn admin_course(id: Uuid) -> String {
+    ADMIN_COURSE.fill(&[&id])
+}
+
+/// Where a person of the organisation `slug` starts signing in through its identity
+/// provider (a path of the API's `/auth` routes, not a page).
+pub fn sso_login(slug: &str) -> String {
+    format!("/auth/{}/sso/login", encode_segment(slug))
+}
+
+/// Where the identity provider sends people back (`base` is Folio's public address): the
+/// redirect URI to register at the provider.
+pub fn sso_callback(base: &str, slug: &str) -> String {
+    format!("{base}/auth/{}/sso/callback", encode_segment(slug))
+}
+
+/// Folio's public address, without a trailing `/`: the configured one, or else the
+/// address the request was made to (`host`, its `Host` header).
+pub fn public_base(configured: Option<&str>, host: Option<&str>) -> String {
+    match configured {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => format!("http://{}", host.unwrap_or("localhost")),
+    }
+}
+
 /// The sign-in page, going on to `next` (a local path) once signed in.
 pub fn sign_in(next: Option<&str>) -> String {
     match next {

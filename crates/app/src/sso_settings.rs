@@ -31,6 +31,12 @@ impl Provisioning {
     }
 }
 
+/// The scopes requested when none are set.
+pub const DEFAULT_SCOPES: &[&str] = &["openid", "email", "profile"];
+
+/// The ID token claim read for the e-mail address when none is set.
+pub const DEFAULT_EMAIL_CLAIM: &str = "email";
+
 /// SSO settings to store: fields left out take their defaults, except `client_secret`,
 /// which is kept when left out (it is required the first time). No `Debug`: it may hold
 /// the client secret.
@@ -198,7 +204,7 @@ impl SsoInput {
         };
         let mut scopes = self
             .scopes
-            .unwrap_or_else(|| vec!["openid".into(), "email".into(), "profile".into()]);
+            .unwrap_or_else(|| DEFAULT_SCOPES.iter().map(|&s| s.to_owned()).collect());
         for (i, scope) in scopes.iter().enumerate() {
             claim_name(&mut fields, &format!("scopes[{i}]"), scope);
         }
@@ -206,7 +212,9 @@ impl SsoInput {
             scopes.insert(0, "openid".into());
         }
         scopes.dedup();
-        let email_claim = self.email_claim.unwrap_or_else(|| "email".into());
+        let email_claim = self
+            .email_claim
+            .unwrap_or_else(|| DEFAULT_EMAIL_CLAIM.to_owned());
         claim_name(&mut fields, "email_claim", &email_claim);
         if let Some(role_claim) = &self.role_claim {
             claim_name(&mut fields, "role_claim", role_claim);

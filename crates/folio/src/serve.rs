@@ -67,6 +67,7 @@ pub fn http_app(state: AppState) -> impl poem::Endpoint {
     let web = folio_web::WebState {
         db: state.db.clone(),
         cookie_secure: state.settings.cookie_secure,
+        public_url: state.settings.public_url.clone(),
     };
     let pages = folio_web::routes(&web, folio_api::in_process(&state));
     folio_api::app(state, pages)

@@ -1,17 +1,23 @@
 //! The admin's screens: people and their roles, courses (with CSV import), enrolments,
-//! and the organisation's settings. Like every page, they read and change everything
-//! through the API, which decides who may (anyone else gets its refusal as a page).
+//! and the organisation's settings. Each reads through the use cases in one unit of work,
+//! which decide who may (anyone else gets the refusal as a page), and renders a typed view.
 
-use chrono::{DateTime, Utc};
-use folio_app::{Error as AppError, employers, routes, users};
-use folio_domain::Role;
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use folio_app::curriculum::{self, Course};
+use folio_app::{
+    Error as AppError, UnitOfWork, employers, enrolments, paging, profile, routes, settings,
+    sso_settings, users,
+};
+use folio_domain::{Permission, Role, TenantSettings};
+use poem::http::header;
 use poem::web::{Data, Path, Query};
 use poem::{Request, handler};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
 
-use super::{Flash, PageQuery, PageResult, Web, every, if_allowed, merge, needed};
+use super::{Flash, PageQuery, PageResult, Web, path_id};
 
 #[derive(Debug, Default, Deserialize)]
 struct PeopleQuery {
@@ -134,14 +140,214 @@ pub(super) async fn people_page(
     Ok(web.typed_page(&viewer, "admin_people", "People", &view, flash))
 }
 
-#[handler]
-pub(super) async fn courses_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let courses = web.fetch(&viewer, "/api/v1/courses?limit=200").await?;
-    let mut data = json!({ "courses": courses });
-    Ok(web.page(&viewer, "admin_courses", "Courses", data, flash))
+/// The most pages a form's list of choices follows (at 200 a page): 5,000 choices.
+const CHOICE_PAGES: usize = 25;
+
+/// Walks a paged list for a form's choices, page after page (up to [`CHOICE_PAGES`]):
+/// `while let Some(cursor) = pages.next() { …read after cursor…; pages.then(next) }`.
+#[derive(Debug, Default)]
+struct Pages {
+    cursor: Option<String>,
+    read: usize,
+    done: bool,
 }
 
+impl Pages {
+    /// The cursor to read after (`None` for the first page); `None` once done.
+    fn next(&mut self) -> Option<Option<String>> {
+        (!self.done && self.read < CHOICE_PAGES).then(|| {
+            self.read += 1;
+            self.cursor.take()
+        })
+    }
+
+    /// The page just read ended at `next` (`None` on the last page).
+    fn then(&mut self, next: Option<String>) {
+        self.done = next.is_none();
+        self.cursor = next;
+    }
+}
+
+/// A page of courses by title, matching `search`, after `cursor`.
+async fn courses(
+    uow: &mut UnitOfWork,
+    search: Option<&str>,
+    cursor: Option<&str>,
+) -> Result<(Vec<Course>, Option<String>), AppError> {
+    let after = paging::decode_name_cursor(cursor)?;
+    let page = curriculum::list_courses(uow, search, after.as_ref(), paging::MAX_LIMIT).await?;
+    let next = paging::next_name_cursor(&page, |c| (&c.title, c.id));
+    Ok((page.items, next))
+}
+
+/// A course in the list.
+#[derive(Debug, Serialize)]
+struct CourseRow {
+    code: String,
+    title: String,
+    off_the_job_minimum_hours: Option<i32>,
+    /// Its page.
+    link: String,
+}
+
+/// The courses page.
+#[derive(Debug, Serialize)]
+struct CoursesView {
+    courses: Vec<CourseRow>,
+    /// The next page's cursor, on all but the last.
+    next_cursor: Option<String>,
+    /// This page, to search and page on from.
+    link: &'static str,
+    /// The search as typed.
+    q: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct CoursesQuery {
+    q: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `/app/admin/courses`: courses by title, searched by code or title, a page at a time,
+/// with the forms that add one; one unit of work.
+#[handler]
+pub(super) async fn courses_page(
+    req: &Request,
+    web: Data<&Web>,
+    Query(q): Query<CoursesQuery>,
+    flash: Flash,
+) -> PageResult {
+    let (viewer, (items, next_cursor)) = web
+        .read_page(req, async |uow, _| {
+            let search = paging::search_term(q.q.clone())?;
+            let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
+            courses(uow, search.as_deref(), cursor).await
+        })
+        .await?;
+    let view = CoursesView {
+        courses: items
+            .into_iter()
+            .map(|c| CourseRow {
+                link: routes::admin_course(c.id),
+                code: c.code,
+                title: c.title,
+                off_the_job_minimum_hours: c.off_the_job_minimum_hours,
+            })
+            .collect(),
+        next_cursor,
+        link: routes::ADMIN_COURSES.pattern(),
+        q: q.q,
+    };
+    Ok(web.typed_page(&viewer, "admin_courses", "Courses", &view, flash))
+}
+
+/// A criterion of a unit.
+#[derive(Debug, Serialize)]
+struct CriterionRow {
+    id: Uuid,
+    code: String,
+    text: String,
+}
+
+/// A unit of a component, with its criteria.
+#[derive(Debug, Serialize)]
+struct UnitRow {
+    id: Uuid,
+    code: String,
+    title: String,
+    optional: bool,
+    optional_group: Option<String>,
+    criteria: Vec<CriterionRow>,
+}
+
+/// A component of the course, with its units.
+#[derive(Debug, Serialize)]
+struct ComponentRow {
+    id: Uuid,
+    title: String,
+    units: Vec<UnitRow>,
+}
+
+/// A course's own fields.
+#[derive(Debug, Serialize)]
+struct CourseFields {
+    id: Uuid,
+    code: String,
+    title: String,
+    description: Option<String>,
+    off_the_job_minimum_hours: Option<i32>,
+}
+
+/// A course's page: its fields and its whole structure, with the forms that change them.
+#[derive(Debug, Serialize)]
+struct CourseView {
+    /// (Not at the top: the layout's `title` is the page's.)
+    course: CourseFields,
+    components: Vec<ComponentRow>,
+    /// This page (where its forms come back to), and the list of courses.
+    page: String,
+    courses: &'static str,
+}
+
+impl From<curriculum::CourseStructure> for CourseView {
+    fn from(s: curriculum::CourseStructure) -> Self {
+        let mut criteria = s.criteria;
+        let mut units = s.units;
+        let components = s
+            .components
+            .into_iter()
+            .map(|component| {
+                let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut units)
+                    .into_iter()
+                    .partition(|u| u.component_id == component.id);
+                units = rest;
+                ComponentRow {
+                    id: component.id,
+                    title: component.title,
+                    units: mine
+                        .into_iter()
+                        .map(|unit| {
+                            let (mine, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut criteria)
+                                .into_iter()
+                                .partition(|c| c.unit_id == unit.id);
+                            criteria = rest;
+                            UnitRow {
+                                id: unit.id,
+                                code: unit.code,
+                                title: unit.title,
+                                optional: unit.optional,
+                                optional_group: unit.optional_group,
+                                criteria: mine
+                                    .into_iter()
+                                    .map(|c| CriterionRow {
+                                        id: c.id,
+                                        code: c.code,
+                                        text: c.text,
+                                    })
+                                    .collect(),
+                            }
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        let course = s.course;
+        Self {
+            page: routes::admin_course(course.id),
+            courses: routes::ADMIN_COURSES.pattern(),
+            course: CourseFields {
+                id: course.id,
+                code: course.code,
+                title: course.title,
+                description: course.description,
+                off_the_job_minimum_hours: course.off_the_job_minimum_hours,
+            },
+            components,
+        }
+    }
+}
+
+/// `/app/admin/courses/{id}`: one course and its structure; one unit of work.
 #[handler]
 pub(super) async fn course_page(
     req: &Request,
@@ -149,13 +355,126 @@ pub(super) async fn course_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let id = super::uuid_path(&web, &viewer, &id)?;
-    let course = web.fetch(&viewer, &format!("/api/v1/courses/{id}")).await?;
-    let mut data = json!({ "id": id, "course": course });
-    Ok(web.page(&viewer, "admin_course", "Course", data, flash))
+    let (viewer, structure) = web
+        .read_page(req, async |uow, _| {
+            curriculum::course(uow, path_id(&id)?).await
+        })
+        .await?;
+    let view = CourseView::from(structure);
+    let title = format!("{} {}", view.course.code, view.course.title);
+    Ok(web.typed_page(&viewer, "admin_course", &title, &view, flash))
 }
 
+/// An enrolment in the list.
+#[derive(Debug, Serialize)]
+struct EnrolmentRow {
+    learner_name: String,
+    course_code: String,
+    course_title: String,
+    start_date: NaiveDate,
+    planned_end_date: NaiveDate,
+    status: &'static str,
+    /// The portfolio's page.
+    link: String,
+}
+
+/// A person to choose in the enrolment form.
+#[derive(Debug, Serialize)]
+struct PersonChoice {
+    id: Uuid,
+    name: String,
+    email: String,
+}
+
+/// A course to choose in the enrolment form.
+#[derive(Debug, Serialize)]
+struct CourseChoice {
+    id: Uuid,
+    code: String,
+    title: String,
+}
+
+/// The enrolments page.
+#[derive(Debug, Serialize)]
+struct EnrolmentsView {
+    enrolments: Vec<EnrolmentRow>,
+    /// The next page's cursor, on all but the last.
+    next_cursor: Option<String>,
+    /// This page, to page on from.
+    link: &'static str,
+    /// The enrolment form's choices: active people of each role, every course, and the
+    /// employers (none for those who may not read them).
+    learners: Vec<PersonChoice>,
+    assessors: Vec<PersonChoice>,
+    iqas: Vec<PersonChoice>,
+    managers: Vec<PersonChoice>,
+    courses: Vec<CourseChoice>,
+    employers: Vec<EmployerChoice>,
+    /// The start date the form suggests.
+    today: NaiveDate,
+}
+
+/// Every active person with `role`, by name.
+async fn active_people(uow: &mut UnitOfWork, role: Role) -> Result<Vec<PersonChoice>, AppError> {
+    let mut people = Vec::new();
+    let mut pages = Pages::default();
+    while let Some(cursor) = pages.next() {
+        let query = users::ListQuery::parse(
+            None,
+            Some(role),
+            Some(users::Status::Active),
+            cursor.as_deref(),
+            Some(paging::MAX_LIMIT),
+        )?;
+        let page = users::list(uow, &query).await?;
+        people.extend(page.items.into_iter().map(|p| PersonChoice {
+            id: p.user.id,
+            name: p.user.name,
+            email: p.user.email,
+        }));
+        pages.then(page.next_cursor);
+    }
+    Ok(people)
+}
+
+/// Every course, by title.
+async fn all_courses(uow: &mut UnitOfWork) -> Result<Vec<CourseChoice>, AppError> {
+    let mut all = Vec::new();
+    let mut pages = Pages::default();
+    while let Some(cursor) = pages.next() {
+        let (items, next) = courses(uow, None, cursor.as_deref()).await?;
+        all.extend(items.into_iter().map(|c| CourseChoice {
+            id: c.id,
+            code: c.code,
+            title: c.title,
+        }));
+        pages.then(next);
+    }
+    Ok(all)
+}
+
+/// Every employer, by name; none for those who may not read them.
+async fn all_employers(uow: &mut UnitOfWork) -> Result<Vec<EmployerChoice>, AppError> {
+    let mut all = Vec::new();
+    let mut pages = Pages::default();
+    while let Some(cursor) = pages.next() {
+        let query = employers::ListQuery::parse(None, cursor.as_deref(), Some(paging::MAX_LIMIT))?;
+        let page = match employers::list(uow, &query).await {
+            Ok(page) => page,
+            Err(AppError::Forbidden) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        all.extend(page.items.into_iter().map(|e| EmployerChoice {
+            id: e.id,
+            name: e.name,
+        }));
+        pages.then(page.next_cursor);
+    }
+    Ok(all)
+}
+
+/// `/app/admin/enrolments`: enrolments by learner, a page at a time, and the form that
+/// enrols a learner with every choice it offers; one unit of work.
 #[handler]
 pub(super) async fn enrolments_page(
     req: &Request,
@@ -163,44 +482,161 @@ pub(super) async fn enrolments_page(
     Query(page): Query<PageQuery>,
     flash: Flash,
 ) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    // The choices the enrolment form offers, every one of them; the API checks each one's
-    // role again.
-    let by_role = |role: &str| every(format!("/api/v1/users?role={role}&status=active&limit=200"));
-    let data = web
-        .gather(
-            &viewer,
-            vec![
-                (
-                    "enrolments",
-                    needed(format!("/api/v1/enrolments?limit=100{}", page.param())),
-                ),
-                ("learners", by_role("learner")),
-                ("assessors", by_role("assessor")),
-                ("iqas", by_role("iqa")),
-                ("managers", by_role("employer")),
-                ("courses", every("/api/v1/courses?limit=200")),
-                ("employers", if_allowed("/api/v1/employers?limit=200")),
-            ],
-        )
+    let view = web
+        .read_page(req, async |uow, viewer| {
+            let cursor = page.cursor.as_deref().filter(|c| !c.is_empty());
+            let list = enrolments::list(uow, &Default::default(), cursor, Some(100)).await?;
+            Ok(EnrolmentsView {
+                enrolments: list
+                    .items
+                    .into_iter()
+                    .map(|v| EnrolmentRow {
+                        link: routes::enrolment(v.enrolment.id),
+                        status: v.status.as_str(),
+                        learner_name: v.enrolment.learner_name,
+                        course_code: v.enrolment.course_code,
+                        course_title: v.enrolment.course_title,
+                        start_date: v.enrolment.start_date,
+                        planned_end_date: v.enrolment.planned_end_date,
+                    })
+                    .collect(),
+                next_cursor: list.next_cursor,
+                link: routes::ADMIN_ENROLMENTS.pattern(),
+                learners: active_people(uow, Role::Learner).await?,
+                assessors: active_people(uow, Role::Assessor).await?,
+                iqas: active_people(uow, Role::Iqa).await?,
+                managers: active_people(uow, Role::Employer).await?,
+                courses: all_courses(uow).await?,
+                employers: all_employers(uow).await?,
+                // The provider's date, not UTC's.
+                today: Utc::now().with_timezone(&viewer.tz).date_naive(),
+            })
+        })
         .await?;
-    let today = folio_app::progress::today().to_string();
-    let mut data = merge(data, json!({ "today": today }));
-    Ok(web.page(&viewer, "admin_enrolments", "Enrolments", data, flash))
+    let (viewer, view) = view;
+    Ok(web.typed_page(&viewer, "admin_enrolments", "Enrolments", &view, flash))
 }
 
+/// The organisation's disclaimer, as the settings form shows it.
+#[derive(Debug, Serialize)]
+struct DisclaimerForm {
+    /// The current version (0 when none was ever set).
+    version: i32,
+    /// Its text; none when it is off.
+    text: Option<String>,
+}
+
+/// The single sign-on form: the stored settings, or the defaults when not set up.
+#[derive(Debug, Serialize)]
+struct SsoForm {
+    /// Whether it is set up.
+    configured: bool,
+    issuer: String,
+    client_id: String,
+    client_secret_set: bool,
+    scopes: Vec<String>,
+    email_claim: String,
+    role_claim: Option<String>,
+    role_mapping: BTreeMap<String, Vec<&'static str>>,
+    provisioning: &'static str,
+    allowed_email_domains: Vec<String>,
+    password_sign_in: bool,
+    /// Where people start signing in, and the redirect URI to register at the provider.
+    login_url: String,
+    redirect_uri: String,
+}
+
+impl SsoForm {
+    fn new(stored: Option<sso_settings::SsoView>, base: &str, slug: &str) -> Self {
+        let login_url = format!("{base}{}", routes::sso_login(slug));
+        let redirect_uri = routes::sso_callback(base, slug);
+        match stored {
+            Some(s) => Self {
+                configured: true,
+                issuer: s.issuer,
+                client_id: s.client_id,
+                client_secret_set: s.client_secret_set,
+                scopes: s.scopes,
+                email_claim: s.email_claim,
+                role_claim: s.role_claim,
+                role_mapping: s
+                    .role_mapping
+                    .into_iter()
+                    .map(|(k, v)| (k, v.into_iter().map(Role::as_str).collect()))
+                    .collect(),
+                provisioning: s.provisioning.as_str(),
+                allowed_email_domains: s.allowed_email_domains,
+                password_sign_in: s.password_sign_in,
+                login_url,
+                redirect_uri,
+            },
+            None => Self {
+                configured: false,
+                issuer: String::new(),
+                client_id: String::new(),
+                client_secret_set: false,
+                scopes: sso_settings::DEFAULT_SCOPES
+                    .iter()
+                    .map(|&s| s.to_owned())
+                    .collect(),
+                email_claim: sso_settings::DEFAULT_EMAIL_CLAIM.to_owned(),
+                role_claim: None,
+                role_mapping: BTreeMap::new(),
+                provisioning: sso_settings::Provisioning::InviteOnly.as_str(),
+                allowed_email_domains: Vec::new(),
+                password_sign_in: true,
+                login_url,
+                redirect_uri,
+            },
+        }
+    }
+}
+
+/// The settings page.
+#[derive(Debug, Serialize)]
+struct SettingsView {
+    settings: TenantSettings,
+    disclaimer: DisclaimerForm,
+    /// Single sign-on, for those who may change it (admins).
+    sso: Option<SsoForm>,
+    /// Whether the viewer may change the settings (others see them read-only).
+    can_change: bool,
+    /// This page, where its forms come back to.
+    page: &'static str,
+}
+
+/// `/app/admin/settings`: the organisation's settings, its disclaimer and its single
+/// sign-on; one unit of work.
 #[handler]
 pub(super) async fn settings_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
-    let viewer = web.viewer(req).await?;
-    let mut data = web
-        .gather(
-            &viewer,
-            vec![
-                ("settings", needed("/api/v1/settings")),
-                ("disclaimer", needed("/api/v1/settings/disclaimer")),
-                ("sso", if_allowed("/api/v1/settings/sso")),
-            ],
-        )
+    let host = req.header(header::HOST).map(str::to_owned);
+    let base = routes::public_base(web.state.public_url.as_deref(), host.as_deref());
+    let (viewer, view) = web
+        .read_page(req, async |uow, viewer| {
+            let current = settings::current(uow).await?;
+            let disclaimer = profile::disclaimer(uow).await?;
+            let can_change = uow.principal.may(Permission::ManageSettings);
+            let sso = if can_change {
+                let stored = match sso_settings::current(uow).await {
+                    Ok(s) => Some(s),
+                    Err(AppError::NotFound) => None,
+                    Err(e) => return Err(e),
+                };
+                Some(SsoForm::new(stored, &base, &viewer.slug))
+            } else {
+                None
+            };
+            Ok(SettingsView {
+                settings: current,
+                disclaimer: DisclaimerForm {
+                    version: disclaimer.as_ref().map_or(0, |d| d.version),
+                    text: disclaimer.and_then(|d| d.body),
+                },
+                sso,
+                can_change,
+                page: routes::ADMIN_SETTINGS.pattern(),
+            })
+        })
         .await?;
-    Ok(web.page(&viewer, "admin_settings", "Settings", data, flash))
+    Ok(web.typed_page(&viewer, "admin_settings", "Settings", &view, flash))
 }

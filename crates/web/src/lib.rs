@@ -29,7 +29,6 @@ mod units;
 use std::sync::Arc;
 
 use folio_app::{Disclaimer, UnitOfWork, routes};
-use futures_util::StreamExt as _;
 use poem::endpoint::BoxEndpoint;
 use poem::http::{Method, StatusCode, header};
 use poem::web::{Data, Form, Query};
@@ -51,6 +50,9 @@ pub struct WebState {
     pub db: folio_app::Database,
     /// Whether cookies the pages set are marked `Secure` (as the API's session cookie is).
     pub cookie_secure: bool,
+    /// The address people reach Folio at, when configured (else the request's `Host`):
+    /// for the single sign-on addresses the settings page shows.
+    pub public_url: Option<String>,
 }
 
 /// What the page handlers share.
@@ -202,6 +204,8 @@ struct Viewer {
     token: String,
     me: Value,
     tz: chrono_tz::Tz,
+    /// Their organisation's slug (its sign-in addresses carry it).
+    slug: String,
     /// The browser's address.
     peer: Option<String>,
 }
@@ -235,17 +239,6 @@ impl Viewer {
 #[derive(Debug, Default, Deserialize)]
 struct PageQuery {
     cursor: Option<String>,
-}
-
-impl PageQuery {
-    /// `&cursor=…` to add to an API path, or nothing on the first page.
-    fn param(&self) -> String {
-        self.cursor
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .map(|c| format!("&cursor={}", encode(c)))
-            .unwrap_or_default()
-    }
 }
 
 /// The heading of the page that says a page was refused with `status`.
@@ -282,40 +275,6 @@ impl From<Detour> for poem::Error {
 }
 
 type PageResult = Result<Response, Detour>;
-
-/// One API read of a page (a path under `/api/v1`).
-enum Read {
-    /// The page cannot be shown without it.
-    Needed(String),
-    /// Shown when this person may see it.
-    IfAllowed(String),
-    /// Every page of a list (following `next_cursor`, up to [`EVERY_PAGES`] pages), as one
-    /// `{"items": […]}`: the choices of a form's select.
-    Every(String),
-}
-
-/// The most pages [`Read::Every`] follows (at 200 items a page).
-const EVERY_PAGES: usize = 25;
-
-fn every(path: impl Into<String>) -> Read {
-    Read::Every(path.into())
-}
-
-fn needed(path: impl Into<String>) -> Read {
-    Read::Needed(path.into())
-}
-
-fn if_allowed(path: impl Into<String>) -> Read {
-    Read::IfAllowed(path.into())
-}
-
-/// Adds `extra`'s keys to the object `data`.
-fn merge(mut data: Value, extra: Value) -> Value {
-    if let (Value::Object(d), Value::Object(e)) = (&mut data, extra) {
-        d.extend(e);
-    }
-    data
-}
 
 /// Turns a page's detour (carried as a `poem::Error` holding its response) back into that
 /// response before the API's error mapping sees it.
@@ -371,99 +330,6 @@ impl Web {
         Ok(viewer)
     }
 
-    /// `GET path` as the viewer; a refusal becomes the detour a person should see.
-    async fn fetch(&self, viewer: &Viewer, path: &str) -> Result<Value, Detour> {
-        let reply = self.api.get(path, Some(&viewer.token)).await;
-        if reply.ok() {
-            return Ok(reply.body);
-        }
-        Err(self.refusal(Some(viewer), &reply))
-    }
-
-    /// Like [`Self::fetch`], but a refusal is `None` (for what a role may not see).
-    async fn fetch_optional(&self, viewer: &Viewer, path: &str) -> Result<Option<Value>, Detour> {
-        let reply = self.api.get(path, Some(&viewer.token)).await;
-        match reply.status {
-            s if s.is_success() => Ok(Some(reply.body)),
-            StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
-                if reply.problem() != Some("disclaimer-required") =>
-            {
-                Ok(None)
-            }
-            _ => Err(self.refusal(Some(viewer), &reply)),
-        }
-    }
-
-    /// Several reads at once, as one JSON object of their answers by name: what a page
-    /// shows. A [`Read::Needed`] refused is the page's refusal; a [`Read::IfAllowed`] one
-    /// is `null` (what this person's role may not see).
-    async fn gather(
-        &self,
-        viewer: &Viewer,
-        reads: Vec<(&'static str, Read)>,
-    ) -> Result<Value, Detour> {
-        // At most three at a time: each holds a database connection while it runs.
-        // (The futures are made first: a closure inside the stream trips the compiler's
-        // proof that the handler's future is `Send`.)
-        let pending: Vec<_> = reads
-            .into_iter()
-            .map(|(name, read)| self.read_one(viewer, name, read))
-            .collect();
-        let answers: Vec<(&'static str, Result<Value, Detour>)> =
-            futures_util::stream::iter(pending)
-                .buffered(3)
-                .collect()
-                .await;
-        let mut out = Map::new();
-        for (name, answer) in answers {
-            out.insert(name.to_owned(), answer?);
-        }
-        Ok(Value::Object(out))
-    }
-
-    /// One of [`Self::gather`]'s reads.
-    async fn read_one(
-        &self,
-        viewer: &Viewer,
-        name: &'static str,
-        read: Read,
-    ) -> (&'static str, Result<Value, Detour>) {
-        let answer = match read {
-            Read::Needed(path) => self.fetch(viewer, &path).await,
-            Read::IfAllowed(path) => self
-                .fetch_optional(viewer, &path)
-                .await
-                .map(|v| v.unwrap_or(Value::Null)),
-            Read::Every(path) => self.fetch_every(viewer, &path).await,
-        };
-        (name, answer)
-    }
-
-    /// Every item of a paged list, page after page.
-    async fn fetch_every(&self, viewer: &Viewer, path: &str) -> Result<Value, Detour> {
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let mut items = Vec::new();
-        let mut cursor: Option<String> = None;
-        for _ in 0..EVERY_PAGES {
-            let page_path = match &cursor {
-                Some(c) => format!("{path}{sep}cursor={}", encode(c)),
-                None => path.to_owned(),
-            };
-            let mut page = self.fetch(viewer, &page_path).await?;
-            if let Some(Value::Array(more)) = page.get_mut("items").map(Value::take) {
-                items.extend(more);
-            }
-            cursor = page
-                .get("next_cursor")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            if cursor.is_none() {
-                break;
-            }
-        }
-        Ok(json!({ "items": items }))
-    }
-
     /// The signed-in person's unit of work for a page read through the use cases, with
     /// what the layout shows read in the same transaction: one transaction per page.
     async fn work(&self, req: &Request) -> Result<(UnitOfWork, Viewer), Detour> {
@@ -491,21 +357,10 @@ impl Web {
                 "roles": uow.principal.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             }),
             tz: me.timezone,
+            slug: me.tenant.slug.clone(),
             peer: client_ip(req),
         };
         Ok((uow, viewer))
-    }
-
-    /// An id from the path, checked as a UUID so a mistyped link is a 404 page.
-    fn page_id(&self, viewer: &Viewer, id: &str) -> Result<uuid::Uuid, Detour> {
-        uuid::Uuid::parse_str(id).map_err(|_| {
-            Detour::Page(Box::new(self.error_page(
-                Some(viewer),
-                StatusCode::NOT_FOUND,
-                "Not found",
-                "There is no such page.",
-            )))
-        })
     }
 
     /// A page's reads, in one unit of work: the viewer signed in (their disclaimer
@@ -555,32 +410,6 @@ impl Web {
                 )))
             }
         }
-    }
-
-    fn refusal(&self, viewer: Option<&Viewer>, reply: &Reply) -> Detour {
-        match (reply.status, reply.problem()) {
-            (StatusCode::UNAUTHORIZED, _) => Detour::SignIn,
-            (_, Some("disclaimer-required")) => Detour::Disclaimer,
-            (status, _) => Detour::Page(Box::new(self.error_page(
-                viewer,
-                status,
-                refusal_title(status),
-                &reply.message(),
-            ))),
-        }
-    }
-
-    /// A signed-in page: `name` with `data` and the last form's message.
-    fn page(
-        &self,
-        viewer: &Viewer,
-        name: &str,
-        title: &str,
-        mut data: Value,
-        flash: Flash,
-    ) -> Response {
-        flash.insert_into(&mut data);
-        self.render(Some(viewer), name, title, data)
     }
 
     fn error_page(
@@ -826,7 +655,7 @@ fn sign_in_form(
         .get("slug")
         .and_then(Value::as_str)
         .filter(|_| org.get("sso").and_then(Value::as_bool) == Some(true))
-        .map(|s| format!("/auth/{}/sso/login", encode(s)));
+        .map(routes::sso_login);
     let password = org.get("password").and_then(Value::as_bool) != Some(false);
     web.render(
         None,
@@ -1066,11 +895,6 @@ async fn form_submit(
 /// An id from a page's path: anything but a UUID is a page that is not there (404).
 fn path_id(id: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(id).map_err(|_| AppError::NotFound)
-}
-
-/// An id from the path, checked as a UUID so a mistyped link is a 404 page.
-fn uuid_path(web: &Web, viewer: &Viewer, id: &str) -> Result<String, Detour> {
-    web.page_id(viewer, id).map(|u| u.to_string())
 }
 
 #[cfg(test)]

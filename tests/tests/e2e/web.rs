@@ -656,3 +656,136 @@ async fn the_time_log_pages_show_the_entries_and_their_links_open_the_entry() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_admin_pages_show_courses_enrolments_and_settings_and_their_links_open() {
+    use folio_tests::scene::NewUnit;
+
+    let app = TestApp::spawn().await;
+    let s = app
+        .scene("north")
+        .course(
+            NewCourse::new("ST1", "Engineering")
+                .off_the_job_minimum_hours(278)
+                .component(
+                    "Knowledge",
+                    [NewUnit::new("K1", "Materials").criterion("K1.1", "Names three alloys")],
+                ),
+        )
+        .course(NewCourse::new("ST2", "Welding"))
+        .cast()
+        .enrol(NewEnrolment::amelia())
+        .build()
+        .await;
+    let http = no_redirects();
+    let get = |who: &str, path: String| {
+        let http = http.clone();
+        let cookie = format!("folio_session={}", s.token(who));
+        let base = app.base.clone();
+        async move {
+            let response = http
+                .get(format!("{base}{path}"))
+                .header(COOKIE, cookie)
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            (status, response.text().await.unwrap())
+        }
+    };
+    let admin = "admin@north.example";
+
+    // Courses: both listed; the link opens the course with its whole structure, and every
+    // form on it comes back to it.
+    let (status, html) = get(admin, "/app/admin/courses".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains("278 hours") && html.contains("Welding"),
+        "{html}"
+    );
+    let st1 = s.course("ST1");
+    let link = href_near(&html, ">ST1<");
+    assert_eq!(link, format!("/app/admin/courses/{}", st1.id));
+    let (status, html) = get(admin, link.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("<h1>ST1 Engineering</h1>"), "{html}");
+    assert!(html.contains("<h2>Knowledge</h2>") && html.contains("K1 Materials"));
+    assert!(html.contains("<strong>K1.1</strong> Names three alloys"));
+    let criterion = st1.unit("K1").criteria[0];
+    assert!(html.contains(&format!("/api/v1/criteria/{criterion}")));
+    let backs = html.matches(r#"name="_back" value=""#).count();
+    let to_here = html
+        .matches(&format!(r#"name="_back" value="{link}""#))
+        .count();
+    assert_eq!(
+        (backs, to_here),
+        (5, 5),
+        "edit, remove, add criterion, unit, component"
+    );
+    // A search narrows the list, and says when nothing matches.
+    let (_, html) = get(admin, "/app/admin/courses?q=weld".into()).await;
+    assert!(html.contains("Welding") && !html.contains("Engineering"));
+    let (_, html) = get(admin, "/app/admin/courses?q=zzz".into()).await;
+    assert!(html.contains("No course matches “zzz”."), "{html}");
+    // A course that is not there, or not a course id at all, is the "Not found" page.
+    let (status, _) = get(admin, format!("/app/admin/courses/{}", uuid::Uuid::nil())).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get(admin, "/app/admin/courses/nonsense".into()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Learners do not read the curriculum.
+    let (status, _) = get("amelia", "/app/admin/courses".into()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Enrolments: Amelia's, linked to her portfolio, which opens; the form offers each
+    // active person of each role, every course and the employer.
+    let (status, html) = get(admin, "/app/admin/enrolments".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    let portfolio = href_near(&html, ">Person amelia@n.example<");
+    assert_eq!(
+        portfolio,
+        format!("/app/enrolments/{}", s.enrolment("amelia"))
+    );
+    assert_eq!(get(admin, portfolio).await.0, StatusCode::OK);
+    for choice in [
+        r#"<option value="ID">Person olly@n.example (olly@n.example)</option>"#,
+        r#"<option value="ID">Person tom@n.example</option>"#,
+        r#"<option value="ID">Person iris@n.example</option>"#,
+        r#"<option value="ID">Person manny@n.example</option>"#,
+        r#"<option value="ID">Acme Engineering</option>"#,
+    ] {
+        let id = match choice {
+            c if c.contains("olly") => s.id("olly"),
+            c if c.contains("tom") => s.id("tom"),
+            c if c.contains("iris") => s.id("iris"),
+            c if c.contains("manny") => s.id("manny"),
+            _ => s.employer("Acme Engineering"),
+        };
+        let choice = choice.replace("ID", &id.to_string());
+        assert!(html.contains(&choice), "{choice} in {html}");
+    }
+    assert!(html.contains(&format!(
+        r#"<option value="{}">ST2 Welding</option>"#,
+        s.course("ST2").id
+    )));
+
+    // Settings: the admin sees every form, and the redirect URI to register at the
+    // identity provider before single sign-on is set up.
+    let (status, html) = get(admin, "/app/admin/settings".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    let callback = format!("{}/auth/north/sso/callback", app.base);
+    assert!(html.contains(&format!("<code>{callback}</code>")), "{html}");
+    assert!(html.contains("Save settings") && html.contains("Save single sign-on"));
+    assert!(!html.contains("disabled"));
+    // An assessor reads the settings that shape their work, without the forms to change
+    // them, and without single sign-on.
+    let (status, html) = get("tom", "/app/admin/settings".into()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(r#"<fieldset class="plain" disabled>"#),
+        "{html}"
+    );
+    assert!(!html.contains("Save settings") && !html.contains("Single sign-on"));
+    let (status, _) = get("amelia", "/app/admin/settings".into()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    app.finish().await;
+}
