@@ -62,12 +62,14 @@ pub async fn serve(
 }
 
 /// The whole HTTP application: the JSON API with the pages beside it, the pages calling
-/// the API service in-process where they still read through it.
+/// the API service in-process for the forms posted without the script (`/app/do`).
 pub fn http_app(state: AppState) -> impl poem::Endpoint {
     let web = folio_web::WebState {
         db: state.db.clone(),
         cookie_secure: state.settings.cookie_secure,
         public_url: state.settings.public_url.clone(),
+        session_ttl: state.settings.session_ttl,
+        login_throttle: state.settings.login_throttle,
     };
     let pages = folio_web::routes(&web, folio_api::in_process(&state));
     folio_api::app(state, pages)

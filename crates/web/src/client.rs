@@ -1,8 +1,7 @@
-//! The pages' way to the API: requests to the same poem-openapi service the JSON API
-//! serves, made in-process with the browser's own session cookie. A page therefore sees
-//! exactly what its user could fetch from `/api/v1` — the same authentication, the same
-//! row-level security, the same rules and the same problem details — and no rule is
-//! written twice.
+//! The no-script forms' way to the API (`/app/do`): the request a form names, made
+//! in-process to the same poem-openapi service the JSON API serves, with the browser's own
+//! session cookie: the same authentication, rules and problem details as the script's
+//! direct call, and no rule written twice.
 
 use std::sync::Arc;
 
@@ -27,8 +26,6 @@ pub struct Reply {
     pub status: StatusCode,
     /// Its JSON body (`Null` when it had none or it was not JSON).
     pub body: Value,
-    /// A `Set-Cookie` it sent (sign-in and sign-out), to hand on to the browser.
-    pub set_cookie: Option<String>,
 }
 
 impl Reply {
@@ -63,23 +60,6 @@ impl ApiClient {
         Self { api: Arc::new(api) }
     }
 
-    /// Calls the API: `method path` with the session `token` (if any) and a JSON `body`.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-    ) -> Reply {
-        let body = body.map(|json| {
-            (
-                "application/json",
-                serde_json::to_vec(json).unwrap_or_default(),
-            )
-        });
-        self.call_with(method, path, token, None, body).await
-    }
-
     /// Calls the API with a body of any content type (`(content type, bytes)`), on behalf
     /// of the browser at `peer` (recorded where the API keeps an address).
     pub async fn call_with(
@@ -100,7 +80,6 @@ impl ApiClient {
                     "status": 400,
                     "detail": "The form did not say where to send it.",
                 }),
-                set_cookie: None,
             };
         };
         let mut builder = Request::builder().method(method).uri(uri);
@@ -130,22 +109,8 @@ impl ApiClient {
             Err(e) => e.into_response(),
         };
         let status = response.status();
-        let set_cookie = response
-            .headers()
-            .get(header::SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
         let bytes = response.into_body().into_vec().await.unwrap_or_default();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Reply {
-            status,
-            body,
-            set_cookie,
-        }
-    }
-
-    /// `GET path`.
-    pub async fn get(&self, path: &str, token: Option<&str>) -> Reply {
-        self.call(Method::GET, path, token, None).await
+        Reply { status, body }
     }
 }

@@ -1,14 +1,13 @@
 //! The web application: server-rendered pages from `templates/pages/`, served by the same
 //! process as the API (which takes these routes, see `folio_api::app`).
 //!
-//! Pages hold no rules of their own. A page either reads through the use cases of
-//! `folio-app` in one unit of work and renders a typed view strictly, or (the pages not yet
-//! moved) reads the JSON API in-process with the browser's session cookie
-//! ([`client::ApiClient`]); either way it shows exactly what its user may see through
-//! `/api/v1`. Every change is an API call too: the
-//! browser script (`/static/folio.js`) sends a form as JSON straight to the API and shows
-//! the API's problem details beside the fields they name; without a script, the same form
-//! posts to `/app/do`, which makes the same call and comes back to the page with the
+//! Pages hold no rules of their own. Every page reads through the use cases of
+//! `folio-app` in one unit of work and renders a typed view strictly, so it shows exactly
+//! what its user may see through `/api/v1`; sign-in and sign-out are use cases too. Every
+//! change is an API call: the browser script (`/static/folio.js`) sends a form as JSON
+//! straight to the API and shows the API's problem details beside the fields they name;
+//! without a script, the same form posts to `/app/do`, which makes the same call to the
+//! API service in-process ([`client::ApiClient`]) and comes back to the page with the
 //! problem's message. Forms name their JSON fields with [`forms::to_json`]'s convention.
 
 mod admin;
@@ -53,6 +52,11 @@ pub struct WebState {
     /// The address people reach Folio at, when configured (else the request's `Host`):
     /// for the single sign-on addresses the settings page shows.
     pub public_url: Option<String>,
+    /// How long a session started on the sign-in page lasts (as one the API starts).
+    pub session_ttl: std::time::Duration,
+    /// The sign-in lock-out policy (the API's: the count is kept in the database, so an
+    /// address is locked out on both).
+    pub login_throttle: folio_domain::LoginThrottle,
 }
 
 /// What the page handlers share.
@@ -66,8 +70,8 @@ struct Web {
 const CSS: &str = include_str!("../../../templates/pages/static/folio.css");
 const JS: &str = include_str!("../../../templates/pages/static/folio.js");
 
-/// The pages' routes; the pages not yet on the use cases call `api` (the API service,
-/// answering refusals as problem responses) in-process.
+/// The pages' routes; the forms posted without the script reach `api` (the API service,
+/// answering refusals as problem responses) in-process through `/app/do`.
 pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
     let pages = match Pages::load() {
         Ok(p) => Arc::new(p),
@@ -691,47 +695,77 @@ struct SignInForm {
 
 #[handler]
 async fn sign_in_submit(web: Data<&Web>, Form(form): Form<SignInForm>) -> Response {
-    let body = json!({ "tenant": form.tenant.trim(), "email": form.email.trim(), "password": form.password });
-    let reply = web
-        .api
-        .call(Method::POST, "/api/v1/auth/login", None, Some(&body))
-        .await;
+    let (tenant, email) = (form.tenant.trim(), form.email.trim());
+    let request = folio_app::account::PasswordSignIn {
+        tenant,
+        email,
+        password: &form.password,
+    };
+    let state = &web.state;
+    let signed_in = folio_app::account::sign_in_with_password(
+        &state.db,
+        &state.login_throttle,
+        state.session_ttl,
+        &request,
+    )
+    .await;
     let next = local_path(form.next.as_deref()).unwrap_or(routes::APP_PREFIX);
-    if reply.ok() {
-        let mut response = redirect(next);
-        if let Some(cookie) = reply.set_cookie.as_deref().and_then(|c| c.parse().ok()) {
-            response.headers_mut().insert(header::SET_COOKIE, cookie);
+    let err = match signed_in {
+        Ok(signed_in) => {
+            let mut response = redirect(next);
+            let cookie = folio_app::browser::session_cookie(
+                state.cookie_secure,
+                &signed_in.session.token,
+                state.session_ttl.as_secs(),
+            );
+            if let Ok(cookie) = cookie.parse() {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            return response;
         }
-        return response;
-    }
-    let message = match reply.status {
-        StatusCode::UNAUTHORIZED => {
+        Err(e) => e,
+    };
+    let message = match &err {
+        AppError::InvalidCredentials => {
             "The organisation, e-mail address or password is not right. Check them and try again."
                 .to_owned()
         }
-        StatusCode::UNPROCESSABLE_ENTITY => field_messages(&reply),
-        _ => reply.message(),
+        AppError::Validation(errors) => field_messages(errors),
+        AppError::Internal(details) => {
+            tracing::error!(error = %details, "sign-in failed");
+            "Signing in is not possible just now. Please try again in a minute.".to_owned()
+        }
+        other => other.detail(),
     };
-    let org = organisation(&web, Some(form.tenant.trim())).await;
-    let mut response = sign_in_form(
-        &web,
-        org,
-        form.tenant.trim(),
-        form.email.trim(),
-        next,
-        Some(&message),
-    );
-    response.set_status(if reply.status.is_server_error() {
+    let org = organisation(&web, Some(tenant)).await;
+    let mut response = sign_in_form(&web, org, tenant, email, next, Some(&message));
+    let status =
+        StatusCode::from_u16(err.problem().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    response.set_status(if status.is_server_error() {
         StatusCode::SERVICE_UNAVAILABLE
     } else {
-        reply.status
+        status
     });
+    if let Some(secs) = err.retry_after_secs()
+        && let Ok(v) = secs.to_string().parse()
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
     response
 }
 
-/// A 422's field errors as one sentence a person can act on.
-fn field_messages(reply: &Reply) -> String {
-    let errors: Vec<String> = reply
+/// Field errors as one sentence a person can act on.
+fn field_messages(errors: &[folio_app::FieldError]) -> String {
+    let errors: Vec<String> = errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field.replace('_', " "), e.detail))
+        .collect();
+    format!("Please correct: {}.", errors.join("; "))
+}
+
+/// A 422 answer's field errors as one sentence (the forms posted through the API).
+fn reply_field_messages(reply: &Reply) -> String {
+    let errors: Vec<folio_app::FieldError> = reply
         .body
         .get("errors")
         .and_then(Value::as_array)
@@ -741,7 +775,7 @@ fn field_messages(reply: &Reply) -> String {
                 .filter_map(|e| {
                     let field = e.get("field")?.as_str()?;
                     let detail = e.get("detail")?.as_str()?;
-                    Some(format!("{}: {detail}", field.replace('_', " ")))
+                    Some(folio_app::FieldError::new(field, detail))
                 })
                 .collect()
         })
@@ -749,36 +783,27 @@ fn field_messages(reply: &Reply) -> String {
     if errors.is_empty() {
         reply.message()
     } else {
-        format!("Please correct: {}.", errors.join("; "))
+        field_messages(&errors)
     }
 }
 
+/// Ends the session the cookie carries and clears the cookie, then goes to the sign-in
+/// page of the person's organisation.
 #[handler]
 async fn sign_out(req: &Request, web: Data<&Web>) -> Response {
-    let token = Web::token(req);
-    let slug = match &token {
-        Some(t) => web
-            .api
-            .get("/api/v1/me", Some(t))
-            .await
-            .body
-            .pointer("/tenant/slug")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
-        None => None,
-    };
-    let reply = web
-        .api
-        .call(Method::POST, "/api/v1/auth/logout", token.as_deref(), None)
-        .await;
+    let mut slug = None;
+    if let Ok((mut uow, viewer)) = web.signed_in(req, Disclaimer::NotYetNeeded).await
+        && folio_app::account::sign_out(&mut uow).await.is_ok()
+        && uow.commit().await.is_ok()
+    {
+        slug = Some(viewer.slug);
+    }
     let to = match slug {
         Some(s) => format!("{}?org={}", routes::SIGN_IN.pattern(), encode(&s)),
         None => routes::SIGN_IN.pattern().into(),
     };
     let mut response = redirect(&to);
-    let cleared = reply
-        .set_cookie
-        .unwrap_or_else(|| folio_app::browser::session_cookie(web.state.cookie_secure, "", 0));
+    let cleared = folio_app::browser::session_cookie(web.state.cookie_secure, "", 0);
     if let Ok(v) = cleared.parse() {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -886,7 +911,7 @@ async fn form_submit(
         (StatusCode::UNAUTHORIZED, _) => Err(Detour::SignIn),
         (_, Some("disclaimer-required")) => Err(Detour::Disclaimer),
         (StatusCode::UNPROCESSABLE_ENTITY, _) => {
-            Ok(with_flash(&back, true, &field_messages(&reply)))
+            Ok(with_flash(&back, true, &reply_field_messages(&reply)))
         }
         _ => Ok(with_flash(&back, true, &reply.message())),
     }

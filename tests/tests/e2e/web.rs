@@ -197,6 +197,111 @@ async fn sign_in_goes_only_to_this_site() {
 }
 
 #[tokio::test]
+async fn the_sign_in_page_shares_the_apis_lock_out_and_sign_out_ends_the_session() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "learner@n.example", &[Role::Learner])
+        .await;
+    app.user(&tenant, "tutor@n.example", &[Role::Assessor])
+        .await;
+    let http = no_redirects();
+    let sign_in = |email: &'static str, password: &'static str| {
+        let http = http.clone();
+        let url = format!("{}/sign-in", app.base);
+        async move {
+            http.post(url)
+                .form(&[
+                    ("tenant", "northgate"),
+                    ("email", email),
+                    ("password", password),
+                ])
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // Five wrong passwords through the API lock the address out of the page too, even
+    // with the right password: 429, a readable message and when to try again.
+    for _ in 0..5 {
+        let response = http
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .json(&serde_json::json!({
+                "tenant": "northgate", "email": "learner@n.example", "password": "wrong-password"
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+    let response = sign_in("learner@n.example", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // 15 minutes' lock-out, begun a moment ago.
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((840..=900).contains(&retry), "{retry}");
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("Too many failed sign-ins for this address; try again in 15 minutes."),
+        "{html}"
+    );
+
+    // An address that is not one is named, in words.
+    let response = sign_in("not an address", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("Please correct: email:"), "{html}");
+
+    // Signing in on the page starts a session the pages accept; signing out ends it (the
+    // old cookie no longer opens a page) and goes back to the organisation's sign-in.
+    let response = sign_in("tutor@n.example", PASSWORD).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
+    let session = cookie.split(';').next().unwrap().to_owned();
+    let home = http
+        .get(format!("{}/app/", app.base))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(home.status(), StatusCode::OK);
+    let out = http
+        .post(format!("{}/sign-out", app.base))
+        .header(COOKIE, &session)
+        .header("sec-fetch-site", "same-origin")
+        .header("content-length", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert_eq!(out.headers()[LOCATION], "/sign-in?org=northgate");
+    assert!(
+        out.headers()[SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .starts_with("folio_session=; ")
+    );
+    let after = http
+        .get(format!("{}/app/", app.base))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), StatusCode::SEE_OTHER);
+    assert!(
+        after.headers()[LOCATION]
+            .to_str()
+            .unwrap()
+            .starts_with("/sign-in")
+    );
+    app.finish().await;
+}
+
+#[tokio::test]
 async fn another_organisations_learner_is_not_found() {
     let app = TestApp::spawn().await;
     // An enrolment of alpha's, looked at by bravo's admin through the pages.
