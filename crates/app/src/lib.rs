@@ -38,6 +38,7 @@ pub mod runs;
 pub mod settings;
 pub mod sso;
 pub mod sso_settings;
+pub mod system;
 pub mod telemetry;
 pub mod time_log;
 mod unit_of_work;
@@ -47,4 +48,5 @@ pub use error::{Error, FieldError, Fields, Problem, Result, SsoFailure, checked}
 pub use folio_db::Database;
 pub use principal::{CredentialId, Principal};
 pub use runs::{QueuedRun, RunQueue};
+pub use system::SystemWork;
 pub use unit_of_work::{Disclaimer, Managed, UnitOfWork, Visible};
