@@ -17,6 +17,7 @@ pub mod course_resources;
 pub mod credentials;
 pub mod curriculum;
 pub mod dashboard;
+pub mod delivery;
 pub mod documents;
 pub mod employers;
 pub mod enrolments;
@@ -41,6 +42,7 @@ pub mod sso_settings;
 pub mod system;
 pub mod telemetry;
 pub mod time_log;
+pub mod tracks;
 mod unit_of_work;
 pub mod users;
 
