@@ -146,7 +146,7 @@ pub async fn digests_off(work: &mut SystemWork) -> Result<HashSet<Uuid>> {
 
 /// Every line of `list` in the tenant on the provider's day `on` (`now` for what is judged
 /// to the minute). Off-track lines are read from the figures recalculated for `on`.
-pub async fn find(
+async fn find(
     tx: &mut TenantTx,
     list: ReminderList,
     on: NaiveDate,
