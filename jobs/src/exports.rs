@@ -12,8 +12,9 @@ use std::io::{Seek, SeekFrom};
 
 use anyhow::Context;
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use folio_db::exports::{self, ComplianceRow, Export, ReadyFile, Scope};
-use folio_db::{platform, reminders, settings};
+use folio_app::exports::Export;
+use folio_app::exports::writing::{self as exports, ComplianceRow, ReadyFile, Scope};
+use folio_app::system::{self, SystemWork};
 use folio_domain::TenantId;
 use folio_domain::enrolment::EnrolmentStatus;
 use folio_domain::off_the_job::{Hours, LoggedTime, OtjRule, actual, expected_to_date, rule_for};
@@ -265,9 +266,9 @@ impl Sheets<'_> {
             // Best effort, on a second connection while the cursor holds the first: a busy
             // pool delays the progress shown, never the export.
             let recorded = async {
-                let mut tx = self.ctx.db.begin_tenant(self.tenant).await?;
-                exports::progress(&mut tx, self.export, self.rows).await?;
-                tx.commit().await
+                let mut work = SystemWork::begin(&self.ctx.db, self.tenant).await?;
+                exports::progress(&mut work, self.export, self.rows).await?;
+                work.commit().await
             };
             if let Err(e) = recorded.await {
                 tracing::debug!(error = %e, "export progress not recorded");
@@ -285,12 +286,12 @@ pub async fn run(
     today: NaiveDate,
 ) -> anyhow::Result<Value> {
     let (export, organisation) = {
-        let mut tx = ctx.db.begin_tenant(tenant).await?;
-        let export = exports::for_run(&mut tx, run_id)
+        let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+        let export = exports::for_run(&mut work, run_id)
             .await?
             .context("the run has no export")?;
-        let organisation = platform::current(&mut tx).await?.name;
-        tx.commit().await?;
+        let organisation = system::organisation_name(&mut work).await?;
+        work.commit().await?;
         (export, organisation)
     };
     if matches!(export.status.as_str(), "ready" | "expired") {
@@ -301,10 +302,12 @@ pub async fn run(
         Ok(report) => Ok(report),
         Err(e) => {
             let message = format!("{e:#}");
-            if let Ok(mut tx) = ctx.db.begin_tenant(tenant).await
-                && exports::failed(&mut tx, export.id, &message).await.is_ok()
+            if let Ok(mut work) = SystemWork::begin(&ctx.db, tenant).await
+                && exports::failed(&mut work, export.id, &message)
+                    .await
+                    .is_ok()
             {
-                let _ = tx.commit().await;
+                let _ = work.commit().await;
             }
             Err(e)
         }
@@ -326,16 +329,16 @@ async fn write(
     let (file, len, rows, name, content_type) = match export.kind.as_str() {
         "time_log" | "compliance_workbook" => {
             let total = {
-                let mut tx = ctx.db.begin_tenant(tenant).await?;
+                let mut work = SystemWork::begin(&ctx.db, tenant).await?;
                 let n = if export.kind == "time_log" {
-                    exports::count_time_log(&mut tx, scope).await?
+                    exports::count_time_log(&mut work, scope).await?
                 } else {
                     // Four sheets list every enrolment (the overdue actions and unclosed
                     // sessions after them are not counted ahead).
-                    4 * exports::count_enrolments(&mut tx, scope).await?
+                    4 * exports::count_enrolments(&mut work, scope).await?
                 };
-                exports::start(&mut tx, export.id, Some(n)).await?;
-                tx.commit().await?;
+                exports::start(&mut work, export.id, Some(n)).await?;
+                work.commit().await?;
                 n
             };
             // A few batches in flight: the cursor and the writer each keep busy without
@@ -419,9 +422,9 @@ async fn write(
         .context("storing the export")?;
     debug_assert_eq!(stored.size, len);
     let expires_at = now + ctx.export_retention;
-    let mut tx = ctx.db.begin_tenant(tenant).await?;
+    let mut work = SystemWork::begin(&ctx.db, tenant).await?;
     exports::ready(
-        &mut tx,
+        &mut work,
         export.id,
         &ReadyFile {
             storage_key: &key,
@@ -433,7 +436,7 @@ async fn write(
         },
     )
     .await?;
-    tx.commit().await?;
+    work.commit().await?;
     Ok(json!({ "export_id": export.id, "rows": rows, "bytes": stored.size }))
 }
 
@@ -460,24 +463,15 @@ async fn progress_map_doc(
     now: DateTime<Utc>,
 ) -> anyhow::Result<folio_pdf::ProgressMapDoc> {
     use folio_domain::progress::{CriterionState, percentages, shown};
-    let mut tx = ctx.db.begin_tenant(tenant).await?;
-    let viewer = folio_db::enrolments::Viewer {
-        user_id: Uuid::nil(),
-        scope: folio_domain::EnrolmentScope {
-            all: true,
-            ..folio_domain::EnrolmentScope::default()
-        },
-    };
-    let enrolment = folio_db::enrolments::get_visible(&mut tx, &viewer, enrolment_id).await?;
-    let map = folio_db::progress::progress_map(&mut tx, enrolment_id, false).await?;
-    let overall = folio_db::progress::overall_counts(&mut tx, enrolment_id).await?;
-    tx.commit().await?;
-    let counts = overall.counts();
+    let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+    let data = exports::progress_map(&mut work, enrolment_id).await?;
+    work.commit().await?;
+    let counts = data.counts;
     let p = percentages(counts);
     let mut doc = folio_pdf::ProgressMapDoc {
         organisation: organisation.to_owned(),
-        learner_name: enrolment.learner_name,
-        course_title: format!("{} {}", enrolment.course_code, enrolment.course_title),
+        learner_name: data.learner_name,
+        course_title: format!("{} {}", data.course_code, data.course_title),
         generated_at: format!("{} UTC", now.format("%-d %B %Y %H:%M")),
         filter_note: None,
         overall: Some(format!(
@@ -490,7 +484,7 @@ async fn progress_map_doc(
         )),
         components: Vec::new(),
     };
-    for c in map {
+    for c in data.criteria {
         if doc
             .components
             .last()
@@ -536,9 +530,9 @@ async fn scope_label(ctx: &JobContext, tenant: TenantId, scope: Scope) -> anyhow
     Ok(match scope {
         Scope::Tenant => "every learner".to_owned(),
         Scope::Caseload(assessor) => {
-            let mut tx = ctx.db.begin_tenant(tenant).await?;
-            let name = folio_db::users::get(&mut tx, assessor).await?.name;
-            tx.commit().await?;
+            let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+            let name = exports::assessor_name(&mut work, assessor).await?;
+            work.commit().await?;
             format!("the caseload of {name}")
         }
     })
@@ -567,8 +561,8 @@ async fn time_log(
     heading: Vec<String>,
 ) -> anyhow::Result<()> {
     sheets.sheet("Time log", heading, &TIME_LOG_COLUMNS).await?;
-    let mut tx = sheets.ctx.db.begin_tenant(sheets.tenant).await?;
-    let mut rows = exports::time_log_rows(&mut tx, scope);
+    let mut work = SystemWork::begin(&sheets.ctx.db, sheets.tenant).await?;
+    let mut rows = exports::time_log_rows(&mut work, scope);
     while let Some(row) = rows.next().await {
         let r = row?;
         let activity = r.activity_type.parse::<ActivityType>().ok();
@@ -597,7 +591,7 @@ async fn time_log(
             .await?;
     }
     drop(rows);
-    tx.commit().await?;
+    work.commit().await?;
     Ok(())
 }
 
@@ -672,9 +666,9 @@ async fn compliance(
     heading: &impl Fn(&str) -> Vec<String>,
 ) -> anyhow::Result<()> {
     let (frequency, assessor) = {
-        let mut tx = sheets.ctx.db.begin_tenant(sheets.tenant).await?;
-        let s = settings::get(&mut tx).await?;
-        tx.commit().await?;
+        let mut work = SystemWork::begin(&sheets.ctx.db, sheets.tenant).await?;
+        let s = system::settings(&mut work).await?;
+        work.commit().await?;
         (
             s.review_frequency_weeks,
             match scope {
@@ -691,8 +685,8 @@ async fn compliance(
     ];
     for (index, (name, columns)) in sheets_of_rows.into_iter().enumerate() {
         sheets.sheet(name, heading(name), columns).await?;
-        let mut tx = sheets.ctx.db.begin_tenant(sheets.tenant).await?;
-        let mut rows = exports::compliance_rows(&mut tx, scope);
+        let mut work = SystemWork::begin(&sheets.ctx.db, sheets.tenant).await?;
+        let mut rows = exports::compliance_rows(&mut work, scope);
         while let Some(row) = rows.next().await {
             let r = row?;
             let status = r
@@ -764,14 +758,14 @@ async fn compliance(
             sheets.row(who.into_iter().chain(cells).collect()).await?;
         }
         drop(rows);
-        tx.commit().await?;
+        work.commit().await?;
     }
 
     // Overdue actions and unclosed sessions: the reminder jobs' own queries.
-    let mut tx = sheets.ctx.db.begin_tenant(sheets.tenant).await?;
-    let actions = reminders::overdue_actions(&mut tx, today).await?;
-    let sessions = reminders::unclosed_sessions(&mut tx, now).await?;
-    tx.commit().await?;
+    let mut work = SystemWork::begin(&sheets.ctx.db, sheets.tenant).await?;
+    let actions = exports::overdue_actions(&mut work, today).await?;
+    let sessions = exports::unclosed_sessions(&mut work, now).await?;
+    work.commit().await?;
     sheets
         .sheet(
             "Overdue actions",
@@ -875,9 +869,9 @@ pub async fn expire(
     tenant: TenantId,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
-    let mut tx = ctx.db.begin_tenant(tenant).await?;
-    let keys = exports::expire(&mut tx, now).await?;
-    tx.commit().await?;
+    let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+    let keys = exports::expire(&mut work, now).await?;
+    work.commit().await?;
     for key in &keys {
         ctx.storage.delete(key).await;
     }

@@ -13,7 +13,7 @@ pub mod worker;
 
 use std::sync::Arc;
 
-use folio_db::Database;
+use folio_app::Database;
 use folio_mail::{Mailer, Templates};
 
 /// What the work needs from the process.

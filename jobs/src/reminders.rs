@@ -10,11 +10,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 pub(crate) use folio_app::reminders::uk_date;
-use folio_app::reminders::{Found, Line, ReminderList, days, find};
+use folio_app::reminders::{self, Found, Line, OverdueAction, ReminderList, days};
 use folio_app::routes;
-use folio_db::TenantTx;
-use folio_db::outbox::{self, NewEmail};
-use folio_db::reminders::{self, OverdueAction};
+use folio_app::system::{NewEmail, SystemWork};
 use folio_domain::TenantId;
 use folio_domain::jobs::learner_reminder_due;
 use serde::Serialize;
@@ -113,7 +111,7 @@ pub(crate) struct DigestText {
 
 /// Queues the emails in one transaction; digests to people who turned them off are dropped.
 pub(crate) async fn queue(
-    mut tx: TenantTx,
+    mut work: SystemWork,
     found: usize,
     emails: Vec<Email>,
     digests_off: &HashSet<Uuid>,
@@ -127,23 +125,21 @@ pub(crate) async fn queue(
             report.opted_out += 1;
             continue;
         }
-        let queued = outbox::enqueue(
-            &mut tx,
-            &NewEmail {
+        let queued = work
+            .queue_email(&NewEmail {
                 dedup_key: &email.dedup_key,
                 to_user_id: email.to,
                 template: email.template,
                 context: email.context,
-            },
-        )
-        .await?;
+            })
+            .await?;
         if queued {
             report.queued += 1;
         } else {
             report.already_queued += 1;
         }
     }
-    tx.commit().await?;
+    work.commit().await?;
     Ok(report)
 }
 
@@ -156,9 +152,9 @@ pub async fn overdue_actions(
     on: NaiveDate,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ReminderReport> {
-    let mut tx = ctx.db.begin_tenant(tenant).await?;
-    let lines = find(&mut tx, ReminderList::OverdueActions, on, now).await?;
-    let off = reminders::digests_off(&mut tx).await?;
+    let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+    let lines = reminders::lines(&mut work, ReminderList::OverdueActions, on, now).await?;
+    let off = reminders::digests_off(&mut work).await?;
 
     let mut by_learner: BTreeMap<Uuid, Vec<(&OverdueAction, &str)>> = BTreeMap::new();
     for line in &lines {
@@ -210,7 +206,7 @@ pub async fn overdue_actions(
             intro_many: "{n} actions on your caseload are past their target dates:",
         },
     ));
-    queue(tx, lines.len(), emails, &off).await
+    queue(work, lines.len(), emails, &off).await
 }
 
 /// A digest per assessor of one list, nothing to learners.
@@ -222,11 +218,11 @@ async fn digest_only(
     now: DateTime<Utc>,
     text: &DigestText,
 ) -> anyhow::Result<ReminderReport> {
-    let mut tx = ctx.db.begin_tenant(tenant).await?;
-    let lines = find(&mut tx, list, on, now).await?;
-    let off = reminders::digests_off(&mut tx).await?;
+    let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+    let lines = reminders::lines(&mut work, list, on, now).await?;
+    let off = reminders::digests_off(&mut work).await?;
     let emails = Digests::of(&lines).emails(list, on, text);
-    queue(tx, lines.len(), emails, &off).await
+    queue(work, lines.len(), emails, &off).await
 }
 
 /// Progress reviews overdue, or due within 14 days and not booked: a digest per assessor.

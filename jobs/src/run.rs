@@ -1,7 +1,8 @@
 //! Running one job for one tenant, however it was started, and keeping its record.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_db::job_runs;
+use folio_app::SystemWork;
+use folio_app::runs;
 use folio_domain::TenantId;
 use folio_domain::jobs::JobKind;
 use serde::{Deserialize, Serialize};
@@ -82,9 +83,9 @@ pub async fn perform_run(
 pub async fn execute(ctx: &JobContext, job: &TenantJob) -> anyhow::Result<Value> {
     let tenant = TenantId(job.tenant_id);
     if let Some(id) = job.run_id {
-        let mut tx = ctx.db.begin_tenant(tenant).await?;
-        let started = job_runs::start(&mut tx, id).await?;
-        tx.commit().await?;
+        let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+        let started = runs::start(&mut work, id).await?;
+        work.commit().await?;
         if started.is_none() {
             tracing::warn!(tenant_id = %tenant, run_id = %id, "job run not found; skipped");
             folio_app::telemetry::job_skipped(job.kind);
@@ -103,9 +104,9 @@ pub async fn execute(ctx: &JobContext, job: &TenantJob) -> anyhow::Result<Value>
         };
         // The record is best effort: PostgreSQL may be what failed.
         let recorded = async {
-            let mut tx = ctx.db.begin_tenant(tenant).await?;
-            job_runs::finish(&mut tx, id, outcome).await?;
-            tx.commit().await
+            let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+            runs::finish(&mut work, id, outcome).await?;
+            work.commit().await
         }
         .await;
         if let Err(e) = recorded {

@@ -11,8 +11,8 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use folio_db::job_runs::{self, Trigger};
-use folio_db::{outbox, platform, settings};
+use folio_app::system::{self, SystemWork};
+use folio_app::{delivery, runs};
 use folio_domain::TenantId;
 use folio_domain::jobs::{JobKind, due_runs, local_date};
 use serde::Serialize;
@@ -50,7 +50,7 @@ pub async fn tick(
     sweep_every: Duration,
 ) -> anyhow::Result<TickReport> {
     let mut report = TickReport::default();
-    for tenant in platform::active_tenants(ctx.db.pool()).await? {
+    for tenant in system::active_tenants(&ctx.db).await? {
         report.tenants += 1;
         let id = tenant.tenant_id();
         match tick_tenant(ctx, queue, id, now, sweep_every).await {
@@ -77,25 +77,22 @@ async fn tick_tenant(
     sweep_every: Duration,
 ) -> anyhow::Result<TickReport> {
     let mut report = TickReport::default();
-    let mut tx = ctx.db.begin_tenant(tenant).await?;
-    let tz = settings::get(&mut tx).await?.tz();
+    let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+    let tz = system::settings(&mut work).await?.tz();
     for due in due_runs(&tz, now) {
-        if job_runs::request(&mut tx, due.kind.as_str(), due.on, Trigger::Schedule)
-            .await?
-            .is_some()
-        {
+        if runs::schedule(&mut work, due.kind, due.on).await? {
             report.scheduled += 1;
         }
     }
-    job_runs::requeue_stalled(&mut tx).await?;
+    runs::requeue_stalled(&mut work).await?;
     // The runs are committed before any is pushed: a worker that takes a pushed job at
     // once must find its run. (Its `start` then waits on the row lock below until this
     // tick commits.) Pushed before the second commit: if a push fails, that transaction
     // rolls back and the runs stay waiting for the next tick; if the commit fails after a
     // push, the run is pushed again later, which the jobs' idempotence makes harmless.
-    tx.commit().await?;
-    let mut tx = ctx.db.begin_tenant(tenant).await?;
-    for run in job_runs::take_requested(&mut tx, BATCH).await? {
+    work.commit().await?;
+    let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+    for run in runs::take_requested(&mut work, BATCH).await? {
         let Ok(kind) = run.kind.parse::<JobKind>() else {
             tracing::warn!(tenant_id = %tenant, run_id = %run.id, kind = %run.kind, "unknown job kind; left waiting");
             continue;
@@ -110,8 +107,8 @@ async fn tick_tenant(
             .await?;
         report.queued += 1;
     }
-    let mail_due = outbox::has_due(&mut tx).await?;
-    tx.commit().await?;
+    let mail_due = delivery::has_due(&mut work).await?;
+    work.commit().await?;
     report.expired += crate::exports::expire(ctx, tenant, now).await?;
     if mail_due && queue.claim_sweep(tenant, sweep_every).await? {
         queue

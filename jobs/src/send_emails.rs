@@ -14,7 +14,8 @@
 
 use std::time::Duration;
 
-use folio_db::{TenantTx, outbox, platform};
+use folio_app::delivery::{self, DueEmail};
+use folio_app::system::{self, SystemWork};
 use folio_domain::TenantId;
 use folio_mail::{Envelope, MailError};
 use serde_json::Value;
@@ -93,10 +94,10 @@ pub async fn run(
     concurrency: usize,
 ) -> anyhow::Result<SendReport> {
     let tenant_name = {
-        let mut tx = ctx.db.begin_tenant(tenant).await?;
-        let t = platform::current(&mut tx).await?;
-        tx.commit().await?;
-        t.name
+        let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+        let name = system::organisation_name(&mut work).await?;
+        work.commit().await?;
+        name
     };
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..concurrency.max(1) {
@@ -142,18 +143,18 @@ async fn drain(
     // Emails that failed in this run are due again only after their backoff, so the loop
     // ends: each iteration either finds nothing or moves one email out of "due now".
     loop {
-        let mut tx = ctx.db.begin_tenant(tenant).await?;
-        let Some(email) = outbox::claim_due(&mut tx).await? else {
-            tx.commit().await?;
+        let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+        let Some(email) = delivery::claim_due(&mut work).await? else {
+            work.commit().await?;
             return Ok(report);
         };
         let outcome = deliver(ctx, tenant_name, &email).await;
-        record(&mut tx, &email, outcome, &mut report).await?;
-        tx.commit().await?;
+        record(&mut work, &email, outcome, &mut report).await?;
+        work.commit().await?;
     }
 }
 
-async fn deliver(ctx: &JobContext, tenant_name: &str, email: &outbox::DueEmail) -> Outcome {
+async fn deliver(ctx: &JobContext, tenant_name: &str, email: &DueEmail) -> Outcome {
     if !email.recipient_active {
         return Outcome::Failed("the recipient's account is deactivated".into());
     }
@@ -196,27 +197,27 @@ async fn deliver(ctx: &JobContext, tenant_name: &str, email: &outbox::DueEmail) 
 }
 
 async fn record(
-    tx: &mut TenantTx,
-    email: &outbox::DueEmail,
+    work: &mut SystemWork,
+    email: &DueEmail,
     outcome: Outcome,
     report: &mut SendReport,
 ) -> anyhow::Result<()> {
     match outcome {
         Outcome::Sent => {
-            outbox::mark_sent(tx, email.id).await?;
+            delivery::mark_sent(work, email.id).await?;
             folio_app::telemetry::email_attempt("sent");
             report.sent += 1;
         }
         Outcome::Retry(error, wait) => {
             // The error names the server, never the message or its recipient.
             tracing::warn!(outbox_id = %email.id, template = %email.template, error = %error, retry_in_secs = wait.as_secs(), "email delivery failed; will retry");
-            outbox::mark_attempt_failed(tx, email.id, &error, Some(wait)).await?;
+            delivery::mark_attempt_failed(work, email.id, &error, Some(wait)).await?;
             folio_app::telemetry::email_attempt("retrying");
             report.retrying += 1;
         }
         Outcome::Failed(error) => {
             tracing::error!(outbox_id = %email.id, template = %email.template, error = %error, "email given up");
-            outbox::mark_attempt_failed(tx, email.id, &error, None).await?;
+            delivery::mark_attempt_failed(work, email.id, &error, None).await?;
             folio_app::telemetry::email_attempt("failed");
             report.failed += 1;
         }

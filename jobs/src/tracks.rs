@@ -1,9 +1,9 @@
 //! The nightly track recalculation, and the off-track emails that read its figures.
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use folio_app::reminders::{Found, ReminderList, find, uk_date};
-use folio_db::tracks::RecalcReport;
-use folio_db::{reminders, settings};
+use folio_app::SystemWork;
+use folio_app::reminders::{self, Found, ReminderList, uk_date};
+use folio_app::tracks::{self, RecalcReport};
 use folio_domain::TenantId;
 use serde_json::json;
 
@@ -20,10 +20,9 @@ pub async fn recalculate(
     tenant: TenantId,
     on: NaiveDate,
 ) -> anyhow::Result<RecalcReport> {
-    let mut tx = ctx.db.begin_tenant(tenant).await?;
-    let settings = settings::get(&mut tx).await?;
-    let report = folio_db::tracks::recalculate(&mut tx, on, &settings.track).await?;
-    tx.commit().await?;
+    let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+    let report = tracks::recalculate(&mut work, on).await?;
+    work.commit().await?;
     Ok(report)
 }
 
@@ -36,14 +35,14 @@ pub async fn off_track_emails(
     on: NaiveDate,
     now: DateTime<Utc>,
 ) -> anyhow::Result<ReminderReport> {
-    let mut tx = ctx.db.begin_tenant(tenant).await?;
-    if reminders::needs_recalculation(&mut tx, on).await? {
-        drop(tx);
+    let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+    if tracks::needs_recalculation(&mut work, on).await? {
+        drop(work);
         recalculate(ctx, tenant, on).await?;
-        tx = ctx.db.begin_tenant(tenant).await?;
+        work = SystemWork::begin(&ctx.db, tenant).await?;
     }
-    let lines = find(&mut tx, ReminderList::OffTrack, on, now).await?;
-    let off = reminders::digests_off(&mut tx).await?;
+    let lines = reminders::lines(&mut work, ReminderList::OffTrack, on, now).await?;
+    let off = reminders::digests_off(&mut work).await?;
     let recent = on
         .checked_sub_days(Days::new(TELL_WITHIN_DAYS))
         .unwrap_or(on);
@@ -83,5 +82,5 @@ pub async fn off_track_emails(
             intro_many: "{n} learners on your caseload are off track:",
         },
     ));
-    queue(tx, lines.len(), emails, &off).await
+    queue(work, lines.len(), emails, &off).await
 }

@@ -21,6 +21,8 @@ use uuid::Uuid;
 
 pub use folio_db::exports::Export;
 
+pub mod writing;
+
 use crate::{Error, Result, RunQueue, UnitOfWork, runs};
 
 /// What to export.

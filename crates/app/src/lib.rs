@@ -17,6 +17,7 @@ pub mod course_resources;
 pub mod credentials;
 pub mod curriculum;
 pub mod dashboard;
+pub mod delivery;
 pub mod documents;
 pub mod employers;
 pub mod enrolments;
@@ -38,8 +39,10 @@ pub mod runs;
 pub mod settings;
 pub mod sso;
 pub mod sso_settings;
+pub mod system;
 pub mod telemetry;
 pub mod time_log;
+pub mod tracks;
 mod unit_of_work;
 pub mod users;
 
@@ -47,4 +50,5 @@ pub use error::{Error, FieldError, Fields, Problem, Result, SsoFailure, checked}
 pub use folio_db::Database;
 pub use principal::{CredentialId, Principal};
 pub use runs::{QueuedRun, RunQueue};
+pub use system::SystemWork;
 pub use unit_of_work::{Disclaimer, Managed, UnitOfWork, Visible};

@@ -5,16 +5,21 @@
 //! A digest e-mail and the page its link opens are built from [`find`] with the same day,
 //! so the page shows what the e-mail said (as it stands when the page is opened).
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_db::reminders::{
-    self, Inactive, InductionOverdue, Learner, OffTrack, OverdueAction, ReviewDue, UnclosedSession,
-};
+use folio_db::reminders;
 use folio_db::{TenantTx, settings};
 use folio_domain::jobs::REVIEW_DUE_WITHIN_DAYS;
 use folio_domain::{Role, TrackBasis};
 use uuid::Uuid;
 
+pub use folio_db::reminders::{
+    Inactive, InductionOverdue, Learner, OffTrack, OverdueAction, ReviewDue, UnclosedSession,
+};
+
 use crate::routes;
+use crate::system::SystemWork;
 use crate::{Error, Result, UnitOfWork};
 
 /// A list a nightly reminder is about.
@@ -123,8 +128,25 @@ pub fn days(n: i64) -> String {
 }
 
 /// Every line of `list` in the tenant on the provider's day `on` (`now` for what is judged
+/// to the minute), as a nightly job e-mails it. Off-track lines are read from the figures
+/// recalculated for `on`.
+pub async fn lines(
+    work: &mut SystemWork,
+    list: ReminderList,
+    on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<Line>> {
+    find(&mut work.tx, list, on, now).await
+}
+
+/// The people in the organisation who have turned the daily digests off.
+pub async fn digests_off(work: &mut SystemWork) -> Result<HashSet<Uuid>> {
+    Ok(reminders::digests_off(&mut work.tx).await?)
+}
+
+/// Every line of `list` in the tenant on the provider's day `on` (`now` for what is judged
 /// to the minute). Off-track lines are read from the figures recalculated for `on`.
-pub async fn find(
+async fn find(
     tx: &mut TenantTx,
     list: ReminderList,
     on: NaiveDate,

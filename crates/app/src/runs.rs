@@ -19,6 +19,7 @@ use uuid::Uuid;
 pub use folio_db::job_runs::JobRun;
 pub use folio_db::outbox::OutboxEntry;
 
+use crate::system::SystemWork;
 use crate::{Error, Result, UnitOfWork};
 
 /// A recorded run, as pushed to the workers.
@@ -182,6 +183,42 @@ pub async fn list(uow: &mut UnitOfWork, job: Option<&str>, limit: i64) -> Result
 pub async fn get(uow: &mut UnitOfWork, id: Uuid) -> Result<JobRun> {
     uow.principal.require(Permission::RunJobs)?;
     job_runs::get(&mut uow.tx, id).await?.ok_or(Error::NotFound)
+}
+
+/// Records the scheduled run of `kind` for the provider's day `on`; false when that day's
+/// run was already recorded (every scheduler ticks, one records it).
+pub async fn schedule(work: &mut SystemWork, kind: JobKind, on: NaiveDate) -> Result<bool> {
+    Ok(
+        job_runs::request(&mut work.tx, kind.as_str(), on, Trigger::Schedule)
+            .await?
+            .is_some(),
+    )
+}
+
+/// Puts runs whose worker went away back to waiting, for the scheduler to queue again.
+pub async fn requeue_stalled(work: &mut SystemWork) -> Result<u64> {
+    Ok(job_runs::requeue_stalled(&mut work.tx).await?)
+}
+
+/// Takes up to `limit` waiting runs to push to the queue, marking them queued; runs another
+/// scheduler holds are skipped.
+pub async fn take_requested(work: &mut SystemWork, limit: i64) -> Result<Vec<JobRun>> {
+    Ok(job_runs::take_requested(&mut work.tx, limit).await?)
+}
+
+/// Starts an attempt of a run: `running`, one more attempt. `None` for a run the tenant
+/// does not have (deleted meanwhile).
+pub async fn start(work: &mut SystemWork, id: Uuid) -> Result<Option<JobRun>> {
+    Ok(job_runs::start(&mut work.tx, id).await?)
+}
+
+/// Records the end of an attempt: `succeeded` with what it did, or `failed` with why.
+pub async fn finish(
+    work: &mut SystemWork,
+    id: Uuid,
+    outcome: std::result::Result<&serde_json::Value, &str>,
+) -> Result<()> {
+    Ok(job_runs::finish(&mut work.tx, id, outcome).await?)
 }
 
 /// An email's delivery state.
