@@ -462,12 +462,11 @@ async fn progress_map_doc(
     organisation: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<folio_pdf::ProgressMapDoc> {
-    use folio_domain::progress::{CriterionState, percentages, shown};
+    use folio_domain::progress::{CriterionState, ShownFigures};
     let mut work = SystemWork::begin(&ctx.db, tenant).await?;
     let data = exports::progress_map(&mut work, enrolment_id).await?;
     work.commit().await?;
-    let counts = data.counts;
-    let p = percentages(counts);
+    let shown = ShownFigures::of(data.counts);
     let mut doc = folio_pdf::ProgressMapDoc {
         organisation: organisation.to_owned(),
         learner_name: data.learner_name,
@@ -476,11 +475,11 @@ async fn progress_map_doc(
         filter_note: None,
         overall: Some(format!(
             "{} of {} criteria signed off ({}%), {} with evidence mapped ({}%)",
-            counts.signed_off,
-            counts.total,
-            shown(p.signed_off),
-            counts.signed_off + counts.mapped,
-            shown(p.mapped)
+            shown.signed_off,
+            shown.criteria,
+            shown.signed_off_percent,
+            shown.with_evidence,
+            shown.mapped_percent
         )),
         components: Vec::new(),
     };

@@ -9,7 +9,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::progress::{self, TimeFigures};
-use folio_domain::progress::{self as domain_progress, CriterionState, ProgressBars, TrackStatus};
+use folio_domain::progress::{
+    self as domain_progress, CriterionState, ProgressBars, ShownFigures, TrackStatus,
+};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{Enum, Object, OpenApi, Tags};
@@ -107,13 +109,14 @@ struct ProgressFigures {
 
 impl From<ProgressBars> for ProgressFigures {
     fn from(b: ProgressBars) -> Self {
+        let shown = b.shown();
         Self {
-            criteria: b.counts.total,
-            criteria_signed_off: b.counts.signed_off,
-            criteria_with_evidence: b.counts.signed_off + b.counts.mapped,
-            signed_off_percent: domain_progress::shown(b.percentages.signed_off),
-            mapped_percent: domain_progress::shown(b.percentages.mapped),
-            time_elapsed_percent: domain_progress::shown(b.elapsed.percent),
+            criteria: shown.criteria,
+            criteria_signed_off: shown.signed_off,
+            criteria_with_evidence: shown.with_evidence,
+            signed_off_percent: shown.signed_off_percent,
+            mapped_percent: shown.mapped_percent,
+            time_elapsed_percent: b.elapsed_shown(),
             past_planned_end: b.elapsed.past_end,
             days_to_planned_end: b.elapsed.days_to_end,
             track_status: b.track.into(),
@@ -430,7 +433,7 @@ impl ProgressApi {
                     .items
                     .into_iter()
                     .map(|u| {
-                        let pct = domain_progress::percentages(u.counts);
+                        let shown = ShownFigures::of(u.counts);
                         UnitProgress {
                             achieved_on: u.achieved_on(),
                             unit_id: u.id,
@@ -438,11 +441,11 @@ impl ProgressApi {
                             title: u.title,
                             optional: u.optional,
                             optional_group: u.optional_group,
-                            criteria: u.counts.total,
-                            criteria_signed_off: u.counts.signed_off,
-                            criteria_with_evidence: u.counts.signed_off + u.counts.mapped,
-                            signed_off_percent: domain_progress::shown(pct.signed_off),
-                            mapped_percent: domain_progress::shown(pct.mapped),
+                            criteria: shown.criteria,
+                            criteria_signed_off: shown.signed_off,
+                            criteria_with_evidence: shown.with_evidence,
+                            signed_off_percent: shown.signed_off_percent,
+                            mapped_percent: shown.mapped_percent,
                         }
                     })
                     .collect(),
@@ -572,8 +575,8 @@ impl ProgressApi {
             },
             status: enrolment.status,
             planned_end_date: enrolment.planned_end_date,
-            signed_off_percent: domain_progress::shown(bars.percentages.signed_off),
-            mapped_percent: domain_progress::shown(bars.percentages.mapped),
+            signed_off_percent: bars.shown().signed_off_percent,
+            mapped_percent: bars.shown().mapped_percent,
             days_to_planned_end: bars.elapsed.days_to_end,
             past_planned_end: bars.elapsed.past_end,
             track_status: bars.track.into(),

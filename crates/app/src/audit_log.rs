@@ -7,26 +7,10 @@ use uuid::Uuid;
 
 pub use folio_db::audit::AuditEntry;
 
-use crate::paging::{decode_id_cursor, page_limit};
+pub use crate::paging::PageQuery;
+
+use crate::paging::next_id_cursor;
 use crate::{Result, UnitOfWork};
-
-/// Which page to list: checked before anything is read, so a bad cursor or limit is
-/// refused whoever asks.
-#[derive(Debug, Clone, Copy)]
-pub struct PageQuery {
-    before: Option<Uuid>,
-    limit: i64,
-}
-
-impl PageQuery {
-    /// Checks a cursor from a previous page and a page size.
-    pub fn parse(cursor: Option<&str>, limit: Option<i64>) -> Result<Self> {
-        Ok(Self {
-            before: decode_id_cursor(cursor)?,
-            limit: page_limit(limit)?,
-        })
-    }
-}
 
 /// A page of audit entries, newest first.
 #[derive(Debug)]
@@ -46,10 +30,7 @@ pub async fn list(
 ) -> Result<AuditPage> {
     uow.principal.require(Permission::ReadAuditLog)?;
     let page = audit::list(&mut uow.tx, entity_id, query.before, query.limit).await?;
-    let next_cursor = page
-        .has_more
-        .then(|| page.items.last().map(|e| e.id.to_string()))
-        .flatten();
+    let next_cursor = next_id_cursor(&page, |e| e.id);
     Ok(AuditPage {
         items: page.items,
         next_cursor,

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 pub use folio_db::comments::Comment;
 
-use crate::paging::{decode_id_cursor, page_limit};
+use crate::paging::{decode_id_cursor, next_id_cursor, page_limit};
 use crate::{Error, Result, UnitOfWork};
 
 /// A page of comments, newest first.
@@ -103,10 +103,7 @@ pub async fn list(
     let before = decode_id_cursor(cursor)?;
     let limit = page_limit(limit)?;
     let page = queries::list(&mut uow.tx, enrolment.id, before, limit).await?;
-    let next_cursor = page
-        .has_more
-        .then(|| page.items.last().map(|c| c.id.to_string()))
-        .flatten();
+    let next_cursor = next_id_cursor(&page, |c| c.id);
     Ok(CommentPage {
         items: page.items,
         next_cursor,

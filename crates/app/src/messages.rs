@@ -18,7 +18,9 @@ use uuid::Uuid;
 
 pub use folio_db::messages::Message;
 
-use crate::paging::{decode_id_cursor, page_limit};
+pub use crate::paging::PageQuery;
+
+use crate::paging::next_id_cursor;
 use crate::{Error, Fields, Principal, Result, UnitOfWork, checked};
 
 /// The e-mail template a recipient is sent.
@@ -56,24 +58,6 @@ pub struct MessagePage {
     pub next_cursor: Option<String>,
 }
 
-/// Which page to list: checked before anything is read, so a bad cursor or limit is
-/// refused whoever asks.
-#[derive(Debug, Clone, Copy)]
-pub struct PageQuery {
-    before: Option<Uuid>,
-    limit: i64,
-}
-
-impl PageQuery {
-    /// Checks a cursor from a previous page and a page size.
-    pub fn parse(cursor: Option<&str>, limit: Option<i64>) -> Result<Self> {
-        Ok(Self {
-            before: decode_id_cursor(cursor)?,
-            limit: page_limit(limit)?,
-        })
-    }
-}
-
 /// Which of the caller's messages to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Folder {
@@ -102,10 +86,7 @@ async fn page(
     query: PageQuery,
 ) -> Result<MessagePage> {
     let page = queries::list(&mut uow.tx, filter, query.before, query.limit).await?;
-    let next_cursor = page
-        .has_more
-        .then(|| page.items.last().map(|m| m.id.to_string()))
-        .flatten();
+    let next_cursor = next_id_cursor(&page, |m| m.id);
     let items = page
         .items
         .into_iter()

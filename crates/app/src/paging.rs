@@ -66,6 +66,35 @@ pub fn decode_name_cursor(cursor: Option<&str>) -> Result<Option<NameKey>, AppEr
     Ok(Some(NameKey { name: c.n, id: c.i }))
 }
 
+/// A newest-first list's page: after which row (an id cursor) and how many. Checked before
+/// anything is read, so a bad query is refused whoever asks.
+#[derive(Debug, Clone, Copy)]
+pub struct PageQuery {
+    /// The last row of the previous page.
+    pub(crate) before: Option<Uuid>,
+    /// The page size.
+    pub(crate) limit: i64,
+}
+
+impl PageQuery {
+    /// Checks a cursor from a previous page and a page size.
+    pub fn parse(cursor: Option<&str>, limit: Option<i64>) -> Result<Self, AppError> {
+        Ok(Self {
+            before: decode_id_cursor(cursor)?,
+            limit: page_limit(limit)?,
+        })
+    }
+}
+
+/// The cursor for the page after `page` of a newest-first list (its last row's id); `None`
+/// on the last.
+pub fn next_id_cursor<T>(page: &Page<T>, id: impl Fn(&T) -> Uuid) -> Option<String> {
+    if !page.has_more {
+        return None;
+    }
+    page.items.last().map(|last| id(last).to_string())
+}
+
 /// Decodes a cursor that is a row id (newest-first lists).
 pub fn decode_id_cursor(cursor: Option<&str>) -> Result<Option<Uuid>, AppError> {
     cursor

@@ -137,6 +137,36 @@ pub fn shown(percent: f64) -> f64 {
     (percent * 10.0).round() / 10.0
 }
 
+/// The figures people are shown for a set of criteria, the same on every page, export and
+/// API answer: the counts, and the percentages to one decimal place ([`shown`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ShownFigures {
+    /// Every criterion that counts.
+    pub criteria: u32,
+    /// Those signed off.
+    pub signed_off: u32,
+    /// Those with evidence: signed off, or mapped and awaiting sign-off.
+    pub with_evidence: u32,
+    /// The green bar.
+    pub signed_off_percent: f64,
+    /// The orange bar.
+    pub mapped_percent: f64,
+}
+
+impl ShownFigures {
+    /// The figures of `counts`.
+    pub fn of(counts: CriterionCounts) -> Self {
+        let pct = percentages(counts);
+        Self {
+            criteria: counts.total,
+            signed_off: counts.signed_off,
+            with_evidence: counts.signed_off + counts.mapped,
+            signed_off_percent: shown(pct.signed_off),
+            mapped_percent: shown(pct.mapped),
+        }
+    }
+}
+
 /// The day the progress clock reads. While the enrolment continues (awaiting induction,
 /// in learning, or on a break in learning) it is today: the clock runs on through a break,
 /// as the funding rules record a break by revising the end date beside the planned one,
@@ -339,6 +369,18 @@ pub struct ProgressBars {
     pub projected_completion: Option<NaiveDate>,
 }
 
+impl ProgressBars {
+    /// The counts and percentages as shown.
+    pub fn shown(&self) -> ShownFigures {
+        ShownFigures::of(self.counts)
+    }
+
+    /// The time bar as shown (to one decimal place).
+    pub fn elapsed_shown(&self) -> f64 {
+        shown(self.elapsed.percent)
+    }
+}
+
 /// The progress bars of a set of criteria on `today`, every figure from its one function
 /// above; `last_sign_off` is the date of the latest sign-off among them.
 pub fn progress_bars(
@@ -382,6 +424,25 @@ mod tests {
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+    }
+
+    #[test]
+    fn shown_figures_count_evidence_as_mapped_or_signed_off_and_round_to_one_place() {
+        // 7 criteria: 2 signed off, 3 more mapped, 2 with nothing.
+        let shown = ShownFigures::of(counts(7, 3, 2));
+        assert_eq!(
+            shown,
+            ShownFigures {
+                criteria: 7,
+                signed_off: 2,
+                with_evidence: 5,         // 2 signed off + 3 mapped
+                signed_off_percent: 28.6, // 2 / 7 = 28.571…%
+                mapped_percent: 71.4,     // 5 / 7 = 71.428…%
+            }
+        );
+        // No criteria: nothing achieved, never NaN.
+        let none = ShownFigures::of(counts(0, 0, 0));
+        assert_eq!((none.signed_off_percent, none.mapped_percent), (0.0, 0.0));
     }
 
     fn counts(total: u32, mapped: u32, signed_off: u32) -> CriterionCounts {

@@ -15,7 +15,7 @@ use folio_app::routes;
 use folio_app::users::{self, ListQuery, Status};
 use folio_app::{Error as AppError, UnitOfWork};
 use folio_domain::Role;
-use folio_domain::progress::{ProgressBars, shown};
+use folio_domain::progress::ProgressBars;
 use poem::web::{Data, Path};
 use poem::{Request, handler};
 use serde::Serialize;
@@ -39,12 +39,13 @@ struct BarsView {
 
 impl From<&ProgressBars> for BarsView {
     fn from(b: &ProgressBars) -> Self {
+        let shown = b.shown();
         Self {
-            criteria: b.counts.total,
-            criteria_signed_off: b.counts.signed_off,
-            signed_off_percent: shown(b.percentages.signed_off),
-            mapped_percent: shown(b.percentages.mapped),
-            time_elapsed_percent: shown(b.elapsed.percent),
+            criteria: shown.criteria,
+            criteria_signed_off: shown.signed_off,
+            signed_off_percent: shown.signed_off_percent,
+            mapped_percent: shown.mapped_percent,
+            time_elapsed_percent: b.elapsed_shown(),
             projected_completion_date: b.projected_completion,
             track_status: b.track.as_str(),
         }

@@ -5,7 +5,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::evidence::{self, Evidence, Return, Version};
 use folio_app::progress::{self, MapUnit, Overview, ProgressMap};
-use folio_domain::progress::shown;
 use poem::web::{Data, Path, Query};
 use poem::{Request, handler};
 use serde::{Deserialize, Serialize};
@@ -63,8 +62,8 @@ impl From<Overview> for OverviewView {
             },
             status: enrolment.status,
             planned_end_date: enrolment.planned_end_date,
-            signed_off_percent: shown(bars.percentages.signed_off),
-            mapped_percent: shown(bars.percentages.mapped),
+            signed_off_percent: bars.shown().signed_off_percent,
+            mapped_percent: bars.shown().mapped_percent,
             days_to_planned_end: bars.elapsed.days_to_end,
             past_planned_end: bars.elapsed.past_end,
             track_status: bars.track.as_str(),

@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use folio_app::progress::{self, Unit};
 use folio_app::{Error as AppError, curriculum, routes};
-use folio_domain::progress::{percentages, shown};
+use folio_domain::progress::ShownFigures;
 use poem::web::{Data, Path};
 use poem::{Request, handler};
 use serde::Serialize;
@@ -32,18 +32,18 @@ struct UnitRow {
 
 impl From<Unit> for UnitRow {
     fn from(u: Unit) -> Self {
-        let pct = percentages(u.counts);
+        let shown = ShownFigures::of(u.counts);
         Self {
             achieved_on: u.achieved_on(),
             code: u.code,
             title: u.title,
             optional: u.optional,
             optional_group: u.optional_group,
-            criteria: u.counts.total,
-            criteria_signed_off: u.counts.signed_off,
-            criteria_with_evidence: u.counts.signed_off + u.counts.mapped,
-            signed_off_percent: shown(pct.signed_off),
-            mapped_percent: shown(pct.mapped),
+            criteria: shown.criteria,
+            criteria_signed_off: shown.signed_off,
+            criteria_with_evidence: shown.with_evidence,
+            signed_off_percent: shown.signed_off_percent,
+            mapped_percent: shown.mapped_percent,
         }
     }
 }
