@@ -252,6 +252,17 @@ pub fn files(name: &str) -> folio_storage::Storage {
     folio_storage::Storage::new(&folio_storage::StorageConfig::Fs { root }).expect("storage")
 }
 
+/// A page as a browser received it.
+#[derive(Debug)]
+pub struct Page {
+    /// Its status.
+    pub status: StatusCode,
+    /// Where a redirect goes.
+    pub location: Option<String>,
+    /// Its body.
+    pub html: String,
+}
+
 /// The API running against a test database.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
@@ -440,6 +451,32 @@ impl TestApp {
             .send()
             .await
             .expect("send login")
+    }
+
+    /// The page at `path` as the holder of the session `token` opens it in a browser,
+    /// without following a redirect.
+    pub async fn page(&self, token: &str, path: impl AsRef<str>) -> Page {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let response = http
+            .get(format!("{}{}", self.base, path.as_ref()))
+            .header(reqwest::header::COOKIE, format!("folio_session={token}"))
+            .send()
+            .await
+            .expect("open the page");
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .map(|l| l.to_str().expect("a readable Location").to_owned());
+        let html = response.text().await.expect("the page's HTML");
+        Page {
+            status,
+            location,
+            html,
+        }
     }
 
     /// Follows `link` as the person at `email` would from their inbox: not signed in, so the

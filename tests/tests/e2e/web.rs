@@ -9,7 +9,7 @@
 
 use folio_domain::Role;
 use folio_tests::scene::{NewCourse, NewEnrolment, date};
-use folio_tests::{PASSWORD, TestApp};
+use folio_tests::{PASSWORD, Page, TestApp};
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{StatusCode, redirect};
 
@@ -356,21 +356,18 @@ async fn long_lists_page_and_form_choices_are_complete() {
     .execute(&app.database.pool)
     .await
     .unwrap();
-    let http = no_redirects();
-    let cookie = format!("folio_session={token}");
     let get = |path: String| {
-        let http = http.clone();
-        let cookie = cookie.clone();
+        let (app, token) = (&app, &token);
         async move {
-            let response = http.get(path).header(COOKIE, cookie).send().await.unwrap();
-            assert_eq!(response.status(), StatusCode::OK);
-            response.text().await.unwrap()
+            let page = app.page(token, &path).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            page.html
         }
     };
 
     // The people list pages on: every learner is on one page or another, once.
     let mut seen = std::collections::HashSet::new();
-    let mut path = format!("{}/app/admin/people?role=learner", app.base);
+    let mut path = "/app/admin/people?role=learner".to_owned();
     for _ in 0..10 {
         let html = get(path.clone()).await;
         for n in 1..=450 {
@@ -382,27 +379,17 @@ async fn long_lists_page_and_form_choices_are_complete() {
             break;
         };
         let query = more.split('"').next().unwrap().replace("&amp;", "&");
-        path = format!("{}/app/admin/people?{query}", app.base);
+        path = format!("/app/admin/people?{query}");
     }
     assert_eq!(seen.len(), 450);
 
     // The enrolment form offers every learner.
-    let html = get(format!("{}/app/admin/enrolments", app.base)).await;
+    let html = get("/app/admin/enrolments".to_owned()).await;
     let offered = (1..=450)
         .filter(|n| html.contains(&format!("Learner {n:03} (learner{n:03}@n.example)")))
         .count();
     assert_eq!(offered, 450);
     app.finish().await;
-}
-
-/// The status of a page as `token`'s owner opens it.
-async fn get_status(http: &reqwest::Client, base: &str, token: &str, path: &str) -> StatusCode {
-    http.get(format!("{base}{path}"))
-        .header(COOKIE, format!("folio_session={token}"))
-        .send()
-        .await
-        .unwrap()
-        .status()
 }
 
 /// The `href` of the first `<a>` whose opening tag contains `marker`, as the browser would
@@ -429,25 +416,12 @@ async fn home_pages_show_each_person_their_own_and_every_link_opens() {
         .enrol(NewEnrolment::olly())
         .build()
         .await;
-    let http = no_redirects();
-    let get = |who: &str, path: String| {
-        let http = http.clone();
-        let cookie = format!("folio_session={}", s.token(who));
-        let base = app.base.clone();
-        async move {
-            http.get(format!("{base}{path}"))
-                .header(COOKIE, cookie)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
 
     // Tom's home page: his caseload is Amelia and Olly (2), and the tile opens the list of
     // exactly them, each linking to a portfolio that opens.
-    let home = get("tom", "/app/".into()).await;
-    assert_eq!(home.status(), StatusCode::OK);
-    let html = home.text().await.unwrap();
+    let home = app.page(s.token("tom"), "/app/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    let html = home.html;
     assert!(html.contains("Your caseload"), "{html}");
     assert!(
         html.contains(r#"data-tile="caseload"><span class="n">2</span>Caseload"#),
@@ -455,62 +429,59 @@ async fn home_pages_show_each_person_their_own_and_every_link_opens() {
     );
     let caseload = href_near(&html, r#"data-tile="caseload""#);
     assert_eq!(caseload, "/app/tiles/caseload");
-    let list = get("tom", caseload).await;
-    assert_eq!(list.status(), StatusCode::OK);
-    let html = list.text().await.unwrap();
+    let list = app.page(s.token("tom"), caseload).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let html = list.html;
     assert!(html.contains("<h1>Caseload</h1>"), "{html}");
     assert!(html.contains("Person amelia@n.example") && html.contains("Person olly@n.example"));
     assert!(!html.contains("nadia@n.example"));
     let amelia = s.enrolment("amelia");
     let portfolio = href_near(&html, ">Person amelia@n.example<");
     assert_eq!(portfolio, format!("/app/enrolments/{amelia}"));
-    let page = get("tom", portfolio).await;
-    assert_eq!(page.status(), StatusCode::OK);
-    assert!(
-        page.text()
-            .await
-            .unwrap()
-            .contains("Person amelia@n.example")
-    );
+    let page = app.page(s.token("tom"), portfolio).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.html.contains("Person amelia@n.example"));
     // The learners tile lists everyone in reach; an unknown list is the "Not found" page.
-    let learners = get("tom", "/app/tiles/learners".into()).await;
-    assert_eq!(learners.status(), StatusCode::OK);
-    let html = learners.text().await.unwrap();
+    let learners = app.page(s.token("tom"), "/app/tiles/learners").await;
+    assert_eq!(learners.status, StatusCode::OK);
+    let html = learners.html;
     assert!(html.contains("<h1>Learners and their last login</h1>"));
     assert!(html.contains("Person olly@n.example"));
-    let unknown = get("tom", "/app/tiles/nonsense".into()).await;
-    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    let unknown = app.page(s.token("tom"), "/app/tiles/nonsense").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 
     // The admin sees the whole organisation.
-    let html = get("admin@north.example", "/app/".into())
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = app.page(s.token("admin@north.example"), "/app/").await.html;
     assert!(html.contains("Whole organisation"), "{html}");
     assert!(html.contains(r#"data-tile="caseload"><span class="n">2</span>Caseload"#));
 
     // Amelia, on one programme, goes straight to it; Nadia, on none, is told so; neither
     // has a dashboard list.
-    let home = get("amelia", "/app/".into()).await;
-    assert_eq!(home.status(), StatusCode::SEE_OTHER);
-    let there = home.headers()[LOCATION].to_str().unwrap().to_owned();
+    let home = app.page(s.token("amelia"), "/app/").await;
+    assert_eq!(home.status, StatusCode::SEE_OTHER);
+    let there = home.location.clone().unwrap();
     assert_eq!(there, format!("/app/enrolments/{amelia}"));
-    assert_eq!(get("amelia", there).await.status(), StatusCode::OK);
-    let html = get("nadia", "/app/".into()).await.text().await.unwrap();
+    assert_eq!(
+        app.page(s.token("amelia"), there).await.status,
+        StatusCode::OK
+    );
+    let html = app.page(s.token("nadia"), "/app/").await.html;
     assert!(
         html.contains("You have no programmes in Folio yet."),
         "{html}"
     );
-    let refused = get("amelia", "/app/tiles/caseload".into()).await;
-    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let refused = app.page(s.token("amelia"), "/app/tiles/caseload").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
 
     // Manny, Amelia's employer contact, sees her programme (and not Olly's), linked.
-    let html = get("manny", "/app/".into()).await.text().await.unwrap();
+    let html = app.page(s.token("manny"), "/app/").await.html;
     assert!(html.contains("Person amelia@n.example") && !html.contains("olly@n.example"));
     let link = href_near(&html, ">Person amelia@n.example<");
     assert_eq!(link, format!("/app/enrolments/{amelia}"));
-    assert_eq!(get("manny", link).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.page(s.token("manny"), link).await.status,
+        StatusCode::OK
+    );
     app.finish().await;
 }
 
@@ -549,20 +520,13 @@ async fn the_overview_shows_each_person_the_sections_the_api_gives_them() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let action: Value = r.json().await.unwrap();
     let action = action["id"].as_str().unwrap().to_owned();
-    let http = no_redirects();
     let page = |who: &str, path: String| {
-        let http = http.clone();
-        let cookie = format!("folio_session={}", s.token(who));
-        let base = app.base.clone();
+        let token = s.token(who).to_owned();
+        let app = &app;
         async move {
-            let r = http
-                .get(format!("{base}{path}"))
-                .header(COOKIE, cookie)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), StatusCode::OK, "{path}");
-            r.text().await.unwrap()
+            let page = app.page(&token, &path).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            page.html
         }
     };
     let overview = format!("/app/enrolments/{e}");
@@ -635,13 +599,10 @@ async fn the_overview_shows_each_person_the_sections_the_api_gives_them() {
         html.contains("Bring the logbook.") && html.contains("<dd>Review"),
         "{html}"
     );
-    let stranger = get_status(
-        &http,
-        &app.base,
-        s.token("amelia"),
-        &format!("{overview}/actions/{session}"),
-    )
-    .await;
+    let stranger = app
+        .page(s.token("amelia"), format!("{overview}/actions/{session}"))
+        .await
+        .status;
     assert_eq!(stranger, StatusCode::NOT_FOUND);
 
     // Manny, her manager: no internal comment either.
@@ -682,26 +643,15 @@ async fn the_time_log_pages_show_the_entries_and_their_links_open_the_entry() {
     assert_eq!(r.status(), StatusCode::CREATED);
     let entry: Value = r.json().await.unwrap();
     let entry = entry["id"].as_str().unwrap().to_owned();
-    let http = no_redirects();
-    let cookie = format!("folio_session={}", s.token("amelia"));
-    let get = |path: String| {
-        let http = http.clone();
-        let cookie = cookie.clone();
-        let base = app.base.clone();
-        async move {
-            http.get(format!("{base}{path}"))
-                .header(COOKIE, cookie)
-                .send()
-                .await
-                .unwrap()
-        }
-    };
+    let amelia = s.token("amelia");
 
     // The list: the entry with its activity's name and 1:30, counted off the job
     // (distance learning is off the job by default): 90 min = 1.5 hours logged.
-    let r = get(format!("/app/enrolments/{e}/time-log")).await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let html = r.text().await.unwrap();
+    let r = app
+        .page(amelia, format!("/app/enrolments/{e}/time-log"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.html;
     assert!(
         html.contains("Read about pumps") && html.contains("1:30"),
         "{html}"
@@ -718,9 +668,9 @@ async fn the_time_log_pages_show_the_entries_and_their_links_open_the_entry() {
     assert_eq!(opened, entry);
 
     // Its page: the form filled in with the entry as it is.
-    let r = get(format!("/app/time-log/{entry}")).await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let html = r.text().await.unwrap();
+    let r = app.page(amelia, format!("/app/time-log/{entry}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.html;
     assert!(html.contains(&format!("value=\"{day}\"")), "{html}");
     assert!(
         html.contains(r#"<option value="distance_learning" selected>"#),
@@ -730,25 +680,32 @@ async fn the_time_log_pages_show_the_entries_and_their_links_open_the_entry() {
     assert!(html.contains(&format!("href=\"/app/enrolments/{e}/time-log\"")));
 
     // Filtered to on the job it is not listed; a bad filter is a page naming it.
-    let html = get(format!("/app/enrolments/{e}/time-log?off_the_job=false"))
+    let html = app
+        .page(
+            amelia,
+            format!("/app/enrolments/{e}/time-log?off_the_job=false"),
+        )
         .await
-        .text()
-        .await
-        .unwrap();
+        .html;
     assert!(!html.contains("Read about pumps") && html.contains("that matches these filters"));
-    let r = get(format!("/app/enrolments/{e}/time-log?from=yesterday")).await;
-    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app
+        .page(
+            amelia,
+            format!("/app/enrolments/{e}/time-log?from=yesterday"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // The month's calendar: the day shows 1:30, the month totals 1:30 of which 1:30 off
     // the job.
     let month = day.format("%Y-%m");
-    let html = get(format!(
-        "/app/enrolments/{e}/time-log?view=calendar&month={month}"
-    ))
-    .await
-    .text()
-    .await
-    .unwrap();
+    let html = app
+        .page(
+            amelia,
+            format!("/app/enrolments/{e}/time-log?view=calendar&month={month}"),
+        )
+        .await
+        .html;
     let cell = html
         .split(&format!("data-date=\"{day}\""))
         .nth(1)
@@ -782,27 +739,11 @@ async fn the_admin_pages_show_courses_enrolments_and_settings_and_their_links_op
         .enrol(NewEnrolment::amelia())
         .build()
         .await;
-    let http = no_redirects();
-    let get = |who: &str, path: String| {
-        let http = http.clone();
-        let cookie = format!("folio_session={}", s.token(who));
-        let base = app.base.clone();
-        async move {
-            let response = http
-                .get(format!("{base}{path}"))
-                .header(COOKIE, cookie)
-                .send()
-                .await
-                .unwrap();
-            let status = response.status();
-            (status, response.text().await.unwrap())
-        }
-    };
     let admin = "admin@north.example";
 
     // Courses: both listed; the link opens the course with its whole structure, and every
     // form on it comes back to it.
-    let (status, html) = get(admin, "/app/admin/courses".into()).await;
+    let Page { status, html, .. } = app.page(s.token(admin), "/app/admin/courses").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains("278 hours") && html.contains("Welding"),
@@ -811,7 +752,7 @@ async fn the_admin_pages_show_courses_enrolments_and_settings_and_their_links_op
     let st1 = s.course("ST1");
     let link = href_near(&html, ">ST1<");
     assert_eq!(link, format!("/app/admin/courses/{}", st1.id));
-    let (status, html) = get(admin, link.clone()).await;
+    let Page { status, html, .. } = app.page(s.token(admin), link.clone()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("<h1>ST1 Engineering</h1>"), "{html}");
     assert!(html.contains("<h2>Knowledge</h2>") && html.contains("K1 Materials"));
@@ -828,29 +769,39 @@ async fn the_admin_pages_show_courses_enrolments_and_settings_and_their_links_op
         "edit, remove, add criterion, unit, component"
     );
     // A search narrows the list, and says when nothing matches.
-    let (_, html) = get(admin, "/app/admin/courses?q=weld".into()).await;
+    let Page { html, .. } = app.page(s.token(admin), "/app/admin/courses?q=weld").await;
     assert!(html.contains("Welding") && !html.contains("Engineering"));
-    let (_, html) = get(admin, "/app/admin/courses?q=zzz".into()).await;
+    let Page { html, .. } = app.page(s.token(admin), "/app/admin/courses?q=zzz").await;
     assert!(html.contains("No course matches “zzz”."), "{html}");
     // A course that is not there, or not a course id at all, is the "Not found" page.
-    let (status, _) = get(admin, format!("/app/admin/courses/{}", uuid::Uuid::nil())).await;
+    let Page { status, .. } = app
+        .page(
+            s.token(admin),
+            format!("/app/admin/courses/{}", uuid::Uuid::nil()),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = get(admin, "/app/admin/courses/nonsense".into()).await;
+    let Page { status, .. } = app
+        .page(s.token(admin), "/app/admin/courses/nonsense")
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Learners do not read the curriculum.
-    let (status, _) = get("amelia", "/app/admin/courses".into()).await;
+    let Page { status, .. } = app.page(s.token("amelia"), "/app/admin/courses").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Enrolments: Amelia's, linked to her portfolio, which opens; the form offers each
     // active person of each role, every course and the employer.
-    let (status, html) = get(admin, "/app/admin/enrolments".into()).await;
+    let Page { status, html, .. } = app.page(s.token(admin), "/app/admin/enrolments").await;
     assert_eq!(status, StatusCode::OK);
     let portfolio = href_near(&html, ">Person amelia@n.example<");
     assert_eq!(
         portfolio,
         format!("/app/enrolments/{}", s.enrolment("amelia"))
     );
-    assert_eq!(get(admin, portfolio).await.0, StatusCode::OK);
+    assert_eq!(
+        app.page(s.token(admin), portfolio).await.status,
+        StatusCode::OK
+    );
     for choice in [
         r#"<option value="ID">Person olly@n.example (olly@n.example)</option>"#,
         r#"<option value="ID">Person tom@n.example</option>"#,
@@ -875,7 +826,7 @@ async fn the_admin_pages_show_courses_enrolments_and_settings_and_their_links_op
 
     // Settings: the admin sees every form, and the redirect URI to register at the
     // identity provider before single sign-on is set up.
-    let (status, html) = get(admin, "/app/admin/settings".into()).await;
+    let Page { status, html, .. } = app.page(s.token(admin), "/app/admin/settings").await;
     assert_eq!(status, StatusCode::OK);
     let callback = format!("{}/auth/north/sso/callback", app.base);
     assert!(html.contains(&format!("<code>{callback}</code>")), "{html}");
@@ -883,14 +834,14 @@ async fn the_admin_pages_show_courses_enrolments_and_settings_and_their_links_op
     assert!(!html.contains("disabled"));
     // An assessor reads the settings that shape their work, without the forms to change
     // them, and without single sign-on.
-    let (status, html) = get("tom", "/app/admin/settings".into()).await;
+    let Page { status, html, .. } = app.page(s.token("tom"), "/app/admin/settings").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains(r#"<fieldset class="plain" disabled>"#),
         "{html}"
     );
     assert!(!html.contains("Save settings") && !html.contains("Single sign-on"));
-    let (status, _) = get("amelia", "/app/admin/settings".into()).await;
+    let Page { status, .. } = app.page(s.token("amelia"), "/app/admin/settings").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     app.finish().await;
 }
