@@ -5,6 +5,10 @@
 //!   accepted for it in a request): it is marked `nullable` (OpenAPI 3.0; a reference is
 //!   wrapped in `allOf`, as `nullable` beside `$ref` is ignored).
 //! - An operation that takes a body answers 415 for a body of another media type.
+//! - A date is `format: date` (RFC 3339 full-date, `2026-09-01`), the standard name for
+//!   what poem-openapi calls `naive-date`, so clients and tools know what to send.
+//! - A list's paging parameters say what they take: `limit` 1-200 (default 50), `cursor`
+//!   not empty (an opaque value from a previous page), `q` at most 200 characters.
 
 use serde_json::{Map, Value, json};
 
@@ -21,6 +25,7 @@ pub fn served(spec: &str) -> String {
             nullable_optionals(schema);
         }
     }
+    standard_formats(&mut doc);
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for operation in paths
             .values_mut()
@@ -28,6 +33,7 @@ pub fn served(spec: &str) -> String {
             .flat_map(|ops| ops.values_mut())
         {
             unsupported_media_type(operation);
+            paging_parameters(operation);
         }
     }
     serde_json::to_string(&doc).unwrap_or_else(|_| spec.to_owned())
@@ -83,6 +89,59 @@ fn make_nullable(property: &mut Value) {
         *object = wrapped;
     } else {
         object.insert("nullable".into(), Value::Bool(true));
+    }
+}
+
+/// Renames poem-openapi's `naive-date` format, wherever it is, to the standard `date`.
+fn standard_formats(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            if object.get("format").and_then(Value::as_str) == Some("naive-date") {
+                object.insert("format".into(), json!("date"));
+            }
+            object.values_mut().for_each(standard_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(standard_formats),
+        _ => {}
+    }
+}
+
+/// States the paging parameters' ranges (`folio_app::paging`), which the derive macros
+/// cannot say of a parameter checked in the use case.
+fn paging_parameters(operation: &mut Value) {
+    let Some(parameters) = operation
+        .get_mut("parameters")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for parameter in parameters {
+        if parameter.get("in").and_then(Value::as_str) != Some("query") {
+            continue;
+        }
+        let name = parameter
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let Some(schema) = parameter.get_mut("schema").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        let is = |t: &str| schema.get("type").and_then(Value::as_str) == Some(t);
+        match name.as_str() {
+            "limit" if is("integer") => {
+                schema.insert("minimum".into(), json!(1));
+                schema.insert("maximum".into(), json!(folio_app::paging::MAX_LIMIT));
+                schema.insert("default".into(), json!(folio_app::paging::DEFAULT_LIMIT));
+            }
+            "cursor" if is("string") => {
+                schema.insert("minLength".into(), json!(1));
+            }
+            "q" if is("string") => {
+                schema.insert("maxLength".into(), json!(200));
+            }
+            _ => {}
+        }
     }
 }
 
@@ -158,5 +217,39 @@ mod tests {
                 .get("415")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn paging_parameters_state_their_ranges_and_dates_are_standard() {
+        let spec = json!({
+            "paths": { "/list": { "get": {
+                "parameters": [
+                    { "name": "limit", "in": "query", "schema": { "type": "integer" } },
+                    { "name": "cursor", "in": "query", "schema": { "type": "string" } },
+                    { "name": "q", "in": "query", "schema": { "type": "string" } },
+                    { "name": "from", "in": "query",
+                      "schema": { "type": "string", "format": "naive-date" } },
+                    { "name": "limit", "in": "path", "schema": { "type": "integer" } }
+                ],
+                "responses": { "200": {} }
+            } } }
+        });
+        let served: Value = serde_json::from_str(&served(&spec.to_string())).unwrap_or_default();
+        let p = &served["paths"]["/list"]["get"]["parameters"];
+        assert_eq!(
+            p[0]["schema"],
+            json!({ "type": "integer", "minimum": 1, "maximum": 200, "default": 50 })
+        );
+        assert_eq!(p[1]["schema"], json!({ "type": "string", "minLength": 1 }));
+        assert_eq!(
+            p[2]["schema"],
+            json!({ "type": "string", "maxLength": 200 })
+        );
+        assert_eq!(
+            p[3]["schema"],
+            json!({ "type": "string", "format": "date" })
+        );
+        // Only query parameters are paging parameters.
+        assert_eq!(p[4]["schema"], json!({ "type": "integer" }));
     }
 }
