@@ -5,7 +5,7 @@
 //! jobs are adapters over it.
 //!
 //! Below it: `folio-db` (queries), `folio-domain` (rules). Above it: `folio-api`,
-//! the pages and `folio-jobs`. It knows nothing of HTTP beyond the status each
+//! the pages, `folio-jobs` and the `folio` binary's operator commands. It knows nothing of HTTP beyond the status each
 //! [`Error`] stands for.
 
 pub mod account;
@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod curriculum;
 pub mod dashboard;
 pub mod delivery;
+pub mod demo;
 pub mod documents;
 pub mod employers;
 pub mod enrolments;
@@ -29,6 +30,7 @@ pub mod learning_plan;
 pub mod learning_plan_files;
 pub mod messages;
 pub mod notifications;
+pub mod operator;
 pub mod paging;
 pub mod principal;
 pub mod profile;
@@ -47,7 +49,7 @@ mod unit_of_work;
 pub mod users;
 
 pub use error::{Error, FieldError, Fields, Problem, Result, SsoFailure, checked};
-pub use folio_db::Database;
+pub use folio_db::{Database, DatabaseSettings};
 pub use principal::{CredentialId, Principal};
 pub use runs::{QueuedRun, RunQueue};
 pub use system::SystemWork;

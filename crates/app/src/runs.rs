@@ -195,6 +195,18 @@ pub async fn schedule(work: &mut SystemWork, kind: JobKind, on: NaiveDate) -> Re
     )
 }
 
+/// Records a run of `kind` the platform operator asked for (`folio run`), for the
+/// provider's day `date` (default: today there). `None` if it was not recorded.
+pub async fn request_as_operator(
+    work: &mut SystemWork,
+    kind: JobKind,
+    date: Option<NaiveDate>,
+) -> Result<Option<JobRun>> {
+    let tz = settings::get(&mut work.tx).await?.tz();
+    let on = date.unwrap_or_else(|| local_date(&tz, Utc::now()));
+    Ok(job_runs::request(&mut work.tx, kind.as_str(), on, Trigger::Operator).await?)
+}
+
 /// Puts runs whose worker went away back to waiting, for the scheduler to queue again.
 pub async fn requeue_stalled(work: &mut SystemWork) -> Result<u64> {
     Ok(job_runs::requeue_stalled(&mut work.tx).await?)

@@ -1,9 +1,11 @@
-//! Work the system does for a tenant with no person behind it: the background jobs.
+//! Work done for a tenant with no person behind it: the background jobs, and the platform
+//! operator's commands (`folio tenant …`, `folio demo`).
 //!
-//! A [`SystemWork`] is the jobs' counterpart of a [`crate::UnitOfWork`]: one tenant
-//! transaction, opened from the job's tenant id rather than from a credential, whose audit
-//! rows name the system as the actor and whose queued e-mails commit with it. The
-//! platform-level reads the scheduler starts from (which tenants are active) live here too.
+//! A [`SystemWork`] is their counterpart of a [`crate::UnitOfWork`]: one tenant
+//! transaction, opened from a tenant id rather than from a credential, whose audit rows
+//! name the system (or, opened with [`SystemWork::begin_as_operator`], the operator) as the
+//! actor and whose queued e-mails commit with it. The platform-level reads the scheduler
+//! starts from (which tenants are active) live here too.
 
 use folio_db::audit::{self, Actor};
 use folio_db::outbox;
@@ -22,6 +24,8 @@ pub struct SystemWork {
     tenant: TenantId,
     /// Its transaction; use cases for jobs reach it here.
     pub(crate) tx: TenantTx,
+    /// Who its audit rows name: the system, or the operator.
+    actor: Actor,
 }
 
 impl SystemWork {
@@ -29,7 +33,22 @@ impl SystemWork {
     /// [`SystemWork::commit`]; dropped without it, the work rolls back.
     pub async fn begin(db: &Database, tenant: TenantId) -> Result<Self> {
         let tx = db.begin_tenant(tenant).await?;
-        Ok(Self { tenant, tx })
+        Ok(Self {
+            tenant,
+            tx,
+            actor: Actor::System,
+        })
+    }
+
+    /// Opens the tenant's transaction for the platform operator (the `folio` command line):
+    /// as [`SystemWork::begin`], but its audit rows name the operator as the actor.
+    pub async fn begin_as_operator(db: &Database, tenant: TenantId) -> Result<Self> {
+        let tx = db.begin_tenant(tenant).await?;
+        Ok(Self {
+            tenant,
+            tx,
+            actor: Actor::Operator,
+        })
     }
 
     /// The tenant the work is for.
@@ -37,7 +56,8 @@ impl SystemWork {
         self.tenant
     }
 
-    /// Records in the audit log that the system did `action` to the entity.
+    /// Records in the audit log that the system (or the operator) did `action` to the
+    /// entity.
     pub async fn audit(
         &mut self,
         action: &str,
@@ -48,7 +68,7 @@ impl SystemWork {
         audit::record(
             &mut self.tx,
             audit::Event {
-                actor: Actor::System,
+                actor: self.actor,
                 action,
                 entity_type,
                 entity_id: Some(entity_id),

@@ -3,13 +3,12 @@
 //! loaded idempotently (running it again changes nothing that exists).
 
 use chrono::{Days, Utc};
-use folio_db::Database;
-use folio_db::audit::{self, Actor, Event};
-use folio_db::curriculum::{self, CourseDetails, NewComponent, NewCriterion, NewUnit};
-use folio_db::employers::{self, EmployerDetails};
-use folio_db::enrolments::{self, NewEnrolment};
-use folio_db::platform::{self, Tenant};
-use folio_db::profile;
+use folio_app::demo::{
+    self, CourseDetails, EmployerDetails, NewComponent, NewCriterion, NewEnrolment, NewUnit,
+    Programme,
+};
+use folio_app::operator::Tenant;
+use folio_app::{Database, SystemWork};
 use folio_domain::{
     ComponentTitle, CourseTitle, CriterionText, CurriculumCode, OptionalGroup, OptionalText,
     OrganisationName, Password, Role, UnitKind, UnitTitle,
@@ -106,13 +105,13 @@ pub async fn load(db: &Database) -> anyhow::Result<Vec<DemoOrganisation>> {
 }
 
 async fn ensure_tenant(db: &Database, demo: &DemoTenant) -> anyhow::Result<Tenant> {
-    if let Some(t) = platform::find_by_slug(db.pool(), demo.slug).await? {
+    if let Some(t) = folio_app::operator::tenant(db, demo.slug).await? {
         return Ok(t);
     }
     match operator::create_tenant(db, demo.slug, demo.name).await {
         Ok(t) => Ok(t),
         // Created by a concurrent run in the meantime.
-        Err(e) => match platform::find_by_slug(db.pool(), demo.slug).await? {
+        Err(e) => match folio_app::operator::tenant(db, demo.slug).await? {
             Some(t) => Ok(t),
             None => Err(e),
         },
@@ -120,10 +119,9 @@ async fn ensure_tenant(db: &Database, demo: &DemoTenant) -> anyhow::Result<Tenan
 }
 
 async fn ensure_employer(db: &Database, tenant: &Tenant, name: &str) -> anyhow::Result<Uuid> {
-    let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
-    let page = employers::list(&mut tx, Some(name), None, 10).await?;
-    if let Some(existing) = page.items.iter().find(|e| e.name == name) {
-        return Ok(existing.id);
+    let mut work = SystemWork::begin_as_operator(db, tenant.tenant_id()).await?;
+    if let Some(existing) = demo::employer_named(&mut work, name).await? {
+        return Ok(existing);
     }
     let id = Uuid::now_v7();
     let details = EmployerDetails {
@@ -132,19 +130,8 @@ async fn ensure_employer(db: &Database, tenant: &Tenant, name: &str) -> anyhow::
         contact_email: None,
         phone: OptionalText::parse(None, 50).map_err(|e| anyhow::anyhow!("{e}"))?,
     };
-    employers::insert(&mut tx, id, &details).await?;
-    audit::record(
-        &mut tx,
-        Event {
-            actor: Actor::Operator,
-            action: "employer.create",
-            entity_type: "employer",
-            entity_id: Some(id),
-            details: serde_json::json!({ "source": "demo" }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    demo::add_employer(&mut work, id, &details).await?;
+    work.commit().await?;
     Ok(id)
 }
 
@@ -270,23 +257,17 @@ async fn ensure_programme(
             .map(|(_, id)| *id)
             .ok_or_else(|| anyhow::anyhow!("demo data: no {local}"))
     };
-    let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
-    let existing = curriculum::list_courses(&mut tx, Some(COURSE.0), None, 10).await?;
-    if existing.items.iter().any(|c| c.code == COURSE.0) {
+    let mut work = SystemWork::begin_as_operator(db, tenant.tenant_id()).await?;
+    if demo::has_course(&mut work, COURSE.0).await? {
         return Ok(());
     }
     let course_id = Uuid::now_v7();
-    curriculum::insert_course(
-        &mut tx,
-        course_id,
-        &CourseDetails {
-            code: parsed(CurriculumCode::parse(COURSE.0))?,
-            title: parsed(CourseTitle::parse(COURSE.1))?,
-            description: None,
-            off_the_job_minimum_hours: None,
-        },
-    )
-    .await?;
+    let course = CourseDetails {
+        code: parsed(CurriculumCode::parse(COURSE.0))?,
+        title: parsed(CourseTitle::parse(COURSE.1))?,
+        description: None,
+        off_the_job_minimum_hours: None,
+    };
     let mut components = Vec::new();
     for (title, units) in STRUCTURE {
         let mut new_units = Vec::new();
@@ -317,48 +298,44 @@ async fn ensure_programme(
             units: new_units,
         });
     }
-    curriculum::insert_structure(&mut tx, course_id, &components).await?;
     let today = Utc::now().date_naive();
     let days_ago = |d: u64| today.checked_sub_days(Days::new(d)).unwrap_or(today);
     // (learner, assessor, days since start): learner 2 started long ago and is behind.
+    let mut enrolments = Vec::new();
     for (learner, assessor, started) in [
         ("learner1", "assessor1", 120),
         ("learner2", "assessor1", 400),
         ("learner3", "assessor2", 30),
     ] {
         let start_date = days_ago(started);
-        enrolments::insert(
-            &mut tx,
-            &NewEnrolment {
-                id: Uuid::now_v7(),
-                learner_id: person(learner)?,
-                course_id,
-                start_date,
-                planned_end_date: start_date
-                    .checked_add_days(Days::new(548))
-                    .unwrap_or(start_date),
-                assessor_id: Some(person(assessor)?),
-                iqa_id: Some(person("assessor2")?),
-                employer_id: Some(employer_id),
-                manager_id: Some(person("manager")?),
-                contracted_hours_per_week: Decimal::new(375, 1),
-                planned_otj_hours: Decimal::new(300, 0),
-            },
-        )
-        .await?;
+        enrolments.push(NewEnrolment {
+            id: Uuid::now_v7(),
+            learner_id: person(learner)?,
+            course_id,
+            start_date,
+            planned_end_date: start_date
+                .checked_add_days(Days::new(548))
+                .unwrap_or(start_date),
+            assessor_id: Some(person(assessor)?),
+            iqa_id: Some(person("assessor2")?),
+            employer_id: Some(employer_id),
+            manager_id: Some(person("manager")?),
+            contracted_hours_per_week: Decimal::new(375, 1),
+            planned_otj_hours: Decimal::new(300, 0),
+        });
     }
-    profile::set_disclaimer(&mut tx, Some(DISCLAIMER), person("admin")?).await?;
-    audit::record(
-        &mut tx,
-        Event {
-            actor: Actor::Operator,
-            action: "course.create",
-            entity_type: "course",
-            entity_id: Some(course_id),
-            details: serde_json::json!({ "source": "demo" }),
+    demo::add_programme(
+        &mut work,
+        &Programme {
+            course_id,
+            course: &course,
+            structure: &components,
+            enrolments: &enrolments,
+            disclaimer: DISCLAIMER,
+            disclaimer_set_by: person("admin")?,
         },
     )
     .await?;
-    tx.commit().await?;
+    work.commit().await?;
     Ok(())
 }

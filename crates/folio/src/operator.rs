@@ -2,10 +2,8 @@
 //! tokens. Each write is audited with the operator as the actor.
 
 use anyhow::{Context, bail};
-use chrono::Utc;
-use folio_db::audit::{self, Actor, Event};
-use folio_db::platform::{self, Tenant};
-use folio_db::{Database, DatabaseSettings, auth, create_database_if_missing, users};
+use folio_app::operator::{self, Tenant};
+use folio_app::{Database, DatabaseSettings, Error, SystemWork, runs};
 use folio_domain::{EmailAddress, Password, PersonName, Role, TenantName, TenantSlug, TokenName};
 use uuid::Uuid;
 
@@ -41,24 +39,17 @@ pub async fn run_job(
     date: Option<chrono::NaiveDate>,
 ) -> anyhow::Result<serde_json::Value> {
     let id = tenant.tenant_id();
-    let mut tx = ctx.db.begin_tenant(id).await?;
-    let tz = folio_db::settings::get(&mut tx).await?.tz();
-    let on = date.unwrap_or_else(|| folio_domain::jobs::local_date(&tz, Utc::now()));
-    let run = folio_db::job_runs::request(
-        &mut tx,
-        kind.as_str(),
-        on,
-        folio_db::job_runs::Trigger::Operator,
-    )
-    .await?
-    .context("the run was not recorded")?;
-    tx.commit().await?;
+    let mut work = SystemWork::begin_as_operator(&ctx.db, id).await?;
+    let run = runs::request_as_operator(&mut work, kind, date)
+        .await?
+        .context("the run was not recorded")?;
+    work.commit().await?;
     folio_jobs::run::execute(
         ctx,
         &folio_jobs::run::TenantJob {
             tenant_id: id.0,
             kind,
-            run_on: on,
+            run_on: run.run_on,
             run_id: Some(run.id),
         },
     )
@@ -67,7 +58,7 @@ pub async fn run_job(
 
 /// Creates the database if it is missing and applies pending migrations.
 pub async fn migrate(config: &Config) -> anyhow::Result<Database> {
-    if create_database_if_missing(&config.database_url)
+    if operator::create_database_if_missing(&config.database_url)
         .await
         .with_context(|| {
             format!(
@@ -87,31 +78,17 @@ pub async fn migrate(config: &Config) -> anyhow::Result<Database> {
 pub async fn create_tenant(db: &Database, slug: &str, name: &str) -> anyhow::Result<Tenant> {
     let slug = TenantSlug::parse(slug).map_err(|e| anyhow::anyhow!("--slug {e}"))?;
     let name = TenantName::parse(name).map_err(|e| anyhow::anyhow!("--name {e}"))?;
-    let tenant = platform::create_tenant(db.pool(), &slug, &name)
-        .await
-        .map_err(|e| match e.constraint() {
-            Some("tenants_slug_key") => anyhow::anyhow!("a tenant with slug {slug} already exists"),
-            _ => e.into(),
-        })?;
-    let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
-    audit::record(
-        &mut tx,
-        Event {
-            actor: Actor::Operator,
-            action: "tenant.create",
-            entity_type: "tenant",
-            entity_id: Some(tenant.id),
-            details: serde_json::json!({ "slug": tenant.slug }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(tenant)
+    match operator::create_tenant(db, &slug, &name).await {
+        Err(Error::Conflict {
+            field: Some(field), ..
+        }) if field == "slug" => bail!("a tenant with slug {slug} already exists"),
+        created => Ok(created?),
+    }
 }
 
 /// The tenant with this slug.
 pub async fn tenant(db: &Database, slug: &str) -> anyhow::Result<Tenant> {
-    platform::find_by_slug(db.pool(), slug)
+    operator::tenant(db, slug)
         .await?
         .with_context(|| format!("no tenant with slug {slug}"))
 }
@@ -144,47 +121,25 @@ pub async fn create_user(
     if person.roles.is_empty() {
         bail!("give at least one --role");
     }
-    let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
-    if let Some(existing) = users::find_id_by_email(&mut tx, &email).await? {
+    let mut work = SystemWork::begin_as_operator(db, tenant.tenant_id()).await?;
+    if let Some(existing) = operator::person_with_email(&mut work, &email).await? {
         if if_missing {
             return Ok(existing);
         }
         bail!("{email} already has an account in {}", tenant.slug);
     }
-    let hash = match &person.password {
-        Some(p) => Some(
-            folio_app::credentials::hash_password(p)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?,
-        ),
-        None => None,
-    };
-    let id = Uuid::now_v7();
-    users::insert(
-        &mut tx,
-        &users::NewUser {
-            id,
+    let id = operator::add_person(
+        &mut work,
+        &operator::NewPerson {
             email: &email,
             name: &name,
-            password_hash: hash.as_deref(),
+            roles: &person.roles,
             employer_id: person.employer_id,
+            password: person.password.as_ref(),
         },
     )
     .await?;
-    users::set_roles(&mut tx, id, &person.roles).await?;
-    let roles: Vec<&str> = person.roles.iter().map(|r| r.as_str()).collect();
-    audit::record(
-        &mut tx,
-        Event {
-            actor: Actor::Operator,
-            action: "user.create",
-            entity_type: "user",
-            entity_id: Some(id),
-            details: serde_json::json!({ "roles": roles }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
+    work.commit().await?;
     Ok(id)
 }
 
@@ -202,35 +157,11 @@ pub async fn create_token(
         (1..=366).contains(&days),
         "--expires-in-days must be between 1 and 366"
     );
-    let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
-    let user_id = users::find_id_by_email(&mut tx, &email)
+    let mut work = SystemWork::begin_as_operator(db, tenant.tenant_id()).await?;
+    let user_id = operator::person_with_email(&mut work, &email)
         .await?
         .with_context(|| format!("no person with address {email} in {}", tenant.slug))?;
-    let minted = folio_app::credentials::mint(
-        folio_app::credentials::TokenKind::ApiToken,
-        tenant.tenant_id(),
-    );
-    let id = Uuid::now_v7();
-    auth::create_api_token(
-        &mut tx,
-        id,
-        user_id,
-        &name,
-        &minted.hash,
-        Some(Utc::now() + chrono::Duration::days(days)),
-    )
-    .await?;
-    audit::record(
-        &mut tx,
-        Event {
-            actor: Actor::Operator,
-            action: "api_token.create",
-            entity_type: "api_token",
-            entity_id: Some(id),
-            details: serde_json::json!({ "user_id": user_id, "expires_in_days": days }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(minted.token)
+    let token = operator::create_api_token(&mut work, user_id, &name, days).await?;
+    work.commit().await?;
+    Ok(token)
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use folio_api::{ApiSettings, AppState};
-use folio_db::{Database, DatabaseSettings};
+use folio_app::{Database, DatabaseSettings};
 use folio_domain::LoginThrottle;
 use poem::Server;
 use poem::listener::{Acceptor, Listener, TcpListener};

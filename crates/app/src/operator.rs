@@ -1,0 +1,130 @@
+//! The platform operator's use cases: what the `folio` command line does with no person
+//! signed in (creating organisations, their people and API tokens, preparing the
+//! database). Writes are audited with the operator as the actor, in a
+//! [`SystemWork`] opened with [`SystemWork::begin_as_operator`].
+
+use chrono::Utc;
+use folio_db::audit::{self, Actor, Event};
+use folio_db::{Database, auth, platform, users};
+use folio_domain::{EmailAddress, Password, PersonName, Role, TenantName, TenantSlug, TokenName};
+use uuid::Uuid;
+
+pub use folio_db::create_database_if_missing;
+pub use folio_db::platform::Tenant;
+
+use crate::credentials::{self, TokenKind};
+use crate::{Error, Result, SystemWork};
+
+/// The organisation with this slug, active or not.
+pub async fn tenant(db: &Database, slug: &str) -> Result<Option<Tenant>> {
+    Ok(platform::find_by_slug(db.pool(), slug).await?)
+}
+
+/// Creates an organisation and records its creation as the first entry of its audit log.
+/// A taken slug is a [`Error::Conflict`] on `slug`.
+pub async fn create_tenant(db: &Database, slug: &TenantSlug, name: &TenantName) -> Result<Tenant> {
+    let tenant = platform::create_tenant(db.pool(), slug, name).await?;
+    // The tenant row is written outside any tenant's transaction (it is what a tenant
+    // transaction is opened for); its audit entry then goes into its own log.
+    let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
+    audit::record(
+        &mut tx,
+        Event {
+            actor: Actor::Operator,
+            action: "tenant.create",
+            entity_type: "tenant",
+            entity_id: Some(tenant.id),
+            details: serde_json::json!({ "slug": tenant.slug }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(tenant)
+}
+
+/// A person the operator adds to an organisation.
+#[derive(Debug)]
+pub struct NewPerson<'a> {
+    /// Their address.
+    pub email: &'a EmailAddress,
+    /// Their name.
+    pub name: &'a PersonName,
+    /// Their roles: at least one.
+    pub roles: &'a [Role],
+    /// Their employer organisation.
+    pub employer_id: Option<Uuid>,
+    /// A local password, if they have one.
+    pub password: Option<&'a Password>,
+}
+
+/// The id of the organisation's person with this address, if there is one.
+pub async fn person_with_email(
+    work: &mut SystemWork,
+    email: &EmailAddress,
+) -> Result<Option<Uuid>> {
+    Ok(users::find_id_by_email(&mut work.tx, email).await?)
+}
+
+/// Adds a person with their roles and password (hashed here), audited as `user.create`;
+/// returns their id. A taken address is a [`Error::Conflict`]: look first with
+/// [`person_with_email`] to tell it apart.
+pub async fn add_person(work: &mut SystemWork, person: &NewPerson<'_>) -> Result<Uuid> {
+    if person.roles.is_empty() {
+        return Err(Error::invalid("roles", "give at least one role"));
+    }
+    let hash = match person.password {
+        Some(p) => Some(credentials::hash_password(p).await?),
+        None => None,
+    };
+    let id = Uuid::now_v7();
+    users::insert(
+        &mut work.tx,
+        &users::NewUser {
+            id,
+            email: person.email,
+            name: person.name,
+            password_hash: hash.as_deref(),
+            employer_id: person.employer_id,
+        },
+    )
+    .await?;
+    users::set_roles(&mut work.tx, id, person.roles).await?;
+    let roles: Vec<&str> = person.roles.iter().map(|r| r.as_str()).collect();
+    work.audit(
+        "user.create",
+        "user",
+        id,
+        serde_json::json!({ "roles": roles }),
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Mints a personal API token for the person `user_id`, expiring in `days` days, audited
+/// as `api_token.create`; returns the secret (shown once, only its hash is stored).
+pub async fn create_api_token(
+    work: &mut SystemWork,
+    user_id: Uuid,
+    name: &TokenName,
+    days: i64,
+) -> Result<String> {
+    let minted = credentials::mint(TokenKind::ApiToken, work.tenant());
+    let id = Uuid::now_v7();
+    auth::create_api_token(
+        &mut work.tx,
+        id,
+        user_id,
+        name,
+        &minted.hash,
+        Some(Utc::now() + chrono::Duration::days(days)),
+    )
+    .await?;
+    work.audit(
+        "api_token.create",
+        "api_token",
+        id,
+        serde_json::json!({ "user_id": user_id, "expires_in_days": days }),
+    )
+    .await?;
+    Ok(minted.token)
+}
