@@ -7,7 +7,7 @@
 //! actor and whose queued e-mails commit with it. The platform-level reads the scheduler
 //! starts from (which tenants are active) live here too.
 
-use folio_db::audit::{self, Actor};
+use folio_db::audit::Actor;
 use folio_db::outbox;
 use folio_db::{Database, TenantTx, platform, settings};
 use folio_domain::{TenantId, TenantSettings};
@@ -65,18 +65,16 @@ impl SystemWork {
         entity_id: Uuid,
         details: serde_json::Value,
     ) -> Result<()> {
-        audit::record(
+        let actor = self.actor;
+        crate::unit_of_work::record_audit(
             &mut self.tx,
-            audit::Event {
-                actor: self.actor,
-                action,
-                entity_type,
-                entity_id: Some(entity_id),
-                details,
-            },
+            actor,
+            action,
+            entity_type,
+            entity_id,
+            details,
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     /// Queues an e-mail, sent once the work commits (the outbox). Returns whether it was

@@ -121,18 +121,7 @@ impl UnitOfWork {
         details: serde_json::Value,
     ) -> Result<()> {
         let actor = self.principal.actor();
-        audit::record(
-            &mut self.tx,
-            audit::Event {
-                actor,
-                action,
-                entity_type,
-                entity_id: Some(entity_id),
-                details,
-            },
-        )
-        .await?;
-        Ok(())
+        record_audit(&mut self.tx, actor, action, entity_type, entity_id, details).await
     }
 
     /// Queues an e-mail, sent once the unit of work commits (the outbox). Returns whether
@@ -146,6 +135,30 @@ impl UnitOfWork {
         self.tx.commit().await?;
         Ok(self.principal)
     }
+}
+
+/// Records in the audit log, in `tx`, that `actor` did `action` to the entity: the one way
+/// a unit of work, a person's or the system's, writes its audit rows.
+pub(crate) async fn record_audit(
+    tx: &mut TenantTx,
+    actor: audit::Actor,
+    action: &str,
+    entity_type: &str,
+    entity_id: Uuid,
+    details: serde_json::Value,
+) -> Result<()> {
+    audit::record(
+        tx,
+        audit::Event {
+            actor,
+            action,
+            entity_type,
+            entity_id: Some(entity_id),
+            details,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// An enrolment the caller may see, as proven by [`UnitOfWork::visible_enrolment`].
