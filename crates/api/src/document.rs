@@ -7,13 +7,36 @@
 //! - An operation that takes a body answers 415 for a body of another media type.
 //! - A date is `format: date` (RFC 3339 full-date, `2026-09-01`), the standard name for
 //!   what poem-openapi calls `naive-date`, so clients and tools know what to send.
+//! - A body that refuses fields it does not name (`#[serde(deny_unknown_fields)]`, listed
+//!   in [`closed_bodies`]) says so: `additionalProperties: false`.
 //! - A list's paging parameters say what they take: `limit` 1-200 (default 50), `cursor`
 //!   not empty (an opaque value from a previous page), `q` at most 200 characters.
 
 use serde_json::{Map, Value, json};
 
-/// The document `spec` (poem-openapi's JSON) with the additions above.
-pub fn served(spec: &str) -> String {
+/// The request bodies that refuse fields they do not name, by schema name. A unit test
+/// proves that each one does.
+pub(crate) fn closed_bodies() -> Vec<String> {
+    use poem_openapi::types::Type;
+    [
+        crate::exports::ExportRequest::name(),
+        crate::jobs::RunRequest::name(),
+        crate::notifications::NotificationPreferences::name(),
+        crate::profile::AcceptDisclaimer::name(),
+        crate::profile::SetDisclaimer::name(),
+        crate::profile::CvRequest::name(),
+        crate::settings::TenantSettingsBody::name(),
+        crate::settings::TrackRuleBody::name(),
+        crate::sso_settings::SsoSettingsInput::name(),
+    ]
+    .into_iter()
+    .map(std::borrow::Cow::into_owned)
+    .collect()
+}
+
+/// The document `spec` (poem-openapi's JSON) with the additions above; `closed` names the
+/// schemas that take no other properties than their own.
+pub fn served(spec: &str, closed: &[String]) -> String {
     let Ok(mut doc) = serde_json::from_str::<Value>(spec) else {
         return spec.to_owned();
     };
@@ -23,6 +46,11 @@ pub fn served(spec: &str) -> String {
     {
         for schema in schemas.values_mut() {
             nullable_optionals(schema);
+        }
+        for name in closed {
+            if let Some(schema) = schemas.get_mut(name).and_then(Value::as_object_mut) {
+                schema.insert("additionalProperties".into(), Value::Bool(false));
+            }
         }
     }
     standard_formats(&mut doc);
@@ -198,7 +226,8 @@ mod tests {
                 }
             } }
         });
-        let served: Value = serde_json::from_str(&served(&spec.to_string())).unwrap_or_default();
+        let served: Value =
+            serde_json::from_str(&served(&spec.to_string(), &[])).unwrap_or_default();
         let thing = &served["components"]["schemas"]["Thing"]["properties"];
         assert_eq!(thing["id"].get("nullable"), None, "required: never null");
         assert_eq!(thing["note"]["nullable"], true);
@@ -234,7 +263,8 @@ mod tests {
                 "responses": { "200": {} }
             } } }
         });
-        let served: Value = serde_json::from_str(&served(&spec.to_string())).unwrap_or_default();
+        let served: Value =
+            serde_json::from_str(&served(&spec.to_string(), &[])).unwrap_or_default();
         let p = &served["paths"]["/list"]["get"]["parameters"];
         assert_eq!(
             p[0]["schema"],
@@ -251,5 +281,34 @@ mod tests {
         );
         // Only query parameters are paging parameters.
         assert_eq!(p[4]["schema"], json!({ "type": "integer" }));
+    }
+
+    #[test]
+    fn every_closed_body_refuses_a_field_it_does_not_name_and_says_so() {
+        fn refuses<T: serde::de::DeserializeOwned>() -> bool {
+            serde_json::from_value::<T>(json!({ "not_a_field": 1 }))
+                .is_err_and(|e| e.to_string().contains("unknown field `not_a_field`"))
+        }
+        assert!(refuses::<crate::exports::ExportRequest>());
+        assert!(refuses::<crate::jobs::RunRequest>());
+        assert!(refuses::<crate::notifications::NotificationPreferences>());
+        assert!(refuses::<crate::profile::AcceptDisclaimer>());
+        assert!(refuses::<crate::profile::SetDisclaimer>());
+        assert!(refuses::<crate::profile::CvRequest>());
+        assert!(refuses::<crate::settings::TenantSettingsBody>());
+        assert!(refuses::<crate::settings::TrackRuleBody>());
+        assert!(refuses::<crate::sso_settings::SsoSettingsInput>());
+        assert_eq!(closed_bodies().len(), 9);
+
+        let spec = json!({ "components": { "schemas": {
+            "Closed": { "type": "object", "properties": { "a": { "type": "string" } } },
+            "Open": { "type": "object", "properties": { "a": { "type": "string" } } }
+        } } });
+        let served: Value =
+            serde_json::from_str(&served(&spec.to_string(), &["Closed".to_owned()]))
+                .unwrap_or_default();
+        let schemas = &served["components"]["schemas"];
+        assert_eq!(schemas["Closed"]["additionalProperties"], false);
+        assert_eq!(schemas["Open"].get("additionalProperties"), None);
     }
 }

@@ -72,7 +72,7 @@ enum ExportScope {
 /// An export request.
 #[derive(Debug, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct ExportRequest {
+pub(crate) struct ExportRequest {
     /// What to export.
     kind: ExportKind,
     /// For the workbook and the time log: `organisation` or `caseload`.

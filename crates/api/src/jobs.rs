@@ -98,7 +98,7 @@ impl From<JobRun> for JobRunBody {
 /// What to run: `{}` for today.
 #[derive(Debug, Default, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RunRequest {
+pub(crate) struct RunRequest {
     /// The organisation's day to run it for (default: today there). Up to a year back, to
     /// make up a missed night; never a future day.
     date: Option<NaiveDate>,

@@ -61,6 +61,17 @@ impl<T: Type + DeserializeOwned + Send> ParsePayload for JsonBody<T> {
 
 poem_openapi::impl_apirequest_for_payload!(JsonBody<T>, T: Type + DeserializeOwned + Send);
 
+/// Reads `null` as the field's default (an empty list, `false`), as the document promises:
+/// it marks every optional field nullable. For `#[serde(default, deserialize_with = …)]`
+/// fields that are not `Option`s.
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + serde::Deserialize<'de>,
+{
+    Ok(<Option<T> as serde::Deserialize>::deserialize(deserializer)?.unwrap_or_default())
+}
+
 /// Parses `bytes` as `T`, naming the field at fault.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -182,5 +193,26 @@ mod tests {
             AppError::Validation(e) => assert_eq!(e[0].field, "body"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn null_reads_as_the_default_where_the_field_is_not_an_option() {
+        #[derive(Debug, Deserialize)]
+        struct Import {
+            #[serde(default, deserialize_with = "null_as_default")]
+            parts: Vec<u32>,
+            #[serde(default, deserialize_with = "null_as_default")]
+            optional: bool,
+        }
+        let nulls: Import = parse(br#"{"parts": null, "optional": null}"#).unwrap_or(Import {
+            parts: vec![9],
+            optional: true,
+        });
+        assert_eq!((nulls.parts, nulls.optional), (vec![], false));
+        let given: Import = parse(br#"{"parts": [1, 2], "optional": true}"#).unwrap_or(Import {
+            parts: vec![],
+            optional: false,
+        });
+        assert_eq!((given.parts, given.optional), (vec![1, 2], true));
     }
 }

@@ -174,7 +174,7 @@ pub fn in_process(state: &AppState) -> BoxEndpoint<'static, Response> {
 /// span, metrics, panics as problems and cookies.
 pub fn app(state: AppState, pages: Route) -> impl Endpoint {
     let api = openapi(&state);
-    let document = document::served(&api.spec());
+    let document = document::served(&api.spec(), &document::closed_bodies());
     let routes = metrics::RouteNames::from_spec(&document);
     let spec = poem::endpoint::make_sync(move |_| {
         poem::Response::builder()

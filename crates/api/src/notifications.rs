@@ -27,7 +27,7 @@ pub struct NotificationsApi(pub AppState);
 /// Which optional emails a person receives.
 #[derive(Debug, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NotificationPreferences {
+pub(crate) struct NotificationPreferences {
     /// The daily summaries of a caseload (on by default).
     digests: bool,
 }

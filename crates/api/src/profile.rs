@@ -59,7 +59,7 @@ struct MyDisclaimer {
 /// Accepting the disclaimer.
 #[derive(Debug, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct AcceptDisclaimer {
+pub(crate) struct AcceptDisclaimer {
     /// The version read (from `GET /me/disclaimer`): if the text changed since, 409 and
     /// nothing is recorded.
     version: i32,
@@ -90,7 +90,7 @@ struct DisclaimerBody {
 /// A new disclaimer text.
 #[derive(Debug, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SetDisclaimer {
+pub(crate) struct SetDisclaimer {
     /// The text learners must accept (at most 20,000 characters); `null` or blank turns
     /// the disclaimer off. Saving a changed text makes every learner accept it again.
     text: Option<String>,
@@ -204,7 +204,7 @@ fn profile_body(view: ProfileView) -> ProfileBody {
 /// The CV fields; each replaces what was there (absent or blank clears it).
 #[derive(Debug, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CvRequest {
+pub(crate) struct CvRequest {
     /// Telephone, at most 50 characters.
     phone: Option<String>,
     /// Personal statement, at most 5000 characters.

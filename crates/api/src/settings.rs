@@ -78,7 +78,7 @@ impl From<TrackRuleBody> for TrackRule {
 /// Every setting of the organisation. `PUT` replaces them all, so every field is required.
 #[derive(Debug, Clone, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TenantSettingsBody {
+pub(crate) struct TenantSettingsBody {
     /// The track-status rule.
     track: TrackRuleBody,
     /// The largest evidence file accepted, in bytes (1 byte to 5 GiB; default 512 MiB).

@@ -23,12 +23,21 @@ pub struct SignInApi(pub AppState);
 /// Password sign-in.
 /// No `Debug`: it holds a password.
 #[derive(Object, Deserialize)]
+///
+/// (The validators below only state the rules in the document: the body is read and
+/// checked by the sign-in use case, which names each field at fault.)
 struct LoginRequest {
     /// The organisation's slug, e.g. `northgate-training`.
+    #[oai(validator(min_length = 2, max_length = 63, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"))]
     tenant: String,
     /// E-mail address (any case).
+    #[oai(validator(
+        max_length = 254,
+        pattern = r"^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$"
+    ))]
     email: String,
-    /// Password.
+    /// Password: up to 256 characters always fit (longer ones are taken up to 1,024 bytes).
+    #[oai(validator(min_length = 1, max_length = 256))]
     password: String,
 }
 

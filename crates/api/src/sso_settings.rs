@@ -66,7 +66,7 @@ impl From<sso_settings::Provisioning> for Provisioning {
 /// No `Debug`: it holds the client secret.
 #[derive(Object, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SsoSettingsInput {
+pub(crate) struct SsoSettingsInput {
     /// The provider's issuer URL, exactly as its discovery document states it (ID tokens
     /// must carry this `iss`).
     issuer: String,

@@ -41,7 +41,7 @@ pub struct ImportCourseRequest {
     off_the_job_minimum_hours: Option<i64>,
     /// Components (aims); leave out for an empty course.
     #[oai(default)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_body::null_as_default")]
     components: Vec<ImportComponent>,
 }
 
@@ -52,7 +52,7 @@ pub struct ImportComponent {
     title: String,
     /// Units.
     #[oai(default)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_body::null_as_default")]
     units: Vec<ImportUnit>,
 }
 
@@ -65,13 +65,13 @@ pub struct ImportUnit {
     title: String,
     /// Chosen per learner (default: taken by all).
     #[oai(default)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_body::null_as_default")]
     optional: bool,
     /// The group an optional unit is chosen from.
     optional_group: Option<String>,
     /// Criteria.
     #[oai(default)]
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::json_body::null_as_default")]
     criteria: Vec<ImportCriterion>,
 }
 
