@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use folio_db::profile::{self, CvFields, NewJobDescription, NewPhoto};
 use folio_db::{Database, TenantTx, audit, enrolments, settings, users};
 use folio_domain::{OptionalText, Permission, Role};
-use folio_storage::Storage;
+use folio_storage::{Storage, StorageError};
 use tokio::io::{AsyncRead, AsyncReadExt};
 use uuid::Uuid;
 
@@ -457,7 +457,7 @@ impl UploadPermit {
             .take(12)
             .read_to_end(&mut head)
             .await
-            .map_err(|e| Error::MalformedBody(format!("the upload was interrupted: {e}")))?;
+            .map_err(|e| storage_error(StorageError::Interrupted(e)))?;
         let Some(content_type) = image_type(&head) else {
             return Err(Error::invalid("file", "must be a JPEG, PNG or WebP image"));
         };
