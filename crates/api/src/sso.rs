@@ -165,6 +165,28 @@ pub(crate) fn callback_url(base: &str, slug: &str) -> String {
     routes::sso_callback(base, slug)
 }
 
+/// A sign-in about to start: what the callback needs kept, and the browser's state. Not
+/// `Debug`: it holds the nonce and verifier.
+struct PendingState {
+    state: String,
+    nonce: String,
+    verifier: String,
+    issuer: String,
+}
+
+impl PendingState {
+    fn record(&self, link_user_id: Option<uuid::Uuid>) -> sso::NewLoginState<'_> {
+        sso::NewLoginState {
+            state_hash: sha256(&self.state),
+            nonce: &self.nonce,
+            pkce_verifier: &self.verifier,
+            issuer: &self.issuer,
+            expires_at: Utc::now() + chrono::Duration::minutes(LOGIN_TTL_MINUTES),
+            link_user_id,
+        }
+    }
+}
+
 fn sha256(value: &str) -> [u8; 32] {
     Sha256::digest(value.as_bytes()).into()
 }
@@ -256,9 +278,14 @@ impl SsoApi {
         )
     }
 
-    async fn start(&self, slug: &str, req: &Request) -> AppResult<Redirect> {
-        let tenant = self.tenant(slug).await?;
-        let settings = self.settings(&tenant).await?;
+    /// The provider's authorization URL for a new sign-in, the pending sign-in to record
+    /// (not yet linking anyone) and the state for the browser's cookie.
+    async fn authorization(
+        &self,
+        tenant: &Tenant,
+        req: &Request,
+    ) -> AppResult<(String, PendingState)> {
+        let settings = self.settings(tenant).await?;
         let metadata = provider(&settings.issuer, false)
             .await
             .map_err(AppError::Sso)?;
@@ -280,20 +307,51 @@ impl SsoApi {
             )
             .set_pkce_challenge(challenge)
             .url();
-        sso::record_login_state(
-            &self.0.db,
-            &tenant,
-            &sso::NewLoginState {
-                state_hash: &sha256(state.secret()),
-                nonce: nonce.secret(),
-                pkce_verifier: verifier.secret(),
-                issuer: &settings.issuer,
-                expires_at: Utc::now() + chrono::Duration::minutes(LOGIN_TTL_MINUTES),
+        Ok((
+            url.to_string(),
+            PendingState {
+                state: state.secret().clone(),
+                nonce: nonce.secret().clone(),
+                verifier: verifier.secret().clone(),
+                issuer: settings.issuer,
             },
+        ))
+    }
+
+    async fn start(&self, slug: &str, req: &Request) -> AppResult<Redirect> {
+        let tenant = self.tenant(slug).await?;
+        let (url, pending) = self.authorization(&tenant, req).await?;
+        sso::record_login_state(&self.0.db, &tenant, &pending.record(None)).await?;
+        let cookie = self.state_cookie(&tenant.slug, &pending.state, LOGIN_TTL_MINUTES * 60);
+        Ok(Redirect::Found(url, cookie))
+    }
+
+    async fn start_link(&self, slug: &str, session: &str, req: &Request) -> AppResult<Redirect> {
+        let tenant = self.tenant(slug).await?;
+        let mut uow = folio_app::UnitOfWork::authenticate(
+            &self.0.db,
+            session,
+            folio_app::Disclaimer::NotYetNeeded,
         )
         .await?;
-        let cookie = self.state_cookie(&tenant.slug, state.secret(), LOGIN_TTL_MINUTES * 60);
-        Ok(Redirect::Found(url.to_string(), cookie))
+        let (url, pending) = self.authorization(&tenant, req).await?;
+        sso::record_link_state(&mut uow, &tenant, pending.record(None)).await?;
+        uow.commit().await?;
+        let cookie = self.state_cookie(&tenant.slug, &pending.state, LOGIN_TTL_MINUTES * 60);
+        Ok(Redirect::Found(url, cookie))
+    }
+
+    /// Who the browser's session cookie signs in, in this organisation; `None` when it
+    /// signs in no one (ended, expired, another organisation's).
+    async fn session_user(&self, tenant: &Tenant, session: Option<&str>) -> Option<uuid::Uuid> {
+        let uow = folio_app::UnitOfWork::authenticate(
+            &self.0.db,
+            session?,
+            folio_app::Disclaimer::NotYetNeeded,
+        )
+        .await
+        .ok()?;
+        (uow.principal.tenant == tenant.tenant_id()).then_some(uow.principal.user_id)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -305,6 +363,7 @@ impl SsoApi {
         state: Option<String>,
         error: Option<String>,
         browser_state: Option<String>,
+        session: Option<String>,
     ) -> AppResult<Redirect> {
         let sso = |f: SsoFailure| AppError::Sso(f);
         // Whatever happens next, the state presented is used up.
@@ -380,6 +439,24 @@ impl SsoApi {
         .map_err(sso)?;
         let who = sso::identity(&settings, &claims).map_err(sso)?;
 
+        if let Some(started_by) = pending.link_user_id {
+            let session_user = self.session_user(tenant, session.as_deref()).await;
+            sso::link_signed_in(
+                &self.0.db,
+                tenant,
+                &settings,
+                started_by,
+                session_user,
+                &who,
+            )
+            .await?;
+            tracing::info!(tenant_id = %tenant.id, user_id = %started_by, "linked an SSO identity");
+            return Ok(Redirect::Found(
+                routes::profile(),
+                self.state_cookie(&tenant.slug, "", 0),
+            ));
+        }
+
         let ttl = self.0.settings.session_ttl;
         let session = sso::sign_in(&self.0.db, ttl, tenant, &settings, &who).await?;
         tracing::info!(tenant_id = %tenant.id, user_id = %session.user.id, "signed in through SSO");
@@ -418,6 +495,7 @@ impl SsoApi {
     /// `sso-no-roles`, `sso-user-deactivated`, `sso-not-provisioned`,
     /// `sso-provider-unavailable`, `sso-provider-error`, `sso-provider-refused`.
     #[oai(path = "/:tenant/sso/callback", method = "get")]
+    #[allow(clippy::too_many_arguments)]
     async fn callback(
         &self,
         tenant: Path<String>,
@@ -425,14 +503,49 @@ impl SsoApi {
         state: Query<Option<String>>,
         error: Query<Option<String>>,
         #[oai(name = "folio_sso_state")] browser_state: Cookie<Option<String>>,
+        #[oai(name = "folio_session")] session: Cookie<Option<String>>,
         req: &Request,
     ) -> ApiResult<Redirect> {
         let t = self.tenant(&tenant.0).await?;
         let result = self
-            .finish(&t, req, code.0, state.0, error.0, browser_state.0)
+            .finish(
+                &t,
+                req,
+                code.0,
+                state.0,
+                error.0,
+                browser_state.0,
+                session.0,
+            )
             .await;
         if let Err(AppError::Sso(f)) = &result {
             tracing::warn!(tenant_id = %t.id, reason = f.kind(), "SSO sign-in refused");
+        }
+        result.map_err(ApiError::from)
+    }
+
+    /// Link the signed-in person's Folio account to their account at the organisation's
+    /// identity provider: the same redirect (302) as `login`, for a browser that presents
+    /// its Folio session cookie. When the provider sends the browser back, the identity it
+    /// vouches for is linked to this account (audited) and the browser goes to the profile
+    /// page; refused with `sso-identity-linked-elsewhere` when that identity is another
+    /// person's, `sso-account-linked-elsewhere` when this account is linked to another
+    /// identity there, `sso-link-session-ended` when the session ended meanwhile. This is
+    /// how an admin's account, never linked by e-mail address, is linked. 401 without a
+    /// session.
+    #[oai(path = "/:tenant/sso/link", method = "get")]
+    async fn link(
+        &self,
+        tenant: Path<String>,
+        #[oai(name = "folio_session")] session: Cookie<Option<String>>,
+        req: &Request,
+    ) -> ApiResult<Redirect> {
+        let Some(session) = session.0 else {
+            return Err(ApiError::from(AppError::Unauthenticated));
+        };
+        let result = self.start_link(&tenant.0, &session, req).await;
+        if let Err(AppError::Sso(f)) = &result {
+            tracing::warn!(tenant = %tenant.0, reason = f.kind(), "SSO link could not start");
         }
         result.map_err(ApiError::from)
     }

@@ -89,8 +89,17 @@ pub(crate) struct SsoSettingsInput {
     /// allows any.
     allowed_email_domains: Option<Vec<String>>,
     /// Whether password sign-in stays enabled for the organisation (default true). When
-    /// false, `POST /api/v1/auth/login` answers 403 `password-sign-in-disabled`.
+    /// false, `POST /api/v1/auth/login` answers 403 `password-sign-in-disabled`. Turning it
+    /// off is refused (409 `last-admin`) unless the admin doing it signed in through this
+    /// provider within the last hour, and whenever no active admin could sign in through
+    /// it afterwards.
     password_sign_in: Option<bool>,
+    /// Whether a person's first single sign-on may be linked, by e-mail address, to an
+    /// existing Folio account although the provider does not say the address is verified
+    /// (default false). Some providers (Microsoft Entra ID) never send `email_verified`.
+    /// The risk: anyone who can give themself that address at the provider signs in as
+    /// that person. Admin accounts are never linked by address either way.
+    trust_unverified_emails: Option<bool>,
 }
 
 /// The organisation's SSO settings, without the secret.
@@ -116,6 +125,8 @@ struct SsoSettingsBody {
     allowed_email_domains: Vec<String>,
     /// Whether password sign-in is enabled.
     password_sign_in: bool,
+    /// Whether unverified provider addresses are trusted for a first link by address.
+    trust_unverified_emails: bool,
     /// Where people start signing in: `GET` this in a browser.
     login_url: String,
     /// The redirect URI to register at the provider.
@@ -141,6 +152,7 @@ impl From<SsoSettingsInput> for SsoInput {
             provisioning: i.provisioning.map(Into::into),
             allowed_email_domains: i.allowed_email_domains,
             password_sign_in: i.password_sign_in,
+            trust_unverified_emails: i.trust_unverified_emails,
         }
     }
 }
@@ -163,6 +175,7 @@ fn body(s: SsoView, base: &str) -> SsoSettingsBody {
         provisioning: s.provisioning.into(),
         allowed_email_domains: s.allowed_email_domains,
         password_sign_in: s.password_sign_in,
+        trust_unverified_emails: s.trust_unverified_emails,
         updated_at: s.updated_at,
     }
 }

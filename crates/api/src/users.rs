@@ -182,7 +182,8 @@ impl UsersApi {
         Ok(Json(user.into()))
     }
 
-    /// Replace the roles a person holds. Admins cannot remove their own admin role.
+    /// Replace the roles a person holds. Admins cannot remove their own admin role; 409
+    /// `last-admin` when no active admin who can sign in would be left.
     #[oai(path = "/:id/roles", method = "put")]
     async fn set_roles(
         &self,
@@ -197,6 +198,7 @@ impl UsersApi {
     }
 
     /// Deactivate a person: their sessions end and their API tokens are revoked at once.
+    /// 409 `last-admin` when no active admin who can sign in would be left.
     #[oai(path = "/:id/deactivate", method = "post")]
     async fn deactivate(
         &self,
@@ -235,4 +237,68 @@ impl UsersApi {
         uow.commit().await?;
         Ok(PasswordResponse::Set)
     }
+
+    /// The accounts at identity providers linked to a person (admins and auditors), oldest
+    /// first: a single sign-on through one of them signs this person in.
+    #[oai(path = "/:id/identities", method = "get")]
+    async fn identities(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<Vec<LinkedIdentityBody>>> {
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let linked = users::identities(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(Json(linked.into_iter().map(Into::into).collect()))
+    }
+
+    /// Unlink one of a person's identity provider accounts (admins; audited): a sign-in
+    /// through it is then a stranger's, linked again only by the rules of a first sign-in.
+    /// 409 `last-admin` when no active admin who can sign in would be left.
+    #[oai(path = "/:id/identities/:identity_id", method = "delete")]
+    async fn unlink_identity(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+        identity_id: Path<Uuid>,
+    ) -> ApiResult<UnlinkResponse> {
+        let mut uow = self.0.authenticate(&credentials).await?;
+        users::unlink_identity(&mut uow, id.0, identity_id.0).await?;
+        uow.commit().await?;
+        Ok(UnlinkResponse::Unlinked)
+    }
+}
+
+/// An account at an identity provider linked to a person.
+#[derive(Debug, Object)]
+struct LinkedIdentityBody {
+    /// The link's id.
+    id: Uuid,
+    /// The provider's issuer URL.
+    issuer: String,
+    /// The person's subject (`sub`) at the provider.
+    subject: String,
+    /// When it was linked.
+    created_at: chrono::DateTime<chrono::Utc>,
+    /// When it was last used to sign in.
+    last_login_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<users::LinkedIdentity> for LinkedIdentityBody {
+    fn from(l: users::LinkedIdentity) -> Self {
+        Self {
+            id: l.id,
+            issuer: l.issuer,
+            subject: l.subject,
+            created_at: l.created_at,
+            last_login_at: l.last_login_at,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+enum UnlinkResponse {
+    /// Unlinked.
+    #[oai(status = 204)]
+    Unlinked,
 }

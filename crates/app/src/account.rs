@@ -103,13 +103,14 @@ pub struct StartedSession {
 }
 
 /// Starts a session of `ttl` for a person whose sign-in succeeded, however they proved who
-/// they are (`method`: `password`, `sso`): the session row, their last sign-in and the
-/// audit record, all in the caller's tenant transaction, which the caller commits.
+/// they are (`origin`: a password, or single sign-on at an issuer): the session row, their
+/// last sign-in and the audit record, all in the caller's tenant transaction, which the
+/// caller commits.
 pub async fn start_session(
     tx: &mut folio_db::TenantTx,
     ttl: std::time::Duration,
     user_id: uuid::Uuid,
-    method: &str,
+    origin: folio_db::auth::SessionOrigin<'_>,
 ) -> Result<StartedSession> {
     use crate::credentials::{TokenKind, mint};
     use folio_db::audit::{self, Actor, Event};
@@ -118,7 +119,8 @@ pub async fn start_session(
     let ttl = chrono::Duration::from_std(ttl).map_err(|e| crate::Error::Internal(e.to_string()))?;
     let expires_at = chrono::Utc::now() + ttl;
     let session_id = uuid::Uuid::now_v7();
-    folio_db::auth::create_session(tx, session_id, user_id, &minted.hash, expires_at).await?;
+    folio_db::auth::create_session(tx, session_id, user_id, &minted.hash, expires_at, origin)
+        .await?;
     users::record_login(tx, user_id).await?;
     audit::record(
         tx,
@@ -127,7 +129,7 @@ pub async fn start_session(
             action: "session.create",
             entity_type: "session",
             entity_id: Some(session_id),
-            details: serde_json::json!({ "method": method }),
+            details: serde_json::json!({ "method": origin.method() }),
         },
     )
     .await?;
@@ -235,7 +237,13 @@ pub async fn sign_in_with_password(
 
     let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
     folio_db::auth::clear_throttle(&mut tx, &email).await?;
-    let session = start_session(&mut tx, session_ttl, user_id, "password").await?;
+    let session = start_session(
+        &mut tx,
+        session_ttl,
+        user_id,
+        folio_db::auth::SessionOrigin::Password,
+    )
+    .await?;
     tx.commit().await?;
     Ok(PasswordSignedIn { session, tenant })
 }

@@ -60,6 +60,14 @@ pub enum Error {
         /// What clashes.
         detail: String,
     },
+    /// The change would leave the organisation without an active admin who can sign in.
+    #[error("last admin: {detail}")]
+    LastAdmin {
+        /// The field whose change is refused, if one is.
+        field: Option<String>,
+        /// What would happen, in words.
+        detail: String,
+    },
     /// Too many failed sign-ins for this address.
     #[error("too many attempts")]
     TooManyAttempts {
@@ -106,6 +114,7 @@ impl Error {
             Error::DisclaimerRequired => (403, "disclaimer-required", "Disclaimer not accepted"),
             Error::NotFound => (404, "not-found", "Not found"),
             Error::Conflict { .. } => (409, "conflict", "Conflict"),
+            Error::LastAdmin { .. } => (409, "last-admin", "An admin must remain"),
             Error::TooManyAttempts { .. } => (429, "too-many-attempts", "Too many attempts"),
             Error::PayloadTooLarge { .. } => (413, "payload-too-large", "Payload too large"),
             Error::PasswordSignInDisabled => (
@@ -142,7 +151,7 @@ impl Error {
                 at GET /api/v1/me/disclaimer and accept it at POST /api/v1/me/disclaimer/accept."
                 .into(),
             Error::NotFound => "There is no such resource.".into(),
-            Error::Conflict { detail, .. } => detail.clone(),
+            Error::Conflict { detail, .. } | Error::LastAdmin { detail, .. } => detail.clone(),
             Error::TooManyAttempts { retry_after_secs } => format!(
                 "Too many failed sign-ins for this address; try again in {} minutes.",
                 retry_after_secs.div_ceil(60)
@@ -217,6 +226,21 @@ pub enum SsoFailure {
     UserDeactivated,
     /// No Folio account, and the organisation admits only people invited beforehand.
     NotProvisioned,
+    /// The Folio account with the person's address is linked to another subject at a
+    /// provider already: a new subject is never linked to it by address.
+    AccountLinkedElsewhere,
+    /// The account with the person's address could be linked by address, but the provider
+    /// does not say the address is verified (and the organisation does not trust
+    /// unverified addresses).
+    LinkNeedsVerifiedEmail,
+    /// The account with the person's address is an admin's, which is never linked by
+    /// address: its owner links it from a signed-in session.
+    AdminLinkNeedsPassword,
+    /// Linking: this subject at the provider is linked to another Folio account.
+    IdentityLinkedElsewhere,
+    /// Linking: the Folio session that started the link has ended (or is another
+    /// person's).
+    LinkSessionEnded,
 }
 
 impl SsoFailure {
@@ -258,6 +282,27 @@ impl SsoFailure {
             F::NoRoles => (403, "sso-no-roles", "No Folio role"),
             F::UserDeactivated => (403, "sso-user-deactivated", "Account deactivated"),
             F::NotProvisioned => (403, "sso-not-provisioned", "No account"),
+            F::AccountLinkedElsewhere => (
+                403,
+                "sso-account-linked-elsewhere",
+                "Account linked to another identity",
+            ),
+            F::LinkNeedsVerifiedEmail => (
+                403,
+                "sso-link-needs-verified-email",
+                "E-mail address not verified by the provider",
+            ),
+            F::AdminLinkNeedsPassword => (
+                403,
+                "sso-admin-link-needs-password",
+                "Admin account not linked yet",
+            ),
+            F::IdentityLinkedElsewhere => (
+                409,
+                "sso-identity-linked-elsewhere",
+                "Identity linked to another account",
+            ),
+            F::LinkSessionEnded => (401, "sso-link-session-ended", "Signed out while linking"),
         };
         (status, kind, title)
     }
@@ -319,6 +364,26 @@ impl SsoFailure {
             F::NotProvisioned => "You have no Folio account in this organisation, and it admits \
                 only people invited beforehand; ask your administrator."
                 .into(),
+            F::AccountLinkedElsewhere => "The Folio account with your e-mail address is already \
+                linked to a different account at your identity provider. Sign in with that \
+                account, or ask your administrator to unlink it."
+                .into(),
+            F::LinkNeedsVerifiedEmail => "Your identity provider does not say that your e-mail \
+                address is verified, so Folio will not link it to the existing account with \
+                that address. Sign in with your Folio password once and link your organisation \
+                account from your profile page, or ask your administrator."
+                .into(),
+            F::AdminLinkNeedsPassword => "The Folio account with your e-mail address is an \
+                admin account, which Folio never links to an identity provider by e-mail \
+                address alone. Sign in with your Folio password once, then choose “Link my \
+                organisation account” on your profile page."
+                .into(),
+            F::IdentityLinkedElsewhere => "This account at your identity provider is already \
+                linked to another Folio account; ask your administrator to unlink it first."
+                .into(),
+            F::LinkSessionEnded => "You were signed out of Folio while linking your \
+                organisation account; sign in and start again from your profile page."
+                .into(),
         }
     }
 }
@@ -339,6 +404,10 @@ impl Error {
         match self {
             Error::Validation(errors) => Some(errors.clone()),
             Error::Conflict {
+                field: Some(field),
+                detail,
+            }
+            | Error::LastAdmin {
                 field: Some(field),
                 detail,
             } => Some(vec![FieldError::new(field.clone(), detail)]),

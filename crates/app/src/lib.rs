@@ -9,6 +9,7 @@
 //! [`Error`] stands for.
 
 pub mod account;
+mod admins;
 pub mod api_tokens;
 pub mod audit_log;
 pub mod browser;

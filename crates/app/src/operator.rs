@@ -128,3 +128,36 @@ pub async fn create_api_token(
     .await?;
     Ok(minted.token)
 }
+
+/// Break glass: gives an organisation that cannot get in (its identity provider gone,
+/// password sign-in off) an admin again. The person with `email` is made active and an
+/// admin, given `password`, their sessions and API tokens ended, and password sign-in is
+/// turned back on; audited as `tenant.admin_recovered`. Their address must have an account
+/// (create one first with `folio user create`). Returns their id.
+pub async fn recover_admin(
+    work: &mut SystemWork,
+    email: &EmailAddress,
+    password: &Password,
+) -> Result<Uuid> {
+    let id = users::find_id_by_email(&mut work.tx, email)
+        .await?
+        .ok_or(Error::NotFound)?;
+    let mut roles = users::get(&mut work.tx, id).await?.roles();
+    if !roles.contains(&Role::Admin) {
+        roles.push(Role::Admin);
+    }
+    let hash = credentials::hash_password(password).await?;
+    users::set_active(&mut work.tx, id, true).await?;
+    users::set_roles(&mut work.tx, id, &roles).await?;
+    users::set_password_hash(&mut work.tx, id, Some(&hash)).await?;
+    auth::revoke_all_credentials(&mut work.tx, id).await?;
+    let reopened = folio_db::sso::turn_password_sign_in_on(&mut work.tx).await?;
+    work.audit(
+        "tenant.admin_recovered",
+        "user",
+        id,
+        serde_json::json!({ "password_sign_in_turned_on": reopened }),
+    )
+    .await?;
+    Ok(id)
+}

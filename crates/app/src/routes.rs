@@ -238,6 +238,17 @@ pub fn sign_in(next: Option<&str>) -> String {
     }
 }
 
+/// The person's own profile page.
+pub fn profile() -> String {
+    PROFILE.fill(&[])
+}
+
+/// Where a signed-in person starts linking their account to the organisation's identity
+/// provider.
+pub fn sso_link(slug: &str) -> String {
+    format!("/auth/{}/sso/link", encode_segment(slug))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,36 @@ use folio_db::platform;
 use folio_db::sso::{self as db, SsoSettings};
 use folio_domain::{Permission, Role};
 
-use crate::{Error, Fields, Result, UnitOfWork};
+use crate::{CredentialId, Error, Fields, Result, UnitOfWork, admins};
+
+/// How recent a single sign-on must be for its admin to turn password sign-in off.
+const FRESH_SSO_SIGN_IN: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// Refuses unless the caller signed in through single sign-on at `issuer` within the last
+/// hour (so an admin is known to get in that way before the password way closes).
+async fn require_fresh_sso_session(uow: &mut UnitOfWork, issuer: &str) -> Result<()> {
+    let start = match uow.principal.credential {
+        CredentialId::Session(id) => {
+            folio_db::auth::session_start(&mut uow.tx, uow.principal.user_id, id).await?
+        }
+        CredentialId::ApiToken(_) => None,
+    };
+    let fresh = start.is_some_and(|s| {
+        s.method == "sso"
+            && s.sso_issuer.as_deref() == Some(issuer)
+            && Utc::now() - s.created_at <= FRESH_SSO_SIGN_IN
+    });
+    if fresh {
+        return Ok(());
+    }
+    Err(Error::LastAdmin {
+        field: Some("password_sign_in".into()),
+        detail: "Password sign-in can be turned off only by an admin who has just signed in \
+                 through this identity provider (within the last hour), so that an admin is \
+                 known to get in that way. Sign in with single sign-on and try again."
+            .into(),
+    })
+}
 
 /// Who an SSO sign-in may admit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,6 +90,9 @@ pub struct SsoInput {
     pub allowed_email_domains: Option<Vec<String>>,
     /// Whether password sign-in stays enabled (default true).
     pub password_sign_in: Option<bool>,
+    /// Whether a first sign-in may be linked by e-mail address to an existing account
+    /// although the provider does not say the address is verified (default false).
+    pub trust_unverified_emails: Option<bool>,
 }
 
 /// The organisation's SSO settings as an admin sees them: without the secret.
@@ -86,6 +118,8 @@ pub struct SsoView {
     pub allowed_email_domains: Vec<String>,
     /// Whether password sign-in is enabled.
     pub password_sign_in: bool,
+    /// Whether unverified provider addresses are trusted for a first link.
+    pub trust_unverified_emails: bool,
     /// When the settings last changed.
     pub updated_at: DateTime<Utc>,
     /// The organisation's slug, which its sign-in addresses carry.
@@ -138,6 +172,7 @@ fn view(s: &SsoSettings, slug: String) -> Result<SsoView> {
         provisioning,
         allowed_email_domains: s.allowed_email_domains.clone(),
         password_sign_in: s.password_sign_in,
+        trust_unverified_emails: s.trust_unverified_emails,
         updated_at: s.updated_at,
         slug,
     })
@@ -155,6 +190,7 @@ fn audited(s: &SsoSettings) -> serde_json::Value {
         "provisioning": s.provisioning,
         "allowed_email_domains": s.allowed_email_domains,
         "password_sign_in": s.password_sign_in,
+        "trust_unverified_emails": s.trust_unverified_emails,
     })
 }
 
@@ -273,6 +309,7 @@ impl SsoInput {
                 .into(),
             allowed_email_domains: domains,
             password_sign_in: self.password_sign_in.unwrap_or(true),
+            trust_unverified_emails: self.trust_unverified_emails.unwrap_or(false),
             updated_at: Utc::now(),
         })
     }
@@ -297,7 +334,20 @@ pub async fn replace(uow: &mut UnitOfWork, input: SsoInput) -> Result<SsoView> {
     let before = db::get_settings(&mut uow.tx).await?;
     let secret_changed = input.client_secret.is_some();
     let new = input.validate(before.as_ref())?;
+    let turns_password_off = !new.password_sign_in
+        && before
+            .as_ref()
+            .is_none_or(|b| b.password_sign_in || b.issuer != new.issuer);
+    if turns_password_off {
+        require_fresh_sso_session(uow, &new.issuer).await?;
+    }
     let stored = db::put_settings(&mut uow.tx, &new).await?;
+    admins::ensure_one_can_sign_in(
+        &mut uow.tx,
+        Some("password_sign_in"),
+        "Turning password sign-in off (or moving to another provider while it is off)",
+    )
+    .await?;
     let tenant = uow.tenant();
     uow.audit(
         "sso_settings.update",

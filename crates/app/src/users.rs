@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::credentials::hash_password;
 use crate::paging::{decode_name_cursor, next_name_cursor, page_limit, search_term};
-use crate::{Error, Fields, Result, UnitOfWork, checked};
+use crate::{Error, Fields, Result, UnitOfWork, admins, checked};
 
 /// Whether an account can be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,9 +264,18 @@ pub async fn set_roles(uow: &mut UnitOfWork, id: Uuid, requested: Vec<Role>) -> 
             "you cannot remove your own admin role",
         ));
     }
-    queries::get(&mut uow.tx, id).await?;
+    let before = queries::get(&mut uow.tx, id).await?.roles();
     queries::set_roles(&mut uow.tx, id, &roles).await?;
-    let details = serde_json::json!({ "roles": role_names(&roles) });
+    admins::ensure_one_can_sign_in(
+        &mut uow.tx,
+        Some("roles"),
+        "Taking the admin role from this person",
+    )
+    .await?;
+    let details = serde_json::json!({
+        "roles": role_names(&roles),
+        "before": role_names(&before),
+    });
     uow.audit("user.set_roles", "user", id, details).await?;
     reread(uow, id).await
 }
@@ -282,6 +291,7 @@ pub async fn deactivate(uow: &mut UnitOfWork, id: Uuid) -> Result<Person> {
         });
     }
     queries::set_active(&mut uow.tx, id, false).await?;
+    admins::ensure_one_can_sign_in(&mut uow.tx, None, "Deactivating this person").await?;
     auth::revoke_all_credentials(&mut uow.tx, id).await?;
     uow.audit("user.deactivate", "user", id, serde_json::json!({}))
         .await?;
@@ -311,4 +321,36 @@ pub async fn set_password(uow: &mut UnitOfWork, id: Uuid, password: &str) -> Res
     }
     uow.audit("user.set_password", "user", id, serde_json::json!({}))
         .await
+}
+
+pub use folio_db::sso::LinkedIdentity;
+
+/// The identity provider accounts linked to a person (admins and auditors), oldest first.
+pub async fn identities(uow: &mut UnitOfWork, id: Uuid) -> Result<Vec<LinkedIdentity>> {
+    uow.principal.require(Permission::ReadUsers)?;
+    queries::get(&mut uow.tx, id).await?;
+    Ok(folio_db::sso::identities_of(&mut uow.tx, id).await?)
+}
+
+/// Unlinks one of a person's identity provider accounts (admins): their next single
+/// sign-on through it is a stranger's, linked again only by the rules of a first sign-in.
+/// Refused when it leaves no admin who can sign in. Audited.
+pub async fn unlink_identity(uow: &mut UnitOfWork, id: Uuid, identity_id: Uuid) -> Result<()> {
+    uow.principal.require(Permission::ManageUsers)?;
+    let removed = folio_db::sso::unlink_identity(&mut uow.tx, id, identity_id)
+        .await?
+        .ok_or(Error::NotFound)?;
+    admins::ensure_one_can_sign_in(
+        &mut uow.tx,
+        None,
+        "Unlinking this identity provider account",
+    )
+    .await?;
+    uow.audit(
+        "user.sso_unlink",
+        "user",
+        id,
+        serde_json::json!({ "issuer": removed.issuer, "subject": removed.subject }),
+    )
+    .await
 }

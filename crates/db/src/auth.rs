@@ -82,6 +82,28 @@ pub async fn find_api_token(
     Ok(owner)
 }
 
+/// How a session was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionOrigin<'a> {
+    /// With a password.
+    Password,
+    /// Through single sign-on at this issuer.
+    Sso {
+        /// The provider's issuer.
+        issuer: &'a str,
+    },
+}
+
+impl SessionOrigin<'_> {
+    /// Its stored name: `password` or `sso`.
+    pub fn method(self) -> &'static str {
+        match self {
+            SessionOrigin::Password => "password",
+            SessionOrigin::Sso { .. } => "sso",
+        }
+    }
+}
+
 /// Starts a session.
 pub async fn create_session(
     tx: &mut TenantTx,
@@ -89,20 +111,56 @@ pub async fn create_session(
     user_id: Uuid,
     token_hash: &[u8],
     expires_at: DateTime<Utc>,
+    origin: SessionOrigin<'_>,
 ) -> DbResult<()> {
     let tenant = tx.tenant();
+    let issuer = match origin {
+        SessionOrigin::Password => None,
+        SessionOrigin::Sso { issuer } => Some(issuer),
+    };
     sqlx::query(
-        "insert into sessions (tenant_id, id, user_id, token_hash, expires_at)
-         values ($1, $2, $3, $4, $5)",
+        "insert into sessions (tenant_id, id, user_id, token_hash, expires_at, method, sso_issuer)
+         values ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(tenant.0)
     .bind(id)
     .bind(user_id)
     .bind(token_hash)
     .bind(expires_at)
+    .bind(origin.method())
+    .bind(issuer)
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// How a live session was started, as stored.
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionStart {
+    /// `password` or `sso`.
+    pub method: String,
+    /// The provider's issuer, for an `sso` session.
+    pub sso_issuer: Option<String>,
+    /// When it started.
+    pub created_at: DateTime<Utc>,
+}
+
+/// How the session `id` of `user_id` was started; `None` if it has ended.
+pub async fn session_start(
+    tx: &mut TenantTx,
+    user_id: Uuid,
+    id: Uuid,
+) -> DbResult<Option<SessionStart>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select method, sso_issuer, created_at from sessions
+         where tenant_id = $1 and user_id = $2 and id = $3 and expires_at > now()",
+    )
+    .bind(tenant.0)
+    .bind(user_id)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?)
 }
 
 /// Ends one session.

@@ -119,6 +119,21 @@ pub enum UserCommand {
         #[arg(long, conflicts_with = "password_stdin")]
         no_password: bool,
     },
+    /// Break glass, when an organisation cannot get in (its identity provider is gone and
+    /// password sign-in is off): makes the person with this address an active admin with a
+    /// new password (printed once unless read with --password-stdin), ends their sessions
+    /// and tokens, and turns password sign-in back on. Audited.
+    RecoverAdmin {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// The address of an existing person (create one first with `user create`).
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 /// Token tasks.
@@ -149,6 +164,23 @@ fn parse_role(s: &str) -> Result<Role, String> {
 fn generated_password() -> String {
     // 128 bits from the OS, readable enough to type once.
     Uuid::new_v4().simple().to_string()
+}
+
+/// A password read from standard input, or generated (and then returned to be printed
+/// once).
+fn new_password(from_stdin: bool) -> anyhow::Result<(Password, Option<String>)> {
+    if from_stdin {
+        let mut input = String::new();
+        std::io::stdin()
+            .read_to_string(&mut input)
+            .context("reading the password")?;
+        let input = input.trim_end_matches(['\r', '\n']);
+        let password = Password::parse(input).map_err(|e| anyhow::anyhow!("password {e}"))?;
+        return Ok((password, None));
+    }
+    let generated = generated_password();
+    let password = Password::parse(&generated).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok((password, Some(generated)))
 }
 
 /// Parses arguments and runs the command.
@@ -202,22 +234,9 @@ pub async fn run() -> anyhow::Result<()> {
             let tenant = operator::tenant(&db, &tenant).await?;
             let (password, print) = if no_password {
                 (None, None)
-            } else if password_stdin {
-                let mut input = String::new();
-                std::io::stdin()
-                    .read_to_string(&mut input)
-                    .context("reading the password")?;
-                let input = input.trim_end_matches(['\r', '\n']);
-                (
-                    Some(Password::parse(input).map_err(|e| anyhow::anyhow!("password {e}"))?),
-                    None,
-                )
             } else {
-                let generated = generated_password();
-                (
-                    Some(Password::parse(&generated).map_err(|e| anyhow::anyhow!("{e}"))?),
-                    Some(generated),
-                )
+                let (password, print) = new_password(password_stdin)?;
+                (Some(password), print)
             };
             let person = NewPerson {
                 email,
@@ -228,6 +247,23 @@ pub async fn run() -> anyhow::Result<()> {
             };
             let id = operator::create_user(&db, &tenant, person, false).await?;
             println!("created user {id} in {}", tenant.slug);
+            if let Some(password) = print {
+                println!("password (shown once): {password}");
+            }
+        }
+        Command::User(UserCommand::RecoverAdmin {
+            tenant,
+            email,
+            password_stdin,
+        }) => {
+            let db = operator::connect(&config)?;
+            let tenant = operator::tenant(&db, &tenant).await?;
+            let (password, print) = new_password(password_stdin)?;
+            let id = operator::recover_admin(&db, &tenant, &email, &password).await?;
+            println!(
+                "{email} ({id}) is an active admin of {} again; password sign-in is on",
+                tenant.slug
+            );
             if let Some(password) = print {
                 println!("password (shown once): {password}");
             }

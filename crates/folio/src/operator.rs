@@ -143,6 +143,27 @@ pub async fn create_user(
     Ok(id)
 }
 
+/// Break glass: makes the person with `email` an active admin of `tenant` with `password`
+/// and turns password sign-in back on (see `folio_app::operator::recover_admin`).
+pub async fn recover_admin(
+    db: &Database,
+    tenant: &Tenant,
+    email: &str,
+    password: &Password,
+) -> anyhow::Result<Uuid> {
+    let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
+    let mut work = SystemWork::begin_as_operator(db, tenant.tenant_id()).await?;
+    let id = match operator::recover_admin(&mut work, &email, password).await {
+        Err(Error::NotFound) => bail!(
+            "{email} has no account in {}: create one first with `folio user create`",
+            tenant.slug
+        ),
+        done => done?,
+    };
+    work.commit().await?;
+    Ok(id)
+}
+
 /// Creates a personal API token for the person with `email`; returns the secret.
 pub async fn create_token(
     db: &Database,

@@ -107,6 +107,12 @@ async fn tenant_a_cannot_read_or_change_anything_of_tenant_b() {
             format!("{user}/password"),
             Some(json!({ "password": "taken-over-1234" })),
         ),
+        (Method::GET, format!("{user}/identities"), None),
+        (
+            Method::DELETE,
+            format!("{user}/identities/{}", uuid::Uuid::now_v7()),
+            None,
+        ),
         (Method::GET, employer.clone(), None),
         (
             Method::PUT,

@@ -207,6 +207,40 @@ impl<'a> Sso<'a> {
         self.callback(&callback).await
     }
 
+    /// An API request from one of Folio's pages in this browser: its cookie, and Folio's
+    /// own origin.
+    fn api(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.browser
+            .http
+            .request(method, format!("{}{path}", self.app.base))
+            .header("origin", &self.app.base)
+    }
+
+    /// Signs in to `slug` with a password in this browser (the session cookie).
+    async fn password(&self, slug: &str, email: &str) {
+        let response = self
+            .api(Method::POST, "/api/v1/auth/login")
+            .json(&json!({ "tenant": slug, "email": email, "password": folio_tests::PASSWORD }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    /// Links the account signed in in this browser to the provider's `login`; returns the
+    /// callback's response.
+    async fn link(&self, slug: &str, idp: &OidcProvider, login: &str) -> Response {
+        let response = self
+            .browser
+            .get(&format!("{}/auth/{slug}/sso/link", self.app.base))
+            .await;
+        assert_eq!(response.status(), StatusCode::FOUND);
+        let auth = location(&response);
+        assert!(auth.starts_with(&format!("{}/auth?", idp.issuer)), "{auth}");
+        let callback = self.authorize(&auth, idp, login, true).await;
+        self.callback(&callback).await
+    }
+
     /// GET /api/v1/me with the browser's cookie.
     async fn me(&self) -> Response {
         self.browser
@@ -286,11 +320,47 @@ fn accounts(domain: &str) -> Vec<Account> {
             json!({ "email": format!("unverified@{domain}"), "email_verified": false,
                     "groups": ["tutors"] }),
         ),
+        // Asserts the address of the organisation's local admin (verified, even).
+        Account::new(
+            "admin",
+            json!({ "email": format!("admin@{domain}"), "email_verified": true,
+                    "name": "Ada Admin", "groups": ["apprentices"] }),
+        ),
+        // Another subject asserting the tutor's address.
+        Account::new(
+            "tutor2",
+            json!({ "email": format!("tutor@{domain}"), "email_verified": true,
+                    "groups": ["tutors"] }),
+        ),
+        // Says nothing of verification, as Entra ID does.
+        Account::new(
+            "quiet",
+            json!({ "email": format!("invitee@{domain}"), "groups": ["tutors"] }),
+        ),
     ]
 }
 
-/// Tenant A provisions people on first sign-in and maps roles from `groups`; tenant B
-/// admits only people invited beforehand and keeps the roles Folio gave them.
+/// Alpha's settings: people provisioned on first sign-in with roles mapped from `groups`,
+/// only alpha.example addresses; `password_sign_in` as given.
+fn alpha_settings(idp: &OidcProvider, password_sign_in: bool) -> Value {
+    json!({
+        "issuer": idp.issuer,
+        "client_id": idp.client_id,
+        "client_secret": idp.client_secret,
+        "scopes": ["openid", "email", "profile", "groups"],
+        "role_claim": "groups",
+        "role_mapping": { "tutors": ["assessor"], "staff": ["iqa"], "folio-admins": ["admin"],
+                          "apprentices": ["learner"] },
+        "provisioning": "create",
+        "allowed_email_domains": ["alpha.example"],
+        "password_sign_in": password_sign_in,
+    })
+}
+
+/// Tenant A provisions people on first sign-in and maps roles from `groups`, and has
+/// turned password sign-in off (its admin `boss` signed in through the provider to do
+/// it); tenant B admits only people invited beforehand and keeps the roles Folio gave
+/// them.
 async fn world() -> World {
     let app = TestApp::spawn().await;
     let (a, _, admin_a) = app.tenant_with_admin("alpha").await;
@@ -318,23 +388,17 @@ async fn world() -> World {
         idp_a,
         idp_b,
     };
-    put_settings(
-        &w.app,
-        &w.admin_a,
-        json!({
-            "issuer": w.idp_a.issuer,
-            "client_id": w.idp_a.client_id,
-            "client_secret": w.idp_a.client_secret,
-            "scopes": ["openid", "email", "profile", "groups"],
-            "role_claim": "groups",
-            "role_mapping": { "tutors": ["assessor"], "staff": ["iqa"], "folio-admins": ["admin"],
-                              "apprentices": ["learner"] },
-            "provisioning": "create",
-            "allowed_email_domains": ["alpha.example"],
-            "password_sign_in": false,
-        }),
-    )
-    .await;
+    put_settings(&w.app, &w.admin_a, alpha_settings(&w.idp_a, true)).await;
+    let boss = Sso::new(&w.app);
+    let me = signed_in(&boss, "alpha", &w.idp_a, "boss").await;
+    assert_eq!(me["roles"], json!(["admin"]));
+    let off = boss
+        .api(Method::PUT, "/api/v1/settings/sso")
+        .json(&alpha_settings(&w.idp_a, false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(off.status(), StatusCode::OK);
     put_settings(
         &w.app,
         &w.admin_b,
@@ -405,13 +469,14 @@ async fn two_tenants_sign_in_through_their_own_providers_with_mapped_roles() {
 
     // The identity is linked by (tenant, issuer, subject): a second sign-in finds it, and
     // the same subject at the other tenant's provider is another person.
-    let identities: Vec<(String, String)> =
-        sqlx::query_as("select issuer, subject from user_identities order by issuer")
-            .fetch_all(&w.app.database.pool)
-            .await
-            .unwrap();
+    let identities: Vec<(String, String)> = sqlx::query_as(
+        "select issuer, subject from user_identities where subject = 'tutor' order by issuer",
+    )
+    .fetch_all(&w.app.database.pool)
+    .await
+    .unwrap();
     assert_eq!(identities.len(), 2);
-    assert!(identities.iter().all(|(_, s)| s == "tutor"));
+    assert_ne!(identities[0].0, identities[1].0);
     let again = Sso::new(&w.app);
     let me2 = signed_in(&again, "alpha", &w.idp_a, "tutor").await;
     assert_eq!(me2["user"]["id"], me_id(&alpha).await);
@@ -917,12 +982,12 @@ async fn who_may_sign_in_is_decided_by_the_tenant_settings() {
     let id = me["user"]["id"].as_str().unwrap().to_owned();
     let response = w
         .app
-        .authed(Method::POST, &format!("/api/v1/users/{id}/deactivate"), &{
-            // Alpha is SSO-only: its admin signs in through the provider.
-            let boss = Sso::new(&w.app);
-            signed_in(&boss, "alpha", &w.idp_a, "boss").await;
-            boss_token(&w.app).await
-        })
+        .authed(
+            Method::POST,
+            &format!("/api/v1/users/{id}/deactivate"),
+            // Alpha is SSO-only: its admin signed in through the provider.
+            &token_of(&w.app, "boss@alpha.example").await,
+        )
         .send()
         .await
         .unwrap();
@@ -948,10 +1013,12 @@ async fn who_may_sign_in_is_decided_by_the_tenant_settings() {
     w.finish().await;
 }
 
-/// A session token for alpha's SSO-provisioned admin, minted the way sign-in does.
-async fn boss_token(app: &TestApp) -> String {
+/// A (password) session token for the person with this address, minted the way sign-in
+/// does, for people who cannot sign in with a password.
+async fn token_of(app: &TestApp, email: &str) -> String {
     let (tenant, user): (uuid::Uuid, uuid::Uuid) =
-        sqlx::query_as("select tenant_id, id from users where email = 'boss@alpha.example'")
+        sqlx::query_as("select tenant_id, id from users where email = $1")
+            .bind(email)
             .fetch_one(&app.database.pool)
             .await
             .unwrap();
@@ -1028,5 +1095,257 @@ async fn keys_are_fetched_again_when_the_provider_rotates_them() {
     w.idp_a.restart().await;
     let me = signed_in(&Sso::new(&w.app), "alpha", &w.idp_a, "tutor").await;
     assert_eq!(me["tenant"]["slug"], "alpha");
+    w.finish().await;
+}
+
+/// The roles the person with this address holds, alphabetically.
+async fn roles_of(app: &TestApp, email: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "select coalesce(array_agg(r.role order by r.role), '{}') from users u
+         left join user_roles r on r.tenant_id = u.tenant_id and r.user_id = u.id
+         where u.email = $1",
+    )
+    .bind(email)
+    .fetch_one(&app.database.pool)
+    .await
+    .unwrap()
+}
+
+/// The audit records of `action`, oldest first: their details.
+async fn audited(app: &TestApp, action: &str) -> Vec<Value> {
+    sqlx::query_scalar("select details from audit_log where action = $1 order by at, id")
+        .bind(action)
+        .fetch_all(&app.database.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_identity_provider_cannot_sign_anyone_into_an_account_it_does_not_own() {
+    let w = world().await;
+
+    // A provider user asserting the local admin's (verified) address is not signed in as
+    // that admin, and the admin keeps the admin role (the mapping would give `learner`).
+    refused(
+        Sso::new(&w.app).sign_in("alpha", &w.idp_a, "admin").await,
+        StatusCode::FORBIDDEN,
+        "sso-admin-link-needs-password",
+    )
+    .await;
+    assert_eq!(roles_of(&w.app, "admin@alpha.example").await, ["admin"]);
+    let linked: i64 =
+        sqlx::query_scalar("select count(*) from user_identities where subject = 'admin'")
+            .fetch_one(&w.app.database.pool)
+            .await
+            .unwrap();
+    assert_eq!(linked, 0);
+
+    // A provider that does not say the address is verified links nobody by address...
+    let invitee = w
+        .app
+        .user(&w.b, "invitee@bravo.example", &[Role::Learner])
+        .await;
+    refused(
+        Sso::new(&w.app).sign_in("bravo", &w.idp_b, "quiet").await,
+        StatusCode::FORBIDDEN,
+        "sso-link-needs-verified-email",
+    )
+    .await;
+    // ...unless the organisation chooses to trust its addresses.
+    let trusting = put_settings(
+        &w.app,
+        &w.admin_b,
+        json!({ "issuer": w.idp_b.issuer, "client_id": w.idp_b.client_id,
+                "trust_unverified_emails": true }),
+    )
+    .await;
+    assert_eq!(trusting["trust_unverified_emails"], true);
+    let me = signed_in(&Sso::new(&w.app), "bravo", &w.idp_b, "quiet").await;
+    assert_eq!(me["user"]["id"], invitee.to_string());
+    let links = audited(&w.app, "user.sso_link").await;
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(links[0]["subject"], "quiet");
+    assert_eq!(links[0]["by"], "email");
+    assert_eq!(links[0]["email"], "trusted");
+
+    // An account linked once is never linked to a second subject by address.
+    let tutor = w
+        .app
+        .user(&w.b, "tutor@bravo.example", &[Role::Assessor])
+        .await;
+    let me = signed_in(&Sso::new(&w.app), "bravo", &w.idp_b, "tutor").await;
+    assert_eq!(me["user"]["id"], tutor.to_string());
+    refused(
+        Sso::new(&w.app).sign_in("bravo", &w.idp_b, "tutor2").await,
+        StatusCode::FORBIDDEN,
+        "sso-account-linked-elsewhere",
+    )
+    .await;
+    let subjects: Vec<String> =
+        sqlx::query_scalar("select subject from user_identities where user_id = $1")
+            .bind(tutor)
+            .fetch_all(&w.app.database.pool)
+            .await
+            .unwrap();
+    assert_eq!(subjects, ["tutor"]);
+
+    // Roles a provider changes at sign-in are audited with what they were.
+    w.app
+        .user(&w.a, "tutor@alpha.example", &[Role::Learner])
+        .await;
+    let me = signed_in(&Sso::new(&w.app), "alpha", &w.idp_a, "tutor").await;
+    assert_eq!(me["roles"], json!(["assessor", "iqa"]));
+    let changes = audited(&w.app, "user.set_roles").await;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["source"], "sso");
+    assert_eq!(changes[0]["before"], json!(["learner"]));
+    assert_eq!(changes[0]["roles"], json!(["assessor", "iqa"]));
+
+    // The mapping cannot take the admin role from the last admin who can sign in (boss:
+    // alpha's password sign-in is off, so its local admin cannot): boss keeps it.
+    let mut settings = alpha_settings(&w.idp_a, false);
+    settings["role_mapping"]["folio-admins"] = json!(["assessor"]);
+    put_settings(&w.app, &w.admin_a, settings).await;
+    let me = signed_in(&Sso::new(&w.app), "alpha", &w.idp_a, "boss").await;
+    assert_eq!(me["roles"], json!(["admin", "assessor"]));
+    let changes = audited(&w.app, "user.set_roles").await;
+    assert_eq!(changes.len(), 2, "{changes:?}");
+    assert_eq!(changes[1]["kept_admin_role"], true);
+    assert_eq!(changes[1]["before"], json!(["admin"]));
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn an_admin_links_their_account_from_a_password_session_and_cannot_lock_the_tenant_out() {
+    let w = world().await;
+    let admin_id: String =
+        sqlx::query_scalar("select id::text from users where email = 'admin@bravo.example'")
+            .fetch_one(&w.app.database.pool)
+            .await
+            .unwrap();
+
+    // Linking needs a Folio session.
+    let stranger = Browser::new()
+        .get(&format!("{}/auth/bravo/sso/link", w.app.base))
+        .await;
+    problem(stranger, StatusCode::UNAUTHORIZED).await;
+
+    // Signed in with the password, the admin links their provider account...
+    let admin = Sso::new(&w.app);
+    admin.password("bravo", "admin@bravo.example").await;
+    let linked = admin.link("bravo", &w.idp_b, "admin").await;
+    assert_eq!(linked.status(), StatusCode::FOUND);
+    assert_eq!(location(&linked), format!("{}/app/profile", w.app.base));
+    let links = audited(&w.app, "user.sso_link").await;
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(links[0]["by"], "signed-in session");
+    // ...and signs in through it from then on, as themself, still an admin.
+    let sso_admin = Sso::new(&w.app);
+    let me = signed_in(&sso_admin, "bravo", &w.idp_b, "admin").await;
+    assert_eq!(me["user"]["id"], admin_id);
+    assert_eq!(me["roles"], json!(["admin"]));
+    let identities: Value = w
+        .app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/users/{admin_id}/identities"),
+            &w.admin_b,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(identities.as_array().unwrap().len(), 1, "{identities}");
+    assert_eq!(identities[0]["subject"], "admin");
+    assert_eq!(identities[0]["issuer"], w.idp_b.issuer);
+
+    // Someone else's provider account cannot be linked to it.
+    w.app
+        .user(&w.b, "tutor@bravo.example", &[Role::Assessor])
+        .await;
+    signed_in(&Sso::new(&w.app), "bravo", &w.idp_b, "tutor").await;
+    let other = Sso::new(&w.app);
+    other.password("bravo", "admin@bravo.example").await;
+    refused(
+        other.link("bravo", &w.idp_b, "tutor").await,
+        StatusCode::CONFLICT,
+        "sso-identity-linked-elsewhere",
+    )
+    .await;
+
+    // Password sign-in cannot be turned off from a password session...
+    let off = json!({ "issuer": w.idp_b.issuer, "client_id": w.idp_b.client_id,
+                      "password_sign_in": false });
+    let response = w
+        .app
+        .authed(Method::PUT, "/api/v1/settings/sso", &w.admin_b)
+        .json(&off)
+        .send()
+        .await
+        .unwrap();
+    let body = refused(response, StatusCode::CONFLICT, "last-admin").await;
+    assert_eq!(folio_tests::fields(&body), vec!["password_sign_in"]);
+    // ...but can by an admin who just signed in through the provider.
+    let response = sso_admin
+        .api(Method::PUT, "/api/v1/settings/sso")
+        .json(&off)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+
+    // Now the admin's link is the only way any admin gets in: it cannot be removed.
+    let identity = identities[0]["id"].as_str().unwrap();
+    let response = sso_admin
+        .api(
+            Method::DELETE,
+            &format!("/api/v1/users/{admin_id}/identities/{identity}"),
+        )
+        .send()
+        .await
+        .unwrap();
+    refused(response, StatusCode::CONFLICT, "last-admin").await;
+
+    // Another admin who cannot sign in (no password way, no link) cannot deactivate or
+    // demote the one who can; the one who can may demote them.
+    let second = w
+        .app
+        .user(&w.b, "second@bravo.example", &[Role::Admin])
+        .await;
+    let second_token = token_of(&w.app, "second@bravo.example").await;
+    let response = w
+        .app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/users/{admin_id}/deactivate"),
+            &second_token,
+        )
+        .send()
+        .await
+        .unwrap();
+    refused(response, StatusCode::CONFLICT, "last-admin").await;
+    let response = w
+        .app
+        .authed(
+            Method::PUT,
+            &format!("/api/v1/users/{admin_id}/roles"),
+            &second_token,
+        )
+        .json(&json!({ "roles": ["assessor"] }))
+        .send()
+        .await
+        .unwrap();
+    let body = refused(response, StatusCode::CONFLICT, "last-admin").await;
+    assert_eq!(folio_tests::fields(&body), vec!["roles"]);
+    assert_eq!(roles_of(&w.app, "admin@bravo.example").await, ["admin"]);
+    let response = sso_admin
+        .api(Method::PUT, &format!("/api/v1/users/{second}/roles"))
+        .json(&json!({ "roles": ["assessor"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
     w.finish().await;
 }

@@ -130,8 +130,15 @@ async fn learners(platform: &Platform, count: i64) -> anyhow::Result<Vec<Learner
         let mut tx = platform.db.begin_tenant(TenantId(tenant)).await?;
         for &(_, user, enrolment) in chunk {
             let minted = folio_app::credentials::mint(TokenKind::Session, TenantId(tenant));
-            folio_db::auth::create_session(&mut tx, Uuid::now_v7(), user, &minted.hash, expires)
-                .await?;
+            folio_db::auth::create_session(
+                &mut tx,
+                Uuid::now_v7(),
+                user,
+                &minted.hash,
+                expires,
+                folio_db::auth::SessionOrigin::Password,
+            )
+            .await?;
             out.push(Learner {
                 tenant,
                 user,

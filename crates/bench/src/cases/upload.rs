@@ -271,6 +271,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<CaseResult> {
             learner,
             &minted.hash,
             Utc::now() + chrono::TimeDelta::hours(12),
+            folio_db::auth::SessionOrigin::Password,
         )
         .await?;
         tx.commit().await?;

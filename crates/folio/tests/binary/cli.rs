@@ -68,6 +68,15 @@ impl Scratch {
         n
     }
 
+    /// Runs statements as the database owner (row-level security does not apply).
+    async fn execute(&self, sql: &'static str) {
+        let mut conn = sqlx::PgConnection::connect(&self.url())
+            .await
+            .expect("connect");
+        sqlx::raw_sql(sql).execute(&mut conn).await.expect(sql);
+        conn.close().await.ok();
+    }
+
     async fn drop_database(self) {
         let mut conn = sqlx::PgConnection::connect(&format!(
             "{}/postgres",
@@ -246,6 +255,57 @@ async fn operator_commands_and_the_demo_work_end_to_end() {
     ]);
     assert!(!bad_role.status.success());
 
+    // Break glass: the organisation's identity provider is gone, password sign-in is off
+    // and its only admin was deactivated and demoted (as an operator with database access
+    // might find it). `user recover-admin` gives it an admin who can sign in again.
+    scratch
+        .execute(
+            "insert into sso_settings (tenant_id, issuer, client_id, client_secret, password_sign_in)
+             select id, 'https://idp.acme.example', 'folio', 'secret', false
+             from tenants where slug = 'acme-training';
+             delete from user_roles where role = 'admin';
+             update users set status = 'deactivated', deactivated_at = now()
+             where email = 'ops@acme.example';",
+        )
+        .await;
+    let unknown = scratch.run(&[
+        "user",
+        "recover-admin",
+        "--tenant",
+        "acme-training",
+        "--email",
+        "nobody@acme.example",
+    ]);
+    assert!(!unknown.status.success());
+    assert!(
+        stderr(&unknown).contains("create one first"),
+        "{}",
+        stderr(&unknown)
+    );
+    let recovered = scratch.run(&[
+        "user",
+        "recover-admin",
+        "--tenant",
+        "acme-training",
+        "--email",
+        "ops@acme.example",
+    ]);
+    assert!(recovered.status.success(), "{}", stderr(&recovered));
+    let recovered_password = stdout(&recovered)
+        .lines()
+        .find_map(|l| l.strip_prefix("password (shown once): "))
+        .expect("new password printed")
+        .to_owned();
+    assert_eq!(
+        scratch
+            .query_count(
+                "select count(*) from audit_log
+                 where action = 'tenant.admin_recovered' and actor_kind = 'operator'"
+            )
+            .await,
+        1
+    );
+
     let token = scratch.run(&[
         "token",
         "create",
@@ -285,6 +345,20 @@ async fn operator_commands_and_the_demo_work_end_to_end() {
         .unwrap();
     assert_eq!(me["roles"], json!(["admin", "assessor"]));
     assert_eq!(me["tenant"]["slug"], "acme-training");
+    let login = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(
+            &json!({ "tenant": "acme-training", "email": "ops@acme.example",
+                       "password": recovered_password }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        login.status(),
+        200,
+        "the recovered admin signs in with a password"
+    );
 
     let login = http
         .post(format!("{base}/api/v1/auth/login"))
