@@ -67,8 +67,8 @@ pub struct ApiSettings {
     /// callbacks are built on it. `None` takes it from each request's `Host` (plain HTTP;
     /// fine locally, set it in production).
     pub public_url: Option<String>,
-    /// The bearer token `GET /metrics` requires; `None` leaves it open (keep it off the
-    /// public internet then).
+    /// The bearer token `GET /metrics` requires; `None`: the API does not serve
+    /// `/metrics` (404).
     pub metrics_token: Option<String>,
 }
 
@@ -182,7 +182,7 @@ pub fn app(state: AppState, pages: Route) -> impl Endpoint {
             .body(document.clone())
     });
     let docs = api.swagger_ui();
-    let metrics = metrics::MetricsEndpoint::new(state.settings.metrics_token.as_deref());
+    let metrics = metrics::MetricsEndpoint::public(state.settings.metrics_token.as_deref());
     pages
         .at("/api/openapi.json", poem::get(spec))
         .nest("/api/docs", docs)
