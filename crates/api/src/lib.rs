@@ -31,6 +31,7 @@ mod profile;
 mod progress;
 mod request_context;
 mod schema;
+pub mod security;
 mod settings;
 mod sign_in;
 mod sso;
@@ -171,7 +172,8 @@ pub fn in_process(state: &AppState) -> BoxEndpoint<'static, Response> {
 
 /// The whole HTTP application: `pages` (the web application's routes), the API under
 /// `/api/v1`, its document and docs, `/metrics`, and around them all the request id and
-/// span, metrics, panics as problems and cookies.
+/// span, metrics, panics as problems, cookies and, outermost, the security headers
+/// ([`security`]), so every response carries them.
 pub fn app(state: AppState, pages: Route) -> impl Endpoint {
     let api = openapi(&state);
     let document = document::served(&api.spec(), &document::closed_bodies());
@@ -181,8 +183,9 @@ pub fn app(state: AppState, pages: Route) -> impl Endpoint {
             .content_type("application/json; charset=utf-8")
             .body(document.clone())
     });
-    let docs = api.swagger_ui();
+    let docs = api.swagger_ui().around(security::docs_policy);
     let metrics = metrics::MetricsEndpoint::public(state.settings.metrics_token.as_deref());
+    let surface = security::SurfaceSettings::for_public_url(state.settings.public_url.as_deref());
     pages
         .at("/api/openapi.json", poem::get(spec))
         .nest("/api/docs", docs)
@@ -195,6 +198,7 @@ pub fn app(state: AppState, pages: Route) -> impl Endpoint {
         }))
         .around(move |next, req| metrics::track(next, req, routes.clone()))
         .around(request_context::request_context)
+        .around(move |next, req| security::headers(next, req, surface))
 }
 
 /// `GET /` goes to the pages' home (which sends someone not signed in on to sign in). A
