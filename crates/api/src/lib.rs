@@ -172,7 +172,8 @@ pub fn in_process(state: &AppState) -> BoxEndpoint<'static, Response> {
 
 /// The whole HTTP application: `pages` (the web application's routes), the API under
 /// `/api/v1`, its document and docs, `/metrics`, and around them all the request id and
-/// span, metrics, panics as problems, cookies and, outermost, the security headers
+/// span, metrics, panics as problems, cookies, the same-site rule for the API's
+/// cookie-authenticated writes and, outermost, the security headers
 /// ([`security`]), so every response carries them.
 pub fn app(state: AppState, pages: Route) -> impl Endpoint {
     let api = openapi(&state);
@@ -185,6 +186,8 @@ pub fn app(state: AppState, pages: Route) -> impl Endpoint {
     });
     let docs = api.swagger_ui().around(security::docs_policy);
     let metrics = metrics::MetricsEndpoint::public(state.settings.metrics_token.as_deref());
+    let public_url: std::sync::Arc<str> =
+        state.settings.public_url.clone().unwrap_or_default().into();
     let surface = security::SurfaceSettings::for_public_url(state.settings.public_url.as_deref());
     pages
         .at("/api/openapi.json", poem::get(spec))
@@ -192,6 +195,13 @@ pub fn app(state: AppState, pages: Route) -> impl Endpoint {
         .at("/metrics", poem::get(metrics))
         .nest("/", api)
         .around(root)
+        .around(move |next, req| {
+            let public_url = public_url.clone();
+            async move {
+                let public_url = Some(&*public_url).filter(|u| !u.is_empty());
+                security::same_site_writes(next, req, public_url).await
+            }
+        })
         .with(CookieJarManager::new())
         .with(CatchPanic::new().with_handler(|_| {
             problem::ApiError::response(problem::AppError::Internal("handler panicked".into()))

@@ -1,10 +1,11 @@
-//! The web surface's defences that hold for every response, whichever part of the
-//! application answers: security headers ([`headers`]), wrapped around the whole
+//! The web surface's defences that hold for every response and every write, whichever
+//! part of the application answers: security headers ([`headers`]) and the same-site rule
+//! for the API's cookie-authenticated writes ([`same_site_writes`]). Both wrap the whole
 //! application in [`crate::app`], so a page, a static file, an error, a redirect or the
 //! API's JSON cannot leave without them.
 
 use base64::Engine;
-use poem::http::{HeaderValue, header};
+use poem::http::{HeaderValue, Method, StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 use sha2::{Digest, Sha256};
 
@@ -148,6 +149,51 @@ fn inline_scripts(html: &str) -> Vec<&str> {
         rest = after;
     }
     found
+}
+
+/// Refuses a write to the API (`POST`, `PUT`, `PATCH`, `DELETE` under `/api/v1/`) sent
+/// without a bearer token from a page of another site: with only the browser's cookie to
+/// authenticate it (or, at sign-in, none yet: a cross-site form must not sign the browser
+/// in to an account of the attacker's either), it must come from Folio's own pages by
+/// [`folio_app::browser::from_same_site`], the rule of the pages' forms. A request with
+/// `Authorization: Bearer …` is an API client's, which a browser never sends cross-site
+/// without Folio's consent (there is no CORS), and is left alone.
+pub(crate) async fn same_site_writes<E: Endpoint>(
+    next: E,
+    req: Request,
+    public_url: Option<&str>,
+) -> poem::Result<Response> {
+    let write = !matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    );
+    let bearer = req
+        .header(header::AUTHORIZATION)
+        .and_then(|a| a.get(..7))
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer "));
+    if write
+        && !bearer
+        && req.uri().path().starts_with("/api/v1/")
+        && !folio_app::browser::from_same_site(
+            req.header("sec-fetch-site"),
+            req.header(header::ORIGIN),
+            req.header(header::HOST),
+            public_url,
+        )
+    {
+        return Ok(crate::problem::problem_response(
+            StatusCode::FORBIDDEN,
+            "cross-site-request",
+            "Request from another site",
+            "This request came from another site, so Folio refused it: changes made with \
+             the browser's Folio sign-in are accepted only from Folio's own pages. Open \
+             Folio and do it there; an API client sends its token as \
+             `Authorization: Bearer …` instead."
+                .into(),
+            None,
+        ));
+    }
+    next.call(req).await.map(IntoResponse::into_response)
 }
 
 #[cfg(test)]

@@ -1,18 +1,20 @@
 //! The hardened web surface, over HTTP against the real server: every kind of response
 //! (API JSON, problems, pages, static files, redirects, the API documentation) carries the
-//! security headers. (That the pages pass their Content-Security-Policy
+//! security headers, and a write to the API authenticated by the browser's cookie is
+//! refused when another site sent it. (That the pages pass their Content-Security-Policy
 //! in a real browser is checked by `crates/folio/tests/binary/browser.rs`.)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use folio_api::ApiSettings;
 use folio_domain::Role;
-use folio_tests::{TestApp, redis_url};
+use folio_tests::{PASSWORD, TestApp, problem, redis_url};
 use reqwest::header::{
     CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, HeaderMap, ORIGIN, REFERRER_POLICY,
     STRICT_TRANSPORT_SECURITY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
-use reqwest::{StatusCode, redirect};
+use reqwest::{Method, StatusCode, redirect};
+use serde_json::json;
 
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
@@ -188,5 +190,129 @@ async fn an_https_public_url_brings_strict_transport_security() {
             "{path}"
         );
     }
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn cookie_authenticated_api_writes_from_another_site_are_refused() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "admin@n.example", &[Role::Admin]).await;
+    let token = app.login(&tenant, "admin@n.example").await;
+    let cookie = format!("folio_session={token}");
+    let person =
+        |n: u32| json!({ "email": format!("p{n}@n.example"), "name": "P", "roles": ["learner"] });
+    let people = async |app: &TestApp| -> i64 {
+        sqlx::query_scalar("select count(*) from users where email like 'p%@n.example'")
+            .fetch_one(&app.database.pool)
+            .await
+            .unwrap()
+    };
+
+    // With only the cookie, from another site's page or script: refused, nothing done.
+    for (name, value) in [
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("origin", "https://evil.example"),
+        ("origin", "null"),
+    ] {
+        let response = app
+            .request(Method::POST, "/api/v1/users")
+            .header(COOKIE, &cookie)
+            .header(name, value)
+            .json(&person(0))
+            .send()
+            .await
+            .unwrap();
+        let body = problem(response, StatusCode::FORBIDDEN).await;
+        assert_eq!(
+            body["type"], "/problems/cross-site-request",
+            "{name}: {value}"
+        );
+        let detail = body["detail"].as_str().unwrap();
+        assert!(detail.contains("came from another site"), "{detail}");
+    }
+    // A cross-site multipart upload with the cookie is refused before its body is read.
+    let form = reqwest::multipart::Form::new().part(
+        "photo",
+        reqwest::multipart::Part::bytes(vec![0xff, 0xd8, 0xff, 0xe0]).file_name("me.jpg"),
+    );
+    let response = app
+        .request(Method::PUT, "/api/v1/me/profile/photo")
+        .header(COOKIE, &cookie)
+        .header("sec-fetch-site", "cross-site")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::FORBIDDEN).await;
+    // Reads are not writes: a cross-site link still opens.
+    let response = app
+        .request(Method::GET, "/api/v1/me")
+        .header(COOKIE, &cookie)
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(people(&app).await, 0);
+
+    // From Folio's own pages (the browser says so either way), or from a client that is
+    // no browser (neither header): done.
+    let same_origin = [
+        ("sec-fetch-site", "same-origin".to_owned()),
+        ("origin", app.base.clone()),
+    ];
+    for (n, (name, value)) in (1..).zip(same_origin) {
+        let response = app
+            .request(Method::POST, "/api/v1/users")
+            .header(COOKIE, &cookie)
+            .header(name, value)
+            .json(&person(n))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED, "{name}");
+    }
+    let response = app
+        .request(Method::POST, "/api/v1/users")
+        .header(COOKIE, &cookie)
+        .json(&person(3))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    // A bearer token is an API client's, whatever the headers say.
+    let response = app
+        .authed(Method::POST, "/api/v1/users", &token)
+        .header("sec-fetch-site", "cross-site")
+        .header(ORIGIN, "https://elsewhere.example")
+        .json(&person(4))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(people(&app).await, 4);
+
+    // Signing in from another site's form (login CSRF: the victim's browser signed in to
+    // the attacker's account) is refused too; from Folio's page it works.
+    let login = json!({ "tenant": "northgate", "email": "admin@n.example", "password": PASSWORD });
+    let response = app
+        .request(Method::POST, "/api/v1/auth/login")
+        .header(ORIGIN, "https://evil.example")
+        .json(&login)
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, StatusCode::FORBIDDEN).await;
+    assert_eq!(body["type"], "/problems/cross-site-request");
+    let response = app
+        .request(Method::POST, "/api/v1/auth/login")
+        .header("sec-fetch-site", "same-origin")
+        .json(&login)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
     app.finish().await;
 }
