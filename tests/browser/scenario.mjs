@@ -16,6 +16,7 @@
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { checkNoCspViolations, watchedContext } from "./csp.mjs";
 
 const BASE = process.env.FOLIO_BASE;
 const SHOTS = process.env.FOLIO_SCREENSHOTS;
@@ -71,7 +72,7 @@ const browser = await chromium.launch({
 
 try {
   // 1. The learner, on a phone.
-  const learnerContext = await browser.newContext(PHONE);
+  const learnerContext = await watchedContext(browser, PHONE);
   const learner = await learnerContext.newPage();
 
   step = "sign-in page names the organisation";
@@ -143,7 +144,7 @@ try {
   await signOut(learner);
 
   // 2. The assessor, at a desk.
-  const assessorContext = await browser.newContext(DESKTOP);
+  const assessorContext = await watchedContext(browser, DESKTOP);
   const assessor = await assessorContext.newPage();
   step = "the assessor's homepage tiles";
   await signIn(assessor, "assessor1@northgate.example");
@@ -189,7 +190,7 @@ try {
   await learnerContext.close();
 
   // 4. The admin downloads the compliance workbook.
-  const adminContext = await browser.newContext({ ...DESKTOP, acceptDownloads: true });
+  const adminContext = await watchedContext(browser, { ...DESKTOP, acceptDownloads: true });
   const admin = await adminContext.newPage();
   step = "the admin asks for the compliance workbook";
   await signIn(admin, "admin@northgate.example");
@@ -216,6 +217,8 @@ try {
   await download.saveAs(DOWNLOAD);
   await adminContext.close();
   await assessorContext.close();
+  step = "no page broke its Content-Security-Policy";
+  checkNoCspViolations();
   console.log("scenario passed");
 } catch (e) {
   console.error(`browser scenario failed at "${step}": ${e.message}`);

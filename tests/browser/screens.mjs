@@ -20,6 +20,7 @@
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { checkNoCspViolations, watchedContext } from "./csp.mjs";
 
 const BASE = process.env.FOLIO_BASE;
 const SHOTS = process.env.FOLIO_SCREENSHOTS;
@@ -70,7 +71,7 @@ try {
   const desk = { viewport: { width: 1280, height: 860 } };
 
   // The admin.
-  const adminContext = await browser.newContext(desk);
+  const adminContext = await watchedContext(browser, desk);
   const admin = await adminContext.newPage();
   step = "admin: home and people";
   await signIn(admin, "admin@northgate.example");
@@ -218,7 +219,7 @@ try {
   await adminContext.close();
 
   // The assessor.
-  const assessorContext = await browser.newContext(desk);
+  const assessorContext = await watchedContext(browser, desk);
   const assessor = await assessorContext.newPage();
   step = "assessor: every homepage tile opens";
   await signIn(assessor, "assessor1@northgate.example");
@@ -303,7 +304,7 @@ try {
   await assessorContext.close();
 
   // The learner, on a phone.
-  const learnerContext = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  const learnerContext = await watchedContext(browser, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   const learner = await learnerContext.newPage();
   step = "learner: accepts the new disclaimer";
   await signIn(learner, "learner1@northgate.example");
@@ -405,7 +406,7 @@ try {
   await learnerContext.close();
 
   // The employer's manager.
-  const employerContext = await browser.newContext(desk);
+  const employerContext = await watchedContext(browser, desk);
   const employer = await employerContext.newPage();
   step = "employer: reads an employee's portfolio";
   await signIn(employer, "manager@northgate.example");
@@ -422,6 +423,8 @@ try {
   await notice(employer, "Signed.");
   await employer.getByText("Nothing is waiting for your signature.").waitFor();
   await employerContext.close();
+  step = "no page broke its Content-Security-Policy";
+  checkNoCspViolations();
   console.log("screens passed");
 } catch (e) {
   console.error(`browser screens failed at "${step}": ${e.message}`);

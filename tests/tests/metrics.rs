@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use chrono::{Days, Utc};
+use folio_api::ApiSettings;
 use folio_domain::Role;
 use folio_domain::jobs::JobKind;
 use folio_jobs::JobContext;
@@ -35,8 +36,29 @@ fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
         .sum()
 }
 
+/// The token the API's `/metrics` is served behind in these tests (without one it is not
+/// served at all).
+const SCRAPE_TOKEN: &str = "scrape-secret";
+
+/// The API with a metrics token, as a deployment that scrapes it has.
+async fn spawn_scraped() -> TestApp {
+    TestApp::spawn_with(
+        ApiSettings {
+            cookie_secure: false,
+            metrics_token: Some(SCRAPE_TOKEN.into()),
+            ..ApiSettings::default()
+        },
+        &folio_tests::redis_url(),
+    )
+    .await
+}
+
 async fn scrape(app: &TestApp) -> String {
-    let response = app.request(Method::GET, "/metrics").send().await.unwrap();
+    let response = app
+        .authed(Method::GET, "/metrics", SCRAPE_TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let content_type = response.headers()["content-type"].to_str().unwrap();
     assert!(content_type.starts_with("text/plain"), "{content_type}");
@@ -45,7 +67,7 @@ async fn scrape(app: &TestApp) -> String {
 
 #[tokio::test]
 async fn requests_are_counted_by_route_template_never_by_raw_path() {
-    let app = TestApp::spawn().await;
+    let app = spawn_scraped().await;
     let (_, _, token) = app.tenant_with_admin("metrics-http").await;
     let before = scrape(&app).await;
 
@@ -112,7 +134,7 @@ async fn requests_are_counted_by_route_template_never_by_raw_path() {
 
 #[tokio::test]
 async fn jobs_and_their_emails_are_counted() {
-    let app = TestApp::spawn().await;
+    let app = spawn_scraped().await;
     let tenant = app.tenant("metrics-jobs").await;
     let learner = app
         .user(&tenant, "amelia@metrics.example", &[Role::Learner])
@@ -183,6 +205,48 @@ async fn jobs_and_their_emails_are_counted() {
     );
     let _ = std::fs::remove_dir_all(mail);
     app.finish().await;
+}
+
+#[tokio::test]
+async fn the_api_serves_metrics_only_behind_a_token() {
+    // No token configured: the API's public port has no /metrics at all.
+    let open = TestApp::spawn().await;
+    for token in [None, Some("guess")] {
+        let mut request = open.request(Method::GET, "/metrics");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{token:?}");
+        let body = response.text().await.unwrap();
+        assert!(!body.contains("folio_http_requests_total"), "{body}");
+    }
+    open.finish().await;
+
+    // With one: 401 unless the request bears it.
+    let app = spawn_scraped().await;
+    for token in [None, Some("guess")] {
+        let mut request = app.request(Method::GET, "/metrics");
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{token:?}");
+    }
+    assert!(scrape(&app).await.contains("folio_http_requests_total"));
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_workers_listener_is_open_without_a_token() {
+    let (addr, server) = folio::work::serve_metrics("127.0.0.1:0", None)
+        .await
+        .unwrap();
+    let response = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    server.abort();
 }
 
 #[tokio::test]

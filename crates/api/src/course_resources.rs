@@ -111,7 +111,10 @@ impl CourseResourcesApi {
         // Checks first, in a short transaction: no connection is held while bytes arrive.
         let uow = self.0.authenticate(&credentials).await?;
         let permit = course_resources::permit_upload(uow, id.0).await?;
-        let parts = form.read_until_file("file").await?;
+        let parts = form
+            .within(permit.max_bytes())?
+            .read_until_file("file")
+            .await?;
         let mut fields = Fields::default();
         let resource = permit.check_upload(&parts.fields, parts.file.is_some(), &mut fields);
         fields.finish()?;

@@ -260,7 +260,10 @@ impl DocumentsApi {
         // Checks first, in a short transaction: no connection is held while bytes arrive.
         let uow = self.0.authenticate(&credentials).await?;
         let permit = documents::permit_send(uow).await?;
-        let parts = form.read_until_file("file").await?;
+        let parts = form
+            .within(permit.max_bytes())?
+            .read_until_file("file")
+            .await?;
         let mut fields = Fields::default();
         let sending = permit.check_send(&parts.fields, parts.file.is_some(), &mut fields);
         fields.finish()?;

@@ -301,7 +301,10 @@ impl EvidenceApi {
     ) -> ApiResult<CreatedEvidence> {
         let uow = self.0.authenticate(&credentials).await?;
         let permit = evidence::permit_upload(uow, id.0).await?;
-        let parts = form.read_until_file("file").await?;
+        let parts = form
+            .within(permit.max_bytes())?
+            .read_until_file("file")
+            .await?;
         let mut fields = Fields::default();
         let upload = permit.check_upload(&parts.fields, parts.file.is_some(), &mut fields);
         let file = checked_file(parts, fields)?;
@@ -379,7 +382,10 @@ impl EvidenceApi {
     ) -> ApiResult<CreatedEvidence> {
         let uow = self.0.authenticate(&credentials).await?;
         let permit = evidence::permit_resubmission(uow, id.0).await?;
-        let parts = form.read_until_file("file").await?;
+        let parts = form
+            .within(permit.max_bytes())?
+            .read_until_file("file")
+            .await?;
         let mut fields = Fields::default();
         let comment = permit.check_resubmission(&parts.fields, parts.file.is_some(), &mut fields);
         let file = checked_file(parts, fields)?;

@@ -119,7 +119,11 @@ async fn upload(
     // Checks first, in a short transaction: no connection is held while bytes arrive.
     let uow = state.authenticate(credentials).await?;
     let permit = files::permit_upload(uow, attachee).await?;
-    let file = form.read_until_file("file").await?.into_file()?;
+    let file = form
+        .within(permit.max_bytes())?
+        .read_until_file("file")
+        .await?
+        .into_file()?;
     let row = permit
         .upload(&state.db, &state.storage, incoming(file))
         .await?;

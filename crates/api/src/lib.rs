@@ -31,6 +31,7 @@ mod profile;
 mod progress;
 mod request_context;
 mod schema;
+pub mod security;
 mod settings;
 mod sign_in;
 mod sso;
@@ -67,8 +68,8 @@ pub struct ApiSettings {
     /// callbacks are built on it. `None` takes it from each request's `Host` (plain HTTP;
     /// fine locally, set it in production).
     pub public_url: Option<String>,
-    /// The bearer token `GET /metrics` requires; `None` leaves it open (keep it off the
-    /// public internet then).
+    /// The bearer token `GET /metrics` requires; `None`: the API does not serve
+    /// `/metrics` (404).
     pub metrics_token: Option<String>,
 }
 
@@ -171,7 +172,9 @@ pub fn in_process(state: &AppState) -> BoxEndpoint<'static, Response> {
 
 /// The whole HTTP application: `pages` (the web application's routes), the API under
 /// `/api/v1`, its document and docs, `/metrics`, and around them all the request id and
-/// span, metrics, panics as problems and cookies.
+/// span, metrics, panics as problems, cookies, the same-site rule for the API's
+/// cookie-authenticated writes and, outermost, the security headers
+/// ([`security`]), so every response carries them.
 pub fn app(state: AppState, pages: Route) -> impl Endpoint {
     let api = openapi(&state);
     let document = document::served(&api.spec(), &document::closed_bodies());
@@ -181,20 +184,31 @@ pub fn app(state: AppState, pages: Route) -> impl Endpoint {
             .content_type("application/json; charset=utf-8")
             .body(document.clone())
     });
-    let docs = api.swagger_ui();
-    let metrics = metrics::MetricsEndpoint::new(state.settings.metrics_token.as_deref());
+    let docs = api.swagger_ui().around(security::docs_policy);
+    let metrics = metrics::MetricsEndpoint::public(state.settings.metrics_token.as_deref());
+    let public_url: std::sync::Arc<str> =
+        state.settings.public_url.clone().unwrap_or_default().into();
+    let surface = security::SurfaceSettings::for_public_url(state.settings.public_url.as_deref());
     pages
         .at("/api/openapi.json", poem::get(spec))
         .nest("/api/docs", docs)
         .at("/metrics", poem::get(metrics))
         .nest("/", api)
         .around(root)
+        .around(move |next, req| {
+            let public_url = public_url.clone();
+            async move {
+                let public_url = Some(&*public_url).filter(|u| !u.is_empty());
+                security::same_site_writes(next, req, public_url).await
+            }
+        })
         .with(CookieJarManager::new())
         .with(CatchPanic::new().with_handler(|_| {
             problem::ApiError::response(problem::AppError::Internal("handler panicked".into()))
         }))
         .around(move |next, req| metrics::track(next, req, routes.clone()))
         .around(request_context::request_context)
+        .around(move |next, req| security::headers(next, req, surface))
 }
 
 /// `GET /` goes to the pages' home (which sends someone not signed in on to sign in). A

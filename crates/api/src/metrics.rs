@@ -3,8 +3,10 @@
 //! format (the names are in [`folio_app::telemetry`]).
 //!
 //! `/metrics` is outside `/api/v1` and the OpenAPI document. It tells how busy Folio is, so
-//! keep it off the public internet, or set a token (`FOLIO_METRICS_TOKEN`) that scrapers
-//! send as `Authorization: Bearer …`.
+//! on the API's own port (which is public) it is served only once a token is set
+//! (`FOLIO_METRICS_TOKEN`, sent by scrapers as `Authorization: Bearer …`): without one it
+//! is not there (404). A worker serves it on a listener of its own
+//! (`FOLIO_WORKER_METRICS_LISTEN`), behind the token when one is set.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -142,16 +144,31 @@ pub struct MetricsEndpoint {
     /// SHA-256 of the token, compared digest to digest so the comparison tells nothing
     /// about the token.
     token: Option<Arc<[u8; 32]>>,
+    /// Without a token: served to anyone (a listener of its own), or not at all.
+    open_without_token: bool,
 }
 
 impl MetricsEndpoint {
-    /// The endpoint; `token` (none or empty: open) is required as a bearer token.
-    pub fn new(token: Option<&str>) -> Self {
+    /// The endpoint on the API's public port: `token` (none or empty: `/metrics` answers
+    /// 404, as for a path that does not exist) is required as a bearer token.
+    pub fn public(token: Option<&str>) -> Self {
+        Self::new(token, false)
+    }
+
+    /// The endpoint on a listener of its own (a worker's `FOLIO_WORKER_METRICS_LISTEN`,
+    /// kept off the public internet by its address): `token`, when set and not empty, is
+    /// required as a bearer token; otherwise it is open.
+    pub fn own_listener(token: Option<&str>) -> Self {
+        Self::new(token, true)
+    }
+
+    fn new(token: Option<&str>, open_without_token: bool) -> Self {
         folio_app::telemetry::install();
         Self {
             token: token
                 .filter(|t| !t.is_empty())
                 .map(|t| Arc::new(Sha256::digest(t.as_bytes()).into())),
+            open_without_token,
         }
     }
 }
@@ -160,6 +177,9 @@ impl Endpoint for MetricsEndpoint {
     type Output = Response;
 
     async fn call(&self, req: Request) -> poem::Result<Response> {
+        if self.token.is_none() && !self.open_without_token {
+            return Err(NotFoundError.into());
+        }
         if let Some(expected) = &self.token {
             let presented = req
                 .header(header::AUTHORIZATION)

@@ -356,9 +356,13 @@ impl ProfileApi {
     ) -> ApiResult<Json<ProfileBody>> {
         let uow = self.0.authenticate(&credentials).await?;
         let permit = profile::permit_photo(uow).await?;
-        let file = form.read_until_file("file").await?.into_file()?;
+        let file = form
+            .within(permit.max_bytes())?
+            .read_until_file("file")
+            .await?
+            .into_file()?;
         let view = permit
-            .set_photo(&self.0.db, &self.0.storage, file.into_async_read())
+            .set_photo(&self.0.db, &self.0.storage, file.into_reader())
             .await?;
         Ok(Json(profile_body(view)))
     }
@@ -409,7 +413,11 @@ impl ProfileApi {
     ) -> ApiResult<Json<ProfileBody>> {
         let uow = self.0.authenticate(&credentials).await?;
         let permit = profile::permit_job_description(uow, id.0).await?;
-        let file = form.read_until_file("file").await?.into_file()?;
+        let file = form
+            .within(permit.max_bytes())?
+            .read_until_file("file")
+            .await?
+            .into_file()?;
         let view = permit
             .set_job_description(&self.0.db, &self.0.storage, incoming(file))
             .await?;

@@ -256,6 +256,14 @@ pub struct SendPermit {
     max_bytes: u64,
 }
 
+impl SendPermit {
+    /// The largest file this upload may store (bytes): its form is refused at once when it
+    /// declares more.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+}
+
 /// What a send form says, checked.
 #[derive(Debug)]
 pub struct Sending {

@@ -30,6 +30,9 @@ pub enum Error {
     /// The request body is not JSON at all.
     #[error("malformed request body: {0}")]
     MalformedBody(String),
+    /// A `multipart/form-data` body (an upload's form) that cannot be read as one.
+    #[error("malformed form: {0}")]
+    MalformedForm(String),
     /// Well-formed input that breaks a rule, field by field.
     #[error("invalid fields")]
     Validation(Vec<FieldError>),
@@ -106,7 +109,9 @@ impl Error {
 
     fn parts(&self) -> (u16, &'static str, &'static str) {
         match self {
-            Error::MalformedBody(_) => (400, "malformed-body", "Malformed request body"),
+            Error::MalformedBody(_) | Error::MalformedForm(_) => {
+                (400, "malformed-body", "Malformed request body")
+            }
             Error::Validation(_) => (422, "validation", "Invalid request"),
             Error::Unauthenticated => (401, "unauthenticated", "Authentication required"),
             Error::InvalidCredentials => (401, "invalid-credentials", "Invalid credentials"),
@@ -133,6 +138,9 @@ impl Error {
         match self {
             Error::MalformedBody(reason) => {
                 format!("The request body is not valid JSON: {reason}")
+            }
+            Error::MalformedForm(reason) => {
+                format!("The form (multipart/form-data) could not be read: {reason}")
             }
             Error::Validation(errors) => errors
                 .iter()

@@ -275,6 +275,14 @@ pub struct UploadPermit {
     max_bytes: u64,
 }
 
+impl UploadPermit {
+    /// The largest file this upload may store (bytes): its form is refused at once when it
+    /// declares more.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+}
+
 /// What an upload form says about the evidence, checked.
 #[derive(Debug)]
 pub struct NewUpload {

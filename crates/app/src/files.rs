@@ -25,6 +25,17 @@ pub struct Incoming<R> {
     pub reader: R,
 }
 
+/// What fails the read of an upload's file when its form goes on after it (a second file,
+/// a field sent late): the name of that part. Carried inside the read's I/O error, so the
+/// upload is refused (and its stored bytes removed) like any failed read, and
+/// [`storage_error`] names the part.
+#[derive(Debug, thiserror::Error)]
+#[error("a part `{field}` follows the file")]
+pub struct PartAfterFile {
+    /// The name of the part after the file (empty if it had none).
+    pub field: String,
+}
+
 /// An upload's file after it was stored.
 #[derive(Debug, Clone)]
 pub struct Stored {
@@ -105,9 +116,20 @@ pub fn storage_error(e: StorageError) -> Error {
             limit: usize::try_from(limit).unwrap_or(usize::MAX),
         },
         StorageError::Empty => Error::invalid("file", "is empty"),
-        StorageError::Interrupted(e) => {
-            Error::MalformedBody(format!("the upload was interrupted: {e}"))
-        }
+        StorageError::Interrupted(e) => match e
+            .get_ref()
+            .and_then(|inner| inner.downcast_ref::<PartAfterFile>())
+        {
+            Some(after) => Error::invalid(
+                if after.field.is_empty() {
+                    "file"
+                } else {
+                    after.field.as_str()
+                },
+                "comes after the file: a form takes one file, as its last part",
+            ),
+            None => Error::MalformedForm(format!("the upload was interrupted: {e}")),
+        },
         StorageError::NotFound => Error::Internal("a stored file is missing".into()),
         StorageError::Backend(e) => {
             tracing::error!(error = %e, "file storage failed");

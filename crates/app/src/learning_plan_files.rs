@@ -112,6 +112,14 @@ pub struct UploadPermit {
     max_bytes: u64,
 }
 
+impl UploadPermit {
+    /// The largest file this upload may store (bytes): its form is refused at once when it
+    /// declares more.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+}
+
 /// Checks that the caller may attach a file to `attachee` and reads the limits; ends the
 /// unit of work.
 pub async fn permit_upload(mut uow: UnitOfWork, attachee: Attachee) -> Result<UploadPermit> {

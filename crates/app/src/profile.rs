@@ -411,6 +411,14 @@ pub struct UploadPermit {
     max_bytes: u64,
 }
 
+impl UploadPermit {
+    /// The largest file this upload may store (bytes): its form is refused at once when it
+    /// declares more.
+    pub fn max_bytes(&self) -> u64 {
+        self.max_bytes
+    }
+}
+
 /// Leave for the caller to set their own photo; ends the unit of work.
 pub async fn permit_photo(mut uow: UnitOfWork) -> Result<UploadPermit> {
     let me = uow.principal.user_id;

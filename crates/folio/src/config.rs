@@ -91,8 +91,8 @@ pub struct Config {
     /// Log filter, e.g. `info` or `folio_api=debug,info` (`FOLIO_LOG`; `RUST_LOG` wins).
     pub log: String,
     /// The bearer token `GET /metrics` requires, on the API and the workers' listener
-    /// (`FOLIO_METRICS_TOKEN`; empty: none, so keep `/metrics` off the public internet;
-    /// never printed).
+    /// (`FOLIO_METRICS_TOKEN`; empty: the API serves no `/metrics` and a worker's listener
+    /// is open; never printed).
     pub metrics_token: String,
     /// Address a `folio work` process serves `GET /metrics` on, e.g. `0.0.0.0:9100`
     /// (`FOLIO_WORKER_METRICS_LISTEN`; empty: not served).

@@ -63,8 +63,9 @@ pub async fn work_until(
 }
 
 /// Serves this process's `GET /metrics` on `listen` (`FOLIO_WORKER_METRICS_LISTEN`) in the
-/// background, behind `token` if one is given (`FOLIO_METRICS_TOKEN`), and returns the
-/// bound address and the server's task.
+/// background, behind `token` if one is given (`FOLIO_METRICS_TOKEN`; else open: the
+/// listener's address keeps it private), and returns the bound address and the server's
+/// task.
 pub async fn serve_metrics(
     listen: &str,
     token: Option<&str>,
@@ -81,7 +82,7 @@ pub async fn serve_metrics(
         .context("metrics listener has no address")?;
     let app = poem::Route::new().at(
         "/metrics",
-        poem::get(folio_api::metrics::MetricsEndpoint::new(token)),
+        poem::get(folio_api::metrics::MetricsEndpoint::own_listener(token)),
     );
     tracing::info!(%addr, "serving metrics");
     let server = tokio::spawn(async move {

@@ -133,19 +133,19 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
             routes::SIGN_IN.pattern(),
             get(sign_in_page)
                 .post(sign_in_submit)
-                .data(web.clone())
-                .around(page_posts),
+                .around(page_posts)
+                .data(web.clone()),
         )
         .at(
             routes::SIGN_OUT.pattern(),
-            post(sign_out).data(web.clone()).around(page_posts),
+            post(sign_out).around(page_posts).data(web.clone()),
         )
         .nest_no_strip(
             routes::APP_PREFIX,
             app_pages
-                .data(web.clone())
                 .around(detours)
-                .around(page_posts),
+                .around(page_posts)
+                .data(web.clone()),
         )
         .at("/static/folio.css", get(css))
         .at("/static/folio.js", get(js))
@@ -577,9 +577,8 @@ impl<'a> poem::FromRequest<'a> for Flash {
 const MAX_FORM_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Guards every page that takes a POST (sign-in, sign-out, `/app/do`): the request must
-/// come from Folio's own pages — the browser's `Sec-Fetch-Site`, or failing that its
-/// `Origin`, says so (a request with neither, from a script of the person's own, is let
-/// through: it carries no cross-site intent) — and its body must be small and of a stated
+/// come from Folio's own pages ([`folio_app::browser::from_same_site`], the rule the API's
+/// cookie-authenticated writes follow too) and its body must be small and of a stated
 /// length, so nothing unbounded is read before the sender is known.
 async fn page_posts<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     if req.method() == Method::GET || req.method() == Method::HEAD {
@@ -591,20 +590,14 @@ async fn page_posts<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Re
             .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
             .body(message.to_owned()))
     };
-    let same_site = match req.header("sec-fetch-site") {
-        Some(site) => matches!(site, "same-origin" | "none"),
-        None => match (req.header(header::ORIGIN), req.header(header::HOST)) {
-            (Some(origin), Some(host)) => url::Url::parse(origin).is_ok_and(|o| {
-                let origin_host = match (o.host_str(), o.port()) {
-                    (Some(h), Some(p)) => format!("{h}:{p}"),
-                    (Some(h), None) => h.to_owned(),
-                    _ => String::new(),
-                };
-                origin_host.eq_ignore_ascii_case(host)
-            }),
-            _ => true,
-        },
-    };
+    // The pages' state is added outside this guard (see `routes`).
+    let web = req.data::<Web>();
+    let same_site = folio_app::browser::from_same_site(
+        req.header("sec-fetch-site"),
+        req.header(header::ORIGIN),
+        req.header(header::HOST),
+        web.and_then(|w| w.state.public_url.as_deref()),
+    );
     if !same_site {
         return refuse(
             StatusCode::FORBIDDEN,

@@ -184,6 +184,30 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The pages are served with a Content-Security-Policy that allows scripts and styles
+    /// only from Folio's own files (`folio_api::security`): an inline script, style or
+    /// event handler in a template would be blocked in the browser.
+    #[test]
+    fn no_page_has_inline_script_style_or_event_handler() {
+        for (name, source) in PAGES {
+            let lower = source.to_ascii_lowercase();
+            assert!(!lower.contains("style="), "{name}: a style attribute");
+            assert!(!lower.contains("<style"), "{name}: a style element");
+            assert!(!lower.contains("javascript:"), "{name}: a javascript: URL");
+            for (at, _) in lower.match_indices("<script") {
+                let tag = &lower[at..lower[at..].find('>').map_or(lower.len(), |end| at + end)];
+                assert!(tag.contains(" src="), "{name}: an inline script");
+            }
+            let handler = lower.split(|c: char| c.is_whitespace()).any(|word| {
+                word.starts_with("on")
+                    && word.split_once('=').is_some_and(|(attr, _)| {
+                        attr.len() > 2 && attr.chars().all(|c| c.is_ascii_lowercase())
+                    })
+            });
+            assert!(!handler, "{name}: an event handler attribute");
+        }
+    }
+
     #[test]
     fn every_page_compiles_and_helpers_format() {
         let pages = Pages::load().expect("pages compile");

@@ -996,6 +996,110 @@ async fn an_interrupted_upload_leaves_neither_a_row_nor_a_file() {
     app.finish().await;
 }
 
+/// An upload's form is checked as it arrives: one declaring more than the organisation's
+/// limit is refused before a byte of it is read; a part after the file, a text field sent
+/// as a file or a file name over 255 bytes is a 422 naming that part; a body that is not
+/// multipart at all is a 400 that says the form could not be read. Nothing is kept.
+#[tokio::test]
+async fn upload_forms_are_checked_for_length_parts_and_file_name() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let (token, enrolment) = (p.token("learner"), p.enrolment("learner"));
+
+    // Declared over the limit (512 MiB by default), and no body sent: answered at once.
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let request = format!(
+        "POST /api/v1/enrolments/{enrolment}/evidence HTTP/1.1\r\nHost: {address}\r\n\
+         Authorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=b\r\n\
+         Content-Length: {}\r\n\r\n",
+        600_u64 * 1024 * 1024
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 8192];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("refused without waiting for the body")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    drop(stream);
+
+    let refused = [
+        (
+            "a second file after the file",
+            form(component(&p), "a.pdf", content(1000, 1))
+                .part("file", Part::bytes(content(1000, 2)).file_name("b.pdf")),
+            "file",
+        ),
+        (
+            "a field after the file",
+            form(component(&p), "a.pdf", content(1000, 1)).text("title", "Late"),
+            "title",
+        ),
+        (
+            "a text field sent as a file",
+            Form::new()
+                .part(
+                    "title",
+                    Part::bytes(b"Risk".to_vec()).file_name("title.txt"),
+                )
+                .part("file", Part::bytes(content(1000, 1)).file_name("a.pdf")),
+            "title",
+        ),
+        (
+            "a file name over 255 bytes",
+            form(
+                component(&p),
+                &format!("{}.pdf", "a".repeat(252)),
+                content(1000, 1),
+            ),
+            "file",
+        ),
+    ];
+    for (what, form, field) in refused {
+        let r = upload(&app, token, enrolment, form).await;
+        let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(fields(&body), [field], "{what}: {body}");
+    }
+    // A file name of 255 bytes is fine.
+    let r = upload(
+        &app,
+        token,
+        enrolment,
+        form(
+            component(&p),
+            &format!("{}.pdf", "a".repeat(251)),
+            content(1000, 1),
+        ),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+
+    // Not multipart at all: a 400 about the form, never about JSON.
+    let r = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/enrolments/{enrolment}/evidence"),
+            token,
+        )
+        .header("content-type", "multipart/form-data; boundary=folio")
+        .body("this is no multipart body")
+        .send()
+        .await
+        .unwrap();
+    let body = problem(r, StatusCode::BAD_REQUEST).await;
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains("form"), "{detail}");
+    assert!(!detail.contains("JSON"), "{detail}");
+
+    assert_eq!(rows(&app, "evidence").await, 1);
+    assert_eq!(app.stored_files(), 1);
+    app.finish().await;
+}
+
 /// A criterion of an optional unit that is no longer chosen cannot be signed off, even
 /// though evidence is still mapped to it.
 #[tokio::test]

@@ -33,4 +33,5 @@ mod time_log;
 mod tracks;
 mod users;
 mod web;
+mod web_surface;
 mod workers;

@@ -7,7 +7,9 @@
 //! as the person it is for and does its main job once (people, enrolments, course import,
 //! settings; sessions, actions, comments, returns; the learner's side of each; the
 //! employer's read-only view). The workbook downloaded is read back here, and the database
-//! is checked for what the pages did.
+//! is checked for what the pages did. Both scripts fail if any page breaks its
+//! Content-Security-Policy (`tests/browser/csp.mjs`: Chromium's console and the pages'
+//! `securitypolicyviolation` events).
 //!
 //! Needs `/usr/bin/chromium` (Debian's `chromium`) and Node.js, and playwright-core in
 //! `tests/browser/node_modules` (from `tests/browser/package-lock.json`): `scripts/test-setup`
