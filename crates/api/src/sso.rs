@@ -25,8 +25,8 @@ use chrono::{DateTime, Utc};
 use folio_app::routes;
 use folio_app::sso::{self, SsoSettings, StateLookup, Tenant};
 use openidconnect::core::{
-    CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreIdToken, CoreJsonWebKey,
-    CoreJwsSigningAlgorithm,
+    CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreIdToken,
+    CoreJsonWebKey, CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
     AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
@@ -280,10 +280,14 @@ impl SsoApi {
 
     /// The provider's authorization URL for a new sign-in, the pending sign-in to record
     /// (not yet linking anyone) and the state for the browser's cookie.
+    /// Linking (`link`) asks the provider to have the person sign in afresh (`prompt=login`),
+    /// so an account someone else left signed in at the provider in this browser is not
+    /// linked unseen.
     async fn authorization(
         &self,
         tenant: &Tenant,
         req: &Request,
+        link: bool,
     ) -> AppResult<(String, PendingState)> {
         let settings = self.settings(tenant).await?;
         let metadata = provider(&settings.issuer, false)
@@ -292,12 +296,15 @@ impl SsoApi {
         let redirect = callback_url(&public_url(&self.0.settings, req), &tenant.slug);
         let client = client(metadata, &settings, &redirect)?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let (url, state, nonce) = client
-            .authorize_url(
-                CoreAuthenticationFlow::AuthorizationCode,
-                CsrfToken::new_random,
-                Nonce::new_random,
-            )
+        let mut request = client.authorize_url(
+            CoreAuthenticationFlow::AuthorizationCode,
+            CsrfToken::new_random,
+            Nonce::new_random,
+        );
+        if link {
+            request = request.add_prompt(CoreAuthPrompt::Login);
+        }
+        let (url, state, nonce) = request
             .add_scopes(
                 settings
                     .scopes
@@ -320,13 +327,27 @@ impl SsoApi {
 
     async fn start(&self, slug: &str, req: &Request) -> AppResult<Redirect> {
         let tenant = self.tenant(slug).await?;
-        let (url, pending) = self.authorization(&tenant, req).await?;
+        let (url, pending) = self.authorization(&tenant, req, false).await?;
         sso::record_login_state(&self.0.db, &tenant, &pending.record(None)).await?;
         let cookie = self.state_cookie(&tenant.slug, &pending.state, LOGIN_TTL_MINUTES * 60);
         Ok(Redirect::Found(url, cookie))
     }
 
     async fn start_link(&self, slug: &str, session: &str, req: &Request) -> AppResult<Redirect> {
+        // A page of another site must not start linking the signed-in person's account to
+        // whichever provider account that site arranged for this browser.
+        if !folio_app::browser::from_same_site(
+            req.header("sec-fetch-site"),
+            req.header(header::ORIGIN),
+            req.header(header::HOST),
+            self.0.settings.public_url.as_deref(),
+        ) {
+            return Err(AppError::ForbiddenBecause(
+                "Linking your organisation account must be started from your profile page \
+                 in Folio, not from another site."
+                    .into(),
+            ));
+        }
         let tenant = self.tenant(slug).await?;
         let mut uow = folio_app::UnitOfWork::authenticate(
             &self.0.db,
@@ -334,7 +355,7 @@ impl SsoApi {
             folio_app::Disclaimer::NotYetNeeded,
         )
         .await?;
-        let (url, pending) = self.authorization(&tenant, req).await?;
+        let (url, pending) = self.authorization(&tenant, req, true).await?;
         sso::record_link_state(&mut uow, &tenant, pending.record(None)).await?;
         uow.commit().await?;
         let cookie = self.state_cookie(&tenant.slug, &pending.state, LOGIN_TTL_MINUTES * 60);

@@ -237,6 +237,11 @@ impl<'a> Sso<'a> {
         assert_eq!(response.status(), StatusCode::FOUND);
         let auth = location(&response);
         assert!(auth.starts_with(&format!("{}/auth?", idp.issuer)), "{auth}");
+        assert_eq!(
+            query_param(&auth, "prompt").as_deref(),
+            Some("login"),
+            "the provider asks who is linking, whoever was signed in there"
+        );
         let callback = self.authorize(&auth, idp, login, true).await;
         self.callback(&callback).await
     }
@@ -1233,6 +1238,16 @@ async fn an_admin_links_their_account_from_a_password_session_and_cannot_lock_th
     // Signed in with the password, the admin links their provider account...
     let admin = Sso::new(&w.app);
     admin.password("bravo", "admin@bravo.example").await;
+    // A page of another site cannot start it for them.
+    let cross_site = admin
+        .browser
+        .http
+        .get(format!("{}/auth/bravo/sso/link", w.app.base))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    problem(cross_site, StatusCode::FORBIDDEN).await;
     let linked = admin.link("bravo", &w.idp_b, "admin").await;
     assert_eq!(linked.status(), StatusCode::FOUND);
     assert_eq!(location(&linked), format!("{}/app/profile", w.app.base));
