@@ -281,6 +281,8 @@ impl TestApp {
         Self::spawn_with(
             ApiSettings {
                 cookie_secure: false,
+                // The test identity providers run on this machine, over plain http.
+                outbound: folio_app::outbound::OutboundPolicy::DevelopmentAnyAddress,
                 ..ApiSettings::default()
             },
             &redis_url(),

@@ -71,6 +71,9 @@ pub struct ApiSettings {
     /// The bearer token `GET /metrics` requires; `None`: the API does not serve
     /// `/metrics` (404).
     pub metrics_token: Option<String>,
+    /// Which addresses Folio may call (identity providers): public https only, unless
+    /// development allows any.
+    pub outbound: folio_app::outbound::OutboundPolicy,
 }
 
 impl Default for ApiSettings {
@@ -81,6 +84,7 @@ impl Default for ApiSettings {
             login_throttle: LoginThrottle::default(),
             public_url: None,
             metrics_token: None,
+            outbound: folio_app::outbound::OutboundPolicy::PublicHttpsOnly,
         }
     }
 }

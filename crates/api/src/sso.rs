@@ -22,11 +22,13 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
+use folio_app::outbound::OutboundPolicy;
 use folio_app::routes;
 use folio_app::sso::{self, SsoSettings, StateLookup, Tenant};
+use openidconnect::DiscoveryError;
 use openidconnect::core::{
-    CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreGenderClaim, CoreIdToken,
-    CoreJsonWebKey, CoreJwsSigningAlgorithm,
+    CoreAuthPrompt, CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreGenderClaim,
+    CoreIdToken, CoreJsonWebKey, CoreJwsSigningAlgorithm,
 };
 use openidconnect::{
     AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
@@ -79,16 +81,75 @@ enum PlainRedirect {
     Found(#[oai(header = "Location")] String),
 }
 
-/// The HTTP client for providers: never follows redirects (server-side request forgery),
-/// and gives up rather than hang a sign-in.
-static HTTP: LazyLock<reqwest::Client> = LazyLock::new(|| {
-    reqwest::Client::builder()
+/// An HTTP client for providers: never follows redirects (a redirect could lead anywhere),
+/// and gives up rather than hang a sign-in. Under `PublicHttpsOnly` its resolver connects
+/// only to public addresses, whatever a name resolves to at the time.
+fn http_client(policy: OutboundPolicy) -> reqwest::Client {
+    let builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(15))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
-});
+        .timeout(Duration::from_secs(10));
+    let builder = if policy.allows_private() {
+        builder
+    } else {
+        builder.dns_resolver(std::sync::Arc::new(PublicAddressesOnly))
+    };
+    builder.build().unwrap_or_else(|_| reqwest::Client::new())
+}
+
+static STRICT_HTTP: LazyLock<reqwest::Client> =
+    LazyLock::new(|| http_client(OutboundPolicy::PublicHttpsOnly));
+static DEVELOPMENT_HTTP: LazyLock<reqwest::Client> =
+    LazyLock::new(|| http_client(OutboundPolicy::DevelopmentAnyAddress));
+
+/// Resolves names to their public addresses only; a name with none is an error.
+struct PublicAddressesOnly;
+
+impl reqwest::dns::Resolve for PublicAddressesOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let public: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| folio_app::outbound::is_public(a.ip()))
+                .collect();
+            if public.is_empty() {
+                return Err(format!("{host} resolves to no public address").into());
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Why a call to a provider did not happen or failed.
+#[derive(Debug, thiserror::Error)]
+enum OutboundError {
+    /// The policy does not allow calling this URL.
+    #[error("{0}")]
+    NotAllowed(String),
+    /// The call failed.
+    #[error(transparent)]
+    Http(#[from] openidconnect::HttpClientError<reqwest::Error>),
+}
+
+/// Makes one call to a provider, if `policy` allows its URL (every call: discovery, keys,
+/// token, userinfo), with the client for the policy.
+async fn outbound(
+    policy: OutboundPolicy,
+    request: openidconnect::HttpRequest,
+) -> Result<openidconnect::HttpResponse, OutboundError> {
+    let url = url::Url::parse(&request.uri().to_string())
+        .map_err(|e| OutboundError::NotAllowed(format!("is not a URL ({e})")))?;
+    if let Some(why) = policy.refusal(&url) {
+        return Err(OutboundError::NotAllowed(format!("{url} {why}")));
+    }
+    let client: &reqwest::Client = if policy.allows_private() {
+        &DEVELOPMENT_HTTP
+    } else {
+        &STRICT_HTTP
+    };
+    Ok(openidconnect::AsyncHttpClient::call(client, request).await?)
+}
 
 struct Cached {
     metadata: Metadata,
@@ -98,33 +159,187 @@ struct Cached {
 static PROVIDERS: LazyLock<Mutex<HashMap<String, Cached>>> =
     LazyLock::new(|| Mutex::new(HashMap::new()));
 
-/// The provider's discovery document and keys, from the cache unless stale or `refresh`.
-async fn provider(issuer: &str, refresh: bool) -> Result<Metadata, SsoFailure> {
-    if !refresh
-        && let Ok(cache) = PROVIDERS.lock()
-        && let Some(c) = cache.get(issuer)
-        && c.fetched_at.elapsed() < DISCOVERY_TTL
-    {
-        return Ok(c.metadata.clone());
+/// Why the provider's own addresses may not be called under `policy`: the issuer and every
+/// endpoint its discovery document names.
+fn endpoint_refusal(issuer: &str, metadata: &Metadata, policy: OutboundPolicy) -> Option<String> {
+    let extra = metadata.additional_metadata();
+    let endpoints = [
+        ("issuer", Some(issuer.to_owned())),
+        (
+            "token endpoint",
+            metadata.token_endpoint().map(|u| u.to_string()),
+        ),
+        ("key set (jwks_uri)", Some(metadata.jwks_uri().to_string())),
+        (
+            "userinfo endpoint",
+            metadata.userinfo_endpoint().map(|u| u.to_string()),
+        ),
+        (
+            "sign-out endpoint",
+            extra.end_session_endpoint.as_ref().map(|u| u.to_string()),
+        ),
+    ];
+    endpoints.into_iter().find_map(|(what, url)| {
+        let url = url::Url::parse(&url?).ok()?;
+        policy
+            .refusal(&url)
+            .map(|why| format!("its {what} {url} {why}"))
+    })
+}
+
+/// An error and its causes, in one line.
+fn words(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        out.push_str(": ");
+        out.push_str(&cause.to_string());
+        source = cause.source();
     }
-    let unavailable = || SsoFailure::ProviderUnavailable {
-        issuer: issuer.to_owned(),
-    };
-    let url = IssuerUrl::new(issuer.to_owned()).map_err(|_| unavailable())?;
-    let metadata = Metadata::discover_async(url, &*HTTP).await.map_err(|e| {
-        tracing::warn!(issuer, error = %e, "OpenID Connect discovery failed");
-        unavailable()
-    })?;
+    out
+}
+
+/// Fetches the provider's discovery document and keys, or says what is wrong, in words
+/// for the admin who set the issuer.
+async fn discover(issuer: &str, policy: OutboundPolicy) -> Result<Metadata, String> {
+    let url = IssuerUrl::new(issuer.to_owned()).map_err(|e| format!("is not a URL ({e})"))?;
+    let http = |request| outbound(policy, request);
+    Metadata::discover_async(url, &http)
+        .await
+        .map_err(|e| match e {
+            DiscoveryError::Request(e) => format!("could not be reached: {}", words(&e)),
+            DiscoveryError::Response(status, _, _) => format!(
+                "answered {status} for its discovery document \
+             ({issuer}/.well-known/openid-configuration) or key set; is the issuer URL right?"
+            ),
+            DiscoveryError::Parse(_) => "did not answer with an OpenID Connect discovery \
+             document; is the issuer URL right?"
+                .into(),
+            DiscoveryError::Validation(why) => format!(
+                "names another issuer in its discovery document ({why}); enter the issuer exactly \
+             as the document states it"
+            ),
+            other => words(&other),
+        })
+}
+
+/// Tries the settings against the provider before they are saved, and says what is wrong
+/// in words, naming the field: the issuer unreachable, not OpenID Connect, stating another
+/// issuer, or pointing an endpoint where Folio may not call; the client id and secret
+/// refused (a token request with a code that cannot be valid: a provider that checks the
+/// client first answers `invalid_client` for bad credentials and `invalid_grant` for good
+/// ones). On success the discovery document is cached for sign-ins.
+pub(crate) async fn test_connection(
+    settings: &SsoSettings,
+    redirect: &str,
+    policy: OutboundPolicy,
+) -> AppResult<()> {
+    let issuer = &settings.issuer;
+    let invalid = |field: &str, why: String| AppError::invalid(field, why);
+    let metadata = discover(issuer, policy)
+        .await
+        .map_err(|why| invalid("issuer", format!("the provider at {issuer} {why}")))?;
+    if let Some(why) = endpoint_refusal(issuer, &metadata, policy) {
+        return Err(invalid(
+            "issuer",
+            format!("Folio may not call the provider: {why}"),
+        ));
+    }
+    let client = client(metadata.clone(), settings, redirect)?;
+    let http = |request| outbound(policy, request);
+    let attempt = client
+        .exchange_code(AuthorizationCode::new("folio-connection-test".into()))
+        .map_err(|_| invalid("issuer", "the provider names no token endpoint".into()))?
+        .request_async(&http)
+        .await;
+    match attempt {
+        Err(RequestTokenError::ServerResponse(r))
+            if matches!(
+                r.error(),
+                CoreErrorResponseType::InvalidClient | CoreErrorResponseType::UnauthorizedClient
+            ) =>
+        {
+            return Err(invalid(
+                "client_secret",
+                format!(
+                    "the provider refused Folio's client id and secret ({}); check both",
+                    r.error()
+                ),
+            ));
+        }
+        Err(RequestTokenError::Request(e)) => {
+            return Err(invalid(
+                "issuer",
+                format!(
+                    "the provider's token endpoint could not be reached: {}",
+                    words(&e)
+                ),
+            ));
+        }
+        _ => {}
+    }
     if let Ok(mut cache) = PROVIDERS.lock() {
         cache.insert(
-            issuer.to_owned(),
+            issuer.clone(),
             Cached {
-                metadata: metadata.clone(),
+                metadata,
                 fetched_at: Instant::now(),
             },
         );
     }
-    Ok(metadata)
+    Ok(())
+}
+
+/// The provider's discovery document and keys, from the cache unless stale or `refresh`,
+/// with the issuer and each endpoint allowed by `policy`.
+async fn provider(
+    issuer: &str,
+    refresh: bool,
+    policy: OutboundPolicy,
+) -> Result<Metadata, SsoFailure> {
+    let refused = |detail: String| SsoFailure::ProviderNotAllowed { detail };
+    let cached = if refresh {
+        None
+    } else {
+        PROVIDERS.lock().ok().and_then(|cache| {
+            cache
+                .get(issuer)
+                .filter(|c| c.fetched_at.elapsed() < DISCOVERY_TTL)
+                .map(|c| c.metadata.clone())
+        })
+    };
+    let metadata = match cached {
+        Some(m) => m,
+        None => {
+            let unavailable = || SsoFailure::ProviderUnavailable {
+                issuer: issuer.to_owned(),
+            };
+            if let Some(why) = url::Url::parse(issuer)
+                .ok()
+                .and_then(|u| policy.refusal(&u))
+            {
+                return Err(refused(format!("the issuer {issuer} {why}")));
+            }
+            let metadata = discover(issuer, policy).await.map_err(|why| {
+                tracing::warn!(issuer, error = %why, "OpenID Connect discovery failed");
+                unavailable()
+            })?;
+            if let Ok(mut cache) = PROVIDERS.lock() {
+                cache.insert(
+                    issuer.to_owned(),
+                    Cached {
+                        metadata: metadata.clone(),
+                        fetched_at: Instant::now(),
+                    },
+                );
+            }
+            metadata
+        }
+    };
+    match endpoint_refusal(issuer, &metadata, policy) {
+        Some(why) => Err(refused(why)),
+        None => Ok(metadata),
+    }
 }
 
 fn client(
@@ -202,12 +417,13 @@ pub async fn verify_id_token(
     raw: &str,
     nonce: &str,
     now: DateTime<Utc>,
+    policy: OutboundPolicy,
 ) -> Result<serde_json::Value, SsoFailure> {
     let token: CoreIdToken = raw.parse().map_err(|_| SsoFailure::InvalidToken)?;
     let nonce = Nonce::new(nonce.to_owned());
     let mut refreshed = false;
     loop {
-        let metadata = provider(issuer, refreshed).await?;
+        let metadata = provider(issuer, refreshed, policy).await?;
         let verifier: IdTokenVerifier<'_, CoreJsonWebKey> = IdTokenVerifier::new_public_client(
             ClientId::new(client_id.to_owned()),
             IssuerUrl::new(issuer.to_owned()).map_err(|_| SsoFailure::WrongIssuer)?,
@@ -290,7 +506,7 @@ impl SsoApi {
         link: bool,
     ) -> AppResult<(String, PendingState)> {
         let settings = self.settings(tenant).await?;
-        let metadata = provider(&settings.issuer, false)
+        let metadata = provider(&settings.issuer, false, self.0.settings.outbound)
             .await
             .map_err(AppError::Sso)?;
         let redirect = callback_url(&public_url(&self.0.settings, req), &tenant.slug);
@@ -425,14 +641,18 @@ impl SsoApi {
             return Err(sso(SsoFailure::StateUnknown));
         }
 
-        let metadata = provider(&settings.issuer, false).await.map_err(sso)?;
+        let metadata = provider(&settings.issuer, false, self.0.settings.outbound)
+            .await
+            .map_err(sso)?;
         let redirect = callback_url(&public_url(&self.0.settings, req), &tenant.slug);
         let client = client(metadata, &settings, &redirect)?;
         let request = client
             .exchange_code(AuthorizationCode::new(code))
             .map_err(|_| sso(SsoFailure::ProviderError))?
             .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier));
-        let response = request.request_async(&*HTTP).await.map_err(|e| match e {
+        let policy = self.0.settings.outbound;
+        let http = |request| outbound(policy, request);
+        let response = request.request_async(&http).await.map_err(|e| match e {
             RequestTokenError::ServerResponse(r) => {
                 tracing::info!(tenant_id = %tenant.id, error = %r.error(), "token endpoint refused the code");
                 sso(SsoFailure::CodeRejected)
@@ -455,6 +675,7 @@ impl SsoApi {
             &raw,
             &pending.nonce,
             Utc::now(),
+            self.0.settings.outbound,
         )
         .await
         .map_err(sso)?;
@@ -579,7 +800,7 @@ impl SsoApi {
     async fn logout(&self, tenant: Path<String>, req: &Request) -> ApiResult<PlainRedirect> {
         let t = self.tenant(&tenant.0).await?;
         let settings = self.settings(&t).await?;
-        let metadata = provider(&settings.issuer, false)
+        let metadata = provider(&settings.issuer, false, self.0.settings.outbound)
             .await
             .map_err(AppError::Sso)?;
         let Some(end) = metadata.additional_metadata().end_session_endpoint.clone() else {
@@ -592,5 +813,107 @@ impl SsoApi {
             logout = logout.set_post_logout_redirect_uri(back);
         }
         Ok(PlainRedirect::Found(logout.http_get_url().to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A discovery document naming these endpoints.
+    fn metadata(token: &str, jwks: &str) -> Metadata {
+        serde_json::from_value(serde_json::json!({
+            "issuer": "https://idp.example.com",
+            "authorization_endpoint": "https://idp.example.com/authorize",
+            "token_endpoint": token,
+            "jwks_uri": jwks,
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_discovery_document_cannot_point_folio_at_internal_addresses() {
+        let strict = OutboundPolicy::PublicHttpsOnly;
+        let issuer = "https://idp.example.com";
+        let good = metadata(
+            "https://idp.example.com/token",
+            "https://idp.example.com/jwks",
+        );
+        assert_eq!(endpoint_refusal(issuer, &good, strict), None);
+        for (token, jwks, named) in [
+            (
+                "https://169.254.169.254/latest/meta-data",
+                "https://idp.example.com/jwks",
+                "token endpoint",
+            ),
+            (
+                "http://idp.example.com/token",
+                "https://idp.example.com/jwks",
+                "token endpoint",
+            ),
+            (
+                "https://idp.example.com/token",
+                "https://[fd00::1]/jwks",
+                "key set",
+            ),
+            (
+                "https://idp.example.com/token",
+                "https://localhost:6379/",
+                "key set",
+            ),
+        ] {
+            let why = endpoint_refusal(issuer, &metadata(token, jwks), strict)
+                .unwrap_or_else(|| panic!("{token} {jwks} allowed"));
+            assert!(why.contains(named), "{why}");
+        }
+        let local = metadata("http://127.0.0.1:9/token", "http://127.0.0.1:9/jwks");
+        assert_eq!(
+            endpoint_refusal(
+                "http://127.0.0.1:9",
+                &local,
+                OutboundPolicy::DevelopmentAnyAddress
+            ),
+            None
+        );
+    }
+
+    /// A name that resolves to a private address is not connected to, however the URL got
+    /// past the checks (a DNS answer that changes between check and use): the resolver of
+    /// the production client keeps only public addresses.
+    #[tokio::test]
+    async fn the_production_client_connects_to_public_addresses_only() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut socket, _)) = listener.accept().await {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut request = [0u8; 1024];
+                let _ = socket.read(&mut request).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                    .await;
+            }
+        });
+        let url = format!("http://localhost:{port}/");
+        let development = http_client(OutboundPolicy::DevelopmentAnyAddress);
+        let answered = development.get(&url).send().await.unwrap();
+        assert_eq!(answered.status(), 200);
+        let production = http_client(OutboundPolicy::PublicHttpsOnly);
+        let refused = production.get(&url).send().await.unwrap_err();
+        assert!(
+            words(&refused).contains("resolves to no public address"),
+            "{}",
+            words(&refused)
+        );
+        // And the policy refuses the URL before any connection is tried.
+        let mut request = openidconnect::HttpRequest::new(Vec::new());
+        *request.uri_mut() = url.parse().unwrap();
+        let not_allowed = outbound(OutboundPolicy::PublicHttpsOnly, request)
+            .await
+            .unwrap_err();
+        assert!(matches!(not_allowed, OutboundError::NotAllowed(_)));
     }
 }

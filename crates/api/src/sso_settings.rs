@@ -19,6 +19,7 @@ use crate::json_body::JsonBody;
 use crate::principal::Credentials;
 use crate::problem::ApiResult;
 use crate::schema::RoleName;
+use crate::sso::test_connection;
 use crate::sso::{callback_url, public_url};
 
 #[derive(Tags)]
@@ -208,9 +209,13 @@ impl SsoSettingsApi {
         req: &Request,
     ) -> ApiResult<Json<SsoSettingsBody>> {
         let mut uow = self.0.authenticate(&credentials).await?;
-        let settings = sso_settings::replace(&mut uow, input.0.into()).await?;
-        uow.commit().await?;
+        let policy = self.0.settings.outbound;
+        let checked = sso_settings::check(&mut uow, input.0.into(), policy).await?;
         let base = public_url(&self.0.settings, req);
+        let redirect = callback_url(&base, checked.slug());
+        test_connection(checked.settings(), &redirect, policy).await?;
+        let settings = sso_settings::save(&mut uow, checked).await?;
+        uow.commit().await?;
         Ok(Json(body(settings, &base)))
     }
 }

@@ -189,6 +189,12 @@ pub enum SsoFailure {
         /// The issuer URL tried.
         issuer: String,
     },
+    /// The provider's issuer or one of its endpoints is an address Folio may not call
+    /// (plain http, or a private address, in production).
+    ProviderNotAllowed {
+        /// Which address, and why, in words.
+        detail: String,
+    },
     /// The provider answered the token request with something unusable.
     ProviderError,
     /// The person declined (or the provider denied) the sign-in.
@@ -266,6 +272,11 @@ impl SsoFailure {
                 "sso-provider-unavailable",
                 "Identity provider unavailable",
             ),
+            F::ProviderNotAllowed { .. } => (
+                502,
+                "sso-provider-not-allowed",
+                "Identity provider address not allowed",
+            ),
             F::ProviderError => (502, "sso-provider-error", "Identity provider error"),
             F::AccessDenied => (403, "sso-access-denied", "Sign-in denied"),
             F::ProviderRefused { .. } => (401, "sso-provider-refused", "Identity provider refused"),
@@ -323,6 +334,10 @@ impl SsoFailure {
             F::ProviderUnavailable { issuer } => format!(
                 "Your organisation's identity provider ({issuer}) could not be reached; \
                  try again shortly."
+            ),
+            F::ProviderNotAllowed { detail } => format!(
+                "Folio does not call your organisation's identity provider: {detail}. Ask \
+                 your administrator to check its single sign-on settings."
             ),
             F::ProviderError => "Your organisation's identity provider answered with something \
                 Folio cannot use; try again, or ask your administrator."

@@ -32,6 +32,7 @@ pub mod learning_plan_files;
 pub mod messages;
 pub mod notifications;
 pub mod operator;
+pub mod outbound;
 pub mod paging;
 pub mod principal;
 pub mod profile;

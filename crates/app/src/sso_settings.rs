@@ -10,6 +10,7 @@ use folio_db::platform;
 use folio_db::sso::{self as db, SsoSettings};
 use folio_domain::{Permission, Role};
 
+use crate::outbound::OutboundPolicy;
 use crate::{CredentialId, Error, Fields, Result, UnitOfWork, admins};
 
 /// How recent a single sign-on must be for its admin to turn password sign-in off.
@@ -326,14 +327,66 @@ pub async fn current(uow: &mut UnitOfWork) -> Result<SsoView> {
     view(&settings, tenant.slug)
 }
 
-/// Sets up or replaces the organisation's SSO settings (admins). The client secret is
-/// required the first time and kept when left out later. A field out of range is 422
-/// naming it.
-pub async fn replace(uow: &mut UnitOfWork, input: SsoInput) -> Result<SsoView> {
+/// SSO settings checked field by field and ready to store, with what they replace. No
+/// `Debug`: they hold the client secret.
+pub struct Checked {
+    new: SsoSettings,
+    before: Option<SsoSettings>,
+    secret_changed: bool,
+    slug: String,
+}
+
+impl Checked {
+    /// The settings to store: for a test of the connection to the provider before they are.
+    pub fn settings(&self) -> &SsoSettings {
+        &self.new
+    }
+
+    /// The organisation's slug, which its sign-in addresses carry.
+    pub fn slug(&self) -> &str {
+        &self.slug
+    }
+}
+
+/// Checks SSO settings to set up or replace the organisation's (admins): a field out of
+/// range is 422 naming it; the client secret is required the first time and kept when left
+/// out later; an issuer the outbound `policy` does not allow Folio to call is refused.
+/// Store them with [`save`], in the same unit of work.
+pub async fn check(
+    uow: &mut UnitOfWork,
+    input: SsoInput,
+    policy: OutboundPolicy,
+) -> Result<Checked> {
     uow.principal.require(Permission::ManageSettings)?;
     let before = db::get_settings(&mut uow.tx).await?;
     let secret_changed = input.client_secret.is_some();
     let new = input.validate(before.as_ref())?;
+    if let Some(why) = url::Url::parse(&new.issuer)
+        .ok()
+        .and_then(|u| policy.refusal(&u))
+    {
+        return Err(Error::invalid("issuer", why));
+    }
+    let slug = platform::current(&mut uow.tx).await?.slug;
+    Ok(Checked {
+        new,
+        before,
+        secret_changed,
+        slug,
+    })
+}
+
+/// Stores settings [`check`]ed in this unit of work (admins), audited without the secret.
+/// Turning password sign-in off needs an admin who has just signed in through the provider,
+/// and no change may leave the organisation without an admin who can sign in.
+pub async fn save(uow: &mut UnitOfWork, checked: Checked) -> Result<SsoView> {
+    uow.principal.require(Permission::ManageSettings)?;
+    let Checked {
+        new,
+        before,
+        secret_changed,
+        slug,
+    } = checked;
     let turns_password_off = !new.password_sign_in
         && before
             .as_ref()
@@ -360,6 +413,5 @@ pub async fn replace(uow: &mut UnitOfWork, input: SsoInput) -> Result<SsoView> {
         }),
     )
     .await?;
-    let t = platform::current(&mut uow.tx).await?;
-    view(&stored, t.slug)
+    view(&stored, slug)
 }

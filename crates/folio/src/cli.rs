@@ -285,6 +285,11 @@ pub async fn run() -> anyhow::Result<()> {
 }
 
 async fn run_demo(config: &Config) -> anyhow::Result<()> {
+    // The demo runs on one machine: a provider to try single sign-on with is local too.
+    let config = &Config {
+        dev_allow_insecure_outbound: true,
+        ..config.clone()
+    };
     let db = operator::migrate(config).await?;
     let organisations = demo::load(&db).await?;
     // Registered before either part starts: a Ctrl-C while the workers are still

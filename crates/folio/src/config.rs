@@ -102,6 +102,11 @@ pub struct Config {
     /// on the processes it starts and which must never be used for real passwords (a
     /// warning is logged at start-up when it is on).
     pub password_hash_cost: PasswordHashCost,
+    /// For development and tests only (`FOLIO_DEV_ALLOW_INSECURE_OUTBOUND`): lets Folio
+    /// call identity providers over plain `http` and at loopback and private addresses.
+    /// Off, the default, only `https` to public addresses is called (server-side request
+    /// forgery). `folio demo` turns it on.
+    pub dev_allow_insecure_outbound: bool,
 }
 
 impl Default for Config {
@@ -134,6 +139,7 @@ impl Default for Config {
             metrics_token: String::new(),
             worker_metrics_listen: String::new(),
             password_hash_cost: PasswordHashCost::Standard,
+            dev_allow_insecure_outbound: false,
         }
     }
 }
@@ -168,9 +174,19 @@ pub const KEYS: &[&str] = &[
     "metrics_token",
     "worker_metrics_listen",
     "password_hash_cost",
+    "dev_allow_insecure_outbound",
 ];
 
 impl Config {
+    /// Which addresses Folio may call.
+    pub fn outbound(&self) -> folio_app::outbound::OutboundPolicy {
+        if self.dev_allow_insecure_outbound {
+            folio_app::outbound::OutboundPolicy::DevelopmentAnyAddress
+        } else {
+            folio_app::outbound::OutboundPolicy::PublicHttpsOnly
+        }
+    }
+
     /// Where email goes: the SMTP server, or `.eml` files under `data_dir/mail`.
     pub fn mailer(&self) -> anyhow::Result<folio_mail::Mailer> {
         Ok(if self.smtp_url.is_empty() {
@@ -350,6 +366,10 @@ impl fmt::Debug for Config {
             )
             .field("worker_metrics_listen", &self.worker_metrics_listen)
             .field("password_hash_cost", &self.password_hash_cost)
+            .field(
+                "dev_allow_insecure_outbound",
+                &self.dev_allow_insecure_outbound,
+            )
             .finish()
     }
 }

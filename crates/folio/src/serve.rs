@@ -42,6 +42,7 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
             public_url: Some(config.public_url.trim_end_matches('/').to_owned())
                 .filter(|u| !u.is_empty()),
             metrics_token: Some(config.metrics_token.clone()).filter(|t| !t.is_empty()),
+            outbound: config.outbound(),
         },
     })
 }

@@ -13,6 +13,10 @@ use folio_tests::{TestApp, problem};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
+/// The outbound policy of the test app: the providers run on this machine.
+const DEVELOPMENT: folio_app::outbound::OutboundPolicy =
+    folio_app::outbound::OutboundPolicy::DevelopmentAnyAddress;
+
 /// A browser: its own cookie jar, no automatic redirects.
 struct Browser {
     http: reqwest::Client,
@@ -826,7 +830,9 @@ async fn tenant_a_code_and_id_token_are_refused_for_tenant_b() {
     let now = Utc::now();
     let verify = |issuer: String, client: String, nonce: String, at| {
         let id_token = id_token.clone();
-        async move { folio_api::verify_id_token(&issuer, &client, &id_token, &nonce, at).await }
+        async move {
+            folio_api::verify_id_token(&issuer, &client, &id_token, &nonce, at, DEVELOPMENT).await
+        }
     };
     // As alpha expects it: good.
     let claims = verify(
@@ -889,10 +895,16 @@ async fn tenant_a_code_and_id_token_are_refused_for_tenant_b() {
     let payload = parts[1].clone();
     parts[1] = format!("{}A", &payload[..payload.len() - 1]);
     let tampered = parts.join(".");
-    let failure =
-        folio_api::verify_id_token(&w.idp_a.issuer, &w.idp_a.client_id, &tampered, &nonce, now)
-            .await
-            .unwrap_err();
+    let failure = folio_api::verify_id_token(
+        &w.idp_a.issuer,
+        &w.idp_a.client_id,
+        &tampered,
+        &nonce,
+        now,
+        DEVELOPMENT,
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(failure, SsoFailure::BadSignature | SsoFailure::InvalidToken),
         "{failure:?}"
@@ -1054,14 +1066,37 @@ async fn an_unreachable_provider_is_a_502_not_a_500() {
         .local_addr()
         .unwrap()
         .port();
-    let (_, _, admin_c) = w.app.tenant_with_admin("charlie").await;
-    put_settings(
-        &w.app,
-        &admin_c,
-        json!({ "issuer": format!("http://127.0.0.1:{dead}"), "client_id": "charlie-client",
-                "client_secret": "charlie-client-secret-value" }),
+    let (charlie, _, admin_c) = w.app.tenant_with_admin("charlie").await;
+    // Saving settings for a provider that cannot be reached is refused, in words...
+    let response = w
+        .app
+        .authed(Method::PUT, "/api/v1/settings/sso", &admin_c)
+        .json(
+            &json!({ "issuer": format!("http://127.0.0.1:{dead}"), "client_id": "charlie-client",
+                     "client_secret": "charlie-client-secret-value" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(folio_tests::fields(&body), vec!["issuer"]);
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("could not be reached"),
+        "{body}"
+    );
+    // ...so here the provider went away after it was set up.
+    sqlx::query(
+        "insert into sso_settings (tenant_id, issuer, client_id, client_secret)
+         values ($1, $2, 'charlie-client', 'charlie-client-secret-value')",
     )
-    .await;
+    .bind(charlie.id)
+    .bind(format!("http://127.0.0.1:{dead}"))
+    .execute(&w.app.database.pool)
+    .await
+    .unwrap();
     let body = refused(
         Browser::new()
             .get(&format!("{}/auth/charlie/sso/login", w.app.base))
@@ -1362,5 +1397,123 @@ async fn an_admin_links_their_account_from_a_password_session_and_cannot_lock_th
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
+    w.finish().await;
+}
+
+#[tokio::test]
+async fn settings_that_would_make_folio_call_internal_addresses_are_refused() {
+    // Production's outbound policy: https to public addresses only.
+    let app = TestApp::spawn_with(
+        folio_api::ApiSettings {
+            cookie_secure: false,
+            ..folio_api::ApiSettings::default()
+        },
+        &folio_tests::redis_url(),
+    )
+    .await;
+    let (_, _, admin) = app.tenant_with_admin("delta").await;
+    for issuer in [
+        "http://idp.example.com",
+        "https://127.0.0.1:8443",
+        "https://localhost:6379",
+        "https://10.1.2.3/realms/x",
+        "https://172.20.0.5",
+        "https://192.168.0.10",
+        "https://169.254.169.254/latest/meta-data",
+        "https://100.100.100.200",
+        "https://[::1]:8080",
+        "https://[::ffff:7f00:1]",
+        "https://[fe80::1]",
+        "https://[fd00:ec2::254]",
+        "https://[64:ff9b::a9fe:a9fe]",
+        "https://2130706433",
+        "https://0x7f.0.0.1",
+        "https://metadata.google.internal",
+        "https://redis",
+    ] {
+        let response = app
+            .authed(Method::PUT, "/api/v1/settings/sso", &admin)
+            .json(&json!({ "issuer": issuer, "client_id": "folio", "client_secret": "s3cret" }))
+            .send()
+            .await
+            .unwrap();
+        let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(
+            folio_tests::fields(&body),
+            vec!["issuer"],
+            "{issuer}: {body}"
+        );
+    }
+    let response = app
+        .authed(Method::GET, "/api/v1/settings/sso", &admin)
+        .send()
+        .await
+        .unwrap();
+    problem(response, StatusCode::NOT_FOUND).await;
+    app.finish().await;
+}
+
+/// A 422 naming `field`, whose detail says `words`.
+async fn wrong(response: Response, field: &str, words: &str) {
+    let body = problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(folio_tests::fields(&body), vec![field], "{body}");
+    let detail = body["detail"].as_str().unwrap();
+    assert!(detail.contains(words), "{detail}");
+}
+
+#[tokio::test]
+async fn saving_settings_tests_the_connection_and_says_what_is_wrong() {
+    let w = world().await;
+    let put = |body: Value| {
+        w.app
+            .authed(Method::PUT, "/api/v1/settings/sso", &w.admin_b)
+            .json(&body)
+            .send()
+    };
+    // A wrong secret.
+    let response = put(
+        json!({ "issuer": w.idp_b.issuer, "client_id": w.idp_b.client_id,
+                               "client_secret": "not-the-secret" }),
+    )
+    .await
+    .unwrap();
+    wrong(
+        response,
+        "client_secret",
+        "refused Folio's client id and secret",
+    )
+    .await;
+    // The issuer not exactly as the provider states it.
+    let response = put(json!({ "issuer": format!("{}/", w.idp_b.issuer),
+                               "client_id": w.idp_b.client_id }))
+    .await
+    .unwrap();
+    wrong(response, "issuer", "names another issuer").await;
+    // A provider that redirects elsewhere (here, towards a metadata service): not followed.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = [0u8; 2048];
+            let _ = socket.read(&mut request).await;
+            let _ = socket
+                .write_all(
+                    b"HTTP/1.1 302 Found\r\nlocation: http://169.254.169.254/latest/meta-data\r\n\
+                      content-length: 0\r\nconnection: close\r\n\r\n",
+                )
+                .await;
+        }
+    });
+    let response = put(json!({ "issuer": format!("http://127.0.0.1:{port}"),
+                               "client_id": w.idp_b.client_id }))
+    .await
+    .unwrap();
+    wrong(response, "issuer", "302").await;
+    // Nothing was changed: bravo's people still sign in.
+    w.app
+        .user(&w.b, "tutor@bravo.example", &[Role::Assessor])
+        .await;
+    signed_in(&Sso::new(&w.app), "bravo", &w.idp_b, "tutor").await;
     w.finish().await;
 }
