@@ -54,6 +54,12 @@ pub fn server_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
+/// A fresh key for sealing the secrets a test stores.
+pub fn test_secret_keys() -> folio_app::secrets::SecretKeys {
+    folio_app::secrets::SecretKeys::parse(&folio_app::secrets::SecretKeys::generate(), &[])
+        .expect("a generated key")
+}
+
 /// The Redis tests use: `FOLIO_TEST_REDIS_URL`, else the local default.
 pub fn redis_url() -> String {
     std::env::var("FOLIO_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
@@ -283,6 +289,7 @@ impl TestApp {
                 cookie_secure: false,
                 // The test identity providers run on this machine, over plain http.
                 outbound: folio_app::outbound::OutboundPolicy::DevelopmentAnyAddress,
+                secrets: test_secret_keys(),
                 ..ApiSettings::default()
             },
             &redis_url(),

@@ -74,6 +74,8 @@ pub struct ApiSettings {
     /// Which addresses Folio may call (identity providers): public https only, unless
     /// development allows any.
     pub outbound: folio_app::outbound::OutboundPolicy,
+    /// The keys stored secrets (SSO client secrets) are sealed with.
+    pub secrets: folio_app::secrets::SecretKeys,
 }
 
 impl Default for ApiSettings {
@@ -85,6 +87,7 @@ impl Default for ApiSettings {
             public_url: None,
             metrics_token: None,
             outbound: folio_app::outbound::OutboundPolicy::PublicHttpsOnly,
+            secrets: folio_app::secrets::SecretKeys::default(),
         }
     }
 }

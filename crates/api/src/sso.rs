@@ -479,7 +479,7 @@ impl SsoApi {
     }
 
     async fn settings(&self, tenant: &Tenant) -> AppResult<SsoSettings> {
-        sso::settings(&self.0.db, tenant).await
+        sso::settings(&self.0.db, tenant, &self.0.settings.secrets).await
     }
 
     fn state_cookie(&self, slug: &str, value: &str, max_age_secs: i64) -> String {

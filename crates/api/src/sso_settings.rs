@@ -210,11 +210,12 @@ impl SsoSettingsApi {
     ) -> ApiResult<Json<SsoSettingsBody>> {
         let mut uow = self.0.authenticate(&credentials).await?;
         let policy = self.0.settings.outbound;
-        let checked = sso_settings::check(&mut uow, input.0.into(), policy).await?;
+        let keys = &self.0.settings.secrets;
+        let checked = sso_settings::check(&mut uow, input.0.into(), policy, keys).await?;
         let base = public_url(&self.0.settings, req);
         let redirect = callback_url(&base, checked.slug());
         test_connection(checked.settings(), &redirect, policy).await?;
-        let settings = sso_settings::save(&mut uow, checked).await?;
+        let settings = sso_settings::save(&mut uow, checked, keys).await?;
         uow.commit().await?;
         Ok(Json(body(settings, &base)))
     }

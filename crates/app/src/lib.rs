@@ -40,6 +40,7 @@ pub mod progress;
 pub mod reminders;
 pub mod routes;
 pub mod runs;
+pub mod secrets;
 pub mod settings;
 pub mod sso;
 pub mod sso_settings;

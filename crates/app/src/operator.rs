@@ -161,3 +161,29 @@ pub async fn recover_admin(
     .await?;
     Ok(id)
 }
+
+/// Seals every organisation's stored secrets under the current key: those stored in clear
+/// by earlier versions and those sealed under a previous key (`folio migrate` runs it, so
+/// a rotation is finished by migrating once with the new key and the old one beside it).
+/// Returns how many were sealed again.
+pub async fn reseal_secrets(db: &Database, keys: &crate::secrets::SecretKeys) -> Result<u64> {
+    if !keys.configured() {
+        return Ok(0);
+    }
+    let mut resealed = 0;
+    for tenant in platform::all_tenants(db.pool()).await? {
+        let mut work = SystemWork::begin_as_operator(db, tenant.tenant_id()).await?;
+        if crate::sso_settings::reseal(&mut work.tx, keys).await? {
+            work.audit(
+                "sso_settings.secret_resealed",
+                "sso_settings",
+                tenant.id,
+                serde_json::json!({}),
+            )
+            .await?;
+            resealed += 1;
+        }
+        work.commit().await?;
+    }
+    Ok(resealed)
+}

@@ -33,10 +33,15 @@ pub async fn tenant(db: &Database, slug: &str) -> Result<Tenant> {
         .ok_or(Error::NotFound)
 }
 
-/// The organisation's single sign-on settings; `sso-not-configured` without them.
-pub async fn settings(db: &Database, tenant: &Tenant) -> Result<SsoSettings> {
+/// The organisation's single sign-on settings, client secret opened with `keys`;
+/// `sso-not-configured` without them.
+pub async fn settings(
+    db: &Database,
+    tenant: &Tenant,
+    keys: &crate::secrets::SecretKeys,
+) -> Result<SsoSettings> {
     let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
-    let settings = queries::get_settings(&mut tx).await?;
+    let settings = crate::sso_settings::load(&mut tx, keys).await?;
     tx.commit().await?;
     settings.ok_or(Error::Sso(SsoFailure::NotConfigured))
 }

@@ -11,7 +11,73 @@ use folio_db::sso::{self as db, SsoSettings};
 use folio_domain::{Permission, Role};
 
 use crate::outbound::OutboundPolicy;
+use crate::secrets::{SecretError, SecretKeys};
 use crate::{CredentialId, Error, Fields, Result, UnitOfWork, admins};
+
+/// What the client secret is sealed for: its organisation and field, so a sealed value
+/// copied to another organisation's row does not open.
+fn secret_context(tenant: folio_domain::TenantId) -> String {
+    format!("{}/sso_settings.client_secret", tenant.0)
+}
+
+fn secret_error(e: SecretError) -> Error {
+    match e {
+        SecretError::NoKey => Error::Unavailable(
+            "Single sign-on cannot be set up or used until the operator sets \
+             FOLIO_SECRET_KEY, the key Folio seals client secrets with."
+                .into(),
+        ),
+        other => Error::Internal(format!("SSO client secret: {other}")),
+    }
+}
+
+/// The organisation's SSO settings with the client secret opened, if SSO is set up.
+pub(crate) async fn load(
+    tx: &mut folio_db::TenantTx,
+    keys: &SecretKeys,
+) -> Result<Option<SsoSettings>> {
+    let tenant = tx.tenant();
+    let Some(mut settings) = db::get_settings(tx).await? else {
+        return Ok(None);
+    };
+    settings.client_secret = keys
+        .open(&secret_context(tenant), &settings.client_secret)
+        .map_err(secret_error)?;
+    Ok(Some(settings))
+}
+
+/// Stores the organisation's SSO settings with the client secret sealed.
+async fn store(
+    tx: &mut folio_db::TenantTx,
+    keys: &SecretKeys,
+    settings: &SsoSettings,
+) -> Result<SsoSettings> {
+    let sealed = SsoSettings {
+        client_secret: keys
+            .seal(&secret_context(tx.tenant()), &settings.client_secret)
+            .map_err(secret_error)?,
+        ..settings.clone()
+    };
+    Ok(db::put_settings(tx, &sealed).await?)
+}
+
+/// Seals the organisation's stored client secret again under the current key, if it is
+/// stored in clear (earlier versions) or under a previous key; returns whether it was.
+pub(crate) async fn reseal(tx: &mut folio_db::TenantTx, keys: &SecretKeys) -> Result<bool> {
+    let Some(stored) = db::get_settings(tx).await? else {
+        return Ok(false);
+    };
+    if !keys.configured() || !keys.needs_resealing(&stored.client_secret) {
+        return Ok(false);
+    }
+    let opened = load(tx, keys).await?.ok_or(Error::NotFound)?;
+    let tenant = tx.tenant();
+    let sealed = keys
+        .seal(&secret_context(tenant), &opened.client_secret)
+        .map_err(secret_error)?;
+    db::set_client_secret(tx, &sealed).await?;
+    Ok(true)
+}
 
 /// How recent a single sign-on must be for its admin to turn password sign-in off.
 const FRESH_SSO_SIGN_IN: chrono::TimeDelta = chrono::TimeDelta::hours(1);
@@ -356,9 +422,10 @@ pub async fn check(
     uow: &mut UnitOfWork,
     input: SsoInput,
     policy: OutboundPolicy,
+    keys: &SecretKeys,
 ) -> Result<Checked> {
     uow.principal.require(Permission::ManageSettings)?;
-    let before = db::get_settings(&mut uow.tx).await?;
+    let before = load(&mut uow.tx, keys).await?;
     let secret_changed = input.client_secret.is_some();
     let new = input.validate(before.as_ref())?;
     if let Some(why) = url::Url::parse(&new.issuer)
@@ -379,7 +446,7 @@ pub async fn check(
 /// Stores settings [`check`]ed in this unit of work (admins), audited without the secret.
 /// Turning password sign-in off needs an admin who has just signed in through the provider,
 /// and no change may leave the organisation without an admin who can sign in.
-pub async fn save(uow: &mut UnitOfWork, checked: Checked) -> Result<SsoView> {
+pub async fn save(uow: &mut UnitOfWork, checked: Checked, keys: &SecretKeys) -> Result<SsoView> {
     uow.principal.require(Permission::ManageSettings)?;
     let Checked {
         new,
@@ -394,7 +461,7 @@ pub async fn save(uow: &mut UnitOfWork, checked: Checked) -> Result<SsoView> {
     if turns_password_off {
         require_fresh_sso_session(uow, &new.issuer).await?;
     }
-    let stored = db::put_settings(&mut uow.tx, &new).await?;
+    let stored = store(&mut uow.tx, keys, &new).await?;
     admins::ensure_one_can_sign_in(
         &mut uow.tx,
         Some("password_sign_in"),

@@ -81,3 +81,14 @@ pub async fn active_tenants(pool: &PgPool) -> DbResult<Vec<Tenant>> {
     .fetch_all(pool)
     .await?)
 }
+
+/// Every tenant, active or suspended, for the operator's work across the platform (e.g.
+/// resealing stored secrets). Reads the platform table as its owner, like
+/// [`active_tenants`].
+pub async fn all_tenants(pool: &PgPool) -> DbResult<Vec<Tenant>> {
+    Ok(sqlx::query_as(
+        "select id, slug, name, status, settings, created_at from tenants order by slug",
+    )
+    .fetch_all(pool)
+    .await?)
+}

@@ -86,6 +86,17 @@ pub async fn put_settings(tx: &mut TenantTx, s: &SsoSettings) -> DbResult<SsoSet
     .await?)
 }
 
+/// Replaces the stored client secret (already sealed), leaving the rest as it is.
+pub async fn set_client_secret(tx: &mut TenantTx, client_secret: &str) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query("update sso_settings set client_secret = $2 where tenant_id = $1")
+        .bind(tenant.0)
+        .bind(client_secret)
+        .execute(tx.conn())
+        .await?;
+    Ok(())
+}
+
 /// Whether password sign-in is enabled for the tenant (it is unless SSO settings turn it
 /// off).
 pub async fn password_sign_in_enabled(tx: &mut TenantTx) -> DbResult<bool> {
@@ -115,16 +126,13 @@ pub struct NewLoginState<'a> {
     pub link_user_id: Option<Uuid>,
 }
 
-/// Records a pending sign-in, and forgets those that expired more than a day ago.
+/// Records a pending sign-in, and forgets those that have expired.
 pub async fn create_login_state(tx: &mut TenantTx, s: &NewLoginState<'_>) -> DbResult<()> {
     let tenant = tx.tenant();
-    sqlx::query(
-        "delete from sso_login_states
-         where tenant_id = $1 and expires_at < now() - interval '1 day'",
-    )
-    .bind(tenant.0)
-    .execute(tx.conn())
-    .await?;
+    sqlx::query("delete from sso_login_states where tenant_id = $1 and expires_at < now()")
+        .bind(tenant.0)
+        .execute(tx.conn())
+        .await?;
     sqlx::query(
         "insert into sso_login_states
              (tenant_id, id, state_hash, nonce, pkce_verifier, issuer, expires_at, link_user_id)
@@ -168,14 +176,19 @@ pub enum StateLookup {
     Unknown,
 }
 
-/// Takes a pending sign-in by its state hash, marking it used (once only, even when two
-/// callbacks race: the update locks the row).
+/// Takes a pending sign-in by its state hash, marking it used and clearing its nonce and
+/// verifier (once only, even when two callbacks race: the update locks the row).
 pub async fn take_login_state(tx: &mut TenantTx, state_hash: &[u8]) -> DbResult<StateLookup> {
     let tenant = tx.tenant();
+    // The nonce and verifier are handed out once and cleared in the same statement.
     let taken: Option<LoginState> = sqlx::query_as(
-        "update sso_login_states set used_at = now()
-         where tenant_id = $1 and state_hash = $2 and used_at is null
-         returning nonce, pkce_verifier, issuer, expires_at, link_user_id",
+        "update sso_login_states s
+         set used_at = now(), nonce = null, pkce_verifier = null
+         from (select id, nonce, pkce_verifier from sso_login_states
+               where tenant_id = $1 and state_hash = $2 and used_at is null
+               for update) old
+         where s.tenant_id = $1 and s.id = old.id
+         returning old.nonce, old.pkce_verifier, s.issuer, s.expires_at, s.link_user_id",
     )
     .bind(tenant.0)
     .bind(state_hash)

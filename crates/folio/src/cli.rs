@@ -284,10 +284,38 @@ pub async fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The demo's own secret key: read from `data_dir/secret.key`, or generated there (only
+/// its owner may read it) on first run.
+fn demo_secret_key(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = data_dir.join("secret.key");
+    if let Ok(key) = std::fs::read_to_string(&path) {
+        return Ok(key.trim().to_owned());
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let key = folio_app::secrets::SecretKeys::generate();
+    let mut file = std::fs::OpenOptions::new();
+    file.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);
+    let mut file = file
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    std::io::Write::write_all(&mut file, key.as_bytes())?;
+    Ok(key)
+}
+
 async fn run_demo(config: &Config) -> anyhow::Result<()> {
     // The demo runs on one machine: a provider to try single sign-on with is local too.
+    // Without a configured key, it seals secrets with one of its own, kept beside its data.
+    let secret_key = if config.secret_key.is_empty() {
+        demo_secret_key(&config.data_dir)?
+    } else {
+        config.secret_key.clone()
+    };
     let config = &Config {
         dev_allow_insecure_outbound: true,
+        secret_key,
         ..config.clone()
     };
     let db = operator::migrate(config).await?;

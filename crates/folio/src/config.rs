@@ -107,6 +107,15 @@ pub struct Config {
     /// Off, the default, only `https` to public addresses is called (server-side request
     /// forgery). `folio demo` turns it on.
     pub dev_allow_insecure_outbound: bool,
+    /// The key stored secrets (SSO client secrets) are sealed with: 32 random bytes in
+    /// base64 (`FOLIO_SECRET_KEY`; `openssl rand -base64 32`; never printed). Empty:
+    /// single sign-on cannot be set up or used; `folio demo` generates one and keeps it in
+    /// `data_dir/secret.key`.
+    pub secret_key: String,
+    /// Keys that sealed secrets before the current one, comma-separated
+    /// (`FOLIO_PREVIOUS_SECRET_KEYS`): they still open what they sealed, and `folio migrate`
+    /// seals it again under `FOLIO_SECRET_KEY`. Never printed.
+    pub previous_secret_keys: String,
 }
 
 impl Default for Config {
@@ -140,6 +149,8 @@ impl Default for Config {
             worker_metrics_listen: String::new(),
             password_hash_cost: PasswordHashCost::Standard,
             dev_allow_insecure_outbound: false,
+            secret_key: String::new(),
+            previous_secret_keys: String::new(),
         }
     }
 }
@@ -175,6 +186,8 @@ pub const KEYS: &[&str] = &[
     "worker_metrics_listen",
     "password_hash_cost",
     "dev_allow_insecure_outbound",
+    "secret_key",
+    "previous_secret_keys",
 ];
 
 impl Config {
@@ -185,6 +198,13 @@ impl Config {
         } else {
             folio_app::outbound::OutboundPolicy::PublicHttpsOnly
         }
+    }
+
+    /// The keys stored secrets are sealed with; a malformed key is an error naming it.
+    pub fn secret_keys(&self) -> anyhow::Result<folio_app::secrets::SecretKeys> {
+        let previous: Vec<&str> = self.previous_secret_keys.split(',').collect();
+        folio_app::secrets::SecretKeys::parse(&self.secret_key, &previous)
+            .map_err(|e| anyhow::anyhow!(e))
     }
 
     /// Where email goes: the SMTP server, or `.eml` files under `data_dir/mail`.
@@ -317,6 +337,11 @@ impl Config {
     }
 }
 
+/// A secret setting as printed: whether it is set, never its value.
+fn redacted(value: &str) -> &'static str {
+    if value.is_empty() { "" } else { "<redacted>" }
+}
+
 /// A URL with its password hidden.
 pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
@@ -369,6 +394,11 @@ impl fmt::Debug for Config {
             .field(
                 "dev_allow_insecure_outbound",
                 &self.dev_allow_insecure_outbound,
+            )
+            .field("secret_key", &redacted(&self.secret_key))
+            .field(
+                "previous_secret_keys",
+                &redacted(&self.previous_secret_keys),
             )
             .finish()
     }

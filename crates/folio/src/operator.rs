@@ -71,6 +71,13 @@ pub async fn migrate(config: &Config) -> anyhow::Result<Database> {
     }
     let db = connect(config)?;
     db.migrate().await.context("migrating")?;
+    let keys = config.secret_keys()?;
+    let resealed = operator::reseal_secrets(&db, &keys)
+        .await
+        .context("sealing stored secrets under FOLIO_SECRET_KEY")?;
+    if resealed > 0 {
+        tracing::info!(resealed, "sealed stored secrets under the current key");
+    }
     Ok(db)
 }
 

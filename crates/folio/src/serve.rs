@@ -26,6 +26,10 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating FOLIO_DATA_DIR {}", config.data_dir.display()))?;
     let storage = folio_storage::Storage::new(&config.storage_config()?).context("file storage")?;
+    let secrets = config.secret_keys()?;
+    if !secrets.configured() {
+        tracing::warn!("FOLIO_SECRET_KEY is not set: single sign-on cannot be set up or used");
+    }
     Ok(AppState {
         db,
         redis,
@@ -43,6 +47,7 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
                 .filter(|u| !u.is_empty()),
             metrics_token: Some(config.metrics_token.clone()).filter(|t| !t.is_empty()),
             outbound: config.outbound(),
+            secrets,
         },
     })
 }

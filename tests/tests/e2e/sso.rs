@@ -569,6 +569,30 @@ async fn sso_settings_are_for_admins_and_never_show_the_secret() {
     assert!(!text.contains(&w.idp_a.client_secret));
     let body: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(body["client_secret_set"], true);
+    // Nor is it stored in clear: the column holds it sealed (and sign-ins, which need it
+    // at the token endpoint, work: the world's admin signed in through it).
+    let stored: Vec<String> = sqlx::query_scalar("select client_secret from sso_settings")
+        .fetch_all(&w.app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    for (column, secret) in stored
+        .iter()
+        .flat_map(|c| [(c, &w.idp_a.client_secret), (c, &w.idp_b.client_secret)])
+    {
+        assert!(column.starts_with("sealed:v1:"), "{column}");
+        assert!(!column.contains(secret.as_str()));
+    }
+    // Nonces and verifiers of finished sign-ins are gone; none has expired and stayed.
+    let kept: i64 = sqlx::query_scalar(
+        "select count(*) from sso_login_states
+         where (used_at is not null and (nonce is not null or pkce_verifier is not null))
+            or expires_at < now()",
+    )
+    .fetch_one(&w.app.database.pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, 0);
     assert_eq!(body["issuer"], w.idp_a.issuer);
     assert_eq!(body["role_mapping"]["tutors"], json!(["assessor"]));
     assert_eq!(body["provisioning"], "create");

@@ -77,6 +77,33 @@ impl Scratch {
         conn.close().await.ok();
     }
 
+    /// The stored SSO client secret (there is one organisation with SSO).
+    async fn client_secret(&self) -> String {
+        let mut conn = sqlx::PgConnection::connect(&self.url())
+            .await
+            .expect("connect");
+        let secret = sqlx::query_scalar("select client_secret from sso_settings")
+            .fetch_one(&mut conn)
+            .await
+            .expect("client secret");
+        conn.close().await.ok();
+        secret
+    }
+
+    /// The id of the tenant with this slug.
+    async fn tenant_id(&self, slug: &str) -> uuid::Uuid {
+        let mut conn = sqlx::PgConnection::connect(&self.url())
+            .await
+            .expect("connect");
+        let id = sqlx::query_scalar("select id from tenants where slug = $1")
+            .bind(slug)
+            .fetch_one(&mut conn)
+            .await
+            .expect("tenant id");
+        conn.close().await.ok();
+        id
+    }
+
     async fn drop_database(self) {
         let mut conn = sqlx::PgConnection::connect(&format!(
             "{}/postgres",
@@ -305,6 +332,37 @@ async fn operator_commands_and_the_demo_work_end_to_end() {
             .await,
         1
     );
+
+    // The client secret above was stored in clear, as earlier versions did: migrating with
+    // a key seals it; migrating with a new key and the old one beside it reseals it.
+    let first_key = folio_app::secrets::SecretKeys::generate();
+    let second_key = folio_app::secrets::SecretKeys::generate();
+    let migrated = scratch
+        .folio(&["migrate"])
+        .env("FOLIO_SECRET_KEY", &first_key)
+        .output()
+        .unwrap();
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    let first = scratch.client_secret().await;
+    assert!(first.starts_with("sealed:v1:"), "{first}");
+    assert!(!first.contains("secret:") && !first.ends_with(":secret"));
+    let keys = folio_app::secrets::SecretKeys::parse(&first_key, &[]).unwrap();
+    let tenant_id = scratch.tenant_id("acme-training").await;
+    let context = format!("{tenant_id}/sso_settings.client_secret");
+    assert_eq!(keys.open(&context, &first).unwrap(), "secret");
+    let migrated = scratch
+        .folio(&["migrate"])
+        .env("FOLIO_SECRET_KEY", &second_key)
+        .env("FOLIO_PREVIOUS_SECRET_KEYS", &first_key)
+        .output()
+        .unwrap();
+    assert!(migrated.status.success(), "{}", stderr(&migrated));
+    let second = scratch.client_secret().await;
+    assert_ne!(first, second);
+    let rotated = folio_app::secrets::SecretKeys::parse(&second_key, &[]).unwrap();
+    assert_eq!(rotated.open(&context, &second).unwrap(), "secret");
+    // The demo below keeps a key of its own: this organisation's SSO goes.
+    scratch.execute("delete from sso_settings").await;
 
     let token = scratch.run(&[
         "token",
