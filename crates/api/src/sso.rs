@@ -380,6 +380,23 @@ pub(crate) fn callback_url(base: &str, slug: &str) -> String {
     routes::sso_callback(base, slug)
 }
 
+/// What the provider sends the browser back with, and the browser's cookies.
+struct Callback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    iss: Option<String>,
+    browser_state: Option<String>,
+    session: Option<String>,
+}
+
+/// Whether the request is a browser's navigation (it accepts HTML), which gets a page
+/// rather than a problem document.
+fn wants_page(req: &Request) -> bool {
+    req.header(header::ACCEPT)
+        .is_some_and(|accept| accept.contains("text/html"))
+}
+
 /// A sign-in about to start: what the callback needs kept, and the browser's state. Not
 /// `Debug`: it holds the nonce and verifier.
 struct PendingState {
@@ -387,6 +404,7 @@ struct PendingState {
     nonce: String,
     verifier: String,
     issuer: String,
+    return_to: Option<String>,
 }
 
 impl PendingState {
@@ -398,6 +416,7 @@ impl PendingState {
             issuer: &self.issuer,
             expires_at: Utc::now() + chrono::Duration::minutes(LOGIN_TTL_MINUTES),
             link_user_id,
+            return_to: self.return_to.as_deref(),
         }
     }
 }
@@ -537,13 +556,15 @@ impl SsoApi {
                 nonce: nonce.secret().clone(),
                 verifier: verifier.secret().clone(),
                 issuer: settings.issuer,
+                return_to: None,
             },
         ))
     }
 
-    async fn start(&self, slug: &str, req: &Request) -> AppResult<Redirect> {
+    async fn start(&self, slug: &str, next: Option<&str>, req: &Request) -> AppResult<Redirect> {
         let tenant = self.tenant(slug).await?;
-        let (url, pending) = self.authorization(&tenant, req, false).await?;
+        let (url, mut pending) = self.authorization(&tenant, req, false).await?;
+        pending.return_to = routes::local_path(next).map(str::to_owned);
         sso::record_login_state(&self.0.db, &tenant, &pending.record(None)).await?;
         let cookie = self.state_cookie(&tenant.slug, &pending.state, LOGIN_TTL_MINUTES * 60);
         Ok(Redirect::Found(url, cookie))
@@ -591,17 +612,15 @@ impl SsoApi {
         (uow.principal.tenant == tenant.tenant_id()).then_some(uow.principal.user_id)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn finish(
-        &self,
-        tenant: &Tenant,
-        req: &Request,
-        code: Option<String>,
-        state: Option<String>,
-        error: Option<String>,
-        browser_state: Option<String>,
-        session: Option<String>,
-    ) -> AppResult<Redirect> {
+    async fn finish(&self, tenant: &Tenant, req: &Request, back: Callback) -> AppResult<Redirect> {
+        let Callback {
+            code,
+            state,
+            error,
+            iss,
+            browser_state,
+            session,
+        } = back;
         let sso = |f: SsoFailure| AppError::Sso(f);
         // Whatever happens next, the state presented is used up.
         let lookup = match &state {
@@ -636,6 +655,11 @@ impl SsoApi {
             return Err(sso(SsoFailure::StateExpired));
         }
         let settings = self.settings(tenant).await?;
+        // RFC 9207: a provider that says who sends the browser back must be this one (a
+        // mix-up with another provider's response is refused before its code is used).
+        if iss.as_ref().is_some_and(|iss| *iss != settings.issuer) {
+            return Err(sso(SsoFailure::WrongIssuer));
+        }
         if settings.issuer != pending.issuer {
             // The provider changed while this sign-in was under way.
             return Err(sso(SsoFailure::StateUnknown));
@@ -707,7 +731,8 @@ impl SsoApi {
             &session.token,
             self.0.settings.session_ttl.as_secs(),
         );
-        Ok(Redirect::Found("/".into(), cookie))
+        let to = pending.return_to.unwrap_or_else(|| "/".into());
+        Ok(Redirect::Found(to, cookie))
     }
 }
 
@@ -719,8 +744,13 @@ impl SsoApi {
     /// when the organisation has no SSO; 502 `sso-provider-unavailable` when its provider
     /// cannot be reached.
     #[oai(path = "/:tenant/sso/login", method = "get")]
-    async fn login(&self, tenant: Path<String>, req: &Request) -> ApiResult<Redirect> {
-        let result = self.start(&tenant.0, req).await;
+    async fn login(
+        &self,
+        tenant: Path<String>,
+        next: Query<Option<String>>,
+        req: &Request,
+    ) -> ApiResult<Redirect> {
+        let result = self.start(&tenant.0, next.0.as_deref(), req).await;
         if let Err(AppError::Sso(f)) = &result {
             tracing::warn!(tenant = %tenant.0, reason = f.kind(), "SSO sign-in could not start");
         }
@@ -744,24 +774,30 @@ impl SsoApi {
         code: Query<Option<String>>,
         state: Query<Option<String>>,
         error: Query<Option<String>>,
+        iss: Query<Option<String>>,
         #[oai(name = "folio_sso_state")] browser_state: Cookie<Option<String>>,
         #[oai(name = "folio_session")] session: Cookie<Option<String>>,
         req: &Request,
     ) -> ApiResult<Redirect> {
         let t = self.tenant(&tenant.0).await?;
-        let result = self
-            .finish(
-                &t,
-                req,
-                code.0,
-                state.0,
-                error.0,
-                browser_state.0,
-                session.0,
-            )
-            .await;
+        let back = Callback {
+            code: code.0,
+            state: state.0,
+            error: error.0,
+            iss: iss.0,
+            browser_state: browser_state.0,
+            session: session.0,
+        };
+        let result = self.finish(&t, req, back).await;
         if let Err(AppError::Sso(f)) = &result {
             tracing::warn!(tenant_id = %t.id, reason = f.kind(), "SSO sign-in refused");
+            if wants_page(req) {
+                // A person in a browser gets the sign-in page saying what went wrong.
+                return Ok(Redirect::Found(
+                    routes::sign_in_refused(&t.slug, f.kind()),
+                    self.state_cookie(&t.slug, "", 0),
+                ));
+            }
         }
         result.map_err(ApiError::from)
     }

@@ -258,6 +258,51 @@ pub enum SsoFailure {
 }
 
 impl SsoFailure {
+    /// The refusal a problem type's last part names (`kind`), as a page shows it after
+    /// the browser was sent back; details a refusal carried (an issuer, the provider's
+    /// error code) are not in the kind, so they are left out. `None` for a kind Folio
+    /// does not have.
+    pub fn for_kind(kind: &str) -> Option<Self> {
+        use SsoFailure as F;
+        let all = [
+            F::NotConfigured,
+            F::ProviderUnavailable {
+                issuer: String::new(),
+            },
+            F::ProviderNotAllowed {
+                detail: String::new(),
+            },
+            F::ProviderError,
+            F::AccessDenied,
+            F::ProviderRefused {
+                error: String::new(),
+            },
+            F::StateUnknown,
+            F::StateExpired,
+            F::StateReplayed,
+            F::StateMismatch,
+            F::CodeRejected,
+            F::WrongIssuer,
+            F::WrongAudience,
+            F::TokenExpired,
+            F::NonceMismatch,
+            F::BadSignature,
+            F::InvalidToken,
+            F::EmailMissing,
+            F::EmailUnverified,
+            F::DomainNotAllowed,
+            F::NoRoles,
+            F::UserDeactivated,
+            F::NotProvisioned,
+            F::AccountLinkedElsewhere,
+            F::LinkNeedsVerifiedEmail,
+            F::AdminLinkNeedsPassword,
+            F::IdentityLinkedElsewhere,
+            F::LinkSessionEnded,
+        ];
+        all.into_iter().find(|f| f.kind() == kind)
+    }
+
     /// The problem type's last part, e.g. `sso-nonce-mismatch` (also used in logs).
     pub fn kind(&self) -> &'static str {
         self.parts().1
@@ -331,10 +376,19 @@ impl SsoFailure {
         use SsoFailure as F;
         match self {
             F::NotConfigured => "This organisation has not set up single sign-on.".into(),
+            F::ProviderUnavailable { issuer } if issuer.is_empty() => {
+                "Your organisation's identity provider could not be reached; try again shortly."
+                    .into()
+            }
             F::ProviderUnavailable { issuer } => format!(
                 "Your organisation's identity provider ({issuer}) could not be reached; \
                  try again shortly."
             ),
+            F::ProviderNotAllowed { detail } if detail.is_empty() => {
+                "Folio does not call your organisation's identity provider at the address it \
+                 is set up with. Ask your administrator to check its single sign-on settings."
+                    .into()
+            }
             F::ProviderNotAllowed { detail } => format!(
                 "Folio does not call your organisation's identity provider: {detail}. Ask \
                  your administrator to check its single sign-on settings."
@@ -344,6 +398,9 @@ impl SsoFailure {
                 .into(),
             F::AccessDenied => {
                 "The sign-in was cancelled or denied at your identity provider.".into()
+            }
+            F::ProviderRefused { error } if error.is_empty() => {
+                "Your identity provider refused the sign-in.".into()
             }
             F::ProviderRefused { error } => {
                 format!("Your identity provider refused the sign-in (`{error}`).")
@@ -588,4 +645,31 @@ impl Fields {
 /// Unwraps a value [`Fields::check`] kept, after [`Fields::finish`] succeeded.
 pub fn checked<T>(value: Option<T>) -> Result<T> {
     value.ok_or_else(|| Error::Internal("validated value missing".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_sso_refusal_is_found_by_its_kind() {
+        for kind in [
+            "sso-not-configured",
+            "sso-state-replayed",
+            "sso-admin-link-needs-password",
+            "sso-link-session-ended",
+        ] {
+            assert_eq!(SsoFailure::for_kind(kind).map(|f| f.kind()), Some(kind));
+        }
+        for kind in [
+            "sso-provider-unavailable",
+            "sso-provider-refused",
+            "sso-provider-not-allowed",
+        ] {
+            let detail = SsoFailure::for_kind(kind).unwrap().detail();
+            assert!(!detail.contains("()") && !detail.contains("``"), "{detail}");
+        }
+        assert_eq!(SsoFailure::for_kind("sso-<script>"), None);
+        assert_eq!(SsoFailure::for_kind("not-found"), None);
+    }
 }

@@ -238,6 +238,40 @@ pub fn sign_in(next: Option<&str>) -> String {
     }
 }
 
+/// `next` if it is a plain local path to follow after signing in (`/…`, not `//…`),
+/// else `None`: never another site. Browsers drop tabs and newlines from a URL and read
+/// `\` as `/`, so `/\t/evil.example` would be `//evil.example`: a path with either, or
+/// any space or control character, is refused outright.
+pub fn local_path(next: Option<&str>) -> Option<&str> {
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.len() <= 2000
+            && n.chars()
+                .all(|c| !c.is_control() && !c.is_whitespace() && c != '\\')
+    })
+}
+
+/// Single sign-on for the organisation `slug`, going on to `next` (a local path) once
+/// signed in.
+pub fn sso_login_then(slug: &str, next: Option<&str>) -> String {
+    match local_path(next) {
+        Some(next) => format!("{}?next={}", sso_login(slug), encode_segment(next)),
+        None => sso_login(slug),
+    }
+}
+
+/// The sign-in page of the organisation `slug`, saying why a single sign-on was refused
+/// (`kind`, the problem type's last part).
+pub fn sign_in_refused(slug: &str, kind: &str) -> String {
+    format!(
+        "{}?org={}&sso_error={}",
+        SIGN_IN.fill(&[]),
+        encode_segment(slug),
+        encode_segment(kind)
+    )
+}
+
 /// The person's own profile page.
 pub fn profile() -> String {
     PROFILE.fill(&[])

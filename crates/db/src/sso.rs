@@ -124,6 +124,8 @@ pub struct NewLoginState<'a> {
     /// The signed-in person whose account this sign-in links to the provider, when it was
     /// started to link one rather than to sign in.
     pub link_user_id: Option<Uuid>,
+    /// The local path to go on to once signed in.
+    pub return_to: Option<&'a str>,
 }
 
 /// Records a pending sign-in, and forgets those that have expired.
@@ -135,8 +137,9 @@ pub async fn create_login_state(tx: &mut TenantTx, s: &NewLoginState<'_>) -> DbR
         .await?;
     sqlx::query(
         "insert into sso_login_states
-             (tenant_id, id, state_hash, nonce, pkce_verifier, issuer, expires_at, link_user_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+             (tenant_id, id, state_hash, nonce, pkce_verifier, issuer, expires_at, link_user_id,
+              return_to)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(tenant.0)
     .bind(Uuid::now_v7())
@@ -146,6 +149,7 @@ pub async fn create_login_state(tx: &mut TenantTx, s: &NewLoginState<'_>) -> DbR
     .bind(s.issuer)
     .bind(s.expires_at)
     .bind(s.link_user_id)
+    .bind(s.return_to)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -164,6 +168,8 @@ pub struct LoginState {
     pub expires_at: DateTime<Utc>,
     /// The account this sign-in links, when it was started to link one.
     pub link_user_id: Option<Uuid>,
+    /// The local path to go on to once signed in.
+    pub return_to: Option<String>,
 }
 
 /// What became of a `state` presented at the callback.
@@ -188,7 +194,8 @@ pub async fn take_login_state(tx: &mut TenantTx, state_hash: &[u8]) -> DbResult<
                where tenant_id = $1 and state_hash = $2 and used_at is null
                for update) old
          where s.tenant_id = $1 and s.id = old.id
-         returning old.nonce, old.pkce_verifier, s.issuer, s.expires_at, s.link_user_id",
+         returning old.nonce, old.pkce_verifier, s.issuer, s.expires_at, s.link_user_id,
+                   s.return_to",
     )
     .bind(tenant.0)
     .bind(state_hash)

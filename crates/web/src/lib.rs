@@ -25,6 +25,7 @@ mod render;
 mod time_log;
 mod units;
 
+use folio_app::routes::local_path;
 use std::sync::Arc;
 
 use folio_app::{Disclaimer, UnitOfWork, routes};
@@ -173,20 +174,6 @@ fn redirect(to: &str) -> Response {
         .status(StatusCode::SEE_OTHER)
         .header(header::LOCATION, to)
         .finish()
-}
-
-/// A path on this site to go back to: only local paths, so a crafted link cannot send
-/// someone elsewhere after signing in.
-fn local_path(next: Option<&str>) -> Option<&str> {
-    // Browsers drop tabs and newlines from a URL and read `\` as `/`, so `/\t/evil.example`
-    // would be `//evil.example`: a path with either, or any space or control character,
-    // is refused outright.
-    next.filter(|n| {
-        n.starts_with('/')
-            && !n.starts_with("//")
-            && n.chars()
-                .all(|c| !c.is_control() && !c.is_whitespace() && c != '\\')
-    })
 }
 
 /// The address a request came from, as this process saw it: the peer of the connection
@@ -624,6 +611,8 @@ async fn page_posts<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Re
 struct SignInQuery {
     org: Option<String>,
     next: Option<String>,
+    /// Why a single sign-on was just refused (a problem type's last part).
+    sso_error: Option<String>,
 }
 
 /// The organisation named by its slug, if it exists: for its name on the sign-in page.
@@ -652,7 +641,7 @@ fn sign_in_form(
         .get("slug")
         .and_then(Value::as_str)
         .filter(|_| org.get("sso").and_then(Value::as_bool) == Some(true))
-        .map(routes::sso_login);
+        .map(|slug| routes::sso_login_then(slug, Some(next).filter(|n| *n != routes::APP_PREFIX)));
     let password = org.get("password").and_then(Value::as_bool) != Some(false);
     web.render(
         None,
@@ -675,7 +664,19 @@ fn sign_in_form(
 async fn sign_in_page(web: Data<&Web>, Query(q): Query<SignInQuery>) -> Response {
     let org = organisation(&web, q.org.as_deref()).await;
     let next = local_path(q.next.as_deref()).unwrap_or(routes::APP_PREFIX);
-    sign_in_form(&web, org, q.org.as_deref().unwrap_or(""), "", next, None)
+    let refused = q
+        .sso_error
+        .as_deref()
+        .and_then(folio_app::SsoFailure::for_kind)
+        .map(|f| f.detail());
+    sign_in_form(
+        &web,
+        org,
+        q.org.as_deref().unwrap_or(""),
+        "",
+        next,
+        refused.as_deref(),
+    )
 }
 
 #[derive(Deserialize)]

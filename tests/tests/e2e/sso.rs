@@ -1541,3 +1541,94 @@ async fn saving_settings_tests_the_connection_and_says_what_is_wrong() {
     signed_in(&Sso::new(&w.app), "bravo", &w.idp_b, "tutor").await;
     w.finish().await;
 }
+
+#[tokio::test]
+async fn sso_keeps_the_deep_link_checks_iss_and_refuses_in_a_page() {
+    let w = world().await;
+    // A deep link followed before signing in is where the sign-in ends.
+    let sso = Sso::new(&w.app);
+    let response = sso
+        .browser
+        .get(&format!(
+            "{}/auth/alpha/sso/login?next=%2Fapp%2Fprofile",
+            w.app.base
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let callback = sso
+        .authorize(&location(&response), &w.idp_a, "tutor", true)
+        .await;
+    let done = sso.callback(&callback).await;
+    assert_eq!(done.status(), StatusCode::FOUND);
+    assert_eq!(location(&done), format!("{}/app/profile", w.app.base));
+    // Never another site.
+    let sso = Sso::new(&w.app);
+    let response = sso
+        .browser
+        .get(&format!(
+            "{}/auth/alpha/sso/login?next=%2F%2Fevil.example%2F",
+            w.app.base
+        ))
+        .await;
+    let callback = sso
+        .authorize(&location(&response), &w.idp_a, "tutor", true)
+        .await;
+    let done = sso.callback(&callback).await;
+    assert_eq!(location(&done), format!("{}/", w.app.base));
+
+    // RFC 9207: a response that says another issuer sent it is refused.
+    let sso = Sso::new(&w.app);
+    let auth = sso.start("alpha", &w.idp_a).await;
+    let callback = sso.authorize(&auth, &w.idp_a, "tutor", true).await;
+    let mixed_up = with_query_param(&callback, "iss", "https://evil.example");
+    refused(
+        sso.callback(&mixed_up).await,
+        StatusCode::UNAUTHORIZED,
+        "sso-wrong-issuer",
+    )
+    .await;
+
+    // A person in a browser is shown the sign-in page saying why, not a JSON document.
+    let sso = Sso::new(&w.app);
+    let auth = sso.start("alpha", &w.idp_a).await;
+    let callback = sso.authorize(&auth, &w.idp_a, "outsider", true).await;
+    let response = sso
+        .browser
+        .http
+        .get(&callback)
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    let page_url = location(&response);
+    assert_eq!(
+        page_url,
+        format!(
+            "{}/sign-in?org=alpha&sso_error=sso-email-domain-not-allowed",
+            w.app.base
+        )
+    );
+    let page = sso.browser.get(&page_url).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("domain is not allowed to sign in to this organisation"),
+        "{html}"
+    );
+    // The page offers single sign-on again, carrying a deep link on.
+    let page = sso
+        .browser
+        .get(&format!(
+            "{}/sign-in?org=alpha&next=%2Fapp%2Fprofile",
+            w.app.base
+        ))
+        .await;
+    // (Handlebars writes `=` in an attribute as `&#x3D;`, which the browser reads as `=`.)
+    let html = page.text().await.unwrap().replace("&#x3D;", "=");
+    assert!(
+        html.contains("href=\"/auth/alpha/sso/login?next=%2Fapp%2Fprofile\""),
+        "{html}"
+    );
+    w.finish().await;
+}
