@@ -26,8 +26,14 @@ const BASE = process.env.FOLIO_BASE;
 const SHOTS = process.env.FOLIO_SCREENSHOTS;
 const PASSWORD = "folio-demo-2026";
 const ORG = "northgate-training";
-if (!BASE || !SHOTS) {
-  console.error("set FOLIO_BASE and FOLIO_SCREENSHOTS");
+// The organisation's identity provider, started by the Rust test (tests/oidc/provider.js).
+const IDP = {
+  issuer: process.env.FOLIO_IDP_ISSUER,
+  clientId: process.env.FOLIO_IDP_CLIENT_ID,
+  secret: process.env.FOLIO_IDP_CLIENT_SECRET,
+};
+if (!BASE || !SHOTS || !IDP.issuer) {
+  console.error("set FOLIO_BASE, FOLIO_SCREENSHOTS and FOLIO_IDP_*");
   process.exit(2);
 }
 mkdirSync(SHOTS, { recursive: true });
@@ -202,18 +208,40 @@ try {
   await sso.getByRole("button", { name: "Save single sign-on" }).click();
   await sso.getByRole("alert").waitFor();
   check((await sso.getByLabel("Identity provider (issuer URL)").getAttribute("aria-invalid")) === "true", "the issuer is not marked as the problem");
+  // A provider that cannot be reached is named as the problem when saving, in words.
   await sso.getByLabel("Identity provider (issuer URL)").fill("https://login.northgate.example");
-  await sso.getByLabel(/Client secret/).fill("a-client-secret-for-the-test");
+  await sso.getByLabel(/Client secret/).fill(IDP.secret);
+  await sso.getByRole("button", { name: "Save single sign-on" }).click();
+  await sso.getByText(/could not be reached/).waitFor();
+  check((await sso.getByLabel("Identity provider (issuer URL)").getAttribute("aria-invalid")) === "true", "the unreachable issuer is not marked as the problem");
+  // The organisation's real provider.
+  await sso.getByLabel("Identity provider (issuer URL)").fill(IDP.issuer);
+  await sso.getByLabel("Client id").fill(IDP.clientId);
+  await sso.getByLabel(/Client secret/).fill(IDP.secret);
   await sso.getByLabel(/Role mapping/).fill('{"tutors": ["assessor"]}');
   await sso.getByRole("button", { name: "Save single sign-on" }).click();
   await notice(admin, "Single sign-on saved.");
   await sso.getByText("give your identity provider the redirect URI").waitFor();
   check((await sso.getByLabel(/Role mapping/).inputValue()).includes("tutors"), "the role mapping was not kept");
-  const signInPage = await adminContext.newPage();
-  await signInPage.goto(`${BASE}/sign-in?org=${ORG}`);
-  await signInPage.getByRole("link", { name: "Sign in with your organisation" }).waitFor();
-  await signInPage.getByLabel("Password").waitFor();
-  await signInPage.close();
+  check(!(await admin.content()).includes(IDP.secret), "the settings page shows the client secret");
+  // Amelia follows "Sign in with your organisation" in her own browser, signs in at the
+  // provider and lands in Folio signed in.
+  const ssoContext = await watchedContext(browser, desk);
+  const viaSso = await ssoContext.newPage();
+  await viaSso.goto(`${BASE}/sign-in?org=${ORG}`);
+  await viaSso.getByLabel("Password").waitFor();
+  await viaSso.getByRole("link", { name: "Sign in with your organisation" }).click();
+  await viaSso.waitForURL((url) => url.href.startsWith(IDP.issuer));
+  await viaSso.locator('input[name="login"]').fill("amelia");
+  await viaSso.locator('input[name="password"]').fill("amelia-password");
+  await viaSso.getByRole("button", { name: "Sign in" }).click();
+  const allow = viaSso.getByRole("button", { name: "Allow" });
+  // The provider may ask to allow access first (its page has no <main>, Folio's have).
+  await allow.or(viaSso.locator("main")).first().waitFor();
+  if (await allow.count()) await allow.click();
+  await viaSso.waitForURL((url) => url.href.startsWith(`${BASE}/app`));
+  await viaSso.getByText("Amelia").first().waitFor();
+  await ssoContext.close();
   await open(admin, "/app/exports");
   await open(admin, "/app/profile");
   await adminContext.close();

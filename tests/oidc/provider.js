@@ -3,10 +3,13 @@
 // consent forms (the tests submit them as a browser would).
 //
 //   node provider.js --port N --issuer URL --client-id ID --client-secret SECRET \
-//        --redirect-uri URL [--post-logout-redirect-uri URL] --accounts JSON
+//        --redirect-uri URL [--post-logout-redirect-uri URL] --accounts JSON \
+//        [--claims-at-userinfo]
 //
 // --accounts maps a login name to { "password": "...", "claims": { "email": ..., ... } };
-// the login name is the subject (`sub`). Every claim is put in the ID token.
+// the login name is the subject (`sub`). Every claim is put in the ID token, unless
+// --claims-at-userinfo: then the ID token carries only `sub` (and the protocol's own
+// claims) and the rest are given only at the userinfo endpoint, as some providers do.
 // Test control: POST /__test/clock?offset=SECONDS shifts the clock the token endpoint
 // uses, so the ID tokens it issues are already expired (offset < 0).
 
@@ -25,6 +28,7 @@ const { values: args } = parseArgs({
     'redirect-uri': { type: 'string' },
     'post-logout-redirect-uri': { type: 'string' },
     accounts: { type: 'string' },
+    'claims-at-userinfo': { type: 'boolean' },
   },
 });
 
@@ -59,8 +63,9 @@ const configuration = {
     profile: [...claimNames],
     groups: [...claimNames],
   },
-  // Put the claims in the ID token (the relying party reads them from there).
-  conformIdTokenClaims: false,
+  // Put the claims in the ID token (the relying party reads them from there), or, with
+  // --claims-at-userinfo, only at userinfo (OpenID Connect Core 5.4).
+  conformIdTokenClaims: Boolean(args['claims-at-userinfo']),
   features: {
     devInteractions: { enabled: false },
     rpInitiatedLogout: { enabled: true },

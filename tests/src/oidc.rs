@@ -55,6 +55,7 @@ pub struct OidcProvider {
     redirect_uri: String,
     post_logout_redirect_uri: String,
     accounts: Vec<Account>,
+    claims_at_userinfo: bool,
 }
 
 fn free_port() -> u16 {
@@ -73,6 +74,41 @@ impl OidcProvider {
         post_logout_redirect_uri: &str,
         accounts: Vec<Account>,
     ) -> Self {
+        Self::launch(
+            client_id,
+            redirect_uri,
+            post_logout_redirect_uri,
+            accounts,
+            false,
+        )
+        .await
+    }
+
+    /// Like [`OidcProvider::start`], but the ID tokens carry only `sub`: the accounts'
+    /// other claims (e-mail, roles) are given only at the userinfo endpoint.
+    pub async fn start_with_claims_at_userinfo(
+        client_id: &str,
+        redirect_uri: &str,
+        post_logout_redirect_uri: &str,
+        accounts: Vec<Account>,
+    ) -> Self {
+        Self::launch(
+            client_id,
+            redirect_uri,
+            post_logout_redirect_uri,
+            accounts,
+            true,
+        )
+        .await
+    }
+
+    async fn launch(
+        client_id: &str,
+        redirect_uri: &str,
+        post_logout_redirect_uri: &str,
+        accounts: Vec<Account>,
+        claims_at_userinfo: bool,
+    ) -> Self {
         require_installed();
         let port = free_port();
         let mut provider = Self {
@@ -84,6 +120,7 @@ impl OidcProvider {
             redirect_uri: redirect_uri.into(),
             post_logout_redirect_uri: post_logout_redirect_uri.into(),
             accounts,
+            claims_at_userinfo,
         };
         provider.child = Some(provider.spawn().await);
         provider
@@ -109,6 +146,7 @@ impl OidcProvider {
             .args(["--redirect-uri", &self.redirect_uri])
             .args(["--post-logout-redirect-uri", &self.post_logout_redirect_uri])
             .args(["--accounts", &Value::Object(accounts).to_string()])
+            .args(self.claims_at_userinfo.then_some("--claims-at-userinfo"))
             .current_dir(DIR)
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -380,6 +380,65 @@ pub(crate) fn callback_url(base: &str, slug: &str) -> String {
     routes::sso_callback(base, slug)
 }
 
+/// Whether the ID token lacks a claim the settings read (the e-mail address, the roles),
+/// which a provider may give only at its userinfo endpoint.
+fn lacks_claims(settings: &SsoSettings, claims: &serde_json::Value) -> bool {
+    claims.get(&settings.email_claim).is_none()
+        || settings
+            .role_claim
+            .as_ref()
+            .is_some_and(|c| claims.get(c).is_none())
+}
+
+/// The ID token's claims with those the userinfo endpoint adds (never replacing one the
+/// signed ID token carries). Its answer counts only if it is about the same subject (as
+/// OpenID Connect requires); a provider that cannot be asked leaves the claims as they
+/// are, and the sign-in then says what is missing.
+async fn with_userinfo(
+    mut claims: serde_json::Value,
+    endpoint: &url::Url,
+    access_token: &str,
+    policy: OutboundPolicy,
+) -> serde_json::Value {
+    let request = openidconnect::http::Request::builder()
+        .method(openidconnect::http::Method::GET)
+        .uri(endpoint.as_str())
+        .header(
+            header::AUTHORIZATION.as_str(),
+            format!("Bearer {access_token}"),
+        )
+        .header(header::ACCEPT.as_str(), "application/json")
+        .body(Vec::new());
+    let answer = match request {
+        Ok(request) => outbound(policy, request).await,
+        Err(_) => return claims,
+    };
+    let extra: Option<serde_json::Map<String, serde_json::Value>> = match answer {
+        Ok(r) if r.status().is_success() => serde_json::from_slice(r.body()).ok(),
+        Ok(r) => {
+            tracing::warn!(status = %r.status(), "userinfo endpoint refused");
+            None
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "userinfo endpoint unreachable");
+            None
+        }
+    };
+    let Some(extra) = extra else {
+        return claims;
+    };
+    if extra.get("sub") != claims.get("sub") {
+        tracing::warn!("userinfo answered about another subject: ignored");
+        return claims;
+    }
+    if let Some(own) = claims.as_object_mut() {
+        for (name, value) in extra {
+            own.entry(name).or_insert(value);
+        }
+    }
+    claims
+}
+
 /// What the provider sends the browser back with, and the browser's cookies.
 struct Callback {
     code: Option<String>,
@@ -669,6 +728,7 @@ impl SsoApi {
             .await
             .map_err(sso)?;
         let redirect = callback_url(&public_url(&self.0.settings, req), &tenant.slug);
+        let userinfo_endpoint = metadata.userinfo_endpoint().map(|u| u.url().clone());
         let client = client(metadata, &settings, &redirect)?;
         let request = client
             .exchange_code(AuthorizationCode::new(code))
@@ -703,6 +763,13 @@ impl SsoApi {
         )
         .await
         .map_err(sso)?;
+        let claims = match userinfo_endpoint {
+            Some(endpoint) if lacks_claims(&settings, &claims) => {
+                let token = openidconnect::OAuth2TokenResponse::access_token(&response).secret();
+                with_userinfo(claims, &endpoint, token, policy).await
+            }
+            _ => claims,
+        };
         let who = sso::identity(&settings, &claims).map_err(sso)?;
 
         if let Some(started_by) = pending.link_user_id {

@@ -1632,3 +1632,29 @@ async fn sso_keeps_the_deep_link_checks_iss_and_refuses_in_a_page() {
     );
     w.finish().await;
 }
+
+/// A provider that gives the e-mail address and the groups only at its userinfo endpoint
+/// (the ID token carries `sub` alone): Folio asks userinfo and signs the person in with
+/// the address and the mapped roles found there.
+#[tokio::test]
+async fn claims_given_only_at_userinfo_are_read_from_there() {
+    let app = TestApp::spawn().await;
+    let (_, _, admin) = app.tenant_with_admin("gamma").await;
+    let idp = OidcProvider::start_with_claims_at_userinfo(
+        "folio-gamma",
+        &format!("{}/auth/gamma/sso/callback", app.base),
+        &format!("{}/", app.base),
+        accounts("gamma.example"),
+    )
+    .await;
+    let mut settings = alpha_settings(&idp, true);
+    settings["allowed_email_domains"] = json!(["gamma.example"]);
+    put_settings(&app, &admin, settings).await;
+
+    let me = signed_in(&Sso::new(&app), "gamma", &idp, "tutor").await;
+    // groups ["tutors", "staff"] → assessor and iqa, as the mapping says.
+    assert_eq!(me["user"]["email"], "tutor@gamma.example");
+    assert_eq!(me["roles"], json!(["assessor", "iqa"]));
+    drop(idp);
+    app.finish().await;
+}

@@ -23,6 +23,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use calamine::{Reader, Xlsx, open_workbook};
+use folio_tests::oidc::{Account, OidcProvider};
 use folio_tests::{TestDatabase, redis_url};
 
 const BROWSER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/browser");
@@ -120,6 +121,22 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
         "/../../target/screenshots"
     ));
     let download = data.join("downloaded-compliance.xlsx");
+    // The organisation's identity provider, a real OpenID provider the admin connects
+    // Folio to from the settings page; Amelia (a learner) then signs in through it.
+    let idp = OidcProvider::start(
+        "folio-northgate",
+        &format!("{}/auth/northgate-training/sso/callback", demo.base),
+        &format!("{}/", demo.base),
+        vec![Account::new(
+            "amelia",
+            serde_json::json!({
+                "email": "learner1@northgate.example",
+                "email_verified": true,
+                "name": "Amelia Clarke",
+            }),
+        )],
+    )
+    .await;
 
     // The scenario, then every screen (which carries on from what the scenario left).
     for script in ["scenario.mjs", "screens.mjs"] {
@@ -130,6 +147,9 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
             .env("FOLIO_SCREENSHOTS", &screenshots)
             .env("FOLIO_DOWNLOAD", &download)
             .env("FOLIO_CHROMIUM", chromium())
+            .env("FOLIO_IDP_ISSUER", &idp.issuer)
+            .env("FOLIO_IDP_CLIENT_ID", &idp.client_id)
+            .env("FOLIO_IDP_CLIENT_SECRET", &idp.client_secret)
             .status()
             .await
             .unwrap_or_else(|e| panic!("run node tests/browser/{script}: {e}"));
@@ -240,6 +260,19 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
     .unwrap();
     assert_eq!((feedback, files, ruby), (1, 2, 1));
 
+    // Amelia signed in through the provider: her account holds the provider's subject and
+    // a session came from it.
+    let (identities, sso_sessions): (i64, i64) = sqlx::query_as(
+        "select (select count(*) from user_identities i join users u on u.id = i.user_id
+                 where u.email = 'learner1@northgate.example' and i.subject = 'amelia'),
+                (select count(*) from sessions where method = 'sso')",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!((identities, sso_sessions), (1, 1));
+
+    drop(idp);
     drop(demo);
     let _ = std::fs::remove_dir_all(&data);
     db.drop_database().await;
