@@ -336,7 +336,7 @@ impl DocumentsApi {
             id.0,
             req.role.into(),
             &req.typed_name,
-            caller_ip(http),
+            caller_ip(http).map(|ip| ip.to_string()),
         )
         .await?;
         uow.commit().await?;

@@ -76,6 +76,9 @@ pub struct ApiSettings {
     pub outbound: folio_app::outbound::OutboundPolicy,
     /// The keys stored secrets (SSO client secrets) are sealed with.
     pub secrets: folio_app::secrets::SecretKeys,
+    /// The operator's proxies, whose `X-Forwarded-For` names the client (none: the
+    /// connection's peer is the client).
+    pub trusted_proxies: folio_app::client_address::TrustedProxies,
 }
 
 impl Default for ApiSettings {
@@ -88,6 +91,7 @@ impl Default for ApiSettings {
             metrics_token: None,
             outbound: folio_app::outbound::OutboundPolicy::PublicHttpsOnly,
             secrets: folio_app::secrets::SecretKeys::default(),
+            trusted_proxies: folio_app::client_address::TrustedProxies::default(),
         }
     }
 }
@@ -179,7 +183,8 @@ pub fn in_process(state: &AppState) -> BoxEndpoint<'static, Response> {
 
 /// The whole HTTP application: `pages` (the web application's routes), the API under
 /// `/api/v1`, its document and docs, `/metrics`, and around them all the request id and
-/// span, metrics, panics as problems, cookies, the same-site rule for the API's
+/// span, the client's address (behind the trusted proxies), metrics, panics as problems,
+/// cookies, the same-site rule for the API's
 /// cookie-authenticated writes and, outermost, the security headers
 /// ([`security`]), so every response carries them.
 pub fn app(state: AppState, pages: Route) -> impl Endpoint {
@@ -196,6 +201,7 @@ pub fn app(state: AppState, pages: Route) -> impl Endpoint {
     let public_url: std::sync::Arc<str> =
         state.settings.public_url.clone().unwrap_or_default().into();
     let surface = security::SurfaceSettings::for_public_url(state.settings.public_url.as_deref());
+    let proxies = std::sync::Arc::new(state.settings.trusted_proxies.clone());
     pages
         .at("/api/openapi.json", poem::get(spec))
         .nest("/api/docs", docs)
@@ -215,6 +221,7 @@ pub fn app(state: AppState, pages: Route) -> impl Endpoint {
         }))
         .around(move |next, req| metrics::track(next, req, routes.clone()))
         .around(request_context::request_context)
+        .around(move |next, req| request_context::client_address(next, req, proxies.clone()))
         .around(move |next, req| security::headers(next, req, surface))
 }
 

@@ -292,7 +292,9 @@ impl ProfileApi {
         let mut uow = self.0.authenticate_before_disclaimer(&credentials).await?;
         let version = body.0.version;
         let ip = caller_ip(req);
-        let accepted_at = profile::accept_disclaimer(&mut uow, version, ip.as_deref()).await?;
+        let accepted_at =
+            profile::accept_disclaimer(&mut uow, version, ip.map(|ip| ip.to_string()).as_deref())
+                .await?;
         uow.commit().await?;
         Ok(Json(Acceptance {
             version,

@@ -2,7 +2,10 @@
 
 use std::time::Instant;
 
+use std::net::IpAddr;
+
 use folio_app::browser::PagePeer;
+use folio_app::client_address::{ClientAddress, TrustedProxies};
 use poem::http::HeaderValue;
 use poem::{Endpoint, IntoResponse, Request, Response};
 use tracing::Instrument;
@@ -11,21 +14,45 @@ use uuid::Uuid;
 /// The header carrying the request id, in and out.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// The address a request came from, as this process saw it: the peer of the connection
-/// (an IPv4-mapped IPv6 address as plain IPv4). A proxy's `X-Forwarded-For` is not
-/// trusted: nothing in Folio's deployment establishes which proxies are its own.
-pub(crate) fn client_ip(addr: &poem::web::RemoteAddr) -> Option<String> {
-    addr.as_socket_addr()
-        .map(|a| a.ip().to_canonical().to_string())
+/// The address a request came from: the client the HTTP application found behind the
+/// operator's trusted proxies ([`ClientAddress`]), else the connection's peer.
+pub(crate) fn client_ip(req: &poem::Request) -> Option<IpAddr> {
+    match req.extensions().get::<ClientAddress>() {
+        Some(ClientAddress(ip)) => *ip,
+        None => req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_canonical()),
+    }
 }
 
 /// Who is calling, for the records that keep an address (signatures, disclaimer
-/// acceptance): the connection's peer, or for a page's call the browser behind it.
-pub(crate) fn caller_ip(req: &poem::Request) -> Option<String> {
+/// acceptance) and for counting failed sign-ins: the client, or for a page's call the
+/// browser behind it.
+pub(crate) fn caller_ip(req: &poem::Request) -> Option<IpAddr> {
     match req.extensions().get::<PagePeer>() {
-        Some(PagePeer(ip)) => ip.clone(),
-        None => client_ip(req.remote_addr()),
+        Some(PagePeer(ip)) => *ip,
+        None => client_ip(req),
     }
+}
+
+/// Sets [`ClientAddress`] on the request: its peer, or behind one of `proxies` the
+/// address they forwarded for.
+pub async fn client_address<E: Endpoint>(
+    next: E,
+    mut req: Request,
+    proxies: std::sync::Arc<TrustedProxies>,
+) -> poem::Result<Response> {
+    let peer = req.remote_addr().as_socket_addr().map(|a| a.ip());
+    let forwarded: Vec<&str> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let client = proxies.client(peer, &forwarded);
+    req.extensions_mut().insert(ClientAddress(client));
+    next.call(req).await.map(IntoResponse::into_response)
 }
 
 /// Runs `next` inside a span carrying the request id (taken from a well-formed incoming

@@ -87,17 +87,23 @@ impl SignInApi {
     ///
     /// A wrong organisation, address or password all answer the same 401, so the response
     /// never tells whether an address has an account. After repeated failures for one
-    /// address, sign-in is refused with 429 for a while. An organisation that signs its
+    /// address from one client, or for many addresses from one client, sign-in from that
+    /// client is refused with 429 for a while (the same address from elsewhere is not). An organisation that signs its
     /// people in only through its identity provider refuses password sign-in with 403
     /// `password-sign-in-disabled` (use `GET /auth/{tenant}/sso/login`).
     #[oai(path = "/login", method = "post")]
-    async fn login(&self, body: JsonBody<LoginRequest>) -> ApiResult<LoginResponse> {
+    async fn login(
+        &self,
+        http: &poem::Request,
+        body: JsonBody<LoginRequest>,
+    ) -> ApiResult<LoginResponse> {
         let req = body.0;
         let state = &self.0;
         let request = PasswordSignIn {
             tenant: &req.tenant,
             email: &req.email,
             password: &req.password,
+            client: crate::request_context::caller_ip(http),
         };
         let settings = &state.settings;
         let account::PasswordSignedIn { session, tenant } = account::sign_in_with_password(

@@ -149,6 +149,8 @@ pub struct PasswordSignIn<'a> {
     pub email: &'a str,
     /// Password.
     pub password: &'a str,
+    /// Where the attempt comes from ([`crate::client_address`]), unknown if `None`.
+    pub client: Option<std::net::IpAddr>,
 }
 
 /// A password sign-in that succeeded: the session and the organisation.
@@ -165,8 +167,9 @@ pub struct PasswordSignedIn {
 ///
 /// A wrong organisation, address or password all fail the same way
 /// ([`crate::Error::InvalidCredentials`]), so the answer never tells whether an address
-/// has an account. After repeated failures for one address (`throttle`), sign-in is
-/// refused for a while. An organisation that signs its people in only through its
+/// has an account. After repeated failures for one address from one client, or for many
+/// addresses from one client (`throttle`), sign-in from that client is refused for a
+/// while; the same address from another client is not. An organisation that signs its people in only through its
 /// identity provider refuses password sign-in.
 pub async fn sign_in_with_password(
     db: &Database,
@@ -205,23 +208,48 @@ pub async fn sign_in_with_password(
     let now = chrono::Utc::now();
 
     // The attempt is counted as a failure before the password is checked, in a short
-    // transaction holding the address's throttle row: a burst of parallel guesses is
+    // transaction holding the throttle rows (the address from this client, then this
+    // client for any address; always in that order): a burst of parallel guesses is
     // counted one by one and cannot outrun the lock, and no connection is held while
-    // argon2 runs. A successful sign-in clears the count.
+    // argon2 runs. A successful sign-in clears the address's count from this client and
+    // takes its own attempt off the client's count; the rest of that count runs out with
+    // its window (one account of its own must not let a sprayer start again).
+    let client = crate::client_address::throttle_key(request.client);
+    let keys = [
+        (
+            folio_db::auth::ThrottleKey::address(&email, &client),
+            *throttle,
+        ),
+        (
+            folio_db::auth::ThrottleKey::client(&client),
+            throttle.per_client(),
+        ),
+    ];
     let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
     if !folio_db::sso::password_sign_in_enabled(&mut tx).await? {
         tracing::info!(tenant_id = %tenant.id, "password sign-in refused: SSO only");
         return Err(Error::PasswordSignInDisabled);
     }
-    let previous = folio_db::auth::lock_throttle_state(&mut tx, &email, now).await?;
-    if let Some(until) = throttle.locked_until(Some(&previous), now) {
+    let mut states = Vec::with_capacity(keys.len());
+    for (key, _) in &keys {
+        states.push(folio_db::auth::lock_throttle_state(&mut tx, *key, now).await?);
+    }
+    let locked_until = keys
+        .iter()
+        .zip(&states)
+        .filter_map(|((_, policy), state)| policy.locked_until(Some(state), now))
+        .max();
+    if let Some(until) = locked_until {
+        tracing::info!(tenant_id = %tenant.id, "sign-in refused: too many failures");
         let retry_after_secs = u64::try_from((until - now).num_seconds())
             .unwrap_or(0)
             .max(1);
         return Err(Error::TooManyAttempts { retry_after_secs });
     }
-    let counted = throttle.record_failure(Some(&previous), now);
-    folio_db::auth::save_throttle_state(&mut tx, &email, &counted).await?;
+    for ((key, policy), state) in keys.iter().zip(&states) {
+        let counted = policy.record_failure(Some(state), now);
+        folio_db::auth::save_throttle_state(&mut tx, *key, &counted).await?;
+    }
     let candidate = users::find_sign_in_candidate(&mut tx, &email).await?;
     tx.commit().await?;
 
@@ -236,7 +264,11 @@ pub async fn sign_in_with_password(
     };
 
     let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
-    folio_db::auth::clear_throttle(&mut tx, &email).await?;
+    folio_db::auth::clear_throttle(&mut tx, keys[0].0).await?;
+    let (client_key, client_policy) = keys[1];
+    let counted = folio_db::auth::lock_throttle_state(&mut tx, client_key, now).await?;
+    folio_db::auth::save_throttle_state(&mut tx, client_key, &client_policy.forgive_one(&counted))
+        .await?;
     let session = start_session(
         &mut tx,
         session_ttl,

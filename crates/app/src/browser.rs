@@ -18,7 +18,7 @@ pub fn session_cookie(secure: bool, value: &str, max_age_secs: u64) -> String {
 /// its own. Only the pages set it, as a request extension: nothing from the network
 /// becomes an extension.
 #[derive(Debug, Clone)]
-pub struct PagePeer(pub Option<String>);
+pub struct PagePeer(pub Option<std::net::IpAddr>);
 
 /// Whether a browser's state-changing request comes from Folio's own pages, by what the
 /// browser says of it: `Sec-Fetch-Site` (`same-origin`, or `none` for one the person

@@ -13,6 +13,7 @@ mod admins;
 pub mod api_tokens;
 pub mod audit_log;
 pub mod browser;
+pub mod client_address;
 pub mod comments;
 pub mod course_resources;
 pub mod credentials;

@@ -273,32 +273,58 @@ struct ThrottleRow {
     locked_until: Option<DateTime<Utc>>,
 }
 
-/// Recent failed sign-ins for an address, with its row locked until the transaction ends
+/// What failed sign-ins are counted under: an address typed from one client, or one
+/// client's failures for any address ([`ThrottleKey::client`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ThrottleKey<'a> {
+    email: &'a str,
+    client: &'a str,
+}
+
+impl<'a> ThrottleKey<'a> {
+    /// `email` typed from `client` (a key from `folio_app::client_address::throttle_key`).
+    pub fn address(email: &'a EmailAddress, client: &'a str) -> Self {
+        Self {
+            email: email.as_str(),
+            client,
+        }
+    }
+
+    /// Everything `client` typed, whatever the address (stored with the empty address,
+    /// which no real address is).
+    pub fn client(client: &'a str) -> Self {
+        Self { email: "", client }
+    }
+}
+
+/// Recent failed sign-ins under `key`, with its row locked until the transaction ends
 /// (the row is created, with no failures, on the first attempt), so concurrent attempts
-/// for one address are counted one after another.
+/// are counted one after another.
 pub async fn lock_throttle_state(
     tx: &mut TenantTx,
-    email: &EmailAddress,
+    key: ThrottleKey<'_>,
     now: DateTime<Utc>,
 ) -> DbResult<ThrottleState> {
     let tenant = tx.tenant();
     sqlx::query(
-        "insert into login_throttle (tenant_id, email, failures, window_started_at)
-         values ($1, $2, 0, $3)
-         on conflict (tenant_id, email) do nothing",
+        "insert into login_throttle (tenant_id, email, client, failures, window_started_at)
+         values ($1, $2, $3, 0, $4)
+         on conflict (tenant_id, email, client) do nothing",
     )
     .bind(tenant.0)
-    .bind(email.as_str())
+    .bind(key.email)
+    .bind(key.client)
     .bind(now)
     .execute(tx.conn())
     .await?;
     let row: ThrottleRow = sqlx::query_as(
         "select failures, window_started_at, locked_until from login_throttle
-         where tenant_id = $1 and email = $2
+         where tenant_id = $1 and email = $2 and client = $3
          for update",
     )
     .bind(tenant.0)
-    .bind(email.as_str())
+    .bind(key.email)
+    .bind(key.client)
     .fetch_one(tx.conn())
     .await?;
     Ok(ThrottleState {
@@ -308,22 +334,21 @@ pub async fn lock_throttle_state(
     })
 }
 
-/// Stores the throttle state for an address.
+/// Stores the throttle state under `key` (its row locked by [`lock_throttle_state`]).
 pub async fn save_throttle_state(
     tx: &mut TenantTx,
-    email: &EmailAddress,
+    key: ThrottleKey<'_>,
     state: &ThrottleState,
 ) -> DbResult<()> {
     let tenant = tx.tenant();
     sqlx::query(
-        "insert into login_throttle (tenant_id, email, failures, window_started_at, locked_until)
-         values ($1, $2, $3, $4, $5)
-         on conflict (tenant_id, email) do update
-         set failures = excluded.failures, window_started_at = excluded.window_started_at,
-             locked_until = excluded.locked_until",
+        "update login_throttle
+         set failures = $4, window_started_at = $5, locked_until = $6
+         where tenant_id = $1 and email = $2 and client = $3",
     )
     .bind(tenant.0)
-    .bind(email.as_str())
+    .bind(key.email)
+    .bind(key.client)
     .bind(i32::try_from(state.failures).unwrap_or(i32::MAX))
     .bind(state.window_started_at)
     .bind(state.locked_until)
@@ -332,12 +357,13 @@ pub async fn save_throttle_state(
     Ok(())
 }
 
-/// Forgets failed sign-ins for an address after a successful one.
-pub async fn clear_throttle(tx: &mut TenantTx, email: &EmailAddress) -> DbResult<()> {
+/// Forgets failed sign-ins under `key` after a successful one.
+pub async fn clear_throttle(tx: &mut TenantTx, key: ThrottleKey<'_>) -> DbResult<()> {
     let tenant = tx.tenant();
-    sqlx::query("delete from login_throttle where tenant_id = $1 and email = $2")
+    sqlx::query("delete from login_throttle where tenant_id = $1 and email = $2 and client = $3")
         .bind(tenant.0)
-        .bind(email.as_str())
+        .bind(key.email)
+        .bind(key.client)
         .execute(tx.conn())
         .await?;
     Ok(())

@@ -116,6 +116,13 @@ pub struct Config {
     /// (`FOLIO_PREVIOUS_SECRET_KEYS`): they still open what they sealed, and `folio migrate`
     /// seals it again under `FOLIO_SECRET_KEY`. Never printed.
     pub previous_secret_keys: String,
+    /// The proxies in front of Folio (load balancer, ingress), comma-separated addresses or
+    /// networks, e.g. `10.0.0.0/8` (`FOLIO_TRUSTED_PROXIES`; empty: none). A request
+    /// from one of them is taken to come from the address its `X-Forwarded-For` names,
+    /// read from the right past these proxies: failed sign-ins are counted per client,
+    /// and behind a proxy every client would otherwise share the proxy's address. List
+    /// only proxies that set the header themselves.
+    pub trusted_proxies: String,
 }
 
 impl Default for Config {
@@ -151,6 +158,7 @@ impl Default for Config {
             dev_allow_insecure_outbound: false,
             secret_key: String::new(),
             previous_secret_keys: String::new(),
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -188,6 +196,7 @@ pub const KEYS: &[&str] = &[
     "dev_allow_insecure_outbound",
     "secret_key",
     "previous_secret_keys",
+    "trusted_proxies",
 ];
 
 impl Config {
@@ -214,6 +223,14 @@ impl Config {
         } else {
             folio_mail::Mailer::smtp(&self.smtp_url, &self.mail_from)?
         })
+    }
+
+    /// The proxies whose `X-Forwarded-For` is believed; a malformed entry is an error
+    /// naming it.
+    pub fn trusted_proxies(&self) -> anyhow::Result<folio_app::client_address::TrustedProxies> {
+        self.trusted_proxies
+            .parse()
+            .map_err(|e| anyhow::anyhow!("FOLIO_TRUSTED_PROXIES: {e}"))
     }
 
     /// The scheduler's cron schedule.
@@ -400,6 +417,7 @@ impl fmt::Debug for Config {
                 "previous_secret_keys",
                 &redacted(&self.previous_secret_keys),
             )
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }

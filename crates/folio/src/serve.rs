@@ -48,6 +48,7 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
             metrics_token: Some(config.metrics_token.clone()).filter(|t| !t.is_empty()),
             outbound: config.outbound(),
             secrets,
+            trusted_proxies: config.trusted_proxies()?,
         },
     })
 }

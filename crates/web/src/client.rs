@@ -67,7 +67,7 @@ impl ApiClient {
         method: Method,
         path: &str,
         token: Option<&str>,
-        peer: Option<&str>,
+        peer: Option<std::net::IpAddr>,
         body: Option<(&str, Vec<u8>)>,
     ) -> Reply {
         // A path a form named that is no URI at all is the form's mistake, not a crash.
@@ -92,8 +92,7 @@ impl ApiClient {
                 .body(bytes),
             None => builder.finish(),
         };
-        req.extensions_mut()
-            .insert(PagePeer(peer.map(str::to_owned)));
+        req.extensions_mut().insert(PagePeer(peer));
         // The API records who is calling on the current span: give each call its own, a
         // child of the page's request span (the path without its query, which may hold a
         // person's name).

@@ -176,13 +176,19 @@ fn redirect(to: &str) -> Response {
         .finish()
 }
 
-/// The address a request came from, as this process saw it: the peer of the connection
-/// (an IPv4-mapped IPv6 address as plain IPv4). A proxy's `X-Forwarded-For` is not
-/// trusted: nothing in Folio's deployment establishes which proxies are its own.
-fn client_ip(req: &Request) -> Option<String> {
-    req.remote_addr()
-        .as_socket_addr()
-        .map(|a| a.ip().to_canonical().to_string())
+/// The browser's address: the client the HTTP application found behind the operator's
+/// trusted proxies, else the connection's peer (see `folio_app::client_address`).
+fn client_ip(req: &Request) -> Option<std::net::IpAddr> {
+    match req
+        .extensions()
+        .get::<folio_app::client_address::ClientAddress>()
+    {
+        Some(found) => found.0,
+        None => req
+            .remote_addr()
+            .as_socket_addr()
+            .map(|a| a.ip().to_canonical()),
+    }
 }
 
 fn encode(s: &str) -> String {
@@ -198,7 +204,7 @@ struct Viewer {
     /// Their organisation's slug (its sign-in addresses carry it).
     slug: String,
     /// The browser's address.
-    peer: Option<String>,
+    peer: Option<std::net::IpAddr>,
 }
 
 impl Viewer {
@@ -688,12 +694,13 @@ struct SignInForm {
 }
 
 #[handler]
-async fn sign_in_submit(web: Data<&Web>, Form(form): Form<SignInForm>) -> Response {
+async fn sign_in_submit(req: &Request, web: Data<&Web>, Form(form): Form<SignInForm>) -> Response {
     let (tenant, email) = (form.tenant.trim(), form.email.trim());
     let request = folio_app::account::PasswordSignIn {
         tenant,
         email,
         password: &form.password,
+        client: client_ip(req),
     };
     let state = &web.state;
     let signed_in = folio_app::account::sign_in_with_password(
@@ -874,13 +881,7 @@ async fn form_submit(
     };
     let reply = web
         .api
-        .call_with(
-            method,
-            api,
-            Some(&viewer.token),
-            viewer.peer.as_deref(),
-            body,
-        )
+        .call_with(method, api, Some(&viewer.token), viewer.peer, body)
         .await;
     let secure = web.state.cookie_secure;
     let with_flash = |to: &str, problem: bool, text: &str| {

@@ -613,3 +613,122 @@ async fn the_harness_hashes_passwords_at_the_test_only_cost() {
     app.login(&tenant, "ada@cheap.example").await;
     app.finish().await;
 }
+
+/// A test app behind a "proxy": this machine (where the tests run) is a trusted proxy, so
+/// each request's `X-Forwarded-For` says which client it comes from.
+async fn behind_a_proxy() -> TestApp {
+    TestApp::spawn_with(
+        folio_api::ApiSettings {
+            cookie_secure: false,
+            trusted_proxies: "127.0.0.1/32, ::1".parse().unwrap(),
+            ..folio_api::ApiSettings::default()
+        },
+        &folio_tests::redis_url(),
+    )
+    .await
+}
+
+async fn login_from(app: &TestApp, client: &str, email: &str, password: &str) -> reqwest::Response {
+    app.request(Method::POST, "/api/v1/auth/login")
+        .header("x-forwarded-for", client)
+        .json(&json!({ "tenant": "northgate", "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_strangers_wrong_guesses_do_not_lock_the_person_out() {
+    let app = behind_a_proxy().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "ada@northgate.example", &[Role::Learner])
+        .await;
+    let (stranger, ada_at_work) = ("203.0.113.66", "198.51.100.7");
+    for _ in 0..5 {
+        let r = login_from(&app, stranger, "ada@northgate.example", "wrong-password-1").await;
+        problem(r, StatusCode::UNAUTHORIZED).await;
+    }
+    // The stranger is locked out of Ada's address, even with her password…
+    let r = login_from(&app, stranger, "ada@northgate.example", PASSWORD).await;
+    let body = problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(body["type"], "/problems/too-many-attempts");
+    // …and Ada, from her own network, signs in.
+    let r = login_from(&app, ada_at_work, "ada@northgate.example", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // An IPv6 client is one /64: a new address in the stranger's network is no way round.
+    for i in 0..5 {
+        let client = format!("2001:db8:66:1::{i:x}");
+        let r = login_from(&app, &client, "ada@northgate.example", "wrong-password-1").await;
+        problem(r, StatusCode::UNAUTHORIZED).await;
+    }
+    let r = login_from(
+        &app,
+        "2001:db8:66:1::ffff",
+        "ada@northgate.example",
+        PASSWORD,
+    )
+    .await;
+    problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn without_a_trusted_proxy_a_forged_forwarded_for_changes_nothing() {
+    // The default test app trusts no proxy: the connection's peer is the client.
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "ada@northgate.example", &[Role::Learner])
+        .await;
+    for i in 0..5 {
+        let forged = format!("203.0.113.{i}");
+        let r = login_from(&app, &forged, "ada@northgate.example", "wrong-password-1").await;
+        problem(r, StatusCode::UNAUTHORIZED).await;
+    }
+    let r = login_from(&app, "198.51.100.99", "ada@northgate.example", PASSWORD).await;
+    problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn one_client_trying_many_addresses_is_stopped_but_an_office_signing_in_is_not() {
+    let app = behind_a_proxy().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "ada@northgate.example", &[Role::Learner])
+        .await;
+    let (sprayer, office) = ("203.0.113.66", "198.51.100.7");
+    // 30 addresses, one guess each: no address reaches its own limit of five, but the
+    // client reaches its limit of 30 failures in 15 minutes.
+    for i in 0..30 {
+        let email = format!("person{i}@northgate.example");
+        let r = login_from(&app, sprayer, &email, "Summer2026!").await;
+        problem(r, StatusCode::UNAUTHORIZED).await;
+    }
+    // The 31st attempt, even for a real account with its password, is refused.
+    let r = login_from(&app, sprayer, "ada@northgate.example", PASSWORD).await;
+    let retry_after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+    // Ada from her office is not affected.
+    let r = login_from(&app, office, "ada@northgate.example", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // An office where people sign in all day: 35 successful sign-ins then one mistyped
+    // password count as one failure, not 36 (a success is taken off the client's count).
+    for _ in 0..35 {
+        let r = login_from(&app, office, "ada@northgate.example", PASSWORD).await;
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = login_from(&app, office, "ada@northgate.example", "wrong-password-1").await;
+    problem(r, StatusCode::UNAUTHORIZED).await;
+    let office_failures: i32 = sqlx::query_scalar(
+        "select failures from login_throttle where email = '' and client = '198.51.100.7'",
+    )
+    .fetch_one(&app.database.pool)
+    .await
+    .unwrap();
+    assert_eq!(office_failures, 1);
+    app.finish().await;
+}
