@@ -37,7 +37,7 @@
 --   (document_signers and document_signatures of old.tenant_id). [unverified] That
 --   create_distributed_table accepts these tables with their triggers once the setting is
 --   on; otherwise drop the triggers, distribute, and create them again.
--- 2. Row-level security: 44 policies on 44 tables (43 of the 43 tenant tables; on platform
+-- 2. Row-level security: 45 policies on 45 tables (44 of the 44 tenant tables; on platform
 --   tables: tenants.tenant_self). [verified] (Citus source, commands/policy.c) a
 --   distributed table's policies are recreated on its shards, later CREATE, ALTER and DROP
 --   POLICY are propagated, and a policy with a subquery is refused (these have none).
@@ -54,15 +54,15 @@
 --   function a distributed table depends on when the table is distributed, and CREATE
 --   FUNCTION afterwards; otherwise use create_distributed_function() or create them on the
 --   workers.
--- 4. Column defaults: 'active'::text, 'awaiting_induction'::text, 'email'::text,
---   'invite_only'::text, 'outstanding'::text, 'pending'::text, 'queued'::text,
---   'requested'::text, 'submitted'::text, '{openid,email,profile}'::text[], '{}'::jsonb,
---   '{}'::text[], 0, false, now(), true. [unverified] Citus evaluates now() and other
---   non-immutable defaults on the coordinator before routing an INSERT, so a row gets one
---   value whatever shard it lands in.
+-- 4. Column defaults: ''::text, 'active'::text, 'awaiting_induction'::text, 'email'::text,
+--   'invite_only'::text, 'outstanding'::text, 'password'::text, 'pending'::text,
+--   'queued'::text, 'requested'::text, 'submitted'::text, '{openid,email,profile}'::text[],
+--   '{}'::jsonb, '{}'::text[], 0, false, now(), true. [unverified] Citus evaluates now()
+--   and other non-immutable defaults on the coordinator before routing an INSERT, so a row
+--   gets one value whatever shard it lands in.
 -- 5. Sequences, identity and generated columns: none. Ids are UUIDs made by the
 --   application, so no sequence has to be shared across nodes.
--- 6. Foreign keys: 25 from tenant tables to reference tables (tenants) and 79 between
+-- 6. Foreign keys: 26 from tenant tables to reference tables (tenants) and 81 between
 --   tenant tables. [verified] (Citus regression tests and error messages) foreign keys are
 --   supported between colocated distributed tables when they include the distribution
 --   column, and from distributed to reference tables, not from reference to distributed
@@ -94,7 +94,6 @@ select create_distributed_table('courses', 'tenant_id', colocate_with => 'none')
 select create_distributed_table('components', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('employers', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('login_throttle', 'tenant_id', colocate_with => 'courses');
-select create_distributed_table('sso_login_states', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('sso_settings', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('tenant_settings', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('units', 'tenant_id', colocate_with => 'courses');
@@ -128,8 +127,10 @@ select create_distributed_table('actions', 'tenant_id', colocate_with => 'course
 select create_distributed_table('learning_plan_files', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('messages', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('notification_preferences', 'tenant_id', colocate_with => 'courses');
+select create_distributed_table('password_links', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('profiles', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('sessions', 'tenant_id', colocate_with => 'courses');
+select create_distributed_table('sso_login_states', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('time_log_entries', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('user_identities', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('user_roles', 'tenant_id', colocate_with => 'courses');

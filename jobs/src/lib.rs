@@ -33,4 +33,7 @@ pub struct JobContext {
     pub storage: folio_storage::Storage,
     /// How long a finished export stays downloadable.
     pub export_retention: chrono::TimeDelta,
+    /// The keys that open what the outbox holds sealed (the token of a link to set a
+    /// password).
+    pub secrets: folio_app::secrets::SecretKeys,
 }

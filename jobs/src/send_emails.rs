@@ -162,6 +162,20 @@ async fn deliver(ctx: &JobContext, tenant_name: &str, email: &DueEmail) -> Outco
         Value::Object(map) => map.clone(),
         _ => serde_json::Map::new(),
     };
+    // A link to set a password carries its token sealed: opened here, as the message is
+    // rendered, and never stored in clear.
+    if let Some(Value::String(sealed)) = context.remove("sealed_token") {
+        let token = match folio_app::password_links::open_sealed_token(&ctx.secrets, &sealed) {
+            Ok(token) => token,
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        let path = context
+            .get("link_path")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        context.insert("link_path".into(), format!("{path}?token={token}").into());
+    }
     context.insert("tenant_name".into(), tenant_name.into());
     context.insert("recipient_name".into(), email.recipient_name.clone().into());
     context.insert(

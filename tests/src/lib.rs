@@ -279,6 +279,9 @@ pub struct TestApp {
     pub db: Database,
     /// An HTTP client without a cookie store (tests send credentials explicitly).
     pub http: reqwest::Client,
+    /// The keys the app seals secrets with (a worker run for this app needs them to open
+    /// what the app queued).
+    pub secrets: folio_app::secrets::SecretKeys,
 }
 
 impl TestApp {
@@ -319,6 +322,7 @@ impl TestApp {
         redis: &str,
     ) -> Self {
         cheap_password_hashing();
+        let secrets = settings.secrets.clone();
         let state = AppState {
             db: db.clone(),
             redis: redis::Client::open(redis).expect("redis url"),
@@ -348,6 +352,7 @@ impl TestApp {
             database,
             db,
             http,
+            secrets,
         }
     }
 

@@ -172,6 +172,7 @@ async fn jobs_and_their_emails_are_counted() {
         email_retry: RetryPolicy::default(),
         storage: folio_tests::files(&app.database.name),
         export_retention: chrono::TimeDelta::days(7),
+        secrets: folio_tests::test_secret_keys(),
     };
     let before = scrape(&app).await;
 

@@ -205,12 +205,16 @@ impl poem_openapi::ApiResponse for ApiError {
     fn meta() -> poem_openapi::registry::MetaResponses {
         use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses};
         use poem_openapi::types::Type;
-        let documented: [(u16, &'static str); 8] = [
+        let documented: [(u16, &'static str); 9] = [
             (400, "Malformed JSON body"),
             (401, "Missing, invalid, expired or revoked credentials"),
             (403, "Your roles do not allow this"),
             (404, "No such resource in your organisation"),
             (409, "Conflicts with the current state"),
+            (
+                410,
+                "A link to set a password that has expired or has been used",
+            ),
             (422, "Invalid fields, each named in `errors`"),
             (429, "Too many failed attempts; see Retry-After"),
             (503, "A dependency is unavailable"),

@@ -2,6 +2,7 @@
 
 use chrono::Utc;
 use folio_app::account::{self, PasswordSignIn};
+use folio_app::password_links;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
@@ -61,6 +62,40 @@ enum LoginResponse {
     /// Signed in: the token is in the body and in an HttpOnly cookie.
     #[oai(status = 200)]
     SignedIn(Json<LoginResult>, #[oai(header = "Set-Cookie")] String),
+}
+
+/// "Forgot password?". No `Debug`: it names a person.
+#[derive(Object, Deserialize)]
+struct PasswordResetRequest {
+    /// The organisation's slug, e.g. `northgate-training`.
+    tenant: String,
+    /// E-mail address (any case).
+    email: String,
+}
+
+/// A new password with the token of an invitation or reset link. No `Debug`: it holds a
+/// password and a token.
+#[derive(Object, Deserialize)]
+struct SetPasswordRequest {
+    /// The `token` parameter of the link in the e-mail.
+    token: String,
+    /// The new password: at least 10 characters.
+    password: String,
+}
+
+/// Where to sign in now.
+#[derive(Debug, Object)]
+struct PasswordSet {
+    /// The organisation's slug.
+    tenant: String,
+}
+
+#[derive(ApiResponse)]
+enum ResetResponse {
+    /// Taken: if the address belongs to someone who signs in with a password, they are
+    /// e-mailed a link. The answer is the same whether or not it does.
+    #[oai(status = 202)]
+    Accepted,
 }
 
 #[derive(ApiResponse)]
@@ -125,6 +160,43 @@ impl SignInApi {
             }),
             cookie,
         ))
+    }
+
+    /// "Forgot password?": e-mails a single-use link, valid 30 minutes, to set a new
+    /// password, if the address belongs to an active person of an organisation that signs
+    /// people in with passwords (at most three such e-mails an hour). The answer is 202
+    /// whether or not an e-mail is sent, so it never tells whether an address has an
+    /// account; only a malformed organisation or address is refused (422).
+    #[oai(path = "/password-reset", method = "post")]
+    async fn request_reset(
+        &self,
+        body: JsonBody<PasswordResetRequest>,
+    ) -> ApiResult<ResetResponse> {
+        let req = body.0;
+        let request = password_links::ResetRequest {
+            tenant: &req.tenant,
+            email: &req.email,
+        };
+        password_links::request_reset(&self.0.db, &self.0.settings.secrets, &request).await?;
+        Ok(ResetResponse::Accepted)
+    }
+
+    /// Set a password with the token of an invitation or reset link. The link then stops
+    /// working, and every session and API token of the person ends. 410 `link-not-usable`
+    /// for a link that has expired, has been used or never existed; 422 naming `password`
+    /// for one that is too short (the link still works).
+    #[oai(path = "/password", method = "post")]
+    async fn set_password(
+        &self,
+        body: JsonBody<SetPasswordRequest>,
+    ) -> ApiResult<Json<PasswordSet>> {
+        let req = body.0;
+        let request = password_links::SetPassword {
+            token: &req.token,
+            password: &req.password,
+        };
+        let tenant = password_links::set_password(&self.0.db, &request).await?;
+        Ok(Json(PasswordSet { tenant }))
     }
 
     /// Sign out: ends the session presented and clears the cookie. A personal API token

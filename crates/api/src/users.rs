@@ -2,6 +2,7 @@
 //!
 //! Adapters over `folio_app::users`, where who may add, change and read people is written.
 
+use folio_app::password_links;
 use folio_app::users::{self, ListQuery};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -35,8 +36,10 @@ struct NewUserRequest {
     roles: Vec<RoleName>,
     /// Employer organisation (for the employer role).
     employer_id: Option<Uuid>,
-    /// A local password (at least 10 characters); leave out for people who sign in
-    /// through the organisation's single sign-on.
+    /// A local password (at least 10 characters). Leave it out and the person is sent a
+    /// welcome e-mail with a single-use link to choose their own (valid 7 days), or, where
+    /// the organisation signs people in only through its identity provider, the way to
+    /// sign in.
     password: Option<String>,
 }
 
@@ -80,6 +83,23 @@ enum CreateUserResponse {
     /// Created.
     #[oai(status = 201)]
     Created(Json<UserBody>),
+}
+
+/// The welcome e-mail queued.
+#[derive(Debug, Object)]
+struct InvitationBody {
+    /// `password-link` (a link to set a password) or `sign-in-with-organisation` (the
+    /// organisation signs people in only through its identity provider).
+    kind: String,
+    /// When the link stops working (`password-link` only).
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[derive(ApiResponse)]
+enum InvitationResponse {
+    /// Queued: the e-mail goes out with the next delivery run.
+    #[oai(status = 202)]
+    Sent(Json<InvitationBody>),
 }
 
 #[derive(ApiResponse)]
@@ -144,7 +164,7 @@ impl UsersApi {
             password: req.password,
         };
         let mut uow = self.0.authenticate(&credentials).await?;
-        let user = users::add(&mut uow, new).await?;
+        let user = users::add(&mut uow, new, &self.0.settings.secrets).await?;
         uow.commit().await?;
         Ok(CreateUserResponse::Created(Json(user.into())))
     }
@@ -222,6 +242,31 @@ impl UsersApi {
         let user = users::reactivate(&mut uow, id.0).await?;
         uow.commit().await?;
         Ok(Json(user.into()))
+    }
+
+    /// Send a person their welcome e-mail again: a single-use link to set their password
+    /// (valid 7 days; the last one sent stops working), or where the organisation signs
+    /// people in only through its identity provider, the way to sign in. 409 for a
+    /// deactivated person; 503 when Folio has no secret key to seal the link with.
+    #[oai(path = "/:id/invitation", method = "post")]
+    async fn invite(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+    ) -> ApiResult<InvitationResponse> {
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let sent = password_links::invite(&mut uow, &self.0.settings.secrets, id.0).await?;
+        uow.commit().await?;
+        Ok(InvitationResponse::Sent(Json(match sent {
+            password_links::Invitation::PasswordLink { expires_at } => InvitationBody {
+                kind: "password-link".into(),
+                expires_at: Some(expires_at),
+            },
+            password_links::Invitation::SignInWithOrganisation => InvitationBody {
+                kind: "sign-in-with-organisation".into(),
+                expires_at: None,
+            },
+        })))
     }
 
     /// Set a person's local password; their current sessions end.

@@ -71,6 +71,9 @@ pub enum Error {
         /// What would happen, in words.
         detail: String,
     },
+    /// A link to set a password that has expired, has been used, or never existed.
+    #[error("password link not usable")]
+    PasswordLinkNotUsable,
     /// Too many failed sign-ins for this address.
     #[error("too many attempts")]
     TooManyAttempts {
@@ -121,6 +124,7 @@ impl Error {
             Error::Conflict { .. } => (409, "conflict", "Conflict"),
             Error::LastAdmin { .. } => (409, "last-admin", "An admin must remain"),
             Error::TooManyAttempts { .. } => (429, "too-many-attempts", "Too many attempts"),
+            Error::PasswordLinkNotUsable => (410, "link-not-usable", "Link expired or used"),
             Error::PayloadTooLarge { .. } => (413, "payload-too-large", "Payload too large"),
             Error::PasswordSignInDisabled => (
                 403,
@@ -164,6 +168,10 @@ impl Error {
                 "Too many failed sign-ins for this address; try again in {} minutes.",
                 retry_after_secs.div_ceil(60)
             ),
+            Error::PasswordLinkNotUsable => "This link has expired or has already been used. \
+                Ask for a new one with \"Forgot password?\" on the sign-in page, or ask your \
+                administrator to send your invitation again."
+                .into(),
             Error::PayloadTooLarge { limit } => {
                 format!("The body must be at most {limit} bytes.")
             }

@@ -35,6 +35,7 @@ pub mod notifications;
 pub mod operator;
 pub mod outbound;
 pub mod paging;
+pub mod password_links;
 pub mod principal;
 pub mod profile;
 pub mod progress;

@@ -48,6 +48,11 @@ fn encode_segment(s: &str) -> String {
 
 /// Signing in (`?next=` a local path to go on to).
 pub const SIGN_IN: PageRoute = PageRoute("/sign-in");
+/// Asking for an e-mail with a link to set a new password.
+pub const FORGOT_PASSWORD: PageRoute = PageRoute("/sign-in/forgot");
+/// Setting a password with the single-use link from an invitation or reset e-mail
+/// (`?token=`).
+pub const SET_PASSWORD: PageRoute = PageRoute("/sign-in/set-password");
 /// Signing out (a form post).
 pub const SIGN_OUT: PageRoute = PageRoute("/sign-out");
 /// Everything below is under this prefix and needs a signed-in person.
@@ -107,6 +112,8 @@ pub const ADMIN_SETTINGS: PageRoute = PageRoute("/app/admin/settings");
 pub const ALL: &[PageRoute] = &[
     SIGN_IN,
     SIGN_OUT,
+    FORGOT_PASSWORD,
+    SET_PASSWORD,
     HOME,
     DISCLAIMER,
     FORM_SUBMIT,
@@ -259,6 +266,27 @@ pub fn sso_login_then(slug: &str, next: Option<&str>) -> String {
         Some(next) => format!("{}?next={}", sso_login(slug), encode_segment(next)),
         None => sso_login(slug),
     }
+}
+
+/// The page that sets a password with a link's token (the token is added by the e-mail
+/// sender, which alone can open it).
+pub fn set_password() -> String {
+    SET_PASSWORD.fill(&[])
+}
+
+/// "Forgot password?" for the organisation `slug`.
+pub fn forgot_password(slug: &str) -> String {
+    format!("{}?org={}", FORGOT_PASSWORD.fill(&[]), encode_segment(slug))
+}
+
+/// The sign-in page of the organisation `slug`, saying the password has been set.
+pub fn password_set(slug: &str) -> String {
+    format!("{}&password_set=1", sign_in_at(slug))
+}
+
+/// The sign-in page of the organisation `slug`.
+pub fn sign_in_at(slug: &str) -> String {
+    format!("{}?org={}", SIGN_IN.fill(&[]), encode_segment(slug))
 }
 
 /// The sign-in page of the organisation `slug`, saying why a single sign-on was refused

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::credentials::hash_password;
 use crate::paging::{decode_name_cursor, next_name_cursor, page_limit, search_term};
+use crate::secrets::SecretKeys;
 use crate::{Error, Fields, Result, UnitOfWork, admins, checked};
 
 /// Whether an account can be used.
@@ -119,7 +120,8 @@ pub struct NewPerson {
     pub roles: Vec<Role>,
     /// Employer organisation (for the employer role).
     pub employer_id: Option<Uuid>,
-    /// A local password; none for people who sign in through single sign-on.
+    /// A local password; none for people who set their own from their invitation, or who
+    /// sign in through single sign-on.
     pub password: Option<String>,
 }
 
@@ -170,8 +172,12 @@ pub async fn list(uow: &mut UnitOfWork, query: &ListQuery) -> Result<PersonPage>
     Ok(PersonPage { items, next_cursor })
 }
 
-/// Adds a person with their roles (admins).
-pub async fn add(uow: &mut UnitOfWork, new: NewPerson) -> Result<Person> {
+/// Adds a person with their roles (admins). A person added without a password is sent a
+/// welcome e-mail ([`crate::password_links::invite`]): a link to set one, or where the
+/// organisation signs people in only through its identity provider, the way to sign in.
+/// Without a secret key to seal the link (`FOLIO_SECRET_KEY`), the person is added and
+/// the invitation can be sent later.
+pub async fn add(uow: &mut UnitOfWork, new: NewPerson, secrets: &SecretKeys) -> Result<Person> {
     uow.principal.require(Permission::ManageUsers)?;
     let mut fields = Fields::default();
     let email = fields.check("email", EmailAddress::parse(&new.email));
@@ -203,6 +209,15 @@ pub async fn add(uow: &mut UnitOfWork, new: NewPerson) -> Result<Person> {
     let details =
         serde_json::json!({ "roles": role_names(&roles), "employer_id": new.employer_id });
     uow.audit("user.create", "user", id, details).await?;
+    if new.password.is_none() {
+        match crate::password_links::invite(uow, secrets, id).await {
+            Ok(_) => {}
+            Err(Error::Unavailable(why)) => {
+                tracing::warn!(reason = %why, "person added without an invitation");
+            }
+            Err(e) => return Err(e),
+        }
+    }
     reread(uow, id).await
 }
 

@@ -24,6 +24,7 @@ pub mod learning_plan_files;
 pub mod messages;
 pub mod outbox;
 pub mod pagination;
+pub mod password_links;
 pub mod platform;
 pub mod profile;
 pub mod progress;

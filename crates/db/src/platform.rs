@@ -70,6 +70,18 @@ pub async fn current(tx: &mut TenantTx) -> DbResult<Tenant> {
     .await?)
 }
 
+/// The tenant of a tenant transaction, if it exists (a transaction opened for an id read
+/// from outside, such as a link's token).
+pub async fn current_if_any(tx: &mut TenantTx) -> DbResult<Option<Tenant>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select id, slug, name, status, settings, created_at from tenants where id = $1",
+    )
+    .bind(tenant.0)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
 /// Every active tenant, for work that runs across the platform (the workers' schedules).
 /// Reads the platform table as its owner: call with the process's own pool, never inside
 /// a tenant transaction.

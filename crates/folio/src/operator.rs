@@ -27,6 +27,7 @@ pub fn job_context(config: &Config, db: Database) -> anyhow::Result<folio_jobs::
         email_retry: folio_jobs::send_emails::RetryPolicy::default(),
         storage: folio_storage::Storage::new(&config.storage_config()?)?,
         export_retention: chrono::TimeDelta::days(i64::from(config.export_retention_days)),
+        secrets: config.secret_keys()?,
     })
 }
 

@@ -77,6 +77,7 @@ pub fn http_app(state: AppState) -> impl poem::Endpoint {
         public_url: state.settings.public_url.clone(),
         session_ttl: state.settings.session_ttl,
         login_throttle: state.settings.login_throttle,
+        secrets: state.settings.secrets.clone(),
     };
     let pages = folio_web::routes(&web, folio_api::in_process(&state));
     folio_api::app(state, pages)

@@ -39,6 +39,9 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
     template!("off_track_learner"),
     template!("overdue_actions_learner"),
     template!("digest"),
+    template!("invitation"),
+    template!("password_reset"),
+    template!("sso_welcome"),
 ];
 
 /// The layout every HTML part is wrapped in (`{{> layout}}` with the body as `@partial-block`).
@@ -333,6 +336,8 @@ mod tests {
             "rows": [{ "learner": "Amelia (Engineering)", "detail": "review due" }],
             "link_path": "/app/caseload/reviews-due",
             "settings_path": "/app/profile#notifications",
+            "valid_hours": 168,
+            "valid_minutes": 30,
         })
     }
 

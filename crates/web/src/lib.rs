@@ -18,6 +18,7 @@ mod home;
 mod inbox;
 mod learner;
 mod overview;
+mod passwords;
 mod plan;
 mod portfolio;
 mod reminders;
@@ -58,6 +59,8 @@ pub struct WebState {
     /// The sign-in lock-out policy (the API's: the count is kept in the database, so an
     /// address is locked out on both).
     pub login_throttle: folio_domain::LoginThrottle,
+    /// The keys that seal the token of a link to set a password in its queued e-mail.
+    pub secrets: folio_app::secrets::SecretKeys,
 }
 
 /// What the page handlers share.
@@ -134,6 +137,20 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
             routes::SIGN_IN.pattern(),
             get(sign_in_page)
                 .post(sign_in_submit)
+                .around(page_posts)
+                .data(web.clone()),
+        )
+        .at(
+            routes::FORGOT_PASSWORD.pattern(),
+            get(passwords::forgot_page)
+                .post(passwords::forgot_submit)
+                .around(page_posts)
+                .data(web.clone()),
+        )
+        .at(
+            routes::SET_PASSWORD.pattern(),
+            get(passwords::set_password_page)
+                .post(passwords::set_password_submit)
                 .around(page_posts)
                 .data(web.clone()),
         )
@@ -619,6 +636,8 @@ struct SignInQuery {
     next: Option<String>,
     /// Why a single sign-on was just refused (a problem type's last part).
     sso_error: Option<String>,
+    /// Set after a password was set with a link.
+    password_set: Option<String>,
 }
 
 /// The organisation named by its slug, if it exists: for its name on the sign-in page.
@@ -641,6 +660,7 @@ fn sign_in_form(
     email: &str,
     next: &str,
     problem: Option<&str>,
+    notice: Option<&str>,
 ) -> Response {
     let tenant_name = org.get("name").cloned().unwrap_or(Value::Null);
     let sso = org
@@ -662,6 +682,12 @@ fn sign_in_form(
             "sso_url": sso,
             "password": password,
             "problem": problem,
+            "notice": notice,
+            "forgot_url": if slug.is_empty() {
+                routes::FORGOT_PASSWORD.pattern().to_owned()
+            } else {
+                routes::forgot_password(slug)
+            },
         }),
     )
 }
@@ -682,6 +708,9 @@ async fn sign_in_page(web: Data<&Web>, Query(q): Query<SignInQuery>) -> Response
         "",
         next,
         refused.as_deref(),
+        q.password_set
+            .is_some()
+            .then_some("Your password is set. Sign in with it now."),
     )
 }
 
@@ -739,7 +768,7 @@ async fn sign_in_submit(req: &Request, web: Data<&Web>, Form(form): Form<SignInF
         other => other.detail(),
     };
     let org = organisation(&web, Some(tenant)).await;
-    let mut response = sign_in_form(&web, org, tenant, email, next, Some(&message));
+    let mut response = sign_in_form(&web, org, tenant, email, next, Some(&message), None);
     let status =
         StatusCode::from_u16(err.problem().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     response.set_status(if status.is_server_error() {

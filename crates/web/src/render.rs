@@ -22,6 +22,8 @@ const PAGES: &[(&str, &str)] = pages![
     "layout",
     "portfolio_nav",
     "sign_in",
+    "forgot_password",
+    "set_password",
     "disclaimer",
     "error",
     "learner_home",

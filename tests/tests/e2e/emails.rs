@@ -65,6 +65,7 @@ fn context(s: &Scene, mailer: Mailer, retry: RetryPolicy) -> JobContext {
         email_retry: retry,
         storage: folio_tests::files(&s.app.database.name),
         export_retention: chrono::TimeDelta::days(7),
+        secrets: folio_tests::test_secret_keys(),
     }
 }
 

@@ -152,6 +152,7 @@ async fn scene() -> Scene {
         email_retry: RetryPolicy::default(),
         storage: folio_tests::files(&app.database.name),
         export_retention: TimeDelta::days(7),
+        secrets: folio_tests::test_secret_keys(),
     };
     Scene { org, ctx, today }
 }

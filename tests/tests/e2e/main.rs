@@ -23,6 +23,7 @@ mod learning_plan;
 mod learning_plan_files;
 mod messages;
 mod openapi_conformance;
+mod passwords;
 mod profile;
 mod progress;
 mod reminders;

@@ -187,6 +187,7 @@ async fn scene() -> Scene {
         email_retry: RetryPolicy::default(),
         storage: folio_tests::files(&app.database.name),
         export_retention: chrono::TimeDelta::days(7),
+        secrets: folio_tests::test_secret_keys(),
     };
     let now = Utc::now();
     let today = now.date_naive();

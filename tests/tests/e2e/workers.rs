@@ -64,6 +64,7 @@ fn context(app: &TestApp, smtp: &SmtpServer) -> JobContext {
         email_retry: RetryPolicy::default(),
         storage: folio_tests::files(&app.database.name),
         export_retention: chrono::TimeDelta::days(7),
+        secrets: folio_tests::test_secret_keys(),
     }
 }
 

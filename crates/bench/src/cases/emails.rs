@@ -175,6 +175,7 @@ async fn drain(
             root: std::env::temp_dir().join(&scratch.name),
         })?,
         export_retention: chrono::TimeDelta::days(7),
+        secrets: folio_app::secrets::SecretKeys::default(),
     };
     let started = Instant::now();
     let report = send_emails::run(&ctx, tenant, concurrency).await?;

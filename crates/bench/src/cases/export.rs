@@ -229,6 +229,7 @@ pub async fn child(
                     root: dir.to_path_buf(),
                 })?,
                 export_retention: chrono::TimeDelta::days(7),
+                secrets: folio_app::secrets::SecretKeys::default(),
             };
             let rss_before = status_kib("VmRSS");
             let started = Instant::now();
