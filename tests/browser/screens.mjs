@@ -18,7 +18,7 @@
 // Environment as scenario.mjs.
 
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkNoCspViolations, watchedContext } from "./csp.mjs";
 
@@ -60,6 +60,38 @@ async function signIn(page, email) {
   await page.waitForLoadState("load");
 }
 
+// The e-mail the demo sent, as the SMTP server (tests/src/smtp.rs) wrote it into its
+// Maildir: the first link to set a password in a message to `to` that is not in `seen`,
+// waiting up to 60 seconds for it to arrive.
+const MAILDIR = process.env.FOLIO_MAILDIR;
+function decodeMail(raw) {
+  // Quoted-printable parts (soft line breaks, =XX), then any base64 parts.
+  const qp = raw
+    .replace(/=\r?\n/g, "")
+    .replace(/=([0-9A-F]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+  const b64 = (raw.match(/(?:^[A-Za-z0-9+/=]{16,}\r?\n)+/gm) || [])
+    .map((block) => Buffer.from(block.replace(/\s+/g, ""), "base64").toString("utf8"));
+  return [qp, ...b64].join("\n");
+}
+async function mailLink(to, seen = []) {
+  check(MAILDIR, "set FOLIO_MAILDIR");
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    let names = [];
+    try { names = readdirSync(join(MAILDIR, "new")); } catch { /* not yet created */ }
+    for (const name of names) {
+      const raw = readFileSync(join(MAILDIR, "new", name), "utf8");
+      const head = raw.split(/\r?\n\r?\n/)[0];
+      if (!new RegExp(`^To:.*${to.replace(/[.]/g, "\\.")}`, "im").test(head)) continue;
+      for (const link of decodeMail(raw).match(/https?:\/\/[^\s"<>]+\/sign-in\/set-password\?token=[A-Za-z0-9_-]+/g) || []) {
+        if (!seen.includes(link)) return link;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`no e-mail with a link to set a password reached ${to}`);
+}
+
 async function notice(page, text) {
   await page.getByRole("status").filter({ hasText: text }).waitFor();
 }
@@ -99,6 +131,55 @@ try {
   await notice(admin, "Person added.");
   await admin.locator('tr[data-user="ruby.fox@northgate.example"]').waitFor();
   await admin.screenshot({ path: join(SHOTS, "admin-people.png"), fullPage: true });
+
+  step = "admin: invites a person, who chooses her password from the e-mail's link";
+  await add.getByLabel("Name").fill("Ivy Reed");
+  await add.getByLabel("E-mail address").fill("ivy.reed@northgate.example");
+  await add.getByLabel("Learner").check();
+  await add.getByRole("button", { name: "Add person" }).click();
+  await notice(admin, "Person added.");
+  const invitation = await mailLink("ivy.reed@northgate.example");
+  check(invitation.startsWith(BASE), `the invitation links to ${invitation}, not to Folio at ${BASE}`);
+  const ivyContext = await watchedContext(browser, desk);
+  const ivy = await ivyContext.newPage();
+  const opened = await ivy.goto(invitation);
+  check(opened.status() === 200, `the invitation's link answered ${opened.status()}`);
+  await ivy.getByLabel("New password").fill("ivy-reed-password-1");
+  await ivy.getByLabel("Type it again").fill("ivy-reed-password-2");
+  await ivy.getByRole("button", { name: "Save my password" }).click();
+  await ivy.getByRole("alert").filter({ hasText: "not the same" }).waitFor();
+  await ivy.getByLabel("New password").fill("ivy-reed-password-1");
+  await ivy.getByLabel("Type it again").fill("ivy-reed-password-1");
+  await ivy.getByRole("button", { name: "Save my password" }).click();
+  await notice(ivy, "Your password is set");
+  await ivy.getByLabel("E-mail address").fill("ivy.reed@northgate.example");
+  await ivy.getByLabel("Password").fill("ivy-reed-password-1");
+  await ivy.getByRole("button", { name: "Sign in" }).click();
+  await ivy.waitForURL(/\/app\//);
+  const reused = await ivy.goto(invitation);
+  check(reused.status() === 410, `a used invitation answered ${reused.status()}`);
+  await ivy.getByText("has expired or has already been used").waitFor();
+
+  step = "a person who forgot her password resets it from the e-mail's link";
+  const forgetful = await (await watchedContext(browser, desk)).newPage();
+  await forgetful.goto(`${BASE}/sign-in?org=${ORG}`);
+  await forgetful.getByRole("link", { name: "Forgot your password?" }).click();
+  await forgetful.getByLabel("E-mail address").fill("ivy.reed@northgate.example");
+  await forgetful.getByRole("button", { name: "Send me a link" }).click();
+  await forgetful.getByRole("status").filter({ hasText: "we have e-mailed them a link" }).waitFor();
+  const reset = await mailLink("ivy.reed@northgate.example", [invitation]);
+  await forgetful.goto(reset);
+  await forgetful.getByLabel("New password").fill("ivy-reed-password-3");
+  await forgetful.getByLabel("Type it again").fill("ivy-reed-password-3");
+  await forgetful.getByRole("button", { name: "Save my password" }).click();
+  await notice(forgetful, "Your password is set");
+  // The reset ended the session she had: her page now asks her to sign in.
+  await ivy.goto(`${BASE}/app/`);
+  await ivy.waitForURL(/\/sign-in/);
+  await forgetful.getByLabel("E-mail address").fill("ivy.reed@northgate.example");
+  await forgetful.getByLabel("Password").fill("ivy-reed-password-3");
+  await forgetful.getByRole("button", { name: "Sign in" }).click();
+  await forgetful.waitForURL(/\/app\//);
 
   step = "admin: enrols her";
   await open(admin, "/app/admin/enrolments");

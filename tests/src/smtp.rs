@@ -103,6 +103,11 @@ impl SmtpServer {
         panic!("aiosmtpd did not start on port {port}");
     }
 
+    /// The Maildir messages are written to (`new/`, one file each).
+    pub fn maildir(&self) -> &std::path::Path {
+        &self.maildir
+    }
+
     /// Every message received so far.
     pub fn messages(&self) -> Vec<Captured> {
         let mut out = Vec::new();

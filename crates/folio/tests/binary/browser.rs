@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use calamine::{Reader, Xlsx, open_workbook};
 use folio_tests::oidc::{Account, OidcProvider};
+use folio_tests::smtp::SmtpServer;
 use folio_tests::{TestDatabase, redis_url};
 
 const BROWSER_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/browser");
@@ -68,7 +69,7 @@ impl Drop for Demo {
     }
 }
 
-async fn start_demo(db: &TestDatabase, data: &Path) -> Demo {
+async fn start_demo(db: &TestDatabase, data: &Path, smtp_url: &str) -> Demo {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_folio"))
         .arg("demo")
@@ -81,7 +82,10 @@ async fn start_demo(db: &TestDatabase, data: &Path) -> Demo {
         .env("FOLIO_WORKER_POLL_MS", "100")
         .env("FOLIO_LOG", "warn")
         .env_remove("FOLIO_CONFIG")
-        .env_remove("FOLIO_SMTP_URL")
+        .env("FOLIO_SMTP_URL", smtp_url)
+        // The scheduler sends waiting e-mail at each tick: often, so an invitation the
+        // browser waits for goes out within seconds.
+        .env("FOLIO_SCHEDULER_CRON", "*/2 * * * * *")
         .env_remove("RUST_LOG")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -115,7 +119,10 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
     require_installed();
     let db = TestDatabase::create().await;
     let data = std::env::temp_dir().join(&db.name);
-    let demo = start_demo(&db, &data).await;
+    // Where the demo's e-mail goes: a real SMTP server whose Maildir the scripts read
+    // (invitation and reset links are followed in the browser).
+    let smtp = SmtpServer::start().await;
+    let demo = start_demo(&db, &data, &smtp.url).await;
     let screenshots = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../target/screenshots"
@@ -150,6 +157,7 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
             .env("FOLIO_IDP_ISSUER", &idp.issuer)
             .env("FOLIO_IDP_CLIENT_ID", &idp.client_id)
             .env("FOLIO_IDP_CLIENT_SECRET", &idp.client_secret)
+            .env("FOLIO_MAILDIR", smtp.maildir())
             .status()
             .await
             .unwrap_or_else(|e| panic!("run node tests/browser/{script}: {e}"));
