@@ -18,6 +18,7 @@
 // Environment as scenario.mjs.
 
 import { chromium } from "playwright-core";
+import { createHmac } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkNoCspViolations, watchedContext } from "./csp.mjs";
@@ -91,6 +92,23 @@ async function mailLink(to, seen = []) {
   }
   throw new Error(`no e-mail with a link to set a password reached ${to}`);
 }
+
+// A TOTP code (RFC 6238: HMAC-SHA1 over the 30-second counter, RFC 4226 truncation)
+// computed here with node's own crypto, independently of Folio, for `secret` (base32) at
+// `unixSeconds`.
+function totp(secret, unixSeconds) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of secret.replace(/=+$/, "")) bits += alphabet.indexOf(c).toString(2).padStart(5, "0");
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(unixSeconds / 30)));
+  const h = createHmac("sha1", key).update(counter).digest();
+  const offset = h[19] & 0x0f;
+  const binary = ((h[offset] & 0x7f) << 24) | (h[offset + 1] << 16) | (h[offset + 2] << 8) | h[offset + 3];
+  return String(binary % 1_000_000).padStart(6, "0");
+}
+check(totp("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", 59) === "287082", "the test's TOTP meets RFC 6238's test vector");
 
 async function notice(page, text) {
   await page.getByRole("status").filter({ hasText: text }).waitFor();
@@ -180,6 +198,52 @@ try {
   await forgetful.getByLabel("Password").fill("ivy-reed-password-3");
   await forgetful.getByRole("button", { name: "Sign in" }).click();
   await forgetful.waitForURL(/\/app\//);
+
+  step = "she turns on two-step sign-in with her authenticator app, then signs in with a code";
+  await forgetful.waitForURL(/\/app\/disclaimer/);
+  await Promise.all([
+    forgetful.waitForNavigation(),
+    forgetful.getByRole("button", { name: "I accept" }).click(),
+  ]);
+  check(
+    !forgetful.url().includes("/app/disclaimer"),
+    `accepting left her at ${forgetful.url()}: ${(await forgetful.locator("main").innerText()).slice(0, 400)}`,
+  );
+  await open(forgetful, "/app/profile");
+  await forgetful.getByRole("link", { name: "Two-step sign-in" }).click();
+  await forgetful.getByRole("button", { name: "Set up two-step sign-in" }).click();
+  await forgetful.locator(".qr svg").waitFor();
+  const secret = (await forgetful.locator("#totp-secret").innerText()).trim();
+  await forgetful.screenshot({ path: join(SHOTS, "two-step-setup.png"), fullPage: true });
+  const started = Date.now() / 1000;
+  await forgetful.getByLabel(/six-digit code/).fill(totp(secret, started));
+  await forgetful.getByRole("button", { name: "Turn on two-step sign-in" }).click();
+  await notice(forgetful, "Two-step sign-in is on.");
+  const recoveryCodes = await forgetful.locator(".recovery-codes code").allInnerTexts();
+  check(recoveryCodes.length === 10, `ten recovery codes are shown, not ${recoveryCodes.length}`);
+  const twoStep = await (await watchedContext(browser, desk)).newPage();
+  await twoStep.goto(`${BASE}/sign-in?org=${ORG}`);
+  await twoStep.getByLabel("E-mail address").fill("ivy.reed@northgate.example");
+  await twoStep.getByLabel("Password").fill("ivy-reed-password-3");
+  await twoStep.getByRole("button", { name: "Sign in" }).click();
+  await twoStep.getByRole("heading", { name: "Enter your code" }).waitFor();
+  await twoStep.getByLabel("Code").fill("000000");
+  await twoStep.getByRole("button", { name: "Continue" }).click();
+  await twoStep.getByRole("alert").filter({ hasText: "That code is not right" }).waitFor();
+  // The code for the next 30-second step: the one used to turn it on is good only once.
+  await twoStep.getByLabel("Code").fill(totp(secret, started + 30));
+  await twoStep.getByRole("button", { name: "Continue" }).click();
+  await twoStep.waitForURL(/\/app(\/|$)/);
+  await twoStep.locator("main").waitFor();
+  // And with a recovery code, as after losing the phone.
+  const lostPhone = await (await watchedContext(browser, desk)).newPage();
+  await lostPhone.goto(`${BASE}/sign-in?org=${ORG}`);
+  await lostPhone.getByLabel("E-mail address").fill("ivy.reed@northgate.example");
+  await lostPhone.getByLabel("Password").fill("ivy-reed-password-3");
+  await lostPhone.getByRole("button", { name: "Sign in" }).click();
+  await lostPhone.getByLabel("Code").fill(recoveryCodes[0]);
+  await lostPhone.getByRole("button", { name: "Continue" }).click();
+  await lostPhone.waitForURL(/\/app(\/|$)/);
 
   step = "admin: enrols her";
   await open(admin, "/app/admin/enrolments");

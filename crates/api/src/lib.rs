@@ -38,6 +38,7 @@ mod sso;
 mod sso_settings;
 mod time_log;
 mod time_log_export;
+mod two_factor;
 mod users;
 
 use std::time::Duration;
@@ -127,6 +128,7 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
             (
                 me::MeApi(state.clone()),
                 notifications::NotificationsApi(state.clone()),
+                two_factor::TwoFactorApi(state.clone()),
             ),
             users::UsersApi(state.clone()),
             employers::EmployersApi(state.clone()),

@@ -57,8 +57,41 @@ struct LoginResult {
     tenant: TenantBody,
 }
 
+/// The password was right; the person has two-step sign-in on.
+#[derive(Object)]
+struct TwoFactorRequired {
+    /// Send it with the code to `POST /api/v1/auth/login/two-factor`.
+    challenge: String,
+    /// Until when (five minutes; five wrong codes end it sooner).
+    expires_at: chrono::DateTime<Utc>,
+}
+
+/// The second step of a sign-in. No `Debug`: it holds a code.
+#[derive(Object, Deserialize)]
+struct TwoFactorRequest {
+    /// `challenge` from the sign-in's 202 answer.
+    challenge: String,
+    /// The six-digit code the authenticator app shows now, or a recovery code.
+    code: String,
+}
+
 #[derive(ApiResponse)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one answer per sign-in, built and sent at once"
+)]
 enum LoginResponse {
+    /// Signed in: the token is in the body and in an HttpOnly cookie.
+    #[oai(status = 200)]
+    SignedIn(Json<LoginResult>, #[oai(header = "Set-Cookie")] String),
+    /// The password is right and a code is needed: send it with the challenge to
+    /// `POST /api/v1/auth/login/two-factor`.
+    #[oai(status = 202)]
+    TwoFactorRequired(Json<TwoFactorRequired>),
+}
+
+#[derive(ApiResponse)]
+enum TwoFactorLoginResponse {
     /// Signed in: the token is in the body and in an HttpOnly cookie.
     #[oai(status = 200)]
     SignedIn(Json<LoginResult>, #[oai(header = "Set-Cookie")] String),
@@ -109,6 +142,22 @@ impl SignInApi {
     fn cookie(&self, value: &str, max_age_secs: u64) -> String {
         session_cookie(&self.0.settings, value, max_age_secs)
     }
+
+    /// The answer to a finished sign-in: the session in the body and its cookie.
+    fn signed_in(&self, signed_in: account::PasswordSignedIn) -> (Json<LoginResult>, String) {
+        let account::PasswordSignedIn { session, tenant } = signed_in;
+        let cookie = self.cookie(&session.token, self.0.settings.session_ttl.as_secs());
+        (
+            Json(LoginResult {
+                token: session.token,
+                token_type: "Bearer".into(),
+                expires_at: session.expires_at,
+                user: session.user.into(),
+                tenant: tenant.into(),
+            }),
+            cookie,
+        )
+    }
 }
 
 /// The `Set-Cookie` value for the session cookie (empty value and 0 to clear it).
@@ -125,7 +174,9 @@ impl SignInApi {
     /// address from one client, or for many addresses from one client, sign-in from that
     /// client is refused with 429 for a while (the same address from elsewhere is not). An organisation that signs its
     /// people in only through its identity provider refuses password sign-in with 403
-    /// `password-sign-in-disabled` (use `GET /auth/{tenant}/sso/login`).
+    /// `password-sign-in-disabled` (use `GET /auth/{tenant}/sso/login`). For a person with
+    /// two-step sign-in on, the right password answers 202 with a challenge to send with
+    /// their code to `POST /api/v1/auth/login/two-factor`.
     #[oai(path = "/login", method = "post")]
     async fn login(
         &self,
@@ -141,25 +192,49 @@ impl SignInApi {
             client: crate::request_context::caller_ip(http),
         };
         let settings = &state.settings;
-        let account::PasswordSignedIn { session, tenant } = account::sign_in_with_password(
+        let outcome = account::sign_in_with_password(
             &state.db,
             &settings.login_throttle,
             settings.session_ttl,
             &request,
         )
         .await?;
+        Ok(match outcome {
+            account::PasswordOutcome::SignedIn(signed_in) => {
+                let (result, cookie) = self.signed_in(*signed_in);
+                LoginResponse::SignedIn(result, cookie)
+            }
+            account::PasswordOutcome::TwoFactorRequired(challenge) => {
+                LoginResponse::TwoFactorRequired(Json(TwoFactorRequired {
+                    challenge: challenge.token,
+                    expires_at: challenge.expires_at,
+                }))
+            }
+        })
+    }
 
-        let cookie = self.cookie(&session.token, state.settings.session_ttl.as_secs());
-        Ok(LoginResponse::SignedIn(
-            Json(LoginResult {
-                token: session.token,
-                token_type: "Bearer".into(),
-                expires_at: session.expires_at,
-                user: session.user.into(),
-                tenant: tenant.into(),
-            }),
-            cookie,
-        ))
+    /// The second step of signing in, for a person with two-step sign-in on: the
+    /// challenge from the sign-in's 202 answer and the code their authenticator app shows
+    /// now (or a recovery code, each good once). A wrong code is 401
+    /// `two-factor-code-wrong`; after five, or five minutes, the challenge ends: 401
+    /// `two-factor-expired`, sign in again with the password.
+    #[oai(path = "/login/two-factor", method = "post")]
+    async fn login_two_factor(
+        &self,
+        body: JsonBody<TwoFactorRequest>,
+    ) -> ApiResult<TwoFactorLoginResponse> {
+        let req = body.0;
+        let state = &self.0;
+        let signed_in = folio_app::two_factor::finish_sign_in(
+            &state.db,
+            &state.settings.secrets,
+            state.settings.session_ttl,
+            &req.challenge,
+            &req.code,
+        )
+        .await?;
+        let (result, cookie) = self.signed_in(signed_in);
+        Ok(TwoFactorLoginResponse::SignedIn(result, cookie))
     }
 
     /// "Forgot password?": e-mails a single-use link, valid 30 minutes, to set a new

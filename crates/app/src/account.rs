@@ -162,8 +162,18 @@ pub struct PasswordSignedIn {
     pub tenant: Tenant,
 }
 
+/// What a right password leads to.
+#[derive(Debug, Clone)]
+pub enum PasswordOutcome {
+    /// Signed in.
+    SignedIn(Box<PasswordSignedIn>),
+    /// The person has two-step sign-in on: the session starts once they give a code
+    /// ([`crate::two_factor::finish_sign_in`]).
+    TwoFactorRequired(crate::two_factor::Challenge),
+}
+
 /// Signs in with an organisation, e-mail address and password, starting a session of
-/// `session_ttl`.
+/// `session_ttl` (or, for a person with two-step sign-in on, a challenge for their code).
 ///
 /// A wrong organisation, address or password all fail the same way
 /// ([`crate::Error::InvalidCredentials`]), so the answer never tells whether an address
@@ -176,7 +186,7 @@ pub async fn sign_in_with_password(
     throttle: &folio_domain::LoginThrottle,
     session_ttl: std::time::Duration,
     request: &PasswordSignIn<'_>,
-) -> Result<PasswordSignedIn> {
+) -> Result<PasswordOutcome> {
     use crate::credentials::verify_password;
     use crate::{Error, Fields, checked};
     use folio_domain::{EmailAddress, Password, TenantSlug};
@@ -269,6 +279,11 @@ pub async fn sign_in_with_password(
     let counted = folio_db::auth::lock_throttle_state(&mut tx, client_key, now).await?;
     folio_db::auth::save_throttle_state(&mut tx, client_key, &client_policy.forgive_one(&counted))
         .await?;
+    // With two-step sign-in on, the right password earns a challenge, not a session.
+    if let Some(challenge) = crate::two_factor::challenge_if_on(&mut tx, user_id).await? {
+        tx.commit().await?;
+        return Ok(PasswordOutcome::TwoFactorRequired(challenge));
+    }
     let session = start_session(
         &mut tx,
         session_ttl,
@@ -277,7 +292,10 @@ pub async fn sign_in_with_password(
     )
     .await?;
     tx.commit().await?;
-    Ok(PasswordSignedIn { session, tenant })
+    Ok(PasswordOutcome::SignedIn(Box::new(PasswordSignedIn {
+        session,
+        tenant,
+    })))
 }
 
 /// Signs out: ends the session the caller presented (a personal API token stays valid;

@@ -60,6 +60,30 @@ pub fn mint(kind: TokenKind, tenant: TenantId) -> MintedToken {
     MintedToken { token, hash }
 }
 
+/// A new single-use token that names its organisation (a link to set a password, a
+/// two-step sign-in challenge): `<tenant id, 32 hex>_<43 base64url characters>`, with
+/// the SHA-256 to store.
+pub(crate) fn mint_tenant_token(tenant: TenantId) -> (String, [u8; 32]) {
+    let mut secret = [0u8; 32];
+    rand::rng().fill_bytes(&mut secret);
+    let token = format!("{}_{}", tenant.0.simple(), URL_SAFE_NO_PAD.encode(secret));
+    let hash = hash_token(&token);
+    (token, hash)
+}
+
+/// The organisation a token names, if it is shaped like one.
+pub(crate) fn tenant_of_token(token: &str) -> Option<TenantId> {
+    let (tenant, secret) = token.split_once('_')?;
+    let well_formed = tenant.len() == 32
+        && secret.len() == 43
+        && secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    well_formed
+        .then(|| Uuid::try_parse(tenant).ok().map(TenantId))
+        .flatten()
+}
+
 /// The SHA-256 of a token, as stored.
 pub fn hash_token(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
@@ -200,6 +224,22 @@ pub async fn verify_password(password: &str, hash: Option<&str>) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_tenant_token_names_its_organisation_and_nothing_else_passes_for_one() {
+        let tenant = TenantId(Uuid::now_v7());
+        let (token, hash) = mint_tenant_token(tenant);
+        assert_eq!(tenant_of_token(&token), Some(tenant));
+        assert_eq!(hash, hash_token(&token));
+        assert_eq!(token.len(), 32 + 1 + 43);
+        assert_eq!(tenant_of_token("nonsense"), None);
+        assert_eq!(tenant_of_token(&token[..token.len() - 1]), None);
+        assert_eq!(
+            tenant_of_token(&format!("{}_{}", "z".repeat(32), "a".repeat(43))),
+            None
+        );
+        assert_ne!(token, mint_tenant_token(tenant).0);
+    }
+
     use super::*;
 
     #[test]

@@ -71,6 +71,12 @@ pub enum Error {
         /// What would happen, in words.
         detail: String,
     },
+    /// The code given for a two-step sign-in is not right.
+    #[error("two-factor code wrong")]
+    TwoFactorCodeWrong,
+    /// The two-step sign-in waited too long, took too many wrong codes, or never was.
+    #[error("two-factor challenge expired")]
+    TwoFactorExpired,
     /// A link to set a password that has expired, has been used, or never existed.
     #[error("password link not usable")]
     PasswordLinkNotUsable,
@@ -125,6 +131,8 @@ impl Error {
             Error::LastAdmin { .. } => (409, "last-admin", "An admin must remain"),
             Error::TooManyAttempts { .. } => (429, "too-many-attempts", "Too many attempts"),
             Error::PasswordLinkNotUsable => (410, "link-not-usable", "Link expired or used"),
+            Error::TwoFactorCodeWrong => (401, "two-factor-code-wrong", "Wrong code"),
+            Error::TwoFactorExpired => (401, "two-factor-expired", "Sign in again"),
             Error::PayloadTooLarge { .. } => (413, "payload-too-large", "Payload too large"),
             Error::PasswordSignInDisabled => (
                 403,
@@ -168,6 +176,12 @@ impl Error {
                 "Too many failed sign-ins for this address; try again in {} minutes.",
                 retry_after_secs.div_ceil(60)
             ),
+            Error::TwoFactorCodeWrong => "That code is not right. Type the code your \
+                authenticator app shows now, or one of your recovery codes."
+                .into(),
+            Error::TwoFactorExpired => "This sign-in has expired or had too many wrong codes. \
+                Sign in again with your password."
+                .into(),
             Error::PasswordLinkNotUsable => "This link has expired or has already been used. \
                 Ask for a new one with \"Forgot password?\" on the sign-in page, or ask your \
                 administrator to send your invitation again."

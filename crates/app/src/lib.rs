@@ -50,6 +50,7 @@ pub mod system;
 pub mod telemetry;
 pub mod time_log;
 pub mod tracks;
+pub mod two_factor;
 mod unit_of_work;
 pub mod users;
 

@@ -183,6 +183,17 @@ pub async fn reseal_secrets(db: &Database, keys: &crate::secrets::SecretKeys) ->
             .await?;
             resealed += 1;
         }
+        let secrets = crate::two_factor::reseal(&mut work.tx, keys).await?;
+        if secrets > 0 {
+            work.audit(
+                "two_factor.secrets_resealed",
+                "tenant",
+                tenant.id,
+                serde_json::json!({ "count": secrets }),
+            )
+            .await?;
+            resealed += secrets;
+        }
         work.commit().await?;
     }
     Ok(resealed)

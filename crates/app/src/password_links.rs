@@ -7,17 +7,14 @@
 //! expires (an invitation after 7 days, a reset after 30 minutes); sending a new one
 //! withdraws the last. Setting a password ends every session and API token of the person.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use folio_db::Database;
 use folio_db::outbox::NewEmail;
 use folio_db::password_links::{self as links, NewLink, Purpose};
-use folio_domain::{EmailAddress, Password, Permission, TenantId, TenantSlug};
-use rand::RngCore;
+use folio_domain::{EmailAddress, Password, Permission, TenantSlug};
 use uuid::Uuid;
 
-use crate::credentials::{hash_password, hash_token};
+use crate::credentials::{hash_password, hash_token, mint_tenant_token, tenant_of_token};
 use crate::secrets::SecretKeys;
 use crate::system::SystemWork;
 use crate::{Error, Fields, Result, UnitOfWork, checked, routes};
@@ -32,29 +29,6 @@ pub const RESETS_PER_HOUR: i64 = 3;
 
 /// What the sealed token is bound to: a sealed token opens only as one.
 const SEAL_CONTEXT: &str = "password-link";
-
-/// A new token: `<tenant id, 32 hex>_<43 base64url characters>`, so the link names its
-/// organisation.
-fn mint(tenant: TenantId) -> (String, [u8; 32]) {
-    let mut secret = [0u8; 32];
-    rand::rng().fill_bytes(&mut secret);
-    let token = format!("{}_{}", tenant.0.simple(), URL_SAFE_NO_PAD.encode(secret));
-    let hash = hash_token(&token);
-    (token, hash)
-}
-
-/// The organisation a token names, if it is shaped like one.
-fn tenant_of(token: &str) -> Option<TenantId> {
-    let (tenant, secret) = token.split_once('_')?;
-    let well_formed = tenant.len() == 32
-        && secret.len() == 43
-        && secret
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    well_formed
-        .then(|| Uuid::try_parse(tenant).ok().map(TenantId))
-        .flatten()
-}
 
 /// The token of a queued e-mail, opened by the sender to put in its link.
 pub fn open_sealed_token(secrets: &SecretKeys, sealed: &str) -> Result<String> {
@@ -78,7 +52,7 @@ async fn send_link(
                 .into(),
         ));
     }
-    let (token, hash) = mint(tx.tenant());
+    let (token, hash) = mint_tenant_token(tx.tenant());
     let sealed = secrets.seal(SEAL_CONTEXT, &token).map_err(|e| {
         Error::Unavailable(format!(
             "E-mails with a link to set a password cannot be sent: {e}"
@@ -255,7 +229,7 @@ pub async fn request_reset(
 /// Whether a link's token would set a password now (for the page it opens, which says at
 /// once when it has expired or been used, before anyone types a password).
 pub async fn usable(db: &Database, token: &str) -> Result<bool> {
-    let Some(tenant) = tenant_of(token) else {
+    let Some(tenant) = tenant_of_token(token) else {
         return Ok(false);
     };
     let mut work = SystemWork::begin(db, tenant).await?;
@@ -287,7 +261,7 @@ pub async fn set_password(db: &Database, request: &SetPassword<'_>) -> Result<St
     let password = fields.check("password", Password::parse(request.password));
     fields.finish()?;
     let password = checked(password)?;
-    let Some(tenant) = tenant_of(request.token) else {
+    let Some(tenant) = tenant_of_token(request.token) else {
         return Err(Error::PasswordLinkNotUsable);
     };
     let hash = hash_password(&password).await?;
@@ -315,26 +289,4 @@ pub async fn set_password(db: &Database, request: &SetPassword<'_>) -> Result<St
     .await?;
     work.commit().await?;
     Ok(org.slug)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_token_names_its_organisation_and_nothing_else_passes_for_one() {
-        let tenant = TenantId(Uuid::now_v7());
-        let (token, hash) = mint(tenant);
-        assert_eq!(tenant_of(&token), Some(tenant));
-        assert_eq!(hash, hash_token(&token));
-        assert_eq!(token.len(), 32 + 1 + 43);
-        assert_eq!(tenant_of("nonsense"), None);
-        assert_eq!(tenant_of(&token[..token.len() - 1]), None);
-        assert_eq!(
-            tenant_of(&format!("{}_{}", "z".repeat(32), "a".repeat(43))),
-            None
-        );
-        let (other, _) = mint(tenant);
-        assert_ne!(token, other);
-    }
 }

@@ -53,6 +53,10 @@ pub const FORGOT_PASSWORD: PageRoute = PageRoute("/sign-in/forgot");
 /// Setting a password with the single-use link from an invitation or reset e-mail
 /// (`?token=`).
 pub const SET_PASSWORD: PageRoute = PageRoute("/sign-in/set-password");
+/// The second step of signing in: the code from the authenticator app (a form post).
+pub const SIGN_IN_CODE: PageRoute = PageRoute("/sign-in/code");
+/// Turning two-step sign-in on and off.
+pub const TWO_STEP: PageRoute = PageRoute("/app/profile/two-step");
 /// Signing out (a form post).
 pub const SIGN_OUT: PageRoute = PageRoute("/sign-out");
 /// Everything below is under this prefix and needs a signed-in person.
@@ -114,6 +118,8 @@ pub const ALL: &[PageRoute] = &[
     SIGN_OUT,
     FORGOT_PASSWORD,
     SET_PASSWORD,
+    SIGN_IN_CODE,
+    TWO_STEP,
     HOME,
     DISCLAIMER,
     FORM_SUBMIT,

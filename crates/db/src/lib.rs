@@ -35,6 +35,7 @@ pub mod sso;
 mod tenant_tx;
 pub mod time_log;
 pub mod tracks;
+pub mod two_factor;
 pub mod users;
 
 pub use error::{DbError, DbResult};

@@ -24,6 +24,7 @@ mod portfolio;
 mod reminders;
 mod render;
 mod time_log;
+mod two_step;
 mod units;
 
 use folio_app::routes::local_path;
@@ -123,6 +124,10 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
         .at(routes::SESSION.pattern(), get(plan::session_page))
         .at(routes::ACTION.pattern(), get(plan::action_page))
         .at(routes::PROFILE.pattern(), get(learner::profile_page))
+        .at(
+            routes::TWO_STEP.pattern(),
+            get(two_step::settings_page).post(two_step::settings_submit),
+        )
         .at(routes::UNITS.pattern(), get(units::units_page))
         .at(routes::ADMIN_PEOPLE.pattern(), get(admin::people_page))
         .at(routes::ADMIN_COURSES.pattern(), get(admin::courses_page))
@@ -151,6 +156,12 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
             routes::SET_PASSWORD.pattern(),
             get(passwords::set_password_page)
                 .post(passwords::set_password_submit)
+                .around(page_posts)
+                .data(web.clone()),
+        )
+        .at(
+            routes::SIGN_IN_CODE.pattern(),
+            post(two_step::code_submit)
                 .around(page_posts)
                 .data(web.clone()),
         )
@@ -741,17 +752,11 @@ async fn sign_in_submit(req: &Request, web: Data<&Web>, Form(form): Form<SignInF
     .await;
     let next = local_path(form.next.as_deref()).unwrap_or(routes::APP_PREFIX);
     let err = match signed_in {
-        Ok(signed_in) => {
-            let mut response = redirect(next);
-            let cookie = folio_app::browser::session_cookie(
-                state.cookie_secure,
-                &signed_in.session.token,
-                state.session_ttl.as_secs(),
-            );
-            if let Ok(cookie) = cookie.parse() {
-                response.headers_mut().insert(header::SET_COOKIE, cookie);
-            }
-            return response;
+        Ok(folio_app::account::PasswordOutcome::SignedIn(signed_in)) => {
+            return signed_in_response(state, &signed_in.session.token, next);
+        }
+        Ok(folio_app::account::PasswordOutcome::TwoFactorRequired(challenge)) => {
+            return two_step::code_page(&web, &challenge.token, next, None);
         }
         Err(e) => e,
     };
@@ -780,6 +785,17 @@ async fn sign_in_submit(req: &Request, web: Data<&Web>, Form(form): Form<SignInF
         && let Ok(v) = secs.to_string().parse()
     {
         response.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    response
+}
+
+/// Signed in: the session cookie set, on to `next`.
+fn signed_in_response(state: &WebState, token: &str, next: &str) -> Response {
+    let mut response = redirect(next);
+    let cookie =
+        folio_app::browser::session_cookie(state.cookie_secure, token, state.session_ttl.as_secs());
+    if let Ok(cookie) = cookie.parse() {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     response
 }

@@ -24,6 +24,8 @@ const PAGES: &[(&str, &str)] = pages![
     "sign_in",
     "forgot_password",
     "set_password",
+    "sign_in_code",
+    "two_step",
     "disclaimer",
     "error",
     "learner_home",

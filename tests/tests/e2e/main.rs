@@ -32,6 +32,7 @@ mod sso;
 mod tenant_joins;
 mod time_log;
 mod tracks;
+mod two_factor;
 mod users;
 mod web;
 mod web_surface;
