@@ -1,6 +1,7 @@
 //! Two-step sign-in for the signed-in person: turning it on (secret and QR code, then the
 //! first code, which returns the recovery codes once) and off. Adapters over
-//! `folio_app::two_factor`.
+//! `folio_app::two_factor`. Reachable before the disclaimer is accepted and before a
+//! required two-step sign-in is set up (it is how it gets set up).
 
 use folio_app::two_factor;
 use poem_openapi::payload::Json;
@@ -73,7 +74,7 @@ impl TwoFactorApi {
     /// Whether two-step sign-in is on for you.
     #[oai(path = "/", method = "get")]
     async fn status(&self, credentials: Credentials) -> ApiResult<Json<TwoFactorStatus>> {
-        let mut uow = self.0.authenticate(&credentials).await?;
+        let mut uow = self.0.authenticate_before_disclaimer(&credentials).await?;
         let status = two_factor::status(&mut uow).await?;
         uow.commit().await?;
         Ok(Json(TwoFactorStatus {
@@ -87,7 +88,7 @@ impl TwoFactorApi {
     /// 409 if it is already on; 503 when Folio has no key to seal the secret with.
     #[oai(path = "/", method = "post")]
     async fn begin(&self, credentials: Credentials) -> ApiResult<BeginResponse> {
-        let mut uow = self.0.authenticate(&credentials).await?;
+        let mut uow = self.0.authenticate_before_disclaimer(&credentials).await?;
         let new = two_factor::begin(&mut uow, &self.0.settings.secrets).await?;
         uow.commit().await?;
         Ok(BeginResponse::Started(Json(TwoFactorSecret {
@@ -105,7 +106,7 @@ impl TwoFactorApi {
         credentials: Credentials,
         body: JsonBody<CodeRequest>,
     ) -> ApiResult<Json<RecoveryCodes>> {
-        let mut uow = self.0.authenticate(&credentials).await?;
+        let mut uow = self.0.authenticate_before_disclaimer(&credentials).await?;
         let codes = two_factor::confirm(&mut uow, &self.0.settings.secrets, &body.0.code).await?;
         uow.commit().await?;
         Ok(Json(RecoveryCodes {
@@ -121,7 +122,7 @@ impl TwoFactorApi {
         credentials: Credentials,
         body: JsonBody<CodeRequest>,
     ) -> ApiResult<OffResponse> {
-        let mut uow = self.0.authenticate(&credentials).await?;
+        let mut uow = self.0.authenticate_before_disclaimer(&credentials).await?;
         two_factor::turn_off(&mut uow, &self.0.settings.secrets, &body.0.code).await?;
         uow.commit().await?;
         Ok(OffResponse::Off)

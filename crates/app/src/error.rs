@@ -71,6 +71,10 @@ pub enum Error {
         /// What would happen, in words.
         detail: String,
     },
+    /// The organisation requires two-step sign-in for staff and the caller has not set it
+    /// up.
+    #[error("two-factor set-up required")]
+    TwoFactorSetupRequired,
     /// The code given for a two-step sign-in is not right.
     #[error("two-factor code wrong")]
     TwoFactorCodeWrong,
@@ -132,6 +136,9 @@ impl Error {
             Error::TooManyAttempts { .. } => (429, "too-many-attempts", "Too many attempts"),
             Error::PasswordLinkNotUsable => (410, "link-not-usable", "Link expired or used"),
             Error::TwoFactorCodeWrong => (401, "two-factor-code-wrong", "Wrong code"),
+            Error::TwoFactorSetupRequired => {
+                (403, "two-factor-required", "Two-step sign-in required")
+            }
             Error::TwoFactorExpired => (401, "two-factor-expired", "Sign in again"),
             Error::PayloadTooLarge { .. } => (413, "payload-too-large", "Payload too large"),
             Error::PasswordSignInDisabled => (
@@ -176,6 +183,9 @@ impl Error {
                 "Too many failed sign-ins for this address; try again in {} minutes.",
                 retry_after_secs.div_ceil(60)
             ),
+            Error::TwoFactorSetupRequired => "Your organisation requires staff to use two-step \
+                sign-in: set it up first (on your profile, or POST /api/v1/me/two-factor)."
+                .into(),
             Error::TwoFactorCodeWrong => "That code is not right. Type the code your \
                 authenticator app shows now, or one of your recovery codes."
                 .into(),

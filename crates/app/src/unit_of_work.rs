@@ -68,6 +68,12 @@ impl UnitOfWork {
             },
             tx,
         };
+        let staff = [Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor]
+            .into_iter()
+            .any(|r| uow.principal.has(r));
+        if disclaimer == Disclaimer::MustBeAccepted && owner.two_factor_missing && staff {
+            return Err(Error::TwoFactorSetupRequired);
+        }
         if disclaimer == Disclaimer::MustBeAccepted
             && uow.principal.has(Role::Learner)
             && folio_db::profile::pending_disclaimer(&mut uow.tx, uow.principal.user_id)

@@ -20,13 +20,22 @@ pub struct CredentialOwner {
     pub user_id: Uuid,
     /// Their role names.
     pub roles: Vec<String>,
+    /// A password session of someone whose organisation requires two-step sign-in for
+    /// staff, who has not set it up (whether they are staff is the caller's to judge).
+    pub two_factor_missing: bool,
 }
 
 /// The statement of [`find_session`]: `$1` tenant, `$2` the token's hash. Public so that
 /// `folio-bench` can run the very same SQL through `pgbench`.
 pub const FIND_SESSION_SQL: &str = "select s.id as credential_id, u.id as user_id,
                 array(select r.role from user_roles r
-                      where r.tenant_id = u.tenant_id and r.user_id = u.id order by r.role) as roles
+                      where r.tenant_id = u.tenant_id and r.user_id = u.id order by r.role) as roles,
+                (s.method = 'password'
+                 and coalesce((select (ts.settings ->> 'require_two_factor_for_staff')::boolean
+                               from tenant_settings ts where ts.tenant_id = s.tenant_id), false)
+                 and not exists (select 1 from two_factor f
+                                 where f.tenant_id = u.tenant_id and f.user_id = u.id
+                                   and f.confirmed_at is not null)) as two_factor_missing
          from sessions s
          join users u on u.tenant_id = s.tenant_id and u.id = s.user_id
          join tenants t on t.id = s.tenant_id
@@ -56,7 +65,8 @@ pub async fn find_api_token(
     let owner: Option<CredentialOwner> = sqlx::query_as(
         "select k.id as credential_id, u.id as user_id,
                 array(select r.role from user_roles r
-                      where r.tenant_id = u.tenant_id and r.user_id = u.id order by r.role) as roles
+                      where r.tenant_id = u.tenant_id and r.user_id = u.id order by r.role) as roles,
+                false as two_factor_missing
          from api_tokens k
          join users u on u.tenant_id = k.tenant_id and u.id = k.user_id
          join tenants t on t.id = k.tenant_id

@@ -55,6 +55,9 @@ pub struct TenantSettings {
     /// The provider's time zone (IANA name): nightly work runs at night there, and "today"
     /// for due dates is the date there.
     pub timezone: String,
+    /// Staff (admins, assessors, IQAs, auditors) who sign in with a password must use
+    /// two-step sign-in: until they have set it up, they can do nothing else.
+    pub require_two_factor_for_staff: bool,
 }
 
 impl Default for TenantSettings {
@@ -66,6 +69,7 @@ impl Default for TenantSettings {
             induction_within_days: 28,
             active_learning_weeks: 4,
             timezone: Self::DEFAULT_TIMEZONE.into(),
+            require_two_factor_for_staff: false,
         }
     }
 }

@@ -280,6 +280,8 @@ fn refusal_title(status: StatusCode) -> &'static str {
 enum Detour {
     SignIn,
     Disclaimer,
+    /// The organisation requires two-step sign-in for staff: set it up first.
+    TwoStep,
     Page(Box<Response>),
 }
 
@@ -288,6 +290,7 @@ impl IntoResponse for Detour {
         match self {
             Detour::SignIn => redirect(routes::SIGN_IN.pattern()),
             Detour::Disclaimer => redirect(routes::DISCLAIMER.pattern()),
+            Detour::TwoStep => redirect(routes::TWO_STEP.pattern()),
             Detour::Page(r) => *r,
         }
     }
@@ -421,6 +424,7 @@ impl Web {
         match err {
             AppError::Unauthenticated => Detour::SignIn,
             AppError::DisclaimerRequired => Detour::Disclaimer,
+            AppError::TwoFactorSetupRequired => Detour::TwoStep,
             err => {
                 let status = StatusCode::from_u16(err.problem().status)
                     .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -950,6 +954,7 @@ async fn form_submit(
     match (reply.status, reply.problem()) {
         (StatusCode::UNAUTHORIZED, _) => Err(Detour::SignIn),
         (_, Some("disclaimer-required")) => Err(Detour::Disclaimer),
+        (_, Some("two-factor-required")) => Err(Detour::TwoStep),
         (StatusCode::UNPROCESSABLE_ENTITY, _) => {
             Ok(with_flash(&back, true, &reply_field_messages(&reply)))
         }

@@ -1,6 +1,7 @@
 //! Two-step sign-in in the pages: the code asked for after the right password, and the
 //! profile page where a person turns it on (QR code, first code, recovery codes) or off.
 
+use folio_app::Disclaimer;
 use folio_app::Error as AppError;
 use folio_app::routes::{self, local_path};
 use folio_app::two_factor;
@@ -85,9 +86,11 @@ pub(crate) struct SettingsForm {
 
 #[handler]
 pub(crate) async fn settings_page(req: &Request, web: Data<&Web>) -> PageResult {
-    let (viewer, status) = web
-        .read_page(req, async |uow, _| two_factor::status(uow).await)
-        .await?;
+    // Reachable when a required two-step sign-in is not set up yet: it is where it is.
+    let (mut uow, viewer) = web.signed_in(req, Disclaimer::NotYetNeeded).await?;
+    let status = two_factor::status(&mut uow).await;
+    let status = web.read(&viewer, status)?;
+    web.finish(&viewer, uow).await?;
     Ok(web.render(
         Some(&viewer),
         "two_step",
@@ -104,7 +107,7 @@ pub(crate) async fn settings_submit(
 ) -> PageResult {
     let secrets = web.state.secrets.clone();
     let code = form.code.unwrap_or_default();
-    let (mut uow, viewer) = web.work(req).await?;
+    let (mut uow, viewer) = web.signed_in(req, Disclaimer::NotYetNeeded).await?;
     let (data, status) = match form.action.as_str() {
         "begin" => match two_factor::begin(&mut uow, &secrets).await {
             Ok(new) => (

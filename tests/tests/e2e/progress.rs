@@ -143,7 +143,8 @@ fn track_settings(basis: &str, margin: f64, grace: f64) -> Value {
         "review_frequency_weeks": 12,
         "induction_within_days": 28,
         "active_learning_weeks": 4,
-        "timezone": "Europe/London"
+        "timezone": "Europe/London",
+        "require_two_factor_for_staff": false
     })
 }
 

@@ -272,3 +272,86 @@ async fn a_new_secret_key_seals_the_two_step_secrets_again() {
     assert!(only_new.open("totp-secret", &before).is_err());
     app.finish().await;
 }
+
+#[tokio::test]
+async fn an_organisation_that_requires_it_sends_staff_to_set_it_up_before_anything_else() {
+    let app = TestApp::spawn().await;
+    let (tenant, _, admin) = app.tenant_with_admin("northgate").await;
+    app.user(&tenant, "tess@northgate.example", &[Role::Assessor])
+        .await;
+    app.user(&tenant, "lena@northgate.example", &[Role::Learner])
+        .await;
+    let mut settings: Value = app
+        .authed(Method::GET, "/api/v1/settings", &admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(settings["require_two_factor_for_staff"], false);
+    settings["require_two_factor_for_staff"] = json!(true);
+    let r = app
+        .authed(Method::PUT, "/api/v1/settings", &admin)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // Tess (an assessor) signs in with her password: everything but setting it up is
+    // refused, and her pages send her to the set-up page.
+    let tess = app.login(&tenant, "tess@northgate.example").await;
+    let r = app
+        .authed(Method::GET, "/api/v1/enrolments", &tess)
+        .send()
+        .await
+        .unwrap();
+    let body = problem(r, StatusCode::FORBIDDEN).await;
+    assert_eq!(body["type"], "/problems/two-factor-required");
+    let page = app.page(&tess, "/app/").await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert_eq!(page.location.as_deref(), Some("/app/profile/two-step"));
+    let page = app.page(&tess, "/app/profile/two-step").await;
+    assert_eq!(page.status, StatusCode::OK);
+    // The admin who turned it on is staff too.
+    let r = app
+        .authed(Method::GET, "/api/v1/users", &admin)
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::FORBIDDEN).await;
+    // A learner is not asked.
+    let lena = app.login(&tenant, "lena@northgate.example").await;
+    let r = app
+        .authed(Method::GET, "/api/v1/me/two-factor", &lena)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    // Tess sets it up on the same session; then her work is open to her.
+    let new: Value = app
+        .authed(Method::POST, "/api/v1/me/two-factor", &tess)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = code_at(new["secret"].as_str().unwrap(), now());
+    let r = app
+        .authed(Method::POST, "/api/v1/me/two-factor/confirm", &tess)
+        .json(&json!({ "code": code }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .authed(Method::GET, "/api/v1/enrolments", &tess)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    app.finish().await;
+}
