@@ -464,6 +464,8 @@ struct PendingState {
     verifier: String,
     issuer: String,
     return_to: Option<String>,
+    /// Who started it (the throttle key of the client's address).
+    client: String,
 }
 
 impl PendingState {
@@ -476,6 +478,7 @@ impl PendingState {
             expires_at: Utc::now() + chrono::Duration::minutes(LOGIN_TTL_MINUTES),
             link_user_id,
             return_to: self.return_to.as_deref(),
+            client: &self.client,
         }
     }
 }
@@ -616,6 +619,9 @@ impl SsoApi {
                 verifier: verifier.secret().clone(),
                 issuer: settings.issuer,
                 return_to: None,
+                client: folio_app::client_address::throttle_key(crate::request_context::client_ip(
+                    req,
+                )),
             },
         ))
     }

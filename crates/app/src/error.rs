@@ -84,6 +84,12 @@ pub enum Error {
     /// A link to set a password that has expired, has been used, or never existed.
     #[error("password link not usable")]
     PasswordLinkNotUsable,
+    /// Too many single sign-ons started and not finished, from this client or in all.
+    #[error("too many sign-ins started")]
+    TooManySignInsStarted {
+        /// Seconds until some have expired.
+        retry_after_secs: u64,
+    },
     /// Too many failed sign-ins for this address.
     #[error("too many attempts")]
     TooManyAttempts {
@@ -133,7 +139,9 @@ impl Error {
             Error::NotFound => (404, "not-found", "Not found"),
             Error::Conflict { .. } => (409, "conflict", "Conflict"),
             Error::LastAdmin { .. } => (409, "last-admin", "An admin must remain"),
-            Error::TooManyAttempts { .. } => (429, "too-many-attempts", "Too many attempts"),
+            Error::TooManyAttempts { .. } | Error::TooManySignInsStarted { .. } => {
+                (429, "too-many-attempts", "Too many attempts")
+            }
             Error::PasswordLinkNotUsable => (410, "link-not-usable", "Link expired or used"),
             Error::TwoFactorCodeWrong => (401, "two-factor-code-wrong", "Wrong code"),
             Error::TwoFactorSetupRequired => {
@@ -179,6 +187,11 @@ impl Error {
                 .into(),
             Error::NotFound => "There is no such resource.".into(),
             Error::Conflict { detail, .. } | Error::LastAdmin { detail, .. } => detail.clone(),
+            Error::TooManySignInsStarted { retry_after_secs } => format!(
+                "Too many sign-ins were started from here without being finished; finish one \
+                 or try again in {} minutes.",
+                retry_after_secs.div_ceil(60)
+            ),
             Error::TooManyAttempts { retry_after_secs } => format!(
                 "Too many failed sign-ins for this address; try again in {} minutes.",
                 retry_after_secs.div_ceil(60)
@@ -530,7 +543,8 @@ impl Error {
     /// Seconds the client should wait before trying again, where the error says.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            Error::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            Error::TooManyAttempts { retry_after_secs }
+            | Error::TooManySignInsStarted { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         }
     }

@@ -46,13 +46,28 @@ pub async fn settings(
     settings.ok_or(Error::Sso(SsoFailure::NotConfigured))
 }
 
-/// Records a sign-in just started, to be finished (once) by the callback.
+/// Pending sign-ins one client may have started in an organisation (each lasts 10
+/// minutes): far more than a person's retries, far fewer than a flood.
+pub const PENDING_PER_CLIENT: i64 = 30;
+/// Pending sign-ins an organisation holds at most, from everyone.
+pub const PENDING_PER_ORGANISATION: i64 = 5_000;
+
+/// Records a sign-in just started, to be finished (once) by the callback. One client
+/// with [`PENDING_PER_CLIENT`] pending, or an organisation with
+/// [`PENDING_PER_ORGANISATION`], is refused (429) until some expire.
 pub async fn record_login_state(
     db: &Database,
     tenant: &Tenant,
     state: &NewLoginState<'_>,
 ) -> Result<()> {
     let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
+    let (mine, all) = queries::pending_logins(&mut tx, state.client).await?;
+    if mine >= PENDING_PER_CLIENT || all >= PENDING_PER_ORGANISATION {
+        tracing::warn!(tenant_id = %tenant.id, mine, all, "SSO sign-in start refused: too many pending");
+        return Err(Error::TooManySignInsStarted {
+            retry_after_secs: 600,
+        });
+    }
     queries::create_login_state(&mut tx, state).await?;
     tx.commit().await?;
     Ok(())

@@ -126,6 +126,8 @@ pub struct NewLoginState<'a> {
     pub link_user_id: Option<Uuid>,
     /// The local path to go on to once signed in.
     pub return_to: Option<&'a str>,
+    /// Who started it (a client key, see `folio_app::client_address::throttle_key`).
+    pub client: &'a str,
 }
 
 /// Records a pending sign-in, and forgets those that have expired.
@@ -138,8 +140,8 @@ pub async fn create_login_state(tx: &mut TenantTx, s: &NewLoginState<'_>) -> DbR
     sqlx::query(
         "insert into sso_login_states
              (tenant_id, id, state_hash, nonce, pkce_verifier, issuer, expires_at, link_user_id,
-              return_to)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+              return_to, client)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(tenant.0)
     .bind(Uuid::now_v7())
@@ -150,9 +152,23 @@ pub async fn create_login_state(tx: &mut TenantTx, s: &NewLoginState<'_>) -> DbR
     .bind(s.expires_at)
     .bind(s.link_user_id)
     .bind(s.return_to)
+    .bind(s.client)
     .execute(tx.conn())
     .await?;
     Ok(())
+}
+
+/// Pending (unexpired) sign-ins: started by `client`, and in all.
+pub async fn pending_logins(tx: &mut TenantTx, client: &str) -> DbResult<(i64, i64)> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select count(*) filter (where client = $2), count(*)
+         from sso_login_states where tenant_id = $1 and expires_at > now()",
+    )
+    .bind(tenant.0)
+    .bind(client)
+    .fetch_one(tx.conn())
+    .await?)
 }
 
 /// A pending sign-in as the callback finds it.

@@ -1658,3 +1658,44 @@ async fn claims_given_only_at_userinfo_are_read_from_there() {
     drop(idp);
     app.finish().await;
 }
+
+/// `/sso/login` stores a pending sign-in per call: one client may hold 30 at once (each
+/// lasts 10 minutes), then is refused with 429 until some expire.
+#[tokio::test]
+async fn one_client_cannot_fill_the_table_of_pending_sign_ins() {
+    let app = TestApp::spawn().await;
+    let (_, _, admin) = app.tenant_with_admin("gamma").await;
+    let idp = OidcProvider::start(
+        "folio-gamma",
+        &format!("{}/auth/gamma/sso/callback", app.base),
+        &format!("{}/", app.base),
+        accounts("gamma.example"),
+    )
+    .await;
+    put_settings(&app, &admin, alpha_settings(&idp, true)).await;
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let start = || browser.get(format!("{}/auth/gamma/sso/login", app.base)).send();
+    for _ in 0..30 {
+        assert_eq!(start().await.unwrap().status(), StatusCode::FOUND);
+    }
+    let r = start().await.unwrap();
+    assert_eq!(r.headers()["retry-after"], "600");
+    let body = refused(r, StatusCode::TOO_MANY_REQUESTS, "too-many-attempts").await;
+    assert!(body["detail"].as_str().unwrap().contains("started from here"), "{body}");
+    let pending: i64 = sqlx::query_scalar("select count(*) from sso_login_states")
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(pending, 30);
+    // Once they expire (and are cleared at the next start), sign-in starts again.
+    sqlx::query("update sso_login_states set expires_at = now() - interval '1 second'")
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(start().await.unwrap().status(), StatusCode::FOUND);
+    drop(idp);
+    app.finish().await;
+}
