@@ -93,9 +93,10 @@ pub(crate) struct TenantSettingsBody {
     /// run at night there and due dates are judged by the date there.
     timezone: String,
     /// Staff (admins, assessors, IQAs, auditors) who sign in with a password must use
-    /// two-step sign-in: until they set it up, every call but their own profile, the
-    /// two-step set-up and signing out is 403 `two-factor-required` (default false; left
-    /// out: false). Single sign-on sessions are left to the identity provider.
+    /// two-step sign-in: until they set it up, every call on that session but their own
+    /// profile, the disclaimer, the two-step set-up and signing out is 403
+    /// `two-factor-required` (default false; left out: false). Single sign-on sessions are
+    /// left to the identity provider; personal API tokens are not asked.
     #[oai(default)]
     #[serde(default)]
     require_two_factor_for_staff: bool,

@@ -115,7 +115,8 @@ impl TwoFactorApi {
     }
 
     /// Turn two-step sign-in off, with the code your app shows now or a recovery code.
-    /// 422 naming `code` if it is neither.
+    /// 422 naming `code` if it is neither; after ten wrong codes in a row (here or at
+    /// sign-in), 429 for fifteen minutes.
     #[oai(path = "/off", method = "post")]
     async fn turn_off(
         &self,
@@ -123,8 +124,11 @@ impl TwoFactorApi {
         body: JsonBody<CodeRequest>,
     ) -> ApiResult<OffResponse> {
         let mut uow = self.0.authenticate_before_disclaimer(&credentials).await?;
-        two_factor::turn_off(&mut uow, &self.0.settings.secrets, &body.0.code).await?;
+        let outcome =
+            two_factor::turn_off(&mut uow, &self.0.settings.secrets, &body.0.code).await?;
+        // Committed whatever the answer: a wrong code counts towards the lock.
         uow.commit().await?;
+        outcome.into_result()?;
         Ok(OffResponse::Off)
     }
 }

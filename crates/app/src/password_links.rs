@@ -182,6 +182,12 @@ pub async fn request_reset(
     let email = fields.check("email", EmailAddress::parse(request.email));
     fields.finish()?;
     let (slug, email) = (checked(slug)?, checked(email)?);
+    if !secrets.configured() {
+        // Answered like any other request (refusing only for real accounts would tell
+        // which addresses have one).
+        tracing::warn!("password reset not sent: FOLIO_SECRET_KEY is not set");
+        return Ok(());
+    }
     let tenant = folio_db::platform::find_by_slug(db.pool(), slug.as_str())
         .await?
         .filter(|t| t.status == "active");

@@ -4,8 +4,10 @@
 //!
 //! The secret is 160 random bits, sealed with [`SecretKeys`] at rest. A code is accepted
 //! once (a step at or before the last accepted one is refused), so a code seen over a
-//! shoulder cannot be replayed. A challenge lasts five minutes and takes five wrong codes;
-//! then the password must be given again (which the sign-in throttle counts).
+//! shoulder cannot be replayed. A challenge lasts five minutes and takes five wrong codes,
+//! and a new one ends the last; wrong codes also count per person, and ten in a row lock
+//! the second step for fifteen minutes, so knowing the password does not buy unlimited
+//! guesses at the code.
 
 use chrono::{DateTime, Duration, Utc};
 use folio_db::Database;
@@ -25,6 +27,10 @@ use crate::{Error, Result, UnitOfWork};
 pub const CHALLENGE_VALID_FOR: Duration = Duration::minutes(5);
 /// Wrong codes a challenge takes before it ends.
 pub const MAX_ATTEMPTS: i32 = 5;
+/// Wrong codes in a row that lock a person's second step.
+pub const MAX_WRONG_CODES: i32 = 10;
+/// How long such a lock lasts.
+pub const CODE_LOCKOUT: Duration = Duration::minutes(15);
 /// Recovery codes issued at enrolment.
 pub const RECOVERY_CODES: usize = 10;
 const STEP_SECS: u64 = 30;
@@ -119,6 +125,78 @@ async fn accept_code(
         return Ok(store::use_recovery_code(tx, user_id, &recovery_hash(code)).await?);
     }
     Ok(false)
+}
+
+/// What checking a code found.
+enum CodeCheck {
+    Right,
+    Wrong,
+    /// Too many wrong codes lately: none is checked until then.
+    Locked {
+        retry_after_secs: u64,
+    },
+}
+
+/// Checks a code against the person's second step, counting wrong ones per person (across
+/// challenges and turning it off): [`MAX_WRONG_CODES`] in a row lock it for
+/// [`CODE_LOCKOUT`].
+async fn check_code(
+    tx: &mut folio_db::TenantTx,
+    secrets: &SecretKeys,
+    user_id: Uuid,
+    enrolment: &Enrolment,
+    code: &str,
+) -> Result<CodeCheck> {
+    let now = Utc::now();
+    if let Some(until) = enrolment.locked_until.filter(|until| *until > now) {
+        let retry_after_secs = u64::try_from((until - now).num_seconds())
+            .unwrap_or(0)
+            .max(1);
+        return Ok(CodeCheck::Locked { retry_after_secs });
+    }
+    if accept_code(tx, secrets, user_id, enrolment, code).await? {
+        store::record_wrong_code(tx, user_id, 0, None).await?;
+        return Ok(CodeCheck::Right);
+    }
+    let failed = enrolment.failed_codes + 1;
+    if failed >= MAX_WRONG_CODES {
+        tracing::info!(tenant_id = %tx.tenant(), "two-step sign-in locked: too many wrong codes");
+        store::record_wrong_code(tx, user_id, 0, Some(now + CODE_LOCKOUT)).await?;
+    } else {
+        store::record_wrong_code(tx, user_id, failed, None).await?;
+    }
+    Ok(CodeCheck::Wrong)
+}
+
+/// What turning two-step sign-in off came to. The caller commits either way (a wrong
+/// code is counted), then reports [`TurnOff::into_result`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TurnOff {
+    /// It is off.
+    Off,
+    /// The code was neither current nor an unused recovery code.
+    WrongCode,
+    /// Too many wrong codes lately.
+    Locked {
+        /// Seconds until codes are checked again.
+        retry_after_secs: u64,
+    },
+}
+
+impl TurnOff {
+    /// `Ok` when it is off; otherwise the refusal (422 naming `code`, or 429).
+    pub fn into_result(self) -> Result<()> {
+        match self {
+            TurnOff::Off => Ok(()),
+            TurnOff::WrongCode => Err(Error::invalid(
+                "code",
+                "is neither the code your app shows now nor one of your unused recovery codes",
+            )),
+            TurnOff::Locked { retry_after_secs } => {
+                Err(Error::TooManyAttempts { retry_after_secs })
+            }
+        }
+    }
 }
 
 /// A new secret for the person to add to their authenticator app.
@@ -230,19 +308,21 @@ pub async fn confirm(
 }
 
 /// Turns two-step sign-in off, with a current code or a recovery code (so a session left
-/// open cannot turn it off). A wrong code is 422 naming `code`.
-pub async fn turn_off(uow: &mut UnitOfWork, secrets: &SecretKeys, code: &str) -> Result<()> {
+/// open cannot turn it off, nor guess its way there: wrong codes count towards the lock).
+/// The caller commits whatever it answers.
+pub async fn turn_off(uow: &mut UnitOfWork, secrets: &SecretKeys, code: &str) -> Result<TurnOff> {
     let user_id = uow.principal.user_id;
     let Some(enrolment) = store::lock(&mut uow.tx, user_id).await? else {
-        return Ok(());
+        return Ok(TurnOff::Off);
     };
-    if enrolment.confirmed_at.is_some()
-        && !accept_code(&mut uow.tx, secrets, user_id, &enrolment, code).await?
-    {
-        return Err(Error::invalid(
-            "code",
-            "is neither the code your app shows now nor one of your unused recovery codes",
-        ));
+    if enrolment.confirmed_at.is_some() {
+        match check_code(&mut uow.tx, secrets, user_id, &enrolment, code).await? {
+            CodeCheck::Right => {}
+            CodeCheck::Wrong => return Ok(TurnOff::WrongCode),
+            CodeCheck::Locked { retry_after_secs } => {
+                return Ok(TurnOff::Locked { retry_after_secs });
+            }
+        }
     }
     store::remove(&mut uow.tx, user_id).await?;
     uow.audit(
@@ -252,7 +332,7 @@ pub async fn turn_off(uow: &mut UnitOfWork, secrets: &SecretKeys, code: &str) ->
         serde_json::json!({}),
     )
     .await?;
-    Ok(())
+    Ok(TurnOff::Off)
 }
 
 /// Seals every two-step secret of the tenant not sealed under the current key again under
@@ -300,7 +380,9 @@ pub(crate) async fn challenge_if_on(
 
 /// Finishes a sign-in with the code from the app (or a recovery code): starts the
 /// session. A wrong code is 401 `two-factor-code-wrong`; the fifth ends the challenge,
-/// and an ended or expired one is 401 `two-factor-expired` (sign in again).
+/// and an ended or expired one is 401 `two-factor-expired` (sign in again). Wrong codes
+/// also count per person, across challenges: after [`MAX_WRONG_CODES`] in a row, codes are
+/// refused with 429 for [`CODE_LOCKOUT`].
 pub async fn finish_sign_in(
     db: &Database,
     secrets: &SecretKeys,
@@ -318,11 +400,15 @@ pub async fn finish_sign_in(
         return Err(Error::TwoFactorExpired);
     };
     let enrolment = store::lock(&mut work.tx, challenge.user_id).await?;
-    let right = match &enrolment {
-        Some(e) => accept_code(&mut work.tx, secrets, challenge.user_id, e, code).await?,
-        None => false,
+    let check = match &enrolment {
+        Some(e) => check_code(&mut work.tx, secrets, challenge.user_id, e, code).await?,
+        None => CodeCheck::Wrong,
     };
-    if !right {
+    if let CodeCheck::Locked { retry_after_secs } = check {
+        work.commit().await?;
+        return Err(Error::TooManyAttempts { retry_after_secs });
+    }
+    if matches!(check, CodeCheck::Wrong) {
         if challenge.attempts + 1 >= MAX_ATTEMPTS {
             store::end_challenge(&mut work.tx, challenge.id).await?;
         } else {

@@ -158,12 +158,12 @@ pub async fn create_login_state(tx: &mut TenantTx, s: &NewLoginState<'_>) -> DbR
     Ok(())
 }
 
-/// Pending (unexpired) sign-ins: started by `client`, and in all.
-pub async fn pending_logins(tx: &mut TenantTx, client: &str) -> DbResult<(i64, i64)> {
+/// Pending (unexpired) sign-ins started by `client`.
+pub async fn pending_logins(tx: &mut TenantTx, client: &str) -> DbResult<i64> {
     let tenant = tx.tenant();
-    Ok(sqlx::query_as(
-        "select count(*) filter (where client = $2), count(*)
-         from sso_login_states where tenant_id = $1 and expires_at > now()",
+    Ok(sqlx::query_scalar(
+        "select count(*) from sso_login_states
+         where tenant_id = $1 and client = $2 and expires_at > now()",
     )
     .bind(tenant.0)
     .bind(client)

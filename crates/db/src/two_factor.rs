@@ -16,14 +16,18 @@ pub struct Enrolment {
     pub confirmed_at: Option<DateTime<Utc>>,
     /// The last time step a code was accepted for.
     pub last_step: i64,
+    /// Wrong codes since the last right one (or the last lock).
+    pub failed_codes: i32,
+    /// Until when no code is checked, after too many wrong ones.
+    pub locked_until: Option<DateTime<Utc>>,
 }
 
 /// The person's second step, if they started one, locked.
 pub async fn lock(tx: &mut TenantTx, user_id: Uuid) -> DbResult<Option<Enrolment>> {
     let tenant = tx.tenant();
     Ok(sqlx::query_as(
-        "select secret_sealed, confirmed_at, last_step from two_factor
-         where tenant_id = $1 and user_id = $2 for update",
+        "select secret_sealed, confirmed_at, last_step, failed_codes, locked_until
+         from two_factor where tenant_id = $1 and user_id = $2 for update",
     )
     .bind(tenant.0)
     .bind(user_id)
@@ -52,12 +56,35 @@ pub async fn start(tx: &mut TenantTx, user_id: Uuid, secret_sealed: &str) -> DbR
 pub async fn accept_step(tx: &mut TenantTx, user_id: Uuid, step: i64) -> DbResult<()> {
     let tenant = tx.tenant();
     sqlx::query(
-        "update two_factor set last_step = $3, confirmed_at = coalesce(confirmed_at, now())
+        "update two_factor
+         set last_step = $3, confirmed_at = coalesce(confirmed_at, now()), failed_codes = 0,
+             locked_until = null
          where tenant_id = $1 and user_id = $2",
     )
     .bind(tenant.0)
     .bind(user_id)
     .bind(step)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
+/// Records a wrong code: the count so far, and a lock if it has been reached.
+pub async fn record_wrong_code(
+    tx: &mut TenantTx,
+    user_id: Uuid,
+    failed_codes: i32,
+    locked_until: Option<DateTime<Utc>>,
+) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "update two_factor set failed_codes = $3, locked_until = $4
+         where tenant_id = $1 and user_id = $2",
+    )
+    .bind(tenant.0)
+    .bind(user_id)
+    .bind(failed_codes)
+    .bind(locked_until)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -137,7 +164,8 @@ pub async fn remove(tx: &mut TenantTx, user_id: Uuid) -> DbResult<()> {
     Ok(())
 }
 
-/// Stores a challenge: the person gave the right password and must now give a code.
+/// Stores a challenge: the person gave the right password and must now give a code. Any
+/// earlier challenge of theirs ends: one is open at a time.
 pub async fn create_challenge(
     tx: &mut TenantTx,
     id: Uuid,
@@ -146,6 +174,11 @@ pub async fn create_challenge(
     expires_at: DateTime<Utc>,
 ) -> DbResult<()> {
     let tenant = tx.tenant();
+    sqlx::query("delete from two_factor_challenges where tenant_id = $1 and user_id = $2")
+        .bind(tenant.0)
+        .bind(user_id)
+        .execute(tx.conn())
+        .await?;
     sqlx::query(
         "insert into two_factor_challenges (tenant_id, id, user_id, token_hash, expires_at)
          values ($1, $2, $3, $4, $5)",

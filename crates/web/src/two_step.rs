@@ -128,15 +128,23 @@ pub(crate) async fn settings_submit(
             ),
             Err(e) => return Err(web.app_refusal(Some(&viewer), &e)),
         },
-        "off" => match two_factor::turn_off(&mut uow, &secrets, &code).await {
-            Ok(()) => (
+        // A wrong code is counted: the work is committed whatever the answer.
+        "off" => match two_factor::turn_off(&mut uow, &secrets, &code)
+            .await
+            .map(two_factor::TurnOff::into_result)
+        {
+            Ok(Ok(())) => (
                 json!({ "on": false, "notice": "Two-step sign-in is off." }),
                 StatusCode::OK,
             ),
-            Err(AppError::Validation(errors)) => (
+            Ok(Err(AppError::Validation(errors))) => (
                 json!({ "on": true, "problem": field_messages(&errors) }),
                 StatusCode::UNPROCESSABLE_ENTITY,
             ),
+            Ok(Err(e)) => {
+                web.finish(&viewer, uow).await?;
+                return Err(web.app_refusal(Some(&viewer), &e));
+            }
             Err(e) => return Err(web.app_refusal(Some(&viewer), &e)),
         },
         _ => {

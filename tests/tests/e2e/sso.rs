@@ -1677,14 +1677,24 @@ async fn one_client_cannot_fill_the_table_of_pending_sign_ins() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let start = || browser.get(format!("{}/auth/gamma/sso/login", app.base)).send();
+    let start = || {
+        browser
+            .get(format!("{}/auth/gamma/sso/login", app.base))
+            .send()
+    };
     for _ in 0..30 {
         assert_eq!(start().await.unwrap().status(), StatusCode::FOUND);
     }
     let r = start().await.unwrap();
     assert_eq!(r.headers()["retry-after"], "600");
     let body = refused(r, StatusCode::TOO_MANY_REQUESTS, "too-many-attempts").await;
-    assert!(body["detail"].as_str().unwrap().contains("started from here"), "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("started from here"),
+        "{body}"
+    );
     let pending: i64 = sqlx::query_scalar("select count(*) from sso_login_states")
         .fetch_one(&app.database.pool)
         .await

@@ -355,3 +355,77 @@ async fn an_organisation_that_requires_it_sends_staff_to_set_it_up_before_anythi
     assert_eq!(r.status(), StatusCode::OK);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn ten_wrong_codes_across_challenges_lock_the_second_step_for_a_while() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "tess@northgate.example", &[Role::Assessor])
+        .await;
+    let token = app.login(&tenant, "tess@northgate.example").await;
+    let new: Value = app
+        .authed(Method::POST, "/api/v1/me/two-factor", &token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = new["secret"].as_str().unwrap().to_owned();
+    let t = now();
+    let r = app
+        .authed(Method::POST, "/api/v1/me/two-factor/confirm", &token)
+        .json(&json!({ "code": code_at(&secret, t) }))
+        .send()
+        .await
+        .unwrap();
+    let codes: Value = r.json().await.unwrap();
+
+    // A new challenge does not start the count again: 4 + 4 at sign-in, 2 when turning
+    // it off, 10 in all.
+    for _ in 0..2 {
+        let c = challenge(&app).await;
+        for _ in 0..4 {
+            problem(
+                second_step(&app, &c, "000000x").await,
+                StatusCode::UNAUTHORIZED,
+            )
+            .await;
+        }
+    }
+    for _ in 0..2 {
+        let r = app
+            .authed(Method::POST, "/api/v1/me/two-factor/off", &token)
+            .json(&json!({ "code": "000000x" }))
+            .send()
+            .await
+            .unwrap();
+        problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    // Now even a right code is refused, at sign-in and when turning it off.
+    let c = challenge(&app).await;
+    let r = second_step(&app, &c, &code_at(&secret, t + 30)).await;
+    let retry_after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+    let r = app
+        .authed(Method::POST, "/api/v1/me/two-factor/off", &token)
+        .json(&json!({ "code": codes["recovery_codes"][0] }))
+        .send()
+        .await
+        .unwrap();
+    problem(r, StatusCode::TOO_MANY_REQUESTS).await;
+    // Once the lock lapses, a right code works again.
+    sqlx::query("update two_factor set locked_until = now() - interval '1 second'")
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let c = challenge(&app).await;
+    let r = second_step(&app, &c, &codes["recovery_codes"][1].as_str().unwrap()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    app.finish().await;
+}
