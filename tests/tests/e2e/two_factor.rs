@@ -425,7 +425,7 @@ async fn ten_wrong_codes_across_challenges_lock_the_second_step_for_a_while() {
         .await
         .unwrap();
     let c = challenge(&app).await;
-    let r = second_step(&app, &c, &codes["recovery_codes"][1].as_str().unwrap()).await;
+    let r = second_step(&app, &c, codes["recovery_codes"][1].as_str().unwrap()).await;
     assert_eq!(r.status(), StatusCode::OK);
     app.finish().await;
 }
