@@ -386,6 +386,19 @@ try {
   if (await allow.count()) await allow.click();
   await viaSso.waitForURL((url) => url.href.startsWith(`${BASE}/app`));
   await viaSso.getByText("Amelia").first().waitFor();
+  // She signs out: Folio's session and the provider's end (RP-initiated logout with her ID
+  // token as the hint), so signing in through the provider again asks for her password.
+  step = "admin: the SSO learner signs out at the provider too";
+  await viaSso.getByRole("button", { name: /Sign out/ }).click();
+  await viaSso.waitForURL((url) => url.href.startsWith(IDP.issuer));
+  await viaSso.getByRole("button", { name: /Yes, sign me out/i }).click();
+  await viaSso.waitForURL((url) => url.href.startsWith(BASE));
+  await viaSso.goto(`${BASE}/app/`);
+  await viaSso.waitForURL(/\/sign-in/);
+  await viaSso.goto(`${BASE}/sign-in?org=${ORG}`);
+  await viaSso.getByRole("link", { name: "Sign in with your organisation" }).click();
+  await viaSso.waitForURL((url) => url.href.startsWith(IDP.issuer));
+  await viaSso.locator('input[name="login"]').waitFor();
   await ssoContext.close();
   await open(admin, "/app/exports");
   await open(admin, "/app/profile");

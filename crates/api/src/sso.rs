@@ -74,13 +74,6 @@ enum Redirect {
     ),
 }
 
-#[derive(ApiResponse)]
-enum PlainRedirect {
-    /// Go to the `Location`.
-    #[oai(status = 302)]
-    Found(#[oai(header = "Location")] String),
-}
-
 /// An HTTP client for providers: never follows redirects (a redirect could lead anywhere),
 /// and gives up rather than hang a sign-in. Under `PublicHttpsOnly` its resolver connects
 /// only to public addresses, whatever a name resolves to at the time.
@@ -797,7 +790,22 @@ impl SsoApi {
         }
 
         let ttl = self.0.settings.session_ttl;
-        let session = sso::sign_in(&self.0.db, ttl, tenant, &settings, &who).await?;
+        // Kept sealed on the session, for the provider's `id_token_hint` at sign-out.
+        let id_token_sealed = self
+            .0
+            .settings
+            .secrets
+            .seal(folio_app::account::ID_TOKEN_SEAL_CONTEXT, &raw)
+            .ok();
+        let session = sso::sign_in(
+            &self.0.db,
+            ttl,
+            tenant,
+            &settings,
+            &who,
+            id_token_sealed.as_deref(),
+        )
+        .await?;
         tracing::info!(tenant_id = %tenant.id, user_id = %session.user.id, "signed in through SSO");
         let cookie = session_cookie(
             &self.0.settings,
@@ -901,19 +909,43 @@ impl SsoApi {
         result.map_err(ApiError::from)
     }
 
-    /// Sign out at the identity provider too (RP-initiated logout): redirects (302) to the
-    /// provider's `end_session_endpoint`, which returns the browser to Folio's `/`; or
-    /// straight to `/` when the provider advertises none. End the Folio session first with
-    /// `POST /api/v1/auth/logout`.
+    /// Sign out, at the identity provider too (RP-initiated logout): ends the Folio
+    /// session the `folio_session` cookie carries (and clears the cookie), then redirects
+    /// (302) to the provider's `end_session_endpoint` with the session's ID token as
+    /// `id_token_hint`, which returns the browser to Folio's `/`; or straight to `/` when
+    /// the provider advertises none. The pages' "Sign out" comes here for a single sign-on
+    /// session.
     #[oai(path = "/:tenant/sso/logout", method = "get")]
-    async fn logout(&self, tenant: Path<String>, req: &Request) -> ApiResult<PlainRedirect> {
+    async fn logout(
+        &self,
+        tenant: Path<String>,
+        #[oai(name = "folio_session")] session: Cookie<Option<String>>,
+        req: &Request,
+    ) -> ApiResult<Redirect> {
         let t = self.tenant(&tenant.0).await?;
+        let mut hint = None;
+        if let Some(token) = session.0.as_deref() {
+            let signed_in = folio_app::UnitOfWork::authenticate(
+                &self.0.db,
+                token,
+                folio_app::Disclaimer::NotYetNeeded,
+            )
+            .await;
+            if let Ok(mut uow) = signed_in
+                && uow.principal.tenant == t.tenant_id()
+            {
+                hint =
+                    folio_app::account::sign_out_of_sso(&mut uow, &self.0.settings.secrets).await?;
+                uow.commit().await?;
+            }
+        }
+        let cleared = session_cookie(&self.0.settings, "", 0);
         let settings = self.settings(&t).await?;
         let metadata = provider(&settings.issuer, false, self.0.settings.outbound)
             .await
             .map_err(AppError::Sso)?;
         let Some(end) = metadata.additional_metadata().end_session_endpoint.clone() else {
-            return Ok(PlainRedirect::Found("/".into()));
+            return Ok(Redirect::Found("/".into(), cleared));
         };
         let back = format!("{}/", public_url(&self.0.settings, req));
         let mut logout = openidconnect::LogoutRequest::from(end)
@@ -921,7 +953,10 @@ impl SsoApi {
         if let Ok(back) = PostLogoutRedirectUrl::new(back) {
             logout = logout.set_post_logout_redirect_uri(back);
         }
-        Ok(PlainRedirect::Found(logout.http_get_url().to_string()))
+        if let Some(id_token) = hint.as_deref().and_then(|t| t.parse::<CoreIdToken>().ok()) {
+            logout = logout.set_id_token_hint(&id_token);
+        }
+        Ok(Redirect::Found(logout.http_get_url().to_string(), cleared))
     }
 }
 

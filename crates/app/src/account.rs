@@ -298,6 +298,36 @@ pub async fn sign_in_with_password(
     })))
 }
 
+/// What the sealed ID token of a single sign-on session is sealed for.
+pub const ID_TOKEN_SEAL_CONTEXT: &str = "sso-id-token";
+
+/// Whether the caller's session came through single sign-on (so signing out should end
+/// the provider's session too).
+pub async fn signed_in_through_sso(uow: &mut UnitOfWork) -> Result<bool> {
+    let crate::CredentialId::Session(id) = uow.principal.credential else {
+        return Ok(false);
+    };
+    let start = folio_db::auth::session_start(&mut uow.tx, uow.principal.user_id, id).await?;
+    Ok(start.is_some_and(|s| s.method == "sso"))
+}
+
+/// Signs out of a single sign-on session: ends it, and returns the ID token it started
+/// with (opened with `keys`), for the provider's `id_token_hint`; `None` when there is
+/// none to give (a password session, or one sealed under a key since dropped).
+pub async fn sign_out_of_sso(
+    uow: &mut UnitOfWork,
+    keys: &crate::secrets::SecretKeys,
+) -> Result<Option<String>> {
+    let hint = match uow.principal.credential {
+        crate::CredentialId::Session(id) => folio_db::auth::session_id_token(&mut uow.tx, id)
+            .await?
+            .and_then(|sealed| keys.open(ID_TOKEN_SEAL_CONTEXT, &sealed).ok()),
+        crate::CredentialId::ApiToken(_) => None,
+    };
+    sign_out(uow).await?;
+    Ok(hint)
+}
+
 /// Signs out: ends the session the caller presented (a personal API token stays valid;
 /// it is revoked on its own). Reachable before a learner has accepted the disclaimer.
 pub async fn sign_out(uow: &mut UnitOfWork) -> Result<()> {

@@ -228,6 +228,11 @@ pub fn sso_login(slug: &str) -> String {
     format!("/auth/{}/sso/login", encode_segment(slug))
 }
 
+/// Signing out of a single sign-on session, at the provider too.
+pub fn sso_logout(slug: &str) -> String {
+    format!("/auth/{}/sso/logout", encode_segment(slug))
+}
+
 /// Where the identity provider sends people back (`base` is Folio's public address): the
 /// redirect URI to register at the provider.
 pub fn sso_callback(base: &str, slug: &str) -> String {

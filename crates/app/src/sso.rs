@@ -201,6 +201,7 @@ pub async fn sign_in(
     tenant: &Tenant,
     settings: &SsoSettings,
     who: &Identity,
+    id_token_sealed: Option<&str>,
 ) -> Result<StartedSession> {
     let mut tx = db.begin_tenant(tenant.tenant_id()).await?;
     let user_id = match queries::find_by_identity(&mut tx, &settings.issuer, &who.subject).await? {
@@ -226,6 +227,7 @@ pub async fn sign_in(
     queries::note_identity_sign_in(&mut tx, &settings.issuer, &who.subject).await?;
     let origin = SessionOrigin::Sso {
         issuer: &settings.issuer,
+        id_token_sealed,
     };
     let session = start_session(&mut tx, ttl, user_id, origin).await?;
     tx.commit().await?;

@@ -101,6 +101,8 @@ pub enum SessionOrigin<'a> {
     Sso {
         /// The provider's issuer.
         issuer: &'a str,
+        /// The ID token it started with, sealed (for signing out at the provider).
+        id_token_sealed: Option<&'a str>,
     },
 }
 
@@ -124,13 +126,18 @@ pub async fn create_session(
     origin: SessionOrigin<'_>,
 ) -> DbResult<()> {
     let tenant = tx.tenant();
-    let issuer = match origin {
-        SessionOrigin::Password => None,
-        SessionOrigin::Sso { issuer } => Some(issuer),
+    let (issuer, id_token_sealed) = match origin {
+        SessionOrigin::Password => (None, None),
+        SessionOrigin::Sso {
+            issuer,
+            id_token_sealed,
+        } => (Some(issuer), id_token_sealed),
     };
     sqlx::query(
-        "insert into sessions (tenant_id, id, user_id, token_hash, expires_at, method, sso_issuer)
-         values ($1, $2, $3, $4, $5, $6, $7)",
+        "insert into sessions
+             (tenant_id, id, user_id, token_hash, expires_at, method, sso_issuer,
+              sso_id_token_sealed)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(tenant.0)
     .bind(id)
@@ -139,6 +146,7 @@ pub async fn create_session(
     .bind(expires_at)
     .bind(origin.method())
     .bind(issuer)
+    .bind(id_token_sealed)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -153,6 +161,19 @@ pub struct SessionStart {
     pub sso_issuer: Option<String>,
     /// When it started.
     pub created_at: DateTime<Utc>,
+}
+
+/// The sealed ID token a live single sign-on session started with, if it has one.
+pub async fn session_id_token(tx: &mut TenantTx, id: Uuid) -> DbResult<Option<String>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar::<_, Option<String>>(
+        "select sso_id_token_sealed from sessions where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?
+    .flatten())
 }
 
 /// How the session `id` of `user_id` was started; `None` if it has ended.

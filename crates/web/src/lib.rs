@@ -838,15 +838,27 @@ fn reply_field_messages(reply: &Reply) -> String {
 }
 
 /// Ends the session the cookie carries and clears the cookie, then goes to the sign-in
-/// page of the person's organisation.
+/// page of the person's organisation; a single sign-on session goes on to
+/// `/auth/{organisation}/sso/logout`, which ends it and the provider's session.
 #[handler]
 async fn sign_out(req: &Request, web: Data<&Web>) -> Response {
     let mut slug = None;
-    if let Ok((mut uow, viewer)) = web.signed_in(req, Disclaimer::NotYetNeeded).await
-        && folio_app::account::sign_out(&mut uow).await.is_ok()
-        && uow.commit().await.is_ok()
-    {
-        slug = Some(viewer.slug);
+    if let Ok((mut uow, viewer)) = web.signed_in(req, Disclaimer::NotYetNeeded).await {
+        // A single sign-on session is ended where the provider's session is ended too.
+        // Not by redirecting this form post there: the pages' `form-action 'self'` would
+        // stop a form's redirect to the provider. A page that goes on by itself instead.
+        if let Ok(true) = folio_app::account::signed_in_through_sso(&mut uow).await {
+            let to = routes::sso_logout(&viewer.slug);
+            return web.render(
+                None,
+                "signing_out",
+                "Signing out",
+                json!({ "refresh_to": to, "continue_url": to }),
+            );
+        }
+        if folio_app::account::sign_out(&mut uow).await.is_ok() && uow.commit().await.is_ok() {
+            slug = Some(viewer.slug);
+        }
     }
     let to = match slug {
         Some(s) => format!("{}?org={}", routes::SIGN_IN.pattern(), encode(&s)),

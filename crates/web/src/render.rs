@@ -25,6 +25,7 @@ const PAGES: &[(&str, &str)] = pages![
     "forgot_password",
     "set_password",
     "sign_in_code",
+    "signing_out",
     "two_step",
     "disclaimer",
     "error",

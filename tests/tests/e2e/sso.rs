@@ -512,23 +512,31 @@ async fn two_tenants_sign_in_through_their_own_providers_with_mapped_roles() {
     let all = serde_json::to_string(&audit).unwrap();
     assert!(!all.contains(&w.idp_a.client_secret));
 
-    // Logout ends the Folio session; RP-initiated logout goes to the provider's
-    // end_session_endpoint, which is told where to send the browser back.
-    let logout = alpha
-        .browser
-        .http
-        .post(format!("{}/api/v1/auth/logout", w.app.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
-    assert_eq!(alpha.me().await.status(), StatusCode::UNAUTHORIZED);
+    // The ID token is kept on the session, sealed (never in clear).
+    let sealed: Vec<Option<String>> =
+        sqlx::query_scalar("select sso_id_token_sealed from sessions where method = 'sso'")
+            .fetch_all(&w.app.database.pool)
+            .await
+            .unwrap();
+    assert!(!sealed.is_empty());
+    assert!(
+        sealed
+            .iter()
+            .all(|s| s.as_deref().is_some_and(|s| !s.contains("eyJ"))),
+        "{sealed:?}"
+    );
+    // Signing out of an SSO session (the pages' "Sign out" comes here) ends the Folio
+    // session and goes to the provider's end_session_endpoint with the ID token as
+    // id_token_hint, and where to send the browser back.
     let rp = alpha
         .browser
         .get(&format!("{}/auth/alpha/sso/logout", w.app.base))
         .await;
     assert_eq!(rp.status(), StatusCode::FOUND);
+    assert_eq!(alpha.me().await.status(), StatusCode::UNAUTHORIZED);
     let end = location(&rp);
+    let hint = query_param(&end, "id_token_hint").expect("an id_token_hint");
+    assert_eq!(hint.split('.').count(), 3, "a JWT: {hint}");
     assert!(
         end.starts_with(&format!("{}/session/end?", w.idp_a.issuer)),
         "{end}"

@@ -268,17 +268,19 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
     .unwrap();
     assert_eq!((feedback, files, ruby), (1, 2, 1));
 
-    // Amelia signed in through the provider: her account holds the provider's subject and
-    // a session came from it.
-    let (identities, sso_sessions): (i64, i64) = sqlx::query_as(
+    // Amelia signed in through the provider: her account holds the provider's subject, a
+    // session came from it, and her signing out ended it.
+    let (identities, sso_sign_ins, sso_sessions): (i64, i64, i64) = sqlx::query_as(
         "select (select count(*) from user_identities i join users u on u.id = i.user_id
                  where u.email = 'learner1@northgate.example' and i.subject = 'amelia'),
+                (select count(*) from audit_log
+                 where action = 'session.create' and details ->> 'method' = 'sso'),
                 (select count(*) from sessions where method = 'sso')",
     )
     .fetch_one(&db.pool)
     .await
     .unwrap();
-    assert_eq!((identities, sso_sessions), (1, 1));
+    assert_eq!((identities, sso_sign_ins, sso_sessions), (1, 1, 0));
 
     drop(idp);
     drop(demo);
