@@ -129,6 +129,25 @@ fn run_date(requested: Option<NaiveDate>, today: NaiveDate) -> Result<NaiveDate>
     }
 }
 
+/// The day a run of `kind` may be for, by the same rule whoever asks (an admin or the
+/// operator): [`run_date`]'s, and the recalculation only ever for today.
+fn checked_run_date(
+    kind: JobKind,
+    requested: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<NaiveDate> {
+    let on = run_date(requested, today)?;
+    if kind == JobKind::RecalculateTracks && on != today {
+        // The figures are counted from the portfolio as it is now: written under a past
+        // date they would rewrite that day's history with today's progress.
+        return Err(Error::invalid(
+            "date",
+            "the recalculation is always for today: past days keep the figures they had",
+        ));
+    }
+    Ok(on)
+}
+
 /// Runs the job named `name` now for the organisation (admins; 404 for an unknown job),
 /// for `date` (default: today there; up to a year back, never a future day). The run is
 /// recorded and audited, the unit of work committed, then the run pushed to the queue;
@@ -143,16 +162,7 @@ pub async fn request(
     uow.principal.require(Permission::RunJobs)?;
     let kind = job_kind(name)?;
     let tz = settings::get(&mut uow.tx).await?.tz();
-    let today = local_date(&tz, Utc::now());
-    let on = run_date(date, today)?;
-    if kind == JobKind::RecalculateTracks && on != today {
-        // The figures are counted from the portfolio as it is now: written under a past
-        // date they would rewrite that day's history with today's progress.
-        return Err(Error::invalid(
-            "date",
-            "the recalculation is always for today: past days keep the figures they had",
-        ));
-    }
+    let on = checked_run_date(kind, date, local_date(&tz, Utc::now()))?;
     let admin = uow.principal.user_id;
     let run = job_runs::request(&mut uow.tx, kind.as_str(), on, Trigger::Admin(admin))
         .await?
@@ -195,15 +205,17 @@ pub async fn schedule(work: &mut SystemWork, kind: JobKind, on: NaiveDate) -> Re
     )
 }
 
-/// Records a run of `kind` the platform operator asked for (`folio run`), for the
-/// provider's day `date` (default: today there). `None` if it was not recorded.
+/// Records a run of `kind` the platform operator asked for (`folio job run`), for the
+/// provider's day `date` (default: today there), by the same rule as an admin's run (never
+/// a future day: a run for 2030 once made the dashboards show 2030's figures). `None` if
+/// it was not recorded.
 pub async fn request_as_operator(
     work: &mut SystemWork,
     kind: JobKind,
     date: Option<NaiveDate>,
 ) -> Result<Option<JobRun>> {
     let tz = settings::get(&mut work.tx).await?.tz();
-    let on = date.unwrap_or_else(|| local_date(&tz, Utc::now()));
+    let on = checked_run_date(kind, date, local_date(&tz, Utc::now()))?;
     Ok(job_runs::request(&mut work.tx, kind.as_str(), on, Trigger::Operator).await?)
 }
 

@@ -42,7 +42,9 @@ pub async fn run_job(
     let id = tenant.tenant_id();
     let mut work = SystemWork::begin_as_operator(&ctx.db, id).await?;
     let run = runs::request_as_operator(&mut work, kind, date)
-        .await?
+        .await
+        // In words (`--date must not be after today …`), not the error's kind.
+        .map_err(|e| anyhow::anyhow!("--{}", e.detail()))?
         .context("the run was not recorded")?;
     work.commit().await?;
     folio_jobs::run::execute(

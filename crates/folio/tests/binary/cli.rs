@@ -212,6 +212,23 @@ async fn operator_commands_and_the_demo_work_end_to_end() {
         "{}",
         stderr(&again)
     );
+    // The operator's runs keep the same date rule as an admin's: never a future day (a run
+    // for 2030 once made the dashboards show 2030's figures).
+    let future = scratch.run(&[
+        "job",
+        "run",
+        "off-track-emails",
+        "--tenant",
+        "acme-training",
+        "--date",
+        "2999-01-01",
+    ]);
+    assert!(!future.status.success());
+    assert!(
+        stderr(&future).contains("--date: must not be after today"),
+        "{}",
+        stderr(&future)
+    );
     let bad = scratch.run(&["tenant", "create", "--slug", "Bad Slug", "--name", "X"]);
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("--slug"), "{}", stderr(&bad));
