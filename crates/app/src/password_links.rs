@@ -232,6 +232,26 @@ pub async fn request_reset(
     work.commit().await
 }
 
+/// The link `token` names, with its organisation, if it would set a password now: unused,
+/// unexpired, for an active person of an active organisation (locked until `work` ends).
+/// Row-level security shows only `work`'s organisation's links: a token naming another
+/// organisation (or none) finds nothing.
+async fn live_link(
+    work: &mut SystemWork,
+    token: &str,
+) -> Result<Option<(links::Link, folio_db::platform::Tenant)>> {
+    let link = links::lock_by_token(&mut work.tx, &hash_token(token))
+        .await?
+        .filter(|l| l.used_at.is_none() && l.expires_at > Utc::now() && l.user_active);
+    let Some(link) = link else {
+        return Ok(None);
+    };
+    let org = folio_db::platform::current_if_any(&mut work.tx)
+        .await?
+        .filter(|o| o.status == "active");
+    Ok(org.map(|org| (link, org)))
+}
+
 /// Whether a link's token would set a password now (for the page it opens, which says at
 /// once when it has expired or been used, before anyone types a password).
 pub async fn usable(db: &Database, token: &str) -> Result<bool> {
@@ -239,13 +259,9 @@ pub async fn usable(db: &Database, token: &str) -> Result<bool> {
         return Ok(false);
     };
     let mut work = SystemWork::begin(db, tenant).await?;
-    let link = links::lock_by_token(&mut work.tx, &hash_token(token)).await?;
-    let org = folio_db::platform::current_if_any(&mut work.tx).await?;
+    let live = live_link(&mut work, token).await?;
     work.commit().await?;
-    Ok(
-        link.is_some_and(|l| l.used_at.is_none() && l.expires_at > Utc::now() && l.user_active)
-            && org.is_some_and(|o| o.status == "active"),
-    )
+    Ok(live.is_some())
 }
 
 /// Setting a password with a link's token.
@@ -272,15 +288,7 @@ pub async fn set_password(db: &Database, request: &SetPassword<'_>) -> Result<St
     };
     let hash = hash_password(&password).await?;
     let mut work = SystemWork::begin(db, tenant).await?;
-    // Row-level security shows only this organisation's links: a token naming another
-    // organisation (or none) finds nothing.
-    let link = links::lock_by_token(&mut work.tx, &hash_token(request.token)).await?;
-    let link = link.filter(|l| l.used_at.is_none() && l.expires_at > Utc::now() && l.user_active);
-    let Some(link) = link else {
-        return Err(Error::PasswordLinkNotUsable);
-    };
-    let org = folio_db::platform::current_if_any(&mut work.tx).await?;
-    let Some(org) = org.filter(|o| o.status == "active") else {
+    let Some((link, org)) = live_link(&mut work, request.token).await? else {
         return Err(Error::PasswordLinkNotUsable);
     };
     folio_db::users::set_password_hash(&mut work.tx, link.user_id, Some(&hash)).await?;

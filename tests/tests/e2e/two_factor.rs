@@ -84,6 +84,31 @@ async fn challenge(app: &TestApp) -> String {
     body["challenge"].as_str().unwrap().to_owned()
 }
 
+/// Turns two-step sign-in on for the holder of `token` with a code for now; returns the
+/// secret, the time the code was for, and the recovery codes.
+async fn turn_on(app: &TestApp, token: &str) -> (String, u64, Vec<String>) {
+    let new: Value = app
+        .authed(Method::POST, "/api/v1/me/two-factor", token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let secret = new["secret"].as_str().unwrap().to_owned();
+    let t = now();
+    let r = app
+        .authed(Method::POST, "/api/v1/me/two-factor/confirm", token)
+        .json(&json!({ "code": code_at(&secret, t) }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    let codes = serde_json::from_value(body["recovery_codes"].clone()).unwrap();
+    (secret, t, codes)
+}
+
 #[tokio::test]
 async fn a_person_turns_on_two_step_sign_in_and_then_needs_a_code_once_each() {
     let app = TestApp::spawn().await;
@@ -331,22 +356,7 @@ async fn an_organisation_that_requires_it_sends_staff_to_set_it_up_before_anythi
     assert_eq!(r.status(), StatusCode::OK);
 
     // Tess sets it up on the same session; then her work is open to her.
-    let new: Value = app
-        .authed(Method::POST, "/api/v1/me/two-factor", &tess)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let code = code_at(new["secret"].as_str().unwrap(), now());
-    let r = app
-        .authed(Method::POST, "/api/v1/me/two-factor/confirm", &tess)
-        .json(&json!({ "code": code }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    turn_on(&app, &tess).await;
     let r = app
         .authed(Method::GET, "/api/v1/enrolments", &tess)
         .send()
@@ -363,23 +373,7 @@ async fn ten_wrong_codes_across_challenges_lock_the_second_step_for_a_while() {
     app.user(&tenant, "tess@northgate.example", &[Role::Assessor])
         .await;
     let token = app.login(&tenant, "tess@northgate.example").await;
-    let new: Value = app
-        .authed(Method::POST, "/api/v1/me/two-factor", &token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let secret = new["secret"].as_str().unwrap().to_owned();
-    let t = now();
-    let r = app
-        .authed(Method::POST, "/api/v1/me/two-factor/confirm", &token)
-        .json(&json!({ "code": code_at(&secret, t) }))
-        .send()
-        .await
-        .unwrap();
-    let codes: Value = r.json().await.unwrap();
+    let (secret, t, codes) = turn_on(&app, &token).await;
 
     // A new challenge does not start the count again: 4 + 4 at sign-in, 2 when turning
     // it off, 10 in all.
@@ -414,7 +408,7 @@ async fn ten_wrong_codes_across_challenges_lock_the_second_step_for_a_while() {
     problem(r, StatusCode::TOO_MANY_REQUESTS).await;
     let r = app
         .authed(Method::POST, "/api/v1/me/two-factor/off", &token)
-        .json(&json!({ "code": codes["recovery_codes"][0] }))
+        .json(&json!({ "code": codes[0] }))
         .send()
         .await
         .unwrap();
@@ -425,7 +419,7 @@ async fn ten_wrong_codes_across_challenges_lock_the_second_step_for_a_while() {
         .await
         .unwrap();
     let c = challenge(&app).await;
-    let r = second_step(&app, &c, codes["recovery_codes"][1].as_str().unwrap()).await;
+    let r = second_step(&app, &c, &codes[1]).await;
     assert_eq!(r.status(), StatusCode::OK);
     app.finish().await;
 }
