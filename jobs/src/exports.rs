@@ -17,8 +17,10 @@ use folio_app::exports::writing::{self as exports, ComplianceRow, ReadyFile, Sco
 use folio_app::system::{self, SystemWork};
 use folio_domain::TenantId;
 use folio_domain::enrolment::EnrolmentStatus;
-use folio_domain::off_the_job::{Hours, LoggedTime, OtjRule, actual, expected_to_date, rule_for};
-use folio_domain::progress::clock_date;
+use folio_domain::off_the_job::{
+    self, Hours, LoggedTime, OtjEnrolment, OtjFigures, PublishedMinimum,
+};
+use folio_domain::progress::Break;
 use folio_domain::time_log::ActivityType;
 use futures_util::StreamExt;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
@@ -594,25 +596,20 @@ async fn time_log(
     Ok(())
 }
 
-/// An enrolment's off-the-job figures as the compliance workbook shows them.
-struct Otj {
-    rule: OtjRule,
-    expected: Hours,
-    actual: Hours,
-}
-
-fn otj(row: &ComplianceRow, status: EnrolmentStatus, today: NaiveDate) -> Otj {
-    let rule = rule_for(row.start_date);
-    let planned = Hours::from_hundredths(
-        (row.planned_otj_hours * rust_decimal::Decimal::from(100))
-            .round()
-            .try_into()
-            .unwrap_or(0),
-    );
-    let on = clock_date(today, status, row.actual_end_date);
-    let expected = expected_to_date(planned, row.start_date, row.planned_end_date, on);
-    // One synthetic entry per (activity, before/after gateway) group: the same rule as
-    // the learner's own figures, applied to sums.
+/// An enrolment's off-the-job figures as the compliance workbook shows them: the domain's
+/// [`off_the_job::figures`], the same as `GET /enrolments/{id}/off-the-job`, from the time
+/// log summed by group instead of entry by entry.
+fn otj(row: &ComplianceRow, status: EnrolmentStatus, today: NaiveDate) -> OtjFigures {
+    let hundredths = |d: rust_decimal::Decimal| {
+        Hours::from_hundredths(
+            (d * rust_decimal::Decimal::from(100))
+                .round()
+                .try_into()
+                .unwrap_or(0),
+        )
+    };
+    // One synthetic entry per (activity, English or maths, before/after gateway) group,
+    // dated so the gateway cut-off sees it on the right side.
     let gateway = row.completed_on;
     let entries: Vec<LoggedTime> = row
         .otj_groups
@@ -621,6 +618,7 @@ fn otj(row: &ComplianceRow, status: EnrolmentStatus, today: NaiveDate) -> Otj {
         .flatten()
         .filter_map(|g| {
             let activity = g.get("activity")?.as_str()?.parse::<ActivityType>().ok()?;
+            let english_maths = g.get("english_maths")?.as_bool()?;
             let after = g.get("after_gateway")?.as_bool()?;
             let minutes = g.get("minutes")?.as_i64()?;
             let date = match (after, gateway) {
@@ -633,15 +631,32 @@ fn otj(row: &ComplianceRow, status: EnrolmentStatus, today: NaiveDate) -> Otj {
                 date,
                 activity,
                 off_the_job: true,
+                english_maths,
                 minutes,
             })
         })
         .collect();
-    Otj {
-        rule,
-        expected,
-        actual: actual(rule, gateway, &entries).hours,
-    }
+    let enrolment = OtjEnrolment {
+        start: row.start_date,
+        planned_end: row.planned_end_date,
+        status,
+        ended_on: row.actual_end_date,
+        gateway,
+        contracted_per_week: hundredths(row.contracted_hours_per_week),
+        planned: hundredths(row.planned_otj_hours),
+        published_minimum: row.course_minimum_hours.map(|hours| PublishedMinimum {
+            hours: i64::from(hours),
+            source: format!("the course {}", row.course),
+        }),
+        rpl: Hours::default(),
+        breaks: row
+            .break_starts
+            .iter()
+            .zip(&row.break_ends)
+            .map(|(&from, &until)| Break { from, until })
+            .collect(),
+    };
+    off_the_job::figures(&enrolment, &entries, today)
 }
 
 fn completion_status(status: EnrolmentStatus) -> &'static str {
@@ -709,15 +724,10 @@ async fn compliance(
                     let f = otj(&r, status, today);
                     vec![
                         f.rule.text().into(),
-                        Cell::Number(
-                            (r.planned_otj_hours * rust_decimal::Decimal::from(100))
-                                .round()
-                                .try_into()
-                                .map_or(0.0, |h: i64| h as f64 / 100.0),
-                        ),
-                        hours(f.expected),
-                        hours(f.actual),
-                        yes_no(f.actual < f.expected),
+                        hours(f.planned),
+                        hours(f.expected_to_date),
+                        hours(f.actual.hours),
+                        yes_no(f.behind_expected),
                     ]
                 }
                 2 => {
@@ -740,13 +750,10 @@ async fn compliance(
                 _ => {
                     let f = otj(&r, status, today);
                     vec![
-                        Cell::Number(
-                            (r.planned_otj_hours)
-                                .trunc()
-                                .try_into()
-                                .map_or(0.0, |h: i64| h as f64),
-                        ),
-                        Cell::Number(f.actual.whole_hours() as f64),
+                        // PHours is a whole number: the plan's hours to the nearest hour.
+                        Cell::Number(f.planned.nearest_whole() as f64),
+                        // OTJActHours: "to the nearest whole hour".
+                        Cell::Number(f.actual.ilr_hours as f64),
                         r.planned_end_date.into(),
                         r.actual_end_date.into(),
                         completion_status(status).into(),

@@ -705,7 +705,8 @@ impl<A: Borrow<TestApp>> Scene<A> {
         .await;
     }
 
-    /// Changes an enrolment's status, as the admin.
+    /// Changes an enrolment's status, as the admin. A break is taken for illness with a
+    /// return expected four weeks on.
     pub async fn set_status(
         &self,
         enrolment: Uuid,
@@ -716,6 +717,10 @@ impl<A: Borrow<TestApp>> Scene<A> {
         let mut body = json!({ "status": status, "on": on });
         if let Some(reason) = reason {
             body["reason"] = json!(reason);
+        }
+        if status == "break_in_learning" {
+            body["break_reason"] = json!("illness");
+            body["expected_return_on"] = json!(on + chrono::Days::new(28));
         }
         call(
             self.app.borrow(),

@@ -106,6 +106,9 @@ struct ComponentBody {
     title: String,
     /// Place in the course (lower first).
     position: i32,
+    /// English or maths (e.g. Functional Skills): time logged against it never counts as
+    /// off-the-job training.
+    english_maths: bool,
     /// Added.
     created_at: DateTime<Utc>,
 }
@@ -117,6 +120,7 @@ impl From<Component> for ComponentBody {
             course_id: c.course_id,
             title: c.title,
             position: c.position,
+            english_maths: c.english_maths,
             created_at: c.created_at,
         }
     }
@@ -338,6 +342,10 @@ struct ComponentRequest {
     /// Place in the course (0-1000000, lower first; equal places list in order of
     /// creation). Left out, a new component goes last and a changed one stays put.
     position: Option<i64>,
+    /// English or maths (e.g. Functional Skills Maths): time logged against it never
+    /// counts as off-the-job training. Left out, a new component is not and a changed one
+    /// keeps its setting.
+    english_maths: Option<bool>,
 }
 
 impl ComponentRequest {
@@ -349,6 +357,7 @@ impl ComponentRequest {
         Ok(ComponentDetails {
             title: checked(title)?,
             position: checked(position)?,
+            english_maths: self.english_maths,
         })
     }
 }

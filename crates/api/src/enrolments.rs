@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::enrolments::{self, EnrolmentFilter, EnrolmentView};
-use folio_domain::EnrolmentStatus;
+use folio_domain::{BreakReason, EnrolmentStatus};
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;
@@ -64,6 +64,82 @@ impl From<EnrolmentStatus> for StatusName {
             EnrolmentStatus::BreakInLearning => StatusName::BreakInLearning,
             EnrolmentStatus::Withdrawn => StatusName::Withdrawn,
             EnrolmentStatus::Completed => StatusName::Completed,
+        }
+    }
+}
+
+/// Why a learner takes a break in learning.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Deserialize)]
+#[oai(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+enum BreakReasonName {
+    /// Injury or illness.
+    Illness,
+    /// Maternity, paternity, adoption or shared parental leave.
+    ParentalLeave,
+    /// Other personal reasons.
+    Personal,
+    /// The employer asked for it, or the learner is between employers.
+    Employer,
+    /// Financial reasons.
+    Financial,
+    /// Anything else.
+    Other,
+}
+
+impl From<BreakReasonName> for BreakReason {
+    fn from(r: BreakReasonName) -> Self {
+        match r {
+            BreakReasonName::Illness => BreakReason::Illness,
+            BreakReasonName::ParentalLeave => BreakReason::ParentalLeave,
+            BreakReasonName::Personal => BreakReason::Personal,
+            BreakReasonName::Employer => BreakReason::Employer,
+            BreakReasonName::Financial => BreakReason::Financial,
+            BreakReasonName::Other => BreakReason::Other,
+        }
+    }
+}
+
+/// A break in learning, as recorded.
+#[derive(Debug, Object)]
+struct BreakBody {
+    /// Id.
+    id: Uuid,
+    /// First day of the break.
+    started_on: NaiveDate,
+    /// Why (`illness`, `parental_leave`, `personal`, `employer`, `financial`, `other`);
+    /// absent for breaks recorded before reasons were.
+    reason: Option<String>,
+    /// The reason in words.
+    reason_label: Option<String>,
+    /// The first day back agreed when it began.
+    expected_return_on: Option<NaiveDate>,
+    /// The actual first day back, or the day of the withdrawal that ended it; absent while
+    /// the break lasts.
+    ended_on: Option<NaiveDate>,
+    /// The revised end date before the return moved it (absent: there was none, only the
+    /// planned end date).
+    revised_end_before: Option<NaiveDate>,
+    /// The revised end date the return set: the end moved by the break's length.
+    revised_end_after: Option<NaiveDate>,
+}
+
+impl From<enrolments::BreakRecord> for BreakBody {
+    fn from(b: enrolments::BreakRecord) -> Self {
+        let label = b
+            .reason
+            .as_deref()
+            .and_then(|r| r.parse::<BreakReason>().ok())
+            .map(|r| r.label().to_owned());
+        Self {
+            id: b.id,
+            started_on: b.started_on,
+            reason: b.reason,
+            reason_label: label,
+            expected_return_on: b.expected_return_on,
+            ended_on: b.ended_on,
+            revised_end_before: b.revised_end_before,
+            revised_end_after: b.revised_end_after,
         }
     }
 }
@@ -127,6 +203,10 @@ struct EnrolmentBody {
     learning_started_on: Option<NaiveDate>,
     /// First day of the current break, if on one.
     break_started_on: Option<NaiveDate>,
+    /// The first day back agreed for the current break, if on one.
+    break_expected_return_on: Option<NaiveDate>,
+    /// Why the current break was taken, if on one.
+    break_reason: Option<String>,
     /// Last day of learning, if withdrawn.
     withdrawn_on: Option<NaiveDate>,
     /// Why the learner withdrew.
@@ -170,6 +250,8 @@ impl From<EnrolmentView> for EnrolmentBody {
             planned_otj_hours: e.planned_otj_hours.to_f64().unwrap_or_default(),
             learning_started_on: e.learning_started_on,
             break_started_on: e.break_started_on,
+            break_expected_return_on: e.break_expected_return_on,
+            break_reason: e.break_reason,
             withdrawn_on: e.withdrawn_on,
             withdrawal_reason: e.withdrawal_reason,
             completed_on: e.completed_on,
@@ -234,6 +316,12 @@ struct StatusRequest {
     on: NaiveDate,
     /// Required for `withdrawn`.
     reason: Option<String>,
+    /// Required for `break_in_learning`: why the break is taken.
+    break_reason: Option<BreakReasonName>,
+    /// Required for `break_in_learning`: the first day back agreed with the learner and
+    /// employer (after `on`). On return (`in_learning`), the revised end date moves by the
+    /// break's actual length; the planned end date never changes.
+    expected_return_on: Option<NaiveDate>,
 }
 
 /// A revised end date, recorded beside the fixed planned one.
@@ -392,11 +480,27 @@ impl EnrolmentsApi {
             status: req.status.into(),
             on: req.on,
             reason: req.reason,
+            break_reason: req.break_reason.map(Into::into),
+            expected_return_on: req.expected_return_on,
         };
         let mut uow = self.0.authenticate(&credentials).await?;
         let enrolment = enrolments::change_status(&mut uow, id.0, request).await?;
         uow.commit().await?;
         Ok(Json(enrolment.into()))
+    }
+
+    /// The enrolment's breaks in learning, oldest first: start, reason, agreed and actual
+    /// return, and the revised end date each return moved (whoever may see the enrolment).
+    #[oai(path = "/:id/breaks", method = "get")]
+    async fn breaks(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<Vec<BreakBody>>> {
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let breaks = enrolments::breaks(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(Json(breaks.into_iter().map(Into::into).collect()))
     }
 
     /// Record a revised end date beside the fixed planned one (admins and the learner's

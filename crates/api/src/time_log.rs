@@ -241,7 +241,9 @@ struct ExcludedCounts {
     on_the_job: u32,
     /// Reviews and assessments, which do not count towards the minimum.
     not_counting: u32,
-    /// After gateway, under the 2022–2025 rule.
+    /// Logged against an English or maths component, which never counts.
+    english_maths: u32,
+    /// After gateway, when the practical period had ended (every start date).
     after_gateway: u32,
 }
 
@@ -290,9 +292,17 @@ struct OffTheJobBody {
     required_explanation: String,
     /// Whether planned hours meet the minimum; absent without a minimum.
     planned_meets_minimum: Option<bool>,
+    /// The earliest planned end date the rule's minimum duration allows (12 months before
+    /// August 2025, extended pro rata below 30 contracted hours; 8 months from it).
+    minimum_duration_end: NaiveDate,
+    /// Whether the planned end date keeps to the minimum duration.
+    meets_minimum_duration: bool,
+    /// How the minimum duration was worked out.
+    minimum_duration_explanation: String,
     /// The day the figures are for: today, or the end date of a finished enrolment.
     as_of: NaiveDate,
-    /// Planned × elapsed fraction of the planned duration, clamped to [0, 1].
+    /// Planned × the fraction of the planned duration spent learning (breaks in learning
+    /// left out), clamped to [0, 1].
     expected_to_date_hours: f64,
     /// How expected to date was computed.
     expected_explanation: String,
@@ -300,7 +310,8 @@ struct OffTheJobBody {
     actual_minutes: i64,
     /// The same in hours.
     actual_hours: f64,
-    /// Whole hours, rounded down, as the official return (ILR) records them.
+    /// Whole hours to the nearest hour (half up), as the official return (ILR) records
+    /// them in OTJActHours.
     actual_whole_hours: i64,
     /// How actual was computed.
     actual_explanation: String,
@@ -492,17 +503,21 @@ impl TimeLogApi {
             required_minimum_hours: f.required.hours.map(hours_f64),
             required_explanation: f.required.explanation,
             planned_meets_minimum: f.planned_meets_minimum,
+            minimum_duration_end: f.minimum_duration.earliest_end,
+            meets_minimum_duration: f.minimum_duration.met,
+            minimum_duration_explanation: f.minimum_duration.explanation,
             as_of: f.as_of,
             expected_to_date_hours: hours_f64(f.expected_to_date),
             expected_explanation: f.expected_explanation,
             actual_minutes: f.actual.minutes,
             actual_hours: hours_f64(f.actual.hours),
-            actual_whole_hours: f.actual.hours.whole_hours(),
+            actual_whole_hours: f.actual.ilr_hours,
             actual_explanation: f.actual_explanation,
             counted_entry_ids: f.actual.counted,
             excluded: ExcludedCounts {
                 on_the_job: f.actual.on_the_job,
                 not_counting: f.actual.not_counting,
+                english_maths: f.actual.english_maths,
                 after_gateway: f.actual.after_gateway,
             },
             behind_expected: f.behind_expected,

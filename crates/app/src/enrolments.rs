@@ -7,9 +7,13 @@
 //! enrolments they can see (404 for any other, exactly as for an id that does not exist).
 
 use chrono::NaiveDate;
-use folio_db::enrolments::{self as queries, Enrolment, NewEnrolment, PeopleChanges};
+pub use folio_db::enrolments::BreakRecord;
+use folio_db::enrolments::{
+    self as queries, Enrolment, NewBreak, NewEnrolment, PeopleChanges, Return,
+};
+use folio_domain::enrolment::revised_end_on_return;
 use folio_domain::{
-    EnrolmentStatus, Permission, Role, StatusChange, TransitionError, check_transition,
+    BreakReason, EnrolmentStatus, Permission, Role, StatusChange, TransitionError, check_transition,
 };
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
@@ -98,6 +102,10 @@ pub struct StatusRequest {
     pub on: NaiveDate,
     /// Why: required for a withdrawal.
     pub reason: Option<String>,
+    /// Why a break begins: required to start one.
+    pub break_reason: Option<BreakReason>,
+    /// The expected first day back agreed for a break: required to start one.
+    pub expected_return_on: Option<NaiveDate>,
 }
 
 /// Hours as exact decimals with at most two places, within `max`.
@@ -337,6 +345,9 @@ pub async fn change_status(
     let enrolment = uow.managed_enrolment(id).await?;
     let mut dates = Fields::default();
     dates.date("on", request.on);
+    if let Some(back) = request.expected_return_on {
+        dates.date("expected_return_on", back);
+    }
     dates.finish()?;
     let current = enrolment
         .status()
@@ -353,7 +364,15 @@ pub async fn change_status(
             StatusChange::Resume { on }
         }
         EnrolmentStatus::InLearning => StatusChange::StartLearning { on },
-        EnrolmentStatus::BreakInLearning => StatusChange::StartBreak { on },
+        // A missing reason or return is reported once the transition itself is known to
+        // be allowed (below); until then stand-ins that pass the transition's own checks.
+        EnrolmentStatus::BreakInLearning => StatusChange::StartBreak {
+            on,
+            reason: request.break_reason.unwrap_or(BreakReason::Other),
+            expected_return: request
+                .expected_return_on
+                .unwrap_or_else(|| on.succ_opt().unwrap_or(on)),
+        },
         EnrolmentStatus::Withdrawn => StatusChange::Withdraw {
             on,
             reason: reason.clone(),
@@ -383,15 +402,81 @@ pub async fn change_status(
             TransitionError::NotAllowed { .. } => "status",
             TransitionError::TooEarly { .. } => "on",
             TransitionError::MissingReason => "reason",
+            TransitionError::ReturnNotAfterStart { .. } => "expected_return_on",
         };
         Error::Validation(vec![FieldError::new(field, e)])
     })?;
-    let reason = matches!(change, StatusChange::Withdraw { .. }).then_some(reason.as_str());
-    queries::apply_status(&mut uow.tx, id, next, on, reason).await?;
-    let details = serde_json::json!({ "from": current.as_str(), "to": next.as_str(), "on": on });
+    if next == EnrolmentStatus::BreakInLearning {
+        let mut needed = Fields::default();
+        needed.require(
+            "break_reason",
+            request.break_reason.is_some(),
+            "is needed to start a break in learning",
+        );
+        needed.require(
+            "expected_return_on",
+            request.expected_return_on.is_some(),
+            "is needed to start a break in learning: the first day back agreed with the \
+             learner and employer",
+        );
+        needed.finish()?;
+    }
+    let withdrawal = matches!(change, StatusChange::Withdraw { .. }).then_some(reason.as_str());
+    let new_break = match &change {
+        StatusChange::StartBreak {
+            reason,
+            expected_return,
+            ..
+        } => Some(NewBreak {
+            reason: reason.as_str(),
+            expected_return_on: *expected_return,
+        }),
+        _ => None,
+    };
+    let moved = match (&change, enrolment.break_started_on) {
+        (StatusChange::Resume { on }, Some(from)) => Some((
+            from,
+            enrolment.revised_end_date,
+            revised_end_on_return(
+                enrolment.planned_end_date,
+                enrolment.revised_end_date,
+                from,
+                *on,
+            ),
+        )),
+        _ => None,
+    };
+    let moved_reason = moved.map(|(from, _, _)| {
+        format!(
+            "moved by {} days for the break in learning from {from} (back on {on})",
+            (on - from).num_days()
+        )
+    });
+    let returned = moved
+        .zip(moved_reason.as_deref())
+        .map(|((_, before, after), reason)| Return {
+            reason,
+            revised_end_before: before,
+            revised_end_after: after,
+        });
+    queries::apply_status(&mut uow.tx, id, next, on, withdrawal, new_break, returned).await?;
+    let details = serde_json::json!({
+        "from": current.as_str(), "to": next.as_str(), "on": on,
+        "break_reason": new_break.map(|b| b.reason),
+        "expected_return_on": new_break.map(|b| b.expected_return_on),
+        "revised_end_date": returned.map(|r| r.revised_end_after),
+    });
     uow.audit("enrolment.status", "enrolment", id, details)
         .await?;
     reread(uow, id).await
+}
+
+/// The breaks in learning of an enrolment the caller may see, oldest first: the history
+/// the funding rules ask to keep (start, reason, agreed return, actual return, and the
+/// revised end date each return moved).
+pub async fn breaks(uow: &mut UnitOfWork, id: Uuid) -> Result<Vec<queries::BreakRecord>> {
+    let enrolment = uow.visible_enrolment(id).await?;
+    Ok(queries::breaks(&mut uow.tx, enrolment.id).await?)
 }
 
 /// Records a revised end date beside the fixed planned one (admins and the learner's

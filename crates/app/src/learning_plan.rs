@@ -469,7 +469,16 @@ pub async fn record_outcome(
             &change,
         )
         .map_err(transition_error)?;
-        enrolments::apply_status(&mut uow.tx, enrolment.id, next, change.on(), None).await?;
+        enrolments::apply_status(
+            &mut uow.tx,
+            enrolment.id,
+            next,
+            change.on(),
+            None,
+            None,
+            None,
+        )
+        .await?;
         let details = serde_json::json!({
             "from": status.as_str(), "to": next.as_str(), "on": change.on(), "session_id": id,
         });

@@ -36,6 +36,7 @@ fn timeline(enrolment: &Enrolment) -> Result<Timeline> {
         revised_end: enrolment.revised_end_date,
         status,
         ended_on: enrolment.completed_on.or(enrolment.withdrawn_on),
+        breaks: enrolment.breaks(),
     })
 }
 
@@ -252,11 +253,9 @@ fn totals<'a>(units: impl IntoIterator<Item = &'a Unit>) -> (CriterionCounts, Op
 }
 
 fn time_figures(timeline: &Timeline, today: NaiveDate) -> TimeFigures {
-    let on = progress::clock_date(today, timeline.status, timeline.ended_on);
-    let planned = progress::time_elapsed(timeline.start, timeline.planned_end, on);
-    let revised = timeline
-        .revised_end
-        .map(|end| progress::time_elapsed(timeline.start, end, on));
+    let on = timeline.on(today);
+    let planned = timeline.elapsed(today);
+    let revised = timeline.elapsed_of_revised(today);
     TimeFigures {
         as_of: on,
         start_date: timeline.start,

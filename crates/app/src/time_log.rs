@@ -15,7 +15,9 @@ use chrono::{Datelike, Months, NaiveDate};
 use folio_db::enrolments::{self, Enrolment};
 use folio_db::time_log::{self as queries, EntryFields, EntryFilter};
 use folio_domain::OptionalText;
-use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment, OtjFigures};
+use folio_domain::off_the_job::{
+    self, Hours, LoggedTime, OtjEnrolment, OtjFigures, PublishedMinimum,
+};
 use folio_domain::time_log::{ActivityType, DurationError, check_day_total};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -472,6 +474,7 @@ pub async fn off_the_job(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Off
                 date: r.entry_date,
                 activity: activity_of(&r.activity_type)?,
                 off_the_job: r.off_the_job,
+                english_maths: r.english_maths,
                 minutes: i64::from(r.minutes),
             })
         })
@@ -487,7 +490,15 @@ pub async fn off_the_job(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Off
         gateway: e.completed_on,
         contracted_per_week: to_hundredths(e.contracted_hours_per_week)?,
         planned: to_hundredths(e.planned_otj_hours)?,
-        course_minimum_hours,
+        published_minimum: course_minimum_hours.map(|hours| PublishedMinimum {
+            hours: i64::from(hours),
+            source: format!(
+                "the course {} (its off-the-job minimum setting)",
+                e.course_code
+            ),
+        }),
+        rpl: Hours::default(),
+        breaks: e.breaks(),
     };
     let figures = off_the_job::figures(&input, &entries, today());
     Ok(OffTheJob {

@@ -11,8 +11,8 @@ use folio_domain::{TrackBasis, TrackRule};
 /// **Benchmark baseline only; the nightly job uses [`folio_db::tracks::recalculate`].** The same upsert of
 /// `enrolment_tracks` (not the history) as one hand-written SQL statement computed wholly
 /// inside PostgreSQL, with the rule's basis, margin and grace period as bind parameters.
-/// It repeats the domain's formulas in SQL (tie tolerance, clock date, not applicable
-/// without criteria, projected completion), which is exactly what Folio otherwise avoids:
+/// It repeats the domain's formulas in SQL (tie tolerance, clock date, breaks pausing the
+/// clock, not applicable without criteria, projected completion), which is exactly what Folio otherwise avoids:
 /// it exists to measure what the set-based read, compute-in-Rust, write-back design costs
 /// against the fastest possible form. It counts as [`folio_db::tracks::recalculate`]'s batches do (per-unit
 /// criteria totals, states from the sign-offs and mappings), over the whole tenant at once,
@@ -90,6 +90,16 @@ pub async fn hand_written_recalculate(
              left join counts n on n.enrolment_id = e.id
              where e.tenant_id = $1
          ),
+         -- Days of breaks in learning between the start and the clock: the clock pauses.
+         paused as (
+             select k.*,
+                    coalesce((select sum(greatest(least(coalesce(b.ended_on, k.clock), k.clock)
+                                                  - greatest(b.started_on, k.start_date), 0))
+                              from enrolment_breaks b
+                              where b.tenant_id = $1 and b.enrolment_id = k.enrolment_id), 0)::bigint
+                        as paused
+             from clocked k
+         ),
          figures as (
              select k.*,
                     case when k.criteria = 0 then 0::float8
@@ -99,14 +109,15 @@ pub async fn hand_written_recalculate(
                          else (k.mapped + k.signed_off)::float8 * 100::float8 / k.criteria::float8
                     end as mapped_percent,
                     case when k.planned_end_date > k.start_date
-                              then greatest(k.clock - k.start_date, 0)::float8 * 100::float8
+                              then greatest(k.clock - k.start_date - k.paused, 0)::float8 * 100::float8
                                    / (k.planned_end_date - k.start_date)::float8
                          when k.clock >= k.planned_end_date then 100::float8
                          else 0::float8
                     end as elapsed_percent,
-                    k.clock > k.planned_end_date as past_end,
-                    (k.clock - k.start_date)::bigint as days
-             from clocked k
+                    greatest(k.clock - k.start_date - k.paused, 0)
+                        > k.planned_end_date - k.start_date as past_end,
+                    (k.clock - k.start_date - k.paused)::bigint as days
+             from paused k
          ),
          judged as (
              select f.*,
@@ -126,6 +137,7 @@ pub async fn hand_written_recalculate(
                          when f.days <= 0 or f.signed_off = 0 or f.final then null
                          else f.start_date
                               + ((f.days * f.criteria + f.signed_off - 1) / f.signed_off)::int
+                              + f.paused::int
                     end as projected_completion
              from figures f
          )

@@ -46,6 +46,8 @@ pub struct Component {
     pub title: String,
     /// Where it is listed in the course.
     pub position: i32,
+    /// English or maths: time logged against it never counts as off the job.
+    pub english_maths: bool,
     /// When it was added.
     pub created_at: DateTime<Utc>,
 }
@@ -133,6 +135,8 @@ pub struct ComponentDetails {
     /// Where to list it; `None` appends a new one after the last and keeps a changed one
     /// where it is.
     pub position: Option<Position>,
+    /// English or maths; `None` is no for a new one and keeps a changed one's.
+    pub english_maths: Option<bool>,
 }
 
 /// A unit's fields, new or changed.
@@ -192,7 +196,7 @@ pub struct NewCriterion {
 
 const COURSE_COLUMNS: &str =
     "id, code, title, description, off_the_job_minimum_hours, created_at, updated_at";
-const COMPONENT_COLUMNS: &str = "id, course_id, title, position, created_at";
+const COMPONENT_COLUMNS: &str = "id, course_id, title, position, english_maths, created_at";
 const UNIT_COLUMNS: &str =
     "id, component_id, code, title, optional, optional_group, position, created_at";
 const CRITERION_COLUMNS: &str = "id, unit_id, code, text, position, created_at";
@@ -471,10 +475,11 @@ pub async fn insert_component(
 ) -> DbResult<Component> {
     let tenant = tx.tenant();
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into components (tenant_id, id, course_id, title, position)
+        "insert into components (tenant_id, id, course_id, title, position, english_maths)
          select $1, $2, p.id, $4,
                 coalesce($5, (select coalesce(max(s.position) + 1, 0) from components s
-                              where s.tenant_id = $1 and s.course_id = p.id))
+                              where s.tenant_id = $1 and s.course_id = p.id)),
+                coalesce($6, false)
          from courses p
          where p.tenant_id = $1 and p.id = $3
          returning {COMPONENT_COLUMNS}"
@@ -484,11 +489,12 @@ pub async fn insert_component(
     .bind(course_id)
     .bind(details.title.as_str())
     .bind(details.position.map(Position::get))
+    .bind(details.english_maths)
     .fetch_one(tx.conn())
     .await?)
 }
 
-/// Changes a component's title and, if given, its position.
+/// Changes a component's title and, if given, its position and English-or-maths flag.
 pub async fn update_component(
     tx: &mut TenantTx,
     id: Uuid,
@@ -496,7 +502,8 @@ pub async fn update_component(
 ) -> DbResult<Component> {
     let tenant = tx.tenant();
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "update components set title = $3, position = coalesce($4, position)
+        "update components set title = $3, position = coalesce($4, position),
+                english_maths = coalesce($5, english_maths)
          where tenant_id = $1 and id = $2
          returning {COMPONENT_COLUMNS}"
     )))
@@ -504,6 +511,7 @@ pub async fn update_component(
     .bind(id)
     .bind(details.title.as_str())
     .bind(details.position.map(Position::get))
+    .bind(details.english_maths)
     .fetch_one(tx.conn())
     .await?)
 }

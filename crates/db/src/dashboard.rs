@@ -15,6 +15,7 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use folio_domain::EnrolmentStatus;
 use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment};
+use folio_domain::progress::Break;
 use folio_domain::time_log::ActivityType;
 use rust_decimal::Decimal;
 use sqlx::FromRow;
@@ -506,8 +507,11 @@ struct OtjTotals {
     completed_on: Option<NaiveDate>,
     withdrawn_on: Option<NaiveDate>,
     activities: Vec<String>,
+    english_maths: Vec<bool>,
     after_gateway: Vec<bool>,
     minutes: Vec<i64>,
+    break_starts: Vec<NaiveDate>,
+    break_ends: Vec<Option<NaiveDate>>,
 }
 
 fn decode(message: String) -> DbError {
@@ -521,8 +525,9 @@ fn hundredths(d: Decimal) -> DbResult<Hours> {
 }
 
 impl OtjTotals {
-    /// The domain's figures, from the sums: one synthetic entry per (activity, before or
-    /// after gateway) group, dated so the gateway cut-off sees it on the right side.
+    /// The domain's figures, from the sums: one synthetic entry per (activity, English or
+    /// maths, before or after gateway) group, dated so the gateway cut-off sees it on the
+    /// right side.
     fn figures(&self, today: NaiveDate) -> DbResult<off_the_job::OtjFigures> {
         let status: EnrolmentStatus = self
             .row
@@ -533,9 +538,10 @@ impl OtjTotals {
         let entries = self
             .activities
             .iter()
+            .zip(&self.english_maths)
             .zip(&self.after_gateway)
             .zip(&self.minutes)
-            .map(|((activity, &after), &minutes)| {
+            .map(|(((activity, &english_maths), &after), &minutes)| {
                 let activity: ActivityType = activity
                     .parse()
                     .map_err(|_| decode(format!("unknown activity `{activity}`")))?;
@@ -549,6 +555,7 @@ impl OtjTotals {
                     date,
                     activity,
                     off_the_job: true,
+                    english_maths,
                     minutes,
                 })
             })
@@ -561,9 +568,16 @@ impl OtjTotals {
             gateway,
             contracted_per_week: hundredths(self.contracted_hours_per_week)?,
             planned: hundredths(self.planned_otj_hours)?,
-            // Only the required minimum needs it, and "behind" compares actual with
+            // Only the required minimum needs these, and "behind" compares actual with
             // expected to date, which does not.
-            course_minimum_hours: None,
+            published_minimum: None,
+            rpl: Hours::default(),
+            breaks: self
+                .break_starts
+                .iter()
+                .zip(&self.break_ends)
+                .map(|(&from, &until)| Break { from, until })
+                .collect(),
         };
         Ok(off_the_job::figures(&enrolment, &entries, today))
     }
@@ -579,15 +593,18 @@ pub async fn otj_behind_plan(tx: &mut TenantTx, scope: Scope, rules: &Rules) -> 
         "with {SCOPED},
          sums as (
              select t.enrolment_id, t.activity_type,
+                    coalesce(p.english_maths, false) as english_maths,
                     t.entry_date > coalesce(s.completed_on, 'infinity'::date) as after_gateway,
                     sum(t.minutes)::int8 as minutes
              from scoped s
              join time_log_entries t on t.tenant_id = s.tenant_id and t.enrolment_id = s.enrolment_id
+             left join components p on p.tenant_id = t.tenant_id and p.id = t.component_id
              where t.off_the_job
-             group by 1, 2, 3
+             group by 1, 2, 3, 4
          ),
          grouped as (
              select enrolment_id, array_agg(activity_type) as activities,
+                    array_agg(english_maths) as english_maths,
                     array_agg(after_gateway) as after_gateway, array_agg(minutes) as minutes
              from sums
              group by enrolment_id
@@ -595,8 +612,15 @@ pub async fn otj_behind_plan(tx: &mut TenantTx, scope: Scope, rules: &Rules) -> 
          select {BASE}, s.planned_otj_hours, s.contracted_hours_per_week, s.completed_on,
                 s.withdrawn_on,
                 coalesce(g.activities, '{{}}') as activities,
+                coalesce(g.english_maths, '{{}}') as english_maths,
                 coalesce(g.after_gateway, '{{}}') as after_gateway,
-                coalesce(g.minutes, '{{}}') as minutes
+                coalesce(g.minutes, '{{}}') as minutes,
+                array(select b.started_on from enrolment_breaks b
+                      where b.tenant_id = s.tenant_id and b.enrolment_id = s.enrolment_id
+                      order by b.started_on, b.id) as break_starts,
+                array(select b.ended_on from enrolment_breaks b
+                      where b.tenant_id = s.tenant_id and b.enrolment_id = s.enrolment_id
+                      order by b.started_on, b.id) as break_ends
          from scoped s
          left join grouped g on g.enrolment_id = s.enrolment_id"
     );

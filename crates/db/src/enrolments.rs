@@ -1,6 +1,7 @@
 //! Enrolments, their breaks and chosen optional units, and who may see them.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use folio_domain::progress::Break;
 use folio_domain::{EnrolmentScope, EnrolmentStatus, Role};
 use sqlx::FromRow;
 use sqlx::types::Decimal;
@@ -61,6 +62,14 @@ pub struct Enrolment {
     pub completed_on: Option<NaiveDate>,
     /// First day of the current break, if on one.
     pub break_started_on: Option<NaiveDate>,
+    /// The expected first day back from the current break, if on one.
+    pub break_expected_return_on: Option<NaiveDate>,
+    /// Why the current break was taken, if on one.
+    pub break_reason: Option<String>,
+    /// First day of every break, oldest first.
+    pub break_starts: Vec<NaiveDate>,
+    /// The first day back from each break in `break_starts` (none while it lasts).
+    pub break_ends: Vec<Option<NaiveDate>>,
     /// Chosen optional units.
     pub optional_unit_ids: Vec<Uuid>,
     /// Created.
@@ -74,6 +83,70 @@ impl Enrolment {
     pub fn status(&self) -> Option<EnrolmentStatus> {
         self.status.parse().ok()
     }
+
+    /// Its breaks in learning, oldest first: what pauses its clocks.
+    pub fn breaks(&self) -> Vec<Break> {
+        self.break_starts
+            .iter()
+            .zip(&self.break_ends)
+            .map(|(&from, &until)| Break { from, until })
+            .collect()
+    }
+}
+
+/// One break in learning as recorded, for its history.
+#[derive(Debug, Clone, FromRow)]
+pub struct BreakRecord {
+    /// Id.
+    pub id: Uuid,
+    /// First day of the break.
+    pub started_on: NaiveDate,
+    /// Why (none for breaks recorded before reasons were).
+    pub reason: Option<String>,
+    /// The expected first day back agreed when it began.
+    pub expected_return_on: Option<NaiveDate>,
+    /// The first day back, or of the withdrawal that ended it.
+    pub ended_on: Option<NaiveDate>,
+    /// The revised end date before the return moved it (none: there was none).
+    pub revised_end_before: Option<NaiveDate>,
+    /// The revised end date the return set (none: not returned, or withdrawn).
+    pub revised_end_after: Option<NaiveDate>,
+}
+
+/// Every break of an enrolment, oldest first.
+pub async fn breaks(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<Vec<BreakRecord>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select id, started_on, reason, expected_return_on, ended_on, revised_end_before,
+                revised_end_after
+         from enrolment_breaks
+         where tenant_id = $1 and enrolment_id = $2
+         order by started_on, id",
+    )
+    .bind(tenant.0)
+    .bind(enrolment_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A break beginning: why, and the return agreed.
+#[derive(Debug, Clone, Copy)]
+pub struct NewBreak<'a> {
+    /// The reason's stored name.
+    pub reason: &'a str,
+    /// The expected first day back.
+    pub expected_return_on: NaiveDate,
+}
+
+/// A return from a break: the revised end date it moved, before and after.
+#[derive(Debug, Clone, Copy)]
+pub struct Return<'a> {
+    /// Why the revised end date moved, in words.
+    pub reason: &'a str,
+    /// The revised end date before (none if only the planned one existed).
+    pub revised_end_before: Option<NaiveDate>,
+    /// The revised end date now.
+    pub revised_end_after: NaiveDate,
 }
 
 const SELECT: &str = "select e.id, e.learner_id, l.name as learner_name, l.email as learner_email,
@@ -84,6 +157,14 @@ const SELECT: &str = "select e.id, e.learner_id, l.name as learner_name, l.email
         e.withdrawn_on, e.withdrawal_reason, e.completed_on,
         (select b.started_on from enrolment_breaks b
          where b.tenant_id = e.tenant_id and b.enrolment_id = e.id and b.ended_on is null) as break_started_on,
+        (select b.expected_return_on from enrolment_breaks b
+         where b.tenant_id = e.tenant_id and b.enrolment_id = e.id and b.ended_on is null) as break_expected_return_on,
+        (select b.reason from enrolment_breaks b
+         where b.tenant_id = e.tenant_id and b.enrolment_id = e.id and b.ended_on is null) as break_reason,
+        array(select b.started_on from enrolment_breaks b
+              where b.tenant_id = e.tenant_id and b.enrolment_id = e.id order by b.started_on, b.id) as break_starts,
+        array(select b.ended_on from enrolment_breaks b
+              where b.tenant_id = e.tenant_id and b.enrolment_id = e.id order by b.started_on, b.id) as break_ends,
         array(select o.unit_id from enrolment_optional_units o
               where o.tenant_id = e.tenant_id and o.enrolment_id = e.id order by o.unit_id) as optional_unit_ids,
         e.created_at, e.updated_at
@@ -370,33 +451,56 @@ pub async fn revise_end_date(
     found(result.rows_affected())
 }
 
-/// Writes a checked status change: the status and its dates, and the break history.
+/// Writes a checked status change: the status and its dates, and the break history: a
+/// break that begins is recorded with `new_break`; one that ends (by a return or a
+/// withdrawal) gets its end date and, for a return, the revised end date it moved
+/// (`returned`), which is written to the enrolment too.
 pub async fn apply_status(
     tx: &mut TenantTx,
     id: Uuid,
     status: EnrolmentStatus,
     on: NaiveDate,
     reason: Option<&str>,
+    new_break: Option<NewBreak<'_>>,
+    returned: Option<Return<'_>>,
 ) -> DbResult<()> {
     let tenant = tx.tenant();
     // A break ends with whatever follows it: a return, a withdrawal.
     sqlx::query(
-        "update enrolment_breaks set ended_on = $3
+        "update enrolment_breaks
+         set ended_on = $3, revised_end_before = $4, revised_end_after = $5
          where tenant_id = $1 and enrolment_id = $2 and ended_on is null",
     )
     .bind(tenant.0)
     .bind(id)
     .bind(on)
+    .bind(returned.and_then(|r| r.revised_end_before))
+    .bind(returned.map(|r| r.revised_end_after))
     .execute(tx.conn())
     .await?;
-    if status == EnrolmentStatus::BreakInLearning {
+    if let Some(r) = returned {
         sqlx::query(
-            "insert into enrolment_breaks (tenant_id, id, enrolment_id, started_on) values ($1, $2, $3, $4)",
+            "update enrolments set revised_end_date = $3, revised_end_reason = $4
+             where tenant_id = $1 and id = $2",
+        )
+        .bind(tenant.0)
+        .bind(id)
+        .bind(r.revised_end_after)
+        .bind(r.reason)
+        .execute(tx.conn())
+        .await?;
+    }
+    if let Some(b) = new_break {
+        sqlx::query(
+            "insert into enrolment_breaks (tenant_id, id, enrolment_id, started_on, reason, expected_return_on)
+             values ($1, $2, $3, $4, $5, $6)",
         )
         .bind(tenant.0)
         .bind(Uuid::now_v7())
         .bind(id)
         .bind(on)
+        .bind(b.reason)
+        .bind(b.expected_return_on)
         .execute(tx.conn())
         .await?;
     }

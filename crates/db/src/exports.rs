@@ -361,10 +361,17 @@ pub struct ComplianceRow {
     pub projected_completion: Option<NaiveDate>,
     /// The last attended review.
     pub last_review: Option<NaiveDate>,
-    /// The enrolment's off-the-job time, summed by activity type and by whether it was
-    /// logged after the gateway (completion): `[{"activity": …, "after_gateway": …,
+    /// The enrolment's off-the-job time, summed by activity type, by whether it was
+    /// logged against an English or maths component and by whether it was logged after the
+    /// gateway (completion): `[{"activity": …, "english_maths": …, "after_gateway": …,
     /// "minutes": …}]`. Which of it counts is the domain's rule, applied by the caller.
     pub otj_groups: serde_json::Value,
+    /// The course's off-the-job minimum setting, in whole hours.
+    pub course_minimum_hours: Option<i32>,
+    /// First days of the enrolment's breaks in learning, oldest first.
+    pub break_starts: Vec<NaiveDate>,
+    /// Their first days back (none while a break lasts).
+    pub break_ends: Vec<Option<NaiveDate>>,
 }
 
 /// How many enrolments [`compliance_rows`] will give.
@@ -396,15 +403,24 @@ pub fn compliance_rows(tx: &mut TenantTx, scope: Scope) -> BoxStream<'_, DbResul
                  where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
                    and s.session_type = 'review' and s.outcome = 'attended') as last_review,
                 coalesce((select jsonb_agg(jsonb_build_object(
-                                     'activity', g.activity_type, 'after_gateway', g.after,
-                                     'minutes', g.minutes))
+                                     'activity', g.activity_type, 'english_maths', g.english_maths,
+                                     'after_gateway', g.after, 'minutes', g.minutes))
                           from (select t.activity_type,
+                                       coalesce(p.english_maths, false) as english_maths,
                                        t.entry_date > coalesce(e.completed_on, 'infinity'::date) as after,
                                        sum(t.minutes) as minutes
                                 from time_log_entries t
+                                left join components p on p.tenant_id = t.tenant_id and p.id = t.component_id
                                 where t.tenant_id = e.tenant_id and t.enrolment_id = e.id
                                   and t.off_the_job
-                                group by 1, 2) g), '[]'::jsonb) as otj_groups
+                                group by 1, 2, 3) g), '[]'::jsonb) as otj_groups,
+                c.off_the_job_minimum_hours as course_minimum_hours,
+                array(select b.started_on from enrolment_breaks b
+                      where b.tenant_id = e.tenant_id and b.enrolment_id = e.id
+                      order by b.started_on, b.id) as break_starts,
+                array(select b.ended_on from enrolment_breaks b
+                      where b.tenant_id = e.tenant_id and b.enrolment_id = e.id
+                      order by b.started_on, b.id) as break_ends
          from enrolments e
          join users l on l.tenant_id = e.tenant_id and l.id = e.learner_id
          join courses c on c.tenant_id = e.tenant_id and c.id = e.course_id

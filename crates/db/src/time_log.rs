@@ -307,6 +307,8 @@ pub struct LoggedTimeRow {
     pub activity_type: String,
     /// Off the job.
     pub off_the_job: bool,
+    /// Logged against an English or maths component.
+    pub english_maths: bool,
     /// Minutes.
     pub minutes: i32,
 }
@@ -316,9 +318,12 @@ pub struct LoggedTimeRow {
 pub async fn logged_time(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<Vec<LoggedTimeRow>> {
     let tenant = tx.tenant();
     Ok(sqlx::query_as(
-        "select id, entry_date, activity_type, off_the_job, minutes from time_log_entries
-         where tenant_id = $1 and enrolment_id = $2
-         order by entry_date, id",
+        "select t.id, t.entry_date, t.activity_type, t.off_the_job,
+                coalesce(p.english_maths, false) as english_maths, t.minutes
+         from time_log_entries t
+         left join components p on p.tenant_id = t.tenant_id and p.id = t.component_id
+         where t.tenant_id = $1 and t.enrolment_id = $2
+         order by t.entry_date, t.id",
     )
     .bind(tenant.0)
     .bind(enrolment_id)

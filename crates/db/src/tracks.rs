@@ -9,7 +9,7 @@
 //! hand-written SQL statement, lives in `folio-bench`.)
 
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_domain::progress::{self, CriterionCounts, Timeline, TrackStatus};
+use folio_domain::progress::{self, Break, CriterionCounts, Timeline, TrackStatus};
 use folio_domain::{EnrolmentStatus, TrackRule};
 use serde::Serialize;
 use sqlx::FromRow;
@@ -55,6 +55,10 @@ struct EnrolmentCounts {
     mapped: i64,
     signed_off: i64,
     last_signed_off_at: Option<DateTime<Utc>>,
+    /// First days of its breaks in learning, oldest first.
+    break_starts: Vec<NaiveDate>,
+    /// Their first days back (none while a break lasts).
+    break_ends: Vec<Option<NaiveDate>>,
 }
 
 /// Up to `$3` enrolments of the tenant after id `$2` (keyset order), each with the same
@@ -128,7 +132,13 @@ async fn counts_batch(
                 coalesce(t.criteria, 0) as criteria,
                 coalesce(n.mapped, 0) as mapped,
                 coalesce(n.signed_off, 0) as signed_off,
-                n.last_signed_off_at
+                n.last_signed_off_at,
+                array(select k.started_on from enrolment_breaks k
+                      where k.tenant_id = b.tenant_id and k.enrolment_id = b.id
+                      order by k.started_on, k.id) as break_starts,
+                array(select k.ended_on from enrolment_breaks k
+                      where k.tenant_id = b.tenant_id and k.enrolment_id = b.id
+                      order by k.started_on, k.id) as break_ends
          from batch b
          left join totals t on t.enrolment_id = b.id
          left join counts n on n.enrolment_id = b.id
@@ -185,7 +195,7 @@ fn domain_count(n: i64) -> u32 {
 impl Columns {
     /// Computes one enrolment's figures on day `on` exactly as the learner overview does:
     /// the same timeline (planned end date; the completion, else withdrawal, date as the
-    /// actual end), the same counts and [`progress::progress_bars`], which composes
+    /// actual end; the breaks in learning, which pause the clock), the same counts and [`progress::progress_bars`], which composes
     /// `percentages`, `clock_date`, `time_elapsed`, `track_status` (not applicable without
     /// criteria) and `projected_completion`.
     fn push(
@@ -204,6 +214,12 @@ impl Columns {
             revised_end: None,
             status,
             ended_on: row.ended_on,
+            breaks: row
+                .break_starts
+                .iter()
+                .zip(&row.break_ends)
+                .map(|(&from, &until)| Break { from, until })
+                .collect(),
         };
         let counts = CriterionCounts {
             total: domain_count(row.criteria),

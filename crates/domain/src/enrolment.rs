@@ -72,6 +72,88 @@ impl FromStr for EnrolmentStatus {
     }
 }
 
+/// Why a learner takes a break in learning. The official return records a break as
+/// completion status 6 with its dates; the reason is the provider's record of why, in the
+/// words of the ILR's own reason list where one fits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakReason {
+    /// Injury or illness.
+    Illness,
+    /// Maternity, paternity, adoption or shared parental leave.
+    ParentalLeave,
+    /// Other personal reasons (caring, bereavement…).
+    Personal,
+    /// The employer asked for it, or the learner is between employers.
+    Employer,
+    /// Financial reasons.
+    Financial,
+    /// Anything else.
+    Other,
+}
+
+impl BreakReason {
+    /// Every reason, in the order people choose from.
+    pub const ALL: [BreakReason; 6] = [
+        BreakReason::Illness,
+        BreakReason::ParentalLeave,
+        BreakReason::Personal,
+        BreakReason::Employer,
+        BreakReason::Financial,
+        BreakReason::Other,
+    ];
+
+    /// The stable name, as stored and sent over the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BreakReason::Illness => "illness",
+            BreakReason::ParentalLeave => "parental_leave",
+            BreakReason::Personal => "personal",
+            BreakReason::Employer => "employer",
+            BreakReason::Financial => "financial",
+            BreakReason::Other => "other",
+        }
+    }
+
+    /// What people read.
+    pub fn label(self) -> &'static str {
+        match self {
+            BreakReason::Illness => "Injury or illness",
+            BreakReason::ParentalLeave => "Parental leave",
+            BreakReason::Personal => "Other personal reasons",
+            BreakReason::Employer => "Employer's request or change of employer",
+            BreakReason::Financial => "Financial reasons",
+            BreakReason::Other => "Other",
+        }
+    }
+}
+
+impl FromStr for BreakReason {
+    type Err = InvalidValue;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        BreakReason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| InvalidValue::new(format!("unknown break reason `{s}`")))
+    }
+}
+
+/// "On return the revised end date moves by the break's length (the original planned end
+/// date never changes)": the current end (the revised one if any, else the planned one)
+/// plus the days from the break's first day to the first day back.
+pub fn revised_end_on_return(
+    planned_end: NaiveDate,
+    revised_end: Option<NaiveDate>,
+    break_from: NaiveDate,
+    back_on: NaiveDate,
+) -> NaiveDate {
+    let length = u64::try_from((back_on - break_from).num_days()).unwrap_or(0);
+    let end = revised_end.unwrap_or(planned_end);
+    end.checked_add_days(chrono::Days::new(length))
+        .unwrap_or(end)
+}
+
 /// A requested change of status, with the date it took effect.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StatusChange {
@@ -84,6 +166,10 @@ pub enum StatusChange {
     StartBreak {
         /// First day of the break.
         on: NaiveDate,
+        /// Why.
+        reason: BreakReason,
+        /// The return agreed with the learner and employer: the expected first day back.
+        expected_return: NaiveDate,
     },
     /// The learner returned from a break.
     Resume {
@@ -109,7 +195,7 @@ impl StatusChange {
     pub fn on(&self) -> NaiveDate {
         match self {
             StatusChange::StartLearning { on }
-            | StatusChange::StartBreak { on }
+            | StatusChange::StartBreak { on, .. }
             | StatusChange::Resume { on }
             | StatusChange::Withdraw { on, .. }
             | StatusChange::Complete { on } => *on,
@@ -149,6 +235,12 @@ pub enum TransitionError {
     /// A withdrawal needs a reason.
     #[error("a withdrawal needs a reason")]
     MissingReason,
+    /// The expected return of a break must come after its first day.
+    #[error("the expected return must be after the first day of the break ({on})")]
+    ReturnNotAfterStart {
+        /// The break's first day.
+        on: NaiveDate,
+    },
 }
 
 /// Checks a status change: `awaiting_induction → in_learning | withdrawn`,
@@ -190,6 +282,15 @@ pub fn check_transition(
     {
         return Err(TransitionError::MissingReason);
     }
+    if let StatusChange::StartBreak {
+        on,
+        expected_return,
+        ..
+    } = change
+        && expected_return <= on
+    {
+        return Err(TransitionError::ReturnNotAfterStart { on: *on });
+    }
     Ok(to)
 }
 
@@ -213,7 +314,11 @@ mod tests {
     fn the_allowed_transitions_and_only_those() {
         let changes = [
             StatusChange::StartLearning { on: day(10) },
-            StatusChange::StartBreak { on: day(10) },
+            StatusChange::StartBreak {
+                on: day(10),
+                reason: BreakReason::Illness,
+                expected_return: day(20),
+            },
             StatusChange::Resume { on: day(10) },
             StatusChange::Withdraw {
                 on: day(10),
@@ -253,7 +358,11 @@ mod tests {
             InLearning,
             day(5),
             None,
-            &StatusChange::StartBreak { on: day(4) },
+            &StatusChange::StartBreak {
+                on: day(4),
+                reason: BreakReason::Other,
+                expected_return: day(30),
+            },
         );
         assert_eq!(early, Err(TransitionError::TooEarly { earliest: day(5) }));
         let resume = check_transition(
@@ -295,6 +404,45 @@ mod tests {
         assert_eq!(
             check_transition(InLearning, day(1), None, &change),
             Err(TransitionError::MissingReason)
+        );
+    }
+
+    #[test]
+    fn a_break_needs_a_return_after_it_starts() {
+        let change = |expected_return| StatusChange::StartBreak {
+            on: day(10),
+            reason: BreakReason::ParentalLeave,
+            expected_return,
+        };
+        assert_eq!(
+            check_transition(InLearning, day(1), None, &change(day(10))),
+            Err(TransitionError::ReturnNotAfterStart { on: day(10) })
+        );
+        assert_eq!(
+            check_transition(InLearning, day(1), None, &change(day(11))),
+            Ok(BreakInLearning)
+        );
+        for reason in BreakReason::ALL {
+            assert_eq!(reason.as_str().parse::<BreakReason>(), Ok(reason));
+        }
+    }
+
+    /// "On return the revised end date moves by the break's length."
+    #[test]
+    fn a_return_moves_the_revised_end_by_the_breaks_length() {
+        // Planned end 2026-01-31; a break from 2026-01-05 to the first day back
+        // 2026-01-15 is 10 days: 2026-02-10.
+        let planned = day(31);
+        let moved = revised_end_on_return(planned, None, day(5), day(15));
+        assert_eq!(
+            moved,
+            NaiveDate::from_ymd_opt(2026, 2, 10).unwrap_or_default()
+        );
+        // A revised end already recorded moves from there: 2026-02-10 + 10 = 2026-02-20.
+        let again = revised_end_on_return(planned, Some(moved), day(5), day(15));
+        assert_eq!(
+            again,
+            NaiveDate::from_ymd_opt(2026, 2, 20).unwrap_or_default()
         );
     }
 }

@@ -24,7 +24,9 @@ pub use curriculum::{
     ComponentTitle, CourseDescription, CourseTitle, CriterionText, CurriculumCode, OffTheJobHours,
     OptionalGroup, Position, UnitKind, UnitTitle,
 };
-pub use enrolment::{EnrolmentStatus, StatusChange, TransitionError, check_transition};
+pub use enrolment::{
+    BreakReason, EnrolmentStatus, StatusChange, TransitionError, check_transition,
+};
 pub use identity::{EmailAddress, Password, PersonName, Role, TokenName};
 pub use login_throttle::{LoginThrottle, ThrottleState};
 pub use settings::{TenantSettings, TrackBasis, TrackRule};

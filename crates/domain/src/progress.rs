@@ -4,8 +4,8 @@
 //!
 //! Choices made here that DOMAIN.md leaves open, each documented at its function:
 //! - zero criteria is 0% (never NaN);
-//! - the clock runs through a break in learning, and stops at the actual end date of a
-//!   withdrawn or completed enrolment ([`clock_date`]);
+//! - the clock pauses for every day of a break in learning ([`learning_days`]) and stops at
+//!   the actual end date of a withdrawn or completed enrolment ([`clock_date`]);
 //! - track status is judged against the *planned* end date (the fixed, funded one) and is
 //!   `not_applicable` once an enrolment is withdrawn or completed ([`track_status`]);
 //! - a unit without criteria is never achieved ([`unit_achieved_on`]).
@@ -167,12 +167,12 @@ impl ShownFigures {
     }
 }
 
-/// The day the progress clock reads. While the enrolment continues (awaiting induction,
-/// in learning, or on a break in learning) it is today: the clock runs on through a break,
-/// as the funding rules record a break by revising the end date beside the planned one,
-/// not by stopping time. Once withdrawn or completed, the clock stops at the actual end
-/// date (`ended_on`: the withdrawal or completion date), so a finished learner's figures
-/// stay as they were when they left instead of drifting past 100% for ever.
+/// The day the progress clock reads up to. While the enrolment continues (awaiting
+/// induction, in learning, or on a break in learning) it is today; the days of a break are
+/// then left out by [`learning_days`], so the clock pauses for the break ("every clock
+/// pauses during it"). Once withdrawn or completed, the clock stops at the actual end date
+/// (`ended_on`: the withdrawal or completion date), so a finished learner's figures stay as
+/// they were when they left instead of drifting past 100% for ever.
 pub fn clock_date(
     today: NaiveDate,
     status: EnrolmentStatus,
@@ -182,6 +182,42 @@ pub fn clock_date(
         Some(end) if status.is_final() => end.min(today),
         _ => today,
     }
+}
+
+/// A break in learning: from its first day up to, not including, the first day back
+/// (`until`); a break still going on has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Break {
+    /// The first day of the break.
+    pub from: NaiveDate,
+    /// The first day back (or of whatever ended it, such as a withdrawal), if it has ended.
+    pub until: Option<NaiveDate>,
+}
+
+impl Break {
+    /// Its days in `[start, on)`: the days it paused a clock that ran from `start` to `on`.
+    fn days_within(&self, start: NaiveDate, on: NaiveDate) -> i64 {
+        let from = self.from.max(start);
+        let until = self.until.map_or(on, |u| u.min(on));
+        (until - from).num_days().max(0)
+    }
+
+    /// Its length in days, once it has ended.
+    pub fn length_days(&self) -> Option<i64> {
+        self.until.map(|u| (u - self.from).num_days().max(0))
+    }
+}
+
+/// Days the breaks paused a clock running from `start` up to, not including, `on`.
+/// Breaks do not overlap (a new one can only start after the last has ended).
+pub fn paused_days(start: NaiveDate, on: NaiveDate, breaks: &[Break]) -> i64 {
+    breaks.iter().map(|b| b.days_within(start, on)).sum()
+}
+
+/// Days of learning from `start` up to, not including, `on` (the [`clock_date`]): every
+/// day, less the days of the breaks in between. Nothing before the start.
+pub fn learning_days(start: NaiveDate, on: NaiveDate, breaks: &[Break]) -> i64 {
+    ((on - start).num_days() - paused_days(start, on, breaks)).max(0)
 }
 
 /// How far through its planned duration an enrolment is.
@@ -195,14 +231,16 @@ pub struct TimeElapsed {
     pub days_to_end: i64,
 }
 
-/// "Time elapsed % = (today − start) / (planned end − start) × 100", clamped at 0 before
-/// the start but not above: a learner past the end date shows more than 100% and
-/// `past_end`. `on` is the [`clock_date`]; `end` is the planned end date, or a revised one
-/// when that figure is wanted beside it. An end not after the start (which the database
-/// refuses) reads as 100% from the end date on, never as a division by zero.
-pub fn time_elapsed(start: NaiveDate, end: NaiveDate, on: NaiveDate) -> TimeElapsed {
+/// "Time elapsed % = (today − start) / (planned end − start) × 100", with the days of
+/// breaks in learning left out of the elapsed days (`paused`, from [`paused_days`]): the
+/// clock pauses for a break. Clamped at 0 before the start but not above: a learner past
+/// the end date shows more than 100% and `past_end`. `on` is the [`clock_date`]; `end` is
+/// the planned end date, or a revised one when that figure is wanted beside it. An end not
+/// after the start (which the database refuses) reads as 100% from the end date on, never
+/// as a division by zero.
+pub fn time_elapsed(start: NaiveDate, end: NaiveDate, on: NaiveDate, paused: i64) -> TimeElapsed {
     let duration = (end - start).num_days();
-    let elapsed = (on - start).num_days().max(0);
+    let elapsed = ((on - start).num_days() - paused).max(0);
     let percent = if duration > 0 {
         // Whole days times 100 first, for the same exactness as in `percentages`.
         (elapsed as f64) * 100.0 / (duration as f64)
@@ -213,8 +251,8 @@ pub fn time_elapsed(start: NaiveDate, end: NaiveDate, on: NaiveDate) -> TimeElap
     };
     TimeElapsed {
         percent,
-        past_end: on > end,
-        days_to_end: (end - on).num_days(),
+        past_end: elapsed > duration,
+        days_to_end: duration - elapsed,
     }
 }
 
@@ -286,7 +324,10 @@ pub fn track_status(
 /// a pace of `p` % a week, 100% takes `100 / p` weeks from the start. With `d` days
 /// elapsed and `s` of `n` criteria signed off, `p = (s / n × 100) / (d / 7)`, so the whole
 /// takes `d × n / s` days, counted here in whole days and rounded up (a part-day still has
-/// to be worked). Days rather than weeks are only exactness; the date is the same.
+/// to be worked). Days rather than weeks are only exactness; the date is the same. The
+/// days of breaks in learning (`paused`, from [`paused_days`]) are neither pace nor
+/// learning: they are left out of `d` and added back to the date, as the learner will
+/// not learn on them.
 ///
 /// None when nothing is signed off yet, no day has elapsed (`on` is the [`clock_date`]),
 /// there are no criteria, or the enrolment was withdrawn or completed short of 100%: there
@@ -298,16 +339,17 @@ pub fn projected_completion(
     status: EnrolmentStatus,
     counts: CriterionCounts,
     last_sign_off: Option<NaiveDate>,
+    paused: i64,
 ) -> Option<NaiveDate> {
     if counts.total > 0 && counts.signed_off >= counts.total {
         return last_sign_off;
     }
-    let days = u64::try_from((on - start).num_days()).ok()?;
+    let days = u64::try_from((on - start).num_days() - paused).ok()?;
     if days == 0 || counts.signed_off == 0 || status.is_final() {
         return None;
     }
     let (n, s) = (u64::from(counts.total), u64::from(counts.signed_off));
-    let total_days = (days * n).div_ceil(s);
+    let total_days = (days * n).div_ceil(s) + u64::try_from(paused).unwrap_or(0);
     start.checked_add_days(Days::new(total_days))
 }
 
@@ -338,7 +380,7 @@ pub fn component_achieved_on(
 }
 
 /// An enrolment's dates and status: what the time figures need.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timeline {
     /// First day of learning.
     pub start: NaiveDate,
@@ -350,6 +392,41 @@ pub struct Timeline {
     pub status: EnrolmentStatus,
     /// The withdrawal or completion date of a finished enrolment.
     pub ended_on: Option<NaiveDate>,
+    /// Its breaks in learning, ended or not.
+    pub breaks: Vec<Break>,
+}
+
+impl Timeline {
+    /// The day the clock reads up to on `today` ([`clock_date`]).
+    pub fn on(&self, today: NaiveDate) -> NaiveDate {
+        clock_date(today, self.status, self.ended_on)
+    }
+
+    /// Time elapsed against the planned end date on `today`, breaks left out.
+    pub fn elapsed(&self, today: NaiveDate) -> TimeElapsed {
+        let on = self.on(today);
+        time_elapsed(
+            self.start,
+            self.planned_end,
+            on,
+            paused_days(self.start, on, &self.breaks),
+        )
+    }
+
+    /// Time elapsed against the revised end date, if one is recorded. A break that has
+    /// ended has already moved the revised end date by its length (see
+    /// `folio_domain::enrolment`), so only the days of a break still going on are left out.
+    pub fn elapsed_of_revised(&self, today: NaiveDate) -> Option<TimeElapsed> {
+        let on = self.on(today);
+        let open: Vec<Break> = self
+            .breaks
+            .iter()
+            .filter(|b| b.until.is_none())
+            .copied()
+            .collect();
+        self.revised_end
+            .map(|end| time_elapsed(self.start, end, on, paused_days(self.start, on, &open)))
+    }
 }
 
 /// Every figure of one set of progress bars (a component's, or the whole programme's).
@@ -390,16 +467,14 @@ pub fn progress_bars(
     rule: &TrackRule,
     today: NaiveDate,
 ) -> ProgressBars {
-    let on = clock_date(today, timeline.status, timeline.ended_on);
+    let on = timeline.on(today);
     let percentages = percentages(counts);
-    let elapsed = time_elapsed(timeline.start, timeline.planned_end, on);
+    let elapsed = timeline.elapsed(today);
     ProgressBars {
         counts,
         percentages,
         elapsed,
-        elapsed_revised: timeline
-            .revised_end
-            .map(|end| time_elapsed(timeline.start, end, on)),
+        elapsed_revised: timeline.elapsed_of_revised(today),
         // Nothing to do is not falling behind: a component (or programme) without any of
         // the learner's criteria must not turn red and be emailed about every night.
         track: if counts.total == 0 {
@@ -413,6 +488,7 @@ pub fn progress_bars(
             timeline.status,
             counts,
             last_sign_off,
+            paused_days(timeline.start, on, &timeline.breaks),
         ),
     }
 }
@@ -495,23 +571,23 @@ mod tests {
     fn time_elapsed_is_clamped_below_but_not_above() {
         // 2026-01-01 to 2026-04-11 is 100 days.
         let (start, end) = (date(2026, 1, 1), date(2026, 4, 11));
-        let quarter = time_elapsed(start, end, date(2026, 1, 26));
+        let quarter = time_elapsed(start, end, date(2026, 1, 26), 0);
         assert_eq!(quarter.percent, 25.0);
         assert!(!quarter.past_end);
         assert_eq!(quarter.days_to_end, 75);
         // Before the start: 0%, not negative.
-        assert_eq!(time_elapsed(start, end, date(2025, 12, 1)).percent, 0.0);
+        assert_eq!(time_elapsed(start, end, date(2025, 12, 1), 0).percent, 0.0);
         // On the end date: 100% and not yet past it.
-        let last_day = time_elapsed(start, end, end);
+        let last_day = time_elapsed(start, end, end, 0);
         assert_eq!((last_day.percent, last_day.past_end), (100.0, false));
         // 20 days past the end: 120%, past the end, -20 days to go.
-        let late = time_elapsed(start, end, date(2026, 5, 1));
+        let late = time_elapsed(start, end, date(2026, 5, 1), 0);
         assert_eq!(late.percent, 120.0);
         assert!(late.past_end);
         assert_eq!(late.days_to_end, -20);
         // 1 of 3 days: 33.3%.
         assert_eq!(
-            shown(time_elapsed(start, date(2026, 1, 4), date(2026, 1, 2)).percent),
+            shown(time_elapsed(start, date(2026, 1, 4), date(2026, 1, 2), 0).percent),
             33.3
         );
     }
@@ -519,12 +595,73 @@ mod tests {
     #[test]
     fn an_end_not_after_the_start_never_divides_by_zero() {
         let day = date(2026, 1, 1);
-        assert_eq!(time_elapsed(day, day, day).percent, 100.0);
-        assert_eq!(time_elapsed(day, day, date(2025, 12, 31)).percent, 0.0);
+        assert_eq!(time_elapsed(day, day, day, 0).percent, 100.0);
+        assert_eq!(time_elapsed(day, day, date(2025, 12, 31), 0).percent, 0.0);
+    }
+
+    /// "Every clock pauses during [a break]": elapsed time, track status and the pace.
+    #[test]
+    fn a_break_in_learning_pauses_the_clock() {
+        // 2026-01-01 to 2026-04-11 is 100 days. A break from 2026-02-01 (day 31) with the
+        // first day back 2026-02-21: 20 days paused. On 2026-03-12 (70 calendar days in),
+        // 70 - 20 = 50 days of learning: 50%, 50 days to the end.
+        let start = date(2026, 1, 1);
+        let back = Break {
+            from: date(2026, 2, 1),
+            until: Some(date(2026, 2, 21)),
+        };
+        let on = date(2026, 3, 12);
+        assert_eq!(paused_days(start, on, &[back]), 20);
+        assert_eq!(learning_days(start, on, &[back]), 50);
+        let timeline = Timeline {
+            start,
+            planned_end: date(2026, 4, 11),
+            // The return moved the revised end date by the break: 2026-04-11 + 20 days.
+            revised_end: Some(date(2026, 5, 1)),
+            status: InLearning,
+            ended_on: None,
+            breaks: vec![back],
+        };
+        let elapsed = timeline.elapsed(on);
+        assert_eq!((elapsed.percent, elapsed.days_to_end), (50.0, 50));
+        // Against the revised end (120 days), whose date already holds the break:
+        // 70 calendar days / 120 = 58.33…%.
+        assert_eq!(
+            timeline.elapsed_of_revised(on).map(|e| shown(e.percent)),
+            Some(58.3)
+        );
+        // 20 criteria, 5 mapped, 4 signed off: mapped 45% against 50% elapsed is on track
+        // (it would be off track at 70%, the figure without the pause).
+        let bars = progress_bars(counts(20, 5, 4), None, &timeline, &TrackRule::default(), on);
+        assert_eq!(bars.track, TrackStatus::OnTrack);
+        // Pace: 4/20 in 50 learning days, so 100% takes 50 × 20 / 4 = 250 learning days;
+        // with the 20 paused days, 270 days from 2026-01-01: 2026-09-28.
+        assert_eq!(bars.projected_completion, Some(date(2026, 9, 28)));
+
+        // A break still going on, since 2026-03-02 (day 60): the clock stands at 60 days,
+        // 60%, on 2026-03-12 and on any day after it.
+        let open = Break {
+            from: date(2026, 3, 2),
+            until: None,
+        };
+        let on_break = Timeline {
+            status: BreakInLearning,
+            revised_end: None,
+            breaks: vec![open],
+            ..timeline.clone()
+        };
+        assert_eq!(on_break.elapsed(date(2026, 3, 12)).percent, 60.0);
+        assert_eq!(on_break.elapsed(date(2026, 9, 1)).percent, 60.0);
+        // A break before the start pauses nothing of it.
+        let before = Break {
+            from: date(2025, 12, 1),
+            until: Some(date(2025, 12, 20)),
+        };
+        assert_eq!(paused_days(start, on, &[before]), 0);
     }
 
     #[test]
-    fn the_clock_runs_through_breaks_and_stops_at_the_actual_end() {
+    fn the_clock_reads_today_until_the_actual_end() {
         let today = date(2026, 6, 1);
         let left = Some(date(2026, 3, 1));
         assert_eq!(clock_date(today, InLearning, None), today);
@@ -559,7 +696,7 @@ mod tests {
         assert_eq!(judge(120.0, 100.0), TrackStatus::OffTrack);
         // Ties computed from different fractions still count: 1/3 of the criteria mapped
         // (33.333…%) against 43.333…% of the time (130 of 300 days).
-        let elapsed = time_elapsed(date(2026, 1, 1), date(2026, 10, 28), date(2026, 5, 11));
+        let elapsed = time_elapsed(date(2026, 1, 1), date(2026, 10, 28), date(2026, 5, 11), 0);
         assert_eq!(shown(elapsed.percent), 43.3);
         let third = percentages(counts(3, 1, 0));
         assert_eq!(
@@ -641,17 +778,31 @@ mod tests {
         let on = date(2026, 3, 12);
         assert_eq!((on - start).num_days(), 70);
         assert_eq!(
-            projected_completion(start, on, InLearning, counts(20, 5, 4), None),
+            projected_completion(start, on, InLearning, counts(20, 5, 4), None, 0),
             Some(date(2026, 12, 17))
         );
         // 10 days in, 1 of 3 signed off: 30 days in all, 2026-01-31.
         assert_eq!(
-            projected_completion(start, date(2026, 1, 11), InLearning, counts(3, 0, 1), None),
+            projected_completion(
+                start,
+                date(2026, 1, 11),
+                InLearning,
+                counts(3, 0, 1),
+                None,
+                0
+            ),
             Some(date(2026, 1, 31))
         );
         // 10 days in, 3 of 7 signed off: 70 / 3 = 23.3 days, rounded up to 24: 2026-01-25.
         assert_eq!(
-            projected_completion(start, date(2026, 1, 11), InLearning, counts(7, 0, 3), None),
+            projected_completion(
+                start,
+                date(2026, 1, 11),
+                InLearning,
+                counts(7, 0, 3),
+                None,
+                0
+            ),
             Some(date(2026, 1, 25))
         );
     }
@@ -662,26 +813,33 @@ mod tests {
         let on = date(2026, 3, 12);
         // Nothing signed off (mapping alone is no pace).
         assert_eq!(
-            projected_completion(start, on, InLearning, counts(20, 5, 0), None),
+            projected_completion(start, on, InLearning, counts(20, 5, 0), None, 0),
             None
         );
         // Not started yet, or on the first day.
         assert_eq!(
-            projected_completion(start, date(2025, 12, 1), InLearning, counts(20, 0, 4), None),
+            projected_completion(
+                start,
+                date(2025, 12, 1),
+                InLearning,
+                counts(20, 0, 4),
+                None,
+                0
+            ),
             None
         );
         assert_eq!(
-            projected_completion(start, start, InLearning, counts(20, 0, 4), None),
+            projected_completion(start, start, InLearning, counts(20, 0, 4), None, 0),
             None
         );
         // No criteria.
         assert_eq!(
-            projected_completion(start, on, InLearning, counts(0, 0, 0), None),
+            projected_completion(start, on, InLearning, counts(0, 0, 0), None, 0),
             None
         );
         // Left short of 100%.
         assert_eq!(
-            projected_completion(start, on, Withdrawn, counts(20, 0, 4), None),
+            projected_completion(start, on, Withdrawn, counts(20, 0, 4), None, 0),
             None
         );
     }
@@ -691,11 +849,25 @@ mod tests {
         let start = date(2026, 1, 1);
         let last = Some(date(2026, 2, 14));
         assert_eq!(
-            projected_completion(start, date(2026, 3, 12), InLearning, counts(5, 0, 5), last),
+            projected_completion(
+                start,
+                date(2026, 3, 12),
+                InLearning,
+                counts(5, 0, 5),
+                last,
+                0
+            ),
             last
         );
         assert_eq!(
-            projected_completion(start, date(2026, 3, 12), Completed, counts(5, 0, 5), last),
+            projected_completion(
+                start,
+                date(2026, 3, 12),
+                Completed,
+                counts(5, 0, 5),
+                last,
+                0
+            ),
             last
         );
     }
@@ -728,6 +900,7 @@ mod tests {
             revised_end: Some(date(2026, 7, 20)),
             status: InLearning,
             ended_on: None,
+            breaks: vec![],
         };
         let bars = progress_bars(
             counts(20, 5, 4),
@@ -748,7 +921,7 @@ mod tests {
         let withdrawn = Timeline {
             status: Withdrawn,
             ended_on: Some(date(2026, 2, 20)),
-            ..timeline
+            ..timeline.clone()
         };
         let bars = progress_bars(
             counts(20, 5, 4),

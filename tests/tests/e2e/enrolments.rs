@@ -320,11 +320,54 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     assert_eq!(r["status"], "in_learning");
     assert_eq!(r["learning_started_on"], "2026-01-05");
 
-    let r: Value = status(
+    // A break needs its reason and the return agreed, after its first day.
+    let r = status(
         &app,
         admin,
         id,
         json!({ "status": "break_in_learning", "on": "2026-03-01" }),
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["break_reason", "expected_return_on"]
+    );
+    let r = status(
+        &app,
+        admin,
+        id,
+        json!({ "status": "break_in_learning", "on": "2026-03-01",
+                "break_reason": "parental_leave", "expected_return_on": "2026-03-01" }),
+    )
+    .await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&p), ["expected_return_on"]);
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("after the first day of the break"),
+        "{p}"
+    );
+    let r = status(
+        &app,
+        admin,
+        id,
+        json!({ "status": "break_in_learning", "on": "2026-03-01",
+                "break_reason": "holiday", "expected_return_on": "2026-06-01" }),
+    )
+    .await;
+    assert_eq!(
+        r.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "an unknown reason"
+    );
+    let r: Value = status(
+        &app,
+        admin,
+        id,
+        json!({ "status": "break_in_learning", "on": "2026-03-01",
+                "break_reason": "parental_leave", "expected_return_on": "2026-06-01" }),
     )
     .await
     .json()
@@ -332,6 +375,8 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     .unwrap();
     assert_eq!(r["status"], "break_in_learning");
     assert_eq!(r["break_started_on"], "2026-03-01");
+    assert_eq!(r["break_reason"], "parental_leave");
+    assert_eq!(r["break_expected_return_on"], "2026-06-01");
     let r = status(
         &app,
         admin,
@@ -358,6 +403,17 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     assert_eq!(
         r["learning_started_on"], "2026-01-05",
         "a return does not move the start of learning"
+    );
+    // Back on 2026-04-01 after a break from 2026-03-01: 31 days. The planned end date
+    // stays 2027-07-05; the revised end date is 2027-07-05 + 31 days = 2027-08-05.
+    assert_eq!(r["planned_end_date"], "2027-07-05");
+    assert_eq!(r["revised_end_date"], "2027-08-05");
+    assert!(
+        r["revised_end_reason"]
+            .as_str()
+            .unwrap()
+            .contains("31 days"),
+        "{r}"
     );
 
     let r = status(
@@ -393,6 +449,33 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["status"]
+    );
+
+    // The history, as whoever may see the enrolment reads it.
+    let history: Value = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/enrolments/{id}/breaks"),
+            admin,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        history,
+        json!([{
+            "id": history[0]["id"],
+            "started_on": "2026-03-01",
+            "reason": "parental_leave",
+            "reason_label": "Parental leave",
+            "expected_return_on": "2026-06-01",
+            "ended_on": "2026-04-01",
+            "revised_end_before": null,
+            "revised_end_after": "2027-08-05",
+        }])
     );
 
     let breaks: Vec<(chrono::NaiveDate, Option<chrono::NaiveDate>)> =
@@ -724,7 +807,8 @@ async fn edge_cases_are_422_never_500() {
         &app,
         &admin,
         id,
-        json!({ "status": "break_in_learning", "on": "2026-03-01" }),
+        json!({ "status": "break_in_learning", "on": "2026-03-01",
+                "break_reason": "illness", "expected_return_on": "2026-04-01" }),
     )
     .await;
     let r = status(

@@ -449,8 +449,9 @@ async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields(
 
     let ret = book.worksheet_range("Official return").unwrap();
     let rows = table(&ret);
-    // Planned OTJ hours whole, actual whole hours, planned end, actual end, status, reason.
-    assert_eq!(rows[0][2], "278");
+    // Planned OTJ hours whole (278.5 to the nearest hour, half up: 279, not truncated),
+    // actual whole hours, planned end, actual end, status, reason.
+    assert_eq!(rows[0][2], "279");
     assert_eq!(rows[0][3], "2");
     assert_eq!(rows[0][6], "Continuing");
     assert_eq!(rows[1][0], "Person ben@n.example");
@@ -459,7 +460,11 @@ async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields(
         !rows[1][5].is_empty(),
         "the actual end date of a completed learner"
     );
-    assert_eq!(number(&ret, 7, 3), 1.0, "Ben: 1.5 h is 1 whole hour");
+    assert_eq!(
+        number(&ret, 7, 3),
+        2.0,
+        "Ben: 1.5 h is 2 to the nearest whole hour (half up)"
+    );
 
     // Tom may not ask for the organisation's workbook, a learner for nothing of the sort.
     let r = s

@@ -574,7 +574,7 @@ async fn the_record_of_achievement_dates_units_and_components() {
 }
 
 #[tokio::test]
-async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_dated() {
+async fn past_the_planned_end_the_bar_is_red_a_break_pauses_it_and_a_withdrawal_stops_it() {
     let app = TestApp::spawn().await;
     // 100 planned days that ended 20 days ago: 120% elapsed.
     let s = app
@@ -624,10 +624,12 @@ async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_date
     assert_eq!(p["time"]["time_elapsed_percent"], json!(120.0));
     assert_eq!(p["overall"]["track_status"], "off_track");
 
-    // On a break in learning the clock runs on: the same figures.
+    // On a break in learning since 15 days ago the clock pauses: (120 − 15) / 100 days
+    // = 105% elapsed; against the revised end (200 days), (120 − 15) / 200 = 52.5%.
     for change in [
         json!({ "status": "in_learning", "on": days_ago(120) }),
-        json!({ "status": "break_in_learning", "on": days_ago(15) }),
+        json!({ "status": "break_in_learning", "on": days_ago(15),
+                "break_reason": "illness", "expected_return_on": days_ahead(15) }),
     ] {
         let r = app
             .authed(
@@ -644,11 +646,13 @@ async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_date
     let p = get(&app, admin, &path).await;
     assert_eq!(p["status"], "break_in_learning");
     assert_eq!(p["time"]["as_of"], json!(today()));
-    assert_eq!(p["overall"]["time_elapsed_percent"], json!(120.0));
+    assert_eq!(p["overall"]["time_elapsed_percent"], json!(105.0));
+    assert_eq!(p["time"]["time_elapsed_percent_of_revised"], json!(52.5));
     assert_eq!(p["overall"]["track_status"], "off_track");
 
-    // Withdrawn 10 days ago: the clock stopped then (110 of 100 days, 10 days past the
-    // planned end) and track status no longer applies.
+    // Withdrawn 10 days ago, which ended the break: the clock stopped then, at day 110
+    // less the 5 days of the break (from 15 to 10 days ago): 105 of 100 days, 5 days past
+    // the planned end; track status no longer applies.
     let r = app
         .authed(
             Method::POST,
@@ -662,8 +666,8 @@ async fn past_the_planned_end_the_bar_is_red_and_breaks_and_withdrawals_are_date
     assert_eq!(r.status(), StatusCode::OK);
     let p = get(&app, admin, &path).await;
     assert_eq!(p["time"]["as_of"], json!(days_ago(10)));
-    assert_eq!(p["overall"]["time_elapsed_percent"], json!(110.0));
-    assert_eq!(p["overall"]["days_to_planned_end"], -10);
+    assert_eq!(p["overall"]["time_elapsed_percent"], json!(105.0));
+    assert_eq!(p["overall"]["days_to_planned_end"], -5);
     assert_eq!(p["overall"]["track_status"], "not_applicable");
     let o = get(&app, admin, &format!("/api/v1/enrolments/{id}/overview")).await;
     assert_eq!(o["status"], "withdrawn");

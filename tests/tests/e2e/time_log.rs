@@ -510,8 +510,10 @@ async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
     s.add_course(&course("ST0250").off_the_job_minimum_hours(250))
         .await;
 
-    // 2021 start: 20% of contracted hours. 2021-09-01 to 2022-08-31 is 364 days = 52
-    // weeks; 37.5 h × 20% = 7.5 h a week × 52 = 390.00 h required; 400 planned.
+    // 2021 start: 20% of contracted hours less statutory leave. 2021-09-01 to
+    // 2022-08-31 is 364 days = 52 weeks, less 5.6 × 364 / 365 = 5.5847 weeks' leave =
+    // 46.4153 weeks; 37.5 h × 20% = 7.5 h a week × 46.4153 = 348.115, rounded up: 349 h
+    // required; 400 planned.
     let e2021 = s
         .enrol(
             NewEnrolment::new("lee")
@@ -569,7 +571,7 @@ async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
     let f = get(app, admin, &otj(e2021)).await;
     assert_eq!(f["rule"], "twenty_percent");
     assert_eq!(f["planned_hours"], 400.0);
-    assert_eq!(f["required_minimum_hours"], 390.0);
+    assert_eq!(f["required_minimum_hours"], 349.0);
     assert_eq!(f["planned_meets_minimum"], true);
     // Past the planned end: all 400 planned hours are expected.
     assert_eq!(f["expected_to_date_hours"], 400.0);
@@ -581,7 +583,7 @@ async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
     assert_eq!(f["counted_entry_ids"], json!([id(&counted)]));
     assert_eq!(
         f["excluded"],
-        json!({ "on_the_job": 2, "not_counting": 1, "after_gateway": 0 })
+        json!({ "on_the_job": 2, "not_counting": 1, "english_maths": 0, "after_gateway": 0 })
     );
     assert_eq!(f["behind_expected"], true);
     assert!(
@@ -592,9 +594,10 @@ async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
         "{f}"
     );
 
-    // 2023 start, part-time 20 h: 6 × 20 / 30 = 4 h a week × 52 weeks (2023-09-01 to
-    // 2024-08-30, 364 days) = 208.00 required; 200 planned, short of it. Completed
-    // (gateway) on 2024-06-28, day 301: expected 200 × 301 / 364 = 165.3846… = 165.38.
+    // 2023 start, part-time 20 h: 20% = 4 h a week × 46.4153 weeks (2023-09-01 to
+    // 2024-08-30, 364 days, less leave) = 185.66, rounded up: 186 required; 200 planned
+    // meets it. Completed (gateway) on 2024-06-28, day 301: expected 200 × 301 / 364 =
+    // 165.3846… = 165.38.
     let kept = log(
         app,
         &lee,
@@ -613,14 +616,19 @@ async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
         .await;
     let f = get(app, admin, &otj(e2023)).await;
     assert_eq!(f["rule"], "six_hours_a_week");
-    assert_eq!(f["required_minimum_hours"], 208.0);
-    assert_eq!(f["planned_meets_minimum"], false);
+    assert_eq!(f["required_minimum_hours"], 186.0);
+    assert_eq!(f["planned_meets_minimum"], true);
+    // 12 months from 2023-09-01 (to 2024-08-31, 365 days) × 30 / 20 = 547.5, rounded
+    // up: 548 days, so the earliest planned end is 2025-03-02; 2024-08-30 is too short.
+    assert_eq!(f["minimum_duration_end"], "2025-03-02");
+    assert_eq!(f["meets_minimum_duration"], false);
     assert_eq!(f["as_of"], json!(date(2024, 6, 28)));
     assert_eq!(f["expected_to_date_hours"], 165.38);
-    // Up to gateway only: 90 minutes = 1.50 hours; the entry after it is left out.
+    // Up to gateway only: 90 minutes = 1.50 hours, 2 to the nearest whole hour (half
+    // up); the entry after it is left out.
     assert_eq!(f["actual_minutes"], 90);
     assert_eq!(f["actual_hours"], 1.5);
-    assert_eq!(f["actual_whole_hours"], 1);
+    assert_eq!(f["actual_whole_hours"], 2);
     assert_eq!(f["counted_entry_ids"], json!([id(&kept)]));
     assert_eq!(f["excluded"]["after_gateway"], 1);
     assert!(
@@ -666,16 +674,46 @@ async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
         entry(date(2025, 9, 3), "coaching_mentoring", 10),
     )
     .await;
+    // Functional Skills maths, a component flagged English or maths: 4 hours of self
+    // study against it never count.
+    let maths = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/courses/{}/components", s.course("ST0250").id),
+            admin,
+        )
+        .json(&json!({ "title": "Functional Skills Maths", "english_maths": true }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(maths.status(), StatusCode::CREATED);
+    let maths: Value = maths.json().await.unwrap();
+    assert_eq!(maths["english_maths"], true);
+    let mut fs = entry(date(2025, 9, 4), "distance_learning", 240);
+    fs["component_id"] = maths["id"].clone();
+    log(app, &lee, e2025, fs).await;
+    // 40 minutes more on 2025-09-05: 120 + 10 + 40 = 170 minutes = 2.8333… = 2.83 hours,
+    // 3 to the nearest whole hour (the return's figure; rounding down gave 2).
+    log(
+        app,
+        &lee,
+        e2025,
+        entry(date(2025, 9, 5), "coaching_mentoring", 40),
+    )
+    .await;
     let f = get(app, admin, &otj(e2025)).await;
     assert_eq!(f["rule"], "standard_minimum");
     assert_eq!(f["required_minimum_hours"], 250.0);
     assert_eq!(f["planned_meets_minimum"], true);
+    // 8 months from 2025-09-01 end on 2026-04-30; planned 2026-09-01 keeps to it.
+    assert_eq!(f["minimum_duration_end"], "2026-04-30");
+    assert_eq!(f["meets_minimum_duration"], true);
     let expected = expected_hundredths(300, start, end, today());
     assert_eq!(f["expected_to_date_hours"], json!(expected as f64 / 100.0));
-    // 130 minutes = 2.1666… = 2.17 hours; 2 whole hours.
-    assert_eq!(f["actual_minutes"], 130);
-    assert_eq!(f["actual_hours"], 2.17);
-    assert_eq!(f["actual_whole_hours"], 2);
+    assert_eq!(f["actual_minutes"], 170);
+    assert_eq!(f["actual_hours"], 2.83);
+    assert_eq!(f["actual_whole_hours"], 3);
+    assert_eq!(f["excluded"]["english_maths"], 1);
 
     // A post-July-2025 start on a course without a minimum: no figure, and why.
     let f = get(app, admin, &otj(s.enrolment("amelia"))).await;
@@ -686,11 +724,40 @@ async fn off_the_job_figures_for_each_rule_match_a_hand_computation() {
         f["required_explanation"]
             .as_str()
             .unwrap()
-            .contains("no off-the-job minimum set"),
+            .contains("no published minimum"),
         "{f}"
     );
     // 120 of 365 days of 300 planned hours: 98.630… = 98.63.
     assert_eq!(f["expected_to_date_hours"], 98.63);
+
+    // A break in the middle pauses the expected hours: started 100 days ago, planned to
+    // end in 100 (200 days), 400 planned hours, a break from 50 days ago with the first
+    // day back 30 days ago: 20 days paused, 100 − 20 = 80 days of learning:
+    // 400 × 80 / 200 = 160.00 hours expected (200.00 without the pause).
+    let paused = s
+        .enrol(
+            NewEnrolment::new("lee")
+                .course("ST0250")
+                .dates(days_ago(100), days_ahead(100))
+                .hours(37.5, 400.0)
+                .status_because("in_learning", days_ago(100), "moved away"),
+        )
+        .await;
+    s.set_status(paused, "break_in_learning", days_ago(50), None)
+        .await;
+    s.set_status(paused, "in_learning", days_ago(30), None)
+        .await;
+    let f = get(&s.app, &s.admin, &otj(paused)).await;
+    assert_eq!(f["expected_to_date_hours"], 160.0);
+    let explanation = f["expected_explanation"].as_str().unwrap();
+    assert!(
+        explanation.contains("80/200 days of learning"),
+        "{explanation}"
+    );
+    assert!(
+        explanation.contains("less 20 days of breaks in learning"),
+        "{explanation}"
+    );
     s.app.finish().await;
 }
 

@@ -93,6 +93,8 @@ struct Learner {
     ended_on: Option<NaiveDate>,
     counts: CriterionCounts,
     last_sign_off: Option<NaiveDate>,
+    /// The first day of a break in learning still going on, if any.
+    on_break_since: Option<NaiveDate>,
 }
 
 /// The figures the domain's functions give for a learner on day `on`: what the API's
@@ -100,7 +102,10 @@ struct Learner {
 fn expected(l: &Learner, on: NaiveDate, rule: &TrackRule) -> TrackRow {
     let clock = progress::clock_date(on, l.status, l.ended_on);
     let pct = progress::percentages(l.counts);
-    let elapsed = progress::time_elapsed(l.start, l.planned_end, clock);
+    // A break still going on pauses the clock from its first day: those days are not
+    // elapsed (and the pace is of the days before it).
+    let paused = l.on_break_since.map_or(0, |from| (clock - from).num_days());
+    let elapsed = progress::time_elapsed(l.start, l.planned_end, clock, paused);
     let track = if l.counts.total == 0 {
         TrackStatus::NotApplicable
     } else {
@@ -123,6 +128,7 @@ fn expected(l: &Learner, on: NaiveDate, rule: &TrackRule) -> TrackRow {
             l.status,
             l.counts,
             l.last_sign_off,
+            paused,
         ),
         off_track_since: None,
         updated_at: DateTime::UNIX_EPOCH,
@@ -192,6 +198,7 @@ async fn enrol<A: Borrow<TestApp>>(
         planned_end,
         status: EnrolmentStatus::AwaitingInduction,
         ended_on: None,
+        on_break_since: None,
         counts: CriterionCounts::default(),
         last_sign_off: None,
     }
@@ -203,6 +210,9 @@ async fn status(org: &Org, l: &mut Learner, status: EnrolmentStatus, on: NaiveDa
     l.status = status;
     if status.is_final() {
         l.ended_on = Some(on);
+    }
+    if status == EnrolmentStatus::BreakInLearning {
+        l.on_break_since = Some(on);
     }
 }
 
@@ -300,7 +310,7 @@ async fn map(org: &Org, l: &Learner, criteria: &[Uuid], signed_off_on: Option<Na
 /// | past_end | 120% elapsed, 8 mapped | off track, past end |
 /// | zero_progress | 60% elapsed, nothing | off track |
 /// | fully_signed_off | 40% elapsed, all signed off 3 days ago (A3 a day ago: not counted) | ahead |
-/// | on_break | 70% elapsed, on a break, 3 mapped | off track |
+/// | on_break | 70 of 100 days, the last 10 on a break: 60% elapsed, 3 mapped | off track |
 /// | no_criteria | a course without criteria | not applicable |
 /// | crosses_grace | 24% elapsed, nothing (25% tomorrow) | on track |
 ///
@@ -499,6 +509,14 @@ async fn recalculate_stores_the_domain_figures_and_agrees_with_the_overview() {
     );
     let rows = stored(&s.app, &s.tenant, &s.learners).await;
     assert_eq!(statuses(&rows), TODAY);
+    // The break paused the clock: 70 days in, the last 10 on a break, of 100 days:
+    // (70 − 10) / 100 = 60% elapsed, not 70%.
+    let on_break = s
+        .learners
+        .iter()
+        .position(|l| l.name == "on_break")
+        .unwrap();
+    assert_eq!(rows[on_break].elapsed_percent, 60.0);
     let mut tx = s.app.db.begin_tenant(s.tenant.tenant_id()).await.unwrap();
     for (l, row) in s.learners.iter().zip(&rows) {
         assert_eq!(

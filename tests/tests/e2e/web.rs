@@ -845,3 +845,76 @@ async fn the_admin_pages_show_courses_enrolments_and_settings_and_their_links_op
     assert_eq!(status, StatusCode::FORBIDDEN);
     app.finish().await;
 }
+
+/// The enrolment page's status form starts a break as the funding rules describe it: with
+/// its reason and the return agreed, posted as the browser posts the form (the withdrawal
+/// reason left blank).
+#[tokio::test]
+async fn the_status_form_starts_a_break_with_its_reason_and_expected_return() {
+    use folio_tests::scene::{days_ago, days_ahead};
+    use reqwest::Method;
+    use serde_json::Value;
+
+    let app = TestApp::spawn().await;
+    let s = app
+        .scene("north")
+        .course(NewCourse::new("ST1", "Engineering"))
+        .cast()
+        .enrol(NewEnrolment::amelia().status_because("in_learning", days_ago(20), "started"))
+        .build()
+        .await;
+    let e = s.enrolment("amelia");
+    let cookie = format!("folio_session={}", s.admin);
+    let http = no_redirects();
+    let page = http
+        .get(format!("{}/app/enrolments/{e}", app.base))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for field in [
+        "name=\"break_reason\"",
+        "name=\"expected_return_on\"",
+        "<option value=\"parental_leave\">",
+    ] {
+        assert!(page.contains(field), "the status form has {field}");
+    }
+    let (on, back) = (days_ago(5), days_ahead(60));
+    let form = format!(
+        "_api=/api/v1/enrolments/{e}/status&_back=/app/enrolments/{e}&_notice=Status+changed.\
+         &status=break_in_learning&on={on}&reason=&break_reason=parental_leave\
+         &expected_return_on={back}"
+    );
+    let response = http
+        .post(format!("{}/app/do", app.base))
+        .header(COOKIE, &cookie)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("origin", &app.base)
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()[LOCATION].to_str().unwrap(),
+        format!("/app/enrolments/{e}")
+    );
+    let enrolment: Value = app
+        .send(
+            Method::GET,
+            &format!("/api/v1/enrolments/{e}"),
+            &s.admin,
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(enrolment["status"], "break_in_learning");
+    assert_eq!(enrolment["break_reason"], "parental_leave");
+    assert_eq!(enrolment["break_expected_return_on"], back.to_string());
+    app.finish().await;
+}
