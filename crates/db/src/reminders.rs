@@ -1,7 +1,9 @@
 //! What the nightly reminder jobs tell people about, each found by one set-based query over
 //! the tenant: overdue actions, progress reviews due, inductions overdue, unclosed sessions
 //! and learners without active learning. Only enrolments still in progress (awaiting
-//! induction, in learning, on a break) are considered; a finished learner is never chased.
+//! induction, in learning, on a break) are considered; a finished learner is never chased,
+//! and a learner on a break in learning is not chased about overdue actions or being off
+//! track while it lasts.
 //!
 //! "Today" is the provider's local date, passed in by the job, never the database's clock,
 //! so a run for a given day finds the same things whenever it runs.
@@ -23,6 +25,10 @@ const ENROLMENT: &str = "from enrolments e
 
 /// Statuses of an enrolment still in progress.
 const IN_PROGRESS: &str = "e.status in ('awaiting_induction', 'in_learning', 'break_in_learning')";
+
+/// Statuses of an enrolment whose learner may be chased: in progress and not on a break in
+/// learning ("no chasing e-mails are sent" during a break).
+const CHASED: &str = "e.status in ('awaiting_induction', 'in_learning')";
 
 /// Who an item concerns: the enrolment and the people around it.
 #[derive(Debug, Clone, FromRow)]
@@ -64,7 +70,7 @@ pub async fn overdue_actions(tx: &mut TenantTx, today: NaiveDate) -> DbResult<Ve
                 x.id as action_id, x.title, x.target_date
          {ENROLMENT}
          join actions x on x.tenant_id = e.tenant_id and x.enrolment_id = e.id
-         where e.tenant_id = $1 and {IN_PROGRESS}
+         where e.tenant_id = $1 and {CHASED}
            and x.status <> 'complete' and x.target_date < $2
          order by x.target_date, l.name, x.title, x.id"
     )))
@@ -338,7 +344,7 @@ pub async fn off_track(
                 e.planned_end_date
          {ENROLMENT}
          join enrolment_tracks t on t.tenant_id = e.tenant_id and t.enrolment_id = e.id
-         where e.tenant_id = $1 and {IN_PROGRESS}
+         where e.tenant_id = $1 and {CHASED}
            and t.computed_on = $2 and t.track_status = 'off_track'
          order by t.off_track_since, l.name, e.id"
     )))

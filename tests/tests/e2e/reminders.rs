@@ -666,3 +666,65 @@ async fn caseload_pages_are_for_staff_and_only_their_lists() {
     assert_eq!(status, 403);
     s.org.app.finish().await;
 }
+
+/// "No chasing e-mails are sent" during a break in learning: Dan and Fay, off track, and
+/// Amelia, Ben and Cara, with overdue actions, are all on a break; nobody hears about
+/// either, and the learners come back into the e-mails when the break ends.
+#[tokio::test]
+async fn nobody_is_chased_while_on_a_break_in_learning() {
+    let s = scene().await;
+    let today = s.today;
+    let on_break = |name: &'static str| {
+        let pool = s.org.app.database.pool.clone();
+        let (tenant, learner) = (s.tenant.id, s.org.id(name));
+        async move {
+            sqlx::query(
+                "with e as (update enrolments set status = 'break_in_learning'
+                            where tenant_id = $1 and learner_id = $2 returning tenant_id, id)
+                 insert into enrolment_breaks (tenant_id, id, enrolment_id, started_on, reason,
+                                               expected_return_on)
+                 select e.tenant_id, gen_random_uuid(), e.id, $3, 'illness', $3 + 30 from e",
+            )
+            .bind(tenant)
+            .bind(learner)
+            .bind(today - chrono::Days::new(2))
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    };
+    for name in ["amelia", "ben", "cara", "dan", "fay"] {
+        on_break(name).await;
+    }
+    let (report, got) = s.run(JobKind::OverdueActions).await;
+    assert!(got.is_empty(), "{report}");
+    let (report, got) = s.run(JobKind::OffTrackEmails).await;
+    assert!(got.is_empty(), "{report}");
+
+    // Dan returns today: his off-track e-mail comes again.
+    sqlx::query(
+        "update enrolment_breaks set ended_on = $2 where tenant_id = $1 and ended_on is null
+           and enrolment_id in (select id from enrolments where learner_id = $3)",
+    )
+    .bind(s.tenant.id)
+    .bind(today)
+    .bind(s.org.id("dan"))
+    .execute(&s.org.app.database.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "update enrolments set status = 'in_learning' where tenant_id = $1 and learner_id = $2",
+    )
+    .bind(s.tenant.id)
+    .bind(s.org.id("dan"))
+    .execute(&s.org.app.database.pool)
+    .await
+    .unwrap();
+    let (report, got) = s.run(JobKind::OffTrackEmails).await;
+    assert_eq!(
+        recipients(&got),
+        ["dan@n.example", "tom@n.example"],
+        "{report}"
+    );
+    s.org.app.finish().await;
+}
