@@ -121,8 +121,11 @@ struct EntryBody {
     with_assessor: bool,
     /// Off the job.
     off_the_job: bool,
+    /// Why staff recorded it on or off the job against its activity type; absent when it
+    /// follows the type.
+    off_the_job_reason: Option<String>,
     /// Whether it counts towards the off-the-job minimum: off the job and not a review or
-    /// an assessment.
+    /// an assessment (nor, in the figures, English or maths).
     counts_towards_minimum: bool,
     /// Duration in minutes.
     minutes: i32,
@@ -163,6 +166,7 @@ impl From<Entry> for EntryBody {
             unit_id: e.unit_id,
             with_assessor: e.with_assessor,
             off_the_job: e.off_the_job,
+            off_the_job_reason: e.off_the_job_reason,
             counts_towards_minimum: v.counts_towards_minimum,
             minutes: e.minutes,
             reflection: e.reflection,
@@ -191,8 +195,15 @@ struct EntryRequest {
     unit_id: Option<Uuid>,
     /// With the assessor (default false).
     with_assessor: Option<bool>,
-    /// Off the job; defaults from the activity type.
+    /// Off the job. It follows the activity type (off the job: face-to-face sessions,
+    /// trainer-led training, distance learning or self study, coaching or mentoring,
+    /// assessment or examination; on the job: technical experience by doing the job,
+    /// review/feedback/support). Leave it out, or send what the type says; only staff may
+    /// record the opposite, with `off_the_job_reason`.
     off_the_job: Option<bool>,
+    /// Why staff record this entry on or off the job against its activity type (1–500
+    /// characters); needed for such an exception, kept and shown with the entry.
+    off_the_job_reason: Option<String>,
     /// Duration in whole minutes, 1–1440; a day's entries total at most 1440.
     minutes: i64,
     /// Reflection, at most 5000 characters.
@@ -352,6 +363,7 @@ impl From<EntryRequest> for EntryInput {
             unit_id: r.unit_id,
             with_assessor: r.with_assessor,
             off_the_job: r.off_the_job,
+            off_the_job_reason: r.off_the_job_reason,
             minutes: r.minutes,
             reflection: r.reflection,
         }
@@ -361,7 +373,8 @@ impl From<EntryRequest> for EntryInput {
 #[OpenApi(prefix_path = "/api/v1", tag = "TimeLogTag::TimeLog")]
 impl TimeLogApi {
     /// Log time for a learner (the learner, or an admin or their assessor on their behalf).
-    /// `off_the_job` defaults from the activity type.
+    /// `off_the_job` follows the activity type; staff may record an exception with
+    /// `off_the_job_reason`.
     #[oai(path = "/enrolments/:id/time-log", method = "post")]
     async fn create(
         &self,

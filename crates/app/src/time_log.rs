@@ -18,7 +18,7 @@ use folio_domain::OptionalText;
 use folio_domain::off_the_job::{
     self, Hours, LoggedTime, OtjEnrolment, OtjFigures, PublishedMinimum,
 };
-use folio_domain::time_log::{ActivityType, DurationError, check_day_total};
+use folio_domain::time_log::{ActivityType, DurationError, check_day_total, off_the_job_of};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use uuid::Uuid;
@@ -104,8 +104,11 @@ pub struct EntryInput {
     pub unit_id: Option<Uuid>,
     /// With the assessor (default false).
     pub with_assessor: Option<bool>,
-    /// Off the job; defaults from the activity type.
+    /// Off the job; follows the activity type, and only staff may say otherwise, with
+    /// `off_the_job_reason`.
     pub off_the_job: Option<bool>,
+    /// Why staff record the entry on or off the job against its activity type.
+    pub off_the_job_reason: Option<String>,
     /// Duration in whole minutes, 1–1440; a day's entries total at most 1440.
     pub minutes: i64,
     /// Reflection.
@@ -185,6 +188,14 @@ fn writer_source(uow: &UnitOfWork, enrolment: &Enrolment) -> Result<Source> {
     }
 }
 
+/// Whether the caller writes to this learner's log as staff, and so may record an entry on
+/// or off the job against its activity type (with a reason); false for the learner and
+/// for anyone who may only read it (404 if they cannot see it).
+pub async fn records_exceptions(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<bool> {
+    let enrolment = uow.visible_enrolment(enrolment_id).await?;
+    Ok(matches!(writer_source(uow, &enrolment), Ok(Source::Staff)))
+}
+
 /// Locks the enrolment and loads it if the caller may see and write to it: 404 if they
 /// cannot see it, 403 if they can see but not write. The row stays locked until the
 /// unit of work ends, so two writes to one learner's log (and the 24-hour check of each)
@@ -199,11 +210,14 @@ async fn writable(uow: &mut UnitOfWork, id: Uuid) -> Result<(Enrolment, Source)>
 /// Loads an entry for a change: its enrolment locked and writable by the caller (404 if
 /// the entry or its enrolment cannot be seen, 403 if it cannot be written), and a
 /// conflict for an entry a session wrote.
-async fn changeable(uow: &mut UnitOfWork, entry_id: Uuid) -> Result<(Enrolment, TimeLogEntry)> {
+async fn changeable(
+    uow: &mut UnitOfWork,
+    entry_id: Uuid,
+) -> Result<(Enrolment, TimeLogEntry, Source)> {
     // The enrolment of an entry never changes, so it can be read before the lock; the
     // entry itself is read again under it, in case a concurrent request removed it.
     let enrolment_id = queries::get(&mut uow.tx, entry_id).await?.enrolment_id;
-    let (enrolment, _) = writable(uow, enrolment_id).await?;
+    let (enrolment, source) = writable(uow, enrolment_id).await?;
     let entry = queries::get(&mut uow.tx, entry_id).await?;
     if entry.source == Source::Session.as_str() {
         return Err(Error::Conflict {
@@ -212,17 +226,36 @@ async fn changeable(uow: &mut UnitOfWork, entry_id: Uuid) -> Result<(Enrolment, 
                 .into(),
         });
     }
-    Ok((enrolment, entry))
+    Ok((enrolment, entry, source))
 }
 
-/// Checks an entry against its enrolment and the day's other entries (`except` is the
-/// entry being replaced), naming every field at fault; returns what to store.
+/// Checks an entry against its enrolment and the day's other entries (`replacing` is the
+/// entry being replaced), naming every field at fault; returns what to store. Whether it
+/// is off the job follows the activity type unless staff (`source`) record an exception
+/// with a reason ([`off_the_job_of`]).
 async fn validate(
     uow: &mut UnitOfWork,
     enrolment: &Enrolment,
     input: EntryInput,
-    except: Option<Uuid>,
+    source: Source,
+    replacing: Option<&TimeLogEntry>,
 ) -> Result<EntryFields> {
+    let except = replacing.map(|e| e.id);
+    let activity = input.activity_type;
+    // An exception already recorded on this entry, while its activity type is unchanged.
+    let kept = replacing.and_then(|e| {
+        (e.activity_type == activity.as_str())
+            .then_some(())
+            .and(e.off_the_job_reason.as_deref())
+            .map(|reason| (e.off_the_job, reason))
+    });
+    let off_the_job = off_the_job_of(
+        activity,
+        input.off_the_job,
+        input.off_the_job_reason.as_deref(),
+        source == Source::Staff,
+        kept,
+    );
     let mut fields = Fields::default();
     let date = input.entry_date;
     fields.date("entry_date", date);
@@ -274,13 +307,17 @@ async fn validate(
         "reflection",
         OptionalText::parse(input.reflection.as_deref(), MAX_REFLECTION_CHARS),
     );
+    if let Err(e) = &off_the_job {
+        fields.add(e.field(), e.to_string());
+    }
     fields.finish()?;
+    let (off_the_job, off_the_job_reason) = off_the_job
+        .map_err(|e| Error::Validation(vec![FieldError::new(e.field(), e.to_string())]))?;
     let minutes = i32::try_from(input.minutes)
         .map_err(|_| Error::invalid("minutes", DurationError::LongerThanADay))?;
     let others = queries::minutes_on_day(&mut uow.tx, enrolment.id, date, except).await?;
     check_day_total(input.minutes, others)
         .map_err(|e| Error::Validation(vec![FieldError::new("minutes", e)]))?;
-    let activity = input.activity_type;
     let names_a_part = input.component_id.is_some() || input.unit_id.is_some();
     Ok(EntryFields {
         entry_date: date,
@@ -293,9 +330,8 @@ async fn validate(
         component_id: input.component_id,
         unit_id: input.unit_id,
         with_assessor: input.with_assessor.unwrap_or(false),
-        off_the_job: input
-            .off_the_job
-            .unwrap_or_else(|| activity.off_the_job_by_default()),
+        off_the_job,
+        off_the_job_reason,
         minutes,
         reflection: reflection.and_then(OptionalText::into_inner),
     })
@@ -307,6 +343,7 @@ fn audit_details(enrolment_id: Uuid, f: &EntryFields) -> serde_json::Value {
         "entry_date": f.entry_date,
         "activity_type": f.activity_type,
         "off_the_job": f.off_the_job,
+        "off_the_job_reason": f.off_the_job_reason,
         "minutes": f.minutes,
     })
 }
@@ -386,7 +423,7 @@ fn to_hundredths(d: Decimal) -> Result<Hours> {
 /// off the job defaults from the activity type.
 pub async fn log(uow: &mut UnitOfWork, enrolment_id: Uuid, input: EntryInput) -> Result<Entry> {
     let (enrolment, source) = writable(uow, enrolment_id).await?;
-    let fields = validate(uow, &enrolment, input, None).await?;
+    let fields = validate(uow, &enrolment, input, source, None).await?;
     let entry_id = Uuid::now_v7();
     let user = uow.principal.user_id;
     let entry = queries::insert(
@@ -518,8 +555,8 @@ pub async fn get(uow: &mut UnitOfWork, id: Uuid) -> Result<Entry> {
 /// Replaces an entry (the learner, or an admin or their assessor); a conflict for an
 /// entry a session logged.
 pub async fn replace(uow: &mut UnitOfWork, id: Uuid, input: EntryInput) -> Result<Entry> {
-    let (enrolment, _) = changeable(uow, id).await?;
-    let fields = validate(uow, &enrolment, input, Some(id)).await?;
+    let (enrolment, existing, source) = changeable(uow, id).await?;
+    let fields = validate(uow, &enrolment, input, source, Some(&existing)).await?;
     let entry = queries::update(&mut uow.tx, id, &fields).await?;
     let details = audit_details(enrolment.id, &fields);
     uow.audit("time_log.update", "time_log_entry", id, details)
@@ -530,7 +567,7 @@ pub async fn replace(uow: &mut UnitOfWork, id: Uuid, input: EntryInput) -> Resul
 /// Removes an entry (the learner, or an admin or their assessor); a conflict for an entry
 /// a session logged.
 pub async fn remove(uow: &mut UnitOfWork, id: Uuid) -> Result<()> {
-    let (enrolment, entry) = changeable(uow, id).await?;
+    let (enrolment, entry, _) = changeable(uow, id).await?;
     queries::delete(&mut uow.tx, id).await?;
     let details = serde_json::json!({
         "enrolment_id": enrolment.id,

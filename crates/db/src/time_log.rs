@@ -32,6 +32,8 @@ pub struct TimeLogEntry {
     pub with_assessor: bool,
     /// Off the job.
     pub off_the_job: bool,
+    /// Why staff recorded it on or off the job against its activity type, if they did.
+    pub off_the_job_reason: Option<String>,
     /// Duration in minutes.
     pub minutes: i32,
     /// The learner's reflection.
@@ -49,8 +51,8 @@ pub struct TimeLogEntry {
 }
 
 const COLUMNS: &str = "id, enrolment_id, entry_date, activity_type, course_id, component_id,
-    unit_id, with_assessor, off_the_job, minutes, reflection, source, session_id, created_by,
-    created_at, updated_at";
+    unit_id, with_assessor, off_the_job, off_the_job_reason, minutes, reflection, source,
+    session_id, created_by, created_at, updated_at";
 
 /// The fields a person writes (on create and on replace).
 #[derive(Debug, Clone)]
@@ -69,6 +71,8 @@ pub struct EntryFields {
     pub with_assessor: bool,
     /// Off the job.
     pub off_the_job: bool,
+    /// Why staff recorded it on or off the job against its activity type, if they did.
+    pub off_the_job_reason: Option<String>,
     /// Minutes.
     pub minutes: i32,
     /// Reflection.
@@ -88,8 +92,8 @@ pub async fn insert(
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "insert into time_log_entries (tenant_id, id, enrolment_id, entry_date, activity_type,
             course_id, component_id, unit_id, with_assessor, off_the_job, minutes, reflection,
-            source, created_by)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            source, created_by, off_the_job_reason)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
          returning {COLUMNS}"
     )))
     .bind(tenant.0)
@@ -106,6 +110,7 @@ pub async fn insert(
     .bind(&fields.reflection)
     .bind(source)
     .bind(created_by)
+    .bind(&fields.off_the_job_reason)
     .fetch_one(tx.conn())
     .await?)
 }
@@ -128,7 +133,7 @@ pub async fn update(tx: &mut TenantTx, id: Uuid, fields: &EntryFields) -> DbResu
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update time_log_entries set entry_date = $3, activity_type = $4, course_id = $5,
             component_id = $6, unit_id = $7, with_assessor = $8, off_the_job = $9, minutes = $10,
-            reflection = $11, updated_at = now()
+            reflection = $11, off_the_job_reason = $12, updated_at = now()
          where tenant_id = $1 and id = $2
          returning {COLUMNS}"
     )))
@@ -143,6 +148,7 @@ pub async fn update(tx: &mut TenantTx, id: Uuid, fields: &EntryFields) -> DbResu
     .bind(fields.off_the_job)
     .bind(fields.minutes)
     .bind(&fields.reflection)
+    .bind(&fields.off_the_job_reason)
     .fetch_one(tx.conn())
     .await?)
 }

@@ -2,10 +2,10 @@
 //! job and count towards the off-the-job minimum.
 //!
 //! Choices made here that DOMAIN.md leaves open, each documented at its function:
-//! - "gaining technical experience by doing my job" counts towards the minimum when an
-//!   entry is explicitly marked off the job (it is on the job by default);
-//! - English and maths cannot be told apart by activity type, so they are not excluded
-//!   here ([`ActivityType::counts_towards_minimum`]).
+//! - whether an entry is off the job follows its activity type; only staff may record an
+//!   exception, and only with a reason ([`off_the_job_of`]);
+//! - English and maths are not an activity type but a flag on the curriculum's component
+//!   (`folio_domain::off_the_job::exclusion`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -166,6 +166,93 @@ pub enum DurationError {
     },
 }
 
+/// The longest reason for recording an entry on or off the job against its type.
+pub const MAX_OFF_THE_JOB_REASON_CHARS: usize = 500;
+
+/// Why an entry's on/off-the-job choice was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OffTheJobError {
+    /// A learner asked for the opposite of what the activity type says.
+    #[error(
+        "follows the activity: \"{activity}\" is {which} the job; your assessor can record an exception with a reason"
+    )]
+    LearnerException {
+        /// The activity type's label.
+        activity: &'static str,
+        /// "off" or "on".
+        which: &'static str,
+    },
+    /// Staff recorded an exception without a reason (or with one too long).
+    #[error("is needed, 1 to 500 characters, to record \"{activity}\" as {which} the job")]
+    ReasonNeeded {
+        /// The activity type's label.
+        activity: &'static str,
+        /// "off" or "on": what the exception records.
+        which: &'static str,
+    },
+}
+
+impl OffTheJobError {
+    /// The request field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            OffTheJobError::LearnerException { .. } => "off_the_job",
+            OffTheJobError::ReasonNeeded { .. } => "off_the_job_reason",
+        }
+    }
+}
+
+fn on_or_off(off_the_job: bool) -> &'static str {
+    if off_the_job { "off" } else { "on" }
+}
+
+/// Whether an entry is off the job, and the reason when that goes against its activity
+/// type: "off the job follows the activity type (DOMAIN.md's table); staff may override
+/// with a reason, recorded and shown".
+///
+/// - Nothing asked, or what the type says: the type's answer, no reason; except that an
+///   exception staff already recorded on this entry (`kept`: its value and reason, given
+///   only while the activity type is unchanged) stays when nothing is asked or the same
+///   is asked again, so a learner correcting a typo does not undo it.
+/// - The opposite of the type: staff (`by_staff`) with a reason record an exception; a
+///   learner is refused, as is staff without a reason.
+pub fn off_the_job_of(
+    activity: ActivityType,
+    asked: Option<bool>,
+    reason: Option<&str>,
+    by_staff: bool,
+    kept: Option<(bool, &str)>,
+) -> Result<(bool, Option<String>), OffTheJobError> {
+    let by_type = activity.off_the_job_by_default();
+    if let Some((value, kept_reason)) = kept
+        && asked.is_none_or(|a| a == value)
+        && (!by_staff || reason.is_none_or(|r| r.trim().is_empty()))
+    {
+        return Ok((value, Some(kept_reason.to_owned())));
+    }
+    match asked {
+        None => Ok((by_type, None)),
+        Some(a) if a == by_type => Ok((by_type, None)),
+        Some(_) if !by_staff => Err(OffTheJobError::LearnerException {
+            activity: activity.label(),
+            which: on_or_off(by_type),
+        }),
+        Some(a) => match reason.map(str::trim) {
+            Some(r)
+                if !r.is_empty()
+                    && r.chars().count() <= MAX_OFF_THE_JOB_REASON_CHARS
+                    && !r.chars().any(|c| c.is_control() && c != '\n') =>
+            {
+                Ok((a, Some(r.to_owned())))
+            }
+            _ => Err(OffTheJobError::ReasonNeeded {
+                activity: activity.label(),
+                which: on_or_off(a),
+            }),
+        },
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +309,100 @@ mod tests {
         assert_eq!(
             check_day_total(241, 1200),
             Err(DurationError::DayOverfull { already: 1200 })
+        );
+    }
+
+    /// "Off the job follows the activity type; staff may override with a reason."
+    #[test]
+    fn off_the_job_follows_the_activity_type_and_staff_record_exceptions() {
+        use ActivityType::*;
+        // Nothing asked: the type decides (DOMAIN.md's table).
+        assert_eq!(
+            off_the_job_of(TrainerLedTraining, None, None, false, None),
+            Ok((true, None))
+        );
+        assert_eq!(
+            off_the_job_of(TechnicalExperience, None, None, false, None),
+            Ok((false, None))
+        );
+        assert_eq!(
+            off_the_job_of(ReviewFeedbackSupport, None, None, true, None),
+            Ok((false, None))
+        );
+        assert_eq!(
+            off_the_job_of(AssessmentExamination, None, None, false, None),
+            Ok((true, None))
+        );
+        // Asking what the type says is the same.
+        assert_eq!(
+            off_the_job_of(TechnicalExperience, Some(false), None, false, None),
+            Ok((false, None))
+        );
+        // A learner cannot claim doing their job as off the job.
+        let refused = off_the_job_of(
+            TechnicalExperience,
+            Some(true),
+            Some("shadowing"),
+            false,
+            None,
+        );
+        assert_eq!(
+            refused,
+            Err(OffTheJobError::LearnerException {
+                activity: "Gaining technical experience by doing my job",
+                which: "on"
+            })
+        );
+        assert_eq!(refused.unwrap_err().field(), "off_the_job");
+        // Staff can, with a reason, and only with one.
+        assert_eq!(
+            off_the_job_of(
+                TechnicalExperience,
+                Some(true),
+                Some(" Shadowing at the test lab "),
+                true,
+                None
+            ),
+            Ok((true, Some("Shadowing at the test lab".into())))
+        );
+        let no_reason = off_the_job_of(TechnicalExperience, Some(true), Some("  "), true, None);
+        assert_eq!(
+            no_reason.clone().map_err(|e| e.field()),
+            Err("off_the_job_reason")
+        );
+        assert!(
+            no_reason
+                .unwrap_err()
+                .to_string()
+                .contains("as off the job")
+        );
+        let long = "x".repeat(501);
+        assert!(off_the_job_of(DistanceLearning, Some(false), Some(&long), true, None).is_err());
+        // An exception already recorded stays through a learner's edit that does not touch
+        // it, and goes when someone asks for what the type says.
+        let kept = Some((true, "Shadowing"));
+        assert_eq!(
+            off_the_job_of(TechnicalExperience, None, None, false, kept),
+            Ok((true, Some("Shadowing".into())))
+        );
+        assert_eq!(
+            off_the_job_of(TechnicalExperience, Some(true), None, false, kept),
+            Ok((true, Some("Shadowing".into())))
+        );
+        assert_eq!(
+            off_the_job_of(TechnicalExperience, Some(false), None, false, kept),
+            Ok((false, None))
+        );
+        // Staff may give a new reason for it.
+        assert_eq!(
+            off_the_job_of(
+                TechnicalExperience,
+                Some(true),
+                Some("Lab week"),
+                true,
+                kept
+            ),
+            Ok((true, Some("Lab week".into())))
         );
     }
 }

@@ -5,7 +5,8 @@
 //! `criterion_ids:list` (every value of the name, as an array), `starts_at:datetime` (a
 //! `datetime-local` value, in the organisation's time zone, sent as an RFC 3339 instant),
 //! `scopes:lines` (a list typed one per line or separated by commas), `mapping:json` (JSON
-//! typed as text), `assessor_id:nullable` (blank sent as `null`, to clear).
+//! typed as text), `assessor_id:nullable` (blank sent as `null`, to clear),
+//! `off_the_job:optbool` (a yes/no choice that may be left blank, and then is not sent).
 //! A dotted name goes into a nested object (`track.margin_points:number`). Other fields
 //! are strings;
 //! an empty string is left out, so an optional field left blank is simply absent. A field
@@ -80,6 +81,11 @@ pub fn to_json(fields: &[(String, String)], tz: Tz) -> Value {
                 out.insert(key.to_owned(), v);
             }
             _ if value.trim().is_empty() => {}
+            "optbool" => {
+                // A yes/no choice that may be left unmade (blank: not sent at all).
+                let on = matches!(value.as_str(), "true" | "on" | "yes" | "1");
+                out.insert(key.to_owned(), Value::Bool(on));
+            }
             "int" => {
                 let v = value
                     .trim()
@@ -156,6 +162,8 @@ mod tests {
                 ("with_assessor:bool", "false"),
                 ("with_assessor:bool", "on"),
                 ("off_the_job:bool", "false"),
+                ("exception:optbool", "true"),
+                ("unmade:optbool", ""),
                 ("criterion_ids:list", "a"),
                 ("criterion_ids:list", "b"),
                 ("reflection", ""),
@@ -178,6 +186,7 @@ mod tests {
                 "hours": 1.5,
                 "with_assessor": true,
                 "off_the_job": false,
+                "exception": true,
                 "criterion_ids": ["a", "b"],
                 "track": { "basis": "signed_off", "margin_points": 10.0 },
                 "scopes": ["openid", "email", "profile"],

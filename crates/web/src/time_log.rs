@@ -126,7 +126,10 @@ struct FieldsView {
     activity_type: Option<&'static str>,
     minutes: Option<i32>,
     unit_id: Option<Uuid>,
-    off_the_job: bool,
+    /// The entry's off the job, for an entry (none for a new one: it follows the type).
+    off_the_job: Option<bool>,
+    /// Why staff recorded it against its activity type, if they did.
+    off_the_job_reason: Option<String>,
     with_assessor: bool,
     reflection: Option<String>,
 }
@@ -138,7 +141,8 @@ impl FieldsView {
             activity_type: None,
             minutes: None,
             unit_id: None,
-            off_the_job: true,
+            off_the_job: None,
+            off_the_job_reason: None,
             with_assessor: false,
             reflection: None,
         }
@@ -152,7 +156,8 @@ impl From<&Entry> for FieldsView {
             activity_type: Some(e.activity.as_str()),
             minutes: Some(e.entry.minutes),
             unit_id: e.entry.unit_id,
-            off_the_job: e.entry.off_the_job,
+            off_the_job: Some(e.entry.off_the_job),
+            off_the_job_reason: e.entry.off_the_job_reason.clone(),
             with_assessor: e.entry.with_assessor,
             reflection: e.entry.reflection.clone(),
         }
@@ -179,6 +184,8 @@ struct EntryRow {
     reflection: Option<String>,
     minutes: i32,
     off_the_job: bool,
+    /// Why staff recorded it against its activity type, if they did.
+    off_the_job_reason: Option<String>,
     counts_towards_minimum: bool,
     /// Its page, for the entries people wrote (a session's is changed on the session).
     link: Option<String>,
@@ -194,6 +201,7 @@ impl From<Entry> for EntryRow {
             reflection: e.entry.reflection,
             minutes: e.entry.minutes,
             off_the_job: e.entry.off_the_job,
+            off_the_job_reason: e.entry.off_the_job_reason,
             counts_towards_minimum: e.counts_towards_minimum,
         }
     }
@@ -283,6 +291,8 @@ struct TimeLogView {
     otj: OtjView,
     new_entry: FieldsView,
     activity_types: Vec<ActivityChoice>,
+    /// The viewer is staff who may record an entry on or off the job against its type.
+    records_exceptions: bool,
     unit_groups: Vec<UnitGroup>,
     /// This page (the list).
     link: String,
@@ -346,6 +356,7 @@ async fn read_time_log(
         },
         new_entry: FieldsView::blank(today),
         activity_types: activity_choices(),
+        records_exceptions: time_log::records_exceptions(uow, id).await?,
         unit_groups: unit_groups(units),
         this_month: today.format("%Y-%m").to_string(),
         export_link: format!("/api/v1/enrolments/{id}/time-log/export"),
@@ -388,6 +399,8 @@ struct EntryView {
     entry_id: Uuid,
     entry: FieldsView,
     activity_types: Vec<ActivityChoice>,
+    /// The viewer is staff who may record an entry on or off the job against its type.
+    records_exceptions: bool,
     unit_groups: Vec<UnitGroup>,
     /// This page, and the time log it belongs to.
     link: String,
@@ -407,6 +420,7 @@ async fn read_entry(uow: &mut UnitOfWork, id: Uuid) -> Result<EntryView, AppErro
         entry_id: id,
         entry: FieldsView::from(&entry),
         activity_types: activity_choices(),
+        records_exceptions: time_log::records_exceptions(uow, enrolment).await?,
         unit_groups: unit_groups(units),
         link: routes::time_log_entry(id),
         time_log: routes::time_log(enrolment),

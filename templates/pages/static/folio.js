@@ -33,6 +33,8 @@
         out[key] = ["true", "on", "yes", "1"].indexOf(value) >= 0;
       } else if (value.trim() === "") {
         // left out
+      } else if (kind === "optbool") {
+        out[key] = ["true", "on", "yes", "1"].indexOf(value) >= 0;
       } else if (kind === "lines") {
         out[key] = value.split(/[\n,]/).map(function (v) { return v.trim(); }).filter(function (v) { return v !== ""; });
       } else if (kind === "json") {

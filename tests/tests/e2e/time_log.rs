@@ -143,18 +143,61 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
     .await;
     assert_eq!(exam["off_the_job"], true);
     assert_eq!(exam["counts_towards_minimum"], false);
-    // The type's default can be overridden.
-    let shadowing = log(
-        app,
-        s.token("amelia"),
-        e,
-        json!({ "entry_date": days_ago(7), "activity_type": "technical_experience",
-                "minutes": 30, "off_the_job": true, "with_assessor": true }),
-    )
-    .await;
+    // Off the job follows the activity type: the learner cannot claim doing their job as
+    // off the job (the over-claim an audit would find)…
+    let claim = json!({ "entry_date": days_ago(7), "activity_type": "technical_experience",
+                        "minutes": 30, "off_the_job": true, "with_assessor": true });
+    let r = post_entry(app, s.token("amelia"), e, claim.clone()).await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&p), ["off_the_job"]);
+    assert!(
+        p["detail"].as_str().unwrap().contains(
+            "\"Gaining technical experience by doing my job\" is on the job; your assessor can record an exception with a reason"
+        ),
+        "{p}"
+    );
+    // …nor can staff without saying why…
+    let r = post_entry(app, s.token("tom"), e, claim.clone()).await;
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["off_the_job_reason"]
+    );
+    // …but the assessor can, with the reason kept and shown.
+    let mut excepted = claim;
+    excepted["off_the_job_reason"] = json!("Shadowing the test engineers, away from her duties");
+    let shadowing = log(app, s.token("tom"), e, excepted).await;
     assert_eq!(shadowing["off_the_job"], true);
+    assert_eq!(
+        shadowing["off_the_job_reason"],
+        "Shadowing the test engineers, away from her duties"
+    );
     assert_eq!(shadowing["with_assessor"], true);
     assert_eq!(shadowing["counts_towards_minimum"], true);
+    assert_eq!(shadowing["source"], "staff");
+    // The learner correcting the minutes keeps the assessor's exception.
+    let r = app
+        .authed(
+            Method::PUT,
+            &format!("/api/v1/time-log/{}", id(&shadowing)),
+            s.token("amelia"),
+        )
+        .json(
+            &json!({ "entry_date": days_ago(7), "activity_type": "technical_experience",
+                       "minutes": 35, "with_assessor": true }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let corrected: Value = r.json().await.unwrap();
+    assert_eq!(corrected["minutes"], 35);
+    assert_eq!(corrected["off_the_job"], true);
+    assert!(
+        corrected["off_the_job_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("Shadowing")
+    );
 
     // Newest day first (then newest entry first).
     let base = format!("/api/v1/enrolments/{e}/time-log");
@@ -298,6 +341,7 @@ async fn entries_are_logged_listed_filtered_changed_and_removed() {
             "time_log.create",
             "time_log.create",
             "time_log.create",
+            "time_log.update",
             "time_log.update",
             "time_log.delete"
         ]

@@ -678,6 +678,23 @@ async fn the_time_log_pages_show_the_entries_and_their_links_open_the_entry() {
     );
     assert!(html.contains(r#"value="90""#) && html.contains(">Read about pumps</textarea>"));
     assert!(html.contains(&format!("href=\"/app/enrolments/{e}/time-log\"")));
+    // Off the job follows the activity: the learner has no box to tick (it was ticked for
+    // every activity), only the rule; the assessor has the exception and its reason.
+    assert!(!html.contains("name=\"off_the_job"), "{html}");
+    assert!(
+        html.contains("Off the job follows the activity: Traditional face-to-face session;"),
+        "{html}"
+    );
+    assert!(!html.contains("follows the activity: Traditional face-to-face session; Trainer or assessor led training; Electronic or distance learning or self-study; Coaching or mentoring; Gaining"), "{html}");
+    let html = app
+        .page(s.token("tom"), format!("/app/time-log/{entry}"))
+        .await
+        .html;
+    assert!(
+        html.contains(r#"<select id="off_the_job" name="off_the_job:optbool""#)
+            && html.contains(r#"name="off_the_job_reason""#),
+        "{html}"
+    );
 
     // Filtered to on the job it is not listed; a bad filter is a page naming it.
     let html = app
