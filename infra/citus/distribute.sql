@@ -49,11 +49,11 @@
 --   infra/SCALING.md.
 -- 3. Functions of the schema: current_tenant (stable), documents_fixed_once_fully_signed
 --   (volatile), enable_tenant_isolation (volatile), enrolments_keep_fixed_fields
---   (volatile). current_tenant() must exist on every worker (policies and their shards call
---   it there), and so must the trigger functions. [unverified] Citus 11+ propagates a
---   function a distributed table depends on when the table is distributed, and CREATE
---   FUNCTION afterwards; otherwise use create_distributed_function() or create them on the
---   workers.
+--   (volatile), tenant_tz (stable). current_tenant() must exist on every worker (policies
+--   and their shards call it there), and so must the trigger functions. [unverified] Citus
+--   11+ propagates a function a distributed table depends on when the table is distributed,
+--   and CREATE FUNCTION afterwards; otherwise use create_distributed_function() or create
+--   them on the workers.
 -- 4. Column defaults: ''::text, 'active'::text, 'awaiting_induction'::text, 'email'::text,
 --   'invite_only'::text, 'outstanding'::text, 'password'::text, 'pending'::text,
 --   'queued'::text, 'requested'::text, 'submitted'::text, '{openid,email,profile}'::text[],

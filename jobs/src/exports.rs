@@ -17,6 +17,7 @@ use folio_app::exports::writing::{self as exports, ComplianceRow, ReadyFile, Sco
 use folio_app::system::{self, SystemWork};
 use folio_domain::TenantId;
 use folio_domain::enrolment::EnrolmentStatus;
+use folio_domain::jobs::local_date;
 use folio_domain::off_the_job::{
     self, Hours, LoggedTime, OtjEnrolment, OtjFigures, PublishedMinimum,
 };
@@ -467,6 +468,7 @@ async fn progress_map_doc(
     use folio_domain::progress::{CriterionState, ShownFigures};
     let mut work = SystemWork::begin(&ctx.db, tenant).await?;
     let data = exports::progress_map(&mut work, enrolment_id).await?;
+    let tz = system::settings(&mut work).await?.tz();
     work.commit().await?;
     let shown = ShownFigures::of(data.counts);
     let mut doc = folio_pdf::ProgressMapDoc {
@@ -521,7 +523,7 @@ async fn progress_map_doc(
             evidence_count: c.evidence_ids.len(),
             signed_off_on: c
                 .signed_off_at
-                .map(|d| d.date_naive().format("%-d %B %Y").to_string()),
+                .map(|d| local_date(&tz, d).format("%-d %B %Y").to_string()),
         });
     }
     Ok(doc)
@@ -679,12 +681,13 @@ async fn compliance(
     now: DateTime<Utc>,
     heading: &impl Fn(&str) -> Vec<String>,
 ) -> anyhow::Result<()> {
-    let (frequency, assessor) = {
+    let (frequency, tz, assessor) = {
         let mut work = SystemWork::begin(&sheets.ctx.db, sheets.tenant).await?;
         let s = system::settings(&mut work).await?;
         work.commit().await?;
         (
             s.review_frequency_weeks,
+            s.tz(),
             match scope {
                 Scope::Caseload(a) => Some(a),
                 Scope::Tenant => None,
@@ -809,7 +812,7 @@ async fn compliance(
                 s.learner.learner_name.into(),
                 s.learner.course_title.into(),
                 s.session_type.replace('_', " ").into(),
-                s.starts_at.date_naive().into(),
+                local_date(&tz, s.starts_at).into(),
             ])
             .await?;
     }

@@ -14,10 +14,13 @@
 //! off-the-job entry of an attended session commit or roll back with the outcome itself.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use folio_db::enrolments::{self, Enrolment};
 use folio_db::learning_plan::{
     self as queries, Action, NewAction, NewSession, Session, SessionEntry, SessionFields,
 };
+use folio_db::settings;
+use folio_domain::jobs::local_date;
 use folio_domain::learning_plan::{
     ActionActor, ActionStatus, ActionTransitionError, SessionFacts, SessionOutcome, SessionType,
     check_action_transition, check_outcome, is_overdue, is_unclosed, outcome_effects,
@@ -238,6 +241,7 @@ async fn locked_action(uow: &mut UnitOfWork, action_id: Uuid) -> Result<(Enrolme
 /// at fault.
 fn session_fields(
     enrolment: &Enrolment,
+    tz: Tz,
     starts_at: DateTime<Utc>,
     duration_minutes: i64,
     face_to_face: Option<bool>,
@@ -245,8 +249,9 @@ fn session_fields(
     feedback: Option<&str>,
 ) -> Result<SessionFields> {
     let mut fields = Fields::default();
-    // The session's day is its UTC date: the same day the time log records for it.
-    let day = starts_at.date_naive();
+    // The session's day is its date in the provider's time zone: the same day the time
+    // log records for it.
+    let day = local_date(&tz, starts_at);
     fields.date("starts_at", day);
     if day < enrolment.start_date {
         fields.add(
@@ -305,8 +310,10 @@ pub async fn book_session(
     booking: Booking,
 ) -> Result<SessionView> {
     let enrolment = uow.managed_enrolment(enrolment_id).await?;
+    let tz = settings::get(&mut uow.tx).await?.tz();
     let fields = session_fields(
         &enrolment,
+        tz,
         booking.starts_at,
         booking.duration_minutes,
         booking.face_to_face,
@@ -401,8 +408,10 @@ pub async fn change_session(
     change: SessionChange,
 ) -> Result<SessionView> {
     let (enrolment, session) = changeable_session(uow, id).await?;
+    let tz = settings::get(&mut uow.tx).await?.tz();
     let fields = session_fields(
         &enrolment,
+        tz,
         change.starts_at,
         change.duration_minutes,
         change.face_to_face,
@@ -455,7 +464,7 @@ pub async fn record_outcome(
     let facts = SessionFacts {
         session_type: session_type_of(&session)?,
         face_to_face: session.face_to_face,
-        date: session.starts_at.date_naive(),
+        date: local_date(&settings::get(&mut uow.tx).await?.tz(), session.starts_at),
         duration_minutes: session.duration_minutes,
     };
     let effects = outcome_effects(facts, outcome, status);
@@ -566,7 +575,8 @@ pub async fn set_action(
     });
     uow.audit("action.create", "action", new.id, details)
         .await?;
-    ActionView::new(action, today())
+    let today = today(uow).await?;
+    ActionView::new(action, today)
 }
 
 /// A learner's actions by target date (only a session's, with `session_id`), each flagged
@@ -578,7 +588,7 @@ pub async fn actions(
 ) -> Result<Actions> {
     let enrolment = uow.visible_enrolment(enrolment_id).await?;
     let rows = queries::list_actions(&mut uow.tx, enrolment.id, session_id).await?;
-    let today = today();
+    let today = today(uow).await?;
     let items = rows
         .into_iter()
         .map(|a| ActionView::new(a, today))
@@ -641,7 +651,8 @@ pub async fn report_progress(
         "time_spent_minutes": minutes,
     });
     uow.audit("action.progress", "action", id, details).await?;
-    ActionView::new(updated, today())
+    let today = today(uow).await?;
+    ActionView::new(updated, today)
 }
 
 /// Marks an action complete (admins and the learner's assessor; anyone else 403); a
@@ -658,5 +669,6 @@ pub async fn complete_action(uow: &mut UnitOfWork, id: Uuid) -> Result<ActionVie
     let updated = queries::complete_action(&mut uow.tx, id, user).await?;
     let details = serde_json::json!({ "enrolment_id": enrolment.id, "from": from.as_str() });
     uow.audit("action.complete", "action", id, details).await?;
-    ActionView::new(updated, today())
+    let today = today(uow).await?;
+    ActionView::new(updated, today)
 }

@@ -5,25 +5,31 @@
 //! load them in the caller's unit of work and compose them.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
 use folio_db::enrolments::Enrolment;
 use folio_db::progress::{self as queries, MapCriterion, UnitCounts};
 use folio_db::settings;
 use folio_domain::TrackRule;
+use folio_domain::jobs::local_date;
 use folio_domain::progress::{self, CriterionCounts, CriterionState, ProgressBars, Timeline};
 use uuid::Uuid;
 
 use crate::{Error, Result, UnitOfWork};
 
-/// The one place "today" is read for progress, plans and the time log. Everything below
-/// takes the date as an argument, so the domain functions are tested with fixed dates.
-pub fn today() -> NaiveDate {
-    Utc::now().date_naive()
+/// The one place "today" is read for progress, plans and the time log: the provider's
+/// local date (the `timezone` setting), as the nightly jobs and the dashboards read it, so
+/// a learner in London logging time at 00:30 logs it for the day it is there. Everything
+/// below takes the date as an argument, so the domain functions are tested with fixed
+/// dates.
+pub async fn today(uow: &mut UnitOfWork) -> Result<NaiveDate> {
+    let tz = settings::get(&mut uow.tx).await?.tz();
+    Ok(local_date(&tz, Utc::now()))
 }
 
 /// Sign-offs are instants; the record of achievement and projections speak in days, taken
-/// in UTC like every date Folio stores.
-fn day(at: Option<DateTime<Utc>>) -> Option<NaiveDate> {
-    at.map(|t| t.date_naive())
+/// in the provider's time zone.
+fn day(tz: &Tz, at: Option<DateTime<Utc>>) -> Option<NaiveDate> {
+    at.map(|t| local_date(tz, t))
 }
 
 fn timeline(enrolment: &Enrolment) -> Result<Timeline> {
@@ -230,7 +236,7 @@ fn by_component<R, T>(
 }
 
 /// A unit of the learner's, taken from a counts row that has one.
-fn unit(row: UnitCounts) -> Option<Unit> {
+fn unit(tz: &Tz, row: UnitCounts) -> Option<Unit> {
     let counts = row.counts();
     Some(Unit {
         id: row.unit_id?,
@@ -239,7 +245,7 @@ fn unit(row: UnitCounts) -> Option<Unit> {
         optional: row.optional.unwrap_or_default(),
         optional_group: row.optional_group,
         counts,
-        last_sign_off: day(row.last_signed_off_at),
+        last_sign_off: day(tz, row.last_signed_off_at),
     })
 }
 
@@ -276,8 +282,13 @@ pub async fn units(
     enrolment_id: Uuid,
 ) -> Result<(Enrolment, Vec<Component<Unit>>)> {
     let enrolment = uow.visible_enrolment(enrolment_id).await?.into_inner();
+    let tz = settings::get(&mut uow.tx).await?.tz();
     let rows = queries::unit_counts(&mut uow.tx, enrolment_id).await?;
-    let components = by_component(rows, |r| (r.component_id, r.component_title.as_str()), unit);
+    let components = by_component(
+        rows,
+        |r| (r.component_id, r.component_title.as_str()),
+        |r| unit(&tz, r),
+    );
     Ok((enrolment, components))
 }
 
@@ -287,7 +298,7 @@ pub async fn progress(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Progre
     let (enrolment, components) = units(uow, enrolment_id).await?;
     let rule: TrackRule = settings::get(&mut uow.tx).await?.track;
     let timeline = timeline(&enrolment)?;
-    let today = today();
+    let today = today(uow).await?;
     let bars = |(counts, last)| progress::progress_bars(counts, last, &timeline, &rule, today);
     let overall = bars(totals(components.iter().flat_map(|c| &c.items)));
     let components = components
@@ -334,15 +345,16 @@ pub async fn progress_map(
 /// status.
 pub async fn overview(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Overview> {
     let enrolment = uow.visible_enrolment(enrolment_id).await?.into_inner();
-    let rule = settings::get(&mut uow.tx).await?.track;
+    let settings = settings::get(&mut uow.tx).await?;
+    let tz = settings.tz();
     let overall = queries::overall_counts(&mut uow.tx, enrolment.id).await?;
     let timeline = timeline(&enrolment)?;
     let bars = progress::progress_bars(
         overall.counts(),
-        day(overall.last_signed_off_at),
+        day(&tz, overall.last_signed_off_at),
         &timeline,
-        &rule,
-        today(),
+        &settings.track,
+        local_date(&tz, Utc::now()),
     );
     Ok(Overview { enrolment, bars })
 }

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_db::reminders;
 use folio_db::{TenantTx, settings};
-use folio_domain::jobs::REVIEW_DUE_WITHIN_DAYS;
+use folio_domain::jobs::{REVIEW_DUE_WITHIN_DAYS, local_date};
 use folio_domain::{Role, TrackBasis};
 use uuid::Uuid;
 
@@ -271,7 +271,7 @@ async fn find(
                 let detail = format!(
                     "{} session on {} has no outcome recorded",
                     s.session_type.replace('_', "-"),
-                    uk_date(s.starts_at.date_naive())
+                    uk_date(local_date(&settings.tz(), s.starts_at))
                 );
                 let link = routes::session(s.session_id);
                 line(

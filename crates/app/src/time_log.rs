@@ -256,10 +256,11 @@ async fn validate(
         source == Source::Staff,
         kept,
     );
+    let today = today(uow).await?;
     let mut fields = Fields::default();
     let date = input.entry_date;
     fields.date("entry_date", date);
-    fields.require("entry_date", date <= today(), "must not be in the future");
+    fields.require("entry_date", date <= today, "must not be in the future");
     if date < enrolment.start_date {
         fields.add(
             "entry_date",
@@ -537,7 +538,8 @@ pub async fn off_the_job(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Off
         rpl: Hours::default(),
         breaks: e.breaks(),
     };
-    let figures = off_the_job::figures(&input, &entries, today());
+    let today = today(uow).await?;
+    let figures = off_the_job::figures(&input, &entries, today);
     Ok(OffTheJob {
         enrolment: e,
         contracted_per_week: input.contracted_per_week,

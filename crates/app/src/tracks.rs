@@ -14,7 +14,7 @@ use crate::system::SystemWork;
 /// organisation's track rule.
 pub async fn recalculate(work: &mut SystemWork, on: NaiveDate) -> Result<RecalcReport> {
     let settings = settings::get(&mut work.tx).await?;
-    Ok(tracks::recalculate(&mut work.tx, on, &settings.track).await?)
+    Ok(tracks::recalculate(&mut work.tx, on, &settings).await?)
 }
 
 /// Whether some enrolment in progress has no figures for `on` yet (the night's

@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use folio_db::TenantTx;
 use folio_db::progress::LEARNERS_UNIT;
-use folio_domain::{TrackBasis, TrackRule};
+use folio_domain::{TenantSettings, TrackBasis};
 
 /// **Benchmark baseline only; the nightly job uses [`folio_db::tracks::recalculate`].** The same upsert of
 /// `enrolment_tracks` (not the history) as one hand-written SQL statement computed wholly
@@ -21,12 +21,13 @@ use folio_domain::{TrackBasis, TrackRule};
 /// because the batches' CTEs, whose filters read `enrolment_id in (select id from batch)`,
 /// took this statement from 28 s to 78 s over 100,000 enrolments when shared. Returns the
 /// rows written.
-#[tracing::instrument(skip(tx, rule), fields(tenant_id = %tx.tenant()))]
+#[tracing::instrument(skip(tx, settings), fields(tenant_id = %tx.tenant()))]
 pub async fn hand_written_recalculate(
     tx: &mut TenantTx,
     on: NaiveDate,
-    rule: &TrackRule,
+    settings: &TenantSettings,
 ) -> sqlx::Result<u64> {
+    let rule = &settings.track;
     let tenant = tx.tenant();
     let basis = match rule.basis {
         TrackBasis::Mapped => "mapped",
@@ -64,7 +65,7 @@ pub async fn hand_written_recalculate(
              select e.id as enrolment_id,
                     count(*) filter (where st.signed_off_at is null) as mapped,
                     count(st.signed_off_at) as signed_off,
-                    (max(st.signed_off_at) at time zone 'UTC')::date as last_sign_off
+                    (max(st.signed_off_at) at time zone $6)::date as last_sign_off
              from states st
              join enrolments e on e.tenant_id = $1 and e.id = st.enrolment_id
              join criteria cr on cr.tenant_id = e.tenant_id and cr.id = st.criterion_id
@@ -175,6 +176,7 @@ pub async fn hand_written_recalculate(
     .bind(basis)
     .bind(rule.grace_percent)
     .bind(rule.margin_points)
+    .bind(&settings.timezone)
     .execute(tx.conn())
     .await?;
     Ok(done.rows_affected())

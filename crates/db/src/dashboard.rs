@@ -203,7 +203,7 @@ impl Tile {
             // attended review, else the start of learning, else the start date.
             Tile::ReviewsOverdue => TileSql {
                 from: "left join lateral (
-                           select max((r.starts_at at time zone 'UTC')::date) as last_review
+                           select max((r.starts_at at time zone tenant_tz($1))::date) as last_review
                            from learning_sessions r
                            where r.tenant_id = s.tenant_id and r.enrolment_id = s.enrolment_id
                              and r.session_type = 'review' and r.outcome = 'attended') lr on true
@@ -212,7 +212,7 @@ impl Tile {
                                    + make_interval(weeks => $8))::date as next_due) nd",
                 filter: "s.enrolment_status = 'in_learning' and nd.next_due < $6",
                 extra_from: "left join lateral (
-                                 select min((b.starts_at at time zone 'UTC')::date) as booked
+                                 select min((b.starts_at at time zone tenant_tz($1))::date) as booked
                                  from learning_sessions b
                                  where b.tenant_id = s.tenant_id and b.enrolment_id = s.enrolment_id
                                    and b.session_type = 'review' and b.outcome is null
@@ -226,7 +226,7 @@ impl Tile {
                 filter: "s.enrolment_status = 'awaiting_induction' and s.start_date + $9::int < $6",
                 extra_from: "",
                 extras: "s.start_date + $9::int as due_date,
-                         (select min((b.starts_at at time zone 'UTC')::date) from learning_sessions b
+                         (select min((b.starts_at at time zone tenant_tz($1))::date) from learning_sessions b
                           where b.tenant_id = s.tenant_id and b.enrolment_id = s.enrolment_id
                             and b.session_type = 'induction' and b.outcome is null) as booked",
                 order: "due_date, learner_name, enrolment_id",

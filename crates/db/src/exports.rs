@@ -399,7 +399,7 @@ pub fn compliance_rows(tx: &mut TenantTx, scope: Scope) -> BoxStream<'_, DbResul
                 e.withdrawal_reason, e.planned_otj_hours, e.contracted_hours_per_week,
                 k.track_status, k.mapped_percent, k.signed_off_percent, k.elapsed_percent,
                 k.projected_completion,
-                (select max((s.starts_at at time zone 'UTC')::date) from learning_sessions s
+                (select max((s.starts_at at time zone tenant_tz($1))::date) from learning_sessions s
                  where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
                    and s.session_type = 'review' and s.outcome = 'attended') as last_review,
                 coalesce((select jsonb_agg(jsonb_build_object(

@@ -14,6 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::settings::TENANT_TZ;
 use crate::{DbResult, TenantTx};
 
 /// The enrolment, its learner, course and assessor, joined the same way by every query:
@@ -116,12 +117,12 @@ pub async fn reviews_due(
                     b.booked
              {ENROLMENT}
              left join lateral (
-                 select max((s.starts_at at time zone 'UTC')::date) as last_review
+                 select max((s.starts_at at time zone {TENANT_TZ})::date) as last_review
                  from learning_sessions s
                  where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
                    and s.session_type = 'review' and s.outcome = 'attended') r on true
              left join lateral (
-                 select min((s.starts_at at time zone 'UTC')::date) as booked
+                 select min((s.starts_at at time zone {TENANT_TZ})::date) as booked
                  from learning_sessions s
                  where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
                    and s.session_type = 'review' and s.outcome is null
@@ -165,7 +166,7 @@ pub async fn inductions_overdue(
         "select e.id as enrolment_id, l.id as learner_id, l.name as learner_name,
                 c.title as course_title, a.id as assessor_id, a.name as assessor_name,
                 e.start_date, e.start_date + $3::int as due,
-                (select min((s.starts_at at time zone 'UTC')::date) from learning_sessions s
+                (select min((s.starts_at at time zone {TENANT_TZ})::date) from learning_sessions s
                  where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
                    and s.session_type = 'induction' and s.outcome is null) as booked
          {ENROLMENT}
@@ -244,16 +245,16 @@ pub async fn without_active_learning(
              select e.id as enrolment_id, l.id as learner_id, l.name as learner_name,
                     c.title as course_title, a.id as assessor_id, a.name as assessor_name,
                     greatest(
-                        (select max((v.uploaded_at at time zone 'UTC')::date)
+                        (select max((v.uploaded_at at time zone {TENANT_TZ})::date)
                          from evidence ev join evidence_versions v
                               on v.tenant_id = ev.tenant_id and v.evidence_id = ev.id
                          where ev.tenant_id = e.tenant_id and ev.enrolment_id = e.id),
                         (select max(t.entry_date) from time_log_entries t
                          where t.tenant_id = e.tenant_id and t.enrolment_id = e.id),
-                        (select max((so.signed_off_at at time zone 'UTC')::date)
+                        (select max((so.signed_off_at at time zone {TENANT_TZ})::date)
                          from criterion_sign_offs so
                          where so.tenant_id = e.tenant_id and so.enrolment_id = e.id),
-                        (select max((s.starts_at at time zone 'UTC')::date)
+                        (select max((s.starts_at at time zone {TENANT_TZ})::date)
                          from learning_sessions s
                          where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
                            and s.outcome = 'attended')) as last_activity,

@@ -4,6 +4,11 @@ use folio_domain::TenantSettings;
 
 use crate::{DbResult, TenantTx};
 
+/// The tenant's time zone in SQL, for statements whose `$1` is the tenant (the
+/// `tenant_tz` function of migration 0031: the `timezone` setting, else Europe/London).
+/// Instants become the dates people see with `(t at time zone {TENANT_TZ})::date`.
+pub const TENANT_TZ: &str = "tenant_tz($1)";
+
 /// The statement of [`get`]: `$1` tenant. Public so that `folio-bench` can run the very
 /// same SQL through `pgbench`.
 pub const GET_SQL: &str = "select settings from tenant_settings where tenant_id = $1";

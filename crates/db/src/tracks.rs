@@ -9,8 +9,9 @@
 //! hand-written SQL statement, lives in `folio-bench`.)
 
 use chrono::{DateTime, NaiveDate, Utc};
+use folio_domain::jobs::local_date;
 use folio_domain::progress::{self, Break, CriterionCounts, Timeline, TrackStatus};
-use folio_domain::{EnrolmentStatus, TrackRule};
+use folio_domain::{EnrolmentStatus, TenantSettings, TrackRule};
 use serde::Serialize;
 use sqlx::FromRow;
 use uuid::Uuid;
@@ -195,12 +196,14 @@ fn domain_count(n: i64) -> u32 {
 impl Columns {
     /// Computes one enrolment's figures on day `on` exactly as the learner overview does:
     /// the same timeline (planned end date; the completion, else withdrawal, date as the
-    /// actual end; the breaks in learning, which pause the clock), the same counts and [`progress::progress_bars`], which composes
-    /// `percentages`, `clock_date`, `time_elapsed`, `track_status` (not applicable without
-    /// criteria) and `projected_completion`.
+    /// actual end; the breaks in learning, which pause the clock), the same counts, the
+    /// last sign-off's day in the provider's time zone, and [`progress::progress_bars`],
+    /// which composes `percentages`, `clock_date`, `time_elapsed`, `track_status` (not
+    /// applicable without criteria) and `projected_completion`.
     fn push(
         &mut self,
         row: &EnrolmentCounts,
+        last_sign_off: Option<NaiveDate>,
         on: NaiveDate,
         rule: &TrackRule,
     ) -> DbResult<TrackStatus> {
@@ -226,8 +229,6 @@ impl Columns {
             mapped: domain_count(row.mapped),
             signed_off: domain_count(row.signed_off),
         };
-        // Sign-offs are instants; the API takes their day in UTC, and so does this.
-        let last_sign_off = row.last_signed_off_at.map(|t| t.date_naive());
         let bars = progress::progress_bars(counts, last_sign_off, &timeline, rule, on);
         self.enrolment_id.push(row.enrolment_id);
         self.criteria.push(column_count(counts.total));
@@ -336,12 +337,13 @@ async fn write_batch(tx: &mut TenantTx, on: NaiveDate, columns: &Columns) -> DbR
 /// Enrolments are taken in batches of [`BATCH`] in id order: one aggregate query counts the
 /// batch's criteria, the figures are computed in Rust by the domain's functions, and one
 /// upsert of arrays writes them. JIT compilation is off for the rest of the transaction.
-#[tracing::instrument(skip(tx, rule), fields(tenant_id = %tx.tenant()))]
+#[tracing::instrument(skip(tx, settings), fields(tenant_id = %tx.tenant()))]
 pub async fn recalculate(
     tx: &mut TenantTx,
     on: NaiveDate,
-    rule: &TrackRule,
+    settings: &TenantSettings,
 ) -> DbResult<RecalcReport> {
+    let (rule, tz) = (&settings.track, settings.tz());
     without_jit(tx).await?;
     let mut report = RecalcReport::default();
     let mut after = Uuid::nil();
@@ -351,7 +353,8 @@ pub async fn recalculate(
         after = last.enrolment_id;
         let mut columns = Columns::default();
         for row in &rows {
-            let tally = match columns.push(row, on, rule)? {
+            let last_sign_off = row.last_signed_off_at.map(|t| local_date(&tz, t));
+            let tally = match columns.push(row, last_sign_off, on, rule)? {
                 TrackStatus::OffTrack => &mut report.off_track,
                 TrackStatus::OnTrack => &mut report.on_track,
                 TrackStatus::Ahead => &mut report.ahead,

@@ -314,7 +314,7 @@ async fn read_time_log(
     id: Uuid,
     q: TimeLogQuery,
 ) -> Result<TimeLogView, AppError> {
-    let today = progress::today();
+    let today = progress::today(uow).await?;
     let checked = filters(&q)?;
     let overview = progress::overview(uow, id).await?;
     let (_, units) = progress::units(uow, id).await?;

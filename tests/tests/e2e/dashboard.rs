@@ -317,8 +317,8 @@ impl<'a> Org<'a> {
             .begin_tenant(self.tenant.tenant_id())
             .await
             .unwrap();
-        let rule = folio_db::settings::get(&mut tx).await.unwrap().track;
-        folio_db::tracks::recalculate(&mut tx, self.today, &rule)
+        let settings = folio_db::settings::get(&mut tx).await.unwrap();
+        folio_db::tracks::recalculate(&mut tx, self.today, &settings)
             .await
             .unwrap();
         tx.commit().await.unwrap();

@@ -189,6 +189,15 @@ async fn scene() -> Scene {
         export_retention: chrono::TimeDelta::days(7),
         secrets: folio_tests::test_secret_keys(),
     };
+    // The provider keeps UTC, so the days of the sessions below (instants `now` − n days)
+    // are the test's UTC days whatever the hour it runs (in London, September's 23:30 UTC
+    // is the next day).
+    sqlx::query("insert into tenant_settings (tenant_id, settings) values ($1, $2)")
+        .bind(org.tenant.id)
+        .bind(serde_json::json!({ "timezone": "UTC" }))
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
     let now = Utc::now();
     let today = now.date_naive();
     let (tom, bea) = (org.id("tom"), org.id("bea"));

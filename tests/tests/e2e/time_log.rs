@@ -1317,3 +1317,81 @@ async fn the_time_log_exports_to_excel_and_reads_back_cell_by_cell() {
     );
     s.app.finish().await;
 }
+
+/// "Dates a person or a return sees are in the provider's time zone." A learner logging
+/// time for their own today is never told it is in the future, and their tomorrow is
+/// refused, wherever the provider is. Kiritimati is UTC+14 and Etc/GMT+12 is UTC−12 (fixed
+/// offsets, no summer time), 26 hours apart, so at any instant at least one of them is on
+/// a date other than UTC's: in Kiritimati from 10:00 UTC on, in Etc/GMT+12 before 12:00
+/// UTC. Reading "today" in UTC fails one of the two at any hour.
+#[tokio::test]
+async fn today_is_the_providers_date_in_its_time_zone() {
+    use chrono::{Duration, Timelike, Utc};
+
+    // Not within a few seconds of midnight in either zone, so the day cannot turn between
+    // the test's reckoning and the server's.
+    let near_midnight = |offset: i64| {
+        let local = Utc::now() + Duration::hours(offset);
+        let seconds = local.num_seconds_from_midnight();
+        !(10..86_390).contains(&seconds)
+    };
+    while near_midnight(14) || near_midnight(-12) {
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    }
+    let app = TestApp::spawn().await;
+    for (slug, zone, offset) in [
+        ("kiri", "Pacific/Kiritimati", 14),
+        ("baker", "Etc/GMT+12", -12),
+    ] {
+        let s = app
+            .scene(slug)
+            .course(course("ST0457"))
+            .person(&format!("lee@{slug}.example"), Role::Learner)
+            .enrol(
+                NewEnrolment::new("lee")
+                    .dates(days_ago(30), days_ahead(300))
+                    .hours(37.5, 300.0),
+            )
+            .build()
+            .await;
+        let mut settings = get(&app, &s.admin, "/api/v1/settings").await;
+        settings["timezone"] = json!(zone);
+        let r = app
+            .authed(Method::PUT, "/api/v1/settings", &s.admin)
+            .json(&settings)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{zone}");
+        // The provider's today: UTC now moved by the zone's fixed offset.
+        let local_today = (Utc::now() + Duration::hours(offset)).date_naive();
+        let e = s.enrolment("lee");
+        log(
+            &app,
+            s.token("lee"),
+            e,
+            entry(local_today, "distance_learning", 30),
+        )
+        .await;
+        let tomorrow = local_today.succ_opt().unwrap();
+        let r = post_entry(
+            &app,
+            s.token("lee"),
+            e,
+            entry(tomorrow, "distance_learning", 30),
+        )
+        .await;
+        let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(fields(&p), ["entry_date"], "{zone}: {p}");
+        assert!(p["detail"].as_str().unwrap().contains("future"), "{p}");
+        // The off-the-job figures are as of the provider's today too.
+        let f = get(
+            &app,
+            &s.admin,
+            &format!("/api/v1/enrolments/{e}/off-the-job"),
+        )
+        .await;
+        assert_eq!(f["as_of"], json!(local_today), "{zone}");
+    }
+    app.finish().await;
+}

@@ -16,7 +16,7 @@ use folio_bench::baseline;
 use folio_db::platform::Tenant;
 use folio_db::tracks::{self, RecalcReport};
 use folio_domain::progress::{self, CriterionCounts, TrackStatus};
-use folio_domain::{EnrolmentStatus, Role, TrackBasis, TrackRule};
+use folio_domain::{EnrolmentStatus, Role, TenantSettings, TrackBasis, TrackRule};
 use folio_tests::TestApp;
 use folio_tests::scene::{
     NewCourse, NewEnrolment, NewUnit, Scene as Org, days_ago, days_ahead, today,
@@ -451,9 +451,9 @@ fn default_rule() -> TrackRule {
 /// Recalculates tenant `tenant` for day `on` under its own settings, and commits.
 async fn recalculate(app: &TestApp, tenant: &Tenant, on: NaiveDate) -> RecalcReport {
     let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
-    let rule = folio_db::settings::get(&mut tx).await.unwrap().track;
-    assert_eq!(rule, default_rule());
-    let report = tracks::recalculate(&mut tx, on, &rule).await.unwrap();
+    let settings = folio_db::settings::get(&mut tx).await.unwrap();
+    assert_eq!(settings.track, default_rule());
+    let report = tracks::recalculate(&mut tx, on, &settings).await.unwrap();
     tx.commit().await.unwrap();
     report
 }
@@ -797,9 +797,13 @@ async fn the_hand_written_statement_agrees_with_recalculate() {
         },
     ];
     for (i, rule) in rules.iter().enumerate() {
+        let settings = TenantSettings {
+            track: *rule,
+            ..TenantSettings::default()
+        };
         for on in [today(), days_ahead(1)] {
             let mut tx = s.app.db.begin_tenant(s.tenant.tenant_id()).await.unwrap();
-            tracks::recalculate(&mut tx, on, rule).await.unwrap();
+            tracks::recalculate(&mut tx, on, &settings).await.unwrap();
             let mut computed = Vec::new();
             for l in &s.learners {
                 computed.push(
@@ -809,7 +813,7 @@ async fn the_hand_written_statement_agrees_with_recalculate() {
                         .unwrap(),
                 );
             }
-            let written = baseline::hand_written_recalculate(&mut tx, on, rule)
+            let written = baseline::hand_written_recalculate(&mut tx, on, &settings)
                 .await
                 .unwrap();
             assert_eq!(written, 12);

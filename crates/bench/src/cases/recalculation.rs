@@ -24,7 +24,7 @@ use anyhow::Context as _;
 use chrono::{Days, NaiveDate};
 use folio_bench::baseline;
 use folio_db::tracks;
-use folio_domain::{TenantId, TrackRule};
+use folio_domain::{TenantId, TenantSettings};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -368,15 +368,15 @@ async fn time_one(
     tenant: TenantId,
     way: Way,
     on: NaiveDate,
-    rule: &TrackRule,
+    settings: &TenantSettings,
 ) -> anyhow::Result<(Duration, u64)> {
     let started = Instant::now();
     let mut tx = scratch.db.begin_tenant(tenant).await?;
     let rows = match way {
-        Way::Folio => tracks::recalculate(&mut tx, on, rule).await?.enrolments,
-        Way::HandWritten => baseline::hand_written_recalculate(&mut tx, on, rule).await?,
+        Way::Folio => tracks::recalculate(&mut tx, on, settings).await?.enrolments,
+        Way::HandWritten => baseline::hand_written_recalculate(&mut tx, on, settings).await?,
         Way::HandWrittenWithHistory => {
-            let rows = baseline::hand_written_recalculate(&mut tx, on, rule).await?;
+            let rows = baseline::hand_written_recalculate(&mut tx, on, settings).await?;
             sqlx::query(COPY_HISTORY)
                 .bind(tenant.0)
                 .bind(on)
@@ -435,7 +435,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<CaseResult> {
     )
     .fetch_one(&scratch.pool)
     .await?;
-    let rule = TrackRule::default();
+    let rule = TenantSettings::default();
 
     // Warm-up (not timed): the first run of each inserts every enrolment's row; the timed
     // rounds update them, as every night after the first does. Both compute the same day
