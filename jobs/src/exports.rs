@@ -22,6 +22,7 @@ use folio_domain::off_the_job::{
     self, Hours, LoggedTime, OtjEnrolment, OtjFigures, PublishedMinimum,
 };
 use folio_domain::progress::Break;
+use folio_domain::reviews::{ReviewRule, next_review_due};
 use folio_domain::time_log::ActivityType;
 use futures_util::StreamExt;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
@@ -651,14 +652,18 @@ fn otj(row: &ComplianceRow, status: EnrolmentStatus, today: NaiveDate) -> OtjFig
             source: format!("the course {}", row.course),
         }),
         rpl: Hours::default(),
-        breaks: row
-            .break_starts
-            .iter()
-            .zip(&row.break_ends)
-            .map(|(&from, &until)| Break { from, until })
-            .collect(),
+        breaks: breaks(row),
     };
     off_the_job::figures(&enrolment, &entries, today)
+}
+
+/// An enrolment's breaks in learning, oldest first.
+fn breaks(row: &ComplianceRow) -> Vec<Break> {
+    row.break_starts
+        .iter()
+        .zip(&row.break_ends)
+        .map(|(&from, &until)| Break { from, until })
+        .collect()
 }
 
 fn completion_status(status: EnrolmentStatus) -> &'static str {
@@ -734,11 +739,16 @@ async fn compliance(
                     ]
                 }
                 2 => {
-                    let base = r
+                    let since = r
                         .last_review
                         .or(r.learning_started_on)
                         .unwrap_or(r.start_date);
-                    let next = base.checked_add_days(Days::new(u64::from(frequency) * 7));
+                    let rule = ReviewRule::for_enrolment(
+                        r.start_date,
+                        frequency,
+                        r.agreed_review_weeks.and_then(|w| u32::try_from(w).ok()),
+                    );
+                    let next = next_review_due(rule, since, &breaks(&r));
                     let in_learning = status == EnrolmentStatus::InLearning;
                     vec![
                         r.last_review.into(),

@@ -197,6 +197,9 @@ struct EnrolmentBody {
     contracted_hours_per_week: f64,
     /// Planned off-the-job hours: fixed at start.
     planned_otj_hours: f64,
+    /// Progress reviews at least every so many weeks, as agreed with the employer; absent:
+    /// the rule of the start date.
+    agreed_review_weeks: Option<i16>,
     /// Status.
     status: StatusName,
     /// When learning began.
@@ -248,6 +251,7 @@ impl From<EnrolmentView> for EnrolmentBody {
             manager_id: e.manager_id,
             contracted_hours_per_week: e.contracted_hours_per_week.to_f64().unwrap_or_default(),
             planned_otj_hours: e.planned_otj_hours.to_f64().unwrap_or_default(),
+            agreed_review_weeks: e.agreed_review_weeks,
             learning_started_on: e.learning_started_on,
             break_started_on: e.break_started_on,
             break_expected_return_on: e.break_expected_return_on,
@@ -304,6 +308,11 @@ struct EnrolmentUpdate {
     manager_id: MaybeUndefined<Uuid>,
     /// Contracted hours a week.
     contracted_hours_per_week: Option<f64>,
+    /// Progress reviews at least every so many weeks (1–52), as agreed with the employer
+    /// for this apprentice (2025-26 rules); `null` returns to the rule of the start date
+    /// (every 12 weeks before August 2025, every 3 calendar months from it).
+    #[serde(default)]
+    agreed_review_weeks: MaybeUndefined<i64>,
 }
 
 /// A change of status.
@@ -356,7 +365,7 @@ enum CreateEnrolmentResponse {
     Created(Json<EnrolmentBody>),
 }
 
-fn maybe(value: MaybeUndefined<Uuid>) -> Option<Option<Uuid>> {
+fn maybe<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
     match value {
         MaybeUndefined::Undefined => None,
         MaybeUndefined::Null => Some(None),
@@ -459,6 +468,7 @@ impl EnrolmentsApi {
             employer_id: maybe(req.employer_id),
             manager_id: maybe(req.manager_id),
             contracted_hours_per_week: req.contracted_hours_per_week,
+            agreed_review_weeks: maybe(req.agreed_review_weeks),
         };
         let mut uow = self.0.authenticate(&credentials).await?;
         let enrolment = enrolments::change_people(&mut uow, id.0, change).await?;

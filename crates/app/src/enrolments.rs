@@ -91,6 +91,9 @@ pub struct PeopleChange {
     pub manager_id: Option<Option<Uuid>>,
     /// Contracted hours a week.
     pub contracted_hours_per_week: Option<f64>,
+    /// Progress reviews at least every so many weeks (1–52), as agreed with the employer;
+    /// `Some(None)` returns to the funding rule of the start date.
+    pub agreed_review_weeks: Option<Option<i64>>,
 }
 
 /// A change of status.
@@ -266,7 +269,8 @@ pub async fn get(uow: &mut UnitOfWork, id: Uuid) -> Result<EnrolmentView> {
     reread(uow, id).await
 }
 
-/// Changes the assessor, IQA, employer, manager or contracted hours (admins).
+/// Changes the assessor, IQA, employer, manager, contracted hours or the review frequency
+/// agreed with the employer (admins).
 pub async fn change_people(
     uow: &mut UnitOfWork,
     id: Uuid,
@@ -279,6 +283,7 @@ pub async fn change_people(
         employer_id: change.employer_id,
         manager_id: change.manager_id,
         contracted_hours_per_week: None,
+        agreed_review_weeks: None,
     };
     queries::lock(&mut uow.tx, id).await?;
     let current = uow.visible_enrolment(id).await?;
@@ -286,6 +291,17 @@ pub async fn change_people(
     let contracted = change
         .contracted_hours_per_week
         .map(|h| hours(&mut fields, "contracted_hours_per_week", h, false, 168.0));
+    let agreed = change.agreed_review_weeks.map(|weeks| {
+        weeks.and_then(|w| {
+            let ok = (1..=52).contains(&w);
+            fields.require(
+                "agreed_review_weeks",
+                ok,
+                "must be a whole number of weeks from 1 to 52",
+            );
+            i16::try_from(w).ok().filter(|_| ok)
+        })
+    });
     check_manager(
         uow,
         &mut fields,
@@ -307,6 +323,7 @@ pub async fn change_people(
     fields.finish()?;
     let changes = PeopleChanges {
         contracted_hours_per_week: contracted.flatten(),
+        agreed_review_weeks: agreed,
         ..changes
     };
     queries::update_people(&mut uow.tx, id, &changes).await?;
@@ -319,6 +336,7 @@ pub async fn change_people(
             "contracted_hours_per_week",
             changes.contracted_hours_per_week.is_some(),
         ),
+        ("agreed_review_weeks", changes.agreed_review_weeks.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, changed)| changed.then_some(name))

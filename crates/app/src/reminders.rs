@@ -11,12 +11,75 @@ use chrono::{DateTime, NaiveDate, Utc};
 use folio_db::reminders;
 use folio_db::{TenantTx, settings};
 use folio_domain::jobs::{REVIEW_DUE_WITHIN_DAYS, local_date};
+use folio_domain::progress::Break;
+use folio_domain::reviews::{ReviewRule, next_review_due};
 use folio_domain::{Role, TrackBasis};
 use uuid::Uuid;
 
 pub use folio_db::reminders::{
-    Inactive, InductionOverdue, Learner, OffTrack, OverdueAction, ReviewDue, UnclosedSession,
+    Inactive, InductionOverdue, Learner, OffTrack, OverdueAction, UnclosedSession,
 };
+
+/// A learner whose next progress review is due soon or overdue.
+#[derive(Debug, Clone)]
+pub struct ReviewDue {
+    /// Whose it is.
+    pub learner: Learner,
+    /// The last attended review, if any.
+    pub last_review: Option<NaiveDate>,
+    /// When the next one is due, by the review rule of the learner's start date or the
+    /// frequency agreed with the employer, breaks in learning left out.
+    pub next_due: NaiveDate,
+    /// The rule, in words ("every 3 calendar months").
+    pub rule: String,
+    /// The next review booked and not yet held, if any.
+    pub booked: Option<NaiveDate>,
+}
+
+/// Learners in learning whose next review is overdue on `on`, or due within
+/// `within_days` and not yet booked, soonest first: each due date from
+/// `folio_domain::reviews` (rule era or agreed frequency, breaks paused).
+async fn reviews_due(
+    tx: &mut TenantTx,
+    on: NaiveDate,
+    organisation_weeks: u32,
+    within_days: i64,
+) -> Result<Vec<ReviewDue>> {
+    let mut due: Vec<ReviewDue> = reminders::review_candidates(tx, on)
+        .await?
+        .into_iter()
+        .filter_map(|c| {
+            let rule = ReviewRule::for_enrolment(
+                c.start_date,
+                organisation_weeks,
+                c.agreed_review_weeks.and_then(|w| u32::try_from(w).ok()),
+            );
+            let breaks: Vec<Break> = c
+                .break_starts
+                .iter()
+                .zip(&c.break_ends)
+                .map(|(&from, &until)| Break { from, until })
+                .collect();
+            let next_due = next_review_due(rule, c.since, &breaks)?;
+            let soon = (next_due - on).num_days() <= within_days && c.booked.is_none();
+            (next_due < on || soon).then(|| ReviewDue {
+                learner: c.learner,
+                last_review: c.last_review,
+                next_due,
+                rule: rule.to_string(),
+                booked: c.booked,
+            })
+        })
+        .collect();
+    due.sort_by(|a, b| {
+        (a.next_due, &a.learner.learner_name, a.learner.enrolment_id).cmp(&(
+            b.next_due,
+            &b.learner.learner_name,
+            b.learner.enrolment_id,
+        ))
+    });
+    Ok(due)
+}
 
 use crate::routes;
 use crate::system::SystemWork;
@@ -207,7 +270,7 @@ async fn find(
                 )
             })
             .collect(),
-        ReminderList::ReviewsDue => reminders::reviews_due(
+        ReminderList::ReviewsDue => reviews_due(
             tx,
             on,
             settings.review_frequency_weeks,

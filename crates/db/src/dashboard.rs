@@ -16,6 +16,7 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use folio_domain::EnrolmentStatus;
 use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment};
 use folio_domain::progress::Break;
+use folio_domain::reviews::{ReviewRule, next_review_due};
 use folio_domain::time_log::ActivityType;
 use rust_decimal::Decimal;
 use sqlx::FromRow;
@@ -199,27 +200,6 @@ impl Tile {
             Tile::UnclosedSessions => sessions(
                 "x.outcome is null and x.starts_at + make_interval(mins => x.duration_minutes) < $7",
             ),
-            // As `reminders::reviews_due`, the overdue part: the clock starts at the last
-            // attended review, else the start of learning, else the start date.
-            Tile::ReviewsOverdue => TileSql {
-                from: "left join lateral (
-                           select max((r.starts_at at time zone tenant_tz($1))::date) as last_review
-                           from learning_sessions r
-                           where r.tenant_id = s.tenant_id and r.enrolment_id = s.enrolment_id
-                             and r.session_type = 'review' and r.outcome = 'attended') lr on true
-                       cross join lateral (
-                           select (coalesce(lr.last_review, s.learning_started_on, s.start_date)
-                                   + make_interval(weeks => $8))::date as next_due) nd",
-                filter: "s.enrolment_status = 'in_learning' and nd.next_due < $6",
-                extra_from: "left join lateral (
-                                 select min((b.starts_at at time zone tenant_tz($1))::date) as booked
-                                 from learning_sessions b
-                                 where b.tenant_id = s.tenant_id and b.enrolment_id = s.enrolment_id
-                                   and b.session_type = 'review' and b.outcome is null
-                                   and b.starts_at >= $6::date) bk on true",
-                extras: "lr.last_review, nd.next_due as due_date, bk.booked",
-                order: "due_date, learner_name, enrolment_id",
-            },
             // As `reminders::inductions_overdue`.
             Tile::InductionsOverdue => TileSql {
                 from: "",
@@ -238,7 +218,8 @@ impl Tile {
                 extras: "s.planned_end_date as due_date",
                 order: "due_date, learner_name, enrolment_id",
             },
-            Tile::OtjBehindPlan => return None,
+            // Computed in Rust by the domain's rules: see [`rust_tile`].
+            Tile::OtjBehindPlan | Tile::ReviewsOverdue => return None,
         })
     }
 }
@@ -263,7 +244,7 @@ const SCOPED: &str = "scoped as (
            c.title as course_title, e.assessor_id, a.name as assessor_name,
            e.status as enrolment_status, e.start_date, e.planned_end_date,
            e.learning_started_on, l.last_login_at, e.planned_otj_hours,
-           e.contracted_hours_per_week, e.completed_on, e.withdrawn_on
+           e.contracted_hours_per_week, e.completed_on, e.withdrawn_on, e.agreed_review_weeks
     from enrolments e
     join users l on l.tenant_id = e.tenant_id and l.id = e.learner_id
     join courses c on c.tenant_id = e.tenant_id and c.id = e.course_id
@@ -360,19 +341,15 @@ async fn sql_counts(tx: &mut TenantTx, scope: Scope, rules: &Rules) -> DbResult<
 /// The dashboard's figures: one statement for every SQL tile, one for off the job.
 pub async fn figures(tx: &mut TenantTx, scope: Scope, rules: &Rules) -> DbResult<Figures> {
     let row = sql_counts(tx, scope, rules).await?;
-    let behind = otj_behind_plan(tx, scope, rules).await?;
     let mut sql_counts = row.counts.into_iter();
-    let counts = Tile::FIGURES
-        .into_iter()
-        .map(|tile| {
-            let n = if tile == Tile::OtjBehindPlan {
-                i64::try_from(behind.len()).unwrap_or(i64::MAX)
-            } else {
-                sql_counts.next().unwrap_or_default()
-            };
-            (tile, n)
-        })
-        .collect();
+    let mut counts = Vec::new();
+    for tile in Tile::FIGURES {
+        let n = match rust_tile(tx, tile, scope, rules).await? {
+            Some(rows) => i64::try_from(rows.len()).unwrap_or(i64::MAX),
+            None => sql_counts.next().unwrap_or_default(),
+        };
+        counts.push((tile, n));
+    }
     Ok(Figures {
         counts,
         figures_as_of: row.figures_as_of,
@@ -467,7 +444,7 @@ pub async fn list(
 ) -> DbResult<crate::pagination::Page<Row>> {
     let offset = offset.max(0);
     let Some(t) = tile.sql() else {
-        let rows = otj_behind_plan(tx, scope, rules).await?;
+        let rows = rust_tile(tx, tile, scope, rules).await?.unwrap_or_default();
         let skip = usize::try_from(offset).unwrap_or(usize::MAX);
         let take = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
         let rows = rows.into_iter().skip(skip).take(take).collect();
@@ -494,6 +471,98 @@ pub async fn list(
         .fetch_all(tx.conn())
         .await?;
     Ok(crate::pagination::Page::from_overfetch(rows, limit))
+}
+
+/// The rows of a tile computed in Rust by the domain's rules (off the job behind plan,
+/// reviews overdue); `None` for a tile computed in SQL.
+async fn rust_tile(
+    tx: &mut TenantTx,
+    tile: Tile,
+    scope: Scope,
+    rules: &Rules,
+) -> DbResult<Option<Vec<Row>>> {
+    Ok(match tile {
+        Tile::OtjBehindPlan => Some(otj_behind_plan(tx, scope, rules).await?),
+        Tile::ReviewsOverdue => Some(reviews_overdue(tx, scope, rules).await?),
+        _ => None,
+    })
+}
+
+/// An enrolment in learning in scope with what its next review's due date is worked out
+/// from, as `reminders::review_candidates` reads it.
+#[derive(Debug, FromRow)]
+struct ReviewClock {
+    #[sqlx(flatten)]
+    row: Row,
+    since: NaiveDate,
+    agreed_review_weeks: Option<i16>,
+    break_starts: Vec<NaiveDate>,
+    break_ends: Vec<Option<NaiveDate>>,
+}
+
+/// The enrolments in learning in scope whose next progress review is overdue on the
+/// provider's today, soonest due first: the due date from `folio_domain::reviews` (the
+/// rule of the start date or the frequency agreed with the employer, breaks paused), as
+/// the nightly reminders judge it.
+async fn reviews_overdue(tx: &mut TenantTx, scope: Scope, rules: &Rules) -> DbResult<Vec<Row>> {
+    let tenant = tx.tenant();
+    let sql = format!(
+        "with {SCOPED}
+         select {BASE}, lr.last_review, bk.booked,
+                coalesce(lr.last_review, s.learning_started_on, s.start_date) as since,
+                s.agreed_review_weeks,
+                array(select k.started_on from enrolment_breaks k
+                      where k.tenant_id = s.tenant_id and k.enrolment_id = s.enrolment_id
+                      order by k.started_on, k.id) as break_starts,
+                array(select k.ended_on from enrolment_breaks k
+                      where k.tenant_id = s.tenant_id and k.enrolment_id = s.enrolment_id
+                      order by k.started_on, k.id) as break_ends
+         from scoped s
+         left join lateral (
+             select max((r.starts_at at time zone tenant_tz($1))::date) as last_review
+             from learning_sessions r
+             where r.tenant_id = s.tenant_id and r.enrolment_id = s.enrolment_id
+               and r.session_type = 'review' and r.outcome = 'attended') lr on true
+         left join lateral (
+             select min((b.starts_at at time zone tenant_tz($1))::date) as booked
+             from learning_sessions b
+             where b.tenant_id = s.tenant_id and b.enrolment_id = s.enrolment_id
+               and b.session_type = 'review' and b.outcome is null
+               and b.starts_at >= $6::date) bk on true
+         where s.enrolment_status = 'in_learning'"
+    );
+    let clocks: Vec<ReviewClock> = query(sql, tenant.0, scope, rules)
+        .fetch_all(tx.conn())
+        .await?;
+    let mut overdue: Vec<Row> = clocks
+        .into_iter()
+        .filter_map(|c| {
+            let rule = ReviewRule::for_enrolment(
+                c.row.start_date,
+                rules.review_frequency_weeks,
+                c.agreed_review_weeks.and_then(|w| u32::try_from(w).ok()),
+            );
+            let breaks: Vec<Break> = c
+                .break_starts
+                .iter()
+                .zip(&c.break_ends)
+                .map(|(&from, &until)| Break { from, until })
+                .collect();
+            let due = next_review_due(rule, c.since, &breaks)?;
+            (due < rules.today).then_some(Row {
+                due_date: Some(due),
+                ..c.row
+            })
+        })
+        .collect();
+    overdue.sort_by(|a, b| {
+        (a.due_date, &a.learner_name, a.enrolment_id).cmp(&(
+            b.due_date,
+            &b.learner_name,
+            b.enrolment_id,
+        ))
+    });
+    Ok(overdue)
 }
 
 /// An enrolment in scope with its off-the-job time summed by activity type and by whether

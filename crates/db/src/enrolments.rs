@@ -50,6 +50,8 @@ pub struct Enrolment {
     pub contracted_hours_per_week: Decimal,
     /// Planned off-the-job hours, fixed at start.
     pub planned_otj_hours: Decimal,
+    /// The review frequency agreed with the employer, in weeks, if recorded.
+    pub agreed_review_weeks: Option<i16>,
     /// Status name.
     pub status: String,
     /// When learning began.
@@ -153,7 +155,8 @@ const SELECT: &str = "select e.id, e.learner_id, l.name as learner_name, l.email
         l.last_login_at as learner_last_login_at, e.course_id, c.code as course_code,
         c.title as course_title, e.start_date, e.planned_end_date, e.revised_end_date,
         e.revised_end_reason, e.assessor_id, e.iqa_id, e.employer_id, e.manager_id,
-        e.contracted_hours_per_week, e.planned_otj_hours, e.status, e.learning_started_on,
+        e.contracted_hours_per_week, e.planned_otj_hours, e.agreed_review_weeks, e.status,
+        e.learning_started_on,
         e.withdrawn_on, e.withdrawal_reason, e.completed_on,
         (select b.started_on from enrolment_breaks b
          where b.tenant_id = e.tenant_id and b.enrolment_id = e.id and b.ended_on is null) as break_started_on,
@@ -399,6 +402,8 @@ pub struct PeopleChanges {
     pub manager_id: Option<Option<Uuid>>,
     /// Contracted hours a week.
     pub contracted_hours_per_week: Option<Decimal>,
+    /// The review frequency agreed with the employer, in weeks (`Some(None)` clears it).
+    pub agreed_review_weeks: Option<Option<i16>>,
 }
 
 /// Applies `changes`.
@@ -411,6 +416,7 @@ pub async fn update_people(tx: &mut TenantTx, id: Uuid, c: &PeopleChanges) -> Db
             employer_id = case when $7 then $8 else employer_id end,
             manager_id = case when $9 then $10 else manager_id end,
             contracted_hours_per_week = coalesce($11, contracted_hours_per_week),
+            agreed_review_weeks = case when $12 then $13 else agreed_review_weeks end,
             updated_at = now()
          where tenant_id = $1 and id = $2",
     )
@@ -425,6 +431,8 @@ pub async fn update_people(tx: &mut TenantTx, id: Uuid, c: &PeopleChanges) -> Db
     .bind(c.manager_id.is_some())
     .bind(c.manager_id.flatten())
     .bind(c.contracted_hours_per_week)
+    .bind(c.agreed_review_weeks.is_some())
+    .bind(c.agreed_review_weeks.flatten())
     .execute(tx.conn())
     .await?;
     found(result.rows_affected())

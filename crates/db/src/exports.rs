@@ -368,6 +368,8 @@ pub struct ComplianceRow {
     pub otj_groups: serde_json::Value,
     /// The course's off-the-job minimum setting, in whole hours.
     pub course_minimum_hours: Option<i32>,
+    /// The review frequency agreed with the employer, in weeks, if recorded.
+    pub agreed_review_weeks: Option<i16>,
     /// First days of the enrolment's breaks in learning, oldest first.
     pub break_starts: Vec<NaiveDate>,
     /// Their first days back (none while a break lasts).
@@ -414,7 +416,7 @@ pub fn compliance_rows(tx: &mut TenantTx, scope: Scope) -> BoxStream<'_, DbResul
                                 where t.tenant_id = e.tenant_id and t.enrolment_id = e.id
                                   and t.off_the_job
                                 group by 1, 2, 3) g), '[]'::jsonb) as otj_groups,
-                c.off_the_job_minimum_hours as course_minimum_hours,
+                c.off_the_job_minimum_hours as course_minimum_hours, e.agreed_review_weeks,
                 array(select b.started_on from enrolment_breaks b
                       where b.tenant_id = e.tenant_id and b.enrolment_id = e.id
                       order by b.started_on, b.id) as break_starts,

@@ -81,60 +81,69 @@ pub async fn overdue_actions(tx: &mut TenantTx, today: NaiveDate) -> DbResult<Ve
     .await?)
 }
 
-/// A learner whose next progress review is due soon or overdue.
+/// A learner in learning, with what their next progress review's due date is worked out
+/// from (`folio_domain::reviews`).
 #[derive(Debug, Clone, FromRow)]
-pub struct ReviewDue {
+pub struct ReviewCandidate {
     /// Whose it is.
     #[sqlx(flatten)]
     pub learner: Learner,
+    /// The start date (chooses the review rule).
+    pub start_date: NaiveDate,
     /// The last attended review, if any.
     pub last_review: Option<NaiveDate>,
-    /// When the next one is due: the last review (or the start of learning) plus the
-    /// tenant's frequency.
-    pub next_due: NaiveDate,
-    /// The next review booked and not yet held, if any.
+    /// Where the review clock starts: the last attended review, else the start of
+    /// learning (the attended induction), else the start date.
+    pub since: NaiveDate,
+    /// The frequency agreed with the employer, in weeks, if one is recorded.
+    pub agreed_review_weeks: Option<i16>,
+    /// First days of the enrolment's breaks in learning, oldest first.
+    pub break_starts: Vec<NaiveDate>,
+    /// Their first days back (none while a break lasts).
+    pub break_ends: Vec<Option<NaiveDate>>,
+    /// The next review booked and not yet held (from `today` on), if any.
     pub booked: Option<NaiveDate>,
 }
 
-/// Learners in learning whose next review is overdue on `today`, or due within
-/// `within_days` and not yet booked. The clock starts at the last attended review, else at
-/// the start of learning (the attended induction), else at the start date. A learner on a
-/// break or awaiting induction is not reviewed.
-pub async fn reviews_due(
+/// Every enrolment in learning with its last attended review, the start of its review
+/// clock, its agreed frequency, breaks and next booked review: one statement for the
+/// tenant. A learner on a break or awaiting induction is not reviewed. Which of them are
+/// due is the domain's rule, applied by the caller.
+pub async fn review_candidates(
     tx: &mut TenantTx,
     today: NaiveDate,
-    frequency_weeks: u32,
-    within_days: i64,
-) -> DbResult<Vec<ReviewDue>> {
+) -> DbResult<Vec<ReviewCandidate>> {
     let tenant = tx.tenant();
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select * from (
-             select e.id as enrolment_id, l.id as learner_id, l.name as learner_name,
-                    c.title as course_title, a.id as assessor_id, a.name as assessor_name,
-                    r.last_review,
-                    (coalesce(r.last_review, e.learning_started_on, e.start_date)
-                        + make_interval(weeks => $3))::date as next_due,
-                    b.booked
-             {ENROLMENT}
-             left join lateral (
-                 select max((s.starts_at at time zone {TENANT_TZ})::date) as last_review
-                 from learning_sessions s
-                 where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
-                   and s.session_type = 'review' and s.outcome = 'attended') r on true
-             left join lateral (
-                 select min((s.starts_at at time zone {TENANT_TZ})::date) as booked
-                 from learning_sessions s
-                 where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
-                   and s.session_type = 'review' and s.outcome is null
-                   and s.starts_at >= $2::date) b on true
-             where e.tenant_id = $1 and e.status = 'in_learning') d
-         where d.next_due < $2 or (d.next_due <= $2 + $4::int and d.booked is null)
-         order by d.next_due, d.learner_name, d.enrolment_id"
+        "select e.id as enrolment_id, l.id as learner_id, l.name as learner_name,
+                c.title as course_title, a.id as assessor_id, a.name as assessor_name,
+                e.start_date, r.last_review,
+                coalesce(r.last_review, e.learning_started_on, e.start_date) as since,
+                e.agreed_review_weeks,
+                array(select k.started_on from enrolment_breaks k
+                      where k.tenant_id = e.tenant_id and k.enrolment_id = e.id
+                      order by k.started_on, k.id) as break_starts,
+                array(select k.ended_on from enrolment_breaks k
+                      where k.tenant_id = e.tenant_id and k.enrolment_id = e.id
+                      order by k.started_on, k.id) as break_ends,
+                b.booked
+         {ENROLMENT}
+         left join lateral (
+             select max((s.starts_at at time zone {TENANT_TZ})::date) as last_review
+             from learning_sessions s
+             where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
+               and s.session_type = 'review' and s.outcome = 'attended') r on true
+         left join lateral (
+             select min((s.starts_at at time zone {TENANT_TZ})::date) as booked
+             from learning_sessions s
+             where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
+               and s.session_type = 'review' and s.outcome is null
+               and s.starts_at >= $2::date) b on true
+         where e.tenant_id = $1 and e.status = 'in_learning'
+         order by l.name, e.id"
     )))
     .bind(tenant.0)
     .bind(today)
-    .bind(i32::try_from(frequency_weeks).unwrap_or(i32::MAX))
-    .bind(i32::try_from(within_days).unwrap_or(i32::MAX))
     .fetch_all(tx.conn())
     .await?)
 }

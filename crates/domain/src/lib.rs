@@ -14,6 +14,7 @@ pub mod login_throttle;
 pub mod messages;
 pub mod off_the_job;
 pub mod progress;
+pub mod reviews;
 pub mod settings;
 pub mod tenant;
 mod text;

@@ -451,6 +451,34 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
         ["status"]
     );
 
+    // A review frequency agreed with the employer: whole weeks, 1 to 52; null clears it.
+    for (body, expected) in [
+        (json!({ "agreed_review_weeks": 16 }), json!(16)),
+        (json!({ "agreed_review_weeks": null }), Value::Null),
+    ] {
+        let r = app
+            .authed(Method::PATCH, &format!("/api/v1/enrolments/{id}"), admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{body}");
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["agreed_review_weeks"], expected);
+    }
+    for bad in [json!(0), json!(53)] {
+        let r = app
+            .authed(Method::PATCH, &format!("/api/v1/enrolments/{id}"), admin)
+            .json(&json!({ "agreed_review_weeks": bad }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+            ["agreed_review_weeks"]
+        );
+    }
+
     // The history, as whoever may see the enrolment reads it.
     let history: Value = app
         .authed(
@@ -510,6 +538,8 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     assert_eq!(
         actions,
         [
+            "enrolment.update",
+            "enrolment.update",
             "enrolment.status",
             "enrolment.status",
             "enrolment.status",

@@ -283,7 +283,7 @@ async fn scene() -> Scene {
             Some(ago(today, 400)),
         )
         .await;
-    s.session(e, tom, "review", now - day * 90, Some("attended"))
+    s.session(e, tom, "review", now - day * 100, Some("attended"))
         .await;
     s.session(e, tom, "review", now + day * 2, None).await;
 
@@ -420,8 +420,8 @@ async fn each_nightly_email_reaches_the_right_people_once() {
     assert_eq!(report["emails"]["queued"], 0);
     assert_eq!(report["emails"]["already_queued"], 3);
 
-    // Reviews: Amelia's first is due in 4 days and not booked; Dan's is overdue (last 90
-    // days ago) though booked; Fay's is overdue but Bea has digests off; Ben was reviewed
+    // Reviews (starts this year: every 3 calendar months): Amelia's first is due within 14
+    // days and not booked; Dan's is overdue (last 100 days ago, over 3 months) though booked; Fay's is overdue but Bea has digests off; Ben was reviewed
     // 10 days ago; Eve is awaiting induction.
     let (report, got) = s.run(JobKind::ReviewChecks).await;
     assert_eq!(recipients(&got), ["tom@n.example"]);
@@ -462,7 +462,7 @@ async fn each_nightly_email_reaches_the_right_people_once() {
             .contains("Person amelia@n.example (Engineering): teaching session on")
     );
 
-    // No active learning for 4 weeks: Amelia (nothing ever) and Dan (last the review 90
+    // No active learning for 4 weeks: Amelia (nothing ever) and Dan (last the review 100
     // days ago); Ben was reviewed 10 days ago, Cara only started; Fay is Bea's.
     let (report, got) = s.run(JobKind::NoActiveLearning).await;
     assert_eq!(recipients(&got), ["tom@n.example"]);
@@ -476,7 +476,7 @@ async fn each_nightly_email_reaches_the_right_people_once() {
         text.contains("Person dan@n.example (Engineering): no active learning since"),
         "{text}"
     );
-    assert!(text.contains("(90 days)"), "{text}");
+    assert!(text.contains("(100 days)"), "{text}");
     assert!(!text.contains("ben@") && !text.contains("cara@"), "{text}");
 
     // Off track (the recalculation runs first, as the night's has not): Dan is half way
@@ -735,5 +735,159 @@ async fn nobody_is_chased_while_on_a_break_in_learning() {
         ["dan@n.example", "tom@n.example"],
         "{report}"
     );
+    s.org.app.finish().await;
+}
+
+/// "Progress reviews: at least every 12 weeks for starts before Aug 2025; at least every 3
+/// calendar months from Aug 2025, or the alternative frequency agreed with the employer",
+/// and a break in learning pauses the review clock. The dashboard's overdue list and the
+/// nightly e-mail judge alike.
+#[tokio::test]
+async fn reviews_are_due_by_the_rule_of_the_start_date_the_agreement_and_breaks() {
+    let s = scene().await;
+    let today = s.today;
+    let tom = s.id("tom");
+    // Eve, awaiting induction on her first enrolment (never reviewed), gets four more: each
+    // last reviewed at noon UTC on the given day (the provider keeps UTC).
+    let noon = |d: NaiveDate| d.and_hms_opt(12, 0, 0).unwrap().and_utc();
+    let gil = s.id("eve");
+    let date = folio_tests::scene::date;
+    use serde_json::json;
+    let reviewed = |enrolment: Uuid, on: NaiveDate| {
+        let s = &s;
+        async move {
+            s.session(enrolment, tom, "review", noon(on), Some("attended"))
+                .await;
+        }
+    };
+    // 1. A 2024 start reviewed 85 days ago: 12 weeks = 84 days, so due yesterday: overdue.
+    let old_rule = s
+        .enrol(
+            gil,
+            tom,
+            date(2024, 1, 8),
+            ahead(today, 300),
+            "in_learning",
+            Some(date(2024, 1, 8)),
+        )
+        .await;
+    reviewed(old_rule, ago(today, 85)).await;
+    // 2. A September 2025 start reviewed 85 days ago: due 3 calendar months after, which
+    //    is at least 89 days: not overdue (12 weeks would have made it so).
+    let new_rule = s
+        .enrol(
+            gil,
+            tom,
+            date(2025, 9, 1),
+            ahead(today, 300),
+            "in_learning",
+            Some(date(2025, 9, 1)),
+        )
+        .await;
+    reviewed(new_rule, ago(today, 85)).await;
+    // 3. The same, reviewed 100 days ago, with 16 weeks (112 days) agreed with the
+    //    employer: due in 12 days, not overdue (3 months would have made it so).
+    let agreed = s
+        .enrol(
+            gil,
+            tom,
+            date(2025, 9, 1),
+            ahead(today, 300),
+            "in_learning",
+            Some(date(2025, 9, 1)),
+        )
+        .await;
+    reviewed(agreed, ago(today, 100)).await;
+    // 4. The same, reviewed 100 days ago, with a 30-day break from 80 to 50 days ago:
+    //    due 3 months + 30 days after the review, at least 119 days: not overdue.
+    let paused = s
+        .enrol(
+            gil,
+            tom,
+            date(2025, 9, 1),
+            ahead(today, 300),
+            "in_learning",
+            Some(date(2025, 9, 1)),
+        )
+        .await;
+    reviewed(paused, ago(today, 100)).await;
+    let pool = &s.org.app.database.pool;
+    sqlx::query("update enrolments set agreed_review_weeks = 16 where id = $1")
+        .bind(agreed)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "insert into enrolment_breaks (tenant_id, id, enrolment_id, started_on, ended_on, reason)
+         values ($1, gen_random_uuid(), $2, $3, $4, 'illness')",
+    )
+    .bind(s.tenant.id)
+    .bind(paused)
+    .bind(ago(today, 80))
+    .bind(ago(today, 50))
+    .execute(pool)
+    .await
+    .unwrap();
+
+    let list: Value = s
+        .org
+        .app
+        .authed(
+            reqwest::Method::GET,
+            "/api/v1/dashboard/reviews_overdue?limit=200",
+            &s.org.admin,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let due_of = |id: Uuid| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["enrolment_id"] == id.to_string())
+            .map(|i| i["due_date"].clone())
+    };
+    assert_eq!(due_of(old_rule), Some(json!(ago(today, 1))), "{list}");
+    assert_eq!(due_of(new_rule), None, "{list}");
+    assert_eq!(due_of(agreed), None, "{list}");
+    assert_eq!(due_of(paused), None, "{list}");
+
+    // The e-mail to Tom: Gil's 2024 enrolment overdue since yesterday; the agreed one due
+    // in 12 days and not booked; the 2025 one reviewed 85 days ago is due in at least 4
+    // days (3 months after it), so inside the 14 days and listed as due too.
+    let (_, got) = s.run(JobKind::ReviewChecks).await;
+    let text = got
+        .iter()
+        .find(|m| to(m).contains("tom@"))
+        .map(|m| m.text())
+        .unwrap();
+    let gil_lines: Vec<&str> = text.lines().filter(|l| l.contains("eve@")).collect();
+    let uk = |d: NaiveDate| d.format("%-d %B %Y").to_string();
+    assert!(
+        gil_lines
+            .iter()
+            .any(|l| l.contains(&format!("review overdue since {}", uk(ago(today, 1))))),
+        "{text}"
+    );
+    assert!(
+        gil_lines
+            .iter()
+            .any(|l| l.contains(&format!("review due by {}", uk(ahead(today, 12))))),
+        "{text}"
+    );
+    let three_months = ago(today, 85)
+        .checked_add_months(chrono::Months::new(3))
+        .unwrap();
+    assert!(
+        gil_lines
+            .iter()
+            .any(|l| l.contains(&format!("review due by {}", uk(three_months)))),
+        "{text}"
+    );
+    assert_eq!(gil_lines.len(), 3, "the paused one is not due: {text}");
     s.org.app.finish().await;
 }
