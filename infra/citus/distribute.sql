@@ -28,15 +28,16 @@
 -- a real cluster before relying on it.
 -- 1. Triggers on tables distributed here: documents_fixed_once_fully_signed on documents
 --   (calls documents_fixed_once_fully_signed); enrolments_keep_fixed_fields on enrolments
---   (calls enrolments_keep_fixed_fields). [verified] Citus has
---   citus.enable_unsafe_triggers, off by default ("enables arbitrary triggers on
---   distributed tables which may cause visibility and deadlock issues", Citus source), and
---   its regression tests (distributed_triggers.sql) turn it on on the coordinator and the
---   workers, including for a trigger that reads a colocated distributed table filtered by
---   the row's distribution column, as documents_fixed_once_fully_signed does
---   (document_signers and document_signatures of old.tenant_id). [unverified] That
---   create_distributed_table accepts these tables with their triggers once the setting is
---   on; otherwise drop the triggers, distribute, and create them again.
+--   (calls enrolments_keep_fixed_fields); enrolments_keep_rpl_fixed on enrolments (calls
+--   enrolments_keep_rpl_fixed). [verified] Citus has citus.enable_unsafe_triggers, off by
+--   default ("enables arbitrary triggers on distributed tables which may cause visibility
+--   and deadlock issues", Citus source), and its regression tests
+--   (distributed_triggers.sql) turn it on on the coordinator and the workers, including for
+--   a trigger that reads a colocated distributed table filtered by the row's distribution
+--   column, as documents_fixed_once_fully_signed does (document_signers and
+--   document_signatures of old.tenant_id). [unverified] That create_distributed_table
+--   accepts these tables with their triggers once the setting is on; otherwise drop the
+--   triggers, distribute, and create them again.
 -- 2. Row-level security: 48 policies on 48 tables (47 of the 47 tenant tables; on platform
 --   tables: tenants.tenant_self). [verified] (Citus source, commands/policy.c) a
 --   distributed table's policies are recreated on its shards, later CREATE, ALTER and DROP
@@ -49,11 +50,11 @@
 --   infra/SCALING.md.
 -- 3. Functions of the schema: current_tenant (stable), documents_fixed_once_fully_signed
 --   (volatile), enable_tenant_isolation (volatile), enrolments_keep_fixed_fields
---   (volatile), tenant_tz (stable). current_tenant() must exist on every worker (policies
---   and their shards call it there), and so must the trigger functions. [unverified] Citus
---   11+ propagates a function a distributed table depends on when the table is distributed,
---   and CREATE FUNCTION afterwards; otherwise use create_distributed_function() or create
---   them on the workers.
+--   (volatile), enrolments_keep_rpl_fixed (volatile), tenant_tz (stable). current_tenant()
+--   must exist on every worker (policies and their shards call it there), and so must the
+--   trigger functions. [unverified] Citus 11+ propagates a function a distributed table
+--   depends on when the table is distributed, and CREATE FUNCTION afterwards; otherwise use
+--   create_distributed_function() or create them on the workers.
 -- 4. Column defaults: ''::text, 'active'::text, 'awaiting_induction'::text, 'email'::text,
 --   'invite_only'::text, 'outstanding'::text, 'password'::text, 'pending'::text,
 --   'queued'::text, 'requested'::text, 'submitted'::text, '{openid,email,profile}'::text[],
@@ -62,13 +63,13 @@
 --   gets one value whatever shard it lands in.
 -- 5. Sequences, identity and generated columns: none. Ids are UUIDs made by the
 --   application, so no sequence has to be shared across nodes.
--- 6. Foreign keys: 29 from tenant tables to reference tables (tenants) and 84 between
---   tenant tables. [verified] (Citus regression tests and error messages) foreign keys are
---   supported between colocated distributed tables when they include the distribution
---   column, and from distributed to reference tables, not from reference to distributed
---   tables; tests/tests/e2e/catalog.rs checks that every key of a tenant table includes
---   tenant_id. [unverified] The referenced table must already be a Citus table when the
---   referencing one is distributed, hence the order below.
+-- 6. Foreign keys: 29 from tenant tables to reference tables (apprenticeship_standards,
+--   tenants) and 84 between tenant tables. [verified] (Citus regression tests and error
+--   messages) foreign keys are supported between colocated distributed tables when they
+--   include the distribution column, and from distributed to reference tables, not from
+--   reference to distributed tables; tests/tests/e2e/catalog.rs checks that every key of a
+--   tenant table includes tenant_id. [unverified] The referenced table must already be a
+--   Citus table when the referencing one is distributed, hence the order below.
 -- 7. Roles and grants: folio_app and its grants are made by the migrations on the
 --   coordinator. [unverified] Citus 11+ propagates CREATE ROLE and GRANT to the workers;
 --   the role made inside a DO block of migration 0001 may need creating on the workers by
@@ -86,6 +87,7 @@
 --   coordinator, so the history belongs there. As a reference table every migration would
 --   write it on every node, for no reader.
 -- not distributed: _sqlx_migrations
+select create_reference_table('apprenticeship_standards');
 select create_reference_table('tenants');
 
 -- Tenant tables, distributed by tenant_id in one colocation group anchored on courses,

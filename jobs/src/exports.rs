@@ -18,11 +18,10 @@ use folio_app::system::{self, SystemWork};
 use folio_domain::TenantId;
 use folio_domain::enrolment::EnrolmentStatus;
 use folio_domain::jobs::local_date;
-use folio_domain::off_the_job::{
-    self, Hours, LoggedTime, OtjEnrolment, OtjFigures, PublishedMinimum,
-};
+use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment, OtjFigures};
 use folio_domain::progress::Break;
 use folio_domain::reviews::{ReviewRule, next_review_due};
+use folio_domain::standards::{PublishedStandard, published_minimum};
 use folio_domain::time_log::ActivityType;
 use futures_util::StreamExt;
 use rust_xlsxwriter::{Format, FormatAlign, Workbook, XlsxError};
@@ -602,7 +601,12 @@ async fn time_log(
 /// An enrolment's off-the-job figures as the compliance workbook shows them: the domain's
 /// [`off_the_job::figures`], the same as `GET /enrolments/{id}/off-the-job`, from the time
 /// log summed by group instead of entry by entry.
-fn otj(row: &ComplianceRow, status: EnrolmentStatus, today: NaiveDate) -> OtjFigures {
+fn otj(
+    row: &ComplianceRow,
+    status: EnrolmentStatus,
+    today: NaiveDate,
+    standards: &[PublishedStandard],
+) -> OtjFigures {
     let hundredths = |d: rust_decimal::Decimal| {
         Hours::from_hundredths(
             (d * rust_decimal::Decimal::from(100))
@@ -647,11 +651,16 @@ fn otj(row: &ComplianceRow, status: EnrolmentStatus, today: NaiveDate) -> OtjFig
         gateway,
         contracted_per_week: hundredths(row.contracted_hours_per_week),
         planned: hundredths(row.planned_otj_hours),
-        published_minimum: row.course_minimum_hours.map(|hours| PublishedMinimum {
-            hours: i64::from(hours),
-            source: format!("the course {}", row.course),
-        }),
-        rpl: Hours::default(),
+        published_minimum: published_minimum(
+            standards,
+            row.standard_code
+                .as_deref()
+                .map(|code| (code, row.standard_version.as_deref())),
+            row.course_minimum_hours
+                .map(|hours| (hours, row.course_code.as_str())),
+            row.start_date,
+        ),
+        rpl: hundredths(row.rpl_otj_hours),
         breaks: breaks(row),
     };
     off_the_job::figures(&enrolment, &entries, today)
@@ -686,9 +695,10 @@ async fn compliance(
     now: DateTime<Utc>,
     heading: &impl Fn(&str) -> Vec<String>,
 ) -> anyhow::Result<()> {
-    let (frequency, tz, assessor) = {
+    let (frequency, tz, assessor, standards) = {
         let mut work = SystemWork::begin(&sheets.ctx.db, sheets.tenant).await?;
         let s = system::settings(&mut work).await?;
+        let standards = exports::standards(&mut work).await?;
         work.commit().await?;
         (
             s.review_frequency_weeks,
@@ -697,6 +707,7 @@ async fn compliance(
                 Scope::Caseload(a) => Some(a),
                 Scope::Tenant => None,
             },
+            standards,
         )
     };
     let sheets_of_rows: [(&str, &[(&'static str, f64)]); 4] = [
@@ -729,7 +740,7 @@ async fn compliance(
                     r.projected_completion.into(),
                 ],
                 1 => {
-                    let f = otj(&r, status, today);
+                    let f = otj(&r, status, today, &standards);
                     vec![
                         f.rule.text().into(),
                         hours(f.planned),
@@ -761,7 +772,7 @@ async fn compliance(
                     ]
                 }
                 _ => {
-                    let f = otj(&r, status, today);
+                    let f = otj(&r, status, today, &standards);
                     vec![
                         // PHours is a whole number: the plan's hours to the nearest hour.
                         Cell::Number(f.planned.nearest_whole() as f64),

@@ -14,6 +14,7 @@ use folio_app::curriculum::{
     self, Component, ComponentDetails, Course, CourseDetails, CourseStructure, Criterion,
     CriterionDetails, Unit, UnitDetails,
 };
+use folio_domain::standards::{is_standard_code, is_standard_version};
 use folio_domain::{
     ComponentTitle, CourseDescription, CourseTitle, CriterionText, CurriculumCode, OffTheJobHours,
     OptionalGroup, Position, UnitKind, UnitTitle,
@@ -52,8 +53,13 @@ struct CourseBody {
     title: String,
     /// What the course is about.
     description: Option<String>,
-    /// Off-the-job training required, in hours.
+    /// The course's own off-the-job minimum, in hours (used when its standard has no
+    /// published minimum in force at a learner's start).
     off_the_job_minimum_hours: Option<i32>,
+    /// The apprenticeship standard it is.
+    standard_code: Option<String>,
+    /// The standard's version.
+    standard_version: Option<String>,
     /// Added.
     created_at: DateTime<Utc>,
     /// Last changed (its own fields).
@@ -68,6 +74,8 @@ impl From<Course> for CourseBody {
             title: c.title,
             description: c.description,
             off_the_job_minimum_hours: c.off_the_job_minimum_hours,
+            standard_code: c.standard_code,
+            standard_version: c.standard_version,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -299,6 +307,7 @@ fn course_details(
         title: title?,
         description: description?,
         off_the_job_minimum_hours: hours?,
+        standard: None,
     })
 }
 
@@ -315,8 +324,15 @@ struct CourseRequest {
     title: String,
     /// What the course is about (several lines allowed).
     description: Option<String>,
-    /// Off-the-job training required, in hours (0-10000).
+    /// The course's own off-the-job minimum, in hours (0-10000): used only when its
+    /// apprenticeship standard has no published minimum in force at a learner's start.
     off_the_job_minimum_hours: Option<i64>,
+    /// The apprenticeship standard the course is: `ST` and four digits (e.g. `ST0118`).
+    /// From August 2025 a learner's off-the-job minimum is the standard's published one
+    /// (`GET /api/v1/standards`) in force at their start date.
+    standard_code: Option<String>,
+    /// The standard's version (e.g. `1.0`); left out, any version's published value.
+    standard_version: Option<String>,
 }
 
 impl CourseRequest {
@@ -329,8 +345,35 @@ impl CourseRequest {
             self.description.as_deref(),
             self.off_the_job_minimum_hours,
         );
+        let code = self
+            .standard_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty());
+        let version = self
+            .standard_version
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty());
+        fields.require(
+            "standard_code",
+            code.is_none_or(is_standard_code),
+            "must be ST and four digits, as the standard is published (ST0118)",
+        );
+        fields.require(
+            "standard_version",
+            version.is_none_or(is_standard_version),
+            "must be a version number such as 1.0",
+        );
+        fields.require(
+            "standard_version",
+            version.is_none() || code.is_some(),
+            "needs standard_code",
+        );
         fields.finish()?;
-        checked(details)
+        let mut details = checked(details)?;
+        details.standard = code.map(|c| (c.to_owned(), version.map(str::to_owned)));
+        Ok(details)
     }
 }
 
@@ -450,6 +493,24 @@ enum ImportCourseResponse {
     Created(Json<CourseStructureBody>),
 }
 
+/// An apprenticeship standard's published off-the-job minimum, from a start date on.
+#[derive(Debug, Object)]
+struct StandardBody {
+    /// `ST` and four digits.
+    code: String,
+    /// Version.
+    version: String,
+    /// Title.
+    title: String,
+    /// Minimum off-the-job hours for learners starting on or after `applies_from` (until a
+    /// later value of the same standard and version applies).
+    otj_minimum_hours: i32,
+    /// The first start date it applies to.
+    applies_from: chrono::NaiveDate,
+    /// When the platform operator imported it.
+    imported_at: DateTime<Utc>,
+}
+
 #[derive(ApiResponse)]
 enum CreateComponentResponse {
     /// Created.
@@ -480,6 +541,28 @@ enum DeletedResponse {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "CurriculumTag::Curriculum")]
 impl CurriculumApi {
+    /// The apprenticeship standards' published minimum off-the-job hours, with the start
+    /// dates they apply from (a transition list is several rows of one standard), as the
+    /// platform operator imported them (`folio standards import`).
+    #[oai(path = "/standards", method = "get")]
+    async fn standards(&self, credentials: Credentials) -> ApiResult<Json<Vec<StandardBody>>> {
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let rows = curriculum::standards(&mut uow).await?;
+        uow.commit().await?;
+        Ok(Json(
+            rows.into_iter()
+                .map(|r| StandardBody {
+                    code: r.code,
+                    version: r.version,
+                    title: r.title,
+                    otj_minimum_hours: r.otj_minimum_hours,
+                    applies_from: r.applies_from,
+                    imported_at: r.imported_at,
+                })
+                .collect(),
+        ))
+    }
+
     /// Courses, by title; search matches part of the code or title.
     #[oai(path = "/courses", method = "get")]
     async fn list_courses(

@@ -200,6 +200,12 @@ struct EnrolmentBody {
     /// Progress reviews at least every so many weeks, as agreed with the employer; absent:
     /// the rule of the start date.
     agreed_review_weeks: Option<i16>,
+    /// Off-the-job hours recognised prior learning took off the minimum (fixed at start).
+    rpl_otj_hours: f64,
+    /// Weeks of duration recognised prior learning took off (fixed at start).
+    rpl_duration_weeks: i32,
+    /// What prior learning was recognised.
+    rpl_reason: Option<String>,
     /// Status.
     status: StatusName,
     /// When learning began.
@@ -252,6 +258,9 @@ impl From<EnrolmentView> for EnrolmentBody {
             contracted_hours_per_week: e.contracted_hours_per_week.to_f64().unwrap_or_default(),
             planned_otj_hours: e.planned_otj_hours.to_f64().unwrap_or_default(),
             agreed_review_weeks: e.agreed_review_weeks,
+            rpl_otj_hours: e.rpl_otj_hours.to_f64().unwrap_or_default(),
+            rpl_duration_weeks: e.rpl_duration_weeks,
+            rpl_reason: e.rpl_reason,
             learning_started_on: e.learning_started_on,
             break_started_on: e.break_started_on,
             break_expected_return_on: e.break_expected_return_on,
@@ -289,6 +298,13 @@ struct NewEnrolmentRequest {
     contracted_hours_per_week: f64,
     /// Planned off-the-job hours (0 to 10,000, two decimals; fixed once set).
     planned_otj_hours: f64,
+    /// Recognised prior learning: off-the-job hours it takes off the minimum (from August
+    /// 2025 starts; 0 to 10,000, two decimals; fixed once set). Default none.
+    rpl_otj_hours: Option<f64>,
+    /// Recognised prior learning: weeks of duration it took off (0 to 260; fixed once set).
+    rpl_duration_weeks: Option<i64>,
+    /// What prior learning was recognised: needed when it takes hours or weeks off.
+    rpl_reason: Option<String>,
 }
 
 /// Changes to the people around a learner; fields left out stay, `null` clears.
@@ -394,6 +410,9 @@ impl EnrolmentsApi {
             manager_id: req.manager_id,
             contracted_hours_per_week: req.contracted_hours_per_week,
             planned_otj_hours: req.planned_otj_hours,
+            rpl_otj_hours: req.rpl_otj_hours,
+            rpl_duration_weeks: req.rpl_duration_weeks,
+            rpl_reason: req.rpl_reason,
         };
         let mut uow = self.0.authenticate(&credentials).await?;
         let enrolment = enrolments::enrol(&mut uow, input).await?;

@@ -37,6 +37,14 @@ fn still_referred_to(err: DbError, what: &str) -> Error {
 
 /// Courses by title, optionally matching `search` in code or title (staff who read the
 /// curriculum).
+/// Every apprenticeship standard's published off-the-job minimums, as the platform
+/// operator imported them (whoever may read the curriculum).
+pub async fn standards(uow: &mut UnitOfWork) -> Result<Vec<folio_db::standards::StandardRow>> {
+    uow.principal.require(Permission::ReadCurriculum)?;
+    Ok(folio_db::standards::list(&mut uow.tx).await?)
+}
+
+/// Courses, by name; see the handler for the search.
 pub async fn list_courses(
     uow: &mut UnitOfWork,
     search: Option<&str>,

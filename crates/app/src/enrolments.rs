@@ -75,6 +75,13 @@ pub struct Enrolling {
     pub contracted_hours_per_week: f64,
     /// Planned off-the-job hours (0 to 10,000, two decimals; fixed once set).
     pub planned_otj_hours: f64,
+    /// Recognised prior learning: the off-the-job hours it takes off the minimum (0 to
+    /// 10,000, two decimals; default none), fixed with the plan.
+    pub rpl_otj_hours: Option<f64>,
+    /// Recognised prior learning: the weeks of duration it took off (0 to 260).
+    pub rpl_duration_weeks: Option<i64>,
+    /// Why: needed when prior learning takes anything off.
+    pub rpl_reason: Option<String>,
 }
 
 /// Changes to the people around a learner: `None` leaves a field as it is, `Some(None)`
@@ -203,6 +210,38 @@ pub async fn enrol(uow: &mut UnitOfWork, input: Enrolling) -> Result<EnrolmentVi
         true,
         10_000.0,
     );
+    let rpl_hours = hours(
+        &mut fields,
+        "rpl_otj_hours",
+        input.rpl_otj_hours.unwrap_or(0.0),
+        true,
+        10_000.0,
+    );
+    let rpl_weeks = input.rpl_duration_weeks.unwrap_or(0);
+    fields.require(
+        "rpl_duration_weeks",
+        (0..=260).contains(&rpl_weeks),
+        "must be a whole number of weeks from 0 to 260",
+    );
+    let rpl_reason = input
+        .rpl_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned);
+    let takes_off = input.rpl_otj_hours.unwrap_or(0.0) > 0.0 || rpl_weeks > 0;
+    fields.require(
+        "rpl_reason",
+        !takes_off || rpl_reason.is_some(),
+        "is needed when prior learning takes hours or weeks off: what was recognised",
+    );
+    fields.require(
+        "rpl_reason",
+        rpl_reason.as_deref().is_none_or(|r| {
+            r.chars().count() <= 1000 && !r.chars().any(|c| c.is_control() && c != '\n')
+        }),
+        "must be at most 1000 characters of text",
+    );
     check_people(
         uow,
         &mut fields,
@@ -217,6 +256,7 @@ pub async fn enrol(uow: &mut UnitOfWork, input: Enrolling) -> Result<EnrolmentVi
     fields.finish()?;
     let contracted_hours_per_week = checked(contracted)?;
     let planned_otj_hours = checked(planned)?;
+    let rpl_otj_hours = checked(rpl_hours)?;
     let id = Uuid::now_v7();
     queries::insert(
         &mut uow.tx,
@@ -232,6 +272,9 @@ pub async fn enrol(uow: &mut UnitOfWork, input: Enrolling) -> Result<EnrolmentVi
             manager_id: input.manager_id,
             contracted_hours_per_week,
             planned_otj_hours,
+            rpl_otj_hours,
+            rpl_duration_weeks: i32::try_from(rpl_weeks).unwrap_or(0),
+            rpl_reason: if takes_off { rpl_reason } else { None },
         },
     )
     .await?;
@@ -291,15 +334,22 @@ pub async fn change_people(
     let contracted = change
         .contracted_hours_per_week
         .map(|h| hours(&mut fields, "contracted_hours_per_week", h, false, 168.0));
+    let allowed = folio_domain::reviews::agreement_allowed(current.start_date);
     let agreed = change.agreed_review_weeks.map(|weeks| {
         weeks.and_then(|w| {
-            let ok = (1..=52).contains(&w);
             fields.require(
                 "agreed_review_weeks",
-                ok,
+                allowed,
+                "applies only to starts from 1 August 2025; earlier starts are reviewed at \
+                 least every 12 weeks",
+            );
+            let in_range = (1..=52).contains(&w);
+            fields.require(
+                "agreed_review_weeks",
+                in_range,
                 "must be a whole number of weeks from 1 to 52",
             );
-            i16::try_from(w).ok().filter(|_| ok)
+            i16::try_from(w).ok().filter(|_| in_range && allowed)
         })
     });
     check_manager(
@@ -413,6 +463,7 @@ pub async fn change_status(
         current,
         enrolment.start_date,
         enrolment.break_started_on,
+        enrolment.last_break_ended_on(),
         &change,
     )
     .map_err(|e| {

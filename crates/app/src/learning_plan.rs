@@ -475,6 +475,7 @@ pub async fn record_outcome(
             status,
             enrolment.start_date,
             enrolment.break_started_on,
+            enrolment.last_break_ended_on(),
             &change,
         )
         .map_err(transition_error)?;

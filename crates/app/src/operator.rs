@@ -198,3 +198,12 @@ pub async fn reseal_secrets(db: &Database, keys: &crate::secrets::SecretKeys) ->
     }
     Ok(resealed)
 }
+
+/// Stores apprenticeship standards' published minimums (platform data, as the owner: the
+/// application role may only read them). Returns how many were written.
+pub async fn import_standards(
+    db: &Database,
+    rows: &[folio_domain::standards::PublishedStandard],
+) -> Result<u64> {
+    Ok(folio_db::standards::import(db.pool(), rows).await?)
+}

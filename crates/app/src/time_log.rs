@@ -15,9 +15,8 @@ use chrono::{Datelike, Months, NaiveDate};
 use folio_db::enrolments::{self, Enrolment};
 use folio_db::time_log::{self as queries, EntryFields, EntryFilter};
 use folio_domain::OptionalText;
-use folio_domain::off_the_job::{
-    self, Hours, LoggedTime, OtjEnrolment, OtjFigures, PublishedMinimum,
-};
+use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment, OtjFigures};
+use folio_domain::standards::published_minimum;
 use folio_domain::time_log::{ActivityType, DurationError, check_day_total, off_the_job_of};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -249,6 +248,12 @@ async fn validate(
             .and(e.off_the_job_reason.as_deref())
             .map(|reason| (e.off_the_job, reason))
     });
+    // A learner cannot move an entry staff recorded as an exception to another activity
+    // (which would drop the exception): only staff may.
+    let exception_moved = source != Source::Staff
+        && replacing.is_some_and(|e| {
+            e.off_the_job_reason.is_some() && e.activity_type != activity.as_str()
+        });
     let off_the_job = off_the_job_of(
         activity,
         input.off_the_job,
@@ -310,6 +315,13 @@ async fn validate(
     );
     if let Err(e) = &off_the_job {
         fields.add(e.field(), e.to_string());
+    }
+    if exception_moved {
+        fields.add(
+            "activity_type",
+            "cannot change: your assessor recorded this entry's on or off the job as an \
+             exception; ask them to change it",
+        );
     }
     fields.finish()?;
     let (off_the_job, off_the_job_reason) = off_the_job
@@ -502,7 +514,12 @@ pub async fn calendar(uow: &mut UnitOfWork, enrolment_id: Uuid, month: &str) -> 
 /// summed.
 pub async fn off_the_job(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<OffTheJob> {
     let e = uow.visible_enrolment(enrolment_id).await?.into_inner();
-    let course_minimum_hours = queries::course_minimum_hours(&mut uow.tx, e.course_id).await?;
+    let basis = queries::course_otj_basis(&mut uow.tx, e.course_id).await?;
+    let published: Vec<_> = folio_db::standards::list(&mut uow.tx)
+        .await?
+        .iter()
+        .map(|s| s.published())
+        .collect();
     let rows = queries::logged_time(&mut uow.tx, e.id).await?;
     let entries = rows
         .into_iter()
@@ -528,14 +545,18 @@ pub async fn off_the_job(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Off
         gateway: e.completed_on,
         contracted_per_week: to_hundredths(e.contracted_hours_per_week)?,
         planned: to_hundredths(e.planned_otj_hours)?,
-        published_minimum: course_minimum_hours.map(|hours| PublishedMinimum {
-            hours: i64::from(hours),
-            source: format!(
-                "the course {} (its off-the-job minimum setting)",
-                e.course_code
-            ),
-        }),
-        rpl: Hours::default(),
+        published_minimum: published_minimum(
+            &published,
+            basis
+                .standard_code
+                .as_deref()
+                .map(|code| (code, basis.standard_version.as_deref())),
+            basis
+                .off_the_job_minimum_hours
+                .map(|hours| (hours, basis.code.as_str())),
+            e.start_date,
+        ),
+        rpl: to_hundredths(e.rpl_otj_hours)?,
         breaks: e.breaks(),
     };
     let today = today(uow).await?;

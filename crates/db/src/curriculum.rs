@@ -27,8 +27,12 @@ pub struct Course {
     pub title: String,
     /// What it is about.
     pub description: Option<String>,
-    /// The off-the-job training it requires, in hours.
+    /// The off-the-job training it requires, in hours (its own setting).
     pub off_the_job_minimum_hours: Option<i32>,
+    /// The apprenticeship standard it is, `ST` and four digits.
+    pub standard_code: Option<String>,
+    /// The standard's version.
+    pub standard_version: Option<String>,
     /// When it was added.
     pub created_at: DateTime<Utc>,
     /// When its own fields last changed.
@@ -125,6 +129,8 @@ pub struct CourseDetails {
     pub description: Option<CourseDescription>,
     /// The off-the-job training it requires.
     pub off_the_job_minimum_hours: Option<OffTheJobHours>,
+    /// The apprenticeship standard it is (code, and version if named), checked.
+    pub standard: Option<(String, Option<String>)>,
 }
 
 /// A component's fields, new or changed.
@@ -194,8 +200,8 @@ pub struct NewCriterion {
     pub text: CriterionText,
 }
 
-const COURSE_COLUMNS: &str =
-    "id, code, title, description, off_the_job_minimum_hours, created_at, updated_at";
+const COURSE_COLUMNS: &str = "id, code, title, description, off_the_job_minimum_hours,
+    standard_code, standard_version, created_at, updated_at";
 const COMPONENT_COLUMNS: &str = "id, course_id, title, position, english_maths, created_at";
 const UNIT_COLUMNS: &str =
     "id, component_id, code, title, optional, optional_group, position, created_at";
@@ -209,8 +215,9 @@ pub async fn insert_course(
 ) -> DbResult<Course> {
     let tenant = tx.tenant();
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "insert into courses (tenant_id, id, code, title, description, off_the_job_minimum_hours)
-         values ($1, $2, $3, $4, $5, $6)
+        "insert into courses (tenant_id, id, code, title, description, off_the_job_minimum_hours,
+             standard_code, standard_version)
+         values ($1, $2, $3, $4, $5, $6, $7, $8)
          returning {COURSE_COLUMNS}"
     )))
     .bind(tenant.0)
@@ -219,6 +226,8 @@ pub async fn insert_course(
     .bind(details.title.as_str())
     .bind(details.description.as_ref().map(CourseDescription::as_str))
     .bind(details.off_the_job_minimum_hours.map(OffTheJobHours::get))
+    .bind(details.standard.as_ref().map(|(code, _)| code.as_str()))
+    .bind(details.standard.as_ref().and_then(|(_, v)| v.as_deref()))
     .fetch_one(tx.conn())
     .await?)
 }
@@ -232,7 +241,8 @@ pub async fn update_course(
     let tenant = tx.tenant();
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update courses set code = $3, title = $4, description = $5,
-                off_the_job_minimum_hours = $6, updated_at = now()
+                off_the_job_minimum_hours = $6, standard_code = $7, standard_version = $8,
+                updated_at = now()
          where tenant_id = $1 and id = $2
          returning {COURSE_COLUMNS}"
     )))
@@ -242,6 +252,8 @@ pub async fn update_course(
     .bind(details.title.as_str())
     .bind(details.description.as_ref().map(CourseDescription::as_str))
     .bind(details.off_the_job_minimum_hours.map(OffTheJobHours::get))
+    .bind(details.standard.as_ref().map(|(code, _)| code.as_str()))
+    .bind(details.standard.as_ref().and_then(|(_, v)| v.as_deref()))
     .fetch_one(tx.conn())
     .await?)
 }

@@ -528,7 +528,7 @@ async fn reviews_overdue(tx: &mut TenantTx, scope: Scope, rules: &Rules) -> DbRe
              from learning_sessions b
              where b.tenant_id = s.tenant_id and b.enrolment_id = s.enrolment_id
                and b.session_type = 'review' and b.outcome is null
-               and b.starts_at >= $6::date) bk on true
+               and (b.starts_at at time zone tenant_tz($1))::date >= $6) bk on true
          where s.enrolment_status = 'in_learning'"
     );
     let clocks: Vec<ReviewClock> = query(sql, tenant.0, scope, rules)
@@ -667,7 +667,10 @@ pub async fn otj_behind_plan(tx: &mut TenantTx, scope: Scope, rules: &Rules) -> 
                     sum(t.minutes)::int8 as minutes
              from scoped s
              join time_log_entries t on t.tenant_id = s.tenant_id and t.enrolment_id = s.enrolment_id
-             left join components p on p.tenant_id = t.tenant_id and p.id = t.component_id
+             -- English or maths by the entry's component, or its unit's.
+             left join units eu on eu.tenant_id = t.tenant_id and eu.id = t.unit_id
+             left join components p on p.tenant_id = t.tenant_id
+                  and p.id = coalesce(t.component_id, eu.component_id)
              where t.off_the_job
              group by 1, 2, 3, 4
          ),

@@ -52,6 +52,12 @@ pub struct Enrolment {
     pub planned_otj_hours: Decimal,
     /// The review frequency agreed with the employer, in weeks, if recorded.
     pub agreed_review_weeks: Option<i16>,
+    /// Off-the-job hours recognised prior learning took off the minimum (fixed at start).
+    pub rpl_otj_hours: Decimal,
+    /// Weeks of duration recognised prior learning took off (fixed at start).
+    pub rpl_duration_weeks: i32,
+    /// Why.
+    pub rpl_reason: Option<String>,
     /// Status name.
     pub status: String,
     /// When learning began.
@@ -84,6 +90,11 @@ impl Enrolment {
     /// The status as a [`EnrolmentStatus`].
     pub fn status(&self) -> Option<EnrolmentStatus> {
         self.status.parse().ok()
+    }
+
+    /// The day its last ended break ended (the first day back), if one has.
+    pub fn last_break_ended_on(&self) -> Option<NaiveDate> {
+        self.break_ends.iter().flatten().max().copied()
     }
 
     /// Its breaks in learning, oldest first: what pauses its clocks.
@@ -155,7 +166,8 @@ const SELECT: &str = "select e.id, e.learner_id, l.name as learner_name, l.email
         l.last_login_at as learner_last_login_at, e.course_id, c.code as course_code,
         c.title as course_title, e.start_date, e.planned_end_date, e.revised_end_date,
         e.revised_end_reason, e.assessor_id, e.iqa_id, e.employer_id, e.manager_id,
-        e.contracted_hours_per_week, e.planned_otj_hours, e.agreed_review_weeks, e.status,
+        e.contracted_hours_per_week, e.planned_otj_hours, e.agreed_review_weeks,
+        e.rpl_otj_hours, e.rpl_duration_weeks, e.rpl_reason, e.status,
         e.learning_started_on,
         e.withdrawn_on, e.withdrawal_reason, e.completed_on,
         (select b.started_on from enrolment_breaks b
@@ -217,6 +229,12 @@ pub struct NewEnrolment {
     pub contracted_hours_per_week: Decimal,
     /// Planned off-the-job hours.
     pub planned_otj_hours: Decimal,
+    /// Off-the-job hours recognised prior learning took off the minimum.
+    pub rpl_otj_hours: Decimal,
+    /// Weeks of duration it took off.
+    pub rpl_duration_weeks: i32,
+    /// Why, when it took anything off.
+    pub rpl_reason: Option<String>,
 }
 
 /// Enrols a learner.
@@ -224,8 +242,9 @@ pub async fn insert(tx: &mut TenantTx, e: &NewEnrolment) -> DbResult<()> {
     let tenant = tx.tenant();
     sqlx::query(
         "insert into enrolments (tenant_id, id, learner_id, course_id, start_date, planned_end_date,
-            assessor_id, iqa_id, employer_id, manager_id, contracted_hours_per_week, planned_otj_hours)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            assessor_id, iqa_id, employer_id, manager_id, contracted_hours_per_week, planned_otj_hours,
+            rpl_otj_hours, rpl_duration_weeks, rpl_reason)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(tenant.0)
     .bind(e.id)
@@ -239,6 +258,9 @@ pub async fn insert(tx: &mut TenantTx, e: &NewEnrolment) -> DbResult<()> {
     .bind(e.manager_id)
     .bind(e.contracted_hours_per_week)
     .bind(e.planned_otj_hours)
+    .bind(e.rpl_otj_hours)
+    .bind(e.rpl_duration_weeks)
+    .bind(&e.rpl_reason)
     .execute(tx.conn())
     .await?;
     Ok(())

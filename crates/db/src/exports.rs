@@ -368,6 +368,14 @@ pub struct ComplianceRow {
     pub otj_groups: serde_json::Value,
     /// The course's off-the-job minimum setting, in whole hours.
     pub course_minimum_hours: Option<i32>,
+    /// The course's code.
+    pub course_code: String,
+    /// The course's apprenticeship standard, if set.
+    pub standard_code: Option<String>,
+    /// Its version, if set.
+    pub standard_version: Option<String>,
+    /// Off-the-job hours recognised prior learning took off the minimum.
+    pub rpl_otj_hours: rust_decimal::Decimal,
     /// The review frequency agreed with the employer, in weeks, if recorded.
     pub agreed_review_weeks: Option<i16>,
     /// First days of the enrolment's breaks in learning, oldest first.
@@ -412,11 +420,15 @@ pub fn compliance_rows(tx: &mut TenantTx, scope: Scope) -> BoxStream<'_, DbResul
                                        t.entry_date > coalesce(e.completed_on, 'infinity'::date) as after,
                                        sum(t.minutes) as minutes
                                 from time_log_entries t
-                                left join components p on p.tenant_id = t.tenant_id and p.id = t.component_id
+                                -- English or maths by the entry's component, or its unit's.
+                                left join units eu on eu.tenant_id = t.tenant_id and eu.id = t.unit_id
+                                left join components p on p.tenant_id = t.tenant_id
+                                     and p.id = coalesce(t.component_id, eu.component_id)
                                 where t.tenant_id = e.tenant_id and t.enrolment_id = e.id
                                   and t.off_the_job
                                 group by 1, 2, 3) g), '[]'::jsonb) as otj_groups,
                 c.off_the_job_minimum_hours as course_minimum_hours, e.agreed_review_weeks,
+                c.code as course_code, c.standard_code, c.standard_version, e.rpl_otj_hours,
                 array(select b.started_on from enrolment_breaks b
                       where b.tenant_id = e.tenant_id and b.enrolment_id = e.id
                       order by b.started_on, b.id) as break_starts,

@@ -32,6 +32,7 @@ pub mod reminders;
 pub mod settings;
 mod setup;
 pub mod sso;
+pub mod standards;
 mod tenant_tx;
 pub mod time_log;
 pub mod tracks;

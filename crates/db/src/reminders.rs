@@ -138,7 +138,7 @@ pub async fn review_candidates(
              from learning_sessions s
              where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
                and s.session_type = 'review' and s.outcome is null
-               and s.starts_at >= $2::date) b on true
+               and (s.starts_at at time zone {TENANT_TZ})::date >= $2) b on true
          where e.tenant_id = $1 and e.status = 'in_learning'
          order by l.name, e.id"
     )))
@@ -239,8 +239,9 @@ pub struct Inactive {
     pub last_activity: Option<NaiveDate>,
 }
 
-/// Learners in learning, started at least `weeks` before `today`, with no active learning
-/// in the `weeks` before it: no evidence uploaded (or resubmitted), no time logged, no
+/// Learners in learning, started (or back from their last break in learning) at least
+/// `weeks` before `today`, with no active learning in the `weeks` before it (a break
+/// pauses the check: nothing is asked of a learner on one, nor in their first weeks back): no evidence uploaded (or resubmitted), no time logged, no
 /// criterion signed off, no session attended. The funding rules ask for evidence of active
 /// learning at least every 4 weeks, else a break in learning is considered.
 pub async fn without_active_learning(
@@ -267,7 +268,10 @@ pub async fn without_active_learning(
                          from learning_sessions s
                          where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
                            and s.outcome = 'attended')) as last_activity,
-                    coalesce(e.learning_started_on, e.start_date) as started
+                    -- The check's clock starts again at the return from a break.
+                    greatest(coalesce(e.learning_started_on, e.start_date),
+                             (select max(k.ended_on) from enrolment_breaks k
+                              where k.tenant_id = e.tenant_id and k.enrolment_id = e.id)) as started
              {ENROLMENT}
              where e.tenant_id = $1 and e.status = 'in_learning') d
          where d.started <= $2 - make_interval(weeks => $3)

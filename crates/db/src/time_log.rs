@@ -327,7 +327,10 @@ pub async fn logged_time(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<Vec<
         "select t.id, t.entry_date, t.activity_type, t.off_the_job,
                 coalesce(p.english_maths, false) as english_maths, t.minutes
          from time_log_entries t
-         left join components p on p.tenant_id = t.tenant_id and p.id = t.component_id
+         -- English or maths by the entry's component, or its unit's.
+         left join units eu on eu.tenant_id = t.tenant_id and eu.id = t.unit_id
+         left join components p on p.tenant_id = t.tenant_id
+              and p.id = coalesce(t.component_id, eu.component_id)
          where t.tenant_id = $1 and t.enrolment_id = $2
          order by t.entry_date, t.id",
     )
@@ -337,11 +340,26 @@ pub async fn logged_time(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<Vec<
     .await?)
 }
 
-/// The course's off-the-job minimum in whole hours, if set.
-pub async fn course_minimum_hours(tx: &mut TenantTx, course_id: Uuid) -> DbResult<Option<i32>> {
+/// What a course's off-the-job minimum comes from: its apprenticeship standard, and its
+/// own minimum setting for a course that names none.
+#[derive(Debug, Clone, FromRow)]
+pub struct CourseOtjBasis {
+    /// The course's code, for the words.
+    pub code: String,
+    /// Its standard's reference, if set.
+    pub standard_code: Option<String>,
+    /// Its standard's version, if set.
+    pub standard_version: Option<String>,
+    /// Its own minimum setting, in whole hours, if set.
+    pub off_the_job_minimum_hours: Option<i32>,
+}
+
+/// A course's standard and its own off-the-job minimum setting.
+pub async fn course_otj_basis(tx: &mut TenantTx, course_id: Uuid) -> DbResult<CourseOtjBasis> {
     let tenant = tx.tenant();
-    Ok(sqlx::query_scalar(
-        "select off_the_job_minimum_hours from courses where tenant_id = $1 and id = $2",
+    Ok(sqlx::query_as(
+        "select code, standard_code, standard_version, off_the_job_minimum_hours
+         from courses where tenant_id = $1 and id = $2",
     )
     .bind(tenant.0)
     .bind(course_id)

@@ -248,10 +248,13 @@ pub enum TransitionError {
 /// `break_in_learning → in_learning (resume) | withdrawn`; withdrawn and completed are
 /// final. No change may be dated before the start date, and nothing that ends a break
 /// (a return or a withdrawal) before the break began.
+/// A new break cannot begin before the last one ended (`last_break_ended_on`): breaks in
+/// learning never overlap, so no day is paused twice.
 pub fn check_transition(
     current: EnrolmentStatus,
     start_date: NaiveDate,
     open_break_started_on: Option<NaiveDate>,
+    last_break_ended_on: Option<NaiveDate>,
     change: &StatusChange,
 ) -> Result<EnrolmentStatus, TransitionError> {
     use EnrolmentStatus::*;
@@ -270,8 +273,11 @@ pub fn check_transition(
         return Err(TransitionError::NotAllowed { from: current, to });
     }
     // Leaving a break (by returning or by withdrawing) cannot predate the break itself.
-    let earliest = match current {
-        BreakInLearning => open_break_started_on.unwrap_or(start_date).max(start_date),
+    let earliest = match (current, change) {
+        (BreakInLearning, _) => open_break_started_on.unwrap_or(start_date).max(start_date),
+        (_, StatusChange::StartBreak { .. }) => {
+            last_break_ended_on.unwrap_or(start_date).max(start_date)
+        }
         _ => start_date,
     };
     if change.on() < earliest {
@@ -335,7 +341,7 @@ mod tests {
         ];
         for (from, targets) in allowed {
             for change in &changes {
-                let result = check_transition(*from, day(1), Some(day(5)), change);
+                let result = check_transition(*from, day(1), Some(day(5)), None, change);
                 // Resume and StartLearning both lead to in_learning; only the right one is allowed.
                 let expected = targets.contains(&change.target())
                     && !matches!(
@@ -358,6 +364,7 @@ mod tests {
             InLearning,
             day(5),
             None,
+            None,
             &StatusChange::StartBreak {
                 on: day(4),
                 reason: BreakReason::Other,
@@ -369,6 +376,7 @@ mod tests {
             BreakInLearning,
             day(1),
             Some(day(10)),
+            None,
             &StatusChange::Resume { on: day(9) },
         );
         assert_eq!(resume, Err(TransitionError::TooEarly { earliest: day(10) }));
@@ -377,6 +385,7 @@ mod tests {
                 BreakInLearning,
                 day(1),
                 Some(day(10)),
+                None,
                 &StatusChange::Resume { on: day(10) }
             ),
             Ok(InLearning)
@@ -390,7 +399,7 @@ mod tests {
             reason: "moved away".into(),
         };
         assert_eq!(
-            check_transition(BreakInLearning, day(1), Some(day(10)), &change),
+            check_transition(BreakInLearning, day(1), Some(day(10)), None, &change),
             Err(TransitionError::TooEarly { earliest: day(10) })
         );
     }
@@ -402,7 +411,7 @@ mod tests {
             reason: "  ".into(),
         };
         assert_eq!(
-            check_transition(InLearning, day(1), None, &change),
+            check_transition(InLearning, day(1), None, None, &change),
             Err(TransitionError::MissingReason)
         );
     }
@@ -415,11 +424,11 @@ mod tests {
             expected_return,
         };
         assert_eq!(
-            check_transition(InLearning, day(1), None, &change(day(10))),
+            check_transition(InLearning, day(1), None, None, &change(day(10))),
             Err(TransitionError::ReturnNotAfterStart { on: day(10) })
         );
         assert_eq!(
-            check_transition(InLearning, day(1), None, &change(day(11))),
+            check_transition(InLearning, day(1), None, None, &change(day(11))),
             Ok(BreakInLearning)
         );
         for reason in BreakReason::ALL {
@@ -443,6 +452,24 @@ mod tests {
         assert_eq!(
             again,
             NaiveDate::from_ymd_opt(2026, 2, 20).unwrap_or_default()
+        );
+    }
+
+    /// Breaks never overlap: a new one starts on or after the last one ended.
+    #[test]
+    fn a_new_break_cannot_start_inside_the_last_one() {
+        let change = StatusChange::StartBreak {
+            on: day(12),
+            reason: BreakReason::Illness,
+            expected_return: day(20),
+        };
+        assert_eq!(
+            check_transition(InLearning, day(1), None, Some(day(15)), &change),
+            Err(TransitionError::TooEarly { earliest: day(15) })
+        );
+        assert_eq!(
+            check_transition(InLearning, day(1), None, Some(day(12)), &change),
+            Ok(BreakInLearning)
         );
     }
 }

@@ -16,6 +16,7 @@ pub mod off_the_job;
 pub mod progress;
 pub mod reviews;
 pub mod settings;
+pub mod standards;
 pub mod tenant;
 mod text;
 pub mod time_log;

@@ -521,7 +521,8 @@ pub struct OtjFigures {
     pub planned: Hours,
     /// The rule's minimum, if it yields one.
     pub required: RequiredMinimum,
-    /// Whether the plan meets the minimum; unknown without a minimum.
+    /// Whether the plan, in the whole hours of the official return (PHours), meets the
+    /// minimum; unknown without a minimum.
     pub planned_meets_minimum: Option<bool>,
     /// Whether the planned duration is long enough.
     pub minimum_duration: MinimumDuration,
@@ -581,7 +582,11 @@ pub fn figures(e: &OtjEnrolment, entries: &[LoggedTime], today: NaiveDate) -> Ot
     OtjFigures {
         rule,
         planned: e.planned,
-        planned_meets_minimum: required.hours.map(|r| e.planned >= r),
+        // The plan as the official return records it (PHours, a whole number) against the
+        // whole-hour minimum, so the workbook and this verdict never disagree.
+        planned_meets_minimum: required
+            .hours
+            .map(|r| Hours::whole(e.planned.nearest_whole()) >= r),
         required,
         minimum_duration: minimum_duration(rule, e.start, e.planned_end, e.contracted_per_week),
         expected_to_date: expected,
@@ -1092,5 +1097,28 @@ mod tests {
         );
         assert_eq!(f.required.hours, None);
         assert_eq!(f.planned_meets_minimum, None);
+    }
+
+    /// PHours is a whole number: 278.60 planned hours is 279 against a minimum of 279.
+    #[test]
+    fn the_plan_is_judged_in_the_returns_whole_hours() {
+        // 2023-09-01 to 2024-08-30 at 37.5 h: 279 required (six-hour test above).
+        let e = OtjEnrolment {
+            contracted_per_week: h(3750),
+            planned: h(27860),
+            ..pre_2025_part_time()
+        };
+        let f = figures(&e, &[], date(2026, 3, 1));
+        assert_eq!(f.required.hours, Some(Hours::whole(279)));
+        assert_eq!(f.planned_meets_minimum, Some(true));
+        let f = figures(
+            &OtjEnrolment {
+                planned: h(27849),
+                ..e
+            },
+            &[],
+            date(2026, 3, 1),
+        );
+        assert_eq!(f.planned_meets_minimum, Some(false), "278.49 is 278");
     }
 }

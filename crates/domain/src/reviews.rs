@@ -32,6 +32,12 @@ fn calendar_months_from() -> NaiveDate {
     NaiveDate::from_ymd_opt(2025, 8, 1).unwrap_or(NaiveDate::MAX)
 }
 
+/// Whether a review frequency agreed with the employer may replace the rule's: only for
+/// starts from 1 August 2025 (2025-26 rule 92).
+pub fn agreement_allowed(start: NaiveDate) -> bool {
+    start >= calendar_months_from()
+}
+
 impl ReviewRule {
     /// "At least every 12 weeks for starts before Aug 2025; at least every 3 calendar
     /// months from Aug 2025, or the alternative frequency agreed with the employer for that
@@ -43,7 +49,9 @@ impl ReviewRule {
         organisation_weeks: u32,
         agreed_weeks: Option<u32>,
     ) -> Self {
-        if let Some(weeks) = agreed_weeks {
+        // An agreed frequency counts only for starts from August 2025, the rule that
+        // allows it: before then it cannot loosen the 12 weeks.
+        if let Some(weeks) = agreed_weeks.filter(|_| agreement_allowed(start)) {
             ReviewRule::Agreed(weeks)
         } else if organisation_weeks < 12 {
             ReviewRule::Weeks(organisation_weeks)
@@ -135,6 +143,11 @@ mod tests {
         assert_eq!(
             ReviewRule::for_enrolment(date(2025, 9, 1), 12, Some(16)),
             ReviewRule::Agreed(16)
+        );
+        // Before August 2025 an agreement cannot loosen the 12 weeks.
+        assert_eq!(
+            ReviewRule::for_enrolment(date(2024, 9, 1), 12, Some(52)),
+            ReviewRule::Weeks(12)
         );
         assert_eq!(
             ReviewRule::Agreed(16).to_string(),

@@ -212,8 +212,8 @@ fn on_or_off(off_the_job: bool) -> &'static str {
 ///
 /// - Nothing asked, or what the type says: the type's answer, no reason; except that an
 ///   exception staff already recorded on this entry (`kept`: its value and reason, given
-///   only while the activity type is unchanged) stays when nothing is asked or the same
-///   is asked again, so a learner correcting a typo does not undo it.
+///   only while the activity type is unchanged) stays whatever a learner asks (only staff
+///   may undo it), and stays for staff who ask nothing new.
 /// - The opposite of the type: staff (`by_staff`) with a reason record an exception; a
 ///   learner is refused, as is staff without a reason.
 pub fn off_the_job_of(
@@ -225,8 +225,8 @@ pub fn off_the_job_of(
 ) -> Result<(bool, Option<String>), OffTheJobError> {
     let by_type = activity.off_the_job_by_default();
     if let Some((value, kept_reason)) = kept
-        && asked.is_none_or(|a| a == value)
-        && (!by_staff || reason.is_none_or(|r| r.trim().is_empty()))
+        && (!by_staff
+            || (asked.is_none_or(|a| a == value) && reason.is_none_or(|r| r.trim().is_empty())))
     {
         return Ok((value, Some(kept_reason.to_owned())));
     }
@@ -378,8 +378,8 @@ mod tests {
         );
         let long = "x".repeat(501);
         assert!(off_the_job_of(DistanceLearning, Some(false), Some(&long), true, None).is_err());
-        // An exception already recorded stays through a learner's edit that does not touch
-        // it, and goes when someone asks for what the type says.
+        // An exception already recorded stays through a learner's edit, whatever they ask;
+        // staff asking for what the type says undo it.
         let kept = Some((true, "Shadowing"));
         assert_eq!(
             off_the_job_of(TechnicalExperience, None, None, false, kept),
@@ -391,6 +391,10 @@ mod tests {
         );
         assert_eq!(
             off_the_job_of(TechnicalExperience, Some(false), None, false, kept),
+            Ok((true, Some("Shadowing".into())))
+        );
+        assert_eq!(
+            off_the_job_of(TechnicalExperience, Some(false), None, true, kept),
             Ok((false, None))
         );
         // Staff may give a new reason for it.

@@ -49,6 +49,23 @@ pub enum Command {
     /// Run background work by hand.
     #[command(subcommand)]
     Job(JobCommand),
+    /// Apprenticeship standards' published off-the-job minimums (platform data).
+    #[command(subcommand)]
+    Standards(StandardsCommand),
+}
+
+/// Standards tasks.
+#[derive(Debug, Subcommand)]
+pub enum StandardsCommand {
+    /// Import published minimum off-the-job hours from a CSV file with the header
+    /// `code,version,title,otj_minimum_hours,applies_from` (applies_from as YYYY-MM-DD:
+    /// the first start date the value applies to; a transition list is several rows of one
+    /// standard). Every row is checked first; one bad row imports nothing. A value already
+    /// stored for the same standard, version and date is replaced.
+    Import {
+        /// The CSV file.
+        file: std::path::PathBuf,
+    },
 }
 
 /// Background work.
@@ -267,6 +284,15 @@ pub async fn run() -> anyhow::Result<()> {
             if let Some(password) = print {
                 println!("password (shown once): {password}");
             }
+        }
+        Command::Standards(StandardsCommand::Import { file }) => {
+            let rows = operator::read_standards(&file)?;
+            let db = operator::connect(&config)?;
+            let written = folio_app::operator::import_standards(&db, &rows).await?;
+            println!(
+                "imported {written} published minimums from {}",
+                file.display()
+            );
         }
         Command::Token(TokenCommand::Create {
             tenant,

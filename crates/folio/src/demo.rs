@@ -267,6 +267,7 @@ async fn ensure_programme(
         title: parsed(CourseTitle::parse(COURSE.1))?,
         description: None,
         off_the_job_minimum_hours: None,
+        standard: None,
     };
     let mut components = Vec::new();
     for (title, units) in STRUCTURE {
@@ -322,6 +323,9 @@ async fn ensure_programme(
             manager_id: Some(person("manager")?),
             contracted_hours_per_week: Decimal::new(375, 1),
             planned_otj_hours: Decimal::new(300, 0),
+            rpl_otj_hours: Decimal::ZERO,
+            rpl_duration_weeks: 0,
+            rpl_reason: None,
         });
     }
     demo::add_programme(

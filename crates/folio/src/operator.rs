@@ -196,3 +196,66 @@ pub async fn create_token(
     work.commit().await?;
     Ok(token)
 }
+
+/// The published minimums in a CSV file (`code,version,title,otj_minimum_hours,
+/// applies_from`), every row checked: an error names each bad row's line and column, and
+/// nothing is returned unless every row is good.
+pub fn read_standards(
+    path: &std::path::Path,
+) -> anyhow::Result<Vec<folio_domain::standards::PublishedStandard>> {
+    use folio_domain::standards::PublishedStandard;
+    const HEADER: [&str; 5] = [
+        "code",
+        "version",
+        "title",
+        "otj_minimum_hours",
+        "applies_from",
+    ];
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .with_context(|| format!("reading {}", path.display()))?;
+    let header: Vec<String> = reader
+        .headers()
+        .with_context(|| format!("reading the header of {}", path.display()))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    if header != HEADER {
+        bail!(
+            "{}: the header must be `{}`, not `{}`",
+            path.display(),
+            HEADER.join(","),
+            header.join(",")
+        );
+    }
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    for (n, record) in reader.records().enumerate() {
+        // Line 1 is the header.
+        let line = n + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("line {line}: {e}"));
+                continue;
+            }
+        };
+        let field = |i: usize| record.get(i).unwrap_or_default();
+        match PublishedStandard::parse(field(0), field(1), field(2), field(3), field(4)) {
+            Ok(row) => rows.push(row),
+            Err(errs) => problems.extend(errs.iter().map(|e| format!("line {line}: {e}"))),
+        }
+    }
+    if !problems.is_empty() {
+        bail!(
+            "{}: nothing imported:\n{}",
+            path.display(),
+            problems.join("\n")
+        );
+    }
+    if rows.is_empty() {
+        bail!("{}: no rows to import", path.display());
+    }
+    Ok(rows)
+}

@@ -276,6 +276,8 @@ struct CourseFields {
     title: String,
     description: Option<String>,
     off_the_job_minimum_hours: Option<i32>,
+    standard_code: Option<String>,
+    standard_version: Option<String>,
 }
 
 /// A course's page: its fields and its whole structure, with the forms that change them.
@@ -341,6 +343,8 @@ impl From<curriculum::CourseStructure> for CourseView {
                 title: course.title,
                 description: course.description,
                 off_the_job_minimum_hours: course.off_the_job_minimum_hours,
+                standard_code: course.standard_code,
+                standard_version: course.standard_version,
             },
             components,
         }

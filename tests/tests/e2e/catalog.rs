@@ -5,8 +5,10 @@
 
 use folio_tests::TestDatabase;
 
-/// Tables without `tenant_id` that are deliberately the platform's own.
-const PLATFORM_TABLES: &[&str] = &["tenants", "_sqlx_migrations"];
+/// Tables without `tenant_id` that are deliberately the platform's own: the tenants, the
+/// migrations, and the apprenticeship standards' published minimums (public data the
+/// operator imports and every tenant reads).
+const PLATFORM_TABLES: &[&str] = &["tenants", "_sqlx_migrations", "apprenticeship_standards"];
 
 async fn strings(db: &TestDatabase, sql: &'static str) -> Vec<String> {
     sqlx::query_scalar(sql)
@@ -237,5 +239,19 @@ async fn evidence_can_only_be_mapped_within_its_own_enrolment() {
             .contains("criterion_mappings_evidence_enrolment_fkey"),
         "{err}"
     );
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn the_application_role_may_only_read_the_published_standards() {
+    let db = TestDatabase::create().await;
+    let privileges: Vec<bool> = sqlx::query_scalar(
+        "select has_table_privilege('folio_app', 'apprenticeship_standards', p)
+         from unnest(array['SELECT', 'INSERT', 'UPDATE', 'DELETE']) as p",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(privileges, [true, false, false, false]);
     db.drop_database().await;
 }

@@ -1395,3 +1395,144 @@ async fn today_is_the_providers_date_in_its_time_zone() {
     }
     app.finish().await;
 }
+
+/// "From 1 Aug 2025: the published minimum for the standard (a value per standard code
+/// with the date it applies from; starts Aug–Dec 2025 follow the transition list), at least
+/// 187 h, reduced only by recorded recognised prior learning (RPL)."
+#[tokio::test]
+async fn the_standards_published_minimum_in_force_at_the_start_less_prior_learning() {
+    use folio_domain::standards::PublishedStandard;
+    let mut s = scene().await;
+    s.add_person("lee@n.example", Role::Learner).await;
+    let row = |hours, from| PublishedStandard {
+        code: "ST0118".into(),
+        version: "1.0".into(),
+        title: "Engineering technician".into(),
+        otj_minimum_hours: hours,
+        applies_from: from,
+    };
+    // The transition list: 400 h for starts from August 2025, 360 h from January 2026.
+    folio_db::standards::import(
+        &s.app.database.pool,
+        &[row(400, date(2025, 8, 1)), row(360, date(2026, 1, 1))],
+    )
+    .await
+    .unwrap();
+    let admin = s.admin.clone();
+    let listed = get(&s.app, &admin, "/api/v1/standards").await;
+    assert_eq!(listed.as_array().unwrap().len(), 2, "{listed}");
+    assert_eq!(listed[0]["otj_minimum_hours"], 400);
+
+    // The course is the standard (its own 250 h setting applies only without one).
+    let r = s
+        .app
+        .authed(Method::POST, "/api/v1/courses", &admin)
+        .json(&json!({ "code": "ENG-T", "title": "Engineering technician",
+                        "off_the_job_minimum_hours": 250,
+                        "standard_code": "ST0118", "standard_version": "1.0" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let course: Value = r.json().await.unwrap();
+    assert_eq!(course["standard_code"], "ST0118");
+    let r = s
+        .app
+        .authed(Method::POST, "/api/v1/courses", &admin)
+        .json(
+            &json!({ "code": "BAD", "title": "Bad", "standard_code": "118",
+                        "standard_version": "one" }),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["standard_code", "standard_version"]
+    );
+
+    let lee = s.id("lee");
+    let enrol = |start: NaiveDate, rpl: Value| {
+        json!({ "learner_id": lee, "course_id": course["id"], "start_date": start,
+                "planned_end_date": start.checked_add_months(Months::new(14)).unwrap(),
+                "contracted_hours_per_week": 37.5, "planned_otj_hours": 400 })
+        .as_object()
+        .unwrap()
+        .clone()
+        .into_iter()
+        .chain(rpl.as_object().unwrap().clone())
+        .collect::<serde_json::Map<_, _>>()
+    };
+    // Prior learning that takes hours off needs a reason.
+    let r = s
+        .app
+        .authed(Method::POST, "/api/v1/enrolments", &admin)
+        .json(&enrol(date(2025, 9, 1), json!({ "rpl_otj_hours": 20 })))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["rpl_reason"]
+    );
+    let r = s
+        .app
+        .authed(Method::POST, "/api/v1/enrolments", &admin)
+        .json(&enrol(
+            date(2025, 9, 1),
+            json!({ "rpl_otj_hours": 20, "rpl_duration_weeks": 4,
+                    "rpl_reason": "Level 3 Diploma in Engineering held" }),
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let september: Value = r.json().await.unwrap();
+    assert_eq!(september["rpl_otj_hours"], 20.0);
+    // A September 2025 start: 400 in force, less 20 of prior learning = 380.
+    let f = get(
+        &s.app,
+        &admin,
+        &format!(
+            "/api/v1/enrolments/{}/off-the-job",
+            september["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(f["rule"], "standard_minimum");
+    assert_eq!(f["required_minimum_hours"], 380.0);
+    let why = f["required_explanation"].as_str().unwrap();
+    assert!(why.contains("standard ST0118 v1.0"), "{why}");
+    assert!(why.contains("from 2025-08-01"), "{why}");
+    assert!(
+        why.contains("less 20.00 hours of recognised prior learning"),
+        "{why}"
+    );
+    // A February 2026 start: 360 in force, no prior learning.
+    let r = s
+        .app
+        .authed(Method::POST, "/api/v1/enrolments", &admin)
+        .json(&enrol(date(2026, 2, 1), json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let february: Value = r.json().await.unwrap();
+    let f = get(
+        &s.app,
+        &admin,
+        &format!(
+            "/api/v1/enrolments/{}/off-the-job",
+            february["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(f["required_minimum_hours"], 360.0);
+    // Prior learning is fixed with the plan: the database refuses to change it.
+    let changed = sqlx::query("update enrolments set rpl_otj_hours = 0 where id = $1")
+        .bind(september["id"].as_str().unwrap().parse::<Uuid>().unwrap())
+        .execute(&s.app.database.pool)
+        .await;
+    assert!(changed.is_err());
+    s.app.finish().await;
+}

@@ -371,6 +371,7 @@ pub fn from_csv(text: &str) -> AppResult<CourseImport> {
                     title,
                     description: None,
                     off_the_job_minimum_hours: None,
+                    standard: None,
                 });
             }
             Some((first, first_code, first_title)) => {

@@ -62,6 +62,17 @@ pub fn time_log_rows(work: &mut SystemWork, scope: Scope) -> BoxStream<'_, Resul
         .boxed()
 }
 
+/// Every apprenticeship standard's published minimums, for the off-the-job figures.
+pub async fn standards(
+    work: &mut SystemWork,
+) -> Result<Vec<folio_domain::standards::PublishedStandard>> {
+    Ok(folio_db::standards::list(&mut work.tx)
+        .await?
+        .iter()
+        .map(|s| s.published())
+        .collect())
+}
+
 /// How many enrolments [`compliance_rows`] will give.
 pub async fn count_enrolments(work: &mut SystemWork, scope: Scope) -> Result<i64> {
     Ok(exports::count_enrolments(&mut work.tx, scope).await?)

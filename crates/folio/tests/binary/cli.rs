@@ -229,6 +229,56 @@ async fn operator_commands_and_the_demo_work_end_to_end() {
         "{}",
         stderr(&future)
     );
+    // Published standards: one bad row imports nothing and every fault is named by line
+    // and column; a good file imports every row, and again replaces rather than doubles.
+    let dir = std::env::temp_dir().join(format!("folio-standards-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad_csv = dir.join("bad.csv");
+    std::fs::write(
+        &bad_csv,
+        "code,version,title,otj_minimum_hours,applies_from\n\
+         ST0118,1.0,Engineering technician,400,2025-08-01\n\
+         ST118,1.0,Engineering technician,lots,2025-13-01\n",
+    )
+    .unwrap();
+    let refused = scratch.run(&["standards", "import", bad_csv.to_str().unwrap()]);
+    assert!(!refused.status.success());
+    let said = stderr(&refused);
+    for needle in [
+        "nothing imported",
+        "line 3: code: must be ST and four digits",
+        "line 3: otj_minimum_hours: must be a whole number",
+        "line 3: applies_from: must be a date as YYYY-MM-DD",
+    ] {
+        assert!(said.contains(needle), "{needle} in {said}");
+    }
+    assert_eq!(
+        scratch
+            .query_count("select count(*) from apprenticeship_standards")
+            .await,
+        0
+    );
+    let good_csv = dir.join("good.csv");
+    std::fs::write(
+        &good_csv,
+        "code,version,title,otj_minimum_hours,applies_from\n\
+         ST0118,1.0,Engineering technician,400,2025-08-01\n\
+         ST0118,1.0,Engineering technician,360,2026-01-01\n",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let imported = scratch.run(&["standards", "import", good_csv.to_str().unwrap()]);
+        assert!(imported.status.success(), "{}", stderr(&imported));
+        assert!(stdout(&imported).contains("imported 2 published minimums"));
+    }
+    assert_eq!(
+        scratch
+            .query_count("select count(*) from apprenticeship_standards")
+            .await,
+        2
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
     let bad = scratch.run(&["tenant", "create", "--slug", "Bad Slug", "--name", "X"]);
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("--slug"), "{}", stderr(&bad));
