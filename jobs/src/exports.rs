@@ -17,6 +17,7 @@ use folio_app::exports::writing::{self as exports, ComplianceRow, ReadyFile, Sco
 use folio_app::system::{self, SystemWork};
 use folio_domain::TenantId;
 use folio_domain::enrolment::EnrolmentStatus;
+use folio_domain::ilr::{comp_status, withdraw_reason};
 use folio_domain::jobs::local_date;
 use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment, OtjFigures};
 use folio_domain::progress::Break;
@@ -100,6 +101,10 @@ impl From<Option<f64>> for Cell {
 /// A table's columns: title and width.
 type Columns = Vec<(&'static str, f64)>;
 
+/// The sheet being written: its name, heading, columns and field names, and which part of
+/// the table it is (a table longer than a sheet goes on in "Name (2)", …).
+type OpenSheet = (String, Vec<String>, Columns, Vec<&'static str>, u32);
+
 /// What the writer thread is told.
 enum Msg {
     /// Start a sheet: its name, the lines above the table, the columns and their widths.
@@ -107,6 +112,9 @@ enum Msg {
         name: String,
         heading: Vec<String>,
         columns: Vec<(&'static str, f64)>,
+        /// A second header row, with the official return's own field names (ULN,
+        /// LearnRefNumber…); empty for a sheet without one.
+        field_names: Vec<&'static str>,
     },
     /// Rows of the current sheet, in order. Rows travel in batches: one message (and one
     /// wake-up of the writer thread) per row cost more than writing the row itself.
@@ -132,15 +140,32 @@ fn write_workbook(mut rx: mpsc::Receiver<Msg>) -> Result<(std::fs::File, u64), X
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let mut sheets = 0usize;
     let mut row: u32 = 0;
-    // The current sheet's name, heading and columns, and how many parts it has: a table
-    // longer than a sheet's rows goes on in "Name (2)", "Name (3)" …
-    let mut current: Option<(String, Vec<String>, Columns, u32)> = None;
+    // The current sheet's name, heading, columns and field names, and how many parts it
+    // has: a table longer than a sheet's rows goes on in "Name (2)", "Name (3)" …
+    let mut current: Option<OpenSheet> = None;
+    // The open sheet's last header row and last column, for its filter once its rows are
+    // written.
+    let mut filter: Option<(u32, u16)> = None;
+    let close_filter = |workbook: &mut Workbook,
+                        sheets: usize,
+                        filter: Option<(u32, u16)>,
+                        next_row: u32|
+     -> Result<(), XlsxError> {
+        if let (Some((header, last_col)), Some(index)) = (filter, sheets.checked_sub(1)) {
+            let last_row = next_row.saturating_sub(1).max(header);
+            workbook
+                .worksheet_from_index(index)?
+                .autofilter(header, 0, last_row, last_col)?;
+        }
+        Ok(())
+    };
     let start_sheet = |workbook: &mut Workbook,
                        sheets: &mut usize,
                        name: &str,
                        heading: &[String],
-                       columns: &[(&'static str, f64)]|
-     -> Result<u32, XlsxError> {
+                       columns: &[(&'static str, f64)],
+                       field_names: &[&'static str]|
+     -> Result<(u32, (u32, u16)), XlsxError> {
         workbook
             .add_worksheet_with_constant_memory()?
             .set_name(name)?;
@@ -162,7 +187,16 @@ fn write_workbook(mut rx: mpsc::Receiver<Msg>) -> Result<(std::fs::File, u64), X
             sheet.set_column_width(col, *width)?;
             sheet.write_with_format(row, col, *title, &header)?;
         }
-        Ok(row + 1)
+        if !field_names.is_empty() {
+            row += 1;
+            for (col, field) in (0u16..).zip(field_names.iter()) {
+                sheet.write_with_format(row, col, *field, &header)?;
+            }
+        }
+        // The header stays in view while scrolling, and every column can be filtered.
+        sheet.set_freeze_panes(row + 1, 0)?;
+        let last_col = u16::try_from(columns.len().saturating_sub(1)).unwrap_or(0);
+        Ok((row + 1, (row, last_col)))
     };
     while let Some(msg) = rx.blocking_recv() {
         match msg {
@@ -170,19 +204,37 @@ fn write_workbook(mut rx: mpsc::Receiver<Msg>) -> Result<(std::fs::File, u64), X
                 name,
                 heading,
                 columns,
+                field_names,
             } => {
-                row = start_sheet(&mut workbook, &mut sheets, &name, &heading, &columns)?;
-                current = Some((name, heading, columns, 1));
+                close_filter(&mut workbook, sheets, filter, row)?;
+                let (first, header) = start_sheet(
+                    &mut workbook,
+                    &mut sheets,
+                    &name,
+                    &heading,
+                    &columns,
+                    &field_names,
+                )?;
+                (row, filter) = (first, Some(header));
+                current = Some((name, heading, columns, field_names, 1));
             }
             Msg::Rows(batch) => {
                 for cells in batch {
                     if row > MAX_SHEET_ROW
-                        && let Some((name, heading, columns, part)) = current.as_mut()
+                        && let Some((name, heading, columns, field_names, part)) = current.as_mut()
                     {
                         *part += 1;
                         let continued = format!("{name} ({part})");
-                        row =
-                            start_sheet(&mut workbook, &mut sheets, &continued, heading, columns)?;
+                        close_filter(&mut workbook, sheets, filter, row)?;
+                        let (first, header) = start_sheet(
+                            &mut workbook,
+                            &mut sheets,
+                            &continued,
+                            heading,
+                            columns,
+                            field_names,
+                        )?;
+                        (row, filter) = (first, Some(header));
                     }
                     let Some(index) = sheets.checked_sub(1) else {
                         continue;
@@ -207,6 +259,7 @@ fn write_workbook(mut rx: mpsc::Receiver<Msg>) -> Result<(std::fs::File, u64), X
             }
         }
     }
+    close_filter(&mut workbook, sheets, filter, row)?;
     if sheets == 0 {
         workbook.add_worksheet();
     }
@@ -236,12 +289,24 @@ impl Sheets<'_> {
         heading: Vec<String>,
         columns: &[(&'static str, f64)],
     ) -> anyhow::Result<()> {
+        self.sheet_with_fields(name, heading, columns, &[]).await
+    }
+
+    /// A sheet whose header has a second row of the official return's field names.
+    async fn sheet_with_fields(
+        &mut self,
+        name: &str,
+        heading: Vec<String>,
+        columns: &[(&'static str, f64)],
+        field_names: &[&'static str],
+    ) -> anyhow::Result<()> {
         self.flush().await?;
         self.tx
             .send(Msg::Sheet {
                 name: name.to_owned(),
                 heading,
                 columns: columns.to_vec(),
+                field_names: field_names.to_vec(),
             })
             .await
             .map_err(|_| anyhow::anyhow!("the workbook writer stopped"))
@@ -675,13 +740,14 @@ fn breaks(row: &ComplianceRow) -> Vec<Break> {
         .collect()
 }
 
-fn completion_status(status: EnrolmentStatus) -> &'static str {
-    match status {
-        EnrolmentStatus::Completed => "Completed",
-        EnrolmentStatus::Withdrawn => "Withdrawn",
-        EnrolmentStatus::BreakInLearning => "Break in learning",
-        EnrolmentStatus::AwaitingInduction | EnrolmentStatus::InLearning => "Continuing",
-    }
+/// Hours held as a decimal, exactly.
+fn hundredths_of(d: rust_decimal::Decimal) -> Hours {
+    Hours::from_hundredths(
+        (d * rust_decimal::Decimal::from(100))
+            .round()
+            .try_into()
+            .unwrap_or(0),
+    )
 }
 
 fn hours(h: Hours) -> Cell {
@@ -695,9 +761,10 @@ async fn compliance(
     now: DateTime<Utc>,
     heading: &impl Fn(&str) -> Vec<String>,
 ) -> anyhow::Result<()> {
-    let (frequency, tz, assessor, standards) = {
+    let (frequency, tz, assessor, standards, ukprn) = {
         let mut work = SystemWork::begin(&sheets.ctx.db, sheets.tenant).await?;
         let s = system::settings(&mut work).await?;
+        let ukprn = s.ukprn.clone();
         let standards = exports::standards(&mut work).await?;
         work.commit().await?;
         (
@@ -708,6 +775,7 @@ async fn compliance(
                 Scope::Tenant => None,
             },
             standards,
+            ukprn,
         )
     };
     let sheets_of_rows: [(&str, &[(&'static str, f64)]); 4] = [
@@ -717,7 +785,10 @@ async fn compliance(
         ("Official return", &RETURN_COLUMNS),
     ];
     for (index, (name, columns)) in sheets_of_rows.into_iter().enumerate() {
-        sheets.sheet(name, heading(name), columns).await?;
+        let fields: &[&'static str] = if index == 3 { &RETURN_FIELDS } else { &[] };
+        sheets
+            .sheet_with_fields(name, heading(name), columns, fields)
+            .await?;
         let mut work = SystemWork::begin(&sheets.ctx.db, sheets.tenant).await?;
         let mut rows = exports::compliance_rows(&mut work, scope);
         while let Some(row) = rows.next().await {
@@ -773,15 +844,37 @@ async fn compliance(
                 }
                 _ => {
                     let f = otj(&r, status, today, &standards);
+                    let (code, words) = comp_status(status);
+                    let last_break = r.break_starts.last().copied();
+                    let returned = r.break_ends.last().copied().flatten();
                     vec![
-                        // PHours is a whole number: the plan's hours to the nearest hour.
-                        Cell::Number(f.planned.nearest_whole() as f64),
-                        // OTJActHours: "to the nearest whole hour".
-                        Cell::Number(f.actual.ilr_hours as f64),
+                        r.uln.clone().into(),
+                        r.learner_ref.clone().into(),
+                        ukprn.clone().into(),
+                        r.standard_code.clone().into(),
+                        r.employer_name.clone().into(),
+                        hours(hundredths_of(r.contracted_hours_per_week)),
+                        r.start_date.into(),
                         r.planned_end_date.into(),
                         r.actual_end_date.into(),
-                        completion_status(status).into(),
-                        r.withdrawal_reason.clone().into(),
+                        // PHours is a whole number: the plan's hours to the nearest hour.
+                        Cell::Number(f.planned.nearest_whole() as f64),
+                        // OTJActHours: "to the nearest whole hour", up to gateway.
+                        Cell::Number(f.actual.ilr_hours as f64),
+                        Cell::Number(f64::from(code)),
+                        words.into(),
+                        r.withdrawal_reason_code
+                            .map(|c| Cell::Number(f64::from(c)))
+                            .unwrap_or(Cell::Empty),
+                        r.withdrawal_reason_code
+                            .and_then(withdraw_reason)
+                            .map(str::to_owned)
+                            .or_else(|| r.withdrawal_reason.clone())
+                            .into(),
+                        last_break.into(),
+                        r.latest_break_expected_return.into(),
+                        returned.into(),
+                        Cell::Number(r.break_starts.len() as f64),
                     ]
                 }
             };
@@ -869,15 +962,52 @@ const REVIEW_COLUMNS: [(&str, f64); 5] = [
     ("Next due", 12.0),
     ("Overdue", 10.0),
 ];
-const RETURN_COLUMNS: [(&str, f64); 8] = [
+const RETURN_COLUMNS: [(&str, f64); 21] = [
     ("Learner", 26.0),
     ("Course", 30.0),
-    ("Planned off-the-job hours", 14.0),
-    ("Actual off-the-job hours", 14.0),
+    ("Unique learner number", 13.0),
+    ("Learner reference", 13.0),
+    ("Provider (UKPRN)", 11.0),
+    ("Standard", 10.0),
+    ("Employer", 24.0),
+    ("Contracted hours a week", 11.0),
+    ("Start date", 12.0),
     ("Planned end date", 12.0),
-    ("Actual end date", 12.0),
-    ("Completion status", 16.0),
-    ("Withdrawal reason", 40.0),
+    ("Actual end date (gateway or withdrawal)", 14.0),
+    ("Planned off-the-job hours", 12.0),
+    ("Actual off-the-job hours (to gateway, nearest hour)", 14.0),
+    ("Completion status", 8.0),
+    ("Completion status (words)", 16.0),
+    ("Withdrawal reason", 8.0),
+    ("Withdrawal reason (words)", 36.0),
+    ("Break started", 12.0),
+    ("Expected back", 12.0),
+    ("Returned", 12.0),
+    ("Breaks in learning", 10.0),
+];
+/// The official return's own field names, under [`RETURN_COLUMNS`].
+const RETURN_FIELDS: [&str; 21] = [
+    "",
+    "",
+    "ULN",
+    "LearnRefNumber",
+    "UKPRN",
+    "StdCode",
+    "",
+    "",
+    "LearnStartDate",
+    "LearnPlanEndDate",
+    "LearnActEndDate",
+    "PHours",
+    "OTJActHours",
+    "CompStatus",
+    "",
+    "WithdrawReason",
+    "",
+    "",
+    "",
+    "",
+    "",
 ];
 const ACTION_COLUMNS: [(&str, f64); 5] = [
     ("Learner", 26.0),

@@ -718,6 +718,10 @@ impl<A: Borrow<TestApp>> Scene<A> {
         if let Some(reason) = reason {
             body["reason"] = json!(reason);
         }
+        if status == "withdrawn" {
+            // Other personal reasons.
+            body["withdrawal_reason_code"] = json!(44);
+        }
         if status == "break_in_learning" {
             body["break_reason"] = json!("illness");
             body["expected_return_on"] = json!(on + chrono::Days::new(28));

@@ -206,6 +206,13 @@ struct EnrolmentBody {
     rpl_duration_weeks: i32,
     /// What prior learning was recognised.
     rpl_reason: Option<String>,
+    /// The learner's unique learner number.
+    uln: Option<String>,
+    /// The provider's learner reference number.
+    learner_ref: Option<String>,
+    /// The ILR withdrawal reason code of a withdrawn learner (its words in
+    /// `withdrawal_reason`).
+    withdrawal_reason_code: Option<i16>,
     /// Status.
     status: StatusName,
     /// When learning began.
@@ -261,6 +268,9 @@ impl From<EnrolmentView> for EnrolmentBody {
             rpl_otj_hours: e.rpl_otj_hours.to_f64().unwrap_or_default(),
             rpl_duration_weeks: e.rpl_duration_weeks,
             rpl_reason: e.rpl_reason,
+            uln: e.uln,
+            learner_ref: e.learner_ref,
+            withdrawal_reason_code: e.withdrawal_reason_code,
             learning_started_on: e.learning_started_on,
             break_started_on: e.break_started_on,
             break_expected_return_on: e.break_expected_return_on,
@@ -305,6 +315,12 @@ struct NewEnrolmentRequest {
     rpl_duration_weeks: Option<i64>,
     /// What prior learning was recognised: needed when it takes hours or weeks off.
     rpl_reason: Option<String>,
+    /// The learner's unique learner number (ULN): 10 digits whose last is the ILR's check
+    /// digit; 9999999999 while not known.
+    uln: Option<String>,
+    /// The provider's learner reference number (ILR LearnRefNumber): 1 to 12 letters,
+    /// digits or spaces.
+    learner_ref: Option<String>,
 }
 
 /// Changes to the people around a learner; fields left out stay, `null` clears.
@@ -329,6 +345,12 @@ struct EnrolmentUpdate {
     /// (every 12 weeks before August 2025, every 3 calendar months from it).
     #[serde(default)]
     agreed_review_weeks: MaybeUndefined<i64>,
+    /// Unique learner number (ULN, check digit checked); `null` clears it.
+    #[serde(default)]
+    uln: MaybeUndefined<String>,
+    /// Learner reference number (LearnRefNumber); `null` clears it.
+    #[serde(default)]
+    learner_ref: MaybeUndefined<String>,
 }
 
 /// A change of status.
@@ -339,8 +361,14 @@ struct StatusRequest {
     status: StatusName,
     /// The day it took effect (for `completed`, the actual end / gateway date).
     on: NaiveDate,
-    /// Required for `withdrawn`.
+    /// Words for a withdrawal (default: its ILR reason's words).
     reason: Option<String>,
+    /// Required for `withdrawn`: the ILR withdrawal reason code (2 transferred to another
+    /// provider, 3 injury or illness, 7 transferred by the funding body's intervention, 29
+    /// made redundant, 40 new learning aim with the same provider, 41 another provider for
+    /// a government strategy, 43 financial, 44 other personal reasons, 46 exclusion, 47
+    /// transferred because of a merger, 97 other, 98 not known).
+    withdrawal_reason_code: Option<i64>,
     /// Required for `break_in_learning`: why the break is taken.
     break_reason: Option<BreakReasonName>,
     /// Required for `break_in_learning`: the first day back agreed with the learner and
@@ -413,6 +441,8 @@ impl EnrolmentsApi {
             rpl_otj_hours: req.rpl_otj_hours,
             rpl_duration_weeks: req.rpl_duration_weeks,
             rpl_reason: req.rpl_reason,
+            uln: req.uln,
+            learner_ref: req.learner_ref,
         };
         let mut uow = self.0.authenticate(&credentials).await?;
         let enrolment = enrolments::enrol(&mut uow, input).await?;
@@ -488,6 +518,8 @@ impl EnrolmentsApi {
             manager_id: maybe(req.manager_id),
             contracted_hours_per_week: req.contracted_hours_per_week,
             agreed_review_weeks: maybe(req.agreed_review_weeks),
+            uln: maybe(req.uln),
+            learner_ref: maybe(req.learner_ref),
         };
         let mut uow = self.0.authenticate(&credentials).await?;
         let enrolment = enrolments::change_people(&mut uow, id.0, change).await?;
@@ -511,6 +543,7 @@ impl EnrolmentsApi {
             reason: req.reason,
             break_reason: req.break_reason.map(Into::into),
             expected_return_on: req.expected_return_on,
+            withdrawal_reason_code: req.withdrawal_reason_code,
         };
         let mut uow = self.0.authenticate(&credentials).await?;
         let enrolment = enrolments::change_status(&mut uow, id.0, request).await?;

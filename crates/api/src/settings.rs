@@ -100,6 +100,10 @@ pub(crate) struct TenantSettingsBody {
     #[oai(default)]
     #[serde(default)]
     require_two_factor_for_staff: bool,
+    /// The provider's UK provider reference number (8 digits, 1xxxxxxx), for the official
+    /// return's UKPRN field (left out: not set).
+    #[serde(default)]
+    ukprn: Option<String>,
 }
 
 impl From<TenantSettings> for TenantSettingsBody {
@@ -112,6 +116,7 @@ impl From<TenantSettings> for TenantSettingsBody {
             active_learning_weeks: s.active_learning_weeks,
             timezone: s.timezone,
             require_two_factor_for_staff: s.require_two_factor_for_staff,
+            ukprn: s.ukprn,
         }
     }
 }
@@ -128,6 +133,7 @@ impl From<TenantSettingsBody> for TenantSettings {
             active_learning_weeks: body.active_learning_weeks,
             timezone: body.timezone,
             require_two_factor_for_staff: body.require_two_factor_for_staff,
+            ukprn: body.ukprn,
         }
     }
 }

@@ -12,6 +12,7 @@ use folio_db::enrolments::{
     self as queries, Enrolment, NewBreak, NewEnrolment, PeopleChanges, Return,
 };
 use folio_domain::enrolment::revised_end_on_return;
+use folio_domain::ilr::{check_learner_ref, check_uln, withdraw_reason};
 use folio_domain::{
     BreakReason, EnrolmentStatus, Permission, Role, StatusChange, TransitionError, check_transition,
 };
@@ -82,6 +83,10 @@ pub struct Enrolling {
     pub rpl_duration_weeks: Option<i64>,
     /// Why: needed when prior learning takes anything off.
     pub rpl_reason: Option<String>,
+    /// The learner's unique learner number (ILR ULN; its check digit is checked).
+    pub uln: Option<String>,
+    /// The provider's learner reference number (ILR LearnRefNumber).
+    pub learner_ref: Option<String>,
 }
 
 /// Changes to the people around a learner: `None` leaves a field as it is, `Some(None)`
@@ -101,6 +106,10 @@ pub struct PeopleChange {
     /// Progress reviews at least every so many weeks (1–52), as agreed with the employer;
     /// `Some(None)` returns to the funding rule of the start date.
     pub agreed_review_weeks: Option<Option<i64>>,
+    /// Unique learner number; `Some(None)` clears it.
+    pub uln: Option<Option<String>>,
+    /// Learner reference number; `Some(None)` clears it.
+    pub learner_ref: Option<Option<String>>,
 }
 
 /// A change of status.
@@ -116,6 +125,8 @@ pub struct StatusRequest {
     pub break_reason: Option<BreakReason>,
     /// The expected first day back agreed for a break: required to start one.
     pub expected_return_on: Option<NaiveDate>,
+    /// The ILR withdrawal reason code: required to withdraw.
+    pub withdrawal_reason_code: Option<i64>,
 }
 
 /// Hours as exact decimals with at most two places, within `max`.
@@ -179,6 +190,24 @@ async fn check_people(
     Ok(())
 }
 
+/// A ULN and a learner reference as given (blank is none), each checked as the ILR
+/// defines it.
+fn ilr_ids(
+    fields: &mut Fields,
+    uln: Option<&str>,
+    learner_ref: Option<&str>,
+) -> (Option<String>, Option<String>) {
+    let uln = uln.map(str::trim).filter(|u| !u.is_empty());
+    if let Some(Err(e)) = uln.map(check_uln) {
+        fields.add("uln", e);
+    }
+    let reference = learner_ref.map(str::trim).filter(|r| !r.is_empty());
+    if let Some(Err(e)) = reference.map(check_learner_ref) {
+        fields.add("learner_ref", e);
+    }
+    (uln.map(str::to_owned), reference.map(str::to_owned))
+}
+
 /// The enrolment as it now is, for the answer to a change.
 async fn reread(uow: &mut UnitOfWork, id: Uuid) -> Result<EnrolmentView> {
     EnrolmentView::new(uow.visible_enrolment(id).await?.into_inner())
@@ -229,6 +258,11 @@ pub async fn enrol(uow: &mut UnitOfWork, input: Enrolling) -> Result<EnrolmentVi
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .map(str::to_owned);
+    let (uln, learner_ref) = ilr_ids(
+        &mut fields,
+        input.uln.as_deref(),
+        input.learner_ref.as_deref(),
+    );
     let takes_off = input.rpl_otj_hours.unwrap_or(0.0) > 0.0 || rpl_weeks > 0;
     fields.require(
         "rpl_reason",
@@ -275,6 +309,8 @@ pub async fn enrol(uow: &mut UnitOfWork, input: Enrolling) -> Result<EnrolmentVi
             rpl_otj_hours,
             rpl_duration_weeks: i32::try_from(rpl_weeks).unwrap_or(0),
             rpl_reason: if takes_off { rpl_reason } else { None },
+            uln,
+            learner_ref,
         },
     )
     .await?;
@@ -327,6 +363,8 @@ pub async fn change_people(
         manager_id: change.manager_id,
         contracted_hours_per_week: None,
         agreed_review_weeks: None,
+        uln: None,
+        learner_ref: None,
     };
     queries::lock(&mut uow.tx, id).await?;
     let current = uow.visible_enrolment(id).await?;
@@ -370,10 +408,18 @@ pub async fn change_people(
         ],
     )
     .await?;
+    let uln = change
+        .uln
+        .map(|u| ilr_ids(&mut fields, u.as_deref(), None).0);
+    let learner_ref = change
+        .learner_ref
+        .map(|r| ilr_ids(&mut fields, None, r.as_deref()).1);
     fields.finish()?;
     let changes = PeopleChanges {
         contracted_hours_per_week: contracted.flatten(),
         agreed_review_weeks: agreed,
+        uln,
+        learner_ref,
         ..changes
     };
     queries::update_people(&mut uow.tx, id, &changes).await?;
@@ -387,6 +433,8 @@ pub async fn change_people(
             changes.contracted_hours_per_week.is_some(),
         ),
         ("agreed_review_weeks", changes.agreed_review_weeks.is_some()),
+        ("uln", changes.uln.is_some()),
+        ("learner_ref", changes.learner_ref.is_some()),
     ]
     .into_iter()
     .filter_map(|(name, changed)| changed.then_some(name))
@@ -420,11 +468,18 @@ pub async fn change_status(
     let current = enrolment
         .status()
         .ok_or_else(|| Error::Internal("unknown status".into()))?;
+    // A withdrawal's words default to its ILR reason's.
+    let code_words = request
+        .withdrawal_reason_code
+        .and_then(|c| i16::try_from(c).ok())
+        .and_then(withdraw_reason)
+        .unwrap_or_default();
     let reason = request
         .reason
         .as_deref()
         .map(str::trim)
-        .unwrap_or_default()
+        .filter(|r| !r.is_empty())
+        .unwrap_or(code_words)
         .to_owned();
     let on = request.on;
     let change = match request.status {
@@ -470,7 +525,9 @@ pub async fn change_status(
         let field = match e {
             TransitionError::NotAllowed { .. } => "status",
             TransitionError::TooEarly { .. } => "on",
-            TransitionError::MissingReason => "reason",
+            // The words default to the ILR reason's: with neither, the code is what is
+            // missing.
+            TransitionError::MissingReason => "withdrawal_reason_code",
             TransitionError::ReturnNotAfterStart { .. } => "expected_return_on",
         };
         Error::Validation(vec![FieldError::new(field, e)])
@@ -490,7 +547,23 @@ pub async fn change_status(
         );
         needed.finish()?;
     }
-    let withdrawal = matches!(change, StatusChange::Withdraw { .. }).then_some(reason.as_str());
+    let withdrawal = match &change {
+        StatusChange::Withdraw { .. } => {
+            let code = request
+                .withdrawal_reason_code
+                .and_then(|c| i16::try_from(c).ok())
+                .filter(|c| withdraw_reason(*c).is_some());
+            let Some(code) = code else {
+                return Err(Error::invalid(
+                    "withdrawal_reason_code",
+                    "must be one of the ILR's withdrawal reasons (e.g. 44 other personal \
+                     reasons, 3 injury or illness, 29 made redundant, 97 other)",
+                ));
+            };
+            Some((reason.as_str(), code))
+        }
+        _ => None,
+    };
     let new_break = match &change {
         StatusChange::StartBreak {
             reason,

@@ -58,6 +58,12 @@ pub struct Enrolment {
     pub rpl_duration_weeks: i32,
     /// Why.
     pub rpl_reason: Option<String>,
+    /// The learner's unique learner number (ILR ULN).
+    pub uln: Option<String>,
+    /// The provider's learner reference number (ILR LearnRefNumber).
+    pub learner_ref: Option<String>,
+    /// The ILR withdrawal reason code of a withdrawn learner.
+    pub withdrawal_reason_code: Option<i16>,
     /// Status name.
     pub status: String,
     /// When learning began.
@@ -167,7 +173,8 @@ const SELECT: &str = "select e.id, e.learner_id, l.name as learner_name, l.email
         c.title as course_title, e.start_date, e.planned_end_date, e.revised_end_date,
         e.revised_end_reason, e.assessor_id, e.iqa_id, e.employer_id, e.manager_id,
         e.contracted_hours_per_week, e.planned_otj_hours, e.agreed_review_weeks,
-        e.rpl_otj_hours, e.rpl_duration_weeks, e.rpl_reason, e.status,
+        e.rpl_otj_hours, e.rpl_duration_weeks, e.rpl_reason, e.uln, e.learner_ref,
+        e.withdrawal_reason_code, e.status,
         e.learning_started_on,
         e.withdrawn_on, e.withdrawal_reason, e.completed_on,
         (select b.started_on from enrolment_breaks b
@@ -235,6 +242,10 @@ pub struct NewEnrolment {
     pub rpl_duration_weeks: i32,
     /// Why, when it took anything off.
     pub rpl_reason: Option<String>,
+    /// Unique learner number.
+    pub uln: Option<String>,
+    /// Learner reference number.
+    pub learner_ref: Option<String>,
 }
 
 /// Enrols a learner.
@@ -243,8 +254,8 @@ pub async fn insert(tx: &mut TenantTx, e: &NewEnrolment) -> DbResult<()> {
     sqlx::query(
         "insert into enrolments (tenant_id, id, learner_id, course_id, start_date, planned_end_date,
             assessor_id, iqa_id, employer_id, manager_id, contracted_hours_per_week, planned_otj_hours,
-            rpl_otj_hours, rpl_duration_weeks, rpl_reason)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            rpl_otj_hours, rpl_duration_weeks, rpl_reason, uln, learner_ref)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
     )
     .bind(tenant.0)
     .bind(e.id)
@@ -261,6 +272,8 @@ pub async fn insert(tx: &mut TenantTx, e: &NewEnrolment) -> DbResult<()> {
     .bind(e.rpl_otj_hours)
     .bind(e.rpl_duration_weeks)
     .bind(&e.rpl_reason)
+    .bind(&e.uln)
+    .bind(&e.learner_ref)
     .execute(tx.conn())
     .await?;
     Ok(())
@@ -426,6 +439,10 @@ pub struct PeopleChanges {
     pub contracted_hours_per_week: Option<Decimal>,
     /// The review frequency agreed with the employer, in weeks (`Some(None)` clears it).
     pub agreed_review_weeks: Option<Option<i16>>,
+    /// Unique learner number (`Some(None)` clears it).
+    pub uln: Option<Option<String>>,
+    /// Learner reference number (`Some(None)` clears it).
+    pub learner_ref: Option<Option<String>>,
 }
 
 /// Applies `changes`.
@@ -439,6 +456,8 @@ pub async fn update_people(tx: &mut TenantTx, id: Uuid, c: &PeopleChanges) -> Db
             manager_id = case when $9 then $10 else manager_id end,
             contracted_hours_per_week = coalesce($11, contracted_hours_per_week),
             agreed_review_weeks = case when $12 then $13 else agreed_review_weeks end,
+            uln = case when $14 then $15 else uln end,
+            learner_ref = case when $16 then $17 else learner_ref end,
             updated_at = now()
          where tenant_id = $1 and id = $2",
     )
@@ -455,6 +474,10 @@ pub async fn update_people(tx: &mut TenantTx, id: Uuid, c: &PeopleChanges) -> Db
     .bind(c.contracted_hours_per_week)
     .bind(c.agreed_review_weeks.is_some())
     .bind(c.agreed_review_weeks.flatten())
+    .bind(c.uln.is_some())
+    .bind(c.uln.clone().flatten())
+    .bind(c.learner_ref.is_some())
+    .bind(c.learner_ref.clone().flatten())
     .execute(tx.conn())
     .await?;
     found(result.rows_affected())
@@ -481,7 +504,8 @@ pub async fn revise_end_date(
     found(result.rows_affected())
 }
 
-/// Writes a checked status change: the status and its dates, and the break history: a
+/// Writes a checked status change: the status and its dates (a withdrawal's `reason`: its
+/// words and ILR code), and the break history: a
 /// break that begins is recorded with `new_break`; one that ends (by a return or a
 /// withdrawal) gets its end date and, for a return, the revised end date it moved
 /// (`returned`), which is written to the enrolment too.
@@ -490,7 +514,7 @@ pub async fn apply_status(
     id: Uuid,
     status: EnrolmentStatus,
     on: NaiveDate,
-    reason: Option<&str>,
+    reason: Option<(&str, i16)>,
     new_break: Option<NewBreak<'_>>,
     returned: Option<Return<'_>>,
 ) -> DbResult<()> {
@@ -541,6 +565,7 @@ pub async fn apply_status(
                                        else learning_started_on end,
             withdrawn_on = case when $3 = 'withdrawn' then $4 end,
             withdrawal_reason = case when $3 = 'withdrawn' then $5 end,
+            withdrawal_reason_code = case when $3 = 'withdrawn' then $6 end,
             completed_on = case when $3 = 'completed' then $4 end,
             updated_at = now()
          where tenant_id = $1 and id = $2",
@@ -549,7 +574,8 @@ pub async fn apply_status(
     .bind(id)
     .bind(status.as_str())
     .bind(on)
-    .bind(reason)
+    .bind(reason.map(|(words, _)| words))
+    .bind(reason.map(|(_, code)| code))
     .execute(tx.conn())
     .await?;
     found(result.rows_affected())

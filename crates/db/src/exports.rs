@@ -376,6 +376,16 @@ pub struct ComplianceRow {
     pub standard_version: Option<String>,
     /// Off-the-job hours recognised prior learning took off the minimum.
     pub rpl_otj_hours: rust_decimal::Decimal,
+    /// The learner's unique learner number.
+    pub uln: Option<String>,
+    /// The provider's learner reference number.
+    pub learner_ref: Option<String>,
+    /// The ILR withdrawal reason code of a withdrawn learner.
+    pub withdrawal_reason_code: Option<i16>,
+    /// The employer organisation's name.
+    pub employer_name: Option<String>,
+    /// The expected return agreed for the latest break, if any.
+    pub latest_break_expected_return: Option<NaiveDate>,
     /// The review frequency agreed with the employer, in weeks, if recorded.
     pub agreed_review_weeks: Option<i16>,
     /// First days of the enrolment's breaks in learning, oldest first.
@@ -429,6 +439,12 @@ pub fn compliance_rows(tx: &mut TenantTx, scope: Scope) -> BoxStream<'_, DbResul
                                 group by 1, 2, 3) g), '[]'::jsonb) as otj_groups,
                 c.off_the_job_minimum_hours as course_minimum_hours, e.agreed_review_weeks,
                 c.code as course_code, c.standard_code, c.standard_version, e.rpl_otj_hours,
+                e.uln, e.learner_ref, e.withdrawal_reason_code,
+                (select m.name from employers m
+                 where m.tenant_id = e.tenant_id and m.id = e.employer_id) as employer_name,
+                (select b.expected_return_on from enrolment_breaks b
+                 where b.tenant_id = e.tenant_id and b.enrolment_id = e.id
+                 order by b.started_on desc, b.id desc limit 1) as latest_break_expected_return,
                 array(select b.started_on from enrolment_breaks b
                       where b.tenant_id = e.tenant_id and b.enrolment_id = e.id
                       order by b.started_on, b.id) as break_starts,

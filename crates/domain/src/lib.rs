@@ -8,6 +8,7 @@ pub mod curriculum;
 pub mod documents;
 pub mod enrolment;
 pub mod identity;
+pub mod ilr;
 pub mod jobs;
 pub mod learning_plan;
 pub mod login_throttle;

@@ -58,6 +58,8 @@ pub struct TenantSettings {
     /// Staff (admins, assessors, IQAs, auditors) who sign in with a password must use
     /// two-step sign-in: until they have set it up, they can do nothing else.
     pub require_two_factor_for_staff: bool,
+    /// The provider's UK provider reference number, for the official return.
+    pub ukprn: Option<String>,
 }
 
 impl Default for TenantSettings {
@@ -70,6 +72,7 @@ impl Default for TenantSettings {
             active_learning_weeks: 4,
             timezone: Self::DEFAULT_TIMEZONE.into(),
             require_two_factor_for_staff: false,
+            ukprn: None,
         }
     }
 }
@@ -121,6 +124,11 @@ impl TenantSettings {
         }
         if self.timezone.parse::<chrono_tz::Tz>().is_err() {
             return Err("timezone must be an IANA time zone name such as Europe/London".into());
+        }
+        if let Some(ukprn) = &self.ukprn
+            && let Err(e) = crate::ilr::check_ukprn(ukprn)
+        {
+            return Err(format!("ukprn {e}"));
         }
         Ok(())
     }

@@ -326,6 +326,8 @@ async fn ensure_programme(
             rpl_otj_hours: Decimal::ZERO,
             rpl_duration_weeks: 0,
             rpl_reason: None,
+            uln: None,
+            learner_ref: None,
         });
     }
     demo::add_programme(

@@ -232,6 +232,15 @@ struct OverviewPage {
     photo: Option<String>,
     /// Where the viewer's documents to sign are listed.
     documents_link: String,
+    /// The official return's withdrawal reasons, for the status form.
+    withdraw_reasons: Vec<WithdrawReasonChoice>,
+}
+
+/// A withdrawal reason to choose: the ILR's code and its words.
+#[derive(Debug, Serialize)]
+struct WithdrawReasonChoice {
+    code: i16,
+    words: &'static str,
 }
 
 /// A section the viewer may not see (refused or hidden from them: the enrolment itself is
@@ -351,6 +360,10 @@ async fn read(
         Err(e) => return Err(e),
     };
     Ok(OverviewPage {
+        withdraw_reasons: folio_domain::ilr::WITHDRAW_REASONS
+            .iter()
+            .map(|&(code, words)| WithdrawReasonChoice { code, words })
+            .collect(),
         id,
         overview,
         progress: ProgressView {

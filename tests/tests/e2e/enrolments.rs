@@ -425,7 +425,19 @@ async fn status_follows_the_funding_rules_and_keeps_break_history() {
     .await;
     assert_eq!(
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
-        ["reason"]
+        ["withdrawal_reason_code"]
+    );
+    // Words without the official return's code are not enough either.
+    let r = status(
+        &app,
+        admin,
+        id,
+        json!({ "status": "withdrawn", "on": "2026-05-01", "reason": "Moved away" }),
+    )
+    .await;
+    assert_eq!(
+        fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
+        ["withdrawal_reason_code"]
     );
     let r: Value = status(
         &app,
@@ -845,7 +857,8 @@ async fn edge_cases_are_422_never_500() {
         &app,
         &admin,
         id,
-        json!({ "status": "withdrawn", "on": "2026-02-01", "reason": "left" }),
+        json!({ "status": "withdrawn", "on": "2026-02-01", "reason": "left",
+                "withdrawal_reason_code": 44 }),
     )
     .await;
     assert_eq!(

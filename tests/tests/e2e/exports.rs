@@ -402,6 +402,47 @@ async fn the_organisation_and_caseload_time_logs_are_written_by_the_workers_and_
 #[tokio::test]
 async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields() {
     let s = scene().await;
+    // The official return's identifiers: the provider's UKPRN, Amelia's ULN (1234567899:
+    // 1×10 + 2×9 + 3×8 + 4×7 + 5×6 + 6×5 + 7×4 + 8×3 + 9×2 = 210, 210 mod 11 = 1, check
+    // digit 10 − 1 = 9) and learner reference. A ULN whose check digit is wrong is refused.
+    let mut settings: Value = s
+        .app
+        .authed(Method::GET, "/api/v1/settings", &s.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    settings["ukprn"] = json!("10012345");
+    let r = s
+        .app
+        .authed(Method::PUT, "/api/v1/settings", &s.admin)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let amelia_e = s.enrolment("amelia");
+    let patch = |body: Value| {
+        s.app
+            .authed(
+                Method::PATCH,
+                &format!("/api/v1/enrolments/{amelia_e}"),
+                &s.admin,
+            )
+            .json(&body)
+            .send()
+    };
+    let r = patch(json!({ "uln": "1234567890" })).await.unwrap();
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["status"], 422, "{p}");
+    assert_eq!(p["errors"][0]["field"], "uln");
+    assert!(p["detail"].as_str().unwrap().contains("check digit"), "{p}");
+    let r = patch(json!({ "uln": "1234567899", "learner_ref": "NG0001" }))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     folio_jobs::run::perform(
         &s.ctx,
         s.tenant.tenant_id(),
@@ -449,22 +490,52 @@ async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields(
 
     let ret = book.worksheet_range("Official return").unwrap();
     let rows = table(&ret);
-    // Planned OTJ hours whole (278.5 to the nearest hour, half up: 279, not truncated),
-    // actual whole hours, planned end, actual end, status, reason.
-    assert_eq!(rows[0][2], "279");
-    assert_eq!(rows[0][3], "2");
-    assert_eq!(rows[0][6], "Continuing");
-    assert_eq!(rows[1][0], "Person ben@n.example");
-    assert_eq!(rows[1][6], "Completed");
+    // Under the header, the official return's own field names.
+    assert_eq!(
+        rows[0][..17],
+        [
+            "",
+            "",
+            "ULN",
+            "LearnRefNumber",
+            "UKPRN",
+            "StdCode",
+            "",
+            "",
+            "LearnStartDate",
+            "LearnPlanEndDate",
+            "LearnActEndDate",
+            "PHours",
+            "OTJActHours",
+            "CompStatus",
+            "",
+            "WithdrawReason",
+            ""
+        ]
+    );
+    // Amelia: her identifiers, 37.5 contracted hours, her dates; PHours 278.5 to the
+    // nearest hour, half up: 279 (not truncated); 2 actual hours; continuing (1).
+    let amelia = &rows[1];
+    assert_eq!(amelia[0], "Person amelia@n.example");
+    assert_eq!(amelia[2..6], ["1234567899", "NG0001", "10012345", ""]);
+    assert_eq!(amelia[7], "37.5");
+    assert_eq!(amelia[8], days_ago(100).to_string());
+    assert_eq!(amelia[11], "279");
+    assert_eq!(amelia[12], "2");
+    assert_eq!(amelia[13..15], ["1", "Continuing"]);
+    assert_eq!(amelia[15..17], ["", ""]);
+    assert_eq!(rows[2][0], "Person ben@n.example");
+    assert_eq!(rows[2][13..15], ["2", "Completed"]);
     assert!(
-        !rows[1][5].is_empty(),
+        !rows[2][10].is_empty(),
         "the actual end date of a completed learner"
     );
-    assert_eq!(
-        number(&ret, 7, 3),
-        2.0,
-        "Ben: 1.5 h is 2 to the nearest whole hour (half up)"
-    );
+    // Ben's 1.5 h up to gateway: 2 to the nearest whole hour (half up). The sheet's
+    // heading lines, the header and the field names come before the rows.
+    let ben_row = (0..ret.height() as u32)
+        .find(|r| matches!(ret.get_value((*r, 0)), Some(Data::String(n)) if n == "Person ben@n.example"))
+        .unwrap();
+    assert_eq!(number(&ret, ben_row, 12), 2.0);
 
     // Tom may not ask for the organisation's workbook, a learner for nothing of the sort.
     let r = s

@@ -144,7 +144,8 @@ fn track_settings(basis: &str, margin: f64, grace: f64) -> Value {
         "induction_within_days": 28,
         "active_learning_weeks": 4,
         "timezone": "Europe/London",
-        "require_two_factor_for_staff": false
+        "require_two_factor_for_staff": false,
+        "ukprn": null
     })
 }
 
@@ -659,7 +660,10 @@ async fn past_the_planned_end_the_bar_is_red_a_break_pauses_it_and_a_withdrawal_
             &format!("/api/v1/enrolments/{id}/status"),
             admin,
         )
-        .json(&json!({ "status": "withdrawn", "on": days_ago(10), "reason": "Moved away" }))
+        .json(
+            &json!({ "status": "withdrawn", "on": days_ago(10), "reason": "Moved away",
+                "withdrawal_reason_code": 44 }),
+        )
         .send()
         .await
         .unwrap();
@@ -808,6 +812,20 @@ async fn settings_are_read_by_staff_changed_by_admins_and_checked() {
     assert_eq!(audit[0].0, Some(tenant.id));
     assert_eq!(audit[0].1["before"], defaults);
     assert_eq!(audit[0].1["after"], changed);
+    // The UKPRN is 8 digits starting with 1.
+    let mut with_ukprn = defaults.clone();
+    with_ukprn["ukprn"] = json!("2001234");
+    let r = put_settings(&app, admin, with_ukprn.clone()).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p: Value = r.json().await.unwrap();
+    assert!(p["detail"].as_str().unwrap().contains("UKPRN"), "{p}");
+    with_ukprn["ukprn"] = json!("10012345");
+    let r = put_settings(&app, admin, with_ukprn).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        get(&app, admin, "/api/v1/settings").await["ukprn"],
+        "10012345"
+    );
     app.finish().await;
 }
 
