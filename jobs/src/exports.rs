@@ -761,11 +761,12 @@ async fn compliance(
     now: DateTime<Utc>,
     heading: &impl Fn(&str) -> Vec<String>,
 ) -> anyhow::Result<()> {
-    let (frequency, tz, assessor, standards, ukprn) = {
+    let (frequency, tz, assessor, standards, ukprn, figures_on) = {
         let mut work = SystemWork::begin(&sheets.ctx.db, sheets.tenant).await?;
         let s = system::settings(&mut work).await?;
         let ukprn = s.ukprn.clone();
         let standards = exports::standards(&mut work).await?;
+        let figures_on = exports::figures_as_of(&mut work, today).await?;
         work.commit().await?;
         (
             s.review_frequency_weeks,
@@ -776,7 +777,15 @@ async fn compliance(
             },
             standards,
             ukprn,
+            figures_on,
         )
+    };
+    // The Learners sheet's progress figures are the nightly recalculation's; say so, and
+    // which night. Every other figure is computed now, at export time.
+    let as_of = match figures_on {
+        Some(d) if d == today => format!("Progress figures as of {}: this morning's nightly recalculation; every other figure is computed at export time", d.format("%d/%m/%Y")),
+        Some(d) => format!("Progress figures as of {} (the latest nightly recalculation); every other figure is computed at export time", d.format("%d/%m/%Y")),
+        None => "Progress figures: none yet (the nightly recalculation has not run); every other figure is computed at export time".to_owned(),
     };
     let sheets_of_rows: [(&str, &[(&'static str, f64)]); 4] = [
         ("Learners", &LEARNER_COLUMNS),
@@ -786,8 +795,12 @@ async fn compliance(
     ];
     for (index, (name, columns)) in sheets_of_rows.into_iter().enumerate() {
         let fields: &[&'static str] = if index == 3 { &RETURN_FIELDS } else { &[] };
+        let mut lines = heading(name);
+        if index == 0 {
+            lines.push(as_of.clone());
+        }
         sheets
-            .sheet_with_fields(name, heading(name), columns, fields)
+            .sheet_with_fields(name, lines, columns, fields)
             .await?;
         let mut work = SystemWork::begin(&sheets.ctx.db, sheets.tenant).await?;
         let mut rows = exports::compliance_rows(&mut work, scope);

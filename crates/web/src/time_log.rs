@@ -173,6 +173,12 @@ struct OtjView {
     required_minimum_hours: Option<f64>,
     behind_expected: bool,
     rule_text: &'static str,
+    /// How each figure was reached, in words.
+    required_explanation: String,
+    expected_explanation: String,
+    actual_explanation: String,
+    minimum_duration_explanation: String,
+    meets_minimum_duration: bool,
 }
 
 /// An entry in the list.
@@ -353,6 +359,11 @@ async fn read_time_log(
             required_minimum_hours: otj.required.hours.map(hours),
             behind_expected: otj.behind_expected,
             rule_text: otj.rule.text(),
+            required_explanation: otj.required.explanation,
+            expected_explanation: otj.expected_explanation,
+            actual_explanation: otj.actual_explanation,
+            minimum_duration_explanation: otj.minimum_duration.explanation,
+            meets_minimum_duration: otj.minimum_duration.met,
         },
         new_entry: FieldsView::blank(today),
         activity_types: activity_choices(),

@@ -474,6 +474,16 @@ async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields(
             "Unclosed sessions"
         ]
     );
+    // The Learners sheet says its progress figures are the night's, and which night's.
+    let sheet = book.worksheet_range("Learners").unwrap();
+    let said = format!(
+        "Progress figures as of {}: this morning's nightly recalculation",
+        s.today.format("%d/%m/%Y")
+    );
+    assert!(
+        (0..6).any(|r| text(&sheet, r, 0).starts_with(&said)),
+        "{said}"
+    );
     let learners = table(&book.worksheet_range("Learners").unwrap());
     assert_eq!(learners.len(), 3);
     assert_eq!(learners[0][0], "Person amelia@n.example");

@@ -660,6 +660,14 @@ async fn the_time_log_pages_show_the_entries_and_their_links_open_the_entry() {
         html.contains("<dt>Logged (counting)</dt><dd>1.5 hours</dd>"),
         "{html}"
     );
+    // Where the learner works, the figures say how they were reached.
+    assert!(html.contains("How these figures are worked out"), "{html}");
+    assert!(
+        html.contains("1.50 hours (official return: 2 whole hours, to the nearest hour)"),
+        "{html}"
+    );
+    assert!(html.contains("days of learning"), "{html}");
+    assert!(html.contains("minimum duration 8 months"), "{html}");
     let opened = html
         .split("href=\"/app/time-log/")
         .nth(1)

@@ -62,6 +62,12 @@ pub fn time_log_rows(work: &mut SystemWork, scope: Scope) -> BoxStream<'_, Resul
         .boxed()
 }
 
+/// The day of the newest nightly progress figures on or before `today` (none before the
+/// first recalculation): what the Learners sheet's figures are as of.
+pub async fn figures_as_of(work: &mut SystemWork, today: NaiveDate) -> Result<Option<NaiveDate>> {
+    Ok(folio_db::tracks::latest_figures_on(&mut work.tx, today).await?)
+}
+
 /// Every apprenticeship standard's published minimums, for the off-the-job figures.
 pub async fn standards(
     work: &mut SystemWork,
