@@ -20,7 +20,7 @@ use folio_domain::enrolment::EnrolmentStatus;
 use folio_domain::ilr::{comp_status, withdraw_reason};
 use folio_domain::jobs::local_date;
 use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment, OtjFigures};
-use folio_domain::progress::Break;
+use folio_domain::progress::{Break, breaks_from};
 use folio_domain::reviews::{ReviewRule, next_review_due};
 use folio_domain::standards::{PublishedStandard, published_minimum};
 use folio_domain::time_log::ActivityType;
@@ -733,11 +733,7 @@ fn otj(
 
 /// An enrolment's breaks in learning, oldest first.
 fn breaks(row: &ComplianceRow) -> Vec<Break> {
-    row.break_starts
-        .iter()
-        .zip(&row.break_ends)
-        .map(|(&from, &until)| Break { from, until })
-        .collect()
+    breaks_from(&row.break_starts, &row.break_ends)
 }
 
 /// Hours held as a decimal, exactly.

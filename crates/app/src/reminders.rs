@@ -11,7 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use folio_db::reminders;
 use folio_db::{TenantTx, settings};
 use folio_domain::jobs::{REVIEW_DUE_WITHIN_DAYS, local_date};
-use folio_domain::progress::Break;
+use folio_domain::progress::{Break, breaks_from};
 use folio_domain::reviews::{ReviewRule, next_review_due};
 use folio_domain::{Role, TrackBasis};
 use uuid::Uuid;
@@ -54,12 +54,7 @@ async fn reviews_due(
                 organisation_weeks,
                 c.agreed_review_weeks.and_then(|w| u32::try_from(w).ok()),
             );
-            let breaks: Vec<Break> = c
-                .break_starts
-                .iter()
-                .zip(&c.break_ends)
-                .map(|(&from, &until)| Break { from, until })
-                .collect();
+            let breaks: Vec<Break> = breaks_from(&c.break_starts, &c.break_ends);
             let next_due = next_review_due(rule, c.since, &breaks)?;
             let soon = (next_due - on).num_days() <= within_days && c.booked.is_none();
             (next_due < on || soon).then(|| ReviewDue {

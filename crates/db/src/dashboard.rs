@@ -15,7 +15,7 @@
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use folio_domain::EnrolmentStatus;
 use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment};
-use folio_domain::progress::Break;
+use folio_domain::progress::{Break, breaks_from};
 use folio_domain::reviews::{ReviewRule, next_review_due};
 use folio_domain::time_log::ActivityType;
 use rust_decimal::Decimal;
@@ -542,12 +542,7 @@ async fn reviews_overdue(tx: &mut TenantTx, scope: Scope, rules: &Rules) -> DbRe
                 rules.review_frequency_weeks,
                 c.agreed_review_weeks.and_then(|w| u32::try_from(w).ok()),
             );
-            let breaks: Vec<Break> = c
-                .break_starts
-                .iter()
-                .zip(&c.break_ends)
-                .map(|(&from, &until)| Break { from, until })
-                .collect();
+            let breaks: Vec<Break> = breaks_from(&c.break_starts, &c.break_ends);
             let due = next_review_due(rule, c.since, &breaks)?;
             (due < rules.today).then_some(Row {
                 due_date: Some(due),
@@ -641,12 +636,7 @@ impl OtjTotals {
             // expected to date, which does not.
             published_minimum: None,
             rpl: Hours::default(),
-            breaks: self
-                .break_starts
-                .iter()
-                .zip(&self.break_ends)
-                .map(|(&from, &until)| Break { from, until })
-                .collect(),
+            breaks: breaks_from(&self.break_starts, &self.break_ends),
         };
         Ok(off_the_job::figures(&enrolment, &entries, today))
     }

@@ -1,7 +1,7 @@
 //! Enrolments, their breaks and chosen optional units, and who may see them.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_domain::progress::Break;
+use folio_domain::progress::{Break, breaks_from};
 use folio_domain::{EnrolmentScope, EnrolmentStatus, Role};
 use sqlx::FromRow;
 use sqlx::types::Decimal;
@@ -105,11 +105,7 @@ impl Enrolment {
 
     /// Its breaks in learning, oldest first: what pauses its clocks.
     pub fn breaks(&self) -> Vec<Break> {
-        self.break_starts
-            .iter()
-            .zip(&self.break_ends)
-            .map(|(&from, &until)| Break { from, until })
-            .collect()
+        breaks_from(&self.break_starts, &self.break_ends)
     }
 }
 

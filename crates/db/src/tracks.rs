@@ -10,7 +10,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_domain::jobs::local_date;
-use folio_domain::progress::{self, Break, CriterionCounts, Timeline, TrackStatus};
+use folio_domain::progress::{self, CriterionCounts, Timeline, TrackStatus, breaks_from};
 use folio_domain::{EnrolmentStatus, TenantSettings, TrackRule};
 use serde::Serialize;
 use sqlx::FromRow;
@@ -217,12 +217,7 @@ impl Columns {
             revised_end: None,
             status,
             ended_on: row.ended_on,
-            breaks: row
-                .break_starts
-                .iter()
-                .zip(&row.break_ends)
-                .map(|(&from, &until)| Break { from, until })
-                .collect(),
+            breaks: breaks_from(&row.break_starts, &row.break_ends),
         };
         let counts = CriterionCounts {
             total: domain_count(row.criteria),

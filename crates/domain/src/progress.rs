@@ -208,6 +208,16 @@ impl Break {
     }
 }
 
+/// Breaks from the two arrays the database reads them as: first days, and the first days
+/// back (none while a break lasts), in the same order.
+pub fn breaks_from(starts: &[NaiveDate], ends: &[Option<NaiveDate>]) -> Vec<Break> {
+    starts
+        .iter()
+        .zip(ends)
+        .map(|(&from, &until)| Break { from, until })
+        .collect()
+}
+
 /// Days the breaks paused a clock running from `start` up to, not including, `on`.
 /// Breaks do not overlap (a new one can only start after the last has ended).
 pub fn paused_days(start: NaiveDate, on: NaiveDate, breaks: &[Break]) -> i64 {
