@@ -12,9 +12,10 @@
 
 use chrono::{DateTime, Utc};
 use folio_app::exports::{self, Export};
+use poem::Body;
 use poem_openapi::param::{Path, Query};
-use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, Enum, Object, OpenApi, Tags};
+use poem_openapi::payload::{Binary, Json};
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi, ResponseContent, Tags};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -150,6 +151,33 @@ enum ExportAccepted {
     Accepted(Json<ExportBody>),
 }
 
+/// The media type of a PDF export.
+const PDF: &str = "application/pdf";
+
+/// An export's file, with its own media type.
+#[derive(ResponseContent)]
+enum ExportContent {
+    /// An Excel workbook.
+    #[oai(content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
+    Xlsx(Binary<Body>),
+    /// A PDF document.
+    #[oai(content_type = "application/pdf")]
+    Pdf(Binary<Body>),
+}
+
+/// A ready export served for download.
+#[derive(ApiResponse)]
+enum ExportFileResponse {
+    /// The file, as an attachment.
+    #[oai(status = 200)]
+    File(
+        ExportContent,
+        #[oai(header = "Content-Disposition")] String,
+        #[oai(header = "X-Content-Type-Options")] String,
+        #[oai(header = "Content-Length")] i64,
+    ),
+}
+
 #[OpenApi(prefix_path = "/api/v1/exports", tag = "ExportsTag::Exports")]
 impl ExportsApi {
     /// Ask for an export. Answered 202 at once; the workers write the file. A caseload
@@ -201,13 +229,29 @@ impl ExportsApi {
         Ok(Json(export.into()))
     }
 
-    /// Download a ready export (streamed). 409 while it is not ready (or after it
-    /// expired), with its status.
+    /// Download a ready export (streamed), as what it is: an Excel workbook
+    /// (`application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`) or a PDF.
+    /// 409 while it is not ready (or after it expired), with its status.
     #[oai(path = "/:id/file", method = "get")]
-    async fn file(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<FileResponse> {
+    async fn file(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+    ) -> ApiResult<ExportFileResponse> {
         let mut uow = self.0.authenticate(&credentials).await?;
         let file = exports::file(&mut uow, id.0).await?;
         uow.commit().await?;
-        Ok(attachment(&self.0, &file.key, &file.file_name, file.size_bytes).await?)
+        let FileResponse::File(body, disposition, nosniff, length) =
+            attachment(&self.0, &file.key, &file.file_name, file.size_bytes).await?;
+        let content = match file.content_type.as_deref() {
+            Some(PDF) => ExportContent::Pdf(body),
+            _ => ExportContent::Xlsx(body),
+        };
+        Ok(ExportFileResponse::File(
+            content,
+            disposition,
+            nosniff,
+            length,
+        ))
     }
 }

@@ -76,6 +76,8 @@ pub struct ReadyFile {
     pub file_name: String,
     /// Its size.
     pub size_bytes: i64,
+    /// Its media type, as the worker recorded it.
+    pub content_type: Option<String>,
 }
 
 fn is_org_wide(roles: &[Role]) -> bool {
@@ -226,6 +228,7 @@ pub async fn file(uow: &mut UnitOfWork, id: Uuid) -> Result<ReadyFile> {
                 key,
                 file_name,
                 size_bytes,
+                content_type: export.content_type,
             })
         }
         _ => Err(Error::Conflict {

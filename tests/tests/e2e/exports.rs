@@ -200,6 +200,11 @@ async fn download(s: &Scene, token: &str, id: &str) -> Xlsx<std::io::Cursor<Vec<
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    // Served as what it is, not as application/octet-stream.
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
     let bytes = r.bytes().await.unwrap().to_vec();
     calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap()
 }
@@ -655,6 +660,7 @@ async fn a_learner_downloads_their_progress_map_as_pdf() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
     let bytes = r.bytes().await.unwrap();
     assert!(bytes.starts_with(b"%PDF"));
     let path = std::env::temp_dir().join(format!("{}.pdf", s.app.database.name));
