@@ -192,6 +192,34 @@ async fn status(s: &Scene, token: &str, id: &str) -> Value {
     r.json().await.unwrap()
 }
 
+/// The bytes of a ready export.
+async fn download_bytes(s: &Scene, token: &str, id: &str) -> Vec<u8> {
+    let r = s
+        .app
+        .authed(Method::GET, &format!("/api/v1/exports/{id}/file"), token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    r.bytes().await.unwrap().to_vec()
+}
+
+/// The XML of every worksheet of a workbook, in order.
+fn sheet_xml(bytes: &[u8]) -> Vec<String> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut sheets = Vec::new();
+    for n in 1.. {
+        let Ok(mut part) = zip.by_name(&format!("xl/worksheets/sheet{n}.xml")) else {
+            break;
+        };
+        let mut xml = String::new();
+        part.read_to_string(&mut xml).unwrap();
+        sheets.push(xml);
+    }
+    sheets
+}
+
 async fn download(s: &Scene, token: &str, id: &str) -> Xlsx<std::io::Cursor<Vec<u8>>> {
     let r = s
         .app
@@ -468,6 +496,13 @@ async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields(
     let done = status(&s, &s.admin, id).await;
     assert_eq!(done["status"], "ready", "{done}");
     let mut book = download(&s, &s.admin, id).await;
+    // Every sheet's header stays in view (a frozen pane below it) and filters its columns.
+    let sheets = sheet_xml(&download_bytes(&s, &s.admin, id).await);
+    assert_eq!(sheets.len(), 6);
+    for (n, xml) in sheets.iter().enumerate() {
+        assert!(xml.contains("state=\"frozen\""), "sheet {n}: {xml:.600}");
+        assert!(xml.contains("<autoFilter ref="), "sheet {n}");
+    }
     assert_eq!(
         book.sheet_names(),
         [
