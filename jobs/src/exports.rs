@@ -36,6 +36,8 @@ use crate::JobContext;
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 /// The content type of a PDF.
 pub const PDF: &str = "application/pdf";
+/// The media type of a CSV export.
+pub const CSV: &str = "text/csv; charset=utf-8";
 /// The last row index of an Excel sheet (1,048,576 rows).
 const MAX_SHEET_ROW: u32 = 1_048_575;
 /// Rows between progress records.
@@ -480,6 +482,16 @@ async fn write(
             let rows = i64::try_from(criteria).unwrap_or(i64::MAX);
             (file, len, rows, name, PDF)
         }
+        "official_return" => {
+            {
+                let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+                let n = exports::count_enrolments(&mut work, scope).await?;
+                exports::start(&mut work, export.id, Some(n)).await?;
+                work.commit().await?;
+            }
+            let (file, len, rows) = official_return_csv(ctx, tenant, scope, today).await?;
+            (file, len, rows, format!("official-return-{today}.csv"), CSV)
+        }
         other => anyhow::bail!("unknown export kind {other}"),
     };
     let key = format!("tenants/{}/exports/{}", tenant.0, export.id);
@@ -731,6 +743,110 @@ fn otj(
     off_the_job::figures(&enrolment, &entries, today)
 }
 
+/// The official return's cells of one enrolment after its learner and course: the ILR's
+/// identifiers, dates, hours (PHours and OTJActHours to the nearest whole hour, the latter
+/// up to gateway), completion status and withdrawal reason as codes beside their words,
+/// and the latest break's dates (see [`RETURN_COLUMNS`]).
+fn official_return_cells(
+    r: &ComplianceRow,
+    status: EnrolmentStatus,
+    f: &OtjFigures,
+    ukprn: Option<&String>,
+) -> Vec<Cell> {
+    let (code, words) = comp_status(status);
+    let last_break = r.break_starts.last().copied();
+    let returned = r.break_ends.last().copied().flatten();
+    vec![
+        r.uln.clone().into(),
+        r.learner_ref.clone().into(),
+        ukprn.cloned().into(),
+        r.standard_code.clone().into(),
+        r.employer_name.clone().into(),
+        hours(hundredths_of(r.contracted_hours_per_week)),
+        r.start_date.into(),
+        r.planned_end_date.into(),
+        r.actual_end_date.into(),
+        // PHours is a whole number: the plan's hours to the nearest hour.
+        Cell::Number(f.planned.nearest_whole() as f64),
+        // OTJActHours: "to the nearest whole hour", up to gateway.
+        Cell::Number(f.actual.ilr_hours as f64),
+        Cell::Number(f64::from(code)),
+        words.into(),
+        r.withdrawal_reason_code
+            .map_or(Cell::Empty, |c| Cell::Number(f64::from(c))),
+        r.withdrawal_reason_code
+            .and_then(withdraw_reason)
+            .map(str::to_owned)
+            .or_else(|| r.withdrawal_reason.clone())
+            .into(),
+        last_break.into(),
+        r.latest_break_expected_return.into(),
+        returned.into(),
+        Cell::Number(r.break_starts.len() as f64),
+    ]
+}
+
+/// A cell as CSV text: dates as YYYY-MM-DD, whole numbers without a decimal point.
+fn csv_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Text(t) => t.clone(),
+        Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+        Cell::Number(n) if n.fract() == 0.0 => format!("{n:.0}"),
+        Cell::Number(n) => n.to_string(),
+        Cell::Empty => String::new(),
+    }
+}
+
+/// The official return's rows as CSV into a temporary file, headed by the ILR's field
+/// names (our words where the ILR has no field): the same rows and figures as the
+/// workbook's "Official return" sheet. Returns the file, its length and the rows written.
+async fn official_return_csv(
+    ctx: &JobContext,
+    tenant: TenantId,
+    scope: Scope,
+    today: NaiveDate,
+) -> anyhow::Result<(std::fs::File, u64, i64)> {
+    let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+    let settings = system::settings(&mut work).await?;
+    let standards = exports::standards(&mut work).await?;
+    let mut out = csv::Writer::from_writer(tempfile::tempfile()?);
+    let header: Vec<&str> = RETURN_COLUMNS
+        .iter()
+        .zip(RETURN_FIELDS)
+        .map(|((title, _), field)| if field.is_empty() { *title } else { field })
+        .collect();
+    out.write_record(&header)?;
+    let mut rows = 0i64;
+    let mut stream = exports::compliance_rows(&mut work, scope);
+    while let Some(row) = stream.next().await {
+        let r = row?;
+        let status = r
+            .status
+            .parse::<EnrolmentStatus>()
+            .unwrap_or(EnrolmentStatus::InLearning);
+        let f = otj(&r, status, today, &standards);
+        let cells = [
+            Cell::Text(r.learner_name.clone()),
+            Cell::Text(r.course.clone()),
+        ]
+        .into_iter()
+        .chain(official_return_cells(
+            &r,
+            status,
+            &f,
+            settings.ukprn.as_ref(),
+        ));
+        out.write_record(cells.map(|c| csv_text(&c)))?;
+        rows += 1;
+    }
+    drop(stream);
+    work.commit().await?;
+    let mut file = out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let len = file.seek(SeekFrom::End(0))?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok((file, len, rows))
+}
+
 /// An enrolment's breaks in learning, oldest first.
 fn breaks(row: &ComplianceRow) -> Vec<Break> {
     breaks_from(&row.break_starts, &row.break_ends)
@@ -851,41 +967,12 @@ async fn compliance(
                         yes_no(in_learning && next.is_some_and(|n| n < today)),
                     ]
                 }
-                _ => {
-                    let f = otj(&r, status, today, &standards);
-                    let (code, words) = comp_status(status);
-                    let last_break = r.break_starts.last().copied();
-                    let returned = r.break_ends.last().copied().flatten();
-                    vec![
-                        r.uln.clone().into(),
-                        r.learner_ref.clone().into(),
-                        ukprn.clone().into(),
-                        r.standard_code.clone().into(),
-                        r.employer_name.clone().into(),
-                        hours(hundredths_of(r.contracted_hours_per_week)),
-                        r.start_date.into(),
-                        r.planned_end_date.into(),
-                        r.actual_end_date.into(),
-                        // PHours is a whole number: the plan's hours to the nearest hour.
-                        Cell::Number(f.planned.nearest_whole() as f64),
-                        // OTJActHours: "to the nearest whole hour", up to gateway.
-                        Cell::Number(f.actual.ilr_hours as f64),
-                        Cell::Number(f64::from(code)),
-                        words.into(),
-                        r.withdrawal_reason_code
-                            .map(|c| Cell::Number(f64::from(c)))
-                            .unwrap_or(Cell::Empty),
-                        r.withdrawal_reason_code
-                            .and_then(withdraw_reason)
-                            .map(str::to_owned)
-                            .or_else(|| r.withdrawal_reason.clone())
-                            .into(),
-                        last_break.into(),
-                        r.latest_break_expected_return.into(),
-                        returned.into(),
-                        Cell::Number(r.break_starts.len() as f64),
-                    ]
-                }
+                _ => official_return_cells(
+                    &r,
+                    status,
+                    &otj(&r, status, today, &standards),
+                    ukprn.as_ref(),
+                ),
             };
             sheets.row(who.into_iter().chain(cells).collect()).await?;
         }

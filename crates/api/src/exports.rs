@@ -47,6 +47,10 @@ enum ExportKind {
     TimeLog,
     /// A learner's progress map as PDF (needs `enrolment_id`).
     ProgressMap,
+    /// The official return's rows as CSV (the workbook's "Official return" sheet: ULN,
+    /// LearnRefNumber, UKPRN, StdCode, …, OTJActHours, CompStatus, WithdrawReason and the
+    /// break dates), one row per enrolment, headed by the ILR's field names.
+    OfficialReturn,
 }
 
 impl From<ExportKind> for exports::Kind {
@@ -55,6 +59,7 @@ impl From<ExportKind> for exports::Kind {
             ExportKind::ComplianceWorkbook => exports::Kind::ComplianceWorkbook,
             ExportKind::TimeLog => exports::Kind::TimeLog,
             ExportKind::ProgressMap => exports::Kind::ProgressMap,
+            ExportKind::OfficialReturn => exports::Kind::OfficialReturn,
         }
     }
 }
@@ -87,7 +92,7 @@ pub(crate) struct ExportRequest {
 struct ExportBody {
     /// Id.
     id: Uuid,
-    /// `compliance_workbook`, `time_log` or `progress_map`.
+    /// `compliance_workbook`, `time_log`, `progress_map` or `official_return`.
     kind: String,
     /// `tenant`, `caseload` or `enrolment`.
     scope: String,
@@ -154,6 +159,9 @@ enum ExportAccepted {
 /// The media type of a PDF export.
 const PDF: &str = "application/pdf";
 
+/// The media type of a CSV export.
+const CSV: &str = "text/csv; charset=utf-8";
+
 /// An export's file, with its own media type.
 #[derive(ResponseContent)]
 enum ExportContent {
@@ -163,6 +171,9 @@ enum ExportContent {
     /// A PDF document.
     #[oai(content_type = "application/pdf")]
     Pdf(Binary<Body>),
+    /// A CSV file.
+    #[oai(content_type = "text/csv; charset=utf-8")]
+    Csv(Binary<Body>),
 }
 
 /// A ready export served for download.
@@ -245,6 +256,7 @@ impl ExportsApi {
             attachment(&self.0, &file.key, &file.file_name, file.size_bytes).await?;
         let content = match file.content_type.as_deref() {
             Some(PDF) => ExportContent::Pdf(body),
+            Some(CSV) => ExportContent::Csv(body),
             _ => ExportContent::Xlsx(body),
         };
         Ok(ExportFileResponse::File(

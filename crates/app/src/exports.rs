@@ -34,6 +34,8 @@ pub enum Kind {
     TimeLog,
     /// A learner's progress map as PDF.
     ProgressMap,
+    /// The official return's rows (the workbook's "Official return" sheet) as CSV.
+    OfficialReturn,
 }
 
 impl Kind {
@@ -43,6 +45,7 @@ impl Kind {
             Kind::ComplianceWorkbook => "compliance_workbook",
             Kind::TimeLog => "time_log",
             Kind::ProgressMap => "progress_map",
+            Kind::OfficialReturn => "official_return",
         }
     }
 }

@@ -587,6 +587,63 @@ async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields(
         .unwrap();
     assert_eq!(number(&ret, ben_row, 12), 2.0);
 
+    // The same rows as CSV, headed by the ILR's field names, served as CSV.
+    let asked = ask(
+        &s,
+        &s.admin,
+        json!({ "kind": "official_return", "scope": "organisation" }),
+    )
+    .await;
+    work(&s, &asked).await;
+    let csv_id = asked["id"].as_str().unwrap();
+    let done = status(&s, &s.admin, csv_id).await;
+    assert_eq!(done["status"], "ready", "{done}");
+    assert!(
+        done["file_name"]
+            .as_str()
+            .unwrap()
+            .starts_with("official-return-")
+    );
+    let r = s
+        .app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/exports/{csv_id}/file"),
+            &s.admin,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = r.text().await.unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        lines[0][..14],
+        [
+            "Learner",
+            "Course",
+            "ULN",
+            "LearnRefNumber",
+            "UKPRN",
+            "StdCode",
+            "Employer",
+            "Contracted hours a week",
+            "LearnStartDate",
+            "LearnPlanEndDate",
+            "LearnActEndDate",
+            "PHours",
+            "OTJActHours",
+            "CompStatus"
+        ]
+    );
+    assert_eq!(lines.len(), 4, "a header and three enrolments: {text}");
+    let amelia_csv = &lines[1];
+    assert_eq!(amelia_csv[0], "Person amelia@n.example");
+    assert_eq!(amelia_csv[2..5], ["1234567899", "NG0001", "10012345"]);
+    assert_eq!(amelia_csv[8], days_ago(100).to_string());
+    // PHours 279 (278.5 to the nearest hour), OTJActHours 2, continuing (1).
+    assert_eq!(amelia_csv[11..14], ["279", "2", "1"]);
+
     // Tom may not ask for the organisation's workbook, a learner for nothing of the sort.
     let r = s
         .app
