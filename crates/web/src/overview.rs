@@ -8,10 +8,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::comments;
 use folio_app::documents::{self, DocumentView};
+use folio_app::enrolments;
 use folio_app::learning_plan::{self, ActionView, SessionView};
 use folio_app::profile;
 use folio_app::progress::{self, ComponentBars, Overview};
 use folio_app::routes;
+use folio_app::time_log;
 use folio_app::users::{self, ListQuery, Status};
 use folio_app::{Error as AppError, UnitOfWork};
 use folio_domain::Role;
@@ -234,6 +236,33 @@ struct OverviewPage {
     documents_link: String,
     /// The official return's withdrawal reasons, for the status form.
     withdraw_reasons: Vec<WithdrawReasonChoice>,
+    /// The off-the-job figures, for those who may see the time log.
+    otj: Option<OtjSummary>,
+    /// Its breaks in learning, oldest first.
+    breaks: Vec<BreakRow>,
+    /// Where the time log (and how the figures are worked out) is.
+    time_log_link: String,
+}
+
+/// The off-the-job figures in brief.
+#[derive(Debug, Serialize)]
+struct OtjSummary {
+    actual_hours: f64,
+    expected_to_date_hours: f64,
+    planned_hours: f64,
+    required_minimum_hours: Option<f64>,
+    behind_expected: bool,
+    rule_text: &'static str,
+}
+
+/// A break in learning as the page lists it.
+#[derive(Debug, Serialize)]
+struct BreakRow {
+    started_on: chrono::NaiveDate,
+    reason: Option<&'static str>,
+    expected_return_on: Option<chrono::NaiveDate>,
+    ended_on: Option<chrono::NaiveDate>,
+    revised_end_after: Option<chrono::NaiveDate>,
 }
 
 /// A withdrawal reason to choose: the ILR's code and its words.
@@ -359,7 +388,34 @@ async fn read(
         Err(AppError::NotFound) => None,
         Err(e) => return Err(e),
     };
+    let hours = |h: folio_domain::off_the_job::Hours| h.hundredths() as f64 / 100.0;
+    let otj = if_allowed(time_log::off_the_job(uow, id).await)?.map(|o| OtjSummary {
+        actual_hours: hours(o.figures.actual.hours),
+        expected_to_date_hours: hours(o.figures.expected_to_date),
+        planned_hours: hours(o.figures.planned),
+        required_minimum_hours: o.figures.required.hours.map(hours),
+        behind_expected: o.figures.behind_expected,
+        rule_text: o.figures.rule.text(),
+    });
+    let breaks = enrolments::breaks(uow, id)
+        .await?
+        .into_iter()
+        .map(|b| BreakRow {
+            started_on: b.started_on,
+            reason: b
+                .reason
+                .as_deref()
+                .and_then(|r| r.parse::<folio_domain::BreakReason>().ok())
+                .map(folio_domain::BreakReason::label),
+            expected_return_on: b.expected_return_on,
+            ended_on: b.ended_on,
+            revised_end_after: b.revised_end_after,
+        })
+        .collect();
     Ok(OverviewPage {
+        otj,
+        breaks,
+        time_log_link: routes::time_log(id),
         withdraw_reasons: folio_domain::ilr::WITHDRAW_REASONS
             .iter()
             .map(|&(code, words)| WithdrawReasonChoice { code, words })

@@ -941,5 +941,28 @@ async fn the_status_form_starts_a_break_with_its_reason_and_expected_return() {
     assert_eq!(enrolment["status"], "break_in_learning");
     assert_eq!(enrolment["break_reason"], "parental_leave");
     assert_eq!(enrolment["break_expected_return_on"], back.to_string());
+    // The page shows the break and the off-the-job figures, with the way to their workings.
+    let page = http
+        .get(format!("{}/app/enrolments/{e}", app.base))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let breaks = page
+        .split("id=\"overview-breaks\"")
+        .nth(1)
+        .expect("the breaks are listed");
+    assert!(
+        breaks.contains("(Parental leave)") && breaks.contains("still on the break"),
+        "{breaks:.400}"
+    );
+    let otj = page
+        .split("id=\"overview-otj\"")
+        .nth(1)
+        .expect("the off-the-job figures are shown");
+    assert!(otj.contains("Expected by today") && otj.contains("how each figure is worked out"));
     app.finish().await;
 }
