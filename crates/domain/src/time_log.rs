@@ -230,6 +230,8 @@ pub fn off_the_job_of(
     {
         return Ok((value, Some(kept_reason.to_owned())));
     }
+    // Staff giving a new reason without saying on or off keep the exception's value.
+    let asked = asked.or(kept.map(|(value, _)| value));
     match asked {
         None => Ok((by_type, None)),
         Some(a) if a == by_type => Ok((by_type, None)),
@@ -397,7 +399,11 @@ mod tests {
             off_the_job_of(TechnicalExperience, Some(false), None, true, kept),
             Ok((false, None))
         );
-        // Staff may give a new reason for it.
+        // Staff may give a new reason for it, with or without saying on or off again.
+        assert_eq!(
+            off_the_job_of(TechnicalExperience, None, Some("Lab week"), true, kept),
+            Ok((true, Some("Lab week".into())))
+        );
         assert_eq!(
             off_the_job_of(
                 TechnicalExperience,
