@@ -684,14 +684,6 @@ fn otj(
     today: NaiveDate,
     standards: &[PublishedStandard],
 ) -> OtjFigures {
-    let hundredths = |d: rust_decimal::Decimal| {
-        Hours::from_hundredths(
-            (d * rust_decimal::Decimal::from(100))
-                .round()
-                .try_into()
-                .unwrap_or(0),
-        )
-    };
     // One synthetic entry per (activity, English or maths, before/after gateway) group,
     // dated so the gateway cut-off sees it on the right side.
     let gateway = row.completed_on;
@@ -726,8 +718,8 @@ fn otj(
         status,
         ended_on: row.actual_end_date,
         gateway,
-        contracted_per_week: hundredths(row.contracted_hours_per_week),
-        planned: hundredths(row.planned_otj_hours),
+        contracted_per_week: hundredths_of(row.contracted_hours_per_week),
+        planned: hundredths_of(row.planned_otj_hours),
         published_minimum: published_minimum(
             standards,
             row.standard_code
@@ -737,7 +729,7 @@ fn otj(
                 .map(|hours| (hours, row.course_code.as_str())),
             row.start_date,
         ),
-        rpl: hundredths(row.rpl_otj_hours),
+        rpl: hundredths_of(row.rpl_otj_hours),
         breaks: breaks(row),
     };
     off_the_job::figures(&enrolment, &entries, today)

@@ -173,12 +173,8 @@ const SELECT: &str = "select e.id, e.learner_id, l.name as learner_name, l.email
         e.withdrawal_reason_code, e.status,
         e.learning_started_on,
         e.withdrawn_on, e.withdrawal_reason, e.completed_on,
-        (select b.started_on from enrolment_breaks b
-         where b.tenant_id = e.tenant_id and b.enrolment_id = e.id and b.ended_on is null) as break_started_on,
-        (select b.expected_return_on from enrolment_breaks b
-         where b.tenant_id = e.tenant_id and b.enrolment_id = e.id and b.ended_on is null) as break_expected_return_on,
-        (select b.reason from enrolment_breaks b
-         where b.tenant_id = e.tenant_id and b.enrolment_id = e.id and b.ended_on is null) as break_reason,
+        cb.started_on as break_started_on, cb.expected_return_on as break_expected_return_on,
+        cb.reason as break_reason,
         array(select b.started_on from enrolment_breaks b
               where b.tenant_id = e.tenant_id and b.enrolment_id = e.id order by b.started_on, b.id) as break_starts,
         array(select b.ended_on from enrolment_breaks b
@@ -188,7 +184,12 @@ const SELECT: &str = "select e.id, e.learner_id, l.name as learner_name, l.email
         e.created_at, e.updated_at
     from enrolments e
     join users l on l.tenant_id = e.tenant_id and l.id = e.learner_id
-    join courses c on c.tenant_id = e.tenant_id and c.id = e.course_id";
+    join courses c on c.tenant_id = e.tenant_id and c.id = e.course_id
+    -- The current break, if on one (at most one is open: enrolment_breaks_open_key).
+    left join lateral (
+        select b.started_on, b.expected_return_on, b.reason from enrolment_breaks b
+        where b.tenant_id = e.tenant_id and b.enrolment_id = e.id and b.ended_on is null
+    ) cb on true";
 
 /// The relationship test, written once: `$2` is the viewer and `$3`–`$7` the scope's flags.
 const VISIBLE: &str = "($3
