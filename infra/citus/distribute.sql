@@ -64,12 +64,13 @@
 -- 5. Sequences, identity and generated columns: none. Ids are UUIDs made by the
 --   application, so no sequence has to be shared across nodes.
 -- 6. Foreign keys: 29 from tenant tables to reference tables (apprenticeship_standards,
---   tenants) and 84 between tenant tables. [verified] (Citus regression tests and error
---   messages) foreign keys are supported between colocated distributed tables when they
---   include the distribution column, and from distributed to reference tables, not from
---   reference to distributed tables; tests/tests/e2e/catalog.rs checks that every key of a
---   tenant table includes tenant_id. [unverified] The referenced table must already be a
---   Citus table when the referencing one is distributed, hence the order below.
+--   tenants, worker_processes) and 84 between tenant tables. [verified] (Citus regression
+--   tests and error messages) foreign keys are supported between colocated distributed
+--   tables when they include the distribution column, and from distributed to reference
+--   tables, not from reference to distributed tables; tests/tests/e2e/catalog.rs checks
+--   that every key of a tenant table includes tenant_id. [unverified] The referenced table
+--   must already be a Citus table when the referencing one is distributed, hence the order
+--   below.
 -- 7. Roles and grants: folio_app and its grants are made by the migrations on the
 --   coordinator. [unverified] Citus 11+ propagates CREATE ROLE and GRANT to the workers;
 --   the role made inside a DO block of migration 0001 may need creating on the workers by
@@ -89,6 +90,7 @@
 -- not distributed: _sqlx_migrations
 select create_reference_table('apprenticeship_standards');
 select create_reference_table('tenants');
+select create_reference_table('worker_processes');
 
 -- Tenant tables, distributed by tenant_id in one colocation group anchored on courses,
 -- each after the tables its foreign keys reference.

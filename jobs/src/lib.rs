@@ -3,6 +3,7 @@
 //! run`) and however often a delivery is repeated, its effect happens once.
 
 pub mod exports;
+pub mod health;
 pub mod queue;
 pub mod reminders;
 pub mod run;

@@ -6,6 +6,7 @@ use std::time::Duration;
 use anyhow::Context;
 use apalis::prelude::TaskSink;
 use apalis_redis::{Config, RedisStorage};
+use chrono::{DateTime, Utc};
 use folio_domain::TenantId;
 use redis::aio::ConnectionManager;
 
@@ -99,6 +100,50 @@ impl JobQueue {
             .query_async(&mut conn)
             .await?;
         Ok(set.is_some())
+    }
+
+    /// When the queue last lost what it held, if it has since this deployment last
+    /// looked: Redis restarted without its data (the machine's Redis keeps nothing on
+    /// disk). The mark is a key set when the queue is known whole ([`JobQueue::mark_whole`]);
+    /// when it is missing, everything queued before this Redis started is gone. The start
+    /// is Redis's own clock less its uptime. `None` when the mark is there.
+    pub async fn lost_since(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
+        let mut conn = self.conn.clone();
+        let (marked, (secs, micros), info): (bool, (i64, i64), String) = redis::pipe()
+            .cmd("EXISTS")
+            .arg(self.whole_key())
+            .cmd("TIME")
+            .cmd("INFO")
+            .arg("server")
+            .query_async(&mut conn)
+            .await?;
+        if marked {
+            return Ok(None);
+        }
+        let uptime: i64 = info
+            .lines()
+            .find_map(|l| l.strip_prefix("uptime_in_seconds:"))
+            .and_then(|v| v.trim().parse().ok())
+            .context("Redis did not say how long it has been up")?;
+        let now = DateTime::<Utc>::from_timestamp(secs, u32::try_from(micros * 1000).unwrap_or(0))
+            .context("Redis's clock")?;
+        // A second's margin: uptime is whole seconds, rounded down.
+        Ok(Some(now - chrono::TimeDelta::seconds(uptime + 1)))
+    }
+
+    /// Marks the queue as whole, once the runs it lost have been put back to waiting.
+    pub async fn mark_whole(&self) -> anyhow::Result<()> {
+        let mut conn = self.conn.clone();
+        redis::cmd("SET")
+            .arg(self.whole_key())
+            .arg(Utc::now().to_rfc3339())
+            .query_async::<()>(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    fn whole_key(&self) -> String {
+        format!("{}:queue-whole-since", self.namespace)
     }
 
     /// Jobs waiting to be taken: those ready and those scheduled (apalis-redis files a

@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::SystemWork;
 use folio_app::runs;
+use folio_app::runs::Start;
 use folio_domain::TenantId;
 use folio_domain::jobs::JobKind;
 use serde::{Deserialize, Serialize};
@@ -79,17 +80,27 @@ pub async fn perform_run(
 
 /// Runs a queued job and records the attempt in its run: `running`, then `succeeded` with
 /// the report or `failed` with the error, which is also returned so that the queue retries
-/// it. A run the tenant does not have (deleted meanwhile) is skipped.
+/// it. A run the tenant does not have (deleted meanwhile) is skipped, and so is one that
+/// already succeeded: a job delivered twice (its acknowledgement lost with Redis, or pushed
+/// again after the queue lost it) runs once.
 pub async fn execute(ctx: &JobContext, job: &TenantJob) -> anyhow::Result<Value> {
     let tenant = TenantId(job.tenant_id);
     if let Some(id) = job.run_id {
         let mut work = SystemWork::begin(&ctx.db, tenant).await?;
         let started = runs::start(&mut work, id).await?;
         work.commit().await?;
-        if started.is_none() {
-            tracing::warn!(tenant_id = %tenant, run_id = %id, "job run not found; skipped");
-            folio_app::telemetry::job_skipped(job.kind);
-            return Ok(Value::Null);
+        match started {
+            Start::Started(_) => {}
+            Start::AlreadyDone => {
+                tracing::info!(tenant_id = %tenant, run_id = %id, "job run already done; skipped");
+                folio_app::telemetry::job_skipped(job.kind);
+                return Ok(Value::Null);
+            }
+            Start::Missing => {
+                tracing::warn!(tenant_id = %tenant, run_id = %id, "job run not found; skipped");
+                folio_app::telemetry::job_skipped(job.kind);
+                return Ok(Value::Null);
+            }
         }
     }
     let started = std::time::Instant::now();

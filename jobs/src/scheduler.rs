@@ -37,12 +37,22 @@ pub struct TickReport {
     pub sweeps: usize,
     /// Exports past their retention, deleted.
     pub expired: usize,
+    /// Runs put back to waiting because the queue lost them (Redis restarted empty).
+    pub recovered: usize,
+    /// Emails waiting to be delivered, in all tenants looked at.
+    pub outbox_pending: i64,
+    /// When the oldest of them was written.
+    pub outbox_oldest: Option<DateTime<Utc>>,
     /// Tenants that failed (logged; the next tick tries again).
     pub failed: usize,
 }
 
 /// One tick at `now`. A tenant that fails is logged and skipped: one broken tenant never
 /// stops the others' night.
+///
+/// If the queue lost what it held (Redis restarted empty), every tenant's runs queued
+/// before then are put back to waiting and pushed again in this same tick; the queue is
+/// marked whole only once every tenant's have been, so a tenant that failed is retried.
 pub async fn tick(
     ctx: &JobContext,
     queue: &JobQueue,
@@ -50,21 +60,34 @@ pub async fn tick(
     sweep_every: Duration,
 ) -> anyhow::Result<TickReport> {
     let mut report = TickReport::default();
+    let lost = queue.lost_since().await?;
+    if let Some(since) = lost {
+        tracing::warn!(%since, "the job queue lost what it held; pushing its runs again");
+    }
     for tenant in system::active_tenants(&ctx.db).await? {
         report.tenants += 1;
         let id = tenant.tenant_id();
-        match tick_tenant(ctx, queue, id, now, sweep_every).await {
+        match tick_tenant(ctx, queue, id, now, sweep_every, lost).await {
             Ok(r) => {
                 report.scheduled += r.scheduled;
                 report.queued += r.queued;
                 report.sweeps += r.sweeps;
                 report.expired += r.expired;
+                report.recovered += r.recovered;
+                report.outbox_pending += r.outbox_pending;
+                report.outbox_oldest = match (report.outbox_oldest, r.outbox_oldest) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
             }
             Err(e) => {
                 report.failed += 1;
                 tracing::warn!(tenant_id = %id, error = %format!("{e:#}"), "scheduler tick failed for a tenant");
             }
         }
+    }
+    if lost.is_some() && report.failed == 0 {
+        queue.mark_whole().await?;
     }
     Ok(report)
 }
@@ -75,6 +98,7 @@ async fn tick_tenant(
     tenant: TenantId,
     now: DateTime<Utc>,
     sweep_every: Duration,
+    lost: Option<DateTime<Utc>>,
 ) -> anyhow::Result<TickReport> {
     let mut report = TickReport::default();
     let mut work = SystemWork::begin(&ctx.db, tenant).await?;
@@ -85,6 +109,10 @@ async fn tick_tenant(
         }
     }
     runs::requeue_stalled(&mut work).await?;
+    if let Some(before) = lost {
+        let recovered = runs::requeue_lost(&mut work, before).await?;
+        report.recovered += usize::try_from(recovered).unwrap_or(usize::MAX);
+    }
     // The runs are committed before any is pushed: a worker that takes a pushed job at
     // once must find its run. (Its `start` then waits on the row lock below until this
     // tick commits.) Pushed before the second commit: if a push fails, that transaction
@@ -107,10 +135,12 @@ async fn tick_tenant(
             .await?;
         report.queued += 1;
     }
-    let mail_due = delivery::has_due(&mut work).await?;
+    let backlog = delivery::backlog(&mut work).await?;
+    report.outbox_pending = backlog.pending;
+    report.outbox_oldest = backlog.oldest;
     work.commit().await?;
     report.expired += crate::exports::expire(ctx, tenant, now).await?;
-    if mail_due && queue.claim_sweep(tenant, sweep_every).await? {
+    if backlog.due && queue.claim_sweep(tenant, sweep_every).await? {
         queue
             .push(TenantJob {
                 tenant_id: tenant.0,

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 pub mod citus;
 pub mod oidc;
+pub mod private;
 pub mod python;
 pub mod s3;
 pub mod scene;

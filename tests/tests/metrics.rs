@@ -240,7 +240,7 @@ async fn the_api_serves_metrics_only_behind_a_token() {
 
 #[tokio::test]
 async fn the_workers_listener_is_open_without_a_token() {
-    let (addr, server) = folio::work::serve_metrics("127.0.0.1:0", None)
+    let (addr, server) = folio::work::serve_metrics("127.0.0.1:0", None, None)
         .await
         .unwrap();
     let response = reqwest::get(format!("http://{addr}/metrics"))
@@ -252,7 +252,7 @@ async fn the_workers_listener_is_open_without_a_token() {
 
 #[tokio::test]
 async fn the_workers_listener_serves_metrics_behind_its_token() {
-    let (addr, server) = folio::work::serve_metrics("127.0.0.1:0", Some("scrape-secret"))
+    let (addr, server) = folio::work::serve_metrics("127.0.0.1:0", Some("scrape-secret"), None)
         .await
         .unwrap();
     folio_app::telemetry::queue_depth(3);

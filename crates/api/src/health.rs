@@ -15,10 +15,13 @@ enum HealthTag {
 
 pub struct HealthApi(pub AppState);
 
-/// Status of one dependency.
+/// Status of one dependency or of the background work.
 #[derive(Debug, Object)]
 struct Check {
-    /// `postgres` or `redis`.
+    /// `postgres` or `redis` (this process's dependencies); `workers` (a `folio work`
+    /// process is alive and none has a worker restarting after a failure), `scheduler`
+    /// (it has ticked within its period and a grace) or `outbox` (no email has waited
+    /// more than 30 minutes), judged from what the worker processes report.
     name: String,
     /// Whether it answered.
     ok: bool,
@@ -26,10 +29,13 @@ struct Check {
     error: Option<String>,
 }
 
-/// Readiness: every dependency and whether it answered.
+/// Readiness: every dependency and whether it answered, and whether the background work
+/// is alive.
 #[derive(Debug, Object)]
 struct Readiness {
-    /// `ready` or `unavailable`.
+    /// `ready`; `degraded` when this process can serve but the background work is not as
+    /// it should be (a `workers`, `scheduler` or `outbox` check failed); `unavailable` when
+    /// PostgreSQL or Redis does not answer.
     status: String,
     /// One entry per dependency.
     checks: Vec<Check>,
@@ -39,7 +45,9 @@ struct Readiness {
 
 #[derive(ApiResponse)]
 enum ReadyResponse {
-    /// PostgreSQL and Redis answer.
+    /// PostgreSQL and Redis answer; `status` says whether the background work is alive
+    /// too (`ready`) or not (`degraded`, naming what is wrong): a load balancer keeps
+    /// sending requests either way, since this process can serve them.
     #[oai(status = 200)]
     Ready(Json<Readiness>),
     /// Something this process needs is down; `detail` names it.
@@ -75,6 +83,26 @@ async fn check_redis(state: &AppState) -> Result<(), String> {
     }
 }
 
+/// The background work as the worker processes report it; empty if the reports cannot be
+/// read (PostgreSQL's own check then says why).
+async fn check_background(state: &AppState) -> Vec<Check> {
+    match tokio::time::timeout(CHECK_TIMEOUT, folio_app::background::check(&state.db)).await {
+        Ok(Ok(findings)) => findings
+            .into_iter()
+            .map(|f| Check {
+                name: f.name.into(),
+                ok: f.ok,
+                error: f.detail,
+            })
+            .collect(),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: the worker processes' reports");
+            Vec::new()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
 #[OpenApi(tag = "HealthTag::Health")]
 impl HealthApi {
     /// Liveness: the process is up and serving.
@@ -84,9 +112,17 @@ impl HealthApi {
     }
 
     /// Readiness: PostgreSQL and Redis both answer; 503 naming what is down otherwise.
+    /// The background work is reported beside them: `degraded` (still 200) when no worker
+    /// process is alive, one is restarting a worker, the scheduler has stopped ticking or
+    /// an email has waited too long.
     #[oai(path = "/readyz", method = "get")]
     async fn readyz(&self) -> ReadyResponse {
         let (pg, redis) = tokio::join!(check_postgres(&self.0), check_redis(&self.0));
+        let background = if pg.is_ok() {
+            check_background(&self.0).await
+        } else {
+            Vec::new()
+        };
         let checks: Vec<Check> = [("postgres", pg), ("redis", redis)]
             .into_iter()
             .map(|(name, result)| Check {
@@ -94,26 +130,39 @@ impl HealthApi {
                 ok: result.is_ok(),
                 error: result.err(),
             })
+            .chain(background)
             .collect();
-        let down: Vec<&str> = checks
-            .iter()
-            .filter(|c| !c.ok)
-            .map(|c| c.name.as_str())
-            .collect();
-        if down.is_empty() {
-            ReadyResponse::Ready(Json(Readiness {
-                status: "ready".into(),
-                checks,
-                detail: None,
-            }))
-        } else {
+        let failing = |names: &[&str]| -> Vec<String> {
+            checks
+                .iter()
+                .filter(|c| !c.ok && names.contains(&c.name.as_str()))
+                .map(|c| c.name.clone())
+                .collect()
+        };
+        let down = failing(&["postgres", "redis"]);
+        let degraded = failing(&["workers", "scheduler", "outbox"]);
+        if !down.is_empty() {
             tracing::warn!(down = ?down, "not ready");
             let detail = Some(format!("unavailable: {}", down.join(", ")));
-            ReadyResponse::Unavailable(Json(Readiness {
+            return ReadyResponse::Unavailable(Json(Readiness {
                 status: "unavailable".into(),
                 checks,
                 detail,
-            }))
+            }));
         }
+        let (status, detail) = if degraded.is_empty() {
+            ("ready", None)
+        } else {
+            tracing::warn!(degraded = ?degraded, "background work degraded");
+            (
+                "degraded",
+                Some(format!("degraded: {}", degraded.join(", "))),
+            )
+        };
+        ReadyResponse::Ready(Json(Readiness {
+            status: status.into(),
+            checks,
+            detail,
+        }))
     }
 }

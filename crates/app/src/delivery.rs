@@ -35,7 +35,8 @@ pub async fn mark_attempt_failed(
     Ok(outbox::mark_attempt_failed(&mut work.tx, id, error, retry_in).await?)
 }
 
-/// Whether the tenant has an e-mail due now: the scheduler queues a sender only then.
-pub async fn has_due(work: &mut SystemWork) -> Result<bool> {
-    Ok(outbox::has_due(&mut work.tx).await?)
+/// The tenant's waiting e-mail: how many, the oldest, and whether one is due now (the
+/// scheduler queues a sender only then, and reports the backlog to the health checks).
+pub async fn backlog(work: &mut SystemWork) -> Result<outbox::Backlog> {
+    Ok(outbox::backlog(&mut work.tx).await?)
 }

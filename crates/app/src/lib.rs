@@ -12,6 +12,7 @@ pub mod account;
 mod admins;
 pub mod api_tokens;
 pub mod audit_log;
+pub mod background;
 pub mod browser;
 pub mod client_address;
 pub mod comments;

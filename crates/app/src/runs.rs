@@ -16,7 +16,7 @@ use folio_domain::{Permission, TenantId};
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
-pub use folio_db::job_runs::JobRun;
+pub use folio_db::job_runs::{JobRun, Start};
 pub use folio_db::outbox::OutboxEntry;
 
 use crate::system::SystemWork;
@@ -230,10 +230,19 @@ pub async fn take_requested(work: &mut SystemWork, limit: i64) -> Result<Vec<Job
     Ok(job_runs::take_requested(&mut work.tx, limit).await?)
 }
 
-/// Starts an attempt of a run: `running`, one more attempt. `None` for a run the tenant
-/// does not have (deleted meanwhile).
-pub async fn start(work: &mut SystemWork, id: Uuid) -> Result<Option<JobRun>> {
+/// Starts an attempt of a run: `running`, one more attempt; a run that already succeeded
+/// is not started again, and one the tenant does not have (deleted meanwhile) is missing.
+pub async fn start(work: &mut SystemWork, id: Uuid) -> Result<Start> {
     Ok(job_runs::start(&mut work.tx, id).await?)
+}
+
+/// Puts the runs queued before `before`, when the queue lost what it held, back to
+/// waiting for the scheduler to push again.
+pub async fn requeue_lost(
+    work: &mut SystemWork,
+    before: chrono::DateTime<chrono::Utc>,
+) -> Result<u64> {
+    Ok(job_runs::requeue_lost(&mut work.tx, before).await?)
 }
 
 /// Records the end of an attempt: `succeeded` with what it did, or `failed` with why.

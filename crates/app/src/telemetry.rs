@@ -17,7 +17,8 @@ pub const HTTP_REQUESTS_TOTAL: &str = "folio_http_requests_total";
 /// Histogram: seconds to answer an HTTP request, by `method`, `route` and `status`.
 pub const HTTP_REQUEST_DURATION: &str = "folio_http_request_duration_seconds";
 /// Counter: job runs ended, by `job` (its kind, e.g. `send-emails`) and `outcome`
-/// (`succeeded`, `failed`, or `skipped` for a run that no longer exists).
+/// (`succeeded`, `failed`, or `skipped` for a run that no longer exists or already
+/// succeeded).
 pub const JOBS_TOTAL: &str = "folio_jobs_total";
 /// Histogram: seconds a job took, by `job`.
 pub const JOB_DURATION: &str = "folio_job_duration_seconds";
@@ -26,6 +27,18 @@ pub const JOB_QUEUE_DEPTH: &str = "folio_job_queue_depth";
 /// Counter: email delivery attempts, by `outcome` (`sent`, `retrying`: failed for now and
 /// to be tried again, `failed`: given up).
 pub const EMAILS_TOTAL: &str = "folio_emails_total";
+
+/// Counter: a worker of this process restarted after failing (Redis away, a dropped
+/// connection), by `worker` (`jobs` or `scheduler`).
+pub const WORKER_RESTARTS_TOTAL: &str = "folio_worker_restarts_total";
+/// Gauge: when this process's scheduler last ticked through, as seconds since the epoch.
+pub const SCHEDULER_LAST_TICK: &str = "folio_scheduler_last_tick_timestamp_seconds";
+/// Gauge: emails waiting to be delivered in every tenant, as of the last tick.
+pub const OUTBOX_PENDING: &str = "folio_outbox_pending";
+/// Gauge: seconds the oldest waiting email had waited at the last tick (0 when none).
+pub const OUTBOX_OLDEST_AGE: &str = "folio_outbox_oldest_age_seconds";
+/// Gauge, always 1: the build this process runs, by `version`.
+pub const BUILD_INFO: &str = "folio_build_info";
 
 /// Buckets for request latencies: 5 ms to 30 s.
 const HTTP_BUCKETS: &[f64] = &[
@@ -60,6 +73,7 @@ pub fn install() -> &'static PrometheusHandle {
             tracing::warn!(error = %e, "another metrics recorder is installed; /metrics stays empty");
         }
         describe();
+        metrics::gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
         // Histogram samples are buffered until folded into their buckets, which a scrape
         // does; this keeps memory flat in a process nobody scrapes.
         let upkeep = handle.clone();
@@ -95,6 +109,37 @@ fn describe() {
     describe_histogram!(JOB_DURATION, Unit::Seconds, "Time a background job took");
     describe_gauge!(JOB_QUEUE_DEPTH, "Jobs waiting in the queue");
     describe_counter!(EMAILS_TOTAL, "Email delivery attempts");
+    describe_counter!(WORKER_RESTARTS_TOTAL, "Workers restarted after failing");
+    describe_gauge!(
+        SCHEDULER_LAST_TICK,
+        Unit::Seconds,
+        "When the scheduler last ticked through"
+    );
+    describe_gauge!(OUTBOX_PENDING, "Emails waiting to be delivered");
+    describe_gauge!(
+        OUTBOX_OLDEST_AGE,
+        Unit::Seconds,
+        "How long the oldest waiting email has waited"
+    );
+    describe_gauge!(BUILD_INFO, "The build this process runs");
+}
+
+/// Records a worker (`jobs` or `scheduler`) restarted after failing.
+pub fn worker_restarted(worker: &'static str) {
+    metrics::counter!(WORKER_RESTARTS_TOTAL, "worker" => worker).increment(1);
+}
+
+/// Records a scheduler tick that went through at `at`, and the outbox it saw.
+#[allow(clippy::cast_precision_loss)] // counts and seconds far below 2^52
+pub fn scheduler_ticked(
+    at: chrono::DateTime<chrono::Utc>,
+    outbox_pending: i64,
+    outbox_oldest: Option<chrono::DateTime<chrono::Utc>>,
+) {
+    metrics::gauge!(SCHEDULER_LAST_TICK).set(at.timestamp_millis() as f64 / 1000.0);
+    metrics::gauge!(OUTBOX_PENDING).set(outbox_pending as f64);
+    let age = outbox_oldest.map_or(0.0, |o| (at - o).num_milliseconds().max(0) as f64 / 1000.0);
+    metrics::gauge!(OUTBOX_OLDEST_AGE).set(age);
 }
 
 /// Records a job run that ended: `ok` or not, after `elapsed`.
@@ -104,7 +149,7 @@ pub fn job_finished(kind: JobKind, ok: bool, elapsed: Duration) {
     metrics::histogram!(JOB_DURATION, "job" => kind.as_str()).record(elapsed.as_secs_f64());
 }
 
-/// Records a job run skipped because its record is gone.
+/// Records a job run skipped: its record is gone, or it already succeeded.
 pub fn job_skipped(kind: JobKind) {
     metrics::counter!(JOBS_TOTAL, "job" => kind.as_str(), "outcome" => "skipped").increment(1);
 }

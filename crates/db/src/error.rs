@@ -34,6 +34,9 @@ impl From<sqlx::Error> for DbError {
     fn from(err: sqlx::Error) -> Self {
         match err {
             sqlx::Error::RowNotFound => DbError::NotFound,
+            sqlx::Error::Database(ref db) if server_going_away(db.code().as_deref()) => {
+                DbError::Unavailable(err)
+            }
             sqlx::Error::Database(ref db) => match db.constraint() {
                 Some(name) => DbError::Constraint {
                     constraint: name.to_owned(),
@@ -46,6 +49,14 @@ impl From<sqlx::Error> for DbError {
             other => DbError::Other(OtherDbError(other)),
         }
     }
+}
+
+/// Whether an error the server sent means it is going away or not yet back, rather than
+/// that the statement was wrong: a connection exception (class 08), the server shutting
+/// down (`57P01` admin shutdown, `57P02` crash shutdown) or starting up (`57P03` cannot
+/// connect now). These answer 503 like a refused connection, not 500.
+fn server_going_away(code: Option<&str>) -> bool {
+    code.is_some_and(|c| c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03"))
 }
 
 impl DbError {

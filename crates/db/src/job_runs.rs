@@ -160,11 +160,36 @@ pub async fn mark_queued(tx: &mut TenantTx, id: Uuid) -> DbResult<()> {
     Ok(())
 }
 
-/// Starts an attempt of a run: `running`, one more attempt. `None` for a run this tenant
-/// does not have.
-pub async fn start(tx: &mut TenantTx, id: Uuid) -> DbResult<Option<JobRun>> {
+/// What became of a request to start an attempt of a run.
+#[derive(Debug)]
+pub enum Start {
+    /// It is `running` now, one more attempt: do the work.
+    Started(Box<JobRun>),
+    /// It already succeeded (its job was delivered again, after a lost acknowledgement or
+    /// a queue that was pushed twice): nothing to do.
+    AlreadyDone,
+    /// This tenant has no such run (deleted meanwhile).
+    Missing,
+}
+
+/// Starts an attempt of a run: `running`, one more attempt, unless it already succeeded.
+/// The row is locked first, so two deliveries of one run cannot both see it unfinished
+/// and then both start it one after the other.
+pub async fn start(tx: &mut TenantTx, id: Uuid) -> DbResult<Start> {
     let tenant = tx.tenant();
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let status: Option<String> = sqlx::query_scalar(
+        "select status from job_runs where tenant_id = $1 and id = $2 for update",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .fetch_optional(tx.conn())
+    .await?;
+    match status.as_deref() {
+        None => return Ok(Start::Missing),
+        Some("succeeded") => return Ok(Start::AlreadyDone),
+        Some(_) => {}
+    }
+    let run: JobRun = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update job_runs set status = 'running', attempts = attempts + 1, started_at = now(),
                 finished_at = null, queued_at = coalesce(queued_at, now())
          where tenant_id = $1 and id = $2
@@ -172,8 +197,29 @@ pub async fn start(tx: &mut TenantTx, id: Uuid) -> DbResult<Option<JobRun>> {
     )))
     .bind(tenant.0)
     .bind(id)
-    .fetch_optional(tx.conn())
-    .await?)
+    .fetch_one(tx.conn())
+    .await?;
+    Ok(Start::Started(Box::new(run)))
+}
+
+/// Puts back to `requested` the runs that were `queued` before `before`, the moment the
+/// queue lost what it held (Redis restarted without its data): their jobs are gone, and
+/// the scheduler pushes them again at once rather than after [`requeue_stalled`]'s half
+/// hour. Runs queued since are in the new queue and left alone. Returns how many.
+pub async fn requeue_lost(
+    tx: &mut TenantTx,
+    before: chrono::DateTime<chrono::Utc>,
+) -> DbResult<u64> {
+    let tenant = tx.tenant();
+    let done = sqlx::query(
+        "update job_runs set status = 'requested'
+         where tenant_id = $1 and status = 'queued' and queued_at < $2",
+    )
+    .bind(tenant.0)
+    .bind(before)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// Records the end of an attempt: `succeeded` with what it did, or `failed` with why.

@@ -38,6 +38,7 @@ pub mod time_log;
 pub mod tracks;
 pub mod two_factor;
 pub mod users;
+pub mod workers;
 
 pub use error::{DbError, DbResult};
 pub use setup::{APP_ROLE, Database, DatabaseSettings, MIGRATOR, create_database_if_missing};

@@ -172,12 +172,24 @@ pub async fn list(tx: &mut TenantTx, status: &str, limit: i64) -> DbResult<Vec<O
     .await?)
 }
 
-/// Whether the tenant has an email due now: the scheduler queues a sender only then.
-pub async fn has_due(tx: &mut TenantTx) -> DbResult<bool> {
+/// The tenant's waiting email, as the scheduler sees it each tick.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Backlog {
+    /// Emails waiting to be delivered (due now or waiting to be tried again).
+    pub pending: i64,
+    /// When the oldest of them was written.
+    pub oldest: Option<chrono::DateTime<chrono::Utc>>,
+    /// Whether one is due now: the scheduler queues a sender only then.
+    pub due: bool,
+}
+
+/// The tenant's waiting email: how many, the oldest, and whether one is due now.
+pub async fn backlog(tx: &mut TenantTx) -> DbResult<Backlog> {
     let tenant = tx.tenant();
-    Ok(sqlx::query_scalar(
-        "select exists (select 1 from email_outbox
-                        where tenant_id = $1 and status = 'pending' and next_attempt_at <= now())",
+    Ok(sqlx::query_as(
+        "select count(*) as pending, min(created_at) as oldest,
+                coalesce(bool_or(next_attempt_at <= now()), false) as due
+         from email_outbox where tenant_id = $1 and status = 'pending'",
     )
     .bind(tenant.0)
     .fetch_one(tx.conn())

@@ -1,8 +1,10 @@
 //! `folio work`: the background workers.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use folio_jobs::health::WorkerHealth;
 use folio_jobs::queue::JobQueue;
 use folio_jobs::worker::{self, WorkerOptions};
 
@@ -42,34 +44,130 @@ pub async fn work_until(
     })?;
     let ctx = operator::job_context(config, db)?;
     let queue = queue(config).await?;
+    let tick = config.schedule()?;
+    let name = WorkerOptions::process_name();
+    let health = Arc::new(WorkerHealth::new(&name, config.heartbeat().interval, &tick));
     let options = WorkerOptions {
-        name: WorkerOptions::process_name(),
+        name,
         concurrency: config.worker_concurrency,
         poll_interval: Duration::from_millis(config.worker_poll_ms),
-        tick: config.schedule()?,
+        tick,
         shutdown_timeout: SHUTDOWN_TIMEOUT,
     };
-    let metrics = if config.worker_metrics_listen.is_empty() {
+    let listener = if config.worker_metrics_listen.is_empty() {
         None
     } else {
         let token = Some(config.metrics_token.as_str());
-        Some(serve_metrics(&config.worker_metrics_listen, token).await?.1)
+        let probe = Probe {
+            health: health.clone(),
+            db: ctx.db.clone(),
+            queue: queue.clone(),
+        };
+        Some(
+            serve_metrics(&config.worker_metrics_listen, token, Some(probe))
+                .await?
+                .1,
+        )
     };
-    let result = worker::run(ctx, queue, options, shutdown).await;
-    if let Some(server) = metrics {
+    let result = worker::run(ctx, queue, options, health, shutdown).await;
+    if let Some(server) = listener {
         server.abort();
     }
     result
 }
 
+/// What a worker process's health endpoints look at.
+#[derive(Clone)]
+pub struct Probe {
+    /// The process's workers.
+    pub health: Arc<WorkerHealth>,
+    /// PostgreSQL.
+    pub db: folio_app::Database,
+    /// The job queue in Redis.
+    pub queue: JobQueue,
+}
+
+/// How long a health check waits for PostgreSQL or Redis.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Probe {
+    /// Every check, by name: PostgreSQL and Redis answer, and this process's workers,
+    /// scheduler and outbox as [`folio_app::background`] judges them.
+    async fn checks(&self) -> Vec<(String, Option<String>)> {
+        let pg = async {
+            match tokio::time::timeout(CHECK_TIMEOUT, self.db.ping()).await {
+                Ok(Ok(())) => None,
+                Ok(Err(_)) => Some("not answering".to_owned()),
+                Err(_) => Some("timed out".to_owned()),
+            }
+        };
+        let redis = async {
+            match tokio::time::timeout(CHECK_TIMEOUT, self.queue.depth()).await {
+                Ok(Ok(_)) => None,
+                Ok(Err(_)) => Some("not answering".to_owned()),
+                Err(_) => Some("timed out".to_owned()),
+            }
+        };
+        let (pg, redis) = tokio::join!(pg, redis);
+        let mut checks = vec![("postgres".to_owned(), pg), ("redis".to_owned(), redis)];
+        checks.extend(
+            self.health
+                .findings()
+                .into_iter()
+                .map(|f| (f.name.to_owned(), f.detail)),
+        );
+        checks
+    }
+}
+
+/// `GET /readyz` of a worker process: 200 when PostgreSQL and Redis answer and its
+/// workers, scheduler and outbox are as they should be; 503 naming what is not.
+#[poem::handler]
+async fn worker_readyz(probe: poem::web::Data<&Probe>) -> poem::Response {
+    let checks = probe.checks().await;
+    let down: Vec<&str> = checks
+        .iter()
+        .filter(|(_, error)| error.is_some())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    let body = serde_json::json!({
+        "status": if down.is_empty() { "ready" } else { "unavailable" },
+        "checks": checks.iter().map(|(name, error)| serde_json::json!({
+            "name": name, "ok": error.is_none(), "error": error,
+        })).collect::<Vec<_>>(),
+        "detail": (!down.is_empty()).then(|| format!("unavailable: {}", down.join(", "))),
+    });
+    let status = if down.is_empty() {
+        poem::http::StatusCode::OK
+    } else {
+        tracing::warn!(down = ?down, "worker not ready");
+        poem::http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    poem::Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string())
+}
+
+/// `GET /healthz` of a worker process: it answers, so its runtime and the supervisors
+/// that restart its workers are alive. A worker that failed is restarted inside the
+/// process, and `/readyz` says so meanwhile.
+#[poem::handler]
+fn worker_healthz() -> poem::web::Json<serde_json::Value> {
+    poem::web::Json(serde_json::json!({ "status": "ok" }))
+}
+
 /// Serves this process's `GET /metrics` on `listen` (`FOLIO_WORKER_METRICS_LISTEN`) in the
 /// background, behind `token` if one is given (`FOLIO_METRICS_TOKEN`; else open: the
-/// listener's address keeps it private), and returns the bound address and the server's
-/// task.
+/// listener's address keeps it private), with `GET /healthz` and `GET /readyz` beside it
+/// (always open: probes carry no token) when given what they `probe`; returns the bound
+/// address and the server's task.
 pub async fn serve_metrics(
     listen: &str,
     token: Option<&str>,
+    probe: Option<Probe>,
 ) -> anyhow::Result<(std::net::SocketAddr, tokio::task::JoinHandle<()>)> {
+    use poem::EndpointExt;
     use poem::listener::{Acceptor, Listener, TcpListener};
     let acceptor = TcpListener::bind(listen)
         .into_acceptor()
@@ -80,11 +178,16 @@ pub async fn serve_metrics(
         .first()
         .and_then(|a| a.as_socket_addr().copied())
         .context("metrics listener has no address")?;
-    let app = poem::Route::new().at(
+    let mut app = poem::Route::new().at(
         "/metrics",
         poem::get(folio_api::metrics::MetricsEndpoint::own_listener(token)),
     );
-    tracing::info!(%addr, "serving metrics");
+    if let Some(probe) = probe {
+        app = app
+            .at("/healthz", poem::get(worker_healthz))
+            .at("/readyz", poem::get(worker_readyz.data(probe)));
+    }
+    tracing::info!(%addr, "serving metrics and health");
     let server = tokio::spawn(async move {
         if let Err(e) = poem::Server::new_with_acceptor(acceptor).run(app).await {
             tracing::warn!(error = %e, "the metrics listener stopped");

@@ -6,9 +6,14 @@
 use folio_tests::TestDatabase;
 
 /// Tables without `tenant_id` that are deliberately the platform's own: the tenants, the
-/// migrations, and the apprenticeship standards' published minimums (public data the
-/// operator imports and every tenant reads).
-const PLATFORM_TABLES: &[&str] = &["tenants", "_sqlx_migrations", "apprenticeship_standards"];
+/// migrations, the apprenticeship standards' published minimums (public data the
+/// operator imports and every tenant reads), and the worker processes' health reports.
+const PLATFORM_TABLES: &[&str] = &[
+    "tenants",
+    "_sqlx_migrations",
+    "apprenticeship_standards",
+    "worker_processes",
+];
 
 async fn strings(db: &TestDatabase, sql: &'static str) -> Vec<String> {
     sqlx::query_scalar(sql)

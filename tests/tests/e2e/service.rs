@@ -3,19 +3,150 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use folio_api::ApiSettings;
+use folio_app::background::WorkerProcess;
 use folio_tests::{TestApp, problem};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
+
+fn check<'a>(body: &'a Value, name: &str) -> &'a Value {
+    body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} check in {body}"))
+}
+
+/// A worker process's report, as `folio work` writes it on each heartbeat.
+async fn report(app: &TestApp, process: &WorkerProcess) {
+    folio_app::background::report(&app.db, process)
+        .await
+        .unwrap();
+}
+
+fn live_worker(name: &str) -> WorkerProcess {
+    let now = chrono::Utc::now();
+    WorkerProcess {
+        name: name.into(),
+        version: "test".into(),
+        started_at: now,
+        seen_at: now,
+        beat_secs: 20,
+        jobs_running: true,
+        scheduler_running: true,
+        restarts: 0,
+        tick_period_secs: 60,
+        last_tick_at: Some(now),
+        outbox_pending: Some(0),
+        outbox_oldest_at: None,
+        stopped_at: None,
+    }
+}
 
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_postgres_and_redis_are_up() {
     let app = TestApp::spawn().await;
     let health = app.request(Method::GET, "/healthz").send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
+
+    // No `folio work` has ever reported to this database: the API can serve (200), but
+    // says the background work is not running.
     let ready = app.request(Method::GET, "/readyz").send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
     let body: Value = ready.json().await.unwrap();
-    assert_eq!(body["status"], "ready");
+    assert_eq!(body["status"], "degraded", "{body}");
+    assert_eq!(body["detail"], "degraded: workers, scheduler, outbox");
+    assert_eq!(check(&body, "postgres")["ok"], true);
+    assert_eq!(check(&body, "redis")["ok"], true);
+    assert_eq!(
+        check(&body, "workers")["error"],
+        "no worker process has reported: is `folio work` running?"
+    );
+
+    // A live worker that has just ticked, with nothing waiting: ready.
+    report(&app, &live_worker("w-1")).await;
+    let body: Value = app
+        .request(Method::GET, "/readyz")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["status"], "ready", "{body}");
+    assert!(body["detail"].is_null());
+
+    // An email that has waited 45 minutes at the last tick: the outbox is stuck.
+    let stuck = WorkerProcess {
+        outbox_pending: Some(3),
+        outbox_oldest_at: Some(chrono::Utc::now() - chrono::TimeDelta::minutes(45)),
+        ..live_worker("w-1")
+    };
+    report(&app, &stuck).await;
+    let ready = app.request(Method::GET, "/readyz").send().await.unwrap();
+    assert_eq!(
+        ready.status(),
+        StatusCode::OK,
+        "the API itself can still serve"
+    );
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["detail"], "degraded: outbox", "{body}");
+    assert_eq!(
+        check(&body, "outbox")["error"],
+        "3 emails are waiting; the oldest was written 45 minutes ago"
+    );
+
+    // Its job worker restarting after a failure, and a scheduler silent for 3 minutes
+    // (ticks every 60 s: stale after 60 + 60 = 120 s).
+    let failing = WorkerProcess {
+        jobs_running: false,
+        restarts: 4,
+        last_tick_at: Some(chrono::Utc::now() - chrono::TimeDelta::minutes(3)),
+        ..live_worker("w-1")
+    };
+    report(&app, &failing).await;
+    let body: Value = app
+        .request(Method::GET, "/readyz")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["detail"], "degraded: workers, scheduler", "{body}");
+    assert_eq!(
+        check(&body, "workers")["error"],
+        "the job worker of worker process w-1 is restarting after a failure (4 restarts so far)"
+    );
+    assert!(
+        check(&body, "scheduler")["error"]
+            .as_str()
+            .unwrap()
+            .contains("s ago; it ticks every 60 s"),
+        "{body}"
+    );
+
+    // It stops cleanly: no worker is alive.
+    let stopped = WorkerProcess {
+        stopped_at: Some(chrono::Utc::now()),
+        ..live_worker("w-1")
+    };
+    report(&app, &stopped).await;
+    let body: Value = app
+        .request(Method::GET, "/readyz")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        check(&body, "workers")["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("every worker process has stopped; the last, w-1, at "),
+        "{body}"
+    );
     app.finish().await;
 }
 

@@ -11,6 +11,7 @@ use chrono::{Days, NaiveTime, TimeZone, Utc};
 use folio_db::platform::Tenant;
 use folio_domain::Role;
 use folio_jobs::JobContext;
+use folio_jobs::health::WorkerHealth;
 use folio_jobs::queue::{Heartbeat, JobQueue};
 use folio_jobs::scheduler;
 use folio_jobs::send_emails::RetryPolicy;
@@ -106,9 +107,14 @@ async fn work_until(app: &TestApp, ctx: JobContext, queue: JobQueue, finished: &
         tick: "0 0 0 1 1 * 2099".parse().unwrap(),
         shutdown_timeout: Duration::from_secs(10),
     };
+    let health = Arc::new(WorkerHealth::new(
+        &options.name,
+        Duration::from_secs(1),
+        &options.tick,
+    ));
     tokio::time::timeout(
         Duration::from_secs(90),
-        worker::run(ctx, queue, options, done),
+        worker::run(ctx, queue, options, health, done),
     )
     .await
     .expect("workers stopped")
