@@ -50,8 +50,15 @@ impl WorkerOptions {
     }
 }
 
+/// Runs a job in a task of its own: if the worker is torn down meanwhile (its connection
+/// to Redis dropped), the job is not cancelled halfway through its emails but finishes and
+/// records its outcome, and a second delivery of it then finds it done.
 async fn handle_job(job: TenantJob, ctx: Data<JobContext>) -> Result<(), BoxDynError> {
-    execute(&ctx, &job).await.map(drop).map_err(Into::into)
+    let ctx = JobContext::clone(&ctx);
+    match tokio::spawn(async move { execute(&ctx, &job).await }).await {
+        Ok(outcome) => outcome.map(drop).map_err(Into::into),
+        Err(e) => Err(format!("the job's task ended abnormally: {e}").into()),
+    }
 }
 
 async fn handle_tick(

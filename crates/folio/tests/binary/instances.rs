@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 const TENANTS: usize = 3;
 /// Learners per tenant, each with one action a day overdue.
-const LEARNERS: i32 = 6;
+pub(crate) const LEARNERS: i32 = 6;
 /// Learners added for the run a worker is killed in.
 const LATE_LEARNERS: i32 = 300;
 /// Emails a sender may have handed to the SMTP server but not yet recorded as sent when
@@ -36,7 +36,7 @@ const LATE_LEARNERS: i32 = 300;
 const IN_FLIGHT: usize = 8;
 
 /// A child process killed when dropped, so a failing assertion leaves no server running.
-struct Process(Child);
+pub(crate) struct Process(pub(crate) Child);
 
 impl Drop for Process {
     fn drop(&mut self) {
@@ -116,7 +116,7 @@ impl Shared<'_> {
     }
 }
 
-async fn wait_for<F: Future<Output = bool>>(
+pub(crate) async fn wait_for<F: Future<Output = bool>>(
     what: &str,
     timeout: Duration,
     mut done: impl FnMut() -> F,
@@ -131,7 +131,7 @@ async fn wait_for<F: Future<Output = bool>>(
 /// A fixed-offset IANA zone in which it is now about midday: every daily job is due
 /// whatever time the test runs, and the local date does not change while it runs.
 /// Returns the zone and its offset from UTC in hours.
-fn zone_at_midday() -> (String, i64) {
+pub(crate) fn zone_at_midday() -> (String, i64) {
     let offset = 12 - i64::from(Utc::now().hour());
     let name = match offset {
         0 => "Etc/UTC".to_owned(),
@@ -142,18 +142,18 @@ fn zone_at_midday() -> (String, i64) {
     (name, offset)
 }
 
-struct Provider {
-    tenant: folio_db::platform::Tenant,
-    course: Uuid,
+pub(crate) struct Provider {
+    pub(crate) tenant: folio_db::platform::Tenant,
+    pub(crate) course: Uuid,
     learner: String,
     enrolment: Uuid,
     component: Uuid,
-    assessor: Uuid,
+    pub(crate) assessor: Uuid,
 }
 
 /// A tenant with an assessor and `LEARNERS` learners (one signing in with a password), each
 /// enrolled with an action a day overdue.
-async fn provider(app: &TestApp, n: usize, zone: &str) -> Provider {
+pub(crate) async fn provider(app: &TestApp, n: usize, zone: &str) -> Provider {
     let tenant = app.tenant(&format!("provider{n}")).await;
     let assessor = app
         .user(
@@ -210,7 +210,7 @@ async fn provider(app: &TestApp, n: usize, zone: &str) -> Provider {
     }
 }
 
-async fn login(http: &reqwest::Client, base: &str, slug: &str, email: &str) -> String {
+pub(crate) async fn login(http: &reqwest::Client, base: &str, slug: &str, email: &str) -> String {
     let response = http
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({ "tenant": slug, "email": email, "password": folio_tests::PASSWORD }))
@@ -222,11 +222,11 @@ async fn login(http: &reqwest::Client, base: &str, slug: &str, email: &str) -> S
     body["token"].as_str().unwrap().to_owned()
 }
 
-async fn get(http: &reqwest::Client, url: String, token: &str) -> reqwest::Response {
+pub(crate) async fn get(http: &reqwest::Client, url: String, token: &str) -> reqwest::Response {
     http.get(url).bearer_auth(token).send().await.unwrap()
 }
 
-async fn scalar(app: &TestApp, sql: &'static str) -> i64 {
+pub(crate) async fn scalar(app: &TestApp, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql)
         .fetch_one(&app.database.pool)
         .await
@@ -234,7 +234,7 @@ async fn scalar(app: &TestApp, sql: &'static str) -> i64 {
 }
 
 /// Delivered messages per `Message-ID`.
-fn per_message_id(smtp: &SmtpServer) -> HashMap<String, usize> {
+pub(crate) fn per_message_id(smtp: &SmtpServer) -> HashMap<String, usize> {
     let mut per_id = HashMap::new();
     for m in smtp.messages() {
         *per_id.entry(m.header("Message-ID").unwrap()).or_default() += 1;
@@ -243,7 +243,7 @@ fn per_message_id(smtp: &SmtpServer) -> HashMap<String, usize> {
 }
 
 /// SIGTERM, and the exit status once the process has drained.
-fn terminate(Process(child): &mut Process) -> std::process::ExitStatus {
+pub(crate) fn terminate(Process(child): &mut Process) -> std::process::ExitStatus {
     let pid = child.id().to_string();
     let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(sent.success(), "kill -TERM {pid}");

@@ -7,4 +7,5 @@ mod browser;
 mod cli;
 mod infra;
 mod instances;
+mod resilience;
 mod work;

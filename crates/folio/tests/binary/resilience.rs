@@ -1,0 +1,290 @@
+//! Folio keeps working when Redis fails under it: real `folio serve` and two `folio work`
+//! processes against a Redis of the test's own ([`PrivateRedis`]), killed in the middle of
+//! a night's work (its data lost, as a Redis without persistence loses it) and started
+//! again. Every job runs once, every email is delivered once, the processes recover
+//! without being restarted, an export asked for afterwards is made, and the health
+//! endpoints say what is true on the way.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use folio_domain::Role;
+use folio_domain::jobs::JobKind;
+use folio_tests::private::PrivateRedis;
+use folio_tests::smtp::SmtpServer;
+use folio_tests::{TestApp, learners_with_overdue_actions};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::instances::{
+    Process, get, login, per_message_id, provider, scalar, wait_for, zone_at_midday,
+};
+
+const TENANTS: usize = 2;
+/// Learners added to each tenant, each with an action a day overdue: enough email that
+/// the night is still going when Redis is killed.
+const MORE_LEARNERS: i32 = 150;
+
+/// A `folio` command against the test's database, its own Redis, a shared data directory
+/// and the capturing SMTP server.
+fn folio(command: &str, app: &TestApp, redis: &PrivateRedis, smtp: &SmtpServer) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_folio"));
+    c.arg(command)
+        .envs([folio_tests::CHEAP_PASSWORD_HASH_ENV])
+        .env("FOLIO_DATABASE_URL", app.database.url())
+        .env("FOLIO_DATABASE_MAX_CONNECTIONS", "8")
+        .env("FOLIO_REDIS_URL", redis.url())
+        .env("FOLIO_REDIS_NAMESPACE", &app.database.name)
+        .env(
+            "FOLIO_DATA_DIR",
+            std::env::temp_dir().join(format!("{}-data", app.database.name)),
+        )
+        .env("FOLIO_SMTP_URL", &smtp.url)
+        .env("FOLIO_COOKIE_SECURE", "false")
+        .env("FOLIO_LOG", "warn")
+        .env_remove("FOLIO_CONFIG")
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    c
+}
+
+/// `folio work` ticking every second, serving its health on a free port; returns the
+/// process and the listener's base URL.
+fn work(app: &TestApp, redis: &PrivateRedis, smtp: &SmtpServer) -> (Process, String) {
+    let port = folio_tests::python::free_port();
+    let child = folio("work", app, redis, smtp)
+        .env("FOLIO_WORKER_CONCURRENCY", "1")
+        .env("FOLIO_WORKER_POLL_MS", "100")
+        .env("FOLIO_WORKER_HEARTBEAT_SECS", "1")
+        .env("FOLIO_SCHEDULER_CRON", "* * * * * *")
+        .env("FOLIO_WORKER_METRICS_LISTEN", format!("127.0.0.1:{port}"))
+        .spawn()
+        .expect("start folio work");
+    (Process(child), format!("http://127.0.0.1:{port}"))
+}
+
+/// `folio serve` on a free port, once it answers.
+async fn serve(app: &TestApp, redis: &PrivateRedis, smtp: &SmtpServer) -> (Process, String) {
+    let port = folio_tests::python::free_port();
+    let child = folio("serve", app, redis, smtp)
+        .env("FOLIO_LISTEN", format!("127.0.0.1:{port}"))
+        .spawn()
+        .expect("start folio serve");
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    wait_for("folio serve", Duration::from_secs(30), || {
+        let url = format!("{base}/healthz");
+        let http = &http;
+        async move { http.get(url).send().await.is_ok() }
+    })
+    .await;
+    (Process(child), base)
+}
+
+async fn readiness(http: &reqwest::Client, base: &str) -> (StatusCode, Value) {
+    match http.get(format!("{base}/readyz")).send().await {
+        Ok(r) => (r.status(), r.json().await.unwrap_or(Value::Null)),
+        Err(_) => (StatusCode::BAD_GATEWAY, Value::Null),
+    }
+}
+
+/// The value of an unlabelled or singly labelled counter in a Prometheus text page.
+fn metric(page: &str, series: &str) -> f64 {
+    page.lines()
+        .find_map(|l| l.strip_prefix(series).and_then(|v| v.trim().parse().ok()))
+        .unwrap_or(0.0)
+}
+
+fn still_running(process: &mut Process, what: &str) {
+    assert!(
+        process.0.try_wait().unwrap().is_none(),
+        "{what} exited instead of recovering"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redis_killed_mid_night_and_restarted_loses_nothing_and_runs_nothing_twice() {
+    let mut redis = PrivateRedis::start();
+    let app = TestApp::spawn().await;
+    let smtp = SmtpServer::start().await;
+    let (zone, _) = zone_at_midday();
+    let mut providers = Vec::new();
+    for n in 0..TENANTS {
+        let p = provider(&app, n, &zone).await;
+        learners_with_overdue_actions(
+            &app.database.pool,
+            p.tenant.id,
+            p.course,
+            p.assessor,
+            "more",
+            MORE_LEARNERS,
+        )
+        .await;
+        providers.push(p);
+    }
+    let http = reqwest::Client::new();
+    let (mut api, base) = serve(&app, &redis, &smtp).await;
+    let (mut w1, w1_base) = work(&app, &redis, &smtp);
+    let (mut w2, w2_base) = work(&app, &redis, &smtp);
+
+    // The night starts (it is midday in the tenants' zone: every daily job is due). Kill
+    // Redis once email is flowing: some runs are in progress, others wait in the queue.
+    wait_for("the first emails", Duration::from_secs(60), || async {
+        smtp.messages().len() >= 20
+    })
+    .await;
+    redis.kill();
+    let killed_at = smtp.messages().len();
+
+    // The workers say so on their own health endpoints, and the API on its /readyz.
+    for w in [&w1_base, &w2_base] {
+        wait_for(
+            "a worker to report Redis down",
+            Duration::from_secs(10),
+            || async {
+                let (status, body) = readiness(&http, w).await;
+                status == StatusCode::SERVICE_UNAVAILABLE
+                    && body["detail"].as_str().unwrap_or("").contains("redis")
+            },
+        )
+        .await;
+    }
+    let (status, body) = readiness(&http, &base).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["detail"], "unavailable: redis", "{body}");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    redis.restart();
+
+    // Nobody restarts Folio: the processes recover by themselves.
+    for w in [&w1_base, &w2_base] {
+        wait_for(
+            "a worker to be ready again",
+            Duration::from_secs(60),
+            || async { readiness(&http, w).await.0 == StatusCode::OK },
+        )
+        .await;
+    }
+
+    // An export asked for after the restart is made.
+    let admin_email = "admin@resilience.example";
+    let first = &providers[0];
+    app.user(&first.tenant, admin_email, &[Role::Admin]).await;
+    let admin = login(&http, &base, &first.tenant.slug, admin_email).await;
+    let asked = http
+        .post(format!("{base}/api/v1/exports"))
+        .bearer_auth(&admin)
+        .json(&json!({ "kind": "time_log", "scope": "organisation" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), StatusCode::ACCEPTED);
+    let export: Value = asked.json().await.unwrap();
+    let export_url = format!("{base}/api/v1/exports/{}", export["id"].as_str().unwrap());
+    wait_for("the export", Duration::from_secs(90), || {
+        let (http, url, admin) = (&http, &export_url, &admin);
+        async move {
+            let e: Value = get(http, url.clone(), admin).await.json().await.unwrap();
+            assert_ne!(e["status"], "failed", "{e}");
+            e["status"] == "ready"
+        }
+    })
+    .await;
+    let file = get(&http, format!("{export_url}/file"), &admin).await;
+    assert_eq!(file.status(), StatusCode::OK);
+    assert!(
+        file.bytes().await.unwrap().starts_with(b"PK"),
+        "an xlsx workbook"
+    );
+
+    // The whole night finishes: every scheduled run, and no email left waiting.
+    let daily = JobKind::ALL
+        .into_iter()
+        .filter(|k| k.daily_at().is_some())
+        .count();
+    let expected_runs = i64::try_from(daily * TENANTS).unwrap();
+    wait_for("the whole night", Duration::from_secs(120), || async {
+        let finished = scalar(
+            &app,
+            "select count(*) from job_runs where trigger = 'schedule'
+             and status in ('succeeded', 'failed')",
+        )
+        .await;
+        let waiting = scalar(
+            &app,
+            "select count(*) from email_outbox where status <> 'sent'",
+        )
+        .await;
+        finished == expected_runs && waiting == 0
+    })
+    .await;
+    // Anything run or sent twice would show by now.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    let runs: Vec<(Uuid, String, String, i32)> =
+        sqlx::query_as("select tenant_id, kind, status, attempts from job_runs")
+            .fetch_all(&app.database.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        runs.len(),
+        daily * TENANTS + 1,
+        "each tenant's daily jobs once, and the export: {runs:?}"
+    );
+    assert!(
+        runs.iter().all(|r| r.2 == "succeeded" && r.3 == 1),
+        "every run started once and succeeded: {runs:?}"
+    );
+    let outbox = scalar(&app, "select count(*) from email_outbox").await;
+    let delivered = per_message_id(&smtp);
+    assert_eq!(
+        delivered.len(),
+        usize::try_from(outbox).unwrap(),
+        "every queued email delivered (Redis was killed after {killed_at})"
+    );
+    assert!(
+        delivered.values().all(|&n| n == 1),
+        "no email delivered twice: {:?}",
+        delivered
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .collect::<Vec<_>>()
+    );
+    eprintln!(
+        "Redis killed after {killed_at} of {outbox} emails; {} runs",
+        runs.len()
+    );
+
+    // The workers restarted inside their processes, which are still running, and say so.
+    let mut restarts = 0.0;
+    for w in [&w1_base, &w2_base] {
+        let page = http
+            .get(format!("{w}/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        restarts += metric(&page, "folio_worker_restarts_total{worker=\"jobs\"}");
+        assert!(page.contains("folio_build_info{version="), "{page}");
+        assert!(
+            page.contains("folio_scheduler_last_tick_timestamp_seconds"),
+            "{page}"
+        );
+    }
+    assert!(
+        restarts >= 1.0,
+        "the job workers were restarted after Redis came back"
+    );
+    still_running(&mut w1, "the first worker");
+    still_running(&mut w2, "the second worker");
+    still_running(&mut api, "the API");
+    let (status, body) = readiness(&http, &base).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ready", "{body}");
+    app.finish().await;
+}
