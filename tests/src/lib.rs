@@ -55,6 +55,18 @@ pub fn server_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
 }
 
+/// The API settings tests run with: plain-http cookies, outbound calls to this machine
+/// allowed (the test identity providers), fresh secret keys.
+pub fn test_settings() -> ApiSettings {
+    ApiSettings {
+        cookie_secure: false,
+        // The test identity providers run on this machine, over plain http.
+        outbound: folio_app::outbound::OutboundPolicy::DevelopmentAnyAddress,
+        secrets: test_secret_keys(),
+        ..ApiSettings::default()
+    }
+}
+
 /// A fresh key for sealing the secrets a test stores.
 pub fn test_secret_keys() -> folio_app::secrets::SecretKeys {
     folio_app::secrets::SecretKeys::parse(&folio_app::secrets::SecretKeys::generate(), &[])
@@ -288,17 +300,7 @@ pub struct TestApp {
 impl TestApp {
     /// Starts the API with default settings.
     pub async fn spawn() -> Self {
-        Self::spawn_with(
-            ApiSettings {
-                cookie_secure: false,
-                // The test identity providers run on this machine, over plain http.
-                outbound: folio_app::outbound::OutboundPolicy::DevelopmentAnyAddress,
-                secrets: test_secret_keys(),
-                ..ApiSettings::default()
-            },
-            &redis_url(),
-        )
-        .await
+        Self::spawn_with(test_settings(), &redis_url()).await
     }
 
     /// Starts the API with these settings and Redis URL.

@@ -205,7 +205,7 @@ impl poem_openapi::ApiResponse for ApiError {
     fn meta() -> poem_openapi::registry::MetaResponses {
         use poem_openapi::registry::{MetaMediaType, MetaResponse, MetaResponses};
         use poem_openapi::types::Type;
-        let documented: [(u16, &'static str); 9] = [
+        let documented: [(u16, &'static str); 10] = [
             (400, "Malformed JSON body"),
             (401, "Missing, invalid, expired or revoked credentials"),
             (403, "Your roles do not allow this"),
@@ -217,7 +217,12 @@ impl poem_openapi::ApiResponse for ApiError {
             ),
             (422, "Invalid fields, each named in `errors`"),
             (429, "Too many failed attempts; see Retry-After"),
-            (503, "A dependency is unavailable"),
+            (
+                503,
+                "A dependency is unavailable; while PostgreSQL or file storage is away for \
+                 now, Retry-After says when to try again",
+            ),
+            (507, "The file store is full; nothing was kept"),
         ];
         MetaResponses {
             responses: documented

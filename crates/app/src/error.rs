@@ -112,10 +112,21 @@ pub enum Error {
     /// A service Folio depends on is down.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A service Folio depends on is away for now (PostgreSQL unreachable, file storage
+    /// failing): 503 with `Retry-After`, and nothing was changed.
+    #[error("temporarily unavailable: {0}")]
+    Outage(String),
+    /// The file store is full: 507, and nothing was kept.
+    #[error("insufficient storage")]
+    StorageFull,
     /// A bug or an operational fault: logged in full, reported to the client as opaque.
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// What `Retry-After` says while a dependency is away: soon enough that a brief restart is
+/// over by then, late enough that clients do not hammer a recovering server.
+pub const OUTAGE_RETRY_AFTER_SECS: u64 = 5;
 
 /// Result alias for use cases.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -155,7 +166,8 @@ impl Error {
                 "Password sign-in disabled",
             ),
             Error::Sso(failure) => failure.parts(),
-            Error::Unavailable(_) => (503, "unavailable", "Service unavailable"),
+            Error::Unavailable(_) | Error::Outage(_) => (503, "unavailable", "Service unavailable"),
+            Error::StorageFull => (507, "insufficient-storage", "Insufficient storage"),
             Error::Internal(_) => (500, "internal", "Internal server error"),
         }
     }
@@ -216,7 +228,10 @@ impl Error {
                 its own identity provider: use single sign-on (GET /auth/{organisation}/sso/login)."
                 .into(),
             Error::Sso(failure) => failure.detail(),
-            Error::Unavailable(what) => what.clone(),
+            Error::Unavailable(what) | Error::Outage(what) => what.clone(),
+            Error::StorageFull => "There is no room left to store files just now; nothing was \
+                kept. Please try again later, and tell your administrator."
+                .into(),
             Error::Internal(_) => "Something went wrong on our side; it has been logged.".into(),
         }
     }
@@ -545,6 +560,7 @@ impl Error {
         match self {
             Error::TooManyAttempts { retry_after_secs }
             | Error::TooManySignInsStarted { retry_after_secs } => Some(*retry_after_secs),
+            Error::Outage(_) => Some(OUTAGE_RETRY_AFTER_SECS),
             _ => None,
         }
     }
@@ -633,7 +649,11 @@ impl From<DbError> for Error {
                 .unwrap_or_else(|| Error::Internal(format!("unmapped constraint: {err}"))),
             DbError::Unavailable(e) => {
                 tracing::warn!(error = %e, "database unavailable");
-                Error::Unavailable("The database is unavailable; try again shortly.".into())
+                Error::Outage(
+                    "Folio cannot reach its database just now; nothing was changed. \
+                     Please try again in a few seconds."
+                        .into(),
+                )
             }
             DbError::Other(e) => Error::Internal(e.to_string()),
         }

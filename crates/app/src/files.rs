@@ -131,9 +131,15 @@ pub fn storage_error(e: StorageError) -> Error {
             None => Error::MalformedForm(format!("the upload was interrupted: {e}")),
         },
         StorageError::NotFound => Error::Internal("a stored file is missing".into()),
+        StorageError::Full => {
+            tracing::error!("file storage is full");
+            Error::StorageFull
+        }
         StorageError::Backend(e) => {
             tracing::error!(error = %e, "file storage failed");
-            Error::Unavailable("File storage is unavailable; try again shortly.".into())
+            Error::Outage(
+                "File storage is unavailable; nothing was kept. Please try again shortly.".into(),
+            )
         }
     }
 }

@@ -23,6 +23,10 @@ pub struct DatabaseSettings {
     pub url: String,
     /// Pool size of this process.
     pub max_connections: u32,
+    /// How long a request waits for a connection before it is answered 503: short, so
+    /// that while PostgreSQL is unreachable people are told at once rather than left
+    /// waiting (the pool keeps trying to connect for the whole of it).
+    pub acquire_timeout: Duration,
 }
 
 impl fmt::Debug for DatabaseSettings {
@@ -30,6 +34,7 @@ impl fmt::Debug for DatabaseSettings {
         f.debug_struct("DatabaseSettings")
             .field("url", &redact_password(&self.url))
             .field("max_connections", &self.max_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
             .finish()
     }
 }
@@ -59,7 +64,7 @@ impl Database {
         let options = PgConnectOptions::from_str(&settings.url)?;
         let pool = PgPoolOptions::new()
             .max_connections(settings.max_connections)
-            .acquire_timeout(Duration::from_secs(5))
+            .acquire_timeout(settings.acquire_timeout)
             .connect_lazy_with(options);
         Ok(Self { pool })
     }

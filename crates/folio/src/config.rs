@@ -36,6 +36,9 @@ pub struct Config {
     pub database_url: String,
     /// Connections this process may open (`FOLIO_DATABASE_MAX_CONNECTIONS`).
     pub database_max_connections: u32,
+    /// How long a request waits for a database connection before it is answered 503 with
+    /// `Retry-After` (`FOLIO_DATABASE_ACQUIRE_TIMEOUT_MS`, `folio serve` only).
+    pub database_acquire_timeout_ms: u64,
     /// Redis URL (`FOLIO_REDIS_URL`).
     pub redis_url: String,
     /// Prefix of every Redis key of this deployment (`FOLIO_REDIS_NAMESPACE`), so that
@@ -130,6 +133,7 @@ impl Default for Config {
         Self {
             database_url: "postgres://postgres@127.0.0.1:5432/folio".into(),
             database_max_connections: 10,
+            database_acquire_timeout_ms: 1000,
             redis_url: "redis://127.0.0.1:6379".into(),
             redis_namespace: "folio".into(),
             worker_concurrency: 4,
@@ -168,6 +172,7 @@ impl Default for Config {
 pub const KEYS: &[&str] = &[
     "database_url",
     "database_max_connections",
+    "database_acquire_timeout_ms",
     "redis_url",
     "redis_namespace",
     "worker_concurrency",
@@ -330,6 +335,10 @@ impl Config {
             "FOLIO_DATABASE_MAX_CONNECTIONS must be at least 1"
         );
         anyhow::ensure!(
+            (50..=60_000).contains(&config.database_acquire_timeout_ms),
+            "FOLIO_DATABASE_ACQUIRE_TIMEOUT_MS must be between 50 and 60000 (milliseconds)"
+        );
+        anyhow::ensure!(
             config.session_ttl_minutes > 0,
             "FOLIO_SESSION_TTL_MINUTES must be at least 1"
         );
@@ -377,6 +386,10 @@ impl fmt::Debug for Config {
         f.debug_struct("Config")
             .field("database_url", &redact(&self.database_url))
             .field("database_max_connections", &self.database_max_connections)
+            .field(
+                "database_acquire_timeout_ms",
+                &self.database_acquire_timeout_ms,
+            )
             .field("redis_url", &redact(&self.redis_url))
             .field("redis_namespace", &self.redis_namespace)
             .field("worker_concurrency", &self.worker_concurrency)

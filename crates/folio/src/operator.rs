@@ -9,11 +9,17 @@ use uuid::Uuid;
 
 use crate::config::Config;
 
-/// Connects to the configured database.
+/// How long background work and operator commands wait for a connection: nobody is
+/// waiting on a page, and a job that waits through a brief outage is better than one that
+/// fails and is retried.
+const BACKGROUND_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Connects to the configured database, for background work and operator commands.
 pub fn connect(config: &Config) -> anyhow::Result<Database> {
     Ok(Database::connect_lazy(&DatabaseSettings {
         url: config.database_url.clone(),
         max_connections: config.database_max_connections,
+        acquire_timeout: BACKGROUND_ACQUIRE_TIMEOUT,
     })?)
 }
 

@@ -17,6 +17,7 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
     let db = Database::connect_lazy(&DatabaseSettings {
         url: config.database_url.clone(),
         max_connections: config.database_max_connections,
+        acquire_timeout: Duration::from_millis(config.database_acquire_timeout_ms),
     })
     .context("database configuration")?;
     db.verify_isolation().await.map_err(|reason| {

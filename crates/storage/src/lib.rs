@@ -73,15 +73,38 @@ pub enum StorageError {
     /// No file under that key.
     #[error("no such file")]
     NotFound,
+    /// The store has no room left (the disk or its quota is full); nothing was kept.
+    #[error("the file store is full")]
+    Full,
     /// The storage service failed.
     #[error("storage failed: {0}")]
     Backend(#[source] opendal::Error),
+}
+
+/// Whether an error from the store comes from a full disk or an exhausted quota
+/// (`ENOSPC`, `EDQUOT`), somewhere in its chain of causes.
+fn is_full(e: &opendal::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>()
+            && (io.kind() == std::io::ErrorKind::StorageFull
+                || matches!(io.raw_os_error(), Some(ENOSPC | EDQUOT)))
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 impl From<opendal::Error> for StorageError {
     fn from(e: opendal::Error) -> Self {
         if e.kind() == opendal::ErrorKind::NotFound {
             StorageError::NotFound
+        } else if is_full(&e) {
+            StorageError::Full
         } else {
             StorageError::Backend(e)
         }

@@ -271,6 +271,8 @@ fn refusal_title(status: StatusCode) -> &'static str {
     match status {
         StatusCode::NOT_FOUND => "Not found",
         StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::SERVICE_UNAVAILABLE => "Temporarily unavailable",
+        StatusCode::INSUFFICIENT_STORAGE => "No room to store files",
         s if s.is_server_error() => "Something went wrong",
         _ => "That did not work",
     }
@@ -431,12 +433,14 @@ impl Web {
                 if let AppError::Internal(details) = err {
                     tracing::error!(error = %details, "internal error on a page");
                 }
-                Detour::Page(Box::new(self.error_page(
-                    viewer,
-                    status,
-                    refusal_title(status),
-                    &err.detail(),
-                )))
+                let mut page =
+                    self.error_page(viewer, status, refusal_title(status), &err.detail());
+                if let Some(secs) = err.retry_after_secs()
+                    && let Ok(v) = secs.to_string().parse()
+                {
+                    page.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                Detour::Page(Box::new(page))
             }
         }
     }

@@ -31,7 +31,7 @@ fn course(code: &str) -> NewCourse {
 
 /// A tenant `slug` with [`course`] ST0001, and `learner@{slug}.example` enrolled on it
 /// with `assessor@{slug}.example`.
-async fn portfolio<'a>(app: &'a TestApp, slug: &str) -> Scene<&'a TestApp> {
+pub(crate) async fn portfolio<'a>(app: &'a TestApp, slug: &str) -> Scene<&'a TestApp> {
     app.scene(slug)
         .course(course("ST0001"))
         .people(&[
@@ -49,7 +49,7 @@ async fn portfolio<'a>(app: &'a TestApp, slug: &str) -> Scene<&'a TestApp> {
 }
 
 /// The component of a portfolio's course.
-fn component<A>(p: &Scene<A>) -> Uuid {
+pub(crate) fn component<A>(p: &Scene<A>) -> Uuid {
     p.course("ST0001").components[0].id
 }
 
@@ -58,7 +58,7 @@ fn optional_unit<A>(p: &Scene<A>) -> &Unit {
     p.course("ST0001").unit("O1")
 }
 
-fn form(component: Uuid, file_name: &str, content: Vec<u8>) -> Form {
+pub(crate) fn form(component: Uuid, file_name: &str, content: Vec<u8>) -> Form {
     form_declaring(component, file_name, content, "true")
 }
 
@@ -78,7 +78,12 @@ fn form_declaring(component: Uuid, file_name: &str, content: Vec<u8>, declaratio
         )
 }
 
-async fn upload(app: &TestApp, token: &str, enrolment: Uuid, form: Form) -> reqwest::Response {
+pub(crate) async fn upload(
+    app: &TestApp,
+    token: &str,
+    enrolment: Uuid,
+    form: Form,
+) -> reqwest::Response {
     app.authed(
         Method::POST,
         &format!("/api/v1/enrolments/{enrolment}/evidence"),
@@ -90,13 +95,13 @@ async fn upload(app: &TestApp, token: &str, enrolment: Uuid, form: Form) -> reqw
     .unwrap()
 }
 
-fn content(len: usize, seed: u8) -> Vec<u8> {
+pub(crate) fn content(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
         .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[0] ^ seed)
         .collect()
 }
 
-async fn rows(app: &TestApp, table: &'static str) -> i64 {
+pub(crate) async fn rows(app: &TestApp, table: &'static str) -> i64 {
     let sql = match table {
         "evidence" => "select count(*) from evidence",
         "evidence_versions" => "select count(*) from evidence_versions",

@@ -29,6 +29,7 @@ mod progress;
 mod reminders;
 mod service;
 mod sso;
+mod storage_faults;
 mod tenant_joins;
 mod time_log;
 mod tracks;

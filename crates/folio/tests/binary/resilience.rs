@@ -12,11 +12,12 @@ use std::time::Duration;
 
 use folio_domain::Role;
 use folio_domain::jobs::JobKind;
-use folio_tests::private::PrivateRedis;
+use folio_tests::private::{PrivatePostgres, PrivateRedis};
 use folio_tests::smtp::SmtpServer;
 use folio_tests::{TestApp, learners_with_overdue_actions};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use sqlx::Connection as _;
 use uuid::Uuid;
 
 use crate::instances::{
@@ -287,4 +288,244 @@ async fn redis_killed_mid_night_and_restarted_loses_nothing_and_runs_nothing_twi
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["status"], "ready", "{body}");
     app.finish().await;
+}
+
+/// One request of the steady load: when it started (since the load began), how long it
+/// took, and what came back.
+#[derive(Debug)]
+struct Answer {
+    started: Duration,
+    took: Duration,
+    status: Option<StatusCode>,
+    problem_json: bool,
+    retry_after: Option<String>,
+}
+
+/// `folio` against a private PostgreSQL cluster (and the shared Redis, which is not
+/// restarted), its output hidden.
+fn folio_on(pg: &PrivatePostgres, namespace: &str, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_folio"));
+    c.args(args)
+        .envs([folio_tests::CHEAP_PASSWORD_HASH_ENV])
+        .env("FOLIO_DATABASE_URL", pg.database_url("folio"))
+        .env("FOLIO_REDIS_URL", folio_tests::redis_url())
+        .env("FOLIO_REDIS_NAMESPACE", namespace)
+        .env("FOLIO_DATA_DIR", std::env::temp_dir().join(namespace))
+        .env("FOLIO_COOKIE_SECURE", "false")
+        .env("FOLIO_LOG", "warn")
+        .env_remove("FOLIO_CONFIG")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    c
+}
+
+fn run_ok(mut command: Command) -> String {
+    let out = command.output().expect("run folio");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_stopped_under_load_answers_503_at_once_and_recovers_by_itself() {
+    let mut pg = PrivatePostgres::start();
+    let mut admin = sqlx::PgConnection::connect(&pg.database_url("postgres"))
+        .await
+        .unwrap();
+    sqlx::query("create database folio")
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    drop(admin);
+    let namespace = format!("pg-outage-{}", Uuid::new_v4().simple());
+    run_ok(folio_on(&pg, &namespace, &["migrate"]));
+    run_ok(folio_on(
+        &pg,
+        &namespace,
+        &[
+            "tenant",
+            "create",
+            "--slug",
+            "northgate",
+            "--name",
+            "Northgate",
+        ],
+    ));
+    let created = run_ok(folio_on(
+        &pg,
+        &namespace,
+        &[
+            "user",
+            "create",
+            "--tenant",
+            "northgate",
+            "--email",
+            "ada@n.example",
+            "--name",
+            "Ada",
+            "--role",
+            "admin",
+        ],
+    ));
+    let password = created
+        .lines()
+        .find_map(|l| l.strip_prefix("password (shown once): "))
+        .expect("generated password")
+        .to_owned();
+
+    let port = folio_tests::python::free_port();
+    let mut serve = folio_on(&pg, &namespace, &["serve"]);
+    serve
+        .env("FOLIO_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let mut api = Process(serve.spawn().expect("start folio serve"));
+    let base = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    wait_for("folio serve", Duration::from_secs(30), || async {
+        http.get(format!("{base}/healthz")).send().await.is_ok()
+    })
+    .await;
+    let signed_in: Value = http
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({ "tenant": "northgate", "email": "ada@n.example", "password": password }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = signed_in["token"]
+        .as_str()
+        .expect("a session token")
+        .to_owned();
+
+    // A steady load: four clients asking for their own account, one after another.
+    let begun = std::time::Instant::now();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let (http, base, token, stop) = (http.clone(), base.clone(), token.clone(), stop.clone());
+        clients.push(tokio::spawn(async move {
+            let mut answers = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let started = begun.elapsed();
+                let sent = std::time::Instant::now();
+                let response = http
+                    .get(format!("{base}/api/v1/me"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await;
+                let took = sent.elapsed();
+                let answer = match response {
+                    Ok(r) => Answer {
+                        started,
+                        took,
+                        status: Some(r.status()),
+                        problem_json: r
+                            .headers()
+                            .get("content-type")
+                            .is_some_and(|v| v == "application/problem+json"),
+                        retry_after: r
+                            .headers()
+                            .get("retry-after")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_owned),
+                    },
+                    Err(_) => Answer {
+                        started,
+                        took,
+                        status: None,
+                        problem_json: false,
+                        retry_after: None,
+                    },
+                };
+                answers.push(answer);
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            answers
+        }));
+    }
+
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let stopped_at = begun.elapsed();
+    pg.stop();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // Meanwhile a person opening a page is told, in words, and when to try again.
+    let page = http
+        .get(format!("{base}/app"))
+        .header("cookie", format!("folio_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(page.headers()["retry-after"], "5");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Temporarily unavailable"), "{html}");
+    assert!(
+        html.contains("cannot reach its database just now"),
+        "{html}"
+    );
+    // And /readyz says what is down, quickly.
+    let sent = std::time::Instant::now();
+    let ready = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert!(
+        sent.elapsed() < Duration::from_secs(3),
+        "readyz took {:?}",
+        sent.elapsed()
+    );
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = ready.json().await.unwrap();
+    assert_eq!(body["detail"], "unavailable: postgres", "{body}");
+
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    pg.start_again();
+    let restarted_at = begun.elapsed();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut answers = Vec::new();
+    for client in clients {
+        answers.extend(client.await.unwrap());
+    }
+
+    let slowest = answers.iter().map(|a| a.took).max().unwrap();
+    assert!(
+        slowest < Duration::from_secs(2),
+        "no request waits 2 s or more; the slowest took {slowest:?}"
+    );
+    let refused: Vec<&Answer> = answers
+        .iter()
+        .filter(|a| a.status != Some(StatusCode::OK))
+        .collect();
+    assert!(
+        !refused.is_empty(),
+        "requests during the outage were refused"
+    );
+    for a in &refused {
+        assert_eq!(a.status, Some(StatusCode::SERVICE_UNAVAILABLE), "{a:?}");
+        assert!(a.problem_json, "a problem document: {a:?}");
+        assert_eq!(a.retry_after.as_deref(), Some("5"), "{a:?}");
+        assert!(
+            a.started + a.took >= stopped_at && a.started <= restarted_at + Duration::from_secs(2),
+            "refused only during the outage: {a:?} (stopped at {stopped_at:?}, back at {restarted_at:?})"
+        );
+    }
+    let after = answers
+        .iter()
+        .filter(|a| a.started >= restarted_at + Duration::from_secs(2))
+        .count();
+    assert!(after > 0, "the load went on after the restart");
+    eprintln!(
+        "{} requests, {} refused with 503, slowest {slowest:?}",
+        answers.len(),
+        refused.len()
+    );
+    still_running(&mut api, "the API");
 }
