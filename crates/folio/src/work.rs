@@ -120,29 +120,45 @@ impl Probe {
     }
 }
 
-/// `GET /readyz` of a worker process: 200 when PostgreSQL and Redis answer and its
-/// workers, scheduler and outbox are as they should be; 503 naming what is not.
+/// `GET /readyz` of a worker process: 200 when PostgreSQL and Redis answer and its workers
+/// and scheduler are as they should be; 503 naming what is not. An outbox whose oldest
+/// email has waited too long is reported (`degraded`, still 200): it is the deployment's
+/// symptom (an SMTP server refusing mail, say), not this process's, and an unready worker
+/// would only hold up the rollout that may fix it.
 #[poem::handler]
 async fn worker_readyz(probe: poem::web::Data<&Probe>) -> poem::Response {
     let checks = probe.checks().await;
-    let down: Vec<&str> = checks
-        .iter()
-        .filter(|(_, error)| error.is_some())
-        .map(|(name, _)| name.as_str())
-        .collect();
+    let failing = |deployment_wide: bool| -> Vec<&str> {
+        checks
+            .iter()
+            .filter(|(name, error)| error.is_some() && (name == "outbox") == deployment_wide)
+            .map(|(name, _)| name.as_str())
+            .collect()
+    };
+    let (down, degraded) = (failing(false), failing(true));
+    let (status, word, detail) = if !down.is_empty() {
+        tracing::warn!(down = ?down, "worker not ready");
+        (
+            poem::http::StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            Some(format!("unavailable: {}", down.join(", "))),
+        )
+    } else if !degraded.is_empty() {
+        (
+            poem::http::StatusCode::OK,
+            "degraded",
+            Some(format!("degraded: {}", degraded.join(", "))),
+        )
+    } else {
+        (poem::http::StatusCode::OK, "ready", None)
+    };
     let body = serde_json::json!({
-        "status": if down.is_empty() { "ready" } else { "unavailable" },
+        "status": word,
         "checks": checks.iter().map(|(name, error)| serde_json::json!({
             "name": name, "ok": error.is_none(), "error": error,
         })).collect::<Vec<_>>(),
-        "detail": (!down.is_empty()).then(|| format!("unavailable: {}", down.join(", "))),
+        "detail": detail,
     });
-    let status = if down.is_empty() {
-        poem::http::StatusCode::OK
-    } else {
-        tracing::warn!(down = ?down, "worker not ready");
-        poem::http::StatusCode::SERVICE_UNAVAILABLE
-    };
     poem::Response::builder()
         .status(status)
         .content_type("application/json")

@@ -441,12 +441,17 @@ fn manifests_run_real_commands_with_real_settings_and_no_secret_values() {
 
 #[test]
 fn probes_ports_and_ingress_meet_the_server() {
-    // The health endpoints, as the API declares them.
+    // The health endpoints, as the API and a worker's listener declare them.
     let health = read("crates/api/src/health.rs");
+    let worker = read("crates/folio/src/work.rs");
     for path in ["/healthz", "/readyz"] {
         assert!(
             health.contains(&format!("path = \"{path}\"")),
             "crates/api/src/health.rs no longer serves {path}"
+        );
+        assert!(
+            worker.contains(&format!(".at(\"{path}\"")),
+            "crates/folio/src/work.rs no longer serves {path}"
         );
     }
     for dir in OVERLAYS {
@@ -469,12 +474,31 @@ fn probes_ports_and_ingress_meet_the_server() {
             assert_eq!(port("startupProbe"), ("/healthz".into(), listen), "{dir}");
         }
 
-        // The worker's /metrics port is the one it is told to listen on.
+        // The worker's /metrics port is the one it is told to listen on, and its probes
+        // ask that listener's /readyz and /healthz.
         let worker = the_container(m.deployment_of("worker"));
         let metrics = m.environment(worker)["FOLIO_WORKER_METRICS_LISTEN"].clone();
+        let metrics_port = u64::from(port_of(&metrics));
         assert_eq!(
             container_port(worker, &Value::from("metrics")),
-            u64::from(port_of(&metrics)),
+            metrics_port,
+            "{dir}"
+        );
+        let worker_probe = |probe: &str| {
+            let get = &worker[probe]["httpGet"];
+            (
+                str_of(&get["path"]).to_owned(),
+                container_port(worker, &get["port"]),
+            )
+        };
+        assert_eq!(
+            worker_probe("readinessProbe"),
+            ("/readyz".into(), metrics_port),
+            "{dir}"
+        );
+        assert_eq!(
+            worker_probe("livenessProbe"),
+            ("/healthz".into(), metrics_port),
             "{dir}"
         );
 
