@@ -152,7 +152,9 @@ pub async fn beat(
     health: std::sync::Arc<WorkerHealth>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let mut every = tokio::time::interval(health.beat);
+    // The first report one beat in, once the workers have started.
+    let mut every =
+        tokio::time::interval_at(tokio::time::Instant::now() + health.beat, health.beat);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -164,8 +166,14 @@ pub async fn beat(
         }
     }
     health.stopped();
-    if let Err(e) = background::report(&db, &health.snapshot()).await {
-        tracing::warn!(error = %e, "cannot report this worker process as stopped");
+    // Bounded: with PostgreSQL away the process still stops promptly (the report then
+    // lapses by itself after three beats).
+    let stopped = health.snapshot();
+    let last = background::report(&db, &stopped);
+    match tokio::time::timeout(std::time::Duration::from_secs(3), last).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "cannot report this worker process as stopped"),
+        Err(_) => tracing::warn!("reporting this worker process as stopped timed out"),
     }
 }
 

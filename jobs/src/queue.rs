@@ -12,6 +12,9 @@ use redis::aio::ConnectionManager;
 
 use crate::run::TenantJob;
 
+/// How far past Redis's start runs count as lost with it (see [`JobQueue::lost_since`]).
+const LOST_MARGIN: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
+
 /// Where jobs wait, and how workers watch for each other.
 #[derive(Clone)]
 pub struct JobQueue {
@@ -106,7 +109,8 @@ impl JobQueue {
     /// looked: Redis restarted without its data (the machine's Redis keeps nothing on
     /// disk). The mark is a key set when the queue is known whole ([`JobQueue::mark_whole`]);
     /// when it is missing, everything queued before this Redis started is gone. The start
-    /// is Redis's own clock less its uptime. `None` when the mark is there.
+    /// is Redis's own clock less its uptime, plus [`LOST_MARGIN`]. `None` when the mark is
+    /// there.
     pub async fn lost_since(&self) -> anyhow::Result<Option<DateTime<Utc>>> {
         let mut conn = self.conn.clone();
         let (marked, (secs, micros), info): (bool, (i64, i64), String) = redis::pipe()
@@ -127,8 +131,11 @@ impl JobQueue {
             .context("Redis did not say how long it has been up")?;
         let now = DateTime::<Utc>::from_timestamp(secs, u32::try_from(micros * 1000).unwrap_or(0))
             .context("Redis's clock")?;
-        // A second's margin: uptime is whole seconds, rounded down.
-        Ok(Some(now - chrono::TimeDelta::seconds(uptime + 1)))
+        // Leaning towards pushing again: a run queued in the first seconds of the new Redis
+        // (a push that waited out the restart, clocks of Redis and PostgreSQL a little
+        // apart) is pushed a second time rather than lost, and that second delivery finds
+        // it running or done and is skipped.
+        Ok(Some(now - chrono::TimeDelta::seconds(uptime) + LOST_MARGIN))
     }
 
     /// Marks the queue as whole, once the runs it lost have been put back to waiting.

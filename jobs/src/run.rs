@@ -81,13 +81,16 @@ pub async fn perform_run(
 /// Runs a queued job and records the attempt in its run: `running`, then `succeeded` with
 /// the report or `failed` with the error, which is also returned so that the queue retries
 /// it. A run the tenant does not have (deleted meanwhile) is skipped, and so is one that
-/// already succeeded: a job delivered twice (its acknowledgement lost with Redis, or pushed
-/// again after the queue lost it) runs once.
-pub async fn execute(ctx: &JobContext, job: &TenantJob) -> anyhow::Result<Value> {
+/// already succeeded; one that a live worker process is running is handed back to the
+/// queue to try later. So a job delivered twice (its acknowledgement lost with Redis,
+/// pushed again after the queue lost it, or handed on when its worker restarted while the
+/// job went on) runs once, and one whose process died runs again. `worker` names this
+/// process (its entry in `worker_processes`).
+pub async fn execute(ctx: &JobContext, job: &TenantJob, worker: &str) -> anyhow::Result<Value> {
     let tenant = TenantId(job.tenant_id);
     if let Some(id) = job.run_id {
         let mut work = SystemWork::begin(&ctx.db, tenant).await?;
-        let started = runs::start(&mut work, id).await?;
+        let started = runs::start(&mut work, id, worker).await?;
         work.commit().await?;
         match started {
             Start::Started(_) => {}
@@ -95,6 +98,13 @@ pub async fn execute(ctx: &JobContext, job: &TenantJob) -> anyhow::Result<Value>
                 tracing::info!(tenant_id = %tenant, run_id = %id, "job run already done; skipped");
                 folio_app::telemetry::job_skipped(job.kind);
                 return Ok(Value::Null);
+            }
+            // Given back to the queue, which tries again with growing delays (for some
+            // minutes): by then the run is done (and this delivery is skipped), or its
+            // process has stopped reporting, having died with it, and this one runs it.
+            Start::AlreadyRunning => {
+                tracing::info!(tenant_id = %tenant, run_id = %id, "job run is running in a live worker process; trying again later");
+                anyhow::bail!("the run is running in another worker process; trying again later");
             }
             Start::Missing => {
                 tracing::warn!(tenant_id = %tenant, run_id = %id, "job run not found; skipped");
@@ -113,16 +123,7 @@ pub async fn execute(ctx: &JobContext, job: &TenantJob) -> anyhow::Result<Value>
             (Err(_), Some(e)) => Err(e.as_str()),
             (Err(_), None) => Err("failed"),
         };
-        // The record is best effort: PostgreSQL may be what failed.
-        let recorded = async {
-            let mut work = SystemWork::begin(&ctx.db, tenant).await?;
-            runs::finish(&mut work, id, outcome).await?;
-            work.commit().await
-        }
-        .await;
-        if let Err(e) = recorded {
-            tracing::warn!(tenant_id = %tenant, run_id = %id, error = %e, "could not record the job's outcome");
-        }
+        record_outcome(ctx, tenant, id, outcome).await;
     }
     match &result {
         Ok(_) => tracing::info!(tenant_id = %tenant, job = %job.kind, on = %job.run_on, "job done"),
@@ -131,4 +132,42 @@ pub async fn execute(ctx: &JobContext, job: &TenantJob) -> anyhow::Result<Value>
         }
     }
     result
+}
+
+/// How long the outcome of a run is retried when PostgreSQL is away as the job ends.
+const RECORD_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Records how a run ended. PostgreSQL may be what failed, or be restarting as the job
+/// ends: while it is unreachable the record is tried again (0.5 s, doubling to 8 s) for up
+/// to [`RECORD_FOR`], so
+/// that a job that did its work is not left `running`, to be run again when it counts as
+/// stalled. If it still cannot be written the run is left for that rule.
+async fn record_outcome(
+    ctx: &JobContext,
+    tenant: TenantId,
+    id: Uuid,
+    outcome: Result<&Value, &str>,
+) {
+    let started = std::time::Instant::now();
+    let mut wait = std::time::Duration::from_millis(500);
+    loop {
+        let recorded = async {
+            let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+            runs::finish(&mut work, id, outcome).await?;
+            work.commit().await
+        }
+        .await;
+        match recorded {
+            Ok(()) => return,
+            Err(e @ folio_app::Error::Outage(_)) if started.elapsed() + wait <= RECORD_FOR => {
+                tracing::info!(tenant_id = %tenant, run_id = %id, error = %e, "recording the job's outcome; trying again");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(std::time::Duration::from_secs(8));
+            }
+            Err(e) => {
+                tracing::warn!(tenant_id = %tenant, run_id = %id, error = %e, "could not record the job's outcome");
+                return;
+            }
+        }
+    }
 }

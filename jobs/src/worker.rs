@@ -34,7 +34,8 @@ pub struct WorkerOptions {
 }
 
 impl WorkerOptions {
-    /// The default name: host and process id, unique per running process.
+    /// The default name: host, process id and a random suffix, unique per process ever
+    /// started (a container restarted keeps its host name and often its pid 1).
     pub fn process_name() -> String {
         let host = std::env::var("HOSTNAME")
             .ok()
@@ -46,16 +47,22 @@ impl WorkerOptions {
             })
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "folio".into());
-        format!("{host}-{}", std::process::id())
+        let suffix = uuid::Uuid::new_v4().simple().to_string();
+        format!("{host}-{}-{}", std::process::id(), &suffix[..6])
     }
 }
 
 /// Runs a job in a task of its own: if the worker is torn down meanwhile (its connection
 /// to Redis dropped), the job is not cancelled halfway through its emails but finishes and
 /// records its outcome, and a second delivery of it then finds it done.
-async fn handle_job(job: TenantJob, ctx: Data<JobContext>) -> Result<(), BoxDynError> {
+async fn handle_job(
+    job: TenantJob,
+    ctx: Data<JobContext>,
+    process: Data<ProcessName>,
+) -> Result<(), BoxDynError> {
     let ctx = JobContext::clone(&ctx);
-    match tokio::spawn(async move { execute(&ctx, &job).await }).await {
+    let ProcessName(process) = ProcessName::clone(&process);
+    match tokio::spawn(async move { execute(&ctx, &job, &process).await }).await {
         Ok(outcome) => outcome.map(drop).map_err(Into::into),
         Err(e) => Err(format!("the job's task ended abnormally: {e}").into()),
     }
@@ -101,6 +108,10 @@ async fn handle_tick(
         }
     }
 }
+
+/// This process's name among the workers (its entry in `worker_processes`).
+#[derive(Clone)]
+struct ProcessName(String);
 
 /// How long an email sweep claim lasts (see [`JobQueue::claim_sweep`]).
 #[derive(Clone, Copy)]
@@ -148,16 +159,14 @@ pub async fn run(
             stop.clone(),
             options.shutdown_timeout,
             move |generation| {
-                let (ctx, queue, name) = (
-                    ctx.clone(),
-                    queue.clone(),
-                    format!("{name}-jobs-{generation}"),
-                );
+                let (ctx, queue, process) = (ctx.clone(), queue.clone(), ProcessName(name.clone()));
+                let name = format!("{name}-jobs-{generation}");
                 Monitor::new().register(move |_| {
                     WorkerBuilder::new(name.as_str())
                         .backend(queue.storage().poll_with_interval(poll))
                         .layer(ConcurrencyLimitLayer::new(concurrency))
                         .data(ctx.clone())
+                        .data(process.clone())
                         .build(handle_job)
                 })
             },
@@ -226,7 +235,12 @@ async fn supervise(
             health.set_running(role, false);
             return match finished {
                 Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(anyhow::anyhow!("the {} worker: {e}", role.as_str())),
+                // Stopping as asked, whatever its last error (Redis away as the signal
+                // came, say): a clean exit, not a crash for the orchestrator to count.
+                Ok(Err(e)) => {
+                    tracing::warn!(worker = role.as_str(), error = %e, "a worker stopped with an error while shutting down");
+                    Ok(())
+                }
                 Err(_) => {
                     tracing::warn!(
                         worker = role.as_str(),

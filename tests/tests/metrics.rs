@@ -182,7 +182,7 @@ async fn jobs_and_their_emails_are_counted() {
         run_on: today,
         run_id: None,
     };
-    let report = execute(&ctx, &job).await.unwrap();
+    let report = execute(&ctx, &job, "test").await.unwrap();
     assert_eq!(report["delivery"]["sent"], 2, "{report}");
 
     let after = scrape(&app).await;

@@ -8,8 +8,8 @@
 //!   failure;
 //! - `scheduler`: the newest tick that went through is no older than the period plus a
 //!   grace ([`scheduler_stale_after`]);
-//! - `outbox`: the oldest email waiting, as of that tick, was written less than
-//!   [`OUTBOX_MAX_AGE`] ago.
+//! - `outbox`: no email that is due, as of that tick, has been due for more than
+//!   [`OUTBOX_MAX_AGE`] (one waiting out its retry backoff is not yet due).
 
 use std::time::Duration;
 
@@ -24,9 +24,9 @@ pub use folio_db::workers::WorkerProcess;
 /// queue applies before handing a dead worker's jobs to another.
 pub const MISSED_BEATS: i32 = 3;
 
-/// How long the oldest waiting email may wait before the outbox counts as stuck: mail is
-/// retried with backoff for a while (an SMTP server briefly away), but half an hour means
-/// nobody is being told what they should be.
+/// How long an email may stay due without being sent before the outbox counts as stuck:
+/// the sender takes due email within a tick or two, so half an hour means nobody is being
+/// told what they should be.
 pub const OUTBOX_MAX_AGE: Duration = Duration::from_secs(30 * 60);
 
 /// How long after its last tick a scheduler counts as stalled: its period, plus the
@@ -88,7 +88,7 @@ pub async fn report(db: &Database, process: &WorkerProcess) -> Result<()> {
 
 fn is_alive(p: &WorkerProcess, now: DateTime<Utc>) -> bool {
     p.stopped_at.is_none()
-        && now - p.seen_at <= TimeDelta::seconds(i64::from(p.beat_secs * MISSED_BEATS))
+        && now - p.seen_at <= TimeDelta::seconds(i64::from(p.beat_secs) * i64::from(MISSED_BEATS))
 }
 
 fn secs(d: Duration) -> TimeDelta {
@@ -182,7 +182,7 @@ fn judge_outbox(alive: &[&WorkerProcess], now: DateTime<Utc>) -> Finding {
         Some(oldest) if now - oldest > secs(OUTBOX_MAX_AGE) => Finding::wrong(
             NAME,
             format!(
-                "{} emails are waiting; the oldest was written {} minutes ago",
+                "{} emails are waiting; one has been due for {} minutes without being sent",
                 latest.outbox_pending.unwrap_or(0),
                 (now - oldest).num_minutes()
             ),
@@ -272,7 +272,7 @@ mod tests {
 
     #[test]
     fn an_old_email_makes_the_outbox_stuck() {
-        // Written 30 minutes before the check: still fine; 30 min and 1 s: stuck.
+        // Due 30 minutes before the check: still fine; 30 min and 1 s: stuck.
         let p = |oldest| WorkerProcess {
             outbox_pending: Some(4),
             outbox_oldest_at: Some(at(oldest)),
@@ -283,7 +283,7 @@ mod tests {
         assert_eq!(wrong(&findings), ["outbox"]);
         assert_eq!(
             findings[2].detail.as_deref(),
-            Some("4 emails are waiting; the oldest was written 30 minutes ago")
+            Some("4 emails are waiting; one has been due for 30 minutes without being sent")
         );
     }
 

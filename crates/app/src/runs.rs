@@ -230,10 +230,11 @@ pub async fn take_requested(work: &mut SystemWork, limit: i64) -> Result<Vec<Job
     Ok(job_runs::take_requested(&mut work.tx, limit).await?)
 }
 
-/// Starts an attempt of a run: `running`, one more attempt; a run that already succeeded
-/// is not started again, and one the tenant does not have (deleted meanwhile) is missing.
-pub async fn start(work: &mut SystemWork, id: Uuid) -> Result<Start> {
-    Ok(job_runs::start(&mut work.tx, id).await?)
+/// Starts an attempt of a run in the worker process `worker`: `running`, one more
+/// attempt; a run that already succeeded, or that a live worker process is running, is
+/// not started again, and one the tenant does not have (deleted meanwhile) is missing.
+pub async fn start(work: &mut SystemWork, id: Uuid, worker: &str) -> Result<Start> {
+    Ok(job_runs::start(&mut work.tx, id, worker).await?)
 }
 
 /// Puts the runs queued before `before`, when the queue lost what it held, back to

@@ -35,7 +35,7 @@ pub const WORKER_RESTARTS_TOTAL: &str = "folio_worker_restarts_total";
 pub const SCHEDULER_LAST_TICK: &str = "folio_scheduler_last_tick_timestamp_seconds";
 /// Gauge: emails waiting to be delivered in every tenant, as of the last tick.
 pub const OUTBOX_PENDING: &str = "folio_outbox_pending";
-/// Gauge: seconds the oldest waiting email had waited at the last tick (0 when none).
+/// Gauge: seconds the longest-due email had been due at the last tick (0 when none due).
 pub const OUTBOX_OLDEST_AGE: &str = "folio_outbox_oldest_age_seconds";
 /// Gauge, always 1: the build this process runs, by `version`.
 pub const BUILD_INFO: &str = "folio_build_info";
@@ -119,7 +119,7 @@ fn describe() {
     describe_gauge!(
         OUTBOX_OLDEST_AGE,
         Unit::Seconds,
-        "How long the oldest waiting email has waited"
+        "How long the longest-due email has been due"
     );
     describe_gauge!(BUILD_INFO, "The build this process runs");
 }

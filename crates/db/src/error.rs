@@ -51,12 +51,29 @@ impl From<sqlx::Error> for DbError {
     }
 }
 
-/// Whether an error the server sent means it is going away or not yet back, rather than
-/// that the statement was wrong: a connection exception (class 08), the server shutting
-/// down (`57P01` admin shutdown, `57P02` crash shutdown) or starting up (`57P03` cannot
-/// connect now). These answer 503 like a refused connection, not 500.
+/// Whether an error the server sent means it is away for now, rather than that the
+/// statement was wrong: a connection exception (`08000`, `08003` no connection, `08006`
+/// connection failure, `08001`/`08004` could not connect; not `08P01`, a protocol
+/// violation, which is a bug), the server shutting down (`57P01` admin shutdown, `57P02`
+/// crash shutdown) or starting up (`57P03` cannot connect now), too many connections
+/// (`53300`), or a server that became read-only in a failover (`25006`). These answer 503
+/// like a refused connection, not 500.
 fn server_going_away(code: Option<&str>) -> bool {
-    code.is_some_and(|c| c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03"))
+    matches!(
+        code,
+        Some(
+            "08000"
+                | "08003"
+                | "08006"
+                | "08001"
+                | "08004"
+                | "57P01"
+                | "57P02"
+                | "57P03"
+                | "53300"
+                | "25006"
+        )
+    )
 }
 
 impl DbError {

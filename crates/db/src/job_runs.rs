@@ -168,35 +168,47 @@ pub enum Start {
     /// It already succeeded (its job was delivered again, after a lost acknowledgement or
     /// a queue that was pushed twice): nothing to do.
     AlreadyDone,
+    /// A live worker process is running it now (its job was delivered a second time):
+    /// nothing to do here.
+    AlreadyRunning,
     /// This tenant has no such run (deleted meanwhile).
     Missing,
 }
 
-/// Starts an attempt of a run: `running`, one more attempt, unless it already succeeded.
-/// The row is locked first, so two deliveries of one run cannot both see it unfinished
-/// and then both start it one after the other.
-pub async fn start(tx: &mut TenantTx, id: Uuid) -> DbResult<Start> {
+/// Starts an attempt of a run in the worker process `worker`: `running`, one more
+/// attempt, unless it already succeeded or a live worker process (seen within three of
+/// its heartbeats, not stopped) is running it; a run left `running` by a process that
+/// died is started again. The row is locked first, so two deliveries of one run cannot
+/// both see it free and both start it.
+pub async fn start(tx: &mut TenantTx, id: Uuid, worker: &str) -> DbResult<Start> {
     let tenant = tx.tenant();
-    let status: Option<String> = sqlx::query_scalar(
-        "select status from job_runs where tenant_id = $1 and id = $2 for update",
+    let found: Option<(String, bool)> = sqlx::query_as(
+        "select r.status,
+                r.status = 'running' and exists (
+                    select 1 from worker_processes p
+                    where p.name = r.worker and p.stopped_at is null
+                      and p.seen_at > now() - make_interval(secs => p.beat_secs * 3))
+         from job_runs r where r.tenant_id = $1 and r.id = $2 for update of r",
     )
     .bind(tenant.0)
     .bind(id)
     .fetch_optional(tx.conn())
     .await?;
-    match status.as_deref() {
+    match found {
         None => return Ok(Start::Missing),
-        Some("succeeded") => return Ok(Start::AlreadyDone),
+        Some((status, _)) if status == "succeeded" => return Ok(Start::AlreadyDone),
+        Some((_, true)) => return Ok(Start::AlreadyRunning),
         Some(_) => {}
     }
     let run: JobRun = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "update job_runs set status = 'running', attempts = attempts + 1, started_at = now(),
-                finished_at = null, queued_at = coalesce(queued_at, now())
+                finished_at = null, queued_at = coalesce(queued_at, now()), worker = $3
          where tenant_id = $1 and id = $2
          returning {COLUMNS}"
     )))
     .bind(tenant.0)
     .bind(id)
+    .bind(worker)
     .fetch_one(tx.conn())
     .await?;
     Ok(Start::Started(Box::new(run)))

@@ -177,17 +177,21 @@ pub async fn list(tx: &mut TenantTx, status: &str, limit: i64) -> DbResult<Vec<O
 pub struct Backlog {
     /// Emails waiting to be delivered (due now or waiting to be tried again).
     pub pending: i64,
-    /// When the oldest of them was written.
-    pub oldest: Option<chrono::DateTime<chrono::Utc>>,
+    /// Of those due now, when the one that has waited longest became due: how far the
+    /// sender is behind. (An email waiting out its retry backoff, an address greylisting
+    /// us, say, is not counted until it is due again.)
+    pub oldest_due: Option<chrono::DateTime<chrono::Utc>>,
     /// Whether one is due now: the scheduler queues a sender only then.
     pub due: bool,
 }
 
-/// The tenant's waiting email: how many, the oldest, and whether one is due now.
+/// The tenant's waiting email: how many, how long the longest-due has been due, and
+/// whether one is due now.
 pub async fn backlog(tx: &mut TenantTx) -> DbResult<Backlog> {
     let tenant = tx.tenant();
     Ok(sqlx::query_as(
-        "select count(*) as pending, min(created_at) as oldest,
+        "select count(*) as pending,
+                min(next_attempt_at) filter (where next_attempt_at <= now()) as oldest_due,
                 coalesce(bool_or(next_attempt_at <= now()), false) as due
          from email_outbox where tenant_id = $1 and status = 'pending'",
     )

@@ -32,7 +32,7 @@ pub struct WorkerProcess {
     pub last_tick_at: Option<DateTime<Utc>>,
     /// Emails waiting, in every tenant, as of that tick.
     pub outbox_pending: Option<i64>,
-    /// When the oldest of them was written.
+    /// Of those due, when the one that has waited longest became due.
     pub outbox_oldest_at: Option<DateTime<Utc>>,
     /// When it stopped, if it stopped cleanly.
     pub stopped_at: Option<DateTime<Utc>>,
@@ -46,7 +46,7 @@ pub async fn report(pool: &PgPool, p: &WorkerProcess) -> DbResult<()> {
              outbox_pending, outbox_oldest_at, stopped_at)
          values ($1, $2, $3, now(), $4, $5, $6, $7, $8, $9, $10, $11, $12)
          on conflict (name) do update set version = excluded.version,
-             seen_at = excluded.seen_at, beat_secs = excluded.beat_secs,
+             started_at = excluded.started_at, seen_at = excluded.seen_at, beat_secs = excluded.beat_secs,
              jobs_running = excluded.jobs_running,
              scheduler_running = excluded.scheduler_running, restarts = excluded.restarts,
              tick_period_secs = excluded.tick_period_secs,

@@ -61,6 +61,8 @@ pub async fn run_job(
             run_on: run.run_on,
             run_id: Some(run.id),
         },
+        // Not a worker process: nobody else could find this run running here.
+        "operator",
     )
     .await
 }

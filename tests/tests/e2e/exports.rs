@@ -178,7 +178,7 @@ async fn work(s: &Scene, export: &Value) {
         run_on: s.today,
         run_id: Some(export["run_id"].as_str().unwrap().parse().unwrap()),
     };
-    execute(&s.ctx, &job).await.unwrap();
+    execute(&s.ctx, &job, "test").await.unwrap();
 }
 
 async fn status(s: &Scene, token: &str, id: &str) -> Value {

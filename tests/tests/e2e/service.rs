@@ -76,7 +76,7 @@ async fn healthz_and_readyz_answer_when_postgres_and_redis_are_up() {
     assert_eq!(body["status"], "ready", "{body}");
     assert!(body["detail"].is_null());
 
-    // An email that has waited 45 minutes at the last tick: the outbox is stuck.
+    // An email due for 45 minutes at the last tick and still not sent: the outbox is stuck.
     let stuck = WorkerProcess {
         outbox_pending: Some(3),
         outbox_oldest_at: Some(chrono::Utc::now() - chrono::TimeDelta::minutes(45)),
@@ -93,7 +93,7 @@ async fn healthz_and_readyz_answer_when_postgres_and_redis_are_up() {
     assert_eq!(body["detail"], "degraded: outbox", "{body}");
     assert_eq!(
         check(&body, "outbox")["error"],
-        "3 emails are waiting; the oldest was written 45 minutes ago"
+        "3 emails are waiting; one has been due for 45 minutes without being sent"
     );
 
     // Its job worker restarting after a failure, and a scheduler silent for 3 minutes

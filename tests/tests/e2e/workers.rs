@@ -424,3 +424,88 @@ async fn a_job_that_fails_on_the_database_is_retried_by_the_queue_and_succeeds()
     );
     app.finish().await;
 }
+
+/// A worker process's report as `folio work` writes it (seen now, by the database's
+/// clock), beating every 10 s.
+fn process(name: &str) -> folio_app::background::WorkerProcess {
+    let now = Utc::now();
+    folio_app::background::WorkerProcess {
+        name: name.into(),
+        version: "test".into(),
+        started_at: now,
+        seen_at: now,
+        beat_secs: 10,
+        jobs_running: true,
+        scheduler_running: true,
+        restarts: 0,
+        tick_period_secs: 60,
+        last_tick_at: Some(now),
+        outbox_pending: Some(0),
+        outbox_oldest_at: None,
+        stopped_at: None,
+    }
+}
+
+/// Makes the process `name` last seen `secs` seconds ago.
+async fn last_seen(app: &TestApp, name: &str, secs: f64) {
+    sqlx::query(
+        "update worker_processes set seen_at = now() - make_interval(secs => $2) where name = $1",
+    )
+    .bind(name)
+    .bind(secs)
+    .execute(&app.database.pool)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_run_delivered_twice_starts_once_unless_its_process_died() {
+    use folio_db::job_runs::{Start, Trigger};
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
+    let run = folio_db::job_runs::request(
+        &mut tx,
+        "overdue-actions",
+        Utc::now().date_naive(),
+        Trigger::Operator,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    tx.commit().await.unwrap();
+    let start = |worker: &'static str| {
+        let (db, tenant, id) = (app.db.clone(), tenant.tenant_id(), run.id);
+        async move {
+            let mut tx = db.begin_tenant(tenant).await.unwrap();
+            let started = folio_db::job_runs::start(&mut tx, id, worker)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            started
+        }
+    };
+    // Process w-1, which beats every 10 s and has just reported, starts it.
+    folio_app::background::report(&app.db, &process("w-1"))
+        .await
+        .unwrap();
+    assert!(matches!(start("w-1").await, Start::Started(r) if r.attempts == 1));
+    // A second delivery, to w-2 or to w-1 itself (its worker restarted while the job
+    // went on), is skipped while w-1 is alive.
+    assert!(matches!(start("w-2").await, Start::AlreadyRunning));
+    assert!(matches!(start("w-1").await, Start::AlreadyRunning));
+    // w-1 last seen 30 s ago (three beats): still counted alive; 31 s: dead, and w-2
+    // starts the run again at once instead of waiting for the stalled-run rule.
+    last_seen(&app, "w-1", 29.0).await;
+    assert!(matches!(start("w-2").await, Start::AlreadyRunning));
+    last_seen(&app, "w-1", 31.0).await;
+    assert!(matches!(start("w-2").await, Start::Started(r) if r.attempts == 2));
+    // Once it has succeeded, no delivery starts it again, whoever is alive.
+    let mut tx = app.db.begin_tenant(tenant.tenant_id()).await.unwrap();
+    folio_db::job_runs::finish(&mut tx, run.id, Ok(&json!({})))
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(matches!(start("w-3").await, Start::AlreadyDone));
+    app.finish().await;
+}
