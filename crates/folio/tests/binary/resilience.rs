@@ -392,6 +392,26 @@ async fn postgres_stopped_under_load_answers_503_at_once_and_recovers_by_itself(
         http.get(format!("{base}/healthz")).send().await.is_ok()
     })
     .await;
+    // A worker on the same cluster, its scheduler ticking every second.
+    let worker_port = folio_tests::python::free_port();
+    let mut work = folio_on(&pg, &namespace, &["work"]);
+    work.env("FOLIO_WORKER_HEARTBEAT_SECS", "1")
+        .env("FOLIO_WORKER_POLL_MS", "100")
+        .env("FOLIO_SCHEDULER_CRON", "* * * * * *")
+        .env(
+            "FOLIO_WORKER_METRICS_LISTEN",
+            format!("127.0.0.1:{worker_port}"),
+        )
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    let mut worker = Process(work.spawn().expect("start folio work"));
+    let worker_base = format!("http://127.0.0.1:{worker_port}");
+    wait_for(
+        "the worker to be ready",
+        Duration::from_secs(30),
+        || async { readiness(&http, &worker_base).await.0 == StatusCode::OK },
+    )
+    .await;
     let signed_in: Value = http
         .post(format!("{base}/api/v1/auth/login"))
         .json(&json!({ "tenant": "northgate", "email": "ada@n.example", "password": password }))
@@ -484,6 +504,17 @@ async fn postgres_stopped_under_load_answers_503_at_once_and_recovers_by_itself(
     assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = ready.json().await.unwrap();
     assert_eq!(body["detail"], "unavailable: postgres", "{body}");
+    // So does the worker's.
+    wait_for(
+        "the worker to report PostgreSQL down",
+        Duration::from_secs(10),
+        || async {
+            let (status, body) = readiness(&http, &worker_base).await;
+            status == StatusCode::SERVICE_UNAVAILABLE
+                && body["detail"].as_str().unwrap_or("").contains("postgres")
+        },
+    )
+    .await;
 
     tokio::time::sleep(Duration::from_secs(6)).await;
     pg.start_again();
@@ -528,4 +559,36 @@ async fn postgres_stopped_under_load_answers_503_at_once_and_recovers_by_itself(
         refused.len()
     );
     still_running(&mut api, "the API");
+
+    // The worker recovered by itself too: ready again, and a job asked for now runs once.
+    wait_for(
+        "the worker to be ready again",
+        Duration::from_secs(60),
+        || async { readiness(&http, &worker_base).await.0 == StatusCode::OK },
+    )
+    .await;
+    let asked = http
+        .post(format!("{base}/api/v1/jobs/recalculate-tracks/runs"))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), StatusCode::ACCEPTED);
+    let run: Value = asked.json().await.unwrap();
+    let run_url = format!("{base}/api/v1/jobs/runs/{}", run["id"].as_str().unwrap());
+    wait_for(
+        "the job asked for after the restart",
+        Duration::from_secs(60),
+        || {
+            let (http, url, token) = (&http, &run_url, &token);
+            async move {
+                let r: Value = get(http, url.clone(), token).await.json().await.unwrap();
+                assert_ne!(r["status"], "failed", "{r}");
+                r["status"] == "succeeded" && r["attempts"] == 1
+            }
+        },
+    )
+    .await;
+    still_running(&mut worker, "the worker");
 }
