@@ -11,7 +11,8 @@
 //             leaves an internal comment, sends a document to sign, chooses an optional
 //             unit, returns evidence with points for improvement;
 //   learner:  accepts the new disclaimer, updates the action, messages the assessor,
-//             edits a time-log entry and sees the month, reads the units page, signs the
+//             edits a time-log entry and sees the month, deletes one (asked first, after
+//             changing her mind once), reads the units page, signs the
 //             document, edits the profile and photo, resubmits the returned evidence;
 //   employer: sees the employee's portfolio read-only and signs the document.
 //
@@ -334,6 +335,10 @@ try {
   await unit.getByRole("button", { name: "Add criterion" }).click();
   await notice(admin, "Criterion added.");
   await admin.locator('[data-criterion="L1.1"]').getByRole("button", { name: /Remove/ }).click();
+  // Asked first, naming what goes.
+  await admin.getByRole("heading", { name: "Are you sure?" }).waitFor();
+  await admin.getByText("Remove criterion L1.1 (Run a team briefing)").waitFor();
+  await admin.getByRole("button", { name: "Remove the criterion" }).click();
   await notice(admin, "Criterion removed.");
   check((await admin.locator('[data-criterion="L1.1"]').count()) === 0, "the criterion was not removed");
 
@@ -531,6 +536,35 @@ try {
   await learner.getByText("No time logged that matches these filters").waitFor();
   await learner.getByRole("link", { name: "Calendar" }).click();
   await learner.locator("#calendar").getByText("Month total").waitFor();
+
+  step = "learner: deletes a time-log entry, asked first, and can change her mind";
+  await open(learner, `${enrolmentPath}/time-log`);
+  const log = learner.locator("#log-time");
+  await log.getByLabel("Minutes").fill("25");
+  await log.getByLabel("What did you learn?").fill("Logged by mistake.");
+  await log.getByRole("button", { name: "Add to time log" }).click();
+  await notice(learner, "Time logged.");
+  const deletes = learner.locator("#entries").getByRole("button", { name: /^Delete/ });
+  const before = await deletes.count();
+  const mistake = learner.locator("#entries tr", { hasText: "Logged by mistake." });
+  const del = mistake.getByRole("button", { name: /^Delete/ });
+  // The button can be read: its text is not the white of the row behind it.
+  const [ink, paper] = await del.evaluate((b) => [
+    getComputedStyle(b).color,
+    getComputedStyle(b.closest("tr")).backgroundColor,
+  ]);
+  check(ink !== "rgb(255, 255, 255)" && ink !== paper, `the Delete button is ${ink} on ${paper}`);
+  await del.click();
+  await learner.getByRole("heading", { name: "Are you sure?" }).waitFor();
+  check((await learner.locator("body").innerText()).includes("It cannot be brought back."), "the question does not say what deleting means");
+  await learner.getByRole("link", { name: "Cancel" }).click();
+  await learner.locator("#entries").waitFor();
+  check((await deletes.count()) === before, "cancelling deleted the entry");
+  await mistake.getByRole("button", { name: /^Delete/ }).click();
+  await learner.getByRole("button", { name: "Delete the entry" }).click();
+  await notice(learner, "Entry deleted.");
+  check((await deletes.count()) === before - 1, "confirming did not delete the entry");
+  check((await learner.locator("#entries tr", { hasText: "Logged by mistake." }).count()) === 0, "the deleted entry is still listed");
   await learner.goto(`${BASE}${enrolmentPath}`);
 
   step = "learner: units, documents, profile";

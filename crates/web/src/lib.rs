@@ -445,6 +445,30 @@ impl Web {
         }
     }
 
+    /// The page that asks before a form that deletes or takes something away goes
+    /// ahead: its `question`, a button that sends the form's `fields` again confirmed
+    /// (labelled by `_confirm_button`), and a way back to `back` that changes nothing.
+    fn confirm_page(
+        &self,
+        viewer: &Viewer,
+        question: &str,
+        back: &str,
+        fields: &[(String, String)],
+    ) -> Response {
+        let button = forms::field(fields, "_confirm_button").unwrap_or("Yes, go ahead");
+        let kept: Vec<Value> = fields
+            .iter()
+            .filter(|(name, _)| name != "_confirmed")
+            .map(|(name, value)| json!({ "name": name, "value": value }))
+            .collect();
+        self.render(
+            Some(viewer),
+            "confirm",
+            "Are you sure?",
+            json!({ "question": question, "button": button, "back": back, "fields": kept }),
+        )
+    }
+
     fn error_page(
         &self,
         viewer: Option<&Viewer>,
@@ -917,6 +941,13 @@ async fn form_submit(
     let back = local_path(forms::field(&fields, "_back"))
         .unwrap_or("/app")
         .to_owned();
+    // A form that deletes or takes something away says so in `_confirm`: it is asked
+    // first, on a page of its own that sends the same fields again with `_confirmed`.
+    if let Some(question) = forms::field(&fields, "_confirm")
+        && forms::field(&fields, "_confirmed") != Some("yes")
+    {
+        return Ok(web.confirm_page(&viewer, question, &back, &fields));
+    }
     let api = forms::field(&fields, "_api").unwrap_or("");
     if !api.starts_with("/api/v1/") || api.contains("..") {
         return Ok(web.error_page(

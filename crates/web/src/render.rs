@@ -29,6 +29,7 @@ const PAGES: &[(&str, &str)] = pages![
     "two_step",
     "disclaimer",
     "error",
+    "confirm",
     "learner_home",
     "staff_home",
     "tile",

@@ -121,6 +121,9 @@
     // A local date and time is turned into an instant in the organisation's time zone by
     // the server: such a form goes the no-script way.
     if (form.querySelector('[name$=":datetime"]')) return false;
+    // A form that deletes or takes something away is asked first, on the page /app/do
+    // shows for it: it goes the no-script way until it has been confirmed there.
+    if (hidden(form, "_confirm") && hidden(form, "_confirmed") !== "yes") return false;
     clearErrors(form);
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (b) { b.disabled = true; });

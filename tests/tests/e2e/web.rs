@@ -966,3 +966,71 @@ async fn the_status_form_starts_a_break_with_its_reason_and_expected_return() {
     assert!(otj.contains("Expected by today") && otj.contains("how each figure is worked out"));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn taking_something_away_is_asked_first_on_a_page_of_its_own() {
+    let app = TestApp::spawn().await;
+    let tenant = app.tenant("northgate").await;
+    app.user(&tenant, "admin@n.example", &[Role::Admin]).await;
+    let eve = app.user(&tenant, "eve@n.example", &[Role::Learner]).await;
+    let token = app.login(&tenant, "admin@n.example").await;
+    let http = no_redirects();
+    let cookie = format!("folio_session={token}");
+    let status = || async {
+        sqlx::query_scalar::<_, String>("select status from users where id = $1")
+            .bind(eve)
+            .fetch_one(&app.database.pool)
+            .await
+            .unwrap()
+    };
+
+    // The people page's Deactivate carries its question, and looks like what it does.
+    let people = http
+        .get(format!("{}/app/admin/people", app.base))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(people.contains("name=\"_confirm\""), "{people}");
+    assert!(people.contains("class=\"link danger\""), "{people}");
+
+    // Sent without the confirmation: a page asks, and nothing has changed.
+    let form = format!(
+        "_api=/api/v1/users/{eve}/deactivate&_back=/app/admin/people&_notice=Account+deactivated.\
+         &_confirm=Deactivate+Eve%27s+account%3F&_confirm_button=Deactivate+the+account"
+    );
+    let post = |body: String| {
+        http.post(format!("{}/app/do", app.base))
+            .header(COOKIE, &cookie)
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("origin", &app.base)
+            .body(body)
+            .send()
+    };
+    let asked = post(form.clone()).await.unwrap();
+    assert_eq!(asked.status(), StatusCode::OK);
+    let page = asked.text().await.unwrap();
+    assert_eq!(folio_tests::heading(&page), "Are you sure?");
+    assert!(page.contains("Deactivate Eve&#x27;s account?"), "{page}");
+    assert!(page.contains(">Deactivate the account</button>"), "{page}");
+    assert!(
+        page.contains("href=\"/app/admin/people\">Cancel</a>"),
+        "{page}"
+    );
+    assert!(
+        page.contains(&format!("value=\"/api/v1/users/{eve}/deactivate\"")),
+        "{page}"
+    );
+    assert!(page.contains("name=\"_confirmed\" value=\"yes\""), "{page}");
+    assert_eq!(status().await, "active");
+
+    // Confirmed: done, and back to the people page.
+    let done = post(format!("{form}&_confirmed=yes")).await.unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert_eq!(done.headers()[LOCATION], "/app/admin/people");
+    assert_eq!(status().await, "deactivated");
+    app.finish().await;
+}
