@@ -58,7 +58,7 @@ async function signOut(page) {
 async function noRawErrors(page) {
   const text = await page.locator("body").innerText();
   check(!/^\s*[{[]/.test(text), `raw JSON shown on ${page.url()}`);
-  check(!/problem\+json|\/problems\/|panicked|stack backtrace/i.test(text), `raw error text on ${page.url()}`);
+  check(!/problem\+json|\/problems\/|panicked|stack backtrace|invalid type:|expected i64|expected f64/i.test(text), `raw error text on ${page.url()}`);
 }
 
 const browser = await chromium.launch({
@@ -130,8 +130,17 @@ try {
   check((await log.getByLabel("Minutes").getAttribute("aria-invalid")) === "true", "minutes not marked as the problem");
   await noRawErrors(learner);
 
+  step = "a duration that is not a number is refused in words";
+  await log.getByLabel("Minutes").fill("");
+  await log.getByLabel("Hours").fill("1,5");
+  await log.getByRole("button", { name: "Add to time log" }).click();
+  await log.getByText('must be a whole number (you gave "1,5")').waitFor();
+  check((await log.getByLabel("Hours").getAttribute("aria-invalid")) === "true", "hours not marked as the problem");
+  await noRawErrors(learner);
+
   step = "log time";
-  await log.getByLabel("Minutes").fill("90");
+  // An hour and a half, typed as hours: 90 minutes.
+  await log.getByLabel("Hours").fill("1.5");
   await log.getByLabel("Activity").selectOption("trainer_led_training");
   await log.getByLabel("What did you learn?").fill("Lifting plan workshop with the site engineer.");
   await log.getByRole("button", { name: "Add to time log" }).click();

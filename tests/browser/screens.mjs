@@ -527,7 +527,8 @@ try {
   await open(learner, `${enrolmentPath}/time-log`);
   await learner.locator("#entries").getByRole("link").first().click();
   await learner.waitForURL(/\/app\/time-log\//);
-  await learner.getByLabel("Minutes").fill("120");
+  await learner.getByLabel("Hours").fill("2");
+  await learner.getByLabel("Minutes").fill("0");
   await learner.getByRole("button", { name: "Save entry" }).click();
   await notice(learner, "Entry saved.");
   await learner.locator("#entries").getByText("2:00").waitFor();

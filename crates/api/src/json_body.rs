@@ -122,7 +122,74 @@ fn field_error(path: &str, err: &serde_json::Error) -> FieldError {
     } else {
         path.to_owned()
     };
-    FieldError::new(field, message)
+    FieldError::new(field, in_words(&message))
+}
+
+/// serde's account of a wrong value, in the words a person uses: `invalid type: string
+/// "1.5", expected i64` is "must be a whole number (you gave "1.5")". A message it does not
+/// recognise is kept as it is.
+fn in_words(message: &str) -> String {
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        // unknown variant `root`, expected one of `admin`, `learner`
+        let given = rest.split('`').next().unwrap_or_default();
+        let choices: Vec<&str> = rest
+            .split_once("expected")
+            .map(|(_, tail)| tail.split('`').skip(1).step_by(2).collect())
+            .unwrap_or_default();
+        return if choices.is_empty() {
+            format!("\"{given}\" is not one of the choices")
+        } else {
+            format!(
+                "must be one of {} (you gave \"{given}\")",
+                choices.join(", ")
+            )
+        };
+    }
+    let Some(rest) = message.strip_prefix("invalid type: ") else {
+        return match message {
+            m if m.starts_with("invalid value: integer") || m.contains("out of range") => {
+                "is too large or too small".to_owned()
+            }
+            m if m.contains("input contains invalid characters")
+                || m.contains("premature end of input")
+                || m.contains("trailing input") =>
+            {
+                "is not a date or time in the expected form (a date is YYYY-MM-DD)".to_owned()
+            }
+            m if m.starts_with("UUID parsing failed")
+                || m.starts_with("invalid character: expected") =>
+            {
+                "is not a valid id".to_owned()
+            }
+            m => m.to_owned(),
+        };
+    };
+    // `<what was given>, expected <what was wanted>`
+    let (given, wanted) = rest.rsplit_once(", expected ").unwrap_or((rest, ""));
+    let wanted = match wanted {
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" | "isize" => {
+            "a whole number"
+        }
+        "f32" | "f64" => "a number",
+        "a boolean" => "true or false",
+        w if w.starts_with("a string") || w == "a borrowed string" => "text",
+        w if w.starts_with("a sequence") => "a list",
+        w if w.starts_with("struct") || w.starts_with("a map") => "an object with fields",
+        "" => "something else",
+        w => w,
+    };
+    let given = match given {
+        "null" => "nothing".to_owned(),
+        g => g
+            .strip_prefix("string ")
+            .or_else(|| g.strip_prefix("integer `").map(|v| v.trim_end_matches('`')))
+            .or_else(|| {
+                g.strip_prefix("floating point `")
+                    .map(|v| v.trim_end_matches('`'))
+            })
+            .map_or_else(|| g.to_owned(), str::to_owned),
+    };
+    format!("must be {wanted} (you gave {given})")
 }
 
 #[cfg(test)]
@@ -164,14 +231,81 @@ mod tests {
         match errors(r#"{"email": "a@b.c", "roles": ["admin", "root"]}"#) {
             AppError::Validation(e) => {
                 assert_eq!(e[0].field, "roles[1]");
-                assert!(
-                    e[0].detail.contains("unknown variant `root`"),
-                    "{}",
-                    e[0].detail
-                );
+                assert_eq!(e[0].detail, "must be one of admin (you gave \"root\")");
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn wrong_values_are_told_in_words() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Entry {
+            minutes: i64,
+            hours: f64,
+            with_assessor: bool,
+            on: chrono::NaiveDate,
+            tags: Vec<String>,
+        }
+        let detail = |body: &str| match parse::<Entry>(body.as_bytes()) {
+            Err(AppError::Validation(e)) => (e[0].field.clone(), e[0].detail.clone()),
+            other => panic!("{other:?}"),
+        };
+        let ok = r#""hours": 1, "with_assessor": true, "on": "2026-12-01", "tags": []"#;
+        assert_eq!(
+            detail(&format!(r#"{{"minutes": "1.5", {ok}}}"#)),
+            (
+                "minutes".into(),
+                "must be a whole number (you gave \"1.5\")".into()
+            )
+        );
+        assert_eq!(
+            detail(&format!(r#"{{"minutes": 1.5, {ok}}}"#)),
+            (
+                "minutes".into(),
+                "must be a whole number (you gave 1.5)".into()
+            )
+        );
+        assert_eq!(
+            detail(
+                r#"{"minutes": 5, "hours": "x", "with_assessor": true, "on": "2026-12-01", "tags": []}"#
+            ),
+            ("hours".into(), "must be a number (you gave \"x\")".into())
+        );
+        assert_eq!(
+            detail(
+                r#"{"minutes": 5, "hours": 1, "with_assessor": "yes", "on": "2026-12-01", "tags": []}"#
+            ),
+            (
+                "with_assessor".into(),
+                "must be true or false (you gave \"yes\")".into()
+            )
+        );
+        assert_eq!(
+            detail(
+                r#"{"minutes": 5, "hours": 1, "with_assessor": true, "on": "1st Dec", "tags": []}"#
+            ),
+            (
+                "on".into(),
+                "is not a date or time in the expected form (a date is YYYY-MM-DD)".into()
+            )
+        );
+        assert_eq!(
+            detail(
+                r#"{"minutes": 5, "hours": 1, "with_assessor": true, "on": "2026-12-01", "tags": "a"}"#
+            ),
+            ("tags".into(), "must be a list (you gave \"a\")".into())
+        );
+        assert_eq!(
+            detail(
+                r#"{"minutes": null, "hours": 1, "with_assessor": true, "on": "2026-12-01", "tags": []}"#
+            ),
+            (
+                "minutes".into(),
+                "must be a whole number (you gave nothing)".into()
+            )
+        );
     }
 
     #[test]

@@ -27,6 +27,45 @@ pub fn local_instant(value: &str, tz: Tz) -> Option<String> {
     Some(local.with_timezone(&chrono::Utc).to_rfc3339())
 }
 
+/// A duration's part in minutes: `hours` (decimals allowed: 1.5 is 90) or `addmin` (whole
+/// minutes); `None` when it is not such a number.
+fn duration_part(kind: &str, value: &str) -> Option<i64> {
+    let v = value.trim();
+    if !v
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (kind == "hours" && b == b'.'))
+    {
+        return None;
+    }
+    match kind {
+        "hours" => v
+            .parse::<f64>()
+            .ok()
+            .filter(|h| h.is_finite() && *h < 10_000.0)
+            // Bounded above, so the rounded minutes fit.
+            .map(|h| {
+                #[allow(clippy::cast_possible_truncation)]
+                let m = (h * 60.0).round() as i64;
+                m
+            }),
+        _ => v.parse::<i64>().ok(),
+    }
+}
+
+/// Adds a duration's part to the minutes at `key`; a part that is not a number is sent as
+/// typed, for the API to say what is wrong with it.
+fn add_minutes(out: &mut Map<String, Value>, key: &str, part: Option<i64>, raw: &str) {
+    let sum = match (part, out.get(key)) {
+        (Some(m), Some(Value::Number(n))) => {
+            n.as_i64().map_or(Value::from(m), |n| Value::from(n + m))
+        }
+        (Some(m), None) => Value::from(m),
+        (Some(_), Some(other)) => other.clone(),
+        (None, _) => Value::String(raw.to_owned()),
+    };
+    out.insert(key.to_owned(), sum);
+}
+
 /// Builds the JSON body from the submitted `(name, value)` pairs, in order. A value that
 /// does not parse as its type is sent as the string typed, so the API names the field in
 /// its 422 rather than the page guessing at the rule.
@@ -93,6 +132,7 @@ pub fn to_json(fields: &[(String, String)], tz: Tz) -> Value {
                     .map_or_else(|_| Value::String(value.clone()), Value::from);
                 out.insert(key.to_owned(), v);
             }
+            "hours" | "addmin" => add_minutes(out, key, duration_part(kind, value), value),
             "lines" => {
                 let items = value
                     .split(['\n', ','])
@@ -147,6 +187,31 @@ mod tests {
             .iter()
             .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn a_duration_in_hours_and_minutes_is_added_up_as_minutes() {
+        let minutes = |hours: &str, mins: &str| {
+            to_json(
+                &pairs(&[("minutes:hours", hours), ("minutes:addmin", mins)]),
+                chrono_tz::Europe::London,
+            )
+            .get("minutes")
+            .cloned()
+        };
+        // 1 h 30 min = 60 + 30 = 90; 1.5 h = 90; 2.25 h = 135; 0 h 45 min = 45.
+        assert_eq!(minutes("1", "30"), Some(json!(90)));
+        assert_eq!(minutes("1.5", ""), Some(json!(90)));
+        assert_eq!(minutes("2.25", "0"), Some(json!(135)));
+        assert_eq!(minutes("", "45"), Some(json!(45)));
+        // 0.33 h = 19.8 min, rounded to 20.
+        assert_eq!(minutes("0.33", ""), Some(json!(20)));
+        // Nothing given: nothing sent (the API says it is required).
+        assert_eq!(minutes("", ""), None);
+        // Not numbers: sent as typed, for the API to say what is wrong.
+        assert_eq!(minutes("1,5", ""), Some(json!("1,5")));
+        assert_eq!(minutes("1", "half"), Some(json!("half")));
+        assert_eq!(minutes("-1", ""), Some(json!("-1")));
     }
 
     #[test]

@@ -124,7 +124,9 @@ fn unit_groups(components: Vec<Component<Unit>>) -> Vec<UnitGroup> {
 struct FieldsView {
     entry_date: NaiveDate,
     activity_type: Option<&'static str>,
-    minutes: Option<i32>,
+    /// The time spent, as whole hours and the minutes beyond them (90 is 1 and 30).
+    hours_part: Option<i32>,
+    minutes_part: Option<i32>,
     unit_id: Option<Uuid>,
     /// The entry's off the job, for an entry (none for a new one: it follows the type).
     off_the_job: Option<bool>,
@@ -139,7 +141,8 @@ impl FieldsView {
         Self {
             entry_date: today,
             activity_type: None,
-            minutes: None,
+            hours_part: None,
+            minutes_part: None,
             unit_id: None,
             off_the_job: None,
             off_the_job_reason: None,
@@ -154,7 +157,8 @@ impl From<&Entry> for FieldsView {
         Self {
             entry_date: e.entry.entry_date,
             activity_type: Some(e.activity.as_str()),
-            minutes: Some(e.entry.minutes),
+            hours_part: Some(e.entry.minutes / 60),
+            minutes_part: Some(e.entry.minutes % 60),
             unit_id: e.entry.unit_id,
             off_the_job: Some(e.entry.off_the_job),
             off_the_job_reason: e.entry.off_the_job_reason.clone(),

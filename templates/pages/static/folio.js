@@ -9,7 +9,8 @@
   "use strict";
 
   // The same convention as the server's `forms::to_json`: `name:int`, `name:number`,
-  // `name:bool`, `name:list`; blanks left out; `_`-fields never sent.
+  // `name:bool`, `name:list`, `name:hours` and `name:addmin` (a duration's parts, added up
+  // as minutes); blanks left out; `_`-fields never sent.
   function toJson(form) {
     var root = {};
     var data = new FormData(form);
@@ -39,6 +40,16 @@
         out[key] = value.split(/[\n,]/).map(function (v) { return v.trim(); }).filter(function (v) { return v !== ""; });
       } else if (kind === "json") {
         try { out[key] = JSON.parse(value); } catch (e) { out[key] = value; }
+      } else if (kind === "hours" || kind === "addmin") {
+        // A duration in hours (decimals allowed) and whole minutes, added up as minutes;
+        // a part that is not a number is sent as typed, for the API to say so.
+        var v = value.trim();
+        var m = kind === "hours"
+          ? (/^\d+(\.\d+)?$/.test(v) ? Math.round(Number(v) * 60) : null)
+          : (/^\d+$/.test(v) ? parseInt(v, 10) : null);
+        if (m === null) out[key] = value;
+        else if (typeof out[key] === "number") out[key] += m;
+        else if (out[key] === undefined) out[key] = m;
       } else if (kind === "int" && /^-?\d+$/.test(value.trim())) {
         out[key] = parseInt(value.trim(), 10);
       } else if (kind === "number" && !isNaN(Number(value.trim()))) {
@@ -62,14 +73,15 @@
     });
   }
 
-  function fieldFor(form, field) {
+  // Every input a field's value comes from (the hours and minutes of a duration are two).
+  function fieldsFor(form, field) {
     var base = field.replace(/\[\d+\].*$/, "");
-    var all = form.querySelectorAll("[name]");
-    for (var i = 0; i < all.length; i++) {
-      var n = all[i].getAttribute("name");
-      if (n === base || n.split(":")[0] === base) return all[i];
-    }
-    return null;
+    var found = [];
+    form.querySelectorAll("[name]").forEach(function (el) {
+      var n = el.getAttribute("name");
+      if (n === base || n.split(":")[0] === base) found.push(el);
+    });
+    return found;
   }
 
   function showProblem(form, problem, status) {
@@ -81,15 +93,17 @@
     var errors = (problem && problem.errors) || [];
     var unplaced = [];
     errors.forEach(function (e, n) {
-      var el = fieldFor(form, e.field);
-      if (!el) { unplaced.push(e.field.replace(/_/g, " ") + ": " + e.detail); return; }
-      el.setAttribute("aria-invalid", "true");
+      var els = fieldsFor(form, e.field);
+      if (!els.length) { unplaced.push(e.field.replace(/_/g, " ") + ": " + e.detail); return; }
       var note = document.createElement("span");
       note.className = "field-error";
       note.id = "err-" + n + "-" + Math.random().toString(36).slice(2, 7);
       note.textContent = e.detail;
-      el.setAttribute("aria-describedby", note.id);
-      el.insertAdjacentElement("afterend", note);
+      els.forEach(function (el) {
+        el.setAttribute("aria-invalid", "true");
+        el.setAttribute("aria-describedby", note.id);
+      });
+      els[els.length - 1].insertAdjacentElement("afterend", note);
     });
     if (errors.length) {
       message = "Please correct the fields marked below." +
