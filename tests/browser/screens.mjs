@@ -13,7 +13,8 @@
 //   learner:  accepts the new disclaimer, updates the action, messages the assessor,
 //             edits a time-log entry and sees the month, deletes one (asked first, after
 //             changing her mind once), reads the units page, signs the
-//             document, edits the profile and photo, resubmits the returned evidence;
+//             document, edits the profile and photo, finds the returned evidence assessed
+//             (no new version of it) and adds new evidence instead;
 //   employer: sees the employee's portfolio read-only and signs the document.
 //
 // Environment as scenario.mjs.
@@ -612,18 +613,26 @@ try {
   await notice(learner, "Profile saved.");
   check((await learner.getByLabel("Skills").inputValue()) === "Lathe, milling, CAD", "the profile was not saved");
 
-  step = "learner: resubmits the returned evidence";
+  step = "learner: returned evidence that was assessed is not replaced; she adds new evidence";
   await learner.goBack();
   await open(learner, "/app");
   await learner.getByRole("link", { name: "Evidence" }).click();
   await learner.getByRole("link", { name: "Workshop risk assessment" }).click();
   await learner.getByText("Add the noise assessment").waitFor();
-  const resubmit = learner.locator("#resubmit");
-  await resubmit.getByLabel("What did you change?").fill("Added the noise assessment and the permit signatory.");
-  await resubmit.getByLabel("File").setInputFiles({ name: "risk-assessment-v2.txt", mimeType: "text/plain", buffer: Buffer.from("v2: noise 85 dB, permit signed by J. Smith\n") });
-  await resubmit.getByRole("button", { name: "Upload new version" }).click();
-  await notice(learner, "New version uploaded.");
-  await learner.getByText("Version 2: risk-assessment-v2.txt").waitFor();
+  // Its criteria were signed off on version 1 (scenario.mjs): the page says which, and
+  // offers no upload that would replace what was assessed.
+  await learner.locator("#assessed").getByText("Version 1: criteria K1.1, K1.2 signed off on it").waitFor();
+  await learner.locator("#no-resubmit").getByText("cannot be replaced").waitFor();
+  check((await learner.locator("#resubmit").count()) === 0, "assessed evidence still offers a new version");
+  await learner.getByRole("link", { name: "Evidence", exact: true }).first().click();
+  const upload = learner.locator("#upload");
+  await upload.getByLabel("Title").fill("Noise assessment and permit");
+  await upload.getByLabel("Your name as your signature").fill("Amelia Clarke");
+  await upload.getByLabel("I declare that this is my own work.").check();
+  await upload.getByLabel("File").setInputFiles({ name: "noise-assessment.txt", mimeType: "text/plain", buffer: Buffer.from("Noise 85 dB; permit signed by J. Smith\n") });
+  await upload.getByRole("button", { name: "Upload" }).click();
+  await learner.getByText("Your evidence is uploaded.").waitFor();
+  await learner.getByRole("link", { name: "Noise assessment and permit" }).waitFor();
   await learnerContext.close();
 
   // The employer's manager.

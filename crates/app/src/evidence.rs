@@ -317,6 +317,7 @@ pub async fn permit_resubmission(mut uow: UnitOfWork, id: Uuid) -> Result<Upload
     if !may_upload(&uow.principal, &enrolment) {
         return Err(Error::Forbidden);
     }
+    refuse_if_assessed(&mut uow.tx, enrolment.id, e.id).await?;
     let limits = settings::get(&mut uow.tx).await?;
     Ok(UploadPermit {
         enrolment_id: enrolment.id,
@@ -463,6 +464,8 @@ impl UploadPermit {
                 let enrolment =
                     enrolments::get_visible(tx, &principal.viewer(), enrolment_id).await?;
                 let version = evidence::lock_next_version(tx, e.id).await?;
+                // Again under the lock: a sign-off may have come while the file streamed.
+                refuse_if_assessed(tx, enrolment.id, e.id).await?;
                 evidence::insert_version(
                     tx,
                     &new_version(
@@ -506,6 +509,29 @@ impl UploadPermit {
         )
         .await
     }
+}
+
+/// Refuses a new version of evidence that criteria were signed off on: the assessor judged
+/// the version they saw, and a replacement would leave the sign-offs standing on a file
+/// nobody assessed. The learner is told which criteria, and what to do instead.
+async fn refuse_if_assessed(
+    tx: &mut folio_db::TenantTx,
+    enrolment_id: Uuid,
+    evidence_id: Uuid,
+) -> Result<()> {
+    let codes = evidence::signed_off_criteria_codes(tx, enrolment_id, evidence_id).await?;
+    if codes.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Conflict {
+        field: Some("file".into()),
+        detail: format!(
+            "This evidence has been assessed: criteria {} were signed off on it. A new \
+             version would replace what was assessed, so upload it as new evidence instead, \
+             or ask your assessor to withdraw the sign-off first.",
+            codes.join(", ")
+        ),
+    })
 }
 
 fn new_version<'a>(

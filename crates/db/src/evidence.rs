@@ -356,6 +356,29 @@ pub async fn signed_off_mappings_to_remove(
     .await?)
 }
 
+/// The codes of the criteria signed off for the enrolment that this evidence is mapped to:
+/// what an assessor judged on it, which a new version must not quietly change.
+pub async fn signed_off_criteria_codes(
+    tx: &mut TenantTx,
+    enrolment_id: Uuid,
+    evidence_id: Uuid,
+) -> DbResult<Vec<String>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar(
+        "select c.code from criterion_mappings m
+         join criterion_sign_offs s on s.tenant_id = m.tenant_id and s.enrolment_id = m.enrolment_id
+                                   and s.criterion_id = m.criterion_id
+         join criteria c on c.tenant_id = m.tenant_id and c.id = m.criterion_id
+         where m.tenant_id = $1 and m.enrolment_id = $2 and m.evidence_id = $3
+         order by c.code",
+    )
+    .bind(tenant.0)
+    .bind(enrolment_id)
+    .bind(evidence_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
 /// Makes `criterion_ids` exactly the criteria this evidence is mapped to.
 pub async fn set_mappings(
     tx: &mut TenantTx,

@@ -298,6 +298,9 @@ struct EvidenceDetailView {
     returns: Vec<ReturnView>,
     /// The learner's criteria by component and unit.
     components: Vec<MapComponentView>,
+    /// The codes of the criteria signed off on this evidence: it has been assessed, and
+    /// cannot be replaced by a new version.
+    assessed_criteria: Vec<String>,
 }
 
 /// `/app/evidence/{id}`: a piece of evidence.
@@ -318,6 +321,16 @@ pub(super) async fn evidence_page(
         })
         .await?;
     let evidence_id = detail.evidence.id;
+    let components = map_components(map);
+    let assessed_criteria = components
+        .iter()
+        .flat_map(|c| &c.units)
+        .flat_map(|u| &u.criteria)
+        .filter(|c| {
+            c.state == "signed_off" && detail.evidence.criterion_ids.contains(&c.criterion_id)
+        })
+        .map(|c| c.code.clone())
+        .collect();
     let view = EvidenceDetailView {
         id: detail.evidence.enrolment_id,
         overview: overview.into(),
@@ -342,7 +355,8 @@ pub(super) async fn evidence_page(
                 returned_at: r.returned_at,
             })
             .collect(),
-        components: map_components(map),
+        components,
+        assessed_criteria,
     };
     Ok(web.typed_page(&viewer, "evidence_detail", "Evidence", &view, flash))
 }

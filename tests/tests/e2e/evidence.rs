@@ -1169,3 +1169,94 @@ async fn criteria_of_unchosen_units_cannot_be_signed_off() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn assessed_evidence_cannot_be_replaced_by_a_new_version() {
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let (learner, assessor, enrolment) = (
+        p.token("learner"),
+        p.token("assessor"),
+        p.enrolment("learner"),
+    );
+    let created = upload(
+        &app,
+        learner,
+        enrolment,
+        form(component(&p), "a.pdf", content(2000, 1)),
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let c1 = p.course("ST0001").unit("M1").criteria[0];
+    let mapped = app
+        .authed(
+            Method::PUT,
+            &format!("/api/v1/evidence/{id}/criteria"),
+            assessor,
+        )
+        .json(&json!({ "criterion_ids": [c1] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mapped.status(), StatusCode::OK);
+    let signed = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/enrolments/{enrolment}/sign-offs"),
+            assessor,
+        )
+        .json(&json!({ "criterion_ids": [c1] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), StatusCode::NO_CONTENT);
+
+    let resubmit = || async {
+        app.authed(
+            Method::POST,
+            &format!("/api/v1/evidence/{id}/versions"),
+            learner,
+        )
+        .multipart(
+            Form::new()
+                .text("comment", "Tidied it up.")
+                .part("file", Part::bytes(content(3000, 2)).file_name("b.pdf")),
+        )
+        .send()
+        .await
+        .unwrap()
+    };
+    // Signed off on version 1: a new version would replace what was assessed.
+    let body = problem(resubmit().await, StatusCode::CONFLICT).await;
+    assert_eq!(body["errors"][0]["field"], "file", "{body}");
+    assert_eq!(
+        body["detail"],
+        "This evidence has been assessed: criteria 1.0 were signed off on it. A new version \
+         would replace what was assessed, so upload it as new evidence instead, or ask your \
+         assessor to withdraw the sign-off first.",
+    );
+    assert_eq!(
+        rows(&app, "evidence_versions").await,
+        1,
+        "no version was added"
+    );
+
+    // The sign-off withdrawn, the learner may send a new version again.
+    let withdrawn = app
+        .authed(
+            Method::DELETE,
+            &format!("/api/v1/enrolments/{enrolment}/sign-offs/{c1}"),
+            assessor,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.status(), StatusCode::NO_CONTENT);
+    assert_eq!(resubmit().await.status(), StatusCode::CREATED);
+    assert_eq!(rows(&app, "evidence_versions").await, 2);
+    app.finish().await;
+}
