@@ -15,7 +15,8 @@
 //             changing her mind once), reads the units page, signs the
 //             document, edits the profile and photo, finds the returned evidence assessed
 //             (no new version of it) and adds new evidence instead;
-//   employer: sees the employee's portfolio read-only and signs the document.
+//   employer: sees the employee's portfolio read-only (no upload, time-log or delete
+//             forms) and signs the document.
 //
 // Environment as scenario.mjs.
 
@@ -645,6 +646,15 @@ try {
   await employer.getByText("of 12 criteria signed off").waitFor();
   await employer.getByRole("img", { name: "Photo of Amelia Clarke" }).waitFor();
   check((await employer.locator("#book-session, #set-action, #add-comment").count()) === 0, "the employer is offered staff tools");
+  // Read-only: no upload form, no time to log, no entry to change or delete.
+  const portfolio = new URL(employer.url()).pathname;
+  await open(employer, `${portfolio}/evidence`);
+  await employer.getByRole("link", { name: "Workshop risk assessment" }).waitFor();
+  check((await employer.locator("#upload").count()) === 0, "the employer is offered an upload form");
+  await open(employer, `${portfolio}/time-log`);
+  await employer.locator("#entries").waitFor();
+  check((await employer.locator("#log-time").count()) === 0, "the employer is offered the time-log form");
+  check((await employer.locator("#entries form, #entries a[href^='/app/time-log/']").count()) === 0, "the employer is offered changes to entries");
   step = "employer: signs the document";
   await open(employer, "/app/documents");
   const toSign = employer.locator("[data-document]", { hasText: "Training plan" });

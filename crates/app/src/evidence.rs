@@ -46,6 +46,13 @@ fn may_upload(principal: &Principal, enrolment: &Enrolment) -> bool {
     principal.is_learner_of(enrolment) || principal.manages(enrolment)
 }
 
+/// Whether the caller may upload evidence to this enrolment, by the rule the upload itself
+/// applies (404 if they cannot see it). Pages show the upload form only then.
+pub async fn may_upload_to(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<bool> {
+    let enrolment = uow.visible_enrolment(enrolment_id).await?.into_inner();
+    Ok(may_upload(&uow.principal, &enrolment))
+}
+
 /// The storage key of a version: ids only, namespaced by tenant.
 fn storage_key(principal: &Principal, evidence_id: Uuid, version_id: Uuid) -> String {
     format!(

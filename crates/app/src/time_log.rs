@@ -195,6 +195,15 @@ pub async fn records_exceptions(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Res
     Ok(matches!(writer_source(uow, &enrolment), Ok(Source::Staff)))
 }
 
+/// Whether the caller may add to and change this learner's log (the learner, or staff who
+/// manage the enrolment), by the rule every write applies; false for those who may only
+/// read it, such as the employer's manager (404 if they cannot see it). Pages show their
+/// forms only then.
+pub async fn may_write(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<bool> {
+    let enrolment = uow.visible_enrolment(enrolment_id).await?;
+    Ok(writer_source(uow, &enrolment).is_ok())
+}
+
 /// Locks the enrolment and loads it if the caller may see and write to it: 404 if they
 /// cannot see it, 403 if they can see but not write. The row stays locked until the
 /// unit of work ends, so two writes to one learner's log (and the 24-hour check of each)

@@ -234,6 +234,8 @@ struct EvidenceListView {
     /// The learner's components, to upload against.
     components: Vec<ComponentChoice>,
     evidence: Vec<EvidenceView>,
+    /// The viewer may upload evidence here (not a reader such as the employer).
+    may_upload: bool,
 }
 
 /// `/app/enrolments/{id}/evidence`: the evidence library and the upload form.
@@ -244,13 +246,14 @@ pub(super) async fn evidence_list_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (viewer, (id, overview, components, evidence)) = web
+    let (viewer, (id, overview, components, evidence, may_upload)) = web
         .read_page(req, async |uow, _| {
             let id = path_id(&id)?;
             let overview = progress::overview(uow, id).await?;
             let (_, components) = progress::units(uow, id).await?;
             let evidence = evidence::list(uow, id).await?;
-            Ok((id, overview, components, evidence))
+            let may_upload = evidence::may_upload_to(uow, id).await?;
+            Ok((id, overview, components, evidence, may_upload))
         })
         .await?;
     let view = EvidenceListView {
@@ -264,6 +267,7 @@ pub(super) async fn evidence_list_page(
             })
             .collect(),
         evidence: evidence.into_iter().map(EvidenceView::from).collect(),
+        may_upload,
     };
     Ok(web.typed_page(&viewer, "evidence_list", "Evidence", &view, flash))
 }

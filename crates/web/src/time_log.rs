@@ -197,14 +197,17 @@ struct EntryRow {
     /// Why staff recorded it against its activity type, if they did.
     off_the_job_reason: Option<String>,
     counts_towards_minimum: bool,
-    /// Its page, for the entries people wrote (a session's is changed on the session).
+    /// Its page, for the entries people wrote (a session's is changed on the session),
+    /// when the viewer may change them.
     link: Option<String>,
 }
 
-impl From<Entry> for EntryRow {
-    fn from(e: Entry) -> Self {
+impl EntryRow {
+    /// The row of `e`, linked to its page when the viewer `may_write` the log.
+    fn new(e: Entry, may_write: bool) -> Self {
         Self {
-            link: (e.source != Source::Session).then(|| routes::time_log_entry(e.entry.id)),
+            link: (may_write && e.source != Source::Session)
+                .then(|| routes::time_log_entry(e.entry.id)),
             id: e.entry.id,
             entry_date: e.entry.entry_date,
             activity: e.activity.label(),
@@ -303,6 +306,8 @@ struct TimeLogView {
     activity_types: Vec<ActivityChoice>,
     /// The viewer is staff who may record an entry on or off the job against its type.
     records_exceptions: bool,
+    /// The viewer may add to the log and change it (not a reader such as the employer).
+    may_write: bool,
     unit_groups: Vec<UnitGroup>,
     /// This page (the list).
     link: String,
@@ -329,6 +334,7 @@ async fn read_time_log(
     let overview = progress::overview(uow, id).await?;
     let (_, units) = progress::units(uow, id).await?;
     let otj = time_log::off_the_job(uow, id).await?.figures;
+    let may_write = time_log::may_write(uow, id).await?;
     let link = routes::time_log(id);
     let (calendar, entries) = if given(&q.view) == Some("calendar") {
         let month = given(&q.month)
@@ -339,7 +345,11 @@ async fn read_time_log(
     } else {
         let page = time_log::list(uow, id, checked, given(&q.cursor), Some(100)).await?;
         let entries = EntriesView {
-            items: page.items.into_iter().map(EntryRow::from).collect(),
+            items: page
+                .items
+                .into_iter()
+                .map(|e| EntryRow::new(e, may_write))
+                .collect(),
             next_cursor: page.next_cursor,
         };
         (None, Some(entries))
@@ -372,6 +382,7 @@ async fn read_time_log(
         new_entry: FieldsView::blank(today),
         activity_types: activity_choices(),
         records_exceptions: time_log::records_exceptions(uow, id).await?,
+        may_write,
         unit_groups: unit_groups(units),
         this_month: today.format("%Y-%m").to_string(),
         export_link: format!("/api/v1/enrolments/{id}/time-log/export"),
@@ -416,6 +427,8 @@ struct EntryView {
     activity_types: Vec<ActivityChoice>,
     /// The viewer is staff who may record an entry on or off the job against its type.
     records_exceptions: bool,
+    /// The viewer may change the entry (not a reader such as the employer).
+    may_write: bool,
     unit_groups: Vec<UnitGroup>,
     /// This page, and the time log it belongs to.
     link: String,
@@ -436,6 +449,7 @@ async fn read_entry(uow: &mut UnitOfWork, id: Uuid) -> Result<EntryView, AppErro
         entry: FieldsView::from(&entry),
         activity_types: activity_choices(),
         records_exceptions: time_log::records_exceptions(uow, enrolment).await?,
+        may_write: time_log::may_write(uow, enrolment).await?,
         unit_groups: unit_groups(units),
         link: routes::time_log_entry(id),
         time_log: routes::time_log(enrolment),
