@@ -17,6 +17,17 @@ fn check<'a>(body: &'a Value, name: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {name} check in {body}"))
 }
 
+/// `/readyz`'s body.
+async fn readiness(app: &TestApp) -> Value {
+    app.request(Method::GET, "/readyz")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// A worker process's report, as `folio work` writes it on each heartbeat.
 async fn report(app: &TestApp, process: &WorkerProcess) {
     folio_app::background::report(&app.db, process)
@@ -65,14 +76,7 @@ async fn healthz_and_readyz_answer_when_postgres_and_redis_are_up() {
 
     // A live worker that has just ticked, with nothing waiting: ready.
     report(&app, &live_worker("w-1")).await;
-    let body: Value = app
-        .request(Method::GET, "/readyz")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = readiness(&app).await;
     assert_eq!(body["status"], "ready", "{body}");
     assert!(body["detail"].is_null());
 
@@ -105,14 +109,7 @@ async fn healthz_and_readyz_answer_when_postgres_and_redis_are_up() {
         ..live_worker("w-1")
     };
     report(&app, &failing).await;
-    let body: Value = app
-        .request(Method::GET, "/readyz")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = readiness(&app).await;
     assert_eq!(body["detail"], "degraded: workers, scheduler", "{body}");
     assert_eq!(
         check(&body, "workers")["error"],
@@ -132,14 +129,7 @@ async fn healthz_and_readyz_answer_when_postgres_and_redis_are_up() {
         ..live_worker("w-1")
     };
     report(&app, &stopped).await;
-    let body: Value = app
-        .request(Method::GET, "/readyz")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = readiness(&app).await;
     assert!(
         check(&body, "workers")["error"]
             .as_str()

@@ -242,6 +242,80 @@ pub(crate) fn per_message_id(smtp: &SmtpServer) -> HashMap<String, usize> {
     per_id
 }
 
+/// Asks for the organisation's time-log export on the API at `ask_on` as `admin`, waits
+/// (a minute at most) until a worker has made it, and downloads it through `read_on`.
+pub(crate) async fn export_is_made(
+    http: &reqwest::Client,
+    ask_on: &str,
+    read_on: &str,
+    admin: &str,
+) {
+    let asked = http
+        .post(format!("{ask_on}/api/v1/exports"))
+        .bearer_auth(admin)
+        .json(&json!({ "kind": "time_log", "scope": "organisation" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        asked.status(),
+        StatusCode::ACCEPTED,
+        "export asked for on {ask_on}"
+    );
+    let export: Value = asked.json().await.unwrap();
+    let export_url = format!(
+        "{read_on}/api/v1/exports/{}",
+        export["id"].as_str().unwrap()
+    );
+    wait_for("the export", Duration::from_secs(90), || {
+        let url = &export_url;
+        async move {
+            let e: Value = get(http, url.clone(), admin).await.json().await.unwrap();
+            assert_ne!(e["status"], "failed", "{e}");
+            e["status"] == "ready"
+        }
+    })
+    .await;
+    let file = get(http, format!("{export_url}/file"), admin).await;
+    assert_eq!(
+        file.status(),
+        StatusCode::OK,
+        "the export downloads through {read_on}"
+    );
+    assert!(
+        file.bytes().await.unwrap().starts_with(b"PK"),
+        "an xlsx workbook"
+    );
+}
+
+/// Waits (two minutes at most) until every one of `tenants` tenants' daily jobs has run
+/// (it is midday in their zone: all are due) and no email is waiting, then a little
+/// longer: anything run or sent twice would show by then. Returns the daily jobs' number.
+pub(crate) async fn night_finishes(app: &TestApp, tenants: usize) -> usize {
+    let daily = JobKind::ALL
+        .into_iter()
+        .filter(|k| k.daily_at().is_some())
+        .count();
+    let expected_runs = i64::try_from(daily * tenants).unwrap();
+    wait_for("every tenant's night", Duration::from_secs(120), || async {
+        let finished = scalar(
+            app,
+            "select count(*) from job_runs where trigger = 'schedule'
+             and status in ('succeeded', 'failed')",
+        )
+        .await;
+        let waiting = scalar(
+            app,
+            "select count(*) from email_outbox where status <> 'sent'",
+        )
+        .await;
+        finished == expected_runs && waiting == 0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    daily
+}
+
 /// SIGTERM, and the exit status once the process has drained.
 pub(crate) fn terminate(Process(child): &mut Process) -> std::process::ExitStatus {
     let pid = child.id().to_string();
@@ -347,64 +421,12 @@ async fn two_apis_and_two_workers_share_sessions_files_and_one_night_of_work() {
     let admin_email = format!("admin@{}.example", p.tenant.slug);
     app.user(&p.tenant, &admin_email, &[Role::Admin]).await;
     let admin = login(&http, &b, &p.tenant.slug, &admin_email).await;
-    let asked = http
-        .post(format!("{b}/api/v1/exports"))
-        .bearer_auth(&admin)
-        .json(&json!({ "kind": "time_log", "scope": "organisation" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        asked.status(),
-        StatusCode::ACCEPTED,
-        "export asked for on B"
-    );
-    let export: Value = asked.json().await.unwrap();
-    let export_url = format!("{a}/api/v1/exports/{}", export["id"].as_str().unwrap());
-    wait_for("the export", Duration::from_secs(60), || {
-        let (http, url, admin) = (&http, &export_url, &admin);
-        async move {
-            let e: Value = get(http, url.clone(), admin).await.json().await.unwrap();
-            assert_ne!(e["status"], "failed", "{e}");
-            e["status"] == "ready"
-        }
-    })
-    .await;
-    let file = get(&http, format!("{export_url}/file"), &admin).await;
-    assert_eq!(
-        file.status(),
-        StatusCode::OK,
-        "the export downloads through A"
-    );
-    assert!(
-        file.bytes().await.unwrap().starts_with(b"PK"),
-        "an xlsx workbook"
-    );
+    export_is_made(&http, &b, &a, &admin).await;
 
     // The night: every tenant's daily jobs are due (it is midday there). Wait until every
     // scheduled run has finished and no email is waiting, then a little longer: anything
     // run or sent twice would show by then.
-    let daily = JobKind::ALL
-        .into_iter()
-        .filter(|k| k.daily_at().is_some())
-        .count();
-    let expected_runs = i64::try_from(daily * TENANTS).unwrap();
-    wait_for("every tenant's night", Duration::from_secs(120), || async {
-        let finished = scalar(
-            &app,
-            "select count(*) from job_runs where trigger = 'schedule'
-             and status in ('succeeded', 'failed')",
-        )
-        .await;
-        let waiting = scalar(
-            &app,
-            "select count(*) from email_outbox where status <> 'sent'",
-        )
-        .await;
-        finished == expected_runs && waiting == 0
-    })
-    .await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    let daily = night_finishes(&app, TENANTS).await;
 
     let runs: Vec<(Uuid, String, String, i32)> = sqlx::query_as(
         "select tenant_id, kind, status, attempts from job_runs where trigger = 'schedule'",

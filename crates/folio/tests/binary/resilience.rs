@@ -11,7 +11,6 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use folio_domain::Role;
-use folio_domain::jobs::JobKind;
 use folio_tests::private::{PrivatePostgres, PrivateRedis};
 use folio_tests::smtp::SmtpServer;
 use folio_tests::{TestApp, learners_with_overdue_actions};
@@ -21,7 +20,8 @@ use sqlx::Connection as _;
 use uuid::Uuid;
 
 use crate::instances::{
-    Process, get, login, per_message_id, provider, scalar, wait_for, zone_at_midday,
+    Process, export_is_made, get, login, night_finishes, per_message_id, provider, scalar,
+    wait_for, zone_at_midday,
 };
 
 const TENANTS: usize = 2;
@@ -175,55 +175,10 @@ async fn redis_killed_mid_night_and_restarted_loses_nothing_and_runs_nothing_twi
     let first = &providers[0];
     app.user(&first.tenant, admin_email, &[Role::Admin]).await;
     let admin = login(&http, &base, &first.tenant.slug, admin_email).await;
-    let asked = http
-        .post(format!("{base}/api/v1/exports"))
-        .bearer_auth(&admin)
-        .json(&json!({ "kind": "time_log", "scope": "organisation" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(asked.status(), StatusCode::ACCEPTED);
-    let export: Value = asked.json().await.unwrap();
-    let export_url = format!("{base}/api/v1/exports/{}", export["id"].as_str().unwrap());
-    wait_for("the export", Duration::from_secs(90), || {
-        let (http, url, admin) = (&http, &export_url, &admin);
-        async move {
-            let e: Value = get(http, url.clone(), admin).await.json().await.unwrap();
-            assert_ne!(e["status"], "failed", "{e}");
-            e["status"] == "ready"
-        }
-    })
-    .await;
-    let file = get(&http, format!("{export_url}/file"), &admin).await;
-    assert_eq!(file.status(), StatusCode::OK);
-    assert!(
-        file.bytes().await.unwrap().starts_with(b"PK"),
-        "an xlsx workbook"
-    );
+    export_is_made(&http, &base, &base, &admin).await;
 
     // The whole night finishes: every scheduled run, and no email left waiting.
-    let daily = JobKind::ALL
-        .into_iter()
-        .filter(|k| k.daily_at().is_some())
-        .count();
-    let expected_runs = i64::try_from(daily * TENANTS).unwrap();
-    wait_for("the whole night", Duration::from_secs(120), || async {
-        let finished = scalar(
-            &app,
-            "select count(*) from job_runs where trigger = 'schedule'
-             and status in ('succeeded', 'failed')",
-        )
-        .await;
-        let waiting = scalar(
-            &app,
-            "select count(*) from email_outbox where status <> 'sent'",
-        )
-        .await;
-        finished == expected_runs && waiting == 0
-    })
-    .await;
-    // Anything run or sent twice would show by now.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    let daily = night_finishes(&app, TENANTS).await;
 
     let runs: Vec<(Uuid, String, String, i32)> =
         sqlx::query_as("select tenant_id, kind, status, attempts from job_runs")
