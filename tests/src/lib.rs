@@ -67,6 +67,28 @@ pub fn test_settings() -> ApiSettings {
     }
 }
 
+/// The report of a live `folio work` process named `name`, as it writes it on each
+/// heartbeat (every 20 s): its workers running, its scheduler (every 60 s) just ticked,
+/// nothing waiting in the outbox.
+pub fn live_worker_report(name: &str) -> folio_app::background::WorkerProcess {
+    let now = chrono::Utc::now();
+    folio_app::background::WorkerProcess {
+        name: name.into(),
+        version: "test".into(),
+        started_at: now,
+        seen_at: now,
+        beat_secs: 20,
+        jobs_running: true,
+        scheduler_running: true,
+        restarts: 0,
+        tick_period_secs: 60,
+        last_tick_at: Some(now),
+        outbox_pending: Some(0),
+        outbox_oldest_at: None,
+        stopped_at: None,
+    }
+}
+
 /// A fresh key for sealing the secrets a test stores.
 pub fn test_secret_keys() -> folio_app::secrets::SecretKeys {
     folio_app::secrets::SecretKeys::parse(&folio_app::secrets::SecretKeys::generate(), &[])

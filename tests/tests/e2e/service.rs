@@ -35,25 +35,6 @@ async fn report(app: &TestApp, process: &WorkerProcess) {
         .unwrap();
 }
 
-fn live_worker(name: &str) -> WorkerProcess {
-    let now = chrono::Utc::now();
-    WorkerProcess {
-        name: name.into(),
-        version: "test".into(),
-        started_at: now,
-        seen_at: now,
-        beat_secs: 20,
-        jobs_running: true,
-        scheduler_running: true,
-        restarts: 0,
-        tick_period_secs: 60,
-        last_tick_at: Some(now),
-        outbox_pending: Some(0),
-        outbox_oldest_at: None,
-        stopped_at: None,
-    }
-}
-
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_postgres_and_redis_are_up() {
     let app = TestApp::spawn().await;
@@ -75,7 +56,7 @@ async fn healthz_and_readyz_answer_when_postgres_and_redis_are_up() {
     );
 
     // A live worker that has just ticked, with nothing waiting: ready.
-    report(&app, &live_worker("w-1")).await;
+    report(&app, &folio_tests::live_worker_report("w-1")).await;
     let body = readiness(&app).await;
     assert_eq!(body["status"], "ready", "{body}");
     assert!(body["detail"].is_null());
@@ -84,7 +65,7 @@ async fn healthz_and_readyz_answer_when_postgres_and_redis_are_up() {
     let stuck = WorkerProcess {
         outbox_pending: Some(3),
         outbox_oldest_at: Some(chrono::Utc::now() - chrono::TimeDelta::minutes(45)),
-        ..live_worker("w-1")
+        ..folio_tests::live_worker_report("w-1")
     };
     report(&app, &stuck).await;
     let ready = app.request(Method::GET, "/readyz").send().await.unwrap();
@@ -106,7 +87,7 @@ async fn healthz_and_readyz_answer_when_postgres_and_redis_are_up() {
         jobs_running: false,
         restarts: 4,
         last_tick_at: Some(chrono::Utc::now() - chrono::TimeDelta::minutes(3)),
-        ..live_worker("w-1")
+        ..folio_tests::live_worker_report("w-1")
     };
     report(&app, &failing).await;
     let body = readiness(&app).await;
@@ -126,7 +107,7 @@ async fn healthz_and_readyz_answer_when_postgres_and_redis_are_up() {
     // It stops cleanly: no worker is alive.
     let stopped = WorkerProcess {
         stopped_at: Some(chrono::Utc::now()),
-        ..live_worker("w-1")
+        ..folio_tests::live_worker_report("w-1")
     };
     report(&app, &stopped).await;
     let body = readiness(&app).await;

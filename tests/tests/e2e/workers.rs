@@ -425,27 +425,6 @@ async fn a_job_that_fails_on_the_database_is_retried_by_the_queue_and_succeeds()
     app.finish().await;
 }
 
-/// A worker process's report as `folio work` writes it (seen now, by the database's
-/// clock), beating every 10 s.
-fn process(name: &str) -> folio_app::background::WorkerProcess {
-    let now = Utc::now();
-    folio_app::background::WorkerProcess {
-        name: name.into(),
-        version: "test".into(),
-        started_at: now,
-        seen_at: now,
-        beat_secs: 10,
-        jobs_running: true,
-        scheduler_running: true,
-        restarts: 0,
-        tick_period_secs: 60,
-        last_tick_at: Some(now),
-        outbox_pending: Some(0),
-        outbox_oldest_at: None,
-        stopped_at: None,
-    }
-}
-
 /// Makes the process `name` last seen `secs` seconds ago.
 async fn last_seen(app: &TestApp, name: &str, secs: f64) {
     sqlx::query(
@@ -485,10 +464,13 @@ async fn a_run_delivered_twice_starts_once_unless_its_process_died() {
             started
         }
     };
-    // Process w-1, which beats every 10 s and has just reported, starts it.
-    folio_app::background::report(&app.db, &process("w-1"))
-        .await
-        .unwrap();
+    // Process w-1, which beats every 10 s (alive while seen within 30 s) and has just
+    // reported, starts it.
+    let w1 = folio_app::background::WorkerProcess {
+        beat_secs: 10,
+        ..folio_tests::live_worker_report("w-1")
+    };
+    folio_app::background::report(&app.db, &w1).await.unwrap();
     assert!(matches!(start("w-1").await, Start::Started(r) if r.attempts == 1));
     // A second delivery, to w-2 or to w-1 itself (its worker restarted while the job
     // went on), is skipped while w-1 is alive.
