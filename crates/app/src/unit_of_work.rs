@@ -106,6 +106,14 @@ impl UnitOfWork {
         ))
     }
 
+    /// Whether the caller manages the enrolment (its assessor, or an admin): the rule
+    /// [`UnitOfWork::managed_enrolment`] applies before every change staff make, for pages
+    /// to offer those changes only to whoever may make them (404 if it cannot be seen).
+    pub async fn manages_enrolment(&mut self, id: Uuid) -> Result<bool> {
+        let Visible(enrolment) = self.visible_enrolment(id).await?;
+        Ok(self.principal.manages(&enrolment))
+    }
+
     /// The enrolment, if the caller may see it (404 otherwise) and manage it (403
     /// otherwise), locked until the unit of work ends so that changes to one portfolio
     /// happen one after another.

@@ -242,6 +242,9 @@ struct OverviewPage {
     breaks: Vec<BreakRow>,
     /// Where the time log (and how the figures are worked out) is.
     time_log_link: String,
+    /// The viewer manages this enrolment (its assessor, or an admin), so is offered the
+    /// changes staff make; an IQA or auditor reads.
+    may_manage: bool,
 }
 
 /// The off-the-job figures in brief.
@@ -412,7 +415,9 @@ async fn read(
             revised_end_after: b.revised_end_after,
         })
         .collect();
+    let may_manage = uow.manages_enrolment(id).await?;
     Ok(OverviewPage {
+        may_manage,
         otj,
         breaks,
         time_log_link: routes::time_log(id),

@@ -305,6 +305,9 @@ struct EvidenceDetailView {
     /// The codes of the criteria signed off on this evidence: it has been assessed, and
     /// cannot be replaced by a new version.
     assessed_criteria: Vec<String>,
+    /// The viewer assesses this learner (maps, signs off, returns): their assessor or an
+    /// admin; not an IQA, auditor or employer, who read.
+    may_assess: bool,
 }
 
 /// `/app/evidence/{id}`: a piece of evidence.
@@ -315,13 +318,14 @@ pub(super) async fn evidence_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (viewer, (detail, overview, map)) = web
+    let (viewer, (detail, overview, map, may_assess)) = web
         .read_page(req, async |uow, _| {
             let detail = evidence::detail(uow, path_id(&id)?).await?;
             let enrolment = detail.evidence.enrolment_id;
             let overview = progress::overview(uow, enrolment).await?;
             let map = progress::progress_map(uow, enrolment, false).await?;
-            Ok((detail, overview, map))
+            let may_assess = uow.manages_enrolment(enrolment).await?;
+            Ok((detail, overview, map, may_assess))
         })
         .await?;
     let evidence_id = detail.evidence.id;
@@ -361,6 +365,7 @@ pub(super) async fn evidence_page(
             .collect(),
         components,
         assessed_criteria,
+        may_assess,
     };
     Ok(web.typed_page(&viewer, "evidence_detail", "Evidence", &view, flash))
 }

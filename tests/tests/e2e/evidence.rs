@@ -1260,3 +1260,73 @@ async fn assessed_evidence_cannot_be_replaced_by_a_new_version() {
     assert_eq!(rows(&app, "evidence_versions").await, 2);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn only_those_who_manage_the_learner_are_offered_the_forms_that_change_things() {
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let created = upload(
+        &app,
+        p.token("learner"),
+        p.enrolment("learner"),
+        form(component(&p), "a.pdf", content(2000, 1)),
+    )
+    .await;
+    let id = created.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let iqa = app
+        .user(&p.tenant, "iqa@northgate.example", &[Role::Iqa])
+        .await;
+    app.user(&p.tenant, "auditor@northgate.example", &[Role::Auditor])
+        .await;
+    // The IQA samples this learner: an IQA sees the enrolments they are named on.
+    sqlx::query("update enrolments set iqa_id = $1 where id = $2")
+        .bind(iqa)
+        .bind(p.enrolment("learner"))
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let link = format!("{}/app/evidence/{id}", app.base);
+    let forms = ["id=\"map\"", "id=\"sign-off\"", "id=\"return\""];
+    let (status, page) = app
+        .follow_link_as(&p.tenant.slug, "assessor@northgate.example", &link)
+        .await;
+    assert_eq!(status, 200);
+    for f in forms {
+        assert!(page.contains(f), "the assessor has the form {f}");
+    }
+    // The IQA and the auditor read the evidence; the forms they could not use (each
+    // answered 403) are not offered.
+    for reader in ["iqa@northgate.example", "auditor@northgate.example"] {
+        let (status, page) = app.follow_link_as(&p.tenant.slug, reader, &link).await;
+        assert_eq!(status, 200, "{reader} reads it");
+        assert!(page.contains("Risk assessment"), "{reader}: {page}");
+        for f in forms {
+            assert!(!page.contains(f), "{reader} is offered the form {f}");
+        }
+    }
+    // So on the learner's overview: the status, session and action forms are the
+    // assessor's, not the readers'.
+    let overview = format!("{}/app/enrolments/{}", app.base, p.enrolment("learner"));
+    let staff_forms = [
+        "id=\"change-status\"",
+        "id=\"book-session\"",
+        "id=\"set-action\"",
+    ];
+    let (_, page) = app
+        .follow_link_as(&p.tenant.slug, "assessor@northgate.example", &overview)
+        .await;
+    for f in staff_forms {
+        assert!(page.contains(f), "the assessor has the form {f}");
+    }
+    for reader in ["iqa@northgate.example", "auditor@northgate.example"] {
+        let (status, page) = app.follow_link_as(&p.tenant.slug, reader, &overview).await;
+        assert_eq!(status, 200, "{reader} reads the overview");
+        for f in staff_forms {
+            assert!(!page.contains(f), "{reader} is offered the form {f}");
+        }
+    }
+    app.finish().await;
+}
