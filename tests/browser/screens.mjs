@@ -557,6 +557,9 @@ try {
     getComputedStyle(b.closest("tr")).backgroundColor,
   ]);
   check(ink !== "rgb(255, 255, 255)" && ink !== paper, `the Delete button is ${ink} on ${paper}`);
+  // On this 360-pixel phone every column is in view, the Delete button's too.
+  const box = await del.boundingBox();
+  check(box && box.x >= 0 && box.x + box.width <= 360, `the Delete button is off the phone's screen: ${JSON.stringify(box)}`);
   await del.click();
   await learner.getByRole("heading", { name: "Are you sure?" }).waitFor();
   check((await learner.locator("body").innerText()).includes("It cannot be brought back."), "the question does not say what deleting means");
