@@ -132,15 +132,15 @@ try {
 
   step = "a duration that is not a number is refused in words";
   await log.getByLabel("Minutes").fill("");
-  await log.getByLabel("Hours").fill("1,5");
+  await log.getByLabel("Hours").fill("one");
   await log.getByRole("button", { name: "Add to time log" }).click();
-  await log.getByText('must be a whole number (you gave "1,5")').waitFor();
+  await log.getByText('must be a whole number (you gave "one")').waitFor();
   check((await log.getByLabel("Hours").getAttribute("aria-invalid")) === "true", "hours not marked as the problem");
   await noRawErrors(learner);
 
   step = "log time";
-  // An hour and a half, typed as hours: 90 minutes.
-  await log.getByLabel("Hours").fill("1.5");
+  // An hour and a half, typed as hours with a decimal comma: 90 minutes.
+  await log.getByLabel("Hours").fill("1,5");
   await log.getByLabel("Activity").selectOption("trainer_led_training");
   await log.getByLabel("What did you learn?").fill("Lifting plan workshop with the site engineer.");
   await log.getByRole("button", { name: "Add to time log" }).click();

@@ -100,10 +100,10 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
 fn field_error(path: &str, err: &serde_json::Error) -> FieldError {
     // serde's message without its " at line 1 column 7" suffix.
     let message = err.to_string();
+    // (Only the last: the value given, quoted in the message, may hold the words too.)
     let message = message
-        .split(" at line ")
-        .next()
-        .unwrap_or(&message)
+        .rsplit_once(" at line ")
+        .map_or(message.as_str(), |(m, _)| m)
         .to_owned();
     // A missing field is reported at its parent, with the field's name in backticks.
     if let Some(name) = message
@@ -130,12 +130,10 @@ fn field_error(path: &str, err: &serde_json::Error) -> FieldError {
 /// recognise is kept as it is.
 fn in_words(message: &str) -> String {
     if let Some(rest) = message.strip_prefix("unknown variant `") {
-        // unknown variant `root`, expected one of `admin`, `learner`
-        let given = rest.split('`').next().unwrap_or_default();
-        let choices: Vec<&str> = rest
-            .split_once("expected")
-            .map(|(_, tail)| tail.split('`').skip(1).step_by(2).collect())
-            .unwrap_or_default();
+        // unknown variant `root`, expected one of `admin`, `learner` (the value given may
+        // hold backticks or the word "expected": split at the last "`, expected ")
+        let (given, tail) = rest.rsplit_once("`, expected ").unwrap_or((rest, ""));
+        let choices: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
         return if choices.is_empty() {
             format!("\"{given}\" is not one of the choices")
         } else {

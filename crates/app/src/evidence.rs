@@ -46,6 +46,13 @@ fn may_upload(principal: &Principal, enrolment: &Enrolment) -> bool {
     principal.is_learner_of(enrolment) || principal.manages(enrolment)
 }
 
+/// The codes of the criteria signed off on this evidence (empty until it is assessed), by
+/// the query that refuses a new version of it; 404 if the caller cannot see it.
+pub async fn assessed_criteria(uow: &mut UnitOfWork, id: Uuid) -> Result<Vec<String>> {
+    let (e, enrolment) = visible(uow, id).await?;
+    Ok(evidence::signed_off_criteria_codes(&mut uow.tx, enrolment.id, e.id).await?)
+}
+
 /// Whether the caller may upload evidence to this enrolment, by the rule the upload itself
 /// applies (404 if they cannot see it). Pages show the upload form only then.
 pub async fn may_upload_to(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<bool> {
@@ -468,10 +475,12 @@ impl UploadPermit {
             file,
             max_bytes,
             async |tx, stored: &Stored| {
+                // The enrolment first, as a sign-off locks it: one that came while the file
+                // streamed has committed by now, and is seen below.
+                enrolments::lock(tx, enrolment_id).await?;
                 let enrolment =
                     enrolments::get_visible(tx, &principal.viewer(), enrolment_id).await?;
                 let version = evidence::lock_next_version(tx, e.id).await?;
-                // Again under the lock: a sign-off may have come while the file streamed.
                 refuse_if_assessed(tx, enrolment.id, e.id).await?;
                 evidence::insert_version(
                     tx,

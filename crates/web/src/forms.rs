@@ -27,38 +27,43 @@ pub fn local_instant(value: &str, tz: Tz) -> Option<String> {
     Some(local.with_timezone(&chrono::Utc).to_rfc3339())
 }
 
-/// A duration's part in minutes: `hours` (decimals allowed: 1.5 is 90) or `addmin` (whole
-/// minutes); `None` when it is not such a number.
+/// A duration's part in minutes: `hours` (decimals allowed, with a point or a comma: 1.5
+/// and 1,5 are 90) or `addmin` (whole minutes); `None` when it is not such a number. The
+/// API judges the total's range. folio.js reads the parts by the same grammar.
 fn duration_part(kind: &str, value: &str) -> Option<i64> {
     let v = value.trim();
-    if !v
-        .bytes()
-        .all(|b| b.is_ascii_digit() || (kind == "hours" && b == b'.'))
-    {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if kind != "hours" {
+        return if digits(v) {
+            v.parse::<i64>().ok()
+        } else {
+            None
+        };
+    }
+    let v = v.replace(',', ".");
+    let (whole, fraction) = v.split_once('.').unwrap_or((&v, ""));
+    let well_formed = (digits(whole) || whole.is_empty())
+        && (fraction.is_empty() || digits(fraction))
+        && !(whole.is_empty() && fraction.is_empty());
+    let hours: f64 = if well_formed {
+        v.parse().ok()?
+    } else {
         return None;
-    }
-    match kind {
-        "hours" => v
-            .parse::<f64>()
-            .ok()
-            .filter(|h| h.is_finite() && *h < 10_000.0)
-            // Bounded above, so the rounded minutes fit.
-            .map(|h| {
-                #[allow(clippy::cast_possible_truncation)]
-                let m = (h * 60.0).round() as i64;
-                m
-            }),
-        _ => v.parse::<i64>().ok(),
-    }
+    };
+    let minutes = (hours * 60.0).round();
+    // Beyond any day's hours, the API's range check answers; kept exact as an integer.
+    #[allow(clippy::cast_possible_truncation)]
+    (minutes.is_finite() && minutes < 1e15).then_some(minutes as i64)
 }
 
 /// Adds a duration's part to the minutes at `key`; a part that is not a number is sent as
 /// typed, for the API to say what is wrong with it.
 fn add_minutes(out: &mut Map<String, Value>, key: &str, part: Option<i64>, raw: &str) {
     let sum = match (part, out.get(key)) {
-        (Some(m), Some(Value::Number(n))) => {
-            n.as_i64().map_or(Value::from(m), |n| Value::from(n + m))
-        }
+        (Some(m), Some(Value::Number(n))) => n
+            .as_i64()
+            .and_then(|n| n.checked_add(m))
+            .map_or_else(|| Value::String(raw.to_owned()), Value::from),
         (Some(m), None) => Value::from(m),
         (Some(_), Some(other)) => other.clone(),
         (None, _) => Value::String(raw.to_owned()),
@@ -208,8 +213,17 @@ mod tests {
         assert_eq!(minutes("0.33", ""), Some(json!(20)));
         // Nothing given: nothing sent (the API says it is required).
         assert_eq!(minutes("", ""), None);
+        // A decimal comma, and a point with nothing on one side: 1,5 h = 90; 1. h = 60;
+        // .5 h = 30.
+        assert_eq!(minutes("1,5", ""), Some(json!(90)));
+        assert_eq!(minutes("1.", ""), Some(json!(60)));
+        assert_eq!(minutes(".5", ""), Some(json!(30)));
+        // Very many hours are still minutes, for the API's range check to refuse:
+        // 10,000 h = 600,000 min.
+        assert_eq!(minutes("10000", ""), Some(json!(600_000)));
         // Not numbers: sent as typed, for the API to say what is wrong.
-        assert_eq!(minutes("1,5", ""), Some(json!("1,5")));
+        assert_eq!(minutes("one", ""), Some(json!("one")));
+        assert_eq!(minutes(".", ""), Some(json!(".")));
         assert_eq!(minutes("1", "half"), Some(json!("half")));
         assert_eq!(minutes("-1", ""), Some(json!("-1")));
     }

@@ -318,27 +318,19 @@ pub(super) async fn evidence_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (viewer, (detail, overview, map, may_assess)) = web
+    let (viewer, (detail, overview, map, may_assess, assessed_criteria)) = web
         .read_page(req, async |uow, _| {
             let detail = evidence::detail(uow, path_id(&id)?).await?;
             let enrolment = detail.evidence.enrolment_id;
             let overview = progress::overview(uow, enrolment).await?;
             let map = progress::progress_map(uow, enrolment, false).await?;
             let may_assess = uow.manages_enrolment(enrolment).await?;
-            Ok((detail, overview, map, may_assess))
+            let assessed = evidence::assessed_criteria(uow, detail.evidence.id).await?;
+            Ok((detail, overview, map, may_assess, assessed))
         })
         .await?;
     let evidence_id = detail.evidence.id;
     let components = map_components(map);
-    let assessed_criteria = components
-        .iter()
-        .flat_map(|c| &c.units)
-        .flat_map(|u| &u.criteria)
-        .filter(|c| {
-            c.state == "signed_off" && detail.evidence.criterion_ids.contains(&c.criterion_id)
-        })
-        .map(|c| c.code.clone())
-        .collect();
     let view = EvidenceDetailView {
         id: detail.evidence.enrolment_id,
         overview: overview.into(),

@@ -43,9 +43,11 @@
       } else if (kind === "hours" || kind === "addmin") {
         // A duration in hours (decimals allowed) and whole minutes, added up as minutes;
         // a part that is not a number is sent as typed, for the API to say so.
+        // The grammar of forms.rs `duration_part`: hours with a point or a comma.
         var v = value.trim();
+        var h = v.replace(",", ".");
         var m = kind === "hours"
-          ? (/^\d+(\.\d+)?$/.test(v) ? Math.round(Number(v) * 60) : null)
+          ? (/^(\d+(\.\d*)?|\.\d+)$/.test(h) ? Math.round(Number(h) * 60) : null)
           : (/^\d+$/.test(v) ? parseInt(v, 10) : null);
         if (m === null) out[key] = value;
         else if (typeof out[key] === "number") out[key] += m;

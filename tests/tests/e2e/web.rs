@@ -689,9 +689,7 @@ async fn the_time_log_pages_show_the_entries_and_their_links_open_the_entry() {
         html.contains(r#"name="minutes:hours" inputmode="decimal" size="5" value="1""#),
         "{html}"
     );
-    assert!(
-        html.contains(r#"name="minutes:addmin" min="0" step="1" inputmode="numeric" value="30""#)
-    );
+    assert!(html.contains(r#"name="minutes:addmin" inputmode="numeric" size="5" value="30""#));
     assert!(html.contains(">Read about pumps</textarea>"));
     assert!(html.contains(&format!("href=\"/app/enrolments/{e}/time-log\"")));
     // Off the job follows the activity: the learner has no box to tick (it was ticked for
