@@ -119,6 +119,17 @@ try {
   await upload.getByRole("button", { name: "Upload" }).click();
   await learner.getByText("Your evidence is uploaded.").waitFor();
   await learner.getByRole("link", { name: "Workshop risk assessment" }).waitFor();
+  // A second piece, which the assessor will return for improvement (screens.mjs).
+  await upload.getByLabel("Title").fill("Toolbox talk notes");
+  await upload.getByLabel("Your name as your signature").fill("Amelia Clarke");
+  await upload.getByLabel("I declare that this is my own work.").check();
+  await upload.getByLabel("File").setInputFiles({
+    name: "toolbox-talk.txt",
+    mimeType: "text/plain",
+    buffer: Buffer.from("Toolbox talk: working at height, ladders, harness checks.\n"),
+  });
+  await upload.getByRole("button", { name: "Upload" }).click();
+  await learner.getByRole("link", { name: "Toolbox talk notes" }).waitFor();
   await shot(learner, "learner-evidence");
 
   step = "an impossible duration is refused readably";
@@ -160,7 +171,7 @@ try {
   await assessor.waitForURL(/\/app(\?|$)/);
   const tile = assessor.locator('[data-tile="new_evidence_to_review"]');
   await tile.waitFor();
-  check((await tile.locator(".n").innerText()).trim() === "1", "the new evidence tile does not count the upload");
+  check((await tile.locator(".n").innerText()).trim() === "2", "the new evidence tile does not count the two uploads");
   await shot(assessor, "assessor-home");
 
   step = "map and sign off the evidence";

@@ -9,12 +9,13 @@
 //   assessor: opens every homepage tile, books a session, closes it, gives feedback and a
 //             file on its page, sets an action,
 //             leaves an internal comment, sends a document to sign, chooses an optional
-//             unit, returns evidence with points for improvement;
+//             unit, finds assessed evidence cannot be returned and returns another piece
+//             with points for improvement;
 //   learner:  accepts the new disclaimer, updates the action, messages the assessor,
 //             edits a time-log entry and sees the month, deletes one (asked first, after
 //             changing her mind once), reads the units page, signs the
-//             document, edits the profile and photo, finds the returned evidence assessed
-//             (no new version of it) and adds new evidence instead;
+//             document, edits the profile and photo, finds the assessed evidence offers
+//             no new version and resubmits the returned piece;
 //   employer: sees the employee's portfolio read-only (no upload, time-log or delete
 //             forms) and signs the document.
 //
@@ -487,9 +488,14 @@ try {
   await assessor.locator('[data-unit="O1"]').waitFor();
   check((await assessor.locator('[data-unit="O2"]').count()) === 0, "the unchosen option is listed");
 
-  step = "assessor: returns evidence with points for improvement";
+  step = "assessor: assessed evidence is not returned; other evidence is, with points for improvement";
   await open(assessor, `${new URL(amelia).pathname}/evidence`);
   await assessor.getByRole("link", { name: "Workshop risk assessment" }).click();
+  // Signed off in scenario.mjs: no return form, and why.
+  await assessor.locator("#no-return").getByText("cannot be returned for changes").waitFor();
+  check((await assessor.locator("#return").count()) === 0, "assessed evidence can still be returned");
+  await open(assessor, `${new URL(amelia).pathname}/evidence`);
+  await assessor.getByRole("link", { name: "Toolbox talk notes" }).click();
   await assessor.getByLabel("Points for improvement").fill("Add the noise assessment and who signed the permit.");
   await assessor.getByRole("button", { name: "Return to learner" }).click();
   await notice(assessor, "Returned to the learner.");
@@ -617,26 +623,25 @@ try {
   await notice(learner, "Profile saved.");
   check((await learner.getByLabel("Skills").inputValue()) === "Lathe, milling, CAD", "the profile was not saved");
 
-  step = "learner: returned evidence that was assessed is not replaced; she adds new evidence";
+  step = "learner: assessed evidence offers no new version; she resubmits the returned one";
   await learner.goBack();
   await open(learner, "/app");
   await learner.getByRole("link", { name: "Evidence" }).click();
   await learner.getByRole("link", { name: "Workshop risk assessment" }).click();
-  await learner.getByText("Add the noise assessment").waitFor();
   // Its criteria were signed off on version 1 (scenario.mjs): the page says which, and
   // offers no upload that would replace what was assessed.
   await learner.locator("#assessed").getByText("Version 1: criteria K1.1, K1.2 signed off on it").waitFor();
   await learner.locator("#no-resubmit").getByText("cannot be replaced").waitFor();
   check((await learner.locator("#resubmit").count()) === 0, "assessed evidence still offers a new version");
-  await learner.getByRole("link", { name: "Evidence", exact: true }).first().click();
-  const upload = learner.locator("#upload");
-  await upload.getByLabel("Title").fill("Noise assessment and permit");
-  await upload.getByLabel("Your name as your signature").fill("Amelia Clarke");
-  await upload.getByLabel("I declare that this is my own work.").check();
-  await upload.getByLabel("File").setInputFiles({ name: "noise-assessment.txt", mimeType: "text/plain", buffer: Buffer.from("Noise 85 dB; permit signed by J. Smith\n") });
-  await upload.getByRole("button", { name: "Upload" }).click();
-  await learner.getByText("Your evidence is uploaded.").waitFor();
-  await learner.getByRole("link", { name: "Noise assessment and permit" }).waitFor();
+  await learner.goBack();
+  await learner.getByRole("link", { name: "Toolbox talk notes" }).click();
+  await learner.getByText("Add the noise assessment").waitFor();
+  const resubmit = learner.locator("#resubmit");
+  await resubmit.getByLabel("What did you change?").fill("Added the noise assessment and the permit signatory.");
+  await resubmit.getByLabel("File").setInputFiles({ name: "toolbox-talk-v2.txt", mimeType: "text/plain", buffer: Buffer.from("v2: noise 85 dB, permit signed by J. Smith\n") });
+  await resubmit.getByRole("button", { name: "Upload new version" }).click();
+  await notice(learner, "New version uploaded.");
+  await learner.getByText("Version 2: toolbox-talk-v2.txt").waitFor();
   await learnerContext.close();
 
   // The employer's manager.

@@ -115,9 +115,11 @@ pub async fn version(uow: &mut UnitOfWork, id: Uuid, number: i32) -> Result<Vers
 }
 
 /// Returns evidence to the learner with points for improvement (their assessor or an
-/// admin); the learner is e-mailed.
+/// admin); the learner is e-mailed. Evidence that criteria were signed off on cannot be
+/// returned (409): the learner could not send a new version of it.
 pub async fn return_to_learner(uow: &mut UnitOfWork, id: Uuid, points: &str) -> Result<Detail> {
     let (e, enrolment) = managed(uow, id).await?;
+    refuse_if_assessed(&mut uow.tx, enrolment.id, e.id, AfterAssessment::Return).await?;
     let points = points.trim();
     if points.is_empty() || points.chars().count() > 5000 {
         return Err(Error::invalid("points", "must be 1 to 5000 characters"));
@@ -331,7 +333,7 @@ pub async fn permit_resubmission(mut uow: UnitOfWork, id: Uuid) -> Result<Upload
     if !may_upload(&uow.principal, &enrolment) {
         return Err(Error::Forbidden);
     }
-    refuse_if_assessed(&mut uow.tx, enrolment.id, e.id).await?;
+    refuse_if_assessed(&mut uow.tx, enrolment.id, e.id, AfterAssessment::NewVersion).await?;
     let limits = settings::get(&mut uow.tx).await?;
     Ok(UploadPermit {
         enrolment_id: enrolment.id,
@@ -481,7 +483,7 @@ impl UploadPermit {
                 let enrolment =
                     enrolments::get_visible(tx, &principal.viewer(), enrolment_id).await?;
                 let version = evidence::lock_next_version(tx, e.id).await?;
-                refuse_if_assessed(tx, enrolment.id, e.id).await?;
+                refuse_if_assessed(tx, enrolment.id, e.id, AfterAssessment::NewVersion).await?;
                 evidence::insert_version(
                     tx,
                     &new_version(
@@ -527,26 +529,46 @@ impl UploadPermit {
     }
 }
 
-/// Refuses a new version of evidence that criteria were signed off on: the assessor judged
-/// the version they saw, and a replacement would leave the sign-offs standing on a file
-/// nobody assessed. The learner is told which criteria, and what to do instead.
+/// What a learner or an assessor tried to do to evidence that has been assessed.
+#[derive(Debug, Clone, Copy)]
+enum AfterAssessment {
+    /// Upload a new version of it (the learner).
+    NewVersion,
+    /// Return it with points for improvement (the assessor).
+    Return,
+}
+
+/// Refuses to change evidence that criteria were signed off on: the assessor judged the
+/// version they saw, and a replacement (or a return asking for one) would leave the
+/// sign-offs standing on a file nobody assessed. Says which criteria, and what to do.
 async fn refuse_if_assessed(
     tx: &mut folio_db::TenantTx,
     enrolment_id: Uuid,
     evidence_id: Uuid,
+    attempt: AfterAssessment,
 ) -> Result<()> {
     let codes = evidence::signed_off_criteria_codes(tx, enrolment_id, evidence_id).await?;
     if codes.is_empty() {
         return Ok(());
     }
-    Err(Error::Conflict {
-        field: Some("file".into()),
-        detail: format!(
-            "This evidence has been assessed: criteria {} were signed off on it. A new \
-             version would replace what was assessed, so upload it as new evidence instead, \
-             or ask your assessor to withdraw the sign-off first.",
-            codes.join(", ")
-        ),
+    let codes = codes.join(", ");
+    Err(match attempt {
+        AfterAssessment::NewVersion => Error::Conflict {
+            field: Some("file".into()),
+            detail: format!(
+                "This evidence has been assessed: criteria {codes} were signed off on it. A \
+                 new version would replace what was assessed, so upload it as new evidence \
+                 instead, or ask your assessor to withdraw the sign-off first."
+            ),
+        },
+        AfterAssessment::Return => Error::Conflict {
+            field: None,
+            detail: format!(
+                "This evidence has been assessed: criteria {codes} were signed off on it, so \
+                 it cannot be returned for changes. Withdraw those sign-offs first if it must \
+                 change."
+            ),
+        },
     })
 }
 

@@ -1244,6 +1244,23 @@ async fn assessed_evidence_cannot_be_replaced_by_a_new_version() {
         1,
         "no version was added"
     );
+    // Nor can the assessor return it for changes the learner could not make.
+    let returned = app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/evidence/{id}/return"),
+            assessor,
+        )
+        .json(&json!({ "points": "Add the noise readings." }))
+        .send()
+        .await
+        .unwrap();
+    let body = problem(returned, StatusCode::CONFLICT).await;
+    assert_eq!(
+        body["detail"],
+        "This evidence has been assessed: criteria 1.0 were signed off on it, so it cannot \
+         be returned for changes. Withdraw those sign-offs first if it must change.",
+    );
 
     // The sign-off withdrawn, the learner may send a new version again.
     let withdrawn = app

@@ -205,8 +205,8 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
     );
 
     // What the screens did: a new learner enrolled, a course imported, a session attended,
-    // an action in progress, a message, a comment, new evidence (and no second version of
-    // the assessed one: 10 a version 2 would add).
+    // an action in progress, a message, a comment, a second version of the returned
+    // evidence (and none of the assessed one: 10 a version 2 of it would add).
     let (enrolled, courses, attended, in_progress, messages, comments, versions): (
         i64,
         i64,
@@ -223,9 +223,13 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
                 (select count(*) from actions where status = 'in_progress'),
                 (select count(*) from messages),
                 (select count(*) from internal_comments),
-                -- The assessed evidence got no second version; new evidence came instead.
-                (select count(*) from evidence where title = 'Noise assessment and permit')
-                  + 10 * (select count(*) from evidence_versions where version = 2)",
+                -- The returned piece got its second version; the assessed one none.
+                (select count(*) from evidence_versions v join evidence e
+                   on e.tenant_id = v.tenant_id and e.id = v.evidence_id
+                 where v.version = 2 and e.title = 'Toolbox talk notes')
+                  + 10 * (select count(*) from evidence_versions v join evidence e
+                   on e.tenant_id = v.tenant_id and e.id = v.evidence_id
+                 where v.version = 2 and e.title = 'Workshop risk assessment')",
     )
     .fetch_one(&db.pool)
     .await
