@@ -57,30 +57,33 @@ enum ReadyResponse {
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-async fn check_postgres(state: &AppState) -> Result<(), String> {
-    match tokio::time::timeout(CHECK_TIMEOUT, state.db.ping()).await {
-        Ok(Ok(())) => Ok(()),
+/// Whether a dependency answered `ping` within the checks' timeout: `Err` says, in the
+/// words a probe shows, that it did not answer or timed out (the driver's error goes to the
+/// log under `what`, never to the response). A worker's own `/readyz` checks the same way.
+pub async fn answers<T, E: std::fmt::Display>(
+    what: &str,
+    ping: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<(), String> {
+    match tokio::time::timeout(CHECK_TIMEOUT, ping).await {
+        Ok(Ok(_)) => Ok(()),
         Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness: postgres");
+            tracing::warn!(error = %e, dependency = what, "readiness: not answering");
             Err("not answering".into())
         }
         Err(_) => Err("timed out".into()),
     }
 }
 
+async fn check_postgres(state: &AppState) -> Result<(), String> {
+    answers("postgres", state.db.ping()).await
+}
+
 async fn check_redis(state: &AppState) -> Result<(), String> {
-    let ping = async {
+    answers("redis", async {
         let mut conn = state.redis.get_multiplexed_async_connection().await?;
         redis::cmd("PING").query_async::<String>(&mut conn).await
-    };
-    match tokio::time::timeout(CHECK_TIMEOUT, ping).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness: redis");
-            Err("not answering".into())
-        }
-        Err(_) => Err("timed out".into()),
-    }
+    })
+    .await
 }
 
 /// The background work as the worker processes report it; empty if the reports cannot be

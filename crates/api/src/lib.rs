@@ -15,7 +15,7 @@ mod enrolments;
 mod evidence;
 mod exports;
 mod form;
-mod health;
+pub mod health;
 mod jobs;
 mod json_body;
 mod learning_plan;

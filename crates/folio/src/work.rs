@@ -87,29 +87,19 @@ pub struct Probe {
     pub queue: JobQueue,
 }
 
-/// How long a health check waits for PostgreSQL or Redis.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
-
 impl Probe {
     /// Every check, by name: PostgreSQL and Redis answer, and this process's workers,
     /// scheduler and outbox as [`folio_app::background`] judges them.
     async fn checks(&self) -> Vec<(String, Option<String>)> {
-        let pg = async {
-            match tokio::time::timeout(CHECK_TIMEOUT, self.db.ping()).await {
-                Ok(Ok(())) => None,
-                Ok(Err(_)) => Some("not answering".to_owned()),
-                Err(_) => Some("timed out".to_owned()),
-            }
-        };
-        let redis = async {
-            match tokio::time::timeout(CHECK_TIMEOUT, self.queue.depth()).await {
-                Ok(Ok(_)) => None,
-                Ok(Err(_)) => Some("not answering".to_owned()),
-                Err(_) => Some("timed out".to_owned()),
-            }
-        };
-        let (pg, redis) = tokio::join!(pg, redis);
-        let mut checks = vec![("postgres".to_owned(), pg), ("redis".to_owned(), redis)];
+        use folio_api::health::answers;
+        let (pg, redis) = tokio::join!(
+            answers("postgres", self.db.ping()),
+            answers("redis", self.queue.depth())
+        );
+        let mut checks = vec![
+            ("postgres".to_owned(), pg.err()),
+            ("redis".to_owned(), redis.err()),
+        ];
         checks.extend(
             self.health
                 .findings()
