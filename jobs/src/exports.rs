@@ -457,7 +457,14 @@ async fn write(
             let enrolment = export
                 .enrolment_id
                 .context("a progress map export has no enrolment")?;
-            let doc = progress_map_doc(ctx, tenant, enrolment, organisation, now).await?;
+            let doc = progress_map_doc(
+                ctx,
+                tenant,
+                (enrolment, export.incomplete_only),
+                organisation,
+                now,
+            )
+            .await?;
             let criteria = doc
                 .components
                 .iter()
@@ -538,13 +545,13 @@ fn file_safe(name: &str) -> String {
 async fn progress_map_doc(
     ctx: &JobContext,
     tenant: TenantId,
-    enrolment_id: Uuid,
+    (enrolment_id, incomplete_only): (Uuid, bool),
     organisation: &str,
     now: DateTime<Utc>,
 ) -> anyhow::Result<folio_pdf::ProgressMapDoc> {
     use folio_domain::progress::{CriterionState, ShownFigures};
     let mut work = SystemWork::begin(&ctx.db, tenant).await?;
-    let data = exports::progress_map(&mut work, enrolment_id).await?;
+    let data = exports::progress_map(&mut work, enrolment_id, incomplete_only).await?;
     let tz = system::settings(&mut work).await?.tz();
     work.commit().await?;
     let shown = ShownFigures::of(data.counts);
@@ -553,7 +560,7 @@ async fn progress_map_doc(
         learner_name: data.learner_name,
         course_title: format!("{} {}", data.course_code, data.course_title),
         generated_at: format!("{} UTC", now.format("%-d %B %Y %H:%M")),
-        filter_note: None,
+        filter_note: incomplete_only.then(|| "Only the criteria not yet signed off".to_owned()),
         overall: Some(format!(
             "{} of {} criteria signed off ({}%), {} with evidence mapped ({}%)",
             shown.signed_off,

@@ -512,6 +512,13 @@ try {
   await learner.getByRole("button", { name: "I accept" }).click();
   await learner.waitForURL(/\/app\/enrolments\//);
 
+  step = "learner: the overview says what needs doing and who is around her";
+  // The assessor returned "Toolbox talk notes" and sent a training plan for her to sign.
+  await learner.locator("#returned-evidence").getByText("Evidence returned for changes: 1").waitFor();
+  await learner.locator("#to-sign").getByText("Documents for you to sign: 1").waitFor();
+  const around = await learner.locator("#people-around").innerText();
+  check(/Assessor: \S/.test(around) && !around.includes("Assessor: not yet assigned"), `her assessor is not named: ${around}`);
+
   step = "learner: updates the action and messages the assessor";
   const item = learner.locator("#actions li", { hasText: "permit-to-work procedure" });
   await item.getByLabel("What have you done?").fill("Drafted it with my supervisor.");
@@ -586,7 +593,10 @@ try {
   await learner.screenshot({ path: join(SHOTS, "learner-units.png"), fullPage: true });
   step = "learner: asks for the progress map as PDF and downloads it";
   await learner.goto(`${BASE}${enrolmentPath}/progress-map`);
-  await learner.getByRole("button", { name: "Download as PDF" }).click();
+  // As the page filters it: the non-completed criteria only.
+  await learner.getByLabel("Non-completed criteria only").check();
+  await learner.waitForURL(/filter=incomplete/);
+  await learner.getByRole("button", { name: "Download the non-completed criteria as PDF" }).click();
   await learner.getByText("Your PDF is being made.").waitFor();
   let pdfReady = false;
   for (let i = 0; i < 120 && !pdfReady; i++) {
@@ -600,6 +610,7 @@ try {
   const pdfLink = learner.getByRole("link", { name: /Download progress-map-.*\.pdf/ });
   const pdf = await learner.request.get(`${BASE}${await pdfLink.getAttribute("href")}`);
   check(pdf.ok() && (await pdf.body()).subarray(0, 5).toString() === "%PDF-", "the download is not a PDF");
+  await learner.getByText("Progress map (non-completed criteria only)").waitFor();
 
   step = "learner: signs the document and reads messages";
   await open(learner, "/app/documents");
@@ -607,6 +618,10 @@ try {
   await doc.getByLabel(/Type your full name to sign as Learner/).fill("Amelia Clarke");
   await doc.getByRole("button", { name: "Sign" }).click();
   await notice(learner, "Signed.");
+  // Signed: nothing is left for her to sign, though the employer still has to.
+  await learner.goto(`${BASE}${enrolmentPath}`);
+  check((await learner.locator("#to-sign").count()) === 0, "the overview still counts a document she has signed");
+  await learner.locator("#documents").getByText(/Training plan.*waiting for Employer/).waitFor();
   await open(learner, "/app/messages");
   await learner.getByText("Could we move my next review to Thursday?").waitFor();
 
@@ -626,8 +641,13 @@ try {
   step = "learner: assessed evidence offers no new version; she resubmits the returned one";
   await learner.goBack();
   await open(learner, "/app");
-  await learner.getByRole("link", { name: "Evidence" }).click();
+  await learner.getByRole("link", { name: "Evidence", exact: true }).click();
+  // Returned evidence is flagged in the library; each piece names its criteria.
+  await learner.locator("tr", { hasText: "Toolbox talk notes" }).getByText("Returned: needs your changes").waitFor();
+  const riskRow = await learner.locator("tr", { hasText: "Workshop risk assessment" }).innerText();
+  check(riskRow.includes("K1.1") && riskRow.includes("K1.2"), `the library does not name the criteria: ${riskRow}`);
   await learner.getByRole("link", { name: "Workshop risk assessment" }).click();
+  await learner.locator("#mapped-to").getByText("K1.1", { exact: true }).waitFor();
   // Its criteria were signed off on version 1 (scenario.mjs): the page says which, and
   // offers no upload that would replace what was assessed.
   await learner.locator("#assessed").getByText("Version 1: criteria K1.1, K1.2 signed off on it").waitFor();

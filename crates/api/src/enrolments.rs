@@ -187,12 +187,18 @@ struct EnrolmentBody {
     revised_end_reason: Option<String>,
     /// Assessor.
     assessor_id: Option<Uuid>,
+    /// The assessor's name.
+    assessor_name: Option<String>,
     /// Internal quality assurer.
     iqa_id: Option<Uuid>,
+    /// The IQA's name.
+    iqa_name: Option<String>,
     /// Employer organisation.
     employer_id: Option<Uuid>,
     /// Manager at the employer.
     manager_id: Option<Uuid>,
+    /// The manager's name.
+    manager_name: Option<String>,
     /// Contracted hours a week.
     contracted_hours_per_week: f64,
     /// Planned off-the-job hours: fixed at start.
@@ -259,9 +265,12 @@ impl From<EnrolmentView> for EnrolmentBody {
             revised_end_date: e.revised_end_date,
             revised_end_reason: e.revised_end_reason,
             assessor_id: e.assessor_id,
+            assessor_name: e.assessor_name,
             iqa_id: e.iqa_id,
+            iqa_name: e.iqa_name,
             employer_id: e.employer_id,
             manager_id: e.manager_id,
+            manager_name: e.manager_name,
             contracted_hours_per_week: e.contracted_hours_per_week.to_f64().unwrap_or_default(),
             planned_otj_hours: e.planned_otj_hours.to_f64().unwrap_or_default(),
             agreed_review_weeks: e.agreed_review_weeks,

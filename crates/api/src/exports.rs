@@ -85,6 +85,9 @@ pub(crate) struct ExportRequest {
     scope: Option<ExportScope>,
     /// For the progress map: the enrolment.
     enrolment_id: Option<Uuid>,
+    /// For the progress map: `true` lists only the criteria not yet signed off (the
+    /// page's "Non-completed criteria only"); default `false`, every criterion.
+    incomplete_only: Option<bool>,
 }
 
 /// An export and how far it has got.
@@ -98,6 +101,8 @@ struct ExportBody {
     scope: String,
     /// The enrolment of a progress map.
     enrolment_id: Option<Uuid>,
+    /// A progress map of the criteria not yet signed off only.
+    incomplete_only: bool,
     /// `queued`, `running`, `ready` (download it), `failed` (retried by the workers) or
     /// `expired` (deleted after the retention period).
     status: String,
@@ -128,6 +133,7 @@ impl From<Export> for ExportBody {
             kind: e.kind,
             scope: e.scope,
             enrolment_id: e.enrolment_id,
+            incomplete_only: e.incomplete_only,
             status: e.status,
             rows_done: e.rows_done,
             rows_total: e.rows_total,
@@ -209,6 +215,7 @@ impl ExportsApi {
                 ExportScope::Caseload => exports::Scope::Caseload,
             }),
             enrolment_id: body.0.enrolment_id,
+            incomplete_only: body.0.incomplete_only.unwrap_or(false),
         };
         let export = exports::request(uow, &self.0.db, &self.0.runs, request).await?;
         Ok(ExportAccepted::Accepted(Json(export.into())))

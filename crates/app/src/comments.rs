@@ -65,6 +65,16 @@ fn parse_text(raw: &str) -> Result<CommentText> {
     CommentText::parse(raw).map_err(|e| Error::invalid("text", e))
 }
 
+/// Whether the caller may write comments on the enrolment (the rule [`write`] applies):
+/// an auditor reads them and is offered no form.
+pub async fn may_write(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<bool> {
+    match enrolment_for_comments(uow, enrolment_id).await {
+        Ok((_, access)) => Ok(access == CommentAccess::Write),
+        Err(Error::NotFound) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Writes an internal comment on a learner (admins, the learner's assessor and IQA;
 /// auditors get 403; the learner, their employer and anyone else 404).
 pub async fn write(uow: &mut UnitOfWork, enrolment_id: Uuid, text: &str) -> Result<Comment> {

@@ -92,6 +92,14 @@ pub async fn list(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Vec<Eviden
         .collect())
 }
 
+/// How many of a learner's pieces of evidence were returned for changes and wait for a
+/// new version from them.
+pub async fn returned_count(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<u32> {
+    uow.visible_enrolment(enrolment_id).await?;
+    let n = evidence::count_returned(&mut uow.tx, enrolment_id).await?;
+    Ok(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
 /// One piece of evidence with every version and return.
 pub async fn detail(uow: &mut UnitOfWork, id: Uuid) -> Result<Detail> {
     let (e, _) = visible(uow, id).await?;

@@ -68,6 +68,8 @@ pub struct Request {
     pub scope: Option<Scope>,
     /// For the progress map.
     pub enrolment_id: Option<Uuid>,
+    /// For the progress map: only the criteria not yet signed off, as the page's filter.
+    pub incomplete_only: bool,
 }
 
 /// A ready export's file.
@@ -118,6 +120,12 @@ async fn scope_for(
         return Err(Error::invalid(
             "enrolment_id",
             "only a progress map is of one enrolment",
+        ));
+    }
+    if request.incomplete_only {
+        return Err(Error::invalid(
+            "incomplete_only",
+            "only a progress map can leave out the criteria signed off",
         ));
     }
     match request.scope {
@@ -179,6 +187,7 @@ pub async fn request(
             scope,
             assessor_id,
             enrolment_id,
+            incomplete_only: request.incomplete_only,
         },
     )
     .await?;
@@ -186,7 +195,12 @@ pub async fn request(
         "export.request",
         "export",
         id,
-        serde_json::json!({ "kind": export.kind, "scope": scope, "enrolment_id": enrolment_id }),
+        serde_json::json!({
+            "kind": export.kind,
+            "scope": scope,
+            "enrolment_id": enrolment_id,
+            "incomplete_only": request.incomplete_only,
+        }),
     )
     .await?;
     let tenant = uow.tenant();

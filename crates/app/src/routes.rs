@@ -177,6 +177,11 @@ pub fn evidence(id: Uuid) -> String {
     EVIDENCE.fill(&[&id])
 }
 
+/// A portfolio's evidence library.
+pub fn evidence_list(enrolment: Uuid) -> String {
+    EVIDENCE_LIST.fill(&[&enrolment])
+}
+
 /// A portfolio's overview.
 pub fn enrolment(id: Uuid) -> String {
     ENROLMENT.fill(&[&id])

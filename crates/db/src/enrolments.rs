@@ -40,12 +40,18 @@ pub struct Enrolment {
     pub revised_end_reason: Option<String>,
     /// The assessor.
     pub assessor_id: Option<Uuid>,
+    /// Their name.
+    pub assessor_name: Option<String>,
     /// The internal quality assurer.
     pub iqa_id: Option<Uuid>,
+    /// Their name.
+    pub iqa_name: Option<String>,
     /// The employer organisation.
     pub employer_id: Option<Uuid>,
     /// The learner's manager there.
     pub manager_id: Option<Uuid>,
+    /// Their name.
+    pub manager_name: Option<String>,
     /// Contracted hours a week.
     pub contracted_hours_per_week: Decimal,
     /// Planned off-the-job hours, fixed at start.
@@ -168,6 +174,12 @@ const SELECT: &str = "select e.id, e.learner_id, l.name as learner_name, l.email
         l.last_login_at as learner_last_login_at, e.course_id, c.code as course_code,
         c.title as course_title, e.start_date, e.planned_end_date, e.revised_end_date,
         e.revised_end_reason, e.assessor_id, e.iqa_id, e.employer_id, e.manager_id,
+        (select p.name from users p where p.tenant_id = e.tenant_id and p.id = e.assessor_id)
+            as assessor_name,
+        (select p.name from users p where p.tenant_id = e.tenant_id and p.id = e.iqa_id)
+            as iqa_name,
+        (select p.name from users p where p.tenant_id = e.tenant_id and p.id = e.manager_id)
+            as manager_name,
         e.contracted_hours_per_week, e.planned_otj_hours, e.agreed_review_weeks,
         e.rpl_otj_hours, e.rpl_duration_weeks, e.rpl_reason, e.uln, e.learner_ref,
         e.withdrawal_reason_code, e.status,

@@ -206,6 +206,20 @@ pub async fn list_for_enrolment(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResu
     .await?)
 }
 
+/// How many of a learner's pieces of evidence were returned for changes and wait for the
+/// learner's new version.
+pub async fn count_returned(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<i64> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar(
+        "select count(*) from evidence
+         where tenant_id = $1 and enrolment_id = $2 and status = 'returned'",
+    )
+    .bind(tenant.0)
+    .bind(enrolment_id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
 /// Every version of a piece of evidence, oldest first.
 pub async fn versions(tx: &mut TenantTx, evidence_id: Uuid) -> DbResult<Vec<Version>> {
     let tenant = tx.tenant();

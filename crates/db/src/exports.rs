@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::{DbResult, TenantTx};
 
-const COLUMNS: &str = "id, run_id, kind, requested_by, scope, assessor_id, enrolment_id, status,
+const COLUMNS: &str = "id, run_id, kind, requested_by, scope, assessor_id, enrolment_id,
+     incomplete_only, status,
      rows_done, rows_total, storage_key, file_name, content_type, size_bytes, error,
      created_at, started_at, finished_at, expires_at";
 
@@ -31,6 +32,8 @@ pub struct Export {
     pub assessor_id: Option<Uuid>,
     /// The enrolment.
     pub enrolment_id: Option<Uuid>,
+    /// A progress map of the criteria not yet signed off only.
+    pub incomplete_only: bool,
     /// `queued`, `running`, `ready`, `failed` or `expired`.
     pub status: String,
     /// Rows written so far.
@@ -74,6 +77,8 @@ pub struct NewExport<'a> {
     pub assessor_id: Option<Uuid>,
     /// The enrolment.
     pub enrolment_id: Option<Uuid>,
+    /// A progress map of the criteria not yet signed off only.
+    pub incomplete_only: bool,
 }
 
 /// Records an export.
@@ -81,8 +86,8 @@ pub async fn insert(tx: &mut TenantTx, e: &NewExport<'_>) -> DbResult<Export> {
     let tenant = tx.tenant();
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "insert into exports (tenant_id, id, run_id, kind, requested_by, scope, assessor_id,
-                              enrolment_id)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)
+                              enrolment_id, incomplete_only)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          returning {COLUMNS}"
     )))
     .bind(tenant.0)
@@ -93,6 +98,7 @@ pub async fn insert(tx: &mut TenantTx, e: &NewExport<'_>) -> DbResult<Export> {
     .bind(e.scope)
     .bind(e.assessor_id)
     .bind(e.enrolment_id)
+    .bind(e.incomplete_only)
     .fetch_one(tx.conn())
     .await?)
 }

@@ -16,6 +16,8 @@ struct ExportView {
     id: Uuid,
     /// `compliance_workbook`, `time_log` or `progress_map`.
     kind: String,
+    /// A progress map of the criteria not yet signed off only.
+    incomplete_only: bool,
     /// `queued`, `running`, `ready`, `failed` or `expired`.
     status: String,
     rows_done: i64,
@@ -34,6 +36,7 @@ impl From<Export> for ExportView {
             download: format!("/api/v1/exports/{}/file", e.id),
             id: e.id,
             kind: e.kind,
+            incomplete_only: e.incomplete_only,
             status: e.status,
             rows_done: e.rows_done,
             rows_total: e.rows_total,

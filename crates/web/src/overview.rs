@@ -9,6 +9,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::comments;
 use folio_app::documents::{self, DocumentView};
 use folio_app::enrolments;
+use folio_app::evidence;
 use folio_app::learning_plan::{self, ActionView, SessionView};
 use folio_app::profile;
 use folio_app::progress::{self, ComponentBars, Overview};
@@ -183,7 +184,6 @@ impl From<DocumentView> for DocumentRow {
 #[derive(Debug, Serialize)]
 struct DocumentsView {
     items: Vec<DocumentRow>,
-    awaiting_signature: u32,
 }
 
 /// An internal comment.
@@ -198,6 +198,8 @@ struct CommentRow {
 #[derive(Debug, Serialize)]
 struct CommentsView {
     items: Vec<CommentRow>,
+    /// The viewer may add one (not an auditor, who reads).
+    may_write: bool,
 }
 
 /// A person who can be chosen.
@@ -234,6 +236,12 @@ struct OverviewPage {
     photo: Option<String>,
     /// Where the viewer's documents to sign are listed.
     documents_link: String,
+    /// How many of this learner's documents wait for the viewer's own signature (not
+    /// those waiting only for someone else's).
+    to_sign: usize,
+    /// How many pieces of evidence were returned for changes, and where they are.
+    returned_evidence: u32,
+    evidence_link: String,
     /// The official return's withdrawal reasons, for the status form.
     withdraw_reasons: Vec<WithdrawReasonChoice>,
     /// The off-the-job figures, for those who may see the time log.
@@ -352,11 +360,12 @@ async fn read(
             .collect(),
     });
     let documents = if_allowed(documents::list(uow, id, false).await)?.map(|d| DocumentsView {
-        awaiting_signature: d.awaiting_signature,
         items: d.items.into_iter().map(DocumentRow::from).collect(),
     });
     let comments = if staff {
+        let may_write = comments::may_write(uow, id).await?;
         if_allowed(comments::list(uow, id, None, None).await)?.map(|page| CommentsView {
+            may_write,
             items: page
                 .items
                 .into_iter()
@@ -416,7 +425,16 @@ async fn read(
         })
         .collect();
     let may_manage = uow.manages_enrolment(id).await?;
+    let to_sign = documents::to_sign(uow)
+        .await?
+        .iter()
+        .filter(|d| d.document.document.enrolment_id == id)
+        .count();
+    let returned_evidence = evidence::returned_count(uow, id).await?;
     Ok(OverviewPage {
+        to_sign,
+        returned_evidence,
+        evidence_link: routes::evidence_list(id),
         may_manage,
         otj,
         breaks,

@@ -45,6 +45,10 @@ pub(super) struct OverviewView {
     pub past_planned_end: bool,
     /// `on_track`, `off_track`, `ahead` or `not_applicable`.
     pub track_status: &'static str,
+    /// The people around the learner, by name.
+    pub assessor_name: Option<String>,
+    pub iqa_name: Option<String>,
+    pub manager_name: Option<String>,
 }
 
 impl From<Overview> for OverviewView {
@@ -67,6 +71,9 @@ impl From<Overview> for OverviewView {
             days_to_planned_end: bars.elapsed.days_to_end,
             past_planned_end: bars.elapsed.past_end,
             track_status: bars.track.as_str(),
+            assessor_name: enrolment.assessor_name,
+            iqa_name: enrolment.iqa_name,
+            manager_name: enrolment.manager_name,
         }
     }
 }
@@ -188,6 +195,8 @@ struct EvidenceView {
     file_name: String,
     /// The criteria it is mapped to.
     criterion_ids: Vec<Uuid>,
+    /// The same, by code, text and state, in course order (see [`EvidenceView::mapped`]).
+    criteria: Vec<MappedCriterion>,
     created_at: DateTime<Utc>,
     /// Its latest file.
     download: String,
@@ -209,8 +218,36 @@ impl From<Evidence> for EvidenceView {
             current_version: e.current_version,
             file_name: e.file_name,
             criterion_ids: e.criterion_ids,
+            criteria: Vec::new(),
             created_at: e.created_at,
         }
+    }
+}
+
+/// A criterion a piece of evidence is mapped to, as listed beside it.
+#[derive(Debug, Clone, Serialize)]
+struct MappedCriterion {
+    code: String,
+    text: String,
+    /// `mapped` or `signed_off`.
+    state: &'static str,
+}
+
+impl EvidenceView {
+    /// The evidence with the criteria it is mapped to named, from the learner's map.
+    fn mapped(mut self, map: &[MapComponentView]) -> Self {
+        self.criteria = map
+            .iter()
+            .flat_map(|c| &c.units)
+            .flat_map(|u| &u.criteria)
+            .filter(|c| self.criterion_ids.contains(&c.criterion_id))
+            .map(|c| MappedCriterion {
+                code: c.code.clone(),
+                text: c.text.clone(),
+                state: c.state,
+            })
+            .collect();
+        self
     }
 }
 
@@ -246,16 +283,18 @@ pub(super) async fn evidence_list_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (viewer, (id, overview, components, evidence, may_upload)) = web
+    let (viewer, (id, overview, components, evidence, may_upload, map)) = web
         .read_page(req, async |uow, _| {
             let id = path_id(&id)?;
             let overview = progress::overview(uow, id).await?;
             let (_, components) = progress::units(uow, id).await?;
             let evidence = evidence::list(uow, id).await?;
             let may_upload = evidence::may_upload_to(uow, id).await?;
-            Ok((id, overview, components, evidence, may_upload))
+            let map = progress::progress_map(uow, id, false).await?;
+            Ok((id, overview, components, evidence, may_upload, map))
         })
         .await?;
+    let map = map_components(map);
     let view = EvidenceListView {
         id,
         overview: overview.into(),
@@ -266,7 +305,10 @@ pub(super) async fn evidence_list_page(
                 title: c.title,
             })
             .collect(),
-        evidence: evidence.into_iter().map(EvidenceView::from).collect(),
+        evidence: evidence
+            .into_iter()
+            .map(|e| EvidenceView::from(e).mapped(&map))
+            .collect(),
         may_upload,
     };
     Ok(web.typed_page(&viewer, "evidence_list", "Evidence", &view, flash))
@@ -334,7 +376,7 @@ pub(super) async fn evidence_page(
     let view = EvidenceDetailView {
         id: detail.evidence.enrolment_id,
         overview: overview.into(),
-        evidence: detail.evidence.into(),
+        evidence: EvidenceView::from(detail.evidence).mapped(&components),
         versions: detail
             .versions
             .into_iter()

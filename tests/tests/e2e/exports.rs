@@ -692,6 +692,30 @@ async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields(
     s.org.app.finish().await;
 }
 
+/// A ready PDF export's text, as `pdftotext -layout` reads it.
+async fn pdf_text(s: &Scene, token: &str, id: &str) -> String {
+    let r = s
+        .app
+        .authed(Method::GET, &format!("/api/v1/exports/{id}/file"), token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let bytes = r.bytes().await.unwrap();
+    assert!(bytes.starts_with(b"%PDF"));
+    let path = std::env::temp_dir().join(format!("{}-{id}.pdf", s.app.database.name));
+    std::fs::write(&path, &bytes).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args(["-layout"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian poppler-utils): run scripts/test-setup");
+    std::fs::remove_file(&path).ok();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[tokio::test]
 async fn a_learner_downloads_their_progress_map_as_pdf() {
     let s = scene().await;
@@ -745,25 +769,7 @@ async fn a_learner_downloads_their_progress_map_as_pdf() {
     let done = status(&s, learner, id).await;
     assert_eq!(done["status"], "ready", "{done}");
     assert!(done["file_name"].as_str().unwrap().ends_with(".pdf"));
-    let r = s
-        .app
-        .authed(Method::GET, &format!("/api/v1/exports/{id}/file"), learner)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert_eq!(r.headers()["content-type"], "application/pdf");
-    let bytes = r.bytes().await.unwrap();
-    assert!(bytes.starts_with(b"%PDF"));
-    let path = std::env::temp_dir().join(format!("{}.pdf", s.app.database.name));
-    std::fs::write(&path, &bytes).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .args(["-layout"])
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext (Debian poppler-utils): run scripts/test-setup");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = pdf_text(&s, learner, id).await;
     for needle in [
         "Person amelia@n.example",
         "ST0457 Engineering",
@@ -777,7 +783,40 @@ async fn a_learner_downloads_their_progress_map_as_pdf() {
     ] {
         assert!(text.contains(needle), "{needle} in {text}");
     }
-    std::fs::remove_file(&path).ok();
+    // As the page filters it: only K1.2, the criterion not yet signed off, is listed; the
+    // overall figures still count both.
+    let asked = ask(
+        &s,
+        learner,
+        json!({ "kind": "progress_map", "enrolment_id": s.enrolment("amelia"),
+                "incomplete_only": true }),
+    )
+    .await;
+    assert_eq!(asked["incomplete_only"], true, "{asked}");
+    work(&s, &asked).await;
+    let text = pdf_text(&s, learner, asked["id"].as_str().unwrap()).await;
+    for needle in [
+        "Only the criteria not yet signed off",
+        "K1.2",
+        "Explains hazard 2",
+        "1 of 2 criteria signed off (50%)",
+    ] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+    assert!(
+        !text.contains("K1.1"),
+        "the signed-off K1.1 is left out: {text}"
+    );
+    // Only a progress map is filtered.
+    let r = s
+        .app
+        .authed(Method::POST, "/api/v1/exports", s.token("tom"))
+        .json(&json!({ "kind": "time_log", "scope": "caseload", "incomplete_only": true }))
+        .send()
+        .await
+        .unwrap();
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(p.to_string().contains("incomplete_only"), "{p}");
     // Tom (her assessor) cannot see her export; it is hers.
     let r = s
         .app

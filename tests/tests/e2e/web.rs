@@ -1040,3 +1040,177 @@ async fn taking_something_away_is_asked_first_on_a_page_of_its_own() {
     assert_eq!(status().await, "deactivated");
     app.finish().await;
 }
+
+#[tokio::test]
+async fn the_portfolio_says_what_needs_doing_and_who_is_around() {
+    use crate::evidence::{content, form, upload};
+    use folio_tests::scene::NewUnit;
+    use reqwest::Method;
+    use reqwest::multipart::{Form, Part};
+    use serde_json::{Value, json};
+
+    let app = TestApp::spawn().await;
+    let s = app
+        .scene("north")
+        .course(
+            NewCourse::new("ST1", "Engineering").component(
+                "Knowledge",
+                [NewUnit::new("K1", "Safety")
+                    .criterion("K1.1", "Explains the hazards")
+                    .criterion("K1.2", "Uses the permit to work")],
+            ),
+        )
+        .cast()
+        .enrol(NewEnrolment::amelia())
+        .build()
+        .await;
+    let e = s.enrolment("amelia");
+    let course = s.course("ST1");
+    // K1.2, the second criterion of K1.
+    let k1_2 = course.unit("K1").criteria[1];
+    let overview = format!("/app/enrolments/{e}");
+    let page = |who: &str, path: String| {
+        let token = s.token(who).to_owned();
+        let app = &app;
+        async move {
+            let page = app.page(&token, &path).await;
+            assert_eq!(page.status, StatusCode::OK, "{path}");
+            page.html
+        }
+    };
+
+    // Who is around her, by name, on every page of her portfolio.
+    for path in [overview.clone(), format!("{overview}/evidence")] {
+        let html = page("amelia", path).await;
+        let people = html.split("id=\"people-around\"").nth(1).unwrap();
+        let people = people.split("</p>").next().unwrap();
+        assert!(
+            people.contains("Assessor: Person tom@n.example")
+                && people.contains("IQA: Person iris@n.example")
+                && people.contains("Manager: Person manny@n.example"),
+            "{people}"
+        );
+    }
+
+    // A document Amelia and Manny both sign: "for you to sign: 1" for each until they have,
+    // then gone for Amelia though Manny has still to sign.
+    let r = app
+        .authed(Method::POST, "/api/v1/documents", s.token("tom"))
+        .multipart(
+            Form::new()
+                .text("enrolment_ids", e.to_string())
+                .text("roles", "learner,employer")
+                .text("title", "Apprenticeship agreement")
+                .part(
+                    "file",
+                    Part::bytes(content(2048, 3))
+                        .file_name("agreement.pdf")
+                        .mime_str("application/pdf")
+                        .unwrap(),
+                ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let sent: Value = r.json().await.unwrap();
+    let document = sent["items"][0]["id"].as_str().unwrap().to_owned();
+    for who in ["amelia", "manny"] {
+        let html = page(who, overview.clone()).await;
+        assert!(html.contains("Documents for you to sign: 1"), "{who}");
+    }
+    assert!(
+        !page("tom", overview.clone())
+            .await
+            .contains("for you to sign")
+    );
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/documents/{document}/signatures"),
+            s.token("amelia"),
+            Some(json!({ "role": "learner", "typed_name": "Amelia Clarke" })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let html = page("amelia", overview.clone()).await;
+    assert!(
+        !html.contains("for you to sign"),
+        "signed, so nothing left for her"
+    );
+    assert!(
+        html.contains("waiting for Employer"),
+        "the document still says who is left"
+    );
+    assert!(
+        page("manny", overview.clone())
+            .await
+            .contains("Documents for you to sign: 1")
+    );
+
+    // Evidence returned for changes is flagged on the overview, linked to the library,
+    // where the row says it needs her changes; the criteria mapped are named.
+    let r = upload(
+        &app,
+        s.token("amelia"),
+        e,
+        form(course.components[0].id, "a.pdf", content(900, 1)),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let evidence: Value = r.json().await.unwrap();
+    let evidence = evidence["id"].as_str().unwrap().to_owned();
+    let r = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/evidence/{evidence}/criteria"),
+            s.token("tom"),
+            Some(json!({ "criterion_ids": [k1_2] })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        !page("amelia", overview.clone())
+            .await
+            .contains("id=\"returned-evidence\"")
+    );
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/evidence/{evidence}/return"),
+            s.token("tom"),
+            Some(json!({ "points": "Add the permit number." })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = page("amelia", overview.clone()).await;
+    assert!(html.contains("Evidence returned for changes: 1"), "{html}");
+    let link = href_near(&html, ">Evidence returned for changes");
+    assert_eq!(link, format!("{overview}/evidence"));
+    let html = page("amelia", link.clone()).await;
+    assert!(html.contains("Returned: needs your changes"), "{html}");
+    assert!(
+        html.contains(">K1.2</abbr>") && !html.contains(">K1.1</abbr>"),
+        "{html}"
+    );
+    assert!(
+        page("tom", link)
+            .await
+            .contains("Returned: waiting for the learner")
+    );
+    let html = page("amelia", format!("/app/evidence/{evidence}")).await;
+    let mapped = html.split("id=\"mapped-to\"").nth(1).unwrap();
+    let mapped = mapped.split("</dd>").next().unwrap();
+    assert!(
+        mapped.contains("<strong>K1.2</strong> Uses the permit to work")
+            && !mapped.contains("K1.1"),
+        "{mapped}"
+    );
+
+    // Audrey the auditor reads the internal comments but is offered no form to add one
+    // (the API refuses her); Tom is.
+    let html = page("audrey", overview.clone()).await;
+    assert!(html.contains("Internal comments") && !html.contains("id=\"add-comment\""));
+    assert!(page("tom", overview).await.contains("id=\"add-comment\""));
+    app.finish().await;
+}

@@ -134,8 +134,14 @@ pub struct ProgressMapData {
 }
 
 /// The progress map of the enrolment, whoever asked for it (the asker's right to see it
-/// was checked when the export was asked for, and again when it is downloaded).
-pub async fn progress_map(work: &mut SystemWork, enrolment_id: Uuid) -> Result<ProgressMapData> {
+/// was checked when the export was asked for, and again when it is downloaded); with
+/// `incomplete_only`, only the criteria not yet signed off (the overall figures still
+/// count every criterion).
+pub async fn progress_map(
+    work: &mut SystemWork,
+    enrolment_id: Uuid,
+    incomplete_only: bool,
+) -> Result<ProgressMapData> {
     let everything = enrolments::Viewer {
         user_id: Uuid::nil(),
         scope: EnrolmentScope {
@@ -144,7 +150,7 @@ pub async fn progress_map(work: &mut SystemWork, enrolment_id: Uuid) -> Result<P
         },
     };
     let enrolment = enrolments::get_visible(&mut work.tx, &everything, enrolment_id).await?;
-    let criteria = progress::progress_map(&mut work.tx, enrolment_id, false).await?;
+    let criteria = progress::progress_map(&mut work.tx, enrolment_id, incomplete_only).await?;
     let overall = progress::overall_counts(&mut work.tx, enrolment_id).await?;
     Ok(ProgressMapData {
         learner_name: enrolment.learner_name,

@@ -348,6 +348,7 @@ async fn request_export(
             scope: "tenant",
             assessor_id: None,
             enrolment_id: None,
+            incomplete_only: false,
         },
     )
     .await?;
