@@ -64,7 +64,7 @@
 -- 5. Sequences, identity and generated columns: none. Ids are UUIDs made by the
 --   application, so no sequence has to be shared across nodes.
 -- 6. Foreign keys: 29 from tenant tables to reference tables (apprenticeship_standards,
---   tenants, worker_processes) and 84 between tenant tables. [verified] (Citus regression
+--   tenants, worker_processes) and 86 between tenant tables. [verified] (Citus regression
 --   tests and error messages) foreign keys are supported between colocated distributed
 --   tables when they include the distribution column, and from distributed to reference
 --   tables, not from reference to distributed tables; tests/tests/e2e/catalog.rs checks

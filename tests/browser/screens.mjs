@@ -691,6 +691,46 @@ try {
   await notice(employer, "Signed.");
   await employer.getByText("Nothing is waiting for your signature.").waitFor();
   await employerContext.close();
+  // The conversation goes both ways: the assessor answers the learner's message, and
+  // she reads the answer in the thread and answers it.
+  step = "assessor: answers the learner's message in its conversation";
+  const answerContext = await watchedContext(browser, desk);
+  const answerer = await answerContext.newPage();
+  await signIn(answerer, "assessor1@northgate.example");
+  await open(answerer, "/app/messages");
+  const conversation = answerer.locator("#conversations li", { hasText: "Review date" });
+  await conversation.getByText("1 new").waitFor();
+  await conversation.getByRole("link", { name: "Review date" }).click();
+  await answerer.locator("#thread").getByText("Could we move my next review to Thursday?").waitFor();
+  await answerer.getByLabel(/Your answer to/).fill("Thursday at 2pm works. I have moved it.");
+  await answerer.getByRole("button", { name: "Send answer" }).click();
+  await notice(answerer, "Answer sent.");
+  await answerer.locator("#thread li").nth(1).getByText("Thursday at 2pm works.").waitFor();
+  await answerContext.close();
+
+  step = "learner: reads the answer and answers it from her Messages page";
+  const againContext = await watchedContext(browser, { viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+  const again = await againContext.newPage();
+  await signIn(again, "learner1@northgate.example");
+  await open(again, "/app/messages");
+  const thread = again.locator("#conversations li", { hasText: "Review date" });
+  await thread.getByText("1 new").waitFor();
+  await thread.getByRole("link", { name: "Review date" }).click();
+  await again.locator("#thread").getByText("Thursday at 2pm works.").waitFor();
+  await again.getByLabel(/Your answer to/).fill("Thank you!");
+  await again.getByRole("button", { name: "Send answer" }).click();
+  await notice(again, "Answer sent.");
+  check((await again.locator("#thread li").count()) === 3, "the conversation does not hold all three messages");
+  // A new conversation from the Messages page itself.
+  await open(again, "/app/messages");
+  await again.getByText("Write a new message").click();
+  await again.locator("#compose").getByLabel("Subject").fill("Portfolio question");
+  await again.locator("#compose").getByLabel("Message").fill("Which unit does the toolbox talk count for?");
+  await again.locator("#compose").getByRole("button", { name: "Send" }).click();
+  await notice(again, "Message sent.");
+  await again.locator("#conversations li", { hasText: "Portfolio question" }).waitFor();
+  await againContext.close();
+
   step = "no page broke its Content-Security-Policy";
   checkNoCspViolations();
   console.log("screens passed");

@@ -1,5 +1,6 @@
-//! Messages: a learner writes to their enrolment's assessor or IQA from inside Folio
-//! (subject and text, no attachments). The message is kept, listed for both people, and
+//! Messages: a learner and their enrolment's assessor or IQA write to each other from
+//! inside Folio (subject and text, no attachments), in threads where each answers the
+//! other. The message is kept, listed for both people, and
 //! emailed to the recipient through the transactional outbox: the outbox row is written
 //! in the message's own transaction, so the email is queued if and only if the message is
 //! stored.
@@ -22,7 +23,7 @@ use crate::problem::ApiResult;
 
 #[derive(Tags)]
 enum MessagesTag {
-    /// Messages from learners to their assessor or IQA.
+    /// Conversations between learners and their assessor or IQA.
     Messages,
 }
 
@@ -38,6 +39,8 @@ enum RecipientName {
     Assessor,
     /// The enrolment's IQA.
     Iqa,
+    /// The enrolment's learner (their assessor or IQA writing).
+    Learner,
 }
 
 impl From<RecipientName> for Recipient {
@@ -45,6 +48,7 @@ impl From<RecipientName> for Recipient {
         match r {
             RecipientName::Assessor => Recipient::Assessor,
             RecipientName::Iqa => Recipient::Iqa,
+            RecipientName::Learner => Recipient::Learner,
         }
     }
 }
@@ -54,6 +58,7 @@ impl From<Recipient> for RecipientName {
         match r {
             Recipient::Assessor => RecipientName::Assessor,
             Recipient::Iqa => RecipientName::Iqa,
+            Recipient::Learner => RecipientName::Learner,
         }
     }
 }
@@ -75,7 +80,11 @@ struct MessageBody {
     id: Uuid,
     /// The enrolment it is about.
     enrolment_id: Uuid,
-    /// Who wrote it (the enrolment's learner).
+    /// Its conversation: the id of the thread's first message (its own if it is that).
+    thread_id: Uuid,
+    /// The message it answers.
+    reply_to: Option<Uuid>,
+    /// Who wrote it.
     sender_id: Uuid,
     /// Their name.
     sender_name: String,
@@ -110,6 +119,8 @@ impl From<MessageView> for MessageBody {
         Self {
             id: m.id,
             enrolment_id: m.enrolment_id,
+            thread_id: m.thread_id,
+            reply_to: m.reply_to,
             sender_id: m.sender_id,
             sender_name: m.sender_name,
             recipient_id: m.recipient_id,
@@ -135,14 +146,29 @@ struct MessagePage {
 /// A message to write.
 #[derive(Debug, Object, Deserialize)]
 struct NewMessageRequest {
-    /// One of my enrolments.
+    /// One of my enrolments, or one I am the assessor or IQA of.
     enrolment_id: Uuid,
-    /// Its assessor or its IQA (422 if the enrolment has none).
+    /// For its learner: `assessor` or `iqa` (422 if the enrolment has none); for its
+    /// assessor or IQA: `learner`.
     to: RecipientName,
     /// Subject: one line, 1–200 characters.
     subject: String,
     /// Text: 1–10000 characters; newlines are kept.
     body: String,
+}
+
+/// An answer to a message.
+#[derive(Debug, Object, Deserialize)]
+struct ReplyRequest {
+    /// Text: 1–10000 characters; newlines are kept.
+    body: String,
+}
+
+/// A conversation, oldest first.
+#[derive(Debug, Object)]
+struct Thread {
+    /// Its messages.
+    items: Vec<MessageBody>,
 }
 
 #[derive(ApiResponse)]
@@ -163,10 +189,11 @@ impl From<messages::MessagePage> for MessagePage {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "MessagesTag::Messages")]
 impl MessagesApi {
-    /// Write to my assessor or my IQA (learners, about one of their own enrolments). The
-    /// message is kept and the recipient is emailed; 422 names `to` when the enrolment has
-    /// no such person (or their account is deactivated). Staff and employers who see the
-    /// enrolment get 403.
+    /// Start a conversation: a learner writes to their assessor or IQA (about one of their
+    /// own enrolments), an assessor or IQA to the learner of an enrolment they are named on.
+    /// The message is kept and the recipient is emailed; 422 names `to` when the enrolment
+    /// has no such person, the writer may not write to them, or their account is
+    /// deactivated. Admins, auditors and employers who see the enrolment get 403.
     #[oai(path = "/messages", method = "post")]
     async fn send(
         &self,
@@ -226,6 +253,35 @@ impl MessagesApi {
         let message = messages::open(&mut uow, id.0).await?;
         uow.commit().await?;
         Ok(Json(message.into()))
+    }
+
+    /// Answer a message, in its conversation: its sender or its recipient writes to the
+    /// other, under the thread's subject, and the other is emailed. 403 for admins and
+    /// auditors, who read but are not a party; 409 when one of the two is no longer the
+    /// learner's assessor or IQA; 422 names `body` when it is empty or too long.
+    #[oai(path = "/messages/:id/replies", method = "post")]
+    async fn reply(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+        body: JsonBody<ReplyRequest>,
+    ) -> ApiResult<CreatedMessage> {
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let message = messages::reply(&mut uow, id.0, &body.0.body).await?;
+        uow.commit().await?;
+        Ok(CreatedMessage::Created(Json(message.into())))
+    }
+
+    /// The conversation a message belongs to, oldest first (for whoever may read the
+    /// message; 404 otherwise). Opening it marks read what was written to me.
+    #[oai(path = "/messages/:id/thread", method = "get")]
+    async fn thread(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<Json<Thread>> {
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let items = messages::thread(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(Json(Thread {
+            items: items.into_iter().map(Into::into).collect(),
+        }))
     }
 
     /// A learner's messages, newest first: all of them for admins and auditors; for

@@ -1,5 +1,6 @@
-//! Messages: a learner writes to their enrolment's assessor or IQA from inside Folio
-//! (subject and text, no attachments). The message is kept, listed for both people, and
+//! Messages: a learner and their enrolment's assessor or IQA write to each other from
+//! inside Folio (subject and text, no attachments), in threads: either writes a new
+//! message, and each answers the other's. The message is kept, listed for both people, and
 //! e-mailed to the recipient through the outbox, in the message's own unit of work, so the
 //! e-mail is queued if and only if the message is stored.
 //!
@@ -21,6 +22,8 @@ pub use folio_db::messages::Message;
 pub use crate::paging::PageQuery;
 
 use crate::paging::next_id_cursor;
+use folio_domain::Role;
+
 use crate::{Error, Fields, Principal, Result, UnitOfWork, checked};
 
 /// The e-mail template a recipient is sent.
@@ -120,6 +123,7 @@ fn recipient_of(enrolment: &Enrolment, to: Recipient, fields: &mut Fields) -> Op
     let id = match to {
         Recipient::Assessor => enrolment.assessor_id,
         Recipient::Iqa => enrolment.iqa_id,
+        Recipient::Learner => Some(enrolment.learner_id),
     };
     if id.is_none() {
         fields.add("to", format!("this enrolment has no {}", to.describe()));
@@ -127,18 +131,31 @@ fn recipient_of(enrolment: &Enrolment, to: Recipient, fields: &mut Fields) -> Op
     id
 }
 
-/// Writes to the learner's assessor or IQA (learners, about one of their own enrolments):
-/// the message is kept and the recipient e-mailed; 422 names `to` when the enrolment has
-/// no such person (or their account is deactivated). Staff and employers who see the
-/// enrolment get 403.
+/// Writes a new message about an enrolment: its learner to its assessor or IQA, or its
+/// assessor or IQA to its learner. The message is kept and the recipient e-mailed; 422
+/// names `to` when the enrolment has no such person, the writer cannot write to them, or
+/// their account is deactivated. Anyone else who sees the enrolment (admins, auditors,
+/// employers) gets 403: they are not a party to its conversations.
 pub async fn write(uow: &mut UnitOfWork, writing: Writing) -> Result<MessageView> {
     let enrolment = uow.visible_enrolment(writing.enrolment_id).await?;
-    if !uow.principal.is_learner_of(&enrolment) {
+    let as_learner = uow.principal.is_learner_of(&enrolment);
+    if !as_learner && !is_staff_of(&uow.principal, &enrolment) {
         return Err(Error::Forbidden);
     }
     let to = writing.to;
     let mut fields = Fields::default();
-    let recipient = recipient_of(&enrolment, to, &mut fields);
+    let recipient = match (to, as_learner) {
+        (Recipient::Learner, false) => Some(enrolment.learner_id),
+        (Recipient::Learner, true) => {
+            fields.add("to", "is you: write to your assessor or your IQA");
+            None
+        }
+        (_, true) => recipient_of(&enrolment, to, &mut fields),
+        (_, false) => {
+            fields.add("to", "must be the learner: staff write to the learner");
+            None
+        }
+    };
     let subject = fields.check("subject", MessageSubject::parse(&writing.subject));
     let text = fields.check("body", MessageText::parse(&writing.body));
     if let Some(id) = recipient
@@ -148,6 +165,131 @@ pub async fn write(uow: &mut UnitOfWork, writing: Writing) -> Result<MessageView
     }
     fields.finish()?;
     let (recipient, subject, text) = (checked(recipient)?, checked(subject)?, checked(text)?);
+    deliver(
+        uow,
+        &enrolment,
+        Delivery {
+            reply_to: None,
+            recipient,
+            to,
+            subject: subject.as_str(),
+            body: text.as_str(),
+        },
+    )
+    .await
+}
+
+/// Whom the caller may start a conversation with about the enrolment (the rule [`write`]
+/// applies): its learner their assessor and IQA, where it has them; its assessor or IQA
+/// the learner; anyone else nobody.
+pub async fn may_write_to(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Vec<Recipient>> {
+    let enrolment = uow.visible_enrolment(enrolment_id).await?;
+    Ok(if uow.principal.is_learner_of(&enrolment) {
+        [
+            (Recipient::Assessor, enrolment.assessor_id),
+            (Recipient::Iqa, enrolment.iqa_id),
+        ]
+        .into_iter()
+        .filter_map(|(to, who)| who.map(|_| to))
+        .collect()
+    } else if is_staff_of(&uow.principal, &enrolment) {
+        vec![Recipient::Learner]
+    } else {
+        Vec::new()
+    })
+}
+
+/// Whether the principal is the enrolment's own assessor or IQA (in that role).
+fn is_staff_of(p: &Principal, enrolment: &Enrolment) -> bool {
+    (enrolment.assessor_id == Some(p.user_id) && p.has(Role::Assessor))
+        || (enrolment.iqa_id == Some(p.user_id) && p.has(Role::Iqa))
+}
+
+/// Answers a message, in its thread: its sender or its recipient writes to the other. The
+/// answer takes the thread's subject and is e-mailed like any message. Admins and auditors,
+/// who read every message, are not a party to it (403); 409 when the other person is no
+/// longer the learner's assessor or IQA (write to the one now named), or the writer no
+/// longer is; 422 names `body` when the text is empty or too long, `to` when the other
+/// person's account is deactivated.
+pub async fn reply(uow: &mut UnitOfWork, id: Uuid, body: &str) -> Result<MessageView> {
+    let parent = readable(uow, id).await?;
+    let me = uow.principal.user_id;
+    let other = if parent.sender_id == me {
+        parent.recipient_id
+    } else if parent.recipient_id == me {
+        parent.sender_id
+    } else {
+        return Err(Error::Forbidden);
+    };
+    let enrolment = uow.visible_enrolment(parent.enrolment_id).await?;
+    let still_mine =
+        uow.principal.is_learner_of(&enrolment) || is_staff_of(&uow.principal, &enrolment);
+    let to = if other == enrolment.learner_id {
+        Some(Recipient::Learner)
+    } else if enrolment.assessor_id == Some(other) {
+        Some(Recipient::Assessor)
+    } else if enrolment.iqa_id == Some(other) {
+        Some(Recipient::Iqa)
+    } else {
+        None
+    };
+    let Some(to) = to.filter(|_| still_mine) else {
+        let who = if still_mine {
+            format!(
+                "{} is no longer this learner's assessor or IQA",
+                if parent.sender_id == me {
+                    &parent.recipient_name
+                } else {
+                    &parent.sender_name
+                }
+            )
+        } else {
+            "you are no longer this learner's assessor or IQA".to_owned()
+        };
+        return Err(Error::Conflict {
+            field: None,
+            detail: format!(
+                "{who}, so this conversation cannot be answered: write a new message to the \
+                 person named on the learner's portfolio now."
+            ),
+        });
+    };
+    let mut fields = Fields::default();
+    let text = fields.check("body", MessageText::parse(body));
+    if users::get(&mut uow.tx, other).await?.status != "active" {
+        fields.add("to", "their account is deactivated");
+    }
+    fields.finish()?;
+    let text = checked(text)?;
+    deliver(
+        uow,
+        &enrolment,
+        Delivery {
+            reply_to: Some(&parent),
+            recipient: other,
+            to,
+            subject: &parent.subject,
+            body: text.as_str(),
+        },
+    )
+    .await
+}
+
+/// A message checked and ready to store.
+struct Delivery<'a> {
+    reply_to: Option<&'a Message>,
+    recipient: Uuid,
+    to: Recipient,
+    subject: &'a str,
+    body: &'a str,
+}
+
+/// Stores a message, queues its e-mail (in the same unit of work) and audits it.
+async fn deliver(
+    uow: &mut UnitOfWork,
+    enrolment: &Enrolment,
+    d: Delivery<'_>,
+) -> Result<MessageView> {
     let sender = uow.principal.user_id;
     let id = Uuid::now_v7();
     let message = queries::insert(
@@ -155,24 +297,27 @@ pub async fn write(uow: &mut UnitOfWork, writing: Writing) -> Result<MessageView
         &NewMessage {
             id,
             enrolment_id: enrolment.id,
+            reply_to: d.reply_to,
             sender_id: sender,
-            recipient_id: recipient,
-            recipient_role: to.as_str(),
-            subject: subject.as_str(),
-            body: text.as_str(),
+            recipient_id: d.recipient,
+            recipient_role: d.to.as_str(),
+            subject: d.subject,
+            body: d.body,
         },
     )
     .await?;
-    // The e-mail is the message: it carries what the template shows, and the learner's
-    // address to reply to.
+    // The e-mail is the message: it carries what the template shows, and links to the
+    // conversation, where it is answered.
     let context = serde_json::json!({
         "message_id": id,
+        "thread_id": message.thread_id,
         "link_path": crate::routes::message(id),
         "enrolment_id": enrolment.id,
-        "to": to.as_str(),
-        "learner_id": sender,
-        "learner_name": message.sender_name,
-        "learner_email": enrolment.learner_email,
+        "to": d.to.as_str(),
+        "reply": d.reply_to.is_some(),
+        "sender_name": message.sender_name,
+        "learner_id": enrolment.learner_id,
+        "learner_name": enrolment.learner_name,
         "recipient_name": message.recipient_name,
         "course_title": enrolment.course_title,
         "subject": message.subject,
@@ -181,21 +326,50 @@ pub async fn write(uow: &mut UnitOfWork, writing: Writing) -> Result<MessageView
     let queued = uow
         .queue_email(&NewEmail {
             dedup_key: &format!("message:{id}"),
-            to_user_id: recipient,
+            to_user_id: d.recipient,
             template: TEMPLATE,
             context,
         })
         .await?;
     let details = serde_json::json!({
         "enrolment_id": enrolment.id,
-        "to": to.as_str(),
-        "recipient_id": recipient,
-        "subject_chars": subject.as_str().chars().count(),
-        "body_chars": text.as_str().chars().count(),
+        "to": d.to.as_str(),
+        "recipient_id": d.recipient,
+        "thread_id": message.thread_id,
+        "subject_chars": d.subject.chars().count(),
+        "body_chars": d.body.chars().count(),
         "email_queued": queued,
     });
-    uow.audit("message.send", "message", id, details).await?;
+    let action = if d.reply_to.is_some() {
+        "message.reply"
+    } else {
+        "message.send"
+    };
+    uow.audit(action, "message", id, details).await?;
     MessageView::new(message)
+}
+
+/// A conversation: every message of the thread `id` belongs to, oldest first, for whoever
+/// may read that message (404 otherwise). Opening it marks read what was written to the
+/// caller.
+pub async fn thread(uow: &mut UnitOfWork, id: Uuid) -> Result<Vec<MessageView>> {
+    let message = readable(uow, id).await?;
+    let me = uow.principal.user_id;
+    let read_now = queries::mark_thread_read(&mut uow.tx, message.thread_id, me).await?;
+    if !read_now.is_empty() {
+        let details = serde_json::json!({
+            "enrolment_id": message.enrolment_id,
+            "thread_id": message.thread_id,
+            "messages": read_now,
+        });
+        uow.audit("message.read", "message", message.thread_id, details)
+            .await?;
+    }
+    queries::thread(&mut uow.tx, message.thread_id)
+        .await?
+        .into_iter()
+        .map(MessageView::new)
+        .collect()
 }
 
 /// The caller's messages, newest first: those they wrote and those written to them (only

@@ -1,4 +1,4 @@
-//! Messages a learner writes to their enrolment's assessor or IQA.
+//! Messages between a learner and their enrolment's assessor or IQA, in threads.
 //!
 //! Who may read a message (its sender, its recipient, admins and auditors) is decided by
 //! the API with `folio_domain::access::may_read_message`; nothing here checks it.
@@ -17,7 +17,11 @@ pub struct Message {
     pub id: Uuid,
     /// The enrolment it is about.
     pub enrolment_id: Uuid,
-    /// Who wrote it (the enrolment's learner).
+    /// The thread: its first message's id (this message's own id if it is the first).
+    pub thread_id: Uuid,
+    /// The message it answers.
+    pub reply_to: Option<Uuid>,
+    /// Who wrote it.
     pub sender_id: Uuid,
     /// Their name.
     pub sender_name: String,
@@ -25,7 +29,7 @@ pub struct Message {
     pub recipient_id: Uuid,
     /// Their name.
     pub recipient_name: String,
-    /// `assessor` or `iqa`: which of the enrolment's people the recipient was.
+    /// `assessor`, `iqa` or `learner`: which of the enrolment's people the recipient was.
     pub recipient_role: String,
     /// Subject.
     pub subject: String,
@@ -37,7 +41,8 @@ pub struct Message {
     pub read_at: Option<DateTime<Utc>>,
 }
 
-const SELECT: &str = "select m.id, m.enrolment_id, m.sender_id, s.name as sender_name,
+const SELECT: &str =
+    "select m.id, m.enrolment_id, m.thread_id, m.reply_to, m.sender_id, s.name as sender_name,
         m.recipient_id, r.name as recipient_name, m.recipient_role, m.subject, m.body,
         m.created_at, m.read_at
     from messages m
@@ -51,11 +56,13 @@ pub struct NewMessage<'a> {
     pub id: Uuid,
     /// The enrolment.
     pub enrolment_id: Uuid,
-    /// The learner writing.
+    /// The message it answers (none: it starts a thread).
+    pub reply_to: Option<&'a Message>,
+    /// The person writing.
     pub sender_id: Uuid,
     /// The person written to.
     pub recipient_id: Uuid,
-    /// `assessor` or `iqa`.
+    /// `assessor`, `iqa` or `learner`.
     pub recipient_role: &'a str,
     /// Subject.
     pub subject: &'a str,
@@ -68,8 +75,8 @@ pub async fn insert(tx: &mut TenantTx, m: &NewMessage<'_>) -> DbResult<Message> 
     let tenant = tx.tenant();
     sqlx::query(
         "insert into messages (tenant_id, id, enrolment_id, sender_id, recipient_id,
-            recipient_role, subject, body)
-         values ($1, $2, $3, $4, $5, $6, $7, $8)",
+            recipient_role, subject, body, thread_id, reply_to)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(tenant.0)
     .bind(m.id)
@@ -79,6 +86,8 @@ pub async fn insert(tx: &mut TenantTx, m: &NewMessage<'_>) -> DbResult<Message> 
     .bind(m.recipient_role)
     .bind(m.subject)
     .bind(m.body)
+    .bind(m.reply_to.map_or(m.id, |r| r.thread_id))
+    .bind(m.reply_to.map(|r| r.id))
     .execute(tx.conn())
     .await?;
     get(tx, m.id).await
@@ -93,6 +102,38 @@ pub async fn get(tx: &mut TenantTx, id: Uuid) -> DbResult<Message> {
     .bind(tenant.0)
     .bind(id)
     .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Every message of a thread, oldest first.
+pub async fn thread(tx: &mut TenantTx, thread_id: Uuid) -> DbResult<Vec<Message>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} where m.tenant_id = $1 and m.thread_id = $2 order by m.id"
+    )))
+    .bind(tenant.0)
+    .bind(thread_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Records that `reader` opened every message of a thread written to them; returns the
+/// ids read now for the first time.
+pub async fn mark_thread_read(
+    tx: &mut TenantTx,
+    thread_id: Uuid,
+    reader: Uuid,
+) -> DbResult<Vec<Uuid>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar(
+        "update messages set read_at = now()
+         where tenant_id = $1 and thread_id = $2 and recipient_id = $3 and read_at is null
+         returning id",
+    )
+    .bind(tenant.0)
+    .bind(thread_id)
+    .bind(reader)
+    .fetch_all(tx.conn())
     .await?)
 }
 

@@ -13,17 +13,20 @@ pub enum Recipient {
     Assessor,
     /// The enrolment's internal quality assurer.
     Iqa,
+    /// The enrolment's learner (written to by their assessor or IQA).
+    Learner,
 }
 
 impl Recipient {
     /// Every recipient.
-    pub const ALL: [Recipient; 2] = [Recipient::Assessor, Recipient::Iqa];
+    pub const ALL: [Recipient; 3] = [Recipient::Assessor, Recipient::Iqa, Recipient::Learner];
 
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             Recipient::Assessor => "assessor",
             Recipient::Iqa => "iqa",
+            Recipient::Learner => "learner",
         }
     }
 
@@ -32,6 +35,7 @@ impl Recipient {
         match self {
             Recipient::Assessor => "assessor",
             Recipient::Iqa => "IQA",
+            Recipient::Learner => "learner",
         }
     }
 }

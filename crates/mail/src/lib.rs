@@ -315,6 +315,8 @@ mod tests {
             "recipient_name": "Tom",
             "app_url": "http://localhost:8080",
             "learner_name": "Amelia",
+            "sender_name": "Amelia",
+            "reply": false,
             "subject": "My\nreview",
             "body": "Can we move it?",
             "course_title": "Engineering",

@@ -1,12 +1,15 @@
-//! A person's inbox pages: their messages (received and sent), one message (what a
-//! message e-mail links to; opening it as its recipient marks it read) and the documents
+//! A person's inbox pages: their conversations, one conversation (what a message e-mail
+//! links to; opening it marks read what was written to them, and they answer it there)
+//! and the documents
 //! waiting for their signature. Each read through the use cases in one unit of work and
 //! rendered from a typed view.
 
 use chrono::{DateTime, Utc};
 use folio_app::documents::{self, ToSign};
-use folio_app::messages::{self, Folder, MessageView, PageQuery};
+use folio_app::enrolments::{self, EnrolmentFilter};
+use folio_app::messages::{self, MessageView, PageQuery};
 use folio_app::routes;
+use folio_domain::Role;
 use poem::web::{Data, Path};
 use poem::{Request, handler};
 use serde::Serialize;
@@ -24,15 +27,15 @@ struct MessageRow {
     recipient_name: String,
     created_at: DateTime<Utc>,
     read_at: Option<DateTime<Utc>>,
-    /// The learner's portfolio it is about.
-    portfolio: String,
+    /// Written by the viewer.
+    mine: bool,
 }
 
-impl From<MessageView> for MessageRow {
-    fn from(v: MessageView) -> Self {
+impl MessageRow {
+    fn new(v: MessageView, me: Uuid) -> Self {
         let m = v.message;
         Self {
-            portfolio: routes::enrolment(m.enrolment_id),
+            mine: m.sender_id == me,
             id: m.id,
             subject: m.subject,
             body: m.body,
@@ -44,40 +47,153 @@ impl From<MessageView> for MessageRow {
     }
 }
 
-/// The messages page: the latest 100 of each folder.
+/// A conversation as the messages page lists it: its latest message.
 #[derive(Debug, Serialize)]
-struct MessagesView {
-    received: Vec<MessageRow>,
-    sent: Vec<MessageRow>,
+struct ConversationRow {
+    /// Its page.
+    link: String,
+    subject: String,
+    /// The other person.
+    with_name: String,
+    /// The learner's course it is about.
+    latest_at: DateTime<Utc>,
+    /// The start of the latest message, and who wrote it.
+    latest_excerpt: String,
+    latest_mine: bool,
+    /// Messages written to the viewer not yet opened.
+    unread: usize,
+    /// The learner's portfolio it is about.
+    portfolio: String,
 }
 
-/// `/app/messages`.
+/// A programme of the viewer's, and whom they can write to about it.
+#[derive(Debug, Serialize)]
+struct Programme {
+    enrolment_id: Uuid,
+    /// "ST0457 Engineering".
+    course: String,
+    assessor_name: Option<String>,
+    iqa_name: Option<String>,
+}
+
+/// The messages page.
+#[derive(Debug, Serialize)]
+struct MessagesView {
+    conversations: Vec<ConversationRow>,
+    /// A learner's programmes, to write about (none for staff, who write from a
+    /// portfolio).
+    programmes: Vec<Programme>,
+    /// Only one programme: it is not asked for.
+    one_programme: Option<Programme>,
+}
+
+/// The first line of a message, cut to about 120 characters.
+fn excerpt(body: &str) -> String {
+    let line = body
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
+    match line.char_indices().nth(120) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_owned(),
+    }
+}
+
+/// Groups the viewer's latest messages into conversations, the latest first.
+fn conversations(mut all: Vec<MessageView>, me: Uuid) -> Vec<ConversationRow> {
+    all.sort_by_key(|v| std::cmp::Reverse(v.message.id));
+    let mut rows: Vec<(Uuid, ConversationRow)> = Vec::new();
+    for v in all {
+        let m = &v.message;
+        let unread = usize::from(m.recipient_id == me && m.read_at.is_none());
+        if let Some((_, row)) = rows.iter_mut().find(|(t, _)| *t == m.thread_id) {
+            row.unread += unread;
+            continue;
+        }
+        let with_name = if m.sender_id == me {
+            m.recipient_name.clone()
+        } else {
+            m.sender_name.clone()
+        };
+        rows.push((
+            m.thread_id,
+            ConversationRow {
+                link: routes::message(m.thread_id),
+                subject: m.subject.clone(),
+                with_name,
+                latest_at: m.created_at,
+                latest_excerpt: excerpt(&m.body),
+                latest_mine: m.sender_id == me,
+                unread,
+                portfolio: routes::enrolment(m.enrolment_id),
+            },
+        ));
+    }
+    rows.into_iter().map(|(_, row)| row).collect()
+}
+
+/// `/app/messages`: the viewer's conversations and, for a learner, a form to start one.
 #[handler]
 pub(super) async fn messages_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
     let (viewer, view) = web
         .read_page(req, async |uow, _| {
-            let latest = PageQuery::parse(None, Some(100))?;
-            let received = messages::mine(uow, Some(Folder::Received), None, false, latest);
-            let received = received.await?.items;
-            let sent = messages::mine(uow, Some(Folder::Sent), None, false, latest);
-            let sent = sent.await?.items;
+            let me = uow.principal.user_id;
+            let latest = PageQuery::parse(None, Some(200))?;
+            let all = messages::mine(uow, None, None, false, latest).await?.items;
+            let mut programmes = Vec::new();
+            if uow.principal.has(Role::Learner) {
+                let mine = EnrolmentFilter {
+                    learner_id: Some(me),
+                    ..EnrolmentFilter::default()
+                };
+                for v in enrolments::list(uow, &mine, None, Some(50)).await?.items {
+                    let e = v.enrolment;
+                    if e.assessor_name.is_some() || e.iqa_name.is_some() {
+                        programmes.push(Programme {
+                            enrolment_id: e.id,
+                            course: format!("{} {}", e.course_code, e.course_title),
+                            assessor_name: e.assessor_name,
+                            iqa_name: e.iqa_name,
+                        });
+                    }
+                }
+            }
+            let one_programme = if programmes.len() == 1 {
+                programmes.pop()
+            } else {
+                None
+            };
             Ok(MessagesView {
-                received: received.into_iter().map(MessageRow::from).collect(),
-                sent: sent.into_iter().map(MessageRow::from).collect(),
+                conversations: conversations(all, me),
+                programmes,
+                one_programme,
             })
         })
         .await?;
     Ok(web.typed_page(&viewer, "messages", "Messages", &view, flash))
 }
 
-/// One message's page.
+/// A conversation's page.
 #[derive(Debug, Serialize)]
-struct OneMessageView {
-    message: MessageRow,
-    messages: String,
+struct ThreadView {
+    subject: String,
+    messages: Vec<MessageRow>,
+    /// The message an answer answers (the latest), if the viewer is a party to it.
+    reply_to: Option<Uuid>,
+    /// The other person.
+    with_name: String,
+    /// The learner's portfolio it is about.
+    portfolio: String,
+    /// The messages page.
+    inbox: String,
+    /// This page.
+    page: String,
 }
 
-/// `/app/messages/{id}`.
+/// `/app/messages/{id}`: the conversation the message belongs to, oldest first, with a
+/// form to answer it (what a message e-mail links to; opening it marks read what was
+/// written to the viewer).
 #[handler]
 pub(super) async fn message_page(
     req: &Request,
@@ -85,14 +201,35 @@ pub(super) async fn message_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (viewer, message) = web
-        .read_page(req, async |uow, _| messages::open(uow, path_id(&id)?).await)
+    let (viewer, (thread, first, me)) = web
+        .read_page(req, async |uow, _| {
+            let thread = messages::thread(uow, path_id(&id)?).await?;
+            // Never empty: the thread holds the message it was found by.
+            let first = thread
+                .first()
+                .map(|v| v.message.clone())
+                .ok_or(folio_app::Error::NotFound)?;
+            Ok((thread, first, uow.principal.user_id))
+        })
         .await?;
-    let view = OneMessageView {
-        message: MessageRow::from(message),
-        messages: routes::MESSAGES.pattern().to_owned(),
+    let party = first.sender_id == me || first.recipient_id == me;
+    let with_name = if first.sender_id == me {
+        first.recipient_name.clone()
+    } else if first.recipient_id == me {
+        first.sender_name.clone()
+    } else {
+        format!("{} and {}", first.sender_name, first.recipient_name)
     };
-    let title = view.message.subject.clone();
+    let view = ThreadView {
+        subject: first.subject.clone(),
+        reply_to: thread.last().filter(|_| party).map(|v| v.message.id),
+        messages: thread.into_iter().map(|v| MessageRow::new(v, me)).collect(),
+        with_name,
+        portfolio: routes::enrolment(first.enrolment_id),
+        inbox: routes::MESSAGES.pattern().to_owned(),
+        page: routes::message(first.thread_id),
+    };
+    let title = view.subject.clone();
     Ok(web.typed_page(&viewer, "message", &title, &view, flash))
 }
 

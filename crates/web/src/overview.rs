@@ -11,6 +11,7 @@ use folio_app::documents::{self, DocumentView};
 use folio_app::enrolments;
 use folio_app::evidence;
 use folio_app::learning_plan::{self, ActionView, SessionView};
+use folio_app::messages;
 use folio_app::profile;
 use folio_app::progress::{self, ComponentBars, Overview};
 use folio_app::routes;
@@ -239,6 +240,9 @@ struct OverviewPage {
     /// How many of this learner's documents wait for the viewer's own signature (not
     /// those waiting only for someone else's).
     to_sign: usize,
+    /// Whom the viewer may write a message to about this learner: `assessor`, `iqa` or
+    /// `learner`.
+    write_to: Vec<&'static str>,
     /// How many pieces of evidence were returned for changes, and where they are.
     returned_evidence: u32,
     evidence_link: String,
@@ -431,7 +435,13 @@ async fn read(
         .filter(|d| d.document.document.enrolment_id == id)
         .count();
     let returned_evidence = evidence::returned_count(uow, id).await?;
+    let write_to = messages::may_write_to(uow, id)
+        .await?
+        .into_iter()
+        .map(|r| r.as_str())
+        .collect();
     Ok(OverviewPage {
+        write_to,
         to_sign,
         returned_evidence,
         evidence_link: routes::evidence_list(id),

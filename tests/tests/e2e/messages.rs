@@ -1,7 +1,8 @@
-//! Messages: a learner writes to their assessor or IQA; the message is listed for both
-//! sides, opening it marks it read, and exactly one email is queued in the outbox in the
-//! same transaction; 422 naming the field for a missing recipient or bad text; nobody
-//! else — another learner, staff not party to it, another organisation — learns it exists.
+//! Messages: a learner writes to their assessor or IQA, and they to the learner; each
+//! answers the other in a thread; the message is listed for both sides, opening it marks it
+//! read, and exactly one email is queued in the outbox in the same transaction; 422 naming
+//! the field for a missing recipient or bad text; nobody else — another learner, staff not
+//! party to it, another organisation — learns it exists.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -130,7 +131,8 @@ async fn a_learner_writes_to_their_assessor_and_iqa_and_both_sides_see_it() {
         assert_eq!(row.data["subject"], message["subject"]);
         assert_eq!(row.data["body"], message["body"]);
         assert_eq!(row.data["learner_name"], "Person amelia@n.example");
-        assert_eq!(row.data["learner_email"], "amelia@n.example");
+        assert_eq!(row.data["sender_name"], "Person amelia@n.example");
+        assert_eq!(row.data["reply"], false);
         assert_eq!(row.data["course_title"], "Engineering");
     }
 
@@ -393,23 +395,31 @@ async fn a_missing_recipient_or_bad_text_is_422_naming_the_field_and_writes_noth
 }
 
 #[tokio::test]
-async fn only_the_learner_writes_and_nobody_else_learns_a_message_exists() {
+async fn only_the_learner_and_their_assessor_and_iqa_write_and_nobody_else_learns_a_message_exists()
+{
     let s = scene().await;
     let app = &s.app;
     let e = s.enrolment("amelia");
     let m = id(&written(&s, "iqa", "For the IQA").await);
 
-    // Staff and the employer see the enrolment but do not write as the learner.
-    for token in [
-        &s.admin,
-        s.token("tom"),
-        s.token("iris"),
-        s.token("manny"),
-        s.token("audrey"),
-    ] {
-        let r = write(&s, token, e, "assessor", "Hi").await;
-        problem(r, StatusCode::FORBIDDEN).await;
+    // The admin, the employer and the auditor see the enrolment but are not a party to its
+    // conversations.
+    for token in [&s.admin, s.token("manny"), s.token("audrey")] {
+        for to in ["assessor", "learner"] {
+            let r = write(&s, token, e, to, "Hi").await;
+            problem(r, StatusCode::FORBIDDEN).await;
+        }
     }
+    // Her assessor and IQA write to her, not to each other as if they were her.
+    for token in [s.token("tom"), s.token("iris")] {
+        let r = write(&s, token, e, "assessor", "Hi").await;
+        let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(fields(&p), ["to"]);
+    }
+    // And she does not write to herself.
+    let r = write(&s, s.token("amelia"), e, "learner", "Hi").await;
+    let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&p), ["to"]);
     // Another learner cannot write about, or read, Amelia's.
     let r = write(&s, s.token("olly"), e, "assessor", "Hi").await;
     problem(r, StatusCode::NOT_FOUND).await;
@@ -463,11 +473,21 @@ async fn only_the_learner_writes_and_nobody_else_learns_a_message_exists() {
         problem(r, StatusCode::NOT_FOUND).await;
         for path in [
             format!("/api/v1/messages/{m}"),
+            format!("/api/v1/messages/{m}/thread"),
             format!("/api/v1/enrolments/{e}/messages"),
         ] {
             let r = app.send(Method::GET, &path, token, None).await;
             problem(r, StatusCode::NOT_FOUND).await;
         }
+        let r = app
+            .send(
+                Method::POST,
+                &format!("/api/v1/messages/{m}/replies"),
+                token,
+                Some(json!({ "body": "Hijacked" })),
+            )
+            .await;
+        problem(r, StatusCode::NOT_FOUND).await;
         for path in [
             "/api/v1/messages".to_owned(),
             format!("/api/v1/messages?enrolment_id={e}"),
@@ -480,5 +500,150 @@ async fn only_the_learner_writes_and_nobody_else_learns_a_message_exists() {
     assert_eq!(outbox(&s).await.len(), 1);
     let still = get(app, &format!("/api/v1/messages/{m}"), &s.admin).await;
     assert_eq!(still["read_at"], Value::Null);
+    s.app.finish().await;
+}
+
+/// Answers message `m` as `token`.
+async fn reply(s: &Scene, token: &str, m: Uuid, body: &str) -> Response {
+    s.app
+        .send(
+            Method::POST,
+            &format!("/api/v1/messages/{m}/replies"),
+            token,
+            Some(json!({ "body": body })),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn the_assessor_and_the_learner_answer_each_other_in_one_conversation() {
+    let mut s = scene().await;
+    // Sam, an assessor who takes Amelia over at the end.
+    let sam = s.add_person("sam@n.example", Role::Assessor).await;
+    let s = s;
+    let app = &s.app;
+    let e = s.enrolment("amelia");
+    let first = written(&s, "assessor", "My review").await;
+    let m = id(&first);
+    assert_eq!(first["thread_id"], first["id"]);
+    assert_eq!(first["reply_to"], Value::Null);
+
+    // Tom answers: to Amelia, in the same thread, under its subject.
+    let r = reply(&s, s.token("tom"), m, "Friday at 10 is fine.").await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["to"], "learner");
+    assert_eq!(answer["recipient_id"], s.id("amelia").to_string());
+    assert_eq!(answer["thread_id"], m.to_string());
+    assert_eq!(answer["reply_to"], m.to_string());
+    assert_eq!(answer["subject"], "My review");
+    // She is e-mailed, and the e-mail's link opens the conversation for her, with a form
+    // to answer it.
+    let mail = outbox(&s).await.pop().unwrap();
+    assert_eq!(mail.to_user_id, s.id("amelia"));
+    assert_eq!(mail.data["sender_name"], "Person tom@n.example");
+    let link = format!("{}{}", app.base, mail.data["link_path"].as_str().unwrap());
+    let (status, html) = app
+        .follow_link_as("northgate", "amelia@n.example", &link)
+        .await;
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("Could we move my review to Friday?")
+            && html.contains("Friday at 10 is fine."),
+        "{html}"
+    );
+    assert!(html.contains("id=\"reply\""), "{html}");
+
+    // She answers his answer: to Tom, the same thread.
+    let r = reply(&s, s.token("amelia"), id(&answer), "Thanks, see you then.").await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let third: Value = r.json().await.unwrap();
+    assert_eq!(third["to"], "assessor");
+    assert_eq!(third["recipient_id"], s.id("tom").to_string());
+    assert_eq!(third["thread_id"], m.to_string());
+
+    // The thread, oldest first, for both; opening it marks read what was written to Tom.
+    let thread = get(
+        app,
+        &format!("/api/v1/messages/{}/thread", id(&answer)),
+        s.token("tom"),
+    )
+    .await;
+    assert_eq!(
+        ids(&thread),
+        [m, id(&answer), id(&third)],
+        "oldest first, whichever message is named"
+    );
+    let read: Vec<(Uuid, bool)> = sqlx::query_as(
+        "select id, read_at is not null from messages where tenant_id = $1 order by id",
+    )
+    .bind(s.tenant.id)
+    .fetch_all(&app.database.pool)
+    .await
+    .unwrap();
+    // Tom read the two written to him; Amelia read his answer through the e-mail's link.
+    assert_eq!(read, [(m, true), (id(&answer), true), (id(&third), true)]);
+
+    // Tom starts a conversation of his own with her.
+    let r = write(&s, s.token("tom"), e, "learner", "Portfolio check").await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let started: Value = r.json().await.unwrap();
+    assert_eq!(started["to"], "learner");
+    assert_eq!(started["thread_id"], started["id"]);
+
+    // The admin and the auditor read the thread but are not a party to it; the employer
+    // does not even learn it exists.
+    for token in [&s.admin, s.token("audrey")] {
+        assert_eq!(
+            ids(&get(app, &format!("/api/v1/messages/{m}/thread"), token).await).len(),
+            3
+        );
+        problem(reply(&s, token, m, "Hello").await, StatusCode::FORBIDDEN).await;
+    }
+    problem(
+        reply(&s, s.token("manny"), m, "Hello").await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // Bad text: 422 naming the body, nothing written.
+    let before = count(&s, "messages").await;
+    for body in [json!(""), json!("b".repeat(10_001)), json!(7)] {
+        let r = app
+            .send(
+                Method::POST,
+                &format!("/api/v1/messages/{m}/replies"),
+                s.token("tom"),
+                Some(json!({ "body": body })),
+            )
+            .await;
+        let p = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(fields(&p), ["body"], "{body}");
+    }
+    assert_eq!(count(&s, "messages").await, before);
+
+    // Tom is no longer her assessor: her answer to him is refused in words, and says
+    // what to do instead.
+    let r = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/enrolments/{e}"),
+            &s.admin,
+            Some(json!({ "assessor_id": sam })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let p = problem(
+        reply(&s, s.token("amelia"), id(&answer), "Hello?").await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        p["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Person tom@n.example is no longer"),
+        "{p}"
+    );
+    assert_eq!(count(&s, "messages").await, before);
     s.app.finish().await;
 }

@@ -256,6 +256,8 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("post", "/api/v1/messages"),
         ("get", "/api/v1/messages"),
         ("get", "/api/v1/messages/{id}"),
+        ("post", "/api/v1/messages/{id}/replies"),
+        ("get", "/api/v1/messages/{id}/thread"),
         ("get", "/api/v1/enrolments/{id}/messages"),
         ("post", "/api/v1/enrolments/{id}/comments"),
         ("get", "/api/v1/enrolments/{id}/comments"),

@@ -205,7 +205,7 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
     );
 
     // What the screens did: a new learner enrolled, a course imported, a session attended,
-    // an action in progress, a message, a comment, a second version of the returned
+    // an action in progress, two conversations, a comment, a second version of the returned
     // evidence (and none of the assessed one: 10 a version 2 of it would add).
     let (enrolled, courses, attended, in_progress, messages, comments, versions): (
         i64,
@@ -221,7 +221,12 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
                 (select count(*) from courses where code = 'ST0001'),
                 (select count(*) from learning_sessions where outcome = 'attended'),
                 (select count(*) from actions where status = 'in_progress'),
-                (select count(*) from messages),
+                -- The Review date conversation of three messages (hers, his answer,
+                -- hers to it), tens, and the one she started from her Messages page.
+                10 * (select count(*) from messages m join messages t
+                        on t.tenant_id = m.tenant_id and t.id = m.thread_id
+                      where t.subject = 'Review date' and t.reply_to is null)
+                  + (select count(*) from messages where subject = 'Portfolio question'),
                 (select count(*) from internal_comments),
                 -- The returned piece got its second version; the assessed one none.
                 (select count(*) from evidence_versions v join evidence e
@@ -244,7 +249,7 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
             comments,
             versions
         ),
-        (1, 1, 1, 1, 1, 1, 1)
+        (1, 1, 1, 1, 31, 1, 1)
     );
     // A document signed by the learner and the employer (each with the address they
     // signed from), one optional unit chosen, a photo.
