@@ -160,6 +160,35 @@ try {
   // The activity is named as the funding rules name it.
   await learner.locator("#entries").getByText("Trainer or assessor led training").waitFor();
   await learner.locator("#otj-summary").getByText("1.5 hours").waitFor();
+
+  step = "on-the-job time is logged but not counted off the job (item 2)";
+  // Nothing is pre-ticked: the learner is not asked at all, the activity decides.
+  check((await log.locator("input[type=checkbox][name^='off_the_job']").count()) === 0, "the learner is offered an off-the-job box");
+  await log.getByLabel("Hours").fill("1");
+  await log.getByLabel("Activity").selectOption("technical_experience");
+  await log.getByLabel("Unit").selectOption({ label: "K1 Health, safety and the environment" });
+  await log.getByLabel("What did you learn?").fill("Fitted the guard on the lathe at work.");
+  await log.getByRole("button", { name: "Add to time log" }).click();
+  await learner.getByText("Time logged.").waitFor();
+  const onTheJob = learner.locator("#entries tr", { hasText: "Gaining technical experience by doing my job" });
+  check((await onTheJob.locator('td[data-label="Off the job"]').innerText()).startsWith("No"), "on-the-job time is listed as off the job");
+  await learner.locator("#otj-summary").getByText("1.5 hours").waitFor();
+
+  step = "editing an entry shows its unit and changes it (item 3)";
+  await onTheJob.getByRole("link").first().click();
+  await learner.waitForURL(/\/app\/time-log\//);
+  const unit = learner.getByLabel("Unit");
+  const chosen = await unit.evaluate((s) => s.options[s.selectedIndex].text);
+  check(chosen === "K1 Health, safety and the environment", `the entry's unit shows as ${chosen}`);
+  const values = await unit.evaluate((s) => [...s.options].map((o) => o.value).filter(Boolean));
+  check(new Set(values).size === values.length && values.length >= 2, `the unit options share values: ${values}`);
+  await unit.selectOption({ label: "K2 Engineering drawings and specifications" });
+  await learner.getByRole("button", { name: "Save entry" }).click();
+  await learner.getByText("Entry saved.").waitFor();
+  await learner.locator("#entries tr", { hasText: "Gaining technical experience" }).getByRole("link").first().click();
+  const now = await learner.getByLabel("Unit").evaluate((s) => s.options[s.selectedIndex].text);
+  check(now === "K2 Engineering drawings and specifications", `the changed unit shows as ${now}`);
+  await learner.goto(`${enrolmentUrl}/time-log`);
   await shot(learner, "learner-time-log");
   await signOut(learner);
 

@@ -78,7 +78,8 @@ function decodeMail(raw) {
     .map((block) => Buffer.from(block.replace(/\s+/g, ""), "base64").toString("utf8"));
   return [qp, ...b64].join("\n");
 }
-async function mailLink(to, seen = []) {
+const SET_PASSWORD_LINK = /https?:\/\/[^\s"<>]+\/sign-in\/set-password\?token=[A-Za-z0-9_-]+/g;
+async function mailLink(to, seen = [], pattern = SET_PASSWORD_LINK) {
   check(MAILDIR, "set FOLIO_MAILDIR");
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
@@ -88,13 +89,27 @@ async function mailLink(to, seen = []) {
       const raw = readFileSync(join(MAILDIR, "new", name), "utf8");
       const head = raw.split(/\r?\n\r?\n/)[0];
       if (!new RegExp(`^To:.*${to.replace(/[.]/g, "\\.")}`, "im").test(head)) continue;
-      for (const link of decodeMail(raw).match(/https?:\/\/[^\s"<>]+\/sign-in\/set-password\?token=[A-Za-z0-9_-]+/g) || []) {
+      for (const link of decodeMail(raw).match(pattern) || []) {
         if (!seen.includes(link)) return link;
       }
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`no e-mail with a link to set a password reached ${to}`);
+  throw new Error(`no e-mail with a link matching ${pattern} reached ${to}`);
+}
+
+// Follows an e-mailed link as its recipient would, not signed in: the link asks her to
+// sign in (naming the organisation if the page does not know it) and then opens itself.
+async function followMailLink(page, link, email) {
+  await page.goto(link);
+  await page.waitForURL(/\/sign-in/);
+  const org = page.getByLabel("Organisation");
+  if (!(await org.inputValue())) await org.fill(ORG);
+  await page.getByLabel("E-mail address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  const wanted = new URL(link).pathname;
+  await page.waitForURL((url) => url.pathname === wanted);
 }
 
 // A TOTP code (RFC 6238: HMAC-SHA1 over the 30-second counter, RFC 4226 truncation)
@@ -696,11 +711,9 @@ try {
   step = "assessor: answers the learner's message in its conversation";
   const answerContext = await watchedContext(browser, desk);
   const answerer = await answerContext.newPage();
-  await signIn(answerer, "assessor1@northgate.example");
-  await open(answerer, "/app/messages");
-  const conversation = answerer.locator("#conversations li", { hasText: "Review date" });
-  await conversation.getByText("1 new").waitFor();
-  await conversation.getByRole("link", { name: "Review date" }).click();
+  // She follows the link in the e-mail the learner's message sent her.
+  const messageLink = await mailLink("assessor1@northgate.example", [], /https?:\/\/[^\s"<>]+\/app\/messages\/[0-9a-f-]{36}/g);
+  await followMailLink(answerer, messageLink, "assessor1@northgate.example");
   await answerer.locator("#thread").getByText("Could we move my next review to Thursday?").waitFor();
   await answerer.getByLabel(/Your answer to/).fill("Thursday at 2pm works. I have moved it.");
   await answerer.getByRole("button", { name: "Send answer" }).click();

@@ -537,12 +537,24 @@ pub async fn withdraw(uow: &mut UnitOfWork, id: Uuid) -> Result<DocumentView> {
 /// withdrawn that need their signature as learner (their own), as employer (their
 /// organisation's learners) or as assessor (their caseload), oldest first.
 pub async fn to_sign(uow: &mut UnitOfWork) -> Result<Vec<ToSign>> {
+    to_sign_of(uow, None).await
+}
+
+/// What the caller still has to sign of one learner's documents (the overview's "for you
+/// to sign"), as [`to_sign`] (404 if they cannot see the enrolment).
+pub async fn to_sign_on(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Vec<ToSign>> {
+    uow.visible_enrolment(enrolment_id).await?;
+    to_sign_of(uow, Some(enrolment_id)).await
+}
+
+async fn to_sign_of(uow: &mut UnitOfWork, enrolment_id: Option<Uuid>) -> Result<Vec<ToSign>> {
     let p = &uow.principal;
     let who = Signer {
         user_id: p.user_id,
         as_learner: p.has(Role::Learner),
         as_employer: p.has(Role::Employer),
         as_assessor: p.has(Role::Assessor),
+        enrolment_id,
     };
     let rows = queries::to_sign(&mut uow.tx, &who).await?;
     let mut roles = Vec::with_capacity(rows.len());

@@ -181,22 +181,28 @@ pub async fn write(uow: &mut UnitOfWork, writing: Writing) -> Result<MessageView
 
 /// Whom the caller may start a conversation with about the enrolment (the rule [`write`]
 /// applies): its learner their assessor and IQA, where it has them; its assessor or IQA
-/// the learner; anyone else nobody.
+/// the learner; anyone else nobody. Deactivated accounts are left out.
 pub async fn may_write_to(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Vec<Recipient>> {
     let enrolment = uow.visible_enrolment(enrolment_id).await?;
-    Ok(if uow.principal.is_learner_of(&enrolment) {
-        [
+    let candidates = if uow.principal.is_learner_of(&enrolment) {
+        vec![
             (Recipient::Assessor, enrolment.assessor_id),
             (Recipient::Iqa, enrolment.iqa_id),
         ]
-        .into_iter()
-        .filter_map(|(to, who)| who.map(|_| to))
-        .collect()
     } else if is_staff_of(&uow.principal, &enrolment) {
-        vec![Recipient::Learner]
+        vec![(Recipient::Learner, Some(enrolment.learner_id))]
     } else {
         Vec::new()
-    })
+    };
+    let mut to = Vec::new();
+    for (recipient, who) in candidates {
+        if let Some(who) = who
+            && users::get(&mut uow.tx, who).await?.status == "active"
+        {
+            to.push(recipient);
+        }
+    }
+    Ok(to)
 }
 
 /// Whether the principal is the enrolment's own assessor or IQA (in that role).
@@ -213,15 +219,73 @@ fn is_staff_of(p: &Principal, enrolment: &Enrolment) -> bool {
 /// person's account is deactivated.
 pub async fn reply(uow: &mut UnitOfWork, id: Uuid, body: &str) -> Result<MessageView> {
     let parent = readable(uow, id).await?;
+    let answer = answering(uow, &parent).await?;
+    let mut fields = Fields::default();
+    let text = fields.check("body", MessageText::parse(body));
+    if !answer.other_active {
+        fields.add("to", "their account is deactivated");
+    }
+    fields.finish()?;
+    let text = checked(text)?;
+    deliver(
+        uow,
+        &answer.enrolment,
+        Delivery {
+            reply_to: Some(&parent),
+            recipient: answer.other,
+            to: answer.to,
+            subject: &parent.subject,
+            body: text.as_str(),
+        },
+    )
+    .await
+}
+
+/// Whether the caller may answer the message (the rule [`reply`] applies, but for the
+/// text): a page offers the form only then.
+pub async fn may_reply(uow: &mut UnitOfWork, id: Uuid) -> Result<bool> {
+    let parent = readable(uow, id).await?;
+    match answering(uow, &parent).await {
+        Ok(answer) => Ok(answer.other_active),
+        Err(Error::Forbidden | Error::Conflict { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whom an answer to a message goes to, and as what.
+struct Answer {
+    enrolment: Enrolment,
+    /// The other party of the message.
+    other: Uuid,
+    /// Which of the enrolment's people they are now.
+    to: Recipient,
+    /// Their account is active.
+    other_active: bool,
+}
+
+/// The caller answering `parent`: 403 if they are not a party to it (admins and auditors
+/// read every message), 409 if either party is no longer the learner, their assessor or
+/// their IQA.
+async fn answering(uow: &mut UnitOfWork, parent: &Message) -> Result<Answer> {
     let me = uow.principal.user_id;
-    let other = if parent.sender_id == me {
-        parent.recipient_id
+    let (other, other_name) = if parent.sender_id == me {
+        (parent.recipient_id, &parent.recipient_name)
     } else if parent.recipient_id == me {
-        parent.sender_id
+        (parent.sender_id, &parent.sender_name)
     } else {
         return Err(Error::Forbidden);
     };
-    let enrolment = uow.visible_enrolment(parent.enrolment_id).await?;
+    // Being a party authorises the read: a party who has since left the enrolment (and so
+    // no longer sees it) is told why they cannot answer, not that it does not exist.
+    let everything = folio_db::enrolments::Viewer {
+        user_id: me,
+        scope: folio_domain::EnrolmentScope {
+            all: true,
+            ..folio_domain::EnrolmentScope::default()
+        },
+    };
+    let enrolment =
+        folio_db::enrolments::get_visible(&mut uow.tx, &everything, parent.enrolment_id).await?;
     let still_mine =
         uow.principal.is_learner_of(&enrolment) || is_staff_of(&uow.principal, &enrolment);
     let to = if other == enrolment.learner_id {
@@ -235,14 +299,7 @@ pub async fn reply(uow: &mut UnitOfWork, id: Uuid, body: &str) -> Result<Message
     };
     let Some(to) = to.filter(|_| still_mine) else {
         let who = if still_mine {
-            format!(
-                "{} is no longer this learner's assessor or IQA",
-                if parent.sender_id == me {
-                    &parent.recipient_name
-                } else {
-                    &parent.sender_name
-                }
-            )
+            format!("{other_name} is no longer this learner's assessor or IQA")
         } else {
             "you are no longer this learner's assessor or IQA".to_owned()
         };
@@ -254,25 +311,13 @@ pub async fn reply(uow: &mut UnitOfWork, id: Uuid, body: &str) -> Result<Message
             ),
         });
     };
-    let mut fields = Fields::default();
-    let text = fields.check("body", MessageText::parse(body));
-    if users::get(&mut uow.tx, other).await?.status != "active" {
-        fields.add("to", "their account is deactivated");
-    }
-    fields.finish()?;
-    let text = checked(text)?;
-    deliver(
-        uow,
-        &enrolment,
-        Delivery {
-            reply_to: Some(&parent),
-            recipient: other,
-            to,
-            subject: &parent.subject,
-            body: text.as_str(),
-        },
-    )
-    .await
+    let other_active = users::get(&mut uow.tx, other).await?.status == "active";
+    Ok(Answer {
+        enrolment,
+        other,
+        to,
+        other_active,
+    })
 }
 
 /// A message checked and ready to store.

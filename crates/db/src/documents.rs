@@ -277,6 +277,8 @@ pub struct Signer {
     pub as_employer: bool,
     /// They hold the assessor role (sign as assessor on their caseload).
     pub as_assessor: bool,
+    /// Only the documents of this enrolment.
+    pub enrolment_id: Option<Uuid>,
 }
 
 /// A document someone still has to sign, with the roles they sign it for.
@@ -301,6 +303,7 @@ pub async fn to_sign(tx: &mut TenantTx, who: &Signer) -> DbResult<Vec<ToSign>> {
                join documents d on d.tenant_id = s.tenant_id and d.id = s.document_id
                join enrolments e on e.tenant_id = d.tenant_id and e.id = d.enrolment_id
                where s.tenant_id = $1 and d.withdrawn_at is null
+                 and ($6::uuid is null or d.enrolment_id = $6)
                  and not exists (select 1 from document_signatures g
                                  where g.tenant_id = s.tenant_id
                                    and g.document_id = s.document_id and g.role = s.role)
@@ -317,6 +320,7 @@ pub async fn to_sign(tx: &mut TenantTx, who: &Signer) -> DbResult<Vec<ToSign>> {
     .bind(who.as_learner)
     .bind(who.as_employer)
     .bind(who.as_assessor)
+    .bind(who.enrolment_id)
     .fetch_all(tx.conn())
     .await?)
 }

@@ -362,6 +362,32 @@ mod tests {
     }
 
     #[test]
+    fn a_message_says_who_wrote_it_and_whether_it_answers() {
+        let t = Templates::load().unwrap();
+        let r = t.render("message_received", &context()).unwrap();
+        assert!(
+            r.text
+                .contains("Amelia (Engineering) has sent you a message in Folio."),
+            "{}",
+            r.text
+        );
+        let mut c = context();
+        c["to"] = json!("learner");
+        c["reply"] = json!(true);
+        c["sender_name"] = json!("Tom Smith");
+        let r = t.render("message_received", &c).unwrap();
+        assert_eq!(r.subject, "New message from Tom Smith: My review");
+        for body in [&r.text, &r.html] {
+            assert!(
+                body.contains(
+                    "Tom Smith has answered you in Folio about your programme, Engineering."
+                ),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
     fn a_missing_value_is_an_error_not_a_blank() {
         let t = Templates::load().unwrap();
         let mut c = context();

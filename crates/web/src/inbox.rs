@@ -29,6 +29,8 @@ struct MessageRow {
     read_at: Option<DateTime<Utc>>,
     /// Written by the viewer.
     mine: bool,
+    /// Written to the viewer.
+    to_me: bool,
 }
 
 impl MessageRow {
@@ -36,6 +38,7 @@ impl MessageRow {
         let m = v.message;
         Self {
             mine: m.sender_id == me,
+            to_me: m.recipient_id == me,
             id: m.id,
             subject: m.subject,
             body: m.body,
@@ -55,15 +58,13 @@ struct ConversationRow {
     subject: String,
     /// The other person.
     with_name: String,
-    /// The learner's course it is about.
+    /// When the latest message was written.
     latest_at: DateTime<Utc>,
     /// The start of the latest message, and who wrote it.
     latest_excerpt: String,
     latest_mine: bool,
     /// Messages written to the viewer not yet opened.
     unread: usize,
-    /// The learner's portfolio it is about.
-    portfolio: String,
 }
 
 /// A programme of the viewer's, and whom they can write to about it.
@@ -74,6 +75,8 @@ struct Programme {
     course: String,
     assessor_name: Option<String>,
     iqa_name: Option<String>,
+    /// Whom the viewer may write to about it: `assessor`, `iqa`.
+    to: Vec<&'static str>,
 }
 
 /// The messages page.
@@ -126,7 +129,6 @@ fn conversations(mut all: Vec<MessageView>, me: Uuid) -> Vec<ConversationRow> {
                 latest_excerpt: excerpt(&m.body),
                 latest_mine: m.sender_id == me,
                 unread,
-                portfolio: routes::enrolment(m.enrolment_id),
             },
         ));
     }
@@ -149,12 +151,18 @@ pub(super) async fn messages_page(req: &Request, web: Data<&Web>, flash: Flash) 
                 };
                 for v in enrolments::list(uow, &mine, None, Some(50)).await?.items {
                     let e = v.enrolment;
-                    if e.assessor_name.is_some() || e.iqa_name.is_some() {
+                    let to: Vec<_> = messages::may_write_to(uow, e.id)
+                        .await?
+                        .into_iter()
+                        .map(|r| r.as_str())
+                        .collect();
+                    if !to.is_empty() {
                         programmes.push(Programme {
                             enrolment_id: e.id,
                             course: format!("{} {}", e.course_code, e.course_title),
                             assessor_name: e.assessor_name,
                             iqa_name: e.iqa_name,
+                            to,
                         });
                     }
                 }
@@ -201,18 +209,19 @@ pub(super) async fn message_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (viewer, (thread, first, me)) = web
+    let (viewer, (thread, first, reply_to, me)) = web
         .read_page(req, async |uow, _| {
             let thread = messages::thread(uow, path_id(&id)?).await?;
             // Never empty: the thread holds the message it was found by.
-            let first = thread
-                .first()
-                .map(|v| v.message.clone())
-                .ok_or(folio_app::Error::NotFound)?;
-            Ok((thread, first, uow.principal.user_id))
+            let (Some(first), Some(last)) = (thread.first(), thread.last()) else {
+                return Err(folio_app::Error::NotFound);
+            };
+            let (first, last) = (first.message.clone(), last.message.id);
+            // Answered through its latest message, if the viewer may (as the API decides).
+            let reply_to = messages::may_reply(uow, last).await?.then_some(last);
+            Ok((thread, first, reply_to, uow.principal.user_id))
         })
         .await?;
-    let party = first.sender_id == me || first.recipient_id == me;
     let with_name = if first.sender_id == me {
         first.recipient_name.clone()
     } else if first.recipient_id == me {
@@ -222,7 +231,7 @@ pub(super) async fn message_page(
     };
     let view = ThreadView {
         subject: first.subject.clone(),
-        reply_to: thread.last().filter(|_| party).map(|v| v.message.id),
+        reply_to,
         messages: thread.into_iter().map(|v| MessageRow::new(v, me)).collect(),
         with_name,
         portfolio: routes::enrolment(first.enrolment_id),

@@ -429,11 +429,7 @@ async fn read(
         })
         .collect();
     let may_manage = uow.manages_enrolment(id).await?;
-    let to_sign = documents::to_sign(uow)
-        .await?
-        .iter()
-        .filter(|d| d.document.document.enrolment_id == id)
-        .count();
+    let to_sign = documents::to_sign_on(uow, id).await?.len();
     let returned_evidence = evidence::returned_count(uow, id).await?;
     let write_to = messages::may_write_to(uow, id)
         .await?

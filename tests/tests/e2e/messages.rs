@@ -438,8 +438,20 @@ async fn only_the_learner_and_their_assessor_and_iqa_write_and_nobody_else_learn
     // Only its sender, its recipient, admins and auditors read it: to anyone else it is
     // exactly like an id that does not exist.
     for token in [s.token("olly"), s.token("tom"), s.token("manny")] {
+        for path in [
+            format!("/api/v1/messages/{m}"),
+            format!("/api/v1/messages/{m}/thread"),
+        ] {
+            let r = app.send(Method::GET, &path, token, None).await;
+            assert_eq!(problem(r, StatusCode::NOT_FOUND).await, not_found, "{path}");
+        }
         let r = app
-            .send(Method::GET, &format!("/api/v1/messages/{m}"), token, None)
+            .send(
+                Method::POST,
+                &format!("/api/v1/messages/{m}/replies"),
+                token,
+                Some(json!({ "body": "Not mine to answer" })),
+            )
             .await;
         assert_eq!(problem(r, StatusCode::NOT_FOUND).await, not_found);
     }
@@ -644,6 +656,26 @@ async fn the_assessor_and_the_learner_answer_each_other_in_one_conversation() {
             .contains("Person tom@n.example is no longer"),
         "{p}"
     );
+    // Tom, who no longer sees her portfolio, is told why he cannot answer either.
+    let p = problem(
+        reply(&s, s.token("tom"), m, "Hello?").await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(
+        p["detail"].as_str().unwrap().contains("you are no longer"),
+        "{p}"
+    );
     assert_eq!(count(&s, "messages").await, before);
+    // And her page of the conversation offers no answer the API would refuse.
+    let page = app
+        .page(s.token("amelia"), format!("/app/messages/{m}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.html.contains("Friday at 10 is fine.") && !page.html.contains("id=\"reply\""),
+        "{}",
+        page.html
+    );
     s.app.finish().await;
 }
