@@ -744,6 +744,25 @@ try {
   await again.locator("#conversations li", { hasText: "Portfolio question" }).waitFor();
   await againContext.close();
 
+  step = "learner, without JavaScript: a refused form keeps what she typed";
+  const plainContext = await watchedContext(browser, { ...desk, javaScriptEnabled: false });
+  const plain = await plainContext.newPage();
+  await signIn(plain, "learner1@northgate.example");
+  await open(plain, `${enrolmentPath}/time-log`);
+  const plainLog = plain.locator("#log-time");
+  await plainLog.getByLabel("Hours").fill("one");
+  await plainLog.getByLabel("Minutes").fill("15");
+  await plainLog.getByLabel("What did you learn?").fill("Read the lifting regulations.");
+  await plainLog.getByRole("button", { name: "Add to time log" }).click();
+  await plain.locator("#log-time").getByRole("alert").getByText("Please correct the fields marked below.").waitFor();
+  const refused = plain.locator("#log-time");
+  check((await refused.getByLabel("Hours").inputValue()) === "one", "the hours typed are lost");
+  check((await refused.getByLabel("Minutes").inputValue()) === "15", "the minutes typed are lost");
+  check((await refused.getByLabel("What did you learn?").inputValue()) === "Read the lifting regulations.", "the text typed is lost");
+  check((await refused.getByLabel("Hours").getAttribute("aria-invalid")) === "true", "hours not marked as the problem");
+  await refused.getByText('must be a whole number (you gave "one")').waitFor();
+  await plainContext.close();
+
   step = "no page broke its Content-Security-Policy";
   checkNoCspViolations();
   console.log("screens passed");

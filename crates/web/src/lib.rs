@@ -21,6 +21,7 @@ mod overview;
 mod passwords;
 mod plan;
 mod portfolio;
+mod refill;
 mod reminders;
 mod render;
 mod time_log;
@@ -70,7 +71,13 @@ struct Web {
     api: ApiClient,
     pages: Arc<Pages>,
     state: WebState,
+    /// The `/app` pages themselves, to render a page again in-process with a refused form
+    /// filled in (see [`refill`]); set once the routes are built.
+    app: Arc<std::sync::OnceLock<AppPages>>,
 }
+
+/// The `/app` pages as one endpoint.
+type AppPages = Arc<BoxEndpoint<'static, Response>>;
 
 const CSS: &str = include_str!("../../../templates/pages/static/folio.css");
 const JS: &str = include_str!("../../../templates/pages/static/folio.js");
@@ -87,6 +94,7 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
         api: ApiClient::new(api),
         pages,
         state: state.clone(),
+        app: Arc::default(),
     };
     let app_pages = Route::new()
         .at(routes::APP_PREFIX, get(home::home_page))
@@ -169,13 +177,19 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
             routes::SIGN_OUT.pattern(),
             post(sign_out).around(page_posts).data(web.clone()),
         )
-        .nest_no_strip(
-            routes::APP_PREFIX,
-            app_pages
-                .around(detours)
-                .around(page_posts)
-                .data(web.clone()),
-        )
+        .nest_no_strip(routes::APP_PREFIX, {
+            let app: AppPages = Arc::new(
+                app_pages
+                    .around(detours)
+                    .around(page_posts)
+                    .data(web.clone())
+                    .with(poem::middleware::CookieJarManager::new())
+                    .boxed(),
+            );
+            // Only ever set here, once.
+            let _ = web.app.set(app.clone());
+            app
+        })
         .at("/static/folio.css", get(css))
         .at("/static/folio.js", get(js))
 }
@@ -1003,9 +1017,83 @@ async fn form_submit(
         (_, Some("disclaimer-required")) => Err(Detour::Disclaimer),
         (_, Some("two-factor-required")) => Err(Detour::TwoStep),
         (StatusCode::UNPROCESSABLE_ENTITY, _) => {
-            Ok(with_flash(&back, true, &reply_field_messages(&reply)))
+            let summary = reply_field_messages(&reply);
+            let sent = Sent {
+                api,
+                method: forms::field(&fields, "_method").unwrap_or("POST"),
+                fields: &fields,
+            };
+            match web.refilled(req, &back, &sent, &reply, &summary).await {
+                Some(page) => Ok(page),
+                None => Ok(with_flash(&back, true, &summary)),
+            }
         }
         _ => Ok(with_flash(&back, true, &reply.message())),
+    }
+}
+
+/// A form as it was sent to `/app/do`.
+struct Sent<'a> {
+    api: &'a str,
+    method: &'a str,
+    fields: &'a [(String, String)],
+}
+
+impl Web {
+    /// The page `back` (where the form was) rendered again for the same person, with the
+    /// refused form filled in with what they typed and its errors marked, answered with
+    /// 422; `None` when that cannot be done (the form is not on that page, say), and the
+    /// caller goes back with the message alone.
+    async fn refilled(
+        &self,
+        req: &Request,
+        back: &str,
+        sent: &Sent<'_>,
+        reply: &Reply,
+        summary: &str,
+    ) -> Option<Response> {
+        let app = self.app.get()?;
+        let mut get = Request::builder()
+            .method(Method::GET)
+            .uri(back.parse().ok()?);
+        if let Some(cookie) = req.headers().get(header::COOKIE) {
+            get = get.header(header::COOKIE, cookie.clone());
+        }
+        let page = poem::Endpoint::call(app.as_ref(), get.finish())
+            .await
+            .ok()?;
+        if page.status() != StatusCode::OK {
+            return None;
+        }
+        let (mut parts, body) = page.into_parts();
+        let html = body.into_string().await.ok()?;
+        let problems: Vec<refill::FieldProblem> = reply
+            .body
+            .get("errors")
+            .and_then(Value::as_array)
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| {
+                        Some(refill::FieldProblem {
+                            field: e.get("field")?.as_str()?.to_owned(),
+                            detail: e.get("detail")?.as_str()?.to_owned(),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let html = refill::refill(
+            &html,
+            sent.api,
+            sent.method,
+            sent.fields,
+            &problems,
+            summary,
+        )?;
+        parts.status = StatusCode::UNPROCESSABLE_ENTITY;
+        parts.headers.remove(header::CONTENT_LENGTH);
+        Some(Response::from_parts(parts, poem::Body::from_string(html)))
     }
 }
 

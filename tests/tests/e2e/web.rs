@@ -1214,3 +1214,80 @@ async fn the_portfolio_says_what_needs_doing_and_who_is_around() {
     assert!(page("tom", overview).await.contains("id=\"add-comment\""));
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_form_refused_without_the_script_comes_back_as_typed_with_its_errors() {
+    let app = TestApp::spawn().await;
+    let s = app
+        .scene("north")
+        .course(NewCourse::new("ST1", "Engineering"))
+        .cast()
+        .enrol(NewEnrolment::amelia())
+        .build()
+        .await;
+    let e = s.enrolment("amelia");
+    let http = no_redirects();
+    let page = format!("/app/enrolments/{e}/time-log");
+    // What the time log's form sends without the script, with "one" typed for the hours
+    // and no date.
+    let form = format!(
+        "_api=/api/v1/enrolments/{e}/time-log&_back={page}&_notice=Time+logged.\
+         &entry_date=&activity_type=coaching_mentoring&minutes%3Ahours=one&minutes%3Aaddmin=20\
+         &with_assessor%3Abool=false&with_assessor%3Abool=true\
+         &reflection=Lifting+plan+%3Cworkshop%3E+with+the+engineer"
+    );
+    let r = http
+        .post(format!("{}/app/do", app.base))
+        .header(COOKIE, format!("folio_session={}", s.token("amelia")))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("origin", &app.base)
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    // The page itself comes back, refused: not a redirect that forgets what was typed.
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = r.text().await.unwrap();
+    assert_eq!(
+        folio_tests::heading(&html),
+        "Person amelia@n.example · Time log"
+    );
+    let form = html.split("id=\"log-time\"").nth(1).unwrap();
+    let form = form.split("</form>").next().unwrap();
+    // Every value as typed, and every field at fault marked with its message.
+    assert!(
+        form.contains("role=\"alert\">Please correct the fields marked below."),
+        "{form}"
+    );
+    assert!(form.contains("name=\"minutes:hours\" inputmode=\"decimal\" size=\"5\" value=\"one\" aria-invalid=\"true\""), "{form}");
+    assert!(
+        form.contains("value=\"20\" aria-invalid=\"true\""),
+        "{form}"
+    );
+    assert!(
+        form.contains("class=\"field-error\" id=\"err-0\">must be a whole number (you gave &quot;one&quot;)</span>"),
+        "{form}"
+    );
+    assert!(
+        form.contains("<option value=\"coaching_mentoring\" selected=\"\">"),
+        "{form}"
+    );
+    assert!(form.contains("value=\"true\" checked=\"\""), "{form}");
+    assert!(
+        form.contains(">Lifting plan &lt;workshop&gt; with the engineer</textarea>"),
+        "{form}"
+    );
+    // Nothing was logged.
+    let n: i64 = sqlx::query_scalar("select count(*) from time_log_entries")
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+    app.finish().await;
+}
