@@ -761,6 +761,16 @@ try {
   check((await refused.getByLabel("What did you learn?").inputValue()) === "Read the lifting regulations.", "the text typed is lost");
   check((await refused.getByLabel("Hours").getAttribute("aria-invalid")) === "true", "hours not marked as the problem");
   await refused.getByText('must be a whole number (you gave "one")').waitFor();
+  step = "learner, without JavaScript: uploads evidence";
+  await open(plain, `${enrolmentPath}/evidence`);
+  const plainUpload = plain.locator("#upload");
+  await plainUpload.getByLabel("Title").fill("Site induction notes");
+  await plainUpload.getByLabel("I declare that this is my own work.").check();
+  await plainUpload.getByLabel("Your name as your signature").fill("Amelia Clarke");
+  await plainUpload.getByLabel("File").setInputFiles({ name: "induction.txt", mimeType: "text/plain", buffer: Buffer.from("Site induction: fire exits, first aid, permits.\n") });
+  await plainUpload.getByRole("button", { name: "Upload" }).click();
+  await plain.getByText("Your evidence is uploaded.").waitFor();
+  await plain.getByRole("link", { name: "Site induction notes" }).waitFor();
   await plainContext.close();
 
   step = "no page broke its Content-Security-Policy";

@@ -68,7 +68,7 @@ impl ApiClient {
         path: &str,
         token: Option<&str>,
         peer: Option<std::net::IpAddr>,
-        body: Option<(&str, Vec<u8>)>,
+        body: Option<(String, poem::Body)>,
     ) -> Reply {
         // A path a form named that is no URI at all is the form's mistake, not a crash.
         let Ok(uri) = poem::http::Uri::try_from(path) else {

@@ -27,6 +27,7 @@ mod render;
 mod time_log;
 mod two_step;
 mod units;
+mod upload;
 
 use folio_app::routes::local_path;
 use std::sync::Arc;
@@ -643,6 +644,10 @@ impl<'a> poem::FromRequest<'a> for Flash {
 /// The largest form a page posts (a CSV course import is the largest).
 const MAX_FORM_BYTES: u64 = 2 * 1024 * 1024;
 
+/// The most a form with a file may declare (without the script): the largest upload limit
+/// an organisation can set, and the form around it.
+const MAX_UPLOAD_FORM_BYTES: u64 = folio_domain::TenantSettings::MAX_EVIDENCE_BYTES + (1 << 20);
+
 /// Guards every page that takes a POST (sign-in, sign-out, `/app/do`): the request must
 /// come from Folio's own pages ([`folio_app::browser::from_same_site`], the rule the API's
 /// cookie-authenticated writes follow too) and its body must be small and of a stated
@@ -676,6 +681,15 @@ async fn page_posts<E: poem::Endpoint>(next: E, req: Request) -> poem::Result<Re
         .and_then(|l| l.parse::<u64>().ok());
     match length {
         Some(n) if n <= MAX_FORM_BYTES => next.call(req).await.map(IntoResponse::into_response),
+        // A file sent without the script: streamed on to the API, which holds it to the
+        // organisation's upload limit as it arrives.
+        Some(n)
+            if n <= MAX_UPLOAD_FORM_BYTES
+                && is_multipart(&req)
+                && req.uri().path() == routes::FORM_SUBMIT.pattern() =>
+        {
+            next.call(req).await.map(IntoResponse::into_response)
+        }
         Some(_) => refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
             "That is more than a form can send (2 MiB).",
@@ -946,12 +960,35 @@ struct DisclaimerView {
 /// names (`_method`, `_api`, only under `/api/v1/`) with its fields as JSON, then goes to
 /// `_next` (where `{id}` is the new resource's id) or back to `_back` with the problem.
 #[handler]
-async fn form_submit(
-    req: &Request,
-    web: Data<&Web>,
-    Form(fields): Form<Vec<(String, String)>>,
-) -> PageResult {
+async fn form_submit(req: &Request, web: Data<&Web>, body: poem::Body) -> PageResult {
+    let mut body = poem::RequestBody::new(body);
     let viewer = web.viewer(req).await?;
+    let unreadable = |message: &str| {
+        web.error_page(
+            Some(&viewer),
+            StatusCode::BAD_REQUEST,
+            "That did not work",
+            message,
+        )
+    };
+    // A form with a file comes as multipart: its text fields are read, and the file
+    // streams on to the API with them (see `upload`).
+    let (fields, api_form) = if is_multipart(req) {
+        match upload::read(req, &mut body).await {
+            Ok(u) => (u.fields, u.api_form),
+            Err(message) => return Ok(unreadable(message)),
+        }
+    } else {
+        match <Form<Vec<(String, String)>> as poem::FromRequest>::from_request(req, &mut body).await
+        {
+            Ok(Form(fields)) => (fields, None),
+            Err(_) => {
+                return Ok(unreadable(
+                    "The form could not be read. Reload the page and try again.",
+                ));
+            }
+        }
+    };
     let back = local_path(forms::field(&fields, "_back"))
         .unwrap_or("/app")
         .to_owned();
@@ -979,14 +1016,20 @@ async fn form_submit(
     };
     // The body: the form's one `_body` field as it is (a CSV import), or the fields as JSON.
     let body = match (
+        api_form,
         forms::field(&fields, "_content_type"),
         forms::field(&fields, "_body"),
     ) {
-        (Some(content_type), Some(raw)) => Some((content_type, raw.as_bytes().to_vec())),
+        (Some((content_type, form)), _, _) => Some((content_type, form)),
+        (None, Some(content_type), Some(raw)) => {
+            Some((content_type.to_owned(), raw.to_owned().into()))
+        }
         _ if method == Method::DELETE => None,
         _ => Some((
-            "application/json",
-            serde_json::to_vec(&forms::to_json(&fields, viewer.tz)).unwrap_or_default(),
+            "application/json".to_owned(),
+            serde_json::to_vec(&forms::to_json(&fields, viewer.tz))
+                .unwrap_or_default()
+                .into(),
         )),
     };
     let reply = web
@@ -1030,6 +1073,15 @@ async fn form_submit(
         }
         _ => Ok(with_flash(&back, true, &reply.message())),
     }
+}
+
+/// Whether a request is a form with a file (`multipart/form-data`).
+fn is_multipart(req: &Request) -> bool {
+    req.content_type().is_some_and(|t| {
+        t.trim_start()
+            .to_ascii_lowercase()
+            .starts_with("multipart/form-data")
+    })
 }
 
 /// A form as it was sent to `/app/do`.

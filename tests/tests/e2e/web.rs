@@ -1291,3 +1291,85 @@ async fn a_form_refused_without_the_script_comes_back_as_typed_with_its_errors()
     assert_eq!(n, 0);
     app.finish().await;
 }
+
+#[tokio::test]
+async fn files_are_uploaded_without_the_script_and_streamed_on_to_the_api() {
+    use crate::evidence::{component, content, portfolio};
+    use reqwest::multipart::{Form, Part};
+    use sha2::{Digest, Sha256};
+
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let e = p.enrolment("learner");
+    let http = no_redirects();
+    let cookie = format!("folio_session={}", p.token("learner"));
+    let page = format!("/app/enrolments/{e}/evidence");
+    // What the evidence library's upload form sends without the script: the page's own
+    // fields first, the file last. Bigger than a plain form may be (2 MiB).
+    let file = content(3 * 1024 * 1024 + 17, 5);
+    let form = |with_file: bool| {
+        let form = Form::new()
+            .text("_api", format!("/api/v1/enrolments/{e}/evidence"))
+            .text("_back", page.clone())
+            .text("_notice", "Your evidence is uploaded.")
+            .text("component_id", component(&p).to_string())
+            .text("title", "Lifting plan")
+            .text("description", "")
+            .text("declaration", "true")
+            .text("signature_name", "Lena Learner");
+        let part = if with_file {
+            Part::bytes(file.clone())
+                .file_name("lifting plan.pdf")
+                .mime_str("application/pdf")
+                .unwrap()
+        } else {
+            // No file chosen: browsers send an empty part with an empty name.
+            Part::bytes(Vec::new())
+                .file_name("")
+                .mime_str("application/octet-stream")
+                .unwrap()
+        };
+        form.part("file", part)
+    };
+    let send = |form: Form| {
+        http.post(format!("{}/app/do", app.base))
+            .header(COOKIE, &cookie)
+            .header("origin", &app.base)
+            .multipart(form)
+            .send()
+    };
+
+    // No file: the library again, refused, with what was typed and the file marked.
+    let r = send(form(false)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    let upload = html.split("id=\"upload\"").nth(1).unwrap();
+    let upload = upload.split("</form>").next().unwrap();
+    assert!(upload.contains("value=\"Lifting plan\""), "{upload}");
+    assert!(
+        upload.contains("name=\"file\" required aria-invalid=\"true\""),
+        "{upload}"
+    );
+
+    // With it: stored whole, and on to the next page with the notice.
+    let r = send(form(true)).await.unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.text().await.unwrap()
+    );
+    assert_eq!(r.headers()[LOCATION], page.as_str());
+    let (name, size, sha): (String, i64, Vec<u8>) = sqlx::query_as(
+        "select v.file_name, v.size_bytes, v.sha256 from evidence_versions v
+         join evidence e on e.tenant_id = v.tenant_id and e.id = v.evidence_id
+         where e.title = 'Lifting plan'",
+    )
+    .fetch_one(&app.database.pool)
+    .await
+    .unwrap();
+    assert_eq!(name, "lifting plan.pdf");
+    assert_eq!(size, i64::try_from(file.len()).unwrap());
+    assert_eq!(sha, Sha256::digest(&file).to_vec());
+    app.finish().await;
+}
