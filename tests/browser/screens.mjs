@@ -323,6 +323,12 @@ try {
     "ST0001,Customer Service Practitioner,Knowledge,K1,Customers,no,,K1.1,Know who the customers are",
     "ST0001,Customer Service Practitioner,Knowledge,K1,Customers,no,,K1.2,Know what they expect",
   ].join("\n");
+  // A row with a mistake is named as a person would: row and column, in words.
+  await admin.getByLabel("CSV").fill(csv.replace("Knowledge,K1,Customers,no,,K1.2", "Knowledge,,Customers,no,,K1.2"));
+  await admin.getByRole("button", { name: "Import" }).click();
+  const importProblem = admin.getByRole("alert").filter({ hasText: "row 2, unit code" });
+  await importProblem.waitFor();
+  check(!(await importProblem.innerText()).includes("rows["), `the import's problem is in code: ${await importProblem.innerText()}`);
   await admin.getByLabel("CSV").fill(csv);
   await admin.getByRole("button", { name: "Import" }).click();
   await notice(admin, "Course imported.");
@@ -366,6 +372,13 @@ try {
   await admin.getByRole("button", { name: "Save settings" }).click();
   await notice(admin, "Settings saved.");
   check((await admin.getByLabel("Progress review every (weeks)").inputValue()) === "10", "the review frequency was not saved");
+  // The upload limit is in megabytes, not bytes.
+  const limit = admin.getByLabel(/Largest evidence file \(MB\)/);
+  check((await limit.inputValue()) === "512", `the upload limit shows as ${await limit.inputValue()}`);
+  await limit.fill("600");
+  await admin.getByRole("button", { name: "Save settings" }).click();
+  await notice(admin, "Settings saved.");
+  check((await admin.getByLabel(/Largest evidence file \(MB\)/).inputValue()) === "600", "the upload limit was not saved in megabytes");
   await admin.getByLabel(/Text learners accept/).fill("Version two: your work must be your own. Keep your evidence free of other people's personal data.");
   await admin.getByRole("button", { name: "Save disclaimer" }).click();
   await notice(admin, "Disclaimer saved.");

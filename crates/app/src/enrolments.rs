@@ -163,7 +163,7 @@ async fn check_manager(
         if employer_id.is_none() || works_for != employer_id {
             fields.add(
                 "manager_id",
-                "must work for the learner's employer (set employer_id to their organisation)",
+                "must work for the learner's employer (choose their organisation as the employer)",
             );
         }
     }
@@ -220,7 +220,7 @@ pub async fn enrol(uow: &mut UnitOfWork, input: Enrolling) -> Result<EnrolmentVi
     fields.require(
         "planned_end_date",
         input.planned_end_date > input.start_date,
-        "must be after start_date",
+        "must be after the start date",
     );
     fields.date("start_date", input.start_date);
     fields.date("planned_end_date", input.planned_end_date);
@@ -504,7 +504,7 @@ pub async fn change_status(
         EnrolmentStatus::AwaitingInduction => {
             return Err(Error::invalid(
                 "status",
-                "an enrolment cannot return to awaiting_induction",
+                "an enrolment cannot go back to awaiting induction",
             ));
         }
     };

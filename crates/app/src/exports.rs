@@ -107,7 +107,7 @@ async fn scope_for(
         if request.scope.is_some() {
             return Err(Error::invalid(
                 "scope",
-                "a progress map is of one enrolment: give enrolment_id, not scope",
+                "a progress map is of one learner's enrolment: name the enrolment, not a scope",
             ));
         }
         let id = request

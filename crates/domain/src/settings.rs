@@ -109,8 +109,8 @@ impl TenantSettings {
         }
         if !(1..=Self::MAX_EVIDENCE_BYTES).contains(&self.evidence_max_bytes) {
             return Err(format!(
-                "evidence_max_bytes must be between 1 and {}",
-                Self::MAX_EVIDENCE_BYTES
+                "evidence_max_bytes must be between 1 byte and {} MiB",
+                Self::MAX_EVIDENCE_BYTES / (1024 * 1024)
             ));
         }
         if !(1..=52).contains(&self.review_frequency_weeks) {

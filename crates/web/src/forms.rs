@@ -138,6 +138,13 @@ pub fn to_json(fields: &[(String, String)], tz: Tz) -> Value {
                 out.insert(key.to_owned(), v);
             }
             "hours" | "addmin" => add_minutes(out, key, duration_part(kind, value), value),
+            "mib" => {
+                // A size typed in megabytes, sent as bytes; not a number: as typed, for the
+                // API to say so.
+                let v =
+                    mib_to_bytes(value).map_or_else(|| Value::String(value.clone()), Value::from);
+                out.insert(key.to_owned(), v);
+            }
             "lines" => {
                 let items = value
                     .split(['\n', ','])
@@ -175,6 +182,36 @@ pub fn to_json(fields: &[(String, String)], tz: Tz) -> Value {
 }
 
 /// The first value of a form field.
+/// A field's name as a person reads it in a message: `planned_end_date` is "planned end
+/// date", `track.margin_points` "margin points", and a row of an import,
+/// `rows[3].unit_code`, is "row 3, unit code" (the same words as `folio.js`).
+pub fn field_words(field: &str) -> String {
+    let words = |s: &str| s.replace('_', " ");
+    if let Some((list, rest)) = field.split_once('[')
+        && let Some((n, after)) = rest.split_once(']')
+    {
+        let item = list.strip_suffix('s').unwrap_or(list);
+        let after = after.trim_start_matches('.');
+        return if after.is_empty() {
+            format!("{} {n}", words(item))
+        } else {
+            format!("{} {n}, {}", words(item), field_words(after))
+        };
+    }
+    words(field.rsplit('.').next().unwrap_or(field))
+}
+
+/// Megabytes typed (a point or a comma for decimals) as bytes, whole: "1,5" is 1572864.
+fn mib_to_bytes(value: &str) -> Option<i64> {
+    let v = value.trim().replace(',', ".");
+    let n: f64 = v
+        .parse()
+        .ok()
+        .filter(|n: &f64| n.is_finite() && *n >= 0.0)?;
+    let bytes = (n * 1024.0 * 1024.0).round();
+    (bytes <= i64::MAX as f64).then_some(bytes as i64)
+}
+
 pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields
         .iter()
@@ -184,6 +221,25 @@ pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> 
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn field_names_are_put_in_words() {
+        assert_eq!(field_words("planned_end_date"), "planned end date");
+        assert_eq!(field_words("track.margin_points"), "margin points");
+        assert_eq!(field_words("rows[3].unit_code"), "row 3, unit code");
+        assert_eq!(field_words("rows[12]"), "row 12");
+        assert_eq!(field_words("items[0].minutes"), "item 0, minutes");
+    }
+
+    #[test]
+    fn megabytes_are_sent_as_bytes() {
+        assert_eq!(mib_to_bytes("512"), Some(536_870_912));
+        assert_eq!(mib_to_bytes("1,5"), Some(1_572_864));
+        assert_eq!(mib_to_bytes(" 0.5 "), Some(524_288));
+        assert_eq!(mib_to_bytes("lots"), None);
+        assert_eq!(mib_to_bytes("-1"), None);
+    }
+
     use super::*;
     use serde_json::json;
 

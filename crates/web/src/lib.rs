@@ -864,7 +864,7 @@ fn signed_in_response(state: &WebState, token: &str, next: &str) -> Response {
 fn field_messages(errors: &[folio_app::FieldError]) -> String {
     let errors: Vec<String> = errors
         .iter()
-        .map(|e| format!("{}: {}", e.field.replace('_', " "), e.detail))
+        .map(|e| format!("{}: {}", forms::field_words(&e.field), e.detail))
         .collect();
     format!("Please correct: {}.", errors.join("; "))
 }

@@ -65,7 +65,11 @@ pub(crate) fn refill(
                 .entry(b)
                 .or_insert_with(|| (format!("err-{n}"), p.detail.clone()));
         } else {
-            unplaced.push(format!("{}: {}", p.field.replace('_', " "), p.detail));
+            unplaced.push(format!(
+                "{}: {}",
+                crate::forms::field_words(&p.field),
+                p.detail
+            ));
         }
     }
     let mut message = if problems.is_empty() {

@@ -107,6 +107,13 @@ handlebars_helper!(pct_helper: |v: Json| {
     format!("{:.0}", v.as_f64().unwrap_or(0.0).clamp(0.0, 100.0))
 });
 
+// `{{mib bytes}}`: a size in megabytes (MiB), up to two decimals: `512`, `1.5`.
+handlebars_helper!(mib_helper: |v: Json| {
+    let mib = v.as_f64().unwrap_or(0.0) / (1024.0 * 1024.0);
+    let s = format!("{mib:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+});
+
 // `{{hm minutes}}`: minutes as `1:30`.
 handlebars_helper!(hm_helper: |v: Json| {
     let m = v.as_i64().unwrap_or(0);
@@ -162,6 +169,7 @@ impl Pages {
             hb.register_helper("date", Box::new(date_helper));
             hb.register_helper("pct", Box::new(pct_helper));
             hb.register_helper("hm", Box::new(hm_helper));
+            hb.register_helper("mib", Box::new(mib_helper));
             hb.register_helper("human", Box::new(human_helper));
             hb.register_helper("has", Box::new(has_helper));
             hb.register_helper("join", Box::new(join_helper));
@@ -222,14 +230,19 @@ mod tests {
         hb.register_helper("pct", Box::new(pct_helper));
         hb.register_helper("hm", Box::new(hm_helper));
         hb.register_helper("human", Box::new(human_helper));
+        hb.register_helper("mib", Box::new(mib_helper));
         let out = hb
             .render_template(
-                "{{date d}} {{date t}} {{pct p}}% {{hm m}} {{human s}}",
-                &json!({"d": "2026-11-30", "t": "2026-07-30T09:05:00Z", "p": 45.6, "m": 95, "s": "off_track"}),
+                "{{date d}} {{date t}} {{pct p}}% {{hm m}} {{human s}} {{mib a}} {{mib b}}",
+                &json!({"d": "2026-11-30", "t": "2026-07-30T09:05:00Z", "p": 45.6, "m": 95,
+                        "s": "off_track", "a": 536_870_912, "b": 1_572_864}),
             )
             .expect("renders");
-        // Summer time in London: 09:05 UTC is 10:05 there.
-        assert_eq!(out, "30/11/2026 30/07/2026 10:05 46% 1:35 Off track");
+        // Summer time in London: 09:05 UTC is 10:05 there. 512 MiB; 1.5 MiB.
+        assert_eq!(
+            out,
+            "30/11/2026 30/07/2026 10:05 46% 1:35 Off track 512 1.5"
+        );
         // What the helpers echo is escaped like any other value.
         let escaped = hb
             .render_template("{{date x}}|{{human x}}", &json!({"x": "<b>&"}))

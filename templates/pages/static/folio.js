@@ -52,6 +52,10 @@
         if (m === null) out[key] = value;
         else if (typeof out[key] === "number") out[key] += m;
         else if (out[key] === undefined) out[key] = m;
+      } else if (kind === "mib") {
+        // A size typed in megabytes, sent as bytes (forms.rs `mib_to_bytes`).
+        var mb = value.trim().replace(",", ".");
+        out[key] = /^(\d+(\.\d*)?|\.\d+)$/.test(mb) ? Math.round(Number(mb) * 1048576) : value;
       } else if (kind === "int" && /^-?\d+$/.test(value.trim())) {
         out[key] = parseInt(value.trim(), 10);
       } else if (kind === "number" && !isNaN(Number(value.trim()))) {
@@ -86,6 +90,17 @@
     return found;
   }
 
+  // A field's name in words, as forms.rs `field_words`: `rows[3].unit_code` is
+  // "row 3, unit code", `track.margin_points` "margin points".
+  function fieldWords(field) {
+    var m = /^([^\[]+)\[(\d+)\]\.?(.*)$/.exec(field);
+    if (m) {
+      var item = m[1].replace(/s$/, "").replace(/_/g, " ");
+      return m[3] ? item + " " + m[2] + ", " + fieldWords(m[3]) : item + " " + m[2];
+    }
+    return field.split(".").pop().replace(/_/g, " ");
+  }
+
   function showProblem(form, problem, status) {
     var box = document.createElement("div");
     box.className = "alert problem js";
@@ -96,7 +111,7 @@
     var unplaced = [];
     errors.forEach(function (e, n) {
       var els = fieldsFor(form, e.field);
-      if (!els.length) { unplaced.push(e.field.replace(/_/g, " ") + ": " + e.detail); return; }
+      if (!els.length) { unplaced.push(fieldWords(e.field) + ": " + e.detail); return; }
       var note = document.createElement("span");
       note.className = "field-error";
       note.id = "err-" + n + "-" + Math.random().toString(36).slice(2, 7);
