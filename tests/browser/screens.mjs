@@ -461,7 +461,18 @@ try {
   const yesterday = new Date(Date.now() - 86400000).toISOString().slice(0, 10);
   await book.getByLabel(/Starts/).fill(`${yesterday}T10:00`);
   await book.getByLabel("Planning notes").fill("Review the risk assessment.");
+  // First with no length: refused, and the form (folded away in its <details>) comes back
+  // open, the length marked and focused, what was typed still there.
+  await book.getByLabel("Length in minutes").fill("");
   await book.getByRole("button", { name: "Book session" }).click();
+  await assessor.locator("#book-session").getByRole("alert").waitFor();
+  const rebooked = assessor.locator("#book-session");
+  check(await rebooked.isVisible(), "the refused form is folded away");
+  check((await rebooked.getByLabel("Length in minutes").getAttribute("aria-invalid")) === "true", "the length is not marked");
+  check((await rebooked.getByLabel("Planning notes").inputValue()) === "Review the risk assessment.", "the notes typed are lost");
+  check((await rebooked.getByLabel("Type").inputValue()) === "review", "the type chosen is lost");
+  await rebooked.getByLabel("Length in minutes").fill("60");
+  await rebooked.getByRole("button", { name: "Book session" }).click();
   await notice(assessor, "Session booked.");
   const session = assessor.locator("#sessions tr[data-session]").first();
   await session.getByText("Review the risk assessment.").waitFor();

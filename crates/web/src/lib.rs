@@ -73,8 +73,9 @@ struct Web {
     pages: Arc<Pages>,
     state: WebState,
     /// The `/app` pages themselves, to render a page again in-process with a refused form
-    /// filled in (see [`refill`]); set once the routes are built.
-    app: Arc<std::sync::OnceLock<AppPages>>,
+    /// filled in (see [`refill`]); set once the routes are built. Weak: the route tree
+    /// owns them, and they own this.
+    app: Arc<std::sync::OnceLock<std::sync::Weak<BoxEndpoint<'static, Response>>>>,
 }
 
 /// The `/app` pages as one endpoint.
@@ -188,7 +189,7 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
                     .boxed(),
             );
             // Only ever set here, once.
-            let _ = web.app.set(app.clone());
+            let _ = web.app.set(Arc::downgrade(&app));
             app
         })
         .at("/static/folio.css", get(css))
@@ -1104,12 +1105,19 @@ impl Web {
         reply: &Reply,
         summary: &str,
     ) -> Option<Response> {
-        let app = self.app.get()?;
+        let app = self.app.get()?.upgrade()?;
         let mut get = Request::builder()
             .method(Method::GET)
             .uri(back.parse().ok()?);
-        if let Some(cookie) = req.headers().get(header::COOKIE) {
-            get = get.header(header::COOKIE, cookie.clone());
+        // Every cookie the browser sent (HTTP/2 may split them over several headers).
+        let cookies: Vec<&str> = req
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|c| c.to_str().ok())
+            .collect();
+        if !cookies.is_empty() {
+            get = get.header(header::COOKIE, cookies.join("; "));
         }
         let page = poem::Endpoint::call(app.as_ref(), get.finish())
             .await

@@ -38,7 +38,19 @@ fn base(name: &str) -> &str {
 struct FormSeen {
     api: Option<String>,
     method: Option<String>,
+    /// Its hidden fields other than the page's own (`role` of one of several signature
+    /// forms posting to the same place): the form sent must have had them all.
+    hidden: Vec<(String, String)>,
     inputs: HashMap<String, usize>,
+    /// The `<details>` it is inside (their order in the page), to open them.
+    details: Vec<usize>,
+}
+
+/// The form found: its place, its fields' input counts and the `<details>` around it.
+struct Found {
+    index: usize,
+    inputs: HashMap<String, usize>,
+    details: Vec<usize>,
 }
 
 /// `html` with the form that posts to `api` with `method` filled in with `sent` and marked
@@ -52,10 +64,13 @@ pub(crate) fn refill(
     problems: &[FieldProblem],
     summary: &str,
 ) -> Option<String> {
-    let target = find_form(html, api, method)?;
-    let (index, seen_inputs) = target;
+    let Found {
+        index,
+        inputs: seen_inputs,
+        details,
+    } = find_form(html, api, method, sent)?;
     let at = Rc::new(RefCell::new(Walk::default()));
-    // Field → (its note's id, its message), in the order of the problems.
+    // Field → (its note's id, its messages), in the order of the problems.
     let mut notes: HashMap<String, (String, String)> = HashMap::new();
     let mut unplaced = Vec::new();
     for (n, p) in problems.iter().enumerate() {
@@ -63,6 +78,10 @@ pub(crate) fn refill(
         if seen_inputs.contains_key(&b) {
             notes
                 .entry(b)
+                .and_modify(|(_, detail)| {
+                    detail.push_str("; ");
+                    detail.push_str(&p.detail);
+                })
                 .or_insert_with(|| (format!("err-{n}"), p.detail.clone()));
         } else {
             unplaced.push(format!(
@@ -84,6 +103,7 @@ pub(crate) fn refill(
     let seen_inputs = Rc::new(seen_inputs);
     let sent = Rc::new(sent.to_vec());
 
+    let details_at = at.clone();
     let form_at = at.clone();
     let field_at = at.clone();
     let area_at = at.clone();
@@ -96,6 +116,14 @@ pub(crate) fn refill(
     let option_sent = sent.clone();
     let settings = RewriteStrSettings {
         element_content_handlers: vec![
+            element!("details", move |el| {
+                let mut w = details_at.borrow_mut();
+                if details.contains(&w.details) {
+                    el.set_attribute("open", "")?;
+                }
+                w.details += 1;
+                Ok(())
+            }),
             element!("form", move |el| {
                 let mut w = form_at.borrow_mut();
                 w.forms += 1;
@@ -103,7 +131,7 @@ pub(crate) fn refill(
                     w.inside = true;
                     el.prepend(
                         &format!(
-                            "<div class=\"alert problem\" role=\"alert\">{}</div>",
+                            "<div class=\"alert problem js\" role=\"alert\">{}</div>",
                             escape(&message)
                         ),
                         ContentType::Html,
@@ -132,7 +160,9 @@ pub(crate) fn refill(
                     match kind.as_str() {
                         "hidden" | "file" | "password" | "submit" | "button" => {}
                         "checkbox" | "radio" => {
-                            let value = el.get_attribute("value").unwrap_or_else(|| "on".into());
+                            let value = el
+                                .get_attribute("value")
+                                .map_or_else(|| "on".into(), |v| unescape(&v));
                             if field_sent.iter().any(|(n, v)| *n == name && *v == value) {
                                 el.set_attribute("checked", "")?;
                             } else {
@@ -146,7 +176,7 @@ pub(crate) fn refill(
                                 .nth(nth)
                                 .map(|(_, v)| v.as_str())
                                 .unwrap_or("");
-                            el.set_attribute("value", value)?;
+                            el.set_attribute("value", &attribute(value))?;
                         }
                     }
                 }
@@ -197,7 +227,7 @@ pub(crate) fn refill(
                 if select.starts_with('_') {
                     return Ok(());
                 }
-                let value = el.get_attribute("value").unwrap_or_default();
+                let value = unescape(&el.get_attribute("value").unwrap_or_default());
                 if option_sent.iter().any(|(n, v)| n == select && *v == value) {
                     el.set_attribute("selected", "")?;
                 } else {
@@ -216,6 +246,10 @@ pub(crate) fn refill(
 struct Walk {
     /// Forms started so far.
     forms: usize,
+    /// `<details>` started so far.
+    details: usize,
+    /// The first field at fault was given the focus.
+    focused: bool,
     /// Inside the form being filled.
     inside: bool,
     /// The `name` of the select being read.
@@ -250,6 +284,11 @@ fn mark<H: lol_html::HandlerTypes>(
     };
     el.set_attribute("aria-invalid", "true")?;
     el.set_attribute("aria-describedby", id)?;
+    if !w.focused {
+        // Without the script the page opens at the first field to correct.
+        w.focused = true;
+        el.set_attribute("autofocus", "")?;
+    }
     let done = w.by_field.get(field).copied().unwrap_or(0);
     if counts.get(field).copied() == Some(done) {
         el.after(
@@ -263,29 +302,74 @@ fn mark<H: lol_html::HandlerTypes>(
     Ok(())
 }
 
-/// The index of the first form posting to `api` with `method`, and how many inputs each of
-/// its fields has.
-fn find_form(html: &str, api: &str, method: &str) -> Option<(usize, HashMap<String, usize>)> {
-    let forms: Rc<RefCell<Vec<FormSeen>>> = Rc::default();
-    let (on_form, on_field) = (forms.clone(), forms.clone());
+/// The first form posting to `api` with `method` whose hidden fields were all sent as
+/// they are, with how many inputs each of its fields has and the `<details>` around it.
+fn find_form(html: &str, api: &str, method: &str, sent: &[(String, String)]) -> Option<Found> {
+    #[derive(Default)]
+    struct Pass {
+        forms: Vec<FormSeen>,
+        /// Inside a form now.
+        open: bool,
+        details_seen: usize,
+        details_open: Vec<usize>,
+    }
+    let pass: Rc<RefCell<Pass>> = Rc::default();
+    let (on_form, on_field, on_details) = (pass.clone(), pass.clone(), pass.clone());
     let settings = RewriteStrSettings {
         element_content_handlers: vec![
-            element!("form", move |_| {
-                on_form.borrow_mut().push(FormSeen::default());
+            element!("details", move |el| {
+                let mut p = on_details.borrow_mut();
+                let n = p.details_seen;
+                p.details_seen += 1;
+                p.details_open.push(n);
+                let end = on_details.clone();
+                if let Some(handlers) = el.end_tag_handlers() {
+                    handlers.push(end_tag!(move |_| {
+                        end.borrow_mut().details_open.pop();
+                        Ok(())
+                    }));
+                }
+                Ok(())
+            }),
+            element!("form", move |el| {
+                let mut p = on_form.borrow_mut();
+                let details = p.details_open.clone();
+                p.forms.push(FormSeen {
+                    details,
+                    ..FormSeen::default()
+                });
+                p.open = true;
+                let end = on_form.clone();
+                if let Some(handlers) = el.end_tag_handlers() {
+                    handlers.push(end_tag!(move |_| {
+                        end.borrow_mut().open = false;
+                        Ok(())
+                    }));
+                }
                 Ok(())
             }),
             element!("input[name], textarea[name], select[name]", move |el| {
                 let Some(name) = el.get_attribute("name") else {
                     return Ok(());
                 };
-                let mut forms = on_field.borrow_mut();
-                let Some(form) = forms.last_mut() else {
+                let mut p = on_field.borrow_mut();
+                if !p.open {
+                    return Ok(());
+                }
+                let Some(form) = p.forms.last_mut() else {
                     return Ok(());
                 };
+                let value = el.get_attribute("value").map(|v| unescape(&v));
                 match name.as_str() {
-                    "_api" => form.api = el.get_attribute("value"),
-                    "_method" => form.method = el.get_attribute("value"),
-                    _ => *form.inputs.entry(base(&name).to_owned()).or_default() += 1,
+                    "_api" => form.api = value,
+                    "_method" => form.method = value,
+                    n if n.starts_with('_') => {}
+                    _ => {
+                        if el.get_attribute("type").as_deref() == Some("hidden") {
+                            form.hidden.push((name.clone(), value.unwrap_or_default()));
+                        }
+                        *form.inputs.entry(base(&name).to_owned()).or_default() += 1;
+                    }
                 }
                 Ok(())
             }),
@@ -293,11 +377,39 @@ fn find_form(html: &str, api: &str, method: &str) -> Option<(usize, HashMap<Stri
         ..RewriteStrSettings::new()
     };
     rewrite_str(html, settings).ok()?;
-    let forms = forms.take();
+    let forms = std::mem::take(&mut pass.borrow_mut().forms);
     forms.into_iter().enumerate().find_map(|(i, f)| {
-        (f.api.as_deref() == Some(api) && f.method.as_deref().unwrap_or("POST") == method)
-            .then_some((i, f.inputs))
+        let same = f.api.as_deref() == Some(api)
+            && f.method.as_deref().unwrap_or("POST") == method
+            && f.hidden.iter().all(|h| sent.contains(h));
+        same.then_some(Found {
+            index: i,
+            inputs: f.inputs,
+            details: f.details,
+        })
     })
+}
+
+/// An attribute's value as the page meant it: the references handlebars writes
+/// (`&amp;`, `&lt;`, `&gt;`, `&quot;`, `&#x27;`, `&#x60;`, `&#x3D;`) read back.
+fn unescape(value: &str) -> String {
+    if !value.contains('&') {
+        return value.to_owned();
+    }
+    value
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&#x60;", "`")
+        .replace("&#x3D;", "=")
+        .replace("&amp;", "&")
+}
+
+/// A value made safe inside a double-quoted attribute (`lol_html` escapes only the quote).
+fn attribute(value: &str) -> String {
+    value.replace('&', "&amp;")
 }
 
 /// Text made safe to place in HTML.
@@ -372,7 +484,7 @@ mod tests {
         // The other form is untouched.
         assert!(html.contains(r#"<input name="title" value="">"#), "{html}");
         assert!(
-            html.contains(r#"<input type="text" name="minutes:hours" value="one" aria-invalid="true" aria-describedby="err-0">"#),
+            html.contains(r#"<input type="text" name="minutes:hours" value="one" aria-invalid="true" aria-describedby="err-0" autofocus="">"#),
             "{html}"
         );
         // The message once, after the field's last input.
@@ -400,7 +512,68 @@ mod tests {
         );
         // A field the form does not have is named in the summary.
         assert!(
-            html.contains(r#"<div class="alert problem" role="alert">Please correct the fields marked below. entry date: is required.</div>"#),
+            html.contains(r#"<div class="alert problem js" role="alert">Please correct the fields marked below. entry date: is required.</div>"#),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn the_form_sent_is_the_one_filled_opened_and_focused() {
+        // Two signature forms post to the same place, told apart by a hidden role; the
+        // second, inside a closed <details>, was sent.
+        let page = r#"<form><input type="hidden" name="_api" value="/api/v1/documents/d/signatures"><input type="hidden" name="role" value="learner"><input name="typed_name" value=""></form>
+<details><summary>More</summary><form><input type="hidden" name="_api" value="/api/v1/documents/d/signatures"><input type="hidden" name="role" value="employer"><input name="typed_name" value=""><select name="unit"><option value="a&amp;b">A&amp;B</option><option value="c">C</option></select></form></details>
+<input name="typed_name" value="outside">"#;
+        let sent: Vec<(String, String)> = [
+            ("_api", "/api/v1/documents/d/signatures"),
+            ("role", "employer"),
+            ("typed_name", "Dan & Co \"Ltd\""),
+            ("unit", "a&b"),
+        ]
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .collect();
+        let problems = [
+            FieldProblem {
+                field: "typed_name".into(),
+                detail: "is too long".into(),
+            },
+            FieldProblem {
+                field: "typed_name".into(),
+                detail: "must be your own name".into(),
+            },
+        ];
+        let html = refill(
+            page,
+            "/api/v1/documents/d/signatures",
+            "POST",
+            &sent,
+            &problems,
+            "x",
+        )
+        .unwrap();
+        let (first, rest) = html.split_once("<details").unwrap();
+        assert!(
+            first.contains(r#"<input name="typed_name" value="">"#),
+            "{html}"
+        );
+        assert!(rest.starts_with(" open"), "{html}");
+        assert!(
+            rest.contains(r#"<input name="typed_name" value="Dan &amp; Co &quot;Ltd&quot;" aria-invalid="true" aria-describedby="err-0" autofocus="">"#),
+            "{html}"
+        );
+        // Every message of the field, once.
+        assert!(
+            rest.contains(">is too long; must be your own name</span>"),
+            "{html}"
+        );
+        assert!(
+            rest.contains(r#"<option value="a&amp;b" selected="">"#),
+            "{html}"
+        );
+        // An input after the form is not part of it.
+        assert!(
+            html.ends_with(r#"<input name="typed_name" value="outside">"#),
             "{html}"
         );
     }

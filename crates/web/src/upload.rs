@@ -76,11 +76,25 @@ pub(crate) async fn read(req: &Request, body: &mut RequestBody) -> Result<Upload
                 api_form: Some((format!("multipart/form-data; boundary={boundary}"), body)),
             });
         }
-        let text = field.text().await.map_err(|_| UNREADABLE)?;
-        text_bytes += text.len() + name.len();
-        if fields.len() >= MAX_TEXT_FIELDS || text_bytes > MAX_TEXT_BYTES {
-            return Err("The form has more text than Folio takes with a file.");
+        // Bounded before it is read: a text part is never read past what is left of the
+        // form's allowance.
+        const TOO_MUCH: &str = "The form has more text than Folio takes with a file.";
+        if fields.len() >= MAX_TEXT_FIELDS {
+            return Err(TOO_MUCH);
         }
+        let allowance = MAX_TEXT_BYTES.saturating_sub(text_bytes + name.len());
+        let mut raw = Vec::new();
+        field
+            .into_async_read()
+            .take(allowance as u64 + 1)
+            .read_to_end(&mut raw)
+            .await
+            .map_err(|_| UNREADABLE)?;
+        if raw.len() > allowance {
+            return Err(TOO_MUCH);
+        }
+        text_bytes += raw.len() + name.len();
+        let text = String::from_utf8(raw).map_err(|_| UNREADABLE)?;
         fields.push((name, text));
     }
     Ok(Upload {

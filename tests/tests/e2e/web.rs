@@ -1339,6 +1339,32 @@ async fn files_are_uploaded_without_the_script_and_streamed_on_to_the_api() {
             .send()
     };
 
+    // A text field bigger than a form with a file takes is refused, not read whole.
+    let r = send(
+        Form::new()
+            .text("_api", format!("/api/v1/enrolments/{e}/evidence"))
+            .text("_back", page.clone())
+            .text("title", "x".repeat(3 * 1024 * 1024)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("more text than Folio takes")
+    );
+    // Only /app/do takes a form over 2 MiB: sign-in does not, multipart or not.
+    let r = http
+        .post(format!("{}/sign-in", app.base))
+        .header("origin", &app.base)
+        .multipart(Form::new().part("file", Part::bytes(file.clone()).file_name("a.pdf")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
     // No file: the library again, refused, with what was typed and the file marked.
     let r = send(form(false)).await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
