@@ -37,6 +37,14 @@ fn may_attach(principal: &Principal, enrolment: &Enrolment, attachee: Attachee) 
         || (matches!(attachee, Attachee::Action(_)) && principal.is_learner_of(enrolment))
 }
 
+/// Whether the caller may attach a file to the session or action (the rule every upload
+/// applies): a page offers the form only then. 404 as for reading it.
+pub async fn may_attach_to(uow: &mut UnitOfWork, attachee: Attachee) -> Result<bool> {
+    let enrolment_id = enrolment_of(&mut uow.tx, attachee).await?;
+    let enrolment = uow.visible_enrolment(enrolment_id).await?;
+    Ok(may_attach(&uow.principal, &enrolment, attachee))
+}
+
 /// The storage key of a file: ids only, namespaced by tenant.
 fn storage_key(principal: &Principal, enrolment_id: Uuid, file_id: Uuid) -> String {
     format!(

@@ -560,6 +560,7 @@ impl Web {
             context.insert("is_learner".into(), json!(v.has("learner")));
             context.insert("is_staff".into(), json!(v.is_staff()));
             context.insert("is_admin".into(), json!(v.has("admin")));
+            context.insert("is_assessor".into(), json!(v.has("assessor")));
         }
         for key in ["tenant_name", "problem", "notice"] {
             context.entry(key).or_insert(Value::Null);

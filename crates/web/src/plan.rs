@@ -64,6 +64,11 @@ struct SessionPage {
     link: String,
     /// The session in the API, for the forms.
     api: String,
+    /// The viewer manages the learner (their assessor, an admin): offered the changes;
+    /// an IQA, auditor, employer or the learner reads.
+    may_manage: bool,
+    /// The viewer may attach a file here.
+    may_attach: bool,
 }
 
 /// `/app/sessions/{id}`.
@@ -74,13 +79,15 @@ pub(super) async fn session_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (viewer, (session, overview, files)) = web
+    let (viewer, (session, overview, files, may_manage, may_attach)) = web
         .read_page(req, async |uow, _| {
             let id = path_id(&id)?;
             let session = learning_plan::session(uow, id).await?;
             let overview = progress::overview(uow, session.session.enrolment_id).await?;
             let files = learning_plan_files::list(uow, Attachee::Session(id)).await?;
-            Ok((session, overview, files))
+            let may_manage = uow.manages_enrolment(session.session.enrolment_id).await?;
+            let may_attach = learning_plan_files::may_attach_to(uow, Attachee::Session(id)).await?;
+            Ok((session, overview, files, may_manage, may_attach))
         })
         .await?;
     let SessionView {
@@ -95,6 +102,8 @@ pub(super) async fn session_page(
         back: routes::enrolment(s.enrolment_id),
         link: routes::session(s.id),
         api: format!("/api/v1/sessions/{}", s.id),
+        may_manage,
+        may_attach,
         files: file_rows(files),
         session: SessionFacts {
             id: s.id,
@@ -142,6 +151,10 @@ struct ActionPage {
     link: String,
     /// The action in the API, for the forms.
     api: String,
+    /// The viewer manages the learner (their assessor, an admin): offered "Mark complete".
+    may_manage: bool,
+    /// The viewer may attach a file here (a manager, or the learner to their own action).
+    may_attach: bool,
 }
 
 /// `/app/enrolments/{id}/actions/{action}`: one action of the learner's plan (found in
@@ -153,7 +166,7 @@ pub(super) async fn action_page(
     Path((enrolment, action)): Path<(String, String)>,
     flash: Flash,
 ) -> PageResult {
-    let (viewer, (enrolment, found, overview, files)) = web
+    let (viewer, (enrolment, found, overview, files, may_manage, may_attach)) = web
         .read_page(req, async |uow, _| {
             let enrolment = path_id(&enrolment)?;
             let action = path_id(&action)?;
@@ -165,7 +178,10 @@ pub(super) async fn action_page(
                 .ok_or(AppError::NotFound)?;
             let overview = progress::overview(uow, enrolment).await?;
             let files = learning_plan_files::list(uow, Attachee::Action(action)).await?;
-            Ok((enrolment, found, overview, files))
+            let may_manage = uow.manages_enrolment(enrolment).await?;
+            let may_attach =
+                learning_plan_files::may_attach_to(uow, Attachee::Action(action)).await?;
+            Ok((enrolment, found, overview, files, may_manage, may_attach))
         })
         .await?;
     let ActionView {
@@ -179,6 +195,8 @@ pub(super) async fn action_page(
         back: routes::enrolment(enrolment),
         link: routes::action(enrolment, a.id),
         api: format!("/api/v1/actions/{}", a.id),
+        may_manage,
+        may_attach,
         files: file_rows(files),
         action: ActionFacts {
             id: a.id,

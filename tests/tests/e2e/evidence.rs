@@ -1345,5 +1345,85 @@ async fn only_those_who_manage_the_learner_are_offered_the_forms_that_change_thi
             assert!(!page.contains(f), "{reader} is offered the form {f}");
         }
     }
+    // And on a session's and an action's own pages: the assessor changes them and adds
+    // files; the learner adds files to her action; the IQA and the auditor read.
+    let e = p.enrolment("learner");
+    let session = app
+        .ok(
+            reqwest::Method::POST,
+            &format!("/api/v1/enrolments/{e}/sessions"),
+            p.token("assessor"),
+            Some(serde_json::json!({ "session_type": "review",
+                "starts_at": "2026-03-02T10:00:00Z", "duration_minutes": 60 })),
+        )
+        .await;
+    let action = app
+        .ok(
+            reqwest::Method::POST,
+            &format!("/api/v1/enrolments/{e}/actions"),
+            p.token("assessor"),
+            Some(serde_json::json!({ "title": "Write it up", "target_date": "2026-04-01" })),
+        )
+        .await;
+    let session = format!(
+        "{}/app/sessions/{}",
+        app.base,
+        session["id"].as_str().unwrap()
+    );
+    let action = format!(
+        "{}/app/enrolments/{e}/actions/{}",
+        app.base,
+        action["id"].as_str().unwrap()
+    );
+    let cases = [
+        (
+            "assessor@northgate.example",
+            &session,
+            vec!["id=\"session-file\"", "id=\"edit-session\""],
+            vec![],
+        ),
+        (
+            "assessor@northgate.example",
+            &action,
+            vec!["id=\"action-file\"", ">Mark complete<"],
+            vec![],
+        ),
+        (
+            "learner@northgate.example",
+            &action,
+            vec!["id=\"action-file\""],
+            vec![">Mark complete<"],
+        ),
+        (
+            "learner@northgate.example",
+            &session,
+            vec![],
+            vec!["id=\"session-file\"", "id=\"edit-session\""],
+        ),
+    ];
+    for (who, link, offered, not_offered) in cases {
+        let (status, page) = app.follow_link_as(&p.tenant.slug, who, link).await;
+        assert_eq!(status, 200, "{who} {link}");
+        for f in offered {
+            assert!(page.contains(f), "{who} is not offered {f} on {link}");
+        }
+        for f in not_offered {
+            assert!(!page.contains(f), "{who} is offered {f} on {link}");
+        }
+    }
+    for reader in ["iqa@northgate.example", "auditor@northgate.example"] {
+        for link in [&session, &action] {
+            let (status, page) = app.follow_link_as(&p.tenant.slug, reader, link).await;
+            assert_eq!(status, 200, "{reader} reads {link}");
+            for f in [
+                "id=\"session-file\"",
+                "id=\"edit-session\"",
+                "id=\"action-file\"",
+                ">Mark complete<",
+            ] {
+                assert!(!page.contains(f), "{reader} is offered {f} on {link}");
+            }
+        }
+    }
     app.finish().await;
 }
