@@ -166,7 +166,11 @@ try {
   await add.getByLabel("Password", { exact: false }).fill("ruby-fox-password-1");
   await add.getByRole("button", { name: "Add person" }).click();
   await notice(admin, "Person added.");
-  await admin.locator('tr[data-user="ruby.fox@northgate.example"]').waitFor();
+  const rubyRow = admin.locator('tr[data-user="ruby.fox@northgate.example"]');
+  await rubyRow.waitFor();
+  // Each row says its roles in words; the role boxes wait behind "Edit".
+  check((await rubyRow.locator('td[data-label="Roles"]').innerText()) === "Learner", "Ruby's roles are not shown in words");
+  check((await admin.locator("#people input[type=checkbox]:visible").count()) === 0, "role boxes are open on every row");
   await admin.screenshot({ path: join(SHOTS, "admin-people.png"), fullPage: true });
 
   step = "admin: invites a person, who chooses her password from the e-mail's link";

@@ -49,6 +49,8 @@ struct PersonRow {
     name: String,
     email: String,
     roles: Vec<&'static str>,
+    /// The same as people read them ("IQA", "Employer's manager"…).
+    role_names: Vec<&'static str>,
     /// `active` or `deactivated`.
     status: &'static str,
     last_login_at: Option<DateTime<Utc>>,
@@ -75,7 +77,12 @@ struct PeopleView {
     roles: Vec<RoleChoice>,
     /// Employers (for admins; none for those who may not read them).
     employers: Vec<EmployerChoice>,
+    /// This page with its search, filter and place: where its forms come back to.
+    back: String,
 }
+
+/// How many people a page of the list shows.
+const PEOPLE_PER_PAGE: i64 = 50;
 
 /// `/app/admin/people`: people by name, searched and filtered by role, a page at a time,
 /// with the forms that change them; one unit of work.
@@ -97,7 +104,7 @@ pub(super) async fn people_page(
             };
             let search = q.q.clone().filter(|s| !s.trim().is_empty());
             let cursor = q.cursor.as_deref().filter(|c| !c.is_empty());
-            let query = users::ListQuery::parse(search, role, None, cursor, Some(200))?;
+            let query = users::ListQuery::parse(search, role, None, cursor, Some(PEOPLE_PER_PAGE))?;
             let page = users::list(uow, &query).await?;
             let all = employers::ListQuery::parse(None, None, Some(200))?;
             let employers = match employers::list(uow, &all).await {
@@ -117,12 +124,36 @@ pub(super) async fn people_page(
                 name: p.user.name,
                 email: p.user.email,
                 roles: p.roles.iter().map(|r| r.as_str()).collect(),
+                role_names: p
+                    .roles
+                    .iter()
+                    .map(|r| {
+                        ROLES
+                            .iter()
+                            .find(|(value, _)| *value == r.as_str())
+                            .map_or(r.as_str(), |(_, label)| label)
+                    })
+                    .collect(),
                 status: p.status.as_str(),
                 last_login_at: p.user.last_login_at,
             })
             .collect(),
         next_cursor: page.next_cursor,
         link: routes::ADMIN_PEOPLE.pattern(),
+        back: {
+            let mut query = url::form_urlencoded::Serializer::new(String::new());
+            for (name, value) in [("q", &q.q), ("role", &q.role), ("cursor", &q.cursor)] {
+                if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
+                    query.append_pair(name, v);
+                }
+            }
+            let query = query.finish();
+            if query.is_empty() {
+                routes::ADMIN_PEOPLE.pattern().to_owned()
+            } else {
+                format!("{}?{query}", routes::ADMIN_PEOPLE.pattern())
+            }
+        },
         q: q.q,
         role: q.role,
         roles: ROLES
