@@ -715,7 +715,14 @@ try {
   await employer.getByRole("link", { name: "Amelia Clarke" }).click();
   // The chosen option counts now: 10 mandatory criteria and 2 of Machining.
   await employer.getByText("of 12 criteria signed off").waitFor();
-  await employer.getByRole("img", { name: "Photo of Amelia Clarke" }).waitFor();
+  const photo = employer.getByRole("img", { name: "Photo of Amelia Clarke" });
+  await photo.waitFor();
+  // Inside its card, not over its edge.
+  const [pic, card] = [await photo.boundingBox(), await employer.locator("#at-a-glance").boundingBox()];
+  check(
+    pic.x >= card.x && pic.y >= card.y && pic.x + pic.width <= card.x + card.width && pic.y + pic.height <= card.y + card.height,
+    `the photo overflows its card: ${JSON.stringify({ pic, card })}`,
+  );
   check((await employer.locator("#book-session, #set-action, #add-comment").count()) === 0, "the employer is offered staff tools");
   // Read-only: no upload form, no time to log, no entry to change or delete.
   const portfolio = new URL(employer.url()).pathname;
