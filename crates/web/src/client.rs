@@ -42,6 +42,24 @@ impl Reply {
             .and_then(|t| t.strip_prefix("/problems/"))
     }
 
+    /// A 422 answer's field errors: (field, detail), in the API's order.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        self.body
+            .get("errors")
+            .and_then(Value::as_array)
+            .map(|errors| {
+                errors
+                    .iter()
+                    .filter_map(|e| {
+                        let field = e.get("field")?.as_str()?;
+                        let detail = e.get("detail")?.as_str()?;
+                        Some((field.to_owned(), detail.to_owned()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// The problem's detail, or its title, for a person to read.
     pub fn message(&self) -> String {
         let detail = self.body.get("detail").and_then(Value::as_str);

@@ -874,20 +874,10 @@ fn field_messages(errors: &[folio_app::FieldError]) -> String {
 /// A 422 answer's field errors as one sentence (the forms posted through the API).
 fn reply_field_messages(reply: &Reply) -> String {
     let errors: Vec<folio_app::FieldError> = reply
-        .body
-        .get("errors")
-        .and_then(Value::as_array)
-        .map(|errors| {
-            errors
-                .iter()
-                .filter_map(|e| {
-                    let field = e.get("field")?.as_str()?;
-                    let detail = e.get("detail")?.as_str()?;
-                    Some(folio_app::FieldError::new(field, detail))
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+        .field_errors()
+        .into_iter()
+        .map(|(field, detail)| folio_app::FieldError::new(field, detail))
+        .collect();
     if errors.is_empty() {
         reply.message()
     } else {
@@ -1129,21 +1119,10 @@ impl Web {
         let (mut parts, body) = page.into_parts();
         let html = body.into_string().await.ok()?;
         let problems: Vec<refill::FieldProblem> = reply
-            .body
-            .get("errors")
-            .and_then(Value::as_array)
-            .map(|errors| {
-                errors
-                    .iter()
-                    .filter_map(|e| {
-                        Some(refill::FieldProblem {
-                            field: e.get("field")?.as_str()?.to_owned(),
-                            detail: e.get("detail")?.as_str()?.to_owned(),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+            .field_errors()
+            .into_iter()
+            .map(|(field, detail)| refill::FieldProblem { field, detail })
+            .collect();
         let html = refill::refill(
             &html,
             sent.api,
