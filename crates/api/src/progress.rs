@@ -582,6 +582,50 @@ impl ProgressApi {
             track_status: bars.track.into(),
         }))
     }
+
+    /// The learner's progress over time as the nightly recalculation recorded it, oldest
+    /// first: every night of the last three months, and the last night of each month
+    /// before them.
+    #[oai(path = "/:id/progress/history", method = "get")]
+    async fn history(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<Vec<NightBody>>> {
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let nights = progress::history(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(Json(
+            nights
+                .into_iter()
+                .map(|n| NightBody {
+                    on: n.on,
+                    signed_off_percent: n.signed_off_percent,
+                    mapped_percent: n.mapped_percent,
+                    time_elapsed_percent: n.elapsed_percent,
+                    past_planned_end: n.past_end,
+                    track_status: n.track.into(),
+                })
+                .collect(),
+        ))
+    }
+}
+
+/// One night's recorded progress figures.
+#[derive(Debug, Object)]
+struct NightBody {
+    /// The provider's local day the figures are for.
+    on: NaiveDate,
+    /// Criteria signed off, in percent (the green bar).
+    signed_off_percent: f64,
+    /// Criteria with evidence, signed off or not, in percent (the orange bar).
+    mapped_percent: f64,
+    /// Planned duration elapsed, in percent (the blue bar); over 100 past the planned end.
+    time_elapsed_percent: f64,
+    /// Past the planned end date.
+    past_planned_end: bool,
+    /// Track status that night.
+    track_status: TrackStatusName,
 }
 
 fn count(n: usize) -> u32 {

@@ -332,6 +332,22 @@ struct OffTheJobBody {
     excluded: ExcludedCounts,
     /// Actual is below expected to date.
     behind_expected: bool,
+    /// The same figures over time, for a chart: at the start date, at the last day of
+    /// each month since, and on `as_of`.
+    trend: Vec<OtjTrendBody>,
+}
+
+/// Off-the-job hours by one day.
+#[derive(Debug, Object)]
+struct OtjTrendBody {
+    /// The day.
+    on: NaiveDate,
+    /// Planned hours expected by then.
+    planned_hours: f64,
+    /// The minimum's hours expected by then at the same pace; absent without a minimum.
+    required_hours: Option<f64>,
+    /// Off-the-job hours that count, from entries dated on or before the day.
+    actual_hours: f64,
 }
 
 fn hours_f64(h: Hours) -> f64 {
@@ -534,6 +550,16 @@ impl TimeLogApi {
                 after_gateway: f.actual.after_gateway,
             },
             behind_expected: f.behind_expected,
+            trend: otj
+                .trend
+                .iter()
+                .map(|p| OtjTrendBody {
+                    on: p.on,
+                    planned_hours: hours_f64(p.planned),
+                    required_hours: p.required.map(hours_f64),
+                    actual_hours: hours_f64(p.actual),
+                })
+                .collect(),
         }))
     }
 

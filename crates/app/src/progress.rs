@@ -11,7 +11,9 @@ use folio_db::progress::{self as queries, MapCriterion, UnitCounts};
 use folio_db::settings;
 use folio_domain::TrackRule;
 use folio_domain::jobs::local_date;
-use folio_domain::progress::{self, CriterionCounts, CriterionState, ProgressBars, Timeline};
+use folio_domain::progress::{
+    self, CriterionCounts, CriterionState, ProgressBars, Timeline, TrackStatus,
+};
 use uuid::Uuid;
 
 use crate::{Error, Result, UnitOfWork};
@@ -357,4 +359,49 @@ pub async fn overview(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Overvi
         local_date(&tz, Utc::now()),
     );
     Ok(Overview { enrolment, bars })
+}
+
+/// One night's recorded progress figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Night {
+    /// The provider's local day the figures are for.
+    pub on: NaiveDate,
+    /// Signed off, in percent.
+    pub signed_off_percent: f64,
+    /// With evidence (signed off or not), in percent.
+    pub mapped_percent: f64,
+    /// Planned duration elapsed, in percent; over 100 past the planned end.
+    pub elapsed_percent: f64,
+    /// Past the planned end date.
+    pub past_end: bool,
+    /// Track status that night.
+    pub track: TrackStatus,
+}
+
+/// Nights shown one by one in a progress history; before them, one night a month.
+const DAILY_HISTORY_DAYS: u32 = 92;
+
+/// A learner's progress over time, oldest first, as the nightly recalculation recorded it
+/// (signed off, mapped and time elapsed): every night of the last three months and the
+/// last night of each month before. The figures are the nightly ones, not recomputed: the
+/// page says so.
+pub async fn history(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Vec<Night>> {
+    let enrolment = uow.visible_enrolment(enrolment_id).await?;
+    let today = today(uow).await?;
+    folio_db::tracks::history(&mut uow.tx, enrolment.id, today, DAILY_HISTORY_DAYS)
+        .await?
+        .into_iter()
+        .map(|row| {
+            Ok(Night {
+                on: row.computed_on,
+                signed_off_percent: row.signed_off_percent,
+                mapped_percent: row.mapped_percent,
+                elapsed_percent: row.elapsed_percent,
+                past_end: row.past_end,
+                track: TrackStatus::from_name(&row.track_status).ok_or_else(|| {
+                    Error::Internal(format!("unknown track status `{}`", row.track_status))
+                })?,
+            })
+        })
+        .collect()
 }

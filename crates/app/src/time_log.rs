@@ -15,7 +15,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use folio_db::enrolments::{self, Enrolment};
 use folio_db::time_log::{self as queries, EntryFields, EntryFilter};
 use folio_domain::OptionalText;
-use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment, OtjFigures};
+use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment, OtjFigures, OtjTrendPoint};
 use folio_domain::standards::published_minimum;
 use folio_domain::time_log::{ActivityType, DurationError, check_day_total, off_the_job_of};
 use rust_decimal::Decimal;
@@ -167,6 +167,8 @@ pub struct OffTheJob {
     pub contracted_per_week: Hours,
     /// The figures, each with how it was computed.
     pub figures: OtjFigures,
+    /// Planned, required and actual hours at each month's end, for the chart.
+    pub trend: Vec<OtjTrendPoint>,
 }
 
 fn activity_of(name: &str) -> Result<ActivityType> {
@@ -570,10 +572,12 @@ pub async fn off_the_job(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Off
     };
     let today = today(uow).await?;
     let figures = off_the_job::figures(&input, &entries, today);
+    let trend = off_the_job::trend(&input, &entries, today);
     Ok(OffTheJob {
         enrolment: e,
         contracted_per_week: input.contracted_per_week,
         figures,
+        trend,
     })
 }
 

@@ -379,3 +379,49 @@ pub async fn latest_figures_on(tx: &mut TenantTx, on: NaiveDate) -> DbResult<Opt
     .fetch_one(tx.conn())
     .await?)
 }
+
+/// One night's figures of an enrolment, as recorded for its trend.
+#[derive(Debug, Clone, PartialEq, FromRow)]
+pub struct HistoryRow {
+    /// The tenant-local day the figures are for.
+    pub computed_on: NaiveDate,
+    /// Criteria signed off, in percent.
+    pub signed_off_percent: f64,
+    /// Criteria mapped (signed off or not), in percent.
+    pub mapped_percent: f64,
+    /// Planned duration elapsed, in percent; over 100 past the planned end.
+    pub elapsed_percent: f64,
+    /// Past the planned end date.
+    pub past_end: bool,
+    /// `off_track`, `on_track`, `ahead` or `not_applicable`.
+    pub track_status: String,
+}
+
+/// An enrolment's recorded nightly figures, oldest first: every night of the `daily_days`
+/// days up to `on`, and before them the last recorded night of each month, so a four-year
+/// programme is a few dozen points rather than fifteen hundred.
+pub async fn history(
+    tx: &mut TenantTx,
+    enrolment_id: Uuid,
+    on: NaiveDate,
+    daily_days: u32,
+) -> DbResult<Vec<HistoryRow>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select computed_on, signed_off_percent, mapped_percent, elapsed_percent, past_end,
+                track_status
+         from (select h.*,
+                      row_number() over (partition by date_trunc('month', computed_on)
+                                         order by computed_on desc) as nth_in_month
+               from enrolment_track_history h
+               where tenant_id = $1 and enrolment_id = $2 and computed_on <= $3) nights
+         where nth_in_month = 1 or computed_on > $3 - $4::integer
+         order by computed_on",
+    )
+    .bind(tenant.0)
+    .bind(enrolment_id)
+    .bind(on)
+    .bind(i32::try_from(daily_days).unwrap_or(i32::MAX))
+    .fetch_all(tx.conn())
+    .await?)
+}

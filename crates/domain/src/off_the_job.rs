@@ -28,7 +28,7 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -602,6 +602,78 @@ pub fn figures(e: &OtjEnrolment, entries: &[LoggedTime], today: NaiveDate) -> Ot
     }
 }
 
+/// One point of an enrolment's off-the-job trend: by `on`, what the plan expected, what
+/// the rule's minimum asks at the same pace, and what had been done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OtjTrendPoint {
+    /// The day.
+    pub on: NaiveDate,
+    /// Planned hours expected by then ([`expected_to_date`] of the plan).
+    pub planned: Hours,
+    /// The minimum's hours expected by then at the same pace ([`expected_to_date`] of the
+    /// required minimum); none when the rule yields no figure.
+    pub required: Option<Hours>,
+    /// Actual hours by then: the entries dated on or before it that count ([`exclusion`]).
+    pub actual: Hours,
+}
+
+/// The off-the-job trend for a chart: a point at the start date, at the last day of every
+/// month after it, and at the progress clock's date ([`clock_date`]: today, or the end
+/// date of a finished enrolment). Each figure is the one its function above computes for
+/// that day: the last point's planned hours are [`figures`]'s expected to date, and its
+/// actual hours are [`figures`]'s unless entries are dated after the clock's date.
+pub fn trend(e: &OtjEnrolment, entries: &[LoggedTime], today: NaiveDate) -> Vec<OtjTrendPoint> {
+    let on = clock_date(today, e.status, e.ended_on);
+    let required = required_minimum(
+        rule_for(e.start),
+        e.start,
+        e.planned_end,
+        e.contracted_per_week,
+        e.published_minimum.as_ref(),
+        e.rpl,
+    )
+    .hours;
+    let mut days = vec![e.start];
+    let mut month_end = last_of_month(e.start);
+    while month_end < on {
+        if month_end > e.start {
+            days.push(month_end);
+        }
+        month_end = last_of_month(month_end + chrono::Days::new(1));
+    }
+    if on > e.start {
+        days.push(on);
+    }
+    let mut counted: Vec<&LoggedTime> = entries
+        .iter()
+        .filter(|entry| exclusion(e.gateway, entry).is_none())
+        .collect();
+    counted.sort_by_key(|entry| entry.date);
+    let mut next = 0;
+    let mut minutes = 0;
+    days.into_iter()
+        .map(|day| {
+            while let Some(entry) = counted.get(next).filter(|entry| entry.date <= day) {
+                minutes += entry.minutes;
+                next += 1;
+            }
+            let pace = |hours| expected_to_date(hours, e.start, e.planned_end, day, &e.breaks);
+            OtjTrendPoint {
+                on: day,
+                planned: pace(e.planned),
+                required: required.map(pace),
+                actual: Hours::from_minutes(minutes),
+            }
+        })
+        .collect()
+}
+
+/// The last day of `day`'s month.
+fn last_of_month(day: NaiveDate) -> NaiveDate {
+    let first = day.with_day(1).unwrap_or(day);
+    (first + chrono::Months::new(1)).pred_opt().unwrap_or(day)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -966,6 +1038,74 @@ mod tests {
             rpl: h(0),
             breaks: vec![],
         }
+    }
+
+    /// A point at the start, at each month's end and today; the planned and required
+    /// hours paced by days, actual summed from the entries that count by each day.
+    #[test]
+    fn trend_by_month_end() {
+        let e = OtjEnrolment {
+            start: date(2025, 9, 1),
+            planned_end: date(2026, 8, 31),
+            status: EnrolmentStatus::InLearning,
+            ended_on: None,
+            gateway: None,
+            contracted_per_week: h(3750),
+            planned: h(30000),
+            published_minimum: Some(published(280)),
+            rpl: h(0),
+            breaks: vec![],
+        };
+        let entries = [
+            entry(1, date(2025, 9, 10), TrainerLedTraining, true, 120),
+            // On the month's last day: counted by that point.
+            entry(2, date(2025, 9, 30), TrainerLedTraining, true, 60),
+            // On the job: never counted.
+            entry(3, date(2025, 10, 5), TrainerLedTraining, false, 600),
+            entry(4, date(2025, 11, 1), TrainerLedTraining, true, 90),
+        ];
+        let points = trend(&e, &entries, date(2025, 11, 15));
+        let shown: Vec<_> = points
+            .iter()
+            .map(|p| (p.on, p.planned, p.required, p.actual))
+            .collect();
+        // 364 planned days. Planned 300 h, required 280 h (the standard's minimum).
+        assert_eq!(
+            shown,
+            [
+                (date(2025, 9, 1), h(0), Some(h(0)), h(0)),
+                // 29 days: 30000 × 29 / 364 = 2390.1 → 23.90; 28000 × 29 / 364 = 2230.8
+                // → 22.31; 120 + 60 minutes = 3 h.
+                (date(2025, 9, 30), h(2390), Some(h(2231)), h(300)),
+                // 60 days: 30000 × 60 / 364 = 4945.1 → 49.45; 28000 × 60 / 364 = 4615.4
+                // → 46.15; the on-the-job 600 minutes left out.
+                (date(2025, 10, 31), h(4945), Some(h(4615)), h(300)),
+                // 75 days: 30000 × 75 / 364 = 6181.3 → 61.81; 28000 × 75 / 364 = 5769.2
+                // → 57.69; 180 + 90 minutes = 4.5 h.
+                (date(2025, 11, 15), h(6181), Some(h(5769)), h(450)),
+            ]
+        );
+    }
+
+    /// An enrolment that starts in the future has one point, at its start.
+    #[test]
+    fn trend_before_the_start() {
+        let e = OtjEnrolment {
+            start: date(2026, 1, 5),
+            planned_end: date(2027, 1, 4),
+            status: EnrolmentStatus::InLearning,
+            ended_on: None,
+            gateway: None,
+            contracted_per_week: h(3750),
+            planned: h(30000),
+            published_minimum: None,
+            rpl: h(0),
+            breaks: vec![],
+        };
+        let points = trend(&e, &[], date(2025, 12, 1));
+        assert_eq!(points.len(), 1);
+        assert_eq!(points[0].on, date(2026, 1, 5));
+        assert_eq!(points[0].planned, h(0));
     }
 
     /// 2022–25 era, part-time, completed at gateway.

@@ -290,6 +290,18 @@ impl TrackStatus {
             TrackStatus::NotApplicable => "not_applicable",
         }
     }
+
+    /// The status of a stable name ([`TrackStatus::as_str`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            TrackStatus::OffTrack,
+            TrackStatus::OnTrack,
+            TrackStatus::Ahead,
+            TrackStatus::NotApplicable,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == name)
+    }
 }
 
 impl fmt::Display for TrackStatus {

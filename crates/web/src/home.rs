@@ -3,6 +3,7 @@
 //! views. Who has a dashboard and over which enrolments is the use case's rule; the page
 //! only names the tiles and links the rows.
 
+use super::charts::{self, Chart, Part};
 use super::{Flash, PageQuery, PageResult, Web, redirect};
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::dashboard::{self, Figures, List, Reach, Row, Tile};
@@ -51,6 +52,8 @@ struct StaffHomeView {
     tiles: Vec<TileView>,
     /// Everyone in reach with their last sign-in.
     learners: TileView,
+    /// The caseload split by track, drawn; none without a caseload.
+    split: Option<Chart>,
 }
 
 impl StaffHomeView {
@@ -66,7 +69,9 @@ impl StaffHomeView {
             .iter()
             .find(|(t, _)| *t == Tile::Caseload)
             .map_or(0, |(_, n)| *n);
+        let split = track_split(&f.tiles, caseload);
         Self {
+            split,
             caseload: f.reach == Reach::Caseload,
             today: f.today,
             figures_as_of: f.figures_as_of,
@@ -74,6 +79,62 @@ impl StaffHomeView {
             tiles: f.tiles.into_iter().map(|(t, n)| tile(t, n)).collect(),
         }
     }
+}
+
+/// The caseload by track status, from the same nightly counts as the tiles: off track, on
+/// track, ahead, and the rest (finished, without criteria, or not worked out yet).
+fn track_split(tiles: &[(Tile, i64)], caseload: i64) -> Option<Chart> {
+    let count = |tile| {
+        tiles
+            .iter()
+            .find(|(t, _)| *t == tile)
+            .map_or(0, |(_, n)| *n)
+    };
+    let judged = [
+        (Tile::OffTrack, "s-off"),
+        (Tile::OnTrack, "s-on"),
+        (Tile::Ahead, "s-ahead"),
+    ];
+    let mut parts: Vec<Part> = judged
+        .iter()
+        .map(|&(tile, class)| Part {
+            name: title(tile),
+            class,
+            count: count(tile),
+        })
+        .collect();
+    let rest = caseload - parts.iter().map(|p| p.count).sum::<i64>();
+    if rest > 0 {
+        parts.push(Part {
+            name: "Not judged",
+            class: "s-none",
+            count: rest,
+        });
+    }
+    if caseload <= 0 {
+        return None;
+    }
+    let svg = charts::split_bar("track-split", "Learners by track", &parts);
+    Some(Chart {
+        title: "Learners by track".into(),
+        svg,
+        note: Some(
+            "From last night's figures. Not judged: finished, without criteria, or not worked \
+             out yet."
+                .into(),
+        ),
+        head: vec!["Track", "Learners", "Share"],
+        rows: parts
+            .iter()
+            .map(|p| {
+                vec![
+                    p.name.to_owned(),
+                    p.count.to_string(),
+                    format!("{}%", charts::share(p.count, caseload)),
+                ]
+            })
+            .collect(),
+    })
 }
 
 /// A row of a tile's list.

@@ -11,6 +11,7 @@
 //! problem's message. Forms name their JSON fields with [`forms::to_json`]'s convention.
 
 mod admin;
+mod charts;
 mod client;
 mod exports;
 mod forms;

@@ -19,12 +19,14 @@ use folio_app::time_log;
 use folio_app::users::{self, ListQuery, Status};
 use folio_app::{Error as AppError, UnitOfWork};
 use folio_domain::Role;
+use folio_domain::off_the_job::{Hours, OtjTrendPoint};
 use folio_domain::progress::ProgressBars;
 use poem::web::{Data, Path};
 use poem::{Request, handler};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::charts::{self, Chart, Line, Marker, Unit};
 use super::portfolio::OverviewView;
 use super::{Flash, PageResult, Web, path_id};
 
@@ -36,6 +38,8 @@ struct BarsView {
     signed_off_percent: f64,
     mapped_percent: f64,
     time_elapsed_percent: f64,
+    /// Past the planned end: the time bar is drawn red.
+    past_end: bool,
     projected_completion_date: Option<NaiveDate>,
     /// `on_track`, `off_track`, `ahead` or `not_applicable`.
     track_status: &'static str,
@@ -50,6 +54,7 @@ impl From<&ProgressBars> for BarsView {
             signed_off_percent: shown.signed_off_percent,
             mapped_percent: shown.mapped_percent,
             time_elapsed_percent: b.elapsed_shown(),
+            past_end: b.elapsed.past_end,
             projected_completion_date: b.projected_completion,
             track_status: b.track.as_str(),
         }
@@ -226,6 +231,8 @@ struct PeopleView {
 struct OverviewPage {
     /// The enrolment.
     id: Uuid,
+    /// Progress over time, from the nightly figures; none before the first night.
+    history: Option<Chart>,
     overview: OverviewView,
     progress: ProgressView,
     sessions: Option<SessionsView>,
@@ -268,6 +275,8 @@ struct OtjSummary {
     required_minimum_hours: Option<f64>,
     behind_expected: bool,
     rule_text: &'static str,
+    /// The same over time.
+    chart: Option<Chart>,
 }
 
 /// A break in learning as the page lists it.
@@ -412,7 +421,9 @@ async fn read(
         required_minimum_hours: o.figures.required.hours.map(hours),
         behind_expected: o.figures.behind_expected,
         rule_text: o.figures.rule.text(),
+        chart: otj_chart(&o.trend),
     });
+    let history = progress_chart(&progress::history(uow, id).await?);
     let breaks = enrolments::breaks(uow, id)
         .await?
         .into_iter()
@@ -437,6 +448,7 @@ async fn read(
         .map(|r| r.as_str())
         .collect();
     Ok(OverviewPage {
+        history,
         write_to,
         to_sign,
         returned_evidence,
@@ -483,4 +495,136 @@ pub(super) async fn overview_page(
         })
         .await?;
     Ok(web.typed_page(&viewer, "enrolment", "Overview", &page, flash))
+}
+
+/// The learner's progress over time: signed off, with evidence and time elapsed each
+/// night, as the nightly recalculation recorded them; none before its first night.
+fn progress_chart(nights: &[progress::Night]) -> Option<Chart> {
+    let last = nights.last()?;
+    let line = |name, class, marker, value: fn(&progress::Night) -> f64| Line {
+        name,
+        class,
+        marker,
+        points: nights.iter().map(|n| (n.on, value(n))).collect(),
+    };
+    let pct = |v: f64| format!("{}%", charts::trim(v));
+    let summary = format!(
+        "On {}: signed off {}, with evidence {}, time elapsed {}.",
+        last.on.format("%-d %B %Y"),
+        pct(last.signed_off_percent),
+        pct(last.mapped_percent),
+        pct(last.elapsed_percent),
+    );
+    let svg = charts::line_chart(
+        "progress-history",
+        "Progress over time",
+        &summary,
+        Unit::Percent,
+        &[
+            line("Signed off", "s-signed", Marker::Circle, |n| {
+                n.signed_off_percent
+            }),
+            line("With evidence", "s-mapped", Marker::Square, |n| {
+                n.mapped_percent
+            }),
+            line("Time", "s-time", Marker::Triangle, |n| n.elapsed_percent),
+        ],
+    );
+    Some(Chart {
+        title: "Progress over time".into(),
+        svg,
+        note: Some(
+            "As worked out each night: every night of the last three months, and the last \
+             night of each month before. The bars above are as of now."
+                .into(),
+        ),
+        head: vec![
+            "Night",
+            "Signed off",
+            "With evidence",
+            "Time elapsed",
+            "Track",
+        ],
+        rows: nights
+            .iter()
+            .rev()
+            .map(|n| {
+                vec![
+                    charts::day(n.on),
+                    pct(n.signed_off_percent),
+                    pct(n.mapped_percent),
+                    pct(n.elapsed_percent),
+                    super::render::human(n.track.as_str()),
+                ]
+            })
+            .collect(),
+    })
+}
+
+/// Off-the-job hours over time: what the plan expected, what the minimum asks at the same
+/// pace, and what was logged, at each month's end.
+fn otj_chart(trend: &[OtjTrendPoint]) -> Option<Chart> {
+    let last = trend.last()?;
+    let hours = |h: Hours| h.hundredths() as f64 / 100.0;
+    let mut lines = vec![Line {
+        name: "Planned",
+        class: "s-time",
+        marker: Marker::Triangle,
+        points: trend.iter().map(|p| (p.on, hours(p.planned))).collect(),
+    }];
+    if trend.iter().all(|p| p.required.is_some()) {
+        lines.push(Line {
+            name: "Minimum",
+            class: "s-required",
+            marker: Marker::Square,
+            points: trend
+                .iter()
+                .filter_map(|p| p.required.map(|r| (p.on, hours(r))))
+                .collect(),
+        });
+    }
+    lines.push(Line {
+        name: "Actual",
+        class: "s-signed",
+        marker: Marker::Circle,
+        points: trend.iter().map(|p| (p.on, hours(p.actual))).collect(),
+    });
+    let summary = format!(
+        "By {}: {} hours logged that count, against {} planned by then{}.",
+        last.on.format("%-d %B %Y"),
+        last.actual,
+        last.planned,
+        last.required
+            .map(|r| format!(" and {r} for the minimum at the same pace"))
+            .unwrap_or_default(),
+    );
+    Some(Chart {
+        title: "Off-the-job hours over time".into(),
+        svg: charts::line_chart(
+            "otj-history",
+            "Off-the-job hours over time",
+            &summary,
+            Unit::Hours,
+            &lines,
+        ),
+        note: Some(
+            "Planned and minimum: the hours expected by each month's end, paced over the \
+             planned duration (breaks left out). Actual: entries that count, dated by then."
+                .into(),
+        ),
+        head: vec!["By", "Planned", "Minimum", "Actual"],
+        rows: trend
+            .iter()
+            .rev()
+            .map(|p| {
+                vec![
+                    charts::day(p.on),
+                    format!("{} h", p.planned),
+                    p.required
+                        .map_or_else(|| "no figure".to_owned(), |r| format!("{r} h")),
+                    format!("{} h", p.actual),
+                ]
+            })
+            .collect(),
+    })
 }

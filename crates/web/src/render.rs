@@ -21,6 +21,7 @@ macro_rules! pages {
 const PAGES: &[(&str, &str)] = pages![
     "layout",
     "portfolio_nav",
+    "chart",
     "sign_in",
     "forgot_password",
     "set_password",
@@ -120,14 +121,19 @@ handlebars_helper!(hm_helper: |v: Json| {
     format!("{}:{:02}", m / 60, m % 60)
 });
 
-// `{{human v}}`: a snake_case value as words (`off_track` → `Off track`).
-handlebars_helper!(human_helper: |v: Json| {
-    let words = if v.is_null() { String::new() } else { v.render() }.replace(['_', '-'], " ");
+/// A snake_case value as words (`off_track` → `Off track`).
+pub(super) fn human(value: &str) -> String {
+    let words = value.replace(['_', '-'], " ");
     let mut chars = words.chars();
     chars
         .next()
         .map(|c| c.to_uppercase().collect::<String>() + chars.as_str())
         .unwrap_or_default()
+}
+
+// `{{human v}}`: [`human`].
+handlebars_helper!(human_helper: |v: Json| {
+    human(&if v.is_null() { String::new() } else { v.render() })
 });
 
 // `{{join list ", "}}`: an array's items joined.

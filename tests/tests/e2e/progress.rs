@@ -847,6 +847,7 @@ async fn only_those_who_may_see_the_enrolment_see_its_progress() {
         format!("/api/v1/enrolments/{id}/progress-map?non_completed=true"),
         format!("/api/v1/enrolments/{id}/achievements"),
         format!("/api/v1/enrolments/{id}/overview"),
+        format!("/api/v1/enrolments/{id}/progress/history"),
     ];
     for path in &endpoints {
         for (who, token, expected) in [

@@ -221,6 +221,7 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("get", "/api/v1/enrolments/{id}/progress-map"),
         ("get", "/api/v1/enrolments/{id}/achievements"),
         ("get", "/api/v1/enrolments/{id}/overview"),
+        ("get", "/api/v1/enrolments/{id}/progress/history"),
         ("post", "/api/v1/enrolments/{id}/time-log"),
         ("get", "/api/v1/enrolments/{id}/time-log"),
         ("get", "/api/v1/enrolments/{id}/time-log/calendar"),

@@ -1412,3 +1412,159 @@ async fn files_are_uploaded_without_the_script_and_streamed_on_to_the_api() {
     assert_eq!(sha, Sha256::digest(&file).to_vec());
     app.finish().await;
 }
+
+/// The overview draws progress and off-the-job hours over time, each with its table, and
+/// the staff home draws the caseload's split by track.
+#[tokio::test]
+async fn the_overview_and_home_draw_progress_over_time_with_tables() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    let app = TestApp::spawn().await;
+    // From 4 August 2025 (the standard-minimum rule) to 3 August 2026: 364 days, over
+    // before today, so the last figures are the whole plan: 300 planned, 280 minimum.
+    let s = app
+        .scene("north")
+        .course(NewCourse::new("ST1", "Engineering").off_the_job_minimum_hours(280))
+        .cast()
+        .enrol(
+            NewEnrolment::amelia()
+                .dates(date(2025, 8, 4), date(2026, 8, 3))
+                .hours(37.5, 300.0),
+        )
+        .build()
+        .await;
+    let e = s.enrolment("amelia");
+    for (day, minutes) in [("2025-09-10", 120), ("2025-10-01", 90)] {
+        let r = app
+            .send(
+                Method::POST,
+                &format!("/api/v1/enrolments/{e}/time-log"),
+                s.token("amelia"),
+                Some(
+                    json!({ "entry_date": day, "activity_type": "distance_learning",
+                             "minutes": minutes, "reflection": "Read about pumps" }),
+                ),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    // Three nights as the nightly recalculation records them: two in January 2026 (only
+    // the month's last is drawn, being over three months ago) and yesterday.
+    let tenant: uuid::Uuid = sqlx::query_scalar("select tenant_id from enrolments where id = $1")
+        .bind(e)
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    let yesterday = folio_tests::scene::days_ago(1);
+    for (on, signed, mapped, elapsed, status) in [
+        (date(2026, 1, 15), 10.0, 20.0, 44.5, "off_track"),
+        (date(2026, 1, 31), 12.5, 25.0, 49.2, "off_track"),
+        (yesterday, 60.0, 80.0, 100.0, "on_track"),
+    ] {
+        sqlx::query(
+            "insert into enrolment_track_history (tenant_id, enrolment_id, computed_on,
+                 criteria, mapped, signed_off, mapped_percent, signed_off_percent,
+                 elapsed_percent, past_end, track_status)
+             values ($1, $2, $3, 8, 1, 1, $4, $5, $6, $7, $8)",
+        )
+        .bind(tenant)
+        .bind(e)
+        .bind(on)
+        .bind(mapped)
+        .bind(signed)
+        .bind(elapsed)
+        .bind(elapsed >= 100.0)
+        .bind(status)
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    }
+
+    let page = app
+        .page(s.token("amelia"), format!("/app/enrolments/{e}"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.html;
+    let history = html.split("id=\"progress-history\"").nth(1).unwrap();
+    let history = history.split("</figure>").next().unwrap();
+    assert!(history.contains("<svg class=\"chart\""), "{history}");
+    let yesterday_words = yesterday.format("%d/%m/%Y").to_string();
+    // The table, newest first: yesterday, then 31 January; 15 January thinned out.
+    let rows: Vec<&str> = history.split("<tr>").skip(2).collect();
+    assert_eq!(rows.len(), 2, "{history}");
+    assert!(
+        rows[0].contains(&format!(
+            "<td>{yesterday_words}</td><td>60%</td><td>80%</td><td>100%</td><td>On track</td>"
+        )),
+        "{}",
+        rows[0]
+    );
+    assert!(
+        rows[1].contains(
+            "<td>31/01/2026</td><td>12.5%</td><td>25%</td><td>49.2%</td><td>Off track</td>"
+        ),
+        "{}",
+        rows[1]
+    );
+    assert!(!history.contains("15/01/2026"));
+    // Named at their ends with the latest night's figures, for a reader without colour.
+    assert!(history.contains(">Signed off 60%</text>"), "{history}");
+    assert!(history.contains(">With evidence 80%</text>"), "{history}");
+    assert!(history.contains(">Time 100%</text>"), "{history}");
+
+    let otj = html.split("id=\"overview-otj\"").nth(1).unwrap();
+    let otj = otj.split("</figure>").next().unwrap();
+    assert!(otj.contains("<svg class=\"chart\""), "{otj}");
+    // By 30 September 2025, 57 of 364 days: planned 300 × 57 / 364 = 46.978 → 46.98 h;
+    // minimum 280 × 57 / 364 = 43.846 → 43.85 h; actual the 120 minutes of 10 September.
+    assert!(
+        otj.contains("<td>30/09/2025</td><td>46.98 h</td><td>43.85 h</td><td>2.00 h</td>"),
+        "{otj}"
+    );
+    // By 31 October, 88 days: 300 × 88 / 364 = 72.527 → 72.53 h; 280 × 88 / 364 = 67.692
+    // → 67.69 h; 120 + 90 minutes = 3.5 h.
+    assert!(
+        otj.contains("<td>31/10/2025</td><td>72.53 h</td><td>67.69 h</td><td>3.50 h</td>"),
+        "{otj}"
+    );
+    // Today, past the planned end: the whole plan and minimum.
+    assert!(
+        otj.contains(&format!(
+            "<td>{}</td><td>300.00 h</td><td>280.00 h</td><td>3.50 h</td>",
+            folio_tests::scene::today().format("%d/%m/%Y")
+        )),
+        "{otj}"
+    );
+    assert!(otj.contains(">Actual 3.5 h</text>"), "{otj}");
+
+    // The API gives the same nights.
+    let nights: serde_json::Value = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/enrolments/{e}/progress/history"),
+            s.token("tom"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(nights.as_array().map(Vec::len), Some(2), "{nights}");
+    assert_eq!(nights[0]["on"], "2026-01-31");
+    assert_eq!(nights[0]["track_status"], "off_track");
+    assert_eq!(nights[1]["signed_off_percent"], 60.0);
+
+    // Tom's home: his caseload of one, not yet judged (no nightly figures for today).
+    let home = app.page(s.token("tom"), "/app/").await;
+    let split = home.html.split("id=\"track-split\"").nth(1).unwrap();
+    let split = split.split("</figure>").next().unwrap();
+    assert!(split.contains(">Off track: 0</text>"), "{split}");
+    assert!(split.contains(">Not judged: 1</text>"), "{split}");
+    assert!(
+        split.contains("<td>Not judged</td><td>1</td><td>100%</td>"),
+        "{split}"
+    );
+    app.finish().await;
+}
