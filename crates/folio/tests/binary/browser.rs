@@ -6,14 +6,16 @@
 //! way showing readable messages. Then `tests/browser/screens.mjs` opens every other screen
 //! as the person it is for and does its main job once (people, enrolments, course import,
 //! settings; sessions, actions, comments, returns; the learner's side of each; the
-//! employer's read-only view). The workbook downloaded is read back here, and the database
-//! is checked for what the pages did. Both scripts fail if any page breaks its
+//! employer's read-only view). Last, `tests/browser/axe.mjs` walks every page each role
+//! can reach, with its folded forms open, through axe-core (WCAG 2.2 AA): no violation and
+//! no contrast left undecided. The workbook downloaded is read back here, and the database
+//! is checked for what the pages did. All three scripts fail if any page breaks its
 //! Content-Security-Policy (`tests/browser/csp.mjs`: Chromium's console and the pages'
 //! `securitypolicyviolation` events).
 //!
-//! Needs `/usr/bin/chromium` (Debian's `chromium`) and Node.js, and playwright-core in
-//! `tests/browser/node_modules` (from `tests/browser/package-lock.json`): `scripts/test-setup`
-//! installs both.
+//! Needs `/usr/bin/chromium` (Debian's `chromium`) and Node.js, and playwright-core and
+//! axe-core in `tests/browser/node_modules` (from `tests/browser/package-lock.json`):
+//! `scripts/test-setup` installs them.
 //! Screenshots of the main screens go to `target/screenshots/`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -146,7 +148,7 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
     .await;
 
     // The scenario, then every screen (which carries on from what the scenario left).
-    for script in ["scenario.mjs", "screens.mjs"] {
+    for script in ["scenario.mjs", "screens.mjs", "axe.mjs"] {
         let status = tokio::process::Command::new("node")
             .arg(script)
             .current_dir(BROWSER_DIR)
