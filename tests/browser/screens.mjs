@@ -11,7 +11,8 @@
 //             leaves an internal comment, sends a document to sign, chooses an optional
 //             unit, finds assessed evidence cannot be returned and returns another piece
 //             with points for improvement;
-//   learner:  accepts the new disclaimer, updates the action, messages the assessor,
+//   learner:  accepts the new disclaimer, opens the returned evidence from the bell,
+//             updates the action, messages the assessor,
 //             edits a time-log entry and sees the month, deletes one (asked first, after
 //             changing her mind once), reads the units page, signs the
 //             document, edits the profile and photo, finds the assessed evidence offers
@@ -561,6 +562,22 @@ try {
   await learner.locator("#to-sign").getByText("Documents for you to sign: 1").waitFor();
   const around = await learner.locator("#people-around").innerText();
   check(/Assessor: \S/.test(around) && !around.includes("Assessor: not yet assigned"), `her assessor is not named: ${around}`);
+
+  step = "learner: the bell says her evidence was returned and opens it";
+  const bell = learner.locator("#bell");
+  check(/^\d+/.test(await bell.locator(".count").innerText()), "the bell counts nothing unread");
+  await bell.click();
+  await learner.waitForURL((u) => u.pathname === "/app/notifications");
+  const returnedNote = learner.locator("ul.notifications li.unread", { hasText: "Your evidence has been returned" }).first();
+  await returnedNote.getByRole("link").click();
+  await learner.waitForURL((u) => /^\/app\/evidence\/[0-9a-f-]{36}$/.test(u.pathname));
+  await learner.getByText("Add the noise assessment").first().waitFor();
+  await open(learner, "/app/notifications");
+  check(
+    (await learner.locator("ul.notifications li.read", { hasText: "Your evidence has been returned" }).count()) >= 1,
+    "the notification she opened is not marked read",
+  );
+  await open(learner, new URL(amelia).pathname);
 
   step = "learner: updates the action and messages the assessor";
   const item = learner.locator("#actions li", { hasText: "permit-to-work procedure" });

@@ -17,8 +17,15 @@ use crate::problem::ApiResult;
 
 #[derive(Tags)]
 enum NotificationsTag {
-    /// The signed-in person's email choices.
+    /// The signed-in person's e-mail choices and in-app notifications.
     Notifications,
+}
+
+/// How many notifications were marked read.
+#[derive(Debug, Object)]
+struct MarkedRead {
+    /// Those that were unread.
+    marked: u64,
 }
 
 /// `/api/v1/me/notifications`.
@@ -57,5 +64,16 @@ impl NotificationsApi {
         let digests = notifications::set_digests(&mut uow, body.0.digests).await?;
         uow.commit().await?;
         Ok(Json(NotificationPreferences { digests }))
+    }
+
+    /// Mark every in-app notification of the signed-in person read (the bell's "Mark all
+    /// as read"). Their notifications are what their e-mails about their work said; each
+    /// is also marked read when opened in the web application.
+    #[oai(path = "/read", method = "post")]
+    async fn read_all(&self, credentials: Credentials) -> ApiResult<Json<MarkedRead>> {
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let marked = notifications::read_all(&mut uow).await?;
+        uow.commit().await?;
+        Ok(Json(MarkedRead { marked }))
     }
 }

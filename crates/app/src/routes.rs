@@ -112,6 +112,12 @@ pub const ADMIN_ENROLMENTS: PageRoute = PageRoute("/app/admin/enrolments");
 /// Admin: the organisation's settings.
 pub const ADMIN_SETTINGS: PageRoute = PageRoute("/app/admin/settings");
 
+/// The signed-in person's notifications (the bell).
+pub const NOTIFICATIONS: PageRoute = PageRoute("/app/notifications");
+
+/// One notification: opening it marks it read and goes on to its page.
+pub const NOTIFICATION: PageRoute = PageRoute("/app/notifications/:id");
+
 /// Every page route, for checks that each is served.
 pub const ALL: &[PageRoute] = &[
     SIGN_IN,
@@ -145,7 +151,19 @@ pub const ALL: &[PageRoute] = &[
     ADMIN_COURSE,
     ADMIN_ENROLMENTS,
     ADMIN_SETTINGS,
+    NOTIFICATIONS,
+    NOTIFICATION,
 ];
+
+/// The signed-in person's notifications.
+pub fn notifications() -> String {
+    NOTIFICATIONS.fill(&[])
+}
+
+/// One notification, opened.
+pub fn notification(id: Uuid) -> String {
+    NOTIFICATION.fill(&[&id])
+}
 
 /// The home page.
 pub fn home() -> String {

@@ -199,3 +199,103 @@ pub async fn backlog(tx: &mut TenantTx) -> DbResult<Backlog> {
     .fetch_one(tx.conn())
     .await?)
 }
+
+/// One of a person's e-mails, as their in-app notifications list it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Notification {
+    /// The outbox row.
+    pub id: Uuid,
+    /// The template it was written with.
+    pub template: String,
+    /// The template's context (with `link_path`, the page it opens).
+    pub data: serde_json::Value,
+    /// When it was written.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// When the person opened it in the app; never, while unread.
+    pub read_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A person's e-mails written with one of `templates`, newest first, at most `limit`.
+pub async fn notifications(
+    tx: &mut TenantTx,
+    user_id: Uuid,
+    templates: &[&str],
+    limit: i64,
+) -> DbResult<Vec<Notification>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select id, template, data, created_at, read_at from email_outbox
+         where tenant_id = $1 and to_user_id = $2 and template = any($3)
+         order by created_at desc, id desc limit $4",
+    )
+    .bind(tenant.0)
+    .bind(user_id)
+    .bind(templates)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// How many of a person's e-mails written with one of `templates` are unread in the app,
+/// counting no further than `cap`.
+pub async fn unread_notifications(
+    tx: &mut TenantTx,
+    user_id: Uuid,
+    templates: &[&str],
+    cap: i64,
+) -> DbResult<i64> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar(
+        "select count(*) from (
+             select 1 from email_outbox
+             where tenant_id = $1 and to_user_id = $2 and template = any($3) and read_at is null
+             limit $4) unread",
+    )
+    .bind(tenant.0)
+    .bind(user_id)
+    .bind(templates)
+    .bind(cap)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Marks one of a person's notifications read (once: the first time stays) and answers
+/// its context; none when it is not theirs or not one of `templates`.
+pub async fn read_notification(
+    tx: &mut TenantTx,
+    user_id: Uuid,
+    id: Uuid,
+    templates: &[&str],
+) -> DbResult<Option<serde_json::Value>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_scalar(
+        "update email_outbox set read_at = coalesce(read_at, now())
+         where tenant_id = $1 and to_user_id = $2 and id = $3 and template = any($4)
+         returning data",
+    )
+    .bind(tenant.0)
+    .bind(user_id)
+    .bind(id)
+    .bind(templates)
+    .fetch_optional(tx.conn())
+    .await?)
+}
+
+/// Marks all of a person's notifications read; answers how many were unread.
+pub async fn read_all_notifications(
+    tx: &mut TenantTx,
+    user_id: Uuid,
+    templates: &[&str],
+) -> DbResult<u64> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query(
+        "update email_outbox set read_at = now()
+         where tenant_id = $1 and to_user_id = $2 and template = any($3) and read_at is null",
+    )
+    .bind(tenant.0)
+    .bind(user_id)
+    .bind(templates)
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}

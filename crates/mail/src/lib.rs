@@ -146,20 +146,33 @@ impl Templates {
             template: template.to_owned(),
             reason: e.to_string(),
         };
-        let subject = self
-            .plain
-            .render(&format!("{template}.subject"), context)
-            .map_err(failed)?;
-        // A subject is one line, however the values in it were written.
-        let subject = subject.split_whitespace().collect::<Vec<_>>().join(" ");
         Ok(Rendered {
-            subject,
+            subject: self.subject(template, context)?,
             text: self
                 .plain
                 .render(&format!("{template}.txt"), context)
                 .map_err(failed)?,
             html: self.html.render(template, context).map_err(failed)?,
         })
+    }
+}
+
+impl Templates {
+    /// Only the subject line of `template` rendered from `context` (what an in-app
+    /// notification says).
+    pub fn subject(&self, template: &str, context: &Value) -> Result<String, MailError> {
+        if !Self::names().any(|n| n == template) {
+            return Err(MailError::UnknownTemplate(template.to_owned()));
+        }
+        let subject = self
+            .plain
+            .render(&format!("{template}.subject"), context)
+            .map_err(|e| MailError::Render {
+                template: template.to_owned(),
+                reason: e.to_string(),
+            })?;
+        // A subject is one line, however the values in it were written.
+        Ok(subject.split_whitespace().collect::<Vec<_>>().join(" "))
     }
 }
 

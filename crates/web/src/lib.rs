@@ -11,6 +11,7 @@
 //! problem's message. Forms name their JSON fields with [`forms::to_json`]'s convention.
 
 mod admin;
+mod bell;
 mod charts;
 mod client;
 mod exports;
@@ -72,6 +73,8 @@ pub struct WebState {
 struct Web {
     api: ApiClient,
     pages: Arc<Pages>,
+    /// The e-mail templates: a notification says what its e-mail's subject said.
+    mail: Arc<folio_mail::Templates>,
     state: WebState,
     /// The `/app` pages themselves, to render a page again in-process with a refused form
     /// filled in (see [`refill`]); set once the routes are built. Weak: the route tree
@@ -93,9 +96,15 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
         // The templates are compiled into the binary and checked by a unit test.
         Err(e) => panic!("page templates do not compile: {e}"),
     };
+    let mail = match folio_mail::Templates::load() {
+        Ok(m) => Arc::new(m),
+        // Compiled into the binary and checked by folio-mail's unit tests.
+        Err(e) => panic!("e-mail templates do not compile: {e}"),
+    };
     let web = Web {
         api: ApiClient::new(api),
         pages,
+        mail,
         state: state.clone(),
         app: Arc::default(),
     };
@@ -147,7 +156,12 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
             routes::ADMIN_ENROLMENTS.pattern(),
             get(admin::enrolments_page),
         )
-        .at(routes::ADMIN_SETTINGS.pattern(), get(admin::settings_page));
+        .at(routes::ADMIN_SETTINGS.pattern(), get(admin::settings_page))
+        .at(
+            routes::NOTIFICATIONS.pattern(),
+            get(bell::notifications_page),
+        )
+        .at(routes::NOTIFICATION.pattern(), get(bell::open_notification));
     Route::new()
         .at(
             routes::SIGN_IN.pattern(),
@@ -250,6 +264,8 @@ struct Viewer {
     slug: String,
     /// The browser's address.
     peer: Option<std::net::IpAddr>,
+    /// Their unread notifications (the bell), up to `notifications::UNREAD_CAP`.
+    unread: i64,
 }
 
 impl Viewer {
@@ -396,6 +412,9 @@ impl Web {
         let me = folio_app::account::signed_in(&mut uow)
             .await
             .map_err(|e| self.app_refusal(None, &e))?;
+        let unread = folio_app::notifications::unread(&mut uow)
+            .await
+            .map_err(|e| self.app_refusal(None, &e))?;
         let viewer = Viewer {
             token,
             me: json!({
@@ -406,6 +425,7 @@ impl Web {
             tz: me.timezone,
             slug: me.tenant.slug.clone(),
             peer: client_ip(req),
+            unread,
         };
         Ok((uow, viewer))
     }
@@ -561,6 +581,13 @@ impl Web {
             context.insert("is_learner".into(), json!(v.has("learner")));
             context.insert("is_staff".into(), json!(v.is_staff()));
             context.insert("is_admin".into(), json!(v.has("admin")));
+            context.insert("unread".into(), json!(v.unread));
+            let label = if v.unread >= folio_app::notifications::UNREAD_CAP {
+                format!("{}+", folio_app::notifications::UNREAD_CAP - 1)
+            } else {
+                v.unread.to_string()
+            };
+            context.insert("unread_label".into(), json!(label));
             context.insert("is_assessor".into(), json!(v.has("assessor")));
         }
         for key in ["tenant_name", "problem", "notice"] {

@@ -56,6 +56,7 @@ const PAGES: &[(&str, &str)] = pages![
     "admin_settings",
     "caseload_list",
     "my_overdue_actions",
+    "notifications",
 ];
 
 /// The compiled templates, twice: leniently for the pages that still read the API's JSON,
@@ -280,6 +281,7 @@ mod tests {
             "title": "T", "tz": "Europe/London", "tenant_name": "Northgate",
             "me": {"user": {"name": "Tom"}}, "is_learner": false, "is_staff": true,
             "is_admin": false, "problem": null, "notice": null,
+            "unread": 3, "unread_label": "3",
         });
         if let (Value::Object(p), Value::Object(e)) = (&mut page, extra) {
             p.extend(e);

@@ -284,6 +284,7 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("delete", "/api/v1/users/{id}/profile/job-description"),
         ("get", "/api/v1/me/notifications"),
         ("put", "/api/v1/me/notifications"),
+        ("post", "/api/v1/me/notifications/read"),
         ("get", "/api/v1/jobs"),
         ("post", "/api/v1/jobs/{name}/runs"),
         ("get", "/api/v1/jobs/runs"),

@@ -1568,3 +1568,192 @@ async fn the_overview_and_home_draw_progress_over_time_with_tables() {
     );
     app.finish().await;
 }
+
+/// The unread count in the header's bell, none when there is nothing unread.
+fn bell_count(html: &str) -> Option<String> {
+    let bell = html
+        .split("id=\"bell\"")
+        .nth(1)
+        .expect("the bell in the header");
+    let bell = bell.split("</a>").next().unwrap();
+    bell.split("class=\"count\">")
+        .nth(1)
+        .map(|c| c.split('<').next().unwrap().to_owned())
+}
+
+/// The notification links on the notifications page, newest first, with what each says.
+fn notification_links(html: &str) -> Vec<(String, String, bool)> {
+    let list = html.split("class=\"notifications\"").nth(1).unwrap_or("");
+    let list = list.split("</ul>").next().unwrap();
+    list.split("<li class=\"")
+        .skip(1)
+        .map(|li| {
+            let unread = li.starts_with("unread");
+            let link = li.split("href=\"").nth(1).unwrap();
+            let href = link.split('"').next().unwrap();
+            let text = link.split_once("\">").unwrap().1;
+            let text = text.split("</a>").next().unwrap();
+            let text = text.replace("<strong class=\"tag unread-tag\">New</strong> ", "");
+            (href.to_owned(), text, unread)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_bell_lists_what_the_e_mails_said_and_opening_one_reads_it() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    let app = TestApp::spawn().await;
+    let s = app
+        .scene("north")
+        .course(NewCourse::new("ST1", "Engineering"))
+        .cast()
+        .enrol(NewEnrolment::amelia())
+        .build()
+        .await;
+    let e = s.enrolment("amelia");
+    let home = app.page(s.token("amelia"), "/app/profile").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_eq!(bell_count(&home.html), None, "nothing unread yet");
+    let empty = app.page(s.token("amelia"), "/app/notifications").await;
+    assert!(empty.html.contains("Nothing yet."), "{}", empty.html);
+
+    // Tom writes to Amelia twice: two e-mails, so two notifications.
+    let mut threads = Vec::new();
+    for subject in ["Your review on Friday", "Lifting plan <draft>"] {
+        let sent = app
+            .ok(
+                Method::POST,
+                "/api/v1/messages",
+                s.token("tom"),
+                Some(json!({
+                    "enrolment_id": e, "to": "learner", "subject": subject,
+                    "body": "Please bring your log book."
+                })),
+            )
+            .await;
+        threads.push(sent["thread_id"].as_str().unwrap().to_owned());
+    }
+    let home = app.page(s.token("amelia"), "/app/profile").await;
+    assert_eq!(bell_count(&home.html).as_deref(), Some("2"));
+    let list = app.page(s.token("amelia"), "/app/notifications").await;
+    assert_eq!(list.status, StatusCode::OK);
+    let links = notification_links(&list.html);
+    // Newest first, in the words of the e-mail's subject (escaped as any text).
+    assert_eq!(
+        links
+            .iter()
+            .map(|(_, text, unread)| (text.as_str(), *unread))
+            .collect::<Vec<_>>(),
+        vec![
+            (
+                "New message from Person tom@n.example: Lifting plan &lt;draft&gt;",
+                true
+            ),
+            (
+                "New message from Person tom@n.example: Your review on Friday",
+                true
+            ),
+        ]
+    );
+    assert!(list.html.contains("Mark all as read"));
+
+    // Tom cannot open Amelia's notification, and trying does not read it.
+    let (newest, _, _) = &links[0];
+    assert_eq!(
+        app.page(s.token("tom"), newest).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Amelia opens the newest as she would: it takes her to the conversation, which opens.
+    let opened = app.page(s.token("amelia"), newest).await;
+    assert_eq!(opened.status, StatusCode::SEE_OTHER);
+    let to = opened.location.unwrap();
+    assert_eq!(to, format!("/app/messages/{}", threads[1]));
+    let thread = app.page(s.token("amelia"), &to).await;
+    assert_eq!(thread.status, StatusCode::OK);
+    assert!(thread.html.contains("Lifting plan &lt;draft&gt;"));
+    // Read now: one left unread.
+    assert_eq!(
+        bell_count(&app.page(s.token("amelia"), "/app/profile").await.html).as_deref(),
+        Some("1")
+    );
+    let links = notification_links(&app.page(s.token("amelia"), "/app/notifications").await.html);
+    assert_eq!(
+        links
+            .iter()
+            .map(|(_, _, unread)| *unread)
+            .collect::<Vec<_>>(),
+        vec![false, true]
+    );
+    // Tom's own bell is his: nothing.
+    assert_eq!(
+        bell_count(&app.page(s.token("tom"), "/app/").await.html),
+        None
+    );
+
+    // "Mark all as read", the page's form as the browser sends it without the script.
+    let r = no_redirects()
+        .post(format!("{}/app/do", app.base))
+        .header(COOKIE, format!("folio_session={}", s.token("amelia")))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("origin", &app.base)
+        .body(
+            "_api=/api/v1/me/notifications/read&_back=/app/notifications\
+             &_notice=All+notifications+are+marked+read.",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let back = r.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(back.starts_with("/app/notifications"), "{back}");
+    // The next page says it was done (the flash cookie the form's answer set).
+    let flash = r.headers()[SET_COOKIE].to_str().unwrap();
+    let flash = flash.split(';').next().unwrap();
+    let html = no_redirects()
+        .get(format!("{}{back}", app.base))
+        .header(
+            COOKIE,
+            format!("folio_session={}; {flash}", s.token("amelia")),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("All notifications are marked read."),
+        "{html}"
+    );
+    let list = app.page(s.token("amelia"), &back).await;
+    assert_eq!(bell_count(&list.html), None);
+    assert!(
+        notification_links(&list.html)
+            .iter()
+            .all(|(_, _, unread)| !unread)
+    );
+    // The API says the same: nothing was left to mark.
+    let marked = app
+        .ok(
+            Method::POST,
+            "/api/v1/me/notifications/read",
+            s.token("amelia"),
+            None,
+        )
+        .await;
+    assert_eq!(marked["marked"], 0);
+
+    // An id that is no notification, or not an id, is a "Not found" page.
+    for path in [
+        format!("/app/notifications/{}", uuid::Uuid::now_v7()),
+        "/app/notifications/nope".to_owned(),
+    ] {
+        assert_eq!(
+            app.page(s.token("amelia"), &path).await.status,
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+}
