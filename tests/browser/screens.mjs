@@ -5,13 +5,15 @@
 //   admin:    adds a person (after a readable refusal), enrols her, starts her learning,
 //             revises her end date, edits her details and password, changes the
 //             settings and the disclaimer, sets up single sign-on (after a readable
-//             refusal), builds a course by hand and imports one from CSV;
+//             refusal), builds a course by hand, imports one from CSV and adds a file to
+//             the learners' course;
 //   assessor: opens every homepage tile, books a session, closes it, gives feedback and a
 //             file on its page, sets an action,
 //             leaves an internal comment, sends a document to sign, chooses an optional
 //             unit, finds assessed evidence cannot be returned and returns another piece
 //             with points for improvement;
 //   learner:  accepts the new disclaimer, opens the returned evidence from the bell,
+//             reads the files from her course,
 //             updates the action, messages the assessor,
 //             edits a time-log entry and sees the month, deletes one (asked first, after
 //             changing her mind once), reads the units page, signs the
@@ -340,6 +342,18 @@ try {
   await admin.getByRole("link", { name: "ST0001" }).click();
   await admin.getByText("Know what they expect").waitFor();
 
+  step = "admin: adds a file to the learners' course";
+  await open(admin, "/app/admin/courses");
+  await admin.getByRole("link", { name: "ST0457" }).click();
+  const addResource = admin.locator("#add-resource");
+  if (!(await addResource.isVisible())) await admin.getByText("Add a file to the course").click();
+  await addResource.getByLabel("Title").fill("Learner handbook");
+  await addResource.getByLabel(/What it is for/).fill("Read before your induction.");
+  await addResource.getByLabel("File").setInputFiles({ name: "handbook.txt", mimeType: "text/plain", buffer: Buffer.from("The learner handbook\n") });
+  await addResource.getByRole("button", { name: "Add file" }).click();
+  await notice(admin, "File added to the course.");
+  await admin.locator("#resources li", { hasText: "Learner handbook" }).waitFor();
+
   step = "admin: builds a course by hand";
   await open(admin, "/app/admin/courses");
   await admin.locator("#add-course").getByLabel("Code").fill("ST0384");
@@ -644,6 +658,15 @@ try {
   await notice(learner, "Entry deleted.");
   check((await deletes.count()) === before - 1, "confirming did not delete the entry");
   check((await learner.locator("#entries tr", { hasText: "Logged by mistake." }).count()) === 0, "the deleted entry is still listed");
+  await learner.goto(`${BASE}${enrolmentPath}`);
+
+  step = "learner: reads the files from her course";
+  await learner.getByRole("link", { name: "Files from course" }).click();
+  await learner.waitForURL((u) => u.pathname.endsWith("/resources"));
+  const handbook = learner.locator("#resources li", { hasText: "Learner handbook" });
+  await handbook.getByText("Read before your induction.").waitFor();
+  const handbookFile = await learner.request.get(`${BASE}${await handbook.getByRole("link", { name: "Learner handbook" }).getAttribute("href")}`);
+  check(handbookFile.ok() && (await handbookFile.text()) === "The learner handbook\n", "the handbook's link does not download it");
   await learner.goto(`${BASE}${enrolmentPath}`);
 
   step = "learner: units, documents, profile";

@@ -112,6 +112,9 @@ pub const ADMIN_ENROLMENTS: PageRoute = PageRoute("/app/admin/enrolments");
 /// Admin: the organisation's settings.
 pub const ADMIN_SETTINGS: PageRoute = PageRoute("/app/admin/settings");
 
+/// A portfolio's files from its course (course resources).
+pub const RESOURCES: PageRoute = PageRoute("/app/enrolments/:id/resources");
+
 /// The signed-in person's notifications (the bell).
 pub const NOTIFICATIONS: PageRoute = PageRoute("/app/notifications");
 
@@ -153,6 +156,7 @@ pub const ALL: &[PageRoute] = &[
     ADMIN_SETTINGS,
     NOTIFICATIONS,
     NOTIFICATION,
+    RESOURCES,
 ];
 
 /// The signed-in person's notifications.

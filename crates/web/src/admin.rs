@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::curriculum::{self, Course};
 use folio_app::{
-    Error as AppError, UnitOfWork, employers, enrolments, paging, profile, routes, settings,
-    sso_settings, users,
+    Error as AppError, UnitOfWork, course_resources, employers, enrolments, paging, profile,
+    routes, settings, sso_settings, users,
 };
 use folio_domain::{Permission, Role, TenantSettings};
 use poem::http::header;
@@ -320,6 +320,9 @@ struct CourseView {
     /// This page (where its forms come back to), and the list of courses.
     page: String,
     courses: &'static str,
+    /// Its files from course, which the admin adds and removes here.
+    resources: Vec<super::resources::ResourceRow>,
+    may_manage: bool,
 }
 
 impl From<curriculum::CourseStructure> for CourseView {
@@ -368,6 +371,8 @@ impl From<curriculum::CourseStructure> for CourseView {
         Self {
             page: routes::admin_course(course.id),
             courses: routes::ADMIN_COURSES.pattern(),
+            resources: Vec::new(),
+            may_manage: false,
             course: CourseFields {
                 id: course.id,
                 code: course.code,
@@ -390,12 +395,17 @@ pub(super) async fn course_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (viewer, structure) = web
+    let (viewer, (structure, resources)) = web
         .read_page(req, async |uow, _| {
-            curriculum::course(uow, path_id(&id)?).await
+            let structure = curriculum::course(uow, path_id(&id)?).await?;
+            let resources = course_resources::list(uow, structure.course.id).await?;
+            Ok((structure, resources))
         })
         .await?;
-    let view = CourseView::from(structure);
+    let mut view = CourseView::from(structure);
+    view.resources = super::resources::rows(resources);
+    // The course's page is the admins' (who manage the curriculum).
+    view.may_manage = viewer.has("admin");
     let title = format!("{} {}", view.course.code, view.course.title);
     Ok(web.typed_page(&viewer, "admin_course", &title, &view, flash))
 }

@@ -26,6 +26,7 @@ mod portfolio;
 mod refill;
 mod reminders;
 mod render;
+mod resources;
 mod time_log;
 mod two_step;
 mod units;
@@ -157,6 +158,7 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
             get(admin::enrolments_page),
         )
         .at(routes::ADMIN_SETTINGS.pattern(), get(admin::settings_page))
+        .at(routes::RESOURCES.pattern(), get(resources::resources_page))
         .at(
             routes::NOTIFICATIONS.pattern(),
             get(bell::notifications_page),

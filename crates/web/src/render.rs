@@ -57,6 +57,8 @@ const PAGES: &[(&str, &str)] = pages![
     "caseload_list",
     "my_overdue_actions",
     "notifications",
+    "resources",
+    "resource_list",
 ];
 
 /// The compiled templates, twice: leniently for the pages that still read the API's JSON,

@@ -1757,3 +1757,169 @@ async fn the_bell_lists_what_the_e_mails_said_and_opening_one_reads_it() {
         );
     }
 }
+
+#[tokio::test]
+async fn files_from_course_are_added_on_the_course_page_and_read_from_the_portfolio() {
+    use reqwest::multipart::{Form, Part};
+
+    let app = TestApp::spawn().await;
+    let s = app
+        .scene("north")
+        .course(NewCourse::new("ST1", "Engineering"))
+        .course(NewCourse::new("ST2", "Business"))
+        .cast()
+        .enrol(NewEnrolment::amelia())
+        .enrol(NewEnrolment::olly().course("ST2"))
+        .build()
+        .await;
+    let course = s.course("ST1").id;
+    let amelia = s.enrolment("amelia");
+    let olly = s.enrolment("olly");
+    let http = no_redirects();
+    let course_page = format!("/app/admin/courses/{course}");
+    let tab = format!("/app/enrolments/{amelia}/resources");
+
+    // Nothing yet, said in words, on the portfolio's tab (linked from its navigation).
+    let overview = app
+        .page(s.token("amelia"), format!("/app/enrolments/{amelia}"))
+        .await;
+    assert!(overview.html.contains(&format!("href=\"{tab}\"")));
+    let empty = app.page(s.token("amelia"), &tab).await;
+    assert_eq!(empty.status, StatusCode::OK);
+    assert!(
+        empty
+            .html
+            .contains("No files have been added to this course yet.")
+    );
+
+    // The admin adds a handbook from the course's page, as the form sends it without the
+    // script (fields first, the file last).
+    let page = app.page(s.token("admin"), &course_page).await;
+    assert!(page.html.contains("id=\"add-resource\""));
+    let handbook = b"%PDF-1.4 the learner handbook".repeat(100);
+    let r = http
+        .post(format!("{}/app/do", app.base))
+        .header(COOKIE, format!("folio_session={}", s.token("admin")))
+        .header("origin", &app.base)
+        .multipart(
+            Form::new()
+                .text("_api", format!("/api/v1/courses/{course}/resources"))
+                .text("_back", course_page.clone())
+                .text("_notice", "File added to the course.")
+                .text("title", "Learner handbook")
+                .text("description", "Read before your induction.")
+                .part(
+                    "file",
+                    Part::bytes(handbook.clone())
+                        .file_name("handbook.pdf")
+                        .mime_str("application/pdf")
+                        .unwrap(),
+                ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "{:?}", r.text().await);
+    assert_eq!(r.headers()[LOCATION], course_page.as_str());
+
+    // Amelia sees it on her tab, with its size in words (29 bytes x 100 = 2900 bytes,
+    // 2900 / 1024 = 2.83 KB, rounded to 3 KB), and its link downloads what was added.
+    let listed = app.page(s.token("amelia"), &tab).await;
+    assert!(listed.html.contains("Learner handbook"), "{}", listed.html);
+    assert!(
+        listed.html.contains("handbook.pdf, 3 KB"),
+        "{}",
+        listed.html
+    );
+    assert!(listed.html.contains("Read before your induction."));
+    assert!(
+        !listed.html.contains("Remove"),
+        "a learner cannot remove it"
+    );
+    let download = listed
+        .html
+        .split("data-resource=")
+        .nth(1)
+        .unwrap()
+        .split("href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let file = http
+        .get(format!("{}{download}", app.base))
+        .header(COOKIE, format!("folio_session={}", s.token("amelia")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(file.status(), StatusCode::OK);
+    assert_eq!(file.bytes().await.unwrap().as_ref(), handbook.as_slice());
+    // Her assessor sees the same tab; Olly, on another course, does not see hers, and his
+    // own course has nothing.
+    let assessor = app.page(s.token("tom"), &tab).await;
+    assert!(assessor.html.contains("Learner handbook"));
+    assert_eq!(
+        app.page(s.token("olly"), &tab).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let his = app
+        .page(s.token("olly"), format!("/app/enrolments/{olly}/resources"))
+        .await;
+    assert!(
+        his.html
+            .contains("No files have been added to this course yet.")
+    );
+
+    // The admin removes it from the course page: asked first, then gone from the tab.
+    let page = app.page(s.token("admin"), &course_page).await;
+    assert!(page.html.contains("Learner handbook"));
+    let api = page
+        .html
+        .split("data-resource=")
+        .nth(1)
+        .unwrap()
+        .split("name=\"_api\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let remove = |confirmed: bool| {
+        let mut form = vec![
+            ("_api", api.clone()),
+            ("_method", "DELETE".to_owned()),
+            ("_back", course_page.clone()),
+            ("_notice", "File removed from the course.".to_owned()),
+            ("_confirm", "Remove it?".to_owned()),
+        ];
+        if confirmed {
+            form.push(("_confirmed", "yes".to_owned()));
+        }
+        http.post(format!("{}/app/do", app.base))
+            .header(COOKIE, format!("folio_session={}", s.token("admin")))
+            .header("origin", &app.base)
+            .form(&form)
+            .send()
+    };
+    let asked = remove(false).await.unwrap();
+    assert_eq!(asked.status(), StatusCode::OK);
+    assert!(asked.text().await.unwrap().contains("Are you sure?"));
+    assert!(
+        app.page(s.token("amelia"), &tab)
+            .await
+            .html
+            .contains("Learner handbook"),
+        "asking removed nothing"
+    );
+    let done = remove(true).await.unwrap();
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    assert!(
+        app.page(s.token("amelia"), &tab)
+            .await
+            .html
+            .contains("No files have been added to this course yet.")
+    );
+}
