@@ -15,7 +15,8 @@
 //   learner:  accepts the new disclaimer, opens the returned evidence from the bell,
 //             reads the files from her course,
 //             updates the action, messages the assessor,
-//             edits a time-log entry and sees the month, deletes one (asked first, after
+//             edits a time-log entry and sees the month, logs time from a day of
+//             the calendar and opens it there, deletes one (asked first, after
 //             changing her mind once), reads the units page, signs the
 //             document, edits the profile and photo, finds the assessed evidence offers
 //             no new version and resubmits the returned piece;
@@ -626,6 +627,25 @@ try {
   await learner.getByText("No time logged that matches these filters").waitFor();
   await learner.getByRole("link", { name: "Calendar" }).click();
   await learner.locator("#calendar").getByText("Month total").waitFor();
+
+  step = "learner: logs time from a day of the calendar and opens it there";
+  await open(learner, `${enrolmentPath}/time-log?view=calendar`);
+  // The last day time can be logged on this month is today.
+  const addOnDay = learner.locator("#calendar a.cal-add").last();
+  const onDay = await addOnDay.evaluate((a) => a.closest("td").dataset.date);
+  await addOnDay.click();
+  await learner.waitForURL((u) => u.searchParams.get("day") === onDay);
+  const fromCalendar = learner.locator("#log-time");
+  check((await fromCalendar.getByLabel("Date").inputValue()) === onDay, `the form does not start on ${onDay}`);
+  await fromCalendar.getByLabel("Minutes").fill("45");
+  await fromCalendar.getByLabel("What did you learn?").fill("Logged from the calendar.");
+  await fromCalendar.getByRole("button", { name: "Add to time log" }).click();
+  await notice(learner, "Time logged.");
+  await learner.waitForURL((u) => u.searchParams.get("view") === "calendar");
+  const logged = learner.locator(`#calendar td[data-date="${onDay}"] ul.cal-entries a`, { hasText: "0:45" });
+  await logged.click();
+  await learner.waitForURL(/\/app\/time-log\//);
+  check((await learner.getByLabel("What did you learn?").inputValue()) === "Logged from the calendar.", "the calendar's entry opened another entry");
 
   step = "learner: deletes a time-log entry, asked first, and can change her mind";
   await open(learner, `${enrolmentPath}/time-log`);

@@ -7,7 +7,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use folio_app::progress::{self, Component, Unit};
 use folio_app::routes;
 use folio_app::time_log::{self, Calendar, Entry, Filters, Source};
-use folio_app::{Error as AppError, UnitOfWork};
+use folio_app::{Error as AppError, UnitOfWork, paging};
 use folio_domain::off_the_job::Hours;
 use folio_domain::time_log::ActivityType;
 use poem::web::{Data, Path, Query};
@@ -29,6 +29,8 @@ pub(super) struct TimeLogQuery {
     from: Option<String>,
     to: Option<String>,
     cursor: Option<String>,
+    /// The day the log-time form starts on, `YYYY-MM-DD` (a calendar day's "Log time").
+    day: Option<String>,
 }
 
 /// Hours as a person reads them: `1.5`, `12`, `37.25`.
@@ -227,6 +229,10 @@ struct DayCell {
     day: u32,
     minutes: i64,
     off_the_job_minutes: i64,
+    /// The day's entries, each linked to its page when the viewer may change it.
+    entries: Vec<EntryRow>,
+    /// Opens the log-time form on this day; none for readers and for days to come.
+    add: Option<String>,
 }
 
 /// The month view.
@@ -241,10 +247,19 @@ struct CalendarView {
     /// The months either side, `YYYY-MM`.
     previous_month: String,
     next_month: String,
+    /// The month's entries in the list, when there are more than one page holds.
+    more: Option<String>,
 }
 
 impl CalendarView {
-    fn new(c: Calendar) -> Self {
+    /// The month `c`, its days holding `entries` (the month's, any order); `add` gives a
+    /// day's link to log time on it, if any.
+    fn new(c: Calendar, entries: Vec<EntryRow>, add: impl Fn(NaiveDate) -> Option<String>) -> Self {
+        let mut by_day: std::collections::BTreeMap<NaiveDate, Vec<EntryRow>> =
+            std::collections::BTreeMap::new();
+        for e in entries {
+            by_day.entry(e.entry_date).or_default().push(e);
+        }
         let month =
             |d: Option<NaiveDate>| d.map(|d| d.format("%Y-%m").to_string()).unwrap_or_default();
         let lead = c.first.weekday().num_days_from_monday() as usize;
@@ -258,6 +273,8 @@ impl CalendarView {
                 day: d.day.day(),
                 minutes: d.minutes,
                 off_the_job_minutes: d.off_the_job_minutes,
+                entries: by_day.remove(&d.day).unwrap_or_default(),
+                add: add(d.day),
             }));
         }
         while !cells.len().is_multiple_of(7) {
@@ -275,6 +292,7 @@ impl CalendarView {
             total_off_the_job_minutes: otj,
             previous_month: month(c.first.checked_sub_months(Months::new(1))),
             next_month: month(c.first.checked_add_months(Months::new(1))),
+            more: None,
         }
     }
 }
@@ -311,6 +329,8 @@ struct TimeLogView {
     unit_groups: Vec<UnitGroup>,
     /// This page (the list).
     link: String,
+    /// Where the log-time form comes back to: the view it was sent from.
+    back: String,
     /// This month, `YYYY-MM`, for the calendar's link.
     this_month: String,
     /// The workbook (of what is listed, with `filter_query`).
@@ -331,17 +351,47 @@ async fn read_time_log(
 ) -> Result<TimeLogView, AppError> {
     let today = progress::today(uow).await?;
     let checked = filters(&q)?;
+    let day = given(&q.day)
+        .map(|d| {
+            d.parse::<NaiveDate>()
+                .map_err(|_| AppError::invalid("day", "must be a date as YYYY-MM-DD"))
+        })
+        .transpose()?;
     let overview = progress::overview(uow, id).await?;
     let (_, units) = progress::units(uow, id).await?;
     let otj = time_log::off_the_job(uow, id).await?.figures;
     let may_write = time_log::may_write(uow, id).await?;
     let link = routes::time_log(id);
+    let mut back = link.clone();
     let (calendar, entries) = if given(&q.view) == Some("calendar") {
         let month = given(&q.month)
             .map(str::to_owned)
             .unwrap_or_else(|| today.format("%Y-%m").to_string());
         let c = time_log::calendar(uow, id, &month).await?;
-        (Some(CalendarView::new(c)), None)
+        let (first, last) = (c.first, c.days.last().map_or(c.first, |d| d.day));
+        let month = first.format("%Y-%m").to_string();
+        back = format!("{link}?view=calendar&month={month}");
+        // The month's entries, to show and open on their days.
+        let in_month = Filters {
+            course_id: None,
+            off_the_job: None,
+            from: Some(first),
+            to: Some(last),
+        };
+        let page = time_log::list(uow, id, in_month, None, Some(paging::MAX_LIMIT)).await?;
+        let rows = page
+            .items
+            .into_iter()
+            .map(|e| EntryRow::new(e, may_write))
+            .collect();
+        let add =
+            |d: NaiveDate| (may_write && d <= today).then(|| format!("{back}&day={d}#log-time"));
+        let mut view = CalendarView::new(c, rows, add);
+        view.more = page
+            .next_cursor
+            .is_some()
+            .then(|| format!("{link}?from={first}&to={last}"));
+        (Some(view), None)
     } else {
         let page = time_log::list(uow, id, checked, given(&q.cursor), Some(100)).await?;
         let entries = EntriesView {
@@ -379,7 +429,7 @@ async fn read_time_log(
             minimum_duration_explanation: otj.minimum_duration.explanation,
             meets_minimum_duration: otj.minimum_duration.met,
         },
-        new_entry: FieldsView::blank(today),
+        new_entry: FieldsView::blank(day.unwrap_or(today)),
         activity_types: activity_choices(),
         records_exceptions: time_log::records_exceptions(uow, id).await?,
         may_write,
@@ -388,6 +438,7 @@ async fn read_time_log(
         export_link: format!("/api/v1/enrolments/{id}/time-log/export"),
         api: format!("/api/v1/enrolments/{id}/time-log"),
         link,
+        back,
         calendar,
         entries,
         filters: FiltersView {
@@ -489,11 +540,37 @@ mod tests {
                 entries: i64::from(n == 4),
             })
             .collect();
-        let view = CalendarView::new(Calendar { first, days });
+        let entry = |date, minutes| EntryRow {
+            id: Uuid::nil(),
+            entry_date: date,
+            activity: "Coaching",
+            reflection: None,
+            minutes,
+            off_the_job: true,
+            off_the_job_reason: None,
+            counts_towards_minimum: true,
+            link: None,
+        };
+        let fifth = first + chrono::Days::new(4);
+        let twelfth = first + chrono::Days::new(11);
+        let view = CalendarView::new(
+            Calendar { first, days },
+            vec![entry(fifth, 60), entry(fifth, 30)],
+            |d| (d <= twelfth).then(|| format!("add {d}")),
+        );
         assert_eq!(view.weeks.len(), 5);
         assert!(view.weeks[0][0].is_none());
         assert_eq!(view.weeks[0][1].as_ref().map(|d| d.day), Some(1));
         assert_eq!(view.weeks[0][5].as_ref().map(|d| d.minutes), Some(90));
+        // Saturday the 5th holds both its entries; other days none.
+        assert_eq!(view.weeks[0][5].as_ref().map(|d| d.entries.len()), Some(2));
+        assert_eq!(view.weeks[0][4].as_ref().map(|d| d.entries.len()), Some(0));
+        // Time can be logged up to the 12th (Saturday of week 2), not on the 13th.
+        assert_eq!(
+            view.weeks[1][5].as_ref().and_then(|d| d.add.as_deref()),
+            Some("add 2026-12-12")
+        );
+        assert!(view.weeks[1][6].as_ref().is_some_and(|d| d.add.is_none()));
         assert!(view.weeks[4][4].is_none() && view.weeks[4][3].is_some());
         assert_eq!(
             (view.total_minutes, view.total_off_the_job_minutes),

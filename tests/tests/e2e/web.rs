@@ -760,6 +760,70 @@ async fn the_time_log_pages_show_the_entries_and_their_links_open_the_entry() {
         html.contains("Month total: 1:30, of which off the job 1:30."),
         "{html}"
     );
+
+    // The calendar is clickable: the day's entry opens its page...
+    assert!(
+        cell.contains(&format!(
+            "<a href=\"/app/time-log/{entry}\">1:30 Electronic or distance learning or self-study</a>"
+        )),
+        "{cell}"
+    );
+    // ...and "+ Log" on the day opens the log-time form on that day, coming back to the
+    // month's calendar once logged.
+    let add = cell
+        .split("class=\"cal-add\" href=\"")
+        .nth(1)
+        .and_then(|a| a.split('"').next())
+        .expect("the day offers to log time on it")
+        .replace("&#x3D;", "=")
+        .replace("&amp;", "&");
+    let calendar = format!("/app/enrolments/{e}/time-log?view=calendar&month={month}");
+    assert_eq!(add, format!("{calendar}&day={day}#log-time"));
+    let path = add.split('#').next().unwrap();
+    let html = app.page(amelia, path).await.html;
+    let form = html.split("id=\"log-time\"").nth(1).unwrap();
+    // (Attribute values as the browser reads them: handlebars writes `=` as `&#x3D;`.)
+    let form = form
+        .split("</form>")
+        .next()
+        .unwrap()
+        .replace("&#x3D;", "=")
+        .replace("&amp;", "&");
+    assert!(form.contains(&format!("value=\"{day}\"")), "{form}");
+    assert!(
+        form.contains(&format!("name=\"_back\" value=\"{calendar}\"")),
+        "{form}"
+    );
+    // A day that is no date is a page naming it; days to come offer no "+ Log", and the
+    // employer's manager (a reader) gets none at all.
+    let r = app.page(amelia, format!("{calendar}&day=someday")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let tomorrow = folio_tests::scene::days_ahead(1);
+    let html = app
+        .page(
+            amelia,
+            format!(
+                "/app/enrolments/{e}/time-log?view=calendar&month={}",
+                tomorrow.format("%Y-%m")
+            ),
+        )
+        .await
+        .html;
+    let cell = html
+        .split(&format!("data-date=\"{tomorrow}\""))
+        .nth(1)
+        .and_then(|c| c.split("</td>").next())
+        .unwrap();
+    assert!(!cell.contains("cal-add"), "{cell}");
+    let html = app
+        .page(
+            s.token("manny"),
+            format!("/app/enrolments/{e}/time-log?view=calendar&month={month}"),
+        )
+        .await
+        .html;
+    assert!(html.contains("Month total: 1:30"), "{html}");
+    assert!(!html.contains("cal-add") && !html.contains("href=\"/app/time-log/"));
     app.finish().await;
 }
 
