@@ -19,7 +19,8 @@
 //             the calendar and opens it there, deletes one (asked first, after
 //             changing her mind once), reads the units page, signs the
 //             document, edits the profile and photo, finds the assessed evidence offers
-//             no new version and resubmits the returned piece;
+//             no new version and resubmits the returned piece; without the script,
+//             uploads evidence, and a photo that its page then draws;
 //   employer: sees the employee's portfolio read-only (no upload, time-log or delete
 //             forms) and signs the document.
 //
@@ -866,6 +867,23 @@ try {
   await plainUpload.getByRole("button", { name: "Upload" }).click();
   await plain.getByText("Your evidence is uploaded.").waitFor();
   await plain.getByRole("link", { name: "Site induction notes" }).waitFor();
+  // A photo of her work is shown in its page, drawn (a 2 x 1 PNG).
+  const panelPng = Buffer.from(
+    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAAD0lEQVR4nGOQj9/PVuYOAAbdAgHmrC8fAAAAAElFTkSuQmCC",
+    "base64",
+  );
+  await plainUpload.getByLabel("Title").fill("Finished panel");
+  await plainUpload.getByLabel("I declare that this is my own work.").check();
+  await plainUpload.getByLabel("Your name as your signature").fill("Amelia Clarke");
+  await plainUpload.getByLabel("File").setInputFiles({ name: "panel.png", mimeType: "image/png", buffer: panelPng });
+  await plainUpload.getByRole("button", { name: "Upload" }).click();
+  await plain.getByText("Your evidence is uploaded.").waitFor();
+  await plain.getByRole("link", { name: "Finished panel" }).click();
+  const shown = plain.locator("#preview img");
+  await shown.waitFor();
+  await plain.waitForFunction(() => document.querySelector("#preview img")?.complete);
+  check((await shown.evaluate((img) => img.naturalWidth)) === 2, "the photo is not drawn in the evidence's page");
+  check((await shown.getAttribute("alt")).includes("Finished panel"), "the photo has no alternative text");
   await plainContext.close();
 
   step = "no page broke its Content-Security-Policy";

@@ -350,6 +350,29 @@ struct EvidenceDetailView {
     /// The viewer assesses this learner (maps, signs off, returns): their assessor or an
     /// admin; not an IQA, auditor or employer, who read.
     may_assess: bool,
+    /// The current version shown in the page, when it is a picture.
+    preview: Option<Preview>,
+}
+
+/// A picture shown in the evidence's page: an `<img>` of the version's file, which the
+/// browser draws as an image whatever the file holds (an image never runs script, and
+/// the file is served as an attachment with `nosniff`, so opened on its own it is only
+/// ever downloaded).
+#[derive(Debug, Serialize)]
+struct Preview {
+    src: String,
+    version: i32,
+    file_name: String,
+}
+
+/// The picture types shown in the page: raster images every browser draws. (SVG is not
+/// among them: it is a document that can hold links and script.)
+const PICTURES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+/// Whether a version declared as `content_type` is shown as a picture.
+fn is_picture(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    PICTURES.iter().any(|p| p.eq_ignore_ascii_case(essence))
 }
 
 /// `/app/evidence/{id}`: a piece of evidence.
@@ -373,6 +396,15 @@ pub(super) async fn evidence_page(
         .await?;
     let evidence_id = detail.evidence.id;
     let components = map_components(map);
+    let preview = detail
+        .versions
+        .iter()
+        .find(|v| v.version == detail.evidence.current_version && is_picture(&v.content_type))
+        .map(|v| Preview {
+            src: evidence_file(evidence_id, v.version),
+            version: v.version,
+            file_name: v.file_name.clone(),
+        });
     let view = EvidenceDetailView {
         id: detail.evidence.enrolment_id,
         overview: overview.into(),
@@ -400,6 +432,34 @@ pub(super) async fn evidence_page(
         components,
         assessed_criteria,
         may_assess,
+        preview,
     };
     Ok(web.typed_page(&viewer, "evidence_detail", "Evidence", &view, flash))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_picture;
+
+    #[test]
+    fn only_raster_pictures_are_shown_in_the_page() {
+        for yes in [
+            "image/png",
+            "image/jpeg",
+            "IMAGE/JPEG",
+            "image/webp; q=1",
+            "image/gif",
+        ] {
+            assert!(is_picture(yes), "{yes}");
+        }
+        for no in [
+            "image/svg+xml",
+            "text/html",
+            "application/pdf",
+            "",
+            "image/png-x",
+        ] {
+            assert!(!is_picture(no), "{no}");
+        }
+    }
 }

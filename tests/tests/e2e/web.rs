@@ -1987,3 +1987,94 @@ async fn files_from_course_are_added_on_the_course_page_and_read_from_the_portfo
             .contains("No files have been added to this course yet.")
     );
 }
+
+#[tokio::test]
+async fn a_picture_of_evidence_is_shown_in_its_page_and_other_files_are_not() {
+    use crate::evidence::{component, portfolio, upload};
+    use reqwest::multipart::{Form, Part};
+    use serde_json::Value;
+
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let e = p.enrolment("learner");
+    let send = |file_name: &'static str, mime: &'static str, bytes: Vec<u8>| {
+        let form = Form::new()
+            .text("component_id", component(&p).to_string())
+            .text("title", "Finished panel")
+            .text("declaration", "true")
+            .text("signature_name", "Lena Learner")
+            .part(
+                "file",
+                Part::bytes(bytes)
+                    .file_name(file_name)
+                    .mime_str(mime)
+                    .unwrap(),
+            );
+        let app = &app;
+        let token = p.token("learner").to_owned();
+        async move {
+            let r = upload(app, &token, e, form).await;
+            assert_eq!(r.status(), StatusCode::CREATED);
+            let body: Value = r.json().await.unwrap();
+            body["id"].as_str().unwrap().to_owned()
+        }
+    };
+    // A PNG: its page draws it, the picture's address is the version's file, and that
+    // answers the very bytes for the learner and her assessor.
+    let png = b"\x89PNG\r\n\x1a\n not really drawn here".to_vec();
+    let picture = send("panel.png", "image/png", png.clone()).await;
+    for who in ["learner", "assessor"] {
+        let page = app
+            .page(p.token(who), format!("/app/evidence/{picture}"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        let figure = page
+            .html
+            .split("id=\"preview\"")
+            .nth(1)
+            .expect("the picture is shown")
+            .split("</figure>")
+            .next()
+            .unwrap();
+        let src = format!("/api/v1/evidence/{picture}/versions/1/file");
+        assert!(figure.contains(&format!("<img src=\"{src}\"")), "{figure}");
+        assert!(
+            figure.contains("alt=\"Version 1 of “Finished panel”: panel.png\""),
+            "{figure}"
+        );
+        let file = no_redirects()
+            .get(format!("{}{src}", app.base))
+            .header(COOKIE, format!("folio_session={}", p.token(who)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(file.status(), StatusCode::OK);
+        // Opened on its own it is only downloaded, never read as a page.
+        assert_eq!(file.headers()["x-content-type-options"], "nosniff");
+        assert!(
+            file.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .starts_with("attachment")
+        );
+        assert_eq!(file.bytes().await.unwrap().as_ref(), png.as_slice());
+    }
+    // An SVG (a document that can hold script) and a PDF are listed to download only.
+    for (name, mime) in [
+        ("panel.svg", "image/svg+xml"),
+        ("panel.pdf", "application/pdf"),
+    ] {
+        let id = send(
+            name,
+            mime,
+            b"<svg xmlns='http://www.w3.org/2000/svg'/>".to_vec(),
+        )
+        .await;
+        let page = app
+            .page(p.token("learner"), format!("/app/evidence/{id}"))
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(!page.html.contains("id=\"preview\""), "{name}");
+        assert!(page.html.contains(name), "{name}");
+    }
+}
