@@ -162,6 +162,9 @@ struct RowView {
     otj_expected_hours: Option<String>,
     otj_actual_hours: Option<String>,
     planned_end_date: NaiveDate,
+    /// On the figures' day the planned end had passed: the time bar is drawn red and says
+    /// so.
+    past_end: bool,
     last_login_at: Option<DateTime<Utc>>,
 }
 
@@ -188,6 +191,7 @@ impl From<Row> for RowView {
             elapsed_percent: r.elapsed_percent,
             otj_expected_hours: r.otj_expected.map(|h| h.to_string()),
             otj_actual_hours: r.otj_actual.map(|h| h.to_string()),
+            past_end: r.computed_on.is_some_and(|on| on > r.planned_end_date),
             planned_end_date: r.planned_end_date,
             last_login_at: r.last_login_at,
         }
@@ -326,12 +330,10 @@ mod tests {
         assert_eq!(titles.len(), Tile::LISTS.len());
     }
 
-    #[test]
-    fn evidence_rows_link_the_evidence_and_others_the_portfolio() {
-        let enrolment = Uuid::from_u128(1);
-        let item = Uuid::from_u128(2);
-        let row = |item_id, submitted_at| Row {
-            enrolment_id: enrolment,
+    /// A row of a list: Amelia's enrolment (id 1), planned to end on 05/01/2027.
+    fn row(item_id: Option<Uuid>, submitted_at: Option<DateTime<Utc>>) -> Row {
+        Row {
+            enrolment_id: Uuid::from_u128(1),
             learner_id: Uuid::from_u128(3),
             learner_name: "Amelia".into(),
             course_title: "Engineering".into(),
@@ -357,7 +359,12 @@ mod tests {
             time_spent_minutes: None,
             otj_expected: None,
             otj_actual: None,
-        };
+        }
+    }
+
+    #[test]
+    fn evidence_rows_link_the_evidence_and_others_the_portfolio() {
+        let item = Uuid::from_u128(2);
         let evidence = RowView::from(row(Some(item), Some(Utc::now())));
         assert_eq!(
             evidence.item_link,
@@ -367,6 +374,23 @@ mod tests {
         assert_eq!(
             action.item_link,
             "/app/enrolments/00000000-0000-0000-0000-000000000001"
+        );
+    }
+
+    #[test]
+    fn the_time_bar_is_late_once_the_figures_day_is_past_the_planned_end() {
+        // The planned end is 05/01/2027 (as `row` writes it).
+        let on = |d: u32, m: u32, y: i32| {
+            let mut r = row(None, None);
+            r.computed_on = NaiveDate::from_ymd_opt(y, m, d);
+            RowView::from(r).past_end
+        };
+        assert!(!on(4, 1, 2027), "the day before");
+        assert!(!on(5, 1, 2027), "the planned end itself is not past it");
+        assert!(on(6, 1, 2027), "the day after");
+        assert!(
+            !RowView::from(row(None, None)).past_end,
+            "no figures, no judgement"
         );
     }
 }
