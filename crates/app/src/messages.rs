@@ -17,7 +17,7 @@ use folio_domain::access::may_read_message;
 use folio_domain::messages::{MessageSubject, MessageText, Recipient};
 use uuid::Uuid;
 
-pub use folio_db::messages::Message;
+pub use folio_db::messages::{Conversation, Message};
 
 pub use crate::paging::PageQuery;
 
@@ -442,6 +442,28 @@ pub async fn mine(
         filter.recipient_id = Some(me);
     }
     page(uow, &filter, query).await
+}
+
+/// A page of the caller's conversations, newest first.
+#[derive(Debug)]
+pub struct ConversationPage {
+    /// Each conversation's latest message and what is unread in it.
+    pub items: Vec<Conversation>,
+    /// The cursor of the next (older) page; none on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// The conversations the caller wrote or was written to in, by their latest message,
+/// newest first: their own inbox (admins and auditors read others' messages from a
+/// learner's portfolio, not here).
+pub async fn conversations(uow: &mut UnitOfWork, query: PageQuery) -> Result<ConversationPage> {
+    let me = uow.principal.user_id;
+    let page = queries::conversations(&mut uow.tx, me, query.before, query.limit).await?;
+    let next_cursor = next_id_cursor(&page, |c| c.latest.id);
+    Ok(ConversationPage {
+        items: page.items,
+        next_cursor,
+    })
 }
 
 /// One message (its sender, its recipient, admins and auditors; anyone else 404). The

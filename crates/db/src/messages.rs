@@ -199,3 +199,51 @@ pub async fn list(
     .await?;
     Ok(Page::from_overfetch(rows, limit))
 }
+
+/// A conversation as a person's inbox lists it: its latest message and how many of the
+/// messages written to them in it they have not opened.
+#[derive(Debug, Clone, FromRow)]
+pub struct Conversation {
+    /// The latest message (its `thread_id` names the conversation).
+    #[sqlx(flatten)]
+    pub latest: Message,
+    /// Messages in it written to the person and not yet opened.
+    pub unread: i64,
+}
+
+/// The conversations `participant` wrote or was written to in, by their latest message,
+/// newest first, those whose latest message is before `before` (a message id).
+pub async fn conversations(
+    tx: &mut TenantTx,
+    participant: Uuid,
+    before: Option<Uuid>,
+    limit: i64,
+) -> DbResult<Page<Conversation>> {
+    let tenant = tx.tenant();
+    let rows = sqlx::query_as(
+        "with mine as (
+             select thread_id, (array_agg(id order by id desc))[1] as latest_id,
+                    count(*) filter (where recipient_id = $2 and read_at is null) as unread
+             from messages
+             where tenant_id = $1 and (sender_id = $2 or recipient_id = $2)
+             group by thread_id
+         )
+         select m.id, m.enrolment_id, m.thread_id, m.reply_to, m.sender_id,
+                s.name as sender_name, m.recipient_id, r.name as recipient_name,
+                m.recipient_role, m.subject, m.body, m.created_at, m.read_at, mine.unread
+         from mine
+         join messages m on m.tenant_id = $1 and m.id = mine.latest_id
+         join users s on s.tenant_id = m.tenant_id and s.id = m.sender_id
+         join users r on r.tenant_id = m.tenant_id and r.id = m.recipient_id
+         where $3::uuid is null or m.id < $3
+         order by m.id desc
+         limit $4",
+    )
+    .bind(tenant.0)
+    .bind(participant)
+    .bind(before)
+    .bind(limit + 1)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(Page::from_overfetch(rows, limit))
+}

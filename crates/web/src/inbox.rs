@@ -7,12 +7,12 @@
 use chrono::{DateTime, Utc};
 use folio_app::documents::{self, ToSign};
 use folio_app::enrolments::{self, EnrolmentFilter};
-use folio_app::messages::{self, MessageView, PageQuery};
+use folio_app::messages::{self, Conversation, MessageView, PageQuery};
 use folio_app::routes;
 use folio_domain::Role;
-use poem::web::{Data, Path};
+use poem::web::{Data, Path, Query};
 use poem::{Request, handler};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Flash, PageResult, Web, path_id};
@@ -79,10 +79,25 @@ struct Programme {
     to: Vec<&'static str>,
 }
 
+/// Conversations listed on a page of the messages page.
+const CONVERSATIONS_PER_PAGE: i64 = 50;
+
+/// The messages page's query: the cursor of an older page.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct MessagesQuery {
+    cursor: Option<String>,
+}
+
 /// The messages page.
 #[derive(Debug, Serialize)]
 struct MessagesView {
     conversations: Vec<ConversationRow>,
+    /// The next (older) page's cursor, on all but the last.
+    next_cursor: Option<String>,
+    /// This is an older page (not the newest).
+    older: bool,
+    /// The page, to page on from.
+    link: &'static str,
     /// A learner's programmes, to write about (none for staff, who write from a
     /// portfolio).
     programmes: Vec<Programme>,
@@ -103,46 +118,37 @@ fn excerpt(body: &str) -> String {
     }
 }
 
-/// Groups the viewer's latest messages into conversations, the latest first.
-fn conversations(mut all: Vec<MessageView>, me: Uuid) -> Vec<ConversationRow> {
-    all.sort_by_key(|v| std::cmp::Reverse(v.message.id));
-    let mut rows: Vec<(Uuid, ConversationRow)> = Vec::new();
-    for v in all {
-        let m = &v.message;
-        let unread = usize::from(m.recipient_id == me && m.read_at.is_none());
-        if let Some((_, row)) = rows.iter_mut().find(|(t, _)| *t == m.thread_id) {
-            row.unread += unread;
-            continue;
-        }
-        let with_name = if m.sender_id == me {
-            m.recipient_name.clone()
+/// A conversation as listed: `c`'s latest message as seen by `me`.
+fn conversation(c: Conversation, me: Uuid) -> ConversationRow {
+    let m = c.latest;
+    ConversationRow {
+        link: routes::message(m.thread_id),
+        with_name: if m.sender_id == me {
+            m.recipient_name
         } else {
-            m.sender_name.clone()
-        };
-        rows.push((
-            m.thread_id,
-            ConversationRow {
-                link: routes::message(m.thread_id),
-                subject: m.subject.clone(),
-                with_name,
-                latest_at: m.created_at,
-                latest_excerpt: excerpt(&m.body),
-                latest_mine: m.sender_id == me,
-                unread,
-            },
-        ));
+            m.sender_name
+        },
+        latest_at: m.created_at,
+        latest_excerpt: excerpt(&m.body),
+        latest_mine: m.sender_id == me,
+        unread: usize::try_from(c.unread).unwrap_or(usize::MAX),
+        subject: m.subject,
     }
-    rows.into_iter().map(|(_, row)| row).collect()
 }
 
 /// `/app/messages`: the viewer's conversations and, for a learner, a form to start one.
 #[handler]
-pub(super) async fn messages_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
+pub(super) async fn messages_page(
+    req: &Request,
+    web: Data<&Web>,
+    Query(q): Query<MessagesQuery>,
+    flash: Flash,
+) -> PageResult {
     let (viewer, view) = web
         .read_page(req, async |uow, _| {
             let me = uow.principal.user_id;
-            let latest = PageQuery::parse(None, Some(200))?;
-            let all = messages::mine(uow, None, None, false, latest).await?.items;
+            let query = PageQuery::parse(q.cursor.as_deref(), Some(CONVERSATIONS_PER_PAGE))?;
+            let page = messages::conversations(uow, query).await?;
             let mut programmes = Vec::new();
             if uow.principal.has(Role::Learner) {
                 let mine = EnrolmentFilter {
@@ -173,7 +179,14 @@ pub(super) async fn messages_page(req: &Request, web: Data<&Web>, flash: Flash) 
                 None
             };
             Ok(MessagesView {
-                conversations: conversations(all, me),
+                conversations: page
+                    .items
+                    .into_iter()
+                    .map(|c| conversation(c, me))
+                    .collect(),
+                next_cursor: page.next_cursor,
+                older: q.cursor.is_some(),
+                link: routes::MESSAGES.pattern(),
                 programmes,
                 one_programme,
             })

@@ -873,8 +873,8 @@ async fn the_admin_pages_show_courses_enrolments_and_settings_and_their_links_op
         .count();
     assert_eq!(
         (backs, to_here),
-        (5, 5),
-        "edit, remove, add criterion, unit, component"
+        (6, 6),
+        "edit, remove, add criterion, unit, component, file from course"
     );
     // A search narrows the list, and says when nothing matches.
     let Page { html, .. } = app.page(s.token(admin), "/app/admin/courses?q=weld").await;
@@ -2077,4 +2077,147 @@ async fn a_picture_of_evidence_is_shown_in_its_page_and_other_files_are_not() {
         assert!(!page.html.contains("id=\"preview\""), "{name}");
         assert!(page.html.contains(name), "{name}");
     }
+}
+
+/// The conversations listed on a messages page: (link, subject, unread badge).
+fn conversation_rows(html: &str) -> Vec<(String, String, Option<String>)> {
+    let Some(list) = html.split("id=\"conversations\"").nth(1) else {
+        return Vec::new();
+    };
+    let list = list.split("</ul>").next().unwrap();
+    list.split("<li class=\"card")
+        .skip(1)
+        .map(|li| {
+            let href = li
+                .split("href=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            let subject = li
+                .split("<strong>")
+                .nth(1)
+                .unwrap()
+                .split("</strong>")
+                .next()
+                .unwrap();
+            let badge = li
+                .split("class=\"badge amber\">")
+                .nth(1)
+                .map(|b| b.split('<').next().unwrap().to_owned());
+            (href.to_owned(), subject.to_owned(), badge)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_conversation_is_reached_page_by_page_newest_first() {
+    use reqwest::Method;
+    use serde_json::json;
+
+    let app = TestApp::spawn().await;
+    let s = app
+        .scene("north")
+        .course(NewCourse::new("ST1", "Engineering"))
+        .cast()
+        .enrol(NewEnrolment::amelia())
+        .build()
+        .await;
+    let e = s.enrolment("amelia");
+    // 55 conversations Tom starts with Amelia: more than a page of 50.
+    let mut threads = Vec::new();
+    for n in 1..=55 {
+        let sent = app
+            .ok(
+                Method::POST,
+                "/api/v1/messages",
+                s.token("tom"),
+                Some(json!({
+                    "enrolment_id": e, "to": "learner", "subject": format!("Topic {n}"),
+                    "body": "Please reply."
+                })),
+            )
+            .await;
+        threads.push(sent["id"].as_str().unwrap().to_owned());
+    }
+    // She answers the last five 40 times each: 200 messages newer than the other 50
+    // conversations (the page once read only the latest 200 messages, and lost those).
+    for thread in &threads[50..] {
+        for _ in 0..40 {
+            let r = app
+                .send(
+                    Method::POST,
+                    &format!("/api/v1/messages/{thread}/replies"),
+                    s.token("amelia"),
+                    Some(json!({ "body": "Noted." })),
+                )
+                .await;
+            assert!(r.status().is_success(), "{:?}", r.text().await);
+        }
+    }
+    // Then she answers the first conversation: it is now the newest.
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/messages/{}/replies", threads[0]),
+            s.token("amelia"),
+            Some(json!({ "body": "Thank you." })),
+        )
+        .await;
+    assert!(r.status().is_success(), "{:?}", r.text().await);
+
+    let first = app.page(s.token("amelia"), "/app/messages").await;
+    assert_eq!(first.status, StatusCode::OK);
+    let page1 = conversation_rows(&first.html);
+    assert_eq!(page1.len(), 50);
+    // Newest first by latest message: Topic 1 (answered last), then 55, 54... 7.
+    assert_eq!(page1[0].1, "Topic 1");
+    assert_eq!(page1[1].1, "Topic 55");
+    assert_eq!(page1[49].1, "Topic 7");
+    // Tom's message in each is unread by her (answering does not open it); her own 40
+    // answers are not "new" to her.
+    assert_eq!(page1[1].2.as_deref(), Some("1 new"));
+    assert_eq!(page1[10].2.as_deref(), Some("1 new"));
+    let older = first
+        .html
+        .split("id=\"older-conversations\"")
+        .next()
+        .unwrap()
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let second = app.page(s.token("amelia"), &older).await;
+    assert_eq!(second.status, StatusCode::OK);
+    let page2 = conversation_rows(&second.html);
+    assert_eq!(
+        page2.iter().map(|r| r.1.as_str()).collect::<Vec<_>>(),
+        vec!["Topic 6", "Topic 5", "Topic 4", "Topic 3", "Topic 2"]
+    );
+    assert!(!second.html.contains("id=\"older-conversations\""));
+    assert!(second.html.contains("← Newest conversations"));
+    // Every conversation once, each link opening it.
+    let mut links: Vec<_> = page1.iter().chain(&page2).map(|r| r.0.clone()).collect();
+    links.sort();
+    links.dedup();
+    assert_eq!(links.len(), 55);
+    assert_eq!(
+        app.page(s.token("amelia"), &page2[4].0).await.status,
+        StatusCode::OK
+    );
+    // Tom sees the same 55 from his side; a cursor that is not one is a page naming it.
+    assert_eq!(
+        conversation_rows(&app.page(s.token("tom"), "/app/messages").await.html).len(),
+        50
+    );
+    assert_eq!(
+        app.page(s.token("amelia"), "/app/messages?cursor=nope")
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
 }
