@@ -14,10 +14,9 @@
 //
 // Environment as scenario.mjs; AXE_DEBUG=1 lists each page checked.
 
-import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { checkNoCspViolations, watchedContext } from "./csp.mjs";
+import { checkNoCspViolations, launchChromium, watchedContext } from "./csp.mjs";
 
 const BASE = process.env.FOLIO_BASE;
 if (!BASE) {
@@ -171,14 +170,7 @@ async function walk(page, who) {
   return pages;
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.FOLIO_CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-quic",
-  ],
-});
+const browser = await launchChromium();
 
 try {
   // Signed out: sign-in and forgotten password.

@@ -1,4 +1,5 @@
-// Content-Security-Policy violations in the pages under test. Folio serves its pages with
+// The browser the scripts drive, and the Content-Security-Policy violations in the pages
+// under test. Folio serves its pages with
 // a policy that allows no inline script, style or event handler (folio_api::security), so
 // a page that breaks it is broken in every browser: any violation fails the scenario.
 // Each context opened through `watchedContext` reports violations two ways: Chromium's own
@@ -6,7 +7,21 @@
 // `securitypolicyviolation` event, listened for by an init script (Playwright injects it
 // outside the page's policy).
 
+import { chromium } from "playwright-core";
+
 const violations = [];
+
+// Debian's Chromium (or FOLIO_CHROMIUM), headless, quiet: what every script drives.
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.FOLIO_CHROMIUM || "/usr/bin/chromium",
+    args: [
+      "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--disable-quic",
+    ],
+  });
+}
 
 export async function watchedContext(browser, options) {
   const context = await browser.newContext(options);

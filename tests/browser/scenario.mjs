@@ -13,10 +13,9 @@
 // FOLIO_DOWNLOAD (where the workbook goes), FOLIO_CHROMIUM (default /usr/bin/chromium).
 // Exits non-zero with the failing step on any failure.
 
-import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { checkNoCspViolations, watchedContext } from "./csp.mjs";
+import { checkNoCspViolations, launchChromium, watchedContext } from "./csp.mjs";
 
 const BASE = process.env.FOLIO_BASE;
 const SHOTS = process.env.FOLIO_SCREENSHOTS;
@@ -61,14 +60,7 @@ async function noRawErrors(page) {
   check(!/problem\+json|\/problems\/|panicked|stack backtrace|invalid type:|expected i64|expected f64/i.test(text), `raw error text on ${page.url()}`);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.FOLIO_CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-quic",
-  ],
-});
+const browser = await launchChromium();
 
 try {
   // 1. The learner, on a phone.

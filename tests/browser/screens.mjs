@@ -26,11 +26,10 @@
 //
 // Environment as scenario.mjs.
 
-import { chromium } from "playwright-core";
 import { createHmac } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkNoCspViolations, watchedContext } from "./csp.mjs";
+import { checkNoCspViolations, launchChromium, watchedContext } from "./csp.mjs";
 
 const BASE = process.env.FOLIO_BASE;
 const SHOTS = process.env.FOLIO_SCREENSHOTS;
@@ -138,14 +137,7 @@ async function notice(page, text) {
   await page.getByRole("status").filter({ hasText: text }).waitFor();
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.FOLIO_CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-quic",
-  ],
-});
+const browser = await launchChromium();
 
 try {
   const desk = { viewport: { width: 1280, height: 860 } };
@@ -642,7 +634,7 @@ try {
   await fromCalendar.getByLabel("What did you learn?").fill("Logged from the calendar.");
   await fromCalendar.getByRole("button", { name: "Add to time log" }).click();
   await notice(learner, "Time logged.");
-  await learner.waitForURL((u) => u.searchParams.get("view") === "calendar");
+  await learner.waitForURL((u) => u.searchParams.get("view") === "calendar" && !u.searchParams.has("day"));
   const logged = learner.locator(`#calendar td[data-date="${onDay}"] ul.cal-entries a`, { hasText: "0:45" });
   await logged.click();
   await learner.waitForURL(/\/app\/time-log\//);
@@ -881,8 +873,13 @@ try {
   await plain.getByRole("link", { name: "Finished panel" }).click();
   const shown = plain.locator("#preview img");
   await shown.waitFor();
-  await plain.waitForFunction(() => document.querySelector("#preview img")?.complete);
-  check((await shown.evaluate((img) => img.naturalWidth)) === 2, "the photo is not drawn in the evidence's page");
+  await shown.scrollIntoViewIfNeeded();
+  let drawnWidth = 0;
+  for (let tries = 0; tries < 50 && drawnWidth === 0; tries++) {
+    drawnWidth = await shown.evaluate((img) => (img.complete ? img.naturalWidth : 0));
+    if (drawnWidth === 0) await plain.waitForTimeout(200);
+  }
+  check(drawnWidth === 2, `the photo is not drawn in the evidence's page (width ${drawnWidth})`);
   check((await shown.getAttribute("alt")).includes("Finished panel"), "the photo has no alternative text");
   await plainContext.close();
 

@@ -77,6 +77,16 @@ pub async fn open(uow: &mut UnitOfWork, id: Uuid) -> Result<String> {
     Ok(link(&data))
 }
 
+/// The caller has opened the page at `path`: the notifications that link to it (a
+/// conversation, a piece of evidence, a list) are read now too, however they got there.
+pub async fn opened(uow: &mut UnitOfWork, path: &str) -> Result<u64> {
+    if !is_app_path(path) {
+        return Ok(0);
+    }
+    let me = uow.principal.user_id;
+    Ok(outbox::read_notifications_linking_to(&mut uow.tx, me, path, IN_APP).await?)
+}
+
 /// Marks all of the caller's notifications read; answers how many were unread.
 pub async fn read_all(uow: &mut UnitOfWork) -> Result<u64> {
     let me = uow.principal.user_id;

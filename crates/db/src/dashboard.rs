@@ -137,7 +137,7 @@ impl Tile {
             from: "join enrolment_tracks t on t.tenant_id = s.tenant_id and t.enrolment_id = s.enrolment_id",
             filter: status,
             extra_from: "",
-            extras: "t.track_status, t.off_track_since, t.elapsed_percent, t.computed_on,
+            extras: "t.track_status, t.off_track_since, t.elapsed_percent, t.computed_on, t.past_end,
                      case when $10 then t.signed_off_percent else t.mapped_percent end as progress_percent",
             order,
         }
@@ -420,6 +420,9 @@ pub struct Row {
     /// The day the track figures are for.
     #[sqlx(default)]
     pub computed_on: Option<NaiveDate>,
+    /// On that day the planned end (moved on by breaks in learning) had passed.
+    #[sqlx(default)]
+    pub past_end: Option<bool>,
     /// Time the learner spent on the action.
     #[sqlx(default)]
     pub time_spent_minutes: Option<i32>,

@@ -281,6 +281,29 @@ pub async fn read_notification(
     .await?)
 }
 
+/// Marks read a person's unread notifications that link to `path` (the page they have
+/// just opened); answers how many.
+pub async fn read_notifications_linking_to(
+    tx: &mut TenantTx,
+    user_id: Uuid,
+    path: &str,
+    templates: &[&str],
+) -> DbResult<u64> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query(
+        "update email_outbox set read_at = now()
+         where tenant_id = $1 and to_user_id = $2 and read_at is null
+           and template = any($3) and data ->> 'link_path' = $4",
+    )
+    .bind(tenant.0)
+    .bind(user_id)
+    .bind(templates)
+    .bind(path)
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}
+
 /// Marks all of a person's notifications read; answers how many were unread.
 pub async fn read_all_notifications(
     tx: &mut TenantTx,

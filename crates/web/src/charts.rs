@@ -187,6 +187,21 @@ pub fn line_chart(id: &str, title: &str, summary: &str, unit: Unit, lines: &[Lin
             ends[k].1 = ends[k - 1].1 + 14.0;
         }
     }
+    // Pushed below the axis (lines ending near 0), they move back up, still 14 apart.
+    let floor = HEIGHT - BOTTOM;
+    if let Some(&(_, lowest)) = ends.last()
+        && lowest > floor
+    {
+        let over = lowest - floor;
+        for end in &mut ends {
+            end.1 -= over;
+        }
+        for k in (0..ends.len().saturating_sub(1)).rev() {
+            if ends[k + 1].1 - ends[k].1 < 14.0 {
+                ends[k].1 = ends[k + 1].1 - 14.0;
+            }
+        }
+    }
     for (i, line) in lines.iter().enumerate() {
         let class = html_escape(line.class);
         let points: Vec<String> = line
@@ -364,6 +379,40 @@ mod tests {
         // 100% at the top (y = 12), 0% at the bottom (240 − 28 = 212); 40% is
         // 12 + 200 × 0.6 = 132.
         assert!(svg.contains("490.0,132.0"), "{svg}");
+    }
+
+    #[test]
+    fn labels_of_lines_ending_at_zero_stay_inside_the_chart() {
+        let at_zero = |name, class| Line {
+            name,
+            class,
+            marker: Marker::Circle,
+            points: vec![(day(1), 0.0), (day(2), 0.0)],
+        };
+        let svg = line_chart(
+            "z",
+            "Progress",
+            "Nothing yet",
+            Unit::Percent,
+            &[
+                at_zero("Signed off", "s-signed"),
+                at_zero("Mapped", "s-mapped"),
+                at_zero("Time", "s-time"),
+            ],
+        );
+        // 0% is y = 212 (the axis): the labels' centres are 212, 198 and 184 (14 apart,
+        // the lowest on the axis), their baselines 4 lower: 216, 202 and 188.
+        let baselines: Vec<f64> = svg
+            .split(r#"<text class="label" x=""#)
+            .skip(1)
+            .map(|t| {
+                let y = t.split(r#"y=""#).nth(1).unwrap_or("").split('"').next();
+                y.and_then(|y| y.parse().ok()).unwrap_or(f64::NAN)
+            })
+            .collect();
+        let mut sorted = baselines.clone();
+        sorted.sort_by(f64::total_cmp);
+        assert_eq!(sorted, vec![188.0, 202.0, 216.0], "{svg}");
     }
 
     #[test]

@@ -414,9 +414,16 @@ impl Web {
         let me = folio_app::account::signed_in(&mut uow)
             .await
             .map_err(|e| self.app_refusal(None, &e))?;
-        let unread = folio_app::notifications::unread(&mut uow)
-            .await
-            .map_err(|e| self.app_refusal(None, &e))?;
+        // A page a notification links to, opened however the person got there, reads it:
+        // the bell agrees with the page (before it is counted for the layout).
+        let unread = async {
+            if req.method() == poem::http::Method::GET {
+                folio_app::notifications::opened(&mut uow, req.uri().path()).await?;
+            }
+            folio_app::notifications::unread(&mut uow).await
+        }
+        .await
+        .map_err(|e| self.app_refusal(None, &e))?;
         let viewer = Viewer {
             token,
             me: json!({
@@ -583,13 +590,13 @@ impl Web {
             context.insert("is_learner".into(), json!(v.has("learner")));
             context.insert("is_staff".into(), json!(v.is_staff()));
             context.insert("is_admin".into(), json!(v.has("admin")));
-            context.insert("unread".into(), json!(v.unread));
+            context.insert("bell_unread".into(), json!(v.unread));
             let label = if v.unread >= folio_app::notifications::UNREAD_CAP {
                 format!("{}+", folio_app::notifications::UNREAD_CAP - 1)
             } else {
                 v.unread.to_string()
             };
-            context.insert("unread_label".into(), json!(label));
+            context.insert("bell_label".into(), json!(label));
             context.insert("is_assessor".into(), json!(v.has("assessor")));
         }
         for key in ["tenant_name", "problem", "notice"] {

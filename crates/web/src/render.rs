@@ -283,7 +283,7 @@ mod tests {
             "title": "T", "tz": "Europe/London", "tenant_name": "Northgate",
             "me": {"user": {"name": "Tom"}}, "is_learner": false, "is_staff": true,
             "is_admin": false, "problem": null, "notice": null,
-            "unread": 3, "unread_label": "3",
+            "bell_unread": 3, "bell_label": "3",
         });
         if let (Value::Object(p), Value::Object(e)) = (&mut page, extra) {
             p.extend(e);

@@ -8,10 +8,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use folio_domain::Role;
-use folio_tests::scene::{NewCourse, NewEnrolment, date};
+use folio_tests::scene::{NewCourse, NewEnrolment, Scene, date};
 use folio_tests::{PASSWORD, Page, TestApp};
 use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::{StatusCode, redirect};
+
+/// Organisation "north" with the usual cast and Amelia enrolled on ST1 Engineering.
+async fn amelia_on_engineering(app: &TestApp) -> Scene<&TestApp> {
+    app.scene("north")
+        .course(NewCourse::new("ST1", "Engineering"))
+        .cast()
+        .enrol(NewEnrolment::amelia())
+        .build()
+        .await
+}
 
 fn no_redirects() -> reqwest::Client {
     reqwest::Client::builder()
@@ -505,13 +515,7 @@ async fn the_overview_shows_each_person_the_sections_the_api_gives_them() {
     use serde_json::{Value, json};
 
     let app = TestApp::spawn().await;
-    let s = app
-        .scene("north")
-        .course(NewCourse::new("ST1", "Engineering"))
-        .cast()
-        .enrol(NewEnrolment::amelia())
-        .build()
-        .await;
+    let s = amelia_on_engineering(&app).await;
     let e = s.enrolment("amelia");
     let r = app
         .send(
@@ -633,13 +637,7 @@ async fn the_time_log_pages_show_the_entries_and_their_links_open_the_entry() {
     use serde_json::{Value, json};
 
     let app = TestApp::spawn().await;
-    let s = app
-        .scene("north")
-        .course(NewCourse::new("ST1", "Engineering"))
-        .cast()
-        .enrol(NewEnrolment::amelia())
-        .build()
-        .await;
+    let s = amelia_on_engineering(&app).await;
     let e = s.enrolment("amelia");
     let day = days_ago(3);
     let r = app
@@ -740,7 +738,7 @@ async fn the_time_log_pages_show_the_entries_and_their_links_open_the_entry() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    // The month's calendar: the day shows 1:30, the month totals 1:30 of which 1:30 off
+    // The month's calendar: the day shows 1:30 in all, the month totals 1:30 of which 1:30 off
     // the job.
     let month = day.format("%Y-%m");
     let html = app
@@ -755,7 +753,7 @@ async fn the_time_log_pages_show_the_entries_and_their_links_open_the_entry() {
         .nth(1)
         .and_then(|c| c.split("</td>").next())
         .expect("the day is in the calendar");
-    assert!(cell.contains("1:30"), "{cell}");
+    assert!(cell.contains("1:30 in all"), "{cell}");
     assert!(
         html.contains("Month total: 1:30, of which off the job 1:30."),
         "{html}"
@@ -1295,13 +1293,7 @@ async fn the_portfolio_says_what_needs_doing_and_who_is_around() {
 #[tokio::test]
 async fn a_form_refused_without_the_script_comes_back_as_typed_with_its_errors() {
     let app = TestApp::spawn().await;
-    let s = app
-        .scene("north")
-        .course(NewCourse::new("ST1", "Engineering"))
-        .cast()
-        .enrol(NewEnrolment::amelia())
-        .build()
-        .await;
+    let s = amelia_on_engineering(&app).await;
     let e = s.enrolment("amelia");
     let http = no_redirects();
     let page = format!("/app/enrolments/{e}/time-log");
@@ -1669,13 +1661,7 @@ async fn the_bell_lists_what_the_e_mails_said_and_opening_one_reads_it() {
     use serde_json::json;
 
     let app = TestApp::spawn().await;
-    let s = app
-        .scene("north")
-        .course(NewCourse::new("ST1", "Engineering"))
-        .cast()
-        .enrol(NewEnrolment::amelia())
-        .build()
-        .await;
+    let s = amelia_on_engineering(&app).await;
     let e = s.enrolment("amelia");
     let home = app.page(s.token("amelia"), "/app/profile").await;
     assert_eq!(home.status, StatusCode::OK);
@@ -1729,6 +1715,10 @@ async fn the_bell_lists_what_the_e_mails_said_and_opening_one_reads_it() {
         app.page(s.token("tom"), newest).await.status,
         StatusCode::NOT_FOUND
     );
+    assert_eq!(
+        bell_count(&app.page(s.token("amelia"), "/app/profile").await.html).as_deref(),
+        Some("2")
+    );
     // Amelia opens the newest as she would: it takes her to the conversation, which opens.
     let opened = app.page(s.token("amelia"), newest).await;
     assert_eq!(opened.status, StatusCode::SEE_OTHER);
@@ -1754,6 +1744,30 @@ async fn the_bell_lists_what_the_e_mails_said_and_opening_one_reads_it() {
     assert_eq!(
         bell_count(&app.page(s.token("tom"), "/app/").await.html),
         None
+    );
+    // She opens the other conversation from her Messages page, not the bell: its
+    // notification is read too, and the page she lands on already counts nothing.
+    let other = app
+        .page(s.token("amelia"), format!("/app/messages/{}", threads[0]))
+        .await;
+    assert_eq!(other.status, StatusCode::OK);
+    assert_eq!(bell_count(&other.html), None);
+    let links = notification_links(&app.page(s.token("amelia"), "/app/notifications").await.html);
+    assert!(links.iter().all(|(_, _, unread)| !unread));
+    // A third message, left unread, for "Mark all as read".
+    app.ok(
+        Method::POST,
+        "/api/v1/messages",
+        s.token("tom"),
+        Some(json!({
+            "enrolment_id": e, "to": "learner", "subject": "Timesheet",
+            "body": "Please send it."
+        })),
+    )
+    .await;
+    assert_eq!(
+        bell_count(&app.page(s.token("amelia"), "/app/profile").await.html).as_deref(),
+        Some("1")
     );
 
     // "Mark all as read", the page's form as the browser sends it without the script.
@@ -1820,6 +1834,7 @@ async fn the_bell_lists_what_the_e_mails_said_and_opening_one_reads_it() {
             "{path}"
         );
     }
+    app.finish().await;
 }
 
 #[tokio::test]
@@ -1986,6 +2001,7 @@ async fn files_from_course_are_added_on_the_course_page_and_read_from_the_portfo
             .html
             .contains("No files have been added to this course yet.")
     );
+    app.finish().await;
 }
 
 #[tokio::test]
@@ -2077,6 +2093,7 @@ async fn a_picture_of_evidence_is_shown_in_its_page_and_other_files_are_not() {
         assert!(!page.html.contains("id=\"preview\""), "{name}");
         assert!(page.html.contains(name), "{name}");
     }
+    app.finish().await;
 }
 
 /// The conversations listed on a messages page: (link, subject, unread badge).
@@ -2117,13 +2134,7 @@ async fn every_conversation_is_reached_page_by_page_newest_first() {
     use serde_json::json;
 
     let app = TestApp::spawn().await;
-    let s = app
-        .scene("north")
-        .course(NewCourse::new("ST1", "Engineering"))
-        .cast()
-        .enrol(NewEnrolment::amelia())
-        .build()
-        .await;
+    let s = amelia_on_engineering(&app).await;
     let e = s.enrolment("amelia");
     // 55 conversations Tom starts with Amelia: more than a page of 50.
     let mut threads = Vec::new();
@@ -2220,4 +2231,5 @@ async fn every_conversation_is_reached_page_by_page_newest_first() {
             .status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
+    app.finish().await;
 }

@@ -6,9 +6,9 @@
 //! way showing readable messages. Then `tests/browser/screens.mjs` opens every other screen
 //! as the person it is for and does its main job once (people, enrolments, course import,
 //! settings; sessions, actions, comments, returns; the learner's side of each; the
-//! employer's read-only view). Last, `tests/browser/axe.mjs` walks every page each role
-//! can reach, with its folded forms open, through axe-core (WCAG 2.2 AA): no violation and
-//! no contrast left undecided. The workbook downloaded is read back here, and the database
+//! employer's read-only view). Last, `tests/browser/axe.mjs` follows each role's links
+//! from its home page and puts one page of each kind, its folded forms open, through
+//! axe-core (WCAG 2.2 AA): no violation and no contrast left undecided. The workbook downloaded is read back here, and the database
 //! is checked for what the pages did. All three scripts fail if any page breaks its
 //! Content-Security-Policy (`tests/browser/csp.mjs`: Chromium's console and the pages'
 //! `securitypolicyviolation` events).
