@@ -149,7 +149,7 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
 
     // The scenario, then every screen (which carries on from what the scenario left).
     for script in ["scenario.mjs", "screens.mjs", "axe.mjs"] {
-        let status = tokio::process::Command::new("node")
+        let run = tokio::process::Command::new("node")
             .arg(script)
             .current_dir(BROWSER_DIR)
             .env("FOLIO_BASE", &demo.base)
@@ -160,12 +160,26 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
             .env("FOLIO_IDP_CLIENT_ID", &idp.client_id)
             .env("FOLIO_IDP_CLIENT_SECRET", &idp.client_secret)
             .env("FOLIO_MAILDIR", smtp.maildir())
-            .status()
+            .output()
             .await
             .unwrap_or_else(|e| panic!("run node tests/browser/{script}: {e}"));
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        print!("{stdout}");
+        eprint!("{stderr}");
+        // The step that failed and why, in the panic itself: a CI log that keeps only the
+        // end of the output still says it.
+        let lines: Vec<&str> = stderr.lines().collect();
+        let from = lines
+            .iter()
+            .position(|l| l.contains(" failed at \""))
+            .unwrap_or(0);
+        let failed = lines.get(from..).unwrap_or_default();
+        let failed = failed.get(..failed.len().min(12)).unwrap_or_default();
         assert!(
-            status.success(),
-            "tests/browser/{script} failed (its output above; screenshots in {})",
+            run.status.success(),
+            "tests/browser/{script} failed: {}\n(its whole output above; screenshots in {})",
+            failed.join("\n"),
             screenshots.display()
         );
     }
