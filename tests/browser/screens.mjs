@@ -8,7 +8,8 @@
 //             refusal), builds a course by hand, imports one from CSV and adds a file to
 //             the learners' course;
 //   assessor: opens every homepage tile, books a session, closes it, gives feedback and a
-//             file on its page, sets an action,
+//             file on its page, sets an action at it (the session marked red until the action is
+//             complete, then green),
 //             leaves an internal comment, sends a document to sign, chooses an optional
 //             unit, finds assessed evidence cannot be returned and returns another piece
 //             with points for improvement;
@@ -512,9 +513,18 @@ try {
   const action = assessor.locator("#set-action");
   await action.getByLabel("What to do").fill("Write up the permit-to-work procedure");
   await action.getByLabel("Target date").fill("2027-01-15");
+  // Set at the review just held: the session then shows it as to do (the guide's red).
+  const atSession = action.getByLabel(/Set at session/);
+  await atSession.selectOption(await atSession.locator("option", { hasText: "Review" }).first().getAttribute("value"));
   await action.getByRole("button", { name: "Set action" }).click();
   await notice(assessor, "Action set.");
   await assessor.locator("#actions").getByText("Write up the permit-to-work procedure").waitFor();
+  const reviewRow = assessor.locator("#sessions tr[data-session]", { hasText: "Review the risk assessment." });
+  await reviewRow.locator('[data-marker="open"]', { hasText: "1 action to do" }).waitFor();
+  const setAction = assessor.locator("#actions li", { hasText: "permit-to-work procedure" });
+  await setAction.getByRole("link", { name: /^Review, / }).waitFor();
+  const red = await setAction.locator(".badge").evaluate((b) => getComputedStyle(b).color);
+  check(red === "rgb(180, 35, 24)", `an outstanding action is not red: ${red}`);
   await assessor.getByLabel("Add a comment").fill("Confident on site; push on the drawings unit.");
   await assessor.getByRole("button", { name: "Add comment" }).click();
   await notice(assessor, "Comment added.");
@@ -594,6 +604,8 @@ try {
   await item.getByRole("button", { name: "Update" }).click();
   await notice(learner, "Action updated.");
   await learner.locator("#actions li", { hasText: "permit-to-work procedure" }).getByText("In progress").waitFor();
+  const yellow = await learner.locator("#actions li", { hasText: "permit-to-work procedure" }).locator(".badge").evaluate((b) => getComputedStyle(b).color);
+  check(yellow === "rgb(181, 71, 8)", `an action in progress is not yellow: ${yellow}`);
   await learner.getByRole("link", { name: "Write up the permit-to-work procedure" }).click();
   await learner.getByLabel(/Add a file/).setInputFiles({ name: "permit-procedure.txt", mimeType: "text/plain", buffer: Buffer.from("1. Request the permit\n") });
   await learner.getByRole("button", { name: "Add file" }).click();
@@ -807,6 +819,19 @@ try {
   await answerer.getByRole("button", { name: "Send answer" }).click();
   await notice(answerer, "Answer sent.");
   await answerer.locator("#thread li").nth(1).getByText("Thursday at 2pm works.").waitFor();
+
+  step = "assessor: marks the session's action complete and its marker turns green";
+  await answerer.goto(amelia);
+  await answerer.locator("#actions li", { hasText: "permit-to-work procedure" }).getByRole("button", { name: "Mark complete" }).click();
+  await notice(answerer, "Action marked complete.");
+  const held = answerer.locator("#sessions tr[data-session]", { hasText: "Review the risk assessment." });
+  await held.locator('[data-marker="done"]', { hasText: "Nothing outstanding" }).waitFor();
+  await held.getByRole("link", { name: "Review" }).click();
+  await answerer.waitForURL(/\/app\/sessions\//);
+  const done = answerer.locator("#session-actions li", { hasText: "permit-to-work procedure" });
+  await done.getByText("Complete").waitFor();
+  const green = await done.locator(".badge").evaluate((b) => getComputedStyle(b).color);
+  check(green === "rgb(6, 118, 71)", `a complete action is not green: ${green}`);
   await answerContext.close();
 
   step = "learner: reads the answer and answers it from her Messages page";

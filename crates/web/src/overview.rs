@@ -19,6 +19,7 @@ use folio_app::time_log;
 use folio_app::users::{self, ListQuery, Status};
 use folio_app::{Error as AppError, UnitOfWork};
 use folio_domain::Role;
+use folio_domain::learning_plan::ActionStatus;
 use folio_domain::off_the_job::{Hours, OtjTrendPoint};
 use folio_domain::progress::ProgressBars;
 use poem::web::{Data, Path};
@@ -99,6 +100,10 @@ struct SessionRow {
     outcome: Option<&'static str>,
     /// Over and never closed.
     unclosed: bool,
+    /// Actions set at this session.
+    actions: u32,
+    /// Of which not complete yet: the guide's red marker (green when none).
+    open_actions: u32,
 }
 
 impl From<SessionView> for SessionRow {
@@ -115,6 +120,8 @@ impl From<SessionView> for SessionRow {
             duration_minutes: s.duration_minutes,
             outcome: v.outcome.map(|o| o.as_str()),
             unclosed: v.unclosed,
+            actions: 0,
+            open_actions: 0,
         }
     }
 }
@@ -139,6 +146,49 @@ struct ActionRow {
     overdue: bool,
     learner_feedback: Option<String>,
     time_spent_minutes: Option<i32>,
+    /// The session it was set at, if any.
+    session: Option<SessionRef>,
+}
+
+/// The session an action belongs to, as linked from it.
+#[derive(Debug, Serialize)]
+struct SessionRef {
+    link: String,
+    session_type: &'static str,
+    starts_at: DateTime<Utc>,
+}
+
+/// An action as listed, counted against its session's marker.
+fn action_row(enrolment: Uuid, v: ActionView, sessions: Option<&mut SessionsView>) -> ActionRow {
+    let ActionView {
+        action,
+        status,
+        overdue,
+    } = v;
+    let session = action.session_id.and_then(|sid| {
+        let row = sessions?.items.iter_mut().find(|s| s.id == sid)?;
+        row.actions += 1;
+        if status != ActionStatus::Complete {
+            row.open_actions += 1;
+        }
+        Some(SessionRef {
+            link: row.link.clone(),
+            session_type: row.session_type,
+            starts_at: row.starts_at,
+        })
+    });
+    ActionRow {
+        link: routes::action(enrolment, action.id),
+        id: action.id,
+        title: action.title,
+        description: action.description,
+        target_date: action.target_date,
+        status: status.as_str(),
+        overdue,
+        learner_feedback: action.learner_feedback,
+        time_spent_minutes: action.time_spent_minutes,
+        session,
+    }
 }
 
 /// The actions section.
@@ -343,7 +393,7 @@ async fn read(
         enrolment: progress.enrolment.clone(),
         bars: progress.overall,
     });
-    let sessions = if_allowed(learning_plan::sessions(uow, id).await)?.map(|s| SessionsView {
+    let mut sessions = if_allowed(learning_plan::sessions(uow, id).await)?.map(|s| SessionsView {
         items: s.items.into_iter().map(SessionRow::from).collect(),
         next_session: s.next_session.map(SessionRow::from),
     });
@@ -353,23 +403,7 @@ async fn read(
         items: a
             .items
             .into_iter()
-            .map(
-                |ActionView {
-                     action,
-                     status,
-                     overdue,
-                 }| ActionRow {
-                    link: routes::action(id, action.id),
-                    id: action.id,
-                    title: action.title,
-                    description: action.description,
-                    target_date: action.target_date,
-                    status: status.as_str(),
-                    overdue,
-                    learner_feedback: action.learner_feedback,
-                    time_spent_minutes: action.time_spent_minutes,
-                },
-            )
+            .map(|v| action_row(id, v, sessions.as_mut()))
             .collect(),
     });
     let documents = if_allowed(documents::list(uow, id, false).await)?.map(|d| DocumentsView {

@@ -69,6 +69,20 @@ struct SessionPage {
     may_manage: bool,
     /// The viewer may attach a file here.
     may_attach: bool,
+    /// The actions set at this session, and how many are not complete (the marker).
+    actions: Vec<SessionAction>,
+    open_actions: usize,
+}
+
+/// An action set at a session, as its page lists it.
+#[derive(Debug, Serialize)]
+struct SessionAction {
+    link: String,
+    title: String,
+    target_date: NaiveDate,
+    /// `outstanding` (red), `in_progress` (yellow) or `complete` (green).
+    status: &'static str,
+    overdue: bool,
 }
 
 /// `/app/sessions/{id}`.
@@ -79,17 +93,30 @@ pub(super) async fn session_page(
     Path(id): Path<String>,
     flash: Flash,
 ) -> PageResult {
-    let (viewer, (session, overview, files, may_manage, may_attach)) = web
+    let (viewer, (session, overview, files, (may_manage, may_attach), actions)) = web
         .read_page(req, async |uow, _| {
             let id = path_id(&id)?;
             let session = learning_plan::session(uow, id).await?;
-            let overview = progress::overview(uow, session.session.enrolment_id).await?;
+            let enrolment = session.session.enrolment_id;
+            let overview = progress::overview(uow, enrolment).await?;
             let files = learning_plan_files::list(uow, Attachee::Session(id)).await?;
-            let may_manage = uow.manages_enrolment(session.session.enrolment_id).await?;
+            let may_manage = uow.manages_enrolment(enrolment).await?;
             let may_attach = learning_plan_files::may_attach_to(uow, Attachee::Session(id)).await?;
-            Ok((session, overview, files, may_manage, may_attach))
+            let actions = learning_plan::actions(uow, enrolment, Some(id)).await?;
+            Ok((session, overview, files, (may_manage, may_attach), actions))
         })
         .await?;
+    let actions: Vec<SessionAction> = actions
+        .items
+        .into_iter()
+        .map(|v| SessionAction {
+            link: routes::action(v.action.enrolment_id, v.action.id),
+            title: v.action.title,
+            target_date: v.action.target_date,
+            status: v.status.as_str(),
+            overdue: v.overdue,
+        })
+        .collect();
     let SessionView {
         session: s,
         session_type,
@@ -105,6 +132,8 @@ pub(super) async fn session_page(
         may_manage,
         may_attach,
         files: file_rows(files),
+        open_actions: actions.iter().filter(|a| a.status != "complete").count(),
+        actions,
         session: SessionFacts {
             id: s.id,
             session_type: session_type.as_str(),

@@ -22,6 +22,7 @@ const PAGES: &[(&str, &str)] = pages![
     "layout",
     "portfolio_nav",
     "chart",
+    "action_marker",
     "sign_in",
     "forgot_password",
     "set_password",

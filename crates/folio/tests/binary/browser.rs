@@ -221,9 +221,9 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
     );
 
     // What the screens did: a new learner enrolled, a course imported, a session attended,
-    // an action in progress, two conversations, a comment, a second version of the returned
+    // an action set at it and completed, two conversations, a comment, a second version of the returned
     // evidence (and none of the assessed one: 10 a version 2 of it would add).
-    let (enrolled, courses, attended, in_progress, messages, comments, versions): (
+    let (enrolled, courses, attended, action_done, messages, comments, versions): (
         i64,
         i64,
         i64,
@@ -236,7 +236,11 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
                    and u.id = e.learner_id where u.email = 'ruby.fox@northgate.example'),
                 (select count(*) from courses where code = 'ST0001'),
                 (select count(*) from learning_sessions where outcome = 'attended'),
-                (select count(*) from actions where status = 'in_progress'),
+                -- The action set at the review: worked on by her, then marked complete.
+                (select count(*) from actions a join learning_sessions s
+                   on s.tenant_id = a.tenant_id and s.id = a.session_id
+                 where a.title = 'Write up the permit-to-work procedure' and a.status = 'complete'
+                   and a.learner_feedback = 'Drafted it with my supervisor.' and s.session_type = 'review'),
                 -- The Review date conversation of three messages (hers, his answer,
                 -- hers to it), tens, and the one she started from her Messages page.
                 10 * (select count(*) from messages m join messages t
@@ -260,7 +264,7 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
             enrolled,
             courses,
             attended,
-            in_progress,
+            action_done,
             messages,
             comments,
             versions
