@@ -27,13 +27,15 @@ pub struct Ctx {
     pub email_rounds: usize,
     /// Time-log entries for the export case.
     pub time_log_rows: i64,
-    /// The platform the read cases (`api-read`, `rls`) run on.
+    /// The platform the read cases (`api-read`, `rls`, `pages`) run on.
     pub scale: Scale,
     /// An already loaded platform to run the read cases on (`folio-bench load`), instead
     /// of loading one into a scratch database.
     pub platform_database: Option<String>,
     /// Seconds of each measured load-generator and pgbench run in `api-read`.
     pub read_seconds: u64,
+    /// Seconds of each measured run of `pages` (one page at one concurrency).
+    pub page_seconds: u64,
     /// Bytes of the file `upload` sends.
     pub upload_bytes: u64,
     /// Keep scratch databases and working files (for profiling) instead of removing them.
@@ -78,6 +80,7 @@ impl Ctx {
             scale: Scale::Large,
             platform_database: None,
             read_seconds: 20,
+            page_seconds: 10,
             upload_bytes: 1 << 30,
             keep: false,
             scratch: Mutex::new(Vec::new()),

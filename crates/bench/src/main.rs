@@ -14,6 +14,7 @@
 //! it creates its own scratch databases through [`ctx::Ctx::scratch_database`], which are
 //! dropped when the run ends (unless `--keep`).
 
+mod capture;
 mod cases;
 mod ctx;
 mod platform;
@@ -74,6 +75,10 @@ struct Cli {
     /// Seconds of each measured run of `api-read` (after a warm-up).
     #[arg(long, default_value_t = 20)]
     read_seconds: u64,
+    /// Seconds of each measured run of `pages` (one page at one concurrency, after a
+    /// warm-up).
+    #[arg(long, default_value_t = 10)]
+    page_seconds: u64,
     /// MiB of the file `upload` sends.
     #[arg(long, default_value_t = 1024)]
     upload_mib: u64,
@@ -108,6 +113,7 @@ enum Which {
     Emails,
     ApiRead,
     Rls,
+    Pages,
     Upload,
     /// Generate the platform (`--scale`) into a database that is kept (`--into`).
     Load,
@@ -128,6 +134,7 @@ impl Which {
             Which::Emails => vec![Case::Emails],
             Which::ApiRead => vec![Case::ApiRead],
             Which::Rls => vec![Case::Rls],
+            Which::Pages => vec![Case::Pages],
             Which::Upload => vec![Case::Upload],
             Which::Load | Which::ExportChild | Which::ServeChild => Vec::new(),
         }
@@ -170,6 +177,7 @@ async fn main() -> anyhow::Result<()> {
     ctx.scale = cli.scale;
     ctx.platform_database = cli.platform_database.clone();
     ctx.read_seconds = cli.read_seconds.max(1);
+    ctx.page_seconds = cli.page_seconds.max(1);
     ctx.upload_bytes = cli.upload_mib.max(1) << 20;
     ctx.keep = cli.keep;
     if cli.which == Which::Load {

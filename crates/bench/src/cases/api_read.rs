@@ -28,16 +28,14 @@ use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context as _, bail};
 use bytes::Bytes;
-use chrono::Utc;
-use folio_app::credentials::TokenKind;
-use folio_domain::TenantId;
 use http_body_util::{BodyExt as _, Empty};
 use uuid::Uuid;
 
+use crate::cases::load::{self, Measurement, Session, Target, WARM_UP, drive, pgbench, threads};
 use crate::cases::{CaseResult, Row};
 use crate::ctx::{Ctx, Platform};
 use crate::server::{self, Server};
@@ -46,67 +44,24 @@ use crate::server::{self, Server};
 const CONNECTIONS: usize = 64;
 /// A light load, for the latency of a request that does not queue behind 63 others.
 const FEW: usize = 4;
-/// Untimed seconds at the start of each measurement.
-const WARM_UP: Duration = Duration::from_secs(3);
 
 /// A learner the load is spread over.
 #[derive(Debug, Clone)]
 struct Learner {
-    tenant: Uuid,
-    user: Uuid,
+    session: Session,
     enrolment: Uuid,
-    token: String,
-    hash: [u8; 32],
 }
 
-/// What one measurement saw over its window.
-#[derive(Debug, Clone, Default)]
-struct Measurement {
-    /// Completed in the window.
-    requests: u64,
-    /// Failed in the window (non-200, errors).
-    errors: u64,
-    /// Per request, microseconds, sorted.
-    latencies_us: Vec<u64>,
-    /// The window.
-    seconds: f64,
-    /// CPU seconds of the server process over the whole run (API only).
-    server_cpu: f64,
-    /// CPU seconds of the load-generating process over the whole run (API only).
-    client_cpu: f64,
-    /// Requests over the whole run (warm-up included), for CPU per request.
-    all_requests: u64,
-}
-
-impl Measurement {
-    fn throughput(&self) -> f64 {
-        self.requests as f64 / self.seconds.max(1e-9)
-    }
-
-    fn percentile_ms(&self, p: f64) -> f64 {
-        if self.latencies_us.is_empty() {
-            return 0.0;
+impl Learner {
+    /// The learner's progress read, with their token as a bearer.
+    fn target(&self) -> Target {
+        Target {
+            path: format!("/api/v1/enrolments/{}/progress", self.enrolment),
+            credential: (
+                hyper::header::AUTHORIZATION,
+                format!("Bearer {}", self.session.token),
+            ),
         }
-        let rank = ((p / 100.0) * self.latencies_us.len() as f64).ceil() as usize;
-        let i = rank.clamp(1, self.latencies_us.len()) - 1;
-        self.latencies_us.get(i).copied().unwrap_or(0) as f64 / 1000.0
-    }
-}
-
-/// A small seeded generator (splitmix64) for picking learners.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        usize::try_from(self.next() % (n.max(1) as u64)).unwrap_or(0)
     }
 }
 
@@ -121,34 +76,16 @@ async fn learners(platform: &Platform, count: i64) -> anyhow::Result<Vec<Learner
     .bind(count)
     .fetch_all(&platform.pool)
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    let expires = Utc::now() + chrono::TimeDelta::hours(12);
-    for chunk in rows.chunk_by(|a, b| a.0 == b.0) {
-        let Some(&(tenant, _, _)) = chunk.first() else {
-            continue;
-        };
-        let mut tx = platform.db.begin_tenant(TenantId(tenant)).await?;
-        for &(_, user, enrolment) in chunk {
-            let minted = folio_app::credentials::mint(TokenKind::Session, TenantId(tenant));
-            folio_db::auth::create_session(
-                &mut tx,
-                Uuid::now_v7(),
-                user,
-                &minted.hash,
-                expires,
-                folio_db::auth::SessionOrigin::Password,
-            )
-            .await?;
-            out.push(Learner {
-                tenant,
-                user,
-                enrolment,
-                token: minted.token,
-                hash: minted.hash,
-            });
-        }
-        tx.commit().await?;
-    }
+    let people: Vec<(Uuid, Uuid)> = rows.iter().map(|r| (r.0, r.1)).collect();
+    let sessions = load::sign_in(platform, &people).await?;
+    let out: Vec<Learner> = sessions
+        .into_iter()
+        .zip(&rows)
+        .map(|(session, row)| Learner {
+            enrolment: row.2,
+            session,
+        })
+        .collect();
     // The lookup table of the pgbench script (no `tenant_id` column: it is not tenant data).
     sqlx::raw_sql(
         "drop table if exists bench_learners;
@@ -162,10 +99,14 @@ async fn learners(platform: &Platform, count: i64) -> anyhow::Result<Vec<Learner
          select * from unnest($1::int[], $2::uuid[], $3::uuid[], $4::uuid[], $5::bytea[])",
     )
     .bind((1..=i32::try_from(out.len()).unwrap_or(i32::MAX)).collect::<Vec<_>>())
-    .bind(out.iter().map(|l| l.tenant).collect::<Vec<_>>())
-    .bind(out.iter().map(|l| l.user).collect::<Vec<_>>())
+    .bind(out.iter().map(|l| l.session.tenant).collect::<Vec<_>>())
+    .bind(out.iter().map(|l| l.session.user).collect::<Vec<_>>())
     .bind(out.iter().map(|l| l.enrolment).collect::<Vec<_>>())
-    .bind(out.iter().map(|l| l.hash.to_vec()).collect::<Vec<_>>())
+    .bind(
+        out.iter()
+            .map(|l| l.session.hash.to_vec())
+            .collect::<Vec<_>>(),
+    )
     .execute(&platform.pool)
     .await?;
     sqlx::query("vacuum (analyze) bench_learners, sessions")
@@ -228,171 +169,6 @@ from bench_learners l where l.n = :n \\gset\n",
     s
 }
 
-/// The load generator: `connections` connections, each one request after another, over
-/// the warm-up and then `seconds`.
-async fn drive(
-    addr: SocketAddr,
-    learners: Arc<Vec<Learner>>,
-    seed: u64,
-    (connections, seconds): (usize, u64),
-    server: &Server,
-) -> anyhow::Result<Measurement> {
-    let mut senders = Vec::with_capacity(connections);
-    for _ in 0..connections {
-        senders.push(server::connect::<Empty<Bytes>>(addr).await?);
-    }
-    let cpu_server = server.cpu_seconds();
-    let cpu_client = server::cpu_seconds("/proc/self/stat");
-    let started = Instant::now();
-    let window_start = started + WARM_UP;
-    let window_end = window_start + Duration::from_secs(seconds);
-    let mut tasks = Vec::with_capacity(connections);
-    for (i, mut sender) in senders.into_iter().enumerate() {
-        let learners = learners.clone();
-        let mut rng = SplitMix(seed ^ (i as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
-        let host = addr.to_string();
-        tasks.push(tokio::spawn(async move {
-            let mut m = Measurement::default();
-            loop {
-                let sent = Instant::now();
-                if sent >= window_end {
-                    break;
-                }
-                let Some(l) = learners.get(rng.below(learners.len())) else {
-                    break;
-                };
-                let request =
-                    hyper::Request::get(format!("/api/v1/enrolments/{}/progress", l.enrolment))
-                        .header(hyper::header::HOST, &host)
-                        .header(hyper::header::AUTHORIZATION, format!("Bearer {}", l.token))
-                        .body(Empty::<Bytes>::new())?;
-                sender.ready().await?;
-                let response = sender.send_request(request).await?;
-                let ok = response.status() == hyper::StatusCode::OK;
-                let _body = response.into_body().collect().await?;
-                let done = Instant::now();
-                m.all_requests += 1;
-                if done >= window_start && done <= window_end {
-                    if ok {
-                        m.requests += 1;
-                        m.latencies_us.push(
-                            u64::try_from(done.duration_since(sent).as_micros()).unwrap_or(0),
-                        );
-                    } else {
-                        m.errors += 1;
-                    }
-                }
-            }
-            anyhow::Ok(m)
-        }));
-    }
-    let mut total = Measurement {
-        seconds: seconds as f64,
-        ..Measurement::default()
-    };
-    for task in tasks {
-        let m = task.await??;
-        total.requests += m.requests;
-        total.errors += m.errors;
-        total.all_requests += m.all_requests;
-        total.latencies_us.extend(m.latencies_us);
-    }
-    total.latencies_us.sort_unstable();
-    total.server_cpu = server.cpu_seconds() - cpu_server;
-    total.client_cpu = server::cpu_seconds("/proc/self/stat") - cpu_client;
-    Ok(total)
-}
-
-/// Runs pgbench for the warm-up and `seconds` and reads its per-transaction log.
-async fn pgbench(
-    ctx: &Ctx,
-    database: &str,
-    (script, dir): (&Path, &Path),
-    threads: usize,
-    (clients, seconds): (usize, u64),
-) -> anyhow::Result<Measurement> {
-    let url = url::Url::parse(&ctx.server_url).context("database URL")?;
-    let logs = dir.join("pgbench-logs");
-    let _ = tokio::fs::remove_dir_all(&logs).await;
-    tokio::fs::create_dir_all(&logs).await?;
-    let total = WARM_UP.as_secs() + seconds + 1;
-    let mut command = tokio::process::Command::new("pgbench");
-    command
-        .args(["-n", "-M", "prepared"])
-        .args(["-c", &clients.to_string()])
-        .args(["-j", &threads.min(clients).to_string()])
-        .args(["-T", &total.to_string()])
-        .arg("-f")
-        .arg(script)
-        .arg("-l")
-        .arg(format!("--log-prefix={}", logs.join("tx").display()))
-        .args(["-h", url.host_str().unwrap_or("127.0.0.1")])
-        .args(["-p", &url.port().unwrap_or(5432).to_string()])
-        .args([
-            "-U",
-            if url.username().is_empty() {
-                "postgres"
-            } else {
-                url.username()
-            },
-        ])
-        .arg(database)
-        .current_dir(dir);
-    if let Some(password) = url.password() {
-        command.env("PGPASSWORD", password);
-    }
-    let out = command
-        .output()
-        .await
-        .context("run pgbench (is it installed?)")?;
-    if !out.status.success() {
-        bail!(
-            "pgbench failed: {}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    // Lines: client, transaction, latency µs, script, end time (s), end time (µs part).
-    let mut done: Vec<(f64, u64)> = Vec::new();
-    let mut failed = 0;
-    let mut entries = tokio::fs::read_dir(&logs).await?;
-    while let Some(entry) = entries.next_entry().await? {
-        let text = tokio::fs::read_to_string(entry.path()).await?;
-        for line in text.lines() {
-            let f: Vec<&str> = line.split_whitespace().collect();
-            let (Some(latency), Some(secs), Some(micros)) = (f.get(2), f.get(4), f.get(5)) else {
-                continue;
-            };
-            let end =
-                secs.parse::<f64>().unwrap_or(0.0) + micros.parse::<f64>().unwrap_or(0.0) / 1e6;
-            match latency.parse::<u64>() {
-                Ok(us) => done.push((end, us)),
-                Err(_) => failed += 1,
-            }
-        }
-    }
-    let first = done.iter().map(|d| d.0).fold(f64::INFINITY, f64::min);
-    let (from, to) = (
-        first + WARM_UP.as_secs_f64(),
-        first + WARM_UP.as_secs_f64() + seconds as f64,
-    );
-    let mut latencies: Vec<u64> = done
-        .iter()
-        .filter(|d| d.0 >= from && d.0 <= to)
-        .map(|d| d.1)
-        .collect();
-    latencies.sort_unstable();
-    let _ = tokio::fs::remove_dir_all(&logs).await;
-    Ok(Measurement {
-        requests: latencies.len() as u64,
-        errors: failed,
-        latencies_us: latencies,
-        seconds: seconds as f64,
-        all_requests: done.len() as u64,
-        ..Measurement::default()
-    })
-}
-
 /// One progress read through the API, checked against the database.
 async fn check(platform: &Platform, addr: SocketAddr, learner: &Learner) -> anyhow::Result<()> {
     let mut sender = server::connect::<Empty<Bytes>>(addr).await?;
@@ -400,7 +176,7 @@ async fn check(platform: &Platform, addr: SocketAddr, learner: &Learner) -> anyh
         .header(hyper::header::HOST, addr.to_string())
         .header(
             hyper::header::AUTHORIZATION,
-            format!("Bearer {}", learner.token),
+            format!("Bearer {}", learner.session.token),
         )
         .body(Empty::<Bytes>::new())?;
     let response = sender.send_request(request).await?;
@@ -422,7 +198,7 @@ async fn check(platform: &Platform, addr: SocketAddr, learner: &Learner) -> anyh
     let signed: i64 = sqlx::query_scalar(
         "select count(*) from criterion_sign_offs where tenant_id = $1 and enrolment_id = $2",
     )
-    .bind(learner.tenant)
+    .bind(learner.session.tenant)
     .bind(learner.enrolment)
     .fetch_one(&platform.pool)
     .await?;
@@ -441,7 +217,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<CaseResult> {
     let count = (platform.summary.enrolments / 20).min(5_000);
     let learners = Arc::new(learners(platform, count).await?);
     let tenants = {
-        let mut t: Vec<Uuid> = learners.iter().map(|l| l.tenant).collect();
+        let mut t: Vec<Uuid> = learners.iter().map(|l| l.session.tenant).collect();
         t.dedup();
         t.len()
     };
@@ -594,11 +370,6 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<CaseResult> {
     })
 }
 
-/// The load generator's threads (tokio's default: one per core), given to pgbench too.
-fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
-}
-
 /// What [`measure`] found: the median rounds, every round, and the light load's run.
 struct Measured {
     api: Measurement,
@@ -624,15 +395,10 @@ async fn measure(
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
     // One short untimed run of each: statements prepared, pages cached.
-    let files = (script, dir);
-    let warm = drive(
-        server.addr,
-        learners.clone(),
-        seed,
-        (CONNECTIONS, 2),
-        server,
-    )
-    .await?;
+    let scripts = [script.to_path_buf()];
+    let files = (&scripts[..], dir);
+    let targets: Arc<Vec<Target>> = Arc::new(learners.iter().map(Learner::target).collect());
+    let warm = drive(server.addr, targets.clone(), seed, (CONNECTIONS, 2), server).await?;
     println!("  warm-up API: {:.0} req/s", warm.throughput());
     let warm = pgbench(ctx, &platform.name, files, threads(), (CONNECTIONS, 2)).await?;
     println!("  warm-up pgbench: {:.0} tx/s", warm.throughput());
@@ -644,7 +410,7 @@ async fn measure(
             if (turn == 0) == api_first {
                 let m = drive(
                     server.addr,
-                    learners.clone(),
+                    targets.clone(),
                     seed.wrapping_add(round as u64),
                     (CONNECTIONS, ctx.read_seconds),
                     server,
@@ -681,7 +447,7 @@ async fn measure(
     // The same at a light load: what one request costs when it does not queue.
     let light_api = drive(
         server.addr,
-        learners.clone(),
+        targets.clone(),
         seed ^ 0x5eed,
         (FEW, ctx.read_seconds),
         server,

@@ -6,6 +6,8 @@
 pub mod api_read;
 pub mod emails;
 pub mod export;
+pub mod load;
+pub mod pages;
 pub mod recalculation;
 pub mod rls;
 pub mod upload;
@@ -35,6 +37,8 @@ pub enum Case {
     ApiRead,
     /// The assessor's dashboard with row-level security against the owner's.
     Rls,
+    /// Four everyday pages at 1, 16 and 64 users against the same SQL through pgbench.
+    Pages,
     /// A 1 GiB evidence upload through the HTTP API against `cp`.
     Upload,
 }
@@ -47,6 +51,7 @@ impl Case {
         Case::Emails,
         Case::ApiRead,
         Case::Rls,
+        Case::Pages,
         Case::Upload,
     ];
 
@@ -58,6 +63,7 @@ impl Case {
             Case::Export => "export",
             Case::ApiRead => "api-read",
             Case::Rls => "rls",
+            Case::Pages => "pages",
             Case::Upload => "upload",
         }
     }
@@ -70,6 +76,7 @@ impl Case {
             Case::Export => export::run(ctx).await,
             Case::ApiRead => api_read::run(ctx).await,
             Case::Rls => rls::run(ctx).await,
+            Case::Pages => pages::run(ctx).await,
             Case::Upload => upload::run(ctx).await,
         }
     }

@@ -221,8 +221,8 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
     );
 
     // What the screens did: a new learner enrolled, a course imported, a session attended,
-    // an action set at it and completed, two conversations, a comment, a second version of the returned
-    // evidence (and none of the assessed one: 10 a version 2 of it would add).
+    // an action set at it and completed, two conversations, a comment, a second version of
+    // the returned evidence (and none of the assessed one: 10 a version 2 of it would add).
     let (enrolled, courses, attended, action_done, messages, comments, versions): (
         i64,
         i64,
