@@ -184,6 +184,25 @@ pub(crate) enum FileResponse {
     ),
 }
 
+/// How many pages a PDF version has, for a viewer that draws them one at a time.
+#[derive(Debug, Object)]
+struct PdfPages {
+    /// Pages in the PDF; each is `GET …/pages/{n}` for n from 1.
+    pages: u32,
+}
+
+/// A page of a PDF drawn as a picture.
+#[derive(ApiResponse)]
+enum PngResponse {
+    /// The page as a PNG on white, 1000 pixels wide (narrower for a very tall page).
+    #[oai(status = 200, content_type = "image/png")]
+    Png(
+        Binary<Vec<u8>>,
+        #[oai(header = "X-Content-Type-Options")] String,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
 #[derive(ApiResponse)]
 enum NoContent {
     /// Done.
@@ -354,6 +373,48 @@ impl EvidenceApi {
         let v = evidence::version(&mut uow, id.0, version.0).await?;
         uow.commit().await?;
         Ok(attachment(&self.0, &v.storage_key, &v.file_name, v.size_bytes).await?)
+    }
+
+    /// How many pages a PDF version has, for the viewer that shows them as pictures (422
+    /// naming `version` when it is not a PDF, is over 20 MiB, or is encrypted or damaged:
+    /// those are only downloaded).
+    #[oai(path = "/evidence/:id/versions/:version/pages", method = "get")]
+    async fn pdf_pages(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+        version: Path<i32>,
+    ) -> ApiResult<Json<PdfPages>> {
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let v = evidence::drawable_version(&mut uow, id.0, version.0).await?;
+        uow.commit().await?;
+        let pages = evidence::pdf_page_count(&self.0.storage, &v).await?;
+        Ok(Json(PdfPages {
+            pages: u32::try_from(pages).unwrap_or(u32::MAX),
+        }))
+    }
+
+    /// A page of a PDF version (from 1) drawn as a PNG, so the file itself never opens in
+    /// the browser (404 past the last page; 422 as for the page count).
+    #[oai(path = "/evidence/:id/versions/:version/pages/:page", method = "get")]
+    async fn pdf_page(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+        version: Path<i32>,
+        page: Path<u32>,
+    ) -> ApiResult<PngResponse> {
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let v = evidence::drawable_version(&mut uow, id.0, version.0).await?;
+        uow.commit().await?;
+        let page = usize::try_from(page.0).unwrap_or(usize::MAX);
+        let png = evidence::draw_pdf_page(&self.0.storage, &v, page).await?;
+        // A version never changes once stored: the drawing may be kept, by this browser only.
+        Ok(PngResponse::Png(
+            Binary(png),
+            "nosniff".into(),
+            "private, max-age=86400".into(),
+        ))
     }
 
     /// Return evidence to the learner with points for improvement (their assessor or an

@@ -122,6 +122,97 @@ pub async fn version(uow: &mut UnitOfWork, id: Uuid, number: i32) -> Result<Vers
         .ok_or(Error::NotFound)
 }
 
+/// Whether a version declared as `content_type` is a PDF.
+pub fn is_pdf(content_type: &str) -> bool {
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/pdf")
+}
+
+/// A version whose pages the viewer draws: one the caller may read, declared as a PDF and
+/// no bigger than [`folio_pdf::preview::MAX_BYTES`]; any other is only downloaded (422
+/// naming the version).
+pub async fn drawable_version(uow: &mut UnitOfWork, id: Uuid, number: i32) -> Result<Version> {
+    let v = version(uow, id, number).await?;
+    if !is_pdf(&v.content_type) {
+        return Err(Error::invalid(
+            "version",
+            "is not a PDF, so it cannot be shown in the page: download it to read it",
+        ));
+    }
+    if v.size_bytes > folio_pdf::preview::MAX_BYTES {
+        return Err(Error::invalid(
+            "version",
+            "is a PDF over 20 MiB, too large to show in the page: download it to read it",
+        ));
+    }
+    Ok(v)
+}
+
+/// Drawings under way: one per core at most, the rest wait (drawing is CPU work).
+static DRAWING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+});
+
+/// Reads a drawable version's file and answers what `work` makes of it, on a blocking
+/// thread. A page past the last is 404; a PDF that cannot be drawn (encrypted, damaged,
+/// one that makes the rasteriser panic) is 422 naming the version.
+async fn with_pdf<T: Send + 'static>(
+    storage: &Storage,
+    v: &Version,
+    work: impl FnOnce(Vec<u8>) -> std::result::Result<T, folio_pdf::preview::PreviewError>
+    + Send
+    + 'static,
+) -> Result<T> {
+    use folio_pdf::preview::PreviewError;
+    use futures_util::TryStreamExt as _;
+    let _turn = DRAWING
+        .acquire()
+        .await
+        .map_err(|_| Error::Internal("the drawing queue is closed".into()))?;
+    let cap = usize::try_from(folio_pdf::preview::MAX_BYTES).unwrap_or(usize::MAX);
+    let mut bytes = Vec::with_capacity(usize::try_from(v.size_bytes).unwrap_or(0).min(cap));
+    let mut stream = std::pin::pin!(
+        storage
+            .read(&v.storage_key)
+            .await
+            .map_err(files::storage_error)?
+    );
+    while let Some(chunk) = stream
+        .try_next()
+        .await
+        .map_err(|e| files::storage_error(folio_storage::StorageError::Interrupted(e)))?
+    {
+        if bytes.len() + chunk.len() > cap {
+            return Err(Error::invalid(
+                "version",
+                "is too large to show in the page",
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    match tokio::task::spawn_blocking(move || work(bytes)).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(PreviewError::NoSuchPage(_))) => Err(Error::NotFound),
+        Ok(Err(PreviewError::Unreadable)) | Err(_) => Err(Error::invalid(
+            "version",
+            "cannot be shown in the page (an encrypted or damaged PDF): download it to read it",
+        )),
+    }
+}
+
+/// How many pages a drawable version has.
+pub async fn pdf_page_count(storage: &Storage, v: &Version) -> Result<usize> {
+    with_pdf(storage, v, folio_pdf::preview::page_count).await
+}
+
+/// Page `page` (from 1) of a drawable version, as a PNG.
+pub async fn draw_pdf_page(storage: &Storage, v: &Version, page: usize) -> Result<Vec<u8>> {
+    with_pdf(storage, v, move |bytes| {
+        folio_pdf::preview::draw_page(bytes, page)
+    })
+    .await
+}
+
 /// Returns evidence to the learner with points for improvement (their assessor or an
 /// admin); the learner is e-mailed. Evidence that criteria were signed off on cannot be
 /// returned (409): the learner could not send a new version of it.

@@ -10,6 +10,7 @@
 
 mod layout;
 mod metrics;
+pub mod preview;
 mod text;
 
 use std::io::Write;

@@ -743,6 +743,16 @@ async fn tenant_a_cannot_reach_tenant_b_evidence() {
             None,
         ),
         (
+            Method::GET,
+            format!("/api/v1/evidence/{id}/versions/1/pages"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/evidence/{id}/versions/1/pages/1"),
+            None,
+        ),
+        (
             Method::POST,
             format!("/api/v1/evidence/{id}/return"),
             Some(json!({ "points": "x" })),
@@ -1424,6 +1434,169 @@ async fn only_those_who_manage_the_learner_are_offered_the_forms_that_change_thi
                 assert!(!page.contains(f), "{reader} is offered {f} on {link}");
             }
         }
+    }
+    app.finish().await;
+}
+
+/// A PDF of two A4 pages (595 × 842 pt) written by hand: on the first a black square of
+/// 200 × 200 pt at (100, 100), the second blank.
+fn square_pdf() -> Vec<u8> {
+    let square = "0 0 0 rg 100 100 200 200 re f";
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>".to_owned(),
+        format!(
+            "<< /Length {} >>\nstream\n{square}\nendstream",
+            square.len()
+        ),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>".to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut at = Vec::new();
+    for (n, object) in objects.iter().enumerate() {
+        at.push(pdf.len());
+        pdf.extend(format!("{} 0 obj\n{object}\nendobj\n", n + 1).into_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend(format!("xref\n0 6\n0000000000 65535 f \n").into_bytes());
+    for offset in at {
+        pdf.extend(format!("{offset:010} 00000 n \n").into_bytes());
+    }
+    pdf.extend(
+        format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").into_bytes(),
+    );
+    pdf
+}
+
+/// (width, height, dark pixels) of a PNG.
+fn png_ink(png: &[u8]) -> (u32, u32, usize) {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let samples = info.color_type.samples();
+    let dark = pixels[..info.buffer_size()]
+        .chunks(samples)
+        .filter(|p| p.iter().take(3).all(|&c| c < 128))
+        .count();
+    (info.width, info.height, dark)
+}
+
+#[tokio::test]
+async fn pdf_evidence_is_shown_as_pictures_of_its_pages_to_those_who_may_read_it() {
+    let app = TestApp::spawn().await;
+    let mut p = portfolio(&app, "northgate").await;
+    p.add_person("other@n.example", Role::Learner).await;
+    let other = p.sign_in("other").await;
+    let pdf = upload(
+        &app,
+        p.token("learner"),
+        p.enrolment("learner"),
+        form(component(&p), "plan.pdf", square_pdf()),
+    )
+    .await;
+    assert_eq!(pdf.status(), StatusCode::CREATED);
+    let pdf = pdf.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let get = |path: String, token: String| {
+        let app = &app;
+        async move { app.authed(Method::GET, &path, &token).send().await.unwrap() }
+    };
+    let assessor = p.token("assessor").to_owned();
+
+    let pages = get(
+        format!("/api/v1/evidence/{pdf}/versions/1/pages"),
+        assessor.clone(),
+    )
+    .await;
+    assert_eq!(pages.status(), StatusCode::OK);
+    assert_eq!(pages.json::<Value>().await.unwrap(), json!({ "pages": 2 }));
+
+    let first = get(
+        format!("/api/v1/evidence/{pdf}/versions/1/pages/1"),
+        assessor.clone(),
+    )
+    .await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(first.headers()["content-type"], "image/png");
+    assert_eq!(first.headers()["x-content-type-options"], "nosniff");
+    let (width, height, dark) = png_ink(&first.bytes().await.unwrap());
+    // Drawn 1000 px wide: 1000 / 595 = 1.6807 px a point; 842 pt → 1415.1 → 1415 px.
+    // The square: 200 pt → 336.1 px a side, about 336 × 336 = 112,896 dark pixels
+    // (give or take the anti-aliased edges: 335² = 112,225 to 337² = 113,569).
+    assert_eq!((width, height), (1000, 1415));
+    assert!((112_225..=113_569).contains(&dark), "{dark} dark pixels");
+    let second = get(
+        format!("/api/v1/evidence/{pdf}/versions/1/pages/2"),
+        assessor.clone(),
+    )
+    .await;
+    assert_eq!(second.status(), StatusCode::OK);
+    assert_eq!(
+        png_ink(&second.bytes().await.unwrap()).2,
+        0,
+        "the blank page has ink"
+    );
+
+    // Past the last page, page 0, another learner: not found.
+    for (path, token) in [
+        (
+            format!("/api/v1/evidence/{pdf}/versions/1/pages/3"),
+            assessor.clone(),
+        ),
+        (
+            format!("/api/v1/evidence/{pdf}/versions/1/pages/0"),
+            assessor.clone(),
+        ),
+        (
+            format!("/api/v1/evidence/{pdf}/versions/2/pages"),
+            assessor.clone(),
+        ),
+        (
+            format!("/api/v1/evidence/{pdf}/versions/1/pages"),
+            other.clone(),
+        ),
+        (
+            format!("/api/v1/evidence/{pdf}/versions/1/pages/1"),
+            other.clone(),
+        ),
+    ] {
+        problem(get(path, token).await, StatusCode::NOT_FOUND).await;
+    }
+
+    // A file declared as a PDF that is not one: 422 naming the version, in words.
+    let junk = upload(
+        &app,
+        p.token("learner"),
+        p.enrolment("learner"),
+        form(component(&p), "junk.pdf", content(10, 1)),
+    )
+    .await;
+    let junk = junk.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for path in [
+        format!("/api/v1/evidence/{junk}/versions/1/pages"),
+        format!("/api/v1/evidence/{junk}/versions/1/pages/1"),
+    ] {
+        let body = problem(
+            get(path, assessor.clone()).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(body["errors"][0]["field"], "version", "{body}");
+        assert!(
+            body["errors"][0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("download it to read it"),
+            "{body}"
+        );
     }
     app.finish().await;
 }

@@ -211,6 +211,11 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("get", "/api/v1/enrolments/{id}/evidence"),
         ("get", "/api/v1/evidence/{id}"),
         ("get", "/api/v1/evidence/{id}/versions/{version}/file"),
+        ("get", "/api/v1/evidence/{id}/versions/{version}/pages"),
+        (
+            "get",
+            "/api/v1/evidence/{id}/versions/{version}/pages/{page}",
+        ),
         ("post", "/api/v1/evidence/{id}/return"),
         ("post", "/api/v1/evidence/{id}/versions"),
         ("put", "/api/v1/evidence/{id}/criteria"),
