@@ -21,7 +21,8 @@
 //             changing her mind once), reads the units page, signs the
 //             document, edits the profile and photo, finds the assessed evidence offers
 //             no new version and resubmits the returned piece; without the script,
-//             uploads evidence, and a photo that its page then draws;
+//             uploads evidence, a photo that its page then draws, and a PDF it shows
+//             page by page;
 //   employer: sees the employee's portfolio read-only (no upload, time-log or delete
 //             forms) and signs the document.
 //
@@ -60,6 +61,45 @@ async function open(page, path) {
   check(!/could not be shown|Something went wrong|Not found|Not allowed/.test(text), `${path} shows an error: ${text.slice(0, 300)}`);
   check(!/^\s*[{[]|\/problems\//.test(text), `${path} shows raw JSON`);
   return text;
+}
+
+// The natural width of a picture once the browser has drawn it (0 if it never is).
+async function drawnWidth(page, img) {
+  await img.waitFor();
+  await img.scrollIntoViewIfNeeded();
+  let width = 0;
+  for (let tries = 0; tries < 50 && width === 0; tries++) {
+    width = await img.evaluate((i) => (i.complete ? i.naturalWidth : 0));
+    if (width === 0) await page.waitForTimeout(200);
+  }
+  return width;
+}
+
+// A PDF of two A4 pages, written by hand: a line of text on each.
+function twoPagePdf() {
+  const text = (words) => `BT /F1 24 Tf 72 720 Td (${words}) Tj ET`;
+  const page = (contents) => `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 7 0 R >> >> /Contents ${contents} 0 R >>`;
+  const stream = (body) => `<< /Length ${body.length} >>\nstream\n${body}\nendstream`;
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>",
+    page(4),
+    stream(text("1. Request the permit")),
+    page(6),
+    stream(text("2. Isolate the machine")),
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+  ];
+  let pdf = "%PDF-1.4\n";
+  const offsets = [];
+  objects.forEach((object, i) => {
+    offsets.push(pdf.length);
+    pdf += `${i + 1} 0 obj\n${object}\nendobj\n`;
+  });
+  const xref = pdf.length;
+  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  for (const offset of offsets) pdf += `${String(offset).padStart(10, "0")} 00000 n \n`;
+  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(pdf, "latin1");
 }
 
 async function signIn(page, email) {
@@ -897,15 +937,29 @@ try {
   await plain.getByText("Your evidence is uploaded.").waitFor();
   await plain.getByRole("link", { name: "Finished panel" }).click();
   const shown = plain.locator("#preview img");
-  await shown.waitFor();
-  await shown.scrollIntoViewIfNeeded();
-  let drawnWidth = 0;
-  for (let tries = 0; tries < 50 && drawnWidth === 0; tries++) {
-    drawnWidth = await shown.evaluate((img) => (img.complete ? img.naturalWidth : 0));
-    if (drawnWidth === 0) await plain.waitForTimeout(200);
-  }
-  check(drawnWidth === 2, `the photo is not drawn in the evidence's page (width ${drawnWidth})`);
+  const photoWidth = await drawnWidth(plain, shown);
+  check(photoWidth === 2, `the photo is not drawn in the evidence's page (width ${photoWidth})`);
   check((await shown.getAttribute("alt")).includes("Finished panel"), "the photo has no alternative text");
+
+  step = "learner, without JavaScript: a PDF is shown page by page";
+  await open(plain, `${enrolmentPath}/evidence`);
+  await plainUpload.getByLabel("Title").fill("Permit procedure (PDF)");
+  await plainUpload.getByLabel("I declare that this is my own work.").check();
+  await plainUpload.getByLabel("Your name as your signature").fill("Amelia Clarke");
+  await plainUpload.getByLabel("File").setInputFiles({ name: "permit.pdf", mimeType: "application/pdf", buffer: twoPagePdf() });
+  await plainUpload.getByRole("button", { name: "Upload" }).click();
+  await plain.getByText("Your evidence is uploaded.").waitFor();
+  await plain.getByRole("link", { name: "Permit procedure (PDF)" }).click();
+  const pdfPage = plain.locator("#pdf-preview img");
+  // Drawn by the server, 1000 pixels wide, with words for those who cannot see it.
+  check((await drawnWidth(plain, pdfPage)) === 1000, "the PDF's first page is not drawn");
+  check((await pdfPage.getAttribute("alt")).startsWith("Page 1 of 2"), "the page's alternative text does not say which page");
+  await plain.locator("#pdf-preview").getByRole("link", { name: "Next page →" }).click();
+  await plain.locator("#pdf-preview").getByText("Page 2 of 2").waitFor();
+  check((await drawnWidth(plain, plain.locator("#pdf-preview img"))) === 1000, "the PDF's second page is not drawn");
+  check((await plain.locator("#pdf-preview").getByRole("link", { name: "Next page →" }).count()) === 0, "the last page offers a next one");
+  await plain.locator("#pdf-preview").getByRole("link", { name: "← Previous page" }).click();
+  await plain.locator("#pdf-preview").getByText("Page 1 of 2").waitFor();
   await plainContext.close();
 
   step = "no page broke its Content-Security-Policy";

@@ -142,7 +142,7 @@ pub async fn drawable_version(uow: &mut UnitOfWork, id: Uuid, number: i32) -> Re
     if v.size_bytes > folio_pdf::preview::MAX_BYTES {
         return Err(Error::invalid(
             "version",
-            "is a PDF over 20 MiB, too large to show in the page: download it to read it",
+            "is over 20 MiB, too large to show in the page: download it to read it",
         ));
     }
     Ok(v)

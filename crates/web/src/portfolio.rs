@@ -352,6 +352,42 @@ struct EvidenceDetailView {
     may_assess: bool,
     /// The current version shown in the page, when it is a picture.
     preview: Option<Preview>,
+    /// The current version's pages, when it is a PDF that can be drawn.
+    pdf: Option<PdfPreview>,
+    /// Why the current version, a PDF, is not shown (too large, damaged…).
+    pdf_refused: Option<String>,
+}
+
+/// A page of a PDF version shown in the evidence's page, as the picture the API draws
+/// of it (the PDF itself never opens in the browser), with links to the others.
+#[derive(Debug, Serialize)]
+struct PdfPreview {
+    src: String,
+    page: u32,
+    pages: u32,
+    version: i32,
+    file_name: String,
+    download: String,
+    previous: Option<String>,
+    next: Option<String>,
+}
+
+/// `/app/evidence/{id}?page=N`: which page of a PDF to show.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct EvidenceQuery {
+    page: Option<String>,
+}
+
+/// The page asked for: from 1, the first when none was.
+fn page_asked(q: &EvidenceQuery) -> Result<u32, folio_app::Error> {
+    match q.page.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        None => Ok(1),
+        Some(p) => p
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| folio_app::Error::invalid("page", "must be a page number, from 1")),
+    }
 }
 
 /// A picture shown in the evidence's page: an `<img>` of the version's file, which the
@@ -381,17 +417,19 @@ pub(super) async fn evidence_page(
     req: &Request,
     web: Data<&Web>,
     Path(id): Path<String>,
+    Query(q): Query<EvidenceQuery>,
     flash: Flash,
 ) -> PageResult {
-    let (viewer, (detail, overview, map, may_assess, assessed_criteria)) = web
+    let (viewer, (detail, overview, map, may_assess, assessed_criteria, page)) = web
         .read_page(req, async |uow, _| {
+            let page = page_asked(&q)?;
             let detail = evidence::detail(uow, path_id(&id)?).await?;
             let enrolment = detail.evidence.enrolment_id;
             let overview = progress::overview(uow, enrolment).await?;
             let map = progress::progress_map(uow, enrolment, false).await?;
             let may_assess = uow.manages_enrolment(enrolment).await?;
             let assessed = evidence::assessed_criteria(uow, detail.evidence.id).await?;
-            Ok((detail, overview, map, may_assess, assessed))
+            Ok((detail, overview, map, may_assess, assessed, page))
         })
         .await?;
     let evidence_id = detail.evidence.id;
@@ -405,6 +443,13 @@ pub(super) async fn evidence_page(
             version: v.version,
             file_name: v.file_name.clone(),
         });
+    let current = detail.versions.iter().find(|v| {
+        v.version == detail.evidence.current_version && evidence::is_pdf(&v.content_type)
+    });
+    let (pdf, pdf_refused) = match current {
+        Some(v) => pdf_preview(&web, &viewer, evidence_id, v, page).await,
+        None => (None, None),
+    };
     let view = EvidenceDetailView {
         id: detail.evidence.enrolment_id,
         overview: overview.into(),
@@ -433,8 +478,64 @@ pub(super) async fn evidence_page(
         assessed_criteria,
         may_assess,
         preview,
+        pdf,
+        pdf_refused,
     };
     Ok(web.typed_page(&viewer, "evidence_detail", "Evidence", &view, flash))
+}
+
+/// The PDF viewer of a version: its page count asked of the API (which reads the file),
+/// the page asked for (the last when past it); or why it cannot be shown.
+async fn pdf_preview(
+    web: &Web,
+    viewer: &super::Viewer,
+    evidence_id: Uuid,
+    v: &Version,
+    page: u32,
+) -> (Option<PdfPreview>, Option<String>) {
+    let api = format!("/api/v1/evidence/{evidence_id}/versions/{}", v.version);
+    let reply = web
+        .api
+        .call_with(
+            poem::http::Method::GET,
+            &format!("{api}/pages"),
+            Some(&viewer.token),
+            viewer.peer,
+            None,
+        )
+        .await;
+    let pages = reply
+        .body
+        .get("pages")
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|n| u32::try_from(n).ok())
+        .filter(|&n| reply.ok() && n >= 1);
+    let Some(pages) = pages else {
+        let why = reply
+            .body
+            .pointer("/errors/0/detail")
+            .and_then(serde_json::Value::as_str)
+            .map_or_else(
+                || "This PDF cannot be shown in the page: download it to read it.".to_owned(),
+                |d| format!("This PDF {d}."),
+            );
+        return (None, Some(why));
+    };
+    let page = page.min(pages);
+    let link = |n: u32| format!("{}?page={n}", folio_app::routes::evidence(evidence_id));
+    (
+        Some(PdfPreview {
+            src: format!("{api}/pages/{page}"),
+            page,
+            pages,
+            version: v.version,
+            file_name: v.file_name.clone(),
+            download: evidence_file(evidence_id, v.version),
+            previous: (page > 1).then(|| link(page - 1)),
+            next: (page < pages).then(|| link(page + 1)),
+        }),
+        None,
+    )
 }
 
 #[cfg(test)]

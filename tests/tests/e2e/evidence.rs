@@ -1459,7 +1459,7 @@ fn square_pdf() -> Vec<u8> {
         pdf.extend(format!("{} 0 obj\n{object}\nendobj\n", n + 1).into_bytes());
     }
     let xref = pdf.len();
-    pdf.extend(format!("xref\n0 6\n0000000000 65535 f \n").into_bytes());
+    pdf.extend_from_slice(b"xref\n0 6\n0000000000 65535 f \n");
     for offset in at {
         pdf.extend(format!("{offset:010} 00000 n \n").into_bytes());
     }
