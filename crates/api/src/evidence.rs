@@ -376,7 +376,7 @@ impl EvidenceApi {
     }
 
     /// How many pages a PDF version has, for the viewer that shows them as pictures (422
-    /// naming `version` when it is not a PDF, is over 20 MiB, or is encrypted or damaged:
+    /// naming `version` when it is not a PDF, is over 20 MiB, or cannot be opened or drawn:
     /// those are only downloaded).
     #[oai(path = "/evidence/:id/versions/:version/pages", method = "get")]
     async fn pdf_pages(

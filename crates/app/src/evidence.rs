@@ -148,14 +148,20 @@ pub async fn drawable_version(uow: &mut UnitOfWork, id: Uuid, number: i32) -> Re
     Ok(v)
 }
 
-/// Drawings under way: one per core at most, the rest wait (drawing is CPU work).
-static DRAWING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
-    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
-});
+/// Drawings under way: one per core at most, the rest wait (drawing is CPU work). A
+/// drawing holds its turn until it ends, even when the request that asked for it has
+/// gone (a client that disconnects and asks again cannot stack up drawings).
+static DRAWING: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+    std::sync::LazyLock::new(|| {
+        std::sync::Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(1, |n| n.get()),
+        ))
+    });
 
 /// Reads a drawable version's file and answers what `work` makes of it, on a blocking
-/// thread. A page past the last is 404; a PDF that cannot be drawn (encrypted, damaged,
-/// one that makes the rasteriser panic) is 422 naming the version.
+/// thread once it has a turn. A page past the last is 404; a PDF that cannot be drawn
+/// (one that cannot be opened, is damaged, or makes the rasteriser panic) is 422 naming
+/// the version.
 async fn with_pdf<T: Send + 'static>(
     storage: &Storage,
     v: &Version,
@@ -165,10 +171,6 @@ async fn with_pdf<T: Send + 'static>(
 ) -> Result<T> {
     use folio_pdf::preview::PreviewError;
     use futures_util::TryStreamExt as _;
-    let _turn = DRAWING
-        .acquire()
-        .await
-        .map_err(|_| Error::Internal("the drawing queue is closed".into()))?;
     let cap = usize::try_from(folio_pdf::preview::MAX_BYTES).unwrap_or(usize::MAX);
     let mut bytes = Vec::with_capacity(usize::try_from(v.size_bytes).unwrap_or(0).min(cap));
     let mut stream = std::pin::pin!(
@@ -190,12 +192,21 @@ async fn with_pdf<T: Send + 'static>(
         }
         bytes.extend_from_slice(&chunk);
     }
-    match tokio::task::spawn_blocking(move || work(bytes)).await {
+    let turn = DRAWING
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| Error::Internal("the drawing queue is closed".into()))?;
+    let drawing = tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        work(bytes)
+    });
+    match drawing.await {
         Ok(Ok(value)) => Ok(value),
         Ok(Err(PreviewError::NoSuchPage(_))) => Err(Error::NotFound),
         Ok(Err(PreviewError::Unreadable)) | Err(_) => Err(Error::invalid(
             "version",
-            "cannot be shown in the page (an encrypted or damaged PDF): download it to read it",
+            "cannot be shown in the page (it cannot be opened or is damaged): download it to read it",
         )),
     }
 }

@@ -133,11 +133,9 @@ impl Recorder {
                             Some(list) => parameters(list)?,
                             None => Vec::new(),
                         };
-                        let oids = if name == "<unnamed>" {
-                            &[][..]
-                        } else {
-                            prepared.get(&(*conn, name)).copied().unwrap_or(&[])
-                        };
+                        // The unnamed statement was prepared under the empty name.
+                        let name = if name == "<unnamed>" { "" } else { name };
+                        let oids = prepared.get(&(*conn, name)).copied().unwrap_or(&[]);
                         out.push(Statement {
                             sql: sql.to_owned(),
                             types: (0..values.len())
@@ -453,8 +451,12 @@ pub fn rewrite(
                 out.push_str(&write(k)?);
                 i = j;
             }
-            '\n' | '\r' | '\t' => {
-                out.push(' ');
+            // Whitespace outside literals and identifiers: one space (the statement on
+            // one line); inside them it is kept as it is.
+            c if c.is_whitespace() => {
+                if !out.is_empty() && !out.ends_with(' ') {
+                    out.push(' ');
+                }
                 i += 1;
             }
             c => {
@@ -463,8 +465,7 @@ pub fn rewrite(
             }
         }
     }
-    let line = out.split_whitespace().collect::<Vec<_>>().join(" ");
-    Ok(line.trim_end_matches(';').to_owned())
+    Ok(out.trim().trim_end_matches(';').trim_end().to_owned())
 }
 
 #[cfg(test)]
@@ -487,7 +488,7 @@ mod tests {
 
     #[test]
     fn statements_become_one_line_without_pgbench_variables() {
-        let sql = "select x -- the learner's\n from t where id = $1 and at < $2 and f = 'HH24:MI' and $10 is null";
+        let sql = "select x -- the learner's\n from t where id = $1 and at < $2 and f = 'HH24:MI' and $10 is null and g = 'a  b'";
         let mut values: Vec<Option<String>> =
             vec![Some("0190".into()), Some("2026-12-07 10:00:00+00".into())];
         values.extend(std::iter::repeat_n(None, 8));
@@ -504,7 +505,7 @@ mod tests {
         assert_eq!(
             statement.with_values().expect("written"),
             "select x from t where id = (U&'0190')::uuid and at < (U&'2026-12-07 10\\003A00\\003A00+00')::timestamp with time zone \
-             and f = U&'HH24\\003AMI' and NULL is null"
+             and f = U&'HH24\\003AMI' and NULL is null and g = 'a  b'"
         );
         let variables =
             rewrite(sql, |k| Ok(statement.cast(k, &format!(":v{k}")))).expect("written");

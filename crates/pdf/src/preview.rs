@@ -21,7 +21,7 @@ pub const MAX_HEIGHT: f32 = 3000.0;
 /// Why a page cannot be drawn.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PreviewError {
-    /// Not a PDF, or one hayro cannot read (encrypted, damaged).
+    /// Not a PDF, or one hayro cannot open (a password, damage).
     #[error("the file is not a PDF that can be drawn")]
     Unreadable,
     /// Past the last page (or page 0).

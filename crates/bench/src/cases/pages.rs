@@ -14,11 +14,13 @@
 //! request after another for a random one of the page's people. A page read is one tenant
 //! transaction: it authenticates, reads, renders the HTML (the layout's bell included).
 //!
-//! Baseline: the very statements each of those page reads ran, recorded on the wire
-//! ([`crate::capture`]) from a separate server started for the purpose, with their
-//! parameters written in as typed literals: one pgbench script per person, `pgbench -M
-//! prepared` choosing one at random per transaction, N clients, as the same login role.
-//! So the baseline is the page's SQL and round trips with nothing of Folio's own work
+//! Baseline: the very statements those page reads ran, recorded on the wire
+//! ([`crate::capture`]) from a separate server started for the purpose. The reads of a
+//! page that ran the same statements (the most common shape) become one pgbench script
+//! whose parameters are pgbench variables of the same declared types, each person's
+//! values read by primary key from a table (`\gset`) at the start of each transaction;
+//! `pgbench -M prepared` with N clients, as the same login role. So the baseline is the
+//! page's SQL and round trips with nothing of Folio's own work
 //! (HTTP, authentication logic, rendering, the pool) around them.
 
 use std::collections::HashMap;
@@ -40,7 +42,7 @@ use crate::server::{self, Server};
 
 /// Concurrent users of each measurement.
 const USERS: [usize; 3] = [1, 16, 64];
-/// People each page is read for (pgbench takes at most 128 scripts).
+/// People each page is read for (sampled; the reads of the most common shape are measured).
 const PEOPLE: i64 = 48;
 
 /// A page and the people it is read for.
@@ -523,7 +525,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<CaseResult> {
             format!(
                 "Pages: a learner's overview (`/app/enrolments/{{id}}`) for {PEOPLE} learners in learning, an assessor's \
                  home (`/app/`) and caseload list (`/app/tiles/caseload`) for {PEOPLE} assessors, the admin's enrolments \
-                 (`/app/admin/enrolments`) for each tenant's admin; people drawn from every size of tenant, each \
+                 (`/app/admin/enrolments`) for the admins of {PEOPLE} tenants; people drawn from every size of tenant, each \
                  signed in with a session minted as sign-in does, sent as the session cookie."
             ),
             "Folio: Folio's own server (`folio::serve::serve_until`, default configuration: 10 database connections, \
@@ -536,9 +538,9 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<CaseResult> {
                  (PostgreSQL's own statement log with its parameters, sent to the client), as one pgbench script \
                  per page whose parameters are pgbench variables of the same declared types, each person's values \
                  read from a table by primary key (`\\gset`) before the transaction (one round trip Folio does not \
-                 make); `pgbench -M prepared -c N -j {}`, so each connection prepares each statement once, as each \
-                 of Folio's pooled connections does; a random person per transaction; as the same login role.",
-                threads().min(2)
+                 make); `pgbench -M prepared -c N -j min(N, {})`, so each connection prepares each statement once, \
+                 as each of Folio's pooled connections does; a random person per transaction; as the same login role.",
+                threads()
             ),
             format!(
                 "Each measurement: {} s warm-up, then {} s counted; Folio and pgbench one after the other at each \
