@@ -63,6 +63,13 @@ async function open(page, path) {
   return text;
 }
 
+// The tables of a page wider than their box (that would scroll sideways), by label.
+async function sidewaysTables(page) {
+  return page.locator(".table-wrap").evaluateAll((wraps) =>
+    wraps.filter((w) => w.scrollWidth > w.clientWidth + 1).map((w) => w.getAttribute("aria-label")),
+  );
+}
+
 // The natural width of a picture once the browser has drawn it (0 if it never is).
 async function drawnWidth(page, img) {
   await img.waitFor();
@@ -739,6 +746,7 @@ try {
   check(units.includes("Health, safety and the environment"), "the units page lists no units");
   await learner.locator('[data-unit="K1"]').waitFor();
   await learner.screenshot({ path: join(SHOTS, "learner-units.png"), fullPage: true });
+  check((await sidewaysTables(learner)).length === 0, `on the phone the units tables scroll sideways: ${await sidewaysTables(learner)}`);
   step = "learner: asks for the progress map as PDF and downloads it";
   await learner.goto(`${BASE}${enrolmentPath}/progress-map`);
   // As the page filters it: the non-completed criteria only.
@@ -759,6 +767,7 @@ try {
   const pdf = await learner.request.get(`${BASE}${await pdfLink.getAttribute("href")}`);
   check(pdf.ok() && (await pdf.body()).subarray(0, 5).toString() === "%PDF-", "the download is not a PDF");
   await learner.getByText("Progress map (non-completed criteria only)").waitFor();
+  check((await sidewaysTables(learner)).length === 0, `on the phone the exports table scrolls sideways: ${await sidewaysTables(learner)}`);
 
   step = "learner: signs the document and reads messages";
   await open(learner, "/app/documents");
