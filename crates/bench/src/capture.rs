@@ -97,11 +97,8 @@ impl Recorder {
         (from, to): (usize, usize),
         types: &HashMap<u32, String>,
     ) -> anyhow::Result<Vec<Statement>> {
-        let events = self
-            .events
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
+        // Read under the lock (statements are built after the traffic), not copied.
+        let events = self.events.lock().unwrap_or_else(PoisonError::into_inner);
         // A statement may have been prepared on its connection before the mark.
         let mut prepared: HashMap<(u64, &str), &[u32]> = HashMap::new();
         let mut out = Vec::new();

@@ -7,6 +7,7 @@ use folio_app::learning_plan::{self, ActionView, SessionView};
 use folio_app::learning_plan_files::{self, Attachee, LearningPlanFile};
 use folio_app::progress;
 use folio_app::{Error as AppError, routes};
+use folio_domain::learning_plan::ActionStatus;
 use poem::web::{Data, Path};
 use poem::{Request, handler};
 use serde::Serialize;
@@ -106,6 +107,11 @@ pub(super) async fn session_page(
             Ok((session, overview, files, (may_manage, may_attach), actions))
         })
         .await?;
+    let open_actions = actions
+        .items
+        .iter()
+        .filter(|v| v.status != ActionStatus::Complete)
+        .count();
     let actions: Vec<SessionAction> = actions
         .items
         .into_iter()
@@ -132,7 +138,7 @@ pub(super) async fn session_page(
         may_manage,
         may_attach,
         files: file_rows(files),
-        open_actions: actions.iter().filter(|a| a.status != "complete").count(),
+        open_actions,
         actions,
         session: SessionFacts {
             id: s.id,
