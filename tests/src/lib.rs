@@ -293,6 +293,19 @@ pub fn files(name: &str) -> folio_storage::Storage {
     folio_storage::Storage::new(&folio_storage::StorageConfig::Fs { root }).expect("storage")
 }
 
+/// The PDF drawer of the in-process API: `src/bin/folio-pdf-drawer.rs`, which cargo
+/// builds into the target directory beside the `deps` folder holding the test binary
+/// (only for folio-tests' own tests: elsewhere drawing a page answers 500, logged).
+pub fn pdf_drawer() -> folio_app::pdf_drawer::PdfDrawer {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let profile = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("the test binary sits in <target>/<profile>/deps");
+    let program = profile.join(format!("folio-pdf-drawer{}", std::env::consts::EXE_SUFFIX));
+    folio_app::pdf_drawer::PdfDrawer::new(program, Vec::new())
+}
+
 /// A page as a browser received it.
 #[derive(Debug)]
 pub struct Page {
@@ -352,6 +365,7 @@ impl TestApp {
             db: db.clone(),
             redis: redis::Client::open(redis).expect("redis url"),
             storage,
+            pdf_drawer: pdf_drawer(),
             settings,
             // The test database's name is unique, so it keeps each test's queue apart.
             runs: std::sync::Arc::new(folio_jobs::queue::QueueHandle::new(

@@ -385,10 +385,16 @@ impl EvidenceApi {
         id: Path<Uuid>,
         version: Path<i32>,
     ) -> ApiResult<Json<PdfPages>> {
-        let mut uow = self.0.authenticate(&credentials).await?;
-        let v = evidence::drawable_version(&mut uow, id.0, version.0).await?;
-        uow.commit().await?;
-        let pages = evidence::pdf_page_count(&self.0.storage, &v).await?;
+        let uow = self.0.authenticate(&credentials).await?;
+        let pages = evidence::pdf_page_count(
+            uow,
+            &self.0.db,
+            &self.0.storage,
+            &self.0.pdf_drawer,
+            id.0,
+            version.0,
+        )
+        .await?;
         Ok(Json(PdfPages {
             pages: u32::try_from(pages).unwrap_or(u32::MAX),
         }))
@@ -404,11 +410,17 @@ impl EvidenceApi {
         version: Path<i32>,
         page: Path<u32>,
     ) -> ApiResult<PngResponse> {
-        let mut uow = self.0.authenticate(&credentials).await?;
-        let v = evidence::drawable_version(&mut uow, id.0, version.0).await?;
-        uow.commit().await?;
+        let uow = self.0.authenticate(&credentials).await?;
         let page = usize::try_from(page.0).unwrap_or(usize::MAX);
-        let png = evidence::draw_pdf_page(&self.0.storage, &v, page).await?;
+        let png = evidence::draw_pdf_page(
+            uow,
+            &self.0.storage,
+            &self.0.pdf_drawer,
+            id.0,
+            version.0,
+            page,
+        )
+        .await?;
         // A version never changes once stored: the drawing may be kept, by this browser only.
         Ok(PngResponse::Png(
             Binary(png),

@@ -106,6 +106,8 @@ pub struct AppState {
     pub redis: redis::Client,
     /// Files: evidence and course resources.
     pub storage: folio_storage::Storage,
+    /// Draws pages of PDF evidence for the viewer, in child processes.
+    pub pdf_drawer: folio_app::pdf_drawer::PdfDrawer,
     /// Where runs people ask for (a job run now, an export) are pushed for the workers.
     pub runs: std::sync::Arc<dyn folio_app::RunQueue>,
     /// Behaviour settings.

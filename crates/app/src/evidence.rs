@@ -19,6 +19,7 @@ use uuid::Uuid;
 pub use folio_db::evidence::{Evidence, Return, Version};
 
 use crate::files::{self, FILE_REQUIRED, Incoming, Stored};
+use crate::pdf_drawer::{DrawError, PdfDrawer};
 use crate::{Error, FieldError, Fields, Principal, Result, UnitOfWork, routes};
 
 /// A piece of evidence with its history.
@@ -148,28 +149,16 @@ pub async fn drawable_version(uow: &mut UnitOfWork, id: Uuid, number: i32) -> Re
     Ok(v)
 }
 
-/// Drawings under way: one per core at most, the rest wait (drawing is CPU work). A
-/// drawing holds its turn until it ends, even when the request that asked for it has
-/// gone (a client that disconnects and asks again cannot stack up drawings).
-static DRAWING: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
-    std::sync::LazyLock::new(|| {
-        std::sync::Arc::new(tokio::sync::Semaphore::new(
-            std::thread::available_parallelism().map_or(1, |n| n.get()),
-        ))
-    });
-
-/// Reads a drawable version's file and answers what `work` makes of it, on a blocking
-/// thread once it has a turn. A page past the last is 404; a PDF that cannot be drawn
-/// (one that cannot be opened, is damaged, or makes the rasteriser panic) is 422 naming
-/// the version.
-async fn with_pdf<T: Send + 'static>(
+/// Reads a drawable version's file and asks the drawer (a child process, see
+/// [`crate::pdf_drawer`]) for `request`. A page past the last is 404; a PDF that cannot be
+/// drawn (one that cannot be opened, is damaged, or takes the drawer past its memory or
+/// time) is 422 naming the version.
+async fn with_pdf(
     storage: &Storage,
+    drawer: &PdfDrawer,
     v: &Version,
-    work: impl FnOnce(Vec<u8>) -> std::result::Result<T, folio_pdf::preview::PreviewError>
-    + Send
-    + 'static,
-) -> Result<T> {
-    use folio_pdf::preview::PreviewError;
+    request: folio_pdf::drawer::Request,
+) -> Result<Vec<u8>> {
     use futures_util::TryStreamExt as _;
     let cap = usize::try_from(folio_pdf::preview::MAX_BYTES).unwrap_or(usize::MAX);
     let mut bytes = Vec::with_capacity(usize::try_from(v.size_bytes).unwrap_or(0).min(cap));
@@ -192,36 +181,75 @@ async fn with_pdf<T: Send + 'static>(
         }
         bytes.extend_from_slice(&chunk);
     }
-    let turn = DRAWING
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| Error::Internal("the drawing queue is closed".into()))?;
-    let drawing = tokio::task::spawn_blocking(move || {
-        let _turn = turn;
-        work(bytes)
-    });
-    match drawing.await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(PreviewError::NoSuchPage(_))) => Err(Error::NotFound),
-        Ok(Err(PreviewError::Unreadable)) | Err(_) => Err(Error::invalid(
+    match drawer.draw(request, bytes).await {
+        Ok(answer) => Ok(answer),
+        Err(DrawError::NoSuchPage) => Err(Error::NotFound),
+        Err(DrawError::Unreadable) => Err(Error::invalid(
             "version",
-            "cannot be shown in the page (it cannot be opened or is damaged): download it to read it",
+            "cannot be shown in the page (it cannot be opened, is damaged or too complex to draw): download it to read it",
         )),
+        Err(DrawError::Unavailable) => {
+            Err(Error::Internal("the PDF drawer could not be run".into()))
+        }
     }
 }
 
-/// How many pages a drawable version has.
-pub async fn pdf_page_count(storage: &Storage, v: &Version) -> Result<usize> {
-    with_pdf(storage, v, folio_pdf::preview::page_count).await
+/// How many pages version `number` of evidence `id` has, for the viewer (422 for a
+/// version it does not draw, see [`drawable_version`]). The drawer counts them the first
+/// time; the count is then kept on the version, which never changes. `uow` ends before
+/// the drawer runs, so no transaction is held open while it works.
+pub async fn pdf_page_count(
+    mut uow: UnitOfWork,
+    db: &Database,
+    storage: &Storage,
+    drawer: &PdfDrawer,
+    id: Uuid,
+    number: i32,
+) -> Result<usize> {
+    let v = drawable_version(&mut uow, id, number).await?;
+    let principal = uow.commit().await?;
+    if let Some(pages) = v.pdf_pages {
+        return Ok(usize::try_from(pages).unwrap_or(0));
+    }
+    let answer = with_pdf(storage, drawer, &v, folio_pdf::drawer::Request::PageCount).await?;
+    let pages = std::str::from_utf8(&answer)
+        .ok()
+        .and_then(|n| n.trim().parse::<i32>().ok())
+        .ok_or_else(|| {
+            Error::Internal("the PDF drawer answered a page count that is not a number".into())
+        })?;
+    if pages < 1 {
+        return Err(Error::invalid(
+            "version",
+            "has no pages to show: download it to read it",
+        ));
+    }
+    let mut tx = db.begin_tenant(principal.tenant).await?;
+    evidence::remember_pdf_pages(&mut tx, v.id, pages).await?;
+    tx.commit().await?;
+    Ok(usize::try_from(pages).unwrap_or(0))
 }
 
-/// Page `page` (from 1) of a drawable version, as a PNG.
-pub async fn draw_pdf_page(storage: &Storage, v: &Version, page: usize) -> Result<Vec<u8>> {
-    with_pdf(storage, v, move |bytes| {
-        folio_pdf::preview::draw_page(bytes, page)
-    })
-    .await
+/// Page `page` (from 1) of version `number` of evidence `id`, as a PNG (404 past the last
+/// page; 422 as for [`pdf_page_count`]). `uow` ends before the drawer runs.
+pub async fn draw_pdf_page(
+    mut uow: UnitOfWork,
+    storage: &Storage,
+    drawer: &PdfDrawer,
+    id: Uuid,
+    number: i32,
+    page: usize,
+) -> Result<Vec<u8>> {
+    let v = drawable_version(&mut uow, id, number).await?;
+    uow.commit().await?;
+    let past_the_end = v
+        .pdf_pages
+        .and_then(|n| usize::try_from(n).ok())
+        .is_some_and(|n| page > n);
+    if page == 0 || past_the_end {
+        return Err(Error::NotFound);
+    }
+    with_pdf(storage, drawer, &v, folio_pdf::drawer::Request::Page(page)).await
 }
 
 /// Returns evidence to the learner with points for improvement (their assessor or an

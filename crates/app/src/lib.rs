@@ -37,6 +37,7 @@ pub mod operator;
 pub mod outbound;
 pub mod paging;
 pub mod password_links;
+pub mod pdf_drawer;
 pub mod principal;
 pub mod profile;
 pub mod progress;

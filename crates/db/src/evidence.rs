@@ -131,6 +131,8 @@ pub struct Version {
     pub uploaded_by: Uuid,
     /// When.
     pub uploaded_at: DateTime<Utc>,
+    /// A PDF's page count, once the evidence viewer has counted them.
+    pub pdf_pages: Option<i32>,
 }
 
 /// A version to insert.
@@ -224,13 +226,29 @@ pub async fn count_returned(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<i
 pub async fn versions(tx: &mut TenantTx, evidence_id: Uuid) -> DbResult<Vec<Version>> {
     let tenant = tx.tenant();
     Ok(sqlx::query_as(
-        "select id, version, storage_key, file_name, content_type, size_bytes, sha256, comment, uploaded_by, uploaded_at
+        "select id, version, storage_key, file_name, content_type, size_bytes, sha256, comment, uploaded_by, uploaded_at,
+                pdf_pages
          from evidence_versions where tenant_id = $1 and evidence_id = $2 order by version",
     )
     .bind(tenant.0)
     .bind(evidence_id)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// Remembers a PDF version's page count (the first count stands: the file never changes).
+pub async fn remember_pdf_pages(tx: &mut TenantTx, version_id: Uuid, pages: i32) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "update evidence_versions set pdf_pages = $3
+         where tenant_id = $1 and id = $2 and pdf_pages is null",
+    )
+    .bind(tenant.0)
+    .bind(version_id)
+    .bind(pages)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
 }
 
 /// Locks the evidence row (so two resubmissions cannot take the same number) and returns

@@ -35,6 +35,8 @@ pub async fn state(config: &Config) -> anyhow::Result<AppState> {
         db,
         redis,
         storage,
+        pdf_drawer: folio_app::pdf_drawer::PdfDrawer::this_binary()
+            .context("finding the folio binary (it draws PDF pages in a child process)")?,
         runs: std::sync::Arc::new(folio_jobs::queue::QueueHandle::new(
             &config.redis_url,
             &config.redis_namespace,

@@ -8,6 +8,7 @@
 //! extractable text; characters those fonts' encoding lacks are transliterated (see
 //! [`render`]).
 
+pub mod drawer;
 mod layout;
 mod metrics;
 pub mod preview;

@@ -1515,6 +1515,32 @@ async fn pdf_evidence_is_shown_as_pictures_of_its_pages_to_those_who_may_read_it
     .await;
     assert_eq!(pages.status(), StatusCode::OK);
     assert_eq!(pages.json::<Value>().await.unwrap(), json!({ "pages": 2 }));
+    // Counted once by the drawer, then kept on the version: asked again, the kept count
+    // answers (set it to 5 by hand to tell the two apart).
+    let kept: Option<i32> = sqlx::query_scalar(
+        "select pdf_pages from evidence_versions where evidence_id = $1::text::uuid",
+    )
+    .bind(&pdf)
+    .fetch_one(&app.database.pool)
+    .await
+    .unwrap();
+    assert_eq!(kept, Some(2));
+    sqlx::query("update evidence_versions set pdf_pages = 5 where evidence_id = $1::text::uuid")
+        .bind(&pdf)
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let again = get(
+        format!("/api/v1/evidence/{pdf}/versions/1/pages"),
+        assessor.clone(),
+    )
+    .await;
+    assert_eq!(again.json::<Value>().await.unwrap(), json!({ "pages": 5 }));
+    sqlx::query("update evidence_versions set pdf_pages = 2 where evidence_id = $1::text::uuid")
+        .bind(&pdf)
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
 
     let first = get(
         format!("/api/v1/evidence/{pdf}/versions/1/pages/1"),
