@@ -316,7 +316,12 @@ try {
   step = "admin: enrols her";
   await open(admin, "/app/admin/enrolments");
   const enrol = admin.locator("#enrol");
-  await enrol.getByLabel("Learner").selectOption({ label: "Ruby Fox (ruby.fox@northgate.example)" });
+  // By e-mail address, as typed from her welcome form: a typo first, then the address.
+  await enrol.getByLabel("Learner's e-mail address").fill("ruby.fax@northgate.example");
+  await enrol.getByLabel("Planned end date").fill("2028-06-30");
+  await enrol.getByRole("button", { name: "Enrol" }).click();
+  await admin.getByRole("alert").filter({ hasText: "is not the address of anyone in your organisation" }).waitFor();
+  await enrol.getByLabel("Learner's e-mail address").fill("Ruby.Fox@northgate.example");
   await enrol.getByLabel("Planned end date").fill("2028-06-30");
   await enrol.getByLabel("Assessor").selectOption({ label: "Tom Hughes" });
   await enrol.getByLabel("Planned off-the-job hours").fill("320");

@@ -297,8 +297,11 @@ impl From<EnrolmentView> for EnrolmentBody {
 /// A new enrolment.
 #[derive(Debug, Object, Deserialize)]
 struct NewEnrolmentRequest {
-    /// A person with the learner role.
-    learner_id: Uuid,
+    /// A person with the learner role, by id; or
+    learner_id: Option<Uuid>,
+    /// by e-mail address (give one of the two; looked up in the organisation, in any
+    /// case).
+    learner_email: Option<String>,
     /// The course.
     course_id: Uuid,
     /// First day of learning.
@@ -438,6 +441,7 @@ impl EnrolmentsApi {
         let req = body.0;
         let input = enrolments::Enrolling {
             learner_id: req.learner_id,
+            learner_email: req.learner_email,
             course_id: req.course_id,
             start_date: req.start_date,
             planned_end_date: req.planned_end_date,

@@ -11,10 +11,12 @@ pub use folio_db::enrolments::BreakRecord;
 use folio_db::enrolments::{
     self as queries, Enrolment, NewBreak, NewEnrolment, PeopleChanges, Return,
 };
+use folio_db::users;
 use folio_domain::enrolment::revised_end_on_return;
 use folio_domain::ilr::{check_learner_ref, check_uln, withdraw_reason};
 use folio_domain::{
-    BreakReason, EnrolmentStatus, Permission, Role, StatusChange, TransitionError, check_transition,
+    BreakReason, EmailAddress, EnrolmentStatus, Permission, Role, StatusChange, TransitionError,
+    check_transition,
 };
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
@@ -56,8 +58,10 @@ pub struct EnrolmentPage {
 /// A learner to enrol.
 #[derive(Debug, Clone)]
 pub struct Enrolling {
-    /// A person with the learner role.
-    pub learner_id: Uuid,
+    /// A person with the learner role, by id; or
+    pub learner_id: Option<Uuid>,
+    /// by e-mail address (exactly one of the two).
+    pub learner_email: Option<String>,
     /// The course.
     pub course_id: Uuid,
     /// First day of learning.
@@ -190,6 +194,45 @@ async fn check_people(
     Ok(())
 }
 
+/// The learner to enrol, given by id or by e-mail address (exactly one), with the field
+/// that named them (for errors about them); none, with the error noted, when they cannot
+/// be found. An address nobody in the organisation has is an error on `learner_email`.
+async fn learner(
+    uow: &mut UnitOfWork,
+    fields: &mut Fields,
+    id: Option<Uuid>,
+    email: Option<&str>,
+) -> Result<(&'static str, Option<Uuid>)> {
+    let email = email.map(str::trim).filter(|e| !e.is_empty());
+    match (id, email) {
+        (Some(id), None) => Ok(("learner_id", Some(id))),
+        (None, Some(email)) => {
+            let Some(address) = fields.check("learner_email", EmailAddress::parse(email)) else {
+                return Ok(("learner_email", None));
+            };
+            let found = users::find_id_by_email(&mut uow.tx, &address).await?;
+            if found.is_none() {
+                fields.add(
+                    "learner_email",
+                    "is not the address of anyone in your organisation",
+                );
+            }
+            Ok(("learner_email", found))
+        }
+        (None, None) => {
+            fields.add("learner_email", "is needed: whose e-mail address to enrol");
+            Ok(("learner_email", None))
+        }
+        (Some(_), Some(_)) => {
+            fields.add(
+                "learner_email",
+                "cannot be given with learner_id: name the learner one way",
+            );
+            Ok(("learner_email", None))
+        }
+    }
+}
+
 /// A ULN and a learner reference as given (blank is none), each checked as the ILR
 /// defines it.
 fn ilr_ids(
@@ -276,11 +319,18 @@ pub async fn enrol(uow: &mut UnitOfWork, input: Enrolling) -> Result<EnrolmentVi
         }),
         "must be at most 1000 characters of text",
     );
+    let (learner_field, learner_id) = learner(
+        uow,
+        &mut fields,
+        input.learner_id,
+        input.learner_email.as_deref(),
+    )
+    .await?;
     check_people(
         uow,
         &mut fields,
         [
-            ("learner_id", Some(input.learner_id), Role::Learner),
+            (learner_field, learner_id, Role::Learner),
             ("assessor_id", input.assessor_id, Role::Assessor),
             ("iqa_id", input.iqa_id, Role::Iqa),
             ("manager_id", input.manager_id, Role::Employer),
@@ -288,6 +338,7 @@ pub async fn enrol(uow: &mut UnitOfWork, input: Enrolling) -> Result<EnrolmentVi
     )
     .await?;
     fields.finish()?;
+    let learner_id = learner_id.ok_or_else(|| Error::Internal("no learner after checks".into()))?;
     let contracted_hours_per_week = checked(contracted)?;
     let planned_otj_hours = checked(planned)?;
     let rpl_otj_hours = checked(rpl_hours)?;
@@ -296,7 +347,7 @@ pub async fn enrol(uow: &mut UnitOfWork, input: Enrolling) -> Result<EnrolmentVi
         &mut uow.tx,
         &NewEnrolment {
             id,
-            learner_id: input.learner_id,
+            learner_id,
             course_id: input.course_id,
             start_date: input.start_date,
             planned_end_date: input.planned_end_date,
@@ -314,8 +365,7 @@ pub async fn enrol(uow: &mut UnitOfWork, input: Enrolling) -> Result<EnrolmentVi
         },
     )
     .await?;
-    let details =
-        serde_json::json!({ "learner_id": input.learner_id, "course_id": input.course_id });
+    let details = serde_json::json!({ "learner_id": learner_id, "course_id": input.course_id });
     uow.audit("enrolment.create", "enrolment", id, details)
         .await?;
     reread(uow, id).await

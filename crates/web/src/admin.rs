@@ -447,9 +447,11 @@ struct EnrolmentsView {
     next_cursor: Option<String>,
     /// This page, to page on from.
     link: &'static str,
-    /// The enrolment form's choices: active people of each role, every course, and the
-    /// employers (none for those who may not read them).
-    learners: Vec<PersonChoice>,
+    /// The People page, where a new learner is added before they are enrolled.
+    people_link: &'static str,
+    /// The enrolment form's choices (the learner is typed by e-mail address: a provider
+    /// has thousands): active staff of each role, every course, and the employers (none
+    /// for those who may not read them).
     assessors: Vec<PersonChoice>,
     iqas: Vec<PersonChoice>,
     managers: Vec<PersonChoice>,
@@ -547,7 +549,7 @@ pub(super) async fn enrolments_page(
                     .collect(),
                 next_cursor: list.next_cursor,
                 link: routes::ADMIN_ENROLMENTS.pattern(),
-                learners: active_people(uow, Role::Learner).await?,
+                people_link: routes::ADMIN_PEOPLE.pattern(),
                 assessors: active_people(uow, Role::Assessor).await?,
                 iqas: active_people(uow, Role::Iqa).await?,
                 managers: active_people(uow, Role::Employer).await?,

@@ -116,11 +116,55 @@ async fn admins_enrol_learners_with_checked_people_and_numbers() {
         fields(&problem(r, StatusCode::UNPROCESSABLE_ENTITY).await),
         ["course_id"]
     );
+
+    // The learner named by e-mail address instead: one way only, someone in this
+    // organisation, and a learner.
+    let by_email = |email: Value| {
+        let mut body = basic(learner, c.id);
+        body.as_object_mut().unwrap().remove("learner_id");
+        body["learner_email"] = email;
+        body
+    };
+    let mut both = by_email(json!("amelia@n.example"));
+    both["learner_id"] = json!(learner);
+    for (body, detail) in [
+        (
+            by_email(json!("nobody@n.example")),
+            "is not the address of anyone",
+        ),
+        (by_email(json!("tom@n.example")), "learner role"),
+        (by_email(json!("not an address")), ""),
+        (by_email(json!("  ")), "is needed"),
+        (both, "one way"),
+    ] {
+        let r = app
+            .authed(Method::POST, "/api/v1/enrolments", admin)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let problem = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(fields(&problem), ["learner_email"], "{body}");
+        assert!(
+            problem["errors"][0]["detail"]
+                .as_str()
+                .unwrap()
+                .contains(detail),
+            "{problem}"
+        );
+    }
     let count: i64 = sqlx::query_scalar("select count(*) from enrolments")
         .fetch_one(&app.database.pool)
         .await
         .unwrap();
     assert_eq!(count, 0, "nothing written");
+    // Typed as people type it (capitals, spaces): Amelia, enrolled.
+    let e = enrol(&app, admin, by_email(json!(" Amelia@N.example "))).await;
+    assert_eq!(e["learner"]["name"], "Person amelia@n.example");
+    sqlx::query("delete from enrolments")
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
 
     let mut good = basic(learner, c.id);
     good["assessor_id"] = json!(assessor);
