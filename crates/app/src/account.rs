@@ -2,7 +2,6 @@
 //! time zone, read in the page's own unit of work.
 
 use folio_db::platform::{self, Tenant};
-use folio_db::settings;
 use folio_db::users::{self, User};
 
 use crate::{Database, Result, UnitOfWork};
@@ -22,7 +21,7 @@ pub struct SignedIn {
 pub async fn signed_in(uow: &mut UnitOfWork) -> Result<SignedIn> {
     let user = users::get(&mut uow.tx, uow.principal.user_id).await?;
     let tenant = platform::current(&mut uow.tx).await?;
-    let timezone = settings::get(&mut uow.tx).await?.tz();
+    let timezone = uow.settings().await?.tz();
     Ok(SignedIn {
         user,
         tenant,

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use folio_db::course_resources::{self, NewCourseResource};
-use folio_db::{Database, DbError, TenantTx, audit, curriculum, enrolments, settings};
+use folio_db::{Database, DbError, TenantTx, audit, curriculum, enrolments};
 use folio_domain::Permission;
 use folio_storage::Storage;
 use tokio::io::AsyncRead;
@@ -113,7 +113,7 @@ pub struct NewResource {
 pub async fn permit_upload(mut uow: UnitOfWork, course_id: Uuid) -> Result<UploadPermit> {
     uow.principal.require(Permission::ManageCurriculum)?;
     let course = curriculum::get_course(&mut uow.tx, course_id).await?;
-    let limits = settings::get(&mut uow.tx).await?;
+    let limits = uow.settings().await?;
     Ok(UploadPermit {
         course_id: course.id,
         max_bytes: limits.evidence_max_bytes,

@@ -9,7 +9,6 @@
 
 use chrono::{NaiveDate, Utc};
 use folio_db::dashboard::{self as queries, Rules, Scope};
-use folio_db::settings;
 use folio_domain::jobs::local_date;
 use folio_domain::{EnrolmentScope, TrackBasis};
 
@@ -85,7 +84,7 @@ fn scope_of(uow: &UnitOfWork) -> Result<(Scope, Reach)> {
 
 /// The organisation's rules and its "today".
 async fn rules(uow: &mut UnitOfWork) -> Result<Rules> {
-    let s = settings::get(&mut uow.tx).await?;
+    let s = uow.settings().await?;
     let now = Utc::now();
     Ok(Rules {
         today: local_date(&s.tz(), now),

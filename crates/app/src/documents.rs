@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use folio_db::documents::{self as queries, NewDocument, NewFile, NewSignature, Signer};
 use folio_db::enrolments::{self, Enrolment};
-use folio_db::{Database, TenantTx, audit, settings, users};
+use folio_db::{Database, TenantTx, audit, users};
 use folio_domain::Role;
 use folio_domain::documents::{
     SignerFacts, SignerRole, check_may_sign, is_fully_signed, parse_signer_roles, parse_typed_name,
@@ -279,7 +279,7 @@ pub async fn permit_send(mut uow: UnitOfWork) -> Result<SendPermit> {
     if !may_send(&uow.principal.roles) {
         return Err(Error::Forbidden);
     }
-    let limits = settings::get(&mut uow.tx).await?;
+    let limits = uow.settings().await?;
     Ok(SendPermit {
         max_bytes: limits.evidence_max_bytes,
         principal: uow.commit().await?,

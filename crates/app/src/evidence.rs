@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use folio_db::enrolments::{self, Enrolment};
 use folio_db::evidence::{self, NewEvidence, NewVersion};
-use folio_db::{Database, audit, settings};
+use folio_db::{Database, audit};
 use folio_storage::Storage;
 use tokio::io::AsyncRead;
 use uuid::Uuid;
@@ -453,7 +453,7 @@ pub async fn permit_upload(mut uow: UnitOfWork, enrolment_id: Uuid) -> Result<Up
     if !may_upload(&uow.principal, &enrolment) {
         return Err(Error::Forbidden);
     }
-    let limits = settings::get(&mut uow.tx).await?;
+    let limits = uow.settings().await?;
     let components = evidence::component_ids_of_course(&mut uow.tx, enrolment.course_id).await?;
     Ok(UploadPermit {
         enrolment_id,
@@ -472,7 +472,7 @@ pub async fn permit_resubmission(mut uow: UnitOfWork, id: Uuid) -> Result<Upload
         return Err(Error::Forbidden);
     }
     refuse_if_assessed(&mut uow.tx, enrolment.id, e.id, AfterAssessment::NewVersion).await?;
-    let limits = settings::get(&mut uow.tx).await?;
+    let limits = uow.settings().await?;
     Ok(UploadPermit {
         enrolment_id: enrolment.id,
         components: Vec::new(),

@@ -12,9 +12,9 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use folio_db::Database;
 use folio_db::exports::{self, NewExport};
 use folio_db::job_runs::{self, Trigger};
-use folio_db::{Database, settings};
 use folio_domain::Role;
 use folio_domain::jobs::{JobKind, local_date};
 use uuid::Uuid;
@@ -166,7 +166,7 @@ pub async fn request(
 ) -> Result<Export> {
     let (scope, assessor_id, enrolment_id) = scope_for(&mut uow, &request).await?;
     let me = uow.principal.user_id;
-    let tz = settings::get(&mut uow.tx).await?.tz();
+    let tz = uow.settings().await?.tz();
     let today = local_date(&tz, Utc::now());
     let run = job_runs::request(
         &mut uow.tx,

@@ -19,7 +19,6 @@ use folio_db::enrolments::{self, Enrolment};
 use folio_db::learning_plan::{
     self as queries, Action, NewAction, NewSession, Session, SessionEntry, SessionFields,
 };
-use folio_db::settings;
 use folio_domain::jobs::local_date;
 use folio_domain::learning_plan::{
     ActionActor, ActionStatus, ActionTransitionError, SessionFacts, SessionOutcome, SessionType,
@@ -310,7 +309,7 @@ pub async fn book_session(
     booking: Booking,
 ) -> Result<SessionView> {
     let enrolment = uow.managed_enrolment(enrolment_id).await?;
-    let tz = settings::get(&mut uow.tx).await?.tz();
+    let tz = uow.settings().await?.tz();
     let fields = session_fields(
         &enrolment,
         tz,
@@ -408,7 +407,7 @@ pub async fn change_session(
     change: SessionChange,
 ) -> Result<SessionView> {
     let (enrolment, session) = changeable_session(uow, id).await?;
-    let tz = settings::get(&mut uow.tx).await?.tz();
+    let tz = uow.settings().await?.tz();
     let fields = session_fields(
         &enrolment,
         tz,
@@ -464,7 +463,7 @@ pub async fn record_outcome(
     let facts = SessionFacts {
         session_type: session_type_of(&session)?,
         face_to_face: session.face_to_face,
-        date: local_date(&settings::get(&mut uow.tx).await?.tz(), session.starts_at),
+        date: local_date(&uow.settings().await?.tz(), session.starts_at),
         duration_minutes: session.duration_minutes,
     };
     let effects = outcome_effects(facts, outcome, status);

@@ -11,7 +11,7 @@
 use folio_db::enrolments::{self, Enrolment};
 use folio_db::learning_plan as plan;
 use folio_db::learning_plan_files::{self as files, NewLearningPlanFile};
-use folio_db::{Database, DbError, TenantTx, audit, settings};
+use folio_db::{Database, DbError, TenantTx, audit};
 use folio_storage::Storage;
 use tokio::io::AsyncRead;
 use uuid::Uuid;
@@ -136,7 +136,7 @@ pub async fn permit_upload(mut uow: UnitOfWork, attachee: Attachee) -> Result<Up
     if !may_attach(&uow.principal, &enrolment, attachee) {
         return Err(Error::Forbidden);
     }
-    let limits = settings::get(&mut uow.tx).await?;
+    let limits = uow.settings().await?;
     Ok(UploadPermit {
         enrolment_id,
         attachee,

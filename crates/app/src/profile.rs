@@ -17,7 +17,7 @@ use std::io::Cursor;
 
 use chrono::{DateTime, Utc};
 use folio_db::profile::{self, CvFields, NewJobDescription, NewPhoto};
-use folio_db::{Database, TenantTx, audit, enrolments, settings, users};
+use folio_db::{Database, TenantTx, audit, enrolments, users};
 use folio_domain::{OptionalText, Permission, Role};
 use folio_storage::{Storage, StorageError};
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -435,7 +435,7 @@ pub async fn permit_photo(mut uow: UnitOfWork) -> Result<UploadPermit> {
 /// assessors), with the organisation's file size limit; ends the unit of work.
 pub async fn permit_job_description(mut uow: UnitOfWork, person: Uuid) -> Result<UploadPermit> {
     let name = job_description_writer(&mut uow, person).await?;
-    let limits = settings::get(&mut uow.tx).await?;
+    let limits = uow.settings().await?;
     Ok(UploadPermit {
         person,
         name,

@@ -8,7 +8,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use folio_db::enrolments::Enrolment;
 use folio_db::progress::{self as queries, MapCriterion, UnitCounts};
-use folio_db::settings;
 use folio_domain::TrackRule;
 use folio_domain::jobs::local_date;
 use folio_domain::progress::{
@@ -24,7 +23,7 @@ use crate::{Error, Result, UnitOfWork};
 /// below takes the date as an argument, so the domain functions are tested with fixed
 /// dates.
 pub async fn today(uow: &mut UnitOfWork) -> Result<NaiveDate> {
-    let tz = settings::get(&mut uow.tx).await?.tz();
+    let tz = uow.settings().await?.tz();
     Ok(local_date(&tz, Utc::now()))
 }
 
@@ -284,7 +283,7 @@ pub async fn units(
     enrolment_id: Uuid,
 ) -> Result<(Enrolment, Vec<Component<Unit>>)> {
     let enrolment = uow.visible_enrolment(enrolment_id).await?.into_inner();
-    let tz = settings::get(&mut uow.tx).await?.tz();
+    let tz = uow.settings().await?.tz();
     let rows = queries::unit_counts(&mut uow.tx, enrolment_id).await?;
     let components = by_component(
         rows,
@@ -298,7 +297,7 @@ pub async fn units(
 /// status and projected completion.
 pub async fn progress(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Progress> {
     let (enrolment, components) = units(uow, enrolment_id).await?;
-    let rule: TrackRule = settings::get(&mut uow.tx).await?.track;
+    let rule: TrackRule = uow.settings().await?.track;
     let timeline = timeline(&enrolment)?;
     let today = today(uow).await?;
     let bars = |(counts, last)| progress::progress_bars(counts, last, &timeline, &rule, today);
@@ -347,7 +346,7 @@ pub async fn progress_map(
 /// status.
 pub async fn overview(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Overview> {
     let enrolment = uow.visible_enrolment(enrolment_id).await?.into_inner();
-    let settings = settings::get(&mut uow.tx).await?;
+    let settings = uow.settings().await?;
     let tz = settings.tz();
     let overall = queries::overall_counts(&mut uow.tx, enrolment.id).await?;
     let timeline = timeline(&enrolment)?;

@@ -392,7 +392,7 @@ pub async fn caseload_list(
     if !everyone && !uow.principal.has(Role::Assessor) {
         return Err(Error::Forbidden);
     }
-    let today = folio_domain::jobs::local_date(&settings::get(&mut uow.tx).await?.tz(), now);
+    let today = folio_domain::jobs::local_date(&uow.settings().await?.tz(), now);
     let on = match list {
         ReminderList::OffTrack => folio_db::tracks::latest_figures_on(&mut uow.tx, today).await?,
         _ => Some(today),
@@ -423,7 +423,7 @@ pub async fn my_overdue_actions(uow: &mut UnitOfWork, now: DateTime<Utc>) -> Res
     if !uow.principal.has(Role::Learner) {
         return Err(Error::Forbidden);
     }
-    let today = folio_domain::jobs::local_date(&settings::get(&mut uow.tx).await?.tz(), now);
+    let today = folio_domain::jobs::local_date(&uow.settings().await?.tz(), now);
     let me = uow.principal.user_id;
     Ok(find(&mut uow.tx, ReminderList::OverdueActions, today, now)
         .await?

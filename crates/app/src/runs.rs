@@ -89,7 +89,7 @@ pub struct ScheduledJob {
 /// Every background job and when it runs in the organisation's time zone (admins).
 pub async fn timetable(uow: &mut UnitOfWork) -> Result<Vec<ScheduledJob>> {
     uow.principal.require(Permission::RunJobs)?;
-    let timezone = settings::get(&mut uow.tx).await?.timezone;
+    let timezone = uow.settings().await?.timezone;
     Ok(JobKind::ALL
         .into_iter()
         .map(|kind| ScheduledJob {
@@ -161,7 +161,7 @@ pub async fn request(
 ) -> Result<JobRun> {
     uow.principal.require(Permission::RunJobs)?;
     let kind = job_kind(name)?;
-    let tz = settings::get(&mut uow.tx).await?.tz();
+    let tz = uow.settings().await?.tz();
     let on = checked_run_date(kind, date, local_date(&tz, Utc::now()))?;
     let admin = uow.principal.user_id;
     let run = job_runs::request(&mut uow.tx, kind.as_str(), on, Trigger::Admin(admin))

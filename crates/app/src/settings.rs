@@ -20,7 +20,7 @@ fn invalid_setting(message: &str) -> Error {
 /// The organisation's settings, defaults filled in (admins, assessors, IQAs, auditors).
 pub async fn current(uow: &mut UnitOfWork) -> Result<TenantSettings> {
     uow.principal.require(Permission::ReadSettings)?;
-    Ok(settings::get(&mut uow.tx).await?)
+    uow.settings().await
 }
 
 /// Replaces every setting (admins); a value out of range is 422 naming the setting. The
@@ -28,7 +28,7 @@ pub async fn current(uow: &mut UnitOfWork) -> Result<TenantSettings> {
 pub async fn replace(uow: &mut UnitOfWork, new: TenantSettings) -> Result<TenantSettings> {
     uow.principal.require(Permission::ManageSettings)?;
     new.validate().map_err(|m| invalid_setting(&m))?;
-    let before = settings::get(&mut uow.tx).await?;
+    let before = uow.settings().await?;
     settings::replace(&mut uow.tx, &new).await?;
     let as_json = |s: &TenantSettings| serde_json::to_value(s).unwrap_or_default();
     let tenant = uow.tenant();

@@ -7,12 +7,13 @@
 //! a use case that changes a portfolio takes the proof, not an id, so it cannot be called
 //! for an enrolment nobody checked.
 
+use std::collections::HashMap;
 use std::ops::Deref;
 
 use folio_db::enrolments::{self, Enrolment};
 use folio_db::outbox::{self, NewEmail};
-use folio_db::{Database, TenantTx, audit, auth};
-use folio_domain::{Permission, Role, TenantId};
+use folio_db::{Database, TenantTx, audit, auth, settings};
+use folio_domain::{Permission, Role, TenantId, TenantSettings};
 use uuid::Uuid;
 
 use crate::credentials::{TokenKind, hash_token, parse_token};
@@ -36,6 +37,18 @@ pub struct UnitOfWork {
     /// Their tenant's transaction. Repository functions take it; use cases written on this
     /// layer reach it through the narrowed views where one exists.
     pub(crate) tx: TenantTx,
+    /// What a read-only unit of work has already read, so that the use cases a page is
+    /// built from do not each read it again (see [`UnitOfWork::remember_reads`]); `None`
+    /// while it may change things.
+    reads: Option<Reads>,
+}
+
+/// Reads a read-only unit of work keeps: the tenant's settings and the enrolments found
+/// visible (a page's panels each check the same portfolio).
+#[derive(Default)]
+struct Reads {
+    settings: Option<TenantSettings>,
+    visible: HashMap<Uuid, Enrolment>,
 }
 
 impl UnitOfWork {
@@ -67,6 +80,7 @@ impl UnitOfWork {
                 credential,
             },
             tx,
+            reads: None,
         };
         let staff = [Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor]
             .into_iter()
@@ -97,13 +111,39 @@ impl UnitOfWork {
         self.principal.tenant
     }
 
+    /// Declares that this unit of work only reads (a page being drawn): from now on the
+    /// tenant's settings and each visible enrolment are read once and then remembered.
+    /// Nothing it reads can change before it ends, since it changes nothing itself and
+    /// PostgreSQL's read-committed snapshot is per statement anyway: a page is already a
+    /// set of reads a moment apart.
+    pub fn remember_reads(&mut self) {
+        self.reads.get_or_insert_with(Reads::default);
+    }
+
+    /// The tenant's settings (defaults filled in); read once in a read-only unit of work.
+    pub async fn settings(&mut self) -> Result<TenantSettings> {
+        if let Some(kept) = self.reads.as_ref().and_then(|r| r.settings.as_ref()) {
+            return Ok(kept.clone());
+        }
+        let read = settings::get(&mut self.tx).await?;
+        if let Some(reads) = self.reads.as_mut() {
+            reads.settings = Some(read.clone());
+        }
+        Ok(read)
+    }
+
     /// The enrolment, if the caller may see it; 404 otherwise, exactly as for an id that
     /// does not exist.
     pub async fn visible_enrolment(&mut self, id: Uuid) -> Result<Visible> {
+        if let Some(kept) = self.reads.as_ref().and_then(|r| r.visible.get(&id)) {
+            return Ok(Visible(kept.clone()));
+        }
         let viewer = self.principal.viewer();
-        Ok(Visible(
-            enrolments::get_visible(&mut self.tx, &viewer, id).await?,
-        ))
+        let enrolment = enrolments::get_visible(&mut self.tx, &viewer, id).await?;
+        if let Some(reads) = self.reads.as_mut() {
+            reads.visible.insert(id, enrolment.clone());
+        }
+        Ok(Visible(enrolment))
     }
 
     /// Whether the caller manages the enrolment (its assessor, or an admin): the rule
@@ -118,6 +158,8 @@ impl UnitOfWork {
     /// otherwise), locked until the unit of work ends so that changes to one portfolio
     /// happen one after another.
     pub async fn managed_enrolment(&mut self, id: Uuid) -> Result<Managed> {
+        // About to change things: stop remembering (and forget what was kept).
+        self.reads = None;
         enrolments::lock(&mut self.tx, id).await?;
         let Visible(enrolment) = self.visible_enrolment(id).await?;
         if !self.principal.manages(&enrolment) {

@@ -448,6 +448,9 @@ impl Web {
         read: impl AsyncFnOnce(&mut UnitOfWork, &Viewer) -> Result<T, AppError>,
     ) -> Result<(Viewer, T), Detour> {
         let (mut uow, viewer) = self.work(req).await?;
+        // Nothing changes while a page is read: its panels share the settings and the
+        // portfolio checks they each make.
+        uow.remember_reads();
         let read = read(&mut uow, &viewer).await;
         let value = self.read(&viewer, read)?;
         self.finish(&viewer, uow).await?;
