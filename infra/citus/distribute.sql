@@ -38,7 +38,7 @@
 --   document_signatures of old.tenant_id). [unverified] That create_distributed_table
 --   accepts these tables with their triggers once the setting is on; otherwise drop the
 --   triggers, distribute, and create them again.
--- 2. Row-level security: 48 policies on 48 tables (47 of the 47 tenant tables; on platform
+-- 2. Row-level security: 49 policies on 49 tables (48 of the 48 tenant tables; on platform
 --   tables: tenants.tenant_self). [verified] (Citus source, commands/policy.c) a
 --   distributed table's policies are recreated on its shards, later CREATE, ALTER and DROP
 --   POLICY are propagated, and a policy with a subquery is refused (these have none).
@@ -63,8 +63,8 @@
 --   gets one value whatever shard it lands in.
 -- 5. Sequences, identity and generated columns: none. Ids are UUIDs made by the
 --   application, so no sequence has to be shared across nodes.
--- 6. Foreign keys: 29 from tenant tables to reference tables (apprenticeship_standards,
---   tenants, worker_processes) and 86 between tenant tables. [verified] (Citus regression
+-- 6. Foreign keys: 30 from tenant tables to reference tables (apprenticeship_standards,
+--   tenants, worker_processes) and 88 between tenant tables. [verified] (Citus regression
 --   tests and error messages) foreign keys are supported between colocated distributed
 --   tables when they include the distribution column, and from distributed to reference
 --   tables, not from reference to distributed tables; tests/tests/e2e/catalog.rs checks
@@ -136,6 +136,7 @@ select create_distributed_table('profiles', 'tenant_id', colocate_with => 'cours
 select create_distributed_table('sessions', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('sso_login_states', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('time_log_entries', 'tenant_id', colocate_with => 'courses');
+select create_distributed_table('time_log_trash', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('two_factor', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('two_factor_challenges', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('two_factor_recovery_codes', 'tenant_id', colocate_with => 'courses');

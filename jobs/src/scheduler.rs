@@ -140,6 +140,8 @@ async fn tick_tenant(
             .await?;
         report.queued += 1;
     }
+    // Deleted time-log entries past their day of undo are forgotten.
+    folio_app::time_log::purge_trash(&mut work).await?;
     let backlog = delivery::backlog(&mut work).await?;
     report.outbox_pending = backlog.pending;
     report.outbox_oldest = backlog.oldest_due;

@@ -729,7 +729,7 @@ try {
   check(box && box.x >= 0 && box.x + box.width <= 360, `the Delete button is off the phone's screen: ${JSON.stringify(box)}`);
   await del.click();
   await learner.getByRole("heading", { name: "Are you sure?" }).waitFor();
-  check((await learner.locator("body").innerText()).includes("It cannot be brought back."), "the question does not say what deleting means");
+  check((await learner.locator("body").innerText()).includes("You can undo it for a day."), "the question does not say what deleting means");
   await learner.getByRole("link", { name: "Cancel" }).click();
   await learner.locator("#entries").waitFor();
   check((await deletes.count()) === before, "cancelling deleted the entry");
@@ -738,6 +738,15 @@ try {
   await notice(learner, "Entry deleted.");
   check((await deletes.count()) === before - 1, "confirming did not delete the entry");
   check((await learner.locator("#entries tr", { hasText: "Logged by mistake." }).count()) === 0, "the deleted entry is still listed");
+  // Deleted the wrong one after all: the notice's Undo brings it back as it was.
+  step = "learner: undoes the delete from the notice";
+  await learner.getByRole("status").getByRole("button", { name: "Undo" }).click();
+  await notice(learner, "Brought back.");
+  await learner.locator("#entries tr", { hasText: "Logged by mistake." }).getByText("0:25").waitFor();
+  check((await deletes.count()) === before, "undo did not bring the entry back");
+  await learner.locator("#entries tr", { hasText: "Logged by mistake." }).getByRole("button", { name: /^Delete/ }).click();
+  await learner.getByRole("button", { name: "Delete the entry" }).click();
+  await notice(learner, "Entry deleted.");
   await learner.goto(`${BASE}${enrolmentPath}`);
 
   step = "learner: reads the files from her course";
@@ -863,6 +872,33 @@ try {
   await notice(employer, "Signed.");
   await employer.getByText("Nothing is waiting for your signature.").waitFor();
   await employerContext.close();
+
+  // The IQA (Grace Okafor, IQA of every demo learner) samples Tom Hughes's assessing: she
+  // reads what he signed off on Amelia's evidence and notes her finding where staff keep
+  // notes. She reads; the assessor's tools are not hers on his learners.
+  const iqaContext = await watchedContext(browser, desk);
+  const iqa = await iqaContext.newPage();
+  step = "IQA: opens a learner she quality-assures from her caseload";
+  await signIn(iqa, "assessor2@northgate.example");
+  await iqa.locator("a.tile.go").click();
+  await iqa.getByRole("link", { name: "Amelia Clarke" }).first().click();
+  await iqa.waitForURL(/\/app\/enrolments\//);
+  await iqa.locator("#people-around").getByText("Assessor: Tom Hughes · IQA: Grace Okafor").waitFor();
+  step = "IQA: reads the assessed evidence, with no assessor's tools offered";
+  const sampled = new URL(iqa.url()).pathname;
+  await open(iqa, `${sampled}/evidence`);
+  await iqa.getByRole("link", { name: "Workshop risk assessment" }).click();
+  await iqa.locator("#assessed").getByText("signed off on it").waitFor();
+  await iqa.locator("#mapped-to").getByText("K1.1", { exact: true }).waitFor();
+  check((await iqa.locator("#map, #sign-off, #return").count()) === 0, "the IQA is offered the assessor's mapping, sign-off or return forms");
+  step = "IQA: records her sampling as an internal comment";
+  await open(iqa, sampled);
+  await iqa.getByLabel("Add a comment").fill("IQA sample: risk assessment meets K1.1; sign-off sound.");
+  await iqa.getByRole("button", { name: "Add comment" }).click();
+  await notice(iqa, "Comment added.");
+  const note = iqa.locator(".card", { hasText: "IQA sample: risk assessment meets K1.1" });
+  await note.getByText("Grace Okafor").waitFor();
+  await iqaContext.close();
   // The conversation goes both ways: the assessor answers the learner's message, and
   // she reads the answer in the thread and answers it.
   step = "assessor: answers the learner's message in its conversation";

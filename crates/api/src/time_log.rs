@@ -588,12 +588,27 @@ impl TimeLogApi {
     }
 
     /// Remove an entry (the learner, or an admin or their assessor); 409 for an entry a
-    /// session logged.
+    /// session logged. It can be brought back for 24 hours (`POST …/restore`).
     #[oai(path = "/time-log/:id", method = "delete")]
     async fn delete(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<DeletedEntry> {
         let mut uow = self.0.authenticate(&credentials).await?;
         time_log::remove(&mut uow, id.0).await?;
         uow.commit().await?;
         Ok(DeletedEntry::Deleted)
+    }
+
+    /// Bring back an entry deleted in the last 24 hours, unchanged (whoever may change the
+    /// learner's time log); 404 when there is none to bring back, 409 when its day has
+    /// since been filled past 24 hours.
+    #[oai(path = "/time-log/:id/restore", method = "post")]
+    async fn restore(
+        &self,
+        credentials: Credentials,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<EntryBody>> {
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let entry = time_log::restore(&mut uow, id.0).await?;
+        uow.commit().await?;
+        Ok(Json(entry.into()))
     }
 }

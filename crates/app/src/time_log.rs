@@ -604,7 +604,8 @@ pub async fn replace(uow: &mut UnitOfWork, id: Uuid, input: EntryInput) -> Resul
 /// a session logged.
 pub async fn remove(uow: &mut UnitOfWork, id: Uuid) -> Result<()> {
     let (enrolment, entry, _) = changeable(uow, id).await?;
-    queries::delete(&mut uow.tx, id).await?;
+    let by = uow.principal.user_id;
+    queries::delete(&mut uow.tx, id, by).await?;
     let details = serde_json::json!({
         "enrolment_id": enrolment.id,
         "entry_date": entry.entry_date,
@@ -612,4 +613,43 @@ pub async fn remove(uow: &mut UnitOfWork, id: Uuid) -> Result<()> {
     });
     uow.audit("time_log.delete", "time_log_entry", id, details)
         .await
+}
+
+/// Brings back an entry deleted in the last [`queries::UNDO_HOURS`] hours, unchanged, for
+/// whoever may change that learner's time log (the learner, their assessor, an admin);
+/// 404 when there is none to bring back, as for one that never existed. A conflict when
+/// the day it is for has since been filled: a day's entries total at most 24 hours.
+pub async fn restore(uow: &mut UnitOfWork, id: Uuid) -> Result<Entry> {
+    // As for a change: the enrolment first, then the deleted entry again under its lock.
+    let enrolment_id = queries::deleted(&mut uow.tx, id).await?.enrolment_id;
+    let (enrolment, _) = writable(uow, enrolment_id).await?;
+    let entry = queries::deleted(&mut uow.tx, id).await?;
+    let logged = queries::minutes_on_day(&mut uow.tx, enrolment.id, entry.entry_date, None).await?;
+    if logged + i64::from(entry.minutes) > 1440 {
+        return Err(Error::Conflict {
+            field: None,
+            detail: format!(
+                "{} already has {}:{:02} logged since this entry was deleted; with it the day \
+                 would be over 24 hours",
+                entry.entry_date.format("%-d %B %Y"),
+                logged / 60,
+                logged % 60,
+            ),
+        });
+    }
+    let restored = queries::restore(&mut uow.tx, id).await?;
+    let details = serde_json::json!({
+        "enrolment_id": enrolment.id,
+        "entry_date": restored.entry_date,
+        "minutes": restored.minutes,
+    });
+    uow.audit("time_log.restore", "time_log_entry", id, details)
+        .await?;
+    Entry::new(restored)
+}
+
+/// Forgets the entries deleted too long ago to be brought back (the scheduler's tick, each
+/// tenant); how many.
+pub async fn purge_trash(work: &mut crate::system::SystemWork) -> Result<u64> {
+    Ok(queries::purge_trash(&mut work.tx).await?)
 }

@@ -153,15 +153,73 @@ pub async fn update(tx: &mut TenantTx, id: Uuid, fields: &EntryFields) -> DbResu
     .await?)
 }
 
-/// Removes an entry.
-pub async fn delete(tx: &mut TenantTx, id: Uuid) -> DbResult<()> {
+/// Removes an entry into the trash (migration 0042), where [`restore`] finds it for a
+/// day; an entry deleted again after a restore replaces its earlier copy there.
+pub async fn delete(tx: &mut TenantTx, id: Uuid, by: Uuid) -> DbResult<()> {
     let tenant = tx.tenant();
-    let result = sqlx::query("delete from time_log_entries where tenant_id = $1 and id = $2")
-        .bind(tenant.0)
-        .bind(id)
-        .execute(tx.conn())
-        .await?;
+    let result = sqlx::query(
+        "with gone as (delete from time_log_entries where tenant_id = $1 and id = $2 returning *)
+         insert into time_log_trash (tenant_id, id, enrolment_id, entry, deleted_by)
+         select tenant_id, id, enrolment_id, to_jsonb(gone), $3 from gone
+         on conflict (tenant_id, id) do update
+            set entry = excluded.entry, deleted_by = excluded.deleted_by, deleted_at = now()",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .bind(by)
+    .execute(tx.conn())
+    .await?;
     found(result.rows_affected())
+}
+
+/// How long a deleted entry can be brought back.
+pub const UNDO_HOURS: i32 = 24;
+
+/// A deleted entry that can still be brought back: its enrolment and the entry as it was
+/// ([`crate::DbError::NotFound`] if there is none, or it was deleted too long ago).
+pub async fn deleted(tx: &mut TenantTx, id: Uuid) -> DbResult<TimeLogEntry> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select e.* from time_log_trash t
+         cross join lateral jsonb_populate_record(null::time_log_entries, t.entry) e
+         where t.tenant_id = $1 and t.id = $2 and t.deleted_at > now() - interval '1 hour' * $3",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .bind(UNDO_HOURS)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// Empties the trash of entries deleted longer ago than can be undone; how many.
+pub async fn purge_trash(tx: &mut TenantTx) -> DbResult<u64> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query(
+        "delete from time_log_trash
+         where tenant_id = $1 and deleted_at <= now() - interval '1 hour' * $2",
+    )
+    .bind(tenant.0)
+    .bind(UNDO_HOURS)
+    .execute(tx.conn())
+    .await?
+    .rows_affected())
+}
+
+/// Moves a deleted entry back into the time log, unchanged.
+pub async fn restore(tx: &mut TenantTx, id: Uuid) -> DbResult<TimeLogEntry> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "with back as (delete from time_log_trash where tenant_id = $1 and id = $2
+                       returning entry)
+         insert into time_log_entries
+         select e.* from back
+         cross join lateral jsonb_populate_record(null::time_log_entries, back.entry) e
+         returning {COLUMNS}"
+    )))
+    .bind(tenant.0)
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?)
 }
 
 /// Minutes already logged for an enrolment on a day, leaving out `except` (the entry being

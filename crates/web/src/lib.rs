@@ -627,11 +627,21 @@ impl Web {
 /// parameter, so a link made elsewhere cannot put its own words in the page's alert.
 pub(crate) const FLASH_COOKIE: &str = "folio_flash";
 
-/// The last form's outcome: `n:` a notice or `p:` a problem, then the text URL-encoded.
+/// The last form's outcome: `n:` a notice or `p:` a problem, then the text URL-encoded;
+/// or `u:` a notice with a way to undo what was done: the text, the API path that undoes
+/// it and the page to come back to, each URL-encoded, joined by `|`.
 #[derive(Debug, Default)]
 struct Flash {
     problem: Option<String>,
     notice: Option<String>,
+    undo: Option<Undo>,
+}
+
+/// The Undo button a notice offers: a form that posts `api` through `/app/do`.
+#[derive(Debug, serde::Serialize)]
+struct Undo {
+    api: String,
+    back: String,
 }
 
 impl Flash {
@@ -639,6 +649,7 @@ impl Flash {
         if let Value::Object(m) = data {
             m.insert("problem".into(), json!(self.problem));
             m.insert("notice".into(), json!(self.notice));
+            m.insert("undo".into(), json!(self.undo));
         }
     }
 
@@ -651,15 +662,47 @@ impl Flash {
         };
         match raw.split_at_checked(2) {
             Some(("n:", text)) => Self {
-                problem: None,
                 notice: Some(decoded(text)),
+                ..Self::default()
             },
             Some(("p:", text)) => Self {
                 problem: Some(decoded(text)),
-                notice: None,
+                ..Self::default()
             },
+            Some(("u:", rest)) => {
+                let mut parts = rest.splitn(3, '|').map(decoded);
+                let (Some(text), Some(api), Some(back)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
+                    return Self::default();
+                };
+                // Only what `/app/do` would send anyway: an API path, a page of Folio's.
+                let undo = (api.starts_with("/api/v1/") && !api.contains(".."))
+                    .then_some(())
+                    .and(local_path(Some(&back)))
+                    .map(|back| Undo {
+                        api: api.clone(),
+                        back: back.to_owned(),
+                    });
+                Self {
+                    notice: Some(text),
+                    undo,
+                    ..Self::default()
+                }
+            }
             _ => Self::default(),
         }
+    }
+
+    /// The `Set-Cookie` value of a notice with an Undo button (see [`Flash`]).
+    fn undo_cookie(text: &str, undo_api: &str, back: &str, secure: bool) -> String {
+        let secure = if secure { "; Secure" } else { "" };
+        format!(
+            "{FLASH_COOKIE}=u:{}|{}|{}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax{secure}",
+            encode(text),
+            encode(undo_api),
+            encode(back)
+        )
     }
 
     /// The `Set-Cookie` value that carries `text` (a problem when `problem`) to the next page.
@@ -1085,6 +1128,14 @@ async fn form_submit(req: &Request, web: Data<&Web>, body: poem::Body) -> PageRe
             .unwrap_or_default();
         let next = next.replace("{id}", id);
         let notice = forms::field(&fields, "_notice").unwrap_or("Saved.");
+        // A form whose change can be undone names the API path that undoes it.
+        if let Some(undo) = forms::field(&fields, "_undo") {
+            let mut response = redirect(&next);
+            if let Ok(v) = Flash::undo_cookie(notice, undo, &next, secure).parse() {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            return Ok(response);
+        }
         return Ok(with_flash(&next, false, notice));
     }
     match (reply.status, reply.problem()) {

@@ -235,6 +235,7 @@ async fn the_openapi_document_lists_every_endpoint() {
         ("get", "/api/v1/time-log/{id}"),
         ("put", "/api/v1/time-log/{id}"),
         ("delete", "/api/v1/time-log/{id}"),
+        ("post", "/api/v1/time-log/{id}/restore"),
         ("post", "/api/v1/enrolments/{id}/sessions"),
         ("get", "/api/v1/enrolments/{id}/sessions"),
         ("get", "/api/v1/sessions/{id}"),

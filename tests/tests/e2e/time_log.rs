@@ -1536,3 +1536,123 @@ async fn the_standards_published_minimum_in_force_at_the_start_less_prior_learni
     assert!(changed.is_err());
     s.app.finish().await;
 }
+
+#[tokio::test]
+async fn a_deleted_entry_can_be_brought_back_for_a_day_by_those_who_may_change_it() {
+    let s = scene().await;
+    let app = &s.app;
+    let learner = s.token("amelia");
+    let e = s.enrolment("amelia");
+    let day = days_ago(3);
+    let mut body = entry(day, "distance_learning", 600);
+    body["reflection"] = json!("Read the drawings standard");
+    let logged = log(app, learner, e, body).await;
+    let path = format!("/api/v1/time-log/{}", id(&logged));
+    let restore = format!("{path}/restore");
+    let post = |path: String, token: String| async move {
+        app.authed(Method::POST, &path, &token)
+            .send()
+            .await
+            .unwrap()
+    };
+    let delete = |token: String| {
+        let path = path.clone();
+        async move {
+            let r = app
+                .authed(Method::DELETE, &path, &token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        }
+    };
+
+    // Nothing deleted yet: nothing to bring back.
+    problem(
+        post(restore.clone(), learner.to_owned()).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    delete(learner.to_owned()).await;
+    // Gone from the log and its totals (10 h of off-the-job time no longer counted).
+    let listed = get(app, learner, &format!("/api/v1/enrolments/{e}/time-log")).await;
+    assert_eq!(listed["items"], json!([]));
+    // Those who may not change Amelia's log cannot bring it back: her employer's manager
+    // (reads only) is refused; another organisation's admin gets 404 as for nothing.
+    let r = post(restore.clone(), s.token("manny").to_owned()).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (_, _, other) = app.tenant_with_admin("southgate").await;
+    problem(post(restore.clone(), other).await, StatusCode::NOT_FOUND).await;
+
+    // Her assessor brings it back: the same entry, id, fields, author and times.
+    let r = post(restore.clone(), s.token("tom").to_owned()).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap(), logged);
+    assert_eq!(get(app, learner, &path).await, logged);
+    // Once back, there is nothing left to bring back.
+    problem(
+        post(restore.clone(), learner.to_owned()).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // Deleted again, and the day filled meanwhile: 600 + 900 = 1500 minutes > 1440 (24 h),
+    // so it cannot come back, and the day keeps what it has.
+    delete(learner.to_owned()).await;
+    log(app, learner, e, entry(day, "distance_learning", 900)).await;
+    let r = post(restore.clone(), learner.to_owned()).await;
+    let body = problem(r, StatusCode::CONFLICT).await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("15:00 logged"),
+        "{body}"
+    );
+    let n: i64 = sqlx::query_scalar("select count(*) from time_log_entries")
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+
+    // After a day it is gone for good.
+    sqlx::query("update time_log_trash set deleted_at = now() - interval '24 hours 1 minute'")
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    sqlx::query("delete from time_log_entries")
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    problem(
+        post(restore, learner.to_owned()).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    // And the scheduler's purge (each tick) forgets it: a day-old row, no more.
+    let trash = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from time_log_trash")
+            .fetch_one(&app.database.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(trash().await, 1);
+    let db = folio_db::Database::from_pool(app.database.pool.clone());
+    let mut work = folio_app::system::SystemWork::begin(&db, folio_domain::TenantId(s.tenant.id))
+        .await
+        .unwrap();
+    assert_eq!(
+        folio_app::time_log::purge_trash(&mut work).await.unwrap(),
+        1
+    );
+    work.commit().await.unwrap();
+    assert_eq!(trash().await, 0);
+    assert_eq!(
+        audit_actions(app, &s.tenant).await,
+        [
+            "time_log.create",
+            "time_log.delete",
+            "time_log.restore",
+            "time_log.delete",
+            "time_log.create",
+        ]
+    );
+    s.app.finish().await;
+}

@@ -117,7 +117,7 @@ async fn start_demo(db: &TestDatabase, data: &Path, smtp_url: &str) -> Demo {
 }
 
 #[tokio::test]
-async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
+async fn every_role_uses_the_demo_in_a_real_browser() {
     require_installed();
     let db = TestDatabase::create().await;
     let data = std::env::temp_dir().join(&db.name);
@@ -247,6 +247,7 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
                         on t.tenant_id = m.tenant_id and t.id = m.thread_id
                       where t.subject = 'Review date' and t.reply_to is null)
                   + (select count(*) from messages where subject = 'Portfolio question'),
+                -- The assessor's note and the IQA's sampling note.
                 (select count(*) from internal_comments),
                 -- The returned piece got its second version; the assessed one none.
                 (select count(*) from evidence_versions v join evidence e
@@ -269,7 +270,7 @@ async fn learner_assessor_and_admin_use_the_demo_in_a_real_browser() {
             comments,
             versions
         ),
-        (1, 1, 1, 1, 31, 1, 1)
+        (1, 1, 1, 1, 31, 2, 1)
     );
     // A document signed by the learner and the employer (each with the address they
     // signed from), one optional unit chosen, a photo.
