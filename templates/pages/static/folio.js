@@ -136,8 +136,13 @@
     var id = body && body.id ? body.id : "";
     next = next.replace("{id}", id);
     var notice = hidden(form, "_notice") || "Saved.";
-    // The next page shows it and clears it (the same cookie /app/do sets).
-    document.cookie = "folio_flash=n:" + encodeURIComponent(notice) + "; Path=/; Max-Age=60; SameSite=Lax";
+    // The next page shows it and clears it (the same cookie /app/do sets); with `_undo`,
+    // the API path that undoes the change, it offers an Undo button back to `next`.
+    var undo = hidden(form, "_undo");
+    var flash = undo
+      ? "u:" + [notice, undo, next].map(encodeURIComponent).join("|")
+      : "n:" + encodeURIComponent(notice);
+    document.cookie = "folio_flash=" + flash + "; Path=/; Max-Age=60; SameSite=Lax";
     window.location.assign(next);
   }
 

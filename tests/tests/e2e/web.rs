@@ -2235,3 +2235,121 @@ async fn every_conversation_is_reached_page_by_page_newest_first() {
     );
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_deleted_entry_offers_undo_on_the_next_page_and_undo_brings_it_back() {
+    let app = TestApp::spawn().await;
+    let s = amelia_on_engineering(&app).await;
+    let (token, enrolment) = (s.token("amelia"), s.enrolment("amelia"));
+    let logged: serde_json::Value = app
+        .authed(
+            reqwest::Method::POST,
+            &format!("/api/v1/enrolments/{enrolment}/time-log"),
+            token,
+        )
+        .json(&serde_json::json!({
+            "entry_date": folio_tests::scene::days_ago(1),
+            "activity_type": "distance_learning", "minutes": 30
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = logged["id"].as_str().unwrap().to_owned();
+    let entries = || async {
+        sqlx::query_scalar::<_, i64>("select count(*) from time_log_entries")
+            .fetch_one(&app.database.pool)
+            .await
+            .unwrap()
+    };
+    let http = no_redirects();
+    let cookie = format!("folio_session={token}");
+    let back = format!("/app/enrolments/{enrolment}/time-log");
+    let post = |form: String| {
+        let (http, cookie, base) = (&http, &cookie, &app.base);
+        let url = format!("{base}/app/do");
+        async move {
+            http.post(url)
+                .header(COOKIE, cookie)
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header("origin", base)
+                .body(form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let encoded = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+
+    // Deleted, confirmed, as the page's form sends it without the script.
+    let deleted = post(format!(
+        "_api=/api/v1/time-log/{id}&_method=DELETE&_back={}&_notice=Entry+deleted.\
+         &_undo=/api/v1/time-log/{id}/restore&_confirm=Sure%3F&_confirmed=yes",
+        encoded(&back)
+    ))
+    .await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(deleted.headers()[LOCATION], back.as_str());
+    let flash = deleted.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(flash.starts_with("folio_flash=u:"), "{flash}");
+    assert_eq!(entries().await, 0);
+
+    // The page it lands on says so and offers Undo: a form to /app/do naming the restore.
+    let flash = flash.split(';').next().unwrap().to_owned();
+    let page = http
+        .get(format!("{}{back}", app.base))
+        .header(COOKIE, format!("{cookie}; {flash}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Entry deleted."), "{html}");
+    let form = html
+        .split("id=\"undo\"")
+        .nth(1)
+        .and_then(|f| f.split("</form>").next())
+        .expect("an Undo form in the notice");
+    let value = |name: &str| {
+        form.split(&format!("name=\"{name}\" value=\""))
+            .nth(1)
+            .and_then(|v| v.split('"').next())
+            .unwrap_or_else(|| panic!("{name} in {form}"))
+            .replace("&#x2F;", "/")
+            .replace("&#x3D;", "=")
+    };
+    assert_eq!(value("_api"), format!("/api/v1/time-log/{id}/restore"));
+    assert_eq!(value("_back"), back);
+
+    // Pressed: the entry is back, and the page says so.
+    let undone = post(format!(
+        "_api={}&_back={}&_notice={}",
+        encoded(&value("_api")),
+        encoded(&value("_back")),
+        encoded(&value("_notice"))
+    ))
+    .await;
+    assert_eq!(undone.status(), StatusCode::SEE_OTHER);
+    let flash = undone.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(flash.starts_with("folio_flash=n:Brought+back."), "{flash}");
+    assert_eq!(entries().await, 1);
+
+    // A flash cookie cannot make the page offer to post anywhere but Folio's API.
+    let page = http
+        .get(format!("{}{back}", app.base))
+        .header(
+            COOKIE,
+            format!("{cookie}; folio_flash=u:Hi|https%3A%2F%2Fevil.example%2F|%2Fapp"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("Hi") && !html.contains("id=\"undo\""),
+        "{html}"
+    );
+    app.finish().await;
+}
