@@ -140,13 +140,16 @@ async fn tick_tenant(
             .await?;
         report.queued += 1;
     }
-    // Deleted time-log entries past their day of undo are forgotten.
-    folio_app::time_log::purge_trash(&mut work).await?;
     let backlog = delivery::backlog(&mut work).await?;
     report.outbox_pending = backlog.pending;
     report.outbox_oldest = backlog.oldest_due;
     work.commit().await?;
     report.expired += crate::exports::expire(ctx, tenant, now).await?;
+    // Deleted time-log entries past their day of undo are forgotten, in a transaction of
+    // their own: a failure is logged and the tick goes on.
+    if let Err(err) = purge_trash(ctx, tenant).await {
+        tracing::warn!(tenant_id = %tenant, error = %err, "could not empty the time-log trash");
+    }
     if backlog.due && queue.claim_sweep(tenant, sweep_every).await? {
         queue
             .push(TenantJob {
@@ -159,4 +162,12 @@ async fn tick_tenant(
         report.sweeps += 1;
     }
     Ok(report)
+}
+
+/// Forgets a tenant's time-log entries deleted longer ago than they can be brought back.
+async fn purge_trash(ctx: &JobContext, tenant: TenantId) -> anyhow::Result<u64> {
+    let mut work = SystemWork::begin(&ctx.db, tenant).await?;
+    let purged = folio_app::time_log::purge_trash(&mut work).await?;
+    work.commit().await?;
+    Ok(purged)
 }

@@ -168,7 +168,7 @@ async fn visible_document(uow: &mut UnitOfWork, id: Uuid) -> Result<(Document, E
 /// document read again under the lock.
 async fn locked_document(uow: &mut UnitOfWork, id: Uuid) -> Result<(Document, Enrolment)> {
     let enrolment_id = queries::get(&mut uow.tx, id).await?.enrolment_id;
-    enrolments::lock(&mut uow.tx, enrolment_id).await?;
+    uow.lock_enrolment(enrolment_id).await?;
     let enrolment = uow.visible_enrolment(enrolment_id).await?;
     Ok((queries::get(&mut uow.tx, id).await?, enrolment.into_inner()))
 }

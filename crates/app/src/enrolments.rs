@@ -416,7 +416,7 @@ pub async fn change_people(
         uln: None,
         learner_ref: None,
     };
-    queries::lock(&mut uow.tx, id).await?;
+    uow.lock_enrolment(id).await?;
     let current = uow.visible_enrolment(id).await?;
     let mut fields = Fields::default();
     let contracted = change

@@ -160,6 +160,8 @@ async fn with_pdf(
     request: folio_pdf::drawer::Request,
 ) -> Result<Vec<u8>> {
     use futures_util::TryStreamExt as _;
+    // The turn first: requests waiting in line hold no file in memory.
+    let turn = drawer.turn().await.map_err(drawing_error)?;
     let cap = usize::try_from(folio_pdf::preview::MAX_BYTES).unwrap_or(usize::MAX);
     let mut bytes = Vec::with_capacity(usize::try_from(v.size_bytes).unwrap_or(0).min(cap));
     let mut stream = std::pin::pin!(
@@ -181,16 +183,25 @@ async fn with_pdf(
         }
         bytes.extend_from_slice(&chunk);
     }
-    match drawer.draw(request, bytes).await {
-        Ok(answer) => Ok(answer),
-        Err(DrawError::NoSuchPage) => Err(Error::NotFound),
-        Err(DrawError::Unreadable) => Err(Error::invalid(
+    drawer
+        .draw_in_turn(turn, request, bytes)
+        .await
+        .map_err(drawing_error)
+}
+
+/// What a person is told when a page cannot be drawn.
+fn drawing_error(e: DrawError) -> Error {
+    match e {
+        DrawError::NoSuchPage => Error::NotFound,
+        DrawError::Unreadable => Error::invalid(
             "version",
             "cannot be shown in the page (it cannot be opened, is damaged or too complex to draw): download it to read it",
-        )),
-        Err(DrawError::Unavailable) => {
-            Err(Error::Internal("the PDF drawer could not be run".into()))
-        }
+        ),
+        DrawError::Busy => Error::Unavailable(
+            "other PDF pages are being drawn just now: try again in a moment, or download the file"
+                .into(),
+        ),
+        DrawError::Unavailable => Error::Internal("the PDF drawer could not be run".into()),
     }
 }
 

@@ -230,7 +230,7 @@ async fn locked_action(uow: &mut UnitOfWork, action_id: Uuid) -> Result<(Enrolme
     let enrolment_id = queries::get_action(&mut uow.tx, action_id)
         .await?
         .enrolment_id;
-    enrolments::lock(&mut uow.tx, enrolment_id).await?;
+    uow.lock_enrolment(enrolment_id).await?;
     let enrolment = uow.visible_enrolment(enrolment_id).await?.into_inner();
     let action = queries::get_action(&mut uow.tx, action_id).await?;
     Ok((enrolment, action))

@@ -30,7 +30,14 @@ pub enum DrawError {
     /// The drawer could not be run at all (a deployment fault, logged).
     #[error("the PDF drawer could not be run")]
     Unavailable,
+    /// Every turn stayed taken for [`PdfDrawer::QUEUE_WAIT`]: other pages are being drawn.
+    #[error("the PDF drawer is busy")]
+    Busy,
 }
+
+/// A turn to draw (see [`PdfDrawer::turn`]), held until the drawing's child has ended.
+#[derive(Debug)]
+pub struct Turn(tokio::sync::OwnedSemaphorePermit);
 
 /// How to run the drawer, and how many may run at once.
 #[derive(Clone)]
@@ -87,14 +94,32 @@ impl PdfDrawer {
         self
     }
 
+    /// How long a request waits for a turn before it is told to try again.
+    pub const QUEUE_WAIT: Duration = Duration::from_secs(10);
+
+    /// Waits for a turn to draw, at most [`PdfDrawer::QUEUE_WAIT`]. Take it before reading
+    /// the file, so that requests waiting in line hold no file in memory.
+    pub async fn turn(&self) -> Result<Turn, DrawError> {
+        match tokio::time::timeout(Self::QUEUE_WAIT, self.turns.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(Turn(permit)),
+            Ok(Err(_)) => Err(DrawError::Unavailable),
+            Err(_) => Err(DrawError::Busy),
+        }
+    }
+
     /// Asks a child for `request` about `pdf`, once a turn is free.
     pub async fn draw(&self, request: Request, pdf: Vec<u8>) -> Result<Vec<u8>, DrawError> {
-        let turn = self
-            .turns
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| DrawError::Unavailable)?;
+        let turn = self.turn().await?;
+        self.draw_in_turn(turn, request, pdf).await
+    }
+
+    /// Asks a child for `request` about `pdf` in a turn already taken.
+    pub async fn draw_in_turn(
+        &self,
+        turn: Turn,
+        request: Request,
+        pdf: Vec<u8>,
+    ) -> Result<Vec<u8>, DrawError> {
         let mut child = Command::new(&self.program)
             .args(&self.leading_args)
             .args(request.args())
@@ -115,7 +140,7 @@ impl PdfDrawer {
         // The child ends (answer or not) or is killed; either way it is reaped before the
         // turn is given back, on a task of its own so a caller that leaves cannot skip it.
         let run = tokio::spawn(async move {
-            let _turn = turn;
+            let Turn(_turn) = turn;
             let exchange = async {
                 // The child reads all of its input before it writes: write, close, read.
                 // A child that dies early closes its end; the write then fails, harmlessly.

@@ -29,6 +29,7 @@ pub async fn replace(uow: &mut UnitOfWork, new: TenantSettings) -> Result<Tenant
     uow.principal.require(Permission::ManageSettings)?;
     new.validate().map_err(|m| invalid_setting(&m))?;
     let before = uow.settings().await?;
+    uow.changing();
     settings::replace(&mut uow.tx, &new).await?;
     let as_json = |s: &TenantSettings| serde_json::to_value(s).unwrap_or_default();
     let tenant = uow.tenant();

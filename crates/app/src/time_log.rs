@@ -12,7 +12,7 @@
 //! itself.
 
 use chrono::{Datelike, Months, NaiveDate};
-use folio_db::enrolments::{self, Enrolment};
+use folio_db::enrolments::Enrolment;
 use folio_db::time_log::{self as queries, EntryFields, EntryFilter};
 use folio_domain::OptionalText;
 use folio_domain::off_the_job::{self, Hours, LoggedTime, OtjEnrolment, OtjFigures, OtjTrendPoint};
@@ -211,7 +211,7 @@ pub async fn may_write(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<bool>
 /// unit of work ends, so two writes to one learner's log (and the 24-hour check of each)
 /// happen one after the other.
 async fn writable(uow: &mut UnitOfWork, id: Uuid) -> Result<(Enrolment, Source)> {
-    enrolments::lock(&mut uow.tx, id).await?;
+    uow.lock_enrolment(id).await?;
     let enrolment = uow.visible_enrolment(id).await?.into_inner();
     let source = writer_source(uow, &enrolment)?;
     Ok((enrolment, source))
@@ -615,29 +615,50 @@ pub async fn remove(uow: &mut UnitOfWork, id: Uuid) -> Result<()> {
         .await
 }
 
-/// Brings back an entry deleted in the last [`queries::UNDO_HOURS`] hours, unchanged, for
-/// whoever may change that learner's time log (the learner, their assessor, an admin);
-/// 404 when there is none to bring back, as for one that never existed. A conflict when
-/// the day it is for has since been filled: a day's entries total at most 24 hours.
+/// Brings back an entry deleted in the last [`queries::UNDO_HOURS`] hours, unchanged: by
+/// whoever deleted it, or by staff who manage the enrolment (a learner cannot bring back
+/// what their assessor took away); others who may not change the log get 403, and 404
+/// when there is none to bring back, as for one that never existed. A conflict when the
+/// enrolment has since ended before the entry's day, when the day has since been filled
+/// (a day's entries total at most 24 hours), or when what it was logged against has gone.
 pub async fn restore(uow: &mut UnitOfWork, id: Uuid) -> Result<Entry> {
     // As for a change: the enrolment first, then the deleted entry again under its lock.
-    let enrolment_id = queries::deleted(&mut uow.tx, id).await?.enrolment_id;
-    let (enrolment, _) = writable(uow, enrolment_id).await?;
-    let entry = queries::deleted(&mut uow.tx, id).await?;
+    let enrolment_id = queries::deleted(&mut uow.tx, id).await?.entry.enrolment_id;
+    let (enrolment, source) = writable(uow, enrolment_id).await?;
+    let deleted = queries::deleted(&mut uow.tx, id).await?;
+    if source == Source::Learner && deleted.deleted_by != uow.principal.user_id {
+        return Err(Error::Forbidden);
+    }
+    let entry = deleted.entry;
+    let conflict = |detail: String| Error::Conflict {
+        field: None,
+        detail,
+    };
+    if let Some(end) = enrolment.completed_on.or(enrolment.withdrawn_on)
+        && entry.entry_date > end
+    {
+        return Err(conflict(format!(
+            "the programme has since ended ({end}), before this entry's day"
+        )));
+    }
     let logged = queries::minutes_on_day(&mut uow.tx, enrolment.id, entry.entry_date, None).await?;
     if logged + i64::from(entry.minutes) > 1440 {
-        return Err(Error::Conflict {
-            field: None,
-            detail: format!(
-                "{} already has {}:{:02} logged since this entry was deleted; with it the day \
-                 would be over 24 hours",
-                entry.entry_date.format("%-d %B %Y"),
-                logged / 60,
-                logged % 60,
-            ),
-        });
+        return Err(conflict(format!(
+            "{} already has {}:{:02} logged since this entry was deleted; with it the day \
+             would be over 24 hours",
+            entry.entry_date.format("%-d %B %Y"),
+            logged / 60,
+            logged % 60,
+        )));
     }
-    let restored = queries::restore(&mut uow.tx, id).await?;
+    let restored = match queries::restore(&mut uow.tx, id).await {
+        Err(folio_db::DbError::Constraint { constraint }) if constraint.ends_with("_fkey") => {
+            return Err(conflict(
+                "the course, component or unit it was logged against has since been removed".into(),
+            ));
+        }
+        other => other?,
+    };
     let details = serde_json::json!({
         "enrolment_id": enrolment.id,
         "entry_date": restored.entry_date,

@@ -158,14 +158,27 @@ impl UnitOfWork {
     /// otherwise), locked until the unit of work ends so that changes to one portfolio
     /// happen one after another.
     pub async fn managed_enrolment(&mut self, id: Uuid) -> Result<Managed> {
-        // About to change things: stop remembering (and forget what was kept).
-        self.reads = None;
-        enrolments::lock(&mut self.tx, id).await?;
+        self.lock_enrolment(id).await?;
         let Visible(enrolment) = self.visible_enrolment(id).await?;
         if !self.principal.manages(&enrolment) {
             return Err(Error::Forbidden);
         }
         Ok(Managed(enrolment))
+    }
+
+    /// Locks the enrolment until the unit of work ends, before a change to it or its
+    /// portfolio (one change after another). A unit of work that changes things remembers
+    /// no reads from here on: what it reads again is read afresh.
+    pub(crate) async fn lock_enrolment(&mut self, id: Uuid) -> Result<()> {
+        self.changing();
+        enrolments::lock(&mut self.tx, id).await?;
+        Ok(())
+    }
+
+    /// Stops remembering reads (see [`UnitOfWork::remember_reads`]) and forgets what was
+    /// kept: called before anything is changed.
+    pub(crate) fn changing(&mut self) {
+        self.reads = None;
     }
 
     /// Records in the audit log that the caller did `action` to the entity.

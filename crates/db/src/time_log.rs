@@ -175,12 +175,22 @@ pub async fn delete(tx: &mut TenantTx, id: Uuid, by: Uuid) -> DbResult<()> {
 /// How long a deleted entry can be brought back.
 pub const UNDO_HOURS: i32 = 24;
 
-/// A deleted entry that can still be brought back: its enrolment and the entry as it was
+/// A deleted entry in the trash.
+#[derive(Debug, Clone, FromRow)]
+pub struct DeletedEntry {
+    /// The entry as it was.
+    #[sqlx(flatten)]
+    pub entry: TimeLogEntry,
+    /// Who deleted it.
+    pub deleted_by: Uuid,
+}
+
+/// A deleted entry that can still be brought back, as it was
 /// ([`crate::DbError::NotFound`] if there is none, or it was deleted too long ago).
-pub async fn deleted(tx: &mut TenantTx, id: Uuid) -> DbResult<TimeLogEntry> {
+pub async fn deleted(tx: &mut TenantTx, id: Uuid) -> DbResult<DeletedEntry> {
     let tenant = tx.tenant();
     Ok(sqlx::query_as(
-        "select e.* from time_log_trash t
+        "select e.*, t.deleted_by from time_log_trash t
          cross join lateral jsonb_populate_record(null::time_log_entries, t.entry) e
          where t.tenant_id = $1 and t.id = $2 and t.deleted_at > now() - interval '1 hour' * $3",
     )
@@ -205,7 +215,9 @@ pub async fn purge_trash(tx: &mut TenantTx) -> DbResult<u64> {
     .rows_affected())
 }
 
-/// Moves a deleted entry back into the time log, unchanged.
+/// Moves a deleted entry back into the time log, unchanged. The row is rebuilt from its
+/// JSON with `jsonb_populate_record`: a column added to `time_log_entries` later must
+/// allow NULL (or be filled here) for entries deleted before it existed.
 pub async fn restore(tx: &mut TenantTx, id: Uuid) -> DbResult<TimeLogEntry> {
     let tenant = tx.tenant();
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(

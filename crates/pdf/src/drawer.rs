@@ -72,6 +72,14 @@ fn cap_self() -> std::io::Result<()> {
             maximum: Some(MEMORY_LIMIT),
         },
     )?;
+    // No core dump: a drawer stopped by its caps would otherwise leave up to 1 GiB on disk.
+    setrlimit(
+        Resource::Core,
+        Rlimit {
+            current: Some(0),
+            maximum: Some(0),
+        },
+    )?;
     // Past the soft limit the kernel sends SIGXCPU (which ends the process); the hard
     // limit a second later is SIGKILL, in case that signal is caught.
     setrlimit(

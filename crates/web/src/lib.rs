@@ -676,14 +676,17 @@ impl Flash {
                 else {
                     return Self::default();
                 };
-                // Only what `/app/do` would send anyway: an API path, a page of Folio's.
-                let undo = (api.starts_with("/api/v1/") && !api.contains(".."))
-                    .then_some(())
-                    .and(local_path(Some(&back)))
-                    .map(|back| Undo {
-                        api: api.clone(),
-                        back: back.to_owned(),
-                    });
+                // Only an undo `/app/do` would send anyway (an API path ending
+                // `/restore`) and a page of Folio's to come back to.
+                let undo = (api.starts_with("/api/v1/")
+                    && api.ends_with("/restore")
+                    && !api.contains(".."))
+                .then_some(())
+                .and(local_path(Some(&back)))
+                .map(|back| Undo {
+                    api: api.clone(),
+                    back: back.to_owned(),
+                });
                 Self {
                     notice: Some(text),
                     undo,

@@ -1589,6 +1589,12 @@ async fn a_deleted_entry_can_be_brought_back_for_a_day_by_those_who_may_change_i
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap(), logged);
     assert_eq!(get(app, learner, &path).await, logged);
+    // What her assessor deleted, Amelia cannot bring back herself (403); he can.
+    delete(s.token("tom").to_owned()).await;
+    let r = post(restore.clone(), learner.to_owned()).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post(restore.clone(), s.token("tom").to_owned()).await;
+    assert_eq!(r.status(), StatusCode::OK);
     // Once back, there is nothing left to bring back.
     problem(
         post(restore.clone(), learner.to_owned()).await,
@@ -1648,6 +1654,8 @@ async fn a_deleted_entry_can_be_brought_back_for_a_day_by_those_who_may_change_i
         audit_actions(app, &s.tenant).await,
         [
             "time_log.create",
+            "time_log.delete",
+            "time_log.restore",
             "time_log.delete",
             "time_log.restore",
             "time_log.delete",
