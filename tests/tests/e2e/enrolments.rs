@@ -938,3 +938,47 @@ async fn edge_cases_are_422_never_500() {
     assert_eq!(breaks, 1);
     app.finish().await;
 }
+
+/// A page's unit of work remembers the enrolments it found visible (so its panels do not
+/// each check again); one that then changes an enrolment reads it afresh, and its answer
+/// is the enrolment as changed, not as first read.
+#[tokio::test]
+async fn a_unit_of_work_that_remembers_reads_forgets_them_once_it_changes_something() {
+    let app = TestApp::spawn().await;
+    let s = app
+        .scene("northgate")
+        .course(course("ST0457"))
+        .cast()
+        .people(&[("grace@n.example", Role::Assessor)])
+        .enrol(NewEnrolment::amelia())
+        .build()
+        .await;
+    let e = s.enrolment("amelia");
+    let db = folio_db::Database::from_pool(app.database.pool.clone());
+    let mut uow =
+        folio_app::UnitOfWork::authenticate(&db, &s.admin, folio_app::Disclaimer::MustBeAccepted)
+            .await
+            .unwrap();
+    uow.remember_reads();
+    assert_eq!(
+        uow.visible_enrolment(e).await.unwrap().assessor_id,
+        Some(s.id("tom"))
+    );
+    let changed = folio_app::enrolments::change_people(
+        &mut uow,
+        e,
+        folio_app::enrolments::PeopleChange {
+            assessor_id: Some(Some(s.id("grace"))),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(changed.enrolment.assessor_id, Some(s.id("grace")));
+    assert_eq!(
+        uow.visible_enrolment(e).await.unwrap().assessor_id,
+        Some(s.id("grace"))
+    );
+    uow.commit().await.unwrap();
+    app.finish().await;
+}
