@@ -306,6 +306,29 @@ pub fn pdf_drawer() -> folio_app::pdf_drawer::PdfDrawer {
     folio_app::pdf_drawer::PdfDrawer::new(program, Vec::new())
 }
 
+/// A PDF file of `objects` (object 1 the catalogue), numbered from 1 in order, with its
+/// cross-reference table and trailer written out: the tests' hand-written PDFs.
+pub fn pdf_of(objects: &[Vec<u8>]) -> Vec<u8> {
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut at = Vec::new();
+    for (n, object) in objects.iter().enumerate() {
+        at.push(pdf.len());
+        pdf.extend(format!("{} 0 obj\n", n + 1).into_bytes());
+        pdf.extend_from_slice(object);
+        pdf.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    let size = objects.len() + 1;
+    pdf.extend(format!("xref\n0 {size}\n0000000000 65535 f \n").into_bytes());
+    for offset in at {
+        pdf.extend(format!("{offset:010} 00000 n \n").into_bytes());
+    }
+    pdf.extend(
+        format!("trailer\n<< /Size {size} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").into_bytes(),
+    );
+    pdf
+}
+
 /// A page as a browser received it.
 #[derive(Debug)]
 pub struct Page {

@@ -71,9 +71,7 @@ fn zeros_bomb(matches: u64) -> Vec<u8> {
 
 /// A one-page PDF whose page content is `content`, compressed (FlateDecode) as given.
 fn pdf_with_content(content: &[u8]) -> Vec<u8> {
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    let mut at = Vec::new();
-    let objects: [Vec<u8>; 4] = [
+    folio_tests::pdf_of(&[
         b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_vec(),
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>".to_vec(),
@@ -87,22 +85,7 @@ fn pdf_with_content(content: &[u8]) -> Vec<u8> {
             b"\nendstream".to_vec(),
         ]
         .concat(),
-    ];
-    for (n, object) in objects.iter().enumerate() {
-        at.push(pdf.len());
-        pdf.extend(format!("{} 0 obj\n", n + 1).into_bytes());
-        pdf.extend_from_slice(object);
-        pdf.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = pdf.len();
-    pdf.extend_from_slice(b"xref\n0 5\n0000000000 65535 f \n");
-    for offset in at {
-        pdf.extend(format!("{offset:010} 00000 n \n").into_bytes());
-    }
-    pdf.extend(
-        format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").into_bytes(),
-    );
-    pdf
+    ])
 }
 
 /// This process's peak resident memory so far (VmHWM), in KiB.

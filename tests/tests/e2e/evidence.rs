@@ -1442,31 +1442,17 @@ async fn only_those_who_manage_the_learner_are_offered_the_forms_that_change_thi
 /// 200 × 200 pt at (100, 100), the second blank.
 fn square_pdf() -> Vec<u8> {
     let square = "0 0 0 rg 100 100 200 200 re f";
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>".to_owned(),
+    folio_tests::pdf_of(&[
+        b"<< /Type /Catalog /Pages 2 0 R >>".to_vec(),
+        b"<< /Type /Pages /Kids [3 0 R 5 0 R] /Count 2 >>".to_vec(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>".to_vec(),
         format!(
             "<< /Length {} >>\nstream\n{square}\nendstream",
             square.len()
-        ),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>".to_owned(),
-    ];
-    let mut pdf = b"%PDF-1.4\n".to_vec();
-    let mut at = Vec::new();
-    for (n, object) in objects.iter().enumerate() {
-        at.push(pdf.len());
-        pdf.extend(format!("{} 0 obj\n{object}\nendobj\n", n + 1).into_bytes());
-    }
-    let xref = pdf.len();
-    pdf.extend_from_slice(b"xref\n0 6\n0000000000 65535 f \n");
-    for offset in at {
-        pdf.extend(format!("{offset:010} 00000 n \n").into_bytes());
-    }
-    pdf.extend(
-        format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").into_bytes(),
-    );
-    pdf
+        )
+        .into_bytes(),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>".to_vec(),
+    ])
 }
 
 /// (width, height, dark pixels) of a PNG.
