@@ -622,6 +622,12 @@ impl Web {
     }
 }
 
+/// Whether `path` is one `/app/do` may send a form to: under Folio's API, going nowhere
+/// else by `..`.
+fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/v1/") && !path.contains("..")
+}
+
 /// The flash cookie: the message to show on the next page after a form, set by `/app/do`
 /// (or by the script) and cleared by the page that shows it. A cookie, not a query
 /// parameter, so a link made elsewhere cannot put its own words in the page's alert.
@@ -678,15 +684,13 @@ impl Flash {
                 };
                 // Only an undo `/app/do` would send anyway (an API path ending
                 // `/restore`) and a page of Folio's to come back to.
-                let undo = (api.starts_with("/api/v1/")
-                    && api.ends_with("/restore")
-                    && !api.contains(".."))
-                .then_some(())
-                .and(local_path(Some(&back)))
-                .map(|back| Undo {
-                    api: api.clone(),
-                    back: back.to_owned(),
-                });
+                let undo = (is_api_path(&api) && api.ends_with("/restore"))
+                    .then_some(())
+                    .and(local_path(Some(&back)))
+                    .map(|back| Undo {
+                        api: api.clone(),
+                        back: back.to_owned(),
+                    });
                 Self {
                     notice: Some(text),
                     undo,
@@ -699,23 +703,20 @@ impl Flash {
 
     /// The `Set-Cookie` value of a notice with an Undo button (see [`Flash`]).
     fn undo_cookie(text: &str, undo_api: &str, back: &str, secure: bool) -> String {
-        let secure = if secure { "; Secure" } else { "" };
-        format!(
-            "{FLASH_COOKIE}=u:{}|{}|{}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax{secure}",
-            encode(text),
-            encode(undo_api),
-            encode(back)
-        )
+        let value = format!("u:{}|{}|{}", encode(text), encode(undo_api), encode(back));
+        Self::set_cookie(&value, secure)
     }
 
     /// The `Set-Cookie` value that carries `text` (a problem when `problem`) to the next page.
     fn cookie(problem: bool, text: &str, secure: bool) -> String {
         let kind = if problem { "p" } else { "n" };
+        Self::set_cookie(&format!("{kind}:{}", encode(text)), secure)
+    }
+
+    /// The `Set-Cookie` value that carries a flash's `value` (its kind, then its parts).
+    fn set_cookie(value: &str, secure: bool) -> String {
         let secure = if secure { "; Secure" } else { "" };
-        format!(
-            "{FLASH_COOKIE}={kind}:{}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax{secure}",
-            encode(text)
-        )
+        format!("{FLASH_COOKIE}={value}; Path=/; Max-Age=60; HttpOnly; SameSite=Lax{secure}")
     }
 }
 
@@ -1078,7 +1079,7 @@ async fn form_submit(req: &Request, web: Data<&Web>, body: poem::Body) -> PageRe
         return Ok(web.confirm_page(&viewer, question, &back, &fields));
     }
     let api = forms::field(&fields, "_api").unwrap_or("");
-    if !api.starts_with("/api/v1/") || api.contains("..") {
+    if !is_api_path(api) {
         return Ok(web.error_page(
             Some(&viewer),
             StatusCode::BAD_REQUEST,
@@ -1115,9 +1116,9 @@ async fn form_submit(req: &Request, web: Data<&Web>, body: poem::Body) -> PageRe
         .call_with(method, api, Some(&viewer.token), viewer.peer, body)
         .await;
     let secure = web.state.cookie_secure;
-    let with_flash = |to: &str, problem: bool, text: &str| {
+    let with_flash = |to: &str, cookie: String| {
         let mut response = redirect(to);
-        if let Ok(v) = Flash::cookie(problem, text, secure).parse() {
+        if let Ok(v) = cookie.parse() {
             response.headers_mut().append(header::SET_COOKIE, v);
         }
         response
@@ -1132,14 +1133,11 @@ async fn form_submit(req: &Request, web: Data<&Web>, body: poem::Body) -> PageRe
         let next = next.replace("{id}", id);
         let notice = forms::field(&fields, "_notice").unwrap_or("Saved.");
         // A form whose change can be undone names the API path that undoes it.
-        if let Some(undo) = forms::field(&fields, "_undo") {
-            let mut response = redirect(&next);
-            if let Ok(v) = Flash::undo_cookie(notice, undo, &next, secure).parse() {
-                response.headers_mut().append(header::SET_COOKIE, v);
-            }
-            return Ok(response);
-        }
-        return Ok(with_flash(&next, false, notice));
+        let cookie = match forms::field(&fields, "_undo") {
+            Some(undo) => Flash::undo_cookie(notice, undo, &next, secure),
+            None => Flash::cookie(false, notice, secure),
+        };
+        return Ok(with_flash(&next, cookie));
     }
     match (reply.status, reply.problem()) {
         (StatusCode::UNAUTHORIZED, _) => Err(Detour::SignIn),
@@ -1154,10 +1152,13 @@ async fn form_submit(req: &Request, web: Data<&Web>, body: poem::Body) -> PageRe
             };
             match web.refilled(req, &back, &sent, &reply, &summary).await {
                 Some(page) => Ok(page),
-                None => Ok(with_flash(&back, true, &summary)),
+                None => Ok(with_flash(&back, Flash::cookie(true, &summary, secure))),
             }
         }
-        _ => Ok(with_flash(&back, true, &reply.message())),
+        _ => Ok(with_flash(
+            &back,
+            Flash::cookie(true, &reply.message(), secure),
+        )),
     }
 }
 
