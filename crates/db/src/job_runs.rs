@@ -182,12 +182,15 @@ pub enum Start {
 /// both see it free and both start it.
 pub async fn start(tx: &mut TenantTx, id: Uuid, worker: &str) -> DbResult<Start> {
     let tenant = tx.tenant();
-    let found: Option<(String, bool)> = sqlx::query_as(
+    let found: Option<(String, bool, Option<String>, Option<f64>)> = sqlx::query_as(
         "select r.status,
                 r.status = 'running' and exists (
                     select 1 from worker_processes p
                     where p.name = r.worker and p.stopped_at is null
-                      and p.seen_at > now() - make_interval(secs => p.beat_secs * 3))
+                      and p.seen_at > now() - make_interval(secs => p.beat_secs * 3)),
+                r.worker,
+                (select extract(epoch from now() - p.seen_at)::float8
+                 from worker_processes p where p.name = r.worker)
          from job_runs r where r.tenant_id = $1 and r.id = $2 for update of r",
     )
     .bind(tenant.0)
@@ -196,8 +199,17 @@ pub async fn start(tx: &mut TenantTx, id: Uuid, worker: &str) -> DbResult<Start>
     .await?;
     match found {
         None => return Ok(Start::Missing),
-        Some((status, _)) if status == "succeeded" => return Ok(Start::AlreadyDone),
-        Some((_, true)) => return Ok(Start::AlreadyRunning),
+        Some((status, ..)) if status == "succeeded" => return Ok(Start::AlreadyDone),
+        Some((_, true, ..)) => return Ok(Start::AlreadyRunning),
+        Some((status, false, previous, silent_for)) if status == "running" => {
+            // Taken over: its process stopped reporting (died, or stalled three beats).
+            tracing::warn!(
+                run_id = %id,
+                previous_worker = previous.as_deref().unwrap_or("unknown"),
+                silent_for_secs = silent_for.unwrap_or(f64::NAN),
+                "a run left running by a process that stopped reporting is started again"
+            );
+        }
         Some(_) => {}
     }
     let run: JobRun = sqlx::query_as(sqlx::AssertSqlSafe(format!(

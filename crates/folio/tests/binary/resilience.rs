@@ -60,7 +60,11 @@ fn work(app: &TestApp, redis: &PrivateRedis, smtp: &SmtpServer) -> (Process, Str
     let child = folio("work", app, redis, smtp)
         .env("FOLIO_WORKER_CONCURRENCY", "1")
         .env("FOLIO_WORKER_POLL_MS", "100")
-        .env("FOLIO_WORKER_HEARTBEAT_SECS", "1")
+        // Three seconds: a process is taken for dead after three missed beats, and on a
+        // loaded two-core machine a debug build's beat can slip past three one-second
+        // beats while it is busy with the night (a run was then taken over and ran
+        // twice). Nothing here waits for a dead process to be noticed.
+        .env("FOLIO_WORKER_HEARTBEAT_SECS", "3")
         .env("FOLIO_SCHEDULER_CRON", "* * * * * *")
         .env("FOLIO_WORKER_METRICS_LISTEN", format!("127.0.0.1:{port}"))
         .spawn()
