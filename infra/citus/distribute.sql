@@ -26,18 +26,45 @@
 -- What Citus needs attention for in this schema. [verified] marks a claim checked
 -- against Citus's documentation or source; [unverified] one that is not, to be tried on
 -- a real cluster before relying on it.
--- 1. Triggers on tables distributed here: documents_fixed_once_fully_signed on documents
---   (calls documents_fixed_once_fully_signed); enrolments_keep_fixed_fields on enrolments
---   (calls enrolments_keep_fixed_fields); enrolments_keep_rpl_fixed on enrolments (calls
---   enrolments_keep_rpl_fixed). [verified] Citus has citus.enable_unsafe_triggers, off by
---   default ("enables arbitrary triggers on distributed tables which may cause visibility
---   and deadlock issues", Citus source), and its regression tests
---   (distributed_triggers.sql) turn it on on the coordinator and the workers, including for
---   a trigger that reads a colocated distributed table filtered by the row's distribution
---   column, as documents_fixed_once_fully_signed does (document_signers and
---   document_signatures of old.tenant_id). [unverified] That create_distributed_table
---   accepts these tables with their triggers once the setting is on; otherwise drop the
---   triggers, distribute, and create them again.
+-- 1. Triggers on tables distributed here: components_figures_deleted on components (calls
+--   components_figures_changed); components_figures_inserted on components (calls
+--   components_figures_changed); components_figures_updated on components (calls
+--   components_figures_changed); criteria_figures_deleted on criteria (calls
+--   criteria_figures_changed); criteria_figures_inserted on criteria (calls
+--   criteria_figures_changed); criteria_figures_updated on criteria (calls
+--   criteria_figures_changed); criterion_mappings_figures_deleted on criterion_mappings
+--   (calls enrolment_figures_changed); criterion_mappings_figures_inserted on
+--   criterion_mappings (calls enrolment_figures_changed);
+--   criterion_mappings_figures_updated on criterion_mappings (calls
+--   enrolment_figures_changed); criterion_sign_offs_figures_deleted on criterion_sign_offs
+--   (calls enrolment_figures_changed); criterion_sign_offs_figures_inserted on
+--   criterion_sign_offs (calls enrolment_figures_changed);
+--   criterion_sign_offs_figures_updated on criterion_sign_offs (calls
+--   enrolment_figures_changed); documents_fixed_once_fully_signed on documents (calls
+--   documents_fixed_once_fully_signed); enrolment_breaks_figures_deleted on
+--   enrolment_breaks (calls enrolment_figures_changed); enrolment_breaks_figures_inserted
+--   on enrolment_breaks (calls enrolment_figures_changed); enrolment_breaks_figures_updated
+--   on enrolment_breaks (calls enrolment_figures_changed);
+--   enrolment_optional_units_figures_deleted on enrolment_optional_units (calls
+--   enrolment_figures_changed); enrolment_optional_units_figures_inserted on
+--   enrolment_optional_units (calls enrolment_figures_changed);
+--   enrolment_optional_units_figures_updated on enrolment_optional_units (calls
+--   enrolment_figures_changed); enrolments_figures_updated on enrolments (calls
+--   enrolment_timeline_changed); enrolments_keep_fixed_fields on enrolments (calls
+--   enrolments_keep_fixed_fields); enrolments_keep_rpl_fixed on enrolments (calls
+--   enrolments_keep_rpl_fixed); tenant_settings_figures_inserted on tenant_settings (calls
+--   settings_figures_changed); tenant_settings_figures_updated on tenant_settings (calls
+--   settings_figures_changed); units_figures_deleted on units (calls
+--   units_figures_changed); units_figures_inserted on units (calls units_figures_changed);
+--   units_figures_updated on units (calls units_figures_changed). [verified] Citus has
+--   citus.enable_unsafe_triggers, off by default ("enables arbitrary triggers on
+--   distributed tables which may cause visibility and deadlock issues", Citus source), and
+--   its regression tests (distributed_triggers.sql) turn it on on the coordinator and the
+--   workers, including for a trigger that reads a colocated distributed table filtered by
+--   the row's distribution column, as documents_fixed_once_fully_signed does
+--   (document_signers and document_signatures of old.tenant_id). [unverified] That
+--   create_distributed_table accepts these tables with their triggers once the setting is
+--   on; otherwise drop the triggers, distribute, and create them again.
 -- 2. Row-level security: 49 policies on 49 tables (48 of the 48 tenant tables; on platform
 --   tables: tenants.tenant_self). [verified] (Citus source, commands/policy.c) a
 --   distributed table's policies are recreated on its shards, later CREATE, ALTER and DROP
@@ -48,13 +75,17 @@
 --   citus.propagate_set_commands = 'local' (default 'none'). [unverified] TenantTx's
 --   set_config() call is not such a command and so does not reach the workers: see
 --   infra/SCALING.md.
--- 3. Functions of the schema: current_tenant (stable), documents_fixed_once_fully_signed
---   (volatile), enable_tenant_isolation (volatile), enrolments_keep_fixed_fields
---   (volatile), enrolments_keep_rpl_fixed (volatile), tenant_tz (stable). current_tenant()
---   must exist on every worker (policies and their shards call it there), and so must the
---   trigger functions. [unverified] Citus 11+ propagates a function a distributed table
---   depends on when the table is distributed, and CREATE FUNCTION afterwards; otherwise use
---   create_distributed_function() or create them on the workers.
+-- 3. Functions of the schema: components_figures_changed (volatile),
+--   criteria_figures_changed (volatile), current_tenant (stable),
+--   documents_fixed_once_fully_signed (volatile), enable_tenant_isolation (volatile),
+--   enrolment_figures_changed (volatile), enrolment_timeline_changed (volatile),
+--   enrolments_keep_fixed_fields (volatile), enrolments_keep_rpl_fixed (volatile),
+--   settings_figures_changed (volatile), tenant_tz (stable), units_figures_changed
+--   (volatile). current_tenant() must exist on every worker (policies and their shards call
+--   it there), and so must the trigger functions. [unverified] Citus 11+ propagates a
+--   function a distributed table depends on when the table is distributed, and CREATE
+--   FUNCTION afterwards; otherwise use create_distributed_function() or create them on the
+--   workers.
 -- 4. Column defaults: ''::text, 'active'::text, 'awaiting_induction'::text, 'email'::text,
 --   'invite_only'::text, 'outstanding'::text, 'password'::text, 'pending'::text,
 --   'queued'::text, 'requested'::text, 'submitted'::text, '{openid,email,profile}'::text[],

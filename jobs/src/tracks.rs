@@ -52,12 +52,14 @@ pub async fn off_track_emails(
         let Found::OffTrack(learner) = &line.found else {
             continue;
         };
-        if learner.off_track_since > recent {
+        // One who went off track after the night's run (a change during the day) is told
+        // by the next night, which sets the first day of the spell.
+        let Some(since) = learner.off_track_since else {
+            continue;
+        };
+        if since > recent {
             emails.push(Email {
-                dedup_key: format!(
-                    "off-track:{}:{}",
-                    learner.learner.enrolment_id, learner.off_track_since
-                ),
+                dedup_key: format!("off-track:{}:{since}", learner.learner.enrolment_id),
                 to: learner.learner.learner_id,
                 template: "off_track_learner",
                 context: json!({

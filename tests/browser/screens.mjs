@@ -605,6 +605,19 @@ try {
   await assessor.locator('[data-unit="O1"]').waitFor();
   check((await assessor.locator('[data-unit="O2"]').count()) === 0, "the unchosen option is listed");
 
+  step = "assessor: the track list and the learner's page give one figure after a change";
+  // O1 added its criteria to Amelia's total a moment ago. Her page works its figures out as
+  // it is drawn; the tile lists read the stored ones, which must already say the same.
+  await assessor.goto(amelia);
+  const track = await assessor.locator("[data-track]").first().getAttribute("data-track");
+  const overall = (await assessor.getByText(/^With evidence \d+%$/).first().innerText()).match(/(\d+)%/)?.[1];
+  check(["off_track", "on_track", "ahead"].includes(track), `Amelia's track is ${track}`);
+  await open(assessor, `/app/tiles/${track}`);
+  const listedRow = assessor.locator("tr", { hasText: "Amelia Clarke" });
+  check((await listedRow.count()) === 1, `Amelia is not in the ${track} list`);
+  const listed = (await listedRow.innerText()).match(/Progress (\d+)%/)?.[1];
+  check(listed !== undefined && listed === overall, `the ${track} list says ${listed}%, her page ${overall}%`);
+
   step = "assessor: assessed evidence is not returned; other evidence is, with points for improvement";
   await open(assessor, `${new URL(amelia).pathname}/evidence`);
   await assessor.getByRole("link", { name: "Workshop risk assessment" }).click();

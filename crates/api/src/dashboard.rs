@@ -30,11 +30,12 @@ pub struct DashboardApi(pub AppState);
 enum DashboardKey {
     /// Enrolments in progress (awaiting induction, in learning, on a break).
     Caseload,
-    /// Off track on the latest nightly figures.
+    /// Off track on the stored track figures (worked out each night and again whenever
+    /// a sign-off, mapping, date or course changes).
     OffTrack,
-    /// On track on the latest nightly figures.
+    /// On track on the stored track figures.
     OnTrack,
-    /// Ahead on the latest nightly figures.
+    /// Ahead on the stored track figures.
     Ahead,
     /// Evidence submitted or resubmitted and not yet mapped to any criterion (nor so
     /// signed off), and not returned for improvement.
@@ -106,8 +107,9 @@ struct DashboardBody {
     scope: DashboardScope,
     /// The organisation's local date the figures are for.
     today: NaiveDate,
-    /// The day of the nightly track figures `off_track`, `on_track` and `ahead` count;
-    /// absent until the recalculation has run.
+    /// The day whose time elapsed the track figures `off_track`, `on_track` and `ahead`
+    /// count are judged on (the night's run); their progress is as of now. Absent until
+    /// the first recalculation.
     figures_as_of: Option<NaiveDate>,
     /// Every figure.
     tiles: Vec<TileBody>,
@@ -155,7 +157,7 @@ struct DashboardItem {
     last_review: Option<NaiveDate>,
     /// The next review or induction booked and not yet held.
     booked: Option<NaiveDate>,
-    /// Track status on the nightly figures.
+    /// Track status on the stored track figures (as the learner's overview shows it).
     track_status: Option<String>,
     /// First day of the current off-track spell.
     off_track_since: Option<NaiveDate>,

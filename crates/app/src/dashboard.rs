@@ -43,7 +43,8 @@ pub struct Figures {
     pub reach: Reach,
     /// The organisation's local date the figures are for.
     pub today: NaiveDate,
-    /// The day of the nightly track figures; none until the recalculation has run.
+    /// The day of the track figures' time elapsed (the night's run; their progress
+    /// follows every change); none until the recalculation has run.
     pub figures_as_of: Option<NaiveDate>,
     /// Every figure, in the dashboard's order.
     pub tiles: Vec<(Tile, i64)>,

@@ -225,10 +225,10 @@ async fn find(
                 .await?
                 .into_iter()
                 .map(|t| {
-                    let since = if t.off_track_since == on {
-                        "off track from today".to_owned()
-                    } else {
-                        format!("off track since {}", uk_date(t.off_track_since))
+                    let since = match t.off_track_since {
+                        Some(day) if day == on => "off track from today".to_owned(),
+                        Some(day) => format!("off track since {}", uk_date(day)),
+                        None => "off track after a change today".to_owned(),
                     };
                     let detail = format!(
                         "{:.0}% of the time elapsed, {:.0}% progress; {since}",

@@ -332,8 +332,9 @@ pub struct OffTrack {
     /// Whose it is.
     #[sqlx(flatten)]
     pub learner: Learner,
-    /// The first day of the current off-track spell.
-    pub off_track_since: NaiveDate,
+    /// The first day of the current off-track spell, as the night judged it; none when a
+    /// change since the night's run took the learner off track.
+    pub off_track_since: Option<NaiveDate>,
     /// Time elapsed, percent.
     pub elapsed_percent: f64,
     /// Progress on the tenant's basis, percent.
@@ -360,7 +361,7 @@ pub async fn off_track(
          join enrolment_tracks t on t.tenant_id = e.tenant_id and t.enrolment_id = e.id
          where e.tenant_id = $1 and {CHASED}
            and t.computed_on = $2 and t.track_status = 'off_track'
-         order by t.off_track_since, l.name, e.id"
+         order by t.off_track_since nulls last, l.name, e.id"
     )))
     .bind(tenant.0)
     .bind(on)

@@ -37,8 +37,11 @@ impl TenantTx {
         &mut self.tx
     }
 
-    /// Makes the transaction's writes permanent.
-    pub async fn commit(self) -> DbResult<()> {
+    /// Makes the transaction's writes permanent, after bringing the track figures its
+    /// changes affect up to date ([`crate::tracks::refresh_marked`]), so that no caller
+    /// can commit a change and leave them behind.
+    pub async fn commit(mut self) -> DbResult<()> {
+        crate::tracks::refresh_marked(&mut self).await?;
         self.tx.commit().await?;
         Ok(())
     }

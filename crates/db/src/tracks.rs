@@ -47,6 +47,8 @@ pub struct RecalcReport {
 #[derive(Debug, FromRow)]
 struct EnrolmentCounts {
     enrolment_id: Uuid,
+    /// The day the stored figures are of, when refreshing them (see [`refresh_marked`]).
+    figures_on: Option<NaiveDate>,
     start_date: NaiveDate,
     planned_end_date: NaiveDate,
     status: String,
@@ -62,7 +64,17 @@ struct EnrolmentCounts {
     break_ends: Vec<Option<NaiveDate>>,
 }
 
-/// Up to `$3` enrolments of the tenant after id `$2` (keyset order), each with the same
+/// Which enrolments a counting statement reads.
+#[derive(Debug, Clone, Copy)]
+enum Scope {
+    /// Every enrolment of the tenant (the nightly run).
+    Every,
+    /// Those whose stored figures this transaction marked as changed (see
+    /// [`refresh_marked`]), each with the day its figures are of.
+    Marked,
+}
+
+/// Up to `$3` enrolments of the tenant in `scope` after id `$2` (keyset order), each with the same
 /// counts as [`crate::progress::overall_counts`]: the learner's criteria, those mapped but
 /// not signed off, those signed off, and the latest sign-off. Enrolments without criteria
 /// come back with zeros.
@@ -75,19 +87,33 @@ struct EnrolmentCounts {
 /// as long (`EXPLAIN ANALYZE` in BENCHMARKS.md).
 async fn counts_batch(
     tx: &mut TenantTx,
+    scope: Scope,
     after: Uuid,
     limit: i64,
 ) -> DbResult<Vec<EnrolmentCounts>> {
     let tenant = tx.tenant();
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "with batch as (
-             select e.tenant_id, e.id, e.course_id, e.start_date, e.planned_end_date, e.status,
-                    coalesce(e.completed_on, e.withdrawn_on) as ended_on
+    let batch = match scope {
+        Scope::Every => {
+            "select e.tenant_id, e.id, e.course_id, e.start_date, e.planned_end_date, e.status,
+                    coalesce(e.completed_on, e.withdrawn_on) as ended_on, null::date as figures_on
              from enrolments e
              where e.tenant_id = $1 and e.id > $2
              order by e.id
-             limit $3
-         ),
+             limit $3"
+        }
+        Scope::Marked => {
+            "select e.tenant_id, e.id, e.course_id, e.start_date, e.planned_end_date, e.status,
+                    coalesce(e.completed_on, e.withdrawn_on) as ended_on, k.computed_on as figures_on
+             from enrolment_tracks k
+             join enrolments e on e.tenant_id = k.tenant_id and e.id = k.enrolment_id
+             where k.tenant_id = $1 and k.figures_stale_in = pg_current_xact_id_if_assigned()
+               and e.id > $2
+             order by e.id
+             limit $3"
+        }
+    };
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "with batch as ({batch}),
          unit_sizes as (
              select cr.unit_id, count(*) as criteria
              from criteria cr
@@ -129,7 +155,8 @@ async fn counts_batch(
                   and c.course_id = e.course_id
              group by e.id
          )
-         select b.id as enrolment_id, b.start_date, b.planned_end_date, b.status, b.ended_on,
+         select b.id as enrolment_id, b.figures_on, b.start_date, b.planned_end_date, b.status,
+                b.ended_on,
                 coalesce(t.criteria, 0) as criteria,
                 coalesce(n.mapped, 0) as mapped,
                 coalesce(n.signed_off, 0) as signed_off,
@@ -294,12 +321,13 @@ async fn write_batch(tx: &mut TenantTx, on: NaiveDate, columns: &Columns) -> DbR
                  past_end = excluded.past_end,
                  track_status = excluded.track_status,
                  projected_completion = excluded.projected_completion,
+                 -- Set only here, by the night: kept while the learner stays off track
+                 -- (a change during the day that took them off track left it empty).
                  off_track_since = case
                      when excluded.track_status <> 'off_track' then null
-                     when enrolment_tracks.track_status = 'off_track'
-                         then coalesce(enrolment_tracks.off_track_since, excluded.computed_on)
-                     else excluded.computed_on
+                     else coalesce(enrolment_tracks.off_track_since, excluded.computed_on)
                  end,
+                 figures_stale_in = null,
                  updated_at = now()
              -- Recalculating an earlier day (a backfill) adds its history only.
              where enrolment_tracks.computed_on <= excluded.computed_on
@@ -343,7 +371,7 @@ pub async fn recalculate(
     let mut report = RecalcReport::default();
     let mut after = Uuid::nil();
     loop {
-        let rows = counts_batch(tx, after, BATCH).await?;
+        let rows = counts_batch(tx, Scope::Every, after, BATCH).await?;
         let Some(last) = rows.last() else { break };
         after = last.enrolment_id;
         let mut columns = Columns::default();
@@ -364,6 +392,91 @@ pub async fn recalculate(
         }
     }
     Ok(report)
+}
+
+/// Recomputes the stored figures this transaction marked as changed (the triggers of
+/// migration 0043 mark an enrolment's row when its sign-offs, mappings, breaks, optional
+/// units, dates or status change, and every row of a course or tenant when its criteria or
+/// track rule do), so that the figures tiles, lists and workbooks show agree with the
+/// learner's page as soon as the change commits. Each row is computed exactly as the night
+/// computes it, for the day its figures are of (the learner's page uses today: the two
+/// differ only in the time elapsed, from midnight until the night's run). The history and
+/// `off_track_since` stay the night's; a learner back on track loses the latter. Called by
+/// [`TenantTx::commit`]: one statement when nothing was marked. Returns how many rows.
+pub(crate) async fn refresh_marked(tx: &mut TenantTx) -> DbResult<u64> {
+    let tenant = tx.tenant();
+    let marked: bool = sqlx::query_scalar(
+        "select exists (select 1 from enrolment_tracks
+                        where tenant_id = $1
+                          and figures_stale_in = pg_current_xact_id_if_assigned())",
+    )
+    .bind(tenant.0)
+    .fetch_one(tx.conn())
+    .await?;
+    if !marked {
+        return Ok(0);
+    }
+    let settings = crate::settings::get(tx).await?;
+    let (rule, tz) = (&settings.track, settings.tz());
+    let mut refreshed = 0;
+    let mut after = Uuid::nil();
+    loop {
+        let rows = counts_batch(tx, Scope::Marked, after, BATCH).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.enrolment_id;
+        let mut columns = Columns::default();
+        for row in &rows {
+            let last_sign_off = row.last_signed_off_at.map(|t| local_date(&tz, t));
+            let on = row.figures_on.unwrap_or_default();
+            columns.push(row, last_sign_off, on, rule)?;
+        }
+        refreshed += write_refresh(tx, &columns).await?;
+        if i64::try_from(rows.len()).unwrap_or(i64::MAX) < BATCH {
+            break;
+        }
+    }
+    Ok(refreshed)
+}
+
+/// Writes refreshed figures over the stored ones (see [`refresh_marked`]), clearing the
+/// mark. Returns how many rows.
+async fn write_refresh(tx: &mut TenantTx, columns: &Columns) -> DbResult<u64> {
+    let tenant = tx.tenant();
+    let done = sqlx::query(
+        "update enrolment_tracks t set
+             criteria = f.criteria,
+             mapped = f.mapped,
+             signed_off = f.signed_off,
+             mapped_percent = f.mapped_percent,
+             signed_off_percent = f.signed_off_percent,
+             elapsed_percent = f.elapsed_percent,
+             past_end = f.past_end,
+             track_status = f.track_status,
+             projected_completion = f.projected_completion,
+             off_track_since = case when f.track_status = 'off_track' then t.off_track_since end,
+             figures_stale_in = null,
+             updated_at = now()
+         from unnest($2::uuid[], $3::int4[], $4::int4[], $5::int4[], $6::float8[], $7::float8[],
+                     $8::float8[], $9::bool[], $10::text[], $11::date[])
+              as f(enrolment_id, criteria, mapped, signed_off, mapped_percent,
+                   signed_off_percent, elapsed_percent, past_end, track_status,
+                   projected_completion)
+         where t.tenant_id = $1 and t.enrolment_id = f.enrolment_id",
+    )
+    .bind(tenant.0)
+    .bind(&columns.enrolment_id)
+    .bind(&columns.criteria)
+    .bind(&columns.mapped)
+    .bind(&columns.signed_off)
+    .bind(&columns.mapped_percent)
+    .bind(&columns.signed_off_percent)
+    .bind(&columns.elapsed_percent)
+    .bind(&columns.past_end)
+    .bind(&columns.track_status)
+    .bind(&columns.projected_completion)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected())
 }
 
 /// The day of the tenant's latest figures on or before `on` (the nightly recalculation's

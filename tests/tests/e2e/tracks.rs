@@ -704,6 +704,184 @@ async fn the_same_day_twice_keeps_one_history_row_and_the_next_day_adds_one() {
     s.org.app.finish().await;
 }
 
+/// The enrolment's stored latest figures.
+async fn current_row(s: &Scene, enrolment: Uuid) -> TrackRow {
+    let mut tx = s.app.db.begin_tenant(s.tenant.tenant_id()).await.unwrap();
+    stored_tracks::current(&mut tx, enrolment)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// The track figures tiles and lists read follow a change at once (issue 22, item 7):
+/// the stored row moves with the mapping in the same request, while the day's history
+/// and "newly off track" stay the night's.
+#[tokio::test]
+async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
+    let s = scene().await;
+    recalculate(&s.app, &s.tenant, today()).await;
+    let who = s
+        .learners
+        .iter()
+        .position(|l| l.name == "off_track")
+        .unwrap();
+    let l = &s.learners[who];
+    let b = Builder {
+        app: &s.app,
+        tenant: &s.tenant,
+        assessor: s.assessor,
+    };
+    let night = current_row(&s, l.enrolment).await;
+    assert_eq!(
+        (night.track_status.as_str(), night.off_track_since),
+        ("off_track", Some(today()))
+    );
+
+    // Three more criteria mapped: 5 of 10 = 50% mapped at 50% elapsed; 50 − 50 = 0 is
+    // under the 10-point margin either way: on track, as the change commits.
+    b.map(l, s.courses.component, &s.courses.a1[2..5], None)
+        .await;
+    let now = current_row(&s, l.enrolment).await;
+    assert_eq!((now.criteria, now.mapped, now.signed_off), (10, 5, 0));
+    assert_eq!(now.mapped_percent, 50.0);
+    assert_eq!(now.elapsed_percent, 50.0);
+    assert_eq!(
+        (
+            now.track_status.as_str(),
+            now.off_track_since,
+            now.computed_on
+        ),
+        ("on_track", None, today())
+    );
+    // The learner's page says the same.
+    let overview: Value = s
+        .app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/enrolments/{}/overview", l.enrolment),
+            &s.admin,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(overview["track_status"], "on_track");
+    // The night's record of today is left as the night found it.
+    let mut tx = s.app.db.begin_tenant(s.tenant.tenant_id()).await.unwrap();
+    let history = stored_tracks::history(&mut tx, l.enrolment, 30)
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].track_status, "off_track");
+    drop(tx);
+
+    // Taken back to 2 of 10 = 20%: 50 − 20 = 30 ≥ 10, off track again. The night did
+    // not see this run begin, so it has no first day yet…
+    let mut tx = s.app.db.begin_tenant(s.tenant.tenant_id()).await.unwrap();
+    sqlx::query(
+        "delete from criterion_mappings where enrolment_id = $1 and criterion_id = any($2)",
+    )
+    .bind(l.enrolment)
+    .bind(&s.courses.a1[2..5])
+    .execute(tx.conn())
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let again = current_row(&s, l.enrolment).await;
+    assert_eq!(
+        (again.track_status.as_str(), again.off_track_since),
+        ("off_track", None)
+    );
+    // …and tomorrow's night counts it as newly off track, with crosses_grace (25% elapsed
+    // tomorrow, nothing mapped: 25 − 0 ≥ 10): 2. The three off track since today stay so.
+    let next = recalculate(&s.app, &s.tenant, days_ahead(1)).await;
+    assert_eq!(next.newly_off_track, 2);
+    assert_eq!(
+        current_row(&s, l.enrolment).await.off_track_since,
+        Some(days_ahead(1))
+    );
+
+    // A sign-off through the API: on_track had 3 of 10 signed off and 2 more mapped; A1's
+    // fourth criterion signed off makes 4 signed off and 1 mapped, stored at once.
+    let on_track = s
+        .learners
+        .iter()
+        .position(|l| l.name == "on_track")
+        .unwrap();
+    let r = s
+        .app
+        .authed(
+            Method::POST,
+            &format!(
+                "/api/v1/enrolments/{}/sign-offs",
+                s.learners[on_track].enrolment
+            ),
+            &s.admin,
+        )
+        .json(&json!({ "criterion_ids": [s.courses.a1[3]] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
+    let signed = current_row(&s, s.learners[on_track].enrolment).await;
+    assert_eq!((signed.signed_off, signed.mapped), (4, 1));
+    // 4 of 10 = 40% signed off.
+    assert_eq!(signed.signed_off_percent, 40.0);
+
+    // A criterion added to unit A1 changes every ST0001 learner's total at once: before_grace
+    // had 10 criteria, now 11, nothing mapped (0%).
+    let a1 = s.org.course("ST0001").unit("A1").id;
+    let r = s
+        .app
+        .authed(
+            Method::POST,
+            &format!("/api/v1/units/{a1}/criteria"),
+            &s.admin,
+        )
+        .json(&json!({ "code": "9.9", "text": "A criterion added mid-programme" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let before_grace = s
+        .learners
+        .iter()
+        .position(|l| l.name == "before_grace")
+        .unwrap();
+    let mut tx = s.app.db.begin_tenant(s.tenant.tenant_id()).await.unwrap();
+    let changed = stored_tracks::current(&mut tx, s.learners[before_grace].enrolment)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((changed.criteria, changed.mapped_percent), (11, 0.0));
+    let marked: i64 = sqlx::query_scalar(
+        "select count(*) from enrolment_tracks where figures_stale_in is not null",
+    )
+    .fetch_one(tx.conn())
+    .await
+    .unwrap();
+    assert_eq!(marked, 0, "nothing is left marked once the change commits");
+    drop(tx);
+    // The other tenant's learner, on a course of the same name, is untouched: 10 criteria.
+    let mut tx = s
+        .app
+        .db
+        .begin_tenant(s.other_tenant.tenant_id())
+        .await
+        .unwrap();
+    let other: Option<i32> =
+        sqlx::query_scalar("select criteria from enrolment_tracks where enrolment_id = $1")
+            .bind(s.other_enrolment)
+            .fetch_optional(tx.conn())
+            .await
+            .unwrap();
+    assert_ne!(other, Some(11));
+    drop(tx);
+    s.org.app.finish().await;
+}
+
 #[tokio::test]
 async fn a_tenants_recalculation_neither_touches_nor_sees_another_tenants_rows() {
     let s = scene().await;
