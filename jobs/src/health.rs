@@ -152,17 +152,31 @@ pub async fn beat(
     health: std::sync::Arc<WorkerHealth>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    // The first report one beat in, once the workers have started.
+    // The first report as soon as both workers have started (within a beat at most), so
+    // that the runs this process takes are known from the start to be a live process's;
+    // then one every beat.
+    let started = async {
+        while !(health.jobs_running.load(Ordering::SeqCst)
+            && health.scheduler_running.load(Ordering::SeqCst))
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    };
+    tokio::select! {
+        _ = tokio::time::timeout(health.beat, started) => {}
+        _ = stop.wait_for(|s| *s) => {}
+    }
     let mut every =
         tokio::time::interval_at(tokio::time::Instant::now() + health.beat, health.beat);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = every.tick() => {}
-            _ = stop.wait_for(|s| *s) => break,
-        }
+    let mut due = !*stop.borrow();
+    while due {
         if let Err(e) = background::report(&db, &health.snapshot()).await {
             tracing::warn!(error = %e, "cannot report this worker process's health");
+        }
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.wait_for(|s| *s) => due = false,
         }
     }
     health.stopped();

@@ -168,26 +168,30 @@ pub enum Start {
     /// It already succeeded (its job was delivered again, after a lost acknowledgement or
     /// a queue that was pushed twice): nothing to do.
     AlreadyDone,
-    /// A live worker process is running it now (its job was delivered a second time):
-    /// nothing to do here.
+    /// Another process that has not been seen to die is running it now (its job was
+    /// delivered a second time): nothing to do here.
     AlreadyRunning,
     /// This tenant has no such run (deleted meanwhile).
     Missing,
 }
 
 /// Starts an attempt of a run in the worker process `worker`: `running`, one more
-/// attempt, unless it already succeeded or a live worker process (seen within three of
-/// its heartbeats, not stopped) is running it; a run left `running` by a process that
-/// died is started again. The row is locked first, so two deliveries of one run cannot
-/// both see it free and both start it.
+/// attempt, unless it already succeeded or another process may still be running it: one
+/// that has not been seen to die (stopped, or silent for three of its heartbeats). A
+/// process that has not yet made its first report counts as alive: it starts taking jobs
+/// a moment before that report lands, and should it die first, its run is taken up by the
+/// stalled-run rule ([`requeue_stalled`]). A run left `running` by a process that died is
+/// started again. The row is locked first, so two deliveries of one run cannot both see
+/// it free and both start it.
 pub async fn start(tx: &mut TenantTx, id: Uuid, worker: &str) -> DbResult<Start> {
     let tenant = tx.tenant();
     let found: Option<(String, bool, Option<String>, Option<f64>)> = sqlx::query_as(
         "select r.status,
-                r.status = 'running' and exists (
+                r.status = 'running' and not exists (
                     select 1 from worker_processes p
-                    where p.name = r.worker and p.stopped_at is null
-                      and p.seen_at > now() - make_interval(secs => p.beat_secs * 3)),
+                    where p.name = r.worker
+                      and (p.stopped_at is not null
+                           or p.seen_at <= now() - make_interval(secs => p.beat_secs * 3))),
                 r.worker,
                 (select extract(epoch from now() - p.seen_at)::float8
                  from worker_processes p where p.name = r.worker)
@@ -202,12 +206,12 @@ pub async fn start(tx: &mut TenantTx, id: Uuid, worker: &str) -> DbResult<Start>
         Some((status, ..)) if status == "succeeded" => return Ok(Start::AlreadyDone),
         Some((_, true, ..)) => return Ok(Start::AlreadyRunning),
         Some((status, false, previous, silent_for)) if status == "running" => {
-            // Taken over: its process stopped reporting (died, or stalled three beats).
+            // Taken over: its process stopped, or went silent for three beats.
             tracing::warn!(
                 run_id = %id,
                 previous_worker = previous.as_deref().unwrap_or("unknown"),
                 silent_for_secs = silent_for.unwrap_or(f64::NAN),
-                "a run left running by a process that stopped reporting is started again"
+                "a run left running by a process that stopped or went silent is started again"
             );
         }
         Some(_) => {}

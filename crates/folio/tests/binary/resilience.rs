@@ -60,10 +60,10 @@ fn work(app: &TestApp, redis: &PrivateRedis, smtp: &SmtpServer) -> (Process, Str
     let child = folio("work", app, redis, smtp)
         .env("FOLIO_WORKER_CONCURRENCY", "1")
         .env("FOLIO_WORKER_POLL_MS", "100")
-        // Three seconds: a process is taken for dead after three missed beats, and on a
-        // loaded two-core machine a debug build's beat can slip past three one-second
-        // beats while it is busy with the night (a run was then taken over and ran
-        // twice). Nothing here waits for a dead process to be noticed.
+        // Three seconds, slower than needed on purpose: a process takes its first jobs a
+        // moment before its first report, and a run it started then used to count as a
+        // dead process's, to be started again by a second delivery (CI saw attempts 2).
+        // A slow beat widens that moment; nothing here waits for a dead process.
         .env("FOLIO_WORKER_HEARTBEAT_SECS", "3")
         .env("FOLIO_SCHEDULER_CRON", "* * * * * *")
         .env("FOLIO_WORKER_METRICS_LISTEN", format!("127.0.0.1:{port}"))
