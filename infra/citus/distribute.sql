@@ -29,10 +29,10 @@
 -- 1. Triggers on tables distributed here: components_figures_deleted on components (calls
 --   components_figures_changed); components_figures_inserted on components (calls
 --   components_figures_changed); components_figures_updated on components (calls
---   components_figures_changed); criteria_figures_deleted on criteria (calls
+--   components_figures_moved); criteria_figures_deleted on criteria (calls
 --   criteria_figures_changed); criteria_figures_inserted on criteria (calls
 --   criteria_figures_changed); criteria_figures_updated on criteria (calls
---   criteria_figures_changed); criterion_mappings_figures_deleted on criterion_mappings
+--   criteria_figures_moved); criterion_mappings_figures_deleted on criterion_mappings
 --   (calls enrolment_figures_changed); criterion_mappings_figures_inserted on
 --   criterion_mappings (calls enrolment_figures_changed);
 --   criterion_mappings_figures_updated on criterion_mappings (calls
@@ -49,14 +49,15 @@
 --   enrolment_figures_changed); enrolment_optional_units_figures_inserted on
 --   enrolment_optional_units (calls enrolment_figures_changed);
 --   enrolment_optional_units_figures_updated on enrolment_optional_units (calls
---   enrolment_figures_changed); enrolments_figures_updated on enrolments (calls
+--   enrolment_figures_changed); enrolments_figures_inserted on enrolments (calls
+--   enrolment_figures_started); enrolments_figures_updated on enrolments (calls
 --   enrolment_timeline_changed); enrolments_keep_fixed_fields on enrolments (calls
 --   enrolments_keep_fixed_fields); enrolments_keep_rpl_fixed on enrolments (calls
 --   enrolments_keep_rpl_fixed); tenant_settings_figures_inserted on tenant_settings (calls
 --   settings_figures_changed); tenant_settings_figures_updated on tenant_settings (calls
 --   settings_figures_changed); units_figures_deleted on units (calls
 --   units_figures_changed); units_figures_inserted on units (calls units_figures_changed);
---   units_figures_updated on units (calls units_figures_changed). [verified] Citus has
+--   units_figures_updated on units (calls units_figures_moved). [verified] Citus has
 --   citus.enable_unsafe_triggers, off by default ("enables arbitrary triggers on
 --   distributed tables which may cause visibility and deadlock issues", Citus source), and
 --   its regression tests (distributed_triggers.sql) turn it on on the coordinator and the
@@ -65,7 +66,14 @@
 --   (document_signers and document_signatures of old.tenant_id). [unverified] That
 --   create_distributed_table accepts these tables with their triggers once the setting is
 --   on; otherwise drop the triggers, distribute, and create them again.
--- 2. Row-level security: 49 policies on 49 tables (48 of the 48 tenant tables; on platform
+-- 2. The *_figures_* triggers (migration 0043) mark the track figures a change affects with
+--   pg_current_xact_id(), most of them statement-level with transition tables. [unverified]
+--   Citus is reported (its pull request 5705) to refuse statement-level triggers on
+--   distributed tables, and on a worker the transaction id is the worker's own, not the
+--   coordinator's that commits: on Citus the marks would have to be written by the
+--   application (the use cases that change sign-offs, mappings, breaks, optional units,
+--   enrolment dates, courses and the track rule) before tracks::refresh_marked reads them.
+-- 3. Row-level security: 49 policies on 49 tables (48 of the 48 tenant tables; on platform
 --   tables: tenants.tenant_self). [verified] (Citus source, commands/policy.c) a
 --   distributed table's policies are recreated on its shards, later CREATE, ALTER and DROP
 --   POLICY are propagated, and a policy with a subquery is refused (these have none).
@@ -75,26 +83,28 @@
 --   citus.propagate_set_commands = 'local' (default 'none'). [unverified] TenantTx's
 --   set_config() call is not such a command and so does not reach the workers: see
 --   infra/SCALING.md.
--- 3. Functions of the schema: components_figures_changed (volatile),
---   criteria_figures_changed (volatile), current_tenant (stable),
+-- 4. Functions of the schema: components_figures_changed (volatile),
+--   components_figures_moved (volatile), criteria_figures_changed (volatile),
+--   criteria_figures_moved (volatile), current_tenant (stable),
 --   documents_fixed_once_fully_signed (volatile), enable_tenant_isolation (volatile),
---   enrolment_figures_changed (volatile), enrolment_timeline_changed (volatile),
---   enrolments_keep_fixed_fields (volatile), enrolments_keep_rpl_fixed (volatile),
---   settings_figures_changed (volatile), tenant_tz (stable), units_figures_changed
---   (volatile). current_tenant() must exist on every worker (policies and their shards call
---   it there), and so must the trigger functions. [unverified] Citus 11+ propagates a
---   function a distributed table depends on when the table is distributed, and CREATE
---   FUNCTION afterwards; otherwise use create_distributed_function() or create them on the
---   workers.
--- 4. Column defaults: ''::text, 'active'::text, 'awaiting_induction'::text, 'email'::text,
+--   enrolment_figures_changed (volatile), enrolment_figures_started (volatile),
+--   enrolment_timeline_changed (volatile), enrolments_keep_fixed_fields (volatile),
+--   enrolments_keep_rpl_fixed (volatile), mark_course_figures (volatile),
+--   mark_enrolment_figures (volatile), settings_figures_changed (volatile), tenant_tz
+--   (stable), units_figures_changed (volatile), units_figures_moved (volatile).
+--   current_tenant() must exist on every worker (policies and their shards call it there),
+--   and so must the trigger functions. [unverified] Citus 11+ propagates a function a
+--   distributed table depends on when the table is distributed, and CREATE FUNCTION
+--   afterwards; otherwise use create_distributed_function() or create them on the workers.
+-- 5. Column defaults: ''::text, 'active'::text, 'awaiting_induction'::text, 'email'::text,
 --   'invite_only'::text, 'outstanding'::text, 'password'::text, 'pending'::text,
 --   'queued'::text, 'requested'::text, 'submitted'::text, '{openid,email,profile}'::text[],
 --   '{}'::jsonb, '{}'::text[], 0, false, now(), true. [unverified] Citus evaluates now()
 --   and other non-immutable defaults on the coordinator before routing an INSERT, so a row
 --   gets one value whatever shard it lands in.
--- 5. Sequences, identity and generated columns: none. Ids are UUIDs made by the
+-- 6. Sequences, identity and generated columns: none. Ids are UUIDs made by the
 --   application, so no sequence has to be shared across nodes.
--- 6. Foreign keys: 30 from tenant tables to reference tables (apprenticeship_standards,
+-- 7. Foreign keys: 30 from tenant tables to reference tables (apprenticeship_standards,
 --   tenants, worker_processes) and 88 between tenant tables. [verified] (Citus regression
 --   tests and error messages) foreign keys are supported between colocated distributed
 --   tables when they include the distribution column, and from distributed to reference
@@ -102,11 +112,11 @@
 --   that every key of a tenant table includes tenant_id. [unverified] The referenced table
 --   must already be a Citus table when the referencing one is distributed, hence the order
 --   below.
--- 7. Roles and grants: folio_app and its grants are made by the migrations on the
+-- 8. Roles and grants: folio_app and its grants are made by the migrations on the
 --   coordinator. [unverified] Citus 11+ propagates CREATE ROLE and GRANT to the workers;
 --   the role made inside a DO block of migration 0001 may need creating on the workers by
 --   hand.
--- 8. Migrations after distribution: a migration that creates a tenant table must also
+-- 9. Migrations after distribution: a migration that creates a tenant table must also
 --   distribute it (this script is for the first conversion); ALTER TABLE and CREATE INDEX
 --   on distributed tables are propagated by Citus. [unverified] enable_tenant_isolation()
 --   runs its DDL through EXECUTE; check that Citus propagates it from inside a function.

@@ -403,6 +403,23 @@ fn attention(catalog: &Catalog, plan: &Plan) -> String {
              the triggers, distribute, and create them again."
         ));
     }
+    if catalog
+        .triggers
+        .iter()
+        .any(|(_, g, _)| g.contains("_figures_"))
+    {
+        items.push(
+            "The *_figures_* triggers (migration 0043) mark the track figures a change \
+             affects with pg_current_xact_id(), most of them statement-level with \
+             transition tables. [unverified] Citus is reported (its pull request 5705) to \
+             refuse statement-level triggers on distributed tables, and on a worker the \
+             transaction id is the worker's own, not the coordinator's that commits: on \
+             Citus the marks would have to be written by the application (the use cases \
+             that change sign-offs, mappings, breaks, optional units, enrolment dates, \
+             courses and the track rule) before tracks::refresh_marked reads them."
+                .to_owned(),
+        );
+    }
     let policy_tables: BTreeSet<&str> = catalog.policies.iter().map(|(t, _)| t.as_str()).collect();
     let tenant_with_policy = tenant
         .iter()

@@ -159,7 +159,8 @@ struct DashboardItem {
     booked: Option<NaiveDate>,
     /// Track status on the stored track figures (as the learner's overview shows it).
     track_status: Option<String>,
-    /// First day of the current off-track spell.
+    /// While off track: the first night of the current off-track spell, as the nightly
+    /// run found it; absent for a learner a change since that run took off track.
     off_track_since: Option<NaiveDate>,
     /// Time elapsed, percent.
     elapsed_percent: Option<f64>,

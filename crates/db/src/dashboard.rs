@@ -137,7 +137,9 @@ impl Tile {
             from: "join enrolment_tracks t on t.tenant_id = s.tenant_id and t.enrolment_id = s.enrolment_id",
             filter: status,
             extra_from: "",
-            extras: "t.track_status, t.off_track_since, t.elapsed_percent, t.computed_on, t.past_end,
+            extras: "t.track_status,
+                     case when t.track_status = 'off_track' then t.off_track_since end as off_track_since,
+                     t.elapsed_percent, t.computed_on, t.past_end,
                      case when $10 then t.signed_off_percent else t.mapped_percent end as progress_percent",
             order,
         }

@@ -332,8 +332,8 @@ pub struct OffTrack {
     /// Whose it is.
     #[sqlx(flatten)]
     pub learner: Learner,
-    /// The first day of the current off-track spell, as the night judged it; none when a
-    /// change since the night's run took the learner off track.
+    /// The first night of the current off-track spell, as the nights found it; none when
+    /// a change since the night's run took the learner off track.
     pub off_track_since: Option<NaiveDate>,
     /// Time elapsed, percent.
     pub elapsed_percent: f64,

@@ -179,6 +179,30 @@ async fn counts_batch(
     .await?)
 }
 
+/// Locks the stored figures of the batch [`counts_batch`] is about to count, in enrolment
+/// order, before it counts: a change committed after the lock waits for the night's
+/// transaction and then refreshes the row itself, and one committed before it is in the
+/// count, so the night never writes figures counted before a change over the figures that
+/// change refreshed. (Triggers lock in the same order: see migration 0043.)
+async fn lock_batch(tx: &mut TenantTx, after: Uuid, limit: i64) -> DbResult<()> {
+    let tenant = tx.tenant();
+    sqlx::query(
+        "select 1 from enrolment_tracks t
+         where t.tenant_id = $1
+           and t.enrolment_id in (select e.id from enrolments e
+                                  where e.tenant_id = $1 and e.id > $2
+                                  order by e.id limit $3)
+         order by t.enrolment_id
+         for update of t",
+    )
+    .bind(tenant.0)
+    .bind(after)
+    .bind(limit)
+    .execute(tx.conn())
+    .await?;
+    Ok(())
+}
+
 /// Turns off PostgreSQL's JIT compilation for the rest of the transaction. The planner
 /// overestimates the batch statements' cost (it cannot see how many rows a CTE holds), so
 /// it JIT-compiles each of them: some 50 ms a batch, for statements that then run in about
@@ -371,6 +395,7 @@ pub async fn recalculate(
     let mut report = RecalcReport::default();
     let mut after = Uuid::nil();
     loop {
+        lock_batch(tx, after, BATCH).await?;
         let rows = counts_batch(tx, Scope::Every, after, BATCH).await?;
         let Some(last) = rows.last() else { break };
         after = last.enrolment_id;
@@ -401,7 +426,7 @@ pub async fn recalculate(
 /// learner's page as soon as the change commits. Each row is computed exactly as the night
 /// computes it, for the day its figures are of (the learner's page uses today: the two
 /// differ only in the time elapsed, from midnight until the night's run). The history and
-/// `off_track_since` stay the night's; a learner back on track loses the latter. Called by
+/// `off_track_since` (the first night of the spell) stay the night's alone. Called by
 /// [`TenantTx::commit`]: one statement when nothing was marked. Returns how many rows.
 pub(crate) async fn refresh_marked(tx: &mut TenantTx) -> DbResult<u64> {
     let tenant = tx.tenant();
@@ -416,6 +441,7 @@ pub(crate) async fn refresh_marked(tx: &mut TenantTx) -> DbResult<u64> {
     if !marked {
         return Ok(0);
     }
+    without_jit(tx).await?;
     let settings = crate::settings::get(tx).await?;
     let (rule, tz) = (&settings.track, settings.tz());
     let mut refreshed = 0;
@@ -453,7 +479,6 @@ async fn write_refresh(tx: &mut TenantTx, columns: &Columns) -> DbResult<u64> {
              past_end = f.past_end,
              track_status = f.track_status,
              projected_completion = f.projected_completion,
-             off_track_since = case when f.track_status = 'off_track' then t.off_track_since end,
              figures_stale_in = null,
              updated_at = now()
          from unnest($2::uuid[], $3::int4[], $4::int4[], $5::int4[], $6::float8[], $7::float8[],

@@ -718,7 +718,7 @@ async fn current_row(s: &Scene, enrolment: Uuid) -> TrackRow {
 /// and "newly off track" stay the night's.
 #[tokio::test]
 async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
-    let s = scene().await;
+    let mut s = scene().await;
     recalculate(&s.app, &s.tenant, today()).await;
     let who = s
         .learners
@@ -746,13 +746,11 @@ async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
     assert_eq!(now.mapped_percent, 50.0);
     assert_eq!(now.elapsed_percent, 50.0);
     assert_eq!(
-        (
-            now.track_status.as_str(),
-            now.off_track_since,
-            now.computed_on
-        ),
-        ("on_track", None, today())
+        (now.track_status.as_str(), now.computed_on),
+        ("on_track", today())
     );
+    // The first night of the spell is the night's alone, and means nothing while on track.
+    assert_eq!(now.off_track_since, Some(today()));
     // The learner's page says the same.
     let overview: Value = s
         .app
@@ -777,8 +775,8 @@ async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
     assert_eq!(history[0].track_status, "off_track");
     drop(tx);
 
-    // Taken back to 2 of 10 = 20%: 50 − 20 = 30 ≥ 10, off track again. The night did
-    // not see this run begin, so it has no first day yet…
+    // Taken back to 2 of 10 = 20%: 50 − 20 = 30 ≥ 10, off track again, still in the spell
+    // the night found (no night saw the learner on track)…
     let mut tx = s.app.db.begin_tenant(s.tenant.tenant_id()).await.unwrap();
     sqlx::query(
         "delete from criterion_mappings where enrolment_id = $1 and criterion_id = any($2)",
@@ -792,15 +790,15 @@ async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
     let again = current_row(&s, l.enrolment).await;
     assert_eq!(
         (again.track_status.as_str(), again.off_track_since),
-        ("off_track", None)
+        ("off_track", Some(today()))
     );
-    // …and tomorrow's night counts it as newly off track, with crosses_grace (25% elapsed
-    // tomorrow, nothing mapped: 25 − 0 ≥ 10): 2. The three off track since today stay so.
+    // …so tomorrow's night does not count it as newly off track (no second email): only
+    // crosses_grace is (25% elapsed tomorrow, nothing mapped: 25 − 0 ≥ 10).
     let next = recalculate(&s.app, &s.tenant, days_ahead(1)).await;
-    assert_eq!(next.newly_off_track, 2);
+    assert_eq!(next.newly_off_track, 1);
     assert_eq!(
         current_row(&s, l.enrolment).await.off_track_since,
-        Some(days_ahead(1))
+        Some(today())
     );
 
     // A sign-off through the API: on_track had 3 of 10 signed off and 2 more mapped; A1's
@@ -830,6 +828,27 @@ async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
     // 4 of 10 = 40% signed off.
     assert_eq!(signed.signed_off_percent, 40.0);
 
+    // A learner enrolled after the night has figures at once, of the night's day
+    // (tomorrow's, run above): a 100-day programme starting tomorrow, 0% elapsed, 10
+    // criteria, nothing mapped: before the 25% grace, on track.
+    let late = enrol(
+        &mut s.org,
+        ("late_starter", "tom", "ST0001"),
+        days_ahead(1),
+        days_ahead(101),
+    )
+    .await;
+    let started = current_row(&s, late.enrolment).await;
+    assert_eq!(
+        (
+            started.computed_on,
+            started.criteria,
+            started.elapsed_percent
+        ),
+        (days_ahead(1), 10, 0.0)
+    );
+    assert_eq!(started.track_status, "on_track");
+
     // A criterion added to unit A1 changes every ST0001 learner's total at once: before_grace
     // had 10 criteria, now 11, nothing mapped (0%).
     let a1 = s.org.course("ST0001").unit("A1").id;
@@ -844,7 +863,8 @@ async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    assert_eq!(r.status(), 201);
+    let added: Value = r.json().await.unwrap();
     let before_grace = s
         .learners
         .iter()
@@ -864,6 +884,21 @@ async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
     .unwrap();
     assert_eq!(marked, 0, "nothing is left marked once the change commits");
     drop(tx);
+    // Rewording that criterion changes no figure: nobody's row is recomputed.
+    let r = s
+        .app
+        .authed(
+            Method::PUT,
+            &format!("/api/v1/criteria/{}", added["id"].as_str().unwrap()),
+            &s.admin,
+        )
+        .json(&json!({ "code": "9.9", "text": "Reworded" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let reworded = current_row(&s, s.learners[before_grace].enrolment).await;
+    assert_eq!(reworded.updated_at, changed.updated_at);
     // The other tenant's learner, on a course of the same name, is untouched: 10 criteria.
     let mut tx = s
         .app
