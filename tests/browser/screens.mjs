@@ -980,13 +980,21 @@ try {
   check((await refused.getByLabel("What did you learn?").inputValue()) === "Read the lifting regulations.", "the text typed is lost");
   check((await refused.getByLabel("Hours").getAttribute("aria-invalid")) === "true", "hours not marked as the problem");
   await refused.getByText('must be a whole number (you gave "one")').waitFor();
-  step = "learner, without JavaScript: uploads evidence";
+  step = "learner, without JavaScript: uploads evidence, refused first and sent again";
   await open(plain, `${enrolmentPath}/evidence`);
   const plainUpload = plain.locator("#upload");
+  const inductionNotes = { name: "induction.txt", mimeType: "text/plain", buffer: Buffer.from("Site induction: fire exits, first aid, permits.\n") };
+  // Without the declaration: the form comes back as typed, and says the file must be
+  // chosen again (no browser keeps it).
   await plainUpload.getByLabel("Title").fill("Site induction notes");
-  await plainUpload.getByLabel("I declare that this is my own work.").check();
   await plainUpload.getByLabel("Your name as your signature").fill("Amelia Clarke");
-  await plainUpload.getByLabel("File").setInputFiles({ name: "induction.txt", mimeType: "text/plain", buffer: Buffer.from("Site induction: fire exits, first aid, permits.\n") });
+  await plainUpload.getByLabel("File").setInputFiles(inductionNotes);
+  await plainUpload.getByRole("button", { name: "Upload" }).click();
+  await plainUpload.getByText("you must declare that this is your own work").waitFor();
+  check((await plainUpload.getByLabel("Title").inputValue()) === "Site induction notes", "the title typed is lost");
+  await plainUpload.getByText("If you had chosen a file, choose it again").waitFor();
+  await plainUpload.getByLabel("I declare that this is my own work.").check();
+  await plainUpload.getByLabel("File").setInputFiles(inductionNotes);
   await plainUpload.getByRole("button", { name: "Upload" }).click();
   await plain.getByText("Your evidence is uploaded.").waitFor();
   await plain.getByRole("link", { name: "Site induction notes" }).waitFor();

@@ -16,6 +16,10 @@ use std::rc::Rc;
 use lol_html::html_content::ContentType;
 use lol_html::{RewriteStrSettings, element, end_tag, rewrite_str};
 
+/// Said under a file input of a refused form, which the browser sends back empty.
+const REFILE: &str = "<span class=\"hint refile\">If you had chosen a file, choose it again: \
+                      a form that comes back cannot keep it.</span>";
+
 /// A field the API refused, and why.
 #[derive(Debug, Clone)]
 pub(crate) struct FieldProblem {
@@ -158,7 +162,9 @@ pub(crate) fn refill(
                 let nth = w.next(&name);
                 if !name.starts_with('_') {
                     match kind.as_str() {
-                        "hidden" | "file" | "password" | "submit" | "button" => {}
+                        // A browser fills no file in: say so where it is chosen.
+                        "file" => el.after(REFILE, ContentType::Html),
+                        "hidden" | "password" | "submit" | "button" => {}
                         "checkbox" | "radio" => {
                             let value = el
                                 .get_attribute("value")
@@ -508,6 +514,11 @@ mod tests {
             html.contains(
                 "<textarea name=\"reflection\">Lifting &lt;plan&gt; &amp; more</textarea>"
             ),
+            "{html}"
+        );
+        // The file input cannot be filled in; the person is told to choose it again.
+        assert!(
+            html.contains(r#"<input type="file" name="file"><span class="hint refile">If you had chosen a file, choose it again"#),
             "{html}"
         );
         // A field the form does not have is named in the summary.
