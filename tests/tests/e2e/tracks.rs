@@ -899,6 +899,38 @@ async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let reworded = current_row(&s, s.learners[before_grace].enrolment).await;
     assert_eq!(reworded.updated_at, changed.updated_at);
+
+    // The organisation judges by criteria signed off instead: every row at once. on_track
+    // now has 4 of 11 signed off = 36.4% and 5 of 11 = 45.5% with evidence, at 51%
+    // elapsed (tomorrow's figures: 51 of its 100 days): 51 − 36.4 = 14.6 ≥ 10, off track
+    // (by evidence it was 51 − 45.5 = 5.5 < 10, on track).
+    assert_eq!(
+        current_row(&s, s.learners[on_track].enrolment)
+            .await
+            .track_status,
+        "on_track"
+    );
+    let mut settings: Value = s
+        .app
+        .authed(Method::GET, "/api/v1/settings", &s.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    settings["track"]["basis"] = json!("signed_off");
+    let r = s
+        .app
+        .authed(Method::PUT, "/api/v1/settings", &s.admin)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let judged = current_row(&s, s.learners[on_track].enrolment).await;
+    assert_eq!(judged.elapsed_percent, 51.0);
+    assert_eq!(judged.track_status, "off_track");
     // The other tenant's learner, on a course of the same name, is untouched: 10 criteria.
     let mut tx = s
         .app
