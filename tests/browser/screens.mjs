@@ -771,6 +771,20 @@ try {
   check(handbookFile.ok() && (await handbookFile.text()) === "The learner handbook\n", "the handbook's link does not download it");
   await learner.goto(`${BASE}${enrolmentPath}`);
 
+  step = "learner: reads her gateway checklist and agrees she is ready";
+  await learner.getByRole("link", { name: "Gateway" }).click();
+  await learner.waitForURL((u) => u.pathname.endsWith("/gateway"));
+  await learner.getByRole("heading", { name: "Not yet ready for gateway" }).waitFor();
+  const criteriaCheck = await learner.locator('[data-check="mandatory_criteria"]').innerText();
+  check(/Not yet.*\d+ of \d+ mandatory criteria signed off/.test(criteriaCheck), `the criteria check says: ${criteriaCheck}`);
+  await open(learner, `${enrolmentPath}/gateway`);
+  await learner.getByRole("button", { name: "I agree the learner is ready for gateway" }).click();
+  await notice(learner, "Your agreement is recorded.");
+  await learner.locator("#gateway-agreements").getByText("The learner: Amelia Clarke").waitFor();
+  check((await learner.locator('[data-check="learner_agrees"]').innerText()).startsWith("Met"), "her agreement is not met on the checklist");
+  check((await learner.locator("#gateway-agree").count()) === 0, "the form is still offered after agreeing");
+  await learner.goto(`${BASE}${enrolmentPath}`);
+
   step = "learner: units, documents, profile";
   const units = await open(learner, `${new URL(learner.url()).pathname}/units`);
   check(units.includes("Health, safety and the environment"), "the units page lists no units");

@@ -15,6 +15,7 @@ mod enrolments;
 mod evidence;
 mod exports;
 mod form;
+mod gateway;
 pub mod health;
 mod jobs;
 mod json_body;
@@ -144,6 +145,7 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
             (
                 progress::ProgressApi(state.clone()),
                 dashboard::DashboardApi(state.clone()),
+                gateway::GatewayApi(state.clone()),
             ),
             time_log::TimeLogApi(state.clone()),
             // poem-openapi implements OpenApi for tuples of up to 16: related resources

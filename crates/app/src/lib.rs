@@ -29,6 +29,7 @@ mod error;
 pub mod evidence;
 pub mod exports;
 pub mod files;
+pub mod gateway;
 pub mod learning_plan;
 pub mod learning_plan_files;
 pub mod messages;

@@ -81,6 +81,8 @@ pub const PROGRESS_MAP: PageRoute = PageRoute("/app/enrolments/:id/progress-map"
 pub const TIME_LOG: PageRoute = PageRoute("/app/enrolments/:id/time-log");
 /// A portfolio's units (optional ones chosen).
 pub const UNITS: PageRoute = PageRoute("/app/enrolments/:id/units");
+/// A portfolio's gateway readiness checklist.
+pub const GATEWAY: PageRoute = PageRoute("/app/enrolments/:id/gateway");
 /// An action of a learning plan.
 pub const ACTION: PageRoute = PageRoute("/app/enrolments/:id/actions/:action");
 /// One time-log entry.
@@ -139,6 +141,7 @@ pub const ALL: &[PageRoute] = &[
     PROGRESS_MAP,
     TIME_LOG,
     UNITS,
+    GATEWAY,
     ACTION,
     TIME_LOG_ENTRY,
     EVIDENCE,
@@ -187,6 +190,11 @@ pub fn time_log(enrolment: Uuid) -> String {
 /// A portfolio's units.
 pub fn units(enrolment: Uuid) -> String {
     UNITS.fill(&[&enrolment])
+}
+
+/// A portfolio's gateway readiness checklist.
+pub fn gateway(enrolment: Uuid) -> String {
+    GATEWAY.fill(&[&enrolment])
 }
 
 /// One entry of a time log.

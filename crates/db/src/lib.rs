@@ -18,6 +18,7 @@ pub mod enrolments;
 mod error;
 pub mod evidence;
 pub mod exports;
+pub mod gateway;
 pub mod job_runs;
 pub mod learning_plan;
 pub mod learning_plan_files;

@@ -7,6 +7,7 @@ pub mod access;
 pub mod curriculum;
 pub mod documents;
 pub mod enrolment;
+pub mod gateway;
 pub mod identity;
 pub mod ilr;
 pub mod jobs;

@@ -16,6 +16,7 @@ mod charts;
 mod client;
 mod exports;
 mod forms;
+mod gateway;
 mod home;
 mod inbox;
 mod learner;
@@ -150,6 +151,7 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
             get(two_step::settings_page).post(two_step::settings_submit),
         )
         .at(routes::UNITS.pattern(), get(units::units_page))
+        .at(routes::GATEWAY.pattern(), get(gateway::gateway_page))
         .at(routes::ADMIN_PEOPLE.pattern(), get(admin::people_page))
         .at(routes::ADMIN_COURSES.pattern(), get(admin::courses_page))
         .at(routes::ADMIN_COURSE.pattern(), get(admin::course_page))

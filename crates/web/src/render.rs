@@ -49,6 +49,7 @@ const PAGES: &[(&str, &str)] = pages![
     "session",
     "action",
     "units",
+    "gateway",
     "profile",
     "admin_people",
     "admin_courses",

@@ -17,6 +17,7 @@ mod emails;
 mod enrolments;
 mod evidence;
 mod exports;
+mod gateway;
 mod isolation;
 mod journey;
 mod learning_plan;
