@@ -13,7 +13,7 @@ use folio_domain::jobs::local_date;
 use folio_domain::progress::{self, CriterionCounts, Timeline, TrackStatus, breaks_from};
 use folio_domain::{EnrolmentStatus, TenantSettings, TrackRule};
 use serde::Serialize;
-use sqlx::FromRow;
+use sqlx::{FromRow, Row as _};
 use uuid::Uuid;
 
 use crate::error::OtherDbError;
@@ -244,7 +244,26 @@ fn domain_count(n: i64) -> u32 {
     u32::try_from(n.max(0)).unwrap_or(u32::MAX)
 }
 
+/// A statement of this module with its parameters bound so far.
+type Bound<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
 impl Columns {
+    /// Binds the batch's figures as the statement's next ten parameters, as arrays in the
+    /// order the writes unnest them.
+    fn bind<'q>(&'q self, query: Bound<'q>) -> Bound<'q> {
+        query
+            .bind(&self.enrolment_id)
+            .bind(&self.criteria)
+            .bind(&self.mapped)
+            .bind(&self.signed_off)
+            .bind(&self.mapped_percent)
+            .bind(&self.signed_off_percent)
+            .bind(&self.elapsed_percent)
+            .bind(&self.past_end)
+            .bind(&self.track_status)
+            .bind(&self.projected_completion)
+    }
+
     /// Computes one enrolment's figures on day `on` exactly as the learner overview does:
     /// the same timeline (planned end date; the completion, else withdrawal, date as the
     /// actual end; the breaks in learning, which pause the clock), the same counts, the
@@ -296,7 +315,7 @@ impl Columns {
 /// turn off track and cleared otherwise. Returns how many turned off track on this day.
 async fn write_batch(tx: &mut TenantTx, on: NaiveDate, columns: &Columns) -> DbResult<u64> {
     let tenant = tx.tenant();
-    let newly: i64 = sqlx::query_scalar(
+    let query = sqlx::query(
         "with figures as (
              select * from unnest($3::uuid[], $4::int4[], $5::int4[], $6::int4[], $7::float8[],
                                   $8::float8[], $9::float8[], $10::bool[], $11::text[], $12::date[])
@@ -360,19 +379,8 @@ async fn write_batch(tx: &mut TenantTx, on: NaiveDate, columns: &Columns) -> DbR
          select count(*) from latest where track_status = 'off_track' and off_track_since = $2",
     )
     .bind(tenant.0)
-    .bind(on)
-    .bind(&columns.enrolment_id)
-    .bind(&columns.criteria)
-    .bind(&columns.mapped)
-    .bind(&columns.signed_off)
-    .bind(&columns.mapped_percent)
-    .bind(&columns.signed_off_percent)
-    .bind(&columns.elapsed_percent)
-    .bind(&columns.past_end)
-    .bind(&columns.track_status)
-    .bind(&columns.projected_completion)
-    .fetch_one(tx.conn())
-    .await?;
+    .bind(on);
+    let newly: i64 = columns.bind(query).fetch_one(tx.conn()).await?.try_get(0)?;
     Ok(u64::try_from(newly).unwrap_or_default())
 }
 
@@ -468,7 +476,7 @@ pub(crate) async fn refresh_marked(tx: &mut TenantTx) -> DbResult<u64> {
 /// mark. Returns how many rows.
 async fn write_refresh(tx: &mut TenantTx, columns: &Columns) -> DbResult<u64> {
     let tenant = tx.tenant();
-    let done = sqlx::query(
+    let query = sqlx::query(
         "update enrolment_tracks t set
              criteria = f.criteria,
              mapped = f.mapped,
@@ -488,19 +496,8 @@ async fn write_refresh(tx: &mut TenantTx, columns: &Columns) -> DbResult<u64> {
                    projected_completion)
          where t.tenant_id = $1 and t.enrolment_id = f.enrolment_id",
     )
-    .bind(tenant.0)
-    .bind(&columns.enrolment_id)
-    .bind(&columns.criteria)
-    .bind(&columns.mapped)
-    .bind(&columns.signed_off)
-    .bind(&columns.mapped_percent)
-    .bind(&columns.signed_off_percent)
-    .bind(&columns.elapsed_percent)
-    .bind(&columns.past_end)
-    .bind(&columns.track_status)
-    .bind(&columns.projected_completion)
-    .execute(tx.conn())
-    .await?;
+    .bind(tenant.0);
+    let done = columns.bind(query).execute(tx.conn()).await?;
     Ok(done.rows_affected())
 }
 
