@@ -776,9 +776,9 @@ try {
   await learner.waitForURL((u) => u.pathname.endsWith("/gateway"));
   await learner.getByRole("heading", { name: "Not yet ready for gateway" }).waitFor();
   const criteriaCheck = await learner.locator('[data-check="mandatory_criteria"]').innerText();
-  check(/Not yet.*\d+ of \d+ mandatory criteria signed off/.test(criteriaCheck), `the criteria check says: ${criteriaCheck}`);
+  check(/Not yet.*\d+ of \d+ criteria of the learner's units signed off/.test(criteriaCheck), `the criteria check says: ${criteriaCheck}`);
   await open(learner, `${enrolmentPath}/gateway`);
-  await learner.getByRole("button", { name: "I agree the learner is ready for gateway" }).click();
+  await learner.getByRole("button", { name: "I agree I am ready for gateway" }).click();
   await notice(learner, "Your agreement is recorded.");
   await learner.locator("#gateway-agreements").getByText("The learner: Amelia Clarke").waitFor();
   check((await learner.locator('[data-check="learner_agrees"]').innerText()).startsWith("Met"), "her agreement is not met on the checklist");

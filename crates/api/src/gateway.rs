@@ -24,11 +24,12 @@ pub struct GatewayApi(pub AppState);
 /// One line of the checklist.
 #[derive(Debug, Object)]
 struct CheckBody {
-    /// `mandatory_criteria` (every criterion of the learner's mandatory units signed off),
-    /// `off_the_job_minimum` (the hours counted for the funding return at least the
-    /// rule's minimum), `english_maths` (every criterion of the course's English and maths
-    /// aims signed off; met when it has none), `learner_agrees`, `employer_agrees` (the
-    /// employer's manager).
+    /// `mandatory_criteria` (every criterion of the learner's units, mandatory and chosen
+    /// optional, signed off; unmet while there are none),
+    /// `off_the_job_minimum` (the hours counted for the funding return, to the nearest
+    /// whole hour, at least the rule's minimum), `english_maths` (every criterion of the
+    /// course's English and maths aims signed off; met when it has none),
+    /// `learner_agrees`, `employer_agrees` (the employer's manager now).
     key: String,
     /// Whether it is met.
     met: bool,
@@ -85,7 +86,7 @@ fn body(r: Readiness) -> GatewayBody {
                 agreed_at: a.agreed_at,
             })
             .collect(),
-        you_may_agree: r.caller_may_agree,
+        you_may_agree: r.caller_may_agree.is_some(),
     }
 }
 

@@ -35,9 +35,9 @@ pub struct Readiness {
     pub ready: bool,
     /// The agreements recorded.
     pub agreements: Vec<Agreement>,
-    /// Whether the caller may record their own agreement now (the learner, or the
+    /// The party the caller may record their own agreement as now (the learner, or the
     /// employer's manager, who has not yet agreed, while the enrolment is in progress).
-    pub caller_may_agree: bool,
+    pub caller_may_agree: Option<&'static str>,
 }
 
 /// The party the caller agrees as, if they are one of the enrolment's.
@@ -58,12 +58,12 @@ pub async fn readiness(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Readi
     let english_maths = queries::english_maths_components(&mut uow.tx, enrolment.course_id).await?;
     let mut mandatory = Tally::default();
     let mut aims: Option<Tally> = (!english_maths.is_empty()).then(Tally::default);
+    // The learner's units: the mandatory ones and the optional ones chosen for them.
     for component in &components {
         let is_aim = english_maths.contains(&component.id);
         for unit in &component.items {
             let tally = match (is_aim, aims.as_mut()) {
                 (true, Some(aims)) => aims,
-                _ if unit.optional => continue,
                 _ => &mut mandatory,
             };
             tally.done += unit.counts.signed_off;
@@ -72,11 +72,21 @@ pub async fn readiness(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Readi
     }
     let otj = off_the_job(uow, enrolment_id).await?;
     let agreements = queries::agreements(&mut uow.tx, enrolment_id).await?;
-    let agreed = |party: &str| agreements.iter().any(|a| a.party == party);
+    // Agreed by who is that party now: a manager who has since been replaced does not
+    // agree for the next one.
+    let party_now = |party: &str| match party {
+        "learner" => Some(enrolment.learner_id),
+        _ => enrolment.manager_id,
+    };
+    let agreed = |party: &str| {
+        agreements
+            .iter()
+            .any(|a| a.party == party && Some(a.agreed_by) == party_now(party))
+    };
     let input = GatewayInput {
         mandatory,
         english_maths: aims,
-        otj_actual: otj.figures.actual.hours,
+        otj_actual_whole_hours: otj.figures.actual.ilr_hours,
         otj_required: otj.figures.required.hours,
         has_employer: enrolment.manager_id.is_some(),
         learner_agreed: agreed("learner"),
@@ -84,8 +94,7 @@ pub async fn readiness(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Readi
     };
     let checks = rules::checklist(&input);
     let in_progress = enrolment.status().is_some_and(|s| !s.is_final());
-    let caller_may_agree =
-        in_progress && party_of(uow, &enrolment).is_some_and(|party| !agreed(party));
+    let caller_may_agree = party_of(uow, &enrolment).filter(|party| in_progress && !agreed(party));
     Ok(Readiness {
         enrolment_id,
         ready: checks.iter().all(|c| c.met),
@@ -104,8 +113,11 @@ pub async fn readiness(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Readi
 
 /// Records that the caller, the enrolment's learner or its employer's manager, agrees the
 /// learner is ready for gateway; anyone else who can see it gets 403, and an enrolment
-/// that has ended 409. Agreeing twice keeps the first agreement. Returns the checklist.
+/// that has ended 409. Agreeing twice keeps the first agreement; a new manager's replaces
+/// their predecessor's. Returns the checklist.
 pub async fn agree(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Readiness> {
+    // Seen first (404 without a lock taken), then locked and read again.
+    uow.visible_enrolment(enrolment_id).await?;
     uow.lock_enrolment(enrolment_id).await?;
     let enrolment = uow.visible_enrolment(enrolment_id).await?.into_inner();
     let party = party_of(uow, &enrolment).ok_or(Error::Forbidden)?;

@@ -36,8 +36,9 @@ pub async fn agreements(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<Vec<A
     .await?)
 }
 
-/// Records `party`'s agreement by `user_id`; an agreement already recorded is kept as it
-/// was. Returns whether it was new.
+/// Records `party`'s agreement by `user_id`: one already recorded by the same person is
+/// kept as it was, one by someone else (a manager since replaced) is replaced. Returns
+/// whether anything was written.
 pub async fn agree(
     tx: &mut TenantTx,
     enrolment_id: Uuid,
@@ -48,7 +49,9 @@ pub async fn agree(
     let done = sqlx::query(
         "insert into gateway_agreements (tenant_id, enrolment_id, party, agreed_by)
          values ($1, $2, $3, $4)
-         on conflict (tenant_id, enrolment_id, party) do nothing",
+         on conflict (tenant_id, enrolment_id, party) do update
+             set agreed_by = excluded.agreed_by, agreed_at = excluded.agreed_at
+             where gateway_agreements.agreed_by <> excluded.agreed_by",
     )
     .bind(tenant.0)
     .bind(enrolment_id)

@@ -19,15 +19,16 @@ pub struct Tally {
 /// What the checklist is worked out from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GatewayInput {
-    /// The criteria of the learner's mandatory units (English and maths aims apart),
-    /// signed off.
+    /// The criteria of the learner's units (mandatory and chosen optional; English and
+    /// maths aims apart), signed off.
     pub mandatory: Tally,
     /// The criteria of the course's English and maths aims, signed off; `None` when the
     /// course has none.
     pub english_maths: Option<Tally>,
-    /// Off-the-job hours done, as counted for the funding return.
-    pub otj_actual: Hours,
-    /// The rule's minimum, if it yields one.
+    /// Off-the-job hours done to the nearest whole hour, as the funding return counts
+    /// them (OTJActHours).
+    pub otj_actual_whole_hours: i64,
+    /// The rule's minimum in whole hours, if it yields one.
     pub otj_required: Option<Hours>,
     /// Whether the learner has an employer's manager to agree.
     pub has_employer: bool,
@@ -41,7 +42,8 @@ pub struct GatewayInput {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckKey {
-    /// Every mandatory criterion signed off.
+    /// Every criterion the learner must achieve signed off: those of their mandatory units
+    /// and of the optional units chosen for them.
     MandatoryCriteria,
     /// The off-the-job minimum met.
     OffTheJobMinimum,
@@ -77,39 +79,41 @@ pub struct Check {
     pub detail: String,
 }
 
-/// The checklist, in the order people read it.
+/// The checklist, in the order people read it. A list with nothing in it (a unit or aim
+/// without criteria yet) is not met: there is nothing to show the learner achieved.
 pub fn checklist(input: &GatewayInput) -> Vec<Check> {
-    let criteria = |t: Tally, what: &str| {
-        if t.done >= t.of {
+    let criteria = |key, t: Tally, what: &str| Check {
+        key,
+        met: t.of > 0 && t.done >= t.of,
+        detail: if t.of == 0 {
+            format!("No {what} are set up yet.")
+        } else if t.done >= t.of {
             format!("All {} {what} signed off.", t.of)
         } else {
             format!("{} of {} {what} signed off.", t.done, t.of)
-        }
-    };
-    let otj = match input.otj_required {
-        Some(required) => Check {
-            key: CheckKey::OffTheJobMinimum,
-            met: input.otj_actual >= required,
-            detail: format!(
-                "{} of the {required} hours required done.",
-                input.otj_actual
-            ),
         },
+    };
+    let done = input.otj_actual_whole_hours;
+    let otj = match input.otj_required {
+        Some(required) => {
+            let required = required.hundredths().div_euclid(100);
+            Check {
+                key: CheckKey::OffTheJobMinimum,
+                met: done >= required,
+                detail: format!(
+                    "{done} of the {required} hours required done (to the nearest whole hour, \
+                     as on the funding return)."
+                ),
+            }
+        }
         None => Check {
             key: CheckKey::OffTheJobMinimum,
             met: false,
-            detail: format!(
-                "{} hours done; no minimum could be worked out for this learner.",
-                input.otj_actual
-            ),
+            detail: format!("{done} hours done; no minimum could be worked out for this learner."),
         },
     };
     let english_maths = match input.english_maths {
-        Some(t) => Check {
-            key: CheckKey::EnglishMaths,
-            met: t.done >= t.of,
-            detail: criteria(t, "English and maths criteria"),
-        },
+        Some(t) => criteria(CheckKey::EnglishMaths, t, "English and maths criteria"),
         None => Check {
             key: CheckKey::EnglishMaths,
             met: true,
@@ -139,11 +143,11 @@ pub fn checklist(input: &GatewayInput) -> Vec<Check> {
         }
     };
     vec![
-        Check {
-            key: CheckKey::MandatoryCriteria,
-            met: input.mandatory.done >= input.mandatory.of,
-            detail: criteria(input.mandatory, "mandatory criteria"),
-        },
+        criteria(
+            CheckKey::MandatoryCriteria,
+            input.mandatory,
+            "criteria of the learner's units",
+        ),
         otj,
         english_maths,
         agrees(CheckKey::LearnerAgrees, input.learner_agreed, "learner"),
@@ -155,16 +159,12 @@ pub fn checklist(input: &GatewayInput) -> Vec<Check> {
 mod tests {
     use super::*;
 
-    fn hours(h: i64) -> Hours {
-        Hours::from_hundredths(h * 100)
-    }
-
     fn ready() -> GatewayInput {
         GatewayInput {
             mandatory: Tally { done: 12, of: 12 },
             english_maths: None,
-            otj_actual: hours(190),
-            otj_required: Some(hours(187)),
+            otj_actual_whole_hours: 187,
+            otj_required: Some(Hours::from_hundredths(18_700)),
             has_employer: true,
             learner_agreed: true,
             employer_agreed: true,
@@ -175,10 +175,13 @@ mod tests {
     fn a_learner_who_has_done_everything_meets_every_check() {
         let checks = checklist(&ready());
         assert!(checks.iter().all(|c| c.met), "{checks:?}");
-        assert_eq!(checks[0].detail, "All 12 mandatory criteria signed off.");
+        assert_eq!(
+            checks[0].detail,
+            "All 12 criteria of the learner's units signed off."
+        );
         assert_eq!(
             checks[1].detail,
-            "190.00 of the 187.00 hours required done."
+            "187 of the 187 hours required done (to the nearest whole hour, as on the funding return)."
         );
         assert_eq!(checks[2].detail, "The course has no English or maths aim.");
     }
@@ -188,18 +191,22 @@ mod tests {
         let input = GatewayInput {
             mandatory: Tally { done: 11, of: 12 },
             english_maths: Some(Tally { done: 3, of: 4 }),
-            otj_actual: hours(186),
-            otj_required: Some(hours(187)),
+            otj_actual_whole_hours: 186,
+            otj_required: Some(Hours::from_hundredths(18_700)),
             has_employer: true,
             learner_agreed: false,
             employer_agreed: false,
         };
         let checks = checklist(&input);
         assert!(checks.iter().all(|c| !c.met), "{checks:?}");
-        assert_eq!(checks[0].detail, "11 of 12 mandatory criteria signed off.");
         assert_eq!(
-            checks[1].detail,
-            "186.00 of the 187.00 hours required done."
+            checks[0].detail,
+            "11 of 12 criteria of the learner's units signed off."
+        );
+        assert!(
+            checks[1]
+                .detail
+                .starts_with("186 of the 187 hours required done")
         );
         assert_eq!(
             checks[2].detail,
@@ -213,16 +220,29 @@ mod tests {
     }
 
     #[test]
-    fn without_a_minimum_or_an_employer_those_checks_cannot_be_met() {
+    fn without_a_minimum_an_employer_or_any_criteria_those_checks_cannot_be_met() {
         let input = GatewayInput {
+            mandatory: Tally { done: 0, of: 0 },
+            english_maths: Some(Tally { done: 0, of: 0 }),
             otj_required: None,
             has_employer: false,
             ..ready()
         };
         let checks = checklist(&input);
-        assert!(!checks[1].met);
+        assert!(
+            checks
+                .iter()
+                .all(|c| !c.met || c.key == CheckKey::LearnerAgrees)
+        );
+        assert_eq!(
+            checks[0].detail,
+            "No criteria of the learner's units are set up yet."
+        );
         assert!(checks[1].detail.contains("no minimum could be worked out"));
-        assert!(!checks[4].met);
+        assert_eq!(
+            checks[2].detail,
+            "No English and maths criteria are set up yet."
+        );
         assert_eq!(
             checks[4].detail,
             "No employer's manager is recorded for this learner."

@@ -34,6 +34,8 @@ struct AgreementRow {
 struct Agreeing {
     api: String,
     back: String,
+    /// Agreeing as the learner (else as the employer's manager).
+    as_learner: bool,
 }
 
 /// The gateway page.
@@ -51,7 +53,7 @@ struct GatewayPage {
 fn title(key: folio_domain::gateway::CheckKey) -> &'static str {
     use folio_domain::gateway::CheckKey::*;
     match key {
-        MandatoryCriteria => "Mandatory criteria signed off",
+        MandatoryCriteria => "Every criterion of the learner's units signed off",
         OffTheJobMinimum => "Off-the-job minimum met",
         EnglishMaths => "English and maths achieved",
         LearnerAgrees => "The learner agrees",
@@ -99,9 +101,10 @@ pub(super) async fn gateway_page(
                         agreed_at: a.agreed_at,
                     })
                     .collect(),
-                agreeing: r.caller_may_agree.then(|| Agreeing {
+                agreeing: r.caller_may_agree.map(|party| Agreeing {
                     api: format!("/api/v1/enrolments/{id}/gateway/agreement"),
                     back: routes::gateway(id),
+                    as_learner: party == "learner",
                 }),
             })
         })

@@ -36,7 +36,7 @@ fn check(key: &str, met: bool, detail: &str) -> (String, bool, String) {
 #[tokio::test]
 async fn the_checklist_is_worked_out_from_the_portfolio_and_the_parties_agree() {
     let app = TestApp::spawn().await;
-    let s = app
+    let mut s = app
         .scene("northgate")
         .course(
             NewCourse::new("ST1", "Engineering")
@@ -83,8 +83,8 @@ async fn the_checklist_is_worked_out_from_the_portfolio_and_the_parties_agree() 
         .await;
     assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
 
-    // Evidence mapped and signed off: M1's first two (of 3), O1's first (optional: not
-    // counted as mandatory), FM's first (of 2).
+    // Evidence mapped and signed off: M1's first two (of 3), O1's first (of 2; chosen for
+    // her, so hers to achieve), FM's first (of 2).
     let sign_off = |component: Uuid, criteria: Vec<Uuid>, seed: u8| {
         let (app, s) = (&app, &s);
         async move {
@@ -149,13 +149,16 @@ async fn the_checklist_is_worked_out_from_the_portfolio_and_the_parties_agree() 
             check(
                 "mandatory_criteria",
                 false,
-                "2 of 3 mandatory criteria signed off."
+                // M1 2 of 3, O1 1 of 2: 3 of 5.
+                "3 of 5 criteria of the learner's units signed off."
             ),
-            // The course's published minimum, 187 hours (not below the 187 floor).
+            // The course's published minimum, 187 hours (not below the 187 floor); 210
+            // minutes = 3.5 hours, 4 to the nearest whole hour (half up).
             check(
                 "off_the_job_minimum",
                 false,
-                "3.50 of the 187.00 hours required done."
+                "4 of the 187 hours required done (to the nearest whole hour, as on the \
+                 funding return)."
             ),
             check(
                 "english_maths",
@@ -251,9 +254,9 @@ async fn the_checklist_is_worked_out_from_the_portfolio_and_the_parties_agree() 
     .unwrap();
     assert_eq!(audited, 2, "one record per party, none for the repeat");
 
-    // The last criteria signed off: 3 of 3 and 2 of 2. Only the hours stand between her
+    // The last criteria signed off: 5 of 5 and 2 of 2. Only the hours stand between her
     // and gateway now.
-    sign_off(diploma, vec![m1[2]], 3).await;
+    sign_off(diploma, vec![m1[2], o1[1]], 3).await;
     sign_off(maths, vec![fm[1]], 4).await;
     let now: Value = get(admin.clone()).await.json().await.unwrap();
     assert_eq!(now["ready"], false);
@@ -263,7 +266,36 @@ async fn the_checklist_is_worked_out_from_the_portfolio_and_the_parties_agree() 
         .map(|c| c.0)
         .collect();
     assert_eq!(unmet, ["off_the_job_minimum"]);
-    assert_eq!(checks(&now)[0].2, "All 3 mandatory criteria signed off.");
+    assert_eq!(
+        checks(&now)[0].2,
+        "All 5 criteria of the learner's units signed off."
+    );
+
+    // Her employer changes: the old manager's agreement does not speak for the new one.
+    s.add_person("bea@beta.example", Role::Employer).await;
+    let beta = s.add_employer("Beta Ltd", &["bea"]).await;
+    let bea = s.id("bea");
+    let r = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/enrolments/{amelia}"),
+            &admin,
+            Some(json!({ "employer_id": beta, "manager_id": bea })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    let bea_token = s.sign_in("bea").await;
+    let seen: Value = get(bea_token.clone()).await.json().await.unwrap();
+    assert!(!checks(&seen)[4].1, "Manny's agreement counted for Bea");
+    assert_eq!(seen["you_may_agree"], true);
+    let r = agree(bea_token).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let agreed: Value = r.json().await.unwrap();
+    assert!(checks(&agreed)[4].1);
+    assert_eq!(
+        agreed["agreements"][1]["agreed_by_name"],
+        "Person bea@beta.example"
+    );
 
     // A programme that has ended has no gateway to agree to.
     let olly = s.enrolment("olly");
