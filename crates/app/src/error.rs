@@ -222,7 +222,10 @@ impl Error {
                 administrator to send your invitation again."
                 .into(),
             Error::PayloadTooLarge { limit } => {
-                format!("The body must be at most {limit} bytes.")
+                format!(
+                    "That is too large: the most Folio takes here is {}.",
+                    size_in_words(*limit)
+                )
             }
             Error::PasswordSignInDisabled => "This organisation signs its people in through \
                 its own identity provider: use single sign-on (GET /auth/{organisation}/sso/login)."
@@ -713,9 +716,43 @@ pub fn checked<T>(value: Option<T>) -> Result<T> {
     value.ok_or_else(|| Error::Internal("validated value missing".into()))
 }
 
+/// A size as people read it: "25 MiB", "1.5 MiB", "512 KiB", "900 bytes".
+pub fn size_in_words(bytes: usize) -> String {
+    const KIB: usize = 1024;
+    const MIB: usize = 1024 * KIB;
+    const GIB: usize = 1024 * MIB;
+    let tenths = |unit: usize| {
+        let tenths = (bytes * 10 + unit / 2) / unit;
+        if tenths.is_multiple_of(10) {
+            format!("{}", tenths / 10)
+        } else {
+            format!("{}.{}", tenths / 10, tenths % 10)
+        }
+    };
+    if bytes >= GIB {
+        format!("{} GiB", tenths(GIB))
+    } else if bytes >= MIB {
+        format!("{} MiB", tenths(MIB))
+    } else if bytes >= KIB {
+        format!("{} KiB", tenths(KIB))
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_are_said_in_the_units_people_read() {
+        assert_eq!(size_in_words(25 * 1024 * 1024), "25 MiB");
+        // 1,572,864 bytes = 1.5 × 1,048,576.
+        assert_eq!(size_in_words(1_572_864), "1.5 MiB");
+        assert_eq!(size_in_words(512 * 1024), "512 KiB");
+        assert_eq!(size_in_words(900), "900 bytes");
+        assert_eq!(size_in_words(512 * 1024 * 1024 * 2), "1 GiB");
+    }
 
     #[test]
     fn every_sso_refusal_is_found_by_its_kind() {

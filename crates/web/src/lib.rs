@@ -1145,7 +1145,9 @@ async fn form_submit(req: &Request, web: Data<&Web>, body: poem::Body) -> PageRe
         (StatusCode::UNAUTHORIZED, _) => Err(Detour::SignIn),
         (_, Some("disclaimer-required")) => Err(Detour::Disclaimer),
         (_, Some("two-factor-required")) => Err(Detour::TwoStep),
-        (StatusCode::UNPROCESSABLE_ENTITY, _) => {
+        // Refused for what was typed, or for a file larger than the organisation takes:
+        // the form comes back as it was filled in, with why.
+        (StatusCode::UNPROCESSABLE_ENTITY | StatusCode::PAYLOAD_TOO_LARGE, _) => {
             let summary = reply_field_messages(&reply);
             let sent = Sent {
                 api,

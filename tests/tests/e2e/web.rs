@@ -2353,3 +2353,87 @@ async fn a_deleted_entry_offers_undo_on_the_next_page_and_undo_brings_it_back() 
     );
     app.finish().await;
 }
+
+/// A file over the organisation's limit sent without the script: the form comes back
+/// filled in as it was, saying in words how large a file may be, and nothing is stored.
+#[tokio::test]
+async fn a_file_over_the_limit_comes_back_in_the_form_in_words() {
+    use crate::evidence::{component, content, portfolio};
+    use reqwest::multipart::{Form, Part};
+
+    let app = TestApp::spawn().await;
+    let p = portfolio(&app, "northgate").await;
+    let e = p.enrolment("learner");
+    let mut settings: serde_json::Value = app
+        .authed(reqwest::Method::GET, "/api/v1/settings", &p.admin)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    settings["evidence_max_bytes"] = serde_json::json!(1024 * 1024);
+    let r = app
+        .authed(reqwest::Method::PUT, "/api/v1/settings", &p.admin)
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let http = no_redirects();
+    let cookie = format!("folio_session={}", p.token("learner"));
+    let page = format!("/app/enrolments/{e}/evidence");
+    // 3 MiB against a 1 MiB limit.
+    let form = Form::new()
+        .text("_api", format!("/api/v1/enrolments/{e}/evidence"))
+        .text("_back", page.clone())
+        .text("component_id", component(&p).to_string())
+        .text("title", "Site survey")
+        .text("declaration", "true")
+        .text("signature_name", "Lena Learner")
+        .part(
+            "file",
+            Part::bytes(content(3 * 1024 * 1024, 5))
+                .file_name("survey.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        );
+    let r = http
+        .post(format!("{}/app/do", app.base))
+        .header(COOKIE, &cookie)
+        .header("origin", &app.base)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    let upload = html.split("id=\"upload\"").nth(1).unwrap();
+    let upload = upload.split("</form>").next().unwrap();
+    assert!(
+        upload.contains("That is too large: the most Folio takes here is 1 MiB."),
+        "{upload}"
+    );
+    assert!(upload.contains("value=\"Site survey\""), "{upload}");
+    assert!(upload.contains("choose it again"), "{upload}");
+    let stored: i64 = sqlx::query_scalar("select count(*) from evidence")
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+    // The API says the same in its problem.
+    let r = crate::evidence::upload(
+        &app,
+        p.token("learner"),
+        e,
+        crate::evidence::form(component(&p), "survey.pdf", content(3 * 1024 * 1024, 6)),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let problem: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(
+        problem["detail"],
+        "That is too large: the most Folio takes here is 1 MiB."
+    );
+    app.finish().await;
+}
