@@ -149,21 +149,67 @@ create trigger enrolments_figures_inserted after insert on enrolments
 -- finds its course through the levels above it; when a cascade from above has already
 -- removed those, the level above's own trigger marks the course. An update marks only
 -- when what the figures count changed (the unit a criterion is in; a unit's component or
--- whether it is optional; a component's course), not for a title, text or position.
+-- whether it is optional; a component's course), before and after: a criterion moved to
+-- another unit changes both units' courses. Not for a title, text or position.
+
+-- Marks every enrolment on the courses of the units `(tenant_id, unit_id)`.
+create function mark_unit_figures(tenants uuid[], unit_ids uuid[]) returns void
+    language plpgsql
+    as $$
+declare
+    course_tenants uuid[];
+    courses uuid[];
+begin
+    select array_agg(c.tenant_id), array_agg(c.course_id) into course_tenants, courses
+    from (select distinct c.tenant_id, c.course_id
+          from units u
+          join components c on c.tenant_id = u.tenant_id and c.id = u.component_id
+          where (u.tenant_id, u.id) in (select * from unnest(tenants, unit_ids))) c;
+    if courses is not null then
+        perform mark_course_figures(course_tenants, courses);
+    end if;
+end
+$$;
+
+-- Marks every enrolment on the courses of the components `(tenant_id, component_id)`.
+create function mark_component_figures(tenants uuid[], component_ids uuid[]) returns void
+    language plpgsql
+    as $$
+declare
+    course_tenants uuid[];
+    courses uuid[];
+begin
+    select array_agg(c.tenant_id), array_agg(c.course_id) into course_tenants, courses
+    from (select distinct c.tenant_id, c.course_id
+          from components c
+          where (c.tenant_id, c.id) in (select * from unnest(tenants, component_ids))) c;
+    if courses is not null then
+        perform mark_course_figures(course_tenants, courses);
+    end if;
+end
+$$;
+
+-- Each trigger below gathers the keys of the level above from its transition tables
+-- (`changed`, and for an update `previous`), then marks through them.
 create function criteria_figures_changed() returns trigger
     language plpgsql
     as $$
 declare
     tenants uuid[];
-    courses uuid[];
+    keys uuid[];
 begin
-    select array_agg(c.tenant_id), array_agg(c.course_id) into tenants, courses
-    from (select distinct c.tenant_id, c.course_id
-          from changed x
-          join units u on u.tenant_id = x.tenant_id and u.id = x.unit_id
-          join components c on c.tenant_id = u.tenant_id and c.id = u.component_id) c;
-    if courses is not null then
-        perform mark_course_figures(tenants, courses);
+    if tg_op = 'UPDATE' then
+        select array_agg(k.tenant_id), array_agg(k.unit_id) into tenants, keys
+        from (select n.tenant_id, n.unit_id, o.unit_id as old_unit_id
+              from changed n join previous o on o.tenant_id = n.tenant_id and o.id = n.id
+              where o.unit_id is distinct from n.unit_id) m,
+             lateral (values (m.tenant_id, m.unit_id), (m.tenant_id, m.old_unit_id))
+                 as k(tenant_id, unit_id);
+    else
+        select array_agg(tenant_id), array_agg(unit_id) into tenants, keys from changed;
+    end if;
+    if keys is not null then
+        perform mark_unit_figures(tenants, keys);
     end if;
     return null;
 end
@@ -174,14 +220,21 @@ create function units_figures_changed() returns trigger
     as $$
 declare
     tenants uuid[];
-    courses uuid[];
+    keys uuid[];
 begin
-    select array_agg(c.tenant_id), array_agg(c.course_id) into tenants, courses
-    from (select distinct c.tenant_id, c.course_id
-          from changed x
-          join components c on c.tenant_id = x.tenant_id and c.id = x.component_id) c;
-    if courses is not null then
-        perform mark_course_figures(tenants, courses);
+    if tg_op = 'UPDATE' then
+        select array_agg(k.tenant_id), array_agg(k.component_id) into tenants, keys
+        from (select n.tenant_id, n.component_id, o.component_id as old_component_id
+              from changed n join previous o on o.tenant_id = n.tenant_id and o.id = n.id
+              where o.component_id is distinct from n.component_id
+                 or o.optional is distinct from n.optional) m,
+             lateral (values (m.tenant_id, m.component_id), (m.tenant_id, m.old_component_id))
+                 as k(tenant_id, component_id);
+    else
+        select array_agg(tenant_id), array_agg(component_id) into tenants, keys from changed;
+    end if;
+    if keys is not null then
+        perform mark_component_figures(tenants, keys);
     end if;
     return null;
 end
@@ -192,79 +245,20 @@ create function components_figures_changed() returns trigger
     as $$
 declare
     tenants uuid[];
-    courses uuid[];
+    keys uuid[];
 begin
-    select array_agg(tenant_id), array_agg(course_id) into tenants, courses
-    from (select distinct tenant_id, course_id from changed) c;
-    if courses is not null then
-        perform mark_course_figures(tenants, courses);
+    if tg_op = 'UPDATE' then
+        select array_agg(k.tenant_id), array_agg(k.course_id) into tenants, keys
+        from (select n.tenant_id, n.course_id, o.course_id as old_course_id
+              from changed n join previous o on o.tenant_id = n.tenant_id and o.id = n.id
+              where o.course_id is distinct from n.course_id) m,
+             lateral (values (m.tenant_id, m.course_id), (m.tenant_id, m.old_course_id))
+                 as k(tenant_id, course_id);
+    else
+        select array_agg(tenant_id), array_agg(course_id) into tenants, keys from changed;
     end if;
-    return null;
-end
-$$;
-
--- Updates: the rows whose counted columns changed, before and after (a criterion moved
--- to another unit changes both units' courses' figures).
-create function criteria_figures_moved() returns trigger
-    language plpgsql
-    as $$
-declare
-    tenants uuid[];
-    courses uuid[];
-begin
-    select array_agg(c.tenant_id), array_agg(c.course_id) into tenants, courses
-    from (select distinct c.tenant_id, c.course_id
-          from (select n.tenant_id, n.unit_id from changed n join previous o on o.tenant_id = n.tenant_id and o.id = n.id
-                where o.unit_id is distinct from n.unit_id
-                union
-                select o.tenant_id, o.unit_id from changed n join previous o on o.tenant_id = n.tenant_id and o.id = n.id
-                where o.unit_id is distinct from n.unit_id) x
-          join units u on u.tenant_id = x.tenant_id and u.id = x.unit_id
-          join components c on c.tenant_id = u.tenant_id and c.id = u.component_id) c;
-    if courses is not null then
-        perform mark_course_figures(tenants, courses);
-    end if;
-    return null;
-end
-$$;
-
-create function units_figures_moved() returns trigger
-    language plpgsql
-    as $$
-declare
-    tenants uuid[];
-    courses uuid[];
-begin
-    select array_agg(c.tenant_id), array_agg(c.course_id) into tenants, courses
-    from (select distinct c.tenant_id, c.course_id
-          from (select n.tenant_id, n.component_id from changed n join previous o on o.tenant_id = n.tenant_id and o.id = n.id
-                where o.component_id is distinct from n.component_id or o.optional is distinct from n.optional
-                union
-                select o.tenant_id, o.component_id from changed n join previous o on o.tenant_id = n.tenant_id and o.id = n.id
-                where o.component_id is distinct from n.component_id or o.optional is distinct from n.optional) x
-          join components c on c.tenant_id = x.tenant_id and c.id = x.component_id) c;
-    if courses is not null then
-        perform mark_course_figures(tenants, courses);
-    end if;
-    return null;
-end
-$$;
-
-create function components_figures_moved() returns trigger
-    language plpgsql
-    as $$
-declare
-    tenants uuid[];
-    courses uuid[];
-begin
-    select array_agg(tenant_id), array_agg(course_id) into tenants, courses
-    from (select n.tenant_id, n.course_id from changed n join previous o on o.tenant_id = n.tenant_id and o.id = n.id
-          where o.course_id is distinct from n.course_id
-          union
-          select o.tenant_id, o.course_id from changed n join previous o on o.tenant_id = n.tenant_id and o.id = n.id
-          where o.course_id is distinct from n.course_id) c;
-    if courses is not null then
-        perform mark_course_figures(tenants, courses);
+    if keys is not null then
+        perform mark_course_figures(tenants, keys);
     end if;
     return null;
 end
@@ -280,7 +274,7 @@ begin
                             execute function %1$s_figures_changed()', t);
         execute format('create trigger %1$s_figures_updated after update on %1$I
                             referencing old table as previous new table as changed for each statement
-                            execute function %1$s_figures_moved()', t);
+                            execute function %1$s_figures_changed()', t);
         execute format('create trigger %1$s_figures_deleted after delete on %1$I
                             referencing old table as changed for each statement
                             execute function %1$s_figures_changed()', t);

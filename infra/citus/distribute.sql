@@ -29,10 +29,10 @@
 -- 1. Triggers on tables distributed here: components_figures_deleted on components (calls
 --   components_figures_changed); components_figures_inserted on components (calls
 --   components_figures_changed); components_figures_updated on components (calls
---   components_figures_moved); criteria_figures_deleted on criteria (calls
+--   components_figures_changed); criteria_figures_deleted on criteria (calls
 --   criteria_figures_changed); criteria_figures_inserted on criteria (calls
 --   criteria_figures_changed); criteria_figures_updated on criteria (calls
---   criteria_figures_moved); criterion_mappings_figures_deleted on criterion_mappings
+--   criteria_figures_changed); criterion_mappings_figures_deleted on criterion_mappings
 --   (calls enrolment_figures_changed); criterion_mappings_figures_inserted on
 --   criterion_mappings (calls enrolment_figures_changed);
 --   criterion_mappings_figures_updated on criterion_mappings (calls
@@ -57,7 +57,7 @@
 --   settings_figures_changed); tenant_settings_figures_updated on tenant_settings (calls
 --   settings_figures_changed); units_figures_deleted on units (calls
 --   units_figures_changed); units_figures_inserted on units (calls units_figures_changed);
---   units_figures_updated on units (calls units_figures_moved). [verified] Citus has
+--   units_figures_updated on units (calls units_figures_changed). [verified] Citus has
 --   citus.enable_unsafe_triggers, off by default ("enables arbitrary triggers on
 --   distributed tables which may cause visibility and deadlock issues", Citus source), and
 --   its regression tests (distributed_triggers.sql) turn it on on the coordinator and the
@@ -84,18 +84,18 @@
 --   set_config() call is not such a command and so does not reach the workers: see
 --   infra/SCALING.md.
 -- 4. Functions of the schema: components_figures_changed (volatile),
---   components_figures_moved (volatile), criteria_figures_changed (volatile),
---   criteria_figures_moved (volatile), current_tenant (stable),
+--   criteria_figures_changed (volatile), current_tenant (stable),
 --   documents_fixed_once_fully_signed (volatile), enable_tenant_isolation (volatile),
 --   enrolment_figures_changed (volatile), enrolment_figures_started (volatile),
 --   enrolment_timeline_changed (volatile), enrolments_keep_fixed_fields (volatile),
---   enrolments_keep_rpl_fixed (volatile), mark_course_figures (volatile),
---   mark_enrolment_figures (volatile), settings_figures_changed (volatile), tenant_tz
---   (stable), units_figures_changed (volatile), units_figures_moved (volatile).
---   current_tenant() must exist on every worker (policies and their shards call it there),
---   and so must the trigger functions. [unverified] Citus 11+ propagates a function a
---   distributed table depends on when the table is distributed, and CREATE FUNCTION
---   afterwards; otherwise use create_distributed_function() or create them on the workers.
+--   enrolments_keep_rpl_fixed (volatile), mark_component_figures (volatile),
+--   mark_course_figures (volatile), mark_enrolment_figures (volatile), mark_unit_figures
+--   (volatile), settings_figures_changed (volatile), tenant_tz (stable),
+--   units_figures_changed (volatile). current_tenant() must exist on every worker (policies
+--   and their shards call it there), and so must the trigger functions. [unverified] Citus
+--   11+ propagates a function a distributed table depends on when the table is distributed,
+--   and CREATE FUNCTION afterwards; otherwise use create_distributed_function() or create
+--   them on the workers.
 -- 5. Column defaults: ''::text, 'active'::text, 'awaiting_induction'::text, 'email'::text,
 --   'invite_only'::text, 'outstanding'::text, 'password'::text, 'pending'::text,
 --   'queued'::text, 'requested'::text, 'submitted'::text, '{openid,email,profile}'::text[],

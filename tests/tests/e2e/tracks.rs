@@ -931,6 +931,20 @@ async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
     let judged = current_row(&s, s.learners[on_track].enrolment).await;
     assert_eq!(judged.elapsed_percent, 51.0);
     assert_eq!(judged.track_status, "off_track");
+
+    // A3, optional and chosen by nobody here, made mandatory: its 3 criteria join every
+    // ST0001 learner's total at once. before_grace: 11 + 3 = 14.
+    let a3 = s.org.course("ST0001").unit("A3").id;
+    let r = s
+        .app
+        .authed(Method::PUT, &format!("/api/v1/units/{a3}"), &s.admin)
+        .json(&json!({ "code": "A3", "title": "A3", "optional": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let widened = current_row(&s, s.learners[before_grace].enrolment).await;
+    assert_eq!(widened.criteria, 14);
     // The other tenant's learner, on a course of the same name, is untouched: 10 criteria.
     let mut tx = s
         .app
