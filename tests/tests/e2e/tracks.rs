@@ -153,6 +153,17 @@ struct Scene {
     other_enrolment: Uuid,
 }
 
+impl Scene {
+    /// Where the learner named `name` is in [`Scene::learners`] (and in rows read in
+    /// their order).
+    fn nth(&self, name: &str) -> usize {
+        self.learners
+            .iter()
+            .position(|l| l.name == name)
+            .unwrap_or_else(|| panic!("no learner {name} in the scene"))
+    }
+}
+
 impl std::ops::Deref for Scene {
     type Target = Org;
 
@@ -511,11 +522,7 @@ async fn recalculate_stores_the_domain_figures_and_agrees_with_the_overview() {
     assert_eq!(statuses(&rows), TODAY);
     // The break paused the clock: 70 days in, the last 10 on a break, of 100 days:
     // (70 − 10) / 100 = 60% elapsed, not 70%.
-    let on_break = s
-        .learners
-        .iter()
-        .position(|l| l.name == "on_break")
-        .unwrap();
+    let on_break = s.nth("on_break");
     assert_eq!(rows[on_break].elapsed_percent, 60.0);
     let mut tx = s.app.db.begin_tenant(s.tenant.tenant_id()).await.unwrap();
     for (l, row) in s.learners.iter().zip(&rows) {
@@ -618,11 +625,7 @@ async fn the_same_day_twice_keeps_one_history_row_and_the_next_day_adds_one() {
         tenant: &s.tenant,
         assessor: s.assessor,
     };
-    let zero = s
-        .learners
-        .iter()
-        .position(|l| l.name == "zero_progress")
-        .unwrap();
+    let zero = s.nth("zero_progress");
     b.map(
         &s.learners[zero],
         s.courses.component,
@@ -669,8 +672,7 @@ async fn the_same_day_twice_keeps_one_history_row_and_the_next_day_adds_one() {
             .unwrap();
         assert_eq!(newest, history[1..]);
     }
-    let since =
-        |name: &str| rows[s.learners.iter().position(|l| l.name == name).unwrap()].off_track_since;
+    let since = |name: &str| rows[s.nth(name)].off_track_since;
     assert_eq!(
         since("off_track"),
         Some(today()),
@@ -720,11 +722,7 @@ async fn current_row(s: &Scene, enrolment: Uuid) -> TrackRow {
 async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
     let mut s = scene().await;
     recalculate(&s.app, &s.tenant, today()).await;
-    let who = s
-        .learners
-        .iter()
-        .position(|l| l.name == "off_track")
-        .unwrap();
+    let who = s.nth("off_track");
     let l = &s.learners[who];
     let b = Builder {
         app: &s.app,
@@ -803,11 +801,7 @@ async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
 
     // A sign-off through the API: on_track had 3 of 10 signed off and 2 more mapped; A1's
     // fourth criterion signed off makes 4 signed off and 1 mapped, stored at once.
-    let on_track = s
-        .learners
-        .iter()
-        .position(|l| l.name == "on_track")
-        .unwrap();
+    let on_track = s.nth("on_track");
     let r = s
         .app
         .authed(
@@ -865,11 +859,7 @@ async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
         .unwrap();
     assert_eq!(r.status(), 201);
     let added: Value = r.json().await.unwrap();
-    let before_grace = s
-        .learners
-        .iter()
-        .position(|l| l.name == "before_grace")
-        .unwrap();
+    let before_grace = s.nth("before_grace");
     let mut tx = s.app.db.begin_tenant(s.tenant.tenant_id()).await.unwrap();
     let changed = stored_tracks::current(&mut tx, s.learners[before_grace].enrolment)
         .await
@@ -1087,11 +1077,7 @@ async fn the_hand_written_statement_agrees_with_recalculate() {
                 assert_eq!(figures(c), expected(l, on, rule), "{}", l.name);
             }
             if i == 2 {
-                let on_track = s
-                    .learners
-                    .iter()
-                    .position(|l| l.name == "on_track")
-                    .unwrap();
+                let on_track = s.nth("on_track");
                 assert_eq!(computed[on_track].track_status, "off_track", "{on}");
             }
             // Rolled back: each rule starts from the committed default figures.
