@@ -455,6 +455,20 @@ impl TestApp {
         self.request(method, path).bearer_auth(token)
     }
 
+    /// Reads the organisation's settings as `admin`, lets `change` edit them, and puts
+    /// them back whole (the settings are replaced at once); returns the PUT's answer.
+    pub async fn change_settings(&self, admin: &str, change: impl FnOnce(&mut Value)) -> Response {
+        let mut settings: Value = self
+            .send(Method::GET, "/api/v1/settings", admin, None)
+            .await
+            .json()
+            .await
+            .expect("the settings as JSON");
+        change(&mut settings);
+        self.send(Method::PUT, "/api/v1/settings", admin, Some(settings))
+            .await
+    }
+
     /// Sends a request with a bearer token and, if given, a JSON body.
     pub async fn send(
         &self,

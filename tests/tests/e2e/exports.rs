@@ -438,23 +438,12 @@ async fn the_compliance_workbook_has_every_sheet_and_the_official_return_fields(
     // The official return's identifiers: the provider's UKPRN, Amelia's ULN (1234567899:
     // 1×10 + 2×9 + 3×8 + 4×7 + 5×6 + 6×5 + 7×4 + 8×3 + 9×2 = 210, 210 mod 11 = 1, check
     // digit 10 − 1 = 9) and learner reference. A ULN whose check digit is wrong is refused.
-    let mut settings: Value = s
-        .app
-        .authed(Method::GET, "/api/v1/settings", &s.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    settings["ukprn"] = json!("10012345");
     let r = s
         .app
-        .authed(Method::PUT, "/api/v1/settings", &s.admin)
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
+        .change_settings(&s.admin, |settings| {
+            settings["ukprn"] = json!("10012345");
+        })
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let amelia_e = s.enrolment("amelia");
     let patch = |body: Value| {

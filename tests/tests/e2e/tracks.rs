@@ -900,23 +900,12 @@ async fn a_change_during_the_day_moves_the_stored_figures_at_once() {
             .track_status,
         "on_track"
     );
-    let mut settings: Value = s
-        .app
-        .authed(Method::GET, "/api/v1/settings", &s.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    settings["track"]["basis"] = json!("signed_off");
     let r = s
         .app
-        .authed(Method::PUT, "/api/v1/settings", &s.admin)
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
+        .change_settings(&s.admin, |settings| {
+            settings["track"]["basis"] = json!("signed_off");
+        })
+        .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let judged = current_row(&s, s.learners[on_track].enrolment).await;
     assert_eq!(judged.elapsed_percent, 51.0);

@@ -2364,21 +2364,11 @@ async fn a_file_over_the_limit_comes_back_in_the_form_in_words() {
     let app = TestApp::spawn().await;
     let p = portfolio(&app, "northgate").await;
     let e = p.enrolment("learner");
-    let mut settings: serde_json::Value = app
-        .authed(reqwest::Method::GET, "/api/v1/settings", &p.admin)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    settings["evidence_max_bytes"] = serde_json::json!(1024 * 1024);
     let r = app
-        .authed(reqwest::Method::PUT, "/api/v1/settings", &p.admin)
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
+        .change_settings(&p.admin, |settings| {
+            settings["evidence_max_bytes"] = serde_json::json!(1024 * 1024);
+        })
+        .await;
     assert_eq!(r.status(), StatusCode::OK);
     let http = no_redirects();
     let cookie = format!("folio_session={}", p.token("learner"));
