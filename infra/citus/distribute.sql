@@ -73,7 +73,7 @@
 --   coordinator's that commits: on Citus the marks would have to be written by the
 --   application (the use cases that change sign-offs, mappings, breaks, optional units,
 --   enrolment dates, courses and the track rule) before tracks::refresh_marked reads them.
--- 3. Row-level security: 50 policies on 50 tables (49 of the 49 tenant tables; on platform
+-- 3. Row-level security: 52 policies on 52 tables (51 of the 51 tenant tables; on platform
 --   tables: tenants.tenant_self). [verified] (Citus source, commands/policy.c) a
 --   distributed table's policies are recreated on its shards, later CREATE, ALTER and DROP
 --   POLICY are propagated, and a policy with a subquery is refused (these have none).
@@ -104,19 +104,21 @@
 --   gets one value whatever shard it lands in.
 -- 6. Sequences, identity and generated columns: none. Ids are UUIDs made by the
 --   application, so no sequence has to be shared across nodes.
--- 7. Foreign keys: 31 from tenant tables to reference tables (apprenticeship_standards,
---   tenants, worker_processes) and 90 between tenant tables. [verified] (Citus regression
+-- 7. Foreign keys: 33 from tenant tables to reference tables (apprenticeship_standards,
+--   tenants, worker_processes) and 95 between tenant tables. [verified] (Citus regression
 --   tests and error messages) foreign keys are supported between colocated distributed
 --   tables when they include the distribution column, and from distributed to reference
 --   tables, not from reference to distributed tables; tests/tests/e2e/catalog.rs checks
 --   that every key of a tenant table includes tenant_id. [unverified] The referenced table
 --   must already be a Citus table when the referencing one is distributed, hence the order
 --   below.
--- 8. Roles and grants: folio_app and its grants are made by the migrations on the
+-- 8. Views: auditor_grants_in_force, auditor_reach, user_roles_in_force. [unverified] Check
+--   how Citus plans them.
+-- 9. Roles and grants: folio_app and its grants are made by the migrations on the
 --   coordinator. [unverified] Citus 11+ propagates CREATE ROLE and GRANT to the workers;
 --   the role made inside a DO block of migration 0001 may need creating on the workers by
 --   hand.
--- 9. Migrations after distribution: a migration that creates a tenant table must also
+-- 10. Migrations after distribution: a migration that creates a tenant table must also
 --   distribute it (this script is for the first conversion); ALTER TABLE and CREATE INDEX
 --   on distributed tables are propagated by Citus. [unverified] enable_tenant_isolation()
 --   runs its DDL through EXECUTE; check that Citus propagates it from inside a function.
@@ -146,12 +148,14 @@ select create_distributed_table('criteria', 'tenant_id', colocate_with => 'cours
 select create_distributed_table('users', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('api_tokens', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('audit_log', 'tenant_id', colocate_with => 'courses');
+select create_distributed_table('auditor_grants', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('course_resources', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('disclaimer_versions', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('disclaimer_acceptances', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('document_files', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('email_outbox', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('enrolments', 'tenant_id', colocate_with => 'courses');
+select create_distributed_table('auditor_grant_enrolments', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('criterion_sign_offs', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('documents', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('document_signers', 'tenant_id', colocate_with => 'courses');

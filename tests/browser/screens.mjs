@@ -24,7 +24,9 @@
 //             uploads evidence, a photo that its page then draws, and a PDF it shows
 //             page by page;
 //   employer: sees the employee's portfolio read-only (no upload, time-log or delete
-//             forms) and signs the document.
+//             forms) and signs the document;
+//   auditor:  reads nothing without a grant, then the sample the admin gives her under a
+//             banner, until the admin withdraws it.
 //
 // Environment as scenario.mjs.
 
@@ -505,6 +507,48 @@ try {
   await viaSso.waitForURL((url) => url.href.startsWith(IDP.issuer));
   await viaSso.locator('input[name="login"]').waitFor();
   await ssoContext.close();
+
+  step = "admin: gives the auditor a sample for the day; she reads it under a banner until it is withdrawn";
+  // Without a grant the auditor reads nothing, and her home page says so.
+  const auditorContext = await watchedContext(browser, desk);
+  const auditor = await auditorContext.newPage();
+  await signIn(auditor, "auditor@northgate.example");
+  await auditor.getByText("You have no access to any learner's records at the moment").waitFor();
+  await open(admin, "/app/admin/auditor-access");
+  const sample = admin.locator("#grant-sample");
+  const londonToday = new Date().toLocaleDateString("en-CA", { timeZone: "Europe/London" });
+  await sample.getByLabel("What it is for").fill("ESFA funding audit");
+  await sample.getByLabel("Learners' e-mail addresses").fill("learner2@northgate.example\nnobody@northgate.example");
+  await sample.getByLabel("Last day").fill(londonToday);
+  await sample.getByRole("button", { name: "Give access to the sample" }).click();
+  // An address nobody enrolled has is named; what was typed stays.
+  await sample.getByText("nobody enrolled in your organisation has the address nobody@northgate.example").waitFor();
+  check((await sample.getByLabel("What it is for").inputValue()) === "ESFA funding audit", "the purpose was lost");
+  await noRawErrors(admin);
+  await sample.getByLabel("Learners' e-mail addresses").fill("learner2@northgate.example");
+  await sample.getByRole("button", { name: "Give access to the sample" }).click();
+  await notice(admin, "Access given.");
+  const grantRow = admin.locator("#grants tr", { hasText: "ESFA funding audit" });
+  await grantRow.getByText("A sample of 1 programme").waitFor();
+  await grantRow.getByText("In force").waitFor();
+  // Her home is the sample, under the banner; the programme opens.
+  await open(auditor, "/app/");
+  await auditor.getByRole("note").filter({ hasText: "a sample of 1 learner's programme" }).waitFor();
+  check(!(await auditor.getByRole("link", { name: "Amelia Clarke" }).count()), "a learner outside the sample is listed");
+  await auditor.getByRole("link", { name: "Jack Robinson" }).click();
+  await auditor.waitForURL(/\/app\/enrolments\/[0-9a-f-]+/);
+  await auditor.getByRole("note").filter({ hasText: "ESFA funding audit" }).waitFor();
+  const sampled = auditor.url();
+  await shot(auditor, "auditor-sample");
+  // Withdrawn, asked first: her next page is refused and the banner is gone.
+  await grantRow.getByRole("button", { name: /Withdraw/ }).click();
+  await admin.getByRole("button", { name: "Withdraw the access" }).click();
+  await notice(admin, "Access withdrawn.");
+  await admin.locator("#grants tr", { hasText: "ESFA funding audit" }).getByText("Withdrawn").waitFor();
+  await auditor.goto(sampled);
+  await auditor.getByRole("heading", { name: "Not found" }).waitFor();
+  check(!(await auditor.getByRole("note").count()), "the banner outlived the access");
+  await auditorContext.close();
   await open(admin, "/app/exports");
   await open(admin, "/app/profile");
   await adminContext.close();

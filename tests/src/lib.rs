@@ -521,9 +521,38 @@ impl TestApp {
             employer_id: None,
             password: Some(Password::parse(PASSWORD).expect("password")),
         };
-        operator::create_user(&self.db, tenant, person, false)
+        let id = operator::create_user(&self.db, tenant, person, false)
             .await
-            .expect("create user")
+            .expect("create user");
+        if roles.contains(&Role::Auditor) {
+            self.standing_auditor_access(tenant, id).await;
+        }
+        id
+    }
+
+    /// Grants an auditor read-only access to every learner, from yesterday for a year
+    /// (an auditor with no grant in force reads nothing): what the tests that are not
+    /// about auditor access need of one. Recorded as granted by the auditor, there being
+    /// no admin to hand.
+    pub async fn standing_auditor_access(&self, tenant: &Tenant, auditor: Uuid) {
+        let mut tx = self
+            .db
+            .begin_tenant(folio_domain::TenantId(tenant.id))
+            .await
+            .expect("tenant tx");
+        sqlx::query(
+            "insert into auditor_grants (tenant_id, id, auditor_id, purpose, starts_on, ends_on,
+                 valid_from, valid_until, all_learners, granted_by)
+             values ($1, $2, $3, 'Standing access in tests', current_date - 1, current_date + 364,
+                 now() - interval '2 days', now() + interval '365 days', true, $3)",
+        )
+        .bind(tenant.id)
+        .bind(Uuid::now_v7())
+        .bind(auditor)
+        .execute(tx.conn())
+        .await
+        .expect("grant auditor access");
+        tx.commit().await.expect("commit");
     }
 
     /// Signs in and returns the session token.

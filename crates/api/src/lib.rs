@@ -4,6 +4,7 @@
 //! [`app`] takes their routes.
 
 mod audit_log;
+mod auditor_access;
 mod comments;
 mod course_resources;
 mod curriculum;
@@ -165,6 +166,7 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
             ),
             (
                 audit_log::AuditLogApi(state.clone()),
+                auditor_access::AuditorAccessApi(state.clone()),
                 jobs::JobsApi(state.clone()),
             ),
         ),

@@ -77,9 +77,14 @@ pub async fn request_context<E: Endpoint>(next: E, req: Request) -> poem::Result
         tenant_id = tracing::field::Empty,
         user_id = tracing::field::Empty,
     );
+    let line = folio_app::RequestLine {
+        method: req.method().to_string(),
+        path: req.uri().path().to_owned(),
+    };
     async move {
         let started = Instant::now();
-        let mut response = match next.call(req).await {
+        let served = folio_app::REQUEST_LINE.scope(line, next.call(req));
+        let mut response = match served.await {
             Ok(r) => r.into_response(),
             Err(e) => crate::problem::into_problem_response(e),
         };

@@ -24,7 +24,7 @@ use crate::{Error, Fields, Principal, Result, UnitOfWork};
 /// the course exists; anyone else who can see an enrolment on it. Otherwise 404: the
 /// course is as good as absent to them.
 async fn require_readable_course(uow: &mut UnitOfWork, course_id: Uuid) -> Result<()> {
-    if Permission::ReadCurriculum.allows(&uow.principal.roles) {
+    if uow.principal.may(Permission::ReadCurriculum) {
         curriculum::get_course(&mut uow.tx, course_id).await?;
         return Ok(());
     }

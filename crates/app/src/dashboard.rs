@@ -9,8 +9,8 @@
 
 use chrono::{NaiveDate, Utc};
 use folio_db::dashboard::{self as queries, Rules, Scope};
+use folio_domain::TrackBasis;
 use folio_domain::jobs::local_date;
-use folio_domain::{EnrolmentScope, TrackBasis};
 
 pub use folio_db::dashboard::{Row, Tile};
 
@@ -65,7 +65,7 @@ pub struct List {
 
 /// The caller's reach, or 403 for anyone who has no dashboard (learners, employers).
 fn scope_of(uow: &UnitOfWork) -> Result<(Scope, Reach)> {
-    let s = EnrolmentScope::for_roles(&uow.principal.roles);
+    let s = uow.principal.viewer().scope;
     if !(s.all || s.as_assessor || s.as_iqa) {
         return Err(Error::Forbidden);
     }

@@ -85,10 +85,6 @@ pub struct ReadyFile {
     pub content_type: Option<String>,
 }
 
-fn is_org_wide(roles: &[Role]) -> bool {
-    roles.contains(&Role::Admin) || roles.contains(&Role::Auditor)
-}
-
 /// An export as people see it: a workbook's last sheets are not counted ahead, so the
 /// rows written never show more than 100%.
 fn shown(mut e: Export) -> Export {
@@ -133,7 +129,7 @@ async fn scope_for(
             "scope",
             "is required: organisation or caseload",
         )),
-        Some(Scope::Organisation) if is_org_wide(&uow.principal.roles) => {
+        Some(Scope::Organisation) if uow.principal.sees_whole_organisation() => {
             Ok(("tenant", None, None))
         }
         Some(Scope::Caseload) if uow.principal.has(Role::Assessor) => {
@@ -145,10 +141,9 @@ async fn scope_for(
 
 /// Whether the caller, who asked for `export`, may still see what it covers.
 async fn still_allowed(uow: &mut UnitOfWork, export: &Export) -> bool {
-    let roles = &uow.principal.roles;
     match export.scope.as_str() {
-        "tenant" => is_org_wide(roles),
-        "caseload" => roles.contains(&Role::Assessor),
+        "tenant" => uow.principal.sees_whole_organisation(),
+        "caseload" => uow.principal.has(Role::Assessor),
         _ => match export.enrolment_id {
             Some(enrolment) => uow.visible_enrolment(enrolment).await.is_ok(),
             None => false,

@@ -3,7 +3,7 @@
 
 use folio_db::audit::Actor;
 use folio_db::enrolments::{Enrolment, Viewer};
-use folio_domain::{EnrolmentScope, Permission, Role, TenantId};
+use folio_domain::{AuditReach, EnrolmentScope, Permission, Role, TenantId};
 use uuid::Uuid;
 
 use crate::{Error, Result};
@@ -24,8 +24,10 @@ pub struct Principal {
     pub tenant: TenantId,
     /// Their id.
     pub user_id: Uuid,
-    /// Their roles.
+    /// Their roles: the auditor role only while an admin's grant to them is in force.
     pub roles: Vec<Role>,
+    /// How far their auditor grants in force reach (`None` when none is).
+    pub audit: Option<AuditReach>,
     /// The credential they presented.
     pub credential: CredentialId,
 }
@@ -36,8 +38,19 @@ impl Principal {
     pub fn viewer(&self) -> Viewer {
         Viewer {
             user_id: self.user_id,
-            scope: EnrolmentScope::for_roles(&self.roles),
+            scope: EnrolmentScope::for_roles(&self.roles, self.audit),
         }
+    }
+
+    /// Whether they see the whole organisation: an admin, or an auditor granted every
+    /// learner (organisation-wide lists, exports and digests).
+    pub fn sees_whole_organisation(&self) -> bool {
+        self.viewer().scope.all
+    }
+
+    /// Whether they are reading as an auditor now (a grant to them is in force).
+    pub fn is_auditing(&self) -> bool {
+        self.has(Role::Auditor) && self.audit.is_some()
     }
 
     /// Whether they hold `role`.
@@ -65,7 +78,7 @@ impl Principal {
     /// Whether the principal has `permission` (for what a page offers; use cases
     /// [`Self::require`] it).
     pub fn may(&self, permission: Permission) -> bool {
-        permission.allows(&self.roles)
+        permission.allows_auditing(&self.roles, self.audit)
     }
 
     /// Fails with 403 unless the principal has `permission`.

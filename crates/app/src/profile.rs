@@ -164,7 +164,7 @@ impl ProfileView {
 /// Whether the caller may read `person`'s profile (see the module's documentation).
 async fn may_read_profile(uow: &mut UnitOfWork, person: Uuid) -> Result<bool> {
     let p = &uow.principal;
-    if p.user_id == person || Permission::ReadUsers.allows(&p.roles) {
+    if p.user_id == person || p.may(Permission::ReadUsers) {
         return Ok(true);
     }
     let viewer = p.viewer();

@@ -388,7 +388,7 @@ pub async fn caseload_list(
     list: ReminderList,
     now: DateTime<Utc>,
 ) -> Result<CaseloadList> {
-    let everyone = uow.principal.has(Role::Admin) || uow.principal.has(Role::Auditor);
+    let everyone = uow.principal.sees_whole_organisation();
     if !everyone && !uow.principal.has(Role::Assessor) {
         return Err(Error::Forbidden);
     }

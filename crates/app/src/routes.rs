@@ -111,6 +111,8 @@ pub const ADMIN_COURSES: PageRoute = PageRoute("/app/admin/courses");
 pub const ADMIN_COURSE: PageRoute = PageRoute("/app/admin/courses/:id");
 /// Admin: enrolments.
 pub const ADMIN_ENROLMENTS: PageRoute = PageRoute("/app/admin/enrolments");
+/// Admin: auditor access.
+pub const ADMIN_AUDITOR_ACCESS: PageRoute = PageRoute("/app/admin/auditor-access");
 /// Admin: the organisation's settings.
 pub const ADMIN_SETTINGS: PageRoute = PageRoute("/app/admin/settings");
 
@@ -157,6 +159,7 @@ pub const ALL: &[PageRoute] = &[
     ADMIN_COURSE,
     ADMIN_ENROLMENTS,
     ADMIN_SETTINGS,
+    ADMIN_AUDITOR_ACCESS,
     NOTIFICATIONS,
     NOTIFICATION,
     RESOURCES,

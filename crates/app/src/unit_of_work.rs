@@ -13,12 +13,27 @@ use std::ops::Deref;
 use folio_db::enrolments::{self, Enrolment};
 use folio_db::outbox::{self, NewEmail};
 use folio_db::{Database, TenantTx, audit, auth, settings};
-use folio_domain::{Permission, Role, TenantId, TenantSettings};
+use folio_domain::{AuditReach, Permission, Role, TenantId, TenantSettings};
 use uuid::Uuid;
 
 use crate::credentials::{TokenKind, hash_token, parse_token};
 use crate::principal::{CredentialId, Principal};
 use crate::{Error, Result};
+
+tokio::task_local! {
+    /// The request being served, as the HTTP layer sets it for the work done in it: what
+    /// an auditor's read is recorded as in the audit log.
+    pub static REQUEST_LINE: RequestLine;
+}
+
+/// A request's method and path (never its query string: a search may be a person's name).
+#[derive(Debug, Clone)]
+pub struct RequestLine {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path, e.g. `/api/v1/enrolments/…/progress`.
+    pub path: String,
+}
 
 /// Whether a learner must have accepted the organisation's current disclaimer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,31 +87,46 @@ impl UnitOfWork {
             TokenKind::ApiToken => CredentialId::ApiToken(owner.credential_id),
         };
         let roles = owner.roles.iter().filter_map(|r| r.parse().ok()).collect();
-        let mut uow = Self {
-            principal: Principal {
-                tenant,
-                user_id: owner.user_id,
-                roles,
-                credential,
-            },
-            tx,
-            reads: None,
+        let audit = match owner.audit_reach.as_deref() {
+            Some("organisation") => Some(AuditReach::Organisation),
+            Some("sample") => Some(AuditReach::Sample),
+            _ => None,
+        };
+        let principal = Principal {
+            tenant,
+            user_id: owner.user_id,
+            roles,
+            audit,
+            credential,
         };
         let staff = [Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor]
             .into_iter()
-            .any(|r| uow.principal.has(r));
+            .any(|r| principal.has(r));
         if disclaimer == Disclaimer::MustBeAccepted && owner.two_factor_missing && staff {
             return Err(Error::TwoFactorSetupRequired);
         }
         if disclaimer == Disclaimer::MustBeAccepted
-            && uow.principal.has(Role::Learner)
-            && folio_db::profile::pending_disclaimer(&mut uow.tx, uow.principal.user_id)
+            && principal.has(Role::Learner)
+            && folio_db::profile::pending_disclaimer(&mut tx, principal.user_id)
                 .await?
                 .is_some()
         {
             return Err(Error::DisclaimerRequired);
         }
-        Ok(uow)
+        if principal.is_auditing() {
+            // Every request an auditor makes is in the audit log, refused ones included:
+            // the record commits on its own before the work, so that no later refusal
+            // rolls it back, and the work goes on in a fresh transaction (taken once this
+            // one is given back, never two at once).
+            record_auditor_read(&mut tx, &principal).await?;
+            tx.commit().await?;
+            tx = db.begin_tenant(tenant).await?;
+        }
+        Ok(Self {
+            principal,
+            tx,
+            reads: None,
+        })
     }
 
     /// [`UnitOfWork::authenticate`], then 403 unless the caller has `permission`.
@@ -204,6 +234,16 @@ impl UnitOfWork {
         self.tx.commit().await?;
         Ok(self.principal)
     }
+}
+
+/// Records that the auditor `principal` is reading what the request names.
+async fn record_auditor_read(tx: &mut TenantTx, principal: &Principal) -> Result<()> {
+    let details = match REQUEST_LINE.try_with(RequestLine::clone) {
+        Ok(l) => serde_json::json!({ "method": l.method, "path": l.path }),
+        Err(_) => serde_json::json!({}),
+    };
+    let (actor, me) = (principal.actor(), principal.user_id);
+    record_audit(tx, actor, "auditor.read", "user", me, details).await
 }
 
 /// Records in the audit log, in `tx`, that `actor` did `action` to the entity: the one way

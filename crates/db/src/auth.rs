@@ -18,8 +18,12 @@ pub struct CredentialOwner {
     pub credential_id: Uuid,
     /// The person.
     pub user_id: Uuid,
-    /// Their role names.
+    /// Their role names: the auditor role only while one of their grants is in force
+    /// (the view `user_roles_in_force`), so that access ends by itself.
     pub roles: Vec<String>,
+    /// How far their auditor grants in force reach: `organisation`, `sample`, or `None`
+    /// when none is.
+    pub audit_reach: Option<String>,
     /// A password session of someone whose organisation requires two-step sign-in for
     /// staff, who has not set it up (whether they are staff is the caller's to judge).
     pub two_factor_missing: bool,
@@ -28,8 +32,10 @@ pub struct CredentialOwner {
 /// The statement of [`find_session`]: `$1` tenant, `$2` the token's hash. Public so that
 /// `folio-bench` can run the very same SQL through `pgbench`.
 pub const FIND_SESSION_SQL: &str = "select s.id as credential_id, u.id as user_id,
-                array(select r.role from user_roles r
+                array(select r.role from user_roles_in_force r
                       where r.tenant_id = u.tenant_id and r.user_id = u.id order by r.role) as roles,
+                (select a.reach from auditor_reach a
+                 where a.tenant_id = u.tenant_id and a.auditor_id = u.id) as audit_reach,
                 (s.method = 'password'
                  and coalesce((select (ts.settings ->> 'require_two_factor_for_staff')::boolean
                                from tenant_settings ts where ts.tenant_id = s.tenant_id), false)
@@ -64,8 +70,10 @@ pub async fn find_api_token(
     let tenant = tx.tenant();
     let owner: Option<CredentialOwner> = sqlx::query_as(
         "select k.id as credential_id, u.id as user_id,
-                array(select r.role from user_roles r
+                array(select r.role from user_roles_in_force r
                       where r.tenant_id = u.tenant_id and r.user_id = u.id order by r.role) as roles,
+                (select a.reach from auditor_reach a
+                 where a.tenant_id = u.tenant_id and a.auditor_id = u.id) as audit_reach,
                 false as two_factor_missing
          from api_tokens k
          join users u on u.tenant_id = k.tenant_id and u.id = k.user_id

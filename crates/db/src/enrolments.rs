@@ -203,13 +203,19 @@ const SELECT: &str = "select e.id, e.learner_id, l.name as learner_name, l.email
         where b.tenant_id = e.tenant_id and b.enrolment_id = e.id and b.ended_on is null
     ) cb on true";
 
-/// The relationship test, written once: `$2` is the viewer and `$3`–`$7` the scope's flags.
+/// The relationship test, written once: `$2` is the viewer and `$3`–`$8` the scope's flags.
+/// An auditor's sample is checked against their grants in force at the time of reading.
 const VISIBLE: &str = "($3
         or ($4 and e.learner_id = $2)
         or ($5 and e.assessor_id = $2)
         or ($6 and e.iqa_id = $2)
         or ($7 and (e.manager_id = $2 or e.employer_id =
-            (select v.employer_id from users v where v.tenant_id = e.tenant_id and v.id = $2))))";
+            (select v.employer_id from users v where v.tenant_id = e.tenant_id and v.id = $2)))
+        or ($8 and e.id in (
+            select s.enrolment_id
+            from auditor_grants_in_force g
+            join auditor_grant_enrolments s on s.tenant_id = g.tenant_id and s.grant_id = g.id
+            where g.tenant_id = e.tenant_id and g.auditor_id = $2)))";
 
 /// Who is looking, and through which relationships.
 #[derive(Debug, Clone, Copy)]
@@ -288,11 +294,11 @@ pub async fn insert(tx: &mut TenantTx, e: &NewEnrolment) -> DbResult<()> {
     Ok(())
 }
 
-/// The statement of [`get_visible`]: `$1` tenant, `$2` viewer, `$3`–`$7` the scope's flags
-/// (all, as learner, as assessor, as IQA, as employer), `$8` the enrolment. Public so that
+/// The statement of [`get_visible`]: `$1` tenant, `$2` viewer, `$3`–`$8` the scope's flags
+/// (all, as learner, as assessor, as IQA, as employer, as auditor), `$9` the enrolment. Public so that
 /// `folio-bench` can run the very same SQL through `pgbench`.
 pub fn get_visible_sql() -> String {
-    format!("{SELECT} where e.tenant_id = $1 and e.id = $8 and {VISIBLE}")
+    format!("{SELECT} where e.tenant_id = $1 and e.id = $9 and {VISIBLE}")
 }
 
 /// One enrolment the viewer may see; [`crate::DbError::NotFound`] otherwise.
@@ -307,6 +313,7 @@ pub async fn get_visible(tx: &mut TenantTx, viewer: &Viewer, id: Uuid) -> DbResu
         .bind(s.as_assessor)
         .bind(s.as_iqa)
         .bind(s.as_employer)
+        .bind(s.as_auditor)
         .bind(id)
         .fetch_one(tx.conn())
         .await?)
@@ -323,7 +330,7 @@ pub async fn sees_enrolment_on_course(
     let s = viewer.scope;
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "select exists (select 1 from enrolments e
-             where e.tenant_id = $1 and e.course_id = $8 and {VISIBLE})"
+             where e.tenant_id = $1 and e.course_id = $9 and {VISIBLE})"
     )))
     .bind(tenant.0)
     .bind(viewer.user_id)
@@ -332,6 +339,7 @@ pub async fn sees_enrolment_on_course(
     .bind(s.as_assessor)
     .bind(s.as_iqa)
     .bind(s.as_employer)
+    .bind(s.as_auditor)
     .bind(course_id)
     .fetch_one(tx.conn())
     .await?)
@@ -345,10 +353,10 @@ pub async fn sees_person(tx: &mut TenantTx, viewer: &Viewer, person: Uuid) -> Db
     let s = viewer.scope;
     Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "select exists (select 1 from enrolments e
-                 where e.tenant_id = $1 and e.learner_id = $8 and {VISIBLE})
+                 where e.tenant_id = $1 and e.learner_id = $9 and {VISIBLE})
              or ($4 and exists (select 1 from enrolments e
                  where e.tenant_id = $1 and e.learner_id = $2
-                   and (e.assessor_id = $8 or e.iqa_id = $8)))"
+                   and (e.assessor_id = $9 or e.iqa_id = $9)))"
     )))
     .bind(tenant.0)
     .bind(viewer.user_id)
@@ -357,6 +365,7 @@ pub async fn sees_person(tx: &mut TenantTx, viewer: &Viewer, person: Uuid) -> Db
     .bind(s.as_assessor)
     .bind(s.as_iqa)
     .bind(s.as_employer)
+    .bind(s.as_auditor)
     .bind(person)
     .fetch_one(tx.conn())
     .await?)
@@ -404,14 +413,14 @@ pub async fn list_visible(
     let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "{SELECT}
          where e.tenant_id = $1 and {VISIBLE}
-           and ($8::text is null or e.status = $8)
-           and ($9::uuid is null or e.assessor_id = $9)
-           and ($10::uuid is null or e.learner_id = $10)
-           and ($11::uuid is null or e.course_id = $11)
-           and ($12::uuid is null or e.employer_id = $12)
-           and ($13::text is null or (l.name, e.id) > ($13, $14))
+           and ($9::text is null or e.status = $9)
+           and ($10::uuid is null or e.assessor_id = $10)
+           and ($11::uuid is null or e.learner_id = $11)
+           and ($12::uuid is null or e.course_id = $12)
+           and ($13::uuid is null or e.employer_id = $13)
+           and ($14::text is null or (l.name, e.id) > ($14, $15))
          order by l.name, e.id
-         limit $15"
+         limit $16"
     )))
     .bind(tenant.0)
     .bind(viewer.user_id)
@@ -420,6 +429,7 @@ pub async fn list_visible(
     .bind(s.as_assessor)
     .bind(s.as_iqa)
     .bind(s.as_employer)
+    .bind(s.as_auditor)
     .bind(filter.status.map(EnrolmentStatus::as_str))
     .bind(filter.assessor_id)
     .bind(filter.learner_id)

@@ -7,6 +7,7 @@
 //! platform's own tables (tenants) are reached through [`platform`].
 
 pub mod audit;
+pub mod auditor_access;
 pub mod auth;
 pub mod comments;
 pub mod course_resources;

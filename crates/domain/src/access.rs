@@ -32,6 +32,8 @@ pub enum Permission {
     ManageSettings,
     /// Run background jobs by hand, and see how runs and email deliveries went.
     RunJobs,
+    /// Grant external auditors read-only access for a time, and withdraw it.
+    ManageAuditorAccess,
 }
 
 impl Permission {
@@ -43,7 +45,8 @@ impl Permission {
             | Permission::ManageCurriculum
             | Permission::ManageEnrolments
             | Permission::ManageSettings
-            | Permission::RunJobs => &[Role::Admin],
+            | Permission::RunJobs
+            | Permission::ManageAuditorAccess => &[Role::Admin],
             Permission::ReadSettings => &[Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor],
             Permission::ReadCurriculum => &[Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor],
             Permission::ReadUsers => &[Role::Admin, Role::Auditor],
@@ -56,12 +59,55 @@ impl Permission {
     pub fn allows(self, roles: &[Role]) -> bool {
         roles.iter().any(|r| self.granted_to().contains(r))
     }
+
+    /// [`Permission::allows`] for someone whose auditor access reaches as far as `audit`:
+    /// an auditor granted a sample of learners reads what those learners' records need
+    /// (courses, employers, settings) but not the organisation's people or its audit log.
+    pub fn allows_auditing(self, roles: &[Role], audit: Option<AuditReach>) -> bool {
+        let whole_organisation = matches!(self, Permission::ReadUsers | Permission::ReadAuditLog);
+        if whole_organisation && audit == Some(AuditReach::Sample) {
+            roles
+                .iter()
+                .any(|r| *r != Role::Auditor && self.granted_to().contains(r))
+        } else {
+            self.allows(roles)
+        }
+    }
 }
 
-/// Which enrolments (and so which learners' portfolios) someone may see: admins and
-/// auditors every one in the organisation; everyone else those they stand in a
-/// relationship to — learners their own, assessors their caseload, IQAs those assigned to
-/// them, employers' managers their organisation's employees.
+/// What an auditor's access is for, in the admin's words ("ESFA funding audit, December
+/// 2026"): one line of 1 to 200 characters, shown in the auditor's banner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditPurpose(String);
+
+impl AuditPurpose {
+    /// Checks and trims a purpose.
+    pub fn parse(raw: &str) -> Result<Self, crate::InvalidValue> {
+        crate::text::single_line(raw, 200).map(Self)
+    }
+
+    /// The purpose.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How far an auditor's access reaches while an admin's grant is in force (its dates
+/// include today and nobody withdrew it). An auditor with no grant in force holds no
+/// auditor role at all: their access has ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditReach {
+    /// Every learner of the organisation, as an admin reads them.
+    Organisation,
+    /// Only the enrolments an admin chose, checked against the grants where each is read.
+    Sample,
+}
+
+/// Which enrolments (and so which learners' portfolios) someone may see: admins every one
+/// in the organisation, auditors every one or the sample their grant names (see
+/// [`AuditReach`]); everyone else those they stand in a relationship to — learners their
+/// own, assessors their caseload, IQAs those assigned to them, employers' managers their
+/// organisation's employees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct EnrolmentScope {
     /// Every enrolment in the organisation.
@@ -74,14 +120,19 @@ pub struct EnrolmentScope {
     pub as_iqa: bool,
     /// Enrolments at the viewer's employer organisation or managed by the viewer.
     pub as_employer: bool,
+    /// Enrolments in the sample of an auditor grant to the viewer that is in force.
+    pub as_auditor: bool,
 }
 
 impl EnrolmentScope {
-    /// The scope of someone holding `roles`.
-    pub fn for_roles(roles: &[Role]) -> Self {
+    /// The scope of someone holding `roles`, whose auditor access (if any) reaches as far
+    /// as `audit`.
+    pub fn for_roles(roles: &[Role], audit: Option<AuditReach>) -> Self {
         let has = |r: Role| roles.contains(&r);
+        let auditor = has(Role::Auditor);
         Self {
-            all: has(Role::Admin) || has(Role::Auditor),
+            all: has(Role::Admin) || (auditor && audit == Some(AuditReach::Organisation)),
+            as_auditor: auditor && audit == Some(AuditReach::Sample),
             as_learner: has(Role::Learner),
             as_assessor: has(Role::Assessor),
             as_iqa: has(Role::Iqa),
@@ -178,6 +229,7 @@ mod tests {
             (ReadSettings, &[Admin, Assessor, Iqa, Auditor]),
             (ManageSettings, &[Admin]),
             (RunJobs, &[Admin]),
+            (ManageAuditorAccess, &[Admin]),
         ];
         for (permission, allowed) in expected {
             for role in Role::ALL {
@@ -190,15 +242,51 @@ mod tests {
         }
     }
 
+    /// An auditor granted a sample reads neither people nor the audit log; one granted
+    /// the organisation does; an auditor who is also an admin keeps the admin's reach.
+    #[test]
+    fn a_sample_auditor_reads_no_organisation_wide_records() {
+        let sample = Some(AuditReach::Sample);
+        let org = Some(AuditReach::Organisation);
+        assert!(!ReadUsers.allows_auditing(&[Auditor], sample));
+        assert!(!ReadAuditLog.allows_auditing(&[Auditor], sample));
+        assert!(ReadCurriculum.allows_auditing(&[Auditor], sample));
+        assert!(ReadSettings.allows_auditing(&[Auditor], sample));
+        assert!(ReadUsers.allows_auditing(&[Auditor], org));
+        assert!(ReadAuditLog.allows_auditing(&[Auditor], org));
+        assert!(ReadUsers.allows_auditing(&[Admin, Auditor], sample));
+        assert!(!ManageUsers.allows_auditing(&[Auditor], org));
+    }
+
     #[test]
     fn enrolment_scopes_follow_roles_and_relationships() {
-        assert!(EnrolmentScope::for_roles(&[Admin]).all);
-        assert!(EnrolmentScope::for_roles(&[Auditor]).all);
-        let assessor = EnrolmentScope::for_roles(&[Assessor]);
+        assert!(EnrolmentScope::for_roles(&[Admin], None).all);
+        let org = Some(AuditReach::Organisation);
+        let sample = Some(AuditReach::Sample);
+        assert!(EnrolmentScope::for_roles(&[Auditor], org).all);
+        let sampled = EnrolmentScope::for_roles(&[Auditor], sample);
+        assert!(!sampled.all && sampled.as_auditor);
+        // No grant in force: nothing, whatever the role says.
+        assert_eq!(
+            EnrolmentScope::for_roles(&[Auditor], None),
+            EnrolmentScope::default()
+        );
+        // A grant without the role (it was taken away): nothing either.
+        assert_eq!(
+            EnrolmentScope::for_roles(&[Assessor], org),
+            EnrolmentScope {
+                as_assessor: true,
+                ..EnrolmentScope::default()
+            }
+        );
+        let assessor = EnrolmentScope::for_roles(&[Assessor], None);
         assert!(!assessor.all && assessor.as_assessor && !assessor.as_learner);
-        let both = EnrolmentScope::for_roles(&[Assessor, Iqa]);
+        let both = EnrolmentScope::for_roles(&[Assessor, Iqa], None);
         assert!(both.as_assessor && both.as_iqa);
-        assert_eq!(EnrolmentScope::for_roles(&[]), EnrolmentScope::default());
+        assert_eq!(
+            EnrolmentScope::for_roles(&[], None),
+            EnrolmentScope::default()
+        );
         assert!(may_manage_enrolment(&[Admin], false));
         assert!(may_manage_enrolment(&[Assessor], true));
         assert!(!may_manage_enrolment(&[Assessor], false));

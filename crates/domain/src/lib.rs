@@ -23,7 +23,7 @@ pub mod tenant;
 mod text;
 pub mod time_log;
 
-pub use access::{EnrolmentScope, Permission, may_manage_enrolment};
+pub use access::{AuditPurpose, AuditReach, EnrolmentScope, Permission, may_manage_enrolment};
 pub use curriculum::{
     ComponentTitle, CourseDescription, CourseTitle, CriterionText, CurriculumCode, OffTheJobHours,
     OptionalGroup, Position, UnitKind, UnitTitle,

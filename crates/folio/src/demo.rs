@@ -40,6 +40,7 @@ const TENANTS: &[DemoTenant] = &[
             ("assessor1", "Tom Hughes", &[Role::Assessor]),
             ("assessor2", "Grace Okafor", &[Role::Assessor, Role::Iqa]),
             ("manager", "Dan Walsh", &[Role::Employer]),
+            ("auditor", "Ruth Adeyemi", &[Role::Auditor]),
             ("learner1", "Amelia Clarke", &[Role::Learner]),
             ("learner2", "Jack Robinson", &[Role::Learner]),
             ("learner3", "Chloe Patel", &[Role::Learner]),

@@ -1,5 +1,5 @@
 //! The admin's screens: people and their roles, courses (with CSV import), enrolments,
-//! and the organisation's settings. Each reads through the use cases in one unit of work,
+//! the organisation's settings and auditor access. Each reads through the use cases in one unit of work,
 //! which decide who may (anyone else gets the refusal as a page), and renders a typed view.
 
 use std::collections::BTreeMap;
@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::curriculum::{self, Course};
 use folio_app::{
-    Error as AppError, UnitOfWork, course_resources, employers, enrolments, paging, profile,
-    routes, settings, sso_settings, users,
+    Error as AppError, UnitOfWork, auditor_access, course_resources, employers, enrolments, paging,
+    profile, routes, settings, sso_settings, users,
 };
 use folio_domain::{Permission, Role, TenantSettings};
 use poem::http::header;
@@ -686,4 +686,89 @@ pub(super) async fn settings_page(req: &Request, web: Data<&Web>, flash: Flash) 
         })
         .await?;
     Ok(web.typed_page(&viewer, "admin_settings", "Settings", &view, flash))
+}
+
+/// A grant of auditor access, as its row on the admin's page.
+#[derive(Debug, Serialize)]
+struct GrantRow {
+    auditor_name: String,
+    purpose: String,
+    starts_on: NaiveDate,
+    ends_on: NaiveDate,
+    /// Which learners, in words.
+    learners: String,
+    /// Where it stands now, in words.
+    state: &'static str,
+    /// The API path that withdraws it, while it has not ended or been withdrawn.
+    withdraw_api: Option<String>,
+}
+
+impl From<auditor_access::Grant> for GrantRow {
+    fn from(g: auditor_access::Grant) -> Self {
+        let (state, withdrawable) = match g.state.as_str() {
+            "upcoming" => ("Not begun yet", true),
+            "in_force" => ("In force", true),
+            "withdrawn" => ("Withdrawn", false),
+            _ => ("Ended", false),
+        };
+        Self {
+            learners: if g.all_learners {
+                "Every learner".to_owned()
+            } else if g.sample_size == 1 {
+                "A sample of 1 programme".to_owned()
+            } else {
+                format!("A sample of {} programmes", g.sample_size)
+            },
+            withdraw_api: withdrawable
+                .then(|| format!("/api/v1/auditor-access/{}/withdrawal", g.id)),
+            auditor_name: g.auditor_name,
+            purpose: g.purpose,
+            starts_on: g.starts_on,
+            ends_on: g.ends_on,
+            state,
+        }
+    }
+}
+
+/// The admin's page of auditor access.
+#[derive(Debug, Serialize)]
+struct AuditorAccessView {
+    grants: Vec<GrantRow>,
+    /// The active people holding the auditor role, to choose from.
+    auditors: Vec<PersonChoice>,
+    link: &'static str,
+    people_link: &'static str,
+    /// The organisation's today, the form's first day.
+    today: NaiveDate,
+}
+
+/// `/app/admin/auditor-access`: the grants of auditor access, newest first, with a
+/// withdraw button on those not ended, and the forms that grant access to every learner
+/// or to a sample named by the learners' e-mail addresses (admins; 403 otherwise).
+#[handler]
+pub(super) async fn auditor_access_page(
+    req: &Request,
+    web: Data<&Web>,
+    flash: Flash,
+) -> PageResult {
+    let (viewer, view) = web
+        .read_page(req, async |uow, viewer| {
+            uow.principal.require(Permission::ManageAuditorAccess)?;
+            let grants = auditor_access::list(uow).await?;
+            Ok(AuditorAccessView {
+                grants: grants.into_iter().map(GrantRow::from).collect(),
+                auditors: active_people(uow, Role::Auditor).await?,
+                link: routes::ADMIN_AUDITOR_ACCESS.pattern(),
+                people_link: routes::ADMIN_PEOPLE.pattern(),
+                today: Utc::now().with_timezone(&viewer.tz).date_naive(),
+            })
+        })
+        .await?;
+    Ok(web.typed_page(
+        &viewer,
+        "admin_auditor_access",
+        "Auditor access",
+        &view,
+        flash,
+    ))
 }

@@ -236,10 +236,12 @@ struct ProgrammeView {
 }
 
 /// The home page of someone without a dashboard: their programmes (a learner's own, an
-/// employer's employees').
+/// employer's employees', an auditor's sample).
 #[derive(Debug, Serialize)]
 struct ProgrammesView {
     enrolments: Vec<ProgrammeView>,
+    /// What an empty list means for this person.
+    empty: &'static str,
 }
 
 /// What a home page shows.
@@ -255,8 +257,10 @@ enum Home {
 #[handler]
 pub(super) async fn home_page(req: &Request, web: Data<&Web>, flash: Flash) -> PageResult {
     let (viewer, home) = web
-        .read_page(req, async |uow, viewer| {
-            Ok(if viewer.is_staff() {
+        .read_page(req, async |uow, _| {
+            // An auditor granted a sample has no dashboard: their home is the sample.
+            let scope = uow.principal.viewer().scope;
+            Ok(if scope.all || scope.as_assessor || scope.as_iqa {
                 Home::Staff(dashboard::figures(uow).await?)
             } else {
                 let all = EnrolmentFilter::default();
@@ -294,6 +298,14 @@ pub(super) async fn home_page(req: &Request, web: Data<&Web>, flash: Flash) -> P
                 },
             )
             .collect(),
+        empty: if viewer.has("learner") {
+            "You have no programmes in Folio yet. Your training provider will enrol you."
+        } else if viewer.has("employer") {
+            "None of your employees is enrolled in Folio yet."
+        } else {
+            "You have no access to any learner's records at the moment. If you were given \
+             access as an auditor, it has ended or not yet begun: ask the training provider."
+        },
     };
     Ok(web.typed_page(&viewer, "learner_home", "Home", &view, flash))
 }

@@ -160,6 +160,10 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
             get(admin::enrolments_page),
         )
         .at(routes::ADMIN_SETTINGS.pattern(), get(admin::settings_page))
+        .at(
+            routes::ADMIN_AUDITOR_ACCESS.pattern(),
+            get(admin::auditor_access_page),
+        )
         .at(routes::RESOURCES.pattern(), get(resources::resources_page))
         .at(
             routes::NOTIFICATIONS.pattern(),
@@ -270,6 +274,9 @@ struct Viewer {
     peer: Option<std::net::IpAddr>,
     /// Their unread notifications (the bell), up to `notifications::UNREAD_CAP`.
     unread: i64,
+    /// An auditor's grants in force (the banner on every page they read): `scope`,
+    /// `ends_on`, `purpose` each; empty for everyone else.
+    auditing: Value,
 }
 
 impl Viewer {
@@ -426,6 +433,21 @@ impl Web {
         }
         .await
         .map_err(|e| self.app_refusal(None, &e))?;
+        let auditing = folio_app::auditor_access::in_force(&mut uow)
+            .await
+            .map_err(|e| self.app_refusal(None, &e))?
+            .into_iter()
+            .map(|g| {
+                let scope = if g.all_learners {
+                    "every learner of the organisation".to_owned()
+                } else if g.sample_size == 1 {
+                    "a sample of 1 learner's programme".to_owned()
+                } else {
+                    format!("a sample of {} learners' programmes", g.sample_size)
+                };
+                json!({ "scope": scope, "ends_on": g.ends_on, "purpose": g.purpose })
+            })
+            .collect();
         let viewer = Viewer {
             token,
             me: json!({
@@ -437,6 +459,7 @@ impl Web {
             slug: me.tenant.slug.clone(),
             peer: client_ip(req),
             unread,
+            auditing,
         };
         Ok((uow, viewer))
     }
@@ -603,8 +626,9 @@ impl Web {
             };
             context.insert("bell_label".into(), json!(label));
             context.insert("is_assessor".into(), json!(v.has("assessor")));
+            context.insert("auditing".into(), v.auditing.clone());
         }
-        for key in ["tenant_name", "problem", "notice"] {
+        for key in ["tenant_name", "problem", "notice", "auditing"] {
             context.entry(key).or_insert(Value::Null);
         }
         context.entry("me").or_insert(Value::Null);

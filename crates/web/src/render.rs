@@ -56,6 +56,7 @@ const PAGES: &[(&str, &str)] = pages![
     "admin_course",
     "admin_enrolments",
     "admin_settings",
+    "admin_auditor_access",
     "caseload_list",
     "my_overdue_actions",
     "notifications",
@@ -285,7 +286,7 @@ mod tests {
             "title": "T", "tz": "Europe/London", "tenant_name": "Northgate",
             "me": {"user": {"name": "Tom"}}, "is_learner": false, "is_staff": true,
             "is_admin": false, "problem": null, "notice": null,
-            "bell_unread": 3, "bell_label": "3",
+            "bell_unread": 3, "bell_label": "3", "auditing": [],
         });
         if let (Value::Object(p), Value::Object(e)) = (&mut page, extra) {
             p.extend(e);

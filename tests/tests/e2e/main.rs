@@ -4,6 +4,7 @@
 //! (`metrics.rs` stays a binary of its own: it reads the process's one metrics recorder,
 //! which every other test here would be counting into at the same time.)
 
+mod auditor_access;
 mod auth;
 mod bad_input;
 mod catalog;

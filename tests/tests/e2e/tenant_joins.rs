@@ -63,14 +63,29 @@ fn workspace() -> PathBuf {
 async fn schema() -> Schema {
     let db = TestDatabase::create().await;
     let catalog = folio_tests::citus::Catalog::read(&db.pool).await.unwrap();
+    // Views are read like tables (`auditor_grants_in_force`): one with a tenant_id column
+    // is joined on it like a tenant table.
+    let view_columns: Vec<(String, String)> = sqlx::query_as(
+        "select c.relname::text, a.attname::text
+         from pg_class c
+         join pg_namespace n on n.oid = c.relnamespace
+         join pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
+         where n.nspname = 'public' and c.relkind = 'v'
+         order by c.relname, a.attnum",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
     db.drop_database().await;
-    Schema {
-        tables: catalog
-            .tables
-            .into_iter()
-            .map(|t| (t.name, t.columns))
-            .collect(),
+    let mut tables: BTreeMap<String, Vec<String>> = catalog
+        .tables
+        .into_iter()
+        .map(|t| (t.name, t.columns))
+        .collect();
+    for (view, column) in view_columns {
+        tables.entry(view).or_default().push(column);
     }
+    Schema { tables }
 }
 
 fn squash(s: &str) -> String {

@@ -141,7 +141,7 @@ from bench_learners l where l.n = :n \\gset\n",
             folio_db::profile::PENDING_DISCLAIMER_SQL,
             &["tenant", "user_id"],
         ),
-        // A learner's scope: all no, as learner yes, as assessor, IQA, employer no.
+        // A learner's scope: all no, as learner yes, as assessor, IQA, employer, auditor no.
         with_variables(
             &folio_db::enrolments::get_visible_sql(),
             &[
@@ -149,6 +149,7 @@ from bench_learners l where l.n = :n \\gset\n",
                 "user_id",
                 "no",
                 "yes",
+                "no",
                 "no",
                 "no",
                 "no",
