@@ -36,11 +36,13 @@ struct GrantRequest {
     /// The first day of access (the organisation's date).
     starts_on: NaiveDate,
     /// The last day of access: it ends at the following midnight, the organisation's
-    /// time, at most 366 days after the first, and not in the past.
+    /// time; access lasts at most 366 days and must not have ended already.
     ends_on: NaiveDate,
-    /// The sample: the enrolments the auditor may read (1 to 1,000, with
-    /// `learner_emails`). Leave both out to grant every learner of the organisation, as an
-    /// admin reads them (people and the audit log included).
+    /// `all_learners` (every learner of the organisation, as an admin reads them: people,
+    /// employers and the audit log included) or `sample` (only the programmes named by
+    /// `enrolment_ids` and `learner_emails`, 1 to 1,000).
+    scope: String,
+    /// The sample: enrolments the auditor may read.
     enrolment_ids: Option<Vec<Uuid>>,
     /// The sample by learners' e-mail addresses: every programme of each learner.
     learner_emails: Option<Vec<String>>,
@@ -169,6 +171,7 @@ impl AuditorAccessApi {
                 purpose: req.purpose,
                 starts_on: req.starts_on,
                 ends_on: req.ends_on,
+                scope: req.scope,
                 enrolment_ids: req.enrolment_ids,
                 learner_emails: req.learner_emails,
             },
@@ -190,8 +193,8 @@ impl AuditorAccessApi {
         }))
     }
 
-    /// One grant with its sample (an admin, or the auditor it was granted to; 404 for
-    /// anyone else).
+    /// One grant with its sample (an admin, or the auditor it was granted to while it is
+    /// in force; 404 for anyone else).
     #[oai(path = "/:id", method = "get")]
     async fn get(&self, credentials: Credentials, id: Path<Uuid>) -> ApiResult<Json<GrantBody>> {
         let mut uow = self.0.authenticate(&credentials).await?;

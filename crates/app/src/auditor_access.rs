@@ -9,7 +9,7 @@
 //! Admins grant, list and withdraw; an auditor lists their own grants (the banner on every
 //! page they read says what is in force and until when); anyone else sees none.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use folio_db::auditor_access::{self as queries, NewGrant};
 use folio_db::users;
 use folio_domain::jobs::local_date;
@@ -39,7 +39,10 @@ pub struct Granting {
     pub starts_on: NaiveDate,
     /// Its last day (access ends at the following midnight, the organisation's time).
     pub ends_on: NaiveDate,
-    /// The sample's enrolments. With neither this nor `learner_emails`, every learner.
+    /// `all_learners` or `sample`: said outright, so that a sample left empty is an error,
+    /// never every learner.
+    pub scope: String,
+    /// The sample's enrolments (a sample only).
     pub enrolment_ids: Option<Vec<Uuid>>,
     /// The sample by learners' e-mail addresses: every programme of each.
     pub learner_emails: Option<Vec<String>>,
@@ -61,8 +64,8 @@ pub struct GrantView {
 pub async fn grant(uow: &mut UnitOfWork, granting: Granting) -> Result<GrantView> {
     uow.principal.require(Permission::ManageAuditorAccess)?;
     uow.changing();
-    let settings = uow.settings().await?;
-    let today = local_date(&settings.tz(), Utc::now());
+    let tz = uow.settings().await?.tz();
+    let today = local_date(&tz, Utc::now());
     let mut fields = Fields::default();
     let purpose = if granting.purpose.trim().is_empty() {
         fields.add(
@@ -108,9 +111,10 @@ pub async fn grant(uow: &mut UnitOfWork, granting: Granting) -> Result<GrantView
             purpose: purpose.as_str(),
             starts_on: granting.starts_on,
             ends_on: granting.ends_on,
+            valid_from: start_of(granting.starts_on, &tz),
+            valid_until: start_of(granting.ends_on + chrono::Days::new(1), &tz),
             sample: sample.as_deref(),
             granted_by: uow.principal.user_id,
-            timezone: &settings.timezone,
         },
     )
     .await?;
@@ -138,11 +142,25 @@ async fn sample(
     fields: &mut Fields,
     granting: &Granting,
 ) -> Result<Option<Vec<Uuid>>> {
-    if granting.enrolment_ids.is_none() && granting.learner_emails.is_none() {
-        return Ok(None);
-    }
     let ids = granting.enrolment_ids.as_deref().unwrap_or_default();
     let emails = granting.learner_emails.as_deref().unwrap_or_default();
+    match granting.scope.as_str() {
+        "all_learners" => {
+            if !ids.is_empty() || !emails.is_empty() {
+                fields.add(
+                    "scope",
+                    "is every learner, so name no sample: choose sample to name learners",
+                );
+            }
+            return Ok(None);
+        }
+        "sample" => {}
+        _ => {
+            fields.add("scope", "must be all_learners or sample");
+            return Ok(None);
+        }
+    }
+    // The field a person filled in (the page's form has only the addresses).
     let field = if granting.enrolment_ids.is_some() {
         "enrolment_ids"
     } else {
@@ -186,7 +204,7 @@ async fn sample(
     if ids.is_empty() && emails.is_empty() {
         fields.add(
             field,
-            "choose at least one learner, or leave the sample out to grant every learner",
+            "choose at least one learner for the sample (or give access to every learner instead)",
         );
     } else if chosen.len() > MAX_SAMPLE {
         fields.add(
@@ -197,9 +215,26 @@ async fn sample(
     Ok(Some(chosen))
 }
 
-/// Whether the caller may read this grant: admins every one, an auditor their own.
+/// The instant the organisation's day `day` begins in `tz` (the earliest, should midnight
+/// happen twice; the first moment after, should the clocks skip it).
+fn start_of(day: NaiveDate, tz: &chrono_tz::Tz) -> DateTime<Utc> {
+    let midnight = day.and_time(NaiveTime::MIN);
+    (0..=2)
+        .find_map(|h| {
+            tz.from_local_datetime(&(midnight + chrono::Duration::hours(h)))
+                .earliest()
+        })
+        .map_or_else(|| midnight.and_utc(), |t| t.with_timezone(&Utc))
+}
+
+/// Whether the caller may read this grant with its sample: admins every one, an auditor
+/// their own while it is in force (the sample names learners: theirs to read only then,
+/// and every read of it is then in the audit log).
 fn may_read(uow: &UnitOfWork, grant: &Grant) -> bool {
-    uow.principal.may(Permission::ManageAuditorAccess) || grant.auditor_id == uow.principal.user_id
+    uow.principal.may(Permission::ManageAuditorAccess)
+        || (grant.auditor_id == uow.principal.user_id
+            && grant.state == "in_force"
+            && uow.principal.is_auditing())
 }
 
 /// The grants the caller may read, newest first: every one for admins, their own for

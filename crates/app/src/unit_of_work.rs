@@ -99,6 +99,15 @@ impl UnitOfWork {
             audit,
             credential,
         };
+        if principal.is_auditing() {
+            // Every request an auditor makes is in the audit log, refused ones included:
+            // the record commits on its own before the work, so that no later refusal
+            // rolls it back, and the work goes on in a fresh transaction (taken once this
+            // one is given back, never two at once).
+            record_auditor_read(&mut tx, &principal).await?;
+            tx.commit().await?;
+            tx = db.begin_tenant(tenant).await?;
+        }
         let staff = [Role::Admin, Role::Assessor, Role::Iqa, Role::Auditor]
             .into_iter()
             .any(|r| principal.has(r));
@@ -112,15 +121,6 @@ impl UnitOfWork {
                 .is_some()
         {
             return Err(Error::DisclaimerRequired);
-        }
-        if principal.is_auditing() {
-            // Every request an auditor makes is in the audit log, refused ones included:
-            // the record commits on its own before the work, so that no later refusal
-            // rolls it back, and the work goes on in a fresh transaction (taken once this
-            // one is given back, never two at once).
-            record_auditor_read(&mut tx, &principal).await?;
-            tx.commit().await?;
-            tx = db.begin_tenant(tenant).await?;
         }
         Ok(Self {
             principal,

@@ -64,12 +64,14 @@ pub struct NewGrant<'a> {
     pub starts_on: NaiveDate,
     /// Last day.
     pub ends_on: NaiveDate,
+    /// When the first day begins, in the organisation's time zone.
+    pub valid_from: DateTime<Utc>,
+    /// When the day after the last begins there.
+    pub valid_until: DateTime<Utc>,
     /// The sample's enrolments; `None` for every learner.
     pub sample: Option<&'a [Uuid]>,
     /// The admin.
     pub granted_by: Uuid,
-    /// The organisation's time zone (IANA name), in which the days begin and end.
-    pub timezone: &'a str,
 }
 
 /// Records a grant and its sample.
@@ -78,8 +80,7 @@ pub async fn insert(tx: &mut TenantTx, grant: &NewGrant<'_>) -> DbResult<()> {
     sqlx::query(
         "insert into auditor_grants (tenant_id, id, auditor_id, purpose, starts_on, ends_on,
              valid_from, valid_until, all_learners, granted_by)
-         values ($1, $2, $3, $4, $5, $6,
-             $5::timestamp at time zone $7, ($6 + 1)::timestamp at time zone $7, $8, $9)",
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(tenant.0)
     .bind(grant.id)
@@ -87,7 +88,8 @@ pub async fn insert(tx: &mut TenantTx, grant: &NewGrant<'_>) -> DbResult<()> {
     .bind(grant.purpose)
     .bind(grant.starts_on)
     .bind(grant.ends_on)
-    .bind(grant.timezone)
+    .bind(grant.valid_from)
+    .bind(grant.valid_until)
     .bind(grant.sample.is_none())
     .bind(grant.granted_by)
     .execute(tx.conn())

@@ -62,9 +62,13 @@ impl Permission {
 
     /// [`Permission::allows`] for someone whose auditor access reaches as far as `audit`:
     /// an auditor granted a sample of learners reads what those learners' records need
-    /// (courses, employers, settings) but not the organisation's people or its audit log.
+    /// (courses, settings) but not the organisation's people, employers' contacts or its
+    /// audit log.
     pub fn allows_auditing(self, roles: &[Role], audit: Option<AuditReach>) -> bool {
-        let whole_organisation = matches!(self, Permission::ReadUsers | Permission::ReadAuditLog);
+        let whole_organisation = matches!(
+            self,
+            Permission::ReadUsers | Permission::ReadAuditLog | Permission::ReadEmployers
+        );
         if whole_organisation && audit == Some(AuditReach::Sample) {
             roles
                 .iter()
@@ -250,6 +254,8 @@ mod tests {
         let org = Some(AuditReach::Organisation);
         assert!(!ReadUsers.allows_auditing(&[Auditor], sample));
         assert!(!ReadAuditLog.allows_auditing(&[Auditor], sample));
+        assert!(!ReadEmployers.allows_auditing(&[Auditor], sample));
+        assert!(ReadEmployers.allows_auditing(&[Auditor], org));
         assert!(ReadCurriculum.allows_auditing(&[Auditor], sample));
         assert!(ReadSettings.allows_auditing(&[Auditor], sample));
         assert!(ReadUsers.allows_auditing(&[Auditor], org));

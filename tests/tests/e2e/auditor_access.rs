@@ -101,6 +101,7 @@ fn grant_body(auditor: Uuid, sample: Option<Vec<Uuid>>) -> Value {
         "purpose": "ESFA funding audit",
         "starts_on": day(-1),
         "ends_on": day(1),
+        "scope": if sample.is_some() { "sample" } else { "all_learners" },
     });
     if let Some(sample) = sample {
         body["enrolment_ids"] = json!(sample);
@@ -173,8 +174,14 @@ async fn a_sample_auditor_reads_the_sample_only_and_not_the_day_after_the_last()
     let listed: Vec<&Value> = listed["items"].as_array().unwrap().iter().collect();
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert_eq!(listed[0]["id"], json!(amelia));
-    // A sample is not the organisation: no people, audit log, dashboard or workbook.
-    for path in ["/api/v1/users", "/api/v1/audit-log", "/api/v1/dashboard"] {
+    // A sample is not the organisation: no people, employers, audit log, dashboard or
+    // workbook.
+    for path in [
+        "/api/v1/users",
+        "/api/v1/employers",
+        "/api/v1/audit-log",
+        "/api/v1/dashboard",
+    ] {
         assert_eq!(
             status(&app, &sam, Method::GET, path).await,
             StatusCode::FORBIDDEN,
@@ -345,6 +352,7 @@ async fn granting_is_for_admins_and_every_field_is_checked() {
                 "purpose": "  ",
                 "starts_on": day(-5),
                 "ends_on": day(-2),
+                "scope": "sample",
                 "enrolment_ids": [amelia, other.enrolment("amelia"), Uuid::now_v7()],
             })),
         )
@@ -387,6 +395,9 @@ async fn granting_is_for_admins_and_every_field_is_checked() {
             "ends_on",
         ),
         (json!({ "enrolment_ids": [] }), "enrolment_ids"),
+        // A sample named by nobody is an error, never every learner.
+        (json!({ "enrolment_ids": null }), "learner_emails"),
+        (json!({ "scope": "everyone" }), "scope"),
         (json!({ "purpose": "x".repeat(201) }), "purpose"),
     ];
     for (change, field) in cases {
@@ -406,7 +417,8 @@ async fn granting_is_for_admins_and_every_field_is_checked() {
         assert_eq!(fields(&body), [field], "{change}: {body}");
     }
     // A sample by the learners' addresses: each one nobody enrolled has is named.
-    let mut by_email = grant_body(s.id("sam"), None);
+    let mut by_email = grant_body(s.id("sam"), Some(vec![]));
+    by_email["enrolment_ids"] = Value::Null;
     by_email["learner_emails"] = json!(["olly@n.example", "nobody@n.example", "not an address"]);
     let r = app
         .send(
@@ -426,7 +438,8 @@ async fn granting_is_for_admins_and_every_field_is_checked() {
         body["errors"][0]["detail"],
         "nobody enrolled in your organisation has the address nobody@n.example"
     );
-    let mut by_email = grant_body(s.id("sam"), None);
+    let mut by_email = grant_body(s.id("sam"), Some(vec![]));
+    by_email["enrolment_ids"] = Value::Null;
     by_email["learner_emails"] = json!(["olly@n.example"]);
     let grant = app
         .ok(
@@ -440,6 +453,15 @@ async fn granting_is_for_admins_and_every_field_is_checked() {
         grant["sample"][0]["enrolment_id"],
         json!(s.enrolment("olly"))
     );
+
+    // Every learner and a sample at once is a contradiction.
+    let mut both = grant_body(s.id("sam"), Some(vec![amelia]));
+    both["scope"] = json!("all_learners");
+    let r = app
+        .send(Method::POST, "/api/v1/auditor-access", &s.admin, Some(both))
+        .await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&body), ["scope"], "{body}");
 
     // A year to the day is allowed (366 days apart would be more).
     let mut year = grant_body(s.id("sam"), None);
