@@ -18,6 +18,7 @@ mod exports;
 mod form;
 mod gateway;
 pub mod health;
+mod iqa;
 mod jobs;
 mod json_body;
 mod learning_plan;
@@ -147,6 +148,7 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
                 progress::ProgressApi(state.clone()),
                 dashboard::DashboardApi(state.clone()),
                 gateway::GatewayApi(state.clone()),
+                iqa::IqaApi(state.clone()),
             ),
             time_log::TimeLogApi(state.clone()),
             // poem-openapi implements OpenApi for tuples of up to 16: related resources

@@ -31,6 +31,7 @@ pub mod evidence;
 pub mod exports;
 pub mod files;
 pub mod gateway;
+pub mod iqa;
 pub mod learning_plan;
 pub mod learning_plan_files;
 pub mod messages;

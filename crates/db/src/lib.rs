@@ -20,6 +20,7 @@ mod error;
 pub mod evidence;
 pub mod exports;
 pub mod gateway;
+pub mod iqa;
 pub mod job_runs;
 pub mod learning_plan;
 pub mod learning_plan_files;

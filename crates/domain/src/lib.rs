@@ -10,6 +10,7 @@ pub mod enrolment;
 pub mod gateway;
 pub mod identity;
 pub mod ilr;
+pub mod iqa;
 pub mod jobs;
 pub mod learning_plan;
 pub mod login_throttle;

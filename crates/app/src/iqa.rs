@@ -1,0 +1,179 @@
+//! IQA sampling (issue 23): the programme's IQA samples the sign-offs its assessor made
+//! and records a decision (agree, disagree, refer) with feedback and what the assessor must
+//! do; a disagreement reopens the sampled sign-offs (withdrawn, to be assessed again, the
+//! sample keeping who signed each off and when). The assessor answers. Who may do what is
+//! `folio_domain::iqa::sample_access`: admins and auditors read, learners and employers
+//! get 404.
+
+use folio_db::enrolments::Enrolment;
+use folio_db::iqa::{self as queries, NewSample};
+use folio_domain::access::EnrolmentRelation;
+use folio_domain::iqa::{Decision, SampleAccess, SampleText, Stage, sample_access};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{Error, FieldError, Fields, Result, UnitOfWork, checked};
+
+pub use folio_db::iqa::Sample;
+
+/// What an IQA records.
+#[derive(Debug, Clone)]
+pub struct Sampling {
+    /// `interim` or `summative`.
+    pub stage: String,
+    /// `agree`, `disagree` or `refer`.
+    pub decision: String,
+    /// The criteria sampled: each signed off for the learner.
+    pub criterion_ids: Vec<Uuid>,
+    /// What the IQA found (needed unless they agree).
+    pub feedback: Option<String>,
+    /// What the assessor must do.
+    pub action_for_assessor: Option<String>,
+}
+
+/// The enrolment and what the caller may do with its samples: 404 if they cannot see it
+/// or may not read its samples.
+async fn enrolment_for_samples(
+    uow: &mut UnitOfWork,
+    id: Uuid,
+) -> Result<(Enrolment, SampleAccess)> {
+    let enrolment = uow.visible_enrolment(id).await?;
+    let me = uow.principal.user_id;
+    let relation = EnrolmentRelation {
+        learner: enrolment.learner_id == me,
+        assessor: enrolment.assessor_id == Some(me),
+        iqa: enrolment.iqa_id == Some(me),
+    };
+    match sample_access(&uow.principal.roles, relation) {
+        SampleAccess::None => Err(Error::NotFound),
+        access => Ok((enrolment.into_inner(), access)),
+    }
+}
+
+fn text(fields: &mut Fields, field: &str, raw: Option<&str>) -> Option<SampleText> {
+    let raw = raw.map(str::trim).filter(|t| !t.is_empty())?;
+    fields.check(field, SampleText::parse(raw))
+}
+
+/// Records a sample of the programme's sign-offs (its IQA; 403 for anyone else who reads
+/// its samples, 404 for anyone who does not). 422 names every field at fault: an unknown
+/// stage or decision, no criteria or more than 1,000, a criterion not signed off for this
+/// learner (only a decision made can be sampled), feedback missing for a disagreement or a
+/// referral.
+pub async fn sample(uow: &mut UnitOfWork, enrolment_id: Uuid, s: Sampling) -> Result<Sample> {
+    uow.lock_enrolment(enrolment_id).await?;
+    let (enrolment, access) = enrolment_for_samples(uow, enrolment_id).await?;
+    if access != SampleAccess::Sample {
+        return Err(Error::Forbidden);
+    }
+    let mut fields = Fields::default();
+    let stage = fields.check("stage", Stage::parse(&s.stage));
+    let decision = fields.check("decision", Decision::parse(&s.decision));
+    let feedback = text(&mut fields, "feedback", s.feedback.as_deref());
+    let action = text(
+        &mut fields,
+        "action_for_assessor",
+        s.action_for_assessor.as_deref(),
+    );
+    let feedback_given = s.feedback.as_deref().is_some_and(|f| !f.trim().is_empty());
+    if decision.is_some_and(Decision::needs_feedback) && !feedback_given {
+        fields.add(
+            "feedback",
+            "say what you found: the assessor acts on it when you disagree or refer",
+        );
+    }
+    let mut criteria = s.criterion_ids.clone();
+    criteria.sort_unstable();
+    criteria.dedup();
+    let sign_offs = if criteria.is_empty() || criteria.len() > 1000 {
+        fields.add(
+            "criterion_ids",
+            "choose 1 to 1,000 criteria signed off for this learner",
+        );
+        Vec::new()
+    } else {
+        let found = queries::signed_off(&mut uow.tx, enrolment.id, &criteria).await?;
+        for (i, c) in s.criterion_ids.iter().enumerate() {
+            if !found.iter().any(|f| f.criterion_id == *c) {
+                fields.add(
+                    format!("criterion_ids[{i}]"),
+                    "is not signed off for this learner: only a decision made can be sampled",
+                );
+            }
+        }
+        found
+    };
+    fields.finish()?;
+    let (stage, decision) = (checked(stage)?, checked(decision)?);
+    let id = Uuid::now_v7();
+    queries::insert(
+        &mut uow.tx,
+        &NewSample {
+            id,
+            enrolment_id: enrolment.id,
+            assessor_id: enrolment.assessor_id,
+            iqa_id: uow.principal.user_id,
+            stage: stage.as_str(),
+            decision: decision.as_str(),
+            feedback: feedback.as_ref().map(SampleText::as_str),
+            action_for_assessor: action.as_ref().map(SampleText::as_str),
+            sign_offs: &sign_offs,
+            reopens: decision.reopens_sign_offs(),
+        },
+    )
+    .await?;
+    uow.audit(
+        "iqa.sample",
+        "enrolment",
+        enrolment.id,
+        json!({
+            "sample_id": id,
+            "decision": decision.as_str(),
+            "stage": stage.as_str(),
+            "criterion_ids": criteria,
+            "reopened": decision.reopens_sign_offs(),
+        }),
+    )
+    .await?;
+    Ok(queries::get(&mut uow.tx, id).await?)
+}
+
+/// The programme's samples, newest first (staff who read them; 404 otherwise).
+pub async fn of_enrolment(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Vec<Sample>> {
+    let (enrolment, _) = enrolment_for_samples(uow, enrolment_id).await?;
+    Ok(queries::of_enrolment(&mut uow.tx, enrolment.id).await?)
+}
+
+/// The assessor's answer to a sample of their decisions (the programme's assessor; 403 for
+/// anyone else who reads it, 404 for anyone who does not; 409 once answered).
+pub async fn answer(uow: &mut UnitOfWork, sample_id: Uuid, response: &str) -> Result<Sample> {
+    let sample = queries::get(&mut uow.tx, sample_id).await?;
+    uow.lock_enrolment(sample.enrolment_id).await?;
+    let (_, access) = enrolment_for_samples(uow, sample.enrolment_id).await?;
+    if access != SampleAccess::Answer {
+        return Err(Error::Forbidden);
+    }
+    let response = SampleText::parse(response)
+        .map_err(|e| Error::Validation(vec![FieldError::new("response", e)]))?;
+    if !queries::answer(
+        &mut uow.tx,
+        sample_id,
+        uow.principal.user_id,
+        response.as_str(),
+    )
+    .await?
+    {
+        return Err(Error::Conflict {
+            field: None,
+            detail: "this sample has already been answered".into(),
+        });
+    }
+    uow.audit(
+        "iqa.answer",
+        "enrolment",
+        sample.enrolment_id,
+        json!({ "sample_id": sample_id }),
+    )
+    .await?;
+    Ok(queries::get(&mut uow.tx, sample_id).await?)
+}

@@ -1,0 +1,317 @@
+//! IQA sampling (issue 23): the programme's IQA samples the sign-offs its assessor made and
+//! records a decision; a disagreement reopens the sampled sign-offs (the progress figures
+//! fall back, computed by hand here), agreement and referral leave them; the assessor
+//! answers once. Who may do what, role by role; other organisations get 404.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use folio_tests::scene::{NewCourse, NewEnrolment, NewUnit, Scene};
+use folio_tests::{TestApp, fields, problem};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::evidence::{content, form, upload};
+
+async fn scene(app: &TestApp) -> Scene<&TestApp> {
+    app.scene("northgate")
+        .course(NewCourse::new("ST1", "Engineering").component(
+            "Diploma",
+            [NewUnit::new("M1", "Safety").criteria(4, "Works safely")],
+        ))
+        .cast()
+        .person("ivy@n.example", folio_domain::Role::Iqa)
+        .enrol(NewEnrolment::amelia().course("ST1"))
+        .enrol(NewEnrolment::olly().course("ST1"))
+        .build()
+        .await
+}
+
+/// Amelia's evidence mapped to `criteria` and those signed off by Tom.
+async fn signed_off(app: &TestApp, s: &Scene<&TestApp>, criteria: &[Uuid]) {
+    let amelia = s.enrolment("amelia");
+    let component = s.course("ST1").component("Diploma").id;
+    let r = upload(
+        app,
+        s.token("amelia"),
+        amelia,
+        form(component, "work.pdf", content(100, 1)),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let evidence: Value = r.json().await.unwrap();
+    let id = evidence["id"].as_str().unwrap();
+    app.ok(
+        Method::PUT,
+        &format!("/api/v1/evidence/{id}/criteria"),
+        s.token("tom"),
+        Some(json!({ "criterion_ids": criteria })),
+    )
+    .await;
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/enrolments/{amelia}/sign-offs"),
+            s.token("tom"),
+            Some(json!({ "criterion_ids": criteria })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+}
+
+async fn signed_off_count(app: &TestApp, s: &Scene<&TestApp>) -> i64 {
+    let p = app
+        .ok(
+            Method::GET,
+            &format!("/api/v1/enrolments/{}/progress", s.enrolment("amelia")),
+            &s.admin,
+            None,
+        )
+        .await;
+    p["overall"]["criteria_signed_off"].as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_disagreement_reopens_the_sampled_sign_offs_and_the_assessor_answers() {
+    let app = TestApp::spawn().await;
+    let s = scene(&app).await;
+    let m1 = s.course("ST1").unit("M1").criteria.clone();
+    signed_off(&app, &s, &m1[..3]).await;
+    // 3 of M1's 4 criteria signed off.
+    assert_eq!(signed_off_count(&app, &s).await, 3);
+    let samples = format!("/api/v1/enrolments/{}/iqa-samples", s.enrolment("amelia"));
+
+    // Iris agrees with the first: it stands.
+    let agreed = app
+        .ok(
+            Method::POST,
+            &samples,
+            s.token("iris"),
+            Some(json!({ "stage": "interim", "decision": "agree", "criterion_ids": [m1[0]] })),
+        )
+        .await;
+    assert_eq!(agreed["decision"], "agree");
+    assert_eq!(agreed["assessor_name"], "Person tom@n.example");
+    assert_eq!(agreed["criteria"][0]["reopened"], false);
+    assert_eq!(signed_off_count(&app, &s).await, 3);
+
+    // She disagrees with the second and third: both reopened, 3 − 2 = 1 signed off.
+    let r = app
+        .send(
+            Method::POST,
+            &samples,
+            s.token("iris"),
+            Some(json!({
+                "stage": "interim",
+                "decision": "disagree",
+                "criterion_ids": [m1[2], m1[1]],
+                "feedback": "The witness statement does not show the learner working alone.",
+                "action_for_assessor": "Observe again and record it.",
+            })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let disagreed: Value = r.json().await.unwrap();
+    let codes: Vec<&str> = disagreed["criteria"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes.len(), 2);
+    assert!(
+        disagreed["criteria"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["reopened"] == true)
+    );
+    assert_eq!(signed_off_count(&app, &s).await, 1);
+    // A reopened criterion can be sampled no more until it is signed off again.
+    let r = app
+        .send(
+            Method::POST,
+            &samples,
+            s.token("iris"),
+            Some(json!({ "stage": "interim", "decision": "agree", "criterion_ids": [m1[1]] })),
+        )
+        .await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&body), ["criterion_ids[0]"]);
+
+    // Tom answers, once.
+    let answer = format!(
+        "/api/v1/iqa-samples/{}/answer",
+        disagreed["id"].as_str().unwrap()
+    );
+    for who in ["iris", "audrey"] {
+        let r = app
+            .send(
+                Method::POST,
+                &answer,
+                s.token(who),
+                Some(json!({ "response": "x" })),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{who}");
+    }
+    let r = app
+        .send(
+            Method::POST,
+            &answer,
+            &s.admin,
+            Some(json!({ "response": "x" })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "admin");
+    for who in ["amelia", "manny", "ivy"] {
+        let r = app
+            .send(
+                Method::POST,
+                &answer,
+                s.token(who),
+                Some(json!({ "response": "x" })),
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{who}");
+    }
+    let answered = app
+        .ok(
+            Method::POST,
+            &answer,
+            s.token("tom"),
+            Some(json!({ "response": "Observed again on 3 December; recorded." })),
+        )
+        .await;
+    assert_eq!(answered["responded_by_name"], "Person tom@n.example");
+    let again = app
+        .send(
+            Method::POST,
+            &answer,
+            s.token("tom"),
+            Some(json!({ "response": "again" })),
+        )
+        .await;
+    problem(again, StatusCode::CONFLICT).await;
+
+    // The record, newest first, for staff who read it; the learner and employer never.
+    let list = app.ok(Method::GET, &samples, s.token("tom"), None).await;
+    let decisions: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["decision"].as_str().unwrap())
+        .collect();
+    assert_eq!(decisions, ["disagree", "agree"]);
+    assert_eq!(
+        list["items"][0]["response"],
+        "Observed again on 3 December; recorded."
+    );
+    for who in ["iris", "audrey"] {
+        let r = app.send(Method::GET, &samples, s.token(who), None).await;
+        assert_eq!(r.status(), StatusCode::OK, "{who}");
+    }
+    let r = app.send(Method::GET, &samples, &s.admin, None).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    for who in ["amelia", "manny", "ivy", "olly"] {
+        let r = app.send(Method::GET, &samples, s.token(who), None).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{who}");
+    }
+    // Another organisation sees none of it.
+    let other = app.scene("eastfield").build().await;
+    let r = app.send(Method::GET, &samples, &other.admin, None).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = app
+        .send(
+            Method::POST,
+            &answer,
+            &other.admin,
+            Some(json!({ "response": "x" })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let audited: i64 = sqlx::query_scalar(
+        "select count(*) from audit_log where tenant_id = $1 and action in ('iqa.sample', 'iqa.answer')",
+    )
+    .bind(s.tenant.id)
+    .fetch_one(&app.database.pool)
+    .await
+    .unwrap();
+    assert_eq!(audited, 3);
+}
+
+#[tokio::test]
+async fn only_the_programmes_iqa_samples_and_every_field_is_checked() {
+    let app = TestApp::spawn().await;
+    let s = scene(&app).await;
+    let m1 = s.course("ST1").unit("M1").criteria.clone();
+    signed_off(&app, &s, &m1[..2]).await;
+    let samples = format!("/api/v1/enrolments/{}/iqa-samples", s.enrolment("amelia"));
+    let good = json!({ "stage": "summative", "decision": "refer", "criterion_ids": [m1[0]],
+                       "feedback": "Add the risk assessment itself." });
+    for (who, expected) in [
+        ("tom", StatusCode::FORBIDDEN),
+        ("audrey", StatusCode::FORBIDDEN),
+        ("ivy", StatusCode::NOT_FOUND),
+        ("amelia", StatusCode::NOT_FOUND),
+        ("manny", StatusCode::NOT_FOUND),
+    ] {
+        let r = app
+            .send(Method::POST, &samples, s.token(who), Some(good.clone()))
+            .await;
+        assert_eq!(r.status(), expected, "{who}");
+    }
+    let r = app
+        .send(Method::POST, &samples, &s.admin, Some(good.clone()))
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "admin");
+
+    // Everything wrong at once: stage, decision, an unsigned criterion, an unknown one.
+    let r = app
+        .send(
+            Method::POST,
+            &samples,
+            s.token("iris"),
+            Some(json!({ "stage": "final", "decision": "maybe",
+                         "criterion_ids": [m1[0], m1[3], Uuid::now_v7()] })),
+        )
+        .await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(
+        fields(&body),
+        ["stage", "decision", "criterion_ids[1]", "criterion_ids[2]"],
+        "{body}"
+    );
+    // Disagreeing or referring needs feedback; no criteria is no sample.
+    for (change, field) in [
+        (
+            json!({ "decision": "disagree", "feedback": "  " }),
+            "feedback",
+        ),
+        (json!({ "criterion_ids": [] }), "criterion_ids"),
+        (json!({ "feedback": "x".repeat(5001) }), "feedback"),
+    ] {
+        let mut wrong = good.clone();
+        for (k, v) in change.as_object().unwrap() {
+            wrong[k] = v.clone();
+        }
+        let r = app
+            .send(Method::POST, &samples, s.token("iris"), Some(wrong))
+            .await;
+        let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(fields(&body), [field], "{change}: {body}");
+    }
+    // Nothing was written by the refusals; a referral leaves the sign-offs (2 of 4).
+    let count: i64 = sqlx::query_scalar("select count(*) from iqa_samples where tenant_id = $1")
+        .bind(s.tenant.id)
+        .fetch_one(&app.database.pool)
+        .await
+        .unwrap();
+    assert_eq!(count, 0);
+    let referred = app
+        .ok(Method::POST, &samples, s.token("iris"), Some(good))
+        .await;
+    assert_eq!(referred["stage"], "summative");
+    assert_eq!(referred["criteria"][0]["reopened"], false);
+    assert_eq!(signed_off_count(&app, &s).await, 2);
+}
