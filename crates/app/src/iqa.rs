@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{Error, FieldError, Fields, Result, UnitOfWork, checked};
 
-pub use folio_db::iqa::Sample;
+pub use folio_db::iqa::{Sample, SignedOffCriterion};
 
 /// What an IQA records.
 #[derive(Debug, Clone)]
@@ -176,4 +176,31 @@ pub async fn answer(uow: &mut UnitOfWork, sample_id: Uuid, response: &str) -> Re
     )
     .await?;
     Ok(queries::get(&mut uow.tx, sample_id).await?)
+}
+
+/// What a programme's IQA page shows its reader.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// What they may do.
+    pub access: SampleAccess,
+    /// The samples, newest first.
+    pub samples: Vec<Sample>,
+    /// For the IQA: the sign-offs they may sample now; empty for anyone else.
+    pub samplable: Vec<SignedOffCriterion>,
+}
+
+/// The programme's IQA record as the caller may read it (404 for anyone who may not).
+pub async fn record(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Record> {
+    let (enrolment, access) = enrolment_for_samples(uow, enrolment_id).await?;
+    let samples = queries::of_enrolment(&mut uow.tx, enrolment.id).await?;
+    let samplable = if access == SampleAccess::Sample {
+        queries::signed_off_criteria(&mut uow.tx, enrolment.id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Record {
+        access,
+        samples,
+        samplable,
+    })
 }

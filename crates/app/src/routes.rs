@@ -83,6 +83,8 @@ pub const TIME_LOG: PageRoute = PageRoute("/app/enrolments/:id/time-log");
 pub const UNITS: PageRoute = PageRoute("/app/enrolments/:id/units");
 /// A portfolio's gateway readiness checklist.
 pub const GATEWAY: PageRoute = PageRoute("/app/enrolments/:id/gateway");
+/// A portfolio's IQA samples (staff).
+pub const IQA: PageRoute = PageRoute("/app/enrolments/:id/iqa");
 /// An action of a learning plan.
 pub const ACTION: PageRoute = PageRoute("/app/enrolments/:id/actions/:action");
 /// One time-log entry.
@@ -144,6 +146,7 @@ pub const ALL: &[PageRoute] = &[
     TIME_LOG,
     UNITS,
     GATEWAY,
+    IQA,
     ACTION,
     TIME_LOG_ENTRY,
     EVIDENCE,
@@ -198,6 +201,11 @@ pub fn units(enrolment: Uuid) -> String {
 /// A portfolio's gateway readiness checklist.
 pub fn gateway(enrolment: Uuid) -> String {
     GATEWAY.fill(&[&enrolment])
+}
+
+/// A portfolio's IQA samples.
+pub fn iqa(enrolment: Uuid) -> String {
+    IQA.fill(&[&enrolment])
 }
 
 /// One entry of a time log.

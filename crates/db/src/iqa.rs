@@ -213,3 +213,40 @@ pub async fn answer(tx: &mut TenantTx, id: Uuid, by: Uuid, response: &str) -> Db
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// A criterion signed off for the learner, to offer for sampling.
+#[derive(Debug, Clone, FromRow)]
+pub struct SignedOffCriterion {
+    /// The criterion.
+    pub id: Uuid,
+    /// Its code.
+    pub code: String,
+    /// Its wording.
+    pub text: String,
+    /// Who signed it off.
+    pub signed_off_by_name: String,
+    /// When.
+    pub signed_off_at: DateTime<Utc>,
+}
+
+/// The criteria signed off for the enrolment, in course order.
+pub async fn signed_off_criteria(
+    tx: &mut TenantTx,
+    enrolment_id: Uuid,
+) -> DbResult<Vec<SignedOffCriterion>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select c.id, c.code, c.text, u.name as signed_off_by_name, o.signed_off_at
+         from criterion_sign_offs o
+         join criteria c on c.tenant_id = o.tenant_id and c.id = o.criterion_id
+         join units n on n.tenant_id = c.tenant_id and n.id = c.unit_id
+         join components p on p.tenant_id = n.tenant_id and p.id = n.component_id
+         join users u on u.tenant_id = o.tenant_id and u.id = o.signed_off_by
+         where o.tenant_id = $1 and o.enrolment_id = $2
+         order by p.position, n.position, c.position, c.id",
+    )
+    .bind(tenant.0)
+    .bind(enrolment_id)
+    .fetch_all(tx.conn())
+    .await?)
+}

@@ -19,6 +19,7 @@ mod forms;
 mod gateway;
 mod home;
 mod inbox;
+mod iqa;
 mod learner;
 mod overview;
 mod passwords;
@@ -152,6 +153,7 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
         )
         .at(routes::UNITS.pattern(), get(units::units_page))
         .at(routes::GATEWAY.pattern(), get(gateway::gateway_page))
+        .at(routes::IQA.pattern(), get(iqa::iqa_page))
         .at(routes::ADMIN_PEOPLE.pattern(), get(admin::people_page))
         .at(routes::ADMIN_COURSES.pattern(), get(admin::courses_page))
         .at(routes::ADMIN_COURSE.pattern(), get(admin::course_page))

@@ -50,6 +50,7 @@ const PAGES: &[(&str, &str)] = pages![
     "action",
     "units",
     "gateway",
+    "iqa",
     "profile",
     "admin_people",
     "admin_courses",
