@@ -36,7 +36,7 @@ struct SampleRequest {
     criterion_ids: Vec<Uuid>,
     /// What you found (needed to disagree or refer; up to 5,000 characters).
     feedback: Option<String>,
-    /// What the assessor must do (up to 5,000 characters).
+    /// What the assessor must do (up to 2,000 characters).
     action_for_assessor: Option<String>,
 }
 
@@ -47,13 +47,17 @@ struct AnswerRequest {
     response: String,
 }
 
-/// A sampled criterion.
+/// A sign-off a sample looked at, as it was then.
 #[derive(Debug, Object)]
 struct SampledCriterion {
     /// The criterion.
     criterion_id: Uuid,
     /// Its code.
     code: String,
+    /// Who had signed it off.
+    signed_off_by_name: String,
+    /// When.
+    signed_off_at: DateTime<Utc>,
     /// Whether the sample reopened its sign-off.
     reopened: bool,
 }
@@ -92,14 +96,15 @@ struct SampleBody {
 impl From<Sample> for SampleBody {
     fn from(s: Sample) -> Self {
         let criteria = s
-            .criterion_ids
-            .iter()
-            .zip(&s.criterion_codes)
-            .zip(&s.reopened)
-            .map(|((id, code), reopened)| SampledCriterion {
-                criterion_id: *id,
-                code: code.clone(),
-                reopened: *reopened,
+            .criteria
+            .0
+            .into_iter()
+            .map(|c| SampledCriterion {
+                criterion_id: c.criterion_id,
+                code: c.code,
+                signed_off_by_name: c.signed_off_by_name,
+                signed_off_at: c.signed_off_at,
+                reopened: c.reopened,
             })
             .collect();
         Self {

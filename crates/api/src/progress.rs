@@ -560,7 +560,9 @@ impl ProgressApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<LearnerOverview>> {
         let mut uow = self.0.authenticate(&credentials).await?;
-        let progress::Overview { enrolment, bars } = progress::overview(&mut uow, id.0).await?;
+        let progress::Overview {
+            enrolment, bars, ..
+        } = progress::overview(&mut uow, id.0).await?;
         uow.commit().await?;
         Ok(Json(LearnerOverview {
             enrolment_id: enrolment.id,

@@ -11,7 +11,7 @@
 use folio_db::comments as queries;
 use folio_db::enrolments::Enrolment;
 use folio_domain::access::{
-    CommentAccess, EnrolmentRelation, internal_comment_access, may_delete_comment, may_edit_comment,
+    CommentAccess, internal_comment_access, may_delete_comment, may_edit_comment,
 };
 use folio_domain::messages::CommentText;
 use uuid::Uuid;
@@ -37,12 +37,7 @@ async fn enrolment_for_comments(
     id: Uuid,
 ) -> Result<(Enrolment, CommentAccess)> {
     let enrolment = uow.visible_enrolment(id).await?;
-    let me = uow.principal.user_id;
-    let relation = EnrolmentRelation {
-        learner: enrolment.learner_id == me,
-        assessor: enrolment.assessor_id == Some(me),
-        iqa: enrolment.iqa_id == Some(me),
-    };
+    let relation = uow.principal.relation_to(&enrolment);
     match internal_comment_access(&uow.principal.roles, relation) {
         CommentAccess::None => Err(Error::NotFound),
         access => Ok((enrolment.into_inner(), access)),

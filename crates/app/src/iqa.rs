@@ -7,7 +7,6 @@
 
 use folio_db::enrolments::Enrolment;
 use folio_db::iqa::{self as queries, NewSample};
-use folio_domain::access::EnrolmentRelation;
 use folio_domain::iqa::{Decision, SampleAccess, SampleText, Stage, sample_access};
 use serde_json::json;
 use uuid::Uuid;
@@ -31,6 +30,11 @@ pub struct Sampling {
     pub action_for_assessor: Option<String>,
 }
 
+/// Whether `principal` reads the enrolment's samples (its IQA tab is offered to them).
+pub fn reads_samples(principal: &crate::Principal, enrolment: &Enrolment) -> bool {
+    sample_access(&principal.roles, principal.relation_to(enrolment)) != SampleAccess::None
+}
+
 /// The enrolment and what the caller may do with its samples: 404 if they cannot see it
 /// or may not read its samples.
 async fn enrolment_for_samples(
@@ -38,21 +42,21 @@ async fn enrolment_for_samples(
     id: Uuid,
 ) -> Result<(Enrolment, SampleAccess)> {
     let enrolment = uow.visible_enrolment(id).await?;
-    let me = uow.principal.user_id;
-    let relation = EnrolmentRelation {
-        learner: enrolment.learner_id == me,
-        assessor: enrolment.assessor_id == Some(me),
-        iqa: enrolment.iqa_id == Some(me),
-    };
+    let relation = uow.principal.relation_to(&enrolment);
     match sample_access(&uow.principal.roles, relation) {
         SampleAccess::None => Err(Error::NotFound),
         access => Ok((enrolment.into_inner(), access)),
     }
 }
 
-fn text(fields: &mut Fields, field: &str, raw: Option<&str>) -> Option<SampleText> {
+fn text(
+    fields: &mut Fields,
+    field: &str,
+    raw: Option<&str>,
+    parse: fn(&str) -> std::result::Result<SampleText, folio_domain::InvalidValue>,
+) -> Option<SampleText> {
     let raw = raw.map(str::trim).filter(|t| !t.is_empty())?;
-    fields.check(field, SampleText::parse(raw))
+    fields.check(field, parse(raw))
 }
 
 /// Records a sample of the programme's sign-offs (its IQA; 403 for anyone else who reads
@@ -69,11 +73,17 @@ pub async fn sample(uow: &mut UnitOfWork, enrolment_id: Uuid, s: Sampling) -> Re
     let mut fields = Fields::default();
     let stage = fields.check("stage", Stage::parse(&s.stage));
     let decision = fields.check("decision", Decision::parse(&s.decision));
-    let feedback = text(&mut fields, "feedback", s.feedback.as_deref());
+    let feedback = text(
+        &mut fields,
+        "feedback",
+        s.feedback.as_deref(),
+        SampleText::parse,
+    );
     let action = text(
         &mut fields,
         "action_for_assessor",
         s.action_for_assessor.as_deref(),
+        SampleText::parse_action,
     );
     let feedback_given = s.feedback.as_deref().is_some_and(|f| !f.trim().is_empty());
     if decision.is_some_and(Decision::needs_feedback) && !feedback_given {
@@ -93,12 +103,20 @@ pub async fn sample(uow: &mut UnitOfWork, enrolment_id: Uuid, s: Sampling) -> Re
         Vec::new()
     } else {
         let found = queries::signed_off(&mut uow.tx, enrolment.id, &criteria).await?;
+        let me = uow.principal.user_id;
         for (i, c) in s.criterion_ids.iter().enumerate() {
-            if !found.iter().any(|f| f.criterion_id == *c) {
-                fields.add(
+            match found.iter().find(|f| f.criterion_id == *c) {
+                None => fields.add(
                     format!("criterion_ids[{i}]"),
                     "is not signed off for this learner: only a decision made can be sampled",
-                );
+                ),
+                // An IQA who signed it off (as an admin, or as the learner's assessor
+                // before) does not quality-assure their own decision.
+                Some(f) if f.signed_off_by == me => fields.add(
+                    format!("criterion_ids[{i}]"),
+                    "you signed this off yourself: another IQA must sample it",
+                ),
+                Some(_) => {}
             }
         }
         found

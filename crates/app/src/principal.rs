@@ -3,6 +3,7 @@
 
 use folio_db::audit::Actor;
 use folio_db::enrolments::{Enrolment, Viewer};
+use folio_domain::access::EnrolmentRelation;
 use folio_domain::{AuditReach, EnrolmentScope, Permission, Role, TenantId};
 use uuid::Uuid;
 
@@ -56,6 +57,16 @@ impl Principal {
     /// Whether they hold `role`.
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
+    }
+
+    /// How they stand to the enrolment: its learner, its assessor, its IQA (the
+    /// relationships its staff-only records are shared through).
+    pub fn relation_to(&self, enrolment: &Enrolment) -> EnrolmentRelation {
+        EnrolmentRelation {
+            learner: enrolment.learner_id == self.user_id,
+            assessor: enrolment.assessor_id == Some(self.user_id),
+            iqa: enrolment.iqa_id == Some(self.user_id),
+        }
     }
 
     /// Whether this is the enrolment's own learner.

@@ -211,6 +211,8 @@ pub struct Overview {
     pub enrolment: Enrolment,
     /// The programme's bars.
     pub bars: ProgressBars,
+    /// Whether the reader reads the programme's IQA samples (its tab is offered).
+    pub reads_iqa_samples: bool,
 }
 
 /// Rows ordered by component, gathered into one group per component, keeping the order.
@@ -357,7 +359,12 @@ pub async fn overview(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Overvi
         &settings.track,
         local_date(&tz, Utc::now()),
     );
-    Ok(Overview { enrolment, bars })
+    let reads_iqa_samples = crate::iqa::reads_samples(&uow.principal, &enrolment);
+    Ok(Overview {
+        enrolment,
+        bars,
+        reads_iqa_samples,
+    })
 }
 
 /// One night's recorded progress figures.

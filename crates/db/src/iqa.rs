@@ -145,29 +145,39 @@ pub struct Sample {
     pub responded_by_name: Option<String>,
     /// When.
     pub responded_at: Option<DateTime<Utc>>,
-    /// The sampled criteria's codes, in course order.
-    pub criterion_codes: Vec<String>,
-    /// Their ids, in the same order.
-    pub criterion_ids: Vec<Uuid>,
-    /// Whether each was reopened, in the same order.
-    pub reopened: Vec<bool>,
+    /// The sign-offs sampled, as they were, in course order.
+    pub criteria: sqlx::types::Json<Vec<SampledSignOff>>,
+}
+
+/// A sign-off a sample looked at, as it was then.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SampledSignOff {
+    /// The criterion.
+    pub criterion_id: Uuid,
+    /// Its code.
+    pub code: String,
+    /// Who had signed it off.
+    pub signed_off_by_name: String,
+    /// When.
+    pub signed_off_at: DateTime<Utc>,
+    /// Whether the sample reopened it.
+    pub reopened: bool,
 }
 
 const SELECT: &str = "select s.id, s.enrolment_id, s.assessor_id, a.name as assessor_name,
         s.iqa_id, q.name as iqa_name, s.stage, s.decision, s.feedback, s.action_for_assessor,
         s.sampled_at, s.response, r.name as responded_by_name, s.responded_at,
-        array(select c.code from iqa_sample_criteria x
-              join criteria c on c.tenant_id = x.tenant_id and c.id = x.criterion_id
-              where x.tenant_id = s.tenant_id and x.sample_id = s.id
-              order by c.position, c.id) as criterion_codes,
-        array(select c.id from iqa_sample_criteria x
-              join criteria c on c.tenant_id = x.tenant_id and c.id = x.criterion_id
-              where x.tenant_id = s.tenant_id and x.sample_id = s.id
-              order by c.position, c.id) as criterion_ids,
-        array(select x.reopened from iqa_sample_criteria x
-              join criteria c on c.tenant_id = x.tenant_id and c.id = x.criterion_id
-              where x.tenant_id = s.tenant_id and x.sample_id = s.id
-              order by c.position, c.id) as reopened
+        coalesce((
+            select json_agg(json_build_object(
+                       'criterion_id', c.id, 'code', c.code, 'signed_off_by_name', b.name,
+                       'signed_off_at', x.signed_off_at, 'reopened', x.reopened)
+                   order by p.position, n.position, c.position, c.id)
+            from iqa_sample_criteria x
+            join criteria c on c.tenant_id = x.tenant_id and c.id = x.criterion_id
+            join units n on n.tenant_id = c.tenant_id and n.id = c.unit_id
+            join components p on p.tenant_id = n.tenant_id and p.id = n.component_id
+            join users b on b.tenant_id = x.tenant_id and b.id = x.signed_off_by
+            where x.tenant_id = s.tenant_id and x.sample_id = s.id), '[]') as criteria
     from iqa_samples s
     join users q on q.tenant_id = s.tenant_id and q.id = s.iqa_id
     left join users a on a.tenant_id = s.tenant_id and a.id = s.assessor_id

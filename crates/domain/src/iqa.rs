@@ -78,7 +78,8 @@ impl Stage {
     }
 }
 
-/// Written feedback or an answer: 1 to 5,000 characters, lines allowed.
+/// Written feedback or an answer (1 to 5,000 characters), or an action for the assessor
+/// (1 to 2,000); lines allowed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SampleText(String);
 
@@ -86,9 +87,17 @@ impl SampleText {
     /// The most characters.
     pub const MAX_CHARS: usize = 5000;
 
-    /// Checks and trims text.
+    /// The most characters of what the assessor must do.
+    pub const MAX_ACTION_CHARS: usize = 2000;
+
+    /// Checks and trims feedback or an answer.
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         multi_line(raw, Self::MAX_CHARS).map(Self)
+    }
+
+    /// Checks and trims what the assessor must do.
+    pub fn parse_action(raw: &str) -> Result<Self, InvalidValue> {
+        multi_line(raw, Self::MAX_ACTION_CHARS).map(Self)
     }
 
     /// The text.

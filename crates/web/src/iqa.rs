@@ -13,10 +13,12 @@ use uuid::Uuid;
 use super::portfolio::OverviewView;
 use super::{Flash, PageResult, Web, path_id};
 
-/// A sampled criterion.
+/// A sign-off a sample looked at.
 #[derive(Debug, Serialize)]
 struct SampledRow {
     code: String,
+    signed_off_by_name: String,
+    signed_off_at: DateTime<Utc>,
     reopened: bool,
 }
 
@@ -107,10 +109,15 @@ pub(super) async fn iqa_page(
                         decision_key: s.decision,
                         sampled_at: s.sampled_at,
                         criteria: s
-                            .criterion_codes
+                            .criteria
+                            .0
                             .into_iter()
-                            .zip(s.reopened)
-                            .map(|(code, reopened)| SampledRow { code, reopened })
+                            .map(|c| SampledRow {
+                                code: c.code,
+                                signed_off_by_name: c.signed_off_by_name,
+                                signed_off_at: c.signed_off_at,
+                                reopened: c.reopened,
+                            })
                             .collect(),
                         feedback: s.feedback,
                         action_for_assessor: s.action_for_assessor,

@@ -390,6 +390,7 @@ async fn read(
     let progress = progress::progress(uow, id).await?;
     let enrolment = progress.enrolment.clone();
     let overview = OverviewView::from(Overview {
+        reads_iqa_samples: folio_app::iqa::reads_samples(&uow.principal, &progress.enrolment),
         enrolment: progress.enrolment.clone(),
         bars: progress.overall,
     });

@@ -49,11 +49,20 @@ pub(super) struct OverviewView {
     pub assessor_name: Option<String>,
     pub iqa_name: Option<String>,
     pub manager_name: Option<String>,
+    /// The IQA tab is offered (to staff who read the samples).
+    pub reads_iqa_samples: bool,
 }
 
 impl From<Overview> for OverviewView {
-    fn from(Overview { enrolment, bars }: Overview) -> Self {
+    fn from(
+        Overview {
+            enrolment,
+            bars,
+            reads_iqa_samples,
+        }: Overview,
+    ) -> Self {
         Self {
+            reads_iqa_samples,
             enrolment_id: enrolment.id,
             learner: PersonView {
                 id: enrolment.learner_id,

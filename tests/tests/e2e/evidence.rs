@@ -95,6 +95,46 @@ pub(crate) async fn upload(
     .unwrap()
 }
 
+/// The learner's evidence (a small file, `seed` making it unique) on `component`, mapped
+/// by the assessor to `criteria` and those signed off: each step must succeed.
+pub(crate) async fn signed_off_with_evidence(
+    app: &TestApp,
+    (learner, assessor): (&str, &str),
+    enrolment: Uuid,
+    component: Uuid,
+    criteria: &[Uuid],
+    seed: u8,
+) {
+    let r = upload(
+        app,
+        learner,
+        enrolment,
+        form(component, "work.pdf", content(100, seed)),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let evidence: Value = r.json().await.unwrap();
+    let id = evidence["id"].as_str().unwrap();
+    let r = app
+        .send(
+            Method::PUT,
+            &format!("/api/v1/evidence/{id}/criteria"),
+            assessor,
+            Some(json!({ "criterion_ids": criteria })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/enrolments/{enrolment}/sign-offs"),
+            assessor,
+            Some(json!({ "criterion_ids": criteria })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+}
+
 pub(crate) fn content(len: usize, seed: u8) -> Vec<u8> {
     (0..len)
         .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[0] ^ seed)

@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::evidence::{content, form, upload};
+use crate::evidence::signed_off_with_evidence;
 
 /// `(key, met, detail)` of each check, in order.
 fn checks(body: &Value) -> Vec<(String, bool, String)> {
@@ -88,34 +88,8 @@ async fn the_checklist_is_worked_out_from_the_portfolio_and_the_parties_agree() 
     let sign_off = |component: Uuid, criteria: Vec<Uuid>, seed: u8| {
         let (app, s) = (&app, &s);
         async move {
-            let r = upload(
-                app,
-                s.token("amelia"),
-                amelia,
-                form(component, "work.pdf", content(100, seed)),
-            )
-            .await;
-            assert_eq!(r.status(), StatusCode::CREATED);
-            let evidence: Value = r.json().await.unwrap();
-            let id = evidence["id"].as_str().unwrap();
-            let r = app
-                .send(
-                    Method::PUT,
-                    &format!("/api/v1/evidence/{id}/criteria"),
-                    s.token("tom"),
-                    Some(json!({ "criterion_ids": criteria })),
-                )
-                .await;
-            assert_eq!(r.status(), StatusCode::OK);
-            let r = app
-                .send(
-                    Method::POST,
-                    &format!("/api/v1/enrolments/{amelia}/sign-offs"),
-                    s.token("tom"),
-                    Some(json!({ "criterion_ids": criteria })),
-                )
-                .await;
-            assert_eq!(r.status(), StatusCode::NO_CONTENT);
+            let people = (s.token("amelia"), s.token("tom"));
+            signed_off_with_evidence(app, people, amelia, component, &criteria, seed).await;
         }
     };
     sign_off(diploma, vec![m1[0], m1[1], o1[0]], 1).await;

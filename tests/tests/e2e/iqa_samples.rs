@@ -11,7 +11,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::evidence::{content, form, upload};
+use crate::evidence::signed_off_with_evidence;
 
 async fn scene(app: &TestApp) -> Scene<&TestApp> {
     app.scene("northgate")
@@ -29,34 +29,9 @@ async fn scene(app: &TestApp) -> Scene<&TestApp> {
 
 /// Amelia's evidence mapped to `criteria` and those signed off by Tom.
 async fn signed_off(app: &TestApp, s: &Scene<&TestApp>, criteria: &[Uuid]) {
-    let amelia = s.enrolment("amelia");
     let component = s.course("ST1").component("Diploma").id;
-    let r = upload(
-        app,
-        s.token("amelia"),
-        amelia,
-        form(component, "work.pdf", content(100, 1)),
-    )
-    .await;
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let evidence: Value = r.json().await.unwrap();
-    let id = evidence["id"].as_str().unwrap();
-    app.ok(
-        Method::PUT,
-        &format!("/api/v1/evidence/{id}/criteria"),
-        s.token("tom"),
-        Some(json!({ "criterion_ids": criteria })),
-    )
-    .await;
-    let r = app
-        .send(
-            Method::POST,
-            &format!("/api/v1/enrolments/{amelia}/sign-offs"),
-            s.token("tom"),
-            Some(json!({ "criterion_ids": criteria })),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let people = (s.token("amelia"), s.token("tom"));
+    signed_off_with_evidence(app, people, s.enrolment("amelia"), component, criteria, 1).await;
 }
 
 async fn signed_off_count(app: &TestApp, s: &Scene<&TestApp>) -> i64 {
@@ -112,21 +87,32 @@ async fn a_disagreement_reopens_the_sampled_sign_offs_and_the_assessor_answers()
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
     let disagreed: Value = r.json().await.unwrap();
-    let codes: Vec<&str> = disagreed["criteria"]
+    // The sample keeps the sign-offs as they were, in course order: M1.2 and M1.3, each
+    // Tom's, each reopened; M1.1 alone stays signed off.
+    let sampled: Vec<(&str, &str, bool)> = disagreed["criteria"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["code"].as_str().unwrap())
+        .map(|c| {
+            (
+                c["code"].as_str().unwrap(),
+                c["signed_off_by_name"].as_str().unwrap(),
+                c["reopened"].as_bool().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(codes.len(), 2);
-    assert!(
-        disagreed["criteria"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|c| c["reopened"] == true)
-    );
+    let tom = "Person tom@n.example";
+    assert_eq!(sampled, [("M1.2", tom, true), ("M1.3", tom, true)]);
     assert_eq!(signed_off_count(&app, &s).await, 1);
+    let still: Vec<Uuid> = sqlx::query_scalar(
+        "select criterion_id from criterion_sign_offs where tenant_id = $1 and enrolment_id = $2",
+    )
+    .bind(s.tenant.id)
+    .bind(s.enrolment("amelia"))
+    .fetch_all(&app.database.pool)
+    .await
+    .unwrap();
+    assert_eq!(still, [m1[0]]);
     // A reopened criterion can be sampled no more until it is signed off again.
     let r = app
         .send(
@@ -308,10 +294,66 @@ async fn only_the_programmes_iqa_samples_and_every_field_is_checked() {
         .await
         .unwrap();
     assert_eq!(count, 0);
+    let mut long_action = good.clone();
+    long_action["action_for_assessor"] = json!("x".repeat(2001));
+    let r = app
+        .send(Method::POST, &samples, s.token("iris"), Some(long_action))
+        .await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&body), ["action_for_assessor"], "{body}");
     let referred = app
         .ok(Method::POST, &samples, s.token("iris"), Some(good))
         .await;
     assert_eq!(referred["stage"], "summative");
     assert_eq!(referred["criteria"][0]["reopened"], false);
     assert_eq!(signed_off_count(&app, &s).await, 2);
+}
+
+#[tokio::test]
+async fn nobody_samples_their_own_sign_offs() {
+    let app = TestApp::spawn().await;
+    let s = scene(&app).await;
+    let m1 = s.course("ST1").unit("M1").criteria.clone();
+    signed_off(&app, &s, &m1[..1]).await;
+    // Ada is an admin and an IQA, made Amelia's IQA; as an admin she signs off M1.2.
+    let roles = [folio_domain::Role::Admin, folio_domain::Role::Iqa];
+    let ada = app.user(&s.tenant, "ada@n.example", &roles).await;
+    let ada_token = app.login(&s.tenant, "ada@n.example").await;
+    let amelia = s.enrolment("amelia");
+    app.ok(
+        Method::PATCH,
+        &format!("/api/v1/enrolments/{amelia}"),
+        &s.admin,
+        Some(json!({ "iqa_id": ada })),
+    )
+    .await;
+    let component = s.course("ST1").component("Diploma").id;
+    let people = (s.token("amelia"), ada_token.as_str());
+    signed_off_with_evidence(&app, people, amelia, component, &m1[1..2], 2).await;
+    let samples = format!("/api/v1/enrolments/{amelia}/iqa-samples");
+    let r = app
+        .send(
+            Method::POST,
+            &samples,
+            &ada_token,
+            Some(json!({ "stage": "interim", "decision": "agree",
+                         "criterion_ids": [m1[0], m1[1]] })),
+        )
+        .await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&body), ["criterion_ids[1]"], "{body}");
+    assert_eq!(
+        body["errors"][0]["detail"],
+        "you signed this off yourself: another IQA must sample it"
+    );
+    // Tom's sign-off is hers to sample.
+    let r = app
+        .send(
+            Method::POST,
+            &samples,
+            &ada_token,
+            Some(json!({ "stage": "interim", "decision": "agree", "criterion_ids": [m1[0]] })),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
 }
