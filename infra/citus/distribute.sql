@@ -73,7 +73,7 @@
 --   coordinator's that commits: on Citus the marks would have to be written by the
 --   application (the use cases that change sign-offs, mappings, breaks, optional units,
 --   enrolment dates, courses and the track rule) before tracks::refresh_marked reads them.
--- 3. Row-level security: 54 policies on 54 tables (53 of the 53 tenant tables; on platform
+-- 3. Row-level security: 57 policies on 57 tables (56 of the 56 tenant tables; on platform
 --   tables: tenants.tenant_self). [verified] (Citus source, commands/policy.c) a
 --   distributed table's policies are recreated on its shards, later CREATE, ALTER and DROP
 --   POLICY are propagated, and a policy with a subquery is refused (these have none).
@@ -104,8 +104,8 @@
 --   gets one value whatever shard it lands in.
 -- 6. Sequences, identity and generated columns: none. Ids are UUIDs made by the
 --   application, so no sequence has to be shared across nodes.
--- 7. Foreign keys: 35 from tenant tables to reference tables (apprenticeship_standards,
---   tenants, worker_processes) and 102 between tenant tables. [verified] (Citus regression
+-- 7. Foreign keys: 38 from tenant tables to reference tables (apprenticeship_standards,
+--   tenants, worker_processes) and 109 between tenant tables. [verified] (Citus regression
 --   tests and error messages) foreign keys are supported between colocated distributed
 --   tables when they include the distribution column, and from distributed to reference
 --   tables, not from reference to distributed tables; tests/tests/e2e/catalog.rs checks
@@ -170,12 +170,15 @@ select create_distributed_table('evidence_returns', 'tenant_id', colocate_with =
 select create_distributed_table('evidence_versions', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('gateway_agreements', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('internal_comments', 'tenant_id', colocate_with => 'courses');
+select create_distributed_table('iqa_plans', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('iqa_samples', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('iqa_sample_criteria', 'tenant_id', colocate_with => 'courses');
+select create_distributed_table('iqa_sample_evidence', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('job_runs', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('exports', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('learning_sessions', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('actions', 'tenant_id', colocate_with => 'courses');
+select create_distributed_table('iqa_sample_sessions', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('learning_plan_files', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('messages', 'tenant_id', colocate_with => 'courses');
 select create_distributed_table('notification_preferences', 'tenant_id', colocate_with => 'courses');

@@ -149,6 +149,7 @@ pub fn openapi(state: &AppState) -> OpenApiService<impl poem_openapi::OpenApi, (
                 dashboard::DashboardApi(state.clone()),
                 gateway::GatewayApi(state.clone()),
                 iqa::IqaApi(state.clone()),
+                iqa::IqaPlanApi(state.clone()),
             ),
             time_log::TimeLogApi(state.clone()),
             // poem-openapi implements OpenApi for tuples of up to 16: related resources

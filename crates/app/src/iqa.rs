@@ -7,13 +7,15 @@
 
 use folio_db::enrolments::Enrolment;
 use folio_db::iqa::{self as queries, NewSample};
-use folio_domain::iqa::{Decision, SampleAccess, SampleText, Stage, sample_access};
+use folio_domain::iqa::{Decision, Method, SampleAccess, SampleText, Stage, sample_access};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::{Error, FieldError, Fields, Result, UnitOfWork, checked};
+use folio_db::outbox::NewEmail;
 
-pub use folio_db::iqa::{Sample, SignedOffCriterion};
+use crate::{Error, FieldError, Fields, Result, UnitOfWork, checked, routes};
+
+pub use folio_db::iqa::{Samplable, Sample, SampledEvidence, SampledSession, SignedOffCriterion};
 
 /// What an IQA records.
 #[derive(Debug, Clone)]
@@ -24,6 +26,12 @@ pub struct Sampling {
     pub decision: String,
     /// The criteria sampled: each signed off for the learner.
     pub criterion_ids: Vec<Uuid>,
+    /// The learner's evidence sampled.
+    pub evidence_ids: Vec<Uuid>,
+    /// The learner's sessions sampled, each with its outcome recorded.
+    pub session_ids: Vec<Uuid>,
+    /// The assessment method looked at, if the IQA says.
+    pub method: Option<String>,
     /// What the IQA found (needed unless they agree).
     pub feedback: Option<String>,
     /// What the assessor must do.
@@ -92,18 +100,33 @@ pub async fn sample(uow: &mut UnitOfWork, enrolment_id: Uuid, s: Sampling) -> Re
             "say what you found: the assessor acts on it when you disagree or refer",
         );
     }
+    let method = s
+        .method
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+        .and_then(|m| fields.check("method", Method::parse(m)));
     let mut criteria = s.criterion_ids.clone();
     criteria.sort_unstable();
     criteria.dedup();
-    let sign_offs = if criteria.is_empty() || criteria.len() > 1000 {
+    let mut evidence_ids = s.evidence_ids.clone();
+    evidence_ids.sort_unstable();
+    evidence_ids.dedup();
+    let mut session_ids = s.session_ids.clone();
+    session_ids.sort_unstable();
+    session_ids.dedup();
+    let me = uow.principal.user_id;
+    let sign_offs = if criteria.is_empty() && evidence_ids.is_empty() && session_ids.is_empty() {
         fields.add(
             "criterion_ids",
-            "choose 1 to 1,000 criteria signed off for this learner",
+            "choose what you sampled: criteria signed off, evidence or sessions",
         );
+        Vec::new()
+    } else if criteria.len() > 1000 {
+        fields.add("criterion_ids", "choose at most 1,000 criteria");
         Vec::new()
     } else {
         let found = queries::signed_off(&mut uow.tx, enrolment.id, &criteria).await?;
-        let me = uow.principal.user_id;
         for (i, c) in s.criterion_ids.iter().enumerate() {
             match found.iter().find(|f| f.criterion_id == *c) {
                 None => fields.add(
@@ -121,6 +144,41 @@ pub async fn sample(uow: &mut UnitOfWork, enrolment_id: Uuid, s: Sampling) -> Re
         }
         found
     };
+    let evidence = if evidence_ids.len() > 100 {
+        fields.add("evidence_ids", "choose at most 100 pieces of evidence");
+        Vec::new()
+    } else {
+        let found = queries::evidence_of(&mut uow.tx, enrolment.id, &evidence_ids).await?;
+        for (i, e) in s.evidence_ids.iter().enumerate() {
+            if !found.iter().any(|f| f.id == *e) {
+                fields.add(
+                    format!("evidence_ids[{i}]"),
+                    "is not this learner's evidence",
+                );
+            }
+        }
+        found
+    };
+    let sessions = if session_ids.len() > 100 {
+        fields.add("session_ids", "choose at most 100 sessions");
+        Vec::new()
+    } else {
+        let found = queries::sessions_of(&mut uow.tx, enrolment.id, &session_ids).await?;
+        for (i, id) in s.session_ids.iter().enumerate() {
+            match found.iter().find(|f| f.id == *id) {
+                None => fields.add(
+                    format!("session_ids[{i}]"),
+                    "is not one of this learner's sessions",
+                ),
+                Some(f) if !f.closed => fields.add(
+                    format!("session_ids[{i}]"),
+                    "has no outcome recorded yet: there is nothing to sample until it has",
+                ),
+                Some(_) => {}
+            }
+        }
+        found.iter().map(|f| f.id).collect::<Vec<Uuid>>()
+    };
     fields.finish()?;
     let (stage, decision) = (checked(stage)?, checked(decision)?);
     let id = Uuid::now_v7();
@@ -135,7 +193,10 @@ pub async fn sample(uow: &mut UnitOfWork, enrolment_id: Uuid, s: Sampling) -> Re
             decision: decision.as_str(),
             feedback: feedback.as_ref().map(SampleText::as_str),
             action_for_assessor: action.as_ref().map(SampleText::as_str),
+            method: method.map(Method::as_str),
             sign_offs: &sign_offs,
+            evidence: &evidence,
+            sessions: &sessions,
             reopens: decision.reopens_sign_offs(),
         },
     )
@@ -149,11 +210,35 @@ pub async fn sample(uow: &mut UnitOfWork, enrolment_id: Uuid, s: Sampling) -> Re
             "decision": decision.as_str(),
             "stage": stage.as_str(),
             "criterion_ids": criteria,
+            "evidence_ids": evidence_ids,
+            "session_ids": session_ids,
+            "method": method.map(Method::as_str),
             "reopened": decision.reopens_sign_offs(),
         }),
     )
     .await?;
-    Ok(queries::get(&mut uow.tx, id).await?)
+    let recorded = queries::get(&mut uow.tx, id).await?;
+    // The assessor is told (their bell and an e-mail), whatever the decision: it is
+    // their work that was looked at, and anything but agreement asks them to act.
+    if let Some(assessor) = enrolment.assessor_id {
+        uow.queue_email(&NewEmail {
+            dedup_key: &format!("iqa-sample:{id}"),
+            to_user_id: assessor,
+            template: "iqa_sample_recorded",
+            context: json!({
+                "enrolment_id": enrolment.id,
+                "link_path": routes::iqa(enrolment.id),
+                "learner_name": enrolment.learner_name,
+                "course_title": enrolment.course_title,
+                "iqa_name": recorded.iqa_name,
+                "decision": recorded.decision,
+                "feedback": recorded.feedback,
+                "action_for_assessor": recorded.action_for_assessor,
+            }),
+        })
+        .await?;
+    }
+    Ok(recorded)
 }
 
 /// The programme's samples, newest first (staff who read them; 404 otherwise).
@@ -167,7 +252,7 @@ pub async fn of_enrolment(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Ve
 pub async fn answer(uow: &mut UnitOfWork, sample_id: Uuid, response: &str) -> Result<Sample> {
     let sample = queries::get(&mut uow.tx, sample_id).await?;
     uow.lock_enrolment(sample.enrolment_id).await?;
-    let (_, access) = enrolment_for_samples(uow, sample.enrolment_id).await?;
+    let (enrolment, access) = enrolment_for_samples(uow, sample.enrolment_id).await?;
     if access != SampleAccess::Answer {
         return Err(Error::Forbidden);
     }
@@ -186,6 +271,22 @@ pub async fn answer(uow: &mut UnitOfWork, sample_id: Uuid, response: &str) -> Re
             detail: "this sample has already been answered".into(),
         });
     }
+    let answered = queries::get(&mut uow.tx, sample_id).await?;
+    // The IQA who took the sample reads the answer (their bell and an e-mail).
+    uow.queue_email(&NewEmail {
+        dedup_key: &format!("iqa-answer:{sample_id}"),
+        to_user_id: answered.iqa_id,
+        template: "iqa_sample_answered",
+        context: json!({
+            "enrolment_id": enrolment.id,
+            "link_path": routes::iqa(enrolment.id),
+            "learner_name": enrolment.learner_name,
+            "course_title": enrolment.course_title,
+            "assessor_name": answered.responded_by_name,
+            "response": answered.response,
+        }),
+    })
+    .await?;
     uow.audit(
         "iqa.answer",
         "enrolment",
@@ -193,7 +294,7 @@ pub async fn answer(uow: &mut UnitOfWork, sample_id: Uuid, response: &str) -> Re
         json!({ "sample_id": sample_id }),
     )
     .await?;
-    Ok(queries::get(&mut uow.tx, sample_id).await?)
+    Ok(answered)
 }
 
 /// What a programme's IQA page shows its reader.
@@ -205,20 +306,30 @@ pub struct Record {
     pub samples: Vec<Sample>,
     /// For the IQA: the sign-offs they may sample now; empty for anyone else.
     pub samplable: Vec<SignedOffCriterion>,
+    /// For the IQA: the learner's evidence, newest first.
+    pub evidence: Vec<Samplable>,
+    /// For the IQA: the learner's sessions with an outcome, newest first.
+    pub sessions: Vec<Samplable>,
 }
 
 /// The programme's IQA record as the caller may read it (404 for anyone who may not).
 pub async fn record(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Record> {
     let (enrolment, access) = enrolment_for_samples(uow, enrolment_id).await?;
     let samples = queries::of_enrolment(&mut uow.tx, enrolment.id).await?;
-    let samplable = if access == SampleAccess::Sample {
-        queries::signed_off_criteria(&mut uow.tx, enrolment.id).await?
+    let (samplable, evidence, sessions) = if access == SampleAccess::Sample {
+        (
+            queries::signed_off_criteria(&mut uow.tx, enrolment.id).await?,
+            queries::samplable_evidence(&mut uow.tx, enrolment.id).await?,
+            queries::samplable_sessions(&mut uow.tx, enrolment.id).await?,
+        )
     } else {
-        Vec::new()
+        Default::default()
     };
     Ok(Record {
         access,
         samples,
         samplable,
+        evidence,
+        sessions,
     })
 }

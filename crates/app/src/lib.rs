@@ -32,6 +32,7 @@ pub mod exports;
 pub mod files;
 pub mod gateway;
 pub mod iqa;
+pub mod iqa_plans;
 pub mod learning_plan;
 pub mod learning_plan_files;
 pub mod messages;

@@ -21,6 +21,8 @@ pub const IN_APP: &[&str] = &[
     "off_track_learner",
     "overdue_actions_learner",
     "digest",
+    "iqa_sample_recorded",
+    "iqa_sample_answered",
 ];
 
 /// The most notifications listed: the newest.

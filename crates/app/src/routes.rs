@@ -115,6 +115,10 @@ pub const ADMIN_COURSE: PageRoute = PageRoute("/app/admin/courses/:id");
 pub const ADMIN_ENROLMENTS: PageRoute = PageRoute("/app/admin/enrolments");
 /// Admin: auditor access.
 pub const ADMIN_AUDITOR_ACCESS: PageRoute = PageRoute("/app/admin/auditor-access");
+/// IQA sampling plans.
+pub const IQA_PLANS: PageRoute = PageRoute("/app/iqa-plans");
+/// One IQA sampling plan.
+pub const IQA_PLAN: PageRoute = PageRoute("/app/iqa-plans/:id");
 /// Admin: the organisation's settings.
 pub const ADMIN_SETTINGS: PageRoute = PageRoute("/app/admin/settings");
 
@@ -163,6 +167,8 @@ pub const ALL: &[PageRoute] = &[
     ADMIN_ENROLMENTS,
     ADMIN_SETTINGS,
     ADMIN_AUDITOR_ACCESS,
+    IQA_PLANS,
+    IQA_PLAN,
     NOTIFICATIONS,
     NOTIFICATION,
     RESOURCES,
@@ -201,6 +207,11 @@ pub fn units(enrolment: Uuid) -> String {
 /// A portfolio's gateway readiness checklist.
 pub fn gateway(enrolment: Uuid) -> String {
     GATEWAY.fill(&[&enrolment])
+}
+
+/// One IQA sampling plan.
+pub fn iqa_plan(id: Uuid) -> String {
+    IQA_PLAN.fill(&[&id])
 }
 
 /// A portfolio's IQA samples.

@@ -205,7 +205,7 @@ const SELECT: &str = "select e.id, e.learner_id, l.name as learner_name, l.email
 
 /// The relationship test, written once: `$2` is the viewer and `$3`–`$8` the scope's flags.
 /// An auditor's sample is checked against their grants in force at the time of reading.
-const VISIBLE: &str = "($3
+pub(crate) const VISIBLE: &str = "($3
         or ($4 and e.learner_id = $2)
         or ($5 and e.assessor_id = $2)
         or ($6 and e.iqa_id = $2)

@@ -1,10 +1,12 @@
 //! IQA samples: an IQA's decision on the sign-offs they sampled, the sign-offs as they
 //! were, and the assessor's answer.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;
 
+use crate::enrolments::{VISIBLE, Viewer};
+use crate::users::found;
 use crate::{DbResult, TenantTx};
 
 /// A sign-off as it stands.
@@ -57,8 +59,14 @@ pub struct NewSample<'a> {
     pub feedback: Option<&'a str>,
     /// What the assessor must do.
     pub action_for_assessor: Option<&'a str>,
+    /// The assessment method looked at, if the IQA says.
+    pub method: Option<&'a str>,
     /// The sign-offs sampled, as they were.
     pub sign_offs: &'a [SignOff],
+    /// The evidence sampled, at the version current then.
+    pub evidence: &'a [SampledItem],
+    /// The sessions sampled.
+    pub sessions: &'a [Uuid],
     /// Whether the sample reopens them (withdraws the sign-offs).
     pub reopens: bool,
 }
@@ -68,8 +76,8 @@ pub async fn insert(tx: &mut TenantTx, s: &NewSample<'_>) -> DbResult<()> {
     let tenant = tx.tenant();
     sqlx::query(
         "insert into iqa_samples (tenant_id, id, enrolment_id, assessor_id, iqa_id, stage,
-             decision, feedback, action_for_assessor)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             decision, feedback, action_for_assessor, method)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(tenant.0)
     .bind(s.id)
@@ -80,6 +88,29 @@ pub async fn insert(tx: &mut TenantTx, s: &NewSample<'_>) -> DbResult<()> {
     .bind(s.decision)
     .bind(s.feedback)
     .bind(s.action_for_assessor)
+    .bind(s.method)
+    .execute(tx.conn())
+    .await?;
+    let evidence: Vec<Uuid> = s.evidence.iter().map(|e| e.id).collect();
+    let versions: Vec<i32> = s.evidence.iter().map(|e| e.version).collect();
+    sqlx::query(
+        "insert into iqa_sample_evidence (tenant_id, sample_id, evidence_id, version)
+         select $1, $2, x.evidence_id, x.version
+         from unnest($3::uuid[], $4::int[]) as x (evidence_id, version)",
+    )
+    .bind(tenant.0)
+    .bind(s.id)
+    .bind(&evidence)
+    .bind(&versions)
+    .execute(tx.conn())
+    .await?;
+    sqlx::query(
+        "insert into iqa_sample_sessions (tenant_id, sample_id, session_id)
+         select $1, $2, x.session_id from unnest($3::uuid[]) as x (session_id)",
+    )
+    .bind(tenant.0)
+    .bind(s.id)
+    .bind(s.sessions)
     .execute(tx.conn())
     .await?;
     let criteria: Vec<Uuid> = s.sign_offs.iter().map(|o| o.criterion_id).collect();
@@ -112,6 +143,54 @@ pub async fn insert(tx: &mut TenantTx, s: &NewSample<'_>) -> DbResult<()> {
         .await?;
     }
     Ok(())
+}
+
+/// Of `ids`, the enrolment's evidence, each with its current version.
+pub async fn evidence_of(
+    tx: &mut TenantTx,
+    enrolment_id: Uuid,
+    ids: &[Uuid],
+) -> DbResult<Vec<SampledItem>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select e.id, (select max(v.version) from evidence_versions v
+                       where v.tenant_id = e.tenant_id and v.evidence_id = e.id) as version
+         from evidence e
+         where e.tenant_id = $1 and e.enrolment_id = $2 and e.id = any($3)",
+    )
+    .bind(tenant.0)
+    .bind(enrolment_id)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A session of the enrolment that may be sampled.
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct SessionItem {
+    /// Its id.
+    pub id: Uuid,
+    /// Whether its outcome is recorded (it happened, or did not: either is a record the
+    /// IQA can look at); an open session has nothing yet to sample.
+    pub closed: bool,
+}
+
+/// Of `ids`, the enrolment's sessions.
+pub async fn sessions_of(
+    tx: &mut TenantTx,
+    enrolment_id: Uuid,
+    ids: &[Uuid],
+) -> DbResult<Vec<SessionItem>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select l.id, l.outcome is not null as closed from learning_sessions l
+         where l.tenant_id = $1 and l.enrolment_id = $2 and l.id = any($3)",
+    )
+    .bind(tenant.0)
+    .bind(enrolment_id)
+    .bind(ids)
+    .fetch_all(tx.conn())
+    .await?)
 }
 
 /// A sample as people read it.
@@ -147,6 +226,43 @@ pub struct Sample {
     pub responded_at: Option<DateTime<Utc>>,
     /// The sign-offs sampled, as they were, in course order.
     pub criteria: sqlx::types::Json<Vec<SampledSignOff>>,
+    /// The assessment method looked at.
+    pub method: Option<String>,
+    /// The evidence sampled, at the version then current, by title.
+    pub evidence: sqlx::types::Json<Vec<SampledEvidence>>,
+    /// The sessions sampled, by time.
+    pub sessions: sqlx::types::Json<Vec<SampledSession>>,
+}
+
+/// A piece of evidence that can be sampled, at its current version.
+#[derive(Debug, Clone, Copy, FromRow)]
+pub struct SampledItem {
+    /// Its id.
+    pub id: Uuid,
+    /// Its version now.
+    pub version: i32,
+}
+
+/// Evidence a sample looked at.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SampledEvidence {
+    /// The evidence.
+    pub evidence_id: Uuid,
+    /// Its title.
+    pub title: String,
+    /// The version looked at.
+    pub version: i32,
+}
+
+/// A session a sample looked at.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SampledSession {
+    /// The session.
+    pub session_id: Uuid,
+    /// Its type.
+    pub session_type: String,
+    /// When it started.
+    pub starts_at: DateTime<Utc>,
 }
 
 /// A sign-off a sample looked at, as it was then.
@@ -177,7 +293,23 @@ const SELECT: &str = "select s.id, s.enrolment_id, s.assessor_id, a.name as asse
             join units n on n.tenant_id = c.tenant_id and n.id = c.unit_id
             join components p on p.tenant_id = n.tenant_id and p.id = n.component_id
             join users b on b.tenant_id = x.tenant_id and b.id = x.signed_off_by
-            where x.tenant_id = s.tenant_id and x.sample_id = s.id), '[]') as criteria
+            where x.tenant_id = s.tenant_id and x.sample_id = s.id), '[]') as criteria,
+        s.method,
+        coalesce((
+            select json_agg(json_build_object(
+                       'evidence_id', v.id, 'title', v.title, 'version', x.version)
+                   order by v.title, v.id)
+            from iqa_sample_evidence x
+            join evidence v on v.tenant_id = x.tenant_id and v.id = x.evidence_id
+            where x.tenant_id = s.tenant_id and x.sample_id = s.id), '[]') as evidence,
+        coalesce((
+            select json_agg(json_build_object(
+                       'session_id', l.id, 'session_type', l.session_type,
+                       'starts_at', l.starts_at)
+                   order by l.starts_at, l.id)
+            from iqa_sample_sessions x
+            join learning_sessions l on l.tenant_id = x.tenant_id and l.id = x.session_id
+            where x.tenant_id = s.tenant_id and x.sample_id = s.id), '[]') as sessions
     from iqa_samples s
     join users q on q.tenant_id = s.tenant_id and q.id = s.iqa_id
     left join users a on a.tenant_id = s.tenant_id and a.id = s.assessor_id
@@ -259,4 +391,367 @@ pub async fn signed_off_criteria(
     .bind(enrolment_id)
     .fetch_all(tx.conn())
     .await?)
+}
+
+/// A sampling plan: an IQA's intent for one assessor on one course.
+#[derive(Debug, Clone, FromRow)]
+pub struct Plan {
+    /// Its id.
+    pub id: Uuid,
+    /// The course.
+    pub course_id: Uuid,
+    /// Its title.
+    pub course_title: String,
+    /// The assessor whose decisions are sampled.
+    pub assessor_id: Uuid,
+    /// Their name.
+    pub assessor_name: String,
+    /// `every_learner` or `percentage`.
+    pub strategy: String,
+    /// For `percentage`: the per cent of the learners.
+    pub percentage: Option<i16>,
+    /// The interim sample's point in the programme, per cent.
+    pub interim_at_percent: i16,
+    /// The summative sample's weeks before the planned end.
+    pub summative_weeks_before_end: i16,
+    /// The assessment methods to sample at least once.
+    pub methods: Vec<String>,
+    /// Who made it.
+    pub created_by_name: String,
+    /// When it was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A plan's settings, as written.
+#[derive(Debug)]
+pub struct PlanSettings<'a> {
+    /// `every_learner` or `percentage`.
+    pub strategy: &'a str,
+    /// For `percentage`.
+    pub percentage: Option<i16>,
+    /// Interim point, per cent.
+    pub interim_at_percent: i16,
+    /// Summative weeks before the end.
+    pub summative_weeks_before_end: i16,
+    /// Methods to sample.
+    pub methods: &'a [&'a str],
+}
+
+const PLAN: &str = "select p.id, p.course_id, c.title as course_title, p.assessor_id,
+        a.name as assessor_name, p.strategy, p.percentage, p.interim_at_percent,
+        p.summative_weeks_before_end, p.methods, b.name as created_by_name, p.updated_at
+    from iqa_plans p
+    join courses c on c.tenant_id = p.tenant_id and c.id = p.course_id
+    join users a on a.tenant_id = p.tenant_id and a.id = p.assessor_id
+    join users b on b.tenant_id = p.tenant_id and b.id = p.created_by";
+
+/// Records a plan; false when the assessor already has one on the course.
+pub async fn insert_plan(
+    tx: &mut TenantTx,
+    id: Uuid,
+    course_id: Uuid,
+    assessor_id: Uuid,
+    created_by: Uuid,
+    s: &PlanSettings<'_>,
+) -> DbResult<bool> {
+    let tenant = tx.tenant();
+    let done = sqlx::query(
+        "insert into iqa_plans (tenant_id, id, course_id, assessor_id, strategy, percentage,
+             interim_at_percent, summative_weeks_before_end, methods, created_by)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+         on conflict (tenant_id, course_id, assessor_id) do nothing",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .bind(course_id)
+    .bind(assessor_id)
+    .bind(s.strategy)
+    .bind(s.percentage)
+    .bind(s.interim_at_percent)
+    .bind(s.summative_weeks_before_end)
+    .bind(s.methods)
+    .bind(created_by)
+    .execute(tx.conn())
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Changes a plan's settings; [`crate::DbError::NotFound`] if there is no such plan.
+pub async fn update_plan(tx: &mut TenantTx, id: Uuid, s: &PlanSettings<'_>) -> DbResult<()> {
+    let tenant = tx.tenant();
+    let done = sqlx::query(
+        "update iqa_plans set strategy = $3, percentage = $4, interim_at_percent = $5,
+             summative_weeks_before_end = $6, methods = $7, updated_at = now()
+         where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant.0)
+    .bind(id)
+    .bind(s.strategy)
+    .bind(s.percentage)
+    .bind(s.interim_at_percent)
+    .bind(s.summative_weeks_before_end)
+    .bind(s.methods)
+    .execute(tx.conn())
+    .await?;
+    found(done.rows_affected())
+}
+
+/// Deletes a plan (the samples taken stay); [`crate::DbError::NotFound`] if there is none.
+pub async fn delete_plan(tx: &mut TenantTx, id: Uuid) -> DbResult<()> {
+    let tenant = tx.tenant();
+    let done = sqlx::query("delete from iqa_plans where tenant_id = $1 and id = $2")
+        .bind(tenant.0)
+        .bind(id)
+        .execute(tx.conn())
+        .await?;
+    found(done.rows_affected())
+}
+
+/// One plan; [`crate::DbError::NotFound`] if there is none.
+pub async fn plan(tx: &mut TenantTx, id: Uuid) -> DbResult<Plan> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{PLAN} where p.tenant_id = $1 and p.id = $2"
+    )))
+    .bind(tenant.0)
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// The organisation's plans (or only `assessor`'s), by course and assessor.
+pub async fn plans(tx: &mut TenantTx, assessor: Option<Uuid>) -> DbResult<Vec<Plan>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{PLAN} where p.tenant_id = $1 and ($2::uuid is null or p.assessor_id = $2)
+         order by c.title, a.name, p.id"
+    )))
+    .bind(tenant.0)
+    .bind(assessor)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// A learner a plan covers, as the viewer may see them.
+#[derive(Debug, Clone, FromRow)]
+pub struct PlanLearner {
+    /// The programme.
+    pub enrolment_id: Uuid,
+    /// The learner's name.
+    pub learner_name: String,
+    /// Its start date.
+    pub start_date: NaiveDate,
+    /// Its planned end date (as revised, if it was).
+    pub end_date: NaiveDate,
+    /// The organisation's day of the first interim sample of the assessor's decisions.
+    pub interim_on: Option<NaiveDate>,
+    /// And of the first summative one.
+    pub summative_on: Option<NaiveDate>,
+}
+
+/// How often a unit, or a method, has been sampled.
+#[derive(Debug, Clone, FromRow)]
+pub struct Coverage {
+    /// The unit's id (none for a method).
+    pub unit_id: Option<Uuid>,
+    /// The unit's code, or the method's name.
+    pub key: String,
+    /// The unit's title (empty for a method).
+    pub title: String,
+    /// Samples that looked at it.
+    pub samples: i64,
+}
+
+/// What a plan covers, as the viewer may see it: the learners (on the course, with the
+/// assessor, not withdrawn), the units of the course any of them studies (mandatory ones,
+/// and optional ones chosen) with the samples of each, and the samples by method.
+#[derive(Debug, Clone)]
+pub struct PlanReach {
+    /// The learners, by name.
+    pub learners: Vec<PlanLearner>,
+    /// The units, in course order.
+    pub units: Vec<Coverage>,
+    /// The samples by method (only methods sampled).
+    pub methods: Vec<Coverage>,
+}
+
+/// The learners, units and methods a plan reaches, limited to what `viewer` may see.
+pub async fn plan_reach(
+    tx: &mut TenantTx,
+    viewer: &Viewer,
+    course_id: Uuid,
+    assessor_id: Uuid,
+) -> DbResult<PlanReach> {
+    let tenant = tx.tenant();
+    let s = viewer.scope;
+    // The programmes in reach: on the course, with the assessor, visible, not withdrawn.
+    let reach = format!(
+        "select e.id from enrolments e
+         where e.tenant_id = $1 and e.course_id = $9 and e.assessor_id = $10
+           and e.status <> 'withdrawn' and {VISIBLE}"
+    );
+    let learners = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select e.id as enrolment_id, l.name as learner_name, e.start_date,
+             coalesce(e.revised_end_date, e.planned_end_date) as end_date,
+             (select min((s.sampled_at at time zone tenant_tz(e.tenant_id))::date)
+              from iqa_samples s
+              where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
+                and s.assessor_id = $10 and s.stage = 'interim') as interim_on,
+             (select min((s.sampled_at at time zone tenant_tz(e.tenant_id))::date)
+              from iqa_samples s
+              where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
+                and s.assessor_id = $10 and s.stage = 'summative') as summative_on
+         from enrolments e
+         join users l on l.tenant_id = e.tenant_id and l.id = e.learner_id
+         where e.tenant_id = $1 and e.id in ({reach})
+         order by l.name, e.id"
+    )))
+    .bind(tenant.0)
+    .bind(viewer.user_id)
+    .bind(s.all)
+    .bind(s.as_learner)
+    .bind(s.as_assessor)
+    .bind(s.as_iqa)
+    .bind(s.as_employer)
+    .bind(s.as_auditor)
+    .bind(course_id)
+    .bind(assessor_id)
+    .fetch_all(tx.conn())
+    .await?;
+    let units = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select n.id as unit_id, n.code as key, n.title,
+             (select count(distinct x.sample_id)
+              from iqa_sample_criteria x
+              join criteria c on c.tenant_id = x.tenant_id and c.id = x.criterion_id
+              join iqa_samples s on s.tenant_id = x.tenant_id and s.id = x.sample_id
+              where x.tenant_id = n.tenant_id and c.unit_id = n.id and s.assessor_id = $10
+                and s.enrolment_id in ({reach})) as samples
+         from units n
+         join components p on p.tenant_id = n.tenant_id and p.id = n.component_id
+         where n.tenant_id = $1 and p.course_id = $9
+           and exists (select 1 from criteria c where c.tenant_id = n.tenant_id and c.unit_id = n.id)
+           and (not n.optional or exists (
+               select 1 from enrolment_optional_units o
+               where o.tenant_id = n.tenant_id and o.unit_id = n.id
+                 and o.enrolment_id in ({reach})))
+         order by p.position, n.position, n.id"
+    )))
+    .bind(tenant.0)
+    .bind(viewer.user_id)
+    .bind(s.all)
+    .bind(s.as_learner)
+    .bind(s.as_assessor)
+    .bind(s.as_iqa)
+    .bind(s.as_employer)
+    .bind(s.as_auditor)
+    .bind(course_id)
+    .bind(assessor_id)
+    .fetch_all(tx.conn())
+    .await?;
+    let methods = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select null::uuid as unit_id, s.method as key, '' as title, count(*) as samples
+         from iqa_samples s
+         where s.tenant_id = $1 and s.assessor_id = $10 and s.method is not null
+           and s.enrolment_id in ({reach})
+         group by s.method
+         order by s.method"
+    )))
+    .bind(tenant.0)
+    .bind(viewer.user_id)
+    .bind(s.all)
+    .bind(s.as_learner)
+    .bind(s.as_assessor)
+    .bind(s.as_iqa)
+    .bind(s.as_employer)
+    .bind(s.as_auditor)
+    .bind(course_id)
+    .bind(assessor_id)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok(PlanReach {
+        learners,
+        units,
+        methods,
+    })
+}
+
+/// Evidence or a session offered for sampling.
+#[derive(Debug, Clone, FromRow)]
+pub struct Samplable {
+    /// Its id.
+    pub id: Uuid,
+    /// Evidence: its title; a session: its type.
+    pub label: String,
+    /// Evidence: its current version; a session: none.
+    pub version: Option<i32>,
+    /// Evidence: when it was uploaded; a session: when it started.
+    pub at: DateTime<Utc>,
+    /// A session's outcome.
+    pub outcome: Option<String>,
+}
+
+/// The enrolment's evidence, newest first, at its current versions.
+pub async fn samplable_evidence(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<Vec<Samplable>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select e.id, e.title as label, v.version, v.uploaded_at as at, null::text as outcome
+         from evidence e
+         join lateral (
+             select x.version, x.uploaded_at from evidence_versions x
+             where x.tenant_id = e.tenant_id and x.evidence_id = e.id
+             order by x.version desc limit 1
+         ) v on true
+         where e.tenant_id = $1 and e.enrolment_id = $2
+         order by e.created_at desc, e.id",
+    )
+    .bind(tenant.0)
+    .bind(enrolment_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// The enrolment's sessions with an outcome recorded, newest first.
+pub async fn samplable_sessions(tx: &mut TenantTx, enrolment_id: Uuid) -> DbResult<Vec<Samplable>> {
+    let tenant = tx.tenant();
+    Ok(sqlx::query_as(
+        "select l.id, l.session_type as label, null::int as version, l.starts_at as at, l.outcome
+         from learning_sessions l
+         where l.tenant_id = $1 and l.enrolment_id = $2 and l.outcome is not null
+         order by l.starts_at desc, l.id",
+    )
+    .bind(tenant.0)
+    .bind(enrolment_id)
+    .fetch_all(tx.conn())
+    .await?)
+}
+
+/// Something to choose in a form: its id and its name.
+#[derive(Debug, Clone, FromRow)]
+pub struct Choice {
+    /// Its id.
+    pub id: Uuid,
+    /// Its name or title.
+    pub name: String,
+}
+
+/// The courses, by title, and the active assessors, by name: what a plan is made for.
+pub async fn plan_choices(tx: &mut TenantTx) -> DbResult<(Vec<Choice>, Vec<Choice>)> {
+    let tenant = tx.tenant();
+    let courses = sqlx::query_as(
+        "select c.id, c.title as name from courses c where c.tenant_id = $1 order by c.title, c.id",
+    )
+    .bind(tenant.0)
+    .fetch_all(tx.conn())
+    .await?;
+    let assessors = sqlx::query_as(
+        "select u.id, u.name from users u
+         where u.tenant_id = $1 and u.status = 'active'
+           and exists (select 1 from user_roles r
+                       where r.tenant_id = u.tenant_id and r.user_id = u.id and r.role = 'assessor')
+         order by u.name, u.id",
+    )
+    .bind(tenant.0)
+    .fetch_all(tx.conn())
+    .await?;
+    Ok((courses, assessors))
 }

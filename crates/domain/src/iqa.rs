@@ -2,6 +2,8 @@
 //! criteria they signed off on a learner's programme) and records a decision. Who may do
 //! what, and what each decision does, are written here once.
 
+use chrono::{Days, NaiveDate};
+
 use crate::access::EnrolmentRelation;
 use crate::text::multi_line;
 use crate::{InvalidValue, Role};
@@ -106,6 +108,260 @@ impl SampleText {
     }
 }
 
+/// The assessment method whose decisions a sample looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Method {
+    /// Watching the learner work.
+    Observation,
+    /// A planned, recorded discussion.
+    ProfessionalDiscussion,
+    /// Oral or written questions.
+    Questioning,
+    /// What the learner made or produced at work.
+    ProductOfWork,
+    /// A statement by someone who saw the learner work.
+    WitnessTestimony,
+    /// An assignment, project or test.
+    WrittenAssessment,
+}
+
+impl Method {
+    /// Every method, in the order they are listed.
+    pub const ALL: [Method; 6] = [
+        Self::Observation,
+        Self::ProfessionalDiscussion,
+        Self::Questioning,
+        Self::ProductOfWork,
+        Self::WitnessTestimony,
+        Self::WrittenAssessment,
+    ];
+
+    /// Parses its stable name.
+    pub fn parse(s: &str) -> Result<Self, InvalidValue> {
+        Self::ALL
+            .into_iter()
+            .find(|m| m.as_str() == s)
+            .ok_or_else(|| {
+                InvalidValue::new(
+                    "must be observation, professional_discussion, questioning, product_of_work, \
+                 witness_testimony or written_assessment",
+                )
+            })
+    }
+
+    /// Its stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Observation => "observation",
+            Self::ProfessionalDiscussion => "professional_discussion",
+            Self::Questioning => "questioning",
+            Self::ProductOfWork => "product_of_work",
+            Self::WitnessTestimony => "witness_testimony",
+            Self::WrittenAssessment => "written_assessment",
+        }
+    }
+
+    /// Its name in words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Observation => "Observation",
+            Self::ProfessionalDiscussion => "Professional discussion",
+            Self::Questioning => "Questioning",
+            Self::ProductOfWork => "Product of work",
+            Self::WitnessTestimony => "Witness testimony",
+            Self::WrittenAssessment => "Written assessment",
+        }
+    }
+}
+
+/// Which of an assessor's learners on a course a plan samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// All of them (a new assessor, or one whose decisions were found wanting).
+    EveryLearner,
+    /// This per cent of them, rounded up (1 to 100): an experienced assessor.
+    Percentage(u8),
+}
+
+impl Strategy {
+    /// Parses `every_learner`, or `percentage` with its per cent.
+    pub fn parse(
+        strategy: &str,
+        percentage: Option<i64>,
+    ) -> Result<Self, (&'static str, InvalidValue)> {
+        match (strategy, percentage) {
+            ("every_learner", None) => Ok(Self::EveryLearner),
+            ("every_learner", Some(_)) => Err((
+                "percentage",
+                InvalidValue::new("leave it out: every learner is sampled"),
+            )),
+            ("percentage", Some(p)) => u8::try_from(p)
+                .ok()
+                .filter(|p| (1..=100).contains(p))
+                .map(Self::Percentage)
+                .ok_or((
+                    "percentage",
+                    InvalidValue::new("must be a whole number from 1 to 100"),
+                )),
+            ("percentage", None) => Err((
+                "percentage",
+                InvalidValue::new("say what per cent of the learners to sample (1 to 100)"),
+            )),
+            _ => Err((
+                "strategy",
+                InvalidValue::new("must be every_learner or percentage"),
+            )),
+        }
+    }
+
+    /// Its stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::EveryLearner => "every_learner",
+            Self::Percentage(_) => "percentage",
+        }
+    }
+
+    /// How many of `learners` are to be sampled: every one, or the per cent rounded up
+    /// (so a plan over any learners samples at least one).
+    pub fn learners_to_sample(self, learners: usize) -> usize {
+        match self {
+            Self::EveryLearner => learners,
+            Self::Percentage(p) => (learners * usize::from(p)).div_ceil(100),
+        }
+    }
+}
+
+/// When a plan's samples fall due in each learner's programme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// The interim sample: this per cent of the way from start to planned end (10 to 90).
+    pub interim_at_percent: u8,
+    /// The summative sample: this many weeks before the planned end (0 to 52), never
+    /// before the interim one.
+    pub summative_weeks_before_end: u8,
+}
+
+impl Timing {
+    /// Half way through, and four weeks before the end.
+    pub const DEFAULT: Timing = Timing {
+        interim_at_percent: 50,
+        summative_weeks_before_end: 4,
+    };
+
+    /// Checks the interim per cent (10 to 90).
+    pub fn interim(p: i64) -> Result<u8, InvalidValue> {
+        u8::try_from(p)
+            .ok()
+            .filter(|p| (10..=90).contains(p))
+            .ok_or(InvalidValue::new("must be a whole number from 10 to 90"))
+    }
+
+    /// Checks the weeks before the end (0 to 52).
+    pub fn weeks(w: i64) -> Result<u8, InvalidValue> {
+        u8::try_from(w)
+            .ok()
+            .filter(|w| *w <= 52)
+            .ok_or(InvalidValue::new(
+                "must be a whole number of weeks from 0 to 52",
+            ))
+    }
+
+    /// When each stage falls due for a programme from `start` to `planned_end`.
+    pub fn due(self, start: NaiveDate, planned_end: NaiveDate) -> (NaiveDate, NaiveDate) {
+        let days = (planned_end - start).num_days().max(0);
+        let interim = start
+            + Days::new(
+                u64::try_from(days * i64::from(self.interim_at_percent) / 100).unwrap_or(0),
+            );
+        let summative = planned_end
+            .checked_sub_days(Days::new(7 * u64::from(self.summative_weeks_before_end)))
+            .unwrap_or(planned_end)
+            .max(interim);
+        (interim, summative)
+    }
+}
+
+/// A learner a plan covers: their programme's dates and the first sample of each stage
+/// taken of their assessor's decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanLearner<Id> {
+    /// Who (an enrolment).
+    pub id: Id,
+    /// Their start date.
+    pub start: NaiveDate,
+    /// Their planned end date.
+    pub planned_end: NaiveDate,
+    /// The day of their first interim sample, if taken.
+    pub interim_on: Option<NaiveDate>,
+    /// The day of their first summative sample, if taken.
+    pub summative_on: Option<NaiveDate>,
+}
+
+/// One planned sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Planned<Id> {
+    /// Whose.
+    pub id: Id,
+    /// Interim or summative.
+    pub stage: Stage,
+    /// When it falls due.
+    pub due_on: NaiveDate,
+    /// When it was done, if it was.
+    pub done_on: Option<NaiveDate>,
+}
+
+impl<Id> Planned<Id> {
+    /// Not done and due before `today`.
+    pub fn overdue(&self, today: NaiveDate) -> bool {
+        self.done_on.is_none() && self.due_on < today
+    }
+}
+
+/// The samples a plan asks for: for each learner it chooses, an interim and a summative
+/// sample, each due by `timing`, and done once one was taken. Which learners: every one,
+/// or the per cent rounded up. Learners already sampled count first (their samples are
+/// done work); the rest are chosen evenly across the others in order of start date, so a
+/// plan does not sample only the newest or the oldest. In learner order (start date).
+pub fn schedule<Id: Copy + Ord>(
+    strategy: Strategy,
+    timing: Timing,
+    learners: &[PlanLearner<Id>],
+) -> Vec<Planned<Id>> {
+    let mut ordered: Vec<&PlanLearner<Id>> = learners.iter().collect();
+    ordered.sort_by_key(|l| (l.start, l.id));
+    let wanted = strategy.learners_to_sample(ordered.len());
+    let (sampled, rest): (Vec<_>, Vec<_>) = ordered
+        .iter()
+        .copied()
+        .partition(|l| l.interim_on.is_some() || l.summative_on.is_some());
+    let more = wanted.saturating_sub(sampled.len()).min(rest.len());
+    // Evenly spread: the middle of each of `more` equal slices of the rest.
+    let chosen_rest = (0..more).map(|j| rest[(2 * j + 1) * rest.len() / (2 * more)]);
+    let mut chosen: Vec<&PlanLearner<Id>> = sampled.into_iter().chain(chosen_rest).collect();
+    chosen.sort_by_key(|l| (l.start, l.id));
+    chosen
+        .into_iter()
+        .flat_map(|l| {
+            let (interim, summative) = timing.due(l.start, l.planned_end);
+            [
+                Planned {
+                    id: l.id,
+                    stage: Stage::Interim,
+                    due_on: interim,
+                    done_on: l.interim_on,
+                },
+                Planned {
+                    id: l.id,
+                    stage: Stage::Summative,
+                    due_on: summative,
+                    done_on: l.summative_on,
+                },
+            ]
+        })
+        .collect()
+}
+
 /// What someone may do with a programme's IQA samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SampleAccess {
@@ -135,6 +391,35 @@ pub fn sample_access(roles: &[Role], relation: EnrolmentRelation) -> SampleAcces
         SampleAccess::Read
     } else {
         SampleAccess::None
+    }
+}
+
+/// What someone may do with an IQA sampling plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PlanAccess {
+    /// Nothing (it does not exist for them).
+    None,
+    /// Read it: auditors, and the assessor whose decisions it samples.
+    Read,
+    /// Make, change and delete it: IQAs and admins, never about their own decisions.
+    Manage,
+}
+
+/// Plans are quality assurance's: IQAs and admins make them, for any assessor but
+/// themselves; the assessor reads what is planned for them; auditors read them all;
+/// learners and employers see none.
+pub fn plan_access(roles: &[Role], own_decisions: bool) -> PlanAccess {
+    let has = |r: Role| roles.contains(&r);
+    if !own_decisions && (has(Role::Iqa) || has(Role::Admin)) {
+        PlanAccess::Manage
+    } else if own_decisions && has(Role::Assessor)
+        || has(Role::Auditor)
+        || has(Role::Iqa)
+        || has(Role::Admin)
+    {
+        PlanAccess::Read
+    } else {
+        PlanAccess::None
     }
 }
 
@@ -195,5 +480,122 @@ mod tests {
                 "{roles:?} {relation:?}"
             );
         }
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn learner(id: u8, start: &str, end: &str) -> PlanLearner<u8> {
+        PlanLearner {
+            id,
+            start: d(start),
+            planned_end: d(end),
+            interim_on: None,
+            summative_on: None,
+        }
+    }
+
+    #[test]
+    fn a_percentage_is_rounded_up_and_every_learner_is_every_one() {
+        assert_eq!(Strategy::Percentage(25).learners_to_sample(10), 3); // 2.5 → 3
+        assert_eq!(Strategy::Percentage(10).learners_to_sample(1), 1); // 0.1 → 1
+        assert_eq!(Strategy::Percentage(50).learners_to_sample(8), 4); // 4 exactly
+        assert_eq!(Strategy::Percentage(100).learners_to_sample(7), 7);
+        assert_eq!(Strategy::Percentage(30).learners_to_sample(0), 0);
+        assert_eq!(Strategy::EveryLearner.learners_to_sample(7), 7);
+        assert_eq!(
+            Strategy::parse("percentage", Some(0)).unwrap_err().0,
+            "percentage"
+        );
+        assert_eq!(
+            Strategy::parse("percentage", None).unwrap_err().0,
+            "percentage"
+        );
+        assert_eq!(
+            Strategy::parse("every_learner", Some(5)).unwrap_err().0,
+            "percentage"
+        );
+        assert_eq!(Strategy::parse("some", None).unwrap_err().0, "strategy");
+        assert_eq!(
+            Strategy::parse("percentage", Some(20)),
+            Ok(Strategy::Percentage(20))
+        );
+        assert_eq!(Method::parse("observation"), Ok(Method::Observation));
+        assert!(Method::parse("Observation").is_err());
+    }
+
+    #[test]
+    fn samples_fall_due_part_way_through_and_weeks_before_the_end() {
+        // 2026-01-01 to 2027-01-01 is 365 days; 50 % of 365 = 182.5 → 182 days after the
+        // start: 2026-07-02. Four weeks (28 days) before 2027-01-01: 2026-12-04.
+        assert_eq!(
+            Timing::DEFAULT.due(d("2026-01-01"), d("2027-01-01")),
+            (d("2026-07-02"), d("2026-12-04"))
+        );
+        // A ten-week programme with the summative sample 52 weeks before its end: never
+        // before the interim one. 70 days × 30 % = 21 days: 2026-03-22.
+        let t = Timing {
+            interim_at_percent: 30,
+            summative_weeks_before_end: 52,
+        };
+        assert_eq!(
+            t.due(d("2026-03-01"), d("2026-05-10")),
+            (d("2026-03-22"), d("2026-03-22"))
+        );
+    }
+
+    #[test]
+    fn a_percentage_counts_the_sampled_first_and_spreads_the_rest() {
+        // Ten learners starting on the 1st to the 10th of January, a year each.
+        let mut ls: Vec<PlanLearner<u8>> = (1..=10)
+            .map(|i| learner(i, &format!("2026-01-{i:02}"), &format!("2027-01-{i:02}")))
+            .collect();
+        // 30 % of 10 = 3 learners; none sampled yet: the middles of three slices of ten,
+        // indexes 10/6 = 1, 30/6 = 5, 50/6 = 8: learners 2, 6 and 9.
+        let plan = schedule(Strategy::Percentage(30), Timing::DEFAULT, &ls);
+        let ids: Vec<u8> = plan.iter().map(|p| p.id).collect();
+        assert_eq!(ids, [2, 2, 6, 6, 9, 9]);
+        assert_eq!(plan[0].stage, Stage::Interim);
+        assert_eq!(plan[1].stage, Stage::Summative);
+        // Learner 2: 2026-01-02 to 2027-01-02, 365 days, interim after 182: 2026-07-03.
+        assert_eq!(plan[0].due_on, d("2026-07-03"));
+        assert!(plan[0].overdue(d("2026-07-04")));
+        assert!(!plan[0].overdue(d("2026-07-03")));
+        // Learner 4 has had an interim sample: counted first, then two of the other nine,
+        // indexes 9/4 = 2 and 27/4 = 6 of [1, 2, 3, 5, 6, 7, 8, 9, 10]: learners 3 and 8.
+        ls[3].interim_on = Some(d("2026-06-30"));
+        let plan = schedule(Strategy::Percentage(30), Timing::DEFAULT, &ls);
+        let ids: Vec<u8> = plan.iter().map(|p| p.id).collect();
+        assert_eq!(ids, [3, 3, 4, 4, 8, 8]);
+        assert_eq!(plan[2].done_on, Some(d("2026-06-30")));
+        assert!(!plan[2].overdue(d("2027-01-01")));
+        assert_eq!(plan[3].done_on, None);
+        // Every learner: all ten, twice each.
+        assert_eq!(
+            schedule(Strategy::EveryLearner, Timing::DEFAULT, &ls).len(),
+            20
+        );
+        assert!(
+            schedule(
+                Strategy::EveryLearner,
+                Timing::DEFAULT,
+                &[] as &[PlanLearner<u8>]
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn iqas_and_admins_plan_for_others_and_the_assessor_reads_their_own() {
+        assert_eq!(plan_access(&[Iqa], false), PlanAccess::Manage);
+        assert_eq!(plan_access(&[Admin], false), PlanAccess::Manage);
+        // Nobody plans the sampling of their own decisions, but reads the plan.
+        assert_eq!(plan_access(&[Iqa, Assessor], true), PlanAccess::Read);
+        assert_eq!(plan_access(&[Admin], true), PlanAccess::Read);
+        assert_eq!(plan_access(&[Assessor], true), PlanAccess::Read);
+        assert_eq!(plan_access(&[Assessor], false), PlanAccess::None);
+        assert_eq!(plan_access(&[Auditor], false), PlanAccess::Read);
+        assert_eq!(plan_access(&[Learner, Employer], false), PlanAccess::None);
     }
 }

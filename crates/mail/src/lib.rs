@@ -39,6 +39,8 @@ const TEMPLATES: &[(&str, &str, &str, &str)] = &[
     template!("off_track_learner"),
     template!("overdue_actions_learner"),
     template!("digest"),
+    template!("iqa_sample_recorded"),
+    template!("iqa_sample_answered"),
     template!("invitation"),
     template!("password_reset"),
     template!("sso_welcome"),
@@ -353,6 +355,11 @@ mod tests {
             "settings_path": "/app/profile#notifications",
             "valid_hours": 168,
             "valid_minutes": 30,
+            "iqa_name": "Iris",
+            "decision": "disagree",
+            "feedback": "The witness statement is unsigned.",
+            "action_for_assessor": null,
+            "response": "Observed again.",
         })
     }
 

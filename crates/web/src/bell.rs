@@ -91,6 +91,8 @@ fn fallback(template: &str) -> &'static str {
         "message_received" => "You have a new message",
         "off_track_learner" => "You are behind on your programme",
         "overdue_actions_learner" => "You have overdue actions",
+        "iqa_sample_recorded" => "An IQA has sampled your decisions",
+        "iqa_sample_answered" => "An assessor has answered your sample",
         _ => "Your daily summary",
     }
 }

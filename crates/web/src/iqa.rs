@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use folio_app::{iqa, progress, routes};
-use folio_domain::iqa::SampleAccess;
+use folio_domain::iqa::{Method, SampleAccess};
 use poem::web::{Data, Path};
 use poem::{Request, handler};
 use serde::Serialize;
@@ -35,6 +35,10 @@ struct SampleCard {
     decision_key: String,
     sampled_at: DateTime<Utc>,
     criteria: Vec<SampledRow>,
+    /// The method in words.
+    method: Option<&'static str>,
+    evidence: Vec<SampledEvidenceRow>,
+    sessions: Vec<SampledSessionRow>,
     feedback: Option<String>,
     action_for_assessor: Option<String>,
     response: Option<String>,
@@ -42,6 +46,39 @@ struct SampleCard {
     responded_at: Option<DateTime<Utc>>,
     /// The API path of the answer form, for the assessor while it is unanswered.
     answer_api: Option<String>,
+}
+
+/// Evidence a sample looked at.
+#[derive(Debug, Serialize)]
+struct SampledEvidenceRow {
+    title: String,
+    version: i32,
+    open: String,
+}
+
+/// A session a sample looked at.
+#[derive(Debug, Serialize)]
+struct SampledSessionRow {
+    kind: String,
+    starts_at: DateTime<Utc>,
+    open: String,
+}
+
+/// Evidence or a session the IQA may sample.
+#[derive(Debug, Serialize)]
+struct SamplableItem {
+    id: Uuid,
+    label: String,
+    version: Option<i32>,
+    at: DateTime<Utc>,
+    outcome: Option<String>,
+}
+
+/// An assessment method to choose.
+#[derive(Debug, Serialize)]
+struct MethodOption {
+    value: &'static str,
+    words: &'static str,
 }
 
 /// A sign-off the IQA may sample.
@@ -63,6 +100,9 @@ struct IqaPage {
     /// The sampling form's API path, for the programme's IQA.
     sample_api: Option<String>,
     samplable: Vec<Samplable>,
+    evidence: Vec<SamplableItem>,
+    sessions: Vec<SamplableItem>,
+    methods: Vec<MethodOption>,
     back: String,
 }
 
@@ -119,6 +159,31 @@ pub(super) async fn iqa_page(
                                 reopened: c.reopened,
                             })
                             .collect(),
+                        method: s
+                            .method
+                            .as_deref()
+                            .and_then(|m| Method::parse(m).ok())
+                            .map(Method::words),
+                        evidence: s
+                            .evidence
+                            .0
+                            .into_iter()
+                            .map(|e| SampledEvidenceRow {
+                                open: routes::evidence(e.evidence_id),
+                                title: e.title,
+                                version: e.version,
+                            })
+                            .collect(),
+                        sessions: s
+                            .sessions
+                            .0
+                            .into_iter()
+                            .map(|l| SampledSessionRow {
+                                open: routes::session(l.session_id),
+                                kind: l.session_type,
+                                starts_at: l.starts_at,
+                            })
+                            .collect(),
                         feedback: s.feedback,
                         action_for_assessor: s.action_for_assessor,
                         response: s.response,
@@ -137,6 +202,35 @@ pub(super) async fn iqa_page(
                         text: c.text,
                         signed_off_by_name: c.signed_off_by_name,
                         signed_off_at: c.signed_off_at,
+                    })
+                    .collect(),
+                evidence: record
+                    .evidence
+                    .into_iter()
+                    .map(|e| SamplableItem {
+                        id: e.id,
+                        label: e.label,
+                        version: e.version,
+                        at: e.at,
+                        outcome: None,
+                    })
+                    .collect(),
+                sessions: record
+                    .sessions
+                    .into_iter()
+                    .map(|l| SamplableItem {
+                        id: l.id,
+                        label: l.label,
+                        version: None,
+                        at: l.at,
+                        outcome: l.outcome,
+                    })
+                    .collect(),
+                methods: Method::ALL
+                    .into_iter()
+                    .map(|m| MethodOption {
+                        value: m.as_str(),
+                        words: m.words(),
                     })
                     .collect(),
                 back: routes::iqa(id),

@@ -20,6 +20,7 @@ mod gateway;
 mod home;
 mod inbox;
 mod iqa;
+mod iqa_plans;
 mod learner;
 mod overview;
 mod passwords;
@@ -154,6 +155,8 @@ pub fn routes(state: &WebState, api: BoxEndpoint<'static, Response>) -> Route {
         .at(routes::UNITS.pattern(), get(units::units_page))
         .at(routes::GATEWAY.pattern(), get(gateway::gateway_page))
         .at(routes::IQA.pattern(), get(iqa::iqa_page))
+        .at(routes::IQA_PLANS.pattern(), get(iqa_plans::plans_page))
+        .at(routes::IQA_PLAN.pattern(), get(iqa_plans::plan_page))
         .at(routes::ADMIN_PEOPLE.pattern(), get(admin::people_page))
         .at(routes::ADMIN_COURSES.pattern(), get(admin::courses_page))
         .at(routes::ADMIN_COURSE.pattern(), get(admin::course_page))

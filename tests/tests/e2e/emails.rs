@@ -56,14 +56,15 @@ async fn message(s: &Scene, to: &str, subject: &str) {
     assert_eq!(r.status(), StatusCode::CREATED);
 }
 
-fn context(s: &Scene, mailer: Mailer, retry: RetryPolicy) -> JobContext {
+/// The workers' context, sending with `mailer`.
+pub(crate) fn context(app: &TestApp, mailer: Mailer, retry: RetryPolicy) -> JobContext {
     JobContext {
-        db: s.app.db.clone(),
+        db: app.db.clone(),
         mailer,
         templates: Arc::new(Templates::load().unwrap()),
         public_url: "https://folio.example.test/".into(),
         email_retry: retry,
-        storage: folio_tests::files(&s.app.database.name),
+        storage: folio_tests::files(&app.database.name),
         export_retention: chrono::TimeDelta::days(7),
         secrets: folio_tests::test_secret_keys(),
     }
@@ -92,7 +93,7 @@ async fn queued_emails_are_delivered_once_through_a_real_smtp_server() {
     let s = scene().await;
     let smtp = SmtpServer::start().await;
     let ctx = context(
-        &s,
+        &s.app,
         Mailer::smtp(&smtp.url, "no-reply@folio.example.test").unwrap(),
         RetryPolicy::default(),
     );
@@ -210,7 +211,7 @@ async fn an_unreachable_server_is_retried_with_backoff_then_given_up() {
         max_delay: Duration::from_secs(600),
     };
     let ctx = context(
-        &s,
+        &s.app,
         Mailer::smtp(
             &format!("smtp://127.0.0.1:{port}"),
             "no-reply@folio.example.test",
@@ -271,7 +272,7 @@ async fn without_an_smtp_server_emails_are_written_as_eml_files() {
     let s = scene().await;
     let dir = std::env::temp_dir().join(format!("folio-mail-{}", Uuid::new_v4()));
     let ctx = context(
-        &s,
+        &s.app,
         Mailer::files(dir.clone(), "no-reply@folio.example.test").unwrap(),
         RetryPolicy::default(),
     );
@@ -366,7 +367,7 @@ async fn links_in_message_and_evidence_emails_open_their_page_after_sign_in() {
 
     let smtp = SmtpServer::start().await;
     let mut ctx = context(
-        &s,
+        &s.app,
         Mailer::smtp(&smtp.url, "no-reply@folio.example.test").unwrap(),
         RetryPolicy::default(),
     );

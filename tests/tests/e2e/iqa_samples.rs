@@ -357,3 +357,109 @@ async fn nobody_samples_their_own_sign_offs() {
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn the_assessor_is_told_of_a_sample_the_iqa_of_the_answer_and_each_link_opens_it() {
+    use folio_jobs::send_emails::{self, RetryPolicy};
+    use folio_mail::Mailer;
+    use folio_tests::smtp::SmtpServer;
+
+    let app = TestApp::spawn().await;
+    let s = scene(&app).await;
+    let m1 = s.course("ST1").unit("M1").criteria.clone();
+    signed_off(&app, &s, &m1[..1]).await;
+    let amelia = s.enrolment("amelia");
+    let referred = app
+        .ok(
+            Method::POST,
+            &format!("/api/v1/enrolments/{amelia}/iqa-samples"),
+            s.token("iris"),
+            Some(json!({
+                "stage": "interim", "decision": "refer", "criterion_ids": [m1[0]],
+                "feedback": "The photo of the guard is not dated.",
+                "action_for_assessor": "Ask Amelia for the dated original.",
+            })),
+        )
+        .await;
+    app.ok(
+        Method::POST,
+        &format!(
+            "/api/v1/iqa-samples/{}/answer",
+            referred["id"].as_str().unwrap()
+        ),
+        s.token("tom"),
+        Some(json!({ "response": "Dated original uploaded as version 2." })),
+    )
+    .await;
+
+    let smtp = SmtpServer::start().await;
+    let mut ctx = crate::emails::context(
+        &app,
+        Mailer::smtp(&smtp.url, "no-reply@folio.example.test").unwrap(),
+        RetryPolicy::default(),
+    );
+    ctx.public_url = app.base.clone();
+    let sent = send_emails::run(&ctx, s.tenant.tenant_id(), 2)
+        .await
+        .unwrap();
+    assert_eq!(sent.sent, 2, "{sent:?}");
+    let mut got: Vec<(String, String, String)> = smtp
+        .messages()
+        .into_iter()
+        .map(|m| (m.header("To").unwrap(), m.subject(), m.text()))
+        .collect();
+    got.sort();
+    // Iris reads Tom's answer; Tom reads what she found and what he must do.
+    let (to_iris, to_tom) = (&got[0], &got[1]);
+    assert!(to_iris.0.contains("iris@n.example"), "{to_iris:?}");
+    assert_eq!(
+        to_iris.1,
+        "Person tom@n.example has answered your sample for Person amelia@n.example"
+    );
+    assert!(to_iris.2.contains("Dated original uploaded as version 2."));
+    assert!(to_tom.0.contains("tom@n.example"), "{to_tom:?}");
+    assert_eq!(
+        to_tom.1,
+        "Person iris@n.example has referred back your decisions for Person amelia@n.example"
+    );
+    assert!(to_tom.2.contains("The photo of the guard is not dated."));
+    assert!(to_tom.2.contains("Ask Amelia for the dated original."));
+    // Each link, followed by its recipient, opens the learner's IQA tab with the sample.
+    for (to, _, text) in &got {
+        let address = if to.contains("tom@") {
+            "tom@n.example"
+        } else {
+            "iris@n.example"
+        };
+        let links: Vec<&str> = text
+            .split_whitespace()
+            .filter(|w| w.starts_with(&app.base))
+            .collect();
+        assert_eq!(links, [format!("{}/app/enrolments/{amelia}/iqa", app.base)]);
+        let (status, page) = app.follow_link_as(&s.tenant.slug, address, links[0]).await;
+        assert_eq!(status, 200, "{address}: {page}");
+        assert!(
+            page.contains("The photo of the guard is not dated."),
+            "{page}"
+        );
+        assert!(
+            page.contains("Dated original uploaded as version 2."),
+            "{page}"
+        );
+        // And the bell lists it.
+        let (status, bell) = app
+            .follow_link_as(
+                &s.tenant.slug,
+                address,
+                &format!("{}/app/notifications", app.base),
+            )
+            .await;
+        assert_eq!(status, 200);
+        let says = if address.starts_with("tom") {
+            "Person iris@n.example has referred back your decisions for Person amelia@n.example"
+        } else {
+            "Person tom@n.example has answered your sample for Person amelia@n.example"
+        };
+        assert!(bell.contains(says), "{bell}");
+    }
+}

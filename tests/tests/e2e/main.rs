@@ -19,6 +19,7 @@ mod enrolments;
 mod evidence;
 mod exports;
 mod gateway;
+mod iqa_plans;
 mod iqa_samples;
 mod isolation;
 mod journey;
