@@ -3,19 +3,21 @@
 //! assessor answers).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use folio_app::iqa::{self, Sample, Sampling};
+use folio_app::iqa::{self, RecordFilter, Sample, Sampling};
 use folio_app::iqa_plans::{self, PlanInput, PlanView};
 use folio_domain::iqa::PlanAccess;
-use poem_openapi::param::Path;
+use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi, Tags};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::iqa_record;
 use crate::json_body::JsonBody;
 use crate::principal::Credentials;
 use crate::problem::ApiResult;
+use crate::time_log_export::{WorkbookResponse, workbook};
 
 #[derive(Tags)]
 enum IqaTag {
@@ -247,6 +249,70 @@ impl IqaApi {
         Ok(Json(SampleList {
             items: samples.into_iter().map(Into::into).collect(),
         }))
+    }
+
+    /// The sampling record as an Excel workbook (`.xlsx`): every sample of the programmes
+    /// whose samples you read (IQAs and assessors theirs, admins and auditors as far as
+    /// they see), oldest first, with what was looked at, the decision, the feedback and
+    /// the answer; 403 for learners and employers. 422 when `from` is after `to` or more
+    /// than 50,000 samples match.
+    #[oai(path = "/iqa-sampling-record", method = "get")]
+    async fn record(
+        &self,
+        credentials: Credentials,
+        /// Samples taken on or after this day (the organisation's).
+        from: Query<Option<NaiveDate>>,
+        /// Samples taken on or before this day.
+        to: Query<Option<NaiveDate>>,
+        /// Only samples of this assessor's decisions.
+        assessor_id: Query<Option<Uuid>>,
+        /// Only samples on this course.
+        course_id: Query<Option<Uuid>>,
+    ) -> ApiResult<WorkbookResponse> {
+        let filter = RecordFilter {
+            from: from.0,
+            to: to.0,
+            assessor_id: assessor_id.0,
+            course_id: course_id.0,
+        };
+        let mut uow = self.0.authenticate(&credentials).await?;
+        let record = iqa::sampling_record(&mut uow, filter).await?;
+        uow.commit().await?;
+        let exported_at = Utc::now();
+        let mut said = Vec::new();
+        if let Some(from) = filter.from {
+            said.push(format!("from {from}"));
+        }
+        if let Some(to) = filter.to {
+            said.push(format!("to {to}"));
+        }
+        if let Some(a) = filter.assessor_id {
+            said.push(format!("assessor {a}"));
+        }
+        if let Some(c) = filter.course_id {
+            said.push(format!("course {c}"));
+        }
+        let heading = iqa_record::Heading {
+            organisation: record.organisation,
+            filters: if said.is_empty() {
+                "None: every sample you may read".to_owned()
+            } else {
+                said.join("; ")
+            },
+            exported_at,
+        };
+        let tz = record.tz;
+        let name = format!(
+            "iqa-sampling-record-{}.xlsx",
+            exported_at.with_timezone(&tz).date_naive()
+        );
+        let rows = record.rows;
+        Ok(workbook(&name, move |sheet| {
+            iqa_record::write_sheet(sheet, &heading, &rows, |at| {
+                at.with_timezone(&tz).date_naive()
+            })
+        })
+        .await?)
     }
 
     /// Answer a sample of your decisions (the programme's assessor; 403 for other staff who

@@ -19,6 +19,7 @@ mod form;
 mod gateway;
 pub mod health;
 mod iqa;
+mod iqa_record;
 mod jobs;
 mod json_body;
 mod learning_plan;

@@ -214,16 +214,37 @@ fn write_sheet(
     Ok(())
 }
 
-/// Writes the workbook to an anonymous temporary file, rewound: call on a blocking thread.
-fn write_file(heading: &Heading, rows: &[ExportRow]) -> Result<(std::fs::File, u64), XlsxError> {
+/// Writes a one-sheet workbook with `write` to an anonymous temporary file, rewound: call
+/// on a blocking thread.
+fn write_file(
+    write: impl FnOnce(&mut Worksheet) -> Result<(), XlsxError>,
+) -> Result<(std::fs::File, u64), XlsxError> {
     let mut workbook = Workbook::new();
     let sheet = workbook.add_worksheet_with_constant_memory()?;
-    write_sheet(sheet, heading, rows)?;
+    write(sheet)?;
     let mut file = tempfile::tempfile()?;
     workbook.save_to_writer(&mut file)?;
     let len = file.stream_position()?;
     file.seek(SeekFrom::Start(0))?;
     Ok((file, len))
+}
+
+/// A one-sheet workbook written by `write` (on a blocking thread, in constant memory, to a
+/// temporary file), streamed as `file_name`.
+pub(crate) async fn workbook(
+    file_name: &str,
+    write: impl FnOnce(&mut Worksheet) -> Result<(), XlsxError> + Send + 'static,
+) -> AppResult<WorkbookResponse> {
+    let (file, len) = tokio::task::spawn_blocking(move || write_file(write))
+        .await
+        .map_err(|e| AppError::Internal(format!("spreadsheet task failed: {e}")))?
+        .map_err(|e| AppError::Internal(format!("could not write the spreadsheet: {e}")))?;
+    let body = Body::from_async_read(tokio::fs::File::from_std(file));
+    Ok(WorkbookResponse::Workbook(
+        Binary(body),
+        content_disposition(file_name),
+        i64::try_from(len).unwrap_or(i64::MAX),
+    ))
 }
 
 /// The workbook of `rows` under `heading`, streamed as `file_name`.
@@ -232,16 +253,7 @@ pub(crate) async fn time_log_workbook(
     rows: Vec<ExportRow>,
     file_name: String,
 ) -> AppResult<WorkbookResponse> {
-    let (file, len) = tokio::task::spawn_blocking(move || write_file(&heading, &rows))
-        .await
-        .map_err(|e| AppError::Internal(format!("spreadsheet task failed: {e}")))?
-        .map_err(|e| AppError::Internal(format!("could not write the spreadsheet: {e}")))?;
-    let body = Body::from_async_read(tokio::fs::File::from_std(file));
-    Ok(WorkbookResponse::Workbook(
-        Binary(body),
-        content_disposition(&file_name),
-        i64::try_from(len).unwrap_or(i64::MAX),
-    ))
+    workbook(&file_name, move |sheet| write_sheet(sheet, &heading, &rows)).await
 }
 
 /// A file name for a learner's log exported on `day`: `time-log-<name>-<day>.xlsx`, the

@@ -12,10 +12,13 @@ use serde_json::json;
 use uuid::Uuid;
 
 use folio_db::outbox::NewEmail;
+use folio_domain::Role;
 
 use crate::{Error, FieldError, Fields, Result, UnitOfWork, checked, routes};
 
-pub use folio_db::iqa::{Samplable, Sample, SampledEvidence, SampledSession, SignedOffCriterion};
+pub use folio_db::iqa::{
+    RecordFilter, RecordRow, Samplable, Sample, SampledEvidence, SampledSession, SignedOffCriterion,
+};
 
 /// What an IQA records.
 #[derive(Debug, Clone)]
@@ -332,4 +335,62 @@ pub async fn record(uow: &mut UnitOfWork, enrolment_id: Uuid) -> Result<Record> 
         evidence,
         sessions,
     })
+}
+
+/// The most samples one sampling record holds.
+pub const RECORD_MAX_ROWS: i64 = 50_000;
+
+/// The sampling record: every sample of the programmes the caller reads samples of (IQAs
+/// and assessors theirs, admins and auditors as far as they see), oldest first, filtered
+/// by day, assessor and course; 403 for learners and employers. 422 when `from` is after
+/// `to`, or when more than [`RECORD_MAX_ROWS`] samples match (narrow the days).
+pub async fn sampling_record(uow: &mut UnitOfWork, filter: RecordFilter) -> Result<SamplingRecord> {
+    let p = &uow.principal;
+    if ![Role::Iqa, Role::Assessor, Role::Admin, Role::Auditor]
+        .iter()
+        .any(|r| p.has(*r))
+    {
+        return Err(Error::Forbidden);
+    }
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && from > to
+    {
+        return Err(Error::invalid("from", "must be on or before `to`"));
+    }
+    // Samples are staff records: read through the staff relationships only (a learner's
+    // or an employer's view of a programme never shows its samples).
+    let mut viewer = p.viewer();
+    viewer.scope.as_learner = false;
+    viewer.scope.as_employer = false;
+    let rows = queries::record(&mut uow.tx, &viewer, &filter, RECORD_MAX_ROWS + 1).await?;
+    if i64::try_from(rows.len()).unwrap_or(i64::MAX) > RECORD_MAX_ROWS {
+        return Err(Error::invalid(
+            "from",
+            "more than 50,000 samples match: choose fewer days",
+        ));
+    }
+    uow.audit(
+        "iqa.record_export",
+        "tenant",
+        uow.principal.tenant.0,
+        json!({ "rows": rows.len(), "from": filter.from, "to": filter.to,
+                "assessor_id": filter.assessor_id, "course_id": filter.course_id }),
+    )
+    .await?;
+    Ok(SamplingRecord {
+        organisation: folio_db::platform::current(&mut uow.tx).await?.name,
+        tz: uow.settings().await?.tz(),
+        rows,
+    })
+}
+
+/// The sampling record, with what its sheet says above the table.
+#[derive(Debug)]
+pub struct SamplingRecord {
+    /// The organisation's name.
+    pub organisation: String,
+    /// Its time zone, for the days.
+    pub tz: chrono_tz::Tz,
+    /// The samples, oldest first.
+    pub rows: Vec<RecordRow>,
 }

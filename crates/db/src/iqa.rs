@@ -755,3 +755,74 @@ pub async fn plan_choices(tx: &mut TenantTx) -> DbResult<(Vec<Choice>, Vec<Choic
     .await?;
     Ok((courses, assessors))
 }
+
+/// A row of the sampling record: a sample with its learner and course.
+#[derive(Debug, Clone, FromRow)]
+pub struct RecordRow {
+    /// The sample.
+    #[sqlx(flatten)]
+    pub sample: Sample,
+    /// The learner.
+    pub learner_name: String,
+    /// The learner's unique learner number.
+    pub uln: Option<String>,
+    /// The course.
+    pub course_title: String,
+    /// The organisation's day it was taken.
+    pub sampled_on: NaiveDate,
+}
+
+/// Which samples the record holds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecordFilter {
+    /// Taken on or after this day (the organisation's).
+    pub from: Option<NaiveDate>,
+    /// Taken on or before this day.
+    pub to: Option<NaiveDate>,
+    /// Of this assessor's decisions.
+    pub assessor_id: Option<Uuid>,
+    /// On this course.
+    pub course_id: Option<Uuid>,
+}
+
+/// The samples of the programmes `viewer` may see, other than their own as a learner,
+/// oldest first, at most `limit`.
+pub async fn record(
+    tx: &mut TenantTx,
+    viewer: &Viewer,
+    filter: &RecordFilter,
+    limit: i64,
+) -> DbResult<Vec<RecordRow>> {
+    let tenant = tx.tenant();
+    let scope = viewer.scope;
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "select x.*, l.name as learner_name, e.uln, c.title as course_title,
+             (x.sampled_at at time zone tenant_tz(e.tenant_id))::date as sampled_on
+         from ({SELECT} where s.tenant_id = $1) x
+         join enrolments e on e.tenant_id = $1 and e.id = x.enrolment_id
+         join users l on l.tenant_id = e.tenant_id and l.id = e.learner_id
+         join courses c on c.tenant_id = e.tenant_id and c.id = e.course_id
+         where e.tenant_id = $1 and {VISIBLE} and e.learner_id <> $2
+           and ($9::date is null or (x.sampled_at at time zone tenant_tz(e.tenant_id))::date >= $9)
+           and ($10::date is null or (x.sampled_at at time zone tenant_tz(e.tenant_id))::date <= $10)
+           and ($11::uuid is null or x.assessor_id = $11)
+           and ($12::uuid is null or e.course_id = $12)
+         order by x.sampled_at, x.id
+         limit $13"
+    )))
+    .bind(tenant.0)
+    .bind(viewer.user_id)
+    .bind(scope.all)
+    .bind(scope.as_learner)
+    .bind(scope.as_assessor)
+    .bind(scope.as_iqa)
+    .bind(scope.as_employer)
+    .bind(scope.as_auditor)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.assessor_id)
+    .bind(filter.course_id)
+    .bind(limit)
+    .fetch_all(tx.conn())
+    .await?)
+}

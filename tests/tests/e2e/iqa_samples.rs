@@ -463,3 +463,144 @@ async fn the_assessor_is_told_of_a_sample_the_iqa_of_the_answer_and_each_link_op
         assert!(bell.contains(says), "{bell}");
     }
 }
+
+/// The sampling record as `token` downloads it: the sheet's cells as text, row by row
+/// (dates as `yyyy-mm-dd`), or the response when it is refused.
+async fn record(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+) -> Result<Vec<Vec<String>>, reqwest::Response> {
+    use calamine::{Data, Reader, Xlsx};
+    let r = app
+        .authed(
+            Method::GET,
+            &format!("/api/v1/iqa-sampling-record{query}"),
+            token,
+        )
+        .send()
+        .await
+        .unwrap();
+    if r.status() != StatusCode::OK {
+        return Err(r);
+    }
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let sheet = book.worksheet_range("Sampling record").unwrap();
+    Ok(sheet
+        .rows()
+        .map(|row| {
+            row.iter()
+                .map(|c| match c {
+                    Data::String(s) => s.clone(),
+                    Data::Empty => String::new(),
+                    Data::DateTime(d) => d.as_datetime().unwrap().date().to_string(),
+                    other => other.to_string(),
+                })
+                .collect()
+        })
+        .collect())
+}
+
+#[tokio::test]
+async fn the_sampling_record_lists_each_sample_for_those_who_read_them() {
+    let app = TestApp::spawn().await;
+    let s = scene(&app).await;
+    let m1 = s.course("ST1").unit("M1").criteria.clone();
+    signed_off(&app, &s, &m1[..2]).await;
+    let amelia = s.enrolment("amelia");
+    let taken = app
+        .ok(
+            Method::POST,
+            &format!("/api/v1/enrolments/{amelia}/iqa-samples"),
+            s.token("iris"),
+            Some(json!({
+                "stage": "summative", "decision": "disagree", "method": "witness_testimony",
+                "criterion_ids": [m1[1], m1[0]],
+                "feedback": "The witness is not named.",
+                "action_for_assessor": "Get a signed statement.",
+            })),
+        )
+        .await;
+    app.ok(
+        Method::POST,
+        &format!(
+            "/api/v1/iqa-samples/{}/answer",
+            taken["id"].as_str().unwrap()
+        ),
+        s.token("tom"),
+        Some(json!({ "response": "Statement signed by the supervisor." })),
+    )
+    .await;
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::London)
+        .date_naive()
+        .to_string();
+    // Row 5 is the header, row 6 the sample, then a gap and the count.
+    let expected = [
+        today.as_str(),
+        "Person amelia@n.example",
+        "",
+        "Engineering",
+        "Person tom@n.example",
+        "Person iris@n.example",
+        "Summative",
+        "Witness testimony",
+        "Disagree",
+        "M1.1 (reopened), M1.2 (reopened)",
+        "",
+        "",
+        "The witness is not named.",
+        "Get a signed statement.",
+        "Statement signed by the supervisor.",
+        "Person tom@n.example",
+        today.as_str(),
+    ];
+    for who in ["iris", "tom", "audrey"] {
+        let sheet = record(&app, s.token(who), "").await.unwrap();
+        assert_eq!(sheet[4][0], "Sampled on", "{who}");
+        assert_eq!(sheet[5], expected, "{who}");
+        assert_eq!(
+            sheet[7][..2],
+            ["Samples".to_owned(), "1".to_owned()],
+            "{who}"
+        );
+    }
+    let sheet = record(
+        &app,
+        &s.admin,
+        &format!("?course_id={}", s.course("ST1").id),
+    )
+    .await
+    .unwrap();
+    assert_eq!(sheet[5], expected);
+    // Filters: an assessor with no samples, days before it was taken.
+    let sheet = record(&app, &s.admin, &format!("?assessor_id={}", s.id("iris")))
+        .await
+        .unwrap();
+    assert_eq!(sheet[6][..2], ["Samples".to_owned(), "0".to_owned()]);
+    let sheet = record(&app, &s.admin, "?to=2020-01-01").await.unwrap();
+    assert_eq!(sheet[6][..2], ["Samples".to_owned(), "0".to_owned()]);
+    let body = problem(
+        record(&app, &s.admin, "?from=2026-02-01&to=2026-01-01")
+            .await
+            .unwrap_err(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(fields(&body), ["from"]);
+    // Ivy is IQA of nobody: none of it is hers; learners and employers may not ask.
+    let sheet = record(&app, s.token("ivy"), "").await.unwrap();
+    assert_eq!(sheet[6][..2], ["Samples".to_owned(), "0".to_owned()]);
+    for who in ["amelia", "manny"] {
+        let r = record(&app, s.token(who), "").await.unwrap_err();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{who}");
+    }
+    let other = app.scene("eastfield").build().await;
+    let sheet = record(&app, &other.admin, "").await.unwrap();
+    assert_eq!(sheet[6][..2], ["Samples".to_owned(), "0".to_owned()]);
+}
