@@ -1,6 +1,8 @@
 //! IQA sampling: `/api/v1/enrolments/{id}/iqa-samples` (the programme's IQA samples its
-//! sign-offs; staff who read them list them) and `/api/v1/iqa-samples/{id}/answer` (its
-//! assessor answers).
+//! sign-offs, evidence and sessions; staff who read them list them),
+//! `/api/v1/iqa-samples/{id}/answer` (its assessor answers), `/api/v1/iqa-sampling-record`
+//! (the record as a workbook) and `/api/v1/iqa-plans` (sampling plans, with planned
+//! against done and what is overdue).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::iqa::{self, RecordFilter, Sample, Sampling};
@@ -208,9 +210,10 @@ enum CreatedSample {
 
 #[OpenApi(prefix_path = "/api/v1", tag = "IqaTag::Iqa")]
 impl IqaApi {
-    /// Sample the programme's sign-offs and record your decision (its IQA; 403 for other
-    /// staff who read its samples; 404 for anyone else). A disagreement reopens the
-    /// sampled sign-offs; 422 names every field at fault.
+    /// Sample the programme's sign-offs, evidence and sessions and record your decision
+    /// (its IQA; 403 for other staff who read its samples; 404 for anyone else). A
+    /// disagreement reopens the sampled sign-offs; the assessor is told by e-mail and in
+    /// the app; 422 names every field at fault.
     #[oai(path = "/enrolments/:id/iqa-samples", method = "post")]
     async fn sample(
         &self,
@@ -415,7 +418,8 @@ struct MethodCoverageBody {
 /// Planned against done, in numbers.
 #[derive(Debug, Object)]
 struct PlanSummaryBody {
-    /// Learners in reach: on the course with the assessor, not withdrawn, and yours to see.
+    /// The plan's learners: on the course with the assessor, not withdrawn (all of them,
+    /// whoever reads the plan).
     learners: u64,
     /// Of them, the learners the plan samples.
     learners_planned: u64,
@@ -429,6 +433,8 @@ struct PlanSummaryBody {
     units: u64,
     /// Of them, sampled.
     units_sampled: u64,
+    /// Of the learners planned, those you may not see: counted here, not listed.
+    hidden_learners: u64,
     /// Methods the plan names.
     methods_planned: u64,
     /// Of them, sampled.
@@ -466,7 +472,8 @@ struct PlanBody {
     may_change: bool,
     /// Planned against done.
     summary: PlanSummaryBody,
-    /// The samples planned, by learner (start date order), interim then summative.
+    /// The samples planned of the learners you may see, by learner (start date order),
+    /// interim then summative.
     samples: Vec<PlannedSampleBody>,
     /// The units, in course order.
     units: Vec<UnitCoverageBody>,
@@ -501,6 +508,7 @@ impl From<PlanView> for PlanBody {
                 planned: count(s.planned),
                 done: count(s.done),
                 overdue: count(s.overdue),
+                hidden_learners: count(s.hidden_learners),
                 units: count(s.units),
                 units_sampled: count(s.units_sampled),
                 methods_planned: count(s.methods_planned),
@@ -583,8 +591,10 @@ impl IqaPlanApi {
     }
 
     /// The sampling plans you may read, each with planned against done and what is
-    /// overdue, over the learners you may see (IQAs, admins and auditors: every plan; an
-    /// assessor: the plans of their decisions; 403 for anyone else).
+    /// overdue over all its learners, and the rows of the learners you may see (IQAs,
+    /// admins and auditors of the whole organisation: every plan; an auditor of a sample:
+    /// the plans reaching a learner of it; an assessor: the plans of their decisions; 403
+    /// for anyone else).
     #[oai(path = "/iqa-plans", method = "get")]
     async fn list(&self, credentials: Credentials) -> ApiResult<Json<PlanList>> {
         let mut uow = self.0.authenticate(&credentials).await?;

@@ -71,10 +71,14 @@ fn text(
 }
 
 /// Records a sample of the programme's sign-offs (its IQA; 403 for anyone else who reads
-/// its samples, 404 for anyone who does not). 422 names every field at fault: an unknown
-/// stage or decision, no criteria or more than 1,000, a criterion not signed off for this
-/// learner (only a decision made can be sampled), feedback missing for a disagreement or a
-/// referral.
+/// its samples, 404 for anyone who does not). What is sampled is any of: criteria signed
+/// off (up to 1,000), the learner's evidence (at its current version) and sessions with an
+/// outcome (up to 100 each), never the IQA's own sign-offs or sessions. 422 names every
+/// field at fault: an unknown stage, decision or method, nothing sampled, a criterion not
+/// signed off for this learner (only a decision made can be sampled), another learner's
+/// evidence or session, a session still open, a disagreement with no sign-offs to reopen,
+/// feedback missing for a disagreement or a referral. The assessor is told (bell and
+/// e-mail).
 pub async fn sample(uow: &mut UnitOfWork, enrolment_id: Uuid, s: Sampling) -> Result<Sample> {
     uow.lock_enrolment(enrolment_id).await?;
     let (enrolment, access) = enrolment_for_samples(uow, enrolment_id).await?;
@@ -147,6 +151,16 @@ pub async fn sample(uow: &mut UnitOfWork, enrolment_id: Uuid, s: Sampling) -> Re
         }
         found
     };
+    // A disagreement reopens sign-offs: it needs some to reopen.
+    if decision.is_some_and(Decision::reopens_sign_offs)
+        && criteria.is_empty()
+        && !(evidence_ids.is_empty() && session_ids.is_empty())
+    {
+        fields.add(
+            "criterion_ids",
+            "choose the sign-offs you disagree with: a disagreement reopens them (refer the evidence or sessions back instead)",
+        );
+    }
     let evidence = if evidence_ids.len() > 100 {
         fields.add("evidence_ids", "choose at most 100 pieces of evidence");
         Vec::new()
@@ -176,6 +190,10 @@ pub async fn sample(uow: &mut UnitOfWork, enrolment_id: Uuid, s: Sampling) -> Re
                 Some(f) if !f.closed => fields.add(
                     format!("session_ids[{i}]"),
                     "has no outcome recorded yet: there is nothing to sample until it has",
+                ),
+                Some(f) if f.assessor_id == me => fields.add(
+                    format!("session_ids[{i}]"),
+                    "you ran this session yourself: another IQA must sample it",
                 ),
                 Some(_) => {}
             }

@@ -2,9 +2,11 @@
 //! are sampled (every one, or a per cent), when (an interim point and weeks before the
 //! end), and which assessment methods at least once; every unit of the course the learners
 //! study is to be sampled at least once. What each plan asks for, what is done and what
-//! is overdue is worked out when read (`folio_domain::iqa::schedule`), over the learners
-//! the reader may see: an IQA's plan shows the learners they are IQA of, an admin's all.
-//! Who may do what is `folio_domain::iqa::plan_access`.
+//! is overdue is worked out when read (`folio_domain::iqa::schedule`) over all the plan's
+//! learners (a plan is the organisation's, whoever reads it); each reader is shown the rows
+//! of the learners they may see, the rest only counted. Who may do what is
+//! `folio_domain::iqa::plan_access`; an auditor of a sample reads only the plans that reach
+//! a learner of it.
 
 use chrono::NaiveDate;
 use folio_db::iqa::{self as queries, Coverage, Plan, PlanSettings};
@@ -84,6 +86,8 @@ pub struct Summary {
     pub units: usize,
     /// Of them, sampled at least once.
     pub units_sampled: usize,
+    /// Of the learners planned, those the reader may not see (counted, not shown).
+    pub hidden_learners: usize,
     /// Methods the plan names.
     pub methods_planned: usize,
     /// Of them, sampled at least once.
@@ -97,14 +101,17 @@ pub struct PlanView {
     pub plan: Plan,
     /// What the reader may do with it.
     pub access: PlanAccess,
-    /// The samples planned, in learner order (start date), interim before summative.
+    /// The samples planned of the learners the reader may see, in learner order (start
+    /// date), interim before summative.
     pub samples: Vec<PlannedSample>,
     /// Each unit and its samples, in course order.
     pub units: Vec<Coverage>,
     /// Each method planned or sampled.
     pub methods: Vec<MethodCoverage>,
-    /// In numbers.
+    /// In numbers, over all the plan's learners.
     pub summary: Summary,
+    /// Whether the reader may see any of its learners.
+    pub sees_learners: bool,
 }
 
 fn access_to(uow: &UnitOfWork, plan: &Plan) -> PlanAccess {
@@ -255,19 +262,41 @@ pub async fn create(uow: &mut UnitOfWork, input: PlanInput) -> Result<PlanView> 
 /// The plan if the caller may manage it: 404 if they may not read it, 403 if they only
 /// read it.
 async fn managed(uow: &mut UnitOfWork, id: Uuid) -> Result<Plan> {
-    let plan = readable(uow, id).await?;
-    if access_to(uow, &plan) != PlanAccess::Manage || uow.principal.is_auditing() {
-        return Err(Error::Forbidden);
+    let plan = queries::plan(&mut uow.tx, id).await?;
+    let access = access_to(uow, &plan);
+    if access == PlanAccess::Manage && !uow.principal.is_auditing() {
+        return Ok(plan);
     }
-    Ok(plan)
+    // Anyone else who reads it is refused; anyone who does not learns nothing of it.
+    let today = crate::progress::today(uow).await?;
+    if readable_view(uow, plan, today).await?.is_some() {
+        Err(Error::Forbidden)
+    } else {
+        Err(Error::NotFound)
+    }
 }
 
-async fn readable(uow: &mut UnitOfWork, id: Uuid) -> Result<Plan> {
-    let plan = queries::plan(&mut uow.tx, id).await?;
-    if access_to(uow, &plan) == PlanAccess::None {
-        return Err(Error::NotFound);
+/// Whether the reader reads the plan only through the learners they may see: an auditor
+/// whose access is a sample reads a plan only when it reaches one of their learners.
+fn reads_through_learners(uow: &UnitOfWork, plan: &Plan, access: PlanAccess) -> bool {
+    access == PlanAccess::Read
+        && plan.assessor_id != uow.principal.user_id
+        && !uow.principal.sees_whole_organisation()
+}
+
+/// The plan's view if the caller may read it.
+async fn readable_view(
+    uow: &mut UnitOfWork,
+    plan: Plan,
+    today: NaiveDate,
+) -> Result<Option<PlanView>> {
+    let access = access_to(uow, &plan);
+    if access == PlanAccess::None {
+        return Ok(None);
     }
-    Ok(plan)
+    let narrow = reads_through_learners(uow, &plan, access);
+    let v = view(uow, plan, today).await?;
+    Ok((!narrow || v.sees_learners).then_some(v))
 }
 
 /// Changes a plan's strategy, timing and methods (IQAs and admins, not about themselves;
@@ -318,12 +347,15 @@ pub async fn delete(uow: &mut UnitOfWork, id: Uuid) -> Result<()> {
 
 /// One plan with what it asks for and what is done (404 for anyone who may not read it).
 pub async fn get(uow: &mut UnitOfWork, id: Uuid) -> Result<PlanView> {
-    let plan = readable(uow, id).await?;
+    let plan = queries::plan(&mut uow.tx, id).await?;
     let today = crate::progress::today(uow).await?;
-    view(uow, plan, today).await
+    readable_view(uow, plan, today)
+        .await?
+        .ok_or(Error::NotFound)
 }
 
-/// The plans the caller may read (IQAs, admins and auditors: all; an assessor: those of
+/// The plans the caller may read (IQAs, admins and auditors of the whole organisation:
+/// all; an auditor of a sample: those reaching a learner of it; an assessor: those of
 /// their decisions; 403 for anyone else), by course and assessor.
 pub async fn list(uow: &mut UnitOfWork) -> Result<Vec<PlanView>> {
     let p = &uow.principal;
@@ -341,7 +373,9 @@ pub async fn list(uow: &mut UnitOfWork) -> Result<Vec<PlanView>> {
     let today = crate::progress::today(uow).await?;
     let mut views = Vec::with_capacity(plans.len());
     for plan in plans {
-        views.push(view(uow, plan, today).await?);
+        if let Some(v) = readable_view(uow, plan, today).await? {
+            views.push(v);
+        }
     }
     Ok(views)
 }
@@ -386,8 +420,16 @@ async fn view(uow: &mut UnitOfWork, plan: Plan, today: NaiveDate) -> Result<Plan
             summative_on: l.summative_on,
         })
         .collect();
-    let samples: Vec<PlannedSample> = schedule(strategy, timing, &learners)
-        .into_iter()
+    let planned = schedule(strategy, timing, &learners);
+    let shown = |id: Uuid| {
+        reach
+            .learners
+            .iter()
+            .any(|l| l.enrolment_id == id && l.visible)
+    };
+    let samples: Vec<PlannedSample> = planned
+        .iter()
+        .filter(|p| shown(p.id))
         .map(|p| PlannedSample {
             enrolment_id: p.id,
             learner_name: reach
@@ -422,10 +464,11 @@ async fn view(uow: &mut UnitOfWork, plan: Plan, today: NaiveDate) -> Result<Plan
         .collect();
     let summary = Summary {
         learners: learners.len(),
-        learners_planned: samples.len() / 2,
-        planned: samples.len(),
-        done: samples.iter().filter(|s| s.done_on.is_some()).count(),
-        overdue: samples.iter().filter(|s| s.overdue).count(),
+        learners_planned: planned.len() / 2,
+        planned: planned.len(),
+        done: planned.iter().filter(|p| p.done_on.is_some()).count(),
+        overdue: planned.iter().filter(|p| p.overdue(today)).count(),
+        hidden_learners: planned.iter().filter(|p| !shown(p.id)).count() / 2,
         units: reach.units.len(),
         units_sampled: reach.units.iter().filter(|u| u.samples > 0).count(),
         methods_planned: methods.iter().filter(|m| m.planned).count(),
@@ -435,6 +478,7 @@ async fn view(uow: &mut UnitOfWork, plan: Plan, today: NaiveDate) -> Result<Plan
             .count(),
     };
     Ok(PlanView {
+        sees_learners: reach.learners.iter().any(|l| l.visible),
         access: access_to(uow, &plan),
         plan,
         samples,

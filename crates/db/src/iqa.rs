@@ -173,6 +173,8 @@ pub struct SessionItem {
     /// Whether its outcome is recorded (it happened, or did not: either is a record the
     /// IQA can look at); an open session has nothing yet to sample.
     pub closed: bool,
+    /// Who ran it.
+    pub assessor_id: Uuid,
 }
 
 /// Of `ids`, the enrolment's sessions.
@@ -183,7 +185,7 @@ pub async fn sessions_of(
 ) -> DbResult<Vec<SessionItem>> {
     let tenant = tx.tenant();
     Ok(sqlx::query_as(
-        "select l.id, l.outcome is not null as closed from learning_sessions l
+        "select l.id, l.outcome is not null as closed, l.assessor_id from learning_sessions l
          where l.tenant_id = $1 and l.enrolment_id = $2 and l.id = any($3)",
     )
     .bind(tenant.0)
@@ -532,7 +534,7 @@ pub async fn plans(tx: &mut TenantTx, assessor: Option<Uuid>) -> DbResult<Vec<Pl
     .await?)
 }
 
-/// A learner a plan covers, as the viewer may see them.
+/// A learner a plan covers.
 #[derive(Debug, Clone, FromRow)]
 pub struct PlanLearner {
     /// The programme.
@@ -547,6 +549,8 @@ pub struct PlanLearner {
     pub interim_on: Option<NaiveDate>,
     /// And of the first summative one.
     pub summative_on: Option<NaiveDate>,
+    /// Whether the viewer may see the programme (its row is shown only then).
+    pub visible: bool,
 }
 
 /// How often a unit, or a method, has been sampled.
@@ -562,12 +566,12 @@ pub struct Coverage {
     pub samples: i64,
 }
 
-/// What a plan covers, as the viewer may see it: the learners (on the course, with the
-/// assessor, not withdrawn), the units of the course any of them studies (mandatory ones,
-/// and optional ones chosen) with the samples of each, and the samples by method.
+/// What a plan covers: the learners (on the course, with the assessor, not withdrawn),
+/// the units of the course any of them studies (mandatory ones, and optional ones chosen)
+/// with the samples of each, and the samples by method.
 #[derive(Debug, Clone)]
 pub struct PlanReach {
-    /// The learners, by name.
+    /// The learners, by name, each marked visible to the viewer or not.
     pub learners: Vec<PlanLearner>,
     /// The units, in course order.
     pub units: Vec<Coverage>,
@@ -575,7 +579,14 @@ pub struct PlanReach {
     pub methods: Vec<Coverage>,
 }
 
-/// The learners, units and methods a plan reaches, limited to what `viewer` may see.
+/// The programmes a plan reaches: `$2` the course, `$3` the assessor.
+const PLAN_REACH: &str = "select r.id from enrolments r
+    where r.tenant_id = $1 and r.course_id = $2 and r.assessor_id = $3
+      and r.status <> 'withdrawn'";
+
+/// The learners, units and methods a plan reaches: the plan is the organisation's, so
+/// what it asks for is worked out over all its learners; each learner says whether
+/// `viewer` may see them.
 pub async fn plan_reach(
     tx: &mut TenantTx,
     viewer: &Viewer,
@@ -584,12 +595,6 @@ pub async fn plan_reach(
 ) -> DbResult<PlanReach> {
     let tenant = tx.tenant();
     let s = viewer.scope;
-    // The programmes in reach: on the course, with the assessor, visible, not withdrawn.
-    let reach = format!(
-        "select e.id from enrolments e
-         where e.tenant_id = $1 and e.course_id = $9 and e.assessor_id = $10
-           and e.status <> 'withdrawn' and {VISIBLE}"
-    );
     let learners = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select e.id as enrolment_id, l.name as learner_name, e.start_date,
              coalesce(e.revised_end_date, e.planned_end_date) as end_date,
@@ -600,10 +605,12 @@ pub async fn plan_reach(
              (select min((s.sampled_at at time zone tenant_tz(e.tenant_id))::date)
               from iqa_samples s
               where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
-                and s.assessor_id = $10 and s.stage = 'summative') as summative_on
+                and s.assessor_id = $10 and s.stage = 'summative') as summative_on,
+             coalesce({VISIBLE}, false) as visible
          from enrolments e
          join users l on l.tenant_id = e.tenant_id and l.id = e.learner_id
-         where e.tenant_id = $1 and e.id in ({reach})
+         where e.tenant_id = $1 and e.course_id = $9 and e.assessor_id = $10
+           and e.status <> 'withdrawn'
          order by l.name, e.id"
     )))
     .bind(tenant.0)
@@ -624,26 +631,19 @@ pub async fn plan_reach(
               from iqa_sample_criteria x
               join criteria c on c.tenant_id = x.tenant_id and c.id = x.criterion_id
               join iqa_samples s on s.tenant_id = x.tenant_id and s.id = x.sample_id
-              where x.tenant_id = n.tenant_id and c.unit_id = n.id and s.assessor_id = $10
-                and s.enrolment_id in ({reach})) as samples
+              where x.tenant_id = n.tenant_id and c.unit_id = n.id and s.assessor_id = $3
+                and s.enrolment_id in ({PLAN_REACH})) as samples
          from units n
          join components p on p.tenant_id = n.tenant_id and p.id = n.component_id
-         where n.tenant_id = $1 and p.course_id = $9
+         where n.tenant_id = $1 and p.course_id = $2
            and exists (select 1 from criteria c where c.tenant_id = n.tenant_id and c.unit_id = n.id)
            and (not n.optional or exists (
                select 1 from enrolment_optional_units o
                where o.tenant_id = n.tenant_id and o.unit_id = n.id
-                 and o.enrolment_id in ({reach})))
+                 and o.enrolment_id in ({PLAN_REACH})))
          order by p.position, n.position, n.id"
     )))
     .bind(tenant.0)
-    .bind(viewer.user_id)
-    .bind(s.all)
-    .bind(s.as_learner)
-    .bind(s.as_assessor)
-    .bind(s.as_iqa)
-    .bind(s.as_employer)
-    .bind(s.as_auditor)
     .bind(course_id)
     .bind(assessor_id)
     .fetch_all(tx.conn())
@@ -651,19 +651,12 @@ pub async fn plan_reach(
     let methods = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "select null::uuid as unit_id, s.method as key, '' as title, count(*) as samples
          from iqa_samples s
-         where s.tenant_id = $1 and s.assessor_id = $10 and s.method is not null
-           and s.enrolment_id in ({reach})
+         where s.tenant_id = $1 and s.assessor_id = $3 and s.method is not null
+           and s.enrolment_id in ({PLAN_REACH})
          group by s.method
          order by s.method"
     )))
     .bind(tenant.0)
-    .bind(viewer.user_id)
-    .bind(s.all)
-    .bind(s.as_learner)
-    .bind(s.as_assessor)
-    .bind(s.as_iqa)
-    .bind(s.as_employer)
-    .bind(s.as_auditor)
     .bind(course_id)
     .bind(assessor_id)
     .fetch_all(tx.conn())

@@ -184,17 +184,14 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    /// Parses `every_learner`, or `percentage` with its per cent.
+    /// Parses `every_learner` (a per cent given with it is not used: every learner is
+    /// sampled), or `percentage` with its per cent.
     pub fn parse(
         strategy: &str,
         percentage: Option<i64>,
     ) -> Result<Self, (&'static str, InvalidValue)> {
         match (strategy, percentage) {
-            ("every_learner", None) => Ok(Self::EveryLearner),
-            ("every_learner", Some(_)) => Err((
-                "percentage",
-                InvalidValue::new("leave it out: every learner is sampled"),
-            )),
+            ("every_learner", _) => Ok(Self::EveryLearner),
             ("percentage", Some(p)) => u8::try_from(p)
                 .ok()
                 .filter(|p| (1..=100).contains(p))
@@ -321,8 +318,9 @@ impl<Id> Planned<Id> {
 /// The samples a plan asks for: for each learner it chooses, an interim and a summative
 /// sample, each due by `timing`, and done once one was taken. Which learners: every one,
 /// or the per cent rounded up. Learners already sampled count first (their samples are
-/// done work); the rest are chosen evenly across the others in order of start date, so a
-/// plan does not sample only the newest or the oldest. In learner order (start date).
+/// done work), up to the number wanted; the rest are chosen evenly across the others in
+/// order of start date, so a plan does not sample only the newest or the oldest. In
+/// learner order (start date).
 pub fn schedule<Id: Copy + Ord>(
     strategy: Strategy,
     timing: Timing,
@@ -331,10 +329,21 @@ pub fn schedule<Id: Copy + Ord>(
     let mut ordered: Vec<&PlanLearner<Id>> = learners.iter().collect();
     ordered.sort_by_key(|l| (l.start, l.id));
     let wanted = strategy.learners_to_sample(ordered.len());
-    let (sampled, rest): (Vec<_>, Vec<_>) = ordered
+    let (mut sampled, rest): (Vec<_>, Vec<_>) = ordered
         .iter()
         .copied()
         .partition(|l| l.interim_on.is_some() || l.summative_on.is_some());
+    // More sampled than wanted (the plan was made smaller): keep those furthest along,
+    // both stages done first, then the earliest starts; the others' samples stand, but the
+    // plan asks nothing more of them.
+    sampled.sort_by_key(|l: &&PlanLearner<Id>| {
+        (
+            !(l.interim_on.is_some() && l.summative_on.is_some()),
+            l.start,
+            l.id,
+        )
+    });
+    sampled.truncate(wanted);
     let more = wanted.saturating_sub(sampled.len()).min(rest.len());
     // Evenly spread: the middle of each of `more` equal slices of the rest.
     let chosen_rest = (0..more).map(|j| rest[(2 * j + 1) * rest.len() / (2 * more)]);
@@ -513,8 +522,8 @@ mod tests {
             "percentage"
         );
         assert_eq!(
-            Strategy::parse("every_learner", Some(5)).unwrap_err().0,
-            "percentage"
+            Strategy::parse("every_learner", Some(5)),
+            Ok(Strategy::EveryLearner)
         );
         assert_eq!(Strategy::parse("some", None).unwrap_err().0, "strategy");
         assert_eq!(
@@ -571,6 +580,15 @@ mod tests {
         assert_eq!(plan[2].done_on, Some(d("2026-06-30")));
         assert!(!plan[2].overdue(d("2027-01-01")));
         assert_eq!(plan[3].done_on, None);
+        // Made smaller after three were sampled: 10 % of 10 = 1 learner. Learner 7 has
+        // both stages done, so is kept before 4 and 5 (one stage each), though they
+        // started earlier; nothing more is asked of 4 and 5.
+        ls[4].interim_on = Some(d("2026-07-01"));
+        ls[6].interim_on = Some(d("2026-07-05"));
+        ls[6].summative_on = Some(d("2026-12-01"));
+        let plan = schedule(Strategy::Percentage(10), Timing::DEFAULT, &ls);
+        let ids: Vec<u8> = plan.iter().map(|p| p.id).collect();
+        assert_eq!(ids, [7, 7]);
         // Every learner: all ten, twice each.
         assert_eq!(
             schedule(Strategy::EveryLearner, Timing::DEFAULT, &ls).len(),

@@ -32,6 +32,7 @@ struct PlanRow {
     units_sampled: usize,
     methods_planned: usize,
     methods_sampled: usize,
+    hidden_learners: usize,
     created_by_name: String,
 }
 
@@ -64,6 +65,7 @@ impl From<&PlanView> for PlanRow {
             units_sampled: s.units_sampled,
             methods_planned: s.methods_planned,
             methods_sampled: s.methods_sampled,
+            hidden_learners: s.hidden_learners,
             created_by_name: v.plan.created_by_name.clone(),
         }
     }

@@ -144,30 +144,13 @@ async fn a_plan_asks_for_a_share_of_the_learners_and_counts_what_is_done_and_ove
     );
     assert_eq!(made["may_change"], true);
 
-    // Iris sees the learners she is IQA of: Amelia and Pia (Quinn is withdrawn, Olly has
-    // no IQA). 50 % of 2 = 1 learner; neither sampled, so the middle of the two in start
-    // order (Pia −300 days, Amelia −200): index (1 × 2) / 2 = 1, Amelia. Her programme is
-    // 200 + 165 = 365 days; interim at 50 %: 182 days in, 200 − 182 = 18 days ago, so
-    // overdue; summative 4 weeks before her end: 165 − 28 = 137 days ahead.
-    assert_eq!(
-        planned(&made),
-        [
-            row("amelia", "interim", days_ago(18), None),
-            row("amelia", "summative", days_ahead(137), None),
-        ]
-    );
-    // Units: M1 and M2 (mandatory) and O1 (Amelia chose it); O2 nobody studies.
-    assert_eq!(
-        made["summary"],
-        json!({ "learners": 2, "learners_planned": 1, "planned": 2, "done": 0, "overdue": 1,
-                "units": 3, "units_sampled": 0, "methods_planned": 2, "methods_sampled": 0 })
-    );
-
-    // The admin sees all three of Tom's learners: 50 % of 3 = 1.5, rounded up to 2, the
-    // middles of two halves of [Pia, Amelia, Olly]: indexes (1 × 3) / 4 = 0 and
-    // (3 × 3) / 4 = 2, Pia and Olly. Pia: 365 days from 300 days ago, interim 182 days in
-    // = 118 days ago (overdue), summative 65 − 28 = 37 days ahead. Olly: interim
-    // 182 − 100 = 82 days ahead, summative 265 − 28 = 237 ahead.
+    // The plan is worked out over all Tom's learners on ST1 who are not withdrawn:
+    // Amelia, Olly and Pia. 50 % of 3 = 1.5, rounded up to 2; none sampled, so the middles
+    // of two halves of [Pia (−300 days), Amelia (−200), Olly (−100)]: indexes
+    // (1 × 3) / 4 = 0 and (3 × 3) / 4 = 2, Pia and Olly. Each programme is 365 days; the
+    // interim sample falls due at 50 %, 182 days in, the summative one 28 days before the
+    // end. Pia: 300 − 182 = 118 days ago (overdue), 65 − 28 = 37 ahead. Olly:
+    // 182 − 100 = 82 days ahead, 265 − 28 = 237 ahead.
     let all = app.ok(Method::GET, &plan, &s.admin, None).await;
     assert_eq!(
         planned(&all),
@@ -178,8 +161,24 @@ async fn a_plan_asks_for_a_share_of_the_learners_and_counts_what_is_done_and_ove
             row("olly", "summative", days_ahead(237), None),
         ]
     );
-    assert_eq!(all["summary"]["learners"], 3);
-    assert_eq!(all["summary"]["overdue"], 1);
+    // Units: M1 and M2 (mandatory) and O1 (Amelia chose it); O2 nobody studies.
+    assert_eq!(
+        all["summary"],
+        json!({ "learners": 3, "learners_planned": 2, "planned": 4, "done": 0, "overdue": 1,
+                "hidden_learners": 0, "units": 3, "units_sampled": 0,
+                "methods_planned": 2, "methods_sampled": 0 })
+    );
+    // Iris is IQA of Amelia and Pia, not Olly: the same plan and figures, Olly's rows
+    // counted but not shown to her.
+    assert_eq!(
+        planned(&made),
+        [
+            row("pia", "interim", days_ago(118), None),
+            row("pia", "summative", days_ahead(37), None),
+        ]
+    );
+    assert_eq!(made["summary"]["planned"], 4);
+    assert_eq!(made["summary"]["hidden_learners"], 1);
 
     // Tom signs off M1.1 for Amelia and holds an observation with her; Iris samples the
     // sign-off, the evidence and the session, by observation.
@@ -230,6 +229,20 @@ async fn a_plan_asks_for_a_share_of_the_learners_and_counts_what_is_done_and_ove
         Some(json!({ "outcome": "attended" })),
     )
     .await;
+    // A disagreement reopens sign-offs: with none sampled there is nothing to reopen.
+    let r = app
+        .send(
+            Method::POST,
+            &samples,
+            s.token("iris"),
+            Some(
+                json!({ "stage": "interim", "decision": "disagree", "session_ids": [session_id],
+                         "feedback": "Too short." }),
+            ),
+        )
+        .await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&body), ["criterion_ids"]);
     let sample = app
         .ok(
             Method::POST,
@@ -247,8 +260,25 @@ async fn a_plan_asks_for_a_share_of_the_learners_and_counts_what_is_done_and_ove
     assert_eq!(sample["sessions"][0]["session_type"], "teaching");
     assert_eq!(sample["criteria"][0]["code"], "M1.1");
 
-    // Iris: Amelia's interim sample done today, nothing overdue; M1 sampled once;
-    // observation sampled, professional discussion not yet.
+    // Amelia, sampled, now counts first; one more of [Pia, Olly]: index (1 × 2) / 2 = 1,
+    // Olly. Amelia's interim sample done today; nothing overdue (Pia is no longer
+    // planned); M1 sampled once; observation sampled, professional discussion not yet.
+    let all = app.ok(Method::GET, &plan, &s.admin, None).await;
+    assert_eq!(
+        planned(&all),
+        [
+            row("amelia", "interim", days_ago(18), Some(london_today())),
+            row("amelia", "summative", days_ahead(137), None),
+            row("olly", "interim", days_ahead(82), None),
+            row("olly", "summative", days_ahead(237), None),
+        ]
+    );
+    assert_eq!(
+        all["summary"],
+        json!({ "learners": 3, "learners_planned": 2, "planned": 4, "done": 1, "overdue": 0,
+                "hidden_learners": 0, "units": 3, "units_sampled": 1,
+                "methods_planned": 2, "methods_sampled": 1 })
+    );
     let mine = app.ok(Method::GET, &plan, s.token("iris"), None).await;
     assert_eq!(
         planned(&mine),
@@ -257,11 +287,7 @@ async fn a_plan_asks_for_a_share_of_the_learners_and_counts_what_is_done_and_ove
             row("amelia", "summative", days_ahead(137), None),
         ]
     );
-    assert_eq!(
-        mine["summary"],
-        json!({ "learners": 2, "learners_planned": 1, "planned": 2, "done": 1, "overdue": 0,
-                "units": 3, "units_sampled": 1, "methods_planned": 2, "methods_sampled": 1 })
-    );
+    assert_eq!(mine["summary"]["hidden_learners"], 1);
     let units: Vec<(&str, i64)> = mine["units"]
         .as_array()
         .unwrap()
@@ -274,20 +300,6 @@ async fn a_plan_asks_for_a_share_of_the_learners_and_counts_what_is_done_and_ove
         json!([{ "method": "observation", "planned": true, "samples": 1 },
                { "method": "professional_discussion", "planned": true, "samples": 0 }])
     );
-
-    // The admin: Amelia, sampled, counts first; one more of [Pia, Olly]: index
-    // (1 × 2) / 2 = 1, Olly. Nothing overdue (Pia is no longer planned).
-    let all = app.ok(Method::GET, &plan, &s.admin, None).await;
-    assert_eq!(
-        planned(&all),
-        [
-            row("amelia", "interim", days_ago(18), Some(london_today())),
-            row("amelia", "summative", days_ahead(137), None),
-            row("olly", "interim", days_ahead(82), None),
-            row("olly", "summative", days_ahead(237), None),
-        ]
-    );
-    assert_eq!(all["summary"]["overdue"], 0);
 
     // Every learner now: 3 learners × 2 = 6 samples, Pia's interim overdue again.
     let every = app
@@ -303,7 +315,8 @@ async fn a_plan_asks_for_a_share_of_the_learners_and_counts_what_is_done_and_ove
     assert_eq!(
         all["summary"],
         json!({ "learners": 3, "learners_planned": 3, "planned": 6, "done": 1, "overdue": 1,
-                "units": 3, "units_sampled": 1, "methods_planned": 1, "methods_sampled": 1 })
+                "hidden_learners": 0, "units": 3, "units_sampled": 1,
+                "methods_planned": 1, "methods_sampled": 1 })
     );
 
     // The plan page says the same, each learner linking to their IQA tab.
@@ -324,7 +337,11 @@ async fn a_plan_asks_for_a_share_of_the_learners_and_counts_what_is_done_and_ove
         "{page}"
     );
     assert!(
-        page.contains("Samples done: <strong>1 of 4</strong>"),
+        page.contains("Samples done: <strong>1 of 6</strong>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("1 more learner is planned whom you cannot see"),
         "{page}"
     );
     assert!(page.contains("id=\"change-plan-form\""), "{page}");
@@ -390,11 +407,7 @@ async fn iqas_and_admins_plan_for_others_assessors_read_their_own_and_every_fiel
         ],
         "{body}"
     );
-    for (percentage, strategy) in [
-        (json!(0), "percentage"),
-        (json!(null), "percentage"),
-        (json!(20), "every_learner"),
-    ] {
+    for (percentage, strategy) in [(json!(0), "percentage"), (json!(null), "percentage")] {
         let r = app
             .send(
                 Method::POST,
@@ -460,6 +473,58 @@ async fn iqas_and_admins_plan_for_others_assessors_read_their_own_and_every_fiel
         let r = app.send(Method::GET, &plan, s.token(who), None).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{who}");
     }
+    // An auditor given a sample reads only the plans that reach a learner of it: Rosa
+    // (Sam's) is not on Tom's plan; Amelia is, and only her rows are shown.
+    sqlx::query("delete from auditor_grants where tenant_id = $1 and auditor_id = $2")
+        .bind(s.tenant.id)
+        .bind(s.id("audrey"))
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let grant = |enrolment: Uuid| {
+        json!({ "auditor_id": s.id("audrey"), "purpose": "ESFA audit",
+                "starts_on": london_today(), "ends_on": london_today() + chrono::Days::new(5),
+                "scope": "sample", "enrolment_ids": [enrolment] })
+    };
+    app.ok(
+        Method::POST,
+        "/api/v1/auditor-access",
+        &s.admin,
+        Some(grant(s.enrolment("rosa"))),
+    )
+    .await;
+    let list = app
+        .ok(Method::GET, "/api/v1/iqa-plans", s.token("audrey"), None)
+        .await;
+    assert_eq!(listed(&list), 0);
+    for method in [Method::GET, Method::DELETE] {
+        let r = app
+            .send(method.clone(), &plan, s.token("audrey"), None)
+            .await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{method}");
+    }
+    app.ok(
+        Method::POST,
+        "/api/v1/auditor-access",
+        &s.admin,
+        Some(grant(s.enrolment("amelia"))),
+    )
+    .await;
+    let one = app.ok(Method::GET, &plan, s.token("audrey"), None).await;
+    assert_eq!(one["summary"]["learners_planned"], 3);
+    let seen: Vec<&str> = one["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["learner_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(seen, ["Person amelia@n.example"; 2]);
+    assert_eq!(one["summary"]["hidden_learners"], 2);
+    let r = app
+        .send(Method::DELETE, &plan, s.token("audrey"), None)
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
     // Changing and deleting: IQAs and admins; its other readers 403, anyone else 404.
     let change = json!({ "strategy": "percentage", "percentage": 25 });
     for who in ["tom", "audrey"] {

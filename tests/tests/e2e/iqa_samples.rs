@@ -356,6 +356,45 @@ async fn nobody_samples_their_own_sign_offs() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::CREATED);
+    // Nor a session she ran (as Amelia's assessor before Tom).
+    let session = app
+        .ok(
+            Method::POST,
+            &format!("/api/v1/enrolments/{amelia}/sessions"),
+            s.token("tom"),
+            Some(json!({ "session_type": "teaching",
+                         "starts_at": format!("{}T10:00:00Z", folio_tests::scene::days_ago(2)),
+                         "duration_minutes": 45 })),
+        )
+        .await;
+    let session = session["id"].as_str().unwrap();
+    app.ok(
+        Method::POST,
+        &format!("/api/v1/sessions/{session}/outcome"),
+        s.token("tom"),
+        Some(json!({ "outcome": "attended" })),
+    )
+    .await;
+    sqlx::query("update learning_sessions set assessor_id = $1 where id = $2")
+        .bind(ada)
+        .bind(Uuid::parse_str(session).unwrap())
+        .execute(&app.database.pool)
+        .await
+        .unwrap();
+    let r = app
+        .send(
+            Method::POST,
+            &samples,
+            &ada_token,
+            Some(json!({ "stage": "interim", "decision": "agree", "session_ids": [session] })),
+        )
+        .await;
+    let body = problem(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(fields(&body), ["session_ids[0]"]);
+    assert_eq!(
+        body["errors"][0]["detail"],
+        "you ran this session yourself: another IQA must sample it"
+    );
 }
 
 #[tokio::test]
