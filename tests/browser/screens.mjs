@@ -1004,7 +1004,9 @@ try {
   await iqa.waitForURL(/\/app\/iqa-plans\/[0-9a-f-]{36}$/);
   await iqa.getByRole("heading", { name: /Sampling plan: Tom Hughes/ }).waitFor();
   const ameliaInterim = iqa.locator("#planned tr", { hasText: "Amelia Clarke" }).filter({ hasText: "Interim" });
-  check(!(await ameliaInterim.getByText(/Not yet|Overdue/).count()), "Amelia's interim sample, just taken, is not shown done");
+  await ameliaInterim.waitFor();
+  const doneOn = await ameliaInterim.locator('td[data-label="Done"]').innerText();
+  check(/\d/.test(doneOn) && !/Not yet|Overdue/.test(doneOn), `Amelia's interim sample, just taken, is not shown done: ${doneOn}`);
   await iqa.locator("#methods tr", { hasText: "Observation" }).getByText("Not sampled yet").waitFor();
   await iqaContext.close();
   step = "assessor: follows the e-mail about the IQA's referral and answers it";

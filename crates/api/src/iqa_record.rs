@@ -7,6 +7,8 @@ use folio_app::iqa::RecordRow;
 use folio_domain::iqa::Method;
 use rust_xlsxwriter::{Format, FormatAlign, Worksheet, XlsxError};
 
+use crate::time_log_export::{exported, write_heading};
+
 /// The table's columns, in order, with their widths.
 const COLUMNS: [(&str, f64); 17] = [
     ("Sampled on", 12.0),
@@ -42,6 +44,29 @@ pub(crate) struct Heading {
     pub exported_at: DateTime<Utc>,
 }
 
+/// The most a spreadsheet cell holds: 32,767 UTF-16 code units.
+const CELL_MAX: usize = 32_767;
+
+/// `text`, cut to fit a cell (ending in "…" and how much was left out) if it is longer.
+fn cell(text: &str) -> String {
+    if text.encode_utf16().count() <= CELL_MAX {
+        return text.to_owned();
+    }
+    let tail = " … (cut: too long for one cell)";
+    let room = CELL_MAX - tail.encode_utf16().count();
+    let mut used = 0;
+    let mut out = String::new();
+    for c in text.chars() {
+        used += c.len_utf16();
+        if used > room {
+            break;
+        }
+        out.push(c);
+    }
+    out.push_str(tail);
+    out
+}
+
 fn decision(d: &str) -> &'static str {
     match d {
         "agree" => "Agree",
@@ -75,34 +100,21 @@ pub(crate) fn write_sheet(
     day: impl Fn(DateTime<Utc>) -> NaiveDate,
 ) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
-    let title = Format::new().set_bold().set_font_size(14);
-    let header = Format::new()
-        .set_bold()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top)
-        .set_background_color("#DDEBF7");
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
-
     sheet.set_name("Sampling record")?;
-    sheet.write_string_with_format(0, 0, "IQA sampling record", &title)?;
     let facts = [
         ("Organisation", heading.organisation.clone()),
         ("Filters", heading.filters.clone()),
-        (
-            "Exported",
-            heading.exported_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-        ),
+        ("Exported", exported(heading.exported_at)),
     ];
-    for (row, (label, value)) in (1u32..).zip(facts) {
-        sheet.write_string_with_format(row, 0, label, &bold)?;
-        sheet.write_string(row, 1, value)?;
-    }
-    let header_row = HEADING_ROWS - 1;
-    for (col, (name, width)) in (0u16..).zip(COLUMNS) {
-        sheet.set_column_width(col, width)?;
-        sheet.write_string_with_format(header_row, col, name, &header)?;
-    }
+    write_heading(
+        sheet,
+        "IQA sampling record",
+        &facts,
+        &COLUMNS,
+        HEADING_ROWS - 1,
+    )?;
     for (row, r) in (HEADING_ROWS..).zip(rows) {
         let s = &r.sample;
         sheet.write_date_with_format(row, 0, r.sampled_on, &date)?;
@@ -128,14 +140,14 @@ pub(crate) fn write_sheet(
             sheet.write_string(row, 7, m.words())?;
         }
         sheet.write_string(row, 8, decision(&s.decision))?;
-        sheet.write_string_with_format(row, 9, criteria(r), &wrap)?;
+        sheet.write_string_with_format(row, 9, cell(&criteria(r)), &wrap)?;
         let evidence: Vec<String> = s
             .evidence
             .0
             .iter()
             .map(|e| format!("{} (version {})", e.title, e.version))
             .collect();
-        sheet.write_string_with_format(row, 10, evidence.join("; "), &wrap)?;
+        sheet.write_string_with_format(row, 10, cell(&evidence.join("; ")), &wrap)?;
         let sessions: Vec<String> = s
             .sessions
             .0
@@ -148,7 +160,7 @@ pub(crate) fn write_sheet(
                 )
             })
             .collect();
-        sheet.write_string_with_format(row, 11, sessions.join("; "), &wrap)?;
+        sheet.write_string_with_format(row, 11, cell(&sessions.join("; ")), &wrap)?;
         for (col, text) in [
             (12, &s.feedback),
             (13, &s.action_for_assessor),
@@ -156,7 +168,7 @@ pub(crate) fn write_sheet(
             (15, &s.responded_by_name),
         ] {
             if let Some(text) = text {
-                sheet.write_string_with_format(row, col, text, &wrap)?;
+                sheet.write_string_with_format(row, col, cell(text), &wrap)?;
             }
         }
         if let Some(at) = s.responded_at {
@@ -167,4 +179,22 @@ pub(crate) fn write_sheet(
     sheet.write_string_with_format(last + 1, 0, "Samples", &bold)?;
     sheet.write_number(last + 1, 1, rows.len() as f64)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cell_holds_at_most_32767_utf16_units() {
+        assert_eq!(cell("M1.1, M1.2"), "M1.1, M1.2");
+        let exact = "a".repeat(CELL_MAX);
+        assert_eq!(cell(&exact), exact);
+        // 20,000 emoji are 40,000 UTF-16 units: cut to fit, never mid-character.
+        let long = "😀".repeat(20_000);
+        let cut = cell(&long);
+        assert!(cut.encode_utf16().count() <= CELL_MAX);
+        assert!(cut.ends_with(" … (cut: too long for one cell)"));
+        assert!(cut.starts_with("😀😀"));
+    }
 }

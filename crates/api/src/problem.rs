@@ -164,7 +164,18 @@ fn clean_reason(reason: &str) -> String {
         .split(" (occurred while parsing")
         .next()
         .unwrap_or(reason);
-    if reason.contains("\"uuid\"")
+    // chrono's messages for a date or time it cannot read (e.g. "2026-13-01", a
+    // five-digit year), which would otherwise read as a UUID's "invalid character".
+    const DATE_REASONS: [&str; 5] = [
+        "input contains invalid characters",
+        "input is out of range",
+        "premature end of input",
+        "trailing input",
+        "input is not enough for unique",
+    ];
+    if DATE_REASONS.iter().any(|d| reason.contains(d)) {
+        "must be a date written YYYY-MM-DD (or a date and time) that exists".to_owned()
+    } else if reason.contains("\"uuid\"")
         || reason.contains("UUID")
         || reason.to_lowercase().contains("invalid character")
     {

@@ -108,44 +108,64 @@ struct Totals {
     counting: i64,
 }
 
+/// When a file was made, as its sheet says.
+pub(crate) fn exported(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// Writes a sheet's title, its facts (label and value) a row each below it, and the
+/// table's column headings, each at its width, on `header_row`.
+pub(crate) fn write_heading(
+    sheet: &mut Worksheet,
+    title: &str,
+    facts: &[(&str, String)],
+    columns: &[(&str, f64)],
+    header_row: u32,
+) -> Result<(), XlsxError> {
+    let bold = Format::new().set_bold();
+    let title_format = Format::new().set_bold().set_font_size(14);
+    let header = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+        .set_background_color("#DDEBF7");
+    sheet.write_string_with_format(0, 0, title, &title_format)?;
+    for (row, (label, value)) in (1u32..).zip(facts) {
+        sheet.write_string_with_format(row, 0, *label, &bold)?;
+        sheet.write_string(row, 1, value)?;
+    }
+    for (col, (name, width)) in (0u16..).zip(columns) {
+        sheet.set_column_width(col, *width)?;
+        sheet.write_string_with_format(header_row, col, *name, &header)?;
+    }
+    Ok(())
+}
+
 fn write_sheet(
     sheet: &mut Worksheet,
     heading: &Heading,
     rows: &[ExportRow],
 ) -> Result<(), XlsxError> {
     let bold = Format::new().set_bold();
-    let title = Format::new().set_bold().set_font_size(14);
-    let header = Format::new()
-        .set_bold()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top)
-        .set_background_color("#DDEBF7");
     let date = Format::new().set_num_format("dd/mm/yyyy");
     let two_places = Format::new().set_num_format("0.00");
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
 
     sheet.set_name("Time log")?;
-    sheet.write_string_with_format(0, 0, format!("Time log: {}", heading.learner), &title)?;
     let facts = [
         ("Organisation", heading.organisation.clone()),
         ("Learner", heading.learner.clone()),
         ("Course", heading.course.clone()),
         ("Filters", describe_filters(&heading.filters)),
-        (
-            "Exported",
-            heading.exported_at.format("%Y-%m-%d %H:%M UTC").to_string(),
-        ),
+        ("Exported", exported(heading.exported_at)),
     ];
-    for (row, (label, value)) in (1u32..).zip(facts) {
-        sheet.write_string_with_format(row, 0, label, &bold)?;
-        sheet.write_string(row, 1, value)?;
-    }
-
-    let header_row = HEADING_ROWS - 1;
-    for (col, (name, width)) in (0u16..).zip(COLUMNS) {
-        sheet.set_column_width(col, width)?;
-        sheet.write_string_with_format(header_row, col, name, &header)?;
-    }
+    write_heading(
+        sheet,
+        &format!("Time log: {}", heading.learner),
+        &facts,
+        &COLUMNS,
+        HEADING_ROWS - 1,
+    )?;
 
     let mut totals = Totals::default();
     for (row, e) in (HEADING_ROWS..).zip(rows) {

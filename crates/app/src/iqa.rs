@@ -11,6 +11,7 @@ use folio_domain::iqa::{Decision, Method, SampleAccess, SampleText, Stage, sampl
 use serde_json::json;
 use uuid::Uuid;
 
+use chrono::Datelike;
 use folio_db::outbox::NewEmail;
 use folio_domain::Role;
 
@@ -370,23 +371,32 @@ pub async fn sampling_record(uow: &mut UnitOfWork, filter: RecordFilter) -> Resu
     {
         return Err(Error::Forbidden);
     }
+    let mut fields = Fields::default();
+    for (field, day) in [("from", filter.from), ("to", filter.to)] {
+        if day.is_some_and(|d| !(1900..=9999).contains(&d.year())) {
+            fields.add(field, "must be a day between the years 1900 and 9999");
+        }
+    }
     if let (Some(from), Some(to)) = (filter.from, filter.to)
         && from > to
     {
-        return Err(Error::invalid("from", "must be on or before `to`"));
+        fields.add("from", "must be on or before `to`");
     }
+    fields.finish()?;
     // Samples are staff records: read through the staff relationships only (a learner's
     // or an employer's view of a programme never shows its samples).
     let mut viewer = p.viewer();
     viewer.scope.as_learner = false;
     viewer.scope.as_employer = false;
-    let rows = queries::record(&mut uow.tx, &viewer, &filter, RECORD_MAX_ROWS + 1).await?;
-    if i64::try_from(rows.len()).unwrap_or(i64::MAX) > RECORD_MAX_ROWS {
-        return Err(Error::invalid(
-            "from",
-            "more than 50,000 samples match: choose fewer days",
-        ));
+    // Counted first, so a record too large is refused before it is read.
+    if queries::record_size(&mut uow.tx, &viewer, &filter).await? > RECORD_MAX_ROWS {
+        let detail = "more than 50,000 samples match: choose fewer days";
+        return Err(Error::Validation(vec![
+            FieldError::new("from", detail),
+            FieldError::new("to", detail),
+        ]));
     }
+    let rows = queries::record(&mut uow.tx, &viewer, &filter).await?;
     uow.audit(
         "iqa.record_export",
         "tenant",

@@ -399,7 +399,11 @@ pub async fn choices(uow: &mut UnitOfWork) -> Result<(Vec<Choice>, Vec<Choice>)>
 }
 
 async fn view(uow: &mut UnitOfWork, plan: Plan, today: NaiveDate) -> Result<PlanView> {
-    let viewer = uow.principal.viewer();
+    // Samples are staff records: a plan shows a learner's rows only through the staff
+    // relationships (never the reader's own programme, nor an employer's view).
+    let mut viewer = uow.principal.viewer();
+    viewer.scope.as_learner = false;
+    viewer.scope.as_employer = false;
     let reach = queries::plan_reach(&mut uow.tx, &viewer, plan.course_id, plan.assessor_id).await?;
     let strategy = match plan.percentage {
         Some(p) => Strategy::Percentage(u8::try_from(p).unwrap_or(100)),

@@ -217,6 +217,24 @@ pub(crate) const VISIBLE: &str = "($3
             join auditor_grant_enrolments s on s.tenant_id = g.tenant_id and s.grant_id = g.id
             where g.tenant_id = e.tenant_id and g.auditor_id = $2)))";
 
+/// Binds `$1` (the tenant) and `$2`–`$8` (the viewer and their scope's flags) of a
+/// statement that uses [`VISIBLE`], in the one order it expects.
+macro_rules! bind_visible {
+    ($query:expr, $tenant:expr, $viewer:expr) => {{
+        let v: &$crate::enrolments::Viewer = $viewer;
+        $query
+            .bind($tenant)
+            .bind(v.user_id)
+            .bind(v.scope.all)
+            .bind(v.scope.as_learner)
+            .bind(v.scope.as_assessor)
+            .bind(v.scope.as_iqa)
+            .bind(v.scope.as_employer)
+            .bind(v.scope.as_auditor)
+    }};
+}
+pub(crate) use bind_visible;
+
 /// Who is looking, and through which relationships.
 #[derive(Debug, Clone, Copy)]
 pub struct Viewer {
@@ -304,19 +322,14 @@ pub fn get_visible_sql() -> String {
 /// One enrolment the viewer may see; [`crate::DbError::NotFound`] otherwise.
 pub async fn get_visible(tx: &mut TenantTx, viewer: &Viewer, id: Uuid) -> DbResult<Enrolment> {
     let tenant = tx.tenant();
-    let s = viewer.scope;
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(get_visible_sql()))
-        .bind(tenant.0)
-        .bind(viewer.user_id)
-        .bind(s.all)
-        .bind(s.as_learner)
-        .bind(s.as_assessor)
-        .bind(s.as_iqa)
-        .bind(s.as_employer)
-        .bind(s.as_auditor)
-        .bind(id)
-        .fetch_one(tx.conn())
-        .await?)
+    Ok(bind_visible!(
+        sqlx::query_as(sqlx::AssertSqlSafe(get_visible_sql())),
+        tenant.0,
+        viewer
+    )
+    .bind(id)
+    .fetch_one(tx.conn())
+    .await?)
 }
 
 /// Whether the viewer may see at least one enrolment on `course_id` (so the course's
@@ -327,19 +340,14 @@ pub async fn sees_enrolment_on_course(
     course_id: Uuid,
 ) -> DbResult<bool> {
     let tenant = tx.tenant();
-    let s = viewer.scope;
-    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "select exists (select 1 from enrolments e
+    Ok(bind_visible!(
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "select exists (select 1 from enrolments e
              where e.tenant_id = $1 and e.course_id = $9 and {VISIBLE})"
-    )))
-    .bind(tenant.0)
-    .bind(viewer.user_id)
-    .bind(s.all)
-    .bind(s.as_learner)
-    .bind(s.as_assessor)
-    .bind(s.as_iqa)
-    .bind(s.as_employer)
-    .bind(s.as_auditor)
+        ))),
+        tenant.0,
+        viewer
+    )
     .bind(course_id)
     .fetch_one(tx.conn())
     .await?)
@@ -350,22 +358,17 @@ pub async fn sees_enrolment_on_course(
 /// is the assessor or IQA of one of their own.
 pub async fn sees_person(tx: &mut TenantTx, viewer: &Viewer, person: Uuid) -> DbResult<bool> {
     let tenant = tx.tenant();
-    let s = viewer.scope;
-    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "select exists (select 1 from enrolments e
+    Ok(bind_visible!(
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "select exists (select 1 from enrolments e
                  where e.tenant_id = $1 and e.learner_id = $9 and {VISIBLE})
              or ($4 and exists (select 1 from enrolments e
                  where e.tenant_id = $1 and e.learner_id = $2
                    and (e.assessor_id = $9 or e.iqa_id = $9)))"
-    )))
-    .bind(tenant.0)
-    .bind(viewer.user_id)
-    .bind(s.all)
-    .bind(s.as_learner)
-    .bind(s.as_assessor)
-    .bind(s.as_iqa)
-    .bind(s.as_employer)
-    .bind(s.as_auditor)
+        ))),
+        tenant.0,
+        viewer
+    )
     .bind(person)
     .fetch_one(tx.conn())
     .await?)
@@ -409,9 +412,9 @@ pub async fn list_visible(
     limit: i64,
 ) -> DbResult<Page<Enrolment>> {
     let tenant = tx.tenant();
-    let s = viewer.scope;
-    let rows = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "{SELECT}
+    let rows = bind_visible!(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{SELECT}
          where e.tenant_id = $1 and {VISIBLE}
            and ($9::text is null or e.status = $9)
            and ($10::uuid is null or e.assessor_id = $10)
@@ -421,15 +424,10 @@ pub async fn list_visible(
            and ($14::text is null or (l.name, e.id) > ($14, $15))
          order by l.name, e.id
          limit $16"
-    )))
-    .bind(tenant.0)
-    .bind(viewer.user_id)
-    .bind(s.all)
-    .bind(s.as_learner)
-    .bind(s.as_assessor)
-    .bind(s.as_iqa)
-    .bind(s.as_employer)
-    .bind(s.as_auditor)
+        ))),
+        tenant.0,
+        viewer
+    )
     .bind(filter.status.map(EnrolmentStatus::as_str))
     .bind(filter.assessor_id)
     .bind(filter.learner_id)

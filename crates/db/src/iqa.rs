@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::FromRow;
 use uuid::Uuid;
 
-use crate::enrolments::{VISIBLE, Viewer};
+use crate::enrolments::{VISIBLE, Viewer, bind_visible};
 use crate::users::found;
 use crate::{DbResult, TenantTx};
 
@@ -549,7 +549,8 @@ pub struct PlanLearner {
     pub interim_on: Option<NaiveDate>,
     /// And of the first summative one.
     pub summative_on: Option<NaiveDate>,
-    /// Whether the viewer may see the programme (its row is shown only then).
+    /// Whether the viewer may see the programme, and it is not their own (its row is shown
+    /// only then).
     pub visible: bool,
 }
 
@@ -594,9 +595,9 @@ pub async fn plan_reach(
     assessor_id: Uuid,
 ) -> DbResult<PlanReach> {
     let tenant = tx.tenant();
-    let s = viewer.scope;
-    let learners = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select e.id as enrolment_id, l.name as learner_name, e.start_date,
+    let learners = bind_visible!(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select e.id as enrolment_id, l.name as learner_name, e.start_date,
              coalesce(e.revised_end_date, e.planned_end_date) as end_date,
              (select min((s.sampled_at at time zone tenant_tz(e.tenant_id))::date)
               from iqa_samples s
@@ -606,21 +607,16 @@ pub async fn plan_reach(
               from iqa_samples s
               where s.tenant_id = e.tenant_id and s.enrolment_id = e.id
                 and s.assessor_id = $10 and s.stage = 'summative') as summative_on,
-             coalesce({VISIBLE}, false) as visible
+             coalesce({VISIBLE}, false) and e.learner_id <> $2 as visible
          from enrolments e
          join users l on l.tenant_id = e.tenant_id and l.id = e.learner_id
          where e.tenant_id = $1 and e.course_id = $9 and e.assessor_id = $10
            and e.status <> 'withdrawn'
          order by l.name, e.id"
-    )))
-    .bind(tenant.0)
-    .bind(viewer.user_id)
-    .bind(s.all)
-    .bind(s.as_learner)
-    .bind(s.as_assessor)
-    .bind(s.as_iqa)
-    .bind(s.as_employer)
-    .bind(s.as_auditor)
+        ))),
+        tenant.0,
+        viewer
+    )
     .bind(course_id)
     .bind(assessor_id)
     .fetch_all(tx.conn())
@@ -778,44 +774,65 @@ pub struct RecordFilter {
     pub course_id: Option<Uuid>,
 }
 
-/// The samples of the programmes `viewer` may see, other than their own as a learner,
-/// oldest first, at most `limit`.
-pub async fn record(
+/// Which samples the record holds, on `s` (a sample) and `e` (its enrolment): those of
+/// programmes the viewer sees (`$1`–`$8`), not their own, in the days `$9`–`$10`, of the
+/// assessor `$11`, on the course `$12`.
+const RECORD_WHERE: &str = "e.tenant_id = $1 and e.learner_id <> $2
+       and ($9::date is null or (s.sampled_at at time zone tenant_tz(e.tenant_id))::date >= $9)
+       and ($10::date is null or (s.sampled_at at time zone tenant_tz(e.tenant_id))::date <= $10)
+       and ($11::uuid is null or s.assessor_id = $11)
+       and ($12::uuid is null or e.course_id = $12)";
+
+/// How many samples the record of `viewer` and `filter` holds.
+pub async fn record_size(
     tx: &mut TenantTx,
     viewer: &Viewer,
     filter: &RecordFilter,
-    limit: i64,
-) -> DbResult<Vec<RecordRow>> {
+) -> DbResult<i64> {
     let tenant = tx.tenant();
-    let scope = viewer.scope;
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "select x.*, l.name as learner_name, e.uln, c.title as course_title,
-             (x.sampled_at at time zone tenant_tz(e.tenant_id))::date as sampled_on
-         from ({SELECT} where s.tenant_id = $1) x
-         join enrolments e on e.tenant_id = $1 and e.id = x.enrolment_id
-         join users l on l.tenant_id = e.tenant_id and l.id = e.learner_id
-         join courses c on c.tenant_id = e.tenant_id and c.id = e.course_id
-         where e.tenant_id = $1 and {VISIBLE} and e.learner_id <> $2
-           and ($9::date is null or (x.sampled_at at time zone tenant_tz(e.tenant_id))::date >= $9)
-           and ($10::date is null or (x.sampled_at at time zone tenant_tz(e.tenant_id))::date <= $10)
-           and ($11::uuid is null or x.assessor_id = $11)
-           and ($12::uuid is null or e.course_id = $12)
-         order by x.sampled_at, x.id
-         limit $13"
-    )))
-    .bind(tenant.0)
-    .bind(viewer.user_id)
-    .bind(scope.all)
-    .bind(scope.as_learner)
-    .bind(scope.as_assessor)
-    .bind(scope.as_iqa)
-    .bind(scope.as_employer)
-    .bind(scope.as_auditor)
+    Ok(bind_visible!(
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "select count(*) from iqa_samples s
+         join enrolments e on e.tenant_id = s.tenant_id and e.id = s.enrolment_id
+         where s.tenant_id = $1 and {VISIBLE} and {RECORD_WHERE}"
+        ))),
+        tenant.0,
+        viewer
+    )
     .bind(filter.from)
     .bind(filter.to)
     .bind(filter.assessor_id)
     .bind(filter.course_id)
-    .bind(limit)
+    .fetch_one(tx.conn())
+    .await?)
+}
+
+/// The samples of the programmes `viewer` may see, other than their own as a learner,
+/// oldest first.
+pub async fn record(
+    tx: &mut TenantTx,
+    viewer: &Viewer,
+    filter: &RecordFilter,
+) -> DbResult<Vec<RecordRow>> {
+    let tenant = tx.tenant();
+    Ok(bind_visible!(
+        sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "select s.*, l.name as learner_name, e.uln, c.title as course_title,
+             (s.sampled_at at time zone tenant_tz(e.tenant_id))::date as sampled_on
+         from ({SELECT} where s.tenant_id = $1) s
+         join enrolments e on e.tenant_id = $1 and e.id = s.enrolment_id
+         join users l on l.tenant_id = e.tenant_id and l.id = e.learner_id
+         join courses c on c.tenant_id = e.tenant_id and c.id = e.course_id
+         where {VISIBLE} and {RECORD_WHERE}
+         order by s.sampled_at, s.id"
+        ))),
+        tenant.0,
+        viewer
+    )
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.assessor_id)
+    .bind(filter.course_id)
     .fetch_all(tx.conn())
     .await?)
 }

@@ -184,13 +184,17 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    /// Parses `every_learner` (a per cent given with it is not used: every learner is
-    /// sampled), or `percentage` with its per cent.
+    /// Parses `every_learner` (a per cent from 1 to 100 given with it is not used: every
+    /// learner is sampled), or `percentage` with its per cent.
     pub fn parse(
         strategy: &str,
         percentage: Option<i64>,
     ) -> Result<Self, (&'static str, InvalidValue)> {
         match (strategy, percentage) {
+            ("every_learner", Some(p)) if !(1..=100).contains(&p) => Err((
+                "percentage",
+                InvalidValue::new("must be a whole number from 1 to 100 (or left out)"),
+            )),
             ("every_learner", _) => Ok(Self::EveryLearner),
             ("percentage", Some(p)) => u8::try_from(p)
                 .ok()
@@ -524,6 +528,10 @@ mod tests {
         assert_eq!(
             Strategy::parse("every_learner", Some(5)),
             Ok(Strategy::EveryLearner)
+        );
+        assert_eq!(
+            Strategy::parse("every_learner", Some(500)).unwrap_err().0,
+            "percentage"
         );
         assert_eq!(Strategy::parse("some", None).unwrap_err().0, "strategy");
         assert_eq!(

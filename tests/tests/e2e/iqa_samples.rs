@@ -632,6 +632,32 @@ async fn the_sampling_record_lists_each_sample_for_those_who_read_them() {
     )
     .await;
     assert_eq!(fields(&body), ["from"]);
+    // Days outside what the record can hold, or that are not days at all.
+    for (query, field, says) in [
+        (
+            "?from=0100-01-01",
+            "from",
+            "must be a day between the years 1900 and 9999",
+        ),
+        (
+            "?to=12000-01-01",
+            "to",
+            "must be a date written YYYY-MM-DD (or a date and time) that exists",
+        ),
+        (
+            "?from=2026-13-01",
+            "from",
+            "must be a date written YYYY-MM-DD (or a date and time) that exists",
+        ),
+    ] {
+        let body = problem(
+            record(&app, &s.admin, query).await.unwrap_err(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(fields(&body), [field], "{body}");
+        assert_eq!(body["errors"][0]["detail"], says, "{query}");
+    }
     // Ivy is IQA of nobody: none of it is hers; learners and employers may not ask.
     let sheet = record(&app, s.token("ivy"), "").await.unwrap();
     assert_eq!(sheet[6][..2], ["Samples".to_owned(), "0".to_owned()]);
