@@ -997,6 +997,7 @@ try {
   await iqa.waitForURL(/\/app\/iqa-plans$/);
   const newPlan = iqa.locator("#new-plan");
   await newPlan.getByLabel("Assessor", { exact: true }).selectOption({ label: "Tom Hughes" });
+  await newPlan.getByLabel("Course", { exact: true }).selectOption({ label: "Engineering Technician (Level 3)" });
   await newPlan.getByLabel("Every learner (a new assessor)").check();
   await newPlan.getByLabel("Observation").check();
   await newPlan.getByRole("button", { name: "Make the plan" }).click();
