@@ -606,3 +606,75 @@ async fn iqas_and_admins_plan_for_others_assessors_read_their_own_and_every_fiel
         ["iqa.plan_create", "iqa.plan_update", "iqa.plan_delete"]
     );
 }
+
+#[tokio::test]
+async fn nobody_reads_the_samples_of_their_own_programme_in_a_plan_or_the_record() {
+    let app = TestApp::spawn().await;
+    let s = scene(&app).await;
+    let m1 = s.course("ST1").unit("M1").criteria.clone();
+    let component = s.course("ST1").component("Diploma").id;
+    // Tom signs off M1.1 for Amelia and for Pia; Iris samples both.
+    for who in ["amelia", "pia"] {
+        signed_off_with_evidence(
+            &app,
+            (s.token(who), s.token("tom")),
+            s.enrolment(who),
+            component,
+            &m1[..1],
+            1,
+        )
+        .await;
+        app.ok(
+            Method::POST,
+            &format!("/api/v1/enrolments/{}/iqa-samples", s.enrolment(who)),
+            s.token("iris"),
+            Some(json!({ "stage": "interim", "decision": "agree", "criterion_ids": [m1[0]] })),
+        )
+        .await;
+    }
+    let made = app
+        .ok(
+            Method::POST,
+            "/api/v1/iqa-plans",
+            s.token("iris"),
+            Some(
+                json!({ "course_id": s.course("ST1").id, "assessor_id": s.id("tom"),
+                         "strategy": "every_learner" }),
+            ),
+        )
+        .await;
+    let plan = format!("/api/v1/iqa-plans/{}", made["id"].as_str().unwrap());
+    // Pia is made an admin too: she reads the whole organisation, but not her own
+    // programme's samples.
+    app.ok(
+        Method::PUT,
+        &format!("/api/v1/users/{}/roles", s.id("pia")),
+        &s.admin,
+        Some(json!({ "roles": ["learner", "admin"] })),
+    )
+    .await;
+    let seen = app.ok(Method::GET, &plan, s.token("pia"), None).await;
+    let mut names: Vec<&str> = seen["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["learner_name"].as_str().unwrap())
+        .collect();
+    names.dedup();
+    assert_eq!(names, ["Person amelia@n.example", "Person olly@n.example"]);
+    assert_eq!(seen["summary"]["hidden_learners"], 1);
+    // The admin herself sees all three.
+    let all = app.ok(Method::GET, &plan, &s.admin, None).await;
+    assert_eq!(all["summary"]["hidden_learners"], 0);
+    assert_eq!(all["samples"].as_array().unwrap().len(), 6);
+    // The record: Amelia's sample, not her own.
+    let sheet = crate::iqa_samples::record(&app, s.token("pia"), "")
+        .await
+        .unwrap();
+    assert_eq!(sheet[5][1], "Person amelia@n.example");
+    assert_eq!(sheet[7][..2], ["Samples".to_owned(), "1".to_owned()]);
+    let sheet = crate::iqa_samples::record(&app, &s.admin, "")
+        .await
+        .unwrap();
+    assert_eq!(sheet[8][..2], ["Samples".to_owned(), "2".to_owned()]);
+}

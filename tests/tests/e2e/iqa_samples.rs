@@ -505,7 +505,7 @@ async fn the_assessor_is_told_of_a_sample_the_iqa_of_the_answer_and_each_link_op
 
 /// The sampling record as `token` downloads it: the sheet's cells as text, row by row
 /// (dates as `yyyy-mm-dd`), or the response when it is refused.
-async fn record(
+pub(crate) async fn record(
     app: &TestApp,
     token: &str,
     query: &str,
