@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use folio_app::iqa::RecordRow;
-use folio_domain::iqa::Method;
+use folio_domain::iqa::{Method, Stage};
 use rust_xlsxwriter::{Format, FormatAlign, Worksheet, XlsxError};
 
 use crate::time_log_export::{exported, write_heading};
@@ -127,15 +127,7 @@ pub(crate) fn write_sheet(
             sheet.write_string(row, 4, a)?;
         }
         sheet.write_string(row, 5, &s.iqa_name)?;
-        sheet.write_string(
-            row,
-            6,
-            if s.stage == "summative" {
-                "Summative"
-            } else {
-                "Interim"
-            },
-        )?;
+        sheet.write_string(row, 6, Stage::words_of(&s.stage))?;
         if let Some(m) = s.method.as_deref().and_then(|m| Method::parse(m).ok()) {
             sheet.write_string(row, 7, m.words())?;
         }

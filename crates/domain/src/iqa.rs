@@ -78,6 +78,20 @@ impl Stage {
             Self::Summative => "summative",
         }
     }
+
+    /// Its name in words.
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Interim => "Interim",
+            Self::Summative => "Summative",
+        }
+    }
+
+    /// The words of a stage as stored (the database holds only `interim` and
+    /// `summative`; anything else reads as interim, the default).
+    pub fn words_of(stored: &str) -> &'static str {
+        Self::parse(stored).map_or(Self::Interim.words(), Self::words)
+    }
 }
 
 /// Written feedback or an answer (1 to 5,000 characters), or an action for the assessor
@@ -451,6 +465,8 @@ mod tests {
         assert!(Decision::Disagree.needs_feedback());
         assert!(Decision::parse("maybe").is_err());
         assert_eq!(Stage::parse("summative"), Ok(Stage::Summative));
+        assert_eq!(Stage::words_of("summative"), "Summative");
+        assert_eq!(Stage::words_of("interim"), "Interim");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use folio_app::{iqa, progress, routes};
-use folio_domain::iqa::{Method, SampleAccess};
+use folio_domain::iqa::{Method, SampleAccess, Stage};
 use poem::web::{Data, Path};
 use poem::{Request, handler};
 use serde::Serialize;
@@ -140,11 +140,7 @@ pub(super) async fn iqa_page(
                         id: s.id,
                         iqa_name: s.iqa_name,
                         assessor_name: s.assessor_name,
-                        stage: if s.stage == "summative" {
-                            "Summative"
-                        } else {
-                            "Interim"
-                        },
+                        stage: Stage::words_of(&s.stage),
                         decision: decision_words(&s.decision),
                         decision_key: s.decision,
                         sampled_at: s.sampled_at,

@@ -200,11 +200,7 @@ pub(super) async fn plan_page(
                     .map(|s| SampleRow {
                         learner_name: s.learner_name.clone(),
                         open: routes::iqa(s.enrolment_id),
-                        stage: if s.stage == folio_domain::iqa::Stage::Interim {
-                            "Interim"
-                        } else {
-                            "Summative"
-                        },
+                        stage: s.stage.words(),
                         due_on: s.due_on,
                         done_on: s.done_on,
                         overdue: s.overdue,
